@@ -1,0 +1,17 @@
+"""scikit-learn's estimator checks, with no expected failures."""
+
+from sklearn.utils.estimator_checks import parametrize_with_checks
+
+from torchlogit import TorchLogisticClassifier
+
+ESTIMATORS = [
+    TorchLogisticClassifier(),
+    TorchLogisticClassifier(solver="adam", random_state=0),
+    TorchLogisticClassifier(class_weight="balanced"),
+    TorchLogisticClassifier(dtype="float64"),
+]
+
+
+@parametrize_with_checks(ESTIMATORS)
+def test_sklearn_compatible_estimator(estimator, check):
+    check(estimator)

@@ -1,0 +1,55 @@
+"""Turning the ``device`` and ``dtype`` parameters into torch objects, with clear errors."""
+
+import re
+
+import torch
+
+DTYPES = {"float32": torch.float32, "float64": torch.float64}
+
+_DEVICE_PATTERN = re.compile(r"^(cpu|mps|auto|cuda(:\d+)?)$")
+
+
+def available_devices():
+    """The devices this machine can train on, as strings (``['cpu', 'cuda:0', ...]``)."""
+    devices = ["cpu"]
+    if torch.cuda.is_available():
+        devices += [f"cuda:{i}" for i in range(torch.cuda.device_count())]
+    if torch.backends.mps.is_available():
+        devices.append("mps")
+    return devices
+
+
+def resolve_device(device, owner="estimator"):
+    """Return the ``torch.device`` that ``device`` names, or raise a ValueError saying what exists.
+
+    ``"auto"`` picks CUDA, then MPS, then the CPU.
+    """
+    spec = str(device) if isinstance(device, torch.device) else device
+    if not isinstance(spec, str) or not _DEVICE_PATTERN.match(spec):
+        raise ValueError(
+            f"The 'device' parameter of {owner} must be 'cpu', 'cuda', 'cuda:N', 'mps' "
+            f"or 'auto'. Got {device!r} instead."
+        )
+    if spec == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda", torch.cuda.current_device())
+        if torch.backends.mps.is_available():
+            return torch.device("mps")
+        return torch.device("cpu")
+    resolved = torch.device(spec)
+    if resolved.type == "cuda":
+        count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+        index = 0 if resolved.index is None else resolved.index
+        if index >= count:
+            raise ValueError(
+                f"device={spec!r} was requested but "
+                + (f"this machine has {count} CUDA device(s)" if count else "CUDA is not available on this machine")
+                + f". Available devices: {available_devices()}."
+            )
+        return torch.device("cuda", index)
+    if resolved.type == "mps" and not torch.backends.mps.is_available():
+        raise ValueError(
+            f"device='mps' was requested but MPS is not available on this machine. "
+            f"Available devices: {available_devices()}."
+        )
+    return resolved

@@ -1,0 +1,71 @@
+"""Parameter descriptions shared by the estimators, written once.
+
+Class docstrings use ``${name}`` placeholders that :func:`fill_doc` replaces.
+"""
+
+from string import Template
+
+SHARED = {
+    "C": """C : float, default=1.0
+        Inverse of regularisation strength, as in scikit-learn's
+        ``LogisticRegression``: the penalty is ``||W||^2 / (2 * C * S)`` with ``S`` the
+        sum of sample weights. ``np.inf`` means no penalty. Biases are never penalised.""",
+    "l1_ratio": """l1_ratio : float, default=0.0
+        Elastic-net mixing (0 = L2). Only 0 is supported in this release; other
+        values raise a ``ValueError`` at ``fit``.""",
+    "fit_intercept": """fit_intercept : bool, default=True
+        Whether to learn an (unpenalised) intercept.""",
+    "max_iter": """max_iter : int, default=${max_iter}
+        L-BFGS: maximum number of iterations (one skorch epoch each).
+        "adam" / "sgd": maximum number of epochs. Reaching it without converging
+        emits a ``ConvergenceWarning``.""",
+    "tol": """tol : float, default=1e-4
+        L-BFGS stops when the largest absolute entry of the objective's gradient is
+        at most ``tol`` (scikit-learn's ``gtol``). "adam" / "sgd" stop when the
+        training loss has not improved by ``tol`` for ``n_iter_no_change`` consecutive
+        epochs (scikit-learn's ``MLPClassifier`` rule).""",
+    "learning_rate_init": """learning_rate_init : float, default=${learning_rate_init}
+        Step size of the "adam" and "sgd" solvers. Unused by "lbfgs".""",
+    "batch_size": """batch_size : int or "auto", default="auto"
+        Mini-batch size of "adam" and "sgd"; "auto" is ``min(200, n_samples)``.
+        Mini-batches are slices of device tensors, reshuffled each epoch.""",
+    "momentum": """momentum : float, default=0.9
+        Momentum of the "sgd" solver.""",
+    "n_iter_no_change": """n_iter_no_change : int, default=10
+        Epochs without improvement before "adam" / "sgd" stop.""",
+    "warm_start": """warm_start : bool, default=False
+        Start from the previous fit's parameters instead of the usual initialisation.""",
+    "device": """device : str or torch.device, default="cpu"
+        Where to train and predict: "cpu", "cuda", "cuda:N", "mps" or "auto" (CUDA if
+        available, then MPS, then CPU). A device this machine lacks raises a
+        ``ValueError`` listing the available ones. Fitted arrays are NumPy on the host
+        whatever the device, so a model trained on a GPU unpickles without one.""",
+    "dtype": """dtype : {"float32", "float64"}, default="float32"
+        Precision of the computation on the device. Use "float64" for agreement with
+        scikit-learn to many digits.""",
+    "random_state": """random_state : int, RandomState instance or None, default=None
+        Seeds mini-batch shuffling and (for hidden layers) initialisation and dropout.
+        The same value gives identical results.""",
+    "verbose": """verbose : int, default=0
+        Print one line per epoch (skorch's ``PrintLog``).""",
+    "callbacks": """callbacks : list of skorch callbacks or (name, callback) tuples, default=None
+        Passed to the skorch net as they are (copied, so ``fit`` never changes them).""",
+    "fitted_net": """net_ : torchlogit._net.LogitNet
+        The fitted skorch net; ``net_.history_`` holds one row per epoch (per L-BFGS
+        iteration for "lbfgs") and ``net_.module_`` the torch module.""",
+}
+
+
+def fill_doc(**defaults):
+    """Class decorator: put the shared descriptions into ``${name}`` placeholders.
+
+    ``defaults`` fill placeholders inside the shared texts (such as a default value
+    that differs between estimators).
+    """
+
+    def decorate(cls):
+        shared = {k: Template(v).safe_substitute(defaults) for k, v in SHARED.items()}
+        cls.__doc__ = Template(cls.__doc__).safe_substitute(shared)
+        return cls
+
+    return decorate

@@ -1,0 +1,78 @@
+"""Pure torch modules that map features to logits.
+
+No scikit-learn here: these are what the skorch net trains. Each module exposes
+``penalized_weights()``, the weight matrices the L2 / L1 penalty applies to
+(biases are never penalised, as in scikit-learn).
+"""
+
+import torch
+from torch import nn
+
+ACTIVATIONS = {
+    "relu": nn.ReLU,
+    "tanh": nn.Tanh,
+    "logistic": nn.Sigmoid,
+    "identity": nn.Identity,
+}
+
+
+class LinearLogits(nn.Module):
+    """``X @ W.T + b``: one logit per output, starting from zero like scikit-learn.
+
+    Starting at zero also pins the multinomial intercepts: their gradient sums to
+    zero over classes, so they stay centred, as scikit-learn's do.
+    """
+
+    def __init__(self, n_features, n_outputs, bias=True, dtype=torch.float32):
+        super().__init__()
+        self.linear = nn.Linear(n_features, n_outputs, bias=bias, dtype=dtype)
+        with torch.no_grad():
+            self.linear.weight.zero_()
+            if bias:
+                self.linear.bias.zero_()
+
+    def forward(self, X):
+        return self.linear(X)
+
+    def penalized_weights(self):
+        return [self.linear.weight]
+
+
+class MLPLogits(nn.Module):
+    """Hidden layers (PyTorch's default initialisation), then one logit per output."""
+
+    def __init__(
+        self,
+        n_features,
+        n_outputs,
+        hidden_layer_sizes=(100,),
+        activation="relu",
+        dropout=0.0,
+        bias=True,
+        dtype=torch.float32,
+    ):
+        super().__init__()
+        layers = []
+        n_in = n_features
+        for width in hidden_layer_sizes:
+            layers.append(nn.Linear(n_in, width, dtype=dtype))
+            layers.append(ACTIVATIONS[activation]())
+            if dropout > 0:
+                layers.append(nn.Dropout(dropout))
+            n_in = width
+        self.hidden = nn.Sequential(*layers)
+        self.output = nn.Linear(n_in, n_outputs, bias=bias, dtype=dtype)
+
+    def forward(self, X):
+        return self.output(self.hidden(X))
+
+    def penalized_weights(self):
+        return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
+
+
+def first_layer(module):
+    """The ``nn.Linear`` that reads the features (the one whose weights are ``coef_``)."""
+    for m in module.modules():
+        if isinstance(m, nn.Linear):
+            return m
+    raise TypeError(f"{type(module).__name__} has no linear layer")  # pragma: no cover

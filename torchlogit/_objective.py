@@ -1,0 +1,96 @@
+"""The training objective, as pure functions of tensors.
+
+With per-sample weights ``s_i`` (sample_weight times class_weight), ``S = sum_i s_i``
+and per-sample log-loss ``l_i``::
+
+    objective = (1/S) sum_i s_i l_i + 1/(C S) * ((1 - l1_ratio)/2 ||W||_2^2 + l1_ratio ||W||_1)
+
+which is scikit-learn's ``LogisticRegression`` objective. Sums are accumulated in
+float64 whatever the compute dtype: L-BFGS compares objective values in its line
+search, and float32 sums over many samples would stall it early.
+"""
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+LOSS_KINDS = ("binary", "multinomial", "multilabel")
+
+
+def weighted_log_loss_sum(logits, target, weight, kind, pos_weight=None):
+    """``sum_i weight_i * l_i`` in float64, from logits, with the stable formulations.
+
+    Parameters
+    ----------
+    logits : Tensor of shape (n, n_outputs)
+    target : Tensor
+        binary: (n,) floats in {0, 1}; multinomial: (n,) class indices (int64);
+        multilabel: (n, n_labels) floats in {0, 1}.
+    weight : Tensor of shape (n,)
+    kind : {"binary", "multinomial", "multilabel"}
+    pos_weight : Tensor of shape (n_labels,), optional
+        Multilabel only: weight of the positive term of each label.
+    """
+    if kind == "binary":
+        losses = F.binary_cross_entropy_with_logits(logits[:, 0], target, reduction="none")
+    elif kind == "multinomial":
+        losses = F.cross_entropy(logits, target, reduction="none")
+    elif kind == "multilabel":
+        losses = F.binary_cross_entropy_with_logits(
+            logits, target, pos_weight=pos_weight, reduction="none"
+        ).sum(dim=1)
+    else:  # pragma: no cover - guarded by the estimators
+        raise ValueError(f"unknown loss kind {kind!r}; expected one of {LOSS_KINDS}")
+    return torch.sum(losses * weight, dtype=torch.float64)
+
+
+def penalty(weights, l1_ratio):
+    """``(1 - l1_ratio)/2 * sum ||W||_2^2 + l1_ratio * sum ||W||_1`` over ``weights``, in float64."""
+    total = torch.zeros((), dtype=torch.float64, device=weights[0].device)
+    for W in weights:
+        if l1_ratio < 1:
+            total = total + (1 - l1_ratio) / 2 * torch.sum(W * W, dtype=torch.float64)
+        if l1_ratio > 0:
+            total = total + l1_ratio * torch.sum(W.abs(), dtype=torch.float64)
+    return total
+
+
+def objective(logits, target, weight, weights, *, kind, C, l1_ratio, weight_sum, batch_fraction=1.0, pos_weight=None):
+    """The full objective (or its unbiased mini-batch estimate when ``batch_fraction < 1``).
+
+    ``batch_fraction`` is ``len(batch) / n_samples``: the data term of a batch is scaled
+    up by its inverse so that its expectation over batches is the full data term.
+    """
+    data = weighted_log_loss_sum(logits, target, weight, kind, pos_weight) / (weight_sum * batch_fraction)
+    if math.isinf(C):
+        return data
+    return data + penalty(weights, l1_ratio) / (C * weight_sum)
+
+
+class RegularizedLogLoss(nn.Module):
+    """skorch criterion: the objective above, with its constants bound at fit time."""
+
+    def __init__(self, kind, C, l1_ratio, weight_sum, n_samples, pos_weight=None):
+        super().__init__()
+        self.kind = kind
+        self.C = float(C)
+        self.l1_ratio = float(l1_ratio)
+        self.weight_sum = float(weight_sum)
+        self.n_samples = int(n_samples)
+        self.pos_weight = pos_weight
+
+    def forward(self, logits, target, weight, weights):
+        return objective(
+            logits,
+            target,
+            weight,
+            weights,
+            kind=self.kind,
+            C=self.C,
+            l1_ratio=self.l1_ratio,
+            weight_sum=self.weight_sum,
+            batch_fraction=logits.shape[0] / self.n_samples,
+            pos_weight=self.pos_weight,
+        )

@@ -1,0 +1,54 @@
+"""Canonical training rows: identical rows merged, zero weights dropped, order fixed.
+
+Floating-point sums depend on the order of their terms, so a fit on the same data in
+another row order, or with ``sample_weight=k`` instead of ``k`` copies of a row, would
+land on a slightly different point (float32 by ~1e-6). Training on the canonical rows
+makes all of these bitwise identical. Identical rows are found by a random projection
+of each row (one pass over X), so the cost is one matrix-vector product and one
+argsort; only rows whose projections tie are compared byte by byte.
+"""
+
+import numpy as np
+
+
+def canonical_rows(X, target, sample_weight):
+    """Distinct (x, target) rows with positive weight, in an order that depends only on their values.
+
+    Parameters
+    ----------
+    X : ndarray of shape (n_samples, n_features)
+    target : ndarray of shape (n_samples,) or (n_samples, n_targets)
+    sample_weight : ndarray of shape (n_samples,)
+
+    Returns
+    -------
+    rows : ndarray of int64
+        Index in ``X`` of one representative of each distinct row, in canonical order.
+    weight : ndarray of float64
+        Summed ``sample_weight`` of each distinct row.
+    """
+    target = np.asarray(target, dtype=np.float64).reshape(len(X), -1)
+    rng = np.random.RandomState(0)  # a fixed projection: the order must not vary between fits
+    key = X @ rng.uniform(0.5, 1.5, X.shape[1]) + target @ rng.uniform(0.5, 1.5, target.shape[1])
+    positive = np.flatnonzero(sample_weight > 0)
+    idx = positive[np.argsort(key[positive], kind="stable")]
+    k = key[idx]
+    equal_next = k[1:] == k[:-1]
+    if not equal_next.any():
+        return idx, sample_weight[idx].astype(np.float64)
+
+    # Rows whose keys tie: rank them by their bytes (identical rows share a rank), and
+    # order identical rows by weight so that summing their weights is order-independent.
+    tied = np.zeros(len(idx), dtype=bool)
+    tied[1:] |= equal_next
+    tied[:-1] |= equal_next
+    t = np.flatnonzero(tied)
+    values = np.ascontiguousarray(np.column_stack([target[idx[t]], X[idx[t]].astype(np.float64)]))
+    as_bytes = values.view(np.dtype((np.void, values.dtype.itemsize * values.shape[1]))).ravel()
+    rank = np.zeros(len(idx), dtype=np.int64)
+    rank[t] = np.unique(as_bytes, return_inverse=True)[1].ravel() + 1
+    w = sample_weight[idx]
+    order = np.lexsort((w, rank, k))
+    idx, k, rank, w = idx[order], k[order], rank[order], w[order]
+    starts = np.flatnonzero(np.r_[True, (k[1:] != k[:-1]) | (rank[1:] != rank[:-1])])
+    return idx[starts], np.add.reduceat(w.astype(np.float64), starts)
