@@ -24,6 +24,7 @@ from ._devices import DTYPES, resolve_device
 from ._net import LogitNet, TensorData
 from ._objective import RegularizedLogLoss
 from ._rows import canonical_rows
+from ._solvers import LBFGS
 
 # L-BFGS history: SciPy's default, which scikit-learn uses.
 _LBFGS_HISTORY = 10
@@ -40,8 +41,7 @@ _LBFGS_WARNING = (
     "    https://scikit-learn.org/stable/modules/preprocessing.html"
 )
 _STOCHASTIC_WARNING = (
-    "Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the optimization "
-    "hasn't converged yet."
+    "Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the optimization hasn't converged yet."
 )
 
 
@@ -121,16 +121,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     def _optimizer(self, n_samples):
         """(optimizer class, learning rate, batch size, optimizer kwargs) for ``self.solver``."""
         if self.solver == "lbfgs":
-            kwargs = dict(
-                max_iter=1,  # one skorch epoch per L-BFGS iteration
-                max_eval=_LBFGS_MAX_EVAL,
-                history_size=_LBFGS_HISTORY,
-                line_search_fn="strong_wolfe",
-                # Stopping is LBFGSConvergence's job, with scikit-learn's rules.
-                tolerance_grad=0.0,
-                tolerance_change=0.0,
-            )
-            return torch.optim.LBFGS, 1.0, n_samples, kwargs
+            kwargs = dict(history_size=_LBFGS_HISTORY, max_ls=_LBFGS_MAX_EVAL)
+            return LBFGS, 1.0, n_samples, kwargs
         batch_size = min(200, n_samples) if self.batch_size == "auto" else min(self.batch_size, n_samples)
         if self.solver == "adam":
             return torch.optim.Adam, self.learning_rate_init, batch_size, {}
@@ -182,7 +174,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             max_epochs=self.max_iter,
             batch_size=batch_size,
             train_split=None,
-            callbacks=[("stopping", stopping), *user_callbacks],
+            # Stopping last, so user callbacks see every epoch, the final one included.
+            callbacks=[*user_callbacks, ("stopping", stopping)],
             device=device,
             verbose=int(self.verbose),
             shuffle_seed=seed,
@@ -213,7 +206,9 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             net.partial_fit(data)
         if not stopping.converged_:
             template = _LBFGS_WARNING if self.solver == "lbfgs" else _STOCHASTIC_WARNING
-            warnings.warn(template.format(n_iter=len(net.history), max_iter=self.max_iter), ConvergenceWarning)
+            warnings.warn(
+                template.format(n_iter=len(net.history), max_iter=self.max_iter), ConvergenceWarning, stacklevel=2
+            )
         return net
 
     # -------------------------------------------------------------- prediction
@@ -241,4 +236,3 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 def fitted_n_iter(net):
     """``n_iter_`` as scikit-learn reports it: an int32 array of shape (1,)."""
     return np.asarray([len(net.history)], dtype=np.int32)
-

@@ -79,6 +79,5 @@ class NoImprovementStopping(_StoppingRule):
         if self.count_ > self.n_iter_no_change:
             what = "Training loss" if self.lower_is_better else "Validation score"
             self._stop(
-                f"{what} did not improve more than tol={self.tol:f} for "
-                f"{self.n_iter_no_change} consecutive epochs."
+                f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} consecutive epochs."
             )

@@ -7,16 +7,16 @@ Three things differ from a stock ``skorch.NeuralNet``:
   or as shuffled tensor slices.
 * ``get_loss`` is the weighted, penalised objective of :mod:`torchlogit._objective`;
   the target of a batch is ``(target, sample_weight)``.
-* With L-BFGS, one skorch epoch is one L-BFGS iteration (so ``history`` shows the
-  iterations), and every objective evaluation is cached by parameter value: torch's
-  L-BFGS re-evaluates the point its line search just accepted at the start of each
-  ``step``, and the cache makes that free.
+* With L-BFGS (:class:`torchlogit._solvers.LBFGS`), one skorch epoch is one
+  iteration, so ``history`` shows the iterations with their objective and gradient.
 """
 
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from torch.utils.data import Dataset
+
+from ._solvers import LBFGS
 
 
 class TensorData(Dataset):
@@ -61,29 +61,6 @@ class _ShuffledBatches:
             yield data.X[idx], (data.target[idx], data.weight[idx])
 
 
-class _EvaluationCache:
-    """The last few (parameters, objective, gradient) triples, looked up by exact value."""
-
-    def __init__(self, size=8):
-        self.size = size
-        self.entries = []
-
-    def store(self, params, loss):
-        snapshot = [p.detach().clone() for p in params]
-        grads = [p.grad.detach().clone() for p in params]
-        self.entries.append((snapshot, loss.detach(), grads))
-        del self.entries[: -self.size]
-
-    def restore(self, params):
-        """Put the cached gradient in ``p.grad`` and return the loss, or None on a miss."""
-        for snapshot, loss, grads in reversed(self.entries):
-            if all(torch.equal(p, s) for p, s in zip(params, snapshot, strict=True)):
-                for p, g in zip(params, grads, strict=True):
-                    p.grad = g.clone()
-                return loss
-        return None
-
-
 class LogitNet(NeuralNet):
     """skorch net for logit models: tensor batches, weighted penalised loss, L-BFGS bookkeeping.
 
@@ -119,33 +96,15 @@ class LogitNet(NeuralNet):
         return self.criterion_(y_pred, target, weight, self.module_.penalized_weights())
 
     def train_step(self, batch, **fit_params):
-        if not isinstance(self.optimizer_, torch.optim.LBFGS):
+        if not isinstance(self.optimizer_, LBFGS):
             return super().train_step(batch, **fit_params)
-        return self._lbfgs_iteration(batch, **fit_params)
-
-    def _lbfgs_iteration(self, batch, **fit_params):
-        params = [p for _, p in self.get_all_learnable_params()]
-        if not hasattr(self, "_evaluations"):
-            self._evaluations = _EvaluationCache()
-        cache = self._evaluations
 
         def closure():
-            loss = cache.restore(params)
-            if loss is None:
-                self._zero_grad_optimizer()
-                loss = self.train_step_single(batch, **fit_params)["loss"]
-                cache.store(params, loss)
-            return loss
+            self._zero_grad_optimizer()
+            return self.train_step_single(batch, **fit_params)["loss"]
 
-        start = closure()
-        self.optimizer_.step(closure)
-        end = closure()
-        grad_max = max(float(p.grad.abs().max()) for p in params)
-        self.history.record("objective", float(end))
-        self.history.record("grad_max", grad_max)
+        start = self.optimizer_.step(closure)
+        state = self.optimizer_.state[next(self.module_.parameters())]
+        self.history.record("objective", state["loss"])
+        self.history.record("grad_max", state["grad_max"])
         return {"loss": start, "y_pred": None}
-
-    def initialize_optimizer(self, *args, **kwargs):
-        # A new optimizer starts a new L-BFGS memory: forget cached evaluations too.
-        self.__dict__.pop("_evaluations", None)
-        return super().initialize_optimizer(*args, **kwargs)

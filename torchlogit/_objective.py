@@ -38,9 +38,7 @@ def weighted_log_loss_sum(logits, target, weight, kind, pos_weight=None):
     elif kind == "multinomial":
         losses = F.cross_entropy(logits, target, reduction="none")
     elif kind == "multilabel":
-        losses = F.binary_cross_entropy_with_logits(
-            logits, target, pos_weight=pos_weight, reduction="none"
-        ).sum(dim=1)
+        losses = F.binary_cross_entropy_with_logits(logits, target, pos_weight=pos_weight, reduction="none").sum(dim=1)
     else:  # pragma: no cover - guarded by the estimators
         raise ValueError(f"unknown loss kind {kind!r}; expected one of {LOSS_KINDS}")
     return torch.sum(losses * weight, dtype=torch.float64)

@@ -1,0 +1,43 @@
+"""Seeded, module-scoped data shared by the tests."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from sklearn.preprocessing import StandardScaler
+
+# The suite's numbers assume the same thread count everywhere (CI has 2 cores).
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+def _standardised(loader):
+    X, y = loader(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="session")
+def breast_cancer():
+    return _standardised(load_breast_cancer)
+
+
+@pytest.fixture(scope="session")
+def wine():
+    return _standardised(load_wine)
+
+
+@pytest.fixture(scope="session")
+def digits():
+    return _standardised(load_digits)
+
+
+@pytest.fixture(scope="session")
+def datasets(breast_cancer, wine, digits):
+    return {"breast_cancer": breast_cancer, "wine": wine, "digits": digits}
+
+
+@pytest.fixture(scope="module")
+def rng():
+    return np.random.RandomState(0)
+
+
+requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available on this machine")

@@ -1,0 +1,248 @@
+"""TorchLogisticClassifier as a scikit-learn estimator: composition, persistence, reproducibility."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+from sklearn.base import clone
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import GridSearchCV, cross_val_score
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
+
+from torchlogit import TorchLogisticClassifier
+from torchlogit._net import TensorData
+
+from .conftest import requires_cuda
+
+
+def test_pipeline_and_grid_search_with_two_jobs(breast_cancer):
+    X, y = breast_cancer
+    pipe = make_pipeline(StandardScaler(), TorchLogisticClassifier())
+    search = GridSearchCV(pipe, {"torchlogisticclassifier__C": [0.01, 1.0]}, cv=3, n_jobs=2).fit(X, y)
+    ref = GridSearchCV(
+        make_pipeline(StandardScaler(), LogisticRegression()), {"logisticregression__C": [0.01, 1.0]}, cv=3
+    ).fit(X, y)
+    assert search.best_params_["torchlogisticclassifier__C"] == ref.best_params_["logisticregression__C"]
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], ref.cv_results_["mean_test_score"], atol=0.01)
+    assert cross_val_score(TorchLogisticClassifier(), X, y, cv=3).mean() > 0.95
+
+
+def test_clone_keeps_parameters_not_fit(wine):
+    X, y = wine
+    clf = TorchLogisticClassifier(C=0.3, solver="adam", random_state=1).fit(X, y)
+    copy = clone(clf)
+    assert copy.get_params() == clf.get_params()
+    assert not hasattr(copy, "coef_")
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_pickle_round_trip_gives_identical_predictions(wine, solver):
+    X, y = wine
+    clf = TorchLogisticClassifier(solver=solver, random_state=0).fit(X, y)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(restored.coef_, clf.coef_)
+
+
+def test_string_labels(wine):
+    X, y = wine
+    names = np.array(["barolo", "grignolino", "barbera"])[y]
+    clf = TorchLogisticClassifier().fit(X, names)
+    np.testing.assert_array_equal(clf.classes_, np.sort(np.unique(names)))
+    ints = TorchLogisticClassifier().fit(X, y)
+    assert set(clf.predict(X)) <= set(names)
+    # Encoding of labels does not change the fit (the softmax sees the classes in another
+    # order, so float32 rounding differs).
+    order = np.argsort(["barolo", "grignolino", "barbera"])
+    np.testing.assert_allclose(clf.predict_proba(X), ints.predict_proba(X)[:, order], atol=1e-5)
+    binary = TorchLogisticClassifier().fit(X[y < 2], np.where(y[y < 2] == 1, "yes", "no"))
+    assert binary.classes_.tolist() == ["no", "yes"]
+    assert binary.predict(X[:3]).dtype.kind == "U"
+
+
+def test_pandas_input_keeps_feature_names(breast_cancer):
+    X, y = breast_cancer
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    clf = TorchLogisticClassifier().fit(frame, pd.Series(y))
+    np.testing.assert_array_equal(clf.feature_names_in_, frame.columns)
+    assert clf.predict(frame).shape == (len(X),)
+    with pytest.raises(ValueError, match="feature names"):
+        clf.predict(frame.rename(columns={"f0": "other"}))
+    with pytest.warns(UserWarning, match="does not have valid feature names"):
+        clf.predict(X)
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam", "sgd"])
+def test_same_random_state_gives_identical_results(wine, solver):
+    X, y = wine
+    params = dict(solver=solver, batch_size=32, max_iter=20)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = TorchLogisticClassifier(random_state=3, **params).fit(X, y)
+        b = TorchLogisticClassifier(random_state=3, **params).fit(X, y)
+        c = TorchLogisticClassifier(random_state=4, **params).fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    if solver != "lbfgs":  # the shuffling really depends on the seed
+        assert not np.array_equal(a.coef_, c.coef_)
+
+
+def test_fitting_leaves_global_torch_rng_alone(wine):
+    X, y = wine
+    torch.manual_seed(123)
+    expected = torch.rand(3)
+    torch.manual_seed(123)
+    TorchLogisticClassifier(solver="adam", random_state=0).fit(X, y)
+    np.testing.assert_array_equal(torch.rand(3), expected)
+
+
+def test_row_order_and_repetition_give_bitwise_identical_fits(wine):
+    """Canonical training rows: shuffled rows, or weights instead of repeated rows, change nothing."""
+    X, y = wine
+    rng = np.random.RandomState(0)
+    counts = rng.randint(0, 4, len(y))
+    for solver in ["lbfgs", "adam"]:
+        base = TorchLogisticClassifier(solver=solver, random_state=0).fit(X, y, sample_weight=counts)
+        perm = rng.permutation(len(y))
+        shuffled = TorchLogisticClassifier(solver=solver, random_state=0).fit(
+            X[perm], y[perm], sample_weight=counts[perm]
+        )
+        repeated = TorchLogisticClassifier(solver=solver, random_state=0).fit(
+            np.repeat(X, counts, axis=0), np.repeat(y, counts)
+        )
+        np.testing.assert_array_equal(shuffled.coef_, base.coef_)
+        np.testing.assert_array_equal(repeated.coef_, base.coef_)
+
+
+def test_warm_start_continues_from_the_last_fit(digits):
+    X, y = digits
+    cold = TorchLogisticClassifier(dtype="float64", tol=1e-8, max_iter=1000).fit(X, y)
+    warm = TorchLogisticClassifier(dtype="float64", tol=1e-8, max_iter=5, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm.fit(X, y)
+    first = warm.coef_.copy()
+    warm.set_params(max_iter=1000).fit(X, y)
+    assert not np.array_equal(first, warm.coef_)
+    assert warm.n_iter_[0] < cold.n_iter_[0]
+    np.testing.assert_allclose(warm.predict_proba(X), cold.predict_proba(X), atol=1e-5)
+    with pytest.raises(ValueError, match="same classes"):
+        warm.fit(X[y < 5], y[y < 5])
+
+
+def test_history_shows_the_epochs_and_full_batches(breast_cancer):
+    X, y = breast_cancer
+    clf = TorchLogisticClassifier().fit(X, y)
+    history = clf.net_.history_
+    assert len(history) == clf.n_iter_[0]
+    objective = history[:, "objective"]
+    assert all(b <= a + 1e-7 for a, b in zip(objective, objective[1:], strict=False))  # L-BFGS descends
+    # Full batch: one batch per epoch, the whole data as one tensor.
+    assert all(len(row["batches"]) == 1 and row["batches"][0]["train_batch_size"] == len(X) for row in history)
+
+
+def test_data_goes_to_skorch_as_tensor_batches(breast_cancer):
+    """Mini-batches are slices of device tensors, never rows collated by a DataLoader."""
+    X, y = breast_cancer
+    seen = []
+
+    class Spy(Callback):
+        def on_batch_begin(self, net, batch=None, training=None, **kwargs):
+            seen.append((type(batch[0]), batch[0].shape[0]))
+
+    clf = TorchLogisticClassifier(solver="adam", batch_size=100, max_iter=2, callbacks=[Spy()])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    assert {t for t, _ in seen} == {torch.Tensor}
+    assert [n for _, n in seen][:6] == [100, 100, 100, 100, 100, 69]
+    assert isinstance(clf.net_.get_dataset(TensorData(*[torch.zeros(1)] * 3)), TensorData)
+
+
+def test_user_callbacks_are_passed_through_and_not_mutated(breast_cancer):
+    X, y = breast_cancer
+
+    class CountEpochs(Callback):
+        def initialize(self):
+            self.epochs_ = 0
+            return self
+
+        def on_epoch_end(self, net, **kwargs):
+            self.epochs_ += 1
+
+    callback = CountEpochs()
+    clf = TorchLogisticClassifier(callbacks=[("count", callback)]).fit(X, y)
+    assert dict(clf.net_.callbacks_)["count"].epochs_ == clf.n_iter_[0]
+    assert not hasattr(callback, "epochs_")  # the parameter itself is left alone
+
+
+def test_max_iter_reached_warns_like_sklearn(digits):
+    X, y = digits
+    with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge after 3 iteration"):
+        clf = TorchLogisticClassifier(max_iter=3).fit(X, y)
+    assert clf.n_iter_[0] == 3
+    with pytest.warns(ConvergenceWarning, match=r"Maximum iterations \(2\) reached"):
+        TorchLogisticClassifier(solver="adam", max_iter=2, random_state=0).fit(X, y)
+
+
+def test_verbose_prints_progress(breast_cancer, capsys):
+    X, y = breast_cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TorchLogisticClassifier(verbose=1, max_iter=5).fit(X, y)
+    out = capsys.readouterr().out
+    assert "epoch" in out and "train_loss" in out and "grad_max" in out
+    TorchLogisticClassifier().fit(X, y)
+    assert capsys.readouterr().out == ""
+
+
+def test_failed_fit_leaves_the_fitted_model_untouched(wine):
+    X, y = wine
+    clf = TorchLogisticClassifier().fit(X, y)
+    before = clf.predict_proba(X)
+    state = {k: v for k, v in vars(clf).items()}
+    for bad in [
+        lambda: clf.fit(X[:, :5], np.zeros(len(y))),  # one class, different width
+        lambda: clf.set_params(device="cuda:7").fit(X, y),
+        lambda: clf.set_params(device="cpu", l1_ratio=0.5).fit(X, y),
+    ]:
+        with pytest.raises(ValueError):
+            bad()
+    clf.set_params(l1_ratio=0.0)
+    assert clf.n_features_in_ == X.shape[1]
+    assert set(vars(clf)) == set(state)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_device_errors_name_what_is_available(wine):
+    X, y = wine
+    with pytest.raises(ValueError, match=r"'device' parameter .* Got 'gpu'"):
+        TorchLogisticClassifier(device="gpu").fit(X, y)
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match=r"CUDA is not available.*Available devices: \['cpu'"):
+            TorchLogisticClassifier(device="cuda").fit(X, y)
+    with pytest.raises(ValueError, match="not supported yet"):
+        TorchLogisticClassifier(l1_ratio=1.0).fit(X, y)
+    auto = TorchLogisticClassifier(device="auto").fit(X, y)
+    expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
+    assert next(auto.net_.module_.parameters()).device.type == expected
+    cpu = TorchLogisticClassifier(device=torch.device("cpu")).fit(X, y)
+    assert isinstance(cpu.coef_, np.ndarray)
+
+
+@requires_cuda
+@pytest.mark.parametrize("device", ["cuda", "cuda:0"])
+def test_cuda_fit_matches_cpu_and_returns_host_arrays(wine, device):
+    X, y = wine
+    gpu = TorchLogisticClassifier(device=device, dtype="float64", tol=1e-10, max_iter=1000).fit(X, y)
+    cpu = TorchLogisticClassifier(device="cpu", dtype="float64", tol=1e-10, max_iter=1000).fit(X, y)
+    assert next(gpu.net_.module_.parameters()).is_cuda
+    assert isinstance(gpu.coef_, np.ndarray) and isinstance(gpu.intercept_, np.ndarray)
+    np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=1e-6)
+    restored = pickle.loads(pickle.dumps(gpu))
+    np.testing.assert_array_equal(restored.predict_proba(X), gpu.predict_proba(X))
