@@ -2,13 +2,15 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from torchlogit import TorchLogisticClassifier
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 
 ESTIMATORS = [
     TorchLogisticClassifier(),
     TorchLogisticClassifier(solver="adam", random_state=0),
     TorchLogisticClassifier(class_weight="balanced"),
     TorchLogisticClassifier(dtype="float64"),
+    TorchMultiLabelClassifier(),
+    TorchMultiLabelClassifier(hidden_layer_sizes=(16,), random_state=0),
 ]
 
 

@@ -1,7 +1,8 @@
 """torchlogit: scikit-learn logistic-regression classifiers trained with PyTorch through skorch."""
 
 from ._logistic import TorchLogisticClassifier
+from ._multilabel import TorchMultiLabelClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["TorchLogisticClassifier", "__version__"]
+__all__ = ["TorchLogisticClassifier", "TorchMultiLabelClassifier", "__version__"]

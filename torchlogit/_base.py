@@ -9,17 +9,21 @@ module into their public attributes.
 import copy
 import warnings
 from contextlib import contextmanager
+from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
 import torch
+from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._callbacks import LBFGSConvergence, NoImprovementStopping
+from ._callbacks import LBFGSConvergence, NoImprovementStopping, ValidationLoss
 from ._devices import DTYPES, resolve_device
 from ._net import LogitNet, TensorData
 from ._objective import RegularizedLogLoss
@@ -74,6 +78,50 @@ def gathered_tensor(X, rows, dtype, device):
     return out
 
 
+@dataclass
+class Targets:
+    """What a subclass's target validation hands to the shared fit."""
+
+    kind: str  # "binary", "multinomial" or "multilabel"
+    target: np.ndarray  # encoded for ``kind``
+    classes: np.ndarray
+    n_outputs: int
+    row_factor: np.ndarray | None = None  # per-row weight factor (class weights)
+    pos_weight: np.ndarray | None = None
+    stratify: np.ndarray | None = None  # labels to stratify a validation split on
+
+
+def encode_labels(y):
+    """1-D class labels -> Targets for a binary (one logit) or multinomial model."""
+    check_classification_targets(y)
+    classes, encoded = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but the "
+            f"data contains only one class: {classes[0]!r}"
+        )
+    binary = len(classes) == 2
+    return Targets(
+        kind="binary" if binary else "multinomial",
+        target=encoded,
+        classes=classes,
+        n_outputs=1 if binary else len(classes),
+        stratify=encoded,
+    )
+
+
+def load_warm_start(module, state):
+    """Load the previous fit's parameters, or say clearly why the new model cannot take them."""
+    expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    if expected != found:
+        raise ValueError(
+            "warm_start=True cannot continue from the previous fit: the model's structure changed "
+            f"(previous parameters {found}, now {expected}). Set warm_start=False to start afresh."
+        )
+    module.load_state_dict(state)
+
+
 @contextmanager
 def keep_state_on_failure(estimator):
     """Restore every attribute of ``estimator`` if the block raises (a failed fit changes nothing)."""
@@ -109,6 +157,53 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     }
 
     # ----------------------------------------------------------------- fitting
+    def _fit(self, X, y, sample_weight):
+        """The shared ``fit``: validate, train, then publish the fitted attributes all at once."""
+        with keep_state_on_failure(self):
+            device, dtype = self._check_solver_options()
+            X, y = self._validate_fit_data(X, y)
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            targets = self._targets(y, sample_weight)
+            module, module_kwargs = self._module(X.shape[1], targets.n_outputs)
+            init_state = self._warm_start_state(targets.classes, X.shape[1])
+            self.net_ = self._train(
+                X,
+                targets,
+                sample_weight,
+                module=module,
+                module_kwargs=module_kwargs,
+                device=device,
+                dtype=dtype,
+                init_state=init_state,
+            )
+            self.classes_ = targets.classes
+            self._kind = targets.kind
+            self._n_outputs = targets.n_outputs
+            self.n_iter_ = np.asarray([len(self.net_.history)], dtype=np.int32)
+            self._set_model_attributes()
+        return self
+
+    def _validate_fit_data(self, X, y):
+        return validate_data(self, X, y, dtype=[np.float64, np.float32])
+
+    def _solver(self):
+        return self.solver
+
+    def _warm_start_state(self, classes, n_features):
+        if not (self.warm_start and hasattr(self, "net_")):
+            return None
+        if not np.array_equal(classes, self.classes_):
+            raise ValueError(
+                "warm_start can only be used where `y` has the same classes as in the "
+                f"previous call to fit. Previously got {self.classes_}, `y` has {classes}."
+            )
+        if n_features != self.n_features_in_:
+            raise ValueError(
+                f"warm_start needs the same features as the previous fit: it had "
+                f"{self.n_features_in_}, X has {n_features}."
+            )
+        return self.net_.module_.state_dict()
+
     def _check_solver_options(self):
         """Checks that depend on several parameters; run before any data work."""
         if self.l1_ratio > 0:
@@ -120,52 +215,74 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
     def _optimizer(self, n_samples):
         """(optimizer class, learning rate, batch size, optimizer kwargs) for ``self.solver``."""
-        if self.solver == "lbfgs":
+        solver = self._solver()
+        if solver == "lbfgs":
             kwargs = dict(history_size=_LBFGS_HISTORY, max_ls=_LBFGS_MAX_EVAL)
             return LBFGS, 1.0, n_samples, kwargs
         batch_size = min(200, n_samples) if self.batch_size == "auto" else min(self.batch_size, n_samples)
-        if self.solver == "adam":
+        if solver == "adam":
             return torch.optim.Adam, self.learning_rate_init, batch_size, {}
         return torch.optim.SGD, self.learning_rate_init, batch_size, {"momentum": self.momentum}
 
-    def _stopping_rule(self, dtype):
-        if self.solver == "lbfgs":
+    def _stopping_rule(self, dtype, validated):
+        if self._solver() == "lbfgs":
             return LBFGSConvergence(tol=self.tol, ftol=ftol_for(dtype))
+        if validated:
+            return NoImprovementStopping(
+                tol=self.tol, n_iter_no_change=self.n_iter_no_change, monitor="valid_loss", restore_best=True
+            )
         return NoImprovementStopping(tol=self.tol, n_iter_no_change=self.n_iter_no_change)
 
-    def _train(
-        self,
-        X,
-        target,
-        sample_weight,
-        *,
-        kind,
-        module,
-        module_kwargs,
-        device,
-        dtype,
-        row_factor=None,
-        pos_weight=None,
-        init_state=None,
-    ):
+    def _validation_split(self, rows, targets):
+        """Positions (into ``rows``) of the training and validation rows, or (all, None)."""
+        if not (getattr(self, "early_stopping", False) and self._solver() != "lbfgs"):
+            return np.arange(len(rows)), None
+        stratify = None if targets.stratify is None else targets.stratify[rows]
+        try:
+            return train_test_split(
+                np.arange(len(rows)),
+                test_size=self.validation_fraction,
+                random_state=check_random_state(self.random_state).randint(np.iinfo(np.int32).max),
+                stratify=stratify,
+            )
+        except ValueError as exc:
+            raise ValueError(
+                f"early_stopping could not hold out validation_fraction={self.validation_fraction} "
+                f"of {len(rows)} distinct training rows: {exc}"
+            ) from None
+
+    def _train(self, X, targets, sample_weight, *, module, module_kwargs, device, dtype, init_state=None):
         """Build the skorch net, train it on ``X`` and return it (nothing is stored on ``self``).
 
-        ``target`` and ``sample_weight`` are NumPy arrays already encoded for ``kind``.
-        Training uses the canonical rows of :func:`canonical_rows`; ``row_factor`` (a
-        per-row multiplier that is the same for identical rows, such as class weights)
-        is applied after merging so that weight sums stay exact. ``init_state`` is a
-        module ``state_dict`` to start from (warm start).
+        Training uses the canonical rows of :func:`canonical_rows`; the per-row factor of
+        ``targets`` (class weights) is applied after merging so that weight sums stay
+        exact. ``init_state`` is a module ``state_dict`` to start from (warm start).
         """
-        rows, sample_weight = canonical_rows(X, target, sample_weight)
-        if row_factor is not None:
-            sample_weight = sample_weight * row_factor[rows]
-        n_samples = len(rows)
+        rows, sample_weight = canonical_rows(X, targets.target, sample_weight)
+        if targets.row_factor is not None:
+            sample_weight = sample_weight * targets.row_factor[rows]
+        train, valid = self._validation_split(rows, targets)
+        n_samples = len(train)
         optimizer, lr, batch_size, optimizer_kwargs = self._optimizer(n_samples)
-        stopping = self._stopping_rule(dtype)
+        stopping = self._stopping_rule(dtype, validated=valid is not None)
         user_callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        pos_weight = targets.pos_weight
         if pos_weight is not None:
             pos_weight = torch.as_tensor(pos_weight, dtype=dtype, device=device)
+        target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
+
+        def tensors(part):
+            return TensorData(
+                gathered_tensor(X, rows[part], dtype, device),
+                as_tensor(targets.target[rows[part]], target_dtype, device),
+                as_tensor(sample_weight[part], dtype, device),
+            )
+
+        data = tensors(train)
+        callbacks = [*user_callbacks, ("stopping", stopping)]
+        if valid is not None:
+            callbacks.insert(0, ("valid_loss", ValidationLoss(tensors(valid), targets.kind, pos_weight)))
         net = LogitNet(
             module=module,
             criterion=RegularizedLogLoss,
@@ -175,21 +292,20 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             batch_size=batch_size,
             train_split=None,
             # Stopping last, so user callbacks see every epoch, the final one included.
-            callbacks=[*user_callbacks, ("stopping", stopping)],
+            callbacks=callbacks,
             device=device,
             verbose=int(self.verbose),
             shuffle_seed=seed,
             **{f"module__{k}": v for k, v in module_kwargs.items()},
             module__dtype=dtype,
-            criterion__kind=kind,
+            criterion__kind=targets.kind,
             criterion__C=self.C,
             criterion__l1_ratio=self.l1_ratio,
-            criterion__weight_sum=float(np.sum(sample_weight)),
+            criterion__weight_sum=float(np.sum(sample_weight[train])),
             criterion__n_samples=n_samples,
             criterion__pos_weight=pos_weight,
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
-        target_dtype = torch.int64 if kind == "multinomial" else dtype
         cuda = [device] if device.type == "cuda" else []
         with torch.random.fork_rng(devices=cuda):
             # Seeded so that hidden-layer initialisation and dropout are reproducible,
@@ -197,18 +313,12 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             torch.manual_seed(seed)
             net.initialize()
             if init_state is not None:
-                net.module_.load_state_dict(init_state)
-            data = TensorData(
-                gathered_tensor(X, rows, dtype, device),
-                as_tensor(target[rows], target_dtype, device),
-                as_tensor(sample_weight, dtype, device),
-            )
+                load_warm_start(net.module_, init_state)
             net.partial_fit(data)
         if not stopping.converged_:
-            template = _LBFGS_WARNING if self.solver == "lbfgs" else _STOCHASTIC_WARNING
-            warnings.warn(
-                template.format(n_iter=len(net.history), max_iter=self.max_iter), ConvergenceWarning, stacklevel=2
-            )
+            template = _LBFGS_WARNING if self._solver() == "lbfgs" else _STOCHASTIC_WARNING
+            message = template.format(n_iter=len(net.history), max_iter=self.max_iter)
+            warnings.warn(message, ConvergenceWarning, stacklevel=2)
         return net
 
     # -------------------------------------------------------------- prediction
@@ -227,12 +337,77 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
                 out[start : start + step] = module(chunk).to(dtype=torch.float64).cpu().numpy()
         return out
 
+    def decision_function(self, X):
+        """Logits: shape (n_samples,) for binary targets, (n_samples, n_outputs) otherwise.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
+            For binary targets, positive means ``classes_[1]``.
+        """
+        logits = self._logits(X)
+        return logits[:, 0] if self._kind == "binary" else logits
+
+    def predict_proba(self, X):
+        """Probabilities.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes) or (n_samples, n_labels)
+            Class probabilities (columns follow ``classes_``, rows sum to one), or for
+            multi-label targets the independent probability of each label.
+        """
+        logits = self._logits(X)
+        if self._kind == "binary":
+            p = expit(logits[:, 0])
+            return np.column_stack([1 - p, p])
+        if self._kind == "multinomial":
+            return softmax(logits, axis=1)
+        return expit(logits)
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably from the logits.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray, same shape as :meth:`predict_proba`
+        """
+        logits = self._logits(X)
+        if self._kind == "binary":
+            return log_softmax(np.column_stack([np.zeros(len(logits)), logits[:, 0]]), axis=1)
+        if self._kind == "multinomial":
+            return log_softmax(logits, axis=1)
+        return log_expit(logits)
+
+    def predict(self, X):
+        """Most probable class of each sample (for multi-label targets, see the subclass).
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """
+        logits = self._logits(X)
+        index = (logits[:, 0] > 0).astype(int) if self._kind == "binary" else logits.argmax(axis=1)
+        return self.classes_[index]
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = False
         return tags
-
-
-def fitted_n_iter(net):
-    """``n_iter_`` as scikit-learn reports it: an int32 array of shape (1,)."""
-    return np.asarray([len(net.history)], dtype=np.int32)

@@ -5,9 +5,13 @@ They stop training the way skorch's own ``EarlyStopping`` does (raising
 the run converged, so the estimator can warn like scikit-learn when it did not.
 """
 
+import copy
 import math
 
+import torch
 from skorch.callbacks import Callback
+
+from ._objective import weighted_log_loss_sum
 
 
 class _StoppingRule(Callback):
@@ -51,33 +55,61 @@ class LBFGSConvergence(_StoppingRule):
 class NoImprovementStopping(_StoppingRule):
     """scikit-learn's ``MLPClassifier`` / ``SGDClassifier`` rule for stochastic solvers.
 
-    An epoch whose monitored value (``train_loss``, lower is better, or a validation
-    score, higher is better) does not beat the best so far by ``tol`` counts as no
-    improvement; ``n_iter_no_change`` + 1 of them in a row stop training.
+    An epoch whose monitored loss (``train_loss``, or ``valid_loss`` with early
+    stopping) does not beat the best so far by ``tol`` counts as no improvement;
+    ``n_iter_no_change`` + 1 of them in a row stop training. With ``restore_best``
+    the best-scoring parameters are put back at the end.
     """
 
-    def __init__(self, tol, n_iter_no_change, monitor="train_loss", lower_is_better=True):
+    def __init__(self, tol, n_iter_no_change, monitor="train_loss", restore_best=False):
         self.tol = tol
         self.n_iter_no_change = n_iter_no_change
         self.monitor = monitor
-        self.lower_is_better = lower_is_better
+        self.restore_best = restore_best
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
         self.best_ = math.inf
         self.count_ = 0
+        self.best_state_ = None
 
     def on_epoch_end(self, net, **kwargs):
-        value = net.history[-1, self.monitor]
-        loss = value if self.lower_is_better else -value
+        loss = net.history[-1, self.monitor]
         if not math.isfinite(loss):
             raise FloatingPointError(
-                "The training loss became non-finite; lower the learning rate or scale the features."
+                f"The {self.monitor} became non-finite; lower the learning rate or scale the features."
             )
         self.count_ = self.count_ + 1 if loss > self.best_ - self.tol else 0
-        self.best_ = min(self.best_, loss)
+        if loss < self.best_:
+            self.best_ = loss
+            if self.restore_best:
+                self.best_state_ = copy.deepcopy(net.module_.state_dict())
         if self.count_ > self.n_iter_no_change:
-            what = "Training loss" if self.lower_is_better else "Validation score"
             self._stop(
-                f"{what} did not improve more than tol={self.tol:f} for {self.n_iter_no_change} consecutive epochs."
+                f"{self.monitor} did not improve more than tol={self.tol:f} for "
+                f"{self.n_iter_no_change} consecutive epochs."
             )
+
+    def on_train_end(self, net, **kwargs):
+        # As MLPClassifier with early_stopping: keep the parameters that validated best.
+        if self.best_state_ is not None:
+            net.module_.load_state_dict(self.best_state_)
+
+
+class ValidationLoss(Callback):
+    """Record ``valid_loss``, the weighted mean log-loss (no penalty) on held-out tensors."""
+
+    def __init__(self, data, kind, pos_weight=None):
+        self.data = data
+        self.kind = kind
+        self.pos_weight = pos_weight
+
+    def on_epoch_end(self, net, **kwargs):
+        module = net.module_
+        module.eval()
+        with torch.no_grad():
+            total = weighted_log_loss_sum(
+                module(self.data.X), self.data.target, self.data.weight, self.kind, self.pos_weight
+            )
+        module.train()
+        net.history.record("valid_loss", float(total) / float(self.data.weight.sum()))

@@ -1,16 +1,13 @@
 """TorchLogisticClassifier: scikit-learn's logistic regression, trained by PyTorch through skorch."""
 
 import numpy as np
-from scipy.special import expit, log_softmax, softmax
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
-from sklearn.utils.multiclass import check_classification_targets
-from sklearn.utils.validation import _check_sample_weight, validate_data
 
-from ._base import BaseTorchClassifier, fitted_n_iter, keep_state_on_failure
+from ._base import BaseTorchClassifier, encode_labels
 from ._docstrings import fill_doc
-from ._modules import LinearLogits
+from ._modules import LinearLogits, linear_coefficients
 
 
 @fill_doc(max_iter=100, learning_rate_init=0.01)
@@ -154,133 +151,21 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         self : TorchLogisticClassifier
             The fitted estimator.
         """
-        with keep_state_on_failure(self):
-            device, dtype = self._check_solver_options()
-            X, y = validate_data(self, X, y, dtype=[np.float64, np.float32])
-            check_classification_targets(y)
-            classes, y_encoded = np.unique(y, return_inverse=True)
-            if len(classes) < 2:
-                raise ValueError(
-                    "This solver needs samples of at least 2 classes in the data, but the "
-                    f"data contains only one class: {classes[0]!r}"
-                )
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-            row_factor = None
-            if self.class_weight is not None:
-                class_weight = compute_class_weight(
-                    self.class_weight, classes=classes, y=y, sample_weight=sample_weight
-                )
-                row_factor = class_weight[y_encoded]
-                if not np.any((sample_weight > 0) & (row_factor > 0)):
-                    raise ValueError("The sample weights times the class weights are all zero.")
-            binary = len(classes) == 2
-            init_state = self._warm_start_state(classes, X.shape[1])
-            self.net_ = self._train(
-                X,
-                y_encoded,
-                sample_weight,
-                kind="binary" if binary else "multinomial",
-                module=LinearLogits,
-                module_kwargs=dict(
-                    n_features=X.shape[1], n_outputs=1 if binary else len(classes), bias=self.fit_intercept
-                ),
-                device=device,
-                dtype=dtype,
-                row_factor=row_factor,
-                init_state=init_state,
+        return self._fit(X, y, sample_weight)
+
+    def _targets(self, y, sample_weight):
+        targets = encode_labels(y)
+        if self.class_weight is not None:
+            class_weight = compute_class_weight(
+                self.class_weight, classes=targets.classes, y=y, sample_weight=sample_weight
             )
-            self.classes_ = classes
-            self._n_outputs = 1 if binary else len(classes)
-            linear = self.net_.module_.linear
-            self.coef_ = linear.weight.detach().cpu().numpy().copy()
-            self.intercept_ = (
-                linear.bias.detach().cpu().numpy().copy()
-                if self.fit_intercept
-                else np.zeros(self._n_outputs, dtype=self.coef_.dtype)
-            )
-            self.n_iter_ = fitted_n_iter(self.net_)
-        return self
+            targets.row_factor = class_weight[targets.target]
+            if not np.any((sample_weight > 0) & (targets.row_factor > 0)):
+                raise ValueError("The sample weights times the class weights are all zero.")
+        return targets
 
-    def _warm_start_state(self, classes, n_features):
-        if not (self.warm_start and hasattr(self, "net_")):
-            return None
-        if not np.array_equal(classes, self.classes_):
-            raise ValueError(
-                "warm_start can only be used where `y` has the same classes as in the "
-                f"previous call to fit. Previously got {self.classes_}, `y` has {classes}."
-            )
-        if n_features != self.n_features_in_:
-            raise ValueError(
-                f"warm_start needs the same features as the previous fit: it had "
-                f"{self.n_features_in_}, X has {n_features}."
-            )
-        state = self.net_.module_.state_dict()
-        if self.fit_intercept != ("linear.bias" in state):
-            return None
-        return state
+    def _module(self, n_features, n_outputs):
+        return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)
 
-    def decision_function(self, X):
-        """Logits: shape (n_samples,) for binary problems, (n_samples, n_classes) otherwise.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
-            For binary problems, positive means ``classes_[1]``.
-        """
-        logits = self._logits(X)
-        return logits[:, 0] if logits.shape[1] == 1 else logits
-
-    def predict_proba(self, X):
-        """Class probabilities.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        proba : ndarray of shape (n_samples, n_classes)
-            Columns follow ``classes_``; rows sum to one.
-        """
-        logits = self._logits(X)
-        if logits.shape[1] == 1:
-            p = expit(logits[:, 0])
-            return np.column_stack([1 - p, p])
-        return softmax(logits, axis=1)
-
-    def predict_log_proba(self, X):
-        """Logarithm of :meth:`predict_proba`, computed stably from the logits.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        log_proba : ndarray of shape (n_samples, n_classes)
-        """
-        logits = self._logits(X)
-        if logits.shape[1] == 1:
-            z = np.column_stack([np.zeros(len(logits)), logits[:, 0]])
-            return log_softmax(z, axis=1)
-        return log_softmax(logits, axis=1)
-
-    def predict(self, X):
-        """Most probable class of each sample.
-
-        Parameters
-        ----------
-        X : array-like of shape (n_samples, n_features)
-
-        Returns
-        -------
-        y_pred : ndarray of shape (n_samples,)
-            Labels from ``classes_``.
-        """
-        logits = self._logits(X)
-        index = (logits[:, 0] > 0).astype(int) if logits.shape[1] == 1 else logits.argmax(axis=1)
-        return self.classes_[index]
+    def _set_model_attributes(self):
+        self.coef_, self.intercept_ = linear_coefficients(self.net_.module_, self._n_outputs)

@@ -5,6 +5,7 @@ No scikit-learn here: these are what the skorch net trains. Each module exposes
 (biases are never penalised, as in scikit-learn).
 """
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -70,9 +71,20 @@ class MLPLogits(nn.Module):
         return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
 
 
-def first_layer(module):
-    """The ``nn.Linear`` that reads the features (the one whose weights are ``coef_``)."""
-    for m in module.modules():
-        if isinstance(m, nn.Linear):
-            return m
-    raise TypeError(f"{type(module).__name__} has no linear layer")  # pragma: no cover
+def linear_coefficients(module, n_outputs):
+    """``(coef_, intercept_)`` of a :class:`LinearLogits` as host NumPy arrays."""
+    weight = module.linear.weight.detach().cpu().numpy().copy()
+    bias = module.linear.bias
+    intercept = bias.detach().cpu().numpy().copy() if bias is not None else np.zeros(n_outputs, dtype=weight.dtype)
+    return weight, intercept
+
+
+def layer_coefficients(module):
+    """MLPClassifier-style ``coefs_`` (each ``(n_in, n_out)``) and ``intercepts_`` of every linear layer."""
+    layers = [m for m in module.modules() if isinstance(m, nn.Linear)]
+    coefs = [m.weight.detach().cpu().numpy().T.copy() for m in layers]
+    intercepts = [
+        m.bias.detach().cpu().numpy().copy() if m.bias is not None else np.zeros(m.out_features, dtype=coefs[0].dtype)
+        for m in layers
+    ]
+    return coefs, intercepts

@@ -1,0 +1,194 @@
+"""TorchMultiLabelClassifier: parity with per-label LogisticRegression, MLP quality, target handling."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from sklearn.datasets import make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score
+from sklearn.model_selection import GridSearchCV, train_test_split
+from sklearn.multioutput import MultiOutputClassifier
+from sklearn.neural_network import MLPClassifier
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+
+@pytest.fixture(scope="module")
+def multilabel():
+    X, Y = make_multilabel_classification(n_samples=600, n_features=20, n_classes=5, random_state=0)
+    return StandardScaler().fit_transform(X), Y
+
+
+@pytest.fixture(scope="module")
+def multilabel_split():
+    X, Y = make_multilabel_classification(n_samples=2000, n_features=40, n_classes=8, n_labels=3, random_state=2)
+    X_train, X_test, Y_train, Y_test = train_test_split(X, Y, test_size=0.3, random_state=0)
+    scaler = StandardScaler().fit(X_train)
+    return scaler.transform(X_train), scaler.transform(X_test), Y_train, Y_test
+
+
+def _per_label_proba(model, X):
+    return np.column_stack([p[:, 1] for p in model.predict_proba(X)])
+
+
+@pytest.mark.parametrize("C", [0.01, 1.0, 100.0])
+def test_linear_model_equals_one_logistic_regression_per_label(multilabel, C):
+    """float64, tight tol: max |predict_proba difference| <= 1e-5 vs MultiOutputClassifier(LogisticRegression(C))."""
+    X, Y = multilabel
+    ours = TorchMultiLabelClassifier(C=C, dtype="float64", tol=1e-10, max_iter=10_000).fit(X, Y)
+    ref = MultiOutputClassifier(LogisticRegression(C=C, tol=1e-10, max_iter=10_000)).fit(X, Y)
+    np.testing.assert_allclose(ours.predict_proba(X), _per_label_proba(ref, X), rtol=0, atol=1e-5)
+    np.testing.assert_allclose(ours.coef_, np.vstack([e.coef_ for e in ref.estimators_]), atol=1e-4)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+
+
+def test_sample_weight_matches_per_label_logistic_regression(multilabel):
+    X, Y = multilabel
+    sw = np.random.RandomState(0).uniform(0.1, 3, len(X))
+    ours = TorchMultiLabelClassifier(dtype="float64", tol=1e-10, max_iter=10_000).fit(X, Y, sample_weight=sw)
+    ref = MultiOutputClassifier(LogisticRegression(tol=1e-10, max_iter=10_000)).fit(X, Y, sample_weight=sw)
+    np.testing.assert_allclose(ours.predict_proba(X), _per_label_proba(ref, X), atol=1e-5)
+
+
+def test_hidden_layer_f1_at_least_mlp_classifier(multilabel_split):
+    """With one hidden layer of 64: held-out F1 (samples) >= MLPClassifier((64,))'s minus 0.01."""
+    X_train, X_test, Y_train, Y_test = multilabel_split
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = TorchMultiLabelClassifier(hidden_layer_sizes=(64,), random_state=0).fit(X_train, Y_train)
+        mlp = MLPClassifier(hidden_layer_sizes=(64,), random_state=0).fit(X_train, Y_train)
+    f1_ours = f1_score(Y_test, ours.predict(X_test), average="samples")
+    f1_mlp = f1_score(Y_test, mlp.predict(X_test), average="samples")
+    assert f1_ours >= f1_mlp - 0.01, (f1_ours, f1_mlp)
+
+
+def test_grid_search_over_pipeline_with_f1_samples_and_pickle(multilabel):
+    X, Y = multilabel
+    pipe = make_pipeline(StandardScaler(), TorchMultiLabelClassifier())
+    search = GridSearchCV(pipe, {"torchmultilabelclassifier__C": [0.01, 1.0]}, scoring="f1_samples", cv=3)
+    search.fit(X, Y)
+    assert search.best_params_["torchmultilabelclassifier__C"] == 1.0
+    assert search.best_score_ > 0.6
+    restored = pickle.loads(pickle.dumps(search.best_estimator_))
+    np.testing.assert_array_equal(restored.predict_proba(X), search.best_estimator_.predict_proba(X))
+
+
+def test_outputs_are_independent_per_label(multilabel):
+    X, Y = multilabel
+    clf = TorchMultiLabelClassifier().fit(X, Y)
+    proba = clf.predict_proba(X)
+    assert proba.shape == Y.shape and clf.decision_function(X).shape == Y.shape
+    assert not np.allclose(proba.sum(axis=1), 1.0)  # not normalised across labels
+    np.testing.assert_allclose(proba, 1 / (1 + np.exp(-clf.decision_function(X))), atol=1e-12)
+    np.testing.assert_allclose(np.exp(clf.predict_log_proba(X)), proba, atol=1e-12)
+    np.testing.assert_array_equal(clf.classes_, np.arange(Y.shape[1]))
+    pred = clf.predict(X)
+    assert pred.dtype == Y.dtype and set(np.unique(pred)) <= {0, 1}
+    np.testing.assert_array_equal(pred, (proba > 0.5).astype(Y.dtype))
+
+
+def test_threshold_per_label(multilabel):
+    X, Y = multilabel
+    clf = TorchMultiLabelClassifier(threshold=[0.1, 0.5, 0.5, 0.5, 0.9]).fit(X, Y)
+    proba = clf.predict_proba(X)
+    pred = clf.predict(X)
+    np.testing.assert_array_equal(pred[:, 0], proba[:, 0] > 0.1)
+    np.testing.assert_array_equal(pred[:, 4], proba[:, 4] > 0.9)
+    with pytest.raises(ValueError, match="one value per label"):
+        clf.set_params(threshold=[0.5, 0.5]).predict(X)
+
+
+def test_sparse_and_boolean_indicator_targets(multilabel):
+    X, Y = multilabel
+    dense = TorchMultiLabelClassifier().fit(X, Y)
+    sparse = TorchMultiLabelClassifier().fit(X, sp.csr_matrix(Y))
+    boolean = TorchMultiLabelClassifier().fit(X, Y.astype(bool))
+    np.testing.assert_array_equal(sparse.predict_proba(X), dense.predict_proba(X))
+    assert boolean.predict(X).dtype == bool
+
+
+@pytest.mark.parametrize(
+    "make_bad, message",
+    [
+        (lambda Y: Y * 2, "0/1 indicator matrix"),
+        (lambda Y: np.where(Y == 0, -1, 1), "0/1 indicator matrix"),
+        (lambda Y: Y[:-5], "inconsistent numbers of samples"),
+        (lambda Y: [[0, 1], [2]] * 300, "legacy multi-label data representation|inhomogeneous|sequence"),
+    ],
+)
+def test_bad_targets_get_clear_errors(multilabel, make_bad, message):
+    X, Y = multilabel
+    with pytest.raises(ValueError, match=message):
+        TorchMultiLabelClassifier().fit(X, make_bad(Y))
+
+
+def test_one_dimensional_y_behaves_like_mlp_classifier(wine):
+    X, y = wine
+    clf = TorchMultiLabelClassifier(C=1.0, dtype="float64", tol=1e-10, max_iter=10_000).fit(X, y)
+    ref = TorchLogisticClassifier(C=1.0, dtype="float64", tol=1e-10, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), atol=1e-7)
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2])
+    with pytest.warns(DataConversionWarning, match="column-vector y"):
+        column = TorchMultiLabelClassifier().fit(X, y[:, None])
+    assert column.predict(X).shape == (len(X),)
+    with pytest.raises(ValueError, match="pos_weight applies to multi-label"):
+        TorchMultiLabelClassifier(pos_weight="balanced").fit(X, y)
+
+
+def test_pos_weight_balanced_and_explicit(multilabel):
+    X, Y = multilabel
+    rare = Y.copy()
+    rare[:, 0] = (np.arange(len(Y)) % 10 == 0).astype(int)  # 10% positives
+    plain = TorchMultiLabelClassifier().fit(X, rare)
+    balanced = TorchMultiLabelClassifier(pos_weight="balanced").fit(X, rare)
+    explicit = TorchMultiLabelClassifier(pos_weight=(len(Y) - rare.sum(0)) / rare.sum(0)).fit(X, rare)
+    np.testing.assert_allclose(balanced.predict_proba(X), explicit.predict_proba(X), atol=1e-6)
+    # Up-weighting the rare positives raises their predicted probability.
+    assert balanced.predict_proba(X)[:, 0].mean() > plain.predict_proba(X)[:, 0].mean() + 0.2
+    with pytest.raises(ValueError, match="one finite, non-negative weight per label"):
+        TorchMultiLabelClassifier(pos_weight=[1.0, 2.0]).fit(X, rare)
+
+
+def test_hidden_layers_are_reproducible_and_expose_layers(multilabel):
+    X, Y = multilabel
+    params = dict(hidden_layer_sizes=(16, 8), activation="tanh", dropout=0.1, max_iter=15, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        a = TorchMultiLabelClassifier(**params).fit(X, Y)
+        b = TorchMultiLabelClassifier(**params).fit(X, Y)
+    for ca, cb in zip(a.coefs_, b.coefs_, strict=True):
+        np.testing.assert_array_equal(ca, cb)
+    assert [c.shape for c in a.coefs_] == [(20, 16), (16, 8), (8, 5)]
+    assert [i.shape for i in a.intercepts_] == [(16,), (8,), (5,)]
+    assert not hasattr(a, "coef_")
+    with pytest.raises(ValueError, match="needs a stochastic solver"):
+        TorchMultiLabelClassifier(hidden_layer_sizes=(4,), dropout=0.5, solver="lbfgs").fit(X, Y)
+    with pytest.raises(ValueError, match="positive integers"):
+        TorchMultiLabelClassifier(hidden_layer_sizes=(4, 0)).fit(X, Y)
+
+
+def test_early_stopping_holds_out_rows_and_keeps_the_best_epoch(multilabel):
+    X, Y = multilabel
+    clf = TorchMultiLabelClassifier(
+        hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=3, max_iter=500, random_state=0
+    ).fit(X, Y)
+    history = clf.net_.history_
+    valid = history[:, "valid_loss"]
+    assert len(valid) == clf.n_iter_[0] < 500
+    batch_rows = sum(b["train_batch_size"] for b in history[0]["batches"])
+    assert batch_rows == len(np.unique(np.column_stack([X, Y]), axis=0)) - round(0.1 * len(X))
+    assert clf.predict(X).shape == Y.shape
+
+
+def test_warm_start_needs_the_same_structure(multilabel):
+    X, Y = multilabel
+    clf = TorchMultiLabelClassifier(warm_start=True).fit(X, Y)
+    with pytest.raises(ValueError, match="structure changed"):
+        clf.set_params(fit_intercept=False).fit(X, Y)
+    assert clf.fit_intercept is False and clf.coef_.shape == (5, 20)

@@ -1,0 +1,345 @@
+"""TorchMultiLabelClassifier: independent yes/no labels trained jointly with BCE-with-logits."""
+
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+from scipy.special import logit
+from sklearn.base import _fit_context
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+
+from ._base import BaseTorchClassifier, Targets, encode_labels
+from ._docstrings import fill_doc
+from ._modules import ACTIVATIONS, LinearLogits, MLPLogits, layer_coefficients, linear_coefficients
+
+
+@fill_doc(max_iter=200, learning_rate_init=0.001)
+class TorchMultiLabelClassifier(BaseTorchClassifier):
+    """Several independent binary labels per sample, trained jointly with PyTorch through skorch.
+
+    The model ends in one logit per label (no sigmoid inside the module). The loss is
+    BCE-with-logits summed over labels and averaged over (weighted) samples, plus the
+    same penalty as :class:`TorchLogisticClassifier` on every weight matrix, never on
+    biases::
+
+        (1/S) sum_i s_i sum_l BCE(z_il, y_il) + 1/(2 C S) sum_layers ||W||^2
+
+    With ``hidden_layer_sizes=()`` (the default) this is a linear model and the
+    objective splits label by label: it equals one
+    :class:`sklearn.linear_model.LogisticRegression` per label with the same ``C``.
+
+    Parameters
+    ----------
+    hidden_layer_sizes : tuple of int, default=()
+        Width of each hidden layer; ``()`` is the linear model.
+    activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
+        Activation of the hidden layers.
+    dropout : float in [0, 1), default=0.0
+        Dropout after each hidden activation. Needs a stochastic solver ("adam" or
+        "sgd"): L-BFGS needs a deterministic objective.
+    ${C}
+        For hidden layers, ``C = 1 / alpha`` of ``MLPClassifier`` gives the same penalty.
+    ${l1_ratio}
+    ${fit_intercept}
+    pos_weight : array-like of shape (n_labels,), "balanced" or None, default=None
+        Weight of the positive term of each label's BCE (torch's ``pos_weight``), for
+        labels that are rarely on. "balanced" uses ``n_negative / n_positive`` per
+        label, counted with ``sample_weight`` (1 for a label that is never on).
+        Multi-label targets only.
+    threshold : float or array-like of shape (n_labels,), default=0.5
+        A label is predicted on when its probability exceeds its threshold.
+        Multi-label targets only.
+    solver : {"auto", "lbfgs", "adam", "sgd"}, default="auto"
+        "auto" is "lbfgs" for the linear model (a convex problem: full-batch L-BFGS
+        reaches the exact optimum, as scikit-learn's ``LogisticRegression`` does) and
+        "adam" with hidden layers (non-convex: mini-batch Adam is what
+        ``MLPClassifier`` defaults to, scales to large data and allows dropout).
+    ${max_iter}
+    ${tol}
+    ${learning_rate_init}
+    ${batch_size}
+    ${momentum}
+    early_stopping : bool, default=False
+        Hold out ``validation_fraction`` of the training rows and stop when their
+        log-loss has not improved by ``tol`` for ``n_iter_no_change`` epochs, keeping
+        the best parameters ("adam" / "sgd" only, as in ``MLPClassifier``).
+    validation_fraction : float, default=0.1
+        Share of the training rows held out for early stopping.
+    ${n_iter_no_change}
+    ${warm_start}
+    ${device}
+    ${dtype}
+    ${random_state}
+    ${verbose}
+    ${callbacks}
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        ``MLPClassifier``'s convention: for an indicator matrix ``Y`` of ``n_labels``
+        columns, ``np.arange(n_labels)`` (the column indices); for 1-D ``y``, the sorted
+        class labels.
+    coef_ : ndarray of shape (n_outputs, n_features)
+        Linear model only: one row per label (one row in all for binary 1-D ``y``).
+    intercept_ : ndarray of shape (n_outputs,)
+        Linear model only.
+    coefs_ : list of ndarray
+        Weight matrix of each layer, shaped ``(n_in, n_out)`` as in ``MLPClassifier``.
+    intercepts_ : list of ndarray
+        Bias vector of each layer.
+    n_iter_ : ndarray of shape (1,)
+        L-BFGS iterations, or epochs for "adam" / "sgd".
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, when ``X`` had string column names.
+    ${fitted_net}
+
+    See Also
+    --------
+    TorchLogisticClassifier : One label with two or more classes.
+    sklearn.multioutput.MultiOutputClassifier : One independent model per label.
+    sklearn.neural_network.MLPClassifier : scikit-learn's multi-layer perceptron.
+
+    Notes
+    -----
+    1-D ``y`` is accepted as ``MLPClassifier`` accepts it: two classes give one
+    logit and a sigmoid, more give a softmax over classes. A single-column ``Y`` is
+    treated as 1-D ``y`` (with a ``DataConversionWarning``), also as ``MLPClassifier``
+    does.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import make_multilabel_classification
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from torchlogit import TorchMultiLabelClassifier
+    >>> X, Y = make_multilabel_classification(n_samples=200, n_classes=4, random_state=0)
+    >>> Y[:2]
+    array([[1, 0, 1, 0],
+           [0, 0, 0, 0]])
+    >>> clf = make_pipeline(StandardScaler(), TorchMultiLabelClassifier(C=1.0)).fit(X, Y)
+    >>> clf.predict(X[:2])
+    array([[1, 0, 0, 0],
+           [0, 1, 0, 0]])
+    >>> clf.predict_proba(X).shape  # one independent probability per label
+    (200, 4)
+    >>> round(float((clf.predict(X) == Y).mean()), 2)
+    0.85
+    """
+
+    _parameter_constraints: dict = {
+        **BaseTorchClassifier._parameter_constraints,
+        "hidden_layer_sizes": [tuple, list],
+        "activation": [StrOptions(set(ACTIVATIONS))],
+        "dropout": [Interval(Real, 0, 1, closed="left")],
+        "pos_weight": ["array-like", StrOptions({"balanced"}), None],
+        "threshold": [Interval(Real, 0, 1, closed="neither"), "array-like"],
+        "solver": [StrOptions({"auto", "lbfgs", "adam", "sgd"})],
+        "early_stopping": ["boolean"],
+        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+    }
+
+    def __init__(
+        self,
+        hidden_layer_sizes=(),
+        *,
+        activation="relu",
+        dropout=0.0,
+        C=1.0,
+        l1_ratio=0.0,
+        fit_intercept=True,
+        pos_weight=None,
+        threshold=0.5,
+        solver="auto",
+        max_iter=200,
+        tol=1e-4,
+        learning_rate_init=0.001,
+        batch_size="auto",
+        momentum=0.9,
+        early_stopping=False,
+        validation_fraction=0.1,
+        n_iter_no_change=10,
+        warm_start=False,
+        device="cpu",
+        dtype="float32",
+        random_state=None,
+        verbose=0,
+        callbacks=None,
+    ):
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.dropout = dropout
+        self.C = C
+        self.l1_ratio = l1_ratio
+        self.fit_intercept = fit_intercept
+        self.pos_weight = pos_weight
+        self.threshold = threshold
+        self.solver = solver
+        self.max_iter = max_iter
+        self.tol = tol
+        self.learning_rate_init = learning_rate_init
+        self.batch_size = batch_size
+        self.momentum = momentum
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.n_iter_no_change = n_iter_no_change
+        self.warm_start = warm_start
+        self.device = device
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+        self.callbacks = callbacks
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit the model.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+            Training data.
+        y : array-like or sparse matrix of shape (n_samples, n_labels), or (n_samples,)
+            A 0/1 indicator matrix (dense or sparse), one column per label; or 1-D class
+            labels, as ``MLPClassifier`` accepts.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights of the samples.
+
+        Returns
+        -------
+        self : TorchMultiLabelClassifier
+            The fitted estimator.
+        """
+        return self._fit(X, y, sample_weight)
+
+    # ------------------------------------------------------------- fit hooks
+    def _solver(self):
+        if self.solver != "auto":
+            return self.solver
+        return "adam" if self._hidden_sizes() else "lbfgs"
+
+    def _hidden_sizes(self):
+        sizes = tuple(self.hidden_layer_sizes)
+        if not all(isinstance(n, Integral) and not isinstance(n, bool) and n >= 1 for n in sizes):
+            raise ValueError(
+                f"hidden_layer_sizes must be a tuple of positive integers, got {self.hidden_layer_sizes!r}."
+            )
+        return sizes
+
+    def _check_solver_options(self):
+        resolved = super()._check_solver_options()
+        self._hidden_sizes()
+        if self.dropout > 0 and self._solver() == "lbfgs":
+            raise ValueError(
+                f"dropout={self.dropout} needs a stochastic solver ('adam' or 'sgd'): L-BFGS needs a "
+                "deterministic objective. Set solver='adam' or dropout=0."
+            )
+        return resolved
+
+    def _validate_fit_data(self, X, Y):
+        if sp.issparse(Y):
+            Y = Y.toarray()  # the label matrix is small next to X; X itself stays as given
+        X, Y = validate_data(self, X, Y, multi_output=True, dtype=[np.float64, np.float32])
+        if Y.ndim == 2 and Y.shape[1] == 1:
+            Y = column_or_1d(Y, warn=True)
+        return X, Y
+
+    def _targets(self, Y, sample_weight):
+        if Y.ndim == 1:
+            if self.pos_weight is not None:
+                raise ValueError("pos_weight applies to multi-label (indicator matrix) targets; y is 1-D.")
+            self._y_dtype = None
+            return encode_labels(Y)
+        values = np.unique(Y)
+        if not np.all(np.isin(values, [0, 1])):
+            raise ValueError(
+                "Y must be a 0/1 indicator matrix of shape (n_samples, n_labels); it contains the values "
+                f"{values[:10].tolist()}. Use sklearn.preprocessing.MultiLabelBinarizer to build one from "
+                "lists of labels."
+            )
+        n_labels = Y.shape[1]
+        self._y_dtype = Y.dtype
+        return Targets(
+            kind="multilabel",
+            target=Y.astype(np.float64),
+            classes=np.arange(n_labels),
+            n_outputs=n_labels,
+            pos_weight=self._pos_weight(Y, sample_weight),
+        )
+
+    def _pos_weight(self, Y, sample_weight):
+        if self.pos_weight is None:
+            return None
+        if isinstance(self.pos_weight, str):  # "balanced"
+            positive = sample_weight @ Y
+            negative = sample_weight.sum() - positive
+            return np.where(positive > 0, negative / np.where(positive > 0, positive, 1), 1.0)
+        pos_weight = np.asarray(self.pos_weight, dtype=np.float64)
+        if pos_weight.shape != (Y.shape[1],) or not np.all(np.isfinite(pos_weight)) or np.any(pos_weight < 0):
+            raise ValueError(
+                f"pos_weight must hold one finite, non-negative weight per label ({Y.shape[1]}); "
+                f"got an array of shape {pos_weight.shape}."
+            )
+        return pos_weight
+
+    def _module(self, n_features, n_outputs):
+        sizes = self._hidden_sizes()
+        if not sizes:
+            return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)
+        return MLPLogits, dict(
+            n_features=n_features,
+            n_outputs=n_outputs,
+            hidden_layer_sizes=sizes,
+            activation=self.activation,
+            dropout=self.dropout,
+            bias=self.fit_intercept,
+        )
+
+    def _set_model_attributes(self):
+        module = self.net_.module_
+        self.coefs_, self.intercepts_ = layer_coefficients(module)
+        if isinstance(module, LinearLogits):
+            self.coef_, self.intercept_ = linear_coefficients(module, self._n_outputs)
+        else:
+            # A previous linear fit's coef_ must not outlive it.
+            self.__dict__.pop("coef_", None)
+            self.__dict__.pop("intercept_", None)
+
+    # ------------------------------------------------------------ prediction
+    def _thresholds(self):
+        threshold = np.asarray(self.threshold, dtype=np.float64)
+        if threshold.ndim == 1 and threshold.shape != (self._n_outputs,):
+            raise ValueError(
+                f"threshold must be a float or hold one value per label ({self._n_outputs}); "
+                f"got shape {threshold.shape}."
+            )
+        if threshold.ndim > 1 or np.any((threshold <= 0) | (threshold >= 1)):
+            raise ValueError(f"threshold values must lie strictly between 0 and 1; got {self.threshold!r}.")
+        return threshold
+
+    def predict(self, X):
+        """Predicted labels.
+
+        Parameters
+        ----------
+        X : array-like of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples, n_labels) or (n_samples,)
+            For indicator targets, 1 where a label's probability exceeds its
+            ``threshold`` (same dtype as the training ``Y``); for 1-D targets, the most
+            probable class.
+        """
+        check_is_fitted(self)
+        if self._kind != "multilabel":
+            return super().predict(X)
+        # Compare logits with logit(threshold): the same decision, with no rounding of
+        # probabilities near 0 or 1.
+        return (self._logits(X) > logit(self._thresholds())).astype(self._y_dtype)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.classifier_tags.multi_label = True
+        return tags
