@@ -25,6 +25,8 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._callbacks import LBFGSConvergence, NoImprovementStopping, ValidationLoss
 from ._devices import DTYPES, resolve_device
+from ._kernels import matmul, to_device
+from ._modules import LinearLogits
 from ._net import LogitNet, TensorData
 from ._objective import RegularizedLogLoss
 from ._rows import canonical_rows
@@ -65,17 +67,6 @@ def as_tensor(X, dtype, device):
         warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
         tensor = torch.from_numpy(np.asarray(X))
     return tensor.to(device=device, dtype=dtype)
-
-
-def gathered_tensor(X, rows, dtype, device):
-    """``X[rows]`` as a tensor of ``dtype`` on ``device``, built chunk by chunk (X is copied once)."""
-    if len(rows) == len(X) and np.array_equal(rows, np.arange(len(X))):
-        return as_tensor(X, dtype, device)
-    out = torch.empty((len(rows), *X.shape[1:]), dtype=dtype, device=device)
-    step = max(1, _PREDICT_CHUNK_VALUES // max(int(np.prod(X.shape[1:])), 1))
-    for start in range(0, len(rows), step):
-        out[start : start + step] = as_tensor(X[rows[start : start + step]], dtype, device)
-    return out
 
 
 @dataclass
@@ -274,7 +265,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
         def tensors(part):
             return TensorData(
-                gathered_tensor(X, rows[part], dtype, device),
+                to_device(X, rows[part], dtype, device),
                 as_tensor(targets.target[rows[part]], target_dtype, device),
                 as_tensor(sample_weight[part], dtype, device),
             )
@@ -307,10 +298,13 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
         cuda = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            # Seeded so that hidden-layer initialisation and dropout are reproducible,
-            # without touching the user's global torch RNG state.
-            torch.manual_seed(seed)
+        # Hidden-layer initialisation and dropout draw from torch's global RNG: seed it,
+        # without touching the user's RNG state. A zero-initialised linear model draws
+        # nothing (mini-batches are shuffled by their own generator), so skip the cost.
+        random_init = module is not LinearLogits
+        with torch.random.fork_rng(devices=cuda, enabled=random_init):
+            if random_init:
+                torch.manual_seed(seed)
             net.initialize()
             if init_state is not None:
                 load_warm_start(net.module_, init_state)
@@ -323,11 +317,21 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
     # -------------------------------------------------------------- prediction
     def _logits(self, X):
-        """Raw module outputs for ``X`` as float64 NumPy, computed on the model's device in chunks."""
+        """Raw module outputs for ``X`` as float64 NumPy, computed on the model's device in chunks.
+
+        A linear model on the CPU computes ``X @ coef_.T + intercept_`` in float64 straight
+        from the validated input, with no conversion copy (as scikit-learn does).
+        """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
         module = self.net_.module_
         param = next(module.parameters())
+        if isinstance(module, LinearLogits) and param.device.type == "cpu":
+            W = module.linear.weight.detach().double()
+            out = matmul(torch.from_numpy(np.asarray(X, dtype=np.float64)), W.T).numpy()
+            if module.linear.bias is not None:
+                out += module.linear.bias.detach().double().numpy()
+            return out
         out = np.empty((X.shape[0], self._n_outputs), dtype=np.float64)
         step = max(1, _PREDICT_CHUNK_VALUES // max(X.shape[1], 1))
         module.eval()

@@ -26,7 +26,9 @@ class LinearLogits(nn.Module):
 
     def __init__(self, n_features, n_outputs, bias=True, dtype=torch.float32):
         super().__init__()
-        self.linear = nn.Linear(n_features, n_outputs, bias=bias, dtype=dtype)
+        # skip_init: the default random initialisation would be overwritten anyway, and it
+        # would consume the global RNG.
+        self.linear = nn.utils.skip_init(nn.Linear, n_features, n_outputs, bias=bias, dtype=dtype)
         with torch.no_grad():
             self.linear.weight.zero_()
             if bias:

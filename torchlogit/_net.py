@@ -16,6 +16,7 @@ from skorch import NeuralNet
 from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
 from torch.utils.data import Dataset
 
+from ._modules import LinearLogits
 from ._solvers import LBFGS
 
 
@@ -78,7 +79,11 @@ class LogitNet(NeuralNet):
 
     @property
     def _default_callbacks(self):
-        callbacks = [("train_loss", PassthroughScoring(name="train_loss", on_train=True))]
+        # L-BFGS records its own train_loss (one batch per epoch); skorch's averaging
+        # callback is only needed for mini-batches.
+        callbacks = (
+            [] if self.optimizer is LBFGS else [("train_loss", PassthroughScoring(name="train_loss", on_train=True))]
+        )
         if self.verbose:
             callbacks = [("epoch_timer", EpochTimer()), *callbacks, ("print_log", PrintLog())]
         return callbacks
@@ -95,16 +100,27 @@ class LogitNet(NeuralNet):
         target, weight = y_true
         return self.criterion_(y_pred, target, weight, self.module_.penalized_weights())
 
+    def train_step_single(self, batch, **fit_params):
+        if not isinstance(self.module_, LinearLogits):
+            if isinstance(self.optimizer_, LBFGS):  # skorch's own train_step zeroes grads for the others
+                self._zero_grad_optimizer()
+            return super().train_step_single(batch, **fit_params)
+        # Linear models: closed-form gradient, two passes over the batch and no autograd
+        # graph (a linear module has no train/eval-dependent layers to switch).
+        X, (target, weight) = batch
+        loss, logits = self.criterion_.linear_step(self.module_, X, target, weight)
+        return {"loss": loss, "y_pred": logits}
+
     def train_step(self, batch, **fit_params):
         if not isinstance(self.optimizer_, LBFGS):
             return super().train_step(batch, **fit_params)
 
         def closure():
-            self._zero_grad_optimizer()
             return self.train_step_single(batch, **fit_params)["loss"]
 
         start = self.optimizer_.step(closure)
         state = self.optimizer_.state[next(self.module_.parameters())]
+        self.history.record("train_loss", float(start))
         self.history.record("objective", state["loss"])
         self.history.record("grad_max", state["grad_max"])
         return {"loss": start, "y_pred": None}

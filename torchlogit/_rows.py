@@ -31,7 +31,8 @@ def canonical_rows(X, target, sample_weight):
     rng = np.random.RandomState(0)  # a fixed projection: the order must not vary between fits
     key = X @ rng.uniform(0.5, 1.5, X.shape[1]) + target @ rng.uniform(0.5, 1.5, target.shape[1])
     positive = np.flatnonzero(sample_weight > 0)
-    idx = positive[np.argsort(key[positive], kind="stable")]
+    # Any sort will do: rows with equal keys are ordered by value below.
+    idx = positive[np.argsort(key[positive])]
     k = key[idx]
     equal_next = k[1:] == k[:-1]
     if not equal_next.any():

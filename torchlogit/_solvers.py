@@ -1,17 +1,126 @@
 """What the optimisers need that torch does not ship as we need it.
 
-:class:`LBFGS` is L-BFGS with torch's strong-Wolfe line search, doing exactly one
-iteration per ``step(closure)`` (one skorch epoch each). ``torch.optim.LBFGS`` is not
-used directly because it drops curvature pairs with an absolute test (``y's > 1e-10``):
-on an objective averaged over samples, as scikit-learn's is, that test throws away
-most updates near the optimum and L-BFGS needs 2-3x more iterations than SciPy's
-L-BFGS-B. Here the test is L-BFGS-B's relative one. The optimiser also remembers the
-objective and gradient at the point it accepted, so no evaluation is repeated between
-iterations.
+:class:`LBFGS` does exactly one L-BFGS iteration per ``step(closure)`` (one skorch
+epoch each). ``torch.optim.LBFGS`` is not used directly because it drops curvature
+pairs with an absolute test (``y's > 1e-10``): on an objective averaged over samples,
+as scikit-learn's is, that test throws away most updates near the optimum and L-BFGS
+needs 2-3x more iterations than SciPy's L-BFGS-B. Here the test is L-BFGS-B's
+relative one. Scalars (objective values, directional derivatives) are Python floats
+and the direction comes from the compact representation of the L-BFGS matrix (a few
+matrix products and an m x m solve), so that a small problem is not dominated by
+hundreds of tiny tensor operations per iteration.
 """
 
+import math
+
+import numpy as np
 import torch
-from torch.optim.lbfgs import _strong_wolfe
+
+
+def _cubic_minimum(x1, f1, g1, x2, f2, g2, lo, hi):
+    """Minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clipped to [lo, hi]."""
+    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+    d2_square = d1 * d1 - g1 * g2
+    if d2_square >= 0:
+        d2 = math.sqrt(d2_square)
+        if x1 <= x2:
+            t = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+        else:
+            t = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+        if math.isfinite(t):
+            return min(max(t, lo), hi)
+    return (lo + hi) / 2
+
+
+def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, tolerance_change=1e-9, d_norm=1.0):
+    """Step length satisfying the strong Wolfe conditions (Nocedal & Wright, Algorithms 3.5-3.6).
+
+    The bracketing and cubic-interpolation zoom of ``torch.optim.lbfgs._strong_wolfe``,
+    on Python floats. ``evaluate(t)`` returns ``(f, g, gtd)`` at ``x + t d``.
+
+    Returns
+    -------
+    t, f, g, n_evals
+    """
+    f_prev, g_prev, gtd_prev, t_prev = f0, g0, gtd0, 0.0
+    f_new, g_new, gtd_new = evaluate(t)
+    n_evals = 1
+    bracket = None
+    while n_evals < max_evals:
+        if f_new > f0 + c1 * t * gtd0 or (n_evals > 2 and f_new >= f_prev):
+            bracket = [(t_prev, f_prev, g_prev, gtd_prev), (t, f_new, g_new, gtd_new)]
+            break
+        if abs(gtd_new) <= -c2 * gtd0:
+            return t, f_new, g_new, n_evals
+        if gtd_new >= 0:
+            bracket = [(t_prev, f_prev, g_prev, gtd_prev), (t, f_new, g_new, gtd_new)]
+            break
+        # Extrapolate, between 1.01 and 10 times the current step.
+        t_next = _cubic_minimum(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, t + 0.01 * (t - t_prev), 10 * t)
+        t_prev, f_prev, g_prev, gtd_prev = t, f_new, g_new, gtd_new
+        t = t_next
+        f_new, g_new, gtd_new = evaluate(t)
+        n_evals += 1
+    if bracket is None:
+        bracket = [(0.0, f0, g0, gtd0), (t, f_new, g_new, gtd_new)]
+
+    low, high = (0, 1) if bracket[0][1] <= bracket[1][1] else (1, 0)
+    insufficient_progress = False
+    while n_evals < max_evals:
+        (ta, fa, _, gtda), (tb, fb, _, gtdb) = bracket
+        lo, hi = min(ta, tb), max(ta, tb)
+        if (hi - lo) * d_norm < tolerance_change:
+            break
+        t = _cubic_minimum(ta, fa, gtda, tb, fb, gtdb, lo, hi)
+        # Keep away from the bracket ends unless that was just tried (torch's safeguard).
+        margin = 0.1 * (hi - lo)
+        if min(hi - t, t - lo) < margin:
+            if insufficient_progress or t >= hi or t <= lo:
+                t = hi - margin if abs(t - hi) < abs(t - lo) else lo + margin
+                insufficient_progress = False
+            else:
+                insufficient_progress = True
+        else:
+            insufficient_progress = False
+        f_new, g_new, gtd_new = evaluate(t)
+        n_evals += 1
+        point = (t, f_new, g_new, gtd_new)
+        if f_new > f0 + c1 * t * gtd0 or f_new >= bracket[low][1]:
+            bracket[high] = point
+            low, high = (0, 1) if bracket[0][1] <= bracket[1][1] else (1, 0)
+        else:
+            if abs(gtd_new) <= -c2 * gtd0:
+                bracket[low] = point
+                break
+            if gtd_new * (bracket[high][0] - bracket[low][0]) >= 0:
+                bracket[high] = bracket[low]
+            bracket[low] = point
+    t, f, g, _ = bracket[low]
+    return t, f, g, n_evals
+
+
+def lbfgs_direction(g, pairs, gamma):
+    """``-H g`` for the L-BFGS matrix with curvature ``pairs`` (``[S; Y]`` rows, oldest first).
+
+    Compact representation (Byrd, Nocedal & Schnabel 1994), equal to the two-loop
+    recursion: with ``S``, ``Y`` the m stored steps and gradient changes (rows),
+    ``H g = gamma g + S^T p + gamma Y^T q``, ``q = -R^{-1} S g`` and
+    ``p = R^{-T} ((D + gamma Y Y^T) R^{-1} S g - gamma Y g)``, where ``R`` is the upper
+    triangle of ``S Y^T`` and ``D`` its diagonal. One Gram matrix of ``[S; Y]`` and an
+    m x m solve in float64 on the host replace ~4m small sequential vector operations.
+    """
+    if pairs is None:
+        return -gamma * g
+    m = pairs.shape[0] // 2
+    projections = (pairs @ g).double().cpu().numpy()
+    gram = (pairs @ pairs.T).double().cpu().numpy()
+    Sg, Yg = projections[:m], projections[m:]
+    SY, YY = gram[:m, m:], gram[m:, m:]
+    R = np.triu(SY)
+    Rinv_Sg = np.linalg.solve(R, Sg)
+    p = np.linalg.solve(R.T, np.diag(SY) * Rinv_Sg + gamma * (YY @ Rinv_Sg) - gamma * Yg)
+    coefficients = torch.as_tensor(np.concatenate([p, -gamma * Rinv_Sg]), dtype=g.dtype, device=g.device)
+    return -(gamma * g + coefficients @ pairs)
 
 
 class LBFGS(torch.optim.Optimizer):
@@ -23,7 +132,7 @@ class LBFGS(torch.optim.Optimizer):
         The parameters to optimise (one group).
     lr : float, default=1.0
         Initial step of each line search after the first (the first is
-        ``min(1, 1/||g||_1)``, as in torch and SciPy).
+        ``min(1, 1/||g||_1)``, as in torch).
     history_size : int, default=10
         Number of curvature pairs kept (SciPy's default, used by scikit-learn).
     max_ls : int, default=50
@@ -32,7 +141,8 @@ class LBFGS(torch.optim.Optimizer):
     Notes
     -----
     After each ``step``, ``state`` holds ``loss`` and ``grad_max``, the objective and
-    the largest absolute gradient entry at the new point.
+    the largest absolute gradient entry at the new point, and ``n_iter`` and
+    ``func_evals``.
     """
 
     def __init__(self, params, lr=1.0, history_size=10, max_ls=50):
@@ -66,27 +176,13 @@ class LBFGS(torch.optim.Optimizer):
             loss = float(closure().detach())
         return loss, self._flat_grad()
 
-    def _direction(self, g):
-        """Two-loop recursion: ``-H g`` with the stored curvature pairs."""
-        state = self._state
-        q = -g
-        alphas = []
-        for s, y, rho in reversed(state["pairs"]):
-            a = rho * s.dot(q)
-            q = q - a * y
-            alphas.append(a)
-        r = q * state["H_diag"]
-        for (s, y, rho), a in zip(state["pairs"], reversed(alphas), strict=True):
-            r = r + s * (a - rho * y.dot(r))
-        return r
-
     @torch.no_grad()
     def step(self, closure):
-        """One iteration; returns the objective at the starting point."""
+        """One iteration; returns the objective at the starting point (float64 tensor)."""
         group = self.param_groups[0]
         state = self._state
         state.setdefault("pairs", [])
-        state.setdefault("H_diag", 1.0)
+        state.setdefault("gamma", 1.0)
         state.setdefault("n_iter", 0)
         state.setdefault("func_evals", 0)
         x = self._flat_params()
@@ -96,43 +192,45 @@ class LBFGS(torch.optim.Optimizer):
             f, g = self._evaluate(closure, x)
             state["func_evals"] += 1
 
-        d = self._direction(g)
+        pairs = state["pairs"]
+        stacked = torch.stack([s for s, _ in pairs] + [y for _, y in pairs]) if pairs else None
+        d = lbfgs_direction(g, stacked, state["gamma"])
         gtd = float(g.dot(d))
-        if gtd >= 0:  # not a descent direction (rounding): restart from steepest descent
-            state["pairs"].clear()
-            state["H_diag"] = 1.0
+        if not gtd < 0:  # not a descent direction (rounding): restart from steepest descent
+            pairs.clear()
+            state["gamma"] = 1.0
             d = -g
             gtd = float(g.dot(d))
-        if state["n_iter"] == 0:
-            t = min(1.0, 1.0 / float(g.abs().sum())) * group["lr"] if gtd < 0 else 0.0
-        else:
-            t = group["lr"]
+        t = min(1.0, 1.0 / float(g.abs().sum())) * group["lr"] if state["n_iter"] == 0 else group["lr"]
 
-        eps = torch.finfo(x.dtype).eps
         if gtd < 0:
-            f_new, g_new, t, evals = _strong_wolfe(
-                lambda x0, t_, d_: self._evaluate(closure, x0 + t_ * d_),
-                x,
-                t,
-                d,
+
+            def evaluate(step):
+                f_t, g_t = self._evaluate(closure, x + step * d)
+                return f_t, g_t, float(g_t.dot(d))
+
+            t, f_new, g_new, n_evals = strong_wolfe(
+                evaluate,
                 f,
                 g,
                 gtd,
-                tolerance_change=eps,
-                max_ls=group["max_ls"],
+                t,
+                max_evals=group["max_ls"],
+                tolerance_change=torch.finfo(x.dtype).eps,
+                d_norm=float(d.abs().max()),
             )
             x_new = x + t * d
-            state["func_evals"] += evals
+            state["func_evals"] += n_evals
         else:  # zero gradient: already optimal
             f_new, g_new, x_new = f, g, x
         self._set_params(x_new)
 
         s, y = x_new - x, g_new - g
         ys = float(y.dot(s))
-        if ys > eps * -gtd * t:  # L-BFGS-B's curvature test, relative to the step
-            state["pairs"].append((s, y, 1.0 / ys))
-            del state["pairs"][: -group["history_size"]]
-            state["H_diag"] = ys / float(y.dot(y))
+        if ys > torch.finfo(x.dtype).eps * -gtd * t:  # L-BFGS-B's curvature test, relative to the step
+            pairs.append((s, y))
+            del pairs[: -group["history_size"]]
+            state["gamma"] = ys / float(y.dot(y))
         state.update(x=x_new, f=f_new, g=g_new, n_iter=state["n_iter"] + 1)
         state["loss"] = f_new
         state["grad_max"] = float(g_new.abs().max())

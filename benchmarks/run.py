@@ -1,0 +1,390 @@
+"""torchlogit against scikit-learn, side by side, in one process.
+
+Each workload alternates the two contenders (a warm-up, then A B A B ...) and reports
+the median of the per-round ratios ours / reference, the absolute times and the
+quality of both. Results go to ``results.md`` (Markdown) and ``results.json``.
+
+Fair comparison on this project's machines (numpy's OpenBLAS is slowed by two
+variables set there for old processors; unset them for the benchmark only)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/run.py
+
+CI runs ``--size tiny`` so that the script keeps working; timings are never asserted.
+"""
+
+import argparse
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import time
+import warnings
+from pathlib import Path
+
+import numpy as np
+import sklearn
+import torch
+from sklearn.datasets import make_classification, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import f1_score, log_loss
+from sklearn.multioutput import MultiOutputClassifier
+from sklearn.neural_network import MLPClassifier
+
+import torchlogit
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+HERE = Path(__file__).parent
+
+# n_samples of each workload at full size; --size tiny divides them.
+FULL = {
+    "binary": 300_000,
+    "multinomial": 100_000,
+    "small": 2_000,
+    "predict": 1_000_000,
+    "adam": 200_000,
+    "memory": 1_000_000,
+    "multilabel": 50_000,
+    "multilabel_mlp": 20_000,
+}
+
+
+def timed(fn):
+    start = time.perf_counter()
+    out = fn()
+    return time.perf_counter() - start, out
+
+
+def alternate(ours, reference, rounds):
+    """Warm-up, then ``rounds`` alternating rounds; each contender returns (seconds, extra)."""
+    ours()
+    reference()
+    times = {"ours": [], "reference": []}
+    extras = {}
+    for _ in range(rounds):
+        for name, fn in (("ours", ours), ("reference", reference)):
+            seconds, extra = fn()
+            times[name].append(seconds)
+            extras[name] = extra
+    ratios = [a / b for a, b in zip(times["ours"], times["reference"], strict=True)]
+    return {
+        "ratio": statistics.median(ratios),
+        "ratios": ratios,
+        "ours_s": statistics.median(times["ours"]),
+        "reference_s": statistics.median(times["reference"]),
+        **{f"{k}_{name}": v for name, extra in extras.items() for k, v in (extra or {}).items()},
+    }
+
+
+def classification(n, n_features=100, n_classes=2, seed=0):
+    X, y = make_classification(
+        n_samples=n + n // 4,
+        n_features=n_features,
+        n_informative=min(n_features, 20),
+        n_redundant=0,
+        n_classes=n_classes,
+        n_clusters_per_class=1,
+        random_state=seed,
+    )
+    return X[:n], y[:n], X[n:], y[n:]
+
+
+def fit_and_score(model_factory, X, y, X_test, y_test):
+    def run():
+        model = model_factory()
+        seconds, _ = timed(lambda: model.fit(X, y))
+        return seconds, {
+            "log_loss": log_loss(y_test, model.predict_proba(X_test)),
+            "n_iter": int(np.max(model.n_iter_)),
+        }
+
+    return run
+
+
+def workload_fit(n, n_classes, rounds):
+    X, y, X_test, y_test = classification(n, n_classes=n_classes)
+    result = alternate(
+        fit_and_score(TorchLogisticClassifier, X, y, X_test, y_test),
+        fit_and_score(lambda: LogisticRegression(max_iter=1000), X, y, X_test, y_test),
+        rounds,
+    )
+    result["log_loss_diff"] = abs(result["log_loss_ours"] - result["log_loss_reference"])
+    result["passes_over_X_ours"] = None
+    return result
+
+
+def workload_small(n, rounds, fits=10):
+    X, y, _, _ = classification(n, n_features=20)
+
+    def many(factory):
+        def run():
+            seconds, _ = timed(lambda: [factory().fit(X, y) for _ in range(fits)])
+            return seconds, None
+
+        return run
+
+    return alternate(many(TorchLogisticClassifier), many(lambda: LogisticRegression(max_iter=1000)), rounds)
+
+
+def workload_predict(n, rounds):
+    X, y, _, _ = classification(20_000)
+    X_big = np.random.RandomState(1).randn(n, 100)
+    ours = TorchLogisticClassifier().fit(X, y)
+    ref = LogisticRegression(max_iter=1000).fit(X, y)
+    result = alternate(
+        lambda: (timed(lambda: ours.predict_proba(X_big))[0], None),
+        lambda: (timed(lambda: ref.predict_proba(X_big))[0], None),
+        rounds,
+    )
+    result["max_abs_proba_diff"] = float(
+        np.abs(ours.predict_proba(X_big[:10_000]) - ref.predict_proba(X_big[:10_000])).max()
+    )
+    return result
+
+
+def workload_adam_epoch(n, rounds, epochs=3, batch_size=1024):
+    """Time per epoch of solver="adam" against a hand-written torch loop doing the same work."""
+    X, y, _, _ = classification(n)
+    C = 1.0
+
+    def ours():
+        model = TorchLogisticClassifier(
+            solver="adam",
+            batch_size=batch_size,
+            max_iter=epochs,
+            tol=0.0,
+            n_iter_no_change=epochs + 1,
+            random_state=0,
+            C=C,
+        )
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            seconds, _ = timed(lambda: model.fit(X, y))
+        return seconds / epochs, None
+
+    def hand_written():
+        def run():
+            # What a user would write: float32 tensors, a Linear layer, BCE-with-logits
+            # plus the same L2 penalty, Adam, a fresh permutation each epoch.
+            Xt = torch.as_tensor(X, dtype=torch.float32)
+            yt = torch.as_tensor(y, dtype=torch.float32)
+            model = torch.nn.Linear(X.shape[1], 1)
+            torch.nn.init.zeros_(model.weight)
+            torch.nn.init.zeros_(model.bias)
+            opt = torch.optim.Adam(model.parameters(), lr=0.01)
+            generator = torch.Generator().manual_seed(0)
+            for _ in range(epochs):
+                order = torch.randperm(len(Xt), generator=generator)
+                for start in range(0, len(Xt), batch_size):
+                    idx = order[start : start + batch_size]
+                    opt.zero_grad()
+                    logits = model(Xt[idx])[:, 0]
+                    loss = torch.nn.functional.binary_cross_entropy_with_logits(logits, yt[idx])
+                    loss = loss + (model.weight**2).sum() / (2 * C * len(Xt))
+                    loss.backward()
+                    opt.step()
+
+        seconds, _ = timed(run)
+        return seconds / epochs, None
+
+    return alternate(ours, hand_written, rounds)
+
+
+MEMORY_CHILD = """
+import sys, time, numpy as np
+from sklearn.datasets import make_classification
+n = int(sys.argv[2])
+X, y = make_classification(n_samples=n, n_features=100, n_informative=20, n_redundant=0, random_state=0)
+if sys.argv[1] == "ours":
+    from torchlogit import TorchLogisticClassifier as Model
+    make = lambda: Model()
+    Model(max_iter=2).fit(X[:100], y[:100])  # import-time and first-use allocations happen before the measure
+else:
+    from sklearn.linear_model import LogisticRegression as Model
+    make = lambda: Model(max_iter=1000)
+    make().fit(X[:100], y[:100])
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+before = status("VmRSS:")
+open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the current RSS
+make().fit(X, y)
+print(before, status("VmHWM:"))
+"""
+
+
+def workload_memory(n, rounds):
+    """Peak resident memory of a fit on float64 input, in a fresh process each."""
+
+    def measure(who):
+        out = subprocess.run(
+            [sys.executable, "-c", MEMORY_CHILD, who, str(n)],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONWARNINGS": "ignore"},
+        )
+        before, peak = map(int, out.stdout.split())
+        return {"before_mb": before / 2**20, "peak_mb": peak / 2**20, "increase_mb": (peak - before) / 2**20}
+
+    ours = [measure("ours") for _ in range(max(1, rounds // 2))]
+    ref = [measure("reference") for _ in range(max(1, rounds // 2))]
+    pick = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
+    return {
+        "ratio": pick(ours, "peak_mb") / pick(ref, "peak_mb"),
+        "ours_peak_mb": pick(ours, "peak_mb"),
+        "reference_peak_mb": pick(ref, "peak_mb"),
+        "ours_increase_mb": pick(ours, "increase_mb"),
+        "reference_increase_mb": pick(ref, "increase_mb"),
+        "X_mb": n * 100 * 8 / 2**20,
+    }
+
+
+def workload_multilabel(n, rounds, hidden=()):
+    X, Y = make_multilabel_classification(
+        n_samples=n + n // 4, n_features=100, n_classes=20, n_labels=4, random_state=0
+    )
+    X = (X - X.mean(0)) / X.std(0)
+    X, X_test, Y, Y_test = X[:n], X[n:], Y[:n], Y[n:]
+    if hidden:
+        ours_factory = lambda: TorchMultiLabelClassifier(hidden_layer_sizes=hidden, random_state=0)  # noqa: E731
+        ref_factory = lambda: MLPClassifier(hidden_layer_sizes=hidden, random_state=0)  # noqa: E731
+    else:
+        ours_factory = TorchMultiLabelClassifier
+        ref_factory = lambda: MultiOutputClassifier(LogisticRegression(max_iter=1000))  # noqa: E731
+
+    def run(factory):
+        def go():
+            model = factory()
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                seconds, _ = timed(lambda: model.fit(X, Y))
+            return seconds, {"f1_samples": f1_score(Y_test, model.predict(X_test), average="samples", zero_division=0)}
+
+        return go
+
+    return alternate(run(ours_factory), run(ref_factory), rounds)
+
+
+GOALS = {
+    "binary": ("binary, {n} x 100, held-out log-loss within 1e-3", 0.25),
+    "multinomial": ("multinomial, 10 classes, {n} x 100, held-out log-loss within 1e-3", 0.30),
+    "small": ("small: {n} x 20 binary, 10 fits in a row", 2.0),
+    "predict": ("predict_proba on {n} x 100", 1.0),
+    "adam": ('"adam", {n} x 100, batch 1024: time per epoch vs a hand-written torch loop', 1.15),
+    "memory": ("peak memory of a fit on {n} x 100 float64 input", 1.5),
+    "multilabel": ("multi-label, {n} x 100, 20 labels, linear vs MultiOutputClassifier(LogisticRegression())", 0.2),
+    "multilabel_mlp": ("multi-label, {n} x 100, 20 labels, hidden (64,) vs MLPClassifier((64,))", None),
+}
+
+
+def machine():
+    try:
+        from threadpoolctl import threadpool_info
+
+        blas = [
+            f"{i['internal_api']} {i.get('version')} ({i.get('architecture')}, {i['num_threads']} threads)"
+            for i in threadpool_info()
+        ]
+    except ImportError:  # pragma: no cover
+        blas = []
+    cpu = (
+        next(
+            (line.split(":", 1)[1].strip() for line in open("/proc/cpuinfo") if line.startswith("model name")),
+            platform.processor(),
+        )
+        if Path("/proc/cpuinfo").exists()
+        else platform.processor()
+    )
+    return {
+        "cpu": cpu,
+        "cores": os.cpu_count(),
+        "torch_threads": torch.get_num_threads(),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "sklearn": sklearn.__version__,
+        "numpy": np.__version__,
+        "torchlogit": torchlogit.__version__,
+        "blas": blas,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
+    }
+
+
+def run_all(size, rounds, only):
+    scale = 1 if size == "full" else 100
+    n = {k: max(200, v // scale) for k, v in FULL.items()}
+    jobs = {
+        "binary": lambda: workload_fit(n["binary"], 2, rounds),
+        "multinomial": lambda: workload_fit(n["multinomial"], 10, rounds),
+        "small": lambda: workload_small(max(2_000 // scale, 500), rounds),
+        "predict": lambda: workload_predict(n["predict"], rounds),
+        "adam": lambda: workload_adam_epoch(n["adam"], rounds),
+        "memory": lambda: workload_memory(n["memory"], rounds),
+        "multilabel": lambda: workload_multilabel(n["multilabel"], rounds),
+        "multilabel_mlp": lambda: workload_multilabel(n["multilabel_mlp"], rounds, hidden=(64,)),
+    }
+    results = {}
+    for name, job in jobs.items():
+        if only and name not in only:
+            continue
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        results[name] = {"n": n[name], **job()}
+    return results
+
+
+def markdown(results, info):
+    lines = [
+        "| workload | ours | reference | ratio (median) | goal | met | quality |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, r in results.items():
+        title, goal = GOALS[name]
+        unit = "MB" if name == "memory" else "s"
+        ours = r.get("ours_peak_mb", r.get("ours_s"))
+        ref = r.get("reference_peak_mb", r.get("reference_s"))
+        quality = []
+        if "log_loss_ours" in r:
+            quality.append(f"log-loss {r['log_loss_ours']:.5f} vs {r['log_loss_reference']:.5f}")
+        if "f1_samples_ours" in r:
+            quality.append(f"F1 {r['f1_samples_ours']:.4f} vs {r['f1_samples_reference']:.4f}")
+        if "max_abs_proba_diff" in r:
+            quality.append(f"max proba diff {r['max_abs_proba_diff']:.1e}")
+        if "ours_increase_mb" in r:
+            quality.append(f"increase {r['ours_increase_mb']:.0f} vs {r['reference_increase_mb']:.0f} MB")
+        met = "" if goal is None else ("yes" if r["ratio"] <= goal else "**no**")
+        lines.append(
+            f"| {title.format(n=r['n'])} | {ours:.4g} {unit} | {ref:.4g} {unit} | {r['ratio']:.3f} | "
+            f"{'' if goal is None else f'<= {goal}'} | {met} | {'; '.join(quality)} |"
+        )
+    lines += ["", "Machine: " + ", ".join(f"{k}={v}" for k, v in info.items())]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=["full", "tiny"], default="full")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", nargs="*", choices=sorted(GOALS), help="run only these workloads")
+    parser.add_argument("--out-dir", type=Path, default=HERE)
+    parser.add_argument("--device", default="cpu", help="device for torchlogit (default cpu)")
+    args = parser.parse_args(argv)
+    if args.device != "cpu":
+        # Every torchlogit estimator made by the workloads picks this device up.
+        for cls in (TorchLogisticClassifier, TorchMultiLabelClassifier):
+            cls.__init__.__kwdefaults__["device"] = args.device
+    info = machine()
+    info["device"] = args.device
+    results = run_all(args.size, args.rounds, args.only)
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    suffix = "" if args.size == "full" else f"-{args.size}"
+    (args.out_dir / f"results{suffix}.json").write_text(json.dumps({"machine": info, "results": results}, indent=2))
+    table = markdown(results, info)
+    (args.out_dir / f"results{suffix}.md").write_text(table)
+    print(table)
+
+
+if __name__ == "__main__":
+    main()
