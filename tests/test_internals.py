@@ -87,3 +87,23 @@ def test_lbfgs_matches_scipy_lbfgsb_iterations_on_rosenbrock():
     )
     np.testing.assert_allclose(x.detach().numpy(), np.ones(6), atol=1e-6)
     assert opt.state[x]["n_iter"] <= 1.5 * ref.nit
+
+
+def test_compact_direction_equals_two_loop_recursion():
+    """lbfgs_direction (compact form) equals the textbook two-loop recursion, to 1e-10."""
+    from torchlogit._solvers import lbfgs_direction
+
+    rng = np.random.RandomState(0)
+    P, m, gamma = 7, 4, 0.7
+    S = torch.tensor(rng.randn(m, P))
+    Y = S + 0.3 * torch.tensor(rng.randn(m, P))  # s.y > 0: valid curvature pairs
+    g = torch.tensor(rng.randn(P))
+    q, alphas = g.clone(), []
+    for s, y in zip(reversed(S), reversed(Y), strict=True):
+        a = s.dot(q) / y.dot(s)
+        q -= a * y
+        alphas.append(a)
+    r = gamma * q
+    for (s, y), a in zip(zip(S, Y, strict=True), reversed(alphas), strict=True):
+        r += s * (a - y.dot(r) / y.dot(s))
+    np.testing.assert_allclose(lbfgs_direction(g, torch.cat([S, Y]), gamma).numpy(), -r.numpy(), rtol=1e-10)

@@ -246,3 +246,18 @@ def test_cuda_fit_matches_cpu_and_returns_host_arrays(wine, device):
     np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=1e-6)
     restored = pickle.loads(pickle.dumps(gpu))
     np.testing.assert_array_equal(restored.predict_proba(X), gpu.predict_proba(X))
+
+
+def test_default_solver_does_not_pay_for_torch_compiler_import():
+    """The L-BFGS path avoids torch.optim.Optimizer, whose first use imports torch._dynamo (~1.5 s)."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys, numpy as np\n"
+        "from torchlogit import TorchLogisticClassifier\n"
+        "TorchLogisticClassifier().fit(np.random.RandomState(0).randn(50, 3), np.arange(50) % 2)\n"
+        "print('torch._dynamo' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "False"

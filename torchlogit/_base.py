@@ -371,8 +371,10 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         """
         logits = self._logits(X)
         if self._kind == "binary":
-            p = expit(logits[:, 0])
-            return np.column_stack([1 - p, p])
+            proba = np.empty((len(logits), 2))
+            expit(logits[:, 0], out=proba[:, 1])
+            np.subtract(1.0, proba[:, 1], out=proba[:, 0])
+            return proba
         if self._kind == "multinomial":
             return softmax(logits, axis=1)
         return expit(logits)

@@ -83,17 +83,7 @@ class RegularizedLogLoss(nn.Module):
         """Objective of a :class:`~torchlogit._modules.LinearLogits` with its gradient stored in ``.grad``."""
         linear = module.linear
         value, logits, grad_W, grad_b = linear_objective_and_gradient(
-            X,
-            linear.weight,
-            linear.bias,
-            target,
-            weight,
-            kind=self.kind,
-            C=self.C,
-            l1_ratio=self.l1_ratio,
-            weight_sum=self.weight_sum,
-            batch_fraction=X.shape[0] / self.n_samples,
-            pos_weight=self.pos_weight,
+            X, linear.weight, linear.bias, target, weight, **self._constants(X.shape[0])
         )
         linear.weight.grad = grad_W
         if grad_b is not None:
@@ -101,16 +91,15 @@ class RegularizedLogLoss(nn.Module):
         return value, logits
 
     def forward(self, logits, target, weight, weights):
-        return objective(
-            logits,
-            target,
-            weight,
-            weights,
+        return objective(logits, target, weight, weights, **self._constants(logits.shape[0]))
+
+    def _constants(self, n_rows):
+        return dict(
             kind=self.kind,
             C=self.C,
             l1_ratio=self.l1_ratio,
             weight_sum=self.weight_sum,
-            batch_fraction=logits.shape[0] / self.n_samples,
+            batch_fraction=n_rows / self.n_samples,
             pos_weight=self.pos_weight,
         )
 

@@ -13,7 +13,6 @@ hundreds of tiny tensor operations per iteration.
 
 import math
 
-import numpy as np
 import torch
 
 
@@ -107,28 +106,42 @@ def lbfgs_direction(g, pairs, gamma):
     ``H g = gamma g + S^T p + gamma Y^T q``, ``q = -R^{-1} S g`` and
     ``p = R^{-T} ((D + gamma Y Y^T) R^{-1} S g - gamma Y g)``, where ``R`` is the upper
     triangle of ``S Y^T`` and ``D`` its diagonal. One Gram matrix of ``[S; Y]`` and an
-    m x m solve in float64 on the host replace ~4m small sequential vector operations.
+    m x m triangular solve on the host (Python floats, double precision) replace ~4m small
+    sequential vector operations.
     """
     if pairs is None:
         return -gamma * g
     m = pairs.shape[0] // 2
-    projections = (pairs @ g).double().cpu().numpy()
-    gram = (pairs @ pairs.T).double().cpu().numpy()
+    projections = (pairs @ g).tolist()
+    gram = (pairs @ pairs.T).tolist()  # m <= history_size: plain floats beat NumPy's per-call cost
     Sg, Yg = projections[:m], projections[m:]
-    SY, YY = gram[:m, m:], gram[m:, m:]
-    R = np.triu(SY)
-    Rinv_Sg = np.linalg.solve(R, Sg)
-    p = np.linalg.solve(R.T, np.diag(SY) * Rinv_Sg + gamma * (YY @ Rinv_Sg) - gamma * Yg)
-    coefficients = torch.as_tensor(np.concatenate([p, -gamma * Rinv_Sg]), dtype=g.dtype, device=g.device)
+    SY = [row[m:] for row in gram[:m]]  # SY[i][j] = s_i . y_j
+    YY = [row[m:] for row in gram[m:]]
+    # a = R^{-1} S g: back substitution with R = triu(SY).
+    a = [0.0] * m
+    for i in reversed(range(m)):
+        a[i] = (Sg[i] - sum(SY[i][j] * a[j] for j in range(i + 1, m))) / SY[i][i]
+    rhs = [SY[i][i] * a[i] + gamma * (sum(YY[i][j] * a[j] for j in range(m)) - Yg[i]) for i in range(m)]
+    # p = R^{-T} rhs: forward substitution.
+    p = [0.0] * m
+    for i in range(m):
+        p[i] = (rhs[i] - sum(SY[j][i] * p[j] for j in range(i))) / SY[i][i]
+    coefficients = torch.tensor(p + [-gamma * v for v in a], dtype=g.dtype, device=g.device)
     return -(gamma * g + coefficients @ pairs)
 
 
-class LBFGS(torch.optim.Optimizer):
+class LBFGS:
     """One L-BFGS iteration per ``step(closure)``.
+
+    It has the optimizer protocol skorch uses (``param_groups``, ``state``,
+    ``zero_grad``, ``step``, ``state_dict``, ``load_state_dict``) without subclassing
+    ``torch.optim.Optimizer``, whose first use in a process imports torch's compiler
+    (about 1.5 s): the default solver then starts at once, in every process of a
+    parallel grid search too.
 
     Parameters
     ----------
-    params : iterable of tensors
+    params : iterable of tensors, or of one parameter-group dict
         The parameters to optimise (one group).
     lr : float, default=1.0
         Initial step of each line search after the first (the first is
@@ -146,14 +159,33 @@ class LBFGS(torch.optim.Optimizer):
     """
 
     def __init__(self, params, lr=1.0, history_size=10, max_ls=50):
-        super().__init__(params, dict(lr=lr, history_size=history_size, max_ls=max_ls))
-        if len(self.param_groups) != 1:
-            raise ValueError("LBFGS takes a single parameter group")
-        self._params = self.param_groups[0]["params"]
+        params = list(params)
+        if params and isinstance(params[0], dict):
+            if len(params) != 1:
+                raise ValueError("LBFGS takes a single parameter group")
+            params = list(params[0]["params"])
+        self.defaults = dict(lr=lr, history_size=history_size, max_ls=max_ls)
+        self.param_groups = [dict(params=params, **self.defaults)]
+        self._params = params
+        self.state = {}
+
+    def zero_grad(self, set_to_none=True):
+        for p in self._params:
+            p.grad = None
+
+    def state_dict(self):
+        return {
+            "state": dict(self._state),
+            "param_groups": [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups],
+        }
+
+    def load_state_dict(self, state_dict):
+        self.state = {self._params[0]: dict(state_dict["state"])}
+        self.param_groups[0].update(state_dict["param_groups"][0])
 
     @property
     def _state(self):
-        return self.state[self._params[0]]
+        return self.state.setdefault(self._params[0], {})
 
     def _flat_params(self):
         return torch.cat([p.detach().reshape(-1) for p in self._params])
