@@ -209,7 +209,7 @@ def test_failed_fit_leaves_the_fitted_model_untouched(wine):
     for bad in [
         lambda: clf.fit(X[:, :5], np.zeros(len(y))),  # one class, different width
         lambda: clf.set_params(device="cuda:7").fit(X, y),
-        lambda: clf.set_params(device="cpu", l1_ratio=0.5).fit(X, y),
+        lambda: clf.set_params(device="cpu", l1_ratio=1.5).fit(X, y),
     ]:
         with pytest.raises(ValueError):
             bad()
@@ -226,8 +226,8 @@ def test_device_errors_name_what_is_available(wine):
     if not torch.cuda.is_available():
         with pytest.raises(ValueError, match=r"CUDA is not available.*Available devices: \['cpu'"):
             TorchLogisticClassifier(device="cuda").fit(X, y)
-    with pytest.raises(ValueError, match="not supported yet"):
-        TorchLogisticClassifier(l1_ratio=1.0).fit(X, y)
+    with pytest.raises(ValueError, match=r"'l1_ratio' parameter .* must be a float in the range \[0.0, 1.0\]"):
+        TorchLogisticClassifier(l1_ratio=1.5).fit(X, y)
     auto = TorchLogisticClassifier(device="auto").fit(X, y)
     expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
     assert next(auto.net_.module_.parameters()).device.type == expected

@@ -23,12 +23,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._callbacks import LBFGSConvergence, NoImprovementStopping, ValidationLoss
+from ._callbacks import L1Proximal, LBFGSConvergence, NoImprovementStopping, ValidationLoss
 from ._devices import DTYPES, resolve_device
 from ._kernels import matmul, to_device
 from ._modules import LinearLogits
 from ._net import LogitNet, TensorData
-from ._objective import RegularizedLogLoss
+from ._objective import RegularizedLogLoss, l1_strength
 from ._rows import canonical_rows
 from ._solvers import LBFGS
 
@@ -197,12 +197,10 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
     def _check_solver_options(self):
         """Checks that depend on several parameters; run before any data work."""
-        if self.l1_ratio > 0:
-            raise ValueError(
-                f"l1_ratio={self.l1_ratio} (an L1 or elastic-net penalty) is not supported "
-                "yet; use l1_ratio=0 (L2) or C=np.inf (no penalty)."
-            )
-        return resolve_device(self.device, owner=type(self).__name__), DTYPES[self.dtype]
+        device = resolve_device(self.device, owner=type(self).__name__)
+        if device.type == "mps" and self.dtype == "float64":
+            raise ValueError("dtype='float64' is not supported on device='mps' (MPS computes in float32 at most).")
+        return device, DTYPES[self.dtype]
 
     def _optimizer(self, n_samples):
         """(optimizer class, learning rate, batch size, optimizer kwargs) for ``self.solver``."""
@@ -272,6 +270,9 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
         data = tensors(train)
         callbacks = [*user_callbacks, ("stopping", stopping)]
+        strength = l1_strength(self.C, self.l1_ratio, float(np.sum(sample_weight[train])))
+        if strength > 0 and self._solver() != "lbfgs":
+            callbacks.insert(0, ("l1_proximal", L1Proximal(strength)))
         if valid is not None:
             callbacks.insert(0, ("valid_loss", ValidationLoss(tensors(valid), targets.kind, pos_weight)))
         net = LogitNet(

@@ -10,9 +10,13 @@ SHARED = {
         Inverse of regularisation strength, as in scikit-learn's
         ``LogisticRegression``: the penalty is ``||W||^2 / (2 * C * S)`` with ``S`` the
         sum of sample weights. ``np.inf`` means no penalty. Biases are never penalised.""",
-    "l1_ratio": """l1_ratio : float, default=0.0
-        Elastic-net mixing (0 = L2). Only 0 is supported in this release; other
-        values raise a ``ValueError`` at ``fit``.""",
+    "l1_ratio": """l1_ratio : float in [0, 1], default=0.0
+        Elastic-net mixing, as in scikit-learn 1.9: 0 is L2, 1 is L1, in between mixes
+        them; the penalty is ``((1 - l1_ratio)/2 ||W||^2 + l1_ratio ||W||_1) / (C S)``.
+        With an L1 part, "lbfgs" runs OWL-QN (orthant-wise L-BFGS, Andrew & Gao 2007),
+        stopping when the largest entry of the pseudo-gradient is at most ``tol`` or the
+        objective stops decreasing; "adam" / "sgd" take a proximal (soft-thresholding)
+        step after each update. Both give coefficients that are exactly zero.""",
     "fit_intercept": """fit_intercept : bool, default=True
         Whether to learn an (unpenalised) intercept.""",
     "max_iter": """max_iter : int, default=${max_iter}

@@ -133,4 +133,7 @@ class LogitNet(NeuralNet):
             # ours too, so that optimizer__* parameters validate and the optimizer's
             # tensors follow the net's device when pickled.
             self._register_attribute("optimizer_", self.optimizer_)
+        if isinstance(self.optimizer_, LBFGS):
+            # L1 / elastic-net: the optimizer becomes OWL-QN on the penalised weights.
+            self.optimizer_.set_l1(self.criterion_.l1_strength, self.module_.penalized_weights())
         return self

@@ -60,11 +60,29 @@ def objective(logits, target, weight, weights, *, kind, C, l1_ratio, weight_sum,
 
     ``batch_fraction`` is ``len(batch) / n_samples``: the data term of a batch is scaled
     up by its inverse so that its expectation over batches is the full data term.
+
+    The L1 part of the penalty is in the value but carries no gradient: it is not
+    differentiable at zero, and the solvers handle it themselves (OWL-QN for L-BFGS, a
+    proximal step for the mini-batch solvers).
     """
     data = weighted_log_loss_sum(logits, target, weight, kind, pos_weight) / (weight_sum * batch_fraction)
     if math.isinf(C):
         return data
-    return data + penalty(weights, l1_ratio) / (C * weight_sum)
+    smooth = penalty(weights, 0.0) * (1 - l1_ratio) if l1_ratio < 1 else 0.0
+    value = data + smooth / (C * weight_sum)
+    if l1_ratio > 0:
+        value = value + (l1_ratio * l1_norm(weights) / (C * weight_sum)).detach()
+    return value
+
+
+def l1_norm(weights):
+    """``sum ||W||_1`` over ``weights``, in float64."""
+    return sum(torch.sum(W.abs(), dtype=torch.float64) for W in weights)
+
+
+def l1_strength(C, l1_ratio, weight_sum):
+    """The coefficient of ``||W||_1`` in the objective: ``l1_ratio / (C S)`` (0 without penalty)."""
+    return 0.0 if math.isinf(C) or l1_ratio == 0 else l1_ratio / (C * weight_sum)
 
 
 class RegularizedLogLoss(nn.Module):
@@ -93,6 +111,10 @@ class RegularizedLogLoss(nn.Module):
     def forward(self, logits, target, weight, weights):
         return objective(logits, target, weight, weights, **self._constants(logits.shape[0]))
 
+    @property
+    def l1_strength(self):
+        return l1_strength(self.C, self.l1_ratio, self.weight_sum)
+
     def _constants(self, n_rows):
         return dict(
             kind=self.kind,
@@ -110,8 +132,8 @@ def linear_objective_and_gradient(
     """Objective and its gradient for a linear model, in closed form (two passes over ``X``, no autograd).
 
     The logits are ``X @ weight_matrix.T + bias``. Returns ``(objective, logits, grad_W,
-    grad_b)``; ``grad_b`` is None without a bias. The L1 part of the penalty is left out
-    of the gradient (proximal solvers handle it); the L2 part is included.
+    grad_b)``; ``grad_b`` is None without a bias. As in :func:`objective`, the value has
+    the whole penalty and the gradient leaves the L1 part out.
     """
     logits = X @ weight_matrix.detach().T
     if bias is not None:
