@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from numbers import Integral, Real
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn.base import BaseEstimator, ClassifierMixin
@@ -25,13 +26,15 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._callbacks import L1Proximal, LBFGSConvergence, NoImprovementStopping, ValidationLoss
 from ._devices import DTYPES, resolve_device
-from ._kernels import matmul, to_device
+from ._kernels import sparse_tensor, to_device
 from ._modules import LinearLogits
 from ._net import LogitNet, TensorData
 from ._objective import RegularizedLogLoss, l1_strength
 from ._rows import canonical_rows
 from ._solvers import LBFGS
 
+# Sparse formats taken as they are (others are converted to CSR by validate_data).
+ACCEPT_SPARSE = ["csr", "csc", "coo"]
 # L-BFGS history: SciPy's default, which scikit-learn uses.
 _LBFGS_HISTORY = 10
 # Max line-search evaluations per L-BFGS iteration; scikit-learn passes maxls=50.
@@ -153,6 +156,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         with keep_state_on_failure(self):
             device, dtype = self._check_solver_options()
             X, y = self._validate_fit_data(X, y)
+            if sp.issparse(X):
+                X = X.tocsr()  # row access for canonical rows and the device copy
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             targets = self._targets(y, sample_weight)
             module, module_kwargs = self._module(X.shape[1], targets.n_outputs)
@@ -175,7 +180,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         return self
 
     def _validate_fit_data(self, X, y):
-        return validate_data(self, X, y, dtype=[np.float64, np.float32])
+        return validate_data(self, X, y, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
 
     def _solver(self):
         return self.solver
@@ -321,24 +326,32 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         """Raw module outputs for ``X`` as float64 NumPy, computed on the model's device in chunks.
 
         A linear model on the CPU computes ``X @ coef_.T + intercept_`` in float64 straight
-        from the validated input, with no conversion copy (as scikit-learn does).
+        from the validated input (dense or sparse), with no conversion copy, as
+        scikit-learn does.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, dtype=[np.float64, np.float32])
+        X = validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
         module = self.net_.module_
         param = next(module.parameters())
         if isinstance(module, LinearLogits) and param.device.type == "cpu":
-            W = module.linear.weight.detach().double()
-            out = matmul(torch.from_numpy(np.asarray(X, dtype=np.float64)), W.T).numpy()
+            W = module.linear.weight.detach().double().numpy()
+            out = np.asarray(X @ W.T) if sp.issparse(X) else np.asarray(X, dtype=np.float64) @ W.T
             if module.linear.bias is not None:
                 out += module.linear.bias.detach().double().numpy()
             return out
+        if sp.issparse(X):
+            X = X.tocsr()
         out = np.empty((X.shape[0], self._n_outputs), dtype=np.float64)
         step = max(1, _PREDICT_CHUNK_VALUES // max(X.shape[1], 1))
         module.eval()
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
-                chunk = as_tensor(X[start : start + step], param.dtype, param.device)
+                chunk = X[start : start + step]
+                chunk = (
+                    sparse_tensor(chunk, param.dtype, param.device)
+                    if sp.issparse(chunk)
+                    else as_tensor(chunk, param.dtype, param.device)
+                )
                 out[start : start + step] = module(chunk).to(dtype=torch.float64).cpu().numpy()
         return out
 
@@ -416,5 +429,5 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.sparse = False
+        tags.input_tags.sparse = True
         return tags

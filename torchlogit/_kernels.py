@@ -1,27 +1,19 @@
-"""The few array kernels whose fastest implementation depends on the device.
+"""Moving training data to the device, and the products that must also handle sparse X.
 
-On a CPU, torch's matrix products go to its bundled BLAS (MKL) and its dtype casts to
-its own kernels. On this project's reference machine (AMD EPYC, 2 cores) MKL's
-matrix-vector product runs at half the speed of NumPy's OpenBLAS (300k x 100 float32:
-8.4 ms against 4.2 ms) and torch's float64 -> float32 cast at a sixth of NumPy's
-(106 ms against 16 ms). Both libraries share memory with torch tensors on the CPU
-(``Tensor.numpy()`` and ``torch.from_numpy`` copy nothing), so on the CPU these
-kernels run in NumPy; on any other device they are torch's. Measured by
-``benchmarks/run.py``.
+The one copy of the training data is made with NumPy: on this project's reference
+machine (AMD EPYC, 2 cores) torch's float64 -> float32 cast runs at a sixth of
+NumPy's speed (300k x 100: 106 ms against 16 ms), and NumPy gathers the canonical row
+order in the same pass. Sparse data stays sparse (COO tensors). The training products
+themselves stay in torch: calling NumPy's BLAS between torch operations made the two
+libraries' thread pools contend and doubled a fit's time (measured, benchmarks/run.py).
 """
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 
 # Rows per chunk when converting or gathering, so that a chunk stays in cache.
 CHUNK_VALUES = 1 << 20
-
-
-def matmul(A, B):
-    """``A @ B`` for 2-D tensors, through NumPy's BLAS on the CPU; no autograd."""
-    if A.device.type == "cpu" and B.device.type == "cpu" and A.dtype == B.dtype:
-        return torch.from_numpy(np.matmul(A.detach().numpy(), B.detach().numpy()))
-    return A.detach() @ B.detach()
 
 
 def _numpy_dtype(dtype):
@@ -38,5 +30,29 @@ def host_copy(X, rows, dtype):
 
 
 def to_device(X, rows, dtype, device):
-    """``X[rows]`` as a tensor of ``dtype`` on ``device``: the one copy of the training data."""
+    """``X[rows]`` as a tensor of ``dtype`` on ``device``: the one copy of the training data.
+
+    Sparse ``X`` stays sparse: a coalesced COO tensor (torch's layout that supports
+    products with autograd, row selection for mini-batches and a free transpose).
+    """
+    if sp.issparse(X):
+        return sparse_tensor(X[rows], dtype, device)
     return torch.from_numpy(host_copy(X, rows, dtype)).to(device)
+
+
+def sparse_tensor(X, dtype, device):
+    """A scipy sparse matrix as a coalesced torch COO tensor, never densified."""
+    X = sp.csr_matrix(X)
+    X.sum_duplicates()  # also sorts the indices: row-major COO is then coalesced
+    coo = X.tocoo()
+    indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
+    values = torch.from_numpy(coo.data.astype(_numpy_dtype(dtype)))
+    tensor = torch.sparse_coo_tensor(indices, values, X.shape, is_coalesced=True, check_invariants=False)
+    return tensor.to(device)
+
+
+def transposed_product(X, R):
+    """``X.T @ R`` for a dense or sparse (COO) ``X`` and a dense ``R``."""
+    if X.is_sparse:
+        return torch.sparse.mm(X.t(), R)
+    return X.T @ R

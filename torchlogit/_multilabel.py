@@ -9,7 +9,7 @@ from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
 
-from ._base import BaseTorchClassifier, Targets, encode_labels
+from ._base import ACCEPT_SPARSE, BaseTorchClassifier, Targets, encode_labels
 from ._docstrings import fill_doc
 from ._modules import ACTIVATIONS, LinearLogits, MLPLogits, layer_coefficients, linear_coefficients
 
@@ -240,7 +240,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def _validate_fit_data(self, X, Y):
         if sp.issparse(Y):
             Y = Y.toarray()  # the label matrix is small next to X; X itself stays as given
-        X, Y = validate_data(self, X, Y, multi_output=True, dtype=[np.float64, np.float32])
+        X, Y = validate_data(self, X, Y, multi_output=True, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
         if Y.ndim == 2 and Y.shape[1] == 1:
             Y = column_or_1d(Y, warn=True)
         return X, Y

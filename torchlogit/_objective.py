@@ -16,6 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from ._kernels import transposed_product
+
 LOSS_KINDS = ("binary", "multinomial", "multilabel")
 
 
@@ -135,7 +137,7 @@ def linear_objective_and_gradient(
     grad_b)``; ``grad_b`` is None without a bias. As in :func:`objective`, the value has
     the whole penalty and the gradient leaves the L1 part out.
     """
-    logits = X @ weight_matrix.detach().T
+    logits = X @ weight_matrix.detach().T  # dense or sparse (COO) X
     if bias is not None:
         logits = logits + bias.detach()
     scale = 1.0 / (weight_sum * batch_fraction)
@@ -161,7 +163,7 @@ def linear_objective_and_gradient(
             residual = p * (1 + (pos_weight - 1) * target) - pos_weight * target
     value = torch.sum(losses * weight, dtype=torch.float64) * scale
     residual = residual * (weight * scale).unsqueeze(1).to(residual.dtype)
-    grad_W = residual.T @ X
+    grad_W = transposed_product(X, residual).T
     grad_b = residual.sum(0) if bias is not None else None
     if not math.isinf(C):
         value = value + penalty([weight_matrix.detach()], l1_ratio) / (C * weight_sum)

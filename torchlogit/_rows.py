@@ -9,6 +9,7 @@ argsort; only rows whose projections tie are compared byte by byte.
 """
 
 import numpy as np
+import scipy.sparse as sp
 
 
 def canonical_rows(X, target, sample_weight):
@@ -16,7 +17,7 @@ def canonical_rows(X, target, sample_weight):
 
     Parameters
     ----------
-    X : ndarray of shape (n_samples, n_features)
+    X : ndarray or scipy sparse matrix (CSR) of shape (n_samples, n_features)
     target : ndarray of shape (n_samples,) or (n_samples, n_targets)
     sample_weight : ndarray of shape (n_samples,)
 
@@ -27,7 +28,7 @@ def canonical_rows(X, target, sample_weight):
     weight : ndarray of float64
         Summed ``sample_weight`` of each distinct row.
     """
-    target = np.asarray(target, dtype=np.float64).reshape(len(X), -1)
+    target = np.asarray(target, dtype=np.float64).reshape(X.shape[0], -1)
     rng = np.random.RandomState(0)  # a fixed projection: the order must not vary between fits
     key = X @ rng.uniform(0.5, 1.5, X.shape[1]) + target @ rng.uniform(0.5, 1.5, target.shape[1])
     positive = np.flatnonzero(sample_weight > 0)
@@ -38,18 +39,34 @@ def canonical_rows(X, target, sample_weight):
     if not equal_next.any():
         return idx, sample_weight[idx].astype(np.float64)
 
-    # Rows whose keys tie: rank them by their bytes (identical rows share a rank), and
+    # Rows whose keys tie: rank them by their contents (identical rows share a rank), and
     # order identical rows by weight so that summing their weights is order-independent.
     tied = np.zeros(len(idx), dtype=bool)
     tied[1:] |= equal_next
     tied[:-1] |= equal_next
     t = np.flatnonzero(tied)
-    values = np.ascontiguousarray(np.column_stack([target[idx[t]], X[idx[t]].astype(np.float64)]))
-    as_bytes = values.view(np.dtype((np.void, values.dtype.itemsize * values.shape[1]))).ravel()
     rank = np.zeros(len(idx), dtype=np.int64)
-    rank[t] = np.unique(as_bytes, return_inverse=True)[1].ravel() + 1
+    rank[t] = np.unique(_row_contents(X, target, idx[t]), return_inverse=True)[1].ravel() + 1
     w = sample_weight[idx]
     order = np.lexsort((w, rank, k))
     idx, k, rank, w = idx[order], k[order], rank[order], w[order]
     starts = np.flatnonzero(np.r_[True, (k[1:] != k[:-1]) | (rank[1:] != rank[:-1])])
     return idx[starts], np.add.reduceat(w.astype(np.float64), starts)
+
+
+def _row_contents(X, target, positions):
+    """One sortable key per row in ``positions``, equal exactly when rows and targets are equal."""
+    if sp.issparse(X):
+        rows = sp.csr_matrix(X[positions], dtype=np.float64)
+        rows.sum_duplicates()
+        rows.eliminate_zeros()  # an explicit zero is the same value as an implicit one
+        rows.sort_indices()
+        keys = np.empty(len(positions), dtype=object)
+        for i, position in enumerate(positions):
+            lo, hi = rows.indptr[i], rows.indptr[i + 1]
+            keys[i] = (
+                target[position].tobytes() + rows.indices[lo:hi].astype(np.int64).tobytes() + rows.data[lo:hi].tobytes()
+            )
+        return keys
+    values = np.ascontiguousarray(np.column_stack([target[positions], X[positions].astype(np.float64)]))
+    return values.view(np.dtype((np.void, values.dtype.itemsize * values.shape[1]))).ravel()

@@ -1,0 +1,112 @@
+"""Sparse X (and sparse indicator Y): same answers as dense and as scikit-learn, never densified."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.preprocessing import MaxAbsScaler
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+TIGHT = dict(tol=1e-10, max_iter=10_000)
+
+
+@pytest.fixture(scope="module")
+def sparse_digits():
+    X, y = load_digits(return_X_y=True)
+    X = sp.csr_matrix(MaxAbsScaler().fit_transform(X))  # about half the entries are zero
+    return X, y
+
+
+@pytest.mark.parametrize("binary", [True, False])
+def test_sparse_matches_sklearn_tightly_and_at_defaults(sparse_digits, binary):
+    """float64 + tight tol: <= 1e-5 from LogisticRegression. Defaults (tol=1e-4): log-loss within 1e-3
+    and 99% of predictions equal (at tol=1e-4 both solvers stop ~1e-2 from the optimum on this data)."""
+    X, y = sparse_digits
+    if binary:
+        y = (y >= 5).astype(int)
+    ours = TorchLogisticClassifier(dtype="float64", **TIGHT).fit(X, y)
+    ref = LogisticRegression(**TIGHT).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours_default = TorchLogisticClassifier().fit(X, y)
+        ref_default = LogisticRegression(max_iter=1000).fit(X, y)
+    assert abs(log_loss(y, ours_default.predict_proba(X)) - log_loss(y, ref_default.predict_proba(X))) < 1e-3
+    assert (ours_default.predict(X) == ref_default.predict(X)).mean() >= 0.99
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_every_sparse_format_gives_the_dense_answer(sparse_digits, fmt):
+    """Same optimum from sparse and dense input (float64, tight tol): probabilities within 1e-5."""
+    X, y = sparse_digits
+    X = X[:600]
+    y = y[:600]
+    dense = TorchLogisticClassifier(dtype="float64", **TIGHT).fit(X.toarray(), y)
+    sparse = TorchLogisticClassifier(dtype="float64", **TIGHT).fit(X.asformat(fmt), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-4)  # 10 classes: ill-conditioned
+    np.testing.assert_allclose(sparse.predict_proba(X.asformat(fmt)), dense.predict_proba(X.toarray()), atol=1e-5)
+    np.testing.assert_allclose(
+        sparse.decision_function(X.asformat(fmt)), dense.decision_function(X.toarray()), atol=1e-4
+    )
+
+
+def test_sparse_data_is_never_densified(sparse_digits, monkeypatch):
+    """Fit and predict work with scipy's and torch's densifying methods disabled."""
+    X, y = sparse_digits
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("sparse data was densified")
+
+    for cls in (sp.csr_matrix, sp.csc_matrix, sp.coo_matrix):
+        monkeypatch.setattr(cls, "toarray", refuse)
+        monkeypatch.setattr(cls, "todense", refuse)
+    monkeypatch.setattr(torch.Tensor, "to_dense", refuse)
+    for clf in [
+        TorchLogisticClassifier(),
+        TorchLogisticClassifier(solver="adam", max_iter=3, random_state=0),
+        TorchLogisticClassifier(l1_ratio=1.0, C=0.5),
+        TorchMultiLabelClassifier(hidden_layer_sizes=(8,), max_iter=3, random_state=0),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+        assert clf.predict_proba(X[:5]).shape == (5, 10)
+
+
+def test_multilabel_with_sparse_X_and_sparse_Y(sparse_digits):
+    X, y = sparse_digits
+    Y = np.column_stack([y % 2, y >= 5, y == 0]).astype(int)
+    dense = TorchMultiLabelClassifier(dtype="float64", **TIGHT).fit(X.toarray(), Y)
+    sparse = TorchMultiLabelClassifier(dtype="float64", **TIGHT).fit(X, sp.csr_matrix(Y))
+    np.testing.assert_allclose(sparse.predict_proba(X), dense.predict_proba(X.toarray()), atol=1e-5)
+    per_label = [LogisticRegression(**TIGHT).fit(X, Y[:, j]).predict_proba(X)[:, 1] for j in range(3)]
+    np.testing.assert_allclose(sparse.predict_proba(X), np.column_stack(per_label), atol=1e-5)
+
+
+def test_l1_on_sparse_data_matches_dense(sparse_digits):
+    X, y = sparse_digits
+    y = (y >= 5).astype(int)
+    dense = TorchLogisticClassifier(C=0.1, l1_ratio=1.0, dtype="float64", tol=1e-8, max_iter=5000).fit(X.toarray(), y)
+    sparse = TorchLogisticClassifier(C=0.1, l1_ratio=1.0, dtype="float64", tol=1e-8, max_iter=5000).fit(X, y)
+    np.testing.assert_array_equal(sparse.coef_ == 0, dense.coef_ == 0)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-6)
+
+
+def test_sparse_weight_and_row_order_equivalence(sparse_digits):
+    """Canonical rows work on sparse data too: weights equal repetitions, order does not matter."""
+    X, y = sparse_digits
+    X, y = X[:300], y[:300]
+    counts = np.random.RandomState(0).randint(0, 3, 300)
+    weighted = TorchLogisticClassifier().fit(X, y, sample_weight=counts)
+    repeated = TorchLogisticClassifier().fit(X[np.repeat(np.arange(300), counts)], np.repeat(y, counts))
+    perm = np.random.RandomState(1).permutation(300)
+    shuffled = TorchLogisticClassifier().fit(X[perm], y[perm], sample_weight=counts[perm])
+    np.testing.assert_array_equal(repeated.coef_, weighted.coef_)
+    np.testing.assert_array_equal(shuffled.coef_, weighted.coef_)
