@@ -26,6 +26,8 @@ def test_benchmark_script_runs_every_workload_at_tiny_size(tmp_path):
         "memory",
         "multilabel",
         "multilabel_mlp",
+        "sparse",
+        "l1",
     }
     for name, result in report["results"].items():
         assert result["ratio"] > 0, name

@@ -110,3 +110,13 @@ def test_sparse_weight_and_row_order_equivalence(sparse_digits):
     shuffled = TorchLogisticClassifier().fit(X[perm], y[perm], sample_weight=counts[perm])
     np.testing.assert_array_equal(repeated.coef_, weighted.coef_)
     np.testing.assert_array_equal(shuffled.coef_, weighted.coef_)
+
+
+def test_sparse_fit_and_predict_emit_no_warnings(sparse_digits):
+    X, y = sparse_digits
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the tiny network may need more iterations
+        clf = TorchLogisticClassifier(max_iter=500).fit(X, y)
+        clf.predict_proba(X)
+        TorchMultiLabelClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=500).fit(X, y).predict(X)

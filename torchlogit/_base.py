@@ -267,10 +267,12 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
 
         def tensors(part):
+            host = sp.csr_matrix(X[rows[part]]) if sp.issparse(X) and batch_size < len(part) else None
             return TensorData(
                 to_device(X, rows[part], dtype, device),
                 as_tensor(targets.target[rows[part]], target_dtype, device),
                 as_tensor(sample_weight[part], dtype, device),
+                host=host,
             )
 
         data = tensors(train)

@@ -8,6 +8,8 @@ themselves stay in torch: calling NumPy's BLAS between torch operations made the
 libraries' thread pools contend and doubled a fit's time (measured, benchmarks/run.py).
 """
 
+import warnings
+
 import numpy as np
 import scipy.sparse as sp
 import torch
@@ -32,8 +34,8 @@ def host_copy(X, rows, dtype):
 def to_device(X, rows, dtype, device):
     """``X[rows]`` as a tensor of ``dtype`` on ``device``: the one copy of the training data.
 
-    Sparse ``X`` stays sparse: a coalesced COO tensor (torch's layout that supports
-    products with autograd, row selection for mini-batches and a free transpose).
+    Sparse ``X`` stays sparse, as a CSR tensor (torch's COO products are ~30x slower on
+    the CPU: 20k x 50k at 0.1%, 24 ms against 0.7 ms).
     """
     if sp.issparse(X):
         return sparse_tensor(X[rows], dtype, device)
@@ -41,18 +43,33 @@ def to_device(X, rows, dtype, device):
 
 
 def sparse_tensor(X, dtype, device):
-    """A scipy sparse matrix as a coalesced torch COO tensor, never densified."""
+    """A scipy sparse matrix as a torch CSR tensor, never densified."""
     X = sp.csr_matrix(X)
-    X.sum_duplicates()  # also sorts the indices: row-major COO is then coalesced
-    coo = X.tocoo()
-    indices = torch.from_numpy(np.vstack([coo.row, coo.col]).astype(np.int64))
-    values = torch.from_numpy(coo.data.astype(_numpy_dtype(dtype)))
-    tensor = torch.sparse_coo_tensor(indices, values, X.shape, is_coalesced=True, check_invariants=False)
+    X.sum_duplicates()
+    with warnings.catch_warnings():
+        # torch labels its CSR layout "beta" on every construction; the operations used
+        # here (products, transpose, row pointers) are covered by this project's tests.
+        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+        tensor = torch.sparse_csr_tensor(
+            torch.from_numpy(X.indptr.astype(np.int64)),
+            torch.from_numpy(X.indices.astype(np.int64)),
+            torch.from_numpy(X.data.astype(_numpy_dtype(dtype))),
+            X.shape,
+            check_invariants=False,  # scipy's canonical CSR is valid by construction
+        )
     return tensor.to(device)
 
 
 def transposed_product(X, R):
-    """``X.T @ R`` for a dense or sparse (COO) ``X`` and a dense ``R``."""
-    if X.is_sparse:
-        return torch.sparse.mm(X.t(), R)
-    return X.T @ R
+    """``X.T @ R`` for a dense or sparse (CSR) ``X`` and a dense ``R``.
+
+    The CSR transpose is built once per tensor and kept on it: a full batch is the
+    same tensor every L-BFGS iteration.
+    """
+    if X.layout != torch.sparse_csr:
+        return X.T @ R
+    transpose = getattr(X, "_torchlogit_transpose", None)
+    if transpose is None:
+        transpose = X.t().to_sparse_csr()
+        X._torchlogit_transpose = transpose
+    return transpose @ R
