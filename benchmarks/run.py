@@ -209,17 +209,18 @@ def workload_adam_epoch(n, rounds, epochs=3, batch_size=1024):
     return alternate(ours, hand_written, rounds)
 
 
-MEMORY_CHILD = """
-import sys, numpy as np
+# A child process that fits one contender and prints its resident memory before the
+# fit and at its peak. Both contenders run in identical processes (both libraries
+# imported and warmed up) so that the measure is the fit's memory, not the size of
+# torch's shared libraries. ``{data}`` is a snippet defining X and y.
+PEAK_CHILD = """
+import sys, numpy as np, scipy.sparse as sp
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
 from torchlogit import TorchLogisticClassifier
-# Both contenders run in identical processes: both libraries imported, both warmed up,
-# so that the measure is the fit's memory, not the size of torch's shared libraries.
-TorchLogisticClassifier(max_iter=2).fit(np.random.randn(100, 100), np.arange(100) % 2)
-LogisticRegression().fit(np.random.randn(100, 100), np.arange(100) % 2)
-n = int(sys.argv[2])
-X, y = make_classification(n_samples=n, n_features=100, n_informative=20, n_redundant=0, random_state=0)
+TorchLogisticClassifier(max_iter=2).fit(np.random.randn(100, 10), np.arange(100) % 2)
+LogisticRegression().fit(np.random.randn(100, 10), np.arange(100) % 2)
+{data}
 make = TorchLogisticClassifier if sys.argv[1] == "ours" else (lambda: LogisticRegression(max_iter=1000))
 def status(key):
     for line in open("/proc/self/status"):
@@ -230,32 +231,42 @@ open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the c
 make().fit(X, y)
 print(before, status("VmHWM:"))
 """
+DENSE_DATA = (
+    "X, y = make_classification(n_samples=int(sys.argv[2]), n_features=100, n_informative=20, n_redundant=0, "
+    "random_state=0)"
+)
+SPARSE_DATA = (
+    "rng = np.random.RandomState(0)\n"
+    "X = sp.random(int(sys.argv[2]), int(sys.argv[3]), density=0.001, format='csr', random_state=0)\n"
+    "y = (rng.rand(X.shape[0]) < 1 / (1 + np.exp(-(X @ (3 * rng.randn(X.shape[1])))))).astype(int)"
+)
+
+
+def peak_memory(who, data, *args):
+    """(resident MB before the fit, peak MB during it) of ``who`` ("ours" or "reference") in a fresh process."""
+    out = subprocess.run(
+        [sys.executable, "-c", PEAK_CHILD.format(data=data), who, *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONWARNINGS": "ignore"},
+    )
+    if out.returncode:
+        raise RuntimeError(f"the memory measurement of {who} failed:\n{out.stderr}")
+    before, peak = map(int, out.stdout.split())
+    return before / 2**20, peak / 2**20
 
 
 def workload_memory(n, rounds):
     """Peak resident memory of a fit on float64 input, each in a fresh but identical process."""
-
-    def measure(who):
-        out = subprocess.run(
-            [sys.executable, "-c", MEMORY_CHILD, who, str(n)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )
-        if out.returncode:
-            raise RuntimeError(f"the memory measurement of {who} failed:\n{out.stderr}")
-        before, peak = map(int, out.stdout.split())
-        return {"before_mb": before / 2**20, "peak_mb": peak / 2**20, "increase_mb": (peak - before) / 2**20}
-
-    ours = [measure("ours") for _ in range(max(1, rounds // 2))]
-    ref = [measure("reference") for _ in range(max(1, rounds // 2))]
-    pick = lambda runs, key: statistics.median(r[key] for r in runs)  # noqa: E731
+    runs = {who: [peak_memory(who, DENSE_DATA, n) for _ in range(max(1, rounds // 2))] for who in ("ours", "reference")}
+    peak = {who: statistics.median(p for _, p in r) for who, r in runs.items()}
+    increase = {who: statistics.median(p - b for b, p in r) for who, r in runs.items()}
     return {
-        "ratio": pick(ours, "peak_mb") / pick(ref, "peak_mb"),
-        "ours_peak_mb": pick(ours, "peak_mb"),
-        "reference_peak_mb": pick(ref, "peak_mb"),
-        "ours_increase_mb": pick(ours, "increase_mb"),
-        "reference_increase_mb": pick(ref, "increase_mb"),
+        "ratio": peak["ours"] / peak["reference"],
+        "ours_peak_mb": peak["ours"],
+        "reference_peak_mb": peak["reference"],
+        "ours_increase_mb": increase["ours"],
+        "reference_increase_mb": increase["reference"],
         "X_mb": n * 100 * 8 / 2**20,
     }
 
@@ -286,28 +297,6 @@ def workload_multilabel(n, rounds, hidden=()):
     return alternate(run(ours_factory), run(ref_factory), rounds)
 
 
-SPARSE_CHILD = """
-import sys, numpy as np, scipy.sparse as sp
-from sklearn.linear_model import LogisticRegression
-from torchlogit import TorchLogisticClassifier
-TorchLogisticClassifier(max_iter=2).fit(np.random.randn(100, 10), np.arange(100) % 2)
-LogisticRegression().fit(np.random.randn(100, 10), np.arange(100) % 2)
-n, d = int(sys.argv[2]), int(sys.argv[3])
-rng = np.random.RandomState(0)
-X = sp.random(n, d, density=0.001, format="csr", random_state=0)
-y = (rng.rand(n) < 1 / (1 + np.exp(-(X @ (3 * rng.randn(d)))))).astype(int)
-make = TorchLogisticClassifier if sys.argv[1] == "ours" else (lambda: LogisticRegression(max_iter=1000))
-def status(key):
-    for line in open("/proc/self/status"):
-        if line.startswith(key):
-            return int(line.split()[1]) * 1024
-before = status("VmRSS:")
-open("/proc/self/clear_refs", "w").write("5")
-make().fit(X, y)
-print(before, status("VmHWM:"))
-"""
-
-
 def sparse_problem(n, d, seed=0):
     rng = np.random.RandomState(seed)
     X = sp.random(n + n // 4, d, density=0.001, format="csr", random_state=seed)
@@ -326,16 +315,8 @@ def workload_sparse(n, rounds, d=50_000):
     )
     result["dense_would_be_mb"] = n * d * 8 / 2**20
     for who in ("ours", "reference"):
-        out = subprocess.run(
-            [sys.executable, "-c", SPARSE_CHILD, who, str(n), str(d)],
-            capture_output=True,
-            text=True,
-            env={**os.environ, "PYTHONWARNINGS": "ignore"},
-        )
-        if out.returncode:
-            raise RuntimeError(f"the sparse memory measurement of {who} failed:\n{out.stderr}")
-        before, peak = map(int, out.stdout.split())
-        result[f"{who}_increase_mb"] = (peak - before) / 2**20
+        before, peak = peak_memory(who, SPARSE_DATA, n, d)
+        result[f"{who}_increase_mb"] = peak - before
     return result
 
 
@@ -496,6 +477,9 @@ def main(argv=None):
     suffix = "" if args.size == "full" else f"-{args.size}"
     (args.out_dir / f"results{suffix}.json").write_text(json.dumps({"machine": info, "results": results}, indent=2))
     table = markdown(results, info)
+    analysis = HERE / "analysis.md"
+    if args.size == "full" and analysis.exists():
+        table += "\n" + analysis.read_text()
     (args.out_dir / f"results{suffix}.md").write_text(table)
     print(table)
 

@@ -26,7 +26,7 @@ from sklearn.utils.validation import _check_sample_weight, check_is_fitted, vali
 
 from ._callbacks import L1Proximal, LBFGSConvergence, NoImprovementStopping, ValidationLoss
 from ._devices import DTYPES, resolve_device
-from ._kernels import sparse_tensor, to_device
+from ._kernels import CHUNK_VALUES, as_tensor, sparse_tensor, to_device
 from ._modules import LinearLogits
 from ._net import LogitNet, TensorData
 from ._objective import RegularizedLogLoss, l1_strength
@@ -39,8 +39,6 @@ ACCEPT_SPARSE = ["csr", "csc", "coo"]
 _LBFGS_HISTORY = 10
 # Max line-search evaluations per L-BFGS iteration; scikit-learn passes maxls=50.
 _LBFGS_MAX_EVAL = 50
-# Rows per prediction chunk are chosen so that one chunk holds about this many values.
-_PREDICT_CHUNK_VALUES = 1 << 22
 
 _LBFGS_WARNING = (
     "lbfgs failed to converge after {n_iter} iteration(s) (status=1):\n"
@@ -61,15 +59,6 @@ def ftol_for(dtype):
     relative error, so decreases below a few float32 ulps are noise.
     """
     return 64 * np.finfo(np.float64).eps if dtype == torch.float64 else 8 * np.finfo(np.float32).eps
-
-
-def as_tensor(X, dtype, device):
-    """A tensor view of ``X`` when it already has the right dtype and device, else one copy."""
-    with warnings.catch_warnings():
-        # Read-only arrays (memmaps) are fine: torchlogit never writes to its input.
-        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
-        tensor = torch.from_numpy(np.asarray(X))
-    return tensor.to(device=device, dtype=dtype)
 
 
 @dataclass
@@ -344,7 +333,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         if sp.issparse(X):
             X = X.tocsr()
         out = np.empty((X.shape[0], self._n_outputs), dtype=np.float64)
-        step = max(1, _PREDICT_CHUNK_VALUES // max(X.shape[1], 1))
+        step = max(1, CHUNK_VALUES // max(X.shape[1], 1))
         module.eval()
         with torch.inference_mode():
             for start in range(0, X.shape[0], step):
@@ -362,7 +351,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -377,7 +366,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -400,7 +389,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
@@ -418,7 +407,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------

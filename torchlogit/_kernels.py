@@ -14,8 +14,17 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
-# Rows per chunk when converting or gathering, so that a chunk stays in cache.
+# Rows per chunk when converting, gathering or predicting: about this many values, so a chunk stays in cache.
 CHUNK_VALUES = 1 << 20
+
+
+def as_tensor(X, dtype, device):
+    """A tensor view of ``X`` when it already has the right dtype and device, else one copy."""
+    with warnings.catch_warnings():
+        # Read-only arrays (memmaps) are fine: torchlogit never writes to its input.
+        warnings.filterwarnings("ignore", message="The given NumPy array is not writable")
+        tensor = torch.from_numpy(np.asarray(X))
+    return tensor.to(device=device, dtype=dtype)
 
 
 def _numpy_dtype(dtype):

@@ -71,9 +71,13 @@ class TorchLogisticClassifier(BaseTorchClassifier):
 
     Notes
     -----
-    A failed ``fit`` leaves an already fitted estimator exactly as it was. Training
-    data is moved to the device once, as one tensor; it never goes through skorch's
-    per-row ``Dataset``.
+    Training data is moved to the device once, as one tensor (a CSR tensor for scipy
+    sparse input, which is never densified); it never goes through skorch's per-row
+    ``Dataset``. Before that, identical rows are merged (their weights summed),
+    zero-weight rows dropped and rows put in a canonical order, so that a fit does not
+    depend on row order and ``sample_weight=k`` is exactly ``k`` repeated rows.
+
+    A failed ``fit`` leaves an already fitted estimator exactly as it was.
 
     Examples
     --------
@@ -139,7 +143,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like of shape (n_samples,)
             Class labels (numbers or strings), at least two distinct ones.

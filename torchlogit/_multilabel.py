@@ -198,7 +198,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
             Training data.
         y : array-like or sparse matrix of shape (n_samples, n_labels), or (n_samples,)
             A 0/1 indicator matrix (dense or sparse), one column per label; or 1-D class
@@ -323,7 +323,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
         Parameters
         ----------
-        X : array-like of shape (n_samples, n_features)
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
 
         Returns
         -------
