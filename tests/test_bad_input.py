@@ -1,0 +1,92 @@
+"""Bad input gets a ValueError/TypeError in the user's terms, before any tensor work, for both estimators."""
+
+import numpy as np
+import pytest
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+RNG = np.random.RandomState(0)
+X = RNG.randn(40, 3)
+y = np.arange(40) % 2
+ESTIMATORS = [TorchLogisticClassifier, TorchMultiLabelClassifier]
+
+
+def X_with(value):
+    bad = X.copy()
+    bad[3, 1] = value
+    return bad
+
+
+BAD_FITS = {
+    "nan in X": (lambda: (X_with(np.nan), y, {}), ValueError, "NaN"),
+    "inf in X": (lambda: (X_with(np.inf), y, {}), ValueError, "infinity"),
+    "empty X": (lambda: (X[:0], y[:0], {}), ValueError, "0 sample"),
+    "single class": (lambda: (X, np.zeros(40), {}), ValueError, "class"),
+    "continuous y": (lambda: (X, RNG.rand(40), {}), ValueError, "Unknown label type|continuous"),
+    "length mismatch": (lambda: (X, y[:-1], {}), ValueError, "inconsistent numbers of samples"),
+    "sample_weight length": (lambda: (X, y, {"sample_weight": np.ones(39)}), ValueError, "sample_weight"),
+    "negative sample_weight": (lambda: (X, y, {"sample_weight": -np.ones(40)}), ValueError, "[Nn]egative"),
+    "nan sample_weight": (lambda: (X, y, {"sample_weight": np.full(40, np.nan)}), ValueError, "NaN"),
+    "zero sample_weight": (lambda: (X, y, {"sample_weight": np.zeros(40)}), ValueError, "zero"),
+    "3-D X": (lambda: (X[:, :, None], y, {}), ValueError, "dim"),
+    "string X": (lambda: (np.array([["a", "b", "c"]] * 40), y, {}), ValueError, "convert|could not"),
+    "complex X": (lambda: (X + 1j, y, {}), ValueError, "[Cc]omplex"),
+}
+
+BAD_PARAMS = {
+    "negative C": {"C": -1.0},
+    "l1_ratio above 1": {"l1_ratio": 1.5},
+    "unknown solver": {"solver": "newton"},
+    "max_iter 0": {"max_iter": 0},
+    "unknown dtype": {"dtype": "float16"},
+    "malformed device": {"device": "gpu:0"},
+}
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("case", sorted(BAD_FITS))
+def test_bad_data_is_refused_clearly(Estimator, case):
+    make, error, message = BAD_FITS[case]
+    X_bad, y_bad, kwargs = make()
+    with pytest.raises(error, match=message):
+        Estimator().fit(X_bad, y_bad, **kwargs)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("case", sorted(BAD_PARAMS))
+def test_bad_parameters_are_refused_at_fit_not_before(Estimator, case):
+    estimator = Estimator(**BAD_PARAMS[case])  # __init__ and set_params never validate
+    estimator.set_params(**BAD_PARAMS[case])
+    with pytest.raises(ValueError, match="parameter"):
+        estimator.fit(X, y)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_bad_input_at_predict(Estimator):
+    clf = Estimator().fit(X, y)
+    for method in ("predict", "predict_proba", "decision_function"):
+        with pytest.raises(ValueError, match="features"):
+            getattr(clf, method)(X[:, :2])
+        with pytest.raises(ValueError, match="NaN"):
+            getattr(clf, method)(X_with(np.nan))
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_failed_fit_changes_nothing(Estimator):
+    clf = Estimator().fit(X, y)
+    before = clf.predict_proba(X)
+    state = dict(vars(clf))
+    for case in BAD_FITS.values():
+        X_bad, y_bad, kwargs = case[0]()
+        with pytest.raises((ValueError, TypeError)):
+            clf.fit(X_bad, y_bad, **kwargs)
+    assert set(vars(clf)) == set(state) and clf.n_features_in_ == 3
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+
+
+def test_multilabel_targets_other_than_zero_one_or_wrong_rows():
+    Y = np.column_stack([y, 1 - y])
+    with pytest.raises(ValueError, match="0/1 indicator"):
+        TorchMultiLabelClassifier().fit(X, Y * 3)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        TorchMultiLabelClassifier().fit(X, Y[:-2])

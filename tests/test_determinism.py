@@ -1,0 +1,49 @@
+"""Concurrent prediction and bitwise reproducibility across fresh processes."""
+
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+
+@pytest.mark.parametrize("Estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+def test_predict_proba_from_four_threads_equals_serial(wine, Estimator):
+    X, y = wine
+    kwargs = (
+        {"hidden_layer_sizes": (8,), "random_state": 0, "max_iter": 300}
+        if Estimator is TorchMultiLabelClassifier
+        else {}
+    )
+    clf = Estimator(**kwargs).fit(X, y)
+    serial = clf.predict_proba(X)
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        results = list(pool.map(lambda _: clf.predict_proba(X), range(16)))
+    for result in results:
+        np.testing.assert_array_equal(result, serial)
+
+
+FIT_IN_A_FRESH_PROCESS = """
+import sys, warnings, numpy as np
+from sklearn.datasets import load_wine
+from torchlogit import TorchLogisticClassifier
+warnings.simplefilter("ignore")
+X, y = load_wine(return_X_y=True)
+X = (X - X.mean(0)) / X.std(0)
+clf = TorchLogisticClassifier(solver=sys.argv[1], batch_size=32, max_iter=30, random_state=7).fit(X, y)
+sys.stdout.write(clf.coef_.tobytes().hex())
+"""
+
+
+@pytest.mark.parametrize("solver", ["lbfgs", "adam", "sgd"])
+def test_same_random_state_is_bitwise_identical_in_two_fresh_processes(solver):
+    runs = [
+        subprocess.run(
+            [sys.executable, "-c", FIT_IN_A_FRESH_PROCESS, solver], capture_output=True, text=True, check=True
+        ).stdout
+        for _ in range(2)
+    ]
+    assert runs[0] and runs[0] == runs[1]
