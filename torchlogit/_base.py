@@ -30,6 +30,8 @@ from ._kernels import CHUNK_VALUES, as_tensor, sparse_tensor, to_device
 from ._modules import LinearLogits
 from ._net import LogitNet, TensorData
 from ._objective import RegularizedLogLoss, l1_strength
+from ._persistence import load as load_model
+from ._persistence import save as save_model
 from ._rows import canonical_rows
 from ._solvers import LBFGS
 
@@ -246,7 +248,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             sample_weight = sample_weight * targets.row_factor[rows]
         train, valid = self._validation_split(rows, targets)
         n_samples = len(train)
-        optimizer, lr, batch_size, optimizer_kwargs = self._optimizer(n_samples)
+        batch_size = self._optimizer(n_samples)[2]
         stopping = self._stopping_rule(dtype, validated=valid is not None)
         user_callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
@@ -265,34 +267,24 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             )
 
         data = tensors(train)
+        # Stopping last, so user callbacks see every epoch, the final one included.
         callbacks = [*user_callbacks, ("stopping", stopping)]
         strength = l1_strength(self.C, self.l1_ratio, float(np.sum(sample_weight[train])))
         if strength > 0 and self._solver() != "lbfgs":
             callbacks.insert(0, ("l1_proximal", L1Proximal(strength)))
         if valid is not None:
             callbacks.insert(0, ("valid_loss", ValidationLoss(tensors(valid), targets.kind, pos_weight)))
-        net = LogitNet(
-            module=module,
-            criterion=RegularizedLogLoss,
-            optimizer=optimizer,
-            lr=lr,
-            max_epochs=self.max_iter,
-            batch_size=batch_size,
-            train_split=None,
-            # Stopping last, so user callbacks see every epoch, the final one included.
+        net = self._make_net(
+            module,
+            module_kwargs,
+            device,
+            dtype,
+            kind=targets.kind,
+            weight_sum=float(np.sum(sample_weight[train])),
+            n_samples=n_samples,
+            pos_weight=pos_weight,
             callbacks=callbacks,
-            device=device,
-            verbose=int(self.verbose),
-            shuffle_seed=seed,
-            **{f"module__{k}": v for k, v in module_kwargs.items()},
-            module__dtype=dtype,
-            criterion__kind=targets.kind,
-            criterion__C=self.C,
-            criterion__l1_ratio=self.l1_ratio,
-            criterion__weight_sum=float(np.sum(sample_weight[train])),
-            criterion__n_samples=n_samples,
-            criterion__pos_weight=pos_weight,
-            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+            seed=seed,
         )
         cuda = [device] if device.type == "cuda" else []
         # Hidden-layer initialisation and dropout draw from torch's global RNG: seed it,
@@ -311,6 +303,97 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             message = template.format(n_iter=len(net.history), max_iter=self.max_iter)
             warnings.warn(message, ConvergenceWarning, stacklevel=2)
         return net
+
+    def _make_net(
+        self,
+        module,
+        module_kwargs,
+        device,
+        dtype,
+        *,
+        kind,
+        weight_sum,
+        n_samples,
+        pos_weight=None,
+        callbacks=(),
+        seed=0,
+    ):
+        """The skorch net for these parameters (not initialised, not trained)."""
+        optimizer, lr, batch_size, optimizer_kwargs = self._optimizer(n_samples)
+        return LogitNet(
+            module=module,
+            criterion=RegularizedLogLoss,
+            optimizer=optimizer,
+            lr=lr,
+            max_epochs=self.max_iter,
+            batch_size=batch_size,
+            train_split=None,
+            callbacks=list(callbacks),
+            device=device,
+            verbose=int(self.verbose),
+            shuffle_seed=seed,
+            **{f"module__{k}": v for k, v in module_kwargs.items()},
+            module__dtype=dtype,
+            criterion__kind=kind,
+            criterion__C=self.C,
+            criterion__l1_ratio=self.l1_ratio,
+            criterion__weight_sum=weight_sum,
+            criterion__n_samples=n_samples,
+            criterion__pos_weight=pos_weight,
+            **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
+        )
+
+    # ------------------------------------------------------------- persistence
+    def save(self, path):
+        """Save the fitted model in torchlogit's safe format (no pickle; see :meth:`load`).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the file.
+
+        Notes
+        -----
+        The file holds the parameters, the fitted attributes and the module's tensors,
+        with a format version and a SHA-256 checksum. The training history and the
+        optimizer state are not saved. ``callbacks`` and a ``RandomState`` instance as
+        ``random_state`` cannot be saved (set them to None or an int first).
+        """
+        check_is_fitted(self)
+        save_model(self, path)
+
+    @classmethod
+    def load(cls, path, device="cpu"):
+        """Load a model written by :meth:`save`, executing nothing from the file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A file written by :meth:`save` (by this class).
+        device : str or torch.device, default="cpu"
+            Where the loaded model predicts.
+
+        Returns
+        -------
+        estimator : instance of this class
+            Fitted, with identical predictions.
+
+        Raises
+        ------
+        ModelFileError
+            (a ``ValueError``) for a file that is not a torchlogit model of this class, was
+            truncated or altered, or has an unknown format version.
+        """
+        return load_model(cls, path, device=device)
+
+    def _restore_net(self, state):
+        device, dtype = self._check_solver_options()
+        module, module_kwargs = self._module(self.n_features_in_, self._n_outputs)
+        net = self._make_net(module, module_kwargs, device, dtype, kind=self._kind, weight_sum=1.0, n_samples=1)
+        net.initialize()
+        load_warm_start(net.module_, state)
+        self.net_ = net
+        self._set_model_attributes()
 
     # -------------------------------------------------------------- prediction
     def _logits(self, X):
