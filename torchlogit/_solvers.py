@@ -278,7 +278,9 @@ class LBFGS:
             state["gamma"] = 1.0
             d = -pg
             gtd = float(pg.dot(d))
-        t = min(1.0, 1.0 / float(pg.abs().sum())) * group["lr"] if state["n_iter"] == 0 else group["lr"]
+        t = group["lr"]
+        if state["n_iter"] == 0:  # the first step is scaled by the gradient (zero gradient: no step)
+            t *= min(1.0, 1.0 / max(float(pg.abs().sum()), torch.finfo(x.dtype).tiny))
 
         if not gtd < 0:  # zero (pseudo-)gradient: already optimal
             f_new, g_new, x_new = f, g, x

@@ -1,0 +1,116 @@
+"""Numerical edge cases and property-based checks."""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.exceptions import ConvergenceWarning
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+
+def test_separable_data_without_penalty_stays_finite_and_warns(breast_cancer):
+    """Like sklearn: C=np.inf on separable data runs to max_iter with a ConvergenceWarning, never NaN."""
+    X, y = breast_cancer
+    with pytest.warns(ConvergenceWarning):
+        clf = TorchLogisticClassifier(C=np.inf).fit(X, y)
+    assert np.isfinite(clf.coef_).all() and np.isfinite(clf.predict_proba(X)).all()
+    assert clf.score(X, y) > 0.98
+
+
+@pytest.mark.parametrize("Estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+def test_extreme_feature_scales_in_float32_give_no_overflow(Estimator):
+    rng = np.random.RandomState(0)
+    X = np.c_[rng.randn(200) * 1e6, rng.randn(200) * 1e-6, rng.randn(200)]
+    y = (X[:, 2] > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = Estimator(C=np.inf, max_iter=50).fit(X, y)
+    for out in (clf.predict_proba(X), clf.decision_function(X), clf.predict_log_proba(X)):
+        assert not np.isnan(out).any()
+    assert np.all((clf.predict_proba(X) >= 0) & (clf.predict_proba(X) <= 1))
+
+
+def test_a_zero_gradient_at_the_start_is_an_optimum():
+    """Balanced data whose gradient at zero vanishes exactly: no step, no division by zero."""
+    X = np.arange(120).reshape(40, 3) % 5
+    y = np.arange(40) % 2
+    clf = TorchLogisticClassifier().fit(X, y)
+    assert np.isfinite(clf.coef_).all()
+    assert clf.net_.history_[-1, "grad_max"] < 1e-4
+
+
+def test_degenerate_designs():
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 2)
+    y = (X[:, 0] > 0).astype(int)
+    constant_and_duplicate = np.c_[np.ones(30), X, X[:, :1]]
+    assert TorchLogisticClassifier().fit(constant_and_duplicate, y).score(constant_and_duplicate, y) > 0.9
+    wide = rng.randn(10, 50)
+    assert TorchLogisticClassifier().fit(wide, np.arange(10) % 2).score(wide, np.arange(10) % 2) == 1.0
+    single_sample_class = np.r_[np.zeros(20), np.ones(19), 2]
+    proba = TorchLogisticClassifier().fit(rng.randn(40, 3), single_sample_class).predict_proba(rng.randn(5, 3))
+    assert proba.shape == (5, 3) and np.allclose(proba.sum(1), 1)
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.arange(120).reshape(40, 3) % 5,
+        np.random.RandomState(0).randn(40, 3).astype(np.float16),
+        np.random.RandomState(0).rand(40, 3) > 0.5,
+    ],
+    ids=["int", "float16", "bool"],
+)
+def test_integer_half_and_boolean_input(X):
+    y = np.arange(40) % 2
+    clf = TorchLogisticClassifier().fit(X, y)
+    np.testing.assert_allclose(
+        clf.predict_proba(X), TorchLogisticClassifier().fit(X.astype(float), y).predict_proba(X), atol=1e-6
+    )
+
+
+small_problems = st.integers(0, 10_000).map(
+    lambda seed: (np.random.RandomState(seed).randn(30, 3), np.random.RandomState(seed + 1).randint(0, 3, 30))
+)
+HYPOTHESIS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+@HYPOTHESIS
+@given(small_problems)
+def test_probabilities_are_distributions_and_predict_is_their_argmax(problem):
+    X, y = problem
+    clf = TorchLogisticClassifier().fit(X, y)
+    proba = clf.predict_proba(X)
+    assert np.all((proba >= 0) & (proba <= 1))
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0, atol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[proba.argmax(axis=1)])
+
+
+@HYPOTHESIS
+@given(small_problems, st.integers(0, 10_000))
+def test_integer_weights_equal_repeated_rows_and_row_order_does_not_matter(problem, seed):
+    X, y = problem
+    rng = np.random.RandomState(seed)
+    k = rng.randint(0, 4, len(y))
+    if len(np.unique(y[k > 0])) < 2:
+        k[:] = 1
+    weighted = TorchLogisticClassifier().fit(X, y, sample_weight=k)
+    repeated = TorchLogisticClassifier().fit(np.repeat(X, k, axis=0), np.repeat(y, k))
+    perm = rng.permutation(len(y))
+    shuffled = TorchLogisticClassifier().fit(X[perm], y[perm], sample_weight=k[perm])
+    np.testing.assert_array_equal(repeated.coef_, weighted.coef_)
+    np.testing.assert_array_equal(shuffled.coef_, weighted.coef_)
+
+
+@HYPOTHESIS
+@given(small_problems, st.permutations(["pear", "apple", "fig"]))
+def test_label_encoding_does_not_change_the_fit(problem, names):
+    X, y = problem
+    ints = TorchLogisticClassifier(dtype="float64", tol=1e-10, max_iter=1000).fit(X, y)
+    strings = TorchLogisticClassifier(dtype="float64", tol=1e-10, max_iter=1000).fit(X, np.array(names)[y])
+    # Column j of `strings` is the class named sorted(names)[j], i.e. integer label names.index(...).
+    order = [names.index(name) for name in sorted(names)]
+    np.testing.assert_allclose(strings.predict_proba(X), ints.predict_proba(X)[:, order], atol=1e-6)
