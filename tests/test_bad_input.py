@@ -90,3 +90,12 @@ def test_multilabel_targets_other_than_zero_one_or_wrong_rows():
         TorchMultiLabelClassifier().fit(X, Y * 3)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         TorchMultiLabelClassifier().fit(X, Y[:-2])
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_valid_but_absent_device_names_what_is_available(Estimator):
+    import torch
+
+    absent = f"cuda:{torch.cuda.device_count() + 3}"
+    with pytest.raises(ValueError, match=r"Available devices: \['cpu'"):
+        Estimator(device=absent).fit(X, y)

@@ -119,3 +119,28 @@ def test_unsaveable_parameters_get_a_clear_error(wine, tmp_path):
         clf.save(tmp_path / "m.torchlogit")
     with pytest.raises(Exception, match="not fitted"):
         TorchLogisticClassifier().save(tmp_path / "m.torchlogit")
+
+
+def test_a_model_trained_on_a_gpu_unpickles_on_a_cpu_only_machine(wine, monkeypatch):
+    """Honest simulation (no GPU here): the pickled net records device="cuda" exactly as a CUDA-trained
+    net does, so unpickling goes through skorch's own CUDA-to-CPU path (map_location chosen from the
+    recorded device, a DeviceWarning when CUDA is absent). We make CUDA absent even on a GPU machine.
+    The tensors were really on the CPU; what is exercised is the decision made at load time, which is
+    what fails when it is missing ("Attempting to deserialize object on a CUDA device")."""
+    import torch
+    from skorch.exceptions import DeviceWarning
+
+    X, y = wine
+    clf = TorchLogisticClassifier().fit(X, y)
+    expected = clf.predict_proba(X)
+    clf.net_.device = "cuda"
+    clf.device = "cuda"
+    blob = pickle.dumps(clf)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    with pytest.warns(DeviceWarning, match="CUDA"):
+        restored = pickle.loads(blob)
+    assert str(restored.net_.device) == "cpu"
+    assert next(restored.net_.module_.parameters()).device.type == "cpu"
+    np.testing.assert_array_equal(restored.predict_proba(X), expected)
+    with pytest.raises(ValueError, match="CUDA is not available"):
+        restored.fit(X, y)  # the parameter still says cuda: a clear error, not a torch traceback
