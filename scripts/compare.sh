@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The main job: TorchLogisticClassifier and sklearn's LogisticRegression side by side.
-# Extra arguments go to `python -m torchlogit` (try --help).
+# Extra arguments go to `torchlogit compare` (try --help): --dataset, --csv PATH --target COL, --json, --plot PATH.png, ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/bootstrap.sh test >&2
-exec .venv/bin/python -m torchlogit "$@"
+exec .venv/bin/python -m torchlogit compare "$@"
