@@ -258,10 +258,18 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
 
         def tensors(part):
-            host = sp.csr_matrix(X[rows[part]]) if sp.issparse(X) and batch_size < len(part) else None
+            picked = rows[part]
+            host = None
+            if sp.issparse(X):
+                selected = X[picked]  # the rows, gathered once, in canonical order
+                features = sparse_tensor(selected, dtype, device)
+                if batch_size < len(part):  # sparse mini-batches are cut from this host copy
+                    host = selected
+            else:
+                features = to_device(X, picked, dtype, device)
             return TensorData(
-                to_device(X, rows[part], dtype, device),
-                as_tensor(targets.target[rows[part]], target_dtype, device),
+                features,
+                as_tensor(targets.target[picked], target_dtype, device),
                 as_tensor(sample_weight[part], dtype, device),
                 host=host,
             )
@@ -269,7 +277,8 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         data = tensors(train)
         # Stopping last, so user callbacks see every epoch, the final one included.
         callbacks = [*user_callbacks, ("stopping", stopping)]
-        strength = l1_strength(self.C, self.l1_ratio, float(np.sum(sample_weight[train])))
+        weight_sum = float(np.sum(sample_weight[train]))
+        strength = l1_strength(self.C, self.l1_ratio, weight_sum)
         if strength > 0 and self._solver() != "lbfgs":
             callbacks.insert(0, ("l1_proximal", L1Proximal(strength)))
         if valid is not None:
@@ -280,7 +289,7 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             device,
             dtype,
             kind=targets.kind,
-            weight_sum=float(np.sum(sample_weight[train])),
+            weight_sum=weight_sum,
             n_samples=n_samples,
             pos_weight=pos_weight,
             callbacks=callbacks,
