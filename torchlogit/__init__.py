@@ -1,8 +1,9 @@
 """torchlogit: scikit-learn logistic-regression classifiers trained with PyTorch through skorch."""
 
+from ._inference import InferenceWarning
 from ._logistic import TorchLogisticClassifier
 from ._multilabel import TorchMultiLabelClassifier
 
 __version__ = "0.1.0"
 
-__all__ = ["TorchLogisticClassifier", "TorchMultiLabelClassifier", "__version__"]
+__all__ = ["InferenceWarning", "TorchLogisticClassifier", "TorchMultiLabelClassifier", "__version__"]

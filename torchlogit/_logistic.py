@@ -168,6 +168,13 @@ class TorchLogisticClassifier(BaseTorchClassifier):
                 raise ValueError("The sample weights times the class weights are all zero.")
         return targets
 
+    def _class_weight_rows(self, y, position, sample_weight):
+        if self.class_weight is None:
+            return np.ones(len(y))
+        return compute_class_weight(self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight)[
+            position
+        ]
+
     def _module(self, n_features, n_outputs):
         return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)
 

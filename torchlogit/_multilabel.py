@@ -7,7 +7,7 @@ import scipy.sparse as sp
 from scipy.special import logit
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, column_or_1d, validate_data
+from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted, column_or_1d, validate_data
 
 from ._base import ACCEPT_SPARSE, BaseTorchClassifier, Targets, encode_labels
 from ._docstrings import fill_doc
@@ -305,6 +305,20 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             # A previous linear fit's coef_ must not outlive it.
             self.__dict__.pop("coef_", None)
             self.__dict__.pop("intercept_", None)
+
+    def _summary_targets(self, X, y, sample_weight):
+        if self._kind != "multilabel":
+            return super()._summary_targets(X, y, sample_weight)
+        Y = check_array(y.toarray() if sp.issparse(y) else y, ensure_2d=True, dtype=np.float64, input_name="y")
+        check_consistent_length(X, Y)
+        if Y.shape[1] != self._n_outputs or not np.all(np.isin(Y, [0, 1])):
+            raise ValueError(
+                f"y must be the 0/1 indicator matrix of the {self._n_outputs} labels seen in fit; got shape "
+                f"{Y.shape} with values {np.unique(Y)[:10].tolist()}."
+            )
+        pos_weight = self._pos_weight(Y, sample_weight)
+        importance = np.ones_like(Y) if pos_weight is None else np.where(Y == 1, pos_weight, 1.0)
+        return Y, importance
 
     # ------------------------------------------------------------ prediction
     def _thresholds(self):

@@ -1,0 +1,234 @@
+"""summary(): standard errors, z, p-values and intervals, against statsmodels and autograd.
+
+Parity tests fit with dtype="float64" and tol=1e-10, so that the fitted parameters are
+the maximum-likelihood estimate to ~1e-8; every figure is then compared with statsmodels
+at rtol=1e-5.
+"""
+
+import sys
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+import statsmodels.api as sm
+import torch
+from sklearn.datasets import load_iris, make_multilabel_classification
+from statsmodels.stats.sandwich_covariance import cov_white_simple
+
+from torchlogit import InferenceWarning, TorchLogisticClassifier, TorchMultiLabelClassifier
+
+TIGHT = dict(C=np.inf, dtype="float64", tol=1e-10, max_iter=1000)
+RTOL = 1e-5
+
+
+@pytest.fixture(scope="module")
+def spector():
+    data = sm.datasets.spector.load_pandas()
+    return data.exog, data.endog.astype(int)
+
+
+@pytest.fixture(scope="module")
+def anes96():
+    data = sm.datasets.anes96.load_pandas()
+    X = data.exog[["logpopul", "selfLR", "age", "educ", "income"]]
+    # Standardised: L-BFGS then converges in ~30 iterations (the raw columns need >1000).
+    return (X - X.mean()) / X.std(), data.endog.astype(int)
+
+
+def _reference_table(params, bse, alpha=0.05):
+    from scipy.stats import norm
+
+    z = params / bse
+    half = norm.ppf(1 - alpha / 2) * bse
+    return np.column_stack([params, bse, z, 2 * norm.sf(np.abs(z)), params - half, params + half])
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+@pytest.mark.parametrize("alpha", [0.05, 0.1])
+def test_binary_equals_statsmodels_logit(spector, cov_type, alpha):
+    X, y = spector
+    table = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y, alpha=alpha, cov_type=cov_type)
+    ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, cov_type=cov_type)
+    assert list(table.index) == ["intercept", "GPA", "TUCE", "PSI"]
+    assert list(table.columns) == ["coef", "std_err", "z", "p_value", "ci_low", "ci_high"]
+    expected = np.column_stack([ref.params, ref.bse, ref.tvalues, ref.pvalues, ref.conf_int(alpha)])
+    np.testing.assert_allclose(table.to_numpy(), expected, rtol=RTOL)
+
+
+def test_hc1_is_statsmodels_small_sample_corrected_sandwich(spector):
+    # statsmodels' discrete models return HC0 for cov_type="HC1" (statsmodels issue #7798);
+    # HC1 proper is its cov_white_simple(use_correction=True): HC0 * n / (n - k).
+    X, y = spector
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    table = clf.summary(X, y, cov_type="HC1")
+    ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
+    bse = np.sqrt(np.diag(cov_white_simple(ref, use_correction=True)))
+    np.testing.assert_allclose(table.to_numpy(), _reference_table(ref.params.to_numpy(), bse), rtol=RTOL)
+    hc0 = clf.summary(X, y, cov_type="HC0")
+    np.testing.assert_allclose(table["std_err"], hc0["std_err"] * np.sqrt(32 / (32 - 4)), rtol=1e-12)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_multinomial_contrasts_equal_statsmodels_mnlogit(anes96, cov_type):
+    X, y = anes96
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    table = clf.summary(X, y, cov_type=cov_type)
+    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", cov_type=cov_type)
+    # statsmodels: one column per non-reference class; ours: (class, feature) rows.
+    params, bse = ref.params.to_numpy().T.ravel(), ref.bse.to_numpy().T.ravel()
+    np.testing.assert_allclose(table["coef"], params, rtol=RTOL, atol=1e-7)
+    np.testing.assert_allclose(table["std_err"], bse, rtol=RTOL)
+    assert table.index.names == ["class", "feature"]
+    assert list(table.index.levels[0]) == list(clf.classes_[1:])
+    assert table.attrs["reference_class"] == clf.classes_[0]
+    # The contrasts are differences of the fitted class blocks.
+    np.testing.assert_allclose(table.loc[3, "coef"].iloc[1:], clf.coef_[3] - clf.coef_[0], rtol=1e-12)
+
+
+def test_integer_sample_weight_is_repetition(spector):
+    X, y = spector
+    counts = np.random.RandomState(0).randint(1, 4, size=len(y))
+    weighted = TorchLogisticClassifier(**TIGHT).fit(X, y, sample_weight=counts)
+    rows = np.repeat(np.arange(len(y)), counts)
+    ref = sm.Logit(y.iloc[rows], sm.add_constant(X.iloc[rows])).fit(disp=0, cov_type="HC0")
+    table = weighted.summary(X, y, sample_weight=counts, cov_type="HC0")
+    np.testing.assert_allclose(table["std_err"], ref.bse, rtol=RTOL)
+    hc1 = weighted.summary(X, y, sample_weight=counts, cov_type="HC1")["std_err"]
+    n = counts.sum()
+    np.testing.assert_allclose(hc1, ref.bse * np.sqrt(n / (n - 4)), rtol=RTOL)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_multilabel_blocks_equal_one_logit_per_label(cov_type):
+    X, Y = make_multilabel_classification(n_samples=300, n_features=4, n_classes=3, random_state=0)
+    clf = TorchMultiLabelClassifier(**TIGHT).fit(X, Y)
+    table = clf.summary(X, Y, cov_type=cov_type)
+    assert table.index.names == ["label", "feature"]
+    for label in range(3):
+        ref = sm.Logit(Y[:, label], sm.add_constant(X)).fit(disp=0, cov_type=cov_type)
+        np.testing.assert_allclose(table.loc[label, "coef"], ref.params, rtol=RTOL)
+        np.testing.assert_allclose(table.loc[label, "std_err"], ref.bse, rtol=RTOL)
+
+
+def _penalised_loss(theta, X, target, weight, C, n_outputs):
+    """sum_i s_i l_i + ||W||^2 / (2C), written directly with torch losses (no torchlogit code)."""
+    theta = theta.reshape(n_outputs, -1)
+    logits = X @ theta[:, 1:].T + theta[:, 0]
+    if n_outputs == 1:
+        losses = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], target, reduction="none")
+    else:
+        losses = torch.nn.functional.cross_entropy(logits, target, reduction="none")
+    return (weight * losses).sum() + (theta[:, 1:] ** 2).sum() / (2 * C)
+
+
+@pytest.mark.parametrize("multiclass", [False, True])
+def test_finite_C_uses_the_penalised_hessian_and_warns(multiclass):
+    X, y = load_iris(return_X_y=True)
+    if not multiclass:
+        y = (y == 2).astype(int)
+    weight = np.random.RandomState(0).uniform(0.5, 2, size=len(y))
+    clf = TorchLogisticClassifier(C=0.5, dtype="float64", tol=1e-10, max_iter=1000).fit(X, y, sample_weight=weight)
+    with pytest.warns(InferenceWarning, match="C=0.5 is finite"):
+        table = clf.summary(X, y, sample_weight=weight)
+    K = 1 if not multiclass else 3
+    theta = torch.tensor(np.column_stack([clf.intercept_, clf.coef_]).ravel())
+    target = torch.tensor(y, dtype=torch.float64 if K == 1 else torch.int64)
+    H = torch.autograd.functional.hessian(
+        lambda t: _penalised_loss(t, torch.tensor(X), target, torch.tensor(weight), 0.5, K), theta
+    ).numpy()
+    cov = np.linalg.pinv(H)  # singular along a common shift of the multinomial intercepts only
+    if multiclass:
+        A = np.kron(np.c_[-np.ones(2), np.eye(2)], np.eye(5))  # class k minus class 0
+        cov = A @ cov @ A.T
+    np.testing.assert_allclose(table["std_err"], np.sqrt(np.diag(cov)), rtol=1e-6)
+
+
+def test_separation_and_collinearity_give_nan_and_a_warning(breast_cancer):
+    X, y = breast_cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fit's ConvergenceWarning: the classes are separable
+        separated = TorchLogisticClassifier(C=np.inf, max_iter=300).fit(X, y)
+    with pytest.warns(InferenceWarning, match="singular or ill-conditioned"):
+        table = separated.summary(X, y)
+    assert table["std_err"].isna().all() and table["p_value"].isna().all()
+    np.testing.assert_allclose(table["coef"].iloc[1:], separated.coef_[0], rtol=1e-6)
+
+    collinear = np.c_[X[:, :3], 2 * X[:, :1]]
+    clf = TorchLogisticClassifier(C=np.inf, dtype="float64").fit(collinear, y)
+    with pytest.warns(InferenceWarning, match="collinear"):
+        assert clf.summary(collinear, y)["std_err"].isna().all()
+
+
+def test_no_warning_for_a_classical_fit(spector):
+    X, y = spector
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        clf.summary(X, y)
+
+
+def test_names_intercept_and_sparse(spector):
+    X, y = spector
+    clf = TorchLogisticClassifier(**TIGHT, fit_intercept=False).fit(X.to_numpy(), y)
+    table = clf.summary(X.to_numpy(), y)
+    assert list(table.index) == ["x0", "x1", "x2"]
+    ref = sm.Logit(y, X).fit(disp=0)
+    np.testing.assert_allclose(table["std_err"], ref.bse, rtol=RTOL)
+    pd.testing.assert_frame_equal(clf.summary(sp.csr_matrix(X.to_numpy()), y), table, rtol=1e-12)
+
+
+def test_class_weight_scales_each_row_like_a_weight(spector):
+    # The Hessian is the same for class_weight {0: 2} and sample_weight 2 on class 0;
+    # only the sandwich tells importance weights (c^2 in the meat) from counts (c).
+    X, y = spector
+    by_class = TorchLogisticClassifier(**TIGHT, class_weight={0: 2.0, 1: 1.0}).fit(X, y)
+    weight = np.where(y == 0, 2.0, 1.0)
+    by_row = TorchLogisticClassifier(**TIGHT).fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(
+        by_class.summary(X, y)["std_err"], by_row.summary(X, y, sample_weight=weight)["std_err"], rtol=1e-6
+    )
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(alpha=0), "alpha must be"),
+        (dict(alpha=1.5), "alpha must be"),
+        (dict(cov_type="HC3"), "cov_type must be"),
+    ],
+)
+def test_bad_arguments(spector, kwargs, match):
+    X, y = spector
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        clf.summary(X, y, **kwargs)
+
+
+def test_unsupported_models_and_data_are_refused(spector):
+    X, y = spector
+    hidden = TorchMultiLabelClassifier(hidden_layer_sizes=(4,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # short fits that do not converge
+        elastic = TorchLogisticClassifier(C=1.0, l1_ratio=0.5).fit(X, y)
+        hidden.fit(X, np.c_[y, 1 - y])
+    with pytest.raises(ValueError, match="L1 / elastic-net"):
+        elastic.summary(X, y)
+    with pytest.raises(ValueError, match="hidden layers"):
+        hidden.summary(X, np.c_[y, 1 - y])
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    with pytest.raises(ValueError, match="not seen in fit"):
+        clf.summary(X, y + 5)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        clf.summary(X, y[:-1])
+    with pytest.raises(ValueError, match="feature"):
+        clf.summary(X.iloc[:, :2], y)
+
+
+def test_missing_pandas_is_a_clear_import_error(spector, monkeypatch):
+    X, y = spector
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    monkeypatch.setitem(sys.modules, "pandas", None)
+    with pytest.raises(ImportError, match="pip install pandas"):
+        clf.summary(X.to_numpy(), y.to_numpy())
