@@ -3,7 +3,8 @@
 from ._inference import InferenceWarning
 from ._logistic import TorchLogisticClassifier
 from ._multilabel import TorchMultiLabelClassifier
+from ._persistence import ModelFileError
 
 __version__ = "0.1.0"
 
-__all__ = ["InferenceWarning", "TorchLogisticClassifier", "TorchMultiLabelClassifier", "__version__"]
+__all__ = ["InferenceWarning", "ModelFileError", "TorchLogisticClassifier", "TorchMultiLabelClassifier", "__version__"]

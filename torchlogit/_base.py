@@ -704,6 +704,24 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         index = (logits[:, 0] > 0).astype(int) if self._kind == "binary" else logits.argmax(axis=1)
         return self.classes_[index]
 
+    def score(self, X, y, sample_weight=None):
+        """Mean accuracy of :meth:`predict` on ``X`` against ``y`` (scikit-learn's ``ClassifierMixin.score``).
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,) or (n_samples, n_labels)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+            The (weighted) fraction of samples predicted right; for multi-label targets a
+            sample counts only when all its labels are right (subset accuracy).
+        """
+        return super().score(X, y, sample_weight=sample_weight)
+
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True

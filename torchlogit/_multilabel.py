@@ -92,7 +92,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         L-BFGS iterations, or epochs for "adam" / "sgd".
     n_features_in_ : int
         Number of features seen during ``fit``.
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, when ``X`` had string column names.
     ${fitted_net}
 

@@ -1,0 +1,56 @@
+"""
+Training curves from the skorch history
+=======================================
+
+Every fit keeps skorch's history in ``net_.history_``: one row per L-BFGS iteration, or
+per epoch for the mini-batch solvers. Here the objective of L-BFGS and the training loss
+of Adam, epoch by epoch, on the same problem, with scikit-learn's optimum for reference.
+"""
+
+# %%
+import warnings
+
+import matplotlib.pyplot as plt
+import numpy as np
+from sklearn.datasets import load_digits
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+from sklearn.preprocessing import StandardScaler
+
+from torchlogit import TorchLogisticClassifier
+
+X, y = load_digits(return_X_y=True)
+X = StandardScaler().fit_transform(X)
+
+lbfgs = TorchLogisticClassifier(C=1.0, solver="lbfgs", max_iter=200).fit(X, y)
+with warnings.catch_warnings():
+    # Adam is stopped after 40 epochs on purpose, before its own stopping rule fires.
+    warnings.simplefilter("ignore", ConvergenceWarning)
+    adam = TorchLogisticClassifier(C=1.0, solver="adam", learning_rate_init=0.01, max_iter=40, random_state=0)
+    adam.fit(X, y)
+print(f"L-BFGS: {lbfgs.n_iter_[0]} iterations; Adam: {adam.n_iter_[0]} epochs")
+print("columns of an L-BFGS history row:", sorted(lbfgs.net_.history_[-1]))
+
+# %%
+# The curves
+# ----------
+# Both curves are the penalised objective (Adam's is the mean over the epoch's
+# mini-batches). The dotted line is the objective at scikit-learn's optimum.
+reference = LogisticRegression(C=1.0, max_iter=1000).fit(X, y)
+optimum = log_loss(y, reference.predict_proba(X)) + np.sum(reference.coef_**2) / (2 * 1.0 * len(y))
+print(f"objective at scikit-learn's optimum: {optimum:.5f}")
+print(f"L-BFGS final objective:              {lbfgs.net_.history_[-1, 'objective']:.5f}")
+
+fig, axes = plt.subplots(1, 2, figsize=(11, 4))
+axes[0].semilogy(lbfgs.net_.history_[:, "objective"], marker=".", label="L-BFGS")
+axes[0].semilogy(adam.net_.history_[:, "train_loss"], marker=".", label="Adam")
+axes[0].axhline(optimum, color="k", ls=":", label="scikit-learn optimum")
+axes[0].set(xlabel="epoch (L-BFGS: iteration)", ylabel="objective", title="Objective per epoch")
+axes[0].legend()
+axes[1].semilogy(lbfgs.net_.history_[:, "grad_max"], marker=".")
+axes[1].axhline(lbfgs.tol, color="grey", ls="--", label="tol")
+axes[1].set(xlabel="iteration", ylabel="max |gradient|", title="L-BFGS stops at max |gradient| <= tol")
+axes[1].legend()
+plt.tight_layout()
+plt.show()
