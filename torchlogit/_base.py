@@ -21,7 +21,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.multiclass import check_classification_targets
+from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
@@ -31,7 +31,8 @@ from sklearn.utils.validation import (
 )
 
 from ._callbacks import L1Proximal, LBFGSConvergence, NoImprovementStopping, ValidationLoss
-from ._devices import DTYPES, resolve_device
+from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
+from ._devices import DTYPES, check_device_name, resolve_device
 from ._inference import (
     COLUMNS,
     hessian_and_meat,
@@ -110,6 +111,27 @@ def encode_labels(y):
     )
 
 
+def encode_partial_labels(estimator, y, classes):
+    """Targets for one partial_fit call on 1-D labels, with SGDClassifier's contract on ``classes``."""
+    check_classification_targets(y)
+    if _check_partial_fit_first_call(estimator, classes) and len(estimator.classes_) < 2:
+        raise ValueError(f"classes must hold at least 2 classes; got {estimator.classes_!r}.")
+    classes = estimator.classes_
+    position = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+    unknown = classes[position] != y
+    if np.any(unknown):
+        raise ValueError(
+            f"y contains labels that are not in classes ({classes.tolist()}): {np.unique(y[unknown])[:10].tolist()}."
+        )
+    binary = len(classes) == 2
+    return Targets(
+        kind="binary" if binary else "multinomial",
+        target=position,
+        classes=classes,
+        n_outputs=1 if binary else len(classes),
+    )
+
+
 def load_warm_start(module, state):
     """Load the previous fit's parameters, or say clearly why the new model cannot take them."""
     expected = {k: tuple(v.shape) for k, v in module.state_dict().items()}
@@ -120,6 +142,12 @@ def load_warm_start(module, state):
             f"(previous parameters {found}, now {expected}). Set warm_start=False to start afresh."
         )
     module.load_state_dict(state)
+
+
+def _pos_weight_tensor(targets, dtype, device):
+    if targets.pos_weight is None:
+        return None
+    return torch.as_tensor(targets.pos_weight, dtype=dtype, device=device)
 
 
 @contextmanager
@@ -159,7 +187,9 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
     # ----------------------------------------------------------------- fitting
     def _fit(self, X, y, sample_weight):
         """The shared ``fit``: validate, train, then publish the fitted attributes all at once."""
-        with keep_state_on_failure(self):
+        if is_dask_collection(X) or is_dask_collection(y):
+            return self._fit_dask(X, y, sample_weight)
+        with keep_state_on_failure(self), worker_thread_share():
             device, dtype = self._check_solver_options()
             X, y = self._validate_fit_data(X, y)
             if sp.issparse(X):
@@ -181,12 +211,66 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             self.classes_ = targets.classes
             self._kind = targets.kind
             self._n_outputs = targets.n_outputs
+            self._incremental = False
             self.n_iter_ = np.asarray([len(self.net_.history)], dtype=np.int32)
             self._set_model_attributes()
         return self
 
-    def _validate_fit_data(self, X, y):
-        return validate_data(self, X, y, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+    def _fit_dask(self, X, y, sample_weight):
+        """``fit`` on dask arrays: L-BFGS whose evaluations run on the dask workers (see ``_dask``)."""
+        if not is_dask_array(X):
+            raise TypeError(
+                f"X is a {type(X).__module__}.{type(X).__name__}; fit takes dask arrays: convert a dask "
+                "DataFrame with X.to_dask_array(lengths=True) (and y likewise)."
+            )
+        with keep_state_on_failure(self):
+            _, dtype = self._check_solver_options(here=False)
+            if self._solver() != "lbfgs" or self._module(1, 1)[0] is not LinearLogits:
+                raise ValueError(
+                    "fit on a dask array trains a linear model with full-batch L-BFGS (solver='lbfgs'); for "
+                    "'adam' / 'sgd' or hidden layers, train block by block with "
+                    "dask_ml.wrappers.Incremental(estimator).fit(X, y, classes=...), which calls partial_fit."
+                )
+            net, targets = fit_dask(self, X, y, sample_weight, dtype=dtype)
+            self.net_ = net
+            self.n_features_in_ = X.shape[1]
+            self.__dict__.pop("feature_names_in_", None)
+            self.classes_ = targets.classes
+            self._kind = targets.kind
+            self._n_outputs = targets.n_outputs
+            self._incremental = False
+            self.n_iter_ = np.asarray([len(net.history)], dtype=np.int32)
+            self._set_model_attributes()
+        return self
+
+    def _train_remote(self, data, targets, weight_sum, *, n_features, dtype):
+        """Train a linear net on data held by dask workers; the parameters live on this machine's CPU."""
+        stopping = self._stopping_rule(dtype, validated=False)
+        user_callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
+        module, module_kwargs = self._module(n_features, targets.n_outputs)
+        net = self._make_net(
+            module,
+            module_kwargs,
+            torch.device("cpu"),
+            dtype,
+            kind=targets.kind,
+            weight_sum=weight_sum,
+            n_samples=len(data),
+            callbacks=[*user_callbacks, ("stopping", stopping)],
+        )
+        net.initialize()
+        net.partial_fit(data)
+        self._warn_if_not_converged(stopping, net)
+        return net
+
+    def _warn_if_not_converged(self, stopping, net):
+        if not stopping.converged_:
+            template = _LBFGS_WARNING if self._solver() == "lbfgs" else _STOCHASTIC_WARNING
+            message = template.format(n_iter=len(net.history), max_iter=self.max_iter)
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+
+    def _validate_fit_data(self, X, y, reset=True):
+        return validate_data(self, X, y, reset=reset, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
 
     def _solver(self):
         return self.solver
@@ -206,10 +290,17 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             )
         return self.net_.module_.state_dict()
 
-    def _check_solver_options(self):
-        """Checks that depend on several parameters; run before any data work."""
-        device = resolve_device(self.device, owner=type(self).__name__)
-        if device.type == "mps" and self.dtype == "float64":
+    def _check_solver_options(self, here=True):
+        """Checks that depend on several parameters; run before any data work.
+
+        ``here=False``: the device is used elsewhere (on dask workers), so only its name
+        is checked; this machine need not have it.
+        """
+        if here:
+            device = resolve_device(self.device, owner=type(self).__name__)
+        else:
+            device = check_device_name(self.device, owner=type(self).__name__)
+        if str(device).startswith("mps") and self.dtype == "float64":
             raise ValueError("dtype='float64' is not supported on device='mps' (MPS computes in float32 at most).")
         return device, DTYPES[self.dtype]
 
@@ -267,37 +358,17 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
         stopping = self._stopping_rule(dtype, validated=valid is not None)
         user_callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
         seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
-        pos_weight = targets.pos_weight
-        if pos_weight is not None:
-            pos_weight = torch.as_tensor(pos_weight, dtype=dtype, device=device)
-        target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
+        pos_weight = _pos_weight_tensor(targets, dtype, device)
 
-        def tensors(part):
-            picked = rows[part]
-            host = None
-            if sp.issparse(X):
-                selected = X[picked]  # the rows, gathered once, in canonical order
-                features = sparse_tensor(selected, dtype, device)
-                if batch_size < len(part):  # sparse mini-batches are cut from this host copy
-                    host = selected
-            else:
-                features = to_device(X, picked, dtype, device)
-            return TensorData(
-                features,
-                as_tensor(targets.target[picked], target_dtype, device),
-                as_tensor(sample_weight[part], dtype, device),
-                host=host,
-            )
-
-        data = tensors(train)
+        data = self._tensor_data(X, targets, rows[train], sample_weight[train], dtype, device, batch_size)
         # Stopping last, so user callbacks see every epoch, the final one included.
         callbacks = [*user_callbacks, ("stopping", stopping)]
         weight_sum = float(np.sum(sample_weight[train]))
-        strength = l1_strength(self.C, self.l1_ratio, weight_sum)
-        if strength > 0 and self._solver() != "lbfgs":
-            callbacks.insert(0, ("l1_proximal", L1Proximal(strength)))
+        if l1_strength(self.C, self.l1_ratio, weight_sum) > 0 and self._solver() != "lbfgs":
+            callbacks.insert(0, ("l1_proximal", L1Proximal()))
         if valid is not None:
-            callbacks.insert(0, ("valid_loss", ValidationLoss(tensors(valid), targets.kind, pos_weight)))
+            held_out = self._tensor_data(X, targets, rows[valid], sample_weight[valid], dtype, device, batch_size)
+            callbacks.insert(0, ("valid_loss", ValidationLoss(held_out, targets.kind, pos_weight)))
         net = self._make_net(
             module,
             module_kwargs,
@@ -322,10 +393,101 @@ class BaseTorchClassifier(ClassifierMixin, BaseEstimator):
             if init_state is not None:
                 load_warm_start(net.module_, init_state)
             net.partial_fit(data)
-        if not stopping.converged_:
-            template = _LBFGS_WARNING if self._solver() == "lbfgs" else _STOCHASTIC_WARNING
-            message = template.format(n_iter=len(net.history), max_iter=self.max_iter)
-            warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        self._warn_if_not_converged(stopping, net)
+        return net
+
+    @staticmethod
+    def _tensor_data(X, targets, picked, weight, dtype, device, batch_size):
+        """Rows ``picked`` of the training data (with their merged weights) as tensors on the device."""
+        host = None
+        if sp.issparse(X):
+            selected = X[picked]  # the rows, gathered once, in canonical order
+            features = sparse_tensor(selected, dtype, device)
+            if batch_size < len(picked):  # sparse mini-batches are cut from this host copy
+                host = selected
+        else:
+            features = to_device(X, picked, dtype, device)
+        target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
+        return TensorData(
+            features,
+            as_tensor(targets.target[picked], target_dtype, device),
+            as_tensor(weight, dtype, device),
+            host=host,
+        )
+
+    # ------------------------------------------------------ incremental fitting
+    def _check_partial_fit(self):
+        """``available_if`` test: partial_fit exists for the mini-batch solvers only (as in MLPClassifier)."""
+        if self._solver() not in ("adam", "sgd"):
+            raise AttributeError(
+                f"partial_fit is only available for the mini-batch solvers 'adam' and 'sgd'; this "
+                f"{type(self).__name__} uses solver={self._solver()!r}."
+            )
+        return True
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        """One epoch of the mini-batch solver over ``(X, y)``, continuing the previous calls."""
+        with keep_state_on_failure(self), worker_thread_share():
+            device, dtype = self._check_solver_options()
+            first_call = not hasattr(self, "classes_")
+            X, y = self._validate_fit_data(X, y, reset=first_call)
+            if sp.issparse(X):
+                X = X.tocsr()
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            targets = self._partial_targets(y, classes, sample_weight)
+            rows, sample_weight = canonical_rows(X, targets.target, sample_weight)
+            if targets.row_factor is not None:
+                sample_weight = sample_weight * targets.row_factor[rows]
+            if not np.any(sample_weight > 0):
+                raise ValueError("The sample weights of this batch are all zero.")
+            batch_size = self._optimizer(len(rows))[2]
+            data = self._tensor_data(X, targets, rows, sample_weight, dtype, device, batch_size)
+            pos_weight = _pos_weight_tensor(targets, dtype, device)
+            net = getattr(self, "net_", None)
+            if net is None or not getattr(self, "_incremental", False):
+                net = self._incremental_net(X.shape[1], targets, device, dtype, pos_weight)
+            # The objective of this call is that of a fit on this batch: its weight sum sets
+            # the scale of the penalty (see the partial_fit docstring).
+            net.criterion_.weight_sum = float(sample_weight.sum())
+            net.criterion_.n_samples = len(rows)
+            net.criterion_.pos_weight = pos_weight
+            net.batch_size = batch_size
+            net.partial_fit(data, epochs=1)
+            self.net_ = net
+            self._incremental = True
+            self.classes_ = targets.classes
+            self._kind = targets.kind
+            self._n_outputs = targets.n_outputs
+            self.n_iter_ = np.asarray([len(net.history)], dtype=np.int32)
+            self._set_model_attributes()
+        return self
+
+    def _incremental_net(self, n_features, targets, device, dtype, pos_weight):
+        """The net partial_fit trains: no stopping rule, seeded, continuing a previous fit if any."""
+        previous = self.net_.module_.state_dict() if hasattr(self, "net_") else None
+        module, module_kwargs = self._module(n_features, targets.n_outputs)
+        callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
+        if not (np.isinf(self.C) or self.l1_ratio == 0):
+            callbacks.insert(0, ("l1_proximal", L1Proximal()))
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        net = self._make_net(
+            module,
+            module_kwargs,
+            device,
+            dtype,
+            kind=targets.kind,
+            weight_sum=1.0,
+            n_samples=1,
+            pos_weight=pos_weight,
+            callbacks=callbacks,
+            seed=seed,
+        )
+        cuda = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            net.initialize()
+        if previous is not None:
+            load_warm_start(net.module_, previous)
         return net
 
     def _make_net(

@@ -127,9 +127,6 @@ class L1Proximal(Callback):
     Adam steps in). Weights that the L1 term silences are exactly zero.
     """
 
-    def __init__(self, strength):
-        self.strength = strength
-
     def on_train_begin(self, net, **kwargs):
         self.total_ = {}  # per weight: penalty it should have received so far
         self.applied_ = {}  # per weight: penalty actually applied (signed)
@@ -139,9 +136,10 @@ class L1Proximal(Callback):
             return
         optimizer = net.optimizer_
         group = optimizer.param_groups[0]
+        strength = net.criterion_.l1_strength  # l1_ratio / (C S): S is this fit's (or batch's) weight sum
         with torch.no_grad():
             for W in net.module_.penalized_weights():
-                step = group["lr"] * self.strength * torch.ones_like(W)
+                step = group["lr"] * strength * torch.ones_like(W)
                 state = optimizer.state.get(W, {})
                 if "exp_avg_sq" in state:
                     bias_correction = 1 - group["betas"][1] ** float(state["step"])

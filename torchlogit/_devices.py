@@ -19,17 +19,23 @@ def available_devices():
     return devices
 
 
-def resolve_device(device, owner="estimator"):
-    """Return the ``torch.device`` that ``device`` names, or raise a ValueError saying what exists.
-
-    ``"auto"`` picks CUDA, then MPS, then the CPU.
-    """
+def check_device_name(device, owner="estimator"):
+    """``device`` as a string if it names a device torchlogit knows (whether or not this machine has it)."""
     spec = str(device) if isinstance(device, torch.device) else device
     if not isinstance(spec, str) or not _DEVICE_PATTERN.match(spec):
         raise ValueError(
             f"The 'device' parameter of {owner} must be 'cpu', 'cuda', 'cuda:N', 'mps' "
             f"or 'auto'. Got {device!r} instead."
         )
+    return spec
+
+
+def resolve_device(device, owner="estimator"):
+    """Return the ``torch.device`` that ``device`` names, or raise a ValueError saying what exists.
+
+    ``"auto"`` picks CUDA, then MPS, then the CPU.
+    """
+    spec = check_device_name(device, owner)
     if spec == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda", torch.cuda.current_device())

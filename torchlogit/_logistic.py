@@ -4,8 +4,10 @@ import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.metaestimators import available_if
 
-from ._base import BaseTorchClassifier, encode_labels
+from ._base import BaseTorchClassifier, encode_labels, encode_partial_labels
+from ._dask import label_targets
 from ._docstrings import fill_doc
 from ._modules import LinearLogits, linear_coefficients
 
@@ -156,6 +158,75 @@ class TorchLogisticClassifier(BaseTorchClassifier):
             The fitted estimator.
         """
         return self._fit(X, y, sample_weight)
+
+    @available_if(BaseTorchClassifier._check_partial_fit)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of the mini-batch solver ("adam" or "sgd") over ``(X, y)``.
+
+        Calls continue from the previous ones (parameters and optimizer state), as
+        :class:`~sklearn.linear_model.SGDClassifier`'s do; after ``fit`` the first call
+        continues from the fitted parameters. This is what
+        ``dask_ml.wrappers.Incremental`` calls on each block of a dask array.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data; the same features on every call.
+        y : array-like of shape (n_samples,)
+            Its labels, all in ``classes``.
+        classes : array-like of shape (n_classes,), default=None
+            Every class that will ever appear. Required on the first call (when the
+            estimator is not fitted yet); optional afterwards, and then it must not change.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of this batch's samples, multiplied by ``class_weight`` (a dict;
+            "balanced" needs all the data at once and is refused, as in SGDClassifier).
+
+        Returns
+        -------
+        self : TorchLogisticClassifier
+            The updated estimator.
+
+        Notes
+        -----
+        Each call minimises the objective of a fit on that batch alone: the penalty is
+        scaled by the batch's weight sum ``S_b``, ``||W||^2 / (2 C S_b)``. Over ``k``
+        batches of equal weight this is ``k`` times the penalty ``fit`` puts on all of
+        them together; pass ``C`` times ``k`` for the same regularisation. Neither
+        ``max_iter``, ``tol`` nor ``early_stopping`` apply: you decide when to stop.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import load_iris
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from torchlogit import TorchLogisticClassifier
+        >>> X, y = load_iris(return_X_y=True)
+        >>> X = StandardScaler().fit_transform(X)
+        >>> clf = TorchLogisticClassifier(solver="adam", learning_rate_init=0.05, random_state=0)
+        >>> order = np.random.RandomState(0).permutation(len(y))
+        >>> for epoch in range(20):
+        ...     for batch in np.array_split(order, 5):
+        ...         clf = clf.partial_fit(X[batch], y[batch], classes=[0, 1, 2])
+        >>> round(clf.score(X, y), 2)
+        0.96
+        """
+        return self._partial_fit(X, y, classes, sample_weight)
+
+    def _partial_targets(self, y, classes, sample_weight):
+        if isinstance(self.class_weight, str):
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: it needs the class counts of all "
+                "the data. Compute them with sklearn.utils.class_weight.compute_class_weight and pass a dict."
+            )
+        targets = encode_partial_labels(self, y, classes)
+        if self.class_weight is not None:
+            class_weight = compute_class_weight(self.class_weight, classes=targets.classes, y=y)
+            targets.row_factor = class_weight[targets.target]
+        return targets
+
+    def _dask_targets(self, y, sample_weight):
+        return label_targets(y, sample_weight, self.class_weight)
 
     def _targets(self, y, sample_weight):
         targets = encode_labels(y)

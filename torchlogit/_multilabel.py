@@ -7,9 +7,11 @@ import scipy.sparse as sp
 from scipy.special import logit
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted, column_or_1d, validate_data
 
-from ._base import ACCEPT_SPARSE, BaseTorchClassifier, Targets, encode_labels
+from ._base import ACCEPT_SPARSE, BaseTorchClassifier, Targets, encode_labels, encode_partial_labels
+from ._dask import DaskTargets, label_targets
 from ._docstrings import fill_doc
 from ._modules import ACTIVATIONS, LinearLogits, MLPLogits, layer_coefficients, linear_coefficients
 
@@ -213,6 +215,80 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         """
         return self._fit(X, y, sample_weight)
 
+    @available_if(BaseTorchClassifier._check_partial_fit)
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y, classes=None, sample_weight=None):
+        """One epoch of the mini-batch solver ("adam" or "sgd") over ``(X, y)``.
+
+        Calls continue from the previous ones (parameters and optimizer state), as
+        :class:`~sklearn.neural_network.MLPClassifier`'s do; after ``fit`` the first call
+        continues from the fitted parameters. Available when the solver is "adam" or
+        "sgd" (``solver="auto"`` with hidden layers is "adam"). This is what
+        ``dask_ml.wrappers.Incremental`` calls on each block of a dask array.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            A batch of training data; the same features on every call.
+        y : array-like or sparse matrix of shape (n_samples, n_labels), or (n_samples,)
+            Its 0/1 indicator matrix (or 1-D class labels).
+        classes : array-like, default=None
+            Required on the first call. For an indicator ``y``: ``np.arange(n_labels)``,
+            the label indices (the ``classes_`` of a fitted model); for 1-D labels: every
+            class that will ever appear.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Weights of this batch's samples.
+
+        Returns
+        -------
+        self : TorchMultiLabelClassifier
+            The updated estimator.
+
+        Notes
+        -----
+        Each call minimises the objective of a fit on that batch alone, so the penalty is
+        scaled by the batch's weight sum (see ``TorchLogisticClassifier.partial_fit``).
+        ``pos_weight="balanced"`` needs all the data at once and is refused; pass an
+        array. ``max_iter``, ``tol`` and ``early_stopping`` do not apply.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sklearn.datasets import make_multilabel_classification
+        >>> from torchlogit import TorchMultiLabelClassifier
+        >>> X, Y = make_multilabel_classification(n_samples=400, n_classes=4, random_state=0)
+        >>> clf = TorchMultiLabelClassifier(hidden_layer_sizes=(16,), random_state=0)
+        >>> for X_batch, Y_batch in zip(np.array_split(X, 4), np.array_split(Y, 4)):
+        ...     clf = clf.partial_fit(X_batch / 10, Y_batch, classes=np.arange(4))
+        >>> clf.predict(X[:2] / 10).shape
+        (2, 4)
+        """
+        return self._partial_fit(X, y, classes, sample_weight)
+
+    def _partial_targets(self, Y, classes, sample_weight):
+        if Y.ndim == 1:
+            if self.pos_weight is not None:
+                raise ValueError("pos_weight applies to multi-label (indicator matrix) targets; y is 1-D.")
+            self._y_dtype = None
+            return encode_partial_labels(self, Y, classes)
+        n_labels = Y.shape[1]
+        if classes is None and not hasattr(self, "classes_"):
+            raise ValueError("classes must be passed on the first call to partial_fit.")
+        expected = getattr(self, "classes_", np.arange(n_labels))
+        given = None if classes is None else np.asarray(classes).tolist()
+        if (given is not None and given != expected.tolist()) or n_labels != len(expected):
+            raise ValueError(
+                f"For a label-indicator y, classes must be the label indices np.arange(n_labels) of every call: "
+                f"expected {expected.tolist()}, got classes={given} and y with {n_labels} columns."
+            )
+        if isinstance(self.pos_weight, str):
+            raise ValueError(
+                "pos_weight='balanced' is not supported for partial_fit: it needs the label counts of all the data. "
+                "Pass one weight per label."
+            )
+        targets = self._targets(Y, sample_weight)
+        return targets
+
     # ------------------------------------------------------------- fit hooks
     def _solver(self):
         if self.solver != "auto":
@@ -227,8 +303,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             )
         return sizes
 
-    def _check_solver_options(self):
-        resolved = super()._check_solver_options()
+    def _check_solver_options(self, here=True):
+        resolved = super()._check_solver_options(here)
         self._hidden_sizes()
         if self.dropout > 0 and self._solver() == "lbfgs":
             raise ValueError(
@@ -237,10 +313,12 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             )
         return resolved
 
-    def _validate_fit_data(self, X, Y):
+    def _validate_fit_data(self, X, Y, reset=True):
         if sp.issparse(Y):
             Y = Y.toarray()  # the label matrix is small next to X; X itself stays as given
-        X, Y = validate_data(self, X, Y, multi_output=True, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+        X, Y = validate_data(
+            self, X, Y, reset=reset, multi_output=True, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32]
+        )
         if Y.ndim == 2 and Y.shape[1] == 1:
             Y = column_or_1d(Y, warn=True)
         return X, Y
@@ -269,19 +347,53 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         )
 
     def _pos_weight(self, Y, sample_weight):
+        return self._pos_weight_from_counts(Y.shape[1], lambda: (sample_weight @ Y, sample_weight.sum()))
+
+    def _pos_weight_from_counts(self, n_labels, counts):
+        """``pos_weight`` as an array; ``counts()`` gives (weighted positives per label, weight sum) for "balanced"."""
         if self.pos_weight is None:
             return None
-        if isinstance(self.pos_weight, str):  # "balanced"
-            positive = sample_weight @ Y
-            negative = sample_weight.sum() - positive
+        if isinstance(self.pos_weight, str):  # "balanced": negatives over positives, per label
+            positive, total = counts()
+            negative = total - positive
             return np.where(positive > 0, negative / np.where(positive > 0, positive, 1), 1.0)
         pos_weight = np.asarray(self.pos_weight, dtype=np.float64)
-        if pos_weight.shape != (Y.shape[1],) or not np.all(np.isfinite(pos_weight)) or np.any(pos_weight < 0):
+        if pos_weight.shape != (n_labels,) or not np.all(np.isfinite(pos_weight)) or np.any(pos_weight < 0):
             raise ValueError(
-                f"pos_weight must hold one finite, non-negative weight per label ({Y.shape[1]}); "
+                f"pos_weight must hold one finite, non-negative weight per label ({n_labels}); "
                 f"got an array of shape {pos_weight.shape}."
             )
         return pos_weight
+
+    def _dask_targets(self, Y, sample_weight):
+        if Y.ndim == 1:
+            if self.pos_weight is not None:
+                raise ValueError("pos_weight applies to multi-label (indicator matrix) targets; y is 1-D.")
+            self._y_dtype = None
+            return label_targets(Y, sample_weight, None)
+        import dask
+        import dask.array as da
+
+        values = np.unique(da.unique(Y).compute())
+        if not np.all(np.isin(values, [0, 1])):
+            raise ValueError(
+                "Y must be a 0/1 indicator matrix of shape (n_samples, n_labels); it contains the values "
+                f"{values[:10].tolist()}."
+            )
+        n_labels = Y.shape[1]
+        self._y_dtype = Y.dtype
+
+        def counts():
+            if sample_weight is None:
+                return dask.compute(Y.sum(axis=0), Y.shape[0])
+            return dask.compute((Y * sample_weight[:, None]).sum(axis=0), sample_weight.sum())
+
+        return DaskTargets(
+            kind="multilabel",
+            classes=np.arange(n_labels),
+            n_outputs=n_labels,
+            pos_weight=self._pos_weight_from_counts(n_labels, counts),
+        )
 
     def _module(self, n_features, n_outputs):
         sizes = self._hidden_sizes()

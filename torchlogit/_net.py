@@ -52,17 +52,23 @@ class _FullBatch:
 
 
 class _ShuffledBatches:
-    """Tensor slices of a fresh permutation each epoch, drawn from a seeded generator."""
+    """Tensor slices of a fresh permutation each epoch.
 
-    def __init__(self, data, batch_size, generator):
+    The permutation of epoch ``e`` is drawn from a generator seeded by ``(seed, e)``, so
+    ``partial_fit`` called epoch by epoch on the same data shuffles exactly as ``fit`` does.
+    """
+
+    def __init__(self, data, batch_size, seed, epoch):
         self.data = data
         self.batch_size = batch_size
-        self.generator = generator
+        self.seed = seed
+        self.epoch = epoch  # callable: the index of the epoch about to run
 
     def __iter__(self):
         data = self.data
         n = len(data)
-        order = torch.randperm(n, generator=self.generator).to(data.X.device)
+        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch()) % (1 << 63))
+        order = torch.randperm(n, generator=generator).to(data.X.device)
         for start in range(0, n, self.batch_size):
             idx = order[start : start + self.batch_size]
             if data.host is not None:
@@ -99,12 +105,13 @@ class LogitNet(NeuralNet):
         return callbacks
 
     def get_iterator(self, dataset, training=False):
+        if getattr(dataset, "remote", False):  # held on dask workers: always one full batch
+            return _FullBatch(dataset)
         if not isinstance(dataset, TensorData):
             return super().get_iterator(dataset, training=training)
         if not training or self.batch_size >= len(dataset):
             return _FullBatch(dataset)
-        generator = torch.Generator().manual_seed(self.shuffle_seed)
-        return _ShuffledBatches(dataset, self.batch_size, generator)
+        return _ShuffledBatches(dataset, self.batch_size, self.shuffle_seed, epoch=lambda: len(self.history) - 1)
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target, weight = y_true
@@ -118,6 +125,8 @@ class LogitNet(NeuralNet):
         # Linear models: closed-form gradient, two passes over the batch and no autograd
         # graph (a linear module has no train/eval-dependent layers to switch).
         X, (target, weight) = batch
+        if getattr(X, "remote", False):  # the data computes its own sums, where it lives
+            return {"loss": X.linear_step(self.criterion_, self.module_), "y_pred": None}
         loss, logits = self.criterion_.linear_step(self.module_, X, target, weight)
         return {"loss": loss, "y_pred": logits}
 

@@ -165,8 +165,15 @@ def linear_objective_and_gradient(
     residual = residual * (weight * scale).unsqueeze(1).to(residual.dtype)
     grad_W = transposed_product(X, residual).T
     grad_b = residual.sum(0) if bias is not None else None
-    if not math.isinf(C):
-        value = value + penalty([weight_matrix.detach()], l1_ratio) / (C * weight_sum)
-        if l1_ratio < 1:
-            grad_W = grad_W + weight_matrix.detach() * ((1 - l1_ratio) / (C * weight_sum))
+    value, grad_W = add_penalty(value, grad_W, weight_matrix, C=C, l1_ratio=l1_ratio, weight_sum=weight_sum)
     return value, logits, grad_W, grad_b
+
+
+def add_penalty(value, grad_W, weight_matrix, *, C, l1_ratio, weight_sum):
+    """The penalty added to a data term's value and gradient (the L1 part to the value only, as above)."""
+    if math.isinf(C):
+        return value, grad_W
+    value = value + penalty([weight_matrix.detach()], l1_ratio) / (C * weight_sum)
+    if l1_ratio < 1:
+        grad_W = grad_W + weight_matrix.detach() * ((1 - l1_ratio) / (C * weight_sum))
+    return value, grad_W

@@ -1,0 +1,207 @@
+"""Dask: fit on dask arrays, partial_fit under dask-ml's Incremental, grid searches on a cluster.
+
+Each path is compared with its in-memory equivalent. The cluster is a LocalCluster of two
+worker processes bound to 127.0.0.1, without a dashboard, started and closed here.
+"""
+
+import os
+import sys
+import warnings
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import load_breast_cancer, load_digits, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+dask = pytest.importorskip("dask", reason="dask is an optional extra (pip install 'torchlogit[dask]')")
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("distributed")
+dask_ml_wrappers = pytest.importorskip("dask_ml.wrappers")
+
+TIGHT = dict(dtype="float64", tol=1e-8, max_iter=500)
+
+
+@pytest.fixture(scope="module")
+def client():
+    import cloudpickle
+
+    # Callbacks defined here travel to the workers by value (the workers cannot import tests/).
+    cloudpickle.register_pickle_by_value(sys.modules[__name__])
+    # Without dask's default OMP_NUM_THREADS=1 for worker processes, torch in each worker
+    # would use every core: the grid-search test checks that torchlogit takes its share.
+    with warnings.catch_warnings(), dask.config.set({"distributed.nanny.pre-spawn-environ": {}}):
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cluster = distributed.LocalCluster(
+            n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1", dashboard_address=None
+        )
+        client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+    cloudpickle.unregister_pickle_by_value(sys.modules[__name__])
+
+
+@pytest.fixture(scope="module")
+def digits_data():
+    X, y = load_digits(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+def _chunked(X, y, rows=300):
+    chunks = (rows, X.shape[1]) if X.ndim == 2 else rows
+    return da.from_array(X, chunks=chunks), da.from_array(y, chunks=(rows,) + y.shape[1:])
+
+
+@pytest.mark.parametrize(
+    "params",
+    [dict(C=1.0), dict(C=0.1, class_weight="balanced"), dict(C=np.inf, max_iter=20), dict(C=0.5, l1_ratio=0.5)],
+    ids=["multinomial", "balanced", "unpenalised-20-iterations", "elastic-net"],
+)
+def test_fit_on_dask_array_equals_in_memory_fit(client, digits_data, params):
+    X, y = digits_data
+    Xd, yd = _chunked(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # the 20-iteration case stops at max_iter, both ways
+        remote = TorchLogisticClassifier(**{**TIGHT, **params}).fit(Xd, yd)
+        local = TorchLogisticClassifier(**{**TIGHT, **params}).fit(X, y)
+    # Sums over blocks differ from in-memory sums in the last bits, so near tol=1e-8 the two
+    # may stop a few iterations apart; the optimum is the same.
+    assert abs(int(remote.n_iter_[0]) - int(local.n_iter_[0])) <= max(5, local.n_iter_[0] // 10)
+    assert np.abs(remote.predict_proba(X) - local.predict_proba(X)).max() <= 1e-6
+    assert remote.n_features_in_ == 64 and list(remote.classes_) == list(range(10))
+
+
+def test_binary_with_dask_sample_weight_and_string_labels(client, breast_cancer):
+    X, y = breast_cancer
+    labels = np.array(["benign", "malignant"])[y]
+    weight = np.random.RandomState(0).uniform(0, 3, size=len(y))
+    Xd, yd = _chunked(X, labels, rows=100)
+    remote = TorchLogisticClassifier(**TIGHT).fit(Xd, yd, sample_weight=da.from_array(weight, chunks=100))
+    local = TorchLogisticClassifier(**TIGHT).fit(X, labels, sample_weight=weight)
+    assert list(remote.classes_) == ["benign", "malignant"]
+    assert np.abs(remote.predict_proba(X) - local.predict_proba(X)).max() <= 1e-6
+    # y may also be an in-memory array beside a dask X.
+    mixed = TorchLogisticClassifier(**TIGHT).fit(Xd, labels, sample_weight=weight)
+    np.testing.assert_allclose(mixed.coef_, remote.coef_, rtol=0, atol=1e-10)
+
+
+def test_multilabel_fit_on_dask_arrays(client):
+    X, Y = make_multilabel_classification(n_samples=900, n_features=10, n_classes=4, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    Xd, Yd = _chunked(X, Y, rows=200)
+    remote = TorchMultiLabelClassifier(**TIGHT, pos_weight="balanced").fit(Xd, Yd)
+    local = TorchMultiLabelClassifier(**TIGHT, pos_weight="balanced").fit(X, Y)
+    assert np.abs(remote.predict_proba(X) - local.predict_proba(X)).max() <= 1e-6
+    np.testing.assert_array_equal(remote.predict(X), local.predict(X))
+
+
+def test_blocks_are_loaded_once_and_evaluated_on_the_workers(client, digits_data):
+    X, y = digits_data
+    Xd, yd = _chunked(X, y)  # 6 row blocks
+    with distributed.get_task_stream(client) as stream:
+        clf = TorchLogisticClassifier(C=1.0).fit(Xd, yd)
+    names = [task["key"][0] if isinstance(task["key"], tuple) else task["key"] for task in stream.data]
+    loads = [k for k in names if str(k).startswith("_load_block")]
+    sums = [k for k in names if str(k).startswith("_block_sums")]
+    assert len(loads) == Xd.numblocks[0]
+    # One evaluation per L-BFGS function evaluation (plus one for the weight sum), each over every block.
+    assert len(sums) % Xd.numblocks[0] == 0 and len(sums) // Xd.numblocks[0] > clf.n_iter_[0]
+    workers = {task["worker"] for task in stream.data if str(task["key"]).find("_block_sums") >= 0}
+    assert workers <= set(client.scheduler_info()["workers"])
+
+
+def test_dask_fit_errors(client, digits_data, monkeypatch):
+    X, y = digits_data
+    Xd, yd = _chunked(X, y)
+    fitted = TorchLogisticClassifier().fit(X, y)
+    coef = fitted.coef_.copy()
+    bad = X.copy()
+    bad[700, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN"):
+        fitted.fit(da.from_array(bad, chunks=(300, 64)), yd)
+    np.testing.assert_array_equal(fitted.coef_, coef)  # a failed fit changes nothing
+    assert fitted.n_features_in_ == 64
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        TorchLogisticClassifier().fit(Xd, y[:-1])
+    with pytest.raises(ValueError, match="Incremental"):
+        TorchLogisticClassifier(solver="adam").fit(Xd, yd)
+    with pytest.raises(ValueError, match="Incremental"):
+        TorchMultiLabelClassifier(hidden_layer_sizes=(4,)).fit(Xd, yd)
+    # The device is resolved by each worker (they, not the client, hold the data).
+    if not torch.cuda.is_available():
+        with pytest.raises(ValueError, match="CUDA is not available"):
+            TorchLogisticClassifier(device="cuda").fit(Xd, yd)
+    with pytest.raises(ValueError, match="continuous"):
+        TorchLogisticClassifier().fit(Xd, yd + 0.5)
+    with pytest.raises(ValueError, match="compute_chunk_sizes"):
+        TorchLogisticClassifier().fit(Xd[Xd[:, 0] > 0], yd[Xd[:, 0] > 0])
+    dd = pytest.importorskip("dask.dataframe")
+    with pytest.raises(TypeError, match="to_dask_array"):
+        TorchLogisticClassifier().fit(dd.from_array(X[:, :3]), yd)
+    monkeypatch.setattr(distributed.client, "_get_global_client", lambda: None)
+    with pytest.raises(ValueError, match="needs a running dask.distributed Client"):
+        TorchLogisticClassifier().fit(Xd, yd)
+
+
+@pytest.mark.parametrize("estimator", ["logistic", "multilabel-hidden"])
+def test_incremental_partial_fit_equals_in_memory_partial_fit(client, estimator):
+    if estimator == "logistic":
+        X, y = load_breast_cancer(return_X_y=True)
+        classes = np.array([0, 1])
+        make = lambda: TorchLogisticClassifier(solver="adam", learning_rate_init=0.01, random_state=0)  # noqa: E731
+    else:
+        # dask-ml's Incremental hands partial_fit 1-D y blocks only (its block keys ignore y's columns),
+        # so the hidden-layer network is trained here on 1-D labels.
+        X, y = load_digits(return_X_y=True)
+        classes = np.arange(10)
+        make = lambda: TorchMultiLabelClassifier(hidden_layer_sizes=(8,), random_state=0)  # noqa: E731
+    X = StandardScaler().fit_transform(X)
+    Xd, yd = _chunked(X, y, rows=200)
+    incremental = dask_ml_wrappers.Incremental(make(), shuffle_blocks=False)
+    incremental.fit(Xd, yd, classes=classes)
+    local = make()
+    for start in range(0, len(y), 200):  # the same blocks, in the same order, in this process
+        local.partial_fit(X[start : start + 200], y[start : start + 200], classes=classes)
+    remote = incremental.estimator_
+    assert remote.n_iter_[0] == local.n_iter_[0] == Xd.numblocks[0]
+    np.testing.assert_allclose(remote.predict_proba(X), local.predict_proba(X), rtol=0, atol=1e-6)
+
+
+class RecordThreads(Callback):
+    """Records, in the history, the process and torch's thread count while training."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("pid", os.getpid())
+        net.history.record("torch_threads", torch.get_num_threads())
+
+
+def _scorer(estimator, X, y):
+    history = estimator.net_.history_
+    return {"accuracy": estimator.score(X, y), "pid": history[-1, "pid"], "threads": history[-1, "torch_threads"]}
+
+
+def test_grid_search_runs_on_the_workers_with_a_share_of_the_cores(client, digits_data):
+    import joblib
+
+    X, y = digits_data
+    grid = {"C": [0.01, 0.1, 1.0, 10.0]}
+    estimator = TorchLogisticClassifier(callbacks=[RecordThreads()])
+    with joblib.parallel_backend("dask"):
+        remote = GridSearchCV(estimator, grid, cv=3, n_jobs=-1, scoring=_scorer, refit="accuracy").fit(X, y)
+    local = GridSearchCV(estimator, grid, cv=3, n_jobs=1, scoring=_scorer, refit="accuracy").fit(X, y)
+    np.testing.assert_allclose(remote.cv_results_["mean_test_accuracy"], local.cv_results_["mean_test_accuracy"])
+    worker_pids = set(client.run(os.getpid).values())
+    pids = set(remote.cv_results_["split0_test_pid"]) | set(remote.cv_results_["split1_test_pid"])
+    assert pids <= worker_pids and os.getpid() not in pids
+    # 2 worker processes x 1 thread on this host: each fit gets cores // 2 torch threads,
+    # where torch left alone would use every core in each worker.
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert set(client.run(torch.get_num_threads).values()) == {torch.get_num_threads()}
+    assert set(remote.cv_results_["split0_test_threads"]) == {max(1, cores // 2)}
+    assert set(client.run(torch.get_num_threads).values()) == {torch.get_num_threads()}  # restored after

@@ -1,0 +1,114 @@
+"""partial_fit: SGDClassifier's contract, and the same training as fit, epoch by epoch."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_epochs_of_partial_fit_equal_fit(wine, solver):
+    # Same seed, same data: partial_fit shuffles epoch e exactly as fit does, and keeps the
+    # optimizer state between calls, so E calls are bitwise E epochs of fit.
+    X, y = wine
+    params = dict(solver=solver, batch_size=32, random_state=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = TorchLogisticClassifier(**params, max_iter=7, n_iter_no_change=100).fit(X, y)
+    incremental = TorchLogisticClassifier(**params)
+    for _ in range(7):
+        incremental.partial_fit(X, y, classes=np.unique(y))
+    np.testing.assert_array_equal(incremental.coef_, fitted.coef_)
+    np.testing.assert_array_equal(incremental.intercept_, fitted.intercept_)
+    assert incremental.n_iter_[0] == 7
+
+
+def test_multilabel_hidden_epochs_equal_fit():
+    X, Y = make_multilabel_classification(n_samples=300, n_features=8, n_classes=3, random_state=0)
+    X = X / X.max()
+    params = dict(hidden_layer_sizes=(6,), batch_size=50, random_state=1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = TorchMultiLabelClassifier(**params, max_iter=5, n_iter_no_change=100).fit(X, Y)
+    incremental = TorchMultiLabelClassifier(**params)
+    for _ in range(5):
+        incremental.partial_fit(X, Y, classes=np.arange(3))
+    for a, b in zip(incremental.coefs_, fitted.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert incremental.predict(X[:3]).dtype == Y.dtype
+
+
+def test_partial_fit_needs_a_mini_batch_solver(breast_cancer):
+    assert not hasattr(TorchLogisticClassifier(), "partial_fit")
+    assert not hasattr(TorchMultiLabelClassifier(), "partial_fit")  # linear + "auto" is L-BFGS
+    assert hasattr(TorchMultiLabelClassifier(hidden_layer_sizes=(4,)), "partial_fit")
+    with pytest.raises(AttributeError) as info:
+        _ = TorchLogisticClassifier(solver="lbfgs").partial_fit
+    assert "'adam' and 'sgd'" in str(info.value.__cause__)
+
+
+def test_classes_contract(breast_cancer):
+    X, y = breast_cancer
+    clf = TorchLogisticClassifier(solver="sgd", random_state=0)
+    with pytest.raises(ValueError, match="classes must be passed on the first call to partial_fit"):
+        clf.partial_fit(X, y)
+    assert not hasattr(clf, "classes_")  # the failed call changed nothing
+    # A first batch may lack a class that later batches have.
+    clf.partial_fit(X[y == 0][:20], y[y == 0][:20], classes=[0, 1])
+    clf.partial_fit(X, y)
+    clf.partial_fit(X, y, classes=[0, 1])
+    assert list(clf.classes_) == [0, 1] and clf.n_iter_[0] == 3
+    with pytest.raises(ValueError, match="is not the same as on last call"):
+        clf.partial_fit(X, y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="not in classes"):
+        clf.partial_fit(X, np.where(y == 1, 5, 0))
+    with pytest.raises(ValueError, match="features"):
+        clf.partial_fit(X[:, :5], y)
+    with pytest.raises(ValueError, match="at least 2 classes"):
+        TorchLogisticClassifier(solver="sgd").partial_fit(X, np.zeros(len(X)), classes=[0])
+
+
+def test_class_weight_and_sample_weight(breast_cancer):
+    X, y = breast_cancer
+    with pytest.raises(ValueError, match="'balanced' is not supported for partial_fit"):
+        TorchLogisticClassifier(solver="adam", class_weight="balanced").partial_fit(X, y, classes=[0, 1])
+    by_class = TorchLogisticClassifier(solver="adam", class_weight={0: 3.0}, random_state=0)
+    by_row = TorchLogisticClassifier(solver="adam", random_state=0)
+    by_class.partial_fit(X, y, classes=[0, 1])
+    by_row.partial_fit(X, y, classes=[0, 1], sample_weight=np.where(y == 0, 3.0, 1.0))
+    np.testing.assert_allclose(by_class.coef_, by_row.coef_, rtol=1e-6)
+
+
+def test_multilabel_classes_are_label_indices():
+    X, Y = make_multilabel_classification(n_samples=100, n_features=5, n_classes=3, random_state=0)
+    clf = TorchMultiLabelClassifier(solver="adam")
+    with pytest.raises(ValueError, match="classes must be passed"):
+        clf.partial_fit(X, Y)
+    with pytest.raises(ValueError, match="np.arange"):
+        clf.partial_fit(X, Y, classes=[0, 1])
+    clf.partial_fit(X, Y, classes=np.arange(3))
+    with pytest.raises(ValueError, match="np.arange"):
+        clf.partial_fit(X, Y[:, :2])
+    with pytest.raises(ValueError, match="'balanced' is not supported"):
+        TorchMultiLabelClassifier(solver="adam", pos_weight="balanced").partial_fit(X, Y, classes=np.arange(3))
+
+
+def test_partial_fit_continues_a_fit_and_survives_pickling(breast_cancer):
+    X, y = breast_cancer
+    clf = TorchLogisticClassifier(solver="adam", max_iter=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    before = clf.coef_.copy()
+    clf.partial_fit(X, y)  # classes known from fit
+    assert not np.array_equal(clf.coef_, before)
+    # Between blocks, dask-ml ships the estimator to the next worker: the optimizer state goes with it.
+    copy = pickle.loads(pickle.dumps(clf))
+    clf.partial_fit(X, y)
+    copy.partial_fit(X, y)
+    np.testing.assert_array_equal(copy.coef_, clf.coef_)

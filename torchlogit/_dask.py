@@ -1,0 +1,344 @@
+"""Dask: fitting on a dask array where its blocks live, and sharing a dask worker's cores.
+
+``fit`` on a ``dask.array`` runs the usual full-batch L-BFGS, driven from the client.
+The row blocks are loaded once into torch tensors on the workers, on the device the
+estimator names as each worker sees it, and stay there. Each evaluation of the objective
+sends the current parameters (a few KB) to the workers; each computes the weighted loss
+sum and its gradient over its blocks, and the client adds them up and adds the penalty.
+The data never gathers on one machine.
+
+Nothing here imports dask unless the user passed a dask array or runs inside a dask
+worker, so dask stays an optional dependency (``pip install "torchlogit[dask]"``).
+"""
+
+import math
+import os
+import sys
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from torch.utils.data import Dataset
+
+from ._devices import DTYPES, resolve_device
+from ._kernels import as_tensor, sparse_tensor
+from ._objective import add_penalty, linear_objective_and_gradient
+
+
+def is_dask_array(X):
+    """Whether ``X`` is a ``dask.array.Array`` (checked without importing dask)."""
+    return type(X).__module__.startswith("dask.array")
+
+
+def is_dask_collection(X):
+    return type(X).__module__.split(".")[0] == "dask"
+
+
+# --------------------------------------------------------------- worker threads
+_THREAD_SHARES = {}
+
+
+def _current_worker():
+    distributed = sys.modules.get("distributed")  # a dask worker has imported it
+    if distributed is None:
+        return None
+    try:
+        return distributed.get_worker()
+    except ValueError:
+        return None
+
+
+def _thread_share(worker):
+    """Cores of this host divided by the task slots (threads) of all dask workers on it, at least 1."""
+    if worker.address not in _THREAD_SHARES:
+        from distributed import get_client
+        from distributed.comm import get_address_host
+
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+        host = get_address_host(worker.address)
+        try:
+            try:
+                workers = get_client().scheduler_info(n_workers=-1)["workers"]
+            except TypeError:  # distributed before the n_workers argument
+                workers = get_client().scheduler_info()["workers"]
+            slots = sum(w["nthreads"] for w in workers.values() if w.get("host") == host)
+        except Exception:  # no scheduler answer: count this worker only
+            slots = worker.state.nthreads
+        _THREAD_SHARES[worker.address] = max(1, cores // max(1, slots))
+    return _THREAD_SHARES[worker.address]
+
+
+@contextmanager
+def worker_thread_share():
+    """Inside a dask worker, run torch on this task's share of the host's cores.
+
+    torch's intra-op pool defaults to every core of the machine; with several worker
+    processes (or threads) per host, each fitting a model, that oversubscribes the cores
+    many times over. Outside dask this does nothing.
+    """
+    worker = _current_worker()
+    if worker is None:
+        yield
+        return
+    before = torch.get_num_threads()
+    torch.set_num_threads(_thread_share(worker))
+    try:
+        yield
+    finally:
+        torch.set_num_threads(before)
+
+
+# ------------------------------------------------------------ blocks on workers
+@dataclass
+class BlockSpec:
+    """What a worker needs to turn its blocks of X, y and sample_weight into training tensors."""
+
+    kind: str  # "binary", "multinomial" or "multilabel"
+    classes: np.ndarray | None  # labels to encode 1-D targets against
+    class_weight: np.ndarray | None  # weight of each class (by index), or None
+    n_features: int
+    device: str
+    dtype: str
+
+
+class _Block:
+    """One row block as tensors, kept in a worker's memory between evaluations."""
+
+    def __init__(self, X, target, weight):
+        self.X, self.target, self.weight = X, target, weight
+
+
+def _load_block(X, y, sample_weight, spec):
+    """On a worker: validate one row block as ``fit`` validates in-memory data, and make it tensors."""
+    from sklearn.utils import check_array
+
+    with worker_thread_share():
+        X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], input_name="X")
+        y = np.asarray(y)
+        weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
+        if not np.all(np.isfinite(weight)) or np.any(weight < 0):
+            raise ValueError("sample_weight must be finite and non-negative.")
+        if spec.kind == "multilabel":
+            if not np.all(np.isin(y, [0, 1])):
+                raise ValueError("Y must be a 0/1 indicator matrix of shape (n_samples, n_labels).")
+            target = y.astype(np.float64)
+        else:
+            y = y.ravel()
+            target = np.searchsorted(spec.classes, y).clip(0, len(spec.classes) - 1)
+            if spec.class_weight is not None:
+                weight = weight * spec.class_weight[target]
+        device, dtype = resolve_device(spec.device), DTYPES[spec.dtype]
+        features = sparse_tensor(X, dtype, device) if sp.issparse(X) else as_tensor(X, dtype, device)
+        target_dtype = torch.int64 if spec.kind == "multinomial" else dtype
+        return _Block(features, as_tensor(target, target_dtype, device), as_tensor(weight, dtype, device))
+
+
+def _block_sums(block, W, b, kind, pos_weight):
+    """On a worker: ``sum_i s_i l_i`` and its gradient at ``(W, b)`` over one block, as float64 NumPy."""
+    with worker_thread_share():
+        device, dtype = block.X.device, block.X.dtype
+        W = torch.as_tensor(W, dtype=dtype, device=device)
+        b = None if b is None else torch.as_tensor(b, dtype=dtype, device=device)
+        pos_weight = None if pos_weight is None else torch.as_tensor(pos_weight, dtype=dtype, device=device)
+        value, _, grad_W, grad_b = linear_objective_and_gradient(
+            block.X,
+            W,
+            b,
+            block.target,
+            block.weight,
+            kind=kind,
+            C=math.inf,
+            l1_ratio=0.0,
+            weight_sum=1.0,
+            pos_weight=pos_weight,
+        )
+        return (
+            float(value),
+            float(block.weight.sum(dtype=torch.float64)),
+            grad_W.double().cpu().numpy(),
+            None if grad_b is None else grad_b.double().cpu().numpy(),
+        )
+
+
+class RemoteBlocks(Dataset):
+    """The training data as blocks held by dask workers: one full batch that sums itself remotely.
+
+    :class:`~torchlogit._net.LogitNet` sees ``remote`` and asks it for the objective and
+    gradient (:meth:`linear_step`) instead of computing them from tensors.
+    """
+
+    remote = True
+    target = weight = None
+
+    def __init__(self, client, blocks, n_rows, kind, pos_weight):
+        self.client = client
+        self.blocks = blocks
+        self.n_rows = n_rows
+        self.kind = kind
+        self.pos_weight = pos_weight
+        self.evaluations = 0
+
+    @property
+    def X(self):
+        return self
+
+    def __len__(self):
+        return self.n_rows
+
+    def __getitem__(self, i):  # pragma: no cover - skorch never indexes a remote full batch
+        raise TypeError("RemoteBlocks is a full batch; it cannot be indexed row by row.")
+
+    def sums(self, W, b):
+        """(loss sum, weight sum, gradient sums) over every block, at ``W``, ``b`` (NumPy)."""
+        futures = self.client.map(
+            _block_sums, self.blocks, W=W, b=b, kind=self.kind, pos_weight=self.pos_weight, pure=False
+        )
+        results = self.client.gather(futures)
+        self.evaluations += 1
+        value = math.fsum(r[0] for r in results)
+        weight_sum = math.fsum(r[1] for r in results)
+        grad_W = np.sum([r[2] for r in results], axis=0)
+        grad_b = None if results[0][3] is None else np.sum([r[3] for r in results], axis=0)
+        return value, weight_sum, grad_W, grad_b
+
+    def linear_step(self, criterion, module):
+        """Objective of the linear ``module`` over all blocks, with its gradient stored in ``.grad``."""
+        linear = module.linear
+        bias = linear.bias
+        value, _, grad_W, grad_b = self.sums(
+            linear.weight.detach().cpu().numpy(), None if bias is None else bias.detach().cpu().numpy()
+        )
+        S = criterion.weight_sum
+        value = torch.tensor(value / S, dtype=torch.float64)
+        grad_W = torch.as_tensor(grad_W / S, dtype=linear.weight.dtype, device=linear.weight.device)
+        value, grad_W = add_penalty(
+            value, grad_W, linear.weight, C=criterion.C, l1_ratio=criterion.l1_ratio, weight_sum=S
+        )
+        linear.weight.grad = grad_W
+        if bias is not None:
+            bias.grad = torch.as_tensor(grad_b / S, dtype=bias.dtype, device=bias.device)
+        return value
+
+
+# ------------------------------------------------------------------ the fit
+def _client():
+    try:
+        from distributed import default_client
+    except ImportError:
+        raise ImportError('Fitting on a dask array needs dask.distributed: pip install "torchlogit[dask]".') from None
+    try:
+        return default_client()
+    except ValueError:
+        raise ValueError(
+            "Fitting on a dask array needs a running dask.distributed Client (the blocks are kept on its "
+            "workers): create one with `from distributed import Client; client = Client(...)`, or call "
+            "X.compute() to fit in memory."
+        ) from None
+
+
+def _row_blocks(array, row_chunks, name):
+    """``array`` (dask or in-memory) as a dask array chunked like X's rows, one column block."""
+    import dask.array as da
+
+    if array is None:
+        return None
+    if not is_dask_array(array):
+        array = np.asarray(array)
+    n_rows = sum(row_chunks)
+    if array.shape[0] != n_rows:
+        raise ValueError(
+            f"Found input variables with inconsistent numbers of samples: [{n_rows}, {array.shape[0]}] (X and {name})."
+        )
+    chunks = (row_chunks,) if array.ndim == 1 else (row_chunks, -1)
+    return array.rechunk(chunks) if is_dask_array(array) else da.from_array(array, chunks=chunks)
+
+
+def check_dask_X(X):
+    if X.ndim != 2:
+        raise ValueError(f"Expected a 2-D dask array for X, got {X.ndim} dimension(s).")
+    if any(math.isnan(c) for c in X.chunks[0]) or math.isnan(X.shape[1]):
+        raise ValueError("X has unknown chunk sizes (after boolean indexing, say): call X.compute_chunk_sizes() first.")
+    if X.shape[0] == 0:
+        raise ValueError("Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 is required.")
+    if X.dtype.kind not in "biuf":
+        raise ValueError(f"X must hold numbers; the dask array has dtype {X.dtype}.")
+    return X.rechunk({1: -1})
+
+
+def fit_dask(estimator, X, y, sample_weight, *, dtype):
+    """Fit ``estimator`` (linear, L-BFGS) on dask arrays; returns its trained net. See the module docstring."""
+    X = check_dask_X(X)
+    if y is None:
+        raise ValueError("requires y to be passed, but the target y is None")
+    client = _client()
+    y = _row_blocks(y, X.chunks[0], "y")
+    sample_weight = _row_blocks(sample_weight, X.chunks[0], "sample_weight")
+    targets = estimator._dask_targets(y, sample_weight)
+    spec = BlockSpec(
+        kind=targets.kind,
+        classes=targets.classes if targets.kind != "multilabel" else None,
+        class_weight=targets.row_factor,
+        n_features=X.shape[1],
+        device=str(estimator.device),
+        dtype=estimator.dtype,
+    )
+    weights = [None] * X.numblocks[0] if sample_weight is None else sample_weight.to_delayed().ravel()
+    from dask import delayed
+
+    loads = [
+        delayed(_load_block, pure=False)(xb, yb, wb, spec)
+        for xb, yb, wb in zip(X.to_delayed().ravel(), y.to_delayed().ravel(), weights, strict=True)
+    ]
+    blocks = client.compute(loads)  # futures: each block loaded once, kept on its worker
+    try:
+        data = RemoteBlocks(client, blocks, X.shape[0], targets.kind, targets.pos_weight)
+        _, weight_sum, _, _ = data.sums(
+            np.zeros((targets.n_outputs, X.shape[1])), np.zeros(targets.n_outputs) if estimator.fit_intercept else None
+        )
+        if not weight_sum > 0:
+            raise ValueError("The sample weights times the class weights are all zero.")
+        net = estimator._train_remote(data, targets, weight_sum, n_features=X.shape[1], dtype=dtype)
+    finally:
+        client.cancel(blocks)
+    return net, targets
+
+
+@dataclass
+class DaskTargets:
+    kind: str
+    classes: np.ndarray
+    n_outputs: int
+    row_factor: np.ndarray | None = None  # class weight of each class index
+    pos_weight: np.ndarray | None = None
+
+
+def label_targets(y, sample_weight, class_weight):
+    """Classes (and class weights) of 1-D dask labels, computed on the cluster."""
+    import dask.array as da
+    from sklearn.utils.class_weight import compute_class_weight
+    from sklearn.utils.multiclass import check_classification_targets
+
+    if y.ndim != 1:
+        raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
+    classes = np.unique(da.unique(y).compute())
+    check_classification_targets(classes)
+    if len(classes) < 2:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but the "
+            f"data contains only one class: {classes[0]!r}"
+        )
+    row_factor = None
+    if class_weight is not None:
+        encoded = y.map_blocks(lambda block: np.searchsorted(classes, block), dtype=np.int64)
+        counts = da.bincount(encoded, weights=sample_weight, minlength=len(classes)).compute()
+        # Each class once, weighted by its count: compute_class_weight's own arithmetic.
+        row_factor = compute_class_weight(class_weight, classes=classes, y=classes, sample_weight=counts)
+    binary = len(classes) == 2
+    return DaskTargets(
+        kind="binary" if binary else "multinomial",
+        classes=classes,
+        n_outputs=1 if binary else len(classes),
+        row_factor=row_factor,
+    )
