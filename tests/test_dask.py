@@ -24,7 +24,7 @@ da = pytest.importorskip("dask.array")
 distributed = pytest.importorskip("distributed")
 dask_ml_wrappers = pytest.importorskip("dask_ml.wrappers")
 
-TIGHT = dict(dtype="float64", tol=1e-8, max_iter=500)
+TIGHT = dict(dtype="float64", tol=1e-10, max_iter=1000)
 
 
 @pytest.fixture(scope="module")
@@ -60,7 +60,7 @@ def _chunked(X, y, rows=300):
 
 @pytest.mark.parametrize(
     "params",
-    [dict(C=1.0), dict(C=0.1, class_weight="balanced"), dict(C=np.inf, max_iter=20), dict(C=0.5, l1_ratio=0.5)],
+    [dict(C=0.1), dict(C=0.1, class_weight="balanced"), dict(C=np.inf, max_iter=20), dict(C=0.5, l1_ratio=0.5)],
     ids=["multinomial", "balanced", "unpenalised-20-iterations", "elastic-net"],
 )
 def test_fit_on_dask_array_equals_in_memory_fit(client, digits_data, params):
@@ -70,7 +70,7 @@ def test_fit_on_dask_array_equals_in_memory_fit(client, digits_data, params):
         warnings.simplefilter("ignore", ConvergenceWarning)  # the 20-iteration case stops at max_iter, both ways
         remote = TorchLogisticClassifier(**{**TIGHT, **params}).fit(Xd, yd)
         local = TorchLogisticClassifier(**{**TIGHT, **params}).fit(X, y)
-    # Sums over blocks differ from in-memory sums in the last bits, so near tol=1e-8 the two
+    # Sums over blocks differ from in-memory sums in the last bits, so near tol=1e-10 the two
     # may stop a few iterations apart; the optimum is the same.
     assert abs(int(remote.n_iter_[0]) - int(local.n_iter_[0])) <= max(5, local.n_iter_[0] // 10)
     assert np.abs(remote.predict_proba(X) - local.predict_proba(X)).max() <= 1e-6
