@@ -5,6 +5,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 BENCHMARK = Path(__file__).parents[1] / "benchmarks" / "run.py"
 
 
@@ -35,3 +37,19 @@ def test_benchmark_script_runs_every_workload_at_tiny_size(tmp_path):
     assert {"torch", "sklearn", "cpu", "blas"} <= set(report["machine"])
     table = (tmp_path / "results-tiny.md").read_text()
     assert table.startswith("| workload |") and "Machine:" in table
+
+
+def test_dask_benchmark_runs_at_tiny_size(tmp_path):
+    pytest.importorskip("distributed", reason="dask is an optional extra")
+    subprocess.run(
+        [sys.executable, str(BENCHMARK.parent / "dask_fit.py"), "--size", "tiny", "--out-dir", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    report = json.loads((tmp_path / "dask_results-tiny.json").read_text())
+    assert report["dask_iterations"] > 0 and report["in_memory_iterations"] > 0
+    assert len(report["peak_mb_per_worker"]) == 2
+    assert report["max_proba_diff"] < 1e-3  # the same optimum, to float32 precision
+    assert "per worker" in (tmp_path / "dask_results-tiny.md").read_text()
