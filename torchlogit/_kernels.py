@@ -14,6 +14,8 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 
+# Sparse formats taken as they are (others are converted to CSR by validate_data).
+ACCEPT_SPARSE = ["csr", "csc", "coo"]
 # Rows per chunk when converting, gathering or predicting: about this many values, so a chunk stays in cache.
 CHUNK_VALUES = 1 << 20
 

@@ -6,10 +6,11 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 
-from ._base import BaseTorchClassifier, encode_labels, encode_partial_labels
+from ._base import BaseTorchClassifier
 from ._dask import label_targets
 from ._docstrings import fill_doc
 from ._modules import LinearLogits, linear_coefficients
+from ._targets import encode_labels, encode_partial_labels
 
 
 @fill_doc(max_iter=100, learning_rate_init=0.01)

@@ -10,10 +10,12 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted, column_or_1d, validate_data
 
-from ._base import ACCEPT_SPARSE, BaseTorchClassifier, Targets, encode_labels, encode_partial_labels
+from ._base import BaseTorchClassifier
 from ._dask import DaskTargets, label_targets
 from ._docstrings import fill_doc
+from ._kernels import ACCEPT_SPARSE
 from ._modules import ACTIVATIONS, LinearLogits, MLPLogits, layer_coefficients, linear_coefficients
+from ._targets import Targets, encode_labels, encode_partial_labels
 
 
 @fill_doc(max_iter=200, learning_rate_init=0.001)

@@ -1,0 +1,96 @@
+"""partial_fit: one epoch of the mini-batch solver per call, continuing the previous calls.
+
+Used directly or by ``dask_ml.wrappers.Incremental`` on the blocks of a dask array.
+"""
+
+import copy
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.utils import check_random_state
+from sklearn.utils.validation import _check_sample_weight
+
+from ._callbacks import L1Proximal
+from ._dask import worker_thread_share
+from ._rows import canonical_rows
+from ._state import keep_state_on_failure, load_warm_start
+from ._targets import pos_weight_tensor
+
+
+class IncrementalMixin:
+    """``partial_fit`` plumbing shared by the estimators (each documents its own ``partial_fit``)."""
+
+    def _check_partial_fit(self):
+        """``available_if`` test: partial_fit exists for the mini-batch solvers only (as in MLPClassifier)."""
+        if self._solver() not in ("adam", "sgd"):
+            raise AttributeError(
+                f"partial_fit is only available for the mini-batch solvers 'adam' and 'sgd'; this "
+                f"{type(self).__name__} uses solver={self._solver()!r}."
+            )
+        return True
+
+    def _partial_fit(self, X, y, classes, sample_weight):
+        """One epoch of the mini-batch solver over ``(X, y)``, continuing the previous calls."""
+        with keep_state_on_failure(self), worker_thread_share():
+            device, dtype = self._check_solver_options()
+            first_call = not hasattr(self, "classes_")
+            X, y = self._validate_fit_data(X, y, reset=first_call)
+            if sp.issparse(X):
+                X = X.tocsr()
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            targets = self._partial_targets(y, classes, sample_weight)
+            rows, sample_weight = canonical_rows(X, targets.target, sample_weight)
+            if targets.row_factor is not None:
+                sample_weight = sample_weight * targets.row_factor[rows]
+            if not np.any(sample_weight > 0):
+                raise ValueError("The sample weights of this batch are all zero.")
+            batch_size = self._optimizer(len(rows))[2]
+            data = self._tensor_data(X, targets, rows, sample_weight, dtype, device, batch_size)
+            pos_weight = pos_weight_tensor(targets, dtype, device)
+            net = getattr(self, "net_", None)
+            if net is None or not getattr(self, "_incremental", False):
+                net = self._incremental_net(X.shape[1], targets, device, dtype, pos_weight)
+            # The objective of this call is that of a fit on this batch: its weight sum sets
+            # the scale of the penalty (see the partial_fit docstring).
+            net.criterion_.weight_sum = float(sample_weight.sum())
+            net.criterion_.n_samples = len(rows)
+            net.criterion_.pos_weight = pos_weight
+            net.batch_size = batch_size
+            net.partial_fit(data, epochs=1)
+            self.net_ = net
+            self._incremental = True
+            self.classes_ = targets.classes
+            self._kind = targets.kind
+            self._n_outputs = targets.n_outputs
+            self.n_iter_ = np.asarray([len(net.history)], dtype=np.int32)
+            self._set_model_attributes()
+        return self
+
+    def _incremental_net(self, n_features, targets, device, dtype, pos_weight):
+        """The net partial_fit trains: no stopping rule, seeded, continuing a previous fit if any."""
+        previous = self.net_.module_.state_dict() if hasattr(self, "net_") else None
+        module, module_kwargs = self._module(n_features, targets.n_outputs)
+        callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
+        if not (np.isinf(self.C) or self.l1_ratio == 0):
+            callbacks.insert(0, ("l1_proximal", L1Proximal()))
+        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        net = self._make_net(
+            module,
+            module_kwargs,
+            device,
+            dtype,
+            kind=targets.kind,
+            weight_sum=1.0,
+            n_samples=1,
+            pos_weight=pos_weight,
+            callbacks=callbacks,
+            seed=seed,
+        )
+        cuda = [device] if device.type == "cuda" else []
+        with torch.random.fork_rng(devices=cuda):
+            torch.manual_seed(seed)
+            net.initialize()
+        if previous is not None:
+            load_warm_start(net.module_, previous)
+        return net

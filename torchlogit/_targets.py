@@ -1,0 +1,66 @@
+"""What the estimators' target validation hands to the shared training code."""
+
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
+
+
+@dataclass
+class Targets:
+    """What a subclass's target validation hands to the shared fit."""
+
+    kind: str  # "binary", "multinomial" or "multilabel"
+    target: np.ndarray  # encoded for ``kind``
+    classes: np.ndarray
+    n_outputs: int
+    row_factor: np.ndarray | None = None  # per-row weight factor (class weights)
+    pos_weight: np.ndarray | None = None
+    stratify: np.ndarray | None = None  # labels to stratify a validation split on
+
+
+def encode_labels(y):
+    """1-D class labels -> Targets for a binary (one logit) or multinomial model."""
+    check_classification_targets(y)
+    classes, encoded = np.unique(y, return_inverse=True)
+    if len(classes) < 2:
+        raise ValueError(
+            "This solver needs samples of at least 2 classes in the data, but the "
+            f"data contains only one class: {classes[0]!r}"
+        )
+    binary = len(classes) == 2
+    return Targets(
+        kind="binary" if binary else "multinomial",
+        target=encoded,
+        classes=classes,
+        n_outputs=1 if binary else len(classes),
+        stratify=encoded,
+    )
+
+
+def encode_partial_labels(estimator, y, classes):
+    """Targets for one partial_fit call on 1-D labels, with SGDClassifier's contract on ``classes``."""
+    check_classification_targets(y)
+    if _check_partial_fit_first_call(estimator, classes) and len(estimator.classes_) < 2:
+        raise ValueError(f"classes must hold at least 2 classes; got {estimator.classes_!r}.")
+    classes = estimator.classes_
+    position = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+    unknown = classes[position] != y
+    if np.any(unknown):
+        raise ValueError(
+            f"y contains labels that are not in classes ({classes.tolist()}): {np.unique(y[unknown])[:10].tolist()}."
+        )
+    binary = len(classes) == 2
+    return Targets(
+        kind="binary" if binary else "multinomial",
+        target=position,
+        classes=classes,
+        n_outputs=1 if binary else len(classes),
+    )
+
+
+def pos_weight_tensor(targets, dtype, device):
+    if targets.pos_weight is None:
+        return None
+    return torch.as_tensor(targets.pos_weight, dtype=dtype, device=device)
