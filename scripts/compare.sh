@@ -3,5 +3,5 @@
 # Extra arguments go to `torchlogit compare` (try --help): --dataset, --csv PATH --target COL, --json, --plot PATH.png, ...
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh test >&2
+bash scripts/bootstrap.sh >&2
 exec .venv/bin/python -m torchlogit compare "$@"

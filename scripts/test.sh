@@ -2,5 +2,5 @@
 # The test suite (doctests included). Extra arguments go to pytest.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-bash scripts/bootstrap.sh test,docs,dask
+bash scripts/bootstrap.sh
 exec .venv/bin/python -m pytest "$@"

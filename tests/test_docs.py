@@ -47,11 +47,12 @@ def test_build_has_every_page(built):
         "generated/torchlogit.TorchMultiLabelClassifier.html",
         "user_guide/objective.html",
         "user_guide/inference.html",
+        "user_guide/scaling.html",
         "auto_examples/index.html",
     ]:
         assert (html / page).is_file(), page
     api = (html / "generated/torchlogit.TorchLogisticClassifier.html").read_text()
-    for method in ["fit", "predict_proba", "decision_function", "summary", "save", "load", "score"]:
+    for method in ["fit", "partial_fit", "predict_proba", "decision_function", "summary", "save", "load", "score"]:
         assert f'id="torchlogit.TorchLogisticClassifier.{method}"' in api, method
 
 
