@@ -109,12 +109,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
                 dtype=dtype,
                 init_state=init_state,
             )
-            self.classes_ = targets.classes
-            self._kind = targets.kind
-            self._n_outputs = targets.n_outputs
-            self._incremental = False
-            self.n_iter_ = np.asarray([len(self.net_.history)], dtype=np.int32)
-            self._set_model_attributes()
+            self._publish(self.net_, targets, incremental=False)
         return self
 
     def _fit_dask(self, X, y, sample_weight):
@@ -133,16 +128,20 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
                     "dask_ml.wrappers.Incremental(estimator).fit(X, y, classes=...), which calls partial_fit."
                 )
             net, targets = fit_dask(self, X, y, sample_weight, dtype=dtype)
-            self.net_ = net
             self.n_features_in_ = X.shape[1]
             self.__dict__.pop("feature_names_in_", None)
-            self.classes_ = targets.classes
-            self._kind = targets.kind
-            self._n_outputs = targets.n_outputs
-            self._incremental = False
-            self.n_iter_ = np.asarray([len(net.history)], dtype=np.int32)
-            self._set_model_attributes()
+            self._publish(net, targets, incremental=False)
         return self
+
+    def _publish(self, net, targets, *, incremental):
+        """Set the fitted attributes from a trained net (the last step of every fit)."""
+        self.net_ = net
+        self.classes_ = targets.classes
+        self._kind = targets.kind
+        self._n_outputs = targets.n_outputs
+        self._incremental = incremental  # whether net_ is partial_fit's (no stopping rule)
+        self.n_iter_ = np.asarray([len(net.history)], dtype=np.int32)
+        self._set_model_attributes()
 
     def _train_remote(self, data, targets, weight_sum, *, n_features, dtype):
         """Train a linear net on data held by dask workers; the parameters live on this machine's CPU."""

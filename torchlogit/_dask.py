@@ -25,6 +25,7 @@ from torch.utils.data import Dataset
 from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor
 from ._objective import add_penalty, linear_objective_and_gradient
+from ._targets import check_two_classes, label_targets
 
 
 def is_dask_array(X):
@@ -305,16 +306,7 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
     return net, targets
 
 
-@dataclass
-class DaskTargets:
-    kind: str
-    classes: np.ndarray
-    n_outputs: int
-    row_factor: np.ndarray | None = None  # class weight of each class index
-    pos_weight: np.ndarray | None = None
-
-
-def label_targets(y, sample_weight, class_weight):
+def dask_label_targets(y, sample_weight, class_weight):
     """Classes (and class weights) of 1-D dask labels, computed on the cluster."""
     import dask.array as da
     from sklearn.utils.class_weight import compute_class_weight
@@ -324,21 +316,11 @@ def label_targets(y, sample_weight, class_weight):
         raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
     classes = np.unique(da.unique(y).compute())
     check_classification_targets(classes)
-    if len(classes) < 2:
-        raise ValueError(
-            "This solver needs samples of at least 2 classes in the data, but the "
-            f"data contains only one class: {classes[0]!r}"
-        )
+    check_two_classes(classes)
     row_factor = None
     if class_weight is not None:
         encoded = y.map_blocks(lambda block: np.searchsorted(classes, block), dtype=np.int64)
         counts = da.bincount(encoded, weights=sample_weight, minlength=len(classes)).compute()
         # Each class once, weighted by its count: compute_class_weight's own arithmetic.
         row_factor = compute_class_weight(class_weight, classes=classes, y=classes, sample_weight=counts)
-    binary = len(classes) == 2
-    return DaskTargets(
-        kind="binary" if binary else "multinomial",
-        classes=classes,
-        n_outputs=1 if binary else len(classes),
-        row_factor=row_factor,
-    )
+    return label_targets(classes, None, row_factor=row_factor)  # rows are encoded on the workers

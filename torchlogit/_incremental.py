@@ -58,13 +58,7 @@ class IncrementalMixin:
             net.criterion_.pos_weight = pos_weight
             net.batch_size = batch_size
             net.partial_fit(data, epochs=1)
-            self.net_ = net
-            self._incremental = True
-            self.classes_ = targets.classes
-            self._kind = targets.kind
-            self._n_outputs = targets.n_outputs
-            self.n_iter_ = np.asarray([len(net.history)], dtype=np.int32)
-            self._set_model_attributes()
+            self._publish(net, targets, incremental=True)
         return self
 
     def _incremental_net(self, n_features, targets, device, dtype, pos_weight):

@@ -7,7 +7,7 @@ from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseTorchClassifier
-from ._dask import label_targets
+from ._dask import dask_label_targets
 from ._docstrings import fill_doc
 from ._modules import LinearLogits, linear_coefficients
 from ._targets import encode_labels, encode_partial_labels
@@ -227,7 +227,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         return targets
 
     def _dask_targets(self, y, sample_weight):
-        return label_targets(y, sample_weight, self.class_weight)
+        return dask_label_targets(y, sample_weight, self.class_weight)
 
     def _targets(self, y, sample_weight):
         targets = encode_labels(y)

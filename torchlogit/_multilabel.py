@@ -11,7 +11,7 @@ from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted, column_or_1d, validate_data
 
 from ._base import BaseTorchClassifier
-from ._dask import DaskTargets, label_targets
+from ._dask import dask_label_targets
 from ._docstrings import fill_doc
 from ._kernels import ACCEPT_SPARSE
 from ._modules import ACTIVATIONS, LinearLogits, MLPLogits, layer_coefficients, linear_coefficients
@@ -372,7 +372,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             if self.pos_weight is not None:
                 raise ValueError("pos_weight applies to multi-label (indicator matrix) targets; y is 1-D.")
             self._y_dtype = None
-            return label_targets(Y, sample_weight, None)
+            return dask_label_targets(Y, sample_weight, None)
         import dask
         import dask.array as da
 
@@ -390,8 +390,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
                 return dask.compute(Y.sum(axis=0), Y.shape[0])
             return dask.compute((Y * sample_weight[:, None]).sum(axis=0), sample_weight.sum())
 
-        return DaskTargets(
+        return Targets(
             kind="multilabel",
+            target=None,  # checked and converted block by block on the workers
             classes=np.arange(n_labels),
             n_outputs=n_labels,
             pos_weight=self._pos_weight_from_counts(n_labels, counts),

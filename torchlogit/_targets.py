@@ -24,18 +24,27 @@ def encode_labels(y):
     """1-D class labels -> Targets for a binary (one logit) or multinomial model."""
     check_classification_targets(y)
     classes, encoded = np.unique(y, return_inverse=True)
+    check_two_classes(classes)
+    return label_targets(classes, encoded, stratify=encoded)
+
+
+def check_two_classes(classes):
     if len(classes) < 2:
         raise ValueError(
             "This solver needs samples of at least 2 classes in the data, but the "
             f"data contains only one class: {classes[0]!r}"
         )
+
+
+def label_targets(classes, encoded, **extra):
+    """Targets of a binary (one logit) or multinomial model over ``classes``, ``encoded`` as indices."""
     binary = len(classes) == 2
     return Targets(
         kind="binary" if binary else "multinomial",
         target=encoded,
         classes=classes,
         n_outputs=1 if binary else len(classes),
-        stratify=encoded,
+        **extra,
     )
 
 
@@ -51,13 +60,7 @@ def encode_partial_labels(estimator, y, classes):
         raise ValueError(
             f"y contains labels that are not in classes ({classes.tolist()}): {np.unique(y[unknown])[:10].tolist()}."
         )
-    binary = len(classes) == 2
-    return Targets(
-        kind="binary" if binary else "multinomial",
-        target=position,
-        classes=classes,
-        n_outputs=1 if binary else len(classes),
-    )
+    return label_targets(classes, position)
 
 
 def pos_weight_tensor(targets, dtype, device):
