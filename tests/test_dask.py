@@ -91,6 +91,20 @@ def test_binary_with_dask_sample_weight_and_string_labels(client, breast_cancer)
     np.testing.assert_allclose(mixed.coef_, remote.coef_, rtol=0, atol=1e-10)
 
 
+def test_warm_start_continues_from_the_previous_fit(client, digits_data):
+    X, y = digits_data
+    Xd, yd = _chunked(X, y)
+    clf = TorchLogisticClassifier(C=0.1, **{**TIGHT, "max_iter": 5}, warm_start=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)  # in memory, stopped early
+    first = clf.n_iter_[0]
+    clf.set_params(max_iter=1000).fit(Xd, yd)  # continued on the dask array
+    converged = TorchLogisticClassifier(C=0.1, **TIGHT).fit(X, y)
+    assert first == 5 and clf.n_iter_[0] < converged.n_iter_[0]
+    assert np.abs(clf.predict_proba(X) - converged.predict_proba(X)).max() <= 1e-6
+
+
 def test_multilabel_fit_on_dask_arrays(client):
     X, Y = make_multilabel_classification(n_samples=900, n_features=10, n_classes=4, random_state=0)
     X = StandardScaler().fit_transform(X)

@@ -159,6 +159,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             callbacks=[*user_callbacks, ("stopping", stopping)],
         )
         net.initialize()
+        init_state = self._warm_start_state(targets.classes, n_features)
+        if init_state is not None:
+            load_warm_start(net.module_, {k: v.cpu() for k, v in init_state.items()})
         net.partial_fit(data)
         self._warn_if_not_converged(stopping, net)
         return net
