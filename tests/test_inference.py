@@ -83,8 +83,35 @@ def test_multinomial_contrasts_equal_statsmodels_mnlogit(anes96, cov_type):
     assert table.index.names == ["class", "feature"]
     assert list(table.index.levels[0]) == list(clf.classes_[1:])
     assert table.attrs["reference_class"] == clf.classes_[0]
-    # The contrasts are differences of the fitted class blocks.
-    np.testing.assert_allclose(table.loc[3, "coef"].iloc[1:], clf.coef_[3] - clf.coef_[0], rtol=1e-12)
+    # The contrasts are differences of the fitted class blocks (polished by at most the fit's tolerance).
+    np.testing.assert_allclose(table.loc[3, "coef"].iloc[1:], clf.coef_[3] - clf.coef_[0], rtol=0, atol=1e-5)
+    assert table.attrs["refined_by"] < 1e-5
+
+
+def test_default_fits_are_polished_to_the_maximum_likelihood_estimate(spector):
+    # float32 and tol=1e-4: coef_ is ~1e-2 off statsmodels; the table is at the optimum anyway.
+    X, y = spector
+    clf = TorchLogisticClassifier(C=np.inf).fit(X, y)
+    table = clf.summary(X, y)
+    ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
+    np.testing.assert_allclose(table["coef"], ref.params, rtol=1e-8)
+    np.testing.assert_allclose(table["std_err"], ref.bse, rtol=1e-8)
+    shift = np.abs(table["coef"].to_numpy() - np.r_[clf.intercept_, clf.coef_[0]]).max()
+    assert table.attrs["refined_by"] == pytest.approx(shift) and 0 < shift < 0.1 * table["std_err"].min()
+
+
+def test_a_fit_stopped_at_max_iter_is_polished_and_warned_about():
+    # anes96 unscaled: L-BFGS stops at max_iter far from the optimum; MNLogit's Newton gets there.
+    data = sm.datasets.anes96.load_pandas()
+    X, y = data.exog[["logpopul", "selfLR", "age", "educ", "income"]], data.endog.astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fit's ConvergenceWarning
+        clf = TorchLogisticClassifier(C=np.inf, max_iter=100).fit(X, y)
+    with pytest.warns(InferenceWarning, match="standard errors away from the optimum"):
+        table = clf.summary(X, y)
+    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton")
+    np.testing.assert_allclose(table["coef"], ref.params.to_numpy().T.ravel(), rtol=1e-8)
+    np.testing.assert_allclose(table["std_err"], ref.bse.to_numpy().T.ravel(), rtol=1e-8)
 
 
 def test_integer_sample_weight_is_repetition(spector):
@@ -159,6 +186,21 @@ def test_separation_and_collinearity_give_nan_and_a_warning(breast_cancer):
     clf = TorchLogisticClassifier(C=np.inf, dtype="float64").fit(collinear, y)
     with pytest.warns(InferenceWarning, match="collinear"):
         assert clf.summary(collinear, y)["std_err"].isna().all()
+
+
+def test_quasi_separation_has_no_optimum():
+    # x0 = 1 is always class 1 and x0 = -1 always class 0: the likelihood keeps rising along x0.
+    rng = np.random.RandomState(0)
+    x0 = rng.randint(-1, 2, size=300)
+    X = np.c_[x0, rng.normal(size=(300, 2))]
+    y = np.where(x0 > 0, 1, np.where(x0 < 0, 0, rng.randint(0, 2, size=300)))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fit's ConvergenceWarning
+        clf = TorchLogisticClassifier(C=np.inf).fit(X, y)
+    with pytest.warns(InferenceWarning, match="may not exist"):
+        table = clf.summary(X, y)
+    assert table["std_err"].isna().all()
+    np.testing.assert_array_equal(table["coef"].to_numpy(), np.r_[clf.intercept_, clf.coef_[0]].astype(np.float64))
 
 
 def test_no_warning_for_a_classical_fit(spector):
