@@ -47,6 +47,10 @@ def test_partial_fit_needs_a_mini_batch_solver(breast_cancer):
     assert not hasattr(TorchLogisticClassifier(), "partial_fit")
     assert not hasattr(TorchMultiLabelClassifier(), "partial_fit")  # linear + "auto" is L-BFGS
     assert hasattr(TorchMultiLabelClassifier(hidden_layer_sizes=(4,)), "partial_fit")
+    bad = TorchMultiLabelClassifier(hidden_layer_sizes=(0,))  # invalid: hasattr answers, partial_fit says why
+    assert hasattr(bad, "partial_fit")
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        bad.partial_fit(np.ones((4, 2)), np.eye(2)[[0, 1, 0, 1]], classes=np.arange(2))
     with pytest.raises(AttributeError) as info:
         _ = TorchLogisticClassifier(solver="lbfgs").partial_fit
     assert "'adam' and 'sgd'" in str(info.value.__cause__)

@@ -23,10 +23,14 @@ class IncrementalMixin:
 
     def _check_partial_fit(self):
         """``available_if`` test: partial_fit exists for the mini-batch solvers only (as in MLPClassifier)."""
-        if self._solver() not in ("adam", "sgd"):
+        try:
+            solver = self._solver()
+        except ValueError:  # an invalid parameter: partial_fit itself will say which
+            return True
+        if solver not in ("adam", "sgd"):
             raise AttributeError(
                 f"partial_fit is only available for the mini-batch solvers 'adam' and 'sgd'; this "
-                f"{type(self).__name__} uses solver={self._solver()!r}."
+                f"{type(self).__name__} uses solver={solver!r}."
             )
         return True
 
