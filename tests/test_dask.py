@@ -124,7 +124,7 @@ def test_blocks_are_loaded_once_and_evaluated_on_the_workers(client, digits_data
     loads = [k for k in names if str(k).startswith("_load_block")]
     sums = [k for k in names if str(k).startswith("_block_sums")]
     assert len(loads) == Xd.numblocks[0]
-    # One evaluation per L-BFGS function evaluation (plus one for the weight sum), each over every block.
+    # One evaluation per L-BFGS function evaluation (at least one per iteration, plus the start), each over every block.
     assert len(sums) % Xd.numblocks[0] == 0 and len(sums) // Xd.numblocks[0] > clf.n_iter_[0]
     workers = {task["worker"] for task in stream.data if str(task["key"]).find("_block_sums") >= 0}
     assert workers <= set(client.scheduler_info()["workers"])

@@ -146,7 +146,6 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
     def _train_remote(self, data, targets, weight_sum, *, n_features, dtype):
         """Train a linear net on data held by dask workers; the parameters live on this machine's CPU."""
         stopping = self._stopping_rule(dtype, validated=False)
-        user_callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
         module, module_kwargs = self._module(n_features, targets.n_outputs)
         net = self._make_net(
             module,
@@ -156,7 +155,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             kind=targets.kind,
             weight_sum=weight_sum,
             n_samples=len(data),
-            callbacks=[*user_callbacks, ("stopping", stopping)],
+            callbacks=self._net_callbacks(last=[("stopping", stopping)]),
         )
         net.initialize()
         init_state = self._warm_start_state(targets.classes, n_features)
@@ -165,6 +164,21 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         net.partial_fit(data)
         self._warn_if_not_converged(stopping, net)
         return net
+
+    def _net_callbacks(self, *, first=(), last=()):
+        """``[*first, L1 step, *user callbacks, *last]``; the L1 step only for mini-batch solvers with an L1 part.
+
+        The user's callbacks are copied, so that ``fit`` never changes the parameter.
+        """
+        l1 = []
+        if self._solver() != "lbfgs" and l1_strength(self.C, self.l1_ratio, 1.0) > 0:
+            l1 = [("l1_proximal", L1Proximal())]
+        user = copy.deepcopy(self.callbacks) if self.callbacks else []
+        return [*first, *l1, *user, *last]
+
+    def _seed(self):
+        """A seed drawn from ``random_state`` (one draw per call)."""
+        return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _warn_if_not_converged(self, stopping, net):
         if not stopping.converged_:
@@ -236,7 +250,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             return train_test_split(
                 np.arange(len(rows)),
                 test_size=self.validation_fraction,
-                random_state=check_random_state(self.random_state).randint(np.iinfo(np.int32).max),
+                random_state=self._seed(),
                 stratify=stratify,
             )
         except ValueError as exc:
@@ -259,19 +273,17 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         n_samples = len(train)
         batch_size = self._optimizer(n_samples)[2]
         stopping = self._stopping_rule(dtype, validated=valid is not None)
-        user_callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = self._seed()
         pos_weight = pos_weight_tensor(targets, dtype, device)
 
         data = self._tensor_data(X, targets, rows[train], sample_weight[train], dtype, device, batch_size)
-        # Stopping last, so user callbacks see every epoch, the final one included.
-        callbacks = [*user_callbacks, ("stopping", stopping)]
         weight_sum = float(np.sum(sample_weight[train]))
-        if l1_strength(self.C, self.l1_ratio, weight_sum) > 0 and self._solver() != "lbfgs":
-            callbacks.insert(0, ("l1_proximal", L1Proximal()))
+        first = []
         if valid is not None:
             held_out = self._tensor_data(X, targets, rows[valid], sample_weight[valid], dtype, device, batch_size)
-            callbacks.insert(0, ("valid_loss", ValidationLoss(held_out, targets.kind, pos_weight)))
+            first = [("valid_loss", ValidationLoss(held_out, targets.kind, pos_weight))]
+        # Stopping last, so user callbacks see every epoch, the final one included.
+        callbacks = self._net_callbacks(first=first, last=[("stopping", stopping)])
         net = self._make_net(
             module,
             module_kwargs,

@@ -155,12 +155,12 @@ def _block_sums(block, W, b, kind, pos_weight):
             weight_sum=1.0,
             pos_weight=pos_weight,
         )
-        return (
-            float(value),
-            float(block.weight.sum(dtype=torch.float64)),
-            grad_W.double().cpu().numpy(),
-            None if grad_b is None else grad_b.double().cpu().numpy(),
-        )
+        return float(value), grad_W.double().cpu().numpy(), None if grad_b is None else grad_b.double().cpu().numpy()
+
+
+def _block_weight(block):
+    """On a worker: the weight sum of one block."""
+    return float(block.weight.sum(dtype=torch.float64))
 
 
 class RemoteBlocks(Dataset):
@@ -179,7 +179,6 @@ class RemoteBlocks(Dataset):
         self.n_rows = n_rows
         self.kind = kind
         self.pos_weight = pos_weight
-        self.evaluations = 0
 
     @property
     def X(self):
@@ -191,24 +190,26 @@ class RemoteBlocks(Dataset):
     def __getitem__(self, i):  # pragma: no cover - skorch never indexes a remote full batch
         raise TypeError("RemoteBlocks is a full batch; it cannot be indexed row by row.")
 
+    def weight_sum(self):
+        """The sum of the training weights over every block (loading the blocks, if not yet done)."""
+        return math.fsum(self.client.gather(self.client.map(_block_weight, self.blocks, pure=False)))
+
     def sums(self, W, b):
-        """(loss sum, weight sum, gradient sums) over every block, at ``W``, ``b`` (NumPy)."""
+        """(loss sum, gradient sums) over every block, at ``W``, ``b`` (NumPy)."""
         futures = self.client.map(
             _block_sums, self.blocks, W=W, b=b, kind=self.kind, pos_weight=self.pos_weight, pure=False
         )
         results = self.client.gather(futures)
-        self.evaluations += 1
         value = math.fsum(r[0] for r in results)
-        weight_sum = math.fsum(r[1] for r in results)
-        grad_W = np.sum([r[2] for r in results], axis=0)
-        grad_b = None if results[0][3] is None else np.sum([r[3] for r in results], axis=0)
-        return value, weight_sum, grad_W, grad_b
+        grad_W = np.sum([r[1] for r in results], axis=0)
+        grad_b = None if results[0][2] is None else np.sum([r[2] for r in results], axis=0)
+        return value, grad_W, grad_b
 
     def linear_step(self, criterion, module):
         """Objective of the linear ``module`` over all blocks, with its gradient stored in ``.grad``."""
         linear = module.linear
         bias = linear.bias
-        value, _, grad_W, grad_b = self.sums(
+        value, grad_W, grad_b = self.sums(
             linear.weight.detach().cpu().numpy(), None if bias is None else bias.detach().cpu().numpy()
         )
         S = criterion.weight_sum
@@ -295,9 +296,7 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
     blocks = client.compute(loads)  # futures: each block loaded once, kept on its worker
     try:
         data = RemoteBlocks(client, blocks, X.shape[0], targets.kind, targets.pos_weight)
-        _, weight_sum, _, _ = data.sums(
-            np.zeros((targets.n_outputs, X.shape[1])), np.zeros(targets.n_outputs) if estimator.fit_intercept else None
-        )
+        weight_sum = data.weight_sum()
         if not weight_sum > 0:
             raise ValueError("The sample weights times the class weights are all zero.")
         net = estimator._train_remote(data, targets, weight_sum, n_features=X.shape[1], dtype=dtype)

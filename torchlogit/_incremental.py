@@ -3,15 +3,11 @@
 Used directly or by ``dask_ml.wrappers.Incremental`` on the blocks of a dask array.
 """
 
-import copy
-
 import numpy as np
 import scipy.sparse as sp
 import torch
-from sklearn.utils import check_random_state
 from sklearn.utils.validation import _check_sample_weight
 
-from ._callbacks import L1Proximal
 from ._dask import worker_thread_share
 from ._rows import canonical_rows
 from ._state import keep_state_on_failure, load_warm_start
@@ -69,10 +65,7 @@ class IncrementalMixin:
         """The net partial_fit trains: no stopping rule, seeded, continuing a previous fit if any."""
         previous = self.net_.module_.state_dict() if hasattr(self, "net_") else None
         module, module_kwargs = self._module(n_features, targets.n_outputs)
-        callbacks = copy.deepcopy(self.callbacks) if self.callbacks else []
-        if not (np.isinf(self.C) or self.l1_ratio == 0):
-            callbacks.insert(0, ("l1_proximal", L1Proximal()))
-        seed = int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
+        seed = self._seed()
         net = self._make_net(
             module,
             module_kwargs,
@@ -82,7 +75,7 @@ class IncrementalMixin:
             weight_sum=1.0,
             n_samples=1,
             pos_weight=pos_weight,
-            callbacks=callbacks,
+            callbacks=self._net_callbacks(),
             seed=seed,
         )
         cuda = [device] if device.type == "cuda" else []

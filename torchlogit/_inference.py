@@ -157,16 +157,17 @@ def newton_refine(terms, theta, null_space=None, max_iter=NEWTON_MAX_ITER):
         if float(step.abs().max()) <= 1e-10 * max(1.0, float(theta.abs().max())):
             return theta, current, rcond, True
         decrease = float(gradient @ step.reshape(-1))
+        # The full step is nearly always taken: evaluate it with its curvature, so that an
+        # accepted step costs one pass over X. Shorter steps are tried by value only.
         t = 1.0
-        while t > 1e-10:
-            candidate = theta - t * step
-            if terms(candidate, False)[0] <= value - 1e-4 * t * decrease:
-                break
+        trial = terms(theta - step, True)
+        while trial[0] > value - 1e-4 * t * decrease:
             t /= 2
-        else:
-            return theta, current, rcond, True  # no decrease left to find
-        theta = candidate
-        current = terms(theta, True)
+            if t <= 1e-10:
+                return theta, current, rcond, True  # no decrease left to find
+            trial = terms(theta - t * step, False)
+        theta = theta - t * step
+        current = trial if trial[2] is not None else terms(theta, True)
     return theta, current, scaled_inverse(current[2], null_space)[1], False
 
 
