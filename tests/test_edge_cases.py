@@ -75,7 +75,8 @@ def test_integer_half_and_boolean_input(X):
 small_problems = st.integers(0, 10_000).map(
     lambda seed: (np.random.RandomState(seed).randn(30, 3), np.random.RandomState(seed + 1).randint(0, 3, 30))
 )
-HYPOTHESIS = settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI gates every landing, so the examples drawn are the same on every run.
+HYPOTHESIS = settings(max_examples=15, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 
 @HYPOTHESIS
@@ -95,7 +96,9 @@ def test_integer_weights_equal_repeated_rows_and_row_order_does_not_matter(probl
     X, y = problem
     rng = np.random.RandomState(seed)
     k = rng.randint(0, 4, len(y))
-    if len(np.unique(y[k > 0])) < 2:
+    # Repetition drops a class whose rows all have weight 0, while a weighted fit keeps it in
+    # classes_ (as scikit-learn does): the two are only comparable when every class keeps a row.
+    if len(np.unique(y[k > 0])) < len(np.unique(y)):
         k[:] = 1
     weighted = TorchLogisticClassifier().fit(X, y, sample_weight=k)
     repeated = TorchLogisticClassifier().fit(np.repeat(X, k, axis=0), np.repeat(y, k))
