@@ -37,7 +37,6 @@ BAD_PARAMS = {
     "negative C": {"C": -1.0},
     "l1_ratio above 1": {"l1_ratio": 1.5},
     "unknown solver": {"solver": "newton"},
-    "max_iter 0": {"max_iter": 0},
     "unknown dtype": {"dtype": "float16"},
     "malformed device": {"device": "gpu:0"},
 }

@@ -21,7 +21,14 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
-from ._callbacks import L1Proximal, LBFGSConvergence, NoImprovementStopping, ValidationLoss
+from ._callbacks import (
+    _STOCHASTIC_WARNING,
+    L1Proximal,
+    LBFGSConvergence,
+    NoImprovementStopping,
+    ValidationLoss,
+    check_finite_parameters,
+)
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._incremental import IncrementalMixin
@@ -41,26 +48,38 @@ from ._targets import pos_weight_tensor
 _LBFGS_HISTORY = 10
 # Max line-search evaluations per L-BFGS iteration; scikit-learn passes maxls=50.
 _LBFGS_MAX_EVAL = 50
-
-_LBFGS_WARNING = (
-    "lbfgs failed to converge after {n_iter} iteration(s) (status=1):\n"
-    "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT\n\n"
-    "Increase the number of iterations to improve the convergence (max_iter={max_iter}).\n"
-    "You might also want to scale the data as shown in:\n"
-    "    https://scikit-learn.org/stable/modules/preprocessing.html"
-)
-_STOCHASTIC_WARNING = (
-    "Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the optimization hasn't converged yet."
-)
+# float32's gradient rule is trusted when this many float32 ulps of the largest feature value
+# stay below tol: a blocked float32 sum of x_ij * residual_i / S (|residual| <= 1) errs by a
+# few ulps of max |x| in practice, so the bound leaves a wide margin. Above it, a float32
+# "max |grad| <= tol" is checked in float64 before it counts.
+_FLOAT32_GRADIENT_ULPS = 32
 
 
-def ftol_for(dtype):
-    """Relative objective decrease under which L-BFGS has stalled at this precision.
+def _max_abs(features):
+    """Largest absolute value of a dense or sparse (CSR) feature tensor, one pass without a copy."""
+    values = features.values() if features.layout == torch.sparse_csr else features
+    if values.numel() == 0:
+        return 0.0
+    low, high = torch.aminmax(values)
+    return max(-float(low), float(high))
 
-    scikit-learn uses ``64 * eps`` of float64. In float32 the logits carry ~1e-7
-    relative error, so decreases below a few float32 ulps are noise.
-    """
-    return 64 * np.finfo(np.float64).eps if dtype == torch.float64 else 8 * np.finfo(np.float32).eps
+
+def _raise_overflow(X, dtype):
+    """The input was finite (validated), so an infinite training value is an overflow of ``dtype``: name the column."""
+    limit = float(torch.finfo(dtype).max)
+    if sp.issparse(X):
+        coo = X.tocoo()
+        column = int(coo.col[np.argmax(np.abs(coo.data) > limit)])
+        value = float(coo.data[np.argmax(np.abs(coo.data) > limit)])
+    else:
+        X = np.asarray(X)
+        column = int(np.argmax(np.any(np.abs(X) > limit, axis=0)))
+        value = float(X[np.argmax(np.abs(X[:, column]) > limit), column])
+    name = str(dtype).removeprefix("torch.")
+    raise ValueError(
+        f"X holds {value:g} in column {column}, outside the range of dtype={name!r} (largest {limit:.4g}): "
+        f"it would become infinite. Use dtype='float64' or rescale that feature."
+    )
 
 
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, BaseEstimator):
@@ -71,7 +90,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
         "solver": [StrOptions({"lbfgs", "adam", "sgd"})],
-        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
         "batch_size": [Interval(Integral, 1, None, closed="left"), StrOptions({"auto"})],
@@ -145,7 +164,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
 
     def _train_remote(self, data, targets, weight_sum, *, n_features, dtype):
         """Train a linear net on data held by dask workers; the parameters live on this machine's CPU."""
-        stopping = self._stopping_rule(dtype, validated=False)
+        # The data stays on the workers in the training dtype: no float64 continuation there,
+        # so a float32 stall is reported as such (ConvergenceWarning), never as convergence.
+        stopping = self._stopping_rule(dtype, validated=False, trust_gradient=True, can_promote=False)
         module, module_kwargs = self._module(n_features, targets.n_outputs)
         net = self._make_net(
             module,
@@ -181,10 +202,15 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         return int(check_random_state(self.random_state).randint(np.iinfo(np.int32).max))
 
     def _warn_if_not_converged(self, stopping, net):
-        if not stopping.converged_:
-            template = _LBFGS_WARNING if self._solver() == "lbfgs" else _STOCHASTIC_WARNING
-            message = template.format(n_iter=len(net.history), max_iter=self.max_iter)
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        """scikit-learn's ``ConvergenceWarning`` (its wording) unless the stopping rule held."""
+        if stopping.converged_:
+            return
+        if isinstance(stopping, LBFGSConvergence):
+            logistic = isinstance(net.module_, LinearLogits)  # hidden layers: MLPClassifier's text, no link
+            message = stopping.warning(len(net.history), self.max_iter, logistic=logistic)
+        else:
+            message = _STOCHASTIC_WARNING.format(max_iter=self.max_iter)
+        warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
     def _validate_fit_data(self, X, y, reset=True):
         return validate_data(self, X, y, reset=reset, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
@@ -232,9 +258,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             return torch.optim.Adam, self.learning_rate_init, batch_size, {}
         return torch.optim.SGD, self.learning_rate_init, batch_size, {"momentum": self.momentum}
 
-    def _stopping_rule(self, dtype, validated):
+    def _stopping_rule(self, dtype, validated, trust_gradient=True, can_promote=True):
         if self._solver() == "lbfgs":
-            return LBFGSConvergence(tol=self.tol, ftol=ftol_for(dtype))
+            return LBFGSConvergence(self.tol, dtype, trust_gradient=trust_gradient, can_promote=can_promote)
         if validated:
             return NoImprovementStopping(
                 tol=self.tol, n_iter_no_change=self.n_iter_no_change, monitor="valid_loss", restore_best=True
@@ -265,6 +291,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         Training uses the canonical rows of :func:`canonical_rows`; the per-row factor of
         ``targets`` (class weights) is applied after merging so that weight sums stay
         exact. ``init_state`` is a module ``state_dict`` to start from (warm start).
+
+        float32 L-BFGS that stalls short of ``tol`` continues in float64 (see
+        :meth:`_continue_in_float64`), so that convergence is only ever claimed on
+        scikit-learn's rules in float64 terms.
         """
         rows, sample_weight = canonical_rows(X, targets.target, sample_weight)
         if targets.row_factor is not None:
@@ -272,11 +302,21 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         train, valid = self._validation_split(rows, targets)
         n_samples = len(train)
         batch_size = self._optimizer(n_samples)[2]
-        stopping = self._stopping_rule(dtype, validated=valid is not None)
         seed = self._seed()
         pos_weight = pos_weight_tensor(targets, dtype, device)
 
         data = self._tensor_data(X, targets, rows[train], sample_weight[train], dtype, device, batch_size)
+        lbfgs = self._solver() == "lbfgs"
+        single = dtype != torch.float64
+        trust_gradient = not single or (
+            module is LinearLogits
+            and _FLOAT32_GRADIENT_ULPS * np.finfo(np.float32).eps * max(data.max_abs, 1.0) <= self.tol
+        )
+        # MPS computes in float32 at most: there a float32 stall is reported, not continued.
+        can_promote = single and device.type != "mps"
+        stopping = self._stopping_rule(
+            dtype, validated=valid is not None, trust_gradient=trust_gradient, can_promote=can_promote
+        )
         weight_sum = float(np.sum(sample_weight[train]))
         first = []
         if valid is not None:
@@ -284,6 +324,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             first = [("valid_loss", ValidationLoss(held_out, targets.kind, pos_weight))]
         # Stopping last, so user callbacks see every epoch, the final one included.
         callbacks = self._net_callbacks(first=first, last=[("stopping", stopping)])
+        if module is not LinearLogits:
+            # Hidden layers draw their initialisation and dropout from the module's own generator.
+            module_kwargs = {**module_kwargs, "seed": seed}
         net = self._make_net(
             module,
             module_kwargs,
@@ -296,20 +339,42 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             callbacks=callbacks,
             seed=seed,
         )
-        cuda = [device] if device.type == "cuda" else []
-        # Hidden-layer initialisation and dropout draw from torch's global RNG: seed it,
-        # without touching the user's RNG state. A zero-initialised linear model draws
-        # nothing (mini-batches are shuffled by their own generator), so skip the cost.
-        random_init = module is not LinearLogits
-        with torch.random.fork_rng(devices=cuda, enabled=random_init):
-            if random_init:
-                torch.manual_seed(seed)
-            net.initialize()
-            if init_state is not None:
-                load_warm_start(net.module_, init_state)
-            net.partial_fit(data)
+        net.initialize()
+        if init_state is not None:
+            load_warm_start(net.module_, init_state)
+        net.partial_fit(data)
+        if lbfgs and getattr(stopping, "promote_", False):
+            del data  # the float32 copy is not needed any more: free it before the float64 one is made
+            data = self._tensor_data(X, targets, rows[train], sample_weight[train], torch.float64, device, batch_size)
+            self._continue_in_float64(net, data, stopping, targets, device)
+        elif not lbfgs:
+            check_finite_parameters(net)
         self._warn_if_not_converged(stopping, net)
         return net
+
+    def _continue_in_float64(self, net, data, stopping, targets, device):
+        """Continue a stalled float32 L-BFGS run in float64, from the same point, until sklearn's rules hold.
+
+        The module and the curvature pairs are cast to float64 and the training rows are
+        copied once more in float64 from the validated input (so the continuation works on
+        the exact input values). The first float64 evaluation may already show
+        ``max |grad| <= tol``; otherwise L-BFGS iterates on, the iterations of both phases
+        counting towards ``max_iter`` (and ``n_iter_``).
+        """
+        net.module_.to(torch.float64)
+        net.criterion_.pos_weight = pos_weight_tensor(targets, torch.float64, device)
+        optimizer = net.optimizer_
+        optimizer.cast_(torch.float64)
+        stopping.to_float64()
+        batch = (data.X, (data.target, data.weight))
+        grad_max = optimizer.evaluate(lambda: net.train_step_single(batch)["loss"])
+        if grad_max <= stopping.tol:
+            stopping.converged_, stopping.status_ = True, 0
+            stopping.message_ = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL"
+            return
+        remaining = self.max_iter - len(net.history)
+        if remaining > 0:
+            net.partial_fit(data, epochs=remaining)
 
     @staticmethod
     def _tensor_data(X, targets, picked, weight, dtype, device, batch_size):
@@ -322,12 +387,16 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
                 host = selected
         else:
             features = to_device(X, picked, dtype, device)
+        max_abs = _max_abs(features)
+        if not np.isfinite(max_abs):
+            _raise_overflow(X, dtype)
         target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
         return TensorData(
             features,
             as_tensor(targets.target[picked], target_dtype, device),
             as_tensor(weight, dtype, device),
             host=host,
+            max_abs=max_abs,
         )
 
     def _make_net(

@@ -8,48 +8,150 @@ the run converged, so the estimator can warn like scikit-learn when it did not.
 import copy
 import math
 
+import numpy as np
 import torch
 from skorch.callbacks import Callback
 
 from ._objective import weighted_log_loss_sum
+
+# scikit-learn's wording (sklearn.utils.optimize._check_optimize_result and the extra
+# message of LogisticRegression), so that a user's warning filters match ours.
+_LBFGS_WARNING = "lbfgs failed to converge after {n_iter} iteration(s) (status={status}):\n{message}\n"
+_MAX_ITER_ADVICE = "\nIncrease the number of iterations to improve the convergence (max_iter={max_iter})."
+_SCALING_ADVICE = (
+    "\nYou might also want to scale the data as shown in:\n"
+    "    https://scikit-learn.org/stable/modules/preprocessing.html"
+)
+_LOGISTIC_ADVICE = (
+    "\nPlease also refer to the documentation for alternative solver options:\n"
+    "    https://scikit-learn.org/stable/modules/linear_model.html#logistic-regression"
+)
+_ITERATION_LIMIT = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+_STOCHASTIC_WARNING = (
+    "Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the optimization hasn't converged yet."
+)
+# MLPClassifier's words for a diverged fit, plus the parameter to change.
+_NON_FINITE = (
+    "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."
+)
 
 
 class _StoppingRule(Callback):
     def on_train_begin(self, net, **kwargs):
         self.converged_ = False
         self.message_ = None
+        self.status_ = 1  # scipy's status: 1 = iteration limit, 2 = abnormal stop
 
-    def _stop(self, message):
-        self.converged_ = True
+    def _stop(self, message, converged=True, status=0):
+        self.converged_ = converged
         self.message_ = message
+        self.status_ = status
         raise KeyboardInterrupt
 
 
 class LBFGSConvergence(_StoppingRule):
-    """Stop L-BFGS like SciPy's L-BFGS-B does for scikit-learn.
+    """Stop L-BFGS like SciPy's L-BFGS-B does for scikit-learn, judged in float64 terms.
 
-    Converged when the largest absolute gradient entry is at most ``tol`` (``gtol``),
-    or when an iteration reduces the objective by at most ``ftol`` relative
-    (``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol``): no further progress is
-    possible at the working precision.
+    In float64 the run has converged when the largest absolute (pseudo-)gradient entry is
+    at most ``tol`` (``gtol``), or when an iteration reduces the objective by at most
+    ``ftol = 64 * eps`` relative (``(f_k - f_{k+1}) / max(|f_k|, |f_{k+1}|, 1) <= ftol``),
+    scikit-learn's ``ftol``. A line search that found no finite decrease stops the run
+    *without* convergence (scipy's "ABNORMAL" status, status 2), whatever the step.
+
+    In float32 neither rule proves convergence: the objective's rounding error
+    (``8 * eps32`` relative) is far above scikit-learn's ``ftol``, and the gradient
+    carries rounding error proportional to the feature scale. There:
+
+    * the gradient rule is trusted only when ``trust_gradient`` (the caller's bound on
+      the float32 gradient's error is well below ``tol``);
+    * otherwise, and when float32 stalls (relative reduction at most ``8 * eps32``, or a
+      failed line search), the run stops with ``promote_ = True``: the caller continues
+      in float64 from the same point, with ``to_float64()`` applied to this rule.
+      Without a float64 continuation (``can_promote=False``) it stops unconverged.
+
+    Parameters
+    ----------
+    tol : float
+        scikit-learn's ``gtol``.
+    dtype : torch.dtype
+        Precision of the iterations.
+    trust_gradient : bool, default=True
+        In float32, whether ``max |grad| <= tol`` proves convergence.
+    can_promote : bool, default=True
+        In float32, whether a float64 continuation can follow.
     """
 
-    def __init__(self, tol, ftol):
+    def __init__(self, tol, dtype, trust_gradient=True, can_promote=True):
         self.tol = tol
-        self.ftol = ftol
+        self.dtype = dtype
+        self.trust_gradient = trust_gradient
+        self.can_promote = can_promote
+
+    @property
+    def ftol(self):
+        return ftol_for(self.dtype)
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.promote_ = False
+
+    def to_float64(self):
+        """The rule for the float64 continuation."""
+        self.dtype = torch.float64
+        self.promote_ = False
+        return self
+
+    def _stall(self, message):
+        if self.can_promote:
+            self.promote_ = True
+            raise KeyboardInterrupt
+        self._stop(message, converged=False, status=2)
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
         before, after = row["batches"][0]["train_loss"], row["objective"]
+        failed = row.get("line_search_failed")
+        exact = self.dtype == torch.float64
         if not math.isfinite(after):
-            raise FloatingPointError(
-                "The objective became non-finite during L-BFGS; the data may contain "
-                "extreme values (try scaling the features or dtype='float64')."
-            )
+            raise ValueError(_NON_FINITE + " The L-BFGS objective is not finite at the starting point.")
         if row["grad_max"] <= self.tol:
-            self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
+            if exact or self.trust_gradient:
+                self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
+            self._stall(
+                "ABNORMAL: FLOAT32 GRADIENT <= PGTOL COULD NOT BE CONFIRMED (ROUNDING ERROR OF THE FEATURE SCALE)"
+            )
+        if failed:
+            if exact:
+                self._stop(failed, converged=False, status=2)
+            self._stall(failed)
         if before - after <= self.ftol * max(abs(before), abs(after), 1.0):
-            self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
+            if exact:
+                self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
+            self._stall("ABNORMAL: FLOAT32 PRECISION EXHAUSTED (REL_REDUCTION_OF_F <= 8 * FLOAT32 EPS)")
+
+    def warning(self, n_iter, max_iter, logistic=True):
+        """scikit-learn's ``ConvergenceWarning`` text for this run, or None when it converged."""
+        if self.converged_:
+            return None
+        message = self.message_ or _ITERATION_LIMIT
+        text = _LBFGS_WARNING.format(n_iter=n_iter, status=self.status_, message=message)
+        if n_iter == max_iter:
+            text += _MAX_ITER_ADVICE.format(max_iter=max_iter)
+        text += _SCALING_ADVICE
+        if logistic:
+            text += _LOGISTIC_ADVICE
+        return text
+
+
+def ftol_for(dtype):
+    """Relative objective decrease under which L-BFGS has stalled at this precision.
+
+    scikit-learn uses ``64 * eps`` of float64 (``_logistic.py`` passes ``ftol`` to
+    scipy's L-BFGS-B). In float32 the objective carries ~1e-7 relative error, so
+    decreases below a few float32 ulps are noise: float32 *stalls* there, and the fit
+    continues in float64 (see :class:`LBFGSConvergence`).
+    """
+    return 64 * float(np.finfo(np.float64).eps) if dtype == torch.float64 else 8 * float(np.finfo(np.float32).eps)
 
 
 class NoImprovementStopping(_StoppingRule):
@@ -59,6 +161,9 @@ class NoImprovementStopping(_StoppingRule):
     stopping) does not beat the best so far by ``tol`` counts as no improvement;
     ``n_iter_no_change`` + 1 of them in a row stop training. With ``restore_best``
     the best-scoring parameters are put back at the end.
+
+    A non-finite loss or parameter (a diverging learning rate) raises ``ValueError``
+    with ``MLPClassifier``'s words and the learning rate to lower.
     """
 
     def __init__(self, tol, n_iter_no_change, monitor="train_loss", restore_best=False):
@@ -75,10 +180,7 @@ class NoImprovementStopping(_StoppingRule):
 
     def on_epoch_end(self, net, **kwargs):
         loss = net.history[-1, self.monitor]
-        if not math.isfinite(loss):
-            raise FloatingPointError(
-                f"The {self.monitor} became non-finite; lower the learning rate or scale the features."
-            )
+        check_finite_parameters(net, loss)
         self.count_ = self.count_ + 1 if loss > self.best_ - self.tol else 0
         if loss < self.best_:
             self.best_ = loss
@@ -94,6 +196,16 @@ class NoImprovementStopping(_StoppingRule):
         # As MLPClassifier with early_stopping: keep the parameters that validated best.
         if self.best_state_ is not None:
             net.module_.load_state_dict(self.best_state_)
+
+
+def check_finite_parameters(net, loss=0.0):
+    """``ValueError`` (``MLPClassifier``'s words, naming the learning rate) if training diverged."""
+    finite = math.isfinite(loss) and all(bool(torch.isfinite(p).all()) for p in net.module_.parameters())
+    if not finite:
+        raise ValueError(
+            f"{_NON_FINITE} The mini-batch solver diverged with learning_rate_init={net.lr!r}: "
+            "lower learning_rate_init, or scale the features."
+        )
 
 
 class ValidationLoss(Callback):

@@ -5,10 +5,11 @@ Used directly or by ``dask_ml.wrappers.Incremental`` on the blocks of a dask arr
 
 import numpy as np
 import scipy.sparse as sp
-import torch
 from sklearn.utils.validation import _check_sample_weight
 
+from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
+from ._modules import LinearLogits
 from ._rows import canonical_rows
 from ._state import keep_state_on_failure, load_warm_start
 from ._targets import pos_weight_tensor
@@ -58,6 +59,7 @@ class IncrementalMixin:
             net.criterion_.pos_weight = pos_weight
             net.batch_size = batch_size
             net.partial_fit(data, epochs=1)
+            check_finite_parameters(net)
             self._publish(net, targets, incremental=True)
         return self
 
@@ -66,6 +68,8 @@ class IncrementalMixin:
         previous = self.net_.module_.state_dict() if hasattr(self, "net_") else None
         module, module_kwargs = self._module(n_features, targets.n_outputs)
         seed = self._seed()
+        if module is not LinearLogits:  # hidden layers: initialisation and dropout from the module's generators
+            module_kwargs = {**module_kwargs, "seed": seed}
         net = self._make_net(
             module,
             module_kwargs,
@@ -78,10 +82,7 @@ class IncrementalMixin:
             callbacks=self._net_callbacks(),
             seed=seed,
         )
-        cuda = [device] if device.type == "cuda" else []
-        with torch.random.fork_rng(devices=cuda):
-            torch.manual_seed(seed)
-            net.initialize()
+        net.initialize()
         if previous is not None:
             load_warm_start(net.module_, previous)
         return net

@@ -5,6 +5,8 @@ No scikit-learn here: these are what the skorch net trains. Each module exposes
 (biases are never penalised, as in scikit-learn).
 """
 
+import math
+
 import numpy as np
 import torch
 from torch import nn
@@ -41,8 +43,58 @@ class LinearLogits(nn.Module):
         return [self.linear.weight]
 
 
+class GeneratorDropout(nn.Module):
+    """Dropout whose mask comes from a generator of its own, never torch's global RNG.
+
+    ``nn.Dropout`` draws from the global generator, so two models training in two
+    threads would interleave their draws. The generator lives on the input's device,
+    seeded from ``seed`` the first time it is needed there.
+    """
+
+    def __init__(self, p, seed):
+        super().__init__()
+        self.p = float(p)
+        self.seed = int(seed)
+        self._generator = None
+
+    def _generator_for(self, device):
+        if self._generator is None or self._generator.device != device:
+            self._generator = torch.Generator(device=device).manual_seed(self.seed)
+        return self._generator
+
+    def forward(self, X):
+        if not self.training or self.p == 0:
+            return X
+        keep = torch.empty_like(X).bernoulli_(1 - self.p, generator=self._generator_for(X.device))
+        return X * keep / (1 - self.p)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["_generator"] = None  # restarted from the seed (a generator is tied to a device)
+        return state
+
+
+def _seeded_linear(n_in, n_out, bias, dtype, generator):
+    """``nn.Linear`` with PyTorch's default initialisation, drawn from ``generator``.
+
+    ``kaiming_uniform_(a=sqrt(5))`` on the weight and the bias both reduce to
+    ``U(-1/sqrt(n_in), 1/sqrt(n_in))``.
+    """
+    layer = nn.utils.skip_init(nn.Linear, n_in, n_out, bias=bias, dtype=dtype)
+    bound = 1 / math.sqrt(n_in) if n_in > 0 else 0.0
+    with torch.no_grad():
+        layer.weight.uniform_(-bound, bound, generator=generator)
+        if bias:
+            layer.bias.uniform_(-bound, bound, generator=generator)
+    return layer
+
+
 class MLPLogits(nn.Module):
-    """Hidden layers (PyTorch's default initialisation), then one logit per output."""
+    """Hidden layers (PyTorch's default initialisation), then one logit per output.
+
+    Initialisation and dropout draw from generators seeded by ``seed``, so that
+    the result depends on ``seed`` alone, whatever else uses torch's global RNG.
+    """
 
     def __init__(
         self,
@@ -53,18 +105,21 @@ class MLPLogits(nn.Module):
         dropout=0.0,
         bias=True,
         dtype=torch.float32,
+        seed=0,
     ):
         super().__init__()
+        generator = torch.Generator().manual_seed(int(seed))
         layers = []
         n_in = n_features
-        for width in hidden_layer_sizes:
-            layers.append(nn.Linear(n_in, width, dtype=dtype))
+        for i, width in enumerate(hidden_layer_sizes):
+            layers.append(_seeded_linear(n_in, width, True, dtype, generator))
             layers.append(ACTIVATIONS[activation]())
             if dropout > 0:
-                layers.append(nn.Dropout(dropout))
+                # One stream per layer, apart from the initialisation's.
+                layers.append(GeneratorDropout(dropout, seed=(int(seed) * 1_000_003 + i + 1) % (1 << 63)))
             n_in = width
         self.hidden = nn.Sequential(*layers)
-        self.output = nn.Linear(n_in, n_outputs, bias=bias, dtype=dtype)
+        self.output = _seeded_linear(n_in, n_outputs, bias, dtype, generator)
 
     def forward(self, X):
         return self.output(self.hidden(X))

@@ -8,7 +8,9 @@ Three things differ from a stock ``skorch.NeuralNet``:
 * ``get_loss`` is the weighted, penalised objective of :mod:`torchlogit._objective`;
   the target of a batch is ``(target, sample_weight)``.
 * With L-BFGS (:class:`torchlogit._solvers.LBFGS`), one skorch epoch is one
-  iteration, so ``history`` shows the iterations with their objective and gradient.
+  iteration, so ``history`` shows the iterations with their objective, largest
+  gradient entry, precision ("float32", or "float64" in the continuation) and, when
+  the line search found no decrease, ``line_search_failed``.
 """
 
 import torch
@@ -28,11 +30,12 @@ class TensorData(Dataset):
     select rows of a CSR tensor, so sparse mini-batches are cut on the host.
     """
 
-    def __init__(self, X, target, weight, host=None):
+    def __init__(self, X, target, weight, host=None, max_abs=None):
         self.X = X
         self.target = target
         self.weight = weight
         self.host = host
+        self.max_abs = max_abs  # largest |feature value| (None: not measured)
 
     def __len__(self):
         return self.X.shape[0]
@@ -142,6 +145,10 @@ class LogitNet(NeuralNet):
         self.history.record("train_loss", float(start))
         self.history.record("objective", state["loss"])
         self.history.record("grad_max", state["grad_max"])
+        if state.get("failed"):
+            self.history.record("line_search_failed", state["failed"])
+        # float32 iterations may be followed by a float64 continuation (see _base._train).
+        self.history.record("precision", str(next(self.module_.parameters()).dtype).removeprefix("torch."))
         return {"loss": start, "y_pred": None}
 
     def initialize_optimizer(self, *args, **kwargs):

@@ -21,32 +21,53 @@ import torch
 
 
 def _cubic_minimum(x1, f1, g1, x2, f2, g2, lo, hi):
-    """Minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clipped to [lo, hi]."""
-    d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
-    d2_square = d1 * d1 - g1 * g2
-    if d2_square >= 0:
-        d2 = math.sqrt(d2_square)
-        if x1 <= x2:
-            t = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
-        else:
-            t = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
-        if math.isfinite(t):
-            return min(max(t, lo), hi)
+    """Minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clipped to [lo, hi].
+
+    The midpoint of [lo, hi] when the cubic has no minimiser or cannot be formed (equal
+    points, a straight line, overflow).
+    """
+    try:
+        d1 = g1 + g2 - 3 * (f1 - f2) / (x1 - x2)
+        d2_square = d1 * d1 - g1 * g2
+        if d2_square >= 0:
+            d2 = math.sqrt(d2_square)
+            if x1 <= x2:
+                t = x2 - (x2 - x1) * ((g2 + d2 - d1) / (g2 - g1 + 2 * d2))
+            else:
+                t = x1 - (x1 - x2) * ((g1 + d2 - d1) / (g1 - g2 + 2 * d2))
+            if math.isfinite(t):
+                return min(max(t, lo), hi)
+    except (ZeroDivisionError, OverflowError):
+        pass
     return (lo + hi) / 2
 
 
-def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, tolerance_change=1e-9, d_norm=1.0):
+def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, tolerance_change=1e-9):
     """Step length satisfying the strong Wolfe conditions (Nocedal & Wright, Algorithms 3.5-3.6).
 
     The bracketing and cubic-interpolation zoom of ``torch.optim.lbfgs._strong_wolfe``,
     on Python floats. ``evaluate(t)`` returns ``(f, g, gtd)`` at ``x + t d``.
 
+    A trial whose objective or slope is not finite counts as a failed trial (as if its
+    objective were ``+inf``): the search brackets below it and never returns it. The zoom
+    stops when the bracket is narrower than ``tolerance_change`` relative to its upper
+    end (the precision of the step itself), not in absolute terms, so that a problem
+    whose good steps are tiny (large feature values) is still searched.
+
     Returns
     -------
     t, f, g, n_evals
+        ``t == 0`` (with ``f0``, ``g0``) when no trial decreased the objective enough.
     """
+
+    def trial(step):
+        f, g, gtd = evaluate(step)
+        if not (math.isfinite(f) and math.isfinite(gtd)):
+            return math.inf, g, math.nan
+        return f, g, gtd
+
     f_prev, g_prev, gtd_prev, t_prev = f0, g0, gtd0, 0.0
-    f_new, g_new, gtd_new = evaluate(t)
+    f_new, g_new, gtd_new = trial(t)
     n_evals = 1
     bracket = None
     while n_evals < max_evals:
@@ -62,7 +83,7 @@ def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, to
         t_next = _cubic_minimum(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, t + 0.01 * (t - t_prev), 10 * t)
         t_prev, f_prev, g_prev, gtd_prev = t, f_new, g_new, gtd_new
         t = t_next
-        f_new, g_new, gtd_new = evaluate(t)
+        f_new, g_new, gtd_new = trial(t)
         n_evals += 1
     if bracket is None:
         bracket = [(0.0, f0, g0, gtd0), (t, f_new, g_new, gtd_new)]
@@ -72,9 +93,12 @@ def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, to
     while n_evals < max_evals:
         (ta, fa, _, gtda), (tb, fb, _, gtdb) = bracket
         lo, hi = min(ta, tb), max(ta, tb)
-        if (hi - lo) * d_norm < tolerance_change:
+        if hi - lo <= tolerance_change * hi:
             break
-        t = _cubic_minimum(ta, fa, gtda, tb, fb, gtdb, lo, hi)
+        if math.isfinite(fa) and math.isfinite(fb):
+            t = _cubic_minimum(ta, fa, gtda, tb, fb, gtdb, lo, hi)
+        else:  # nothing to interpolate from a failed trial: shrink towards the good end
+            t = ta + 0.1 * (tb - ta) if math.isfinite(fa) else tb + 0.1 * (ta - tb)
         # Keep away from the bracket ends unless that was just tried (torch's safeguard).
         margin = 0.1 * (hi - lo)
         if min(hi - t, t - lo) < margin:
@@ -85,7 +109,7 @@ def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, to
                 insufficient_progress = True
         else:
             insufficient_progress = False
-        f_new, g_new, gtd_new = evaluate(t)
+        f_new, g_new, gtd_new = trial(t)
         n_evals += 1
         point = (t, f_new, g_new, gtd_new)
         if f_new > f0 + c1 * t * gtd0 or f_new >= bracket[low][1]:
@@ -121,6 +145,8 @@ def lbfgs_direction(g, pairs, gamma):
     Sg, Yg = projections[:m], projections[m:]
     SY = [row[m:] for row in gram[:m]]  # SY[i][j] = s_i . y_j
     YY = [row[m:] for row in gram[m:]]
+    if not all(0 < SY[i][i] < math.inf for i in range(m)):  # the working dtype lost a pair's curvature
+        return -gamma * g
     # a = R^{-1} S g: back substitution with R = triu(SY).
     a = [0.0] * m
     for i in reversed(range(m)):
@@ -239,81 +265,147 @@ class LBFGS:
 
     def _orthant_backtracking(self, closure, x, f, pg, d, t, max_evals, c1=1e-4):
         """OWL-QN's line search: halve ``t`` until the step, projected on the orthant of the
-        current point, decreases the objective enough. Returns ``(x, f, g, n_evals)``."""
+        current point, decreases the objective enough. A non-finite trial fails like any
+        other. Returns ``(x, f, g, n_evals)``; ``x`` itself when no trial was accepted."""
         orthant = torch.where(x != 0, torch.sign(x), -torch.sign(pg))
         for n_evals in range(1, max_evals + 1):
             x_t = x + t * d
             x_t = torch.where(torch.sign(x_t) == orthant, x_t, torch.zeros_like(x_t))
             f_t, g_t = self._evaluate(closure, x_t)
-            if f_t <= f + c1 * float(pg.dot(x_t - x)):
+            if f_t <= f + c1 * _dot(pg, x_t - x) and math.isfinite(f_t):  # NaN fails the first test
                 return x_t, f_t, g_t, n_evals
             t *= 0.5
         return x, f, self._evaluate(closure, x)[1], n_evals + 1
 
+    def cast_(self, dtype):
+        """Continue in ``dtype``: the parameters must already have it; curvature pairs are cast.
+
+        The objective and gradient of the current point are evaluated afresh at the next
+        step (values from the lower precision would mislead the line search).
+        """
+        state = self._state
+        state["pairs"] = [(s.to(dtype), y.to(dtype)) for s, y in state.get("pairs", [])]
+        for key in ("x", "f", "g"):
+            state.pop(key, None)
+        if self._l1 is not None:
+            self._l1 = self._l1.to(dtype)
+
+    @torch.no_grad()
+    def evaluate(self, closure):
+        """Evaluate the objective at the current parameters (kept for the next step); returns max |pseudo-gradient|."""
+        state = self._state
+        x = self._flat_params()
+        f, g = self._evaluate(closure, x)
+        state.update(x=x, f=f, g=g, func_evals=state.get("func_evals", 0) + 1)
+        return float(self._pseudo_gradient(x, g).abs().max())
+
+    def _line_search(self, closure, x, f, g, pg, d, gtd, t, max_evals):
+        """Search along ``d`` from ``x``: ``(x_new, f_new, g_new, step, n_evals)``; step 0 if no trial was accepted."""
+        if self._l1 is not None:
+            x_new, f_new, g_new, n_evals = self._orthant_backtracking(closure, x, f, pg, d, t, max_evals)
+            return x_new, f_new, g_new, (0.0 if x_new is x else t), n_evals
+
+        def evaluate(step):
+            f_t, g_t = self._evaluate(closure, x + step * d)
+            return f_t, g_t, _dot(g_t, d)
+
+        eps = torch.finfo(x.dtype).eps
+        t, f_new, g_new, n_evals = strong_wolfe(evaluate, f, g, gtd, t, max_evals=max_evals, tolerance_change=eps)
+        return (x + t * d if t > 0 else x), f_new, g_new, t, n_evals
+
+    @staticmethod
+    def _scaled_first_step(f, pg, gtd, lr):
+        """Initial step along steepest descent: ``min(1, 1/||g||_1)`` (torch's rule), capped at ``f / |g.d|``.
+
+        The objective is a mean log-loss plus a penalty, never negative, so a step whose
+        linear prediction ``f + t g.d`` goes below zero overshoots; with large feature
+        values (1e9 and up) torch's rule alone overshoots by many orders of magnitude and the
+        line search cannot recover at the dtype's precision.
+        """
+        t = lr * min(1.0, 1.0 / max(float(pg.abs().sum(dtype=torch.float64)), 1e-300))
+        if f > 0 and gtd < 0:
+            t = min(t, f / -gtd)
+        return t
+
     @torch.no_grad()
     def step(self, closure):
-        """One iteration; returns the objective at the starting point (float64 tensor)."""
+        """One iteration; returns the objective at the starting point (float64 tensor).
+
+        ``state["failed"]`` is set (to scipy's wording) when no finite point along the
+        quasi-Newton direction, nor then along steepest descent, decreased the objective:
+        the parameters are left where they were.
+        """
         group = self.param_groups[0]
         state = self._state
         state.setdefault("pairs", [])
         state.setdefault("gamma", 1.0)
         state.setdefault("n_iter", 0)
         state.setdefault("func_evals", 0)
+        state["failed"] = None
         x = self._flat_params()
         if "x" in state and torch.equal(state["x"], x):
             f, g = state["f"], state["g"]
-        else:  # first step, or the parameters were changed from outside
+        else:  # first step, a new precision, or the parameters were changed from outside
             f, g = self._evaluate(closure, x)
             state["func_evals"] += 1
+        if not math.isfinite(f) or not bool(torch.isfinite(g).all()):
+            # Only reachable from a non-finite start (the line search never accepts one).
+            state.update(x=x, f=f, g=g, loss=f, grad_max=math.inf, failed="ABNORMAL: NON-FINITE OBJECTIVE")
+            return torch.tensor(f, dtype=torch.float64)
 
         pairs = state["pairs"]
-        stacked = torch.stack([s for s, _ in pairs] + [y for _, y in pairs]) if pairs else None
         pg = self._pseudo_gradient(x, g)
-        d = lbfgs_direction(pg, stacked, state["gamma"])
-        if self._l1 is not None:  # OWL-QN: keep the components that descend along -pg
-            d = torch.where(d * pg < 0, d, torch.zeros_like(d))
-        gtd = float(pg.dot(d))
-        if not gtd < 0:  # not a descent direction (rounding): restart from steepest descent
+        steepest = not pairs
+        if pairs:
+            stacked = torch.stack([s for s, _ in pairs] + [y for _, y in pairs])
+            d = lbfgs_direction(pg, stacked, state["gamma"])
+            if self._l1 is not None:  # OWL-QN: keep the components that descend along -pg
+                d = torch.where(d * pg < 0, d, torch.zeros_like(d))
+            gtd = _dot(pg, d)
+            t = group["lr"]
+            if not gtd < 0:  # not a descent direction (rounding, or a non-finite product)
+                steepest = True
+        if steepest:
             pairs.clear()
             state["gamma"] = 1.0
             d = -pg
-            gtd = float(pg.dot(d))
-        t = group["lr"]
-        if state["n_iter"] == 0:  # the first step is scaled by the gradient (zero gradient: no step)
-            t *= min(1.0, 1.0 / max(float(pg.abs().sum()), torch.finfo(x.dtype).tiny))
+            gtd = _dot(pg, d)
+            t = self._scaled_first_step(f, pg, gtd, group["lr"])
 
         if not gtd < 0:  # zero (pseudo-)gradient: already optimal
-            f_new, g_new, x_new = f, g, x
-        elif self._l1 is None:
-
-            def evaluate(step):
-                f_t, g_t = self._evaluate(closure, x + step * d)
-                return f_t, g_t, float(g_t.dot(d))
-
-            t, f_new, g_new, n_evals = strong_wolfe(
-                evaluate,
-                f,
-                g,
-                gtd,
-                t,
-                max_evals=group["max_ls"],
-                tolerance_change=torch.finfo(x.dtype).eps,
-                d_norm=float(d.abs().max()),
-            )
-            x_new = x + t * d
-            state["func_evals"] += n_evals
+            x_new, f_new, g_new, t = x, f, g, 0.0
         else:
-            x_new, f_new, g_new, n_evals = self._orthant_backtracking(closure, x, f, pg, d, t, group["max_ls"])
+            x_new, f_new, g_new, t, n_evals = self._line_search(closure, x, f, g, pg, d, gtd, t, group["max_ls"])
             state["func_evals"] += n_evals
+            if t == 0 and not steepest:
+                # The quasi-Newton direction failed (stale curvature, or it runs into an
+                # overflow): forget the pairs and search along steepest descent, scaled afresh.
+                pairs.clear()
+                state["gamma"] = 1.0
+                d = -pg
+                gtd = _dot(pg, d)
+                t = self._scaled_first_step(f, pg, gtd, group["lr"])
+                x_new, f_new, g_new, t, n_evals = self._line_search(closure, x, f, g, pg, d, gtd, t, group["max_ls"])
+                state["func_evals"] += n_evals
+            if t == 0:
+                state["failed"] = "ABNORMAL: NO FINITE STEP DECREASED THE OBJECTIVE (LINE SEARCH FAILED)"
         self._set_params(x_new)
 
-        s, y = x_new - x, g_new - g
-        ys = float(y.dot(s))
-        if ys > torch.finfo(x.dtype).eps * -gtd * t:  # L-BFGS-B's curvature test, relative to the step
-            pairs.append((s, y))
-            del pairs[: -group["history_size"]]
-            state["gamma"] = ys / float(y.dot(y))
+        if t > 0:
+            s, y = x_new - x, g_new - g
+            ys, yy = _dot(y, s), _dot(y, y)
+            # L-BFGS-B's curvature test, relative to the step; every quotient is guarded, so
+            # that an underflowing (tiny features) or overflowing update is skipped, not divided by.
+            if ys > torch.finfo(x.dtype).eps * -gtd * t and 0 < yy < math.inf and math.isfinite(ys):
+                pairs.append((s, y))
+                del pairs[: -group["history_size"]]
+                state["gamma"] = ys / yy
         state.update(x=x_new, f=f_new, g=g_new, n_iter=state["n_iter"] + 1)
         state["loss"] = f_new
         state["grad_max"] = float(self._pseudo_gradient(x_new, g_new).abs().max())
         return torch.tensor(f, dtype=torch.float64)
+
+
+def _dot(a, b):
+    """``a . b`` as a Python float, accumulated in float64 (float32 products of large values overflow)."""
+    return float(torch.dot(a.to(torch.float64), b.to(torch.float64)))

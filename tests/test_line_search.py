@@ -1,0 +1,167 @@
+"""The strong-Wolfe line search and OWL-QN backtracking on one-dimensional functions with known answers."""
+
+import math
+
+import numpy as np
+import pytest
+import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from torchlogit._solvers import LBFGS, strong_wolfe
+
+C1, C2 = 1e-4, 0.9
+
+
+def line(phi, dphi):
+    """``evaluate`` for strong_wolfe from a function of the step and its derivative (g is unused: None)."""
+    calls = []
+
+    def evaluate(t):
+        calls.append(t)
+        return phi(t), None, dphi(t)
+
+    return evaluate, calls
+
+
+def assert_strong_wolfe(phi, dphi, t):
+    assert phi(t) <= phi(0) + C1 * t * dphi(0), "sufficient decrease"
+    assert abs(dphi(t)) <= -C2 * dphi(0), "strong curvature condition"
+
+
+def test_a_quadratic_gets_its_exact_minimiser_by_one_interpolation():
+    """phi(t) = 5 (t - 0.1)^2: the first trial t = 1 overshoots; the cubic through both ends is exact (t = 0.1)."""
+    phi, dphi = (lambda t: 5 * (t - 0.1) ** 2), (lambda t: 10 * (t - 0.1))
+    evaluate, calls = line(phi, dphi)
+    t, f, _, n_evals = strong_wolfe(evaluate, phi(0), None, dphi(0), 1.0, max_evals=25)
+    assert t == pytest.approx(0.1, abs=1e-12) and f == pytest.approx(0.0, abs=1e-20)
+    assert n_evals == 2 and calls[0] == 1.0
+
+
+def test_a_weak_wolfe_step_is_not_accepted():
+    """phi(t) = -t - 4.5 t^2 + 5 t^3 at t = 1: phi decreased enough (Armijo) and phi'(1) = 5 >= 0.9 phi'(0) (weak
+    Wolfe holds), but |phi'(1)| = 5 > 0.9 |phi'(0)|: a search with only the weak condition would stop at 1."""
+    phi = lambda t: -t - 4.5 * t**2 + 5 * t**3  # noqa: E731
+    dphi = lambda t: -1 - 9 * t + 15 * t**2  # noqa: E731
+    assert phi(1) <= phi(0) + C1 * dphi(0) and dphi(1) >= C2 * dphi(0)  # the weak conditions hold at t = 1
+    evaluate, _ = line(phi, dphi)
+    t, f, _, _ = strong_wolfe(evaluate, phi(0), None, dphi(0), 1.0, c1=C1, c2=C2, max_evals=25)
+    assert t != 1.0
+    assert_strong_wolfe(phi, dphi, t)
+    assert f == phi(t)
+
+
+@settings(max_examples=60, deadline=None, derandomize=True)
+@given(
+    minimiser=st.floats(1e-6, 1e6),
+    curvature=st.floats(1e-3, 1e3),
+    quartic=st.floats(0, 10),
+    t0=st.floats(1e-3, 1e3),
+)
+def test_every_accepted_step_satisfies_the_strong_wolfe_conditions(minimiser, curvature, quartic, t0):
+    """Convex phi(t) = a (t - m)^2 + q (t - m)^4 from any first trial: the returned step is strong Wolfe."""
+    phi = lambda t: curvature * (t - minimiser) ** 2 + quartic * (t - minimiser) ** 4  # noqa: E731
+    dphi = lambda t: 2 * curvature * (t - minimiser) + 4 * quartic * (t - minimiser) ** 3  # noqa: E731
+    evaluate, _ = line(phi, dphi)
+    t, _, _, _ = strong_wolfe(evaluate, phi(0), None, dphi(0), t0, max_evals=50, tolerance_change=1e-16)
+    assert_strong_wolfe(phi, dphi, t)
+
+
+def test_a_nan_first_trial_is_a_failed_trial():
+    """NaN beyond t = 0.5 (comparisons with NaN are false: it used to be accepted at t = 1)."""
+    phi = lambda t: (t - 0.3) ** 2 if t <= 0.5 else math.nan  # noqa: E731
+    dphi = lambda t: 2 * (t - 0.3) if t <= 0.5 else math.nan  # noqa: E731
+    evaluate, calls = line(phi, dphi)
+    t, f, _, _ = strong_wolfe(evaluate, phi(0), None, dphi(0), 1.0, max_evals=25)
+    assert 0 < t <= 0.5 and math.isfinite(f)
+    assert_strong_wolfe(phi, dphi, t)
+
+
+def test_extrapolation_never_walks_into_a_non_finite_region():
+    """phi decreasing (slope -1) up to t = 100, NaN beyond: the search extrapolates, meets NaN, backs off to a
+    finite step; it used to accept a step of 6e17 with f = NaN."""
+    phi = lambda t: -t if t < 100 else math.nan  # noqa: E731
+    dphi = lambda t: -1.0 if t < 100 else math.nan  # noqa: E731
+    evaluate, _ = line(phi, dphi)
+    t, f, _, _ = strong_wolfe(evaluate, 0.0, None, -1.0, 1.0, max_evals=50)
+    assert 1 < t < 100 and f == -t
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf])
+def test_no_finite_trial_returns_a_zero_step(bad):
+    evaluate, _ = line(lambda t: bad, lambda t: bad)
+    t, f, g, n_evals = strong_wolfe(evaluate, 1.0, "g0", -1.0, 1.0, max_evals=20)
+    assert (t, f, g) == (0.0, 1.0, "g0") and n_evals == 20
+
+
+def test_the_zoom_reaches_steps_far_below_the_first_trial():
+    """A problem whose good steps are 1e-18 of the first trial (features around 1e9): the bracket's tolerance is
+    relative to the step, so the zoom does not stop at an absolute 1e-7 and return 0."""
+    scale = 1e18
+    phi = lambda t: math.log1p(math.exp(-min(scale * t, 700))) + 1e-3 * (scale * t) ** 2  # noqa: E731
+
+    def dphi(t):
+        z = min(scale * t, 700)
+        return scale * (-1 / (1 + math.exp(z)) + 2e-3 * scale * t)
+
+    evaluate, _ = line(phi, dphi)
+    t, f, _, _ = strong_wolfe(evaluate, phi(0), None, dphi(0), 1.0, max_evals=50, tolerance_change=2.2e-16)
+    assert t > 0 and f < phi(0)
+    assert_strong_wolfe(phi, dphi, t)
+
+
+def _quadratic_optimizer(nan_beyond, l1=0.0):
+    """LBFGS on f(p) = ||p - 1||^2, NaN wherever some |p_i| > nan_beyond."""
+    p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    optimizer = LBFGS([p])
+    if l1:
+        optimizer.set_l1(l1, [p])
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.sum((p - 1) ** 2) + l1 * p.abs().sum()
+        if bool((p.abs() > nan_beyond).any()):
+            loss = loss * math.nan
+        if l1:
+            (loss - l1 * p.abs().sum()).backward()  # the closure's gradient leaves out the L1 term
+        else:
+            loss.backward()
+        return loss
+
+    return p, optimizer, closure
+
+
+@pytest.mark.parametrize("l1", [0.0, 0.1])
+def test_an_optimizer_step_never_lands_on_a_non_finite_point(l1):
+    """OWL-QN backtracking (l1 > 0) and strong Wolfe: a NaN trial is halved / bracketed away, never accepted."""
+    p, optimizer, closure = _quadratic_optimizer(nan_beyond=0.6, l1=l1)
+    optimizer.param_groups[0]["lr"] = 50.0  # first trial far into the NaN region
+    for _ in range(5):
+        optimizer.step(closure)
+        assert torch.isfinite(p).all() and math.isfinite(optimizer.state[p]["loss"])
+    assert float(p.detach().abs().max()) <= 0.6
+
+
+def test_an_all_nan_objective_leaves_the_parameters_and_says_so():
+    p, optimizer, closure = _quadratic_optimizer(nan_beyond=0.0)
+    optimizer.step(closure)
+    assert torch.equal(p.detach(), torch.zeros(2, dtype=torch.float64))
+    assert optimizer.state[p]["failed"].startswith("ABNORMAL")
+
+
+def test_an_underflowing_curvature_pair_is_skipped_not_divided_by():
+    """y = g_new - g rounds to zero (features around 1e-20 in float32): no ZeroDivisionError, no pair kept."""
+    p = torch.zeros(3, dtype=torch.float32, requires_grad=True)
+    optimizer = LBFGS([p])
+    x = torch.tensor([1e-20, 2e-20, -1e-20])
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.nn.functional.softplus(-(p * x).sum()) + 0 * p.sum()
+        loss.backward()
+        return loss
+
+    for _ in range(3):
+        optimizer.step(closure)
+    assert torch.isfinite(p).all() and optimizer.state[p]["pairs"] == []
+    np.testing.assert_array_equal(optimizer.state[p]["gamma"], 1.0)
