@@ -386,7 +386,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             if batch_size < len(picked):  # sparse mini-batches are cut from this host copy
                 host = selected
         else:
-            features = to_device(X, picked, dtype, device)
+            with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused just below, naming it
+                features = to_device(X, picked, dtype, device)
         max_abs = _max_abs(features)
         if not np.isfinite(max_abs):
             _raise_overflow(X, dtype)

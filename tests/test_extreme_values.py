@@ -1,0 +1,128 @@
+"""Extreme feature values: every fit ends in one of three honest states.
+
+1. a good fit (no warning, finite coefficients, as accurate as LogisticRegression where that fits);
+2. a ConvergenceWarning with finite coefficients;
+3. a ValueError before any fitted state changes.
+
+Never a silent zero model, a raw torch/Python exception or non-finite coefficients.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+
+def fit_recording(estimator, X, y):
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        estimator.fit(X, y)
+    return estimator, any(issubclass(w.category, ConvergenceWarning) for w in caught)
+
+
+def problem(scale, offset=False, n=200, seed=0):
+    """Issue 16's 200 x 3 data: a noisy linear label; features ``scale * randn`` or ``scale * (1 + randn / 10)``."""
+    rng = np.random.RandomState(seed)
+    Z = rng.randn(n, 3)
+    y = (Z[:, 0] + 0.5 * rng.randn(n) > 0).astype(int)
+    return (scale * (1 + Z / 10) if offset else scale * Z), y
+
+
+@pytest.mark.parametrize(
+    "scale, dtype, offset",
+    [
+        (1e9, "float32", False),
+        (1e12, "float32", False),
+        (1e9, "float32", True),
+        (1e12, "float64", False),
+        (1e12, "float64", True),
+        (1e100, "float64", False),
+    ],
+)
+def test_large_valued_features_fit_as_well_as_sklearn(scale, dtype, offset):
+    """Accuracy within 0.05 of LogisticRegression() wherever it fits (it used to be a zero model, accuracy 0.5,
+    n_iter_ 1, no warning); where sklearn does not fit (1e100: it stops at 0 iterations), at least no silent
+    zero model."""
+    X, y = problem(scale, offset)
+    ours, warned = fit_recording(TorchLogisticClassifier(dtype=dtype), X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        theirs = LogisticRegression().fit(X, y)
+    assert np.isfinite(ours.coef_).all()
+    assert ours.coef_.any() or warned
+    if theirs.score(X, y) > 0.6:
+        assert ours.score(X, y) >= theirs.score(X, y) - 0.05
+    else:
+        assert ours.score(X, y) > 0.6 or warned
+
+
+@pytest.mark.parametrize("Estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+def test_a_value_beyond_float32_is_refused_naming_its_column_and_trains_in_float64(Estimator):
+    """1e39 is finite in float64 but infinite in float32: dtype='float32' refuses it (ValueError naming column 1,
+    the previous fit intact); dtype='float64' trains on it."""
+    X, y = problem(1.0)
+    clf = Estimator().fit(X, y)
+    before = clf.predict_proba(X)
+    X_big = X.copy()
+    X_big[5, 1] = 1e39
+    with pytest.raises(ValueError, match=r"1e\+39 in column 1.*dtype='float32'.*dtype='float64'"):
+        clf.fit(X_big, y)
+    np.testing.assert_array_equal(clf.predict_proba(X), before)
+    fitted, _ = fit_recording(Estimator(dtype="float64"), X_big, y)
+    assert np.isfinite(fitted.coef_).all()
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_tiny_features_are_no_zero_division(dtype):
+    """Features around 1e-20 (y.y underflows in float32): no ZeroDivisionError; the L2 optimum is the intercept-only
+    model, as LogisticRegression finds."""
+    X, y = problem(1e-20)
+    ours, _ = fit_recording(TorchLogisticClassifier(dtype=dtype), X, y)
+    theirs = LogisticRegression().fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), theirs.predict_proba(X), atol=1e-4)
+
+
+def _binary_objective(clf, X, y):
+    proba = np.clip(clf.predict_proba(X)[:, 1], 1e-300, 1 - 1e-16)
+    coef = np.asarray(clf.coef_, dtype=np.float64)
+    return -np.mean(y * np.log(proba) + (1 - y) * np.log1p(-proba)) + 0.5 * np.sum(coef**2) / len(y)
+
+
+@settings(max_examples=30, deadline=None, derandomize=True)
+@given(
+    exponents=st.lists(st.integers(-20, 20), min_size=3, max_size=3),
+    dtype=st.sampled_from(["float32", "float64"]),
+    l1_ratio=st.sampled_from([0.0, 1.0]),
+    seed=st.integers(0, 2**16),
+)
+def test_any_feature_scale_ends_in_an_honest_state(exponents, dtype, l1_ratio, seed):
+    """Columns scaled by 10^k, k in [-20, 20], both dtypes, L2 and L1: a ValueError that leaves the previous fit
+    as it was, or finite coefficients with either a ConvergenceWarning or an objective no worse than
+    LogisticRegression's (lbfgs / saga for L1) + 1e-4 relative wherever that one converged."""
+    X, y = problem(1.0, n=60, seed=seed)
+    X = X * 10.0 ** np.array(exponents)
+    clf = TorchLogisticClassifier(dtype=dtype, l1_ratio=l1_ratio).fit(*problem(1.0, n=20, seed=1))
+    before = clf.coef_.copy()
+    try:
+        clf, warned = fit_recording(clf, X, y)
+    except ValueError as error:
+        assert "column" in str(error)
+        np.testing.assert_array_equal(clf.coef_, before)
+        return
+    assert np.isfinite(clf.coef_).all() and np.isfinite(clf.intercept_).all()
+    if warned:
+        return
+    if l1_ratio == 0.0:
+        reference = LogisticRegression()
+    else:
+        reference = LogisticRegression(solver="saga", l1_ratio=1.0, max_iter=5000)
+    reference, reference_warned = fit_recording(reference, X, y)
+    if not reference_warned and l1_ratio == 0.0:
+        mine, theirs = _binary_objective(clf, X, y), _binary_objective(reference, X, y)
+        assert mine <= theirs + 1e-4 * max(1.0, abs(theirs))
