@@ -20,14 +20,33 @@ SHARED = {
     "fit_intercept": """fit_intercept : bool, default=True
         Whether to learn an (unpenalised) intercept.""",
     "max_iter": """max_iter : int, default=${max_iter}
-        L-BFGS: maximum number of iterations (one skorch epoch each).
-        "adam" / "sgd": maximum number of epochs. Reaching it without converging
-        emits a ``ConvergenceWarning``.""",
+        L-BFGS: maximum number of iterations (one skorch epoch each, float32 and float64
+        ones together). "adam" / "sgd": maximum number of epochs. Reaching it without
+        converging emits a ``ConvergenceWarning``. ``0`` returns the starting point
+        (zeros, or the previous fit with ``warm_start``) with a ``ConvergenceWarning``,
+        as scikit-learn accepts ``max_iter=0``.""",
     "tol": """tol : float, default=1e-4
-        L-BFGS stops when the largest absolute entry of the objective's gradient is
-        at most ``tol`` (scikit-learn's ``gtol``). "adam" / "sgd" stop when the
-        training loss has not improved by ``tol`` for ``n_iter_no_change`` consecutive
-        epochs (scikit-learn's ``MLPClassifier`` rule).""",
+        "lbfgs" stops, as scikit-learn's L-BFGS-B does, on the first of:
+
+        * the largest absolute entry of the objective's gradient (the pseudo-gradient
+          with an L1 part) is at most ``tol`` (scikit-learn's ``gtol``): converged;
+        * an iteration lowers the objective by at most ``64 * eps`` (float64's eps)
+          relative to ``max(|f|, 1)`` (scikit-learn's ``ftol``): converged, no further
+          progress is possible;
+        * the line search finds no finite point that lowers the objective: not
+          converged (``ConvergenceWarning``, status 2, parameters at the last finite point);
+        * ``max_iter`` iterations: not converged (``ConvergenceWarning``, status 1).
+
+        Convergence is judged in float64 terms. With ``dtype="float32"``, a run that
+        stalls short of ``tol`` (relative progress at most ``8 * eps`` of float32, or a
+        failed line search), or whose float32 gradient at most ``tol`` is within float32's
+        rounding error of the feature scale, continues in float64 from the same point
+        (curvature pairs kept) until one of the rules above holds; iterations of both
+        precisions count towards ``max_iter`` and ``n_iter_``, and
+        ``net_.history[:, "precision"]`` tells them apart.
+        "adam" / "sgd" stop when the training loss (the validation loss with
+        ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
+        consecutive epochs (scikit-learn's ``MLPClassifier`` rule).""",
     "learning_rate_init": """learning_rate_init : float, default=${learning_rate_init}
         Step size of the "adam" and "sgd" solvers. Unused by "lbfgs".""",
     "batch_size": """batch_size : int or "auto", default="auto"
@@ -46,10 +65,16 @@ SHARED = {
         whatever the device, so a model trained on a GPU unpickles without one.""",
     "dtype": """dtype : {"float32", "float64"}, default="float32"
         Precision of the computation on the device. Use "float64" for agreement with
-        scikit-learn to many digits.""",
+        scikit-learn to many digits. With "float32", L-BFGS continues in float64 when
+        float32 stalls short of ``tol`` (see ``tol``), on a float64 copy of the training
+        rows made only then. A feature value beyond float32's range (about 3.4e38,
+        finite in float64) is refused with a ``ValueError`` naming its column: use
+        "float64" for such data, or rescale that feature.""",
     "random_state": """random_state : int, RandomState instance or None, default=None
-        Seeds mini-batch shuffling and (for hidden layers) initialisation and dropout.
-        The same value gives identical results.""",
+        Seeds mini-batch shuffling and (for hidden layers) initialisation and dropout,
+        through generators of the estimator's own: torch's global random state is
+        neither used nor changed, so fits in concurrent threads give the results of
+        fits run one after the other. The same value gives identical results.""",
     "verbose": """verbose : int, default=0
         Print one line per epoch (skorch's ``PrintLog``).""",
     "callbacks": """callbacks : list of skorch callbacks or (name, callback) tuples, default=None

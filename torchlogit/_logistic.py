@@ -34,10 +34,13 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         "balanced" uses ``n_samples / (n_classes * np.bincount(y))``, with counts
         weighted by ``sample_weight``.
     solver : {"lbfgs", "adam", "sgd"}, default="lbfgs"
-        "lbfgs": full-batch L-BFGS (``torch.optim.LBFGS``, strong-Wolfe line search,
-        history 10), one skorch epoch per iteration, stopping on ``tol`` like
-        scikit-learn's. "adam" / "sgd": mini-batch stochastic optimisation, shuffled by
-        ``random_state``; use them when the data is too large for full-batch steps.
+        "lbfgs": full-batch L-BFGS of our own (``torchlogit._solvers.LBFGS``: the
+        history size 10, curvature test and ``maxls=50`` of SciPy's L-BFGS-B, which
+        scikit-learn uses, with a strong-Wolfe line search; OWL-QN with an L1 part),
+        one skorch epoch per iteration, stopping by scikit-learn's rules (see ``tol``).
+        "adam" / "sgd": mini-batch stochastic optimisation (``torch.optim.Adam`` /
+        ``torch.optim.SGD``), shuffled by ``random_state``; use them when the data is
+        too large for full-batch steps.
     ${max_iter}
     ${tol}
     ${learning_rate_init}

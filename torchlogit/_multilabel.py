@@ -59,6 +59,10 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         reaches the exact optimum, as scikit-learn's ``LogisticRegression`` does) and
         "adam" with hidden layers (non-convex: mini-batch Adam is what
         ``MLPClassifier`` defaults to, scales to large data and allows dropout).
+        "lbfgs" is our own L-BFGS (``torchlogit._solvers.LBFGS``, SciPy L-BFGS-B's
+        history, curvature test and ``maxls``, strong-Wolfe line search, OWL-QN with an
+        L1 part), not ``torch.optim.LBFGS``; "adam" / "sgd" are ``torch.optim.Adam`` /
+        ``torch.optim.SGD``.
     ${max_iter}
     ${tol}
     ${learning_rate_init}

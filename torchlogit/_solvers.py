@@ -13,6 +13,30 @@ relative one. Scalars (objective values, directional derivatives) are Python flo
 and the direction comes from the compact representation of the L-BFGS matrix (a few
 matrix products and an m x m solve), so that a small problem is not dominated by
 hundreds of tiny tensor operations per iteration.
+
+Robustness (issue 16): a trial step whose objective or slope is not finite is a failed
+trial (strong Wolfe brackets below it, OWL-QN halves the step); the zoom's stopping
+width is relative to the step, not absolute, and the first steepest-descent step is
+capped at ``f / |g.d|`` (the objective is never negative), so that features around
+1e9-1e12 (1e100 in float64) are searched at the tiny steps they need. A zero step is
+never convergence: the quasi-Newton direction is retried as steepest descent, and if
+that fails too the step reports ``state["failed"]`` and the parameters stay at the last
+finite point. Curvature pairs whose products under- or overflow are skipped and the
+scalar products are accumulated in float64.
+
+Mixed precision (issue 13): float32 L-BFGS that stalls short of ``tol`` continues in
+float64 (:meth:`LBFGS.cast_` keeps the curvature pairs; ``_base._train`` drives it).
+The float64 phase needs the data in float64. Two ways were measured (20000 x 100 dense,
+one float64 objective + gradient evaluation, CPU, 2 threads, machine loaded by other
+jobs, median of 15 alternating runs): a float64 copy of the rows, made once when the
+continuation starts, 65 ms per evaluation (the copy itself 56 ms, once); float64
+parameters with the float32 data cast on every evaluation, 126 ms per evaluation and the
+same transient memory. The copy it is: it is made only when float32 stalls, from the
+validated input (exact values, not float32-rounded ones), after the float32 copy is
+freed, so the peak is the float64 copy (twice the float32 one). Where float32 converges
+the continuation never runs; its only cost is one ``aminmax`` pass over the data for
+the largest feature value (which also bounds the float32 gradient's rounding error).
+Measured fit times with and without the continuation: ``benchmarks/honest_defaults.py``.
 """
 
 import math
