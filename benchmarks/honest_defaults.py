@@ -102,7 +102,10 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     args = parser.parse_args()
     sets = datasets()
-    print("| data set | ours: gap to optimum | sklearn: gap | ours: iter (float64) | sklearn: iter | ours warned | sklearn warned |")
+    print(
+        "| data set | ours: gap to optimum | sklearn: gap | ours: iter (float64) | sklearn: iter "
+        "| ours warned | sklearn warned |"
+    )
     print("|---|---|---|---|---|---|---|")
     for name, (X, y) in sets.items():
         r = goals_row(X, y)

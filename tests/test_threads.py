@@ -53,7 +53,7 @@ def test_concurrent_fits_equal_sequential_fits_bitwise(case):
         results = [None, None]
         barrier = threading.Barrier(2)
 
-        def work(i):
+        def work(i, barrier=barrier, results=results):
             barrier.wait()  # start together, so that the fits interleave
             results[i] = _fit(make, i)
 
