@@ -145,6 +145,7 @@ class LogitNet(NeuralNet):
         self.history.record("train_loss", float(start))
         self.history.record("objective", state["loss"])
         self.history.record("grad_max", state["grad_max"])
+        self.history.record("func_evals", state["func_evals"])  # cumulative objective + gradient evaluations
         if state.get("failed"):
             self.history.record("line_search_failed", state["failed"])
         # float32 iterations may be followed by a float64 continuation (see _base._train).
