@@ -125,7 +125,8 @@ def main():
     for name, (X, y) in sets.items():
         for label, data in ((name, X), (f"{name} (standardised)", StandardScaler().fit_transform(X))):
             with_it, without_it, evals32, evals64 = continuation_cost(data, y, args.rounds)
-            print(f"| {label} | {with_it:.4f} | {without_it:.4f} | {with_it / without_it:.2f} | {evals32} + {evals64} |")
+            ratio = with_it / without_it
+            print(f"| {label} | {with_it:.4f} | {without_it:.4f} | {ratio:.2f} | {evals32} + {evals64} |")
 
 
 if __name__ == "__main__":
