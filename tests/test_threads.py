@@ -83,3 +83,17 @@ def test_partial_fit_with_dropout_leaves_the_global_rng_alone():
     for _ in range(3):
         clf.partial_fit(X, Y, classes=np.arange(3))
     assert torch.equal(torch.get_rng_state(), state)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_dropout_draws_from_the_module_generator_not_the_global_cuda_rng():
+    X, Y, _ = _data()
+    state = torch.cuda.get_rng_state()
+    fits = []
+    for _ in range(2):
+        clf = TorchMultiLabelClassifier(hidden_layer_sizes=(16,), dropout=0.3, max_iter=5, device="cuda", random_state=0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            fits.append(clf.fit(X, Y).predict_proba(X))
+    np.testing.assert_array_equal(fits[0], fits[1])
+    assert torch.equal(torch.cuda.get_rng_state(), state)
