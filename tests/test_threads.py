@@ -91,7 +91,9 @@ def test_cuda_dropout_draws_from_the_module_generator_not_the_global_cuda_rng():
     state = torch.cuda.get_rng_state()
     fits = []
     for _ in range(2):
-        clf = TorchMultiLabelClassifier(hidden_layer_sizes=(16,), dropout=0.3, max_iter=5, device="cuda", random_state=0)
+        clf = TorchMultiLabelClassifier(
+            hidden_layer_sizes=(16,), dropout=0.3, max_iter=5, device="cuda", random_state=0
+        )
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             fits.append(clf.fit(X, Y).predict_proba(X))
