@@ -26,15 +26,15 @@ from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_sh
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
-from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor, sparse_tensor, to_device
+from ._kernels import ACCEPT_SPARSE, as_tensor, sparse_tensor, to_device
 from ._modules import LinearLogits, layer_coefficients, layers_state
 from ._net import LogitNet, TensorData
 from ._objective import RegularizedLogLoss, l1_strength
 from ._persistence import load as load_model
 from ._persistence import save as save_model
+from ._predict import device_logits, host_logits
 from ._rows import canonical_rows
 from ._solvers import LBFGS
-from ._predict import device_logits, host_logits
 from ._state import keep_state_on_failure, load_warm_start, optimizer_moments, plain
 from ._targets import pos_weight_tensor
 

@@ -95,6 +95,8 @@ class IncrementalMixin:
             # The epoch count goes on (it numbers the epochs and seeds their shuffling).
             history = getattr(self, "history_", None)
             if history is None or len(history) != self.n_iter_[0]:  # unpickled: the history was not kept
-                history = [{"epoch": i + 1, "train_loss": loss, "batches": []} for i, loss in enumerate(self.loss_curve_)]
+                history = [
+                    {"epoch": i + 1, "train_loss": loss, "batches": []} for i, loss in enumerate(self.loss_curve_)
+                ]
             net.history.extend(copy.deepcopy(history))
         return net

@@ -179,7 +179,9 @@ def _decode(value):
     if tag == "dict" and isinstance(inner, list):
         pairs = [(_decode(p[0]), _decode(p[1])) for p in inner if isinstance(p, list) and len(p) == 2]
         _require(len(pairs) == len(inner), "a dict parameter is not a list of pairs")
-        _require(all(isinstance(k, (str, int, float, bool, type(None))) for k, _ in pairs), "a dict key is not a scalar")
+        _require(
+            all(isinstance(k, (str, int, float, bool, type(None))) for k, _ in pairs), "a dict key is not a scalar"
+        )
         return dict(pairs)
     raise ModelFileError(f"unexpected parameter value {str(value)[:80]}")
 
@@ -193,7 +195,10 @@ def _label_dtype(spec, where):
         _require(1 <= int(spec[2:]) <= _MAX_LABEL_CHARS, f"{where} {spec!r} is not an allowed dtype")
         return np.dtype(spec)
     _require(
-        spec[:1] in "<|" and spec[1:2] in _LABEL_KINDS and spec[2:].isdigit() and int(spec[2:]) in _LABEL_KINDS[spec[1]],
+        spec[:1] in "<|"
+        and spec[1:2] in _LABEL_KINDS
+        and spec[2:].isdigit()
+        and int(spec[2:]) in _LABEL_KINDS[spec[1]],
         f"{where} {spec!r} is not an allowed dtype",
     )
     return np.dtype(spec)
@@ -288,7 +293,8 @@ def _check_fitted(fitted, estimator_name, payload_size):
     _require(kind in _KINDS[estimator_name], f"kind {str(kind)[:20]!r} is not one of {sorted(_KINDS[estimator_name])}")
     names = fitted["feature_names_in_"]
     _require(
-        names is None or (isinstance(names, list) and len(names) == n_features and all(isinstance(n, str) for n in names)),
+        names is None
+        or (isinstance(names, list) and len(names) == n_features and all(isinstance(n, str) for n in names)),
         "feature_names_in_ is not one string per feature",
     )
     classes = _labels(fitted["classes_"], max_count=max(n_outputs, 2))
