@@ -431,6 +431,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         state = super().__getstate__()
         # The history is for inspection after fit; loss_curve_ (pickled) keeps its gist.
         state.pop("history_", None)
+        if state.get("_y_dtype") is not None:  # as a string: skops trusts str, not numpy.dtype
+            state["_y_dtype"] = np.dtype(state["_y_dtype"]).str
         return state
 
     def __setstate__(self, state):
