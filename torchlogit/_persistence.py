@@ -365,6 +365,9 @@ def _build(cls, header, payload, device):
     found = {spec["name"]: tuple(spec["shape"]) for spec in header["tensors"]}
     _require(found == expected, f"its tensors {str(found)[:200]} are not those of the model {str(expected)[:200]}")
 
+    if estimator._kind == "multilabel":
+        estimator._thresholds()  # one per label, each in (0, 1): what predict needs (a ValueError otherwise)
+
     state, dtype = {}, None
     for spec in header["tensors"]:
         dtype = _TENSOR_DTYPES[spec["dtype"]]
