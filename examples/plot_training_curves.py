@@ -1,9 +1,10 @@
 """
-Training curves from the skorch history
-=======================================
+Training curves from the training history
+==========================================
 
-Every fit keeps skorch's history in ``net_.history_``: one row per L-BFGS iteration, or
-per epoch for the mini-batch solvers. Here the objective of L-BFGS and the training loss
+Every fit keeps its training history in ``history_``, a list of plain dicts: one per L-BFGS
+iteration, or per epoch for the mini-batch solvers (``loss_curve_`` holds the objective
+alone, as ``MLPClassifier``'s does, and is what a pickle keeps). Here the objective of L-BFGS and the training loss
 of Adam, epoch by epoch, on the same problem, with scikit-learn's optimum for reference.
 """
 
@@ -30,7 +31,7 @@ with warnings.catch_warnings():
     adam = TorchLogisticClassifier(C=1.0, solver="adam", learning_rate_init=0.01, max_iter=40, random_state=0)
     adam.fit(X, y)
 print(f"L-BFGS: {lbfgs.n_iter_[0]} iterations; Adam: {adam.n_iter_[0]} epochs")
-print("columns of an L-BFGS history row:", sorted(lbfgs.net_.history_[-1]))
+print("columns of an L-BFGS history row:", sorted(lbfgs.history_[-1]))
 
 # %%
 # The curves
@@ -40,15 +41,15 @@ print("columns of an L-BFGS history row:", sorted(lbfgs.net_.history_[-1]))
 reference = LogisticRegression(C=1.0, max_iter=1000).fit(X, y)
 optimum = log_loss(y, reference.predict_proba(X)) + np.sum(reference.coef_**2) / (2 * 1.0 * len(y))
 print(f"objective at scikit-learn's optimum: {optimum:.5f}")
-print(f"L-BFGS final objective:              {lbfgs.net_.history_[-1, 'objective']:.5f}")
+print(f"L-BFGS final objective:              {lbfgs.history_[-1]['objective']:.5f}")
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4))
-axes[0].semilogy(lbfgs.net_.history_[:, "objective"], marker=".", label="L-BFGS")
-axes[0].semilogy(adam.net_.history_[:, "train_loss"], marker=".", label="Adam")
+axes[0].semilogy(lbfgs.loss_curve_, marker=".", label="L-BFGS")
+axes[0].semilogy(adam.loss_curve_, marker=".", label="Adam")
 axes[0].axhline(optimum, color="k", ls=":", label="scikit-learn optimum")
 axes[0].set(xlabel="epoch (L-BFGS: iteration)", ylabel="objective", title="Objective per epoch")
 axes[0].legend()
-axes[1].semilogy(lbfgs.net_.history_[:, "grad_max"], marker=".")
+axes[1].semilogy([row["grad_max"] for row in lbfgs.history_], marker=".")
 axes[1].axhline(lbfgs.tol, color="grey", ls="--", label="tol")
 axes[1].set(xlabel="iteration", ylabel="max |gradient|", title="L-BFGS stops at max |gradient| <= tol")
 axes[1].legend()

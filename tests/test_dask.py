@@ -196,8 +196,8 @@ class RecordThreads(Callback):
 
 
 def _scorer(estimator, X, y):
-    history = estimator.net_.history_
-    return {"accuracy": estimator.score(X, y), "pid": history[-1, "pid"], "threads": history[-1, "torch_threads"]}
+    history = estimator.history_
+    return {"accuracy": estimator.score(X, y), "pid": history[-1]["pid"], "threads": history[-1]["torch_threads"]}
 
 
 def test_grid_search_runs_on_the_workers_with_a_share_of_the_cores(client, digits_data):

@@ -45,7 +45,7 @@ def test_a_zero_gradient_at_the_start_is_an_optimum():
     y = np.arange(40) % 2
     clf = TorchLogisticClassifier().fit(X, y)
     assert np.isfinite(clf.coef_).all()
-    assert clf.net_.history_[-1, "grad_max"] < 1e-4
+    assert clf.history_[-1]["grad_max"] < 1e-4
 
 
 def test_degenerate_designs():

@@ -16,7 +16,6 @@ from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
 from torchlogit import TorchLogisticClassifier
-from torchlogit._net import TensorData
 
 from .conftest import requires_cuda
 
@@ -138,9 +137,11 @@ def test_warm_start_continues_from_the_last_fit(digits):
 def test_history_shows_the_epochs_and_full_batches(breast_cancer):
     X, y = breast_cancer
     clf = TorchLogisticClassifier().fit(X, y)
-    history = clf.net_.history_
-    assert len(history) == clf.n_iter_[0]
-    objective = history[:, "objective"]
+    history = clf.history_  # plain data: one dict per epoch
+    assert isinstance(history, list) and all(type(row) is dict for row in history)
+    assert len(history) == clf.n_iter_[0] == len(clf.loss_curve_)
+    objective = [row["objective"] for row in history]
+    assert clf.loss_curve_ == objective
     assert all(b <= a + 1e-7 for a, b in zip(objective, objective[1:], strict=False))  # L-BFGS descends
     # Full batch: one batch per epoch, the whole data as one tensor.
     assert all(len(row["batches"]) == 1 and row["batches"][0]["train_batch_size"] == len(X) for row in history)
@@ -161,7 +162,6 @@ def test_data_goes_to_skorch_as_tensor_batches(breast_cancer):
         clf.fit(X, y)
     assert {t for t, _ in seen} == {torch.Tensor}
     assert [n for _, n in seen][:6] == [100, 100, 100, 100, 100, 69]
-    assert isinstance(clf.net_.get_dataset(TensorData(*[torch.zeros(1)] * 3)), TensorData)
 
 
 def test_user_callbacks_are_passed_through_and_not_mutated(breast_cancer):
@@ -174,10 +174,11 @@ def test_user_callbacks_are_passed_through_and_not_mutated(breast_cancer):
 
         def on_epoch_end(self, net, **kwargs):
             self.epochs_ += 1
+            net.history.record("counted", self.epochs_)
 
     callback = CountEpochs()
     clf = TorchLogisticClassifier(callbacks=[("count", callback)]).fit(X, y)
-    assert dict(clf.net_.callbacks_)["count"].epochs_ == clf.n_iter_[0]
+    assert [row["counted"] for row in clf.history_] == list(range(1, clf.n_iter_[0] + 1))
     assert not hasattr(callback, "epochs_")  # the parameter itself is left alone
 
 
@@ -230,7 +231,7 @@ def test_device_errors_name_what_is_available(wine):
         TorchLogisticClassifier(l1_ratio=1.5).fit(X, y)
     auto = TorchLogisticClassifier(device="auto").fit(X, y)
     expected = "cuda" if torch.cuda.is_available() else ("mps" if torch.backends.mps.is_available() else "cpu")
-    assert next(auto.net_.module_.parameters()).device.type == expected
+    assert auto._prediction_device().type == expected
     cpu = TorchLogisticClassifier(device=torch.device("cpu")).fit(X, y)
     assert isinstance(cpu.coef_, np.ndarray)
 
@@ -241,7 +242,7 @@ def test_cuda_fit_matches_cpu_and_returns_host_arrays(wine, device):
     X, y = wine
     gpu = TorchLogisticClassifier(device=device, dtype="float64", tol=1e-10, max_iter=1000).fit(X, y)
     cpu = TorchLogisticClassifier(device="cpu", dtype="float64", tol=1e-10, max_iter=1000).fit(X, y)
-    assert next(gpu.net_.module_.parameters()).is_cuda
+    assert gpu._prediction_device().type == "cuda"
     assert isinstance(gpu.coef_, np.ndarray) and isinstance(gpu.intercept_, np.ndarray)
     np.testing.assert_allclose(gpu.predict_proba(X), cpu.predict_proba(X), atol=1e-6)
     restored = pickle.loads(pickle.dumps(gpu))

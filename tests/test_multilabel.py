@@ -178,8 +178,8 @@ def test_early_stopping_holds_out_rows_and_keeps_the_best_epoch(multilabel):
     clf = TorchMultiLabelClassifier(
         hidden_layer_sizes=(32,), early_stopping=True, n_iter_no_change=3, max_iter=500, random_state=0
     ).fit(X, Y)
-    history = clf.net_.history_
-    valid = history[:, "valid_loss"]
+    history = clf.history_
+    valid = [row["valid_loss"] for row in history]
     assert len(valid) == clf.n_iter_[0] < 500
     batch_rows = sum(b["train_batch_size"] for b in history[0]["batches"])
     assert batch_rows == len(np.unique(np.column_stack([X, Y]), axis=0)) - round(0.1 * len(X))
@@ -190,5 +190,8 @@ def test_warm_start_needs_the_same_structure(multilabel):
     X, Y = multilabel
     clf = TorchMultiLabelClassifier(warm_start=True).fit(X, Y)
     with pytest.raises(ValueError, match="structure changed"):
-        clf.set_params(fit_intercept=False).fit(X, Y)
-    assert clf.fit_intercept is False and clf.coef_.shape == (5, 20)
+        clf.set_params(hidden_layer_sizes=(4,), solver="lbfgs").fit(X, Y)
+    assert clf.hidden_layer_sizes == (4,) and clf.coef_.shape == (5, 20)
+    # As LogisticRegression's warm start: without an intercept now, the previous one is dropped.
+    clf.set_params(hidden_layer_sizes=(), fit_intercept=False).fit(X, Y)
+    assert np.all(clf.intercept_ == 0)

@@ -5,12 +5,14 @@ import io
 import pickle
 import struct
 import warnings
+from pathlib import Path
 
 import joblib
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+from sklearn.datasets import load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
@@ -102,7 +104,7 @@ def test_a_forged_file_with_a_valid_checksum_still_cannot_run_code(fitted, tmp_p
     for old, new, message in [
         (b'"format_version": 1', b'"format_version": 9', "format version 9"),
         (b'"dtype": "float32"', b'"dtype": "object!"', "not a valid torchlogit model file.*'dtype' parameter"),
-        (b'"dtype": "float32", "shape"', b'"dtype": "object!", "shape"', "not a valid torchlogit model file"),
+        (b'"dtype": "float64", "shape"', b'"dtype": "object!", "shape"', "tensor dtype 'object!' is not allowed"),
     ]:
         forged = body.replace(old, new, 1)
         length = struct.unpack("<Q", forged[len(MAGIC) : len(MAGIC) + 8])[0] + len(new) - len(old)
@@ -121,26 +123,53 @@ def test_unsaveable_parameters_get_a_clear_error(wine, tmp_path):
         TorchLogisticClassifier().save(tmp_path / "m.torchlogit")
 
 
-def test_a_model_trained_on_a_gpu_unpickles_on_a_cpu_only_machine(wine, monkeypatch):
-    """Honest simulation (no GPU here): the pickled net records device="cuda" exactly as a CUDA-trained
-    net does, so unpickling goes through skorch's own CUDA-to-CPU path (map_location chosen from the
-    recorded device, a DeviceWarning when CUDA is absent). We make CUDA absent even on a GPU machine.
-    The tensors were really on the CPU; what is exercised is the decision made at load time, which is
-    what fails when it is missing ("Attempting to deserialize object on a CUDA device")."""
+def test_a_model_configured_for_a_gpu_unpickles_and_predicts_on_a_cpu_only_machine(wine, monkeypatch):
+    """The pickle holds NumPy arrays only (no device tensors): a model whose device is CUDA predicts on
+    the CPU where CUDA is absent; fitting again says clearly that CUDA is missing."""
     import torch
-    from skorch.exceptions import DeviceWarning
 
     X, y = wine
     clf = TorchLogisticClassifier().fit(X, y)
     expected = clf.predict_proba(X)
-    clf.net_.device = "cuda"
     clf.device = "cuda"
     blob = pickle.dumps(clf)
     monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    with pytest.warns(DeviceWarning, match="CUDA"):
-        restored = pickle.loads(blob)
-    assert str(restored.net_.device) == "cpu"
-    assert next(restored.net_.module_.parameters()).device.type == "cpu"
+    restored = pickle.loads(blob)
     np.testing.assert_array_equal(restored.predict_proba(X), expected)
     with pytest.raises(ValueError, match="CUDA is not available"):
         restored.fit(X, y)  # the parameter still says cuda: a clear error, not a torch traceback
+
+
+DATA = Path(__file__).parent / "data"
+V1_INPUTS = {
+    "binary": lambda: load_iris(return_X_y=True)[0][:, :2],
+    "multinomial": lambda: load_iris(return_X_y=True)[0],
+    "partial": lambda: load_iris(return_X_y=True)[0],
+    "multilabel": lambda: make_multilabel_classification(n_samples=60, n_features=6, n_classes=3, random_state=0)[0],
+    "hidden": lambda: make_multilabel_classification(n_samples=60, n_features=6, n_classes=3, random_state=0)[0],
+}
+
+
+@pytest.mark.parametrize("name", sorted(V1_INPUTS))
+def test_files_of_the_format_before_the_lean_state_still_load(name):
+    """Pickles and .save files written by torchlogit before the lean fitted state (tests/data, written by
+    make_v1_files.py at commit f7e6946) load into the lean state and predict as they did then."""
+    X = V1_INPUTS[name]()
+    expected = np.load(DATA / f"v1_{name}_proba.npy")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # skorch's or sklearn's version notes, if any
+        old = pickle.loads((DATA / f"v1_{name}.pkl").read_bytes())
+    cls = type(old)
+    saved = cls.load(DATA / f"v1_{name}.tlm")
+    for model in (old, saved):
+        assert "net_" not in vars(model)
+        # float32-trained models now predict in float64 from their arrays: equal to float32 precision.
+        np.testing.assert_allclose(model.predict_proba(X), expected, rtol=0, atol=1e-6)
+    np.testing.assert_array_equal(old.predict(X), saved.predict(X))
+    assert len(pickle.dumps(old)) < len((DATA / f"v1_{name}.pkl").read_bytes()) / 2
+    if name == "partial":  # the old net's optimizer moments carry over: one more call continues it
+        assert old._partial_state["optimizer"][0]["exp_avg"].shape == old.coef_.shape
+        y = load_iris(return_X_y=True)[1]
+        before = old.coef_.copy()
+        old.partial_fit(X, y)
+        assert old.n_iter_[0] == 2 and not np.array_equal(before, old.coef_)

@@ -33,15 +33,16 @@ from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_sh
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
-from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor, sparse_tensor, to_device
-from ._modules import LinearLogits
+from ._kernels import ACCEPT_SPARSE, as_tensor, sparse_tensor, to_device
+from ._modules import LinearLogits, layer_coefficients, layers_state
 from ._net import LogitNet, TensorData
 from ._objective import RegularizedLogLoss, l1_strength
 from ._persistence import load as load_model
 from ._persistence import save as save_model
+from ._predict import device_logits, host_logits
 from ._rows import canonical_rows
 from ._solvers import LBFGS
-from ._state import keep_state_on_failure, load_warm_start
+from ._state import keep_state_on_failure, load_warm_start, optimizer_moments, plain
 from ._targets import pos_weight_tensor
 
 # L-BFGS history: SciPy's default, which scikit-learn uses.
@@ -128,7 +129,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
                 dtype=dtype,
                 init_state=init_state,
             )
-            self._publish(self.net_, targets, incremental=False)
+            self._publish(self.net_, targets, incremental=False, X_dtype=X.dtype)
         return self
 
     def _fit_dask(self, X, y, sample_weight):
@@ -149,18 +150,36 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             net, targets = fit_dask(self, X, y, sample_weight, dtype=dtype)
             self.n_features_in_ = X.shape[1]
             self.__dict__.pop("feature_names_in_", None)
-            self._publish(net, targets, incremental=False)
+            self._publish(net, targets, incremental=False, X_dtype=X.dtype)
         return self
 
-    def _publish(self, net, targets, *, incremental):
-        """Set the fitted attributes from a trained net (the last step of every fit)."""
-        self.net_ = net
+    def _publish(self, net, targets, *, incremental, X_dtype=np.float64):
+        """Set the fitted attributes from a trained net (the last step of every fit); the net is not kept.
+
+        What the estimator keeps is the model (``coef_`` / ``coefs_``), scikit-learn's
+        fitted attributes and the training history as plain data; ``partial_fit`` also
+        keeps its optimizer's moments and shuffling seed, as arrays, to continue from.
+        """
+        self.__dict__.pop("net_", None)  # a model of the format before the lean state
         self.classes_ = targets.classes
         self._kind = targets.kind
         self._n_outputs = targets.n_outputs
-        self._incremental = incremental  # whether net_ is partial_fit's (no stopping rule)
-        self.n_iter_ = np.asarray([len(net.history)], dtype=np.int32)
-        self._set_model_attributes()
+        # scikit-learn's rule: float32 data gives float32 coefficients, anything else float64.
+        self._set_model_attributes(net.module_, np.float32 if np.dtype(X_dtype) == np.float32 else np.float64)
+        self._set_history(plain(list(net.history)))
+        if incremental:
+            self._partial_state = {
+                "solver": self._solver(),
+                "seed": int(net.shuffle_seed),
+                "optimizer": optimizer_moments(net.optimizer_),
+            }
+        else:
+            self.__dict__.pop("_partial_state", None)
+
+    def _set_history(self, history):
+        self.history_ = history
+        self.n_iter_ = np.asarray([len(history)], dtype=np.int32)
+        self.loss_curve_ = [row.get("objective", row.get("train_loss")) for row in history]
 
     def _train_remote(self, data, targets, weight_sum, *, n_features, dtype):
         """Train a linear net on data held by dask workers; the parameters live on this machine's CPU."""
@@ -219,7 +238,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         return self.solver
 
     def _warm_start_state(self, classes, n_features):
-        if not (self.warm_start and hasattr(self, "net_")):
+        if not (self.warm_start and hasattr(self, "classes_")):
             return None
         if not np.array_equal(classes, self.classes_):
             raise ValueError(
@@ -231,7 +250,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
                 f"warm_start needs the same features as the previous fit: it had "
                 f"{self.n_features_in_}, X has {n_features}."
             )
-        return self.net_.module_.state_dict()
+        return self._fitted_state(self._empty_module(n_features, self._n_outputs))
 
     def _check_solver_options(self, here=True):
         """Checks that depend on several parameters; run before any data work.
@@ -439,6 +458,104 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             **{f"optimizer__{k}": v for k, v in optimizer_kwargs.items()},
         )
 
+    # ------------------------------------------------------------- fitted state
+    def _fitted_layers(self, dense=False):
+        """The model: ``[(W (n_in, n_out), b (n_out,)), ...]`` from ``coef_`` / ``intercept_`` (see subclasses)."""
+        coef = self.coef_
+        if dense and sp.issparse(coef):
+            coef = coef.toarray()
+        return [(coef.T, self.intercept_)]
+
+    def _set_model_attributes(self, module, dtype):
+        """Set the model's arrays from a trained torch module, as NumPy arrays of ``dtype``."""
+        self._set_coefs(*layer_coefficients(module, dtype))
+
+    def _set_layers(self, layers, dtype):
+        """Set the model's arrays from ``[(W (n_in, n_out), b or None), ...]`` (a file's tensors)."""
+        self._set_coefs(
+            [np.ascontiguousarray(W, dtype=dtype) for W, _ in layers],
+            [np.zeros(W.shape[1], dtype=dtype) if b is None else np.array(b, dtype=dtype) for W, b in layers],
+        )
+
+    def _set_coefs(self, coefs, intercepts):
+        """Linear models: ``coef_`` and ``intercept_`` from MLPClassifier-style ``coefs`` / ``intercepts``."""
+        (W,), (b,) = coefs, intercepts
+        self.coef_ = np.ascontiguousarray(W.T)
+        self.intercept_ = b
+
+    def _structure_sizes(self):
+        """Widths of the hidden layers (none for a linear model)."""
+        return ()
+
+    def _empty_module(self, n_features, n_outputs):
+        """The module these parameters build, with no parameter values drawn (for its structure)."""
+        module, module_kwargs = self._module(n_features, n_outputs)
+        with torch.device("meta"):
+            return module(**module_kwargs, dtype=torch.float64)
+
+    def _fitted_state(self, module):
+        """A ``state_dict`` for ``module`` holding the fitted arrays (where a new training run starts)."""
+        return layers_state(module, self._fitted_layers(dense=True))
+
+    def __getstate__(self):
+        state = super().__getstate__()
+        # The history is for inspection after fit; loss_curve_ (pickled) keeps its gist.
+        state.pop("history_", None)
+        if state.get("_y_dtype") is not None:  # as a string: skops trusts str, not numpy.dtype
+            state["_y_dtype"] = np.dtype(state["_y_dtype"]).str
+        return state
+
+    def __setstate__(self, state):
+        net = state.pop("net_", None)
+        super().__setstate__(state)
+        if net is not None:  # pickled before the lean state: take the model out of the skorch net
+            incremental = state.pop("_incremental", False)
+            self.__dict__.pop("_incremental", None)
+            params = next(net.module_.parameters())
+            dtype = np.float32 if params.dtype == torch.float32 else np.float64
+            self._set_model_attributes(net.module_, dtype)
+            self._set_history(plain(list(net.history)))
+            if incremental:
+                self._partial_state = {
+                    "solver": self._solver(),
+                    "seed": int(net.shuffle_seed),
+                    "optimizer": optimizer_moments(net.optimizer_),
+                }
+
+    def sparsify(self):
+        """Convert ``coef_`` to a ``scipy.sparse`` CSR matrix, as scikit-learn's linear models do.
+
+        With an L1 penalty most coefficients are zero; the sparse form then takes less
+        memory and predicts faster. Predictions do not change. Linear models only.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        check_is_fitted(self, msg=f"Estimator, {type(self).__name__}, must be fitted before sparsifying.")
+        self._check_linear("sparsify")
+        self.coef_ = sp.csr_matrix(self.coef_)
+        return self
+
+    def densify(self):
+        """Convert a sparse ``coef_`` (see :meth:`sparsify`) back to a NumPy array, the default format.
+
+        Returns
+        -------
+        self : object
+            Fitted estimator.
+        """
+        check_is_fitted(self, msg=f"Estimator, {type(self).__name__}, must be fitted before densifying.")
+        self._check_linear("densify")
+        if sp.issparse(self.coef_):
+            self.coef_ = self.coef_.toarray()
+        return self
+
+    def _check_linear(self, method):
+        if "coef_" not in vars(self):
+            raise AttributeError(f"{method}() applies to coef_, which only linear models have (no hidden layers).")
+
     # ------------------------------------------------------------- persistence
     def save(self, path):
         """Save the fitted model in torchlogit's safe format (no pickle; see :meth:`load`).
@@ -450,10 +567,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
 
         Notes
         -----
-        The file holds the parameters, the fitted attributes and the module's tensors,
-        with a format version and a SHA-256 checksum. The training history and the
-        optimizer state are not saved. ``callbacks`` and a ``RandomState`` instance as
-        ``random_state`` cannot be saved (set them to None or an int first).
+        The file holds the parameters, the fitted attributes and the model's arrays
+        (``coef_`` and ``intercept_``, or ``coefs_`` and ``intercepts_``), with a format
+        version and a SHA-256 checksum. The training history and the optimizer state
+        are not saved. ``callbacks`` and a ``RandomState`` instance as ``random_state``
+        cannot be saved (set them to None or an int first).
         """
         check_is_fitted(self)
         save_model(self, path)
@@ -478,52 +596,47 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         ------
         ModelFileError
             (a ``ValueError``) for a file that is not a torchlogit model of this class, was
-            truncated or altered, or has an unknown format version.
+            truncated or altered, has an unknown format version, or describes anything
+            inconsistently. Nothing else is raised for a malformed file.
         """
         return load_model(cls, path, device=device)
 
-    def _restore_net(self, state):
-        device, dtype = self._check_solver_options()
-        module, module_kwargs = self._module(self.n_features_in_, self._n_outputs)
-        net = self._make_net(module, module_kwargs, device, dtype, kind=self._kind, weight_sum=1.0, n_samples=1)
-        net.initialize()
-        load_warm_start(net.module_, state)
-        self.net_ = net
-        self._set_model_attributes()
+    def _restore_state(self, state, dtype):
+        """Set the model's arrays from a file's tensors (named as the module's ``state_dict``)."""
+        module = self._empty_module(self.n_features_in_, self._n_outputs)
+        self._set_layers(
+            [
+                (state[f"{name}.weight"].T, state.get(f"{name}.bias"))
+                for name, layer in module.named_modules()
+                if isinstance(layer, torch.nn.Linear)
+            ],
+            dtype,
+        )
 
     # -------------------------------------------------------------- prediction
-    def _logits(self, X):
-        """Raw module outputs for ``X`` as float64 NumPy, computed on the model's device in chunks.
+    def _prediction_device(self):
+        """The configured device where this machine has it, else the CPU (a GPU-trained model predicts anywhere)."""
+        try:
+            return resolve_device(self.device, owner=type(self).__name__)
+        except ValueError:
+            return torch.device("cpu")
 
-        A linear model on the CPU computes ``X @ coef_.T + intercept_`` in float64 straight
-        from the validated input (dense or sparse), with no conversion copy, as
-        scikit-learn does.
+    def _logits(self, X):
+        """Logits for ``X`` as float64 NumPy, from the fitted arrays (``coef_`` / ``coefs_``): they are the model.
+
+        On the CPU a linear model computes ``X @ coef_.T + intercept_`` as scikit-learn
+        does; hidden layers are summed term by term so that a row's prediction does not
+        depend on the other rows (see :mod:`torchlogit._predict`). On another device,
+        one chunked torch path.
         """
         check_is_fitted(self)
         X = validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
-        module = self.net_.module_
-        param = next(module.parameters())
-        if isinstance(module, LinearLogits) and param.device.type == "cpu":
-            W = module.linear.weight.detach().double().numpy()
-            out = np.asarray(X @ W.T) if sp.issparse(X) else np.asarray(X, dtype=np.float64) @ W.T
-            if module.linear.bias is not None:
-                out += module.linear.bias.detach().double().numpy()
-            return out
-        if sp.issparse(X):
-            X = X.tocsr()
-        out = np.empty((X.shape[0], self._n_outputs), dtype=np.float64)
-        step = max(1, CHUNK_VALUES // max(X.shape[1], 1))
-        module.eval()
-        with torch.inference_mode():
-            for start in range(0, X.shape[0], step):
-                chunk = X[start : start + step]
-                chunk = (
-                    sparse_tensor(chunk, param.dtype, param.device)
-                    if sp.issparse(chunk)
-                    else as_tensor(chunk, param.dtype, param.device)
-                )
-                out[start : start + step] = module(chunk).to(dtype=torch.float64).cpu().numpy()
-        return out
+        layers = self._fitted_layers()
+        activation = getattr(self, "activation", "identity")
+        device = self._prediction_device()
+        if device.type != "cpu":
+            return device_logits(X, layers, activation, device)
+        return host_logits(X, layers, activation)
 
     def decision_function(self, X):
         """Logits: shape (n_samples,) for binary targets, (n_samples, n_outputs) otherwise.

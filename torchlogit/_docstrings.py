@@ -79,9 +79,13 @@ SHARED = {
         Print one line per epoch (skorch's ``PrintLog``).""",
     "callbacks": """callbacks : list of skorch callbacks or (name, callback) tuples, default=None
         Passed to the skorch net as they are (copied, so ``fit`` never changes them).""",
-    "fitted_net": """net_ : torchlogit._net.LogitNet
-        The fitted skorch net; ``net_.history_`` holds one row per epoch (per L-BFGS
-        iteration for "lbfgs") and ``net_.module_`` the torch module.""",
+    "fitted_net": """loss_curve_ : list of float
+        The objective after each epoch (each L-BFGS iteration for "lbfgs"; for "adam" /
+        "sgd" the mean loss of the epoch's mini-batches), as ``MLPClassifier``'s.
+    history_ : list of dict
+        The training history, one dict per epoch, as plain Python values (what skorch
+        recorded, ``callbacks``' records included). Kept in memory after fitting, not
+        pickled. The skorch net itself is not kept: the fitted arrays are the model.""",
 }
 
 

@@ -3,6 +3,8 @@
 Used directly or by ``dask_ml.wrappers.Incremental`` on the blocks of a dask array.
 """
 
+import copy
+
 import numpy as np
 import scipy.sparse as sp
 from sklearn.utils.validation import _check_sample_weight
@@ -11,7 +13,7 @@ from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
 from ._modules import LinearLogits
 from ._rows import canonical_rows
-from ._state import keep_state_on_failure, load_warm_start
+from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
 
 
@@ -49,9 +51,7 @@ class IncrementalMixin:
             batch_size = self._optimizer(len(rows))[2]
             data = self._tensor_data(X, targets, rows, sample_weight, dtype, device, batch_size)
             pos_weight = pos_weight_tensor(targets, dtype, device)
-            net = getattr(self, "net_", None)
-            if net is None or not getattr(self, "_incremental", False):
-                net = self._incremental_net(X.shape[1], targets, device, dtype, pos_weight)
+            net = self._incremental_net(X.shape[1], targets, device, dtype, pos_weight)
             # The objective of this call is that of a fit on this batch: its weight sum sets
             # the scale of the penalty (see the partial_fit docstring).
             net.criterion_.weight_sum = float(sample_weight.sum())
@@ -60,14 +60,19 @@ class IncrementalMixin:
             net.batch_size = batch_size
             net.partial_fit(data, epochs=1)
             check_finite_parameters(net)
-            self._publish(net, targets, incremental=True)
+            self._publish(net, targets, incremental=True, X_dtype=X.dtype)
         return self
 
     def _incremental_net(self, n_features, targets, device, dtype, pos_weight):
-        """The net partial_fit trains: no stopping rule, seeded, continuing a previous fit if any."""
-        previous = self.net_.module_.state_dict() if hasattr(self, "net_") else None
+        """The net this partial_fit call trains, rebuilt from the fitted state.
+
+        It starts from the fitted arrays (``coef_`` / ``coefs_``) if any; after a previous
+        ``partial_fit`` it also takes back that call's optimizer moments, shuffling seed
+        and epoch count, so that the calls continue one another as one net would.
+        """
+        partial = getattr(self, "_partial_state", None)
+        seed = partial["seed"] if partial is not None else self._seed()
         module, module_kwargs = self._module(n_features, targets.n_outputs)
-        seed = self._seed()
         if module is not LinearLogits:  # hidden layers: initialisation and dropout from the module's generators
             module_kwargs = {**module_kwargs, "seed": seed}
         net = self._make_net(
@@ -83,6 +88,16 @@ class IncrementalMixin:
             seed=seed,
         )
         net.initialize()
-        if previous is not None:
-            load_warm_start(net.module_, previous)
+        if "n_iter_" in vars(self):  # fitted (the first call sets classes_ before this)
+            load_warm_start(net.module_, self._fitted_state(net.module_))
+        if partial is not None:
+            if partial["solver"] == self._solver():
+                load_optimizer_moments(net.optimizer_, partial["optimizer"])
+            # The epoch count goes on (it numbers the epochs and seeds their shuffling).
+            history = getattr(self, "history_", None)
+            if history is None or len(history) != self.n_iter_[0]:  # unpickled: the history was not kept
+                history = [
+                    {"epoch": i + 1, "train_loss": loss, "batches": []} for i, loss in enumerate(self.loss_curve_)
+                ]
+            net.history.extend(copy.deepcopy(history))
         return net

@@ -26,7 +26,6 @@ from sklearn.utils.validation import (
 )
 
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
-from ._modules import LinearLogits
 
 # Reciprocal condition number (of the Hessian scaled to unit diagonal, so feature scales
 # don't matter) under which standard errors are reported as NaN: below it, float64 leaves
@@ -354,7 +353,7 @@ class InferenceMixin:
             raise ValueError(f"alpha must be a float strictly between 0 and 1; got {alpha!r}.")
         if cov_type not in ("nonrobust", "HC0", "HC1"):
             raise ValueError(f"cov_type must be one of 'nonrobust', 'HC0', 'HC1'; got {cov_type!r}.")
-        if not isinstance(self.net_.module_, LinearLogits):
+        if "coef_" not in vars(self):
             raise ValueError("summary() needs a linear model; this one has hidden layers (hidden_layer_sizes).")
         penalised = np.isfinite(self.C)
         if penalised and self.l1_ratio > 0:
@@ -369,10 +368,11 @@ class InferenceMixin:
 
         d = self.n_features_in_ + int(self.fit_intercept)
         softmax = self._kind == "multinomial"
-        device = next(self.net_.module_.parameters()).device
+        device = self._prediction_device()
         if device.type == "mps":  # no float64 there
             device = torch.device("cpu")
-        fitted = np.column_stack([self.intercept_, self.coef_]) if self.fit_intercept else np.asarray(self.coef_)
+        coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_  # after sparsify()
+        fitted = np.column_stack([self.intercept_, coef]) if self.fit_intercept else np.asarray(coef)
         fitted = torch.as_tensor(fitted, dtype=torch.float64, device=device)
         # The penalty's curvature: 1/C on every weight, none on the intercepts.
         ridge = torch.zeros(fitted.shape, dtype=torch.float64, device=device)

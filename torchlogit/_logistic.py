@@ -9,7 +9,7 @@ from sklearn.utils.metaestimators import available_if
 from ._base import BaseTorchClassifier
 from ._dask import dask_label_targets
 from ._docstrings import fill_doc
-from ._modules import LinearLogits, linear_coefficients
+from ._modules import LinearLogits
 from ._targets import encode_labels, encode_partial_labels
 
 
@@ -252,6 +252,3 @@ class TorchLogisticClassifier(BaseTorchClassifier):
 
     def _module(self, n_features, n_outputs):
         return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)
-
-    def _set_model_attributes(self):
-        self.coef_, self.intercept_ = linear_coefficients(self.net_.module_, self._n_outputs)

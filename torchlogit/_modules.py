@@ -128,20 +128,43 @@ class MLPLogits(nn.Module):
         return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]
 
 
-def linear_coefficients(module, n_outputs):
-    """``(coef_, intercept_)`` of a :class:`LinearLogits` as host NumPy arrays."""
-    weight = module.linear.weight.detach().cpu().numpy().copy()
-    bias = module.linear.bias
-    intercept = bias.detach().cpu().numpy().copy() if bias is not None else np.zeros(n_outputs, dtype=weight.dtype)
-    return weight, intercept
+def _as_array(tensor, dtype):
+    return tensor.detach().cpu().numpy().astype(dtype, copy=True)
 
 
-def layer_coefficients(module):
+def layer_coefficients(module, dtype=None):
     """MLPClassifier-style ``coefs_`` (each ``(n_in, n_out)``) and ``intercepts_`` of every linear layer."""
     layers = [m for m in module.modules() if isinstance(m, nn.Linear)]
-    coefs = [m.weight.detach().cpu().numpy().T.copy() for m in layers]
+    dtype = dtype or layers[0].weight.detach().cpu().numpy().dtype
+    coefs = [np.ascontiguousarray(_as_array(m.weight, dtype).T) for m in layers]
     intercepts = [
-        m.bias.detach().cpu().numpy().copy() if m.bias is not None else np.zeros(m.out_features, dtype=coefs[0].dtype)
-        for m in layers
+        _as_array(m.bias, dtype) if m.bias is not None else np.zeros(m.out_features, dtype=dtype) for m in layers
     ]
     return coefs, intercepts
+
+
+def layers_state(module, layers):
+    """A ``state_dict`` for ``module`` holding ``layers``, its linear layers' ``(weight (n_in, n_out), bias)``.
+
+    The inverse of :func:`layer_coefficients`: how a fitted model's public arrays become
+    the starting point of a new training run (warm start, ``partial_fit``) or of a file's
+    tensors. A layer without bias in ``module`` drops the given bias (as
+    ``LogisticRegression``'s warm start does when ``fit_intercept=False``). Raises a
+    ValueError when the shapes do not fit ``module``.
+    """
+    linear = [(name, m) for name, m in module.named_modules() if isinstance(m, nn.Linear)]
+    found = [tuple(np.shape(W)) for W, _ in layers]
+    expected = [(m.in_features, m.out_features) for _, m in linear]
+    if found != expected:
+        raise ValueError(
+            "The fitted model cannot be continued (warm_start=True or partial_fit): the model's structure "
+            f"changed (fitted layers {found}, the parameters now give {expected}). Set warm_start=False, or "
+            "fit, to start afresh."
+        )
+    state = {}
+    for (name, m), (W, b) in zip(linear, layers, strict=True):
+        dtype = np.float32 if np.asarray(W).dtype == np.float32 else np.float64  # the arrays' own precision
+        state[f"{name}.weight"] = torch.from_numpy(np.array(W, dtype=dtype).T.copy())
+        if m.bias is not None:
+            state[f"{name}.bias"] = torch.from_numpy(np.array(b, dtype=dtype).reshape(-1).copy())
+    return state

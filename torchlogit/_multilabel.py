@@ -14,7 +14,7 @@ from ._base import BaseTorchClassifier
 from ._dask import dask_label_targets
 from ._docstrings import fill_doc
 from ._kernels import ACCEPT_SPARSE
-from ._modules import ACTIVATIONS, LinearLogits, MLPLogits, layer_coefficients, linear_coefficients
+from ._modules import ACTIVATIONS, LinearLogits, MLPLogits
 from ._targets import Targets, encode_labels, encode_partial_labels
 
 
@@ -301,6 +301,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             return self.solver
         return "adam" if self._hidden_sizes() else "lbfgs"
 
+    def _structure_sizes(self):
+        return self._hidden_sizes()
+
     def _hidden_sizes(self):
         sizes = tuple(self.hidden_layer_sizes)
         if not all(isinstance(n, Integral) and not isinstance(n, bool) and n >= 1 for n in sizes):
@@ -415,15 +418,60 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             bias=self.fit_intercept,
         )
 
-    def _set_model_attributes(self):
-        module = self.net_.module_
-        self.coefs_, self.intercepts_ = layer_coefficients(module)
-        if isinstance(module, LinearLogits):
-            self.coef_, self.intercept_ = linear_coefficients(module, self._n_outputs)
+    def _set_coefs(self, coefs, intercepts):
+        if len(coefs) == 1:  # the linear model
+            super()._set_coefs(coefs, intercepts)
+            self.__dict__.pop("_coefs", None)
+            self.__dict__.pop("_intercepts", None)
         else:
+            self._coefs, self._intercepts = list(coefs), list(intercepts)
             # A previous linear fit's coef_ must not outlive it.
             self.__dict__.pop("coef_", None)
             self.__dict__.pop("intercept_", None)
+
+    def _fitted_layers(self, dense=False):
+        if "coef_" in vars(self):
+            return super()._fitted_layers(dense)
+        return list(zip(self.coefs_, self.intercepts_, strict=True))
+
+    @property
+    def coefs_(self):
+        """list of ndarray: weight matrix of each layer, shaped ``(n_in, n_out)`` as in ``MLPClassifier``.
+
+        They are the model: predictions use them, so editing them (or assigning a new
+        list) changes predictions. For the linear model, ``[coef_.T]``, a view of
+        ``coef_``.
+        """
+        if "coef_" in vars(self):
+            coef = self.coef_
+            return [coef.T.toarray() if hasattr(coef, "toarray") else coef.T]
+        if "_coefs" in vars(self):
+            return self._coefs
+        raise AttributeError("'TorchMultiLabelClassifier' object has no attribute 'coefs_' (it is not fitted).")
+
+    @coefs_.setter
+    def coefs_(self, value):
+        if "coef_" in vars(self):
+            (W,) = value
+            self.coef_ = np.ascontiguousarray(np.asarray(W).T)
+        else:
+            self._coefs = list(value)
+
+    @property
+    def intercepts_(self):
+        """list of ndarray: bias vector of each layer (they are the model, as ``coefs_``)."""
+        if "coef_" in vars(self):
+            return [self.intercept_]
+        if "_intercepts" in vars(self):
+            return self._intercepts
+        raise AttributeError("'TorchMultiLabelClassifier' object has no attribute 'intercepts_' (it is not fitted).")
+
+    @intercepts_.setter
+    def intercepts_(self, value):
+        if "coef_" in vars(self):
+            (self.intercept_,) = value
+        else:
+            self._intercepts = list(value)
 
     def _summary_targets(self, X, y, sample_weight):
         if self._kind != "multilabel":

@@ -4,8 +4,18 @@ Layout: the magic line ``TORCHLOGIT\\n``, an 8-byte little-endian header length,
 header (format version, estimator class, parameters, fitted attributes, and for each
 tensor its name, dtype, shape and byte range), the tensors' raw little-endian bytes,
 and last the SHA-256 of header and tensors, so a truncated or altered file is refused.
-Loading parses JSON and reads numbers, and validates the parameters as ``fit`` does; it
-never unpickles or imports anything named by the file.
+The tensors are the model's arrays (``coef_`` / ``intercept_``, or each layer's), named
+as the torch module's ``state_dict``.
+
+Loading never unpickles or imports anything named by the file. In the spirit of
+safetensors' header rules, the whole header is checked against a schema before
+anything is allocated: exact keys and JSON types, bounded integers (no 5000-digit
+numbers, no ``1e400``), bounded nesting, dtypes from a short allow-list (the labels'
+included), shapes that follow from the parameters, the kind of target, the classes
+and the number of outputs, and byte ranges inside the file that do not overlap. A
+checksum only proves the file was not damaged: anyone can recompute it, so nothing in
+the file is trusted. Every malformed file raises :class:`ModelFileError`, and nothing
+else; the memory a load takes is bounded by a small multiple of the file's size.
 """
 
 import hashlib
@@ -14,18 +24,31 @@ import math
 import struct
 
 import numpy as np
-import torch
 
 MAGIC = b"TORCHLOGIT\n"
 FORMAT_VERSION = 1
 _MAX_HEADER_BYTES = 1 << 24
+_MAX_DEPTH = 32  # of the JSON header; the format itself needs 6
+_MAX_INT_DIGITS = 19  # int64
+_MAX_COUNT = 1 << 31  # n_features_in_, n_outputs, n_iter_, shapes: the file's size bounds them further
+_MAX_LABEL_CHARS = 1 << 12
 _TENSOR_DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
+# Label dtypes a file may name: booleans, integers, floats, strings (numpy "<U" of bounded length, or "object").
+_LABEL_KINDS = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (4, 8)}
+_KINDS = {
+    "TorchLogisticClassifier": {"binary", "multinomial"},
+    "TorchMultiLabelClassifier": {"binary", "multinomial", "multilabel"},
+}
+_TOP_KEYS = {"format", "format_version", "estimator", "params", "fitted", "tensors"}
+_FITTED_KEYS = {"classes_", "n_features_in_", "feature_names_in_", "n_iter_", "kind", "n_outputs", "y_dtype"}
+_TENSOR_KEYS = {"name", "dtype", "shape", "offset", "nbytes"}
 
 
 class ModelFileError(ValueError):
     """The file is not a torchlogit model this version can read, or it was damaged."""
 
 
+# ------------------------------------------------------------------- writing
 def _encode(value, name):
     """Parameters as JSON, keeping the types JSON would lose (tuples, non-string dict keys, inf)."""
     if value is None or isinstance(value, (bool, str, int)):
@@ -46,20 +69,6 @@ def _encode(value, name):
     )
 
 
-def _decode(value):
-    if isinstance(value, list):
-        return [_decode(v) for v in value]
-    if isinstance(value, dict):
-        if "float" in value:
-            return float(value["float"])
-        if "tuple" in value:
-            return tuple(_decode(v) for v in value["tuple"])
-        if "dict" in value:
-            return {_decode(k): _decode(v) for k, v in value["dict"]}
-        raise ModelFileError(f"unexpected value in the header: {value!r}")
-    return value
-
-
 def _labels_to_json(labels):
     labels = np.asarray(labels)
     if labels.dtype.kind == "O":
@@ -68,35 +77,25 @@ def _labels_to_json(labels):
         return {"dtype": "object", "values": labels.tolist()}
     if labels.dtype.kind not in "biufU":
         raise TypeError("Only numeric or string class labels can be saved in the safe format.")
-    return {"dtype": labels.dtype.str, "values": labels.tolist()}
-
-
-def _labels_from_json(spec):
-    dtype = object if spec["dtype"] == "object" else np.dtype(spec["dtype"])
-    return np.array(spec["values"], dtype=dtype)
+    return {"dtype": labels.dtype.newbyteorder("<").str, "values": labels.tolist()}
 
 
 def save(estimator, path):
     """Write a fitted torchlogit estimator to ``path`` (see the module docstring for the layout)."""
     params = {k: _encode(v, k) for k, v in estimator.get_params(deep=False).items()}
+    module = estimator._empty_module(estimator.n_features_in_, estimator._n_outputs)
     tensors, chunks, offset = [], [], 0
-    for name, tensor in estimator.net_.module_.state_dict().items():
-        array = tensor.detach().cpu().numpy()
+    for name, tensor in estimator._fitted_state(module).items():
+        array = tensor.numpy()
         array = np.ascontiguousarray(array, dtype=_TENSOR_DTYPES[str(array.dtype)])
         data = array.tobytes()
         tensors.append(
-            {
-                "name": name,
-                "dtype": str(array.dtype.name),
-                "shape": list(array.shape),
-                "offset": offset,
-                "nbytes": len(data),
-            }
+            {"name": name, "dtype": array.dtype.name, "shape": list(array.shape), "offset": offset, "nbytes": len(data)}
         )
         chunks.append(data)
         offset += len(data)
-    payload = b"".join(chunks)
     feature_names = getattr(estimator, "feature_names_in_", None)
+    y_dtype = getattr(estimator, "_y_dtype", None)
     header = {
         "format": "torchlogit",
         "format_version": FORMAT_VERSION,
@@ -109,14 +108,124 @@ def save(estimator, path):
             "n_iter_": int(estimator.n_iter_[0]),
             "kind": estimator._kind,
             "n_outputs": int(estimator._n_outputs),
-            "y_dtype": None if getattr(estimator, "_y_dtype", None) is None else np.dtype(estimator._y_dtype).str,
+            "y_dtype": None if y_dtype is None else np.dtype(y_dtype).newbyteorder("<").str,
         },
         "tensors": tensors,
     }
     blob = json.dumps(header).encode("utf-8")
-    body = MAGIC + struct.pack("<Q", len(blob)) + blob + payload
+    body = MAGIC + struct.pack("<Q", len(blob)) + blob + b"".join(chunks)
     with open(path, "wb") as f:
         f.write(body + hashlib.sha256(body).digest())
+
+
+# ------------------------------------------------------------------- reading
+def _parse_int(text):
+    if len(text.lstrip("-")) > _MAX_INT_DIGITS:
+        raise ModelFileError(f"an integer of {len(text)} digits")
+    return int(text)
+
+
+def _parse_float(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ModelFileError(f"the number {text[:40]} overflows")
+    return value
+
+
+def _parse_constant(text):
+    raise ModelFileError(f"the constant {text} (non-finite numbers are written as {{'float': ...}})")
+
+
+def _depth(value):
+    """Nesting depth of parsed JSON, without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if deepest > _MAX_DEPTH:
+            return deepest
+        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
+        stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+def _require(condition, what):
+    if not condition:
+        raise ModelFileError(what)
+
+
+def _is_int(value, low=0, high=_MAX_COUNT):
+    return type(value) is int and low <= value <= high
+
+
+def _keys(mapping, expected, where):
+    _require(isinstance(mapping, dict), f"{where} is not an object")
+    _require(set(mapping) == expected, f"{where} has the keys {sorted(map(str, mapping))[:20]}")
+
+
+def _decode(value):
+    """A parameter's value from its JSON form (see :func:`_encode`)."""
+    if value is None or isinstance(value, (bool, int, float, str)):
+        return value
+    if isinstance(value, list):
+        return [_decode(v) for v in value]
+    _require(isinstance(value, dict) and len(value) == 1, f"unexpected parameter value {str(value)[:80]}")
+    ((tag, inner),) = value.items()
+    if tag == "float":
+        _require(inner in ("inf", "-inf", "nan"), f"unexpected float {str(inner)[:40]}")
+        return float(inner)
+    if tag == "tuple" and isinstance(inner, list):
+        return tuple(_decode(v) for v in inner)
+    if tag == "dict" and isinstance(inner, list):
+        pairs = [(_decode(p[0]), _decode(p[1])) for p in inner if isinstance(p, list) and len(p) == 2]
+        _require(len(pairs) == len(inner), "a dict parameter is not a list of pairs")
+        _require(
+            all(isinstance(k, (str, int, float, bool, type(None))) for k, _ in pairs), "a dict key is not a scalar"
+        )
+        return dict(pairs)
+    raise ModelFileError(f"unexpected parameter value {str(value)[:80]}")
+
+
+def _label_dtype(spec, where):
+    """The NumPy dtype a file names for labels, from the allow-list only."""
+    _require(isinstance(spec, str) and len(spec) <= 8, f"{where} names no allowed dtype")
+    if spec == "object":
+        return None
+    if spec[:1] in "<|" and spec[1:2] == "U" and spec[2:].isdigit():
+        _require(1 <= int(spec[2:]) <= _MAX_LABEL_CHARS, f"{where} {spec!r} is not an allowed dtype")
+        return np.dtype(spec)
+    _require(
+        spec[:1] in "<|"
+        and spec[1:2] in _LABEL_KINDS
+        and spec[2:].isdigit()
+        and int(spec[2:]) in _LABEL_KINDS[spec[1]],
+        f"{where} {spec!r} is not an allowed dtype",
+    )
+    return np.dtype(spec)
+
+
+def _labels(spec, max_count):
+    _keys(spec, {"dtype", "values"}, "classes_")
+    dtype = _label_dtype(spec["dtype"], "the label dtype")
+    values = spec["values"]
+    _require(isinstance(values, list) and 1 <= len(values) <= max_count, "classes_ has the wrong number of labels")
+    if dtype is None or dtype.kind == "U":
+        _require(all(isinstance(v, str) for v in values), "classes_ of a string dtype holds non-strings")
+        limit = _MAX_LABEL_CHARS if dtype is None else dtype.itemsize // 4
+        _require(all(len(v) <= limit for v in values), "a class label is too long")
+        return np.array(values, dtype=object if dtype is None else dtype)
+    if dtype.kind == "b":
+        _require(all(type(v) is bool for v in values), "classes_ of a boolean dtype holds non-booleans")
+    elif dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        _require(all(_is_int(v, int(info.min), int(info.max)) for v in values), "classes_ holds out-of-range integers")
+    else:
+        _require(all(type(v) in (int, float) and abs(v) < 1e300 for v in values), "classes_ holds non-numbers")
+    with np.errstate(over="raise", invalid="raise"):
+        try:
+            return np.array(values, dtype=dtype)
+        except (OverflowError, FloatingPointError, ValueError):
+            raise ModelFileError("classes_ holds values its dtype cannot hold") from None
 
 
 def _read(path):
@@ -132,50 +241,138 @@ def _read(path):
     if length > _MAX_HEADER_BYTES or start + length > len(body):
         raise ModelFileError(f"{path} is damaged (its header length is {length} bytes).")
     try:
-        header = json.loads(body[start : start + length].decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ModelFileError(f"{path} has a damaged header: {exc}") from None
+        header = json.loads(
+            body[start : start + length].decode("utf-8"),
+            parse_int=_parse_int,
+            parse_float=_parse_float,
+            parse_constant=_parse_constant,
+        )
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path} has a damaged header: {exc}.") from None
+    except (UnicodeDecodeError, ValueError, RecursionError) as exc:  # JSONDecodeError is a ValueError
+        raise ModelFileError(f"{path} has a damaged header: {str(exc)[:200]}") from None
     if not isinstance(header, dict) or header.get("format") != "torchlogit":
         raise ModelFileError(f"{path} is not a torchlogit model file.")
-    if header.get("format_version") != FORMAT_VERSION:
+    if header.get("format_version") != FORMAT_VERSION or type(header.get("format_version")) is not int:
         raise ModelFileError(
-            f"{path} uses format version {header.get('format_version')!r}; this torchlogit reads version "
+            f"{path} uses format version {str(header.get('format_version'))[:40]}; this torchlogit reads version "
             f"{FORMAT_VERSION}."
         )
     return header, body[start + length :]
 
 
+def _check_tensors(specs, payload_size):
+    """The tensor table: exact keys, allowed dtypes, consistent sizes, byte ranges inside and apart."""
+    _require(isinstance(specs, list) and 1 <= len(specs) <= 64, "the tensor table is not a short list")
+    ranges = []
+    for spec in specs:
+        _keys(spec, _TENSOR_KEYS, "a tensor entry")
+        _require(isinstance(spec["name"], str) and len(spec["name"]) <= 64, "a tensor name is not a short string")
+        _require(spec["dtype"] in _TENSOR_DTYPES, f"the tensor dtype {str(spec['dtype'])[:20]!r} is not allowed")
+        shape = spec["shape"]
+        _require(isinstance(shape, list) and len(shape) in (1, 2), f"tensor {spec['name']!r} has no 1-D or 2-D shape")
+        _require(all(_is_int(n) for n in shape), f"tensor {spec['name']!r} has a bad shape")
+        _require(_is_int(spec["offset"], 0, payload_size) and _is_int(spec["nbytes"], 0, payload_size), "bad range")
+        size = _TENSOR_DTYPES[spec["dtype"]].itemsize * math.prod(shape)
+        _require(spec["nbytes"] == size, f"tensor {spec['name']!r} has {spec['nbytes']} bytes for its shape")
+        _require(spec["offset"] + size <= payload_size, f"tensor {spec['name']!r} lies outside the file")
+        ranges.append((spec["offset"], spec["offset"] + size))
+    _require(len({s["name"] for s in specs}) == len(specs), "two tensors have the same name")
+    _require(len({s["dtype"] for s in specs}) == 1, "the tensors have different dtypes")
+    ranges.sort()
+    _require(all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False)), "two tensors overlap")
+
+
+def _check_fitted(fitted, estimator_name, payload_size):
+    _keys(fitted, _FITTED_KEYS, "fitted")
+    n_features, n_outputs, kind = fitted["n_features_in_"], fitted["n_outputs"], fitted["kind"]
+    _require(_is_int(n_features, 1) and _is_int(n_outputs, 1), "n_features_in_ / n_outputs is not a positive count")
+    # The first layer has n_features weights per unit, each at least 4 bytes of the file.
+    _require(n_features * 4 <= payload_size and n_outputs * 4 <= payload_size, "more weights than the file holds")
+    _require(_is_int(fitted["n_iter_"]), "n_iter_ is not a count")
+    _require(kind in _KINDS[estimator_name], f"kind {str(kind)[:20]!r} is not one of {sorted(_KINDS[estimator_name])}")
+    names = fitted["feature_names_in_"]
+    _require(
+        names is None
+        or (isinstance(names, list) and len(names) == n_features and all(isinstance(n, str) for n in names)),
+        "feature_names_in_ is not one string per feature",
+    )
+    classes = _labels(fitted["classes_"], max_count=max(n_outputs, 2))
+    if kind == "binary":
+        _require(n_outputs == 1 and len(classes) == 2, "a binary model needs 2 classes and 1 output")
+    elif kind == "multinomial":
+        _require(n_outputs == len(classes) >= 3, "a multinomial model needs one output per class, at least 3")
+    else:
+        _require(len(classes) == n_outputs, "a multi-label model needs one output per label")
+        _require(np.array_equal(classes, np.arange(n_outputs)), "a multi-label model's classes_ are its label indices")
+    if kind != "multilabel":
+        _require(len(np.unique(classes)) == len(classes), "classes_ are not distinct")
+        _require(np.array_equal(np.sort(classes), classes), "classes_ are not sorted")
+    y_dtype = fitted["y_dtype"]
+    if kind == "multilabel":
+        dtype = _label_dtype(y_dtype, "y_dtype")
+        _require(dtype is not None and dtype.kind in "biuf", "y_dtype is not a numeric dtype")
+    else:
+        _require(y_dtype is None, "y_dtype is only for multi-label models")
+        dtype = None
+    return classes, dtype
+
+
 def load(cls, path, device="cpu"):
     """Read a model written by :func:`save` as an instance of ``cls``, on ``device``."""
     header, payload = _read(path)
-    if header.get("estimator") != cls.__name__:
-        raise ModelFileError(f"{path} holds a {header.get('estimator')}, not a {cls.__name__}.")
     try:
-        params = {k: _decode(v) for k, v in header["params"].items()}
-        estimator = cls(**params)
-        estimator.set_params(device=device)
-        estimator._validate_params()  # the same constraints as fit
-        fitted = header["fitted"]
-        estimator.classes_ = _labels_from_json(fitted["classes_"])
-        estimator.n_features_in_ = int(fitted["n_features_in_"])
-        if fitted["feature_names_in_"] is not None:
-            estimator.feature_names_in_ = np.array(fitted["feature_names_in_"], dtype=object)
-        estimator.n_iter_ = np.asarray([fitted["n_iter_"]], dtype=np.int32)
-        estimator._kind = fitted["kind"]
-        estimator._n_outputs = int(fitted["n_outputs"])
-        if fitted["y_dtype"] is not None:
-            estimator._y_dtype = np.dtype(fitted["y_dtype"])
-        state = {}
-        for spec in header["tensors"]:
-            dtype = _TENSOR_DTYPES[spec["dtype"]]
-            shape = tuple(int(n) for n in spec["shape"])
-            if spec["nbytes"] != dtype.itemsize * math.prod(shape) or spec["offset"] + spec["nbytes"] > len(payload):
-                raise ModelFileError(f"{path} describes its tensor {spec['name']!r} inconsistently.")
-            array = np.frombuffer(payload, dtype=dtype, count=math.prod(shape), offset=spec["offset"])
-            state[spec["name"]] = torch.from_numpy(array.reshape(shape).copy())
-        estimator._restore_net(state)
-    except ModelFileError:
-        raise
-    except (KeyError, TypeError, ValueError) as exc:
-        raise ModelFileError(f"{path} is not a valid torchlogit model file: {exc}") from None
+        return _build(cls, header, payload, device)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{path} is not a valid torchlogit model file: {exc}.") from None
+    except (KeyError, TypeError, ValueError, OverflowError, IndexError, AttributeError, RecursionError) as exc:
+        # Anything the schema let through that the estimator still refuses (its own parameter checks).
+        raise ModelFileError(f"{path} is not a valid torchlogit model file: {str(exc)[:300]}") from None
+
+
+def _build(cls, header, payload, device):
+    _keys(header, _TOP_KEYS, "the header")
+    _require(_depth(header) <= _MAX_DEPTH, f"the header nests deeper than {_MAX_DEPTH}")
+    if header["estimator"] != cls.__name__:
+        raise ModelFileError(f"it holds a {str(header['estimator'])[:40]}, not a {cls.__name__}")
+    params = header["params"]
+    known = set(cls().get_params(deep=False))
+    _require(isinstance(params, dict) and set(params) <= known, "the parameters are not this estimator's")
+    params = {k: _decode(v) for k, v in params.items()}
+    _require(params.get("callbacks") is None, "a file cannot hold callbacks")
+    classes, y_dtype = _check_fitted(header["fitted"], cls.__name__, len(payload))
+    _check_tensors(header["tensors"], len(payload))
+
+    estimator = cls(**params)
+    estimator.set_params(device=device)
+    estimator._validate_params()  # the same constraints as fit (InvalidParameterError is a ValueError)
+    fitted = header["fitted"]
+    estimator.classes_ = classes
+    estimator.n_features_in_ = fitted["n_features_in_"]
+    if fitted["feature_names_in_"] is not None:
+        estimator.feature_names_in_ = np.array(fitted["feature_names_in_"], dtype=object)
+    estimator.n_iter_ = np.asarray([fitted["n_iter_"]], dtype=np.int32)
+    estimator._kind = fitted["kind"]
+    estimator._n_outputs = fitted["n_outputs"]
+    if y_dtype is not None:
+        estimator._y_dtype = y_dtype
+
+    # The structure the parameters describe, counted before any module is built.
+    widths = [estimator.n_features_in_, *estimator._structure_sizes(), estimator._n_outputs]
+    n_params = sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
+    _require(n_params * 4 <= len(payload) + 4 * sum(widths[1:]), "the parameters describe more weights than the file")
+    expected = {k: tuple(v.shape) for k, v in estimator._empty_module(widths[0], widths[-1]).state_dict().items()}
+    found = {spec["name"]: tuple(spec["shape"]) for spec in header["tensors"]}
+    _require(found == expected, f"its tensors {str(found)[:200]} are not those of the model {str(expected)[:200]}")
+
+    if estimator._kind == "multilabel":
+        estimator._thresholds()  # one per label, each in (0, 1): what predict needs (a ValueError otherwise)
+
+    state, dtype = {}, None
+    for spec in header["tensors"]:
+        dtype = _TENSOR_DTYPES[spec["dtype"]]
+        array = np.frombuffer(payload, dtype=dtype, count=math.prod(spec["shape"]), offset=spec["offset"])
+        _require(np.all(np.isfinite(array)), f"tensor {spec['name']!r} holds non-finite values")
+        state[spec["name"]] = array.reshape(spec["shape"]).astype(dtype.newbyteorder("="))
+    estimator._restore_state(state, dtype.newbyteorder("="))
     return estimator

@@ -1,0 +1,223 @@
+"""The fitted arrays are the model (as in LogisticRegression / MLPClassifier), and the fitted state is lean."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from scipy.special import expit, softmax
+from sklearn.datasets import load_breast_cancer, load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.preprocessing import StandardScaler
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit._predict import device_logits, host_logits
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    return StandardScaler().fit_transform(X), y
+
+
+@pytest.fixture(scope="module")
+def labels():
+    X, Y = make_multilabel_classification(n_samples=200, n_features=12, n_classes=4, random_state=0)
+    return StandardScaler().fit_transform(X), Y
+
+
+@pytest.fixture(scope="module")
+def hidden(labels):
+    X, Y = labels
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return TorchMultiLabelClassifier((16, 8), activation="tanh", max_iter=20, random_state=0).fit(X, Y)
+
+
+def _mlp_logits(X, coefs, intercepts, activation):
+    """The forward pass written out, as MLPClassifier computes it."""
+    H = X
+    for i, (W, b) in enumerate(zip(coefs, intercepts, strict=True)):
+        H = H @ W + b
+        if i < len(coefs) - 1:
+            H = {"tanh": np.tanh, "relu": lambda h: np.maximum(h, 0), "logistic": expit}[activation](H)
+    return H
+
+
+def test_assigning_or_editing_coef_changes_predictions_as_in_logistic_regression(iris):
+    X, y = iris
+    clf = TorchLogisticClassifier().fit(X, y)
+    ref = LogisticRegression().fit(X, y)
+    rng = np.random.RandomState(0)
+    for estimator in (clf, ref):  # the same edits on both: identical outputs to float64 precision
+        estimator.coef_ = rng.randn(3, 4)
+        estimator.intercept_ = np.array([0.5, -0.2, 0.1])
+        rng = np.random.RandomState(0)
+    np.testing.assert_allclose(clf.decision_function(X), ref.decision_function(X), rtol=1e-12)
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), rtol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X), ref.predict(X))
+    clf.coef_[0, :] = 0.0  # in place
+    ref.coef_[0, :] = 0.0
+    np.testing.assert_allclose(clf.predict_log_proba(X), ref.predict_log_proba(X), rtol=1e-12)
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(restored.coef_, clf.coef_)
+    np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
+
+
+def test_binary_and_linear_multilabel_predict_from_coef(labels):
+    X, Y = labels
+    clf = TorchMultiLabelClassifier().fit(X, Y)
+    clf.coef_ = clf.coef_ * 2
+    clf.intercept_[:] = 1.0
+    np.testing.assert_allclose(clf.predict_proba(X), expit(X @ clf.coef_.T + 1.0), rtol=1e-12)
+    assert clf.coefs_[0].base is clf.coef_ or np.shares_memory(clf.coefs_[0], clf.coef_)  # a view, not a copy
+    clf.coefs_[0][0, 0] = 5.0
+    assert clf.coef_[0, 0] == 5.0
+    binary = TorchLogisticClassifier().fit(X, Y[:, 0])
+    binary.coef_ = -binary.coef_
+    binary.intercept_ = -binary.intercept_
+    z = X @ binary.coef_[0] + binary.intercept_[0]
+    np.testing.assert_allclose(binary.decision_function(X), z, rtol=1e-12)
+    np.testing.assert_allclose(binary.predict_proba(X)[:, 1], expit(z), rtol=1e-12)
+
+
+def test_hidden_layer_models_predict_from_coefs_as_mlp_classifier(labels, hidden):
+    X, _ = labels
+    clf = pickle.loads(pickle.dumps(hidden))
+    assert [W.shape for W in clf.coefs_] == [(12, 16), (16, 8), (8, 4)]
+    assert not hasattr(clf, "coef_")
+    expected = _mlp_logits(X, clf.coefs_, clf.intercepts_, "tanh")
+    np.testing.assert_allclose(clf.predict_proba(X), expit(expected), rtol=1e-12)
+    clf.coefs_[2][:] = 0.0  # in place: every output is then its intercept
+    clf.intercepts_[2][:] = [1.0, -1.0, 2.0, 0.0]
+    np.testing.assert_allclose(clf.predict_proba(X[:3]), np.tile(expit([1.0, -1.0, 2.0, 0.0]), (3, 1)), rtol=1e-15)
+    clf.coefs_ = [np.eye(12, 16), np.eye(16, 8), np.ones((8, 4))]  # assigned: a new model
+    clf.intercepts_ = [np.zeros(16), np.zeros(8), np.zeros(4)]
+    np.testing.assert_allclose(
+        clf.decision_function(X), _mlp_logits(X, clf.coefs_, clf.intercepts_, "tanh"), rtol=1e-12
+    )
+
+
+@pytest.mark.parametrize("activation", ["relu", "tanh", "logistic", "identity"])
+@pytest.mark.parametrize("threads", [1, 2, 16])
+def test_hidden_layer_predictions_do_not_depend_on_the_batch(labels, activation, threads):
+    """check_methods_subset_invariance, bitwise: a row predicted alone, in 200 rows or in 7 rows, whatever
+    the thread count (16 threads on this 2-core machine reproduce the kernel choices of a 16-core one)."""
+    X, Y = labels
+    X = np.tile(X, (3, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = TorchMultiLabelClassifier((37, 5), activation=activation, max_iter=3, random_state=0).fit(X[:200], Y)
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(threads)
+        whole = clf.predict_proba(X)
+        single = np.vstack([clf.predict_proba(X[i : i + 1]) for i in range(0, len(X), 41)])
+        sevens = np.vstack([clf.predict_proba(X[i : i + 7]) for i in range(0, 210, 7)])
+    finally:
+        torch.set_num_threads(before)
+    np.testing.assert_array_equal(single, whole[::41])
+    np.testing.assert_array_equal(sevens, whole[:210])
+    np.testing.assert_array_equal(clf.decision_function(X[5:6]), clf.decision_function(X)[5:6])
+
+
+def test_the_device_path_computes_what_the_host_path_does(labels, hidden):
+    """The chunked torch path (CUDA / MPS) run on CPU tensors: same logits as the host path to 1e-12."""
+    X, _ = labels
+    layers = list(zip(hidden.coefs_, hidden.intercepts_, strict=True))
+    cpu = torch.device("cpu")
+    np.testing.assert_allclose(device_logits(X, layers, "tanh", cpu), host_logits(X, layers, "tanh"), rtol=1e-12)
+    np.testing.assert_allclose(
+        device_logits(sp.csr_matrix(X), layers, "tanh", cpu), host_logits(X, layers, "tanh"), rtol=1e-12
+    )
+    linear = [(np.random.RandomState(0).randn(12, 3), np.arange(3.0))]
+    np.testing.assert_allclose(device_logits(X, linear, "identity", cpu), X @ linear[0][0] + np.arange(3.0))
+
+
+def test_sparsify_and_densify_behave_as_sklearn(iris):
+    X, y = iris
+    clf = TorchLogisticClassifier(C=0.1, l1_ratio=1.0).fit(X, y)
+    ref = LogisticRegression(C=0.1, l1_ratio=1.0, solver="saga", max_iter=5000).fit(X, y)
+    dense = clf.predict_proba(X)
+    for estimator in (clf, ref):
+        assert estimator.sparsify() is estimator
+        assert sp.issparse(estimator.coef_) and estimator.coef_.format == "csr"
+    np.testing.assert_allclose(clf.predict_proba(X), dense, rtol=1e-12)
+    np.testing.assert_allclose(clf.predict_proba(sp.csr_matrix(X)), dense, rtol=1e-12)
+    l2 = TorchLogisticClassifier().fit(X, y)
+    table = l2.summary(X, y)
+    np.testing.assert_array_equal(l2.sparsify().summary(X, y).to_numpy(), table.to_numpy())  # reads it too
+    restored = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_allclose(restored.predict_proba(X), dense, rtol=1e-12)
+    for estimator in (clf, ref):
+        assert estimator.densify() is estimator
+        assert isinstance(estimator.coef_, np.ndarray)
+    np.testing.assert_array_equal(clf.predict_proba(X), dense)
+    with pytest.raises(Exception, match="must be fitted before sparsifying"):
+        TorchLogisticClassifier().sparsify()
+    with pytest.raises(Exception, match="must be fitted before densifying"):
+        TorchLogisticClassifier().densify()
+
+
+def test_sparsify_is_for_linear_models(hidden):
+    with pytest.raises(AttributeError, match="only linear models"):
+        pickle.loads(pickle.dumps(hidden)).sparsify()
+
+
+@pytest.mark.parametrize("compute", ["float32", "float64"])
+def test_fitted_dtypes_follow_the_data_as_in_sklearn(iris, labels, compute):
+    """float64 X gives float64 arrays, float32 X float32 ones, whatever dtype the fit computed in."""
+    X, y = iris
+    Xm, Y = labels
+    for data, expected in ((X, np.float64), (X.astype(np.float32), np.float32)):
+        ref = LogisticRegression().fit(data, y)
+        clf = TorchLogisticClassifier(dtype=compute).fit(data, y)
+        assert clf.coef_.dtype == clf.intercept_.dtype == ref.coef_.dtype == expected
+        assert clf.predict_proba(data).dtype == np.float64
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            mlp = TorchMultiLabelClassifier((4,), dtype=compute, max_iter=2).fit(Xm.astype(data.dtype), Y)
+        assert {W.dtype for W in mlp.coefs_ + mlp.intercepts_} == {np.dtype(expected)}
+
+
+def test_the_pickle_holds_no_training_machinery(iris):
+    """No skorch net, torch object, Dataset, History or optimizer in the pickle; size near LogisticRegression's."""
+    X, y = load_breast_cancer(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf = TorchLogisticClassifier().fit(X, y)
+        ref = LogisticRegression().fit(X, y)
+    blob = pickle.dumps(clf)
+    for name in (b"skorch", b"torch", b"functools", b"History", b"optimizer"):
+        assert name not in blob.replace(b"torchlogit", b""), name
+    assert len(blob) <= 4 * len(pickle.dumps(ref))
+    assert not hasattr(pickle.loads(blob), "history_")  # in memory after fit only; loss_curve_ is kept
+    assert pickle.loads(blob).loss_curve_ == clf.loss_curve_
+
+
+def test_partial_fit_keeps_only_plain_arrays_and_continues_exactly(iris):
+    """Adam's moments are kept as arrays between calls; a pickled copy (no history_, a rebuilt net) continues
+    bitwise as the original does (test_partial_fit checks that calls continue one another as fit's epochs)."""
+    X, y = iris
+    a = TorchLogisticClassifier(solver="adam", random_state=0)
+    for _ in range(3):
+        a.partial_fit(X, y, classes=[0, 1, 2])
+    b = pickle.loads(pickle.dumps(a))
+    moments = a._partial_state["optimizer"]
+    assert all(isinstance(v, np.ndarray) for entry in moments for v in entry.values())
+    for _ in range(2):
+        a.partial_fit(X, y)
+        b.partial_fit(X, y)
+    np.testing.assert_array_equal(a.coef_, b.coef_)
+    assert a.n_iter_[0] == b.n_iter_[0] == 5
+    fitted = TorchLogisticClassifier(solver="adam", random_state=0).fit(X, y)
+    assert not hasattr(fitted, "_partial_state")  # fit's optimizer state is not kept
+
+
+def test_softmax_of_the_logits_is_predict_proba(iris):
+    X, y = iris
+    clf = TorchLogisticClassifier().fit(X, y)
+    np.testing.assert_allclose(clf.predict_proba(X), softmax(X @ clf.coef_.T + clf.intercept_, axis=1), rtol=1e-12)

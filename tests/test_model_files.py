@@ -1,0 +1,244 @@
+"""Crafted and mutated model files: ModelFileError and nothing else, with memory bounded (issue 16, item 6).
+
+A checksum only proves a file is intact; anyone can recompute it. So every forged file here carries a
+valid checksum, and the loader must refuse it on its content.
+"""
+
+import hashlib
+import json
+import resource
+import struct
+import warnings
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+
+from torchlogit import ModelFileError, TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit._persistence import MAGIC
+
+X_IRIS = load_iris(return_X_y=True)[0]
+X_LABELS = make_multilabel_classification(n_samples=40, n_features=6, n_classes=3, random_state=0)[0]
+
+
+def _models():
+    X, y = load_iris(return_X_y=True)
+    Y = make_multilabel_classification(n_samples=40, n_features=6, n_classes=3, random_state=0)[1]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return {
+            "binary": (TorchLogisticClassifier().fit(X, y == 1), X_IRIS),
+            "multinomial strings": (
+                TorchLogisticClassifier(dtype="float64").fit(X, np.array(["a", "b", "c"])[y]),
+                X_IRIS,
+            ),
+            "multilabel": (TorchMultiLabelClassifier(threshold=[0.3, 0.5, 0.7]).fit(X_LABELS, Y), X_LABELS),
+            "hidden": (TorchMultiLabelClassifier((4,), max_iter=3, random_state=0).fit(X_LABELS, Y), X_LABELS),
+        }
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("files")
+    out = {}
+    for name, (model, X) in _models().items():
+        path = folder / f"{name}.tlm"
+        model.save(path)
+        out[name] = (type(model), path.read_bytes(), X, model.predict_proba(X[:5]))
+    return out
+
+
+def _split(content):
+    length = struct.unpack("<Q", content[len(MAGIC) : len(MAGIC) + 8])[0]
+    start = len(MAGIC) + 8
+    return content[start : start + length], content[start + length : -32]
+
+
+def _sign(header_bytes, payload, length=None):
+    """A file with this header and payload and a valid checksum (the header length may be forged too)."""
+    length = len(header_bytes) if length is None else length
+    body = MAGIC + struct.pack("<Q", length) + header_bytes + payload
+    return body + hashlib.sha256(body).digest()
+
+
+def _forge(content, edit, raw=None):
+    """Apply ``edit`` to the parsed header; ``raw`` maps placeholder strings to raw JSON tokens."""
+    header_bytes, payload = _split(content)
+    header = json.loads(header_bytes)
+    edit(header)
+    text = json.dumps(header)
+    for placeholder, token in (raw or {}).items():
+        text = text.replace(json.dumps(placeholder), token)
+    return _sign(text.encode(), payload)
+
+
+def _set(*path_value):
+    *path, value = path_value
+
+    def edit(header):
+        target = header
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+
+    return edit
+
+
+CRAFTED = {
+    "1e400": ("binary", _set("fitted", "n_iter_", "BIG"), {"BIG": "1e400"}),
+    "2**70": ("binary", _set("fitted", "n_iter_", 2**70), None),
+    "5000-digit int": ("binary", _set("fitted", "n_iter_", "BIG"), {"BIG": "9" * 5000}),
+    "negative n_features_in_": ("binary", _set("fitted", "n_features_in_", -4), None),
+    "negative n_outputs": ("multinomial strings", _set("fitted", "n_outputs", -3), None),
+    "n_features_in_=10**10": ("binary", _set("fitted", "n_features_in_", 10**10), None),
+    "parameters as a list": ("binary", _set("params", [1, 2]), None),
+    "100k-deep JSON": ("binary", _set("params", "C", "DEEP"), {"DEEP": "[" * 100_000 + "]" * 100_000}),
+    "binary model with 3 classes": (
+        "binary",
+        _set("fitted", "classes_", {"dtype": "<i8", "values": [0, 1, 2]}),
+        None,
+    ),
+    "kind='bogus'": ("binary", _set("fitted", "kind", "bogus"), None),
+    "3-output multinomial with 2 classes": (
+        "multinomial strings",
+        _set("fitted", "classes_", {"dtype": "<U1", "values": ["a", "b"]}),
+        None,
+    ),
+    "y_dtype='|V2000000000'": ("multilabel", _set("fitted", "y_dtype", "|V2000000000"), None),
+    "label dtype '|V2000000000'": ("binary", _set("fitted", "classes_", "dtype", "|V2000000000"), None),
+    "string labels '<U999999999'": ("multinomial strings", _set("fitted", "classes_", "dtype", "<U999999999"), None),
+    "tensor outside the file": ("binary", _set("tensors", 0, "offset", 10**6), None),
+    "overlapping tensors": ("binary", _set("tensors", 1, "offset", 0), None),
+    "huge shape": ("binary", _set("tensors", 0, "shape", [1, 10**12]), None),
+    "hidden layer of 10**9": ("hidden", _set("params", "hidden_layer_sizes", {"tuple": [10**9]}), None),
+    "threshold of the wrong length": ("multilabel", _set("params", "threshold", [0.5]), None),
+    "callbacks in a file": ("binary", _set("params", "callbacks", ["x"]), None),
+    "unknown parameter": ("binary", _set("params", "exec", "print(1)"), None),
+    "NaN weight constant": ("binary", _set("params", "C", "NAN"), {"NAN": "NaN"}),
+}
+
+
+@pytest.mark.parametrize("case", sorted(CRAFTED))
+def test_each_crafted_file_is_refused_with_model_file_error_in_bounded_memory(files, case, tmp_path):
+    name, edit, raw = CRAFTED[case]
+    cls, content, _, _ = files[name]
+    path = tmp_path / "forged.tlm"
+    path.write_bytes(_forge(content, edit, raw))
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    with pytest.raises(ModelFileError):
+        cls.load(path)
+    assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 1 << 20  # under 1 GiB more
+
+
+def test_a_non_finite_weight_is_refused(files, tmp_path):
+    cls, content, _, _ = files["binary"]
+    header_bytes, payload = _split(content)
+    payload = np.frombuffer(payload, dtype="<f8").copy()
+    payload[0] = np.nan
+    (tmp_path / "nan.tlm").write_bytes(_sign(header_bytes, payload.tobytes()))
+    with pytest.raises(ModelFileError, match="non-finite"):
+        cls.load(tmp_path / "nan.tlm")
+
+
+# ------------------------------------------------------------ mutation fuzzing
+_VALUES = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(-(2**70), 2**70),
+    st.sampled_from([0, -1, 1, 2, 3, 10**10, 2**63, -(2**63)]),
+    st.floats(allow_nan=False, allow_infinity=False),
+    st.text(max_size=12),
+    st.sampled_from(
+        ["bogus", "binary", "multinomial", "multilabel", "float64", "|V2000000000", "<U9", "object", "<i8"]
+    ),
+    st.lists(st.integers(-3, 3), max_size=4),
+    st.just({"tuple": [1]}),
+    st.just({"dict": [[1, 2]]}),
+    st.just({"float": "inf"}),
+    st.just({}),
+)
+_RAW = st.sampled_from(["1e400", "-1e400", "9" * 5000, "NaN", "Infinity", "[" * 5000 + "]" * 5000, "1.5", "-0"])
+
+
+def _paths(value, prefix=()):
+    yield prefix
+    if isinstance(value, dict):
+        for key, child in value.items():
+            yield from _paths(child, (*prefix, key))
+    elif isinstance(value, list):
+        for i, child in enumerate(value):
+            yield from _paths(child, (*prefix, i))
+
+
+@st.composite
+def mutated(draw, files):
+    name = draw(st.sampled_from(sorted(files)))
+    cls, content, X, expected = files[name]
+    header_bytes, payload = _split(content)
+    kind = draw(st.sampled_from(["field", "raw field", "delete", "bytes", "length", "payload size"]))
+    header = json.loads(header_bytes)
+    if kind in ("field", "raw field", "delete"):
+        paths = [p for p in _paths(header) if p]
+        path = paths[draw(st.integers(0, len(paths) - 1))]
+        parent = header
+        for key in path[:-1]:
+            parent = parent[key]
+        if kind == "delete":
+            del parent[path[-1]]
+            text = json.dumps(header)
+        else:
+            parent[path[-1]] = "RAW" if kind == "raw field" else draw(_VALUES)
+            text = json.dumps(header)
+            if kind == "raw field":
+                text = text.replace('"RAW"', draw(_RAW))
+        return cls, _sign(text.encode(), payload), X, None
+    if kind == "bytes":  # header or payload bytes, re-signed
+        data = bytearray(header_bytes + payload)
+        for _ in range(draw(st.integers(1, 4))):
+            data[draw(st.integers(0, len(data) - 1))] = draw(st.integers(0, 255))
+        changed_model = bytes(data[len(header_bytes) :]) != payload
+        return (
+            cls,
+            _sign(bytes(data[: len(header_bytes)]), bytes(data[len(header_bytes) :])),
+            X,
+            (None if changed_model else expected),
+        )
+    if kind == "length":
+        return cls, _sign(header_bytes, payload, length=draw(st.integers(0, 2**64 - 1))), X, None
+    cut = draw(st.integers(-len(payload), 16))
+    payload = payload[:cut] if cut < 0 else payload + bytes(cut)
+    return cls, _sign(header_bytes, payload), X, None
+
+
+def _check(cls, data, X, expected, path):
+    path.write_bytes(data)
+    try:
+        model = cls.load(path)
+    except ModelFileError:
+        return
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")  # e.g. feature names added by a mutation
+        proba = model.predict_proba(X[:5])
+        assert model.predict(X[:5]).shape[0] == 5
+    assert proba.shape[0] == 5
+    if expected is not None:  # nothing that defines the model changed: it predicts as the original
+        np.testing.assert_array_equal(proba, expected)
+
+
+@settings(
+    max_examples=500,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
+@given(data=st.data())
+def test_mutated_files_load_as_a_model_or_raise_model_file_error(files, tmp_path, data):
+    """20 mutated files per example, 500 examples: 10,000 files (header fields and raw tokens, deleted
+    keys, bytes anywhere, the header length, the payload size), each re-signed."""
+    path = tmp_path / "mutated.tlm"
+    for _ in range(20):
+        cls, content, X, expected = data.draw(mutated(files))
+        _check(cls, content, X, expected, path)

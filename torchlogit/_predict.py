@@ -1,0 +1,109 @@
+"""Logits of a fitted model from its public arrays (``coef_`` / ``coefs_``), on the host or on a device.
+
+The fitted arrays are the model, as in scikit-learn: nothing here reads a torch module.
+Predictions are computed in float64 whatever dtype the model was trained in.
+
+* Linear models on the CPU: ``X @ coef_.T + intercept_``, as ``LogisticRegression``
+  computes it (BLAS, straight from the validated input, dense or sparse).
+* Hidden layers on the CPU: each layer's product is summed term by term in a fixed
+  order (one elementwise multiply and one add per input unit), never by BLAS. BLAS
+  picks different kernels and thread splits for different row counts, so a row's
+  result depended on how many rows were asked for (scikit-learn's
+  ``check_methods_subset_invariance`` failed with 16 threads); elementwise IEEE operations
+  give the same bits for a row whatever the other rows and the thread count. Measured
+  cost (benchmarks/predict_hidden.py): see that script's output; it is the price of
+  predictions that do not depend on the batch.
+* Any other device (CUDA, MPS): one chunked torch path, weights copied from the arrays
+  (float64, float32 on MPS, which has no float64). Matrix products there may depend
+  on the row count in the last bits.
+"""
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from scipy.special import expit
+from sklearn.utils.extmath import safe_sparse_dot
+
+from ._kernels import CHUNK_VALUES, as_tensor, sparse_tensor
+
+# Output values per chunk of the term-by-term products: small enough for the cache.
+_ROWWISE_CHUNK_VALUES = 1 << 15
+
+
+def _host_activation(name, H):
+    if name == "relu":
+        return np.maximum(H, 0.0, out=H)
+    if name == "tanh":
+        return np.tanh(H, out=H)
+    if name == "logistic":
+        return expit(H, out=H)
+    return H
+
+
+_DEVICE_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "logistic": torch.sigmoid, "identity": lambda h: h}
+
+
+def rowwise_product(A, W):
+    """``A @ W`` in float64, each output summed over the inputs in order, one term at a time.
+
+    The same bits for a row of ``A`` whatever the other rows (see the module docstring).
+    """
+    out = np.zeros((A.shape[0], W.shape[1]))
+    term = np.empty_like(out)
+    columns = np.ascontiguousarray(A.T, dtype=np.float64)
+    W = np.asarray(W, dtype=np.float64)
+    for j in range(W.shape[0]):
+        np.multiply(columns[j][:, None], W[j], out=term)
+        out += term
+    return out
+
+
+def host_logits(X, layers, activation):
+    """Logits (float64 NumPy) of ``layers`` ``[(W (n_in, n_out), b (n_out,)), ...]`` for a validated ``X``."""
+    if len(layers) == 1:
+        W, b = layers[0]
+        if sp.issparse(W):
+            out = safe_sparse_dot(X, W.astype(np.float64), dense_output=True)
+        elif sp.issparse(X):
+            out = X @ np.asarray(W, dtype=np.float64)
+        else:
+            out = np.asarray(X, dtype=np.float64) @ np.asarray(W, dtype=np.float64)
+        out = np.asarray(out, dtype=np.float64)
+        out += np.asarray(b, dtype=np.float64)
+        return out
+    widest = max(W.shape[1] for W, _ in layers)
+    out = np.empty((X.shape[0], layers[-1][0].shape[1]))
+    step = max(1, _ROWWISE_CHUNK_VALUES // widest)
+    for start in range(0, X.shape[0], step):
+        H = X[start : start + step]
+        H = H.toarray() if sp.issparse(H) else H
+        for i, (W, b) in enumerate(layers):
+            H = rowwise_product(H, W)
+            H += np.asarray(b, dtype=np.float64)
+            if i < len(layers) - 1:
+                H = _host_activation(activation, H)
+        out[start : start + step] = H
+    return out
+
+
+def device_logits(X, layers, activation, device):
+    """Logits (float64 NumPy) of ``layers`` computed by torch on ``device``, in bounded chunks."""
+    dtype = torch.float32 if device.type == "mps" else torch.float64
+    weights = [
+        (as_tensor(W.toarray() if sp.issparse(W) else W, dtype, device), as_tensor(b, dtype, device)) for W, b in layers
+    ]
+    act = _DEVICE_ACTIVATIONS[activation]
+    if sp.issparse(X):
+        X = X.tocsr()
+    out = np.empty((X.shape[0], layers[-1][0].shape[1]), dtype=np.float64)
+    step = max(1, CHUNK_VALUES // max(X.shape[1], *(W.shape[1] for W, _ in layers), 1))
+    with torch.inference_mode():
+        for start in range(0, X.shape[0], step):
+            chunk = X[start : start + step]
+            H = sparse_tensor(chunk, dtype, device) if sp.issparse(chunk) else as_tensor(chunk, dtype, device)
+            for i, (W, b) in enumerate(weights):
+                H = H @ W + b
+                if i < len(weights) - 1:
+                    H = act(H)
+            out[start : start + step] = H.to(dtype=torch.float64).cpu().numpy()
+    return out
