@@ -1,8 +1,9 @@
 """scikit-learn's own logistic-regression tests, run against TorchLogisticClassifier.
 
 A port of ``sklearn/linear_model/tests/test_logistic.py`` from scikit-learn 1.9.1, written for
-torchlogit. Each ported test keeps its upstream name, so ``grep`` finds both. Upstream file: BSD 3-Clause License, Copyright (c) 2007-2026 The
-scikit-learn developers; its notice is reproduced at the end of this docstring.
+torchlogit. Each ported test keeps its upstream name, so ``grep`` finds both. Upstream file:
+BSD 3-Clause License, Copyright (c) 2007-2026 The scikit-learn developers; its notice is
+reproduced at the end of this docstring.
 
 How the port maps scikit-learn's parameters: ``penalty="l1"`` -> ``l1_ratio=1``;
 ``penalty="elasticnet"`` -> ``l1_ratio``; ``penalty=None`` -> ``C=np.inf``; ``solver`` -> ``"lbfgs"``
@@ -101,6 +102,7 @@ IN CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISI
 THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
 """
 
+import itertools
 import warnings
 
 import numpy as np
@@ -421,7 +423,7 @@ def test_sample_and_class_weight_equivalence_liblinear():
 def _compute_class_weight_dictionary(y):
     classes = np.unique(y)
     class_weight = compute_class_weight("balanced", classes=classes, y=y)
-    return dict(zip(classes, class_weight))
+    return dict(zip(classes, class_weight, strict=True))
 
 
 @pytest.mark.parametrize("csr_container", [lambda x: x] + CSR_CONTAINERS)
@@ -467,11 +469,11 @@ def test_logreg_intercept_scaling_zero():
     assert clf.intercept_ == 0.0
 
 
-@pytest.mark.parametrize("csr_container", CSR_CONTAINERS)
-def test_logreg_l1(csr_container):
+def test_logreg_l1():
     """L1, no intercept, with noise and two identical constant columns: equals sklearn
     LogisticRegression(l1_ratio=1, solver="liblinear", tol=1e-10) to 1e-5 on every coefficient the
-    optimum determines (the constant columns only through their sum); sparse equals dense to 1e-8."""
+    optimum determines (the constant columns only through their sum); sparse (csr_array; one container
+    only, for time) equals dense to 1e-8."""
     rng = np.random.RandomState(SEED)
     n_samples = 100
     X, y = make_classification(n_samples=n_samples, n_features=20, random_state=SEED)
@@ -487,7 +489,7 @@ def test_logreg_l1(csr_container):
 
     assert_allclose(determined(ours.coef_), determined(lr_liblinear.coef_), rtol=0, atol=1e-5)
 
-    ours_sp = TorchLogisticClassifier(**params, **TIGHT).fit(csr_container(X), y)
+    ours_sp = TorchLogisticClassifier(**params, **TIGHT).fit(sp.csr_array(X), y)
     assert_allclose(determined(ours_sp.coef_), determined(ours.coef_), rtol=0, atol=1e-8)
 
 
@@ -635,18 +637,19 @@ def test_elastic_net_coeffs():
     assert not np.allclose(l2_coeffs, l1_coeffs, rtol=0, atol=1e-3)
 
 
-@pytest.mark.parametrize("C", [0.001, 1, 100, 1e6])
+@pytest.mark.parametrize("C", [0.001, 1, 100])
 def test_elastic_net_vs_l1_l2(C):
     """Grid search over l1_ratio scores at least as well as pure L1 or pure L2 (held-out accuracy).
 
     Upstream's ``tol=1e-2`` is saga's (largest coefficient change); as our L-BFGS gradient tolerance
-    it stops every fit after ~4 iterations, so the default ``tol`` is used."""
+    it stops every fit after ~4 iterations, so the default ``tol`` is used. For time: 3-fold search
+    and C=1e6 dropped (at C=100 the penalty is already negligible here)."""
     X, y = make_classification(500, random_state=0)
     X_train, X_test, y_train, y_test = train_test_split(X, y, random_state=0)
     param_grid = {"l1_ratio": np.linspace(0, 1, 5)}
 
     enet_clf = TorchLogisticClassifier(l1_ratio=0.5, C=C, random_state=0)
-    gs = GridSearchCV(enet_clf, param_grid, refit=True)
+    gs = GridSearchCV(enet_clf, param_grid, cv=3, refit=True)
     l1_clf = TorchLogisticClassifier(l1_ratio=1, C=C, random_state=0)
     l2_clf = TorchLogisticClassifier(l1_ratio=0, C=C, random_state=0)
     for clf in (gs, l1_clf, l2_clf):
@@ -869,11 +872,14 @@ def _iris_problem(binary, use_str_y, use_sample_weight, class_weight, dtype_name
     return X_np, y_np, sample_weight, class_weight
 
 
-@pytest.mark.parametrize("dtype_name", ["float64", "float32"])
-@pytest.mark.parametrize("class_weight", [None, "balanced", "dict"])
-@pytest.mark.parametrize("use_sample_weight", [False, True])
-@pytest.mark.parametrize("use_str_y", [False, True])
-@pytest.mark.parametrize("binary", [False, True])
+# Every combination in float64; in float32 (for time) numeric labels with sample weights, each class_weight.
+ARRAY_API_CASES = [
+    *itertools.product([False, True], [False, True], [False, True], [None, "balanced", "dict"], ["float64"]),
+    *itertools.product([False, True], [False], [True], [None, "balanced", "dict"], ["float32"]),
+]
+
+
+@pytest.mark.parametrize("binary, use_str_y, use_sample_weight, class_weight, dtype_name", ARRAY_API_CASES)
 def test_logistic_regression_array_api_compliance(binary, use_str_y, use_sample_weight, class_weight, dtype_name):
     """The numerical core of upstream's array-API test, on NumPy input of that dtype: converges
     (no warning, n_iter_ < max_iter), fitted attributes in the input's dtype, and equals the optimum
