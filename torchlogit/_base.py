@@ -31,6 +31,7 @@ from ._callbacks import (
 )
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
 from ._devices import DTYPES, check_device_name, resolve_device
+from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
 from ._kernels import ACCEPT_SPARSE, as_tensor, sparse_tensor, to_device
@@ -612,6 +613,28 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             ],
             dtype,
         )
+
+    def to_onnx(self, path):
+        """Export the fitted model to an ONNX file, with ``torch.onnx.export`` (no skl2onnx needed).
+
+        The graph takes a float32 input ``X`` of shape (n_samples, n_features) and has the
+        outputs skl2onnx gives ``LogisticRegression``: ``label`` (int64 class labels, or
+        the 0/1 label matrix for multi-label targets) and ``probabilities``. For string
+        labels, pipelines or float64 inputs, use skl2onnx with :mod:`torchlogit.onnx`.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the ``.onnx`` file.
+
+        Returns
+        -------
+        self : object
+            The estimator, unchanged.
+        """
+        check_is_fitted(self)
+        export_onnx(self, path)
+        return self
 
     # -------------------------------------------------------------- prediction
     def _prediction_device(self):

@@ -1,0 +1,84 @@
+"""ONNX: skl2onnx converters (torchlogit.onnx) and est.to_onnx (torch.onnx.export), checked with onnxruntime.
+
+Each case: max |Δproba| <= 1e-5 against predict_proba with float32 inputs (float64: 1e-12), labels equal to
+predict's.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+rt = pytest.importorskip("onnxruntime")
+skl2onnx = pytest.importorskip("skl2onnx")
+pytest.importorskip("torchlogit.onnx")  # registers the converters
+
+
+def _cases():
+    X, y = load_iris(return_X_y=True)
+    Xm, Y = make_multilabel_classification(n_samples=100, n_features=6, n_classes=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return {
+            "binary": (TorchLogisticClassifier().fit(X, y == 1), X),
+            "binary strings": (TorchLogisticClassifier().fit(X, np.array(["no", "yes"])[(y == 1).astype(int)]), X),
+            "multinomial": (TorchLogisticClassifier(C=10.0).fit(X, y), X),
+            "multilabel": (TorchMultiLabelClassifier(threshold=[0.3, 0.5, 0.7]).fit(Xm, Y), Xm),
+            "multilabel hidden": (
+                TorchMultiLabelClassifier((8, 4), activation="tanh", max_iter=30, random_state=0).fit(Xm, Y),
+                Xm,
+            ),
+            "hidden 1-D y": (TorchMultiLabelClassifier((5,), max_iter=30, random_state=0).fit(X, y), X),
+            "pipeline": (make_pipeline(StandardScaler(), TorchLogisticClassifier()).fit(X, y), X),
+        }
+
+
+CASES = _cases()
+
+
+def _run(onx, X):
+    session = rt.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run(None, {session.get_inputs()[0].name: X})
+
+
+@pytest.mark.parametrize("name", sorted(CASES))
+@pytest.mark.parametrize("dtype, atol", [(np.float32, 1e-5), (np.float64, 1e-12)])
+def test_skl2onnx_matches_predict_proba_and_predict(name, dtype, atol):
+    model, X = CASES[name]
+    onx = skl2onnx.to_onnx(model, X[:1].astype(dtype), options={"zipmap": False})
+    label, proba = _run(onx, X.astype(dtype))
+    assert np.abs(proba - model.predict_proba(X)).max() <= atol
+    np.testing.assert_array_equal(label, model.predict(X))
+
+
+@pytest.mark.parametrize("name", ["binary strings", "multinomial", "pipeline"])
+def test_skl2onnx_zipmap_gives_a_dict_per_row_as_for_logistic_regression(name):
+    model, X = CASES[name]
+    label, rows = _run(skl2onnx.to_onnx(model, X[:1].astype(np.float32)), X.astype(np.float32))
+    classes = model[-1].classes_ if hasattr(model, "steps") else model.classes_
+    proba = np.array([[row[c] for c in classes] for row in rows])
+    assert np.abs(proba - model.predict_proba(X)).max() <= 1e-5
+    np.testing.assert_array_equal(label, model.predict(X))
+
+
+@pytest.mark.parametrize("name", ["binary", "multinomial", "multilabel", "multilabel hidden", "hidden 1-D y"])
+def test_to_onnx_needs_no_skl2onnx(name, tmp_path):
+    model, X = CASES[name]
+    path = tmp_path / "model.onnx"
+    assert model.to_onnx(path) is model
+    session = rt.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    label, proba = session.run(["label", "probabilities"], {"X": X.astype(np.float32)})
+    assert np.abs(proba - model.predict_proba(X)).max() <= 1e-5
+    np.testing.assert_array_equal(label, model.predict(X))
+
+
+def test_to_onnx_refuses_string_labels_and_points_to_skl2onnx(tmp_path):
+    model, _ = CASES["binary strings"]
+    with pytest.raises(ValueError, match="skl2onnx"):
+        model.to_onnx(tmp_path / "model.onnx")

@@ -1,0 +1,75 @@
+"""``to_onnx`` without skl2onnx: the fitted arrays as a small torch module, exported by ``torch.onnx.export``.
+
+The TorchScript-based exporter (``dynamo=False``) is used: it needs neither ``onnx`` nor
+``onnxscript`` (the torch.export-based one needs onnxscript), and it works offline.
+"""
+
+import warnings
+
+import numpy as np
+import torch
+from scipy.special import logit
+from torch import nn
+
+_ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "logistic": torch.sigmoid, "identity": lambda h: h}
+
+
+class _Exported(nn.Module):
+    """Outputs ``label`` and ``probabilities``, as skl2onnx's converter for LogisticRegression does."""
+
+    def __init__(self, layers, activation, kind, classes, cut):
+        super().__init__()
+        self.weights = nn.ParameterList(
+            [nn.Parameter(torch.tensor(np.asarray(W, dtype=np.float32))) for W, _ in layers]
+        )
+        self.biases = nn.ParameterList([nn.Parameter(torch.tensor(np.asarray(b, dtype=np.float32))) for _, b in layers])
+        self.activation = activation
+        self.kind = kind
+        self.register_buffer("classes", torch.tensor(classes, dtype=torch.int64))
+        self.register_buffer("cut", torch.tensor(cut, dtype=torch.float32))
+
+    def forward(self, X):
+        H = X
+        for i, (W, b) in enumerate(zip(self.weights, self.biases, strict=True)):
+            H = H @ W + b
+            if i < len(self.weights) - 1:
+                H = _ACTIVATIONS[self.activation](H)
+        if self.kind == "multilabel":
+            return (H > self.cut).to(torch.int64), torch.sigmoid(H)
+        if self.kind == "binary":
+            positive = torch.sigmoid(H)
+            return self.classes[(H[:, 0] > 0).to(torch.int64)], torch.cat([1 - positive, positive], dim=1)
+        return self.classes[torch.argmax(H, dim=1)], torch.softmax(H, dim=1)
+
+
+def export_onnx(estimator, path, opset_version=17):
+    """Write ``estimator`` (fitted) to ``path`` as an ONNX model with float32 input ``X``."""
+    classes = np.asarray(estimator.classes_)
+    if classes.dtype.kind not in "biu":
+        raise ValueError(
+            f"to_onnx exports integer (or boolean) class labels; classes_ has dtype {classes.dtype}. For string "
+            "labels use skl2onnx: `import torchlogit.onnx; skl2onnx.to_onnx(model, X[:1])`."
+        )
+    cut = 0.0
+    if estimator._kind == "multilabel":
+        cut = np.broadcast_to(logit(estimator._thresholds()), (estimator._n_outputs,)).astype(np.float32)
+    module = _Exported(
+        estimator._fitted_layers(dense=True),
+        getattr(estimator, "activation", "identity"),
+        estimator._kind,
+        classes.astype(np.int64),
+        cut,
+    ).eval()
+    example = torch.zeros(1, estimator.n_features_in_, dtype=torch.float32)
+    with warnings.catch_warnings(), torch.no_grad():
+        warnings.simplefilter("ignore", DeprecationWarning)  # "legacy TorchScript-based export": chosen, see above
+        torch.onnx.export(
+            module,
+            (example,),
+            str(path),
+            dynamo=False,
+            input_names=["X"],
+            output_names=["label", "probabilities"],
+            dynamic_axes={"X": {0: "N"}, "label": {0: "N"}, "probabilities": {0: "N"}},
+            opset_version=opset_version,
+        )

@@ -1,0 +1,143 @@
+"""ONNX export: skl2onnx converters for the torchlogit estimators (registered on import).
+
+``import torchlogit.onnx`` registers a shape calculator and a converter for
+:class:`~torchlogit.TorchLogisticClassifier` and :class:`~torchlogit.TorchMultiLabelClassifier`
+with skl2onnx, so that ``skl2onnx.to_onnx(model, X[:1])`` works for a fitted model alone or
+inside a :class:`~sklearn.pipeline.Pipeline`, with skl2onnx's usual options (``zipmap``,
+float32 or float64 inputs). The graph computes the fitted arrays (``coef_`` /
+``coefs_``) and has the outputs skl2onnx gives ``LogisticRegression``: ``label`` and
+``probabilities``. For multi-label targets, ``label`` is the 0/1 matrix :meth:`predict`
+returns (int64) and ``probabilities`` one column per label.
+
+Needs ``skl2onnx`` and ``onnx`` (``pip install torchlogit[onnx]``); the estimators'
+own :meth:`~torchlogit.TorchLogisticClassifier.to_onnx` needs neither.
+
+Examples
+--------
+>>> import numpy as np
+>>> import onnxruntime as rt
+>>> from skl2onnx import to_onnx
+>>> from sklearn.datasets import load_iris
+>>> import torchlogit.onnx  # registers the converters
+>>> from torchlogit import TorchLogisticClassifier
+>>> X, y = load_iris(return_X_y=True)
+>>> clf = TorchLogisticClassifier().fit(X, y)
+>>> onx = to_onnx(clf, X[:1].astype(np.float32), options={"zipmap": False})
+>>> session = rt.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+>>> label, proba = session.run(None, {"X": X[:3].astype(np.float32)})
+>>> label.tolist()
+[0, 0, 0]
+>>> bool(np.abs(proba - clf.predict_proba(X[:3])).max() < 1e-5)
+True
+"""
+
+import numpy as np
+from onnx import TensorProto
+from scipy.special import logit
+from skl2onnx import update_registered_converter
+from skl2onnx.algebra.onnx_ops import (
+    OnnxAdd,
+    OnnxArgMax,
+    OnnxCast,
+    OnnxConcat,
+    OnnxGather,
+    OnnxGreater,
+    OnnxIdentity,
+    OnnxMatMul,
+    OnnxRelu,
+    OnnxReshape,
+    OnnxSigmoid,
+    OnnxSoftmax,
+    OnnxSub,
+    OnnxTanh,
+)
+from skl2onnx.common.data_types import (
+    DoubleTensorType,
+    FloatTensorType,
+    Int64TensorType,
+    StringTensorType,
+    guess_numpy_type,
+)
+
+from ._logistic import TorchLogisticClassifier
+from ._multilabel import TorchMultiLabelClassifier
+
+_ACTIVATIONS = {"relu": OnnxRelu, "tanh": OnnxTanh, "logistic": OnnxSigmoid, "identity": OnnxIdentity}
+
+
+def _labels(model):
+    classes = np.asarray(model.classes_)
+    if classes.dtype.kind in "biu":
+        return classes.astype(np.int64), Int64TensorType
+    if classes.dtype.kind in "OU":
+        return classes.astype(str).astype(object), StringTensorType
+    raise NotImplementedError(
+        f"ONNX labels are integers or strings (as skl2onnx's); classes_ has dtype {classes.dtype}. "
+        "Encode the labels as integers or strings before fitting."
+    )
+
+
+def calculate_output_shapes(operator):
+    """Shape calculator: ``label`` (n,) or (n, n_labels) and ``probabilities`` (n, n_columns)."""
+    model = operator.raw_operator
+    n = operator.inputs[0].get_first_dimension()
+    proba_type = DoubleTensorType if isinstance(operator.inputs[0].type, DoubleTensorType) else FloatTensorType
+    if model._kind == "multilabel":
+        operator.outputs[0].type = Int64TensorType([n, model._n_outputs])
+        operator.outputs[1].type = proba_type([n, model._n_outputs])
+        return
+    _, label_type = _labels(model)
+    if operator.scope_inst.get_options(model, dict(nocl=False))["nocl"]:
+        label_type = Int64TensorType
+    operator.outputs[0].type = label_type([n])
+    operator.outputs[1].type = proba_type([n, len(model.classes_)])
+
+
+def convert(scope, operator, container):
+    """Converter: the fitted layers, then sigmoid / softmax, and the labels :meth:`predict` gives."""
+    model = operator.raw_operator
+    opv = container.target_opset
+    dtype = guess_numpy_type(operator.inputs[0].type)
+    H = operator.inputs[0]
+    layers = model._fitted_layers(dense=True)
+    activation = getattr(model, "activation", "identity")
+    for i, (W, b) in enumerate(layers):
+        H = OnnxAdd(
+            OnnxMatMul(H, np.asarray(W, dtype=dtype), op_version=opv), np.asarray(b, dtype=dtype), op_version=opv
+        )
+        if i < len(layers) - 1:
+            H = _ACTIVATIONS[activation](H, op_version=opv)
+    if model._kind == "multilabel":
+        # predict compares the logits with logit(threshold): the same decision, no rounding of probabilities.
+        cut = np.broadcast_to(logit(model._thresholds()), (model._n_outputs,)).astype(dtype)
+        label = OnnxCast(OnnxGreater(H, cut, op_version=opv), to=TensorProto.INT64, op_version=opv)
+        proba = OnnxSigmoid(H, op_version=opv)
+    else:
+        classes, _ = _labels(model)
+        if container.get_options(model, dict(nocl=False))["nocl"]:  # skl2onnx's option: class indices as labels
+            classes = np.arange(len(classes), dtype=np.int64)
+        if model._kind == "binary":
+            positive = OnnxSigmoid(H, op_version=opv)
+            proba = OnnxConcat(
+                OnnxSub(np.array([1], dtype=dtype), positive, op_version=opv), positive, axis=1, op_version=opv
+            )
+            index = OnnxCast(
+                OnnxGreater(H, np.array([0], dtype=dtype), op_version=opv), to=TensorProto.INT64, op_version=opv
+            )
+            index = OnnxReshape(index, np.array([-1], dtype=np.int64), op_version=opv)
+        else:
+            proba = OnnxSoftmax(H, axis=1, op_version=opv)
+            index = OnnxArgMax(H, axis=1, keepdims=0, op_version=opv)
+        label = OnnxGather(classes, index, axis=0, op_version=opv)
+    OnnxIdentity(label, op_version=opv, output_names=[operator.outputs[0]]).add_to(scope, container)
+    OnnxIdentity(proba, op_version=opv, output_names=[operator.outputs[1]]).add_to(scope, container)
+
+
+for _cls in (TorchLogisticClassifier, TorchMultiLabelClassifier):
+    update_registered_converter(
+        _cls,
+        f"Torchlogit{_cls.__name__}",
+        calculate_output_shapes,
+        convert,
+        options={"zipmap": [True, False, "columns"], "nocl": [False, True]},
+    )
