@@ -41,7 +41,9 @@ default_role = "code"
 html_theme = "pydata_sphinx_theme"
 html_title = f"torchlogit {release}"
 html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
-html_static_path = []
+html_static_path = ["_static"]
+# MathJax is vendored (docs/_static/mathjax): formulas render with no network, also from file://.
+mathjax_path = "mathjax/tex-svg.js"
 
 # ----------------------------------------------------------------- intersphinx
 # External objects these docs refer to, by project: (object, role, page under the base URL).
