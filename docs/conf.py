@@ -49,7 +49,7 @@ default_role = "code"
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"torchlogit {release}"
-html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
+html_theme_options = {"navigation_with_keys": False, "show_prev_next": False, "header_links_before_dropdown": 5}
 html_static_path = ["_static"]
 html_css_files = ["torchlogit.css"]
 templates_path = ["_templates"]

@@ -64,7 +64,7 @@ ax.errorbar(
 ax.axvline(0, color="k", lw=0.8)
 ax.set(yticks=rows, yticklabels=ours.index, xlabel="coefficient (95% interval)", title="spector: PSI and the grade")
 ax.invert_yaxis()
-ax.legend(loc="lower right")
+ax.legend(loc="lower left")  # the lower left is empty: no interval reaches there
 plt.tight_layout()
 plt.show()
 

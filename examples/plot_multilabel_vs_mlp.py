@@ -8,7 +8,8 @@ whose features the labels share. We compare both with scikit-learn's
 :class:`~sklearn.neural_network.MLPClassifier` on held-out F1 and fit time.
 
 The hidden layer reaches MLPClassifier's F1, but on a problem this small it fits
-several times more slowly (the ratio measured in this run is printed below):
+several times more slowly (about 4x on an idle machine; the ratio measured in this run,
+which depends on the machine and its load, is printed below):
 each epoch is a skorch loop over small mini-batches, with a fixed cost per batch that
 scikit-learn's NumPy loop does not pay. Its advantage is elsewhere: the same code runs
 on a GPU and takes scikit-learn's penalties and sample weights.

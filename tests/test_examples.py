@@ -57,13 +57,23 @@ def test_grid_search_figure_has_a_curve_for_every_class_weight():
     assert f"class_weight={best!r}" in ax.get_legend().get_title().get_text()
 
 
-def test_hours_legend_hides_no_student():
-    namespace = run("plot_hours_passing.py")
-    ax = namespace["ax"]
+def legend_hides(ax, x, y):
+    """Whether the legend box covers any of the data points (x, y)."""
     ax.figure.canvas.draw()
     box = ax.get_legend().get_window_extent()
-    points = ax.transData.transform(np.c_[namespace["hours"], namespace["passed"]])
-    assert not any(box.contains(x, y) for x, y in points)
+    return any(box.contains(*point) for point in ax.transData.transform(np.c_[x, y]))
+
+
+def test_hours_legend_hides_no_student():
+    namespace = run("plot_hours_passing.py")
+    assert not legend_hides(namespace["ax"], namespace["hours"], namespace["passed"])
+
+
+def test_inference_legend_hides_no_interval():
+    namespace = run("plot_inference_vs_statsmodels.py")
+    ours, rows = namespace["ours"], namespace["rows"]
+    for column in ("ci_low", "coef", "ci_high"):
+        assert not legend_hides(namespace["ax"], ours[column], rows)
 
 
 def test_multilabel_f1_axis_starts_at_zero_and_ratio_is_printed():
