@@ -391,22 +391,22 @@ class InferenceMixin:
         >>> round(table.attrs["prsquared"], 4), table.attrs["df_model"]
         (0.6126, 2.0)
         >>> print(table)
-                                   Logit Regression Results
-        ===============================================================================
-        Model:                           Logit   No. Observations:                  569
-        Method:                            MLE   Df Residuals:                      566
-        Covariance Type:             nonrobust   Df Model:                            2
-        converged:                        True   Pseudo R-squ.:                  0.6126
-                                                 Log-Likelihood:                -145.56
-                                                 LL-Null:                       -375.72
-                                                 LLR p-value:                 1.11e-100
-        ===============================================================================
+                              Logit Regression Results
+        ===================================================================
+        Model:               Logit   No. Observations:       569
+        Method:                MLE   Df Residuals:           566
+        Covariance Type: nonrobust   Df Model:                 2
+        converged:            True   Pseudo R-squ.:       0.6126
+                                     Log-Likelihood:     -145.56
+                                     LL-Null:            -375.72
+                                     LLR p-value:      1.11e-100
+        ===================================================================
                          coef std_err         z   p_value   ci_low  ci_high
         feature
         intercept     19.8494  1.7739   11.1894  4.59e-29  16.3725  23.3263
         mean radius   -1.0571  0.1015  -10.4168  2.08e-25  -1.2560  -0.8582
         mean texture  -0.2181  0.0371   -5.8852  3.98e-09  -0.2908  -0.1455
-        ===============================================================================
+        ===================================================================
         """
         check_is_fitted(self)
         try:

@@ -58,8 +58,12 @@ class SummaryTable(pd.DataFrame):
         rows = max(len(left), len(right))
         left += [("", "")] * (rows - len(left))
         right += [("", "")] * (rows - len(right))
-        header = [f"{a:<18}{b:>20}   {c:<20}{d:>18}" for (a, b), (c, d) in zip(left, right, strict=True)]
-        width = max(len(line) for line in header)
+        # As narrow as the content allows, so that the printout fits a notebook cell.
+        wa, wb = (max(len(row[i]) for row in left) for i in (0, 1))
+        wc, wd = (max(len(row[i]) for row in right) for i in (0, 1))
+        header = [
+            f"{a:<{wa}} {b:>{wb}}   {c:<{wc}} {d:>{wd}}" for (a, b), (c, d) in zip(left, right, strict=True)
+        ]
         body = pd.DataFrame(self).copy()
         formatted = {
             column: [
@@ -69,6 +73,7 @@ class SummaryTable(pd.DataFrame):
             for column in body.columns
         }
         table = pd.DataFrame(formatted, index=body.index).to_string()
+        width = max(len(line) for line in header + table.splitlines())
         title = f"{attrs.get('model', 'Logit')} Regression Results".center(width)
         return "\n".join([title, "=" * width, *header, "=" * width, table, "=" * width])
 
