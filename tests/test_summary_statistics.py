@@ -103,3 +103,13 @@ def test_text_rendering_shows_statistics_and_no_zero_p_values(spector):
 )
 def test_p_values_never_print_as_zero(p, text):
     assert format_p_value(p) == text
+
+
+def test_each_estimator_documents_its_own_summary():
+    """TorchLogisticClassifier's summary() docs describe class labels, not the multi-label sibling's shapes."""
+    assert "n_labels" not in TorchLogisticClassifier.summary.__doc__
+    assert "pos_weight" not in TorchLogisticClassifier.summary.__doc__
+    assert "n_labels" in TorchMultiLabelClassifier.summary.__doc__
+    for name in ("predict_proba", "decision_function", "score", "predict_log_proba"):
+        assert "n_labels" not in getattr(TorchLogisticClassifier, name).__doc__, name
+        assert "label" in getattr(TorchMultiLabelClassifier, name).__doc__, name

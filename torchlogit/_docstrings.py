@@ -185,6 +185,25 @@ METHOD_DOCS = {
 }
 
 
+def _logistic_summary_doc(doc):
+    """The shared ``summary`` docstring without its multi-label cases (for TorchLogisticClassifier)."""
+    for shared, own in [
+        ("y : array-like of shape (n_samples,) or (n_samples, n_labels)", "y : array-like of shape (n_samples,)"),
+        ("Class weights and ``pos_weight`` scale", "Class weights scale"),
+        (
+            "Multinomial and\n            multi-label models index rows by (class or label, feature).",
+            "Multinomial\n            models index rows by (class, feature).",
+        ),
+        ("one intercept per output", "one intercept per class"),
+    ]:
+        doc = doc.replace(shared, own)
+    return doc
+
+
+# Inherited methods whose shared docstring only needs editing: name -> function of the inherited docstring.
+METHOD_DOC_EDITS = {"logistic": {"summary": _logistic_summary_doc}}
+
+
 def _own_method(cls, name, doc):
     """Give ``cls`` its own copy of an inherited method, with docstring ``doc``.
 
@@ -218,6 +237,9 @@ def fill_doc(methods=None, **defaults):
         for name, doc in METHOD_DOCS.get(methods, {}).items():
             if name not in vars(cls):
                 _own_method(cls, name, doc)
+        for name, edit in METHOD_DOC_EDITS.get(methods, {}).items():
+            if name not in vars(cls):
+                _own_method(cls, name, edit(getattr(cls, name).__doc__))
         return cls
 
     return decorate

@@ -61,9 +61,7 @@ class SummaryTable(pd.DataFrame):
         # As narrow as the content allows, so that the printout fits a notebook cell.
         wa, wb = (max(len(row[i]) for row in left) for i in (0, 1))
         wc, wd = (max(len(row[i]) for row in right) for i in (0, 1))
-        header = [
-            f"{a:<{wa}} {b:>{wb}}   {c:<{wc}} {d:>{wd}}" for (a, b), (c, d) in zip(left, right, strict=True)
-        ]
+        header = [f"{a:<{wa}} {b:>{wb}}   {c:<{wc}} {d:>{wd}}" for (a, b), (c, d) in zip(left, right, strict=True)]
         body = pd.DataFrame(self).copy()
         formatted = {
             column: [
