@@ -69,6 +69,11 @@ class EpochProgress(Callback):
         print(f"  {self.label}: epoch {row['epoch']}{loss_text}, {now - self.start_:.0f} s", file=stream, flush=True)
 
 
+def _progress(enabled, message):
+    if enabled:
+        print(f"  {message}", file=sys.stderr, flush=True)
+
+
 def float64_objective(X, y, coef, intercept, classes, C):
     """scikit-learn's (and our) training objective at ``coef``/``intercept``, in float64, unit weights."""
     X = torch.as_tensor(np.asarray(X, dtype=np.float64))
@@ -153,6 +158,7 @@ def compare(
         TorchLogisticClassifier(max_iter=2, device=device, dtype=dtype, solver=solver).fit(X_train[:50], y_train[:50])
     rows, proba, coef = {}, {}, {}
     for name, model in models.items():
+        _progress(progress, f"fitting {name} ...")
         fit_time, caught = _fit_recording_warnings(model, X_train, y_train)
         start = time.perf_counter()
         proba[name] = model.predict_proba(X_test)
@@ -173,6 +179,7 @@ def compare(
             predict_time=predict_time,
             warnings=caught,
         )
+    _progress(progress, "fitting the tight reference optimum (float64, tol=1e-10) ...")
     tight, reference = tight_reference(X_train, y_train, C)
     reference["objective"] = float64_objective(X_train, y_train, tight.coef_, tight.intercept_, tight.classes_, C)
     reference["max_abs_coef"] = float(np.abs(tight.coef_).max())
