@@ -27,6 +27,7 @@ def built(tmp_path_factory):
     work = tmp_path_factory.mktemp("docs")
     shutil.copytree(ROOT / "docs", work / "docs", ignore=GENERATED)
     shutil.copytree(ROOT / "examples", work / "examples")
+    shutil.copy(ROOT / "CHANGELOG.md", work / "CHANGELOG.md")  # docs/changelog.rst includes it
     result = subprocess.run(
         [sys.executable, "-m", "sphinx", "-W", "--keep-going", "-b", "html", "docs", "docs/_build/html"],
         cwd=work,
