@@ -30,8 +30,17 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "myst_parser",  # CHANGELOG.md is included as Markdown
 ]
-exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip"]
+source_suffix = {".rst": "restructuredtext"}  # pages are rst; Markdown only where included
+exclude_patterns = [
+    "_build",
+    "_static",
+    "_templates",
+    "auto_examples/*.ipynb",
+    "auto_examples/*.py",
+    "auto_examples/*.zip",
+]
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": True}
 numpydoc_show_class_members = False  # autosummary lists members; numpydoc's own table would duplicate them
@@ -40,8 +49,14 @@ default_role = "code"
 
 html_theme = "pydata_sphinx_theme"
 html_title = f"torchlogit {release}"
-html_theme_options = {"navigation_with_keys": False, "show_prev_next": False}
-html_static_path = []
+html_theme_options = {"navigation_with_keys": False, "show_prev_next": False, "header_links_before_dropdown": 5}
+html_static_path = ["_static"]
+html_css_files = ["torchlogit.css"]
+templates_path = ["_templates"]
+# "fit()" rather than "TorchLogisticClassifier.fit()" in the page's table of contents.
+toc_object_entries_show_parents = "hide"
+# MathJax is vendored (docs/_static/mathjax): formulas render with no network, also from file://.
+mathjax_path = "mathjax/tex-svg.js"
 
 # ----------------------------------------------------------------- intersphinx
 # External objects these docs refer to, by project: (object, role, page under the base URL).
@@ -147,8 +162,11 @@ intersphinx_timeout = 10
 
 
 def _skip_metadata_routing(app, what, name, obj, skip, options):
-    """scikit-learn's generated set_*_request / get_metadata_routing: routing plumbing, not our API."""
+    """scikit-learn's generated set_*_request / get_metadata_routing (routing plumbing, not our API),
+    and what exceptions inherit from BaseException."""
     if name == "get_metadata_routing" or (name.startswith("set_") and name.endswith("_request")):
+        return True
+    if what == "exception" and hasattr(BaseException, name):  # add_note, with_traceback, args
         return True
     return None
 
@@ -168,6 +186,6 @@ sphinx_gallery_conf = {
     "reference_url": {"torchlogit": None},
     "download_all_examples": False,
     "remove_config_comments": True,
-    "within_subsection_order": "FileNameSortKey",
+    "within_subsection_order": "gallery_order.ExampleOrder",
 }
 os.environ.setdefault("PYTHONHASHSEED", "0")

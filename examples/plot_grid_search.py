@@ -35,14 +35,20 @@ grid = GridSearchCV(
 )
 grid.fit(X_train, y_train)
 print("best:", grid.best_params_)
-print(f"held-out accuracy of the refitted best pipeline: {grid.score(X_test, y_test):.4f} (neg. log-loss)")
+# The score of a search scored by "neg_log_loss" is the negative log-loss (higher is better).
+print(f"held-out log-loss of the refitted best pipeline: {-grid.score(X_test, y_test):.4f}")
 
 # %%
 # The validation curve
 # --------------------
+# One curve per ``class_weight``. The labels are made with ``repr`` from the parameter
+# values themselves: ``None`` is a real setting here, and grouping a DataFrame by it
+# would silently drop it (pandas treats ``None`` as missing).
 results = pd.DataFrame(grid.cv_results_)
+settings = [repr(params["torchlogisticclassifier__class_weight"]) for params in grid.cv_results_["params"]]
 fig, ax = plt.subplots(figsize=(7, 4))
-for weight, part in results.groupby(results["param_torchlogisticclassifier__class_weight"].astype(str)):
+for weight in dict.fromkeys(settings):
+    part = results[[s == weight for s in settings]]
     ax.errorbar(
         part["param_torchlogisticclassifier__C"].astype(float),
         -part["mean_test_score"],
@@ -52,5 +58,6 @@ for weight, part in results.groupby(results["param_torchlogisticclassifier__clas
         label=f"class_weight={weight}",
     )
 ax.set(xscale="log", xlabel="C", ylabel="cross-validated log-loss", title="Tuning C")
-ax.legend()
+best = repr(grid.best_params_["torchlogisticclassifier__class_weight"])
+ax.legend(title=f"best: C={grid.best_params_['torchlogisticclassifier__C']:g}, class_weight={best}")
 plt.show()

@@ -6,6 +6,13 @@ Each sample has several yes/no labels. :class:`~torchlogit.TorchMultiLabelClassi
 trains them jointly: linear (one logistic regression per label) or with a hidden layer
 whose features the labels share. We compare both with scikit-learn's
 :class:`~sklearn.neural_network.MLPClassifier` on held-out F1 and fit time.
+
+The hidden layer reaches MLPClassifier's F1, but on a problem this small it fits
+several times more slowly (about 4x on an idle machine; the ratio measured in this run,
+which depends on the machine and its load, is printed below):
+each epoch is a skorch loop over small mini-batches, with a fixed cost per batch that
+scikit-learn's NumPy loop does not pay. Its advantage is elsewhere: the same code runs
+on a GPU and takes scikit-learn's penalties and sample weights.
 """
 
 # %%
@@ -44,6 +51,8 @@ for name, model in models.items():
     times[name] = perf_counter() - start
     scores[name] = f1_score(Y_test, model.predict(X_test), average="samples")
     print(f"{name:>20}: F1 (samples) {scores[name]:.4f}, fit {times[name]:.2f} s")
+ratio = times["torchlogit (64,)"] / times["MLPClassifier (64,)"]
+print(f"the hidden-layer fit took {ratio:.1f}x as long as MLPClassifier's")
 
 # %%
 # Per-label thresholds
@@ -55,10 +64,16 @@ clf.set_params(threshold=0.3)
 print(f"F1 (samples) with threshold 0.3: {f1_score(Y_test, clf.predict(X_test), average='samples'):.4f}")
 
 # %%
-fig, axes = plt.subplots(1, 2, figsize=(10, 3.5))
-axes[0].barh(list(scores), list(scores.values()), color="tab:blue")
-axes[0].set(xlabel="held-out F1 (samples)", xlim=(0.5, 1))
-axes[1].barh(list(times), list(times.values()), color="tab:grey")
-axes[1].set(xlabel="fit time (s)")
+# %%
+# F1 and fit time
+# ---------------
+# The F1 axis starts at zero, so bar lengths compare honestly.
+fig, axes = plt.subplots(1, 2, figsize=(10, 3.5), sharey=True)
+bars = axes[0].barh(list(scores), list(scores.values()), color="tab:blue")
+axes[0].bar_label(bars, fmt="%.3f")
+axes[0].set(xlabel="held-out F1 (samples)", xlim=(0, 1.1), title="Quality")
+bars = axes[1].barh(list(times), list(times.values()), color="tab:grey")
+axes[1].bar_label(bars, fmt="%.1f s")
+axes[1].set(xlabel="fit time (s)", xlim=(0, max(times.values()) * 1.25), title="Fit time, one run")
 plt.tight_layout()
 plt.show()

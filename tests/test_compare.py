@@ -1,4 +1,4 @@
-"""`torchlogit compare` / `python -m torchlogit`: the side-by-side report and its errors."""
+"""`torchlogit compare` / `python -m torchlogit`: the side-by-side report, its explanations and its errors."""
 
 import json
 import subprocess
@@ -7,27 +7,120 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
-from sklearn.datasets import load_breast_cancer
+from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
 
-from torchlogit._compare import main
+from torchlogit import _compare
+from torchlogit._compare import build_parser, float64_objective, main
+
+VERSION_KEYS = {"torchlogit", "torch", "sklearn", "numpy", "python"}
+MODEL_KEYS = {
+    "solver",
+    "dtype",
+    "tol",
+    "max_iter",
+    "iterations",
+    "objective",
+    "accuracy",
+    "log_loss",
+    "fit_time",
+    "predict_time",
+    "warnings",
+}
 
 
-def test_json_report_on_a_bundled_dataset(capsys):
-    assert main(["compare", "--dataset", "iris", "--json"]) == 0
-    report = json.loads(capsys.readouterr().out)
+def run_json(capsys, *args):
+    assert main(["compare", *args, "--json"]) == 0
+    captured = capsys.readouterr()
+    return json.loads(captured.out), captured.err
+
+
+def test_json_report_states_matched_settings_objectives_and_versions(capsys):
+    report, _ = run_json(capsys, "--dataset", "iris")
     assert set(report["models"]) == {"TorchLogisticClassifier", "LogisticRegression"}
     for row in report["models"].values():
-        assert {"accuracy", "log_loss", "fit_time", "predict_time"} <= set(row)
-    assert report["agreement"]["max_abs_proba_diff"] < 0.05
-    assert report["dataset"] == "iris" and report["n_features"] == 4
+        assert MODEL_KEYS <= set(row)
+        # the same stopping rule for both: scikit-learn's defaults, not max_iter=1000 for one of them
+        assert (row["tol"], row["max_iter"]) == (1e-4, 100)
+        assert 0 < row["iterations"] <= 100
+        # no model can beat the tight optimum by more than its own rounding
+        assert row["objective"] >= report["tight_optimum"]["objective"] - 1e-12
+    assert report["settings"]["tol"] == 1e-4 and report["settings"]["max_iter"] == 100
+    assert report["tight_optimum"]["tol"] == 1e-10 and report["tight_optimum"]["converged"]
+    assert set(report["versions"]) == VERSION_KEYS
+    assert report["agreement"]["max_abs_proba_diff"] < 0.05 and report["agreement"]["explanation"]
+    assert report["dataset"] == "iris" and report["n_features"] == 4 and report["n_classes"] == 3
 
 
-def test_table_report_and_progress_line(capsys):
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_float64_objective_equals_sklearns_loss_plus_penalty(n_classes):
+    X, y = load_wine(return_X_y=True)
+    keep = y < n_classes
+    X, y = (X[keep] - X[keep].mean(0)) / X[keep].std(0), y[keep]
+    model = LogisticRegression(C=0.3).fit(X, y)
+    expected = log_loss(y, model.predict_proba(X)) + np.sum(model.coef_**2) / (2 * 0.3 * len(y))
+    got = float64_objective(X, y, model.coef_, model.intercept_, model.classes_, 0.3)
+    assert got == pytest.approx(expected, rel=1e-12)
+
+
+def test_tight_tolerance_in_float64_agrees_and_says_so(capsys):
+    report, _ = run_json(capsys, "--dataset", "breast_cancer", "--dtype", "float64", "--tol", "1e-8")
+    assert report["models"]["TorchLogisticClassifier"]["tol"] == 1e-8
+    assert report["agreement"]["max_abs_proba_diff"] < 1e-5
+    assert report["agreement"]["explanation"].startswith("Both reach the same optimum")
+
+
+def test_default_tolerance_gap_is_explained_by_tol(capsys):
+    report, _ = run_json(capsys, "--dataset", "breast_cancer")
+    assert report["agreement"]["max_abs_proba_diff"] > 1e-4
+    assert "Both stop at tol=0.0001" in report["agreement"]["explanation"]
+
+
+def test_separable_data_without_penalty_is_flagged(capsys):
+    report, _ = run_json(capsys, "--dataset", "breast_cancer", "--C", "inf")
+    assert report["tight_optimum"]["separable"]
+    assert "separable" in report["agreement"]["explanation"]
+
+
+def test_different_solver_is_explained(capsys):
+    report, _ = run_json(capsys, "--dataset", "wine", "--solver", "adam", "--max-iter", "20")
+    assert report["models"]["TorchLogisticClassifier"]["solver"] == "adam"
+    assert report["agreement"]["explanation"].startswith("Different solvers: our adam")
+
+
+def test_max_iter_reached_is_explained_and_warnings_are_one_line(capsys):
+    report, err = run_json(capsys, "--dataset", "wine", "--max-iter", "2")
+    assert all(row["iterations"] == 2 and row["reached_max_iter"] for row in report["models"].values())
+    assert "reached max_iter=2" in report["agreement"]["explanation"]
+    warning_lines = [line for line in err.splitlines() if "ConvergenceWarning" in line]
+    assert len(warning_lines) == 2  # one per model, each a single line
+    assert all(line.startswith("torchlogit compare: warning (") for line in warning_lines)
+    assert "self." not in err and ".py:" not in err  # no source lines, no file:line prefixes
+
+
+def test_table_report_lists_settings_side_by_side(capsys):
     assert main(["--dataset", "wine", "--dtype", "float64", "--C", "0.5"]) == 0
     captured = capsys.readouterr()
-    assert "TorchLogisticClassifier" in captured.out and "LogisticRegression" in captured.out
-    assert "max |predict_proba difference|" in captured.out
+    lines = captured.out.splitlines()
+    for label in ("solver", "dtype", "tol", "max_iter", "iterations used", "objective (float64)"):
+        row = next(line for line in lines if line.startswith(label))
+        assert len(row.split()) >= 3, row  # the label and one value per model
+    assert "tight optimum" in captured.out and "max |predict_proba difference|" in captured.out
     assert "fitting both models on wine" in captured.err
+
+
+def test_progress_lines_for_long_fits(capsys, monkeypatch):
+    monkeypatch.setattr(_compare, "PROGRESS_AFTER_S", 0.0)
+    monkeypatch.setattr(_compare, "PROGRESS_EVERY_S", 0.0)
+    assert main(["--dataset", "iris", "--max-iter", "5", "--json"]) == 0
+    err = capsys.readouterr().err
+    assert "TorchLogisticClassifier: epoch 1," in err and "TorchLogisticClassifier: epoch 5," in err
+
+
+def test_synthetic_size_options(capsys):
+    report, _ = run_json(capsys, "--dataset", "synthetic", "--n-samples", "300", "--n-features", "7")
+    assert (report["n_samples"], report["n_features"]) == (300, 7)
 
 
 @pytest.fixture
@@ -39,8 +132,22 @@ def csv_path(tmp_path):
 
 
 def test_csv_input(csv_path, capsys):
-    assert main(["--csv", str(csv_path), "--target", "target", "--json"]) == 0
-    assert json.loads(capsys.readouterr().out)["n_features"] == 30
+    report, _ = run_json(capsys, "--csv", str(csv_path), "--target", "target")
+    assert report["n_features"] == 30
+
+
+@pytest.fixture
+def bad_csvs(tmp_path):
+    text = tmp_path / "text.csv"
+    pd.DataFrame({"word": ["a", "b"] * 10, "x": np.arange(20), "target": [0, 1] * 10}).to_csv(text, index=False)
+    continuous = tmp_path / "continuous.csv"
+    rng = np.random.default_rng(0)
+    pd.DataFrame({"x": rng.normal(size=120), "price": rng.normal(size=120)}).to_csv(continuous, index=False)
+    missing = tmp_path / "missing.csv"
+    frame = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0), "target": [0, 1] * 10})
+    frame.loc[3, "b"] = np.nan
+    frame.to_csv(missing, index=False)
+    return {"text_csv": text, "continuous_csv": continuous, "missing_csv": missing}
 
 
 @pytest.mark.parametrize(
@@ -49,14 +156,18 @@ def test_csv_input(csv_path, capsys):
         (["--csv", "/no/such/file.csv", "--target", "y"], "no such file"),
         (["--csv", "{csv}", "--target", "nope"], "column 'nope' is not in"),
         (["--csv", "{csv}"], "--csv needs --target"),
+        (["--target", "target"], "--target needs --csv"),
         (["--csv", "{text_csv}", "--target", "target"], "non-numeric feature columns"),
+        (["--csv", "{continuous_csv}", "--target", "price"], "is continuous (120 distinct float values)"),
+        (["--csv", "{missing_csv}", "--target", "target"], "feature column(s) ['b']"),
+        (["--dataset", "iris", "--n-samples", "100"], "--n-samples and --n-features need --dataset synthetic"),
+        (["--dataset", "wine", "--tol", "0"], "--tol must be positive"),
         (["--dataset", "wine", "--device", "gpu"], "'device' parameter"),
+        (["--dataset", "wine", "--plot", "/nonexistent/dir/x.png"], "directory /nonexistent/dir does not exist"),
     ],
 )
-def test_bad_arguments_exit_2_with_one_line(args, message, csv_path, tmp_path, capsys):
-    text_csv = tmp_path / "text.csv"
-    pd.DataFrame({"word": ["a", "b"] * 10, "x": np.arange(20), "target": [0, 1] * 10}).to_csv(text_csv, index=False)
-    args = [a.format(csv=csv_path, text_csv=text_csv) for a in args]
+def test_bad_arguments_exit_2_with_one_line(args, message, csv_path, bad_csvs, capsys):
+    args = [a.format(csv=csv_path, **bad_csvs) for a in args]
     with pytest.raises(SystemExit) as exit_info:
         main(args)
     assert exit_info.value.code == 2
@@ -65,17 +176,45 @@ def test_bad_arguments_exit_2_with_one_line(args, message, csv_path, tmp_path, c
     assert err.strip().splitlines()[-1].startswith("torchlogit compare: error:")
 
 
-def test_plot_writes_a_png_or_says_what_is_missing(tmp_path, capsys):
+def test_unwritable_plot_path_fails_before_fitting(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "wine", "--plot", "/nonexistent/dir/x.png"])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert "fitting both models" not in captured.err and captured.out == ""
+    assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_plot_that_fails_to_save_still_prints_the_table(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    folder = tmp_path / "a_folder.png"
+    folder.mkdir()  # a directory where the file should go: the check passes, saving fails
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "iris", "--plot", str(folder)])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert "max |predict_proba difference|" in captured.out
+    assert captured.err.strip().splitlines()[-1].startswith("torchlogit compare: error: cannot write --plot")
+
+
+def test_plot_writes_a_png_and_says_where(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
     path = tmp_path / "compare.png"
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        with pytest.raises(SystemExit) as exit_info:
-            main(["--dataset", "iris", "--plot", str(path)])
-        assert exit_info.value.code == 2 and "needs matplotlib" in capsys.readouterr().err
-    else:
-        assert main(["--dataset", "iris", "--plot", str(path)]) == 0
-        assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert main(["--dataset", "iris", "--plot", str(path)]) == 0
+    assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert f"wrote the plot to {path}" in capsys.readouterr().err
+
+
+def test_help_shows_defaults_and_every_option_has_help(capsys):
+    parser = build_parser()
+    for action in parser._actions:
+        assert action.help, action.option_strings
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--help"])
+    assert exit_info.value.code == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "(default: 0.0001)" in text and "(default: 100)" in text and "(default: breast_cancer)" in text
+    assert "(default: None)" not in text
 
 
 def test_python_dash_m_runs_without_a_traceback():

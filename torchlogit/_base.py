@@ -718,7 +718,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         return log_expit(logits)
 
     def predict(self, X):
-        """Most probable class of each sample (for multi-label targets, see the subclass).
+        """Most probable class of each sample.
 
         Parameters
         ----------

@@ -1,19 +1,35 @@
-"""Side-by-side comparison of TorchLogisticClassifier and sklearn's LogisticRegression."""
+"""``torchlogit compare``: TorchLogisticClassifier and scikit-learn's LogisticRegression side by side.
+
+Both models get the same split, the same standardisation and the same ``C``, ``tol`` and
+``max_iter``. The report states each model's settings and iterations, both objective
+values (computed in float64 with :mod:`torchlogit._objective`) next to a tightly
+converged reference optimum, and one sentence saying why the two models differ when
+they do.
+"""
 
 import argparse
 import json
+import math
+import os
+import platform
 import sys
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
+import torch
 from sklearn import datasets
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score, log_loss
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils.multiclass import type_of_target
+from skorch.callbacks import Callback
 
 from ._logistic import TorchLogisticClassifier
+from ._objective import objective
 
 DATASETS = {
     "breast_cancer": datasets.load_breast_cancer,
@@ -21,64 +37,264 @@ DATASETS = {
     "wine": datasets.load_wine,
     "iris": datasets.load_iris,
 }
+OURS, REF = "TorchLogisticClassifier", "LogisticRegression"
+# The reference optimum: float64, a gradient tolerance far below anything a user would
+# pass, and enough iterations that only separable data (no optimum) can exhaust them.
+TIGHT_TOL, TIGHT_MAX_ITER = 1e-10, 10_000
+# Above this many coefficients Newton's Hessian gets expensive; L-BFGS is used instead.
+NEWTON_MAX_PARAMS = 2_000
+# Progress lines appear only once a fit has run this long, then at most this often.
+PROGRESS_AFTER_S, PROGRESS_EVERY_S = 2.0, 2.0
 
 
-def compare(X, y, *, C=1.0, device="cpu", dtype="float32", solver="lbfgs", test_size=0.25, random_state=0):
-    """Fit both models on the same standardised split; return their metrics and their agreement."""
+class EpochProgress(Callback):
+    """One line per epoch on stderr, once a fit has run ``PROGRESS_AFTER_S`` seconds (throttled)."""
+
+    def __init__(self, label, stream=None):
+        self.label = label
+        self.stream = stream
+
+    def on_train_begin(self, net, **kwargs):
+        self.start_ = self.last_ = time.perf_counter()
+
+    def on_epoch_end(self, net, **kwargs):
+        now = time.perf_counter()
+        if now - self.start_ < PROGRESS_AFTER_S or now - self.last_ < PROGRESS_EVERY_S:
+            return
+        self.last_ = now
+        row = net.history[-1]
+        loss = row.get("objective", row.get("train_loss"))
+        loss_text = "" if loss is None else f", loss {loss:.6g}"
+        stream = self.stream or sys.stderr
+        print(f"  {self.label}: epoch {row['epoch']}{loss_text}, {now - self.start_:.0f} s", file=stream, flush=True)
+
+
+def _progress(enabled, message):
+    if enabled:
+        print(f"  {message}", file=sys.stderr, flush=True)
+
+
+def float64_objective(X, y, coef, intercept, classes, C):
+    """scikit-learn's (and our) training objective at ``coef``/``intercept``, in float64, unit weights."""
+    X = torch.as_tensor(np.asarray(X, dtype=np.float64))
+    W = torch.as_tensor(np.asarray(coef, dtype=np.float64))
+    b = torch.as_tensor(np.asarray(intercept, dtype=np.float64))
+    index = torch.as_tensor(np.searchsorted(classes, y))
+    if len(classes) == 2:
+        kind, target = "binary", index.to(torch.float64)
+    else:
+        kind, target = "multinomial", index
+    weight = torch.ones(len(y), dtype=torch.float64)
+    value = objective(X @ W.T + b, target, weight, [W], kind=kind, C=C, l1_ratio=0.0, weight_sum=float(len(y)))
+    return float(value)
+
+
+def tight_reference(X, y, C):
+    """A tightly converged float64 LogisticRegression: the optimum both models aim at."""
+    n_params = X.shape[1] * (1 if len(np.unique(y)) == 2 else len(np.unique(y)))
+    solver = "newton-cholesky" if n_params <= NEWTON_MAX_PARAMS else "lbfgs"
+    model = LogisticRegression(C=C, solver=solver, tol=TIGHT_TOL, max_iter=TIGHT_MAX_ITER)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", ConvergenceWarning)
+        model.fit(X, y)
+    converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+    return model, dict(
+        solver=solver, tol=TIGHT_TOL, max_iter=TIGHT_MAX_ITER, iterations=int(model.n_iter_.max()), converged=converged
+    )
+
+
+def _fit_recording_warnings(model, X, y):
+    """Fit ``model``; return (seconds, the warnings it raised as 'Category: message' lines)."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        start = time.perf_counter()
+        model.fit(X, y)
+        seconds = time.perf_counter() - start
+    return seconds, [f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught]
+
+
+def compare(
+    X,
+    y,
+    *,
+    C=1.0,
+    device="cpu",
+    dtype="float32",
+    solver="lbfgs",
+    tol=1e-4,
+    max_iter=100,
+    test_size=0.25,
+    random_state=0,
+    progress=True,
+):
+    """Fit both models on the same standardised split with the same ``C``, ``tol`` and ``max_iter``.
+
+    Returns ``(rows, agreement, coef, reference)``: per-model settings and metrics, how
+    far apart the two models are, the coefficients, and the tight reference optimum.
+    """
     X_train, X_test, y_train, y_test = train_test_split(
         X, y, test_size=test_size, random_state=random_state, stratify=y
     )
     scaler = StandardScaler().fit(X_train)
     X_train, X_test = scaler.transform(X_train), scaler.transform(X_test)
+    callbacks = [("progress", EpochProgress(OURS))] if progress else None
     models = {
-        "TorchLogisticClassifier": TorchLogisticClassifier(
-            C=C, device=device, dtype=dtype, solver=solver, random_state=random_state
+        OURS: TorchLogisticClassifier(
+            C=C,
+            device=device,
+            dtype=dtype,
+            solver=solver,
+            tol=tol,
+            max_iter=max_iter,
+            random_state=random_state,
+            callbacks=callbacks,
         ),
-        "LogisticRegression": LogisticRegression(C=C, max_iter=1000),
+        REF: LogisticRegression(C=C, tol=tol, max_iter=max_iter),
     }
     # One untimed fit first: a process pays a one-time start-up on its first torch
     # optimiser (torch imports its compiler lazily); the timings below are steady state.
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        TorchLogisticClassifier(max_iter=2, device=device, dtype=dtype, solver=solver).fit(X_train, y_train)
+        TorchLogisticClassifier(max_iter=2, device=device, dtype=dtype, solver=solver).fit(X_train[:50], y_train[:50])
     rows, proba, coef = {}, {}, {}
     for name, model in models.items():
-        start = time.perf_counter()
-        model.fit(X_train, y_train)
-        fit_time = time.perf_counter() - start
+        _progress(progress, f"fitting {name} ...")
+        fit_time, caught = _fit_recording_warnings(model, X_train, y_train)
         start = time.perf_counter()
         proba[name] = model.predict_proba(X_test)
         predict_time = time.perf_counter() - start
         coef[name] = np.asarray(model.coef_, dtype=np.float64)
+        iterations = int(np.max(model.n_iter_))
         rows[name] = dict(
+            solver=model.solver,
+            dtype=dtype if name == OURS else "float64",
+            tol=tol,
+            max_iter=max_iter,
+            iterations=iterations,
+            reached_max_iter=iterations >= max_iter,
+            objective=float64_objective(X_train, y_train, model.coef_, model.intercept_, model.classes_, C),
             accuracy=accuracy_score(y_test, model.classes_[proba[name].argmax(axis=1)]),
             log_loss=log_loss(y_test, proba[name], labels=model.classes_),
             fit_time=fit_time,
             predict_time=predict_time,
+            warnings=caught,
         )
-    ours, ref = models
+    _progress(progress, "fitting the tight reference optimum (float64, tol=1e-10) ...")
+    tight, reference = tight_reference(X_train, y_train, C)
+    reference["objective"] = float64_objective(X_train, y_train, tight.coef_, tight.intercept_, tight.classes_, C)
+    reference["max_abs_coef"] = float(np.abs(tight.coef_).max())
+    # Without a penalty, separable classes have no optimum: the infimum is 0 at infinite coefficients.
+    reference["separable"] = bool(math.isinf(C) and (not reference["converged"] or reference["objective"] < 1e-6))
     agreement = dict(
-        max_abs_proba_diff=float(np.abs(proba[ours] - proba[ref]).max()),
-        max_abs_coef_diff=float(np.abs(coef[ours] - coef[ref]).max()),
+        max_abs_proba_diff=float(np.abs(proba[OURS] - proba[REF]).max()),
+        max_abs_coef_diff=float(np.abs(coef[OURS] - coef[REF]).max()),
     )
-    return rows, agreement, coef
+    agreement["explanation"] = explain(rows, agreement, reference, C=C)
+    return rows, agreement, coef, reference
 
 
-def format_table(rows, agreement):
-    header = f"{'model':<25}{'accuracy':>10}{'log-loss':>10}{'fit (s)':>10}{'predict (s)':>13}"
-    lines = [header, "-" * len(header)]
-    for name, r in rows.items():
-        lines.append(
-            f"{name:<25}{r['accuracy']:>10.4f}{r['log_loss']:>10.4f}{r['fit_time']:>10.4f}{r['predict_time']:>13.5f}"
+def explain(rows, agreement, reference, *, C):
+    """One sentence: why the two models differ (or that they agree)."""
+    ours, ref = rows[OURS], rows[REF]
+    gap = {name: row["objective"] - reference["objective"] for name, row in rows.items()}
+    close = agreement["max_abs_proba_diff"] < 1e-5
+    if reference["separable"]:
+        return (
+            "The training data are separable and --C inf has no finite optimum: the coefficients grow "
+            "until each solver stops, so the difference reflects where each one stopped, not an error; "
+            "use a finite --C."
         )
+    if ours["solver"] != ref["solver"]:
+        return (
+            f"Different solvers: our {ours['solver']} is a mini-batch stochastic method that stops when the loss "
+            f"stops improving by tol, while scikit-learn's {ref['solver']} stops on the gradient; its objective "
+            f"is {gap[OURS]:.2e} above the optimum (scikit-learn's {gap[REF]:.2e}). Use --solver lbfgs to compare "
+            "like with like."
+        )
+    stopped = [name for name in rows if rows[name]["reached_max_iter"]]
+    if stopped:
+        names = " and ".join(stopped)
+        return (
+            f"{names} reached max_iter={ours['max_iter']} before meeting tol={ours['tol']:g}, so "
+            f"{'they stop' if len(stopped) == 2 else 'it stops'} short of the optimum; raise --max-iter."
+        )
+    flat = ""
+    if math.isinf(C) and agreement["max_abs_coef_diff"] > 100 * agreement["max_abs_proba_diff"]:
+        flat = (
+            " Without a penalty (--C inf) the objective is nearly flat along some directions, so coefficients "
+            "differ far more than probabilities."
+        )
+    if close:
+        return f"Both reach the same optimum: predicted probabilities agree to {agreement['max_abs_proba_diff']:.1e}."
+    precision = " (with --dtype float64)" if ours["dtype"] == "float32" else ""
+    return (
+        f"Both stop at tol={ours['tol']:g} (the largest gradient entry), each at a different point near the "
+        f"optimum: objectives {gap[OURS]:.1e} (ours) and {gap[REF]:.1e} (scikit-learn) above it; a smaller --tol"
+        f"{precision} brings them together.{flat}"
+    )
+
+
+def versions():
+    import sklearn
+
+    from . import __version__
+
+    return {
+        "torchlogit": __version__,
+        "torch": torch.__version__,
+        "sklearn": sklearn.__version__,
+        "numpy": np.__version__,
+        "python": platform.python_version(),
+    }
+
+
+def format_table(rows, agreement, reference=None):
+    """The report: settings side by side, metrics, objectives, agreement and the explanation."""
+    names = list(rows)
+    width = max(len(n) for n in names) + 2
+
+    def line(label, values):
+        return f"{label:<22}" + "".join(f"{v:>{width}}" for v in values)
+
+    lines = [line("", names), "-" * (22 + width * len(names))]
+    settings = [
+        ("solver", "solver", str),
+        ("dtype", "dtype", str),
+        ("tol", "tol", "{:g}".format),
+        ("max_iter", "max_iter", str),
+        ("iterations used", "iterations", str),
+    ]
+    for label, key, fmt in settings:
+        lines.append(line(label, [fmt(rows[n][key]) for n in names]))
+    lines.append(line("objective (float64)", [f"{rows[n]['objective']:.10g}" for n in names]))
+    if reference is not None:
+        lines.append(
+            line("  above the optimum", [f"{rows[n]['objective'] - reference['objective']:.2e}" for n in names])
+        )
+    lines.append(line("test accuracy", [f"{rows[n]['accuracy']:.4f}" for n in names]))
+    lines.append(line("test log-loss", [f"{rows[n]['log_loss']:.4f}" for n in names]))
+    lines.append(line("fit (s)", [f"{rows[n]['fit_time']:.4f}" for n in names]))
+    lines.append(line("predict (s)", [f"{rows[n]['predict_time']:.5f}" for n in names]))
     lines.append("")
+    if reference is not None:
+        state = "converged" if reference["converged"] else "did not converge"
+        if reference["separable"]:
+            state += "; separable classes: no finite optimum"
+        lines.append(
+            f"tight optimum (LogisticRegression solver={reference['solver']}, float64, tol={reference['tol']:g}, "
+            f"{reference['iterations']} iterations, {state}): objective {reference['objective']:.10g}"
+        )
     lines.append(f"max |predict_proba difference|: {agreement['max_abs_proba_diff']:.2e}")
     lines.append(f"max |coef difference|:          {agreement['max_abs_coef_diff']:.2e}")
+    if "explanation" in agreement:
+        lines.append("")
+        lines.append(agreement["explanation"])
     return "\n".join(lines)
 
 
+# ------------------------------------------------------------------- inputs
 def load_csv(path, target):
-    """Features and labels from a CSV file (pandas): every column but ``target`` must be numeric."""
+    """Features and labels from a CSV file (pandas): every column but ``target`` must be numeric, without NaN."""
     try:
         import pandas as pd
     except ImportError:  # pragma: no cover - pandas is in the test extra
@@ -95,40 +311,191 @@ def load_csv(path, target):
     non_numeric = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
     if non_numeric:
         raise ValueError(f"non-numeric feature columns in {path}: {non_numeric} (encode them first)")
-    return features.to_numpy(dtype=np.float64), frame[target].to_numpy()
+    X = features.to_numpy(dtype=np.float64)
+    bad = ~np.isfinite(X)
+    if bad.any():
+        columns = [str(c) for c, count in zip(features.columns, bad.sum(axis=0), strict=True) if count]
+        raise ValueError(
+            f"missing (NaN) or infinite values in feature column(s) {columns} of {path} "
+            f"({int(bad.sum())} cells); impute or drop them first"
+        )
+    labels = frame[target]
+    if labels.isna().any():
+        raise ValueError(f"target column {target!r} of {path} has {int(labels.isna().sum())} missing values")
+    return X, labels.to_numpy()
 
 
-def synthetic(random_state):
+def check_labels(y, source):
+    """Class labels, not a continuous quantity (or a single class)."""
+    kind = type_of_target(y)
+    if kind == "continuous":
+        raise ValueError(
+            f"the target of {source} is continuous ({len(np.unique(y))} distinct float values); "
+            "compare needs class labels (integers or strings)"
+        )
+    if kind not in ("binary", "multiclass"):
+        raise ValueError(f"the target of {source} must be class labels, got a {kind} target")
+    if len(np.unique(y)) < 2:
+        raise ValueError(f"the target of {source} has a single class; compare needs at least two")
+
+
+def synthetic(random_state, n_samples=20_000, n_features=50):
     X, y = datasets.make_classification(
-        n_samples=20_000, n_features=50, n_informative=10, n_redundant=0, random_state=random_state
+        n_samples=n_samples,
+        n_features=n_features,
+        n_informative=min(10, n_features),
+        n_redundant=0,
+        n_repeated=0,
+        random_state=random_state,
     )
     return X, y
 
 
-def plot(rows, coef, path):
-    """Our coefficients against scikit-learn's (on the diagonal when they agree), and the timings."""
+# --------------------------------------------------------------------- plot
+def check_plot_path(path):
+    """Fail before any fitting if the plot cannot be written there, or matplotlib is missing."""
     try:
-        import matplotlib
-
-        matplotlib.use("Agg")
-        import matplotlib.pyplot as plt
+        import matplotlib  # noqa: F401
     except ImportError:
         raise ValueError("--plot needs matplotlib: pip install matplotlib") from None
-    ours, ref = list(rows)
-    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4))
-    left.scatter(coef[ref].ravel(), coef[ours].ravel(), s=10)
-    low, high = float(min(coef[ref].min(), coef[ours].min())), float(max(coef[ref].max(), coef[ours].max()))
-    left.plot([low, high], [low, high], color="grey", linewidth=1)
-    left.set(xlabel=f"{ref} coef_", ylabel=f"{ours} coef_", title="Coefficients")
+    folder = Path(path).resolve().parent
+    if not folder.is_dir():
+        raise ValueError(f"cannot write --plot {path}: directory {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise ValueError(f"cannot write --plot {path}: directory {folder} is not writable")
+
+
+def plot(rows, coef, path, title=""):
+    """Coefficient differences (ours minus scikit-learn's) and fit/predict times, each on its own scale."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
     names = list(rows)
+    diff = (coef[OURS] - coef[REF]).ravel()
+    fig, (left, middle, right) = plt.subplots(1, 3, figsize=(13, 4), gridspec_kw={"width_ratios": [2, 1, 1]})
+    left.axhline(0, color="grey", linewidth=1)
+    left.plot(np.arange(diff.size), diff, "o", markersize=3)
+    left.set(
+        xlabel="coefficient (row-major index into coef_)",
+        ylabel=f"{OURS} - {REF}",
+        title=f"Coefficient differences (max |diff| {np.abs(diff).max():.1e})",
+    )
+    left.ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
     positions = np.arange(len(names))
-    right.bar(positions - 0.2, [rows[n]["fit_time"] for n in names], width=0.4, label="fit")
-    right.bar(positions + 0.2, [rows[n]["predict_time"] for n in names], width=0.4, label="predict")
-    right.set(xticks=positions, xticklabels=names, ylabel="seconds", title="Time")
-    right.legend()
+    short = ["torchlogit", "sklearn"]
+    for axis, key, label in ((middle, "fit_time", "fit"), (right, "predict_time", "predict")):
+        values = [rows[n][key] for n in names]
+        bars = axis.bar(positions, values, color=["C0", "C1"])
+        axis.bar_label(bars, labels=[f"{v:.3g} s" for v in values])
+        axis.set(xticks=positions, xticklabels=short, ylabel="seconds", title=f"{label} time")
+        axis.set_ylim(0, max(values) * 1.2)
+    fig.suptitle(title)
     fig.tight_layout()
     fig.savefig(path)
     plt.close(fig)
+
+
+# ---------------------------------------------------------------------- CLI
+class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
+    """Show defaults, except for options whose absence means something (default None)."""
+
+    def _get_help_string(self, action):
+        if action.default is None or action.default is False:
+            return action.help
+        return super()._get_help_string(action)
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None):
+    """Warnings as one line each, without the source line they came from."""
+    print(
+        f"torchlogit compare: warning: {category.__name__}: {' '.join(str(message).split())}", file=file or sys.stderr
+    )
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(
+        prog="torchlogit compare",
+        description=(
+            "TorchLogisticClassifier and scikit-learn's LogisticRegression side by side: the same split, "
+            "standardisation, C, tol and max_iter; the report explains any difference."
+        ),
+        formatter_class=_HelpFormatter,
+    )
+    source = parser.add_mutually_exclusive_group()
+    source.add_argument(
+        "--dataset",
+        choices=[*sorted(DATASETS), "synthetic"],
+        default="breast_cancer",
+        help="a dataset bundled with scikit-learn, or a synthetic one (make_classification)",
+    )
+    source.add_argument("--csv", metavar="PATH", help="a CSV file of numeric features and a label column (--target)")
+    parser.add_argument("--target", metavar="COLUMN", help="the label column of --csv")
+    parser.add_argument("--n-samples", type=int, default=None, help="rows of --dataset synthetic (default: 20000)")
+    parser.add_argument("--n-features", type=int, default=None, help="features of --dataset synthetic (default: 50)")
+    parser.add_argument("--C", type=float, default=1.0, help="inverse regularisation strength; inf: no penalty")
+    parser.add_argument("--tol", type=float, default=1e-4, help="stopping tolerance, the same for both models")
+    parser.add_argument("--max-iter", type=int, default=100, help="iteration limit, the same for both models")
+    parser.add_argument(
+        "--solver",
+        choices=["lbfgs", "adam", "sgd"],
+        default="lbfgs",
+        help="TorchLogisticClassifier's solver (scikit-learn always uses lbfgs)",
+    )
+    parser.add_argument("--device", default="cpu", help="torch device of TorchLogisticClassifier: cpu, cuda, mps, auto")
+    parser.add_argument(
+        "--dtype",
+        choices=["float32", "float64"],
+        default="float32",
+        help="TorchLogisticClassifier's precision (scikit-learn computes in float64)",
+    )
+    parser.add_argument("--test-size", type=float, default=0.25, help="fraction of rows held out for the test metrics")
+    parser.add_argument("--random-state", type=int, default=0, help="seed of the split (and of mini-batch shuffling)")
+    parser.add_argument("--plot", metavar="PATH.png", help="also write coefficient differences and timings as a PNG")
+    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
+    return parser
+
+
+def _check_arguments(args):
+    if args.target and not args.csv:
+        raise ValueError("--target needs --csv PATH")
+    if args.csv and not args.target:
+        raise ValueError("--csv needs --target COLUMN")
+    sized = args.n_samples is not None or args.n_features is not None
+    if sized and (args.csv or args.dataset != "synthetic"):
+        raise ValueError("--n-samples and --n-features need --dataset synthetic")
+    for option, value, low in (
+        ("--n-samples", args.n_samples, 20),
+        ("--n-features", args.n_features, 1),
+        ("--max-iter", args.max_iter, 1),
+    ):
+        if value is not None and value < low:
+            raise ValueError(f"{option} must be at least {low}, got {value}")
+    if not args.tol > 0:
+        raise ValueError(f"--tol must be positive, got {args.tol}")
+    if not (args.C > 0):
+        raise ValueError(f"--C must be positive (or inf), got {args.C}")
+    if not 0 < args.test_size < 1:
+        raise ValueError(f"--test-size must be between 0 and 1, got {args.test_size}")
+    if args.plot:
+        check_plot_path(args.plot)
+
+
+def _load(args):
+    if args.csv:
+        X, y = load_csv(args.csv, args.target)
+        name = args.csv
+        check_labels(y, f"{args.csv} (column {args.target!r})")
+    elif args.dataset == "synthetic":
+        n_samples = 20_000 if args.n_samples is None else args.n_samples
+        n_features = 50 if args.n_features is None else args.n_features
+        X, y = synthetic(args.random_state, n_samples, n_features)
+        name = "synthetic"
+    else:
+        X, y = DATASETS[args.dataset](return_X_y=True)
+        name = args.dataset
+    return X, y, name
 
 
 def main(argv=None):
@@ -136,74 +503,69 @@ def main(argv=None):
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv[:1] == ["compare"]:
         argv = argv[1:]
-    parser = argparse.ArgumentParser(
-        prog="torchlogit compare",
-        description="TorchLogisticClassifier and scikit-learn's LogisticRegression side by side, same settings.",
-    )
-    source = parser.add_mutually_exclusive_group()
-    source.add_argument("--dataset", choices=[*sorted(DATASETS), "synthetic"], default="breast_cancer")
-    source.add_argument("--csv", metavar="PATH", help="a CSV file; needs --target")
-    parser.add_argument("--target", metavar="COLUMN", help="the label column of --csv")
-    parser.add_argument("--C", type=float, default=1.0)
-    parser.add_argument("--solver", choices=["lbfgs", "adam", "sgd"], default="lbfgs")
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--dtype", choices=["float32", "float64"], default="float32")
-    parser.add_argument("--test-size", type=float, default=0.25)
-    parser.add_argument("--random-state", type=int, default=0)
-    parser.add_argument("--plot", metavar="PATH.png", help="write coefficients and timings as a PNG")
-    parser.add_argument("--json", action="store_true", help="print machine-readable JSON instead of the table")
+    parser = build_parser()
     args = parser.parse_args(argv)
+    with warnings.catch_warnings():
+        warnings.showwarning = _show_warning
+        return _run(parser, args)
+
+
+def _run(parser, args):
     try:
-        if args.csv:
-            if not args.target:
-                raise ValueError("--csv needs --target COLUMN")
-            X, y = load_csv(args.csv, args.target)
-            name = args.csv
-        elif args.dataset == "synthetic":
-            X, y, name = *synthetic(args.random_state), "synthetic"
-        else:
-            X, y = DATASETS[args.dataset](return_X_y=True)
-            name = args.dataset
-        if not args.json:
-            print(
-                f"fitting both models on {name} ({X.shape[0]} samples, {X.shape[1]} features) ...",
-                file=sys.stderr,
-                flush=True,
-            )
-        rows, agreement, coef = compare(
+        _check_arguments(args)
+        X, y, name = _load(args)
+        print(
+            f"fitting both models on {name} ({X.shape[0]} samples, {X.shape[1]} features) ...",
+            file=sys.stderr,
+            flush=True,
+        )
+        rows, agreement, coef, reference = compare(
             X,
             y,
             C=args.C,
             device=args.device,
             dtype=args.dtype,
             solver=args.solver,
+            tol=args.tol,
+            max_iter=args.max_iter,
             test_size=args.test_size,
             random_state=args.random_state,
         )
-        if args.plot:
-            plot(rows, coef, args.plot)
     except ValueError as exc:
         parser.exit(2, f"torchlogit compare: error: {exc}\n")
+    for model, row in rows.items():
+        for text in row["warnings"]:
+            print(f"torchlogit compare: warning ({model}): {text}", file=sys.stderr)
+    n_classes = len(np.unique(y))
     if args.json:
-        print(
-            json.dumps(
-                {
-                    "dataset": name,
-                    "n_samples": int(X.shape[0]),
-                    "n_features": int(X.shape[1]),
-                    "settings": {k: getattr(args, k) for k in ("C", "solver", "device", "dtype")},
-                    "models": rows,
-                    "agreement": agreement,
-                },
-                indent=2,
-            )
-        )
+        report = {
+            "dataset": name,
+            "n_samples": int(X.shape[0]),
+            "n_features": int(X.shape[1]),
+            "n_classes": int(n_classes),
+            "settings": {k: getattr(args, k) for k in ("C", "tol", "max_iter", "solver", "device", "dtype")},
+            "models": rows,
+            "tight_optimum": reference,
+            "agreement": agreement,
+            "versions": versions(),
+        }
+        print(json.dumps(report, indent=2, default=float))
     else:
         print(
-            f"dataset: {name} ({X.shape[0]} samples, {X.shape[1]} features, {len(np.unique(y))} classes), "
-            f"C={args.C}, solver={args.solver}, device={args.device}, dtype={args.dtype}\n"
+            f"dataset: {name} ({X.shape[0]} samples, {X.shape[1]} features, {n_classes} classes), "
+            f"C={args.C:g}, device={args.device}, test size {args.test_size:g}\n"
         )
-        print(format_table(rows, agreement))
+        print(format_table(rows, agreement, reference), flush=True)
+    if args.plot:
+        title = (
+            f"{name}: C={args.C:g}, tol={args.tol:g}, max_iter={args.max_iter}, "
+            f"torchlogit {args.solver}/{args.dtype} vs sklearn lbfgs/float64"
+        )
+        try:
+            plot(rows, coef, args.plot, title)
+        except OSError as exc:
+            parser.exit(2, f"torchlogit compare: error: cannot write --plot {args.plot}: {exc.strerror or exc}\n")
+        print(f"wrote the plot to {Path(args.plot).resolve()}", file=sys.stderr)
     return 0
 
 

@@ -1,8 +1,12 @@
-"""Parameter descriptions shared by the estimators, written once.
+"""Parameter descriptions shared by the estimators, written once, and each estimator's own method docs.
 
-Class docstrings use ``${name}`` placeholders that :func:`fill_doc` replaces.
+Class docstrings use ``${name}`` placeholders that :func:`fill_doc` replaces. The two
+estimators are siblings that inherit their prediction methods from one base class;
+:func:`fill_doc` gives each of them its own copy of those methods, documented in its own
+terms (classes for one, labels for the other), so that neither's docs describe the other.
 """
 
+import types
 from string import Template
 
 SHARED = {
@@ -89,16 +93,182 @@ SHARED = {
 }
 
 
-def fill_doc(**defaults):
+_X = """X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            The samples."""
+
+METHOD_DOCS = {
+    "logistic": {
+        "decision_function": f"""Logits: the signed distance of each sample to the decision boundary.
+
+        Parameters
+        ----------
+        {_X}
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+            Binary targets: one score per sample, positive for ``classes_[1]``. More
+            classes: one logit per class, columns following ``classes_``.
+        """,
+        "predict_proba": f"""Class probabilities.
+
+        Parameters
+        ----------
+        {_X}
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+            Columns follow ``classes_``; each row sums to one.
+        """,
+        "predict_log_proba": f"""Logarithm of :meth:`predict_proba`, computed stably from the logits.
+
+        Parameters
+        ----------
+        {_X}
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """,
+        "predict": f"""Most probable class of each sample.
+
+        Parameters
+        ----------
+        {_X}
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+            Labels from ``classes_``.
+        """,
+        "score": f"""Mean accuracy of :meth:`predict` on ``X`` against ``y``.
+
+        Parameters
+        ----------
+        {_X}
+        y : array-like of shape (n_samples,)
+            True labels.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The (weighted) fraction of samples predicted right.
+        """,
+    },
+    "multilabel": {
+        "decision_function": f"""Logits: one per label (or per class, for 1-D targets).
+
+        Parameters
+        ----------
+        {_X}
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples, n_labels), (n_samples,) or (n_samples, n_classes)
+            Indicator targets: one logit per label, positive when the label is more
+            likely on than off. 1-D targets, as ``MLPClassifier``: one score per sample
+            for two classes (positive for ``classes_[1]``), else one logit per class.
+        """,
+        "predict_proba": f"""Probability of each label (or of each class, for 1-D targets).
+
+        Parameters
+        ----------
+        {_X}
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_labels) or (n_samples, n_classes)
+            Indicator targets: the independent probability of each label (rows need not
+            sum to one). 1-D targets: class probabilities, columns following ``classes_``.
+        """,
+        "predict_log_proba": f"""Logarithm of :meth:`predict_proba`, computed stably from the logits.
+
+        Parameters
+        ----------
+        {_X}
+
+        Returns
+        -------
+        log_proba : ndarray, same shape as :meth:`predict_proba`
+        """,
+        "score": f"""Subset accuracy: the fraction of samples whose labels are all predicted right.
+
+        Parameters
+        ----------
+        {_X}
+        y : array-like of shape (n_samples, n_labels) or (n_samples,)
+            True labels (an indicator matrix, or 1-D labels for a 1-D fit).
+        sample_weight : array-like of shape (n_samples,), default=None
+            Sample weights.
+
+        Returns
+        -------
+        score : float
+            The (weighted) fraction of samples with every label right (for 1-D targets,
+            the accuracy).
+        """,
+    },
+}
+
+
+def _logistic_summary_doc(doc):
+    """The shared ``summary`` docstring without its multi-label cases (for TorchLogisticClassifier)."""
+    for shared, own in [
+        ("y : array-like of shape (n_samples,) or (n_samples, n_labels)", "y : array-like of shape (n_samples,)"),
+        ("Class weights and ``pos_weight`` scale", "Class weights scale"),
+        (
+            "Multinomial and\n            multi-label models index rows by (class or label, feature).",
+            "Multinomial\n            models index rows by (class, feature).",
+        ),
+        ("one intercept per output", "one intercept per class"),
+    ]:
+        doc = doc.replace(shared, own)
+    return doc
+
+
+# Inherited methods whose shared docstring only needs editing: name -> function of the inherited docstring.
+METHOD_DOC_EDITS = {"logistic": {"summary": _logistic_summary_doc}}
+
+
+def _own_method(cls, name, doc):
+    """Give ``cls`` its own copy of an inherited method, with docstring ``doc``.
+
+    The copy shares the original's code, globals, defaults and closure (so ``super()``
+    resolves exactly as before): it behaves identically, without an extra call frame.
+    """
+    inherited = getattr(cls, name)
+    method = types.FunctionType(
+        inherited.__code__, inherited.__globals__, name, inherited.__defaults__, inherited.__closure__
+    )
+    method.__kwdefaults__ = inherited.__kwdefaults__
+    method.__dict__.update(inherited.__dict__)
+    method.__module__ = cls.__module__
+    method.__qualname__ = f"{cls.__qualname__}.{name}"
+    method.__doc__ = doc
+    setattr(cls, name, method)
+
+
+def fill_doc(methods=None, **defaults):
     """Class decorator: put the shared descriptions into ``${name}`` placeholders.
 
     ``defaults`` fill placeholders inside the shared texts (such as a default value
-    that differs between estimators).
+    that differs between estimators). ``methods`` names an entry of :data:`METHOD_DOCS`:
+    the inherited methods listed there that the class does not define itself get a copy
+    documented for this class.
     """
 
     def decorate(cls):
         shared = {k: Template(v).safe_substitute(defaults) for k, v in SHARED.items()}
         cls.__doc__ = Template(cls.__doc__).safe_substitute(shared)
+        for name, doc in METHOD_DOCS.get(methods, {}).items():
+            if name not in vars(cls):
+                _own_method(cls, name, doc)
+        for name, edit in METHOD_DOC_EDITS.get(methods, {}).items():
+            if name not in vars(cls):
+                _own_method(cls, name, edit(getattr(cls, name).__doc__))
         return cls
 
     return decorate

@@ -16,7 +16,8 @@ from numbers import Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from scipy.stats import norm
+from scipy.special import xlogy
+from scipy.stats import chi2, norm
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_consistent_length,
@@ -220,6 +221,36 @@ def statistics_table(coef, std_err, alpha):
     return np.column_stack([coef, std_err, z, 2 * norm.sf(np.abs(z)), coef - half_width, coef + half_width])
 
 
+def model_statistics(neg_loglike, Y, freq_weight, importance, *, softmax, n_params, n_constants):
+    """statsmodels' model statistics from the negative log-likelihood at the optimum.
+
+    The null model has one intercept per output (statsmodels' ``llnull``): its optimum
+    predicts the weighted share of each class (or label), with the same weights as the fit.
+    ``n_params`` counts the reported parameters, ``n_constants`` the intercepts among them.
+    """
+    w = np.asarray(freq_weight, dtype=np.float64)[:, None] * np.asarray(importance, dtype=np.float64)
+    Y = np.asarray(Y, dtype=np.float64)
+    share = (w * Y).sum(axis=0) / w.sum(axis=0)
+    if softmax:
+        llnull = float(np.sum(w * xlogy(Y, share)))
+    else:
+        llnull = float(np.sum(w * (xlogy(Y, share) + xlogy(1 - Y, 1 - share))))
+    llf = -float(neg_loglike)
+    nobs = float(np.sum(freq_weight))
+    df_model = n_params - n_constants
+    llr = 2 * (llf - llnull)
+    return {
+        "nobs": nobs,
+        "llf": llf,
+        "llnull": llnull,
+        "prsquared": 1 - llf / llnull if llnull != 0 else np.nan,
+        "llr": llr,
+        "llr_pvalue": float(chi2.sf(llr, df_model)) if df_model > 0 else np.nan,
+        "df_model": float(df_model),
+        "df_resid": nobs - n_params,
+    }
+
+
 def warn_not_classical(C, cov_type):
     warnings.warn(
         f"C={C} is finite, so the L2 penalty enters the Hessian: these {cov_type} standard errors "
@@ -295,6 +326,18 @@ class InferenceMixin:
             one row per feature (named by ``feature_names_in_``, else ``x0``, ``x1``,
             ...) after a row ``intercept`` when ``fit_intercept``. Multinomial and
             multi-label models index rows by (class or label, feature).
+            ``table.attrs`` holds the model statistics statsmodels reports:
+            ``nobs`` (sum of sample weights), ``llf`` (log-likelihood at the optimum),
+            ``llnull`` (of the intercept-only model, one intercept per output, as
+            statsmodels' ``llnull``), ``prsquared`` (McFadden's ``1 - llf / llnull``),
+            ``llr`` and ``llr_pvalue`` (likelihood-ratio test against the null model,
+            chi-squared with ``df_model`` degrees of freedom), ``df_model`` (reported
+            parameters minus intercepts), ``df_resid`` (``nobs`` minus reported
+            parameters), ``converged`` (the Newton polish reached the optimum),
+            ``model``, ``method``, ``cov_type`` and ``alpha``. Printing the table shows
+            them above the coefficients, in statsmodels' layout, with p-values too
+            small for a double shown as ``<5e-324`` rather than ``0``. A column or slice
+            of the table is a plain DataFrame.
 
         Warns
         -----
@@ -337,12 +380,32 @@ class InferenceMixin:
         >>> X, y = load_breast_cancer(return_X_y=True, as_frame=True)
         >>> X = X[["mean radius", "mean texture"]]
         >>> clf = TorchLogisticClassifier(C=np.inf, dtype="float64", tol=1e-8).fit(X, y)
-        >>> clf.summary(X, y)[["coef", "std_err", "p_value"]].round(3)
-                        coef  std_err  p_value
+        >>> table = clf.summary(X, y)
+        >>> table[["coef", "std_err"]].round(3)
+                        coef  std_err
         feature
-        intercept     19.849    1.774      0.0
-        mean radius   -1.057    0.101      0.0
-        mean texture  -0.218    0.037      0.0
+        intercept     19.849    1.774
+        mean radius   -1.057    0.101
+        mean texture  -0.218    0.037
+        >>> round(table.attrs["prsquared"], 4), table.attrs["df_model"]
+        (0.6126, 2.0)
+        >>> print(table)
+                              Logit Regression Results
+        ===================================================================
+        Model:               Logit   No. Observations:       569
+        Method:                MLE   Df Residuals:           566
+        Covariance Type: nonrobust   Df Model:                 2
+        converged:            True   Pseudo R-squ.:       0.6126
+                                     Log-Likelihood:     -145.56
+                                     LL-Null:            -375.72
+                                     LLR p-value:      1.11e-100
+        ===================================================================
+                         coef std_err         z   p_value   ci_low  ci_high
+        feature
+        intercept     19.8494  1.7739   11.1894  4.59e-29  16.3725  23.3263
+        mean radius   -1.0571  0.1015  -10.4168  2.08e-25  -1.2560  -0.8582
+        mean texture  -0.2181  0.0371   -5.8852  3.98e-09  -0.2908  -0.1455
+        ===================================================================
         """
         check_is_fitted(self)
         try:
@@ -432,6 +495,31 @@ class InferenceMixin:
                 warn_far_from_optimum(moved)
         table = self._summary_frame(pd, statistics_table(coef, std_err, alpha), cov_type=cov_type, alpha=alpha)
         table.attrs["refined_by"] = shift
+        neg_loglike = likelihood_terms(
+            X,
+            Y,
+            theta,
+            kind="softmax" if softmax else "sigmoid",
+            fit_intercept=self.fit_intercept,
+            freq_weight=sample_weight,
+            importance=importance,
+            device=device,
+            curvature=False,
+        )[0]
+        n_outputs = len(theta) - int(softmax)  # multinomial: K - 1 contrasts are reported
+        table.attrs.update(
+            model_statistics(
+                neg_loglike,
+                Y,
+                sample_weight,
+                importance,
+                softmax=softmax,
+                n_params=len(coef),
+                n_constants=n_outputs * int(self.fit_intercept),
+            ),
+            converged=bool(converged),
+            method="MLE" if not penalised else f"penalised MLE (L2, C={self.C:g})",
+        )
         return table
 
     def _summary_frame(self, pd, values, *, cov_type, alpha):
@@ -445,8 +533,11 @@ class InferenceMixin:
             index = pd.MultiIndex.from_product([self.classes_[1:], names], names=["class", "feature"])
         else:
             index = pd.MultiIndex.from_product([self.classes_, names], names=["label", "feature"])
-        table = pd.DataFrame(values, index=index, columns=COLUMNS)
-        table.attrs.update(cov_type=cov_type, alpha=alpha)
+        from ._summary_table import SummaryTable
+
+        table = SummaryTable(values, index=index, columns=COLUMNS)
+        model = {"binary": "Logit", "multinomial": "MNLogit"}.get(self._kind, "Multi-label Logit")
+        table.attrs.update(model=model, cov_type=cov_type, alpha=alpha)
         if self._kind == "multinomial":
             table.attrs["reference_class"] = self.classes_[0]
         return table

@@ -13,7 +13,7 @@ from ._modules import LinearLogits
 from ._targets import encode_labels, encode_partial_labels
 
 
-@fill_doc(max_iter=100, learning_rate_init=0.01)
+@fill_doc(methods="logistic", max_iter=100, learning_rate_init=0.01)
 class TorchLogisticClassifier(BaseTorchClassifier):
     """Logistic regression with scikit-learn's objective, trained with PyTorch through skorch.
 

@@ -18,7 +18,7 @@ from ._modules import ACTIVATIONS, LinearLogits, MLPLogits
 from ._targets import Targets, encode_labels, encode_partial_labels
 
 
-@fill_doc(max_iter=200, learning_rate_init=0.001)
+@fill_doc(methods="multilabel", max_iter=200, learning_rate_init=0.001)
 class TorchMultiLabelClassifier(BaseTorchClassifier):
     """Several independent binary labels per sample, trained jointly with PyTorch through skorch.
 

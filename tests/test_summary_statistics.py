@@ -1,0 +1,115 @@
+"""summary()'s model statistics (nobs, log-likelihoods, pseudo R², LLR p-value, df, converged) and its text.
+
+References: statsmodels' ``Logit`` and ``MNLogit`` results on the same data, to 1e-8 (relative); the
+null log-likelihood of a multi-label model is the sum of one intercept-only Logit per label.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import statsmodels.api as sm
+from sklearn.datasets import make_multilabel_classification
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit._summary_table import format_p_value
+
+TIGHT = dict(C=np.inf, dtype="float64", tol=1e-10, max_iter=1000)
+STATS = ["nobs", "llf", "llnull", "prsquared", "llr_pvalue", "df_model", "df_resid"]
+
+
+@pytest.fixture(scope="module")
+def spector():
+    data = sm.datasets.spector.load_pandas()
+    return data.exog, data.endog.astype(int)
+
+
+@pytest.fixture(scope="module")
+def anes96():
+    data = sm.datasets.anes96.load_pandas()
+    X = data.exog[["logpopul", "selfLR", "age", "educ", "income"]]
+    return (X - X.mean()) / X.std(), data.endog.astype(int)
+
+
+def assert_matches(table, reference):
+    for key in STATS:
+        ours, theirs = table.attrs[key], getattr(reference, key)
+        if key == "llr_pvalue":
+            # p ~ 1e-100 moves by a factor exp(-LLR/2 * error): statsmodels' llnull is an iterative fit
+            # (ours is closed form), so the p-values are compared on the log scale
+            ours, theirs = np.log(ours), np.log(theirs)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-8, err_msg=key)
+    assert table.attrs["converged"] is True
+
+
+def test_binary_statistics_equal_statsmodels_logit(spector):
+    X, y = spector
+    table = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y)
+    reference = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12)
+    assert_matches(table, reference)
+    assert table.attrs["model"] == "Logit" and table.attrs["method"] == "MLE"
+
+
+def test_multinomial_statistics_equal_statsmodels_mnlogit(anes96):
+    X, y = anes96
+    table = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y)
+    reference = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", maxiter=100, tol=1e-12)
+    assert_matches(table, reference)
+    assert table.attrs["model"] == "MNLogit"
+
+
+def test_frequency_weights_count_as_repeated_rows(spector):
+    X, y = spector
+    weight = np.tile([1, 2, 3], len(y))[: len(y)]
+    table = TorchLogisticClassifier(**TIGHT).fit(X, y, sample_weight=weight).summary(X, y, sample_weight=weight)
+    repeated = np.repeat(np.arange(len(y)), weight)
+    reference = sm.Logit(y.iloc[repeated], sm.add_constant(X.iloc[repeated])).fit(disp=0, method="newton", tol=1e-12)
+    assert_matches(table, reference)
+
+
+def test_multilabel_null_likelihood_sums_the_labels():
+    X, Y = make_multilabel_classification(n_samples=300, n_features=4, n_classes=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # finite-C inference warning is not what this test is about
+        table = TorchMultiLabelClassifier(**TIGHT).fit(X, Y).summary(X, Y)
+    per_label = [sm.Logit(Y[:, j], sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12) for j in range(3)]
+    np.testing.assert_allclose(table.attrs["llf"], sum(r.llf for r in per_label), rtol=1e-8)
+    np.testing.assert_allclose(table.attrs["llnull"], sum(r.llnull for r in per_label), rtol=1e-8)
+    assert table.attrs["df_model"] == 3 * 4 and table.attrs["df_resid"] == 300 - 3 * 5
+
+
+def test_text_rendering_shows_statistics_and_no_zero_p_values(spector):
+    X, y = spector
+    table = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y)
+    text = str(table)
+    for label in [
+        "No. Observations:",
+        "Log-Likelihood:",
+        "LL-Null:",
+        "Pseudo R-squ.:",
+        "LLR p-value:",
+        "Df Model:",
+        "Df Residuals:",
+        "converged:",
+    ]:
+        assert label in text, label
+    assert f"{table.attrs['llf']:.5g}" in text
+    assert isinstance(table[["coef"]], pd.DataFrame) and not hasattr(table[["coef"]], "as_text")
+
+
+@pytest.mark.parametrize(
+    "p, text", [(0.0, "<5e-324"), (3.2e-300, "3.2e-300"), (4.5e-4, "0.00045"), (0.0412, "0.041"), (0.5, "0.500")]
+)
+def test_p_values_never_print_as_zero(p, text):
+    assert format_p_value(p) == text
+
+
+def test_each_estimator_documents_its_own_summary():
+    """TorchLogisticClassifier's summary() docs describe class labels, not the multi-label sibling's shapes."""
+    assert "n_labels" not in TorchLogisticClassifier.summary.__doc__
+    assert "pos_weight" not in TorchLogisticClassifier.summary.__doc__
+    assert "n_labels" in TorchMultiLabelClassifier.summary.__doc__
+    for name in ("predict_proba", "decision_function", "score", "predict_log_proba"):
+        assert "n_labels" not in getattr(TorchLogisticClassifier, name).__doc__, name
+        assert "label" in getattr(TorchMultiLabelClassifier, name).__doc__, name
