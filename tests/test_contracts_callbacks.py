@@ -11,8 +11,8 @@ epoch at which one of them stops.
 import numpy as np
 import pytest
 import torch
-from skorch.history import History
 from sklearn.neural_network import MLPClassifier
+from skorch.history import History
 
 from torchlogit._callbacks import NoImprovementStopping
 

@@ -34,9 +34,7 @@ def _multilabel():
 
 
 def _multiclass():
-    X, y = make_classification(
-        n_samples=80, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0
-    )
+    X, y = make_classification(n_samples=80, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0)
     return X, y
 
 

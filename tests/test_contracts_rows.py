@@ -16,7 +16,10 @@ from torchlogit._rows import canonical_rows
 
 def _groups(X_dense, target, rows, weight):
     """{(row contents, target): summed weight}: what canonical rows must find, in any order."""
-    return {(X_dense[r].tobytes(), np.asarray(target[r], dtype=np.float64).tobytes()): w for r, w in zip(rows, weight)}
+    return {
+        (X_dense[r].tobytes(), np.asarray(target[r], dtype=np.float64).tobytes()): w
+        for r, w in zip(rows, weight, strict=True)
+    }
 
 
 def _with_explicit_zeros(X_dense, rng, share=0.5):

@@ -58,7 +58,9 @@ def _assert_strong_wolfe(phi, t, f, g, n_evals, calls, f0, g0, c1, c2, max_evals
     ft, gt = phi(t)
     assert f == ft and g == ("gradient at", t)
     assert ft <= f0 + c1 * t * g0, f"no sufficient decrease at t={t}"
-    assert abs(gt) <= c2 * abs(g0), f"curvature condition fails at t={t}: |phi'(t)|={abs(gt)}, c2|phi'(0)|={c2 * abs(g0)}"
+    assert abs(gt) <= c2 * abs(g0), (
+        f"curvature condition fails at t={t}: |phi'(t)|={abs(gt)}, c2|phi'(0)|={c2 * abs(g0)}"
+    )
     assert n_evals == len(calls) <= max_evals
 
 

@@ -102,7 +102,9 @@ def test_dask_fit_with_weights_follows_repeated_rows_and_the_in_memory_fit(clien
     weighted = TorchLogisticClassifier(**params).fit(
         da.from_array(X, chunks=(50, -1)), da.from_array(y, chunks=50), sample_weight=da.from_array(s, chunks=50)
     )
-    repeated = TorchLogisticClassifier(**params).fit(da.from_array(X_rep, chunks=(100, -1)), da.from_array(y_rep, chunks=100))
+    repeated = TorchLogisticClassifier(**params).fit(
+        da.from_array(X_rep, chunks=(100, -1)), da.from_array(y_rep, chunks=100)
+    )
     local = TorchLogisticClassifier(**params).fit(X, y, sample_weight=s)
     for other in (repeated, local):
         assert weighted.n_iter_[0] == other.n_iter_[0]
