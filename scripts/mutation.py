@@ -69,10 +69,12 @@ def collect(work, module):
     """(counts, survivors) from mutmut's per-file metadata."""
     meta = json.loads((work / "mutants" / "torchlogit" / f"{module}.py.meta").read_text())
     codes = meta["exit_code_by_key"]
-    counts = dict(killed=0, survived=0, no_tests=0, other=0)
+    counts = dict(killed=0, survived=0, no_tests=0, other=0, unchecked=0)
     survivors = []
     for key, code in sorted(codes.items()):
-        if code in KILLED:
+        if code is None:  # an interrupted run: not tested yet
+            counts["unchecked"] += 1
+        elif code in KILLED:
             counts["killed"] += 1
         elif code in SURVIVED:
             counts["survived"] += 1
@@ -96,6 +98,7 @@ def main():
     parser.add_argument("modules", nargs="*")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="only (re)write the reports of previous runs")
     args = parser.parse_args()
     config = tomllib.loads(CONFIG.read_text())
     modules = args.modules or list(config["modules"])
@@ -105,21 +108,28 @@ def main():
     env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
     # One thread per worker: the machine is shared, and a forked torch must not inherit a thread pool.
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
-    lines = ["| module | mutants | killed | survived | no tests | other | score | minutes |", "|---" * 8 + "|"]
+    lines = [
+        "| module | mutants | killed | survived | no tests | other | not yet run | score | minutes |",
+        "|---" * 9 + "|",
+    ]
     for module in modules:
-        work = prepare(module, config["modules"][module], config["settings"], args.resume)
         start = time.monotonic()
-        print(f"[{module}] mutmut run in {work}", flush=True)
-        subprocess.run(
-            [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children)], cwd=work, env=env
-        )
+        if args.report_only:
+            work = SCRATCH / module
+        else:
+            work = prepare(module, config["modules"][module], config["settings"], args.resume)
+            print(f"[{module}] mutmut run in {work}", flush=True)
+            subprocess.run(
+                [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children)], cwd=work, env=env
+            )
         minutes = (time.monotonic() - start) / 60
         counts, survivors, codes = collect(work, module)
-        total = sum(counts.values())
-        score = counts["killed"] / total if total else float("nan")
+        tested = sum(counts.values()) - counts["unchecked"]
+        # The score counts the mutants tested so far; "no tests" and "other" count as not killed.
+        score = counts["killed"] / tested if tested else float("nan")
         row = (
-            f"| {module} | {total} | {counts['killed']} | {counts['survived']} | {counts['no_tests']} "
-            f"| {counts['other']} | {score:.1%} | {minutes:.0f} |"
+            f"| {module} | {sum(counts.values())} | {counts['killed']} | {counts['survived']} | {counts['no_tests']} "
+            f"| {counts['other']} | {counts['unchecked']} | {score:.1%} | {minutes:.0f} |"
         )
         lines.append(row)
         report = [f"# Mutation testing of torchlogit/{module}.py", "", *lines[:2], row, "", "## Survivors", ""]
