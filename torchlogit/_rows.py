@@ -5,7 +5,7 @@ another row order, or with ``sample_weight=k`` instead of ``k`` copies of a row,
 land on a slightly different point (float32 by ~1e-6). Training on the canonical rows
 makes all of these bitwise identical. Identical rows are found by a random projection
 of each row (one pass over X), so the cost is one matrix-vector product and one
-argsort; only rows whose projections tie are compared byte by byte.
+argsort; only rows whose projections tie (to rounding) are compared byte by byte.
 """
 
 import numpy as np
@@ -30,28 +30,44 @@ def canonical_rows(X, target, sample_weight):
     """
     target = np.asarray(target, dtype=np.float64).reshape(X.shape[0], -1)
     rng = np.random.RandomState(0)  # a fixed projection: the order must not vary between fits
-    key = X @ rng.uniform(0.5, 1.5, X.shape[1]) + target @ rng.uniform(0.5, 1.5, target.shape[1])
+    u, v = rng.uniform(0.5, 1.5, X.shape[1]), rng.uniform(0.5, 1.5, target.shape[1])
+    key = X @ u + target @ v
     positive = np.flatnonzero(sample_weight > 0)
-    # Any sort will do: rows with equal keys are ordered by value below.
+    # Any sort will do: rows with (nearly) equal keys are ordered by value below.
     idx = positive[np.argsort(key[positive])]
     k = key[idx]
-    equal_next = k[1:] == k[:-1]
-    if not equal_next.any():
+    # Copies of one row need not get bit-identical keys: BLAS sums a row in another order
+    # depending on where it sits in X (gemv kernels block rows), and a sparse row sums its
+    # stored entries (explicit zeros, unsorted indices) in storage order. Keys closer than
+    # the rounding bound of the dot products are treated as ties and settled by contents.
+    width = X.shape[1] + target.shape[1]
+    bound = 4 * width * np.finfo(np.float64).eps * 1.5 * width * max(_max_abs(X), _max_abs(target))
+    near_next = k[1:] - k[:-1] <= bound
+    if not near_next.any():
         return idx, sample_weight[idx].astype(np.float64)
 
     # Rows whose keys tie: rank them by their contents (identical rows share a rank), and
     # order identical rows by weight so that summing their weights is order-independent.
     tied = np.zeros(len(idx), dtype=bool)
-    tied[1:] |= equal_next
-    tied[:-1] |= equal_next
+    tied[1:] |= near_next
+    tied[:-1] |= near_next
     t = np.flatnonzero(tied)
     rank = np.zeros(len(idx), dtype=np.int64)
     rank[t] = np.unique(_row_contents(X, target, idx[t]), return_inverse=True)[1].ravel() + 1
+    group = np.r_[0, np.cumsum(~near_next)]  # runs of near-equal keys, in key order
     w = sample_weight[idx]
-    order = np.lexsort((w, rank, k))
-    idx, k, rank, w = idx[order], k[order], rank[order], w[order]
-    starts = np.flatnonzero(np.r_[True, (k[1:] != k[:-1]) | (rank[1:] != rank[:-1])])
+    order = np.lexsort((w, rank, group))
+    idx, group, rank, w = idx[order], group[order], rank[order], w[order]
+    starts = np.flatnonzero(np.r_[True, (group[1:] != group[:-1]) | (rank[1:] != rank[:-1])])
     return idx[starts], np.add.reduceat(w.astype(np.float64), starts)
+
+
+def _max_abs(a):
+    """Largest absolute value in a dense array or a sparse matrix (0 when empty), without a copy."""
+    values = a.data if sp.issparse(a) else a
+    if values.size == 0:
+        return 0.0
+    return float(max(values.max(), -values.min()))
 
 
 def _row_contents(X, target, positions):

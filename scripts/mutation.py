@@ -1,0 +1,144 @@
+"""Mutation testing, one module at a time, with mutmut 3 (see scripts/mutation.toml for the why).
+
+Usage (from scripts/mutation.sh)::
+
+    python scripts/mutation.py [--max-children N] [--resume] [MODULE ...]
+
+MODULE is a name from scripts/mutation.toml (``_objective``, ``_rows``, ...); none means all. Each
+module runs in its own scratch copy of the repository, ``.mutation/<module>/`` (git-ignored), so a run
+never edits the working tree and two modules never share mutmut's caches. ``--resume`` keeps the copy
+and mutmut's results from a previous run (mutmut then only re-tests what changed). The score and the
+surviving mutants (with their diffs) go to ``.mutation/<module>/report.md`` and to the terminal.
+"""
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+CONFIG = ROOT / "scripts" / "mutation.toml"
+SCRATCH = ROOT / ".mutation"
+COPIED = ["torchlogit", "tests", "pyproject.toml", "README.md"]
+# mutmut's exit codes (mutmut.stats.status_by_exit_code), grouped the way the report counts them.
+KILLED = {1, 3, 36, 24, -24, 152, 255, 37}  # a failing test, a timeout (a hang is caught) or a type error
+SURVIVED = {0}
+NO_TESTS = {5, 33}
+
+
+def toml_value(value):
+    return json.dumps(value)  # JSON strings, lists and numbers are valid TOML
+
+
+def prepare(module, spec, settings, resume):
+    work = SCRATCH / module
+    if work.exists() and not resume:
+        shutil.rmtree(work)
+    work.mkdir(parents=True, exist_ok=True)
+    for name in COPIED:
+        source, target = ROOT / name, work / name
+        if source.is_dir():
+            shutil.rmtree(target, ignore_errors=True)
+            shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
+        elif source.exists():
+            shutil.copy2(source, target)
+    tests = [t for t in spec["tests"] if (ROOT / t).exists()]
+    missing = sorted(set(spec["tests"]) - set(tests))
+    if missing:
+        print(f"[{module}] test files not in this tree (skipped): {missing}")
+    section = {
+        "source_paths": ["torchlogit/"],
+        "only_mutate": [f"torchlogit/{module}.py"],
+        "pytest_add_cli_args_test_selection": tests,
+        **settings,
+    }
+    with open(work / "pyproject.toml", "a") as f:
+        f.write("\n[tool.mutmut]\n")
+        for key, value in section.items():
+            f.write(f"{key} = {toml_value(value)}\n")
+    return work
+
+
+def collect(work, module):
+    """(counts, survivors) from mutmut's per-file metadata."""
+    meta = json.loads((work / "mutants" / "torchlogit" / f"{module}.py.meta").read_text())
+    codes = meta["exit_code_by_key"]
+    counts = dict(killed=0, survived=0, no_tests=0, other=0, unchecked=0)
+    survivors = []
+    for key, code in sorted(codes.items()):
+        if code is None:  # an interrupted run: not tested yet
+            counts["unchecked"] += 1
+        elif code in KILLED:
+            counts["killed"] += 1
+        elif code in SURVIVED:
+            counts["survived"] += 1
+            survivors.append(key)
+        elif code in NO_TESTS:
+            counts["no_tests"] += 1
+            survivors.append(key)
+        else:
+            counts["other"] += 1
+            survivors.append(key)
+    return counts, survivors, codes
+
+
+def show(work, name):
+    out = subprocess.run([sys.executable, "-m", "mutmut", "show", name], cwd=work, capture_output=True, text=True)
+    return out.stdout.strip()
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("modules", nargs="*")
+    parser.add_argument("--max-children", type=int, default=2)
+    parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--report-only", action="store_true", help="only (re)write the reports of previous runs")
+    args = parser.parse_args()
+    config = tomllib.loads(CONFIG.read_text())
+    modules = args.modules or list(config["modules"])
+    unknown = [m for m in modules if m not in config["modules"]]
+    if unknown:
+        sys.exit(f"unknown module(s) {unknown}; known: {list(config['modules'])}")
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
+    # One thread per worker: the machine is shared, and a forked torch must not inherit a thread pool.
+    env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
+    lines = [
+        "| module | mutants | killed | survived | no tests | other | not yet run | score | minutes |",
+        "|---" * 9 + "|",
+    ]
+    for module in modules:
+        start = time.monotonic()
+        if args.report_only:
+            work = SCRATCH / module
+        else:
+            work = prepare(module, config["modules"][module], config["settings"], args.resume)
+            print(f"[{module}] mutmut run in {work}", flush=True)
+            subprocess.run(
+                [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children)], cwd=work, env=env
+            )
+        minutes = (time.monotonic() - start) / 60
+        counts, survivors, codes = collect(work, module)
+        tested = sum(counts.values()) - counts["unchecked"]
+        # The score counts the mutants tested so far; "no tests" and "other" count as not killed.
+        score = counts["killed"] / tested if tested else float("nan")
+        row = (
+            f"| {module} | {sum(counts.values())} | {counts['killed']} | {counts['survived']} | {counts['no_tests']} "
+            f"| {counts['other']} | {counts['unchecked']} | {score:.1%} | {minutes:.0f} |"
+        )
+        lines.append(row)
+        report = [f"# Mutation testing of torchlogit/{module}.py", "", *lines[:2], row, "", "## Survivors", ""]
+        for name in survivors:
+            report += [f"### {name} (exit code {codes[name]})", "", "```diff", show(work, name), "```", ""]
+        (work / "report.md").write_text("\n".join(report))
+        print(f"[{module}] {row}\n[{module}] survivors and diffs: {work / 'report.md'}", flush=True)
+    print("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

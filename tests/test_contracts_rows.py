@@ -1,0 +1,126 @@
+"""Canonical rows: sparse input, explicit zeros included, gives exactly the rows dense input gives.
+
+An explicit zero stored in a CSR matrix is the same value as an implicit one, so two rows
+that differ only in which zeros are stored are identical rows: ``canonical_rows`` must merge
+them (summing their weights) as it merges the dense rows. The reference is the dense
+matrix, and ``np.unique`` over the rows for the groups.
+"""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+
+from torchlogit import TorchLogisticClassifier
+from torchlogit._rows import canonical_rows
+
+
+def _groups(X_dense, target, rows, weight):
+    """{(row contents, target): summed weight}: what canonical rows must find, in any order."""
+    return {
+        (X_dense[r].tobytes(), np.asarray(target[r], dtype=np.float64).tobytes()): w
+        for r, w in zip(rows, weight, strict=True)
+    }
+
+
+def _with_explicit_zeros(X_dense, rng, share=0.5):
+    """The CSR form of ``X_dense`` with explicit zeros stored at a random share of its zero entries."""
+    X = sp.csr_matrix(X_dense)
+    zeros = np.argwhere(X_dense == 0)
+    picked = zeros[rng.rand(len(zeros)) < share]
+    coo = X.tocoo()
+    rows = np.r_[coo.row, picked[:, 0]]
+    cols = np.r_[coo.col, picked[:, 1]]
+    data = np.r_[coo.data, np.zeros(len(picked))]
+    # Unsorted indices, and each row's stored entries in a random order.
+    order = rng.permutation(len(rows))
+    out = sp.csr_matrix((data[order], (rows[order], cols[order])), shape=X_dense.shape)
+    out.has_sorted_indices = False
+    return out
+
+
+@pytest.fixture(scope="module")
+def duplicated():
+    rng = np.random.RandomState(0)
+    base = rng.choice([0.0, 0.0, 1.0, -2.5], size=(12, 6))
+    picks = rng.randint(0, len(base), size=60)  # each distinct row several times
+    X = base[picks]
+    y = (picks % 3).astype(np.float64)  # the target is a function of the row: duplicates agree
+    w = rng.randint(0, 4, size=len(X)).astype(np.float64)  # zero weights too
+    return X, y, w, rng
+
+
+def test_sparse_with_explicit_zeros_merges_rows_like_dense(duplicated):
+    X, y, w, rng = duplicated
+    X_sparse = _with_explicit_zeros(X, rng)
+    assert X_sparse.nnz > np.count_nonzero(X)  # explicit zeros are stored
+    rows_d, weight_d = canonical_rows(X, y, w)
+    rows_s, weight_s = canonical_rows(X_sparse, y, w)
+    expected = {}
+    for r in np.flatnonzero(w > 0):
+        key = (X[r].tobytes(), y[r : r + 1].tobytes())
+        expected[key] = expected.get(key, 0.0) + w[r]
+    assert len(rows_d) == len(rows_s) == len(expected) == len(np.unique(np.c_[X, y][w > 0], axis=0))
+    assert _groups(X, y, rows_d, weight_d) == expected
+    assert _groups(X, y, rows_s, weight_s) == expected
+
+
+def test_rows_equal_except_for_stored_zeros_are_one_row():
+    X_dense = np.array([[1.0, 0.0, 2.0], [1.0, 0.0, 2.0], [1.0, 0.0, 2.0], [0.0, 0.0, 0.0], [0.0, 0.0, 0.0]])
+    # Row 0 stores nothing extra, row 1 an explicit zero in column 1, row 2 its entries unsorted
+    # with an explicit zero; row 3 is empty, row 4 stores only a zero.
+    indptr = np.array([0, 2, 5, 8, 8, 9])
+    indices = np.array([0, 2, 0, 1, 2, 2, 1, 0, 0])
+    data = np.array([1.0, 2.0, 1.0, 0.0, 2.0, 2.0, 0.0, 1.0, 0.0])
+    X = sp.csr_matrix((data, indices, indptr), shape=(5, 3))
+    np.testing.assert_array_equal(X.toarray(), X_dense)
+    y = np.array([1.0, 1.0, 1.0, 0.0, 0.0])
+    w = np.array([1.0, 2.0, 4.0, 1.0, 3.0])
+    rows, weight = canonical_rows(X, y, w)
+    assert _groups(X_dense, y, rows, weight) == {
+        (X_dense[0].tobytes(), y[:1].tobytes()): 7.0,
+        (X_dense[3].tobytes(), y[3:4].tobytes()): 4.0,
+    }
+
+
+def test_same_rows_with_other_targets_stay_apart_and_zero_weights_are_dropped():
+    X = np.array([[1.0, 2.0], [1.0, 2.0], [1.0, 2.0], [3.0, 4.0]])
+    y = np.array([0.0, 1.0, 0.0, 1.0])
+    w = np.array([1.0, 2.0, 3.0, 0.0])
+    for data in (X, sp.csr_matrix(X)):
+        rows, weight = canonical_rows(data, y, w)
+        assert _groups(X, y, rows, weight) == {
+            (X[0].tobytes(), y[:1].tobytes()): 4.0,
+            (X[1].tobytes(), y[1:2].tobytes()): 2.0,
+        }
+    # multi-output targets: rows differ by one label
+    Y = np.array([[0, 1], [0, 1], [1, 1], [0, 1]], dtype=np.float64)
+    rows, weight = canonical_rows(np.ones((4, 2)), Y, np.ones(4))
+    assert sorted(weight) == [1.0, 3.0]
+
+
+def test_fit_on_sparse_with_explicit_zeros_equals_fit_on_dense(duplicated):
+    X, y, w, rng = duplicated
+    X_sparse = _with_explicit_zeros(X, rng)
+    params = dict(C=0.5, dtype="float64", tol=1e-10, max_iter=500)
+    dense = TorchLogisticClassifier(**params).fit(X, y, sample_weight=w)
+    sparse = TorchLogisticClassifier(**params).fit(X_sparse, y, sample_weight=w)
+    # The same canonical rows, in the same order: the same sums, to the last bit up to the
+    # sparse kernel's order of summation over features.
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, rtol=0, atol=1e-9)
+    assert sparse.n_iter_[0] == dense.n_iter_[0]
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_rows_with_equal_projection_but_other_targets_stay_apart(sparse):
+    # Rows are grouped by a random projection of (x, target) first, then by contents. Build two
+    # rows whose projections tie although their targets differ (the projection's first draws,
+    # as canonical_rows makes them): contents must tell them apart, target included.
+    rng = np.random.RandomState(0)
+    u, v = rng.uniform(0.5, 1.5, 1), rng.uniform(0.5, 1.5, 1)
+    x = next(c for c in (v[0] / u[0], np.nextafter(v[0] / u[0], 0), np.nextafter(v[0] / u[0], 2)) if c * u[0] == v[0])
+    X = np.array([[0.0], [x], [0.0], [x]])  # (0, target 1) and (x, target 0): key v both
+    y = np.array([1.0, 0.0, 1.0, 0.0])
+    X = sp.csr_matrix(X) if sparse else X
+    rows, weight = canonical_rows(X, y, np.array([1.0, 2.0, 4.0, 8.0]))
+    assert sorted(weight.tolist()) == [5.0, 10.0]
