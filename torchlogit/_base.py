@@ -26,9 +26,10 @@ from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_sh
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
-from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor, sparse_tensor, to_device
+from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor, sparse_rows, sparse_tensor, to_device
 from ._modules import LinearLogits
 from ._net import LogitNet, TensorData
+from ._newton import NewtonCholesky, NewtonConvergence, check_hessian_size
 from ._objective import RegularizedLogLoss, l1_strength
 from ._persistence import load as load_model
 from ._persistence import save as save_model
@@ -49,6 +50,7 @@ _LBFGS_WARNING = (
     "You might also want to scale the data as shown in:\n"
     "    https://scikit-learn.org/stable/modules/preprocessing.html"
 )
+_NEWTON_WARNING = "Newton solver did not converge after {n_iter} iterations."
 _STOCHASTIC_WARNING = (
     "Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the optimization hasn't converged yet."
 )
@@ -70,7 +72,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         "C": [Interval(Real, 0, None, closed="right")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions({"lbfgs", "adam", "sgd"})],
+        "solver": [StrOptions({"lbfgs", "newton-cholesky", "adam", "sgd"})],
         "max_iter": [Interval(Integral, 1, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -98,6 +100,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             targets = self._targets(y, sample_weight)
             module, module_kwargs = self._module(X.shape[1], targets.n_outputs)
+            if self._solver() == "newton-cholesky":
+                check_hessian_size(X.shape[1], targets.n_outputs, self.fit_intercept)
             init_state = self._warm_start_state(targets.classes, X.shape[1])
             self.net_ = self._train(
                 X,
@@ -182,7 +186,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
 
     def _warn_if_not_converged(self, stopping, net):
         if not stopping.converged_:
-            template = _LBFGS_WARNING if self._solver() == "lbfgs" else _STOCHASTIC_WARNING
+            solver = self._solver()
+            template = {"lbfgs": _LBFGS_WARNING, "newton-cholesky": _NEWTON_WARNING}.get(solver, _STOCHASTIC_WARNING)
             message = template.format(n_iter=len(net.history), max_iter=self.max_iter)
             warnings.warn(message, ConvergenceWarning, stacklevel=3)
 
@@ -217,6 +222,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             device = resolve_device(self.device, owner=type(self).__name__)
         else:
             device = check_device_name(self.device, owner=type(self).__name__)
+        if self._solver() == "newton-cholesky" and l1_strength(self.C, self.l1_ratio, 1.0) > 0:
+            penalty = "l1" if self.l1_ratio == 1 else "elasticnet"
+            raise ValueError(f"Solver newton-cholesky supports only 'l2' or None penalties, got {penalty} penalty.")
         if str(device).startswith("mps") and self.dtype == "float64":
             raise ValueError("dtype='float64' is not supported on device='mps' (MPS computes in float32 at most).")
         return device, DTYPES[self.dtype]
@@ -227,6 +235,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if solver == "lbfgs":
             kwargs = dict(history_size=_LBFGS_HISTORY, max_ls=_LBFGS_MAX_EVAL)
             return LBFGS, 1.0, n_samples, kwargs
+        if solver == "newton-cholesky":
+            return NewtonCholesky, 1.0, n_samples, {}
         batch_size = min(200, n_samples) if self.batch_size == "auto" else min(self.batch_size, n_samples)
         if solver == "adam":
             return torch.optim.Adam, self.learning_rate_init, batch_size, {}
@@ -235,6 +245,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
     def _stopping_rule(self, dtype, validated):
         if self._solver() == "lbfgs":
             return LBFGSConvergence(tol=self.tol, ftol=ftol_for(dtype))
+        if self._solver() == "newton-cholesky":
+            return NewtonConvergence(tol=self.tol, ftol=ftol_for(dtype))
         if validated:
             return NoImprovementStopping(
                 tol=self.tol, n_iter_no_change=self.n_iter_no_change, monitor="valid_loss", restore_best=True
@@ -316,7 +328,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         """Rows ``picked`` of the training data (with their merged weights) as tensors on the device."""
         host = None
         if sp.issparse(X):
-            selected = X[picked]  # the rows, gathered once, in canonical order
+            # The rows, gathered once in canonical order and in the training dtype; on the
+            # CPU the tensor shares this copy's memory.
+            selected = sparse_rows(X, picked, dtype)
             features = sparse_tensor(selected, dtype, device)
             if batch_size < len(picked):  # sparse mini-batches are cut from this host copy
                 host = selected

@@ -33,11 +33,16 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         Weights of the classes, multiplied into ``sample_weight`` as in scikit-learn.
         "balanced" uses ``n_samples / (n_classes * np.bincount(y))``, with counts
         weighted by ``sample_weight``.
-    solver : {"lbfgs", "adam", "sgd"}, default="lbfgs"
+    solver : {"lbfgs", "newton-cholesky", "adam", "sgd"}, default="lbfgs"
         "lbfgs": full-batch L-BFGS (``torch.optim.LBFGS``, strong-Wolfe line search,
         history 10), one skorch epoch per iteration, stopping on ``tol`` like
-        scikit-learn's. "adam" / "sgd": mini-batch stochastic optimisation, shuffled by
-        ``random_state``; use them when the data is too large for full-batch steps.
+        scikit-learn's. "newton-cholesky": scikit-learn's Newton-Cholesky solver
+        (Hessian, Cholesky solve in float64, backtracking line search, its stopping
+        rule; L2 penalty only); a few iterations to a tight optimum, each costing
+        ``n (K (d + 1))^2`` operations, so a good choice for many samples and few
+        features (the Hessian is refused beyond 2 GiB). "adam" / "sgd": mini-batch
+        stochastic optimisation, shuffled by ``random_state``; use them when the data
+        is too large for full-batch steps.
     ${max_iter}
     ${tol}
     ${learning_rate_init}
@@ -60,7 +65,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (zeros when ``fit_intercept=False``).
     n_iter_ : ndarray of shape (1,)
-        Number of L-BFGS iterations, or epochs for "adam" / "sgd".
+        Number of L-BFGS or Newton iterations, or epochs for "adam" / "sgd".
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
