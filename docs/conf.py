@@ -30,7 +30,10 @@ extensions = [
     "sphinx.ext.mathjax",
     "numpydoc",
     "sphinx_gallery.gen_gallery",
+    "matplotlib.sphinxext.plot_directive",  # performance.rst: plots drawn from the benchmark's JSON
 ]
+plot_html_show_source_link = False
+plot_html_show_formats = False
 exclude_patterns = ["_build", "auto_examples/*.ipynb", "auto_examples/*.py", "auto_examples/*.zip"]
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": True}
