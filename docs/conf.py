@@ -31,7 +31,10 @@ extensions = [
     "numpydoc",
     "sphinx_gallery.gen_gallery",
     "myst_parser",  # CHANGELOG.md is included as Markdown
+    "matplotlib.sphinxext.plot_directive",  # performance.rst: plots drawn from the benchmark's JSON
 ]
+plot_html_show_source_link = False
+plot_html_show_formats = False
 source_suffix = {".rst": "restructuredtext"}  # pages are rst; Markdown only where included
 exclude_patterns = [
     "_build",

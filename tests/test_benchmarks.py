@@ -53,3 +53,29 @@ def test_dask_benchmark_runs_at_tiny_size(tmp_path):
     assert len(report["peak_mb_per_worker"]) == 2
     assert report["max_proba_diff"] < 1e-3  # the same optimum, to float32 precision
     assert "per worker" in (tmp_path / "dask_results-tiny.md").read_text()
+
+
+def test_shapes_benchmark_quick_mode_reports_every_workload(tmp_path):
+    """benchmarks/shapes.py --quick: every workload, every fit with a time, iterations and a gap >= 0."""
+    subprocess.run(
+        [sys.executable, str(BENCHMARK.parent / "shapes.py"), "--quick", "--out-dir", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    sys.path.insert(0, str(BENCHMARK.parent))
+    try:
+        from shapes import WORKLOADS
+    finally:
+        sys.path.pop(0)
+    report = json.loads((tmp_path / "shapes_results-quick.json").read_text())
+    assert [w["name"] for w in report["workloads"]] == list(WORKLOADS)
+    for workload in report["workloads"]:
+        names = {f["contender"] for f in workload["fits"]}
+        assert "torchlogit lbfgs" in names and len(names) >= 3, workload["name"]
+        for fit in workload["fits"]:
+            assert fit["time"] > 0 and fit["n_iter"] >= 0 and fit["gap"] >= 0, (workload["name"], fit)
+            if fit["contender"].startswith("torchlogit"):  # our fits stop near the optimum
+                assert fit["gap"] < 1e-3, (workload["name"], fit)
+    assert (tmp_path / "shapes_results-quick.md").read_text().startswith("| workload | penalty | threads |")

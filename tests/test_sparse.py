@@ -120,3 +120,32 @@ def test_sparse_fit_and_predict_emit_no_warnings(sparse_digits):
         clf = TorchLogisticClassifier(max_iter=500).fit(X, y)
         clf.predict_proba(X)
         TorchMultiLabelClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=500).fit(X, y).predict(X)
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_sparse_rows_and_products_equal_scipy(dtype):
+    """sparse_rows == X[rows] (cast, int32 indices, duplicates summed); both products equal dense ones to 1e-5."""
+    from torchlogit._kernels import sparse_rows, sparse_tensor, transposed_product
+
+    rng = np.random.RandomState(0)
+    X = sp.random(300, 40, density=0.1, format="csr", random_state=0)
+    lo = X.indptr[3]  # row 3 gets a duplicate of its first entry
+    X = sp.csr_matrix(
+        (np.insert(X.data, lo, 1.0), np.insert(X.indices, lo, X.indices[lo]), X.indptr + (np.arange(301) > 3)),
+        shape=X.shape,
+    )
+    assert not X.has_canonical_format
+    rows = rng.permutation(300)[:250]
+    picked = sparse_rows(X, rows, dtype)
+    assert picked.indices.dtype == np.int32 and picked.indptr.dtype == np.int32
+    assert picked.dtype == (np.float32 if dtype == torch.float32 else np.float64)
+    np.testing.assert_array_equal(picked.toarray(), X.toarray()[rows].astype(picked.dtype))
+    tensor = sparse_tensor(picked, dtype, "cpu")
+    assert tensor.values().data_ptr() == picked.data.ctypes.data  # shares the copy: no second one
+    dense = torch.from_numpy(picked.toarray())
+    W = torch.randn(40, 3, dtype=dtype)
+    R = torch.randn(250, 3, dtype=dtype)
+    np.testing.assert_allclose(tensor @ W, dense @ W, atol=1e-5)
+    np.testing.assert_allclose(transposed_product(tensor, R), dense.T @ R, atol=1e-5)
+    del tensor._torchlogit_host  # the path of other devices: torch's own transpose
+    np.testing.assert_allclose(transposed_product(tensor, R), dense.T @ R, atol=1e-5)

@@ -28,15 +28,17 @@ from ._callbacks import (
     NoImprovementStopping,
     ValidationLoss,
     check_finite_parameters,
+    ftol_for,
 )
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
-from ._kernels import ACCEPT_SPARSE, as_tensor, sparse_tensor, to_device
+from ._kernels import ACCEPT_SPARSE, as_tensor, sparse_rows, sparse_tensor, to_device
 from ._modules import LinearLogits, layer_coefficients, layers_state
 from ._net import LogitNet, TensorData
+from ._newton import NewtonCholesky, NewtonConvergence, check_hessian_size
 from ._objective import RegularizedLogLoss, l1_strength
 from ._persistence import load as load_model
 from ._persistence import save as save_model
@@ -55,6 +57,7 @@ _LBFGS_MAX_EVAL = 50
 # few ulps of max |x| in practice, so the bound leaves a wide margin. Above it, a float32
 # "max |grad| <= tol" is checked in float64 before it counts.
 _FLOAT32_GRADIENT_ULPS = 32
+_NEWTON_WARNING = "Newton solver did not converge after {n_iter} iterations."
 
 
 def _max_abs(features):
@@ -91,7 +94,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         "C": [Interval(Real, 0, None, closed="right")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
         "fit_intercept": ["boolean"],
-        "solver": [StrOptions({"lbfgs", "adam", "sgd"})],
+        "solver": [StrOptions({"lbfgs", "newton-cholesky", "adam", "sgd"})],
         "max_iter": [Interval(Integral, 0, None, closed="left")],
         "tol": [Interval(Real, 0, None, closed="left")],
         "learning_rate_init": [Interval(Real, 0, None, closed="neither")],
@@ -119,6 +122,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
             targets = self._targets(y, sample_weight)
             module, module_kwargs = self._module(X.shape[1], targets.n_outputs)
+            if self._solver() == "newton-cholesky":
+                check_hessian_size(X.shape[1], targets.n_outputs, self.fit_intercept)
             init_state = self._warm_start_state(targets.classes, X.shape[1])
             self.net_ = self._train(
                 X,
@@ -228,6 +233,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if isinstance(stopping, LBFGSConvergence):
             logistic = isinstance(net.module_, LinearLogits)  # hidden layers: MLPClassifier's text, no link
             message = stopping.warning(len(net.history), self.max_iter, logistic=logistic)
+        elif isinstance(stopping, NewtonConvergence):
+            message = _NEWTON_WARNING.format(n_iter=len(net.history))
         else:
             message = _STOCHASTIC_WARNING.format(max_iter=self.max_iter)
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
@@ -263,6 +270,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             device = resolve_device(self.device, owner=type(self).__name__)
         else:
             device = check_device_name(self.device, owner=type(self).__name__)
+        if self._solver() == "newton-cholesky" and l1_strength(self.C, self.l1_ratio, 1.0) > 0:
+            penalty = "l1" if self.l1_ratio == 1 else "elasticnet"
+            raise ValueError(f"Solver newton-cholesky supports only 'l2' or None penalties, got {penalty} penalty.")
         if str(device).startswith("mps") and self.dtype == "float64":
             raise ValueError("dtype='float64' is not supported on device='mps' (MPS computes in float32 at most).")
         return device, DTYPES[self.dtype]
@@ -273,6 +283,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if solver == "lbfgs":
             kwargs = dict(history_size=_LBFGS_HISTORY, max_ls=_LBFGS_MAX_EVAL)
             return LBFGS, 1.0, n_samples, kwargs
+        if solver == "newton-cholesky":
+            return NewtonCholesky, 1.0, n_samples, {}
         batch_size = min(200, n_samples) if self.batch_size == "auto" else min(self.batch_size, n_samples)
         if solver == "adam":
             return torch.optim.Adam, self.learning_rate_init, batch_size, {}
@@ -281,6 +293,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
     def _stopping_rule(self, dtype, validated, trust_gradient=True, can_promote=True):
         if self._solver() == "lbfgs":
             return LBFGSConvergence(self.tol, dtype, trust_gradient=trust_gradient, can_promote=can_promote)
+        if self._solver() == "newton-cholesky":
+            return NewtonConvergence(tol=self.tol, ftol=ftol_for(dtype))
         if validated:
             return NoImprovementStopping(
                 tol=self.tol, n_iter_no_change=self.n_iter_no_change, monitor="valid_loss", restore_best=True
@@ -401,7 +415,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         """Rows ``picked`` of the training data (with their merged weights) as tensors on the device."""
         host = None
         if sp.issparse(X):
-            selected = X[picked]  # the rows, gathered once, in canonical order
+            # The rows, gathered once in canonical order and in the training dtype; on the
+            # CPU the tensor shares this copy's memory.
+            selected = sparse_rows(X, picked, dtype)
             features = sparse_tensor(selected, dtype, device)
             if batch_size < len(picked):  # sparse mini-batches are cut from this host copy
                 host = selected

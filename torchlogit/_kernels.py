@@ -3,9 +3,41 @@
 The one copy of the training data is made with NumPy: on this project's reference
 machine (AMD EPYC, 2 cores) torch's float64 -> float32 cast runs at a sixth of
 NumPy's speed (300k x 100: 106 ms against 16 ms), and NumPy gathers the canonical row
-order in the same pass. Sparse data stays sparse (COO tensors). The training products
-themselves stay in torch: calling NumPy's BLAS between torch operations made the two
-libraries' thread pools contend and doubled a fit's time (measured, benchmarks/run.py).
+order in the same pass. The dense training products themselves stay in torch:
+calling NumPy's BLAS between torch operations made the two libraries' thread pools
+contend and doubled a fit's time (measured, benchmarks/run.py).
+
+Sparse X is one canonical CSR copy in the training dtype with 32-bit indices
+(:func:`sparse_rows`: gathered in canonical row order chunk by chunk, no other full
+copy), which a torch CSR tensor shares on the CPU. Products, measured on CSR
+200k x 5000 at 1% (10M non-zeros), float32, one thread, best of 5, on a loaded
+2-core machine, so ratios matter more than times (``benchmarks/sparse_kernels.py``):
+
+============================================  ========  ==========
+product                                       binary    10 classes
+============================================  ========  ==========
+torch CSR ``X @ w``, int64 indices            177 ms
+torch CSR ``X @ w``, int32 indices             41 ms     75 ms
+scipy CSR ``X @ w``                            32 ms    170 ms
+torch ``X.t().to_sparse_csr()`` (per fit)     8.5 s
+scipy ``X.tocsc()`` (per fit)                 0.55 s
+torch CSR of the transpose ``@ r`` (int64)    139 ms
+torch CSR of the transpose ``@ r`` (int32)     50 ms    462 ms
+scipy ``csr.T @ r`` (CSC product, no copy)     32 ms    162 ms
+scipy CSC copy ``.T @ r``                      51 ms   1158 ms
+2 threads, row chunks, scipy ``X @ w``         29 ms
+2 threads, row chunks, scipy ``X.T @ r``       34 ms
+============================================  ========  ==========
+
+Kept: torch's CSR product with int32 indices for ``X @ W`` (one code path on every
+device, fastest for several classes, within noise of scipy for one) and scipy's
+``csr.T @ R`` for ``X.T @ R`` on the CPU: a streaming pass over the CSR arrays with no
+transpose built (the per-fit ``to_sparse_csr`` cost more than the whole fit). Other
+devices keep torch's transpose, built once per tensor. Chunked products on two
+threads gained nothing measurable on the shared machine, so products are
+single-threaded (scipy's sparse kernels use no BLAS: no pool contention either).
+One objective-and-gradient evaluation then costs 27 ms of CPU time against 28 ms for
+scikit-learn's ``LinearModelLoss.loss_gradient`` on the same data.
 """
 
 import warnings
@@ -47,36 +79,102 @@ def to_device(X, rows, dtype, device):
     return torch.from_numpy(host_copy(X, rows, dtype)).to(device)
 
 
+def canonical_csr(X):
+    """``X`` as CSR without duplicate entries: a copy only when it is not CSR or has duplicates."""
+    if X.format != "csr":
+        X = sp.csr_matrix(X)
+    if not X.has_canonical_format:  # scipy checks once and caches the flag
+        X = X.copy()
+        X.sum_duplicates()
+    return X
+
+
+def _index_dtype(nnz, shape):
+    """int32 where every index and offset fits: half the memory, and torch's CSR products run faster."""
+    return np.int32 if max(nnz, *shape) < np.iinfo(np.int32).max else np.int64
+
+
+def sparse_rows(X, rows, dtype):
+    """``X[rows]`` as a new canonical CSR matrix with data of torch ``dtype`` and 32-bit indices where they fit.
+
+    Gathered chunk by chunk straight into arrays of the final dtypes, so the memory
+    added is the result alone (scipy's ``X[rows]`` then a cast would also hold a
+    full copy in the input's dtypes).
+    """
+    X = canonical_csr(X)
+    rows = np.asarray(rows, dtype=np.int64)
+    lengths = np.diff(X.indptr)[rows]
+    nnz = int(lengths.sum())
+    index_dtype = _index_dtype(nnz, X.shape)
+    indptr = np.zeros(len(rows) + 1, dtype=index_dtype)
+    np.cumsum(lengths, out=indptr[1:])
+    indices = np.empty(nnz, dtype=index_dtype)
+    data = np.empty(nnz, dtype=_numpy_dtype(dtype))
+    step = max(1, CHUNK_VALUES // max(1, X.nnz // max(X.shape[0], 1)))
+    for start in range(0, len(rows), step):
+        chunk = X[rows[start : start + step]]
+        lo, hi = indptr[start], indptr[min(start + step, len(rows))]
+        indices[lo:hi] = chunk.indices
+        data[lo:hi] = chunk.data
+    out = sp.csr_matrix((data, indices, indptr), shape=(len(rows), X.shape[1]), copy=False)
+    out.has_canonical_format = True  # the rows of a canonical matrix
+    return out
+
+
 def sparse_tensor(X, dtype, device):
     """A scipy sparse matrix as a torch CSR tensor, never densified.
 
     CSR rather than COO: torch's COO products are ~30x slower on the CPU (20k x 50k at
-    0.1%: 24 ms against 0.7 ms).
+    0.1%: 24 ms against 0.7 ms). On the CPU the tensor shares its memory with a
+    canonical CSR copy of the data in the training dtype, kept on the tensor as
+    ``_torchlogit_host`` for :func:`transposed_product`; when ``X`` already is one
+    (:func:`sparse_rows`), nothing is copied.
     """
-    X = sp.csr_matrix(X)
-    X.sum_duplicates()
+    X = canonical_csr(X)
+    numpy_dtype = _numpy_dtype(dtype)
+    index_dtype = _index_dtype(X.nnz, X.shape)
+    if X.dtype != numpy_dtype or X.indices.dtype != index_dtype or X.indptr.dtype != index_dtype:
+        X = sp.csr_matrix(
+            (X.data.astype(numpy_dtype), X.indices.astype(index_dtype), X.indptr.astype(index_dtype)),
+            shape=X.shape,
+            copy=False,
+        )
+        X.has_canonical_format = True
     with warnings.catch_warnings():
         # torch labels its CSR layout "beta" on every construction; the operations used
         # here (products, transpose, row pointers) are covered by this project's tests.
         warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
         tensor = torch.sparse_csr_tensor(
-            torch.from_numpy(X.indptr.astype(np.int64)),
-            torch.from_numpy(X.indices.astype(np.int64)),
-            torch.from_numpy(X.data.astype(_numpy_dtype(dtype))),
+            torch.from_numpy(X.indptr),
+            torch.from_numpy(X.indices),
+            torch.from_numpy(X.data),
             X.shape,
             check_invariants=False,  # scipy's canonical CSR is valid by construction
         )
-    return tensor.to(device)
+    tensor = tensor.to(device)
+    if tensor.device.type == "cpu":
+        tensor._torchlogit_host = X
+    return tensor
+
+
+def host_matrix(X):
+    """The scipy CSR matrix sharing memory with the CPU tensor ``X`` (None for other tensors)."""
+    return getattr(X, "_torchlogit_host", None)
 
 
 def transposed_product(X, R):
     """``X.T @ R`` for a dense or sparse (CSR) ``X`` and a dense ``R``.
 
-    The CSR transpose is built once per tensor and kept on it: a full batch is the
-    same tensor every L-BFGS iteration.
+    On the CPU, a sparse ``X`` is multiplied by scipy (``csr.T @ R``, one streaming
+    pass over the CSR arrays, no transpose built). On other devices, torch's CSR
+    transpose is built once per tensor and kept on it: a full batch is the same tensor
+    every iteration.
     """
     if X.layout != torch.sparse_csr:
         return X.T @ R
+    host = host_matrix(X)
+    if host is not None and R.device.type == "cpu":
+        return torch.from_numpy(np.asarray(host.T @ R.detach().numpy()))
     transpose = getattr(X, "_torchlogit_transpose", None)
     if transpose is None:
         transpose = X.t().to_sparse_csr()

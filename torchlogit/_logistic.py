@@ -33,14 +33,18 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         Weights of the classes, multiplied into ``sample_weight`` as in scikit-learn.
         "balanced" uses ``n_samples / (n_classes * np.bincount(y))``, with counts
         weighted by ``sample_weight``.
-    solver : {"lbfgs", "adam", "sgd"}, default="lbfgs"
+    solver : {"lbfgs", "newton-cholesky", "adam", "sgd"}, default="lbfgs"
         "lbfgs": full-batch L-BFGS of our own (``torchlogit._solvers.LBFGS``: the
         history size 10, curvature test and ``maxls=50`` of SciPy's L-BFGS-B, which
         scikit-learn uses, with a strong-Wolfe line search; OWL-QN with an L1 part),
         one skorch epoch per iteration, stopping by scikit-learn's rules (see ``tol``).
-        "adam" / "sgd": mini-batch stochastic optimisation (``torch.optim.Adam`` /
-        ``torch.optim.SGD``), shuffled by ``random_state``; use them when the data is
-        too large for full-batch steps.
+        "newton-cholesky": scikit-learn's Newton-Cholesky solver (Hessian, Cholesky
+        solve in float64, backtracking line search, its stopping rule; L2 penalty
+        only); a few iterations to a tight optimum, each costing ``n (K (d + 1))^2``
+        operations, so a good choice for many samples and few features (the Hessian
+        is refused beyond 2 GiB). "adam" / "sgd": mini-batch stochastic optimisation
+        (``torch.optim.Adam`` / ``torch.optim.SGD``), shuffled by ``random_state``; use
+        them when the data is too large for full-batch steps.
     ${max_iter}
     ${tol}
     ${learning_rate_init}
@@ -63,7 +67,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (zeros when ``fit_intercept=False``).
     n_iter_ : ndarray of shape (1,)
-        Number of L-BFGS iterations, or epochs for "adam" / "sgd".
+        Number of L-BFGS or Newton iterations, or epochs for "adam" / "sgd".
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

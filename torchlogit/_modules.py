@@ -19,6 +19,17 @@ ACTIVATIONS = {
 }
 
 
+class _ZeroLinear(nn.Linear):
+    """``nn.Linear`` whose initialisation is zeros: no draw from the global RNG, and none of
+    ``nn.utils.skip_init``'s cost (its ``to_empty`` imports torch's symbolic-shapes
+    machinery and sympy, seconds on the first fit in a process)."""
+
+    def reset_parameters(self):
+        nn.init.zeros_(self.weight)
+        if self.bias is not None:
+            nn.init.zeros_(self.bias)
+
+
 class LinearLogits(nn.Module):
     """``X @ W.T + b``: one logit per output, starting from zero like scikit-learn.
 
@@ -28,13 +39,7 @@ class LinearLogits(nn.Module):
 
     def __init__(self, n_features, n_outputs, bias=True, dtype=torch.float32):
         super().__init__()
-        # skip_init: the default random initialisation would be overwritten anyway, and it
-        # would consume the global RNG.
-        self.linear = nn.utils.skip_init(nn.Linear, n_features, n_outputs, bias=bias, dtype=dtype)
-        with torch.no_grad():
-            self.linear.weight.zero_()
-            if bias:
-                self.linear.bias.zero_()
+        self.linear = _ZeroLinear(n_features, n_outputs, bias=bias, dtype=dtype)
 
     def forward(self, X):
         return self.linear(X)

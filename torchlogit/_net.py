@@ -20,7 +20,11 @@ from torch.utils.data import Dataset
 
 from ._kernels import sparse_tensor
 from ._modules import LinearLogits
+from ._newton import NewtonCholesky
 from ._solvers import LBFGS
+
+# Full-batch optimizers doing one iteration per step(closure), one skorch epoch each.
+_FULL_BATCH = (LBFGS, NewtonCholesky)
 
 
 class TensorData(Dataset):
@@ -101,7 +105,9 @@ class LogitNet(NeuralNet):
         # L-BFGS records its own train_loss (one batch per epoch); skorch's averaging
         # callback is only needed for mini-batches.
         callbacks = (
-            [] if self.optimizer is LBFGS else [("train_loss", PassthroughScoring(name="train_loss", on_train=True))]
+            []
+            if self.optimizer in _FULL_BATCH
+            else [("train_loss", PassthroughScoring(name="train_loss", on_train=True))]
         )
         if self.verbose:
             callbacks = [("epoch_timer", EpochTimer()), *callbacks, ("print_log", PrintLog())]
@@ -134,8 +140,10 @@ class LogitNet(NeuralNet):
         return {"loss": loss, "y_pred": logits}
 
     def train_step(self, batch, **fit_params):
-        if not isinstance(self.optimizer_, LBFGS):
+        if not isinstance(self.optimizer_, _FULL_BATCH):
             return super().train_step(batch, **fit_params)
+        if isinstance(self.optimizer_, NewtonCholesky):  # its Hessian needs the data
+            self.optimizer_.bind(batch, self.criterion_)
 
         def closure():
             return self.train_step_single(batch, **fit_params)["loss"]

@@ -1,0 +1,183 @@
+"""solver="newton-cholesky": scikit-learn's Newton-Cholesky solver, same iterates and stopping rule."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.linear_model._linear_loss import LinearModelLoss
+
+from torchlogit import TorchLogisticClassifier
+from torchlogit._kernels import sparse_tensor
+from torchlogit._newton import data_hessian
+
+from .conftest import requires_cuda
+
+
+def _pair(X, y, **params):
+    """Ours (float64) and scikit-learn's newton-cholesky fits with the same parameters."""
+    ours = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64", **params).fit(X, y)
+    params.pop("sample_weight", None)
+    ref = LogisticRegression(solver="newton-cholesky", **params).fit(X, y)
+    return ours, ref
+
+
+@pytest.mark.parametrize("data", ["breast_cancer", "wine"])
+@pytest.mark.parametrize("C", [1.0, 0.05, np.inf])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_matches_sklearn_newton_cholesky(datasets, data, C, fit_intercept):
+    """Equals LogisticRegression(solver="newton-cholesky") to 1e-6 (coefficients), same n_iter_.
+
+    The unpenalised binary fit on breast cancer has no optimum (separable data) and is left out.
+    """
+    X, y = datasets[data]
+    if data == "breast_cancer" and np.isinf(C):
+        pytest.skip("separable: no finite optimum to compare")
+    ours = TorchLogisticClassifier(solver="newton-cholesky", C=C, fit_intercept=fit_intercept, dtype="float64")
+    ref = LogisticRegression(solver="newton-cholesky", C=C, fit_intercept=fit_intercept)
+    ours.fit(X, y)
+    ref.fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
+    assert ours.n_iter_[0] == ref.n_iter_[0]
+
+
+@pytest.mark.parametrize("data", ["breast_cancer", "wine"])
+def test_sample_and_class_weights_match_sklearn(datasets, data):
+    """sample_weight and class_weight: coefficients within 1e-6 of scikit-learn's newton-cholesky."""
+    X, y = datasets[data]
+    weight = np.random.RandomState(0).uniform(0, 3, len(y))
+    classes = np.unique(y)
+    class_weight = {c: 1.0 + i for i, c in enumerate(classes)}
+    ours = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64", class_weight=class_weight, C=0.5)
+    ref = LogisticRegression(solver="newton-cholesky", class_weight=class_weight, C=0.5)
+    ours.fit(X, y, sample_weight=weight)
+    ref.fit(X, y, sample_weight=weight)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
+
+
+def test_float32_reaches_the_float64_optimum_closely(wine):
+    """float32 training (float64 solve): probabilities within 1e-4 of scikit-learn's float64 fit."""
+    X, y = wine
+    ours = TorchLogisticClassifier(solver="newton-cholesky").fit(X, y)
+    ref = LogisticRegression(solver="newton-cholesky").fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_sparse_input_gives_the_dense_answer(wine, n_classes):
+    """CSR input with about half the entries zero: coefficients within 1e-10 of the dense fit."""
+    X, y = wine
+    X = np.where(np.abs(X) < 0.7, 0.0, X)
+    y = y if n_classes == 3 else (y > 0).astype(int)
+    dense = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64").fit(X, y)
+    sparse = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64").fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, atol=1e-10)
+    np.testing.assert_allclose(sparse.intercept_, dense.intercept_, atol=1e-10)
+
+
+@pytest.mark.parametrize("kind", ["binary", "multinomial"])
+@pytest.mark.parametrize("layout", ["dense", "sparse-host", "sparse-chunks"])
+def test_hessian_equals_sklearn_gradient_hessian(kind, layout):
+    """data_hessian / S + penalty equals scikit-learn's LinearModelLoss.gradient_hessian to 1e-12.
+
+    "sparse-chunks" is the path of devices other than the CPU (rows densified a chunk
+    at a time), run here on a CPU tensor without its scipy copy.
+    """
+    rng = np.random.RandomState(0)
+    n, d, K = 60, 5, (1 if kind == "binary" else 3)
+    X = rng.randn(n, d) * (rng.rand(n, d) < 0.5)
+    y = rng.randint(0, max(K, 2), n).astype(np.float64)
+    weight = rng.uniform(0.5, 2.0, n)
+    W, b = rng.randn(K, d) * 0.3, rng.randn(K) * 0.3
+    logits = torch.from_numpy(X @ W.T + b)
+    probabilities = torch.sigmoid(logits) if kind == "binary" else torch.softmax(logits, 1)
+    if layout == "dense":
+        features = torch.from_numpy(X)
+    else:
+        features = sparse_tensor(sp.csr_matrix(X), torch.float64, "cpu")
+        if layout == "sparse-chunks":
+            del features._torchlogit_host
+    H = data_hessian(features, probabilities, torch.from_numpy(weight), kind, fit_intercept=True).numpy()
+    H /= weight.sum()
+    if kind == "binary":
+        loss = LinearModelLoss(HalfBinomialLoss(), fit_intercept=True)
+        coef = np.r_[W[0], b]
+        order = np.arange(d + 1)
+    else:
+        loss = LinearModelLoss(HalfMultinomialLoss(n_classes=K), fit_intercept=True)
+        coef = np.c_[W, b].ravel(order="F")  # scikit-learn: classes contiguous per feature
+        order = np.arange(K * (d + 1)).reshape(d + 1, K).T.ravel()  # our class blocks in its layout
+    _, ref, _ = loss.gradient_hessian(coef, X, y, weight / weight.sum(), l2_reg_strength=0.0)
+    np.testing.assert_allclose(H, ref[np.ix_(order, order)], atol=1e-12)
+
+
+def test_warm_start_continues_from_the_previous_fit(wine):
+    """3 iterations, then a warm-started fit: the cold fit's iterates, to 1e-12, in the same total count."""
+    X, y = wine
+    cold = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64").fit(X, y)
+    warm = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64", warm_start=True, max_iter=3)
+    with pytest.warns(ConvergenceWarning):
+        warm.fit(X, y)
+    warm.set_params(max_iter=100).fit(X, y)
+    assert 3 + warm.n_iter_[0] == cold.n_iter_[0]
+    np.testing.assert_allclose(warm.coef_, cold.coef_, atol=1e-12)
+    np.testing.assert_allclose(warm.intercept_, cold.intercept_, atol=1e-12)
+
+
+def test_max_iter_reached_warns_like_sklearn(wine):
+    X, y = wine
+    with pytest.warns(ConvergenceWarning, match="Newton solver did not converge after 1 iterations"):
+        TorchLogisticClassifier(solver="newton-cholesky", max_iter=1).fit(X, y)
+
+
+@pytest.mark.parametrize("l1_ratio, name", [(1.0, "l1"), (0.5, "elasticnet")])
+def test_l1_is_refused_like_sklearn(wine, l1_ratio, name):
+    X, y = wine
+    with pytest.raises(ValueError, match=f"Solver newton-cholesky supports only 'l2' or None penalties, got {name}"):
+        TorchLogisticClassifier(solver="newton-cholesky", l1_ratio=l1_ratio).fit(X, y)
+
+
+def test_too_many_features_are_refused_before_any_work():
+    X = sp.random(10, 20_000, density=0.001, format="csr", random_state=0)
+    with pytest.raises(ValueError, match="use solver='lbfgs'"):
+        TorchLogisticClassifier(solver="newton-cholesky").fit(X, np.arange(10) % 2)
+
+
+def test_singular_hessian_falls_back_to_lbfgs_like_sklearn():
+    """Unpenalised, duplicated columns: the Hessian is singular, the fit warns and goes on with L-BFGS
+    to the same (unique) probabilities as scikit-learn's, within 1e-6."""
+    rng = np.random.RandomState(0)
+    x = rng.randn(200, 1)
+    X = np.hstack([x, x])
+    y = (x[:, 0] + rng.randn(200) > 0).astype(int)
+    with pytest.warns(ConvergenceWarning, match="resort to lbfgs"):
+        ours = TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, dtype="float64", tol=1e-10).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ref = LogisticRegression(solver="newton-cholesky", C=np.inf, tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
+def test_fitted_model_keeps_no_training_data(wine):
+    """The optimizer stays on the fitted net: it must not hold the training tensors (pickle size)."""
+    X, y = wine
+    X = np.tile(X, (50, 1))
+    y = np.tile(y, 50)
+    clf = TorchLogisticClassifier(solver="newton-cholesky").fit(X + np.arange(len(X))[:, None] * 1e-3, y)
+    assert clf.net_.optimizer_._problem is None
+    assert len(pickle.dumps(clf)) < X.nbytes / 4
+
+
+@requires_cuda
+def test_cuda_matches_cpu(wine):
+    X, y = wine
+    cpu = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64").fit(X, y)
+    cuda = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64", device="cuda").fit(X, y)
+    np.testing.assert_allclose(cuda.coef_, cpu.coef_, atol=1e-8)

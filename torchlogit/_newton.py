@@ -1,0 +1,416 @@
+"""``solver="newton-cholesky"``: scikit-learn's Newton-Cholesky solver for the linear logit models.
+
+Each iteration, as in scikit-learn's ``NewtonCholeskySolver``
+(``sklearn/linear_model/_glm/_newton_solver.py``):
+
+1. the gradient ``g`` and the Hessian ``H`` of the objective at the current point,
+   ``H = X_1.T @ diag(h) @ X_1 / S + penalty`` with ``X_1 = [X, 1]`` (the intercept
+   column); for K classes the full ``(K p) x (K p)`` Hessian, block ``(k, l)`` with
+   ``h_kl = s (p_k [k = l] - p_k p_l)``;
+2. the Newton step ``H^{-1} (-g)`` from a Cholesky factorisation in float64;
+3. a backtracking line search (halving, Armijo constant ``2^-11``, at most 21 trials,
+   and scikit-learn's acceptance of a step whose loss change is within rounding when
+   it shrinks ``sum |g|``);
+4. scikit-learn's stopping rule: ``max |g| <= tol`` and half the squared Newton
+   decrement ``step @ H @ step / 2 <= tol``.
+
+The multinomial loss is invariant to adding a constant to every class's intercept
+(and, without penalty, to every class's coefficients): as scikit-learn does, the
+last class's intercept (without penalty: its whole block) is held fixed in the
+solve, which makes ``H`` positive definite, and the parameters are re-centred after
+each step (``sum_k b_k = 0``), which changes no prediction. When the Cholesky
+factorisation fails, the step is not a descent direction or the line search finds no
+decrease, the fit goes on with L-BFGS (with scikit-learn's warnings), as
+scikit-learn's does.
+
+The products over the data run in the training dtype (one ``X_1.T @ (h * X_1)`` per
+block and row chunk, the sum accumulated in float64); the solve is in float64. Sparse
+``X``: on the CPU the Hessian is scipy's sparse product ``X.T @ diag(h) @ X`` (its cost
+follows the non-zeros); on other devices rows are densified a chunk at a time. The
+Hessian is a dense ``(K (d + 1))^2`` float64 matrix: beyond :data:`MAX_HESSIAN_SIZE`
+entries (2 GiB) the fit is refused with a ValueError pointing to "lbfgs".
+"""
+
+import math
+import warnings
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.exceptions import ConvergenceWarning
+
+from ._callbacks import _StoppingRule
+from ._kernels import CHUNK_VALUES, host_matrix
+from ._solvers import LBFGS
+
+# Largest Hessian (entries of float64) the solver builds: 2 GiB.
+MAX_HESSIAN_SIZE = 1 << 28
+
+# scikit-learn's backtracking constants (_newton_solver.py: beta, sigma, 21 trials).
+_BETA, _SIGMA, _MAX_LINE_SEARCH = 0.5, 2.0**-11, 21
+
+
+def check_hessian_size(n_features, n_outputs, fit_intercept):
+    """Raise a ValueError when the Hessian of this problem would exceed :data:`MAX_HESSIAN_SIZE`."""
+    size = n_outputs * (n_features + int(fit_intercept))
+    if size * size > MAX_HESSIAN_SIZE:
+        raise ValueError(
+            f"solver='newton-cholesky' builds a dense Hessian of {size} x {size} float64 values "
+            f"({size * size * 8 / 2**30:.1f} GiB) for {n_features} features and {n_outputs} output(s); "
+            "use solver='lbfgs' for this many features."
+        )
+
+
+def _row_chunks(X, step):
+    """Dense chunks of ``step`` rows of a dense or sparse CSR tensor (any device), in order."""
+    n = X.shape[0]
+    if X.layout != torch.sparse_csr:
+        for start in range(0, n, step):
+            yield X[start : start + step]
+        return
+    crow, col, values = X.crow_indices(), X.col_indices(), X.values()
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        lo, hi = int(crow[start]), int(crow[stop])
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+            chunk = torch.sparse_csr_tensor(
+                crow[start : stop + 1] - lo,
+                col[lo:hi],
+                values[lo:hi],
+                (stop - start, X.shape[1]),
+                check_invariants=False,  # rows of a valid CSR tensor
+            )
+        yield chunk.to_dense()
+
+
+def _curvatures(probabilities, weight, kind):
+    """``{(k, l): h_kl}`` for ``l >= k``: the per-sample second derivatives of the weighted loss."""
+    if kind == "binary":
+        p = probabilities[:, 0]
+        return {(0, 0): weight * p * (1 - p)}
+    K = probabilities.shape[1]
+    out = {}
+    for k in range(K):
+        pk = probabilities[:, k]
+        for m in range(k, K):
+            h = -pk * probabilities[:, m]
+            if m == k:
+                h = h + pk
+            out[k, m] = weight * h
+    return out
+
+
+def data_hessian(X, probabilities, weight, kind, fit_intercept):
+    """``sum_i weight_i * d^2 l_i`` over the parameters, as a float64 matrix in class blocks.
+
+    Block ``k`` holds class ``k``'s coefficients followed by its intercept (when
+    ``fit_intercept``). ``probabilities`` are the sigmoid (binary) or softmax
+    (multinomial) of the logits.
+    """
+    d = X.shape[1]
+    K = probabilities.shape[1]
+    p = d + int(fit_intercept)
+    H = torch.zeros((K * p, K * p), dtype=torch.float64, device=probabilities.device)
+    curvatures = _curvatures(probabilities, weight, kind)
+    host = host_matrix(X) if X.layout == torch.sparse_csr else None
+    if host is not None:  # CPU sparse: scipy's sparse product, cost following the non-zeros
+        for (k, m), h in curvatures.items():
+            h = h.numpy()
+            block = np.empty((p, p))
+            block[:d, :d] = (host.T @ sp.diags(h) @ host).toarray()
+            if fit_intercept:
+                block[:d, d] = block[d, :d] = host.T @ h
+                block[d, d] = h.sum(dtype=np.float64)
+            _place(H, torch.from_numpy(block), k, m, p)
+        return H
+    step = max(1, CHUNK_VALUES // p)
+    blocks = {key: torch.zeros((p, p), dtype=torch.float64, device=H.device) for key in curvatures}
+    for start, chunk in zip(range(0, X.shape[0], step), _row_chunks(X, step), strict=True):
+        if fit_intercept:
+            chunk = torch.cat([chunk, torch.ones((chunk.shape[0], 1), dtype=chunk.dtype, device=chunk.device)], 1)
+        for key, h in curvatures.items():
+            blocks[key] += (chunk.T @ (chunk * h[start : start + step, None])).double()
+    for (k, m), block in blocks.items():
+        _place(H, block, k, m, p)
+    return H
+
+
+def _place(H, block, k, m, p):
+    H[k * p : (k + 1) * p, m * p : (m + 1) * p] = block
+    if m != k:
+        H[m * p : (m + 1) * p, k * p : (k + 1) * p] = block.T
+
+
+class NewtonCholesky:
+    """One Newton-Cholesky iteration per ``step(closure)`` for a :class:`~torchlogit._modules.LinearLogits`.
+
+    It has the optimizer protocol of :class:`~torchlogit._solvers.LBFGS`. The closure
+    returns the objective and stores its gradient (as for L-BFGS); the Hessian needs
+    the data, which the net hands over with :meth:`bind` before each step.
+
+    Parameters
+    ----------
+    params : iterable of tensors, or of one parameter-group dict
+        The module's weight matrix, then its bias (if any).
+    lr : float, default=1.0
+        First step of each line search (scikit-learn's: 1).
+
+    Notes
+    -----
+    After each ``step``, ``state`` holds ``loss`` and ``grad_max`` (the objective and
+    the largest absolute gradient entry at the new point), ``newton_decrement`` (half
+    the squared Newton decrement of the step), ``n_iter``, ``func_evals`` and
+    ``fallback`` (True once the iterations continue with L-BFGS).
+    """
+
+    def __init__(self, params, lr=1.0):
+        params = list(params)
+        if params and isinstance(params[0], dict):
+            if len(params) != 1:
+                raise ValueError("NewtonCholesky takes a single parameter group")
+            params = list(params[0]["params"])
+        self.defaults = dict(lr=lr)
+        self.param_groups = [dict(params=params, **self.defaults)]
+        self._params = params
+        self.state = {}
+        self._problem = None
+        self._fallback = None
+
+    # ------------------------------------------------------------ optimizer protocol
+    def zero_grad(self, set_to_none=True):
+        for p in self._params:
+            p.grad = None
+
+    def state_dict(self):
+        state = {k: v for k, v in self._state.items() if k not in ("f", "g", "x")}
+        return {
+            "state": state,
+            "param_groups": [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups],
+        }
+
+    def load_state_dict(self, state_dict):
+        self.state = {self._params[0]: dict(state_dict["state"])}
+        self.param_groups[0].update(state_dict["param_groups"][0])
+
+    def set_l1(self, strength, penalized):
+        if strength > 0:
+            raise ValueError("newton-cholesky supports only the L2 penalty")
+
+    def bind(self, batch, criterion):
+        """The data and objective constants of the next steps (``None`` forgets them, so no data is kept)."""
+        self._problem = None if batch is None else (batch, criterion)
+
+    @property
+    def _state(self):
+        return self.state.setdefault(self._params[0], {})
+
+    # --------------------------------------------------------------------- helpers
+    def _flat(self):
+        return torch.cat([p.detach().reshape(-1) for p in self._params])
+
+    def _set_params(self, flat):
+        offset = 0
+        for p in self._params:
+            p.copy_(flat[offset : offset + p.numel()].view_as(p))
+            offset += p.numel()
+
+    def _evaluate(self, closure, x):
+        self._set_params(x)
+        with torch.enable_grad():
+            loss = float(closure().detach())
+        grad = torch.cat(
+            [p.grad.reshape(-1) if p.grad is not None else torch.zeros_like(p).reshape(-1) for p in self._params]
+        )
+        return loss, grad
+
+    def _blocks(self, flat):
+        """Flat parameters (weight rows, then biases) -> class blocks ``[w_k, b_k]`` (float64), and back."""
+        W = self._params[0]
+        K, d = W.shape
+        weights = flat[: K * d].reshape(K, d)
+        if len(self._params) == 1:
+            return weights.double().reshape(-1)
+        return torch.cat([weights, flat[K * d :].reshape(K, 1)], dim=1).double().reshape(-1)
+
+    def _unblocks(self, blocks, dtype):
+        W = self._params[0]
+        K, d = W.shape
+        blocks = blocks.reshape(K, -1).to(dtype)
+        parts = [blocks[:, :d].reshape(-1)]
+        if len(self._params) > 1:
+            parts.append(blocks[:, d])
+        return torch.cat(parts)
+
+    def _center(self, x, kind, penalized):
+        """Shift the multinomial parameters so the classes' intercepts (and, unpenalised, coefficients) sum to 0."""
+        W = self._params[0]
+        K, d = W.shape
+        if kind != "multinomial":
+            return x
+        x = x.clone()
+        if not penalized:
+            weights = x[: K * d].view(K, d)
+            weights -= weights.mean(dim=0)
+        if len(self._params) > 1:
+            bias = x[K * d :]
+            bias -= bias.mean()
+        return x
+
+    def _newton_step(self, g):
+        """(step in flat parameters, directional derivative g.step, half squared Newton decrement), or None."""
+        (X, (target, weight)), criterion = self._problem
+        W = self._params[0]
+        K, d = W.shape
+        fit_intercept = len(self._params) > 1
+        bias = self._params[1].detach() if fit_intercept else None
+        with torch.no_grad():
+            logits = X @ W.detach().T
+            if bias is not None:
+                logits = logits + bias
+            probabilities = torch.sigmoid(logits) if criterion.kind == "binary" else torch.softmax(logits, dim=1)
+            H = data_hessian(X, probabilities, weight, criterion.kind, fit_intercept)
+        H /= criterion.weight_sum
+        l2 = 0.0 if math.isinf(criterion.C) else (1 - criterion.l1_ratio) / (criterion.C * criterion.weight_sum)
+        p = d + int(fit_intercept)
+        if l2 > 0:
+            diagonal = H.diagonal().view(K, p)
+            diagonal[:, :d] += l2
+        G = self._blocks(g)
+        free = torch.ones(K * p, dtype=torch.bool, device=G.device)
+        if criterion.kind == "multinomial":
+            if l2 == 0:
+                free[(K - 1) * p :] = False
+            elif fit_intercept:
+                free[-1] = False
+        H_free = H[free][:, free]
+        L, info = torch.linalg.cholesky_ex(H_free)
+        if int(info) != 0:
+            return "singular"
+        step_free = torch.cholesky_solve(-G[free].unsqueeze(1), L)[:, 0]
+        if not bool(torch.isfinite(step_free).all()):
+            return "singular"
+        step = torch.zeros_like(G)
+        step[free] = step_free
+        gtd = float(G @ step)
+        decrement = 0.5 * float(step_free @ (H_free @ step_free))
+        return self._unblocks(step, W.dtype), gtd, decrement
+
+    def _start_fallback(self, message):
+        warnings.warn(message, ConvergenceWarning, stacklevel=2)
+        self._fallback = LBFGS(self._params, history_size=10, max_ls=50)
+        self._state["fallback"] = True
+
+    # ------------------------------------------------------------------------ step
+    @torch.no_grad()
+    def step(self, closure):
+        """One iteration; returns the objective at the starting point (float64 tensor)."""
+        if self._problem is None:
+            raise RuntimeError("NewtonCholesky.step needs the data: call bind(batch, criterion) first")
+        state = self._state
+        state.setdefault("n_iter", 0)
+        state.setdefault("func_evals", 0)
+        state.setdefault("fallback", False)
+        if self._fallback is not None:
+            return self._fallback_step(closure)
+        x = self._flat()
+        if "x" in state and torch.equal(state["x"], x):
+            f, g = state["f"], state["g"]
+        else:  # first step, or the parameters were changed from outside
+            f, g = self._evaluate(closure, x)
+            state["func_evals"] += 1
+        iteration = state["n_iter"] + 1
+        name = type(self).__name__
+        result = self._newton_step(g)
+        if result == "singular":
+            self._start_fallback(
+                f"The inner solver of {name} stumbled upon a singular or very ill-conditioned Hessian matrix at "
+                f"iteration {iteration}. It will now resort to lbfgs instead."
+            )
+            return self._fallback_step(closure, start=f)
+        d, gtd, decrement = result
+        if gtd > 0:
+            self._start_fallback(
+                f"The inner solver of {name} found a Newton step that is not a descent direction at iteration "
+                f"{iteration}. It will now resort to lbfgs instead."
+            )
+            return self._fallback_step(closure, start=f)
+
+        criterion = self._problem[1]
+        eps = 16 * torch.finfo(x.dtype).eps
+        t = self.param_groups[0]["lr"]
+        sum_abs_g = None
+        for _ in range(_MAX_LINE_SEARCH):
+            x_t = x + t * d
+            f_t, g_t = self._evaluate(closure, x_t)
+            state["func_evals"] += 1
+            change = f_t - f
+            if change <= t * _SIGMA * gtd:  # Armijo (never true for a non-finite f_t)
+                break
+            if abs(change) <= abs(f) * eps:  # within rounding: accept if the gradient shrinks
+                sum_abs_g = float(g.abs().sum()) if sum_abs_g is None else sum_abs_g
+                if float(g_t.abs().sum()) < sum_abs_g:
+                    break
+            t *= _BETA
+        else:
+            self._set_params(x)
+            self._start_fallback(
+                f"Line search of Newton solver {name} at iteration #{iteration} did not converge after 21 line "
+                "search refinement iterations. It will now resort to lbfgs instead."
+            )
+            return self._fallback_step(closure, start=f)
+        x_t = self._center(x_t, criterion.kind, penalized=not math.isinf(criterion.C))
+        self._set_params(x_t)
+        state.update(x=x_t, f=f_t, g=g_t, n_iter=iteration, loss=f_t, newton_decrement=decrement)
+        state["grad_max"] = float(g_t.abs().max())
+        return torch.tensor(f, dtype=torch.float64)
+
+    def _fallback_step(self, closure, start=None):
+        state = self._state
+        before = self._fallback.step(closure)
+        inner = self._fallback.state[self._params[0]]
+        state.update(
+            n_iter=state["n_iter"] + 1,
+            loss=inner["loss"],
+            grad_max=inner["grad_max"],
+            func_evals=state["func_evals"] + inner["func_evals"],
+        )
+        state.pop("x", None)
+        inner["func_evals"] = 0
+        return torch.tensor(start, dtype=torch.float64) if start is not None else before
+
+
+class NewtonConvergence(_StoppingRule):
+    """scikit-learn's stopping rule for newton-cholesky (``max |g| <= tol`` and ``decrement^2 / 2 <= tol``).
+
+    After a fall-back to L-BFGS, L-BFGS's rule applies (as in scikit-learn, where
+    L-BFGS-B then decides), with ``ftol`` the relative decrease at which it stalls.
+    """
+
+    def __init__(self, tol, ftol):
+        self.tol = tol
+        self.ftol = ftol
+
+    def on_epoch_end(self, net, **kwargs):
+        row = net.history[-1]
+        before, after = row["batches"][0]["train_loss"], row["objective"]
+        if not math.isfinite(after):
+            raise FloatingPointError(
+                "The objective became non-finite during the Newton iterations; the data may contain "
+                "extreme values (try scaling the features or dtype='float64')."
+            )
+        state = net.optimizer_.state[next(net.module_.parameters())]
+        if state.get("fallback"):
+            if row["grad_max"] <= self.tol:
+                self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
+            if before - after <= self.ftol * max(abs(before), abs(after), 1.0):
+                self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
+            return
+        if row["grad_max"] <= self.tol and state["newton_decrement"] <= self.tol:
+            self._stop("Newton solver converged: max |gradient| <= tol and Newton decrement <= tol.")
+
+    def on_train_end(self, net, **kwargs):
+        # The optimizer is kept on the fitted net: it must not keep the training data alive.
+        bind = getattr(net.optimizer_, "bind", None)
+        if bind is not None:
+            bind(None, None)
