@@ -11,8 +11,10 @@ Predictions are computed in float64 whatever dtype the model was trained in.
   result depended on how many rows were asked for (scikit-learn's
   ``check_methods_subset_invariance`` failed with 16 threads); elementwise IEEE operations
   give the same bits for a row whatever the other rows and the thread count. Measured
-  cost (benchmarks/predict_hidden.py): see that script's output; it is the price of
-  predictions that do not depend on the batch.
+  cost (benchmarks/predict_hidden.py, the 2-core reference machine, loaded): 10,000 x 20
+  with 16 hidden units, 123 ms against 116 ms with BLAS; 10,000 x 100 with 100 units,
+  2.1 s against 0.19 s (11x); 2,000 x 784 with (100, 50), 2.6 s against 0.16 s (16x).
+  The price of predictions that do not depend on the batch, paid by wide hidden layers.
 * Any other device (CUDA, MPS): one chunked torch path, weights copied from the arrays
   (float64, float32 on MPS, which has no float64). Matrix products there may depend
   on the row count in the last bits.
