@@ -122,7 +122,7 @@ class BatchedLogistic:
             residual = (Z - shift).exp_()
             total = residual.sum(dim=2, keepdim=True)
             index = self.target.view(-1, 1, 1).expand(-1, P, 1)
-            losses = (total.log_() + shift - Z.gather(2, index))[:, :, 0]
+            losses = (total.log() + shift - Z.gather(2, index))[:, :, 0]
             residual.div_(total)
             residual.scatter_add_(2, index, torch.full_like(total, -1.0))
             residual.mul_(weight.unsqueeze(2))
