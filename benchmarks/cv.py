@@ -5,11 +5,11 @@ Workloads (defaults of both estimators, 10 Cs, 5 stratified folds, neg_log_loss)
 * ``binary``: make_classification 40k x 60 (float32 for ours, as its default);
 * ``digits``: standardised digits, multinomial (10 classes, 1797 x 64);
 
-plus ``--order path`` (Cs one after another, warm-started) against the default
-all-at-once batch, and the peak memory of the CV fit against one
-TorchLogisticClassifier fit (tracemalloc sees NumPy's and torch's CPU allocations?
-no: torch's are outside it, so peak resident memory is measured in a fresh
-subprocess per contender with ``resource.getrusage``).
+plus the path order (Cs one after another, each a batch of the folds warm-started
+from the previous C) against the default all-at-once batch, and the peak memory of the
+CV fit against one TorchLogisticClassifier fit (peak resident memory of a fresh
+subprocess per contender, ``resource.getrusage``: torch's allocations are invisible to
+tracemalloc).
 
 Each pair alternates (a warm-up, then A B A B ...) and reports the median ratio. Run::
 
@@ -20,7 +20,6 @@ Results go to ``cv_results.md``. ``--size tiny`` only checks that the script run
 
 import argparse
 import json
-import resource
 import statistics
 import subprocess
 import sys
@@ -35,7 +34,6 @@ from sklearn.linear_model import LogisticRegressionCV
 from sklearn.preprocessing import StandardScaler
 
 from torchlogit import TorchLogisticClassifierCV
-from torchlogit import _batched
 
 HERE = Path(__file__).parent
 
@@ -82,16 +80,21 @@ def side_by_side(make_a, make_b, X, y, rounds):
 
 def peak_memory(kind, name, size):
     """Peak resident memory (MiB) of a fresh process that loads the data and fits one estimator."""
-    code = (
-        "import resource, sys; sys.path.insert(0, %r); import cv; import numpy as np\n"
-        "X, y = cv.data(%r, %r)\n"
-        "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss\n"
-        "from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV\n"
-        "import warnings; warnings.simplefilter('ignore')\n"
-        "est = %s\n"
-        "est.fit(X, y)\n"
-        "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)\n"
-    ) % (str(HERE), name, size, kind)
+    code = "\n".join(
+        [
+            "import resource, sys, warnings",
+            f"sys.path.insert(0, {str(HERE)!r})",
+            "import cv",
+            "from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV",
+            "warnings.simplefilter('ignore')",
+            f"X, y = cv.data({name!r}, {size!r})",
+            f"est = {kind}",
+            "est.fit(X[:50], y[:50])  # first-use allocations (thread pools, kernels) out of the measure",
+            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss",
+            "est.fit(X, y)",
+            "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
+        ]
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
     base, peak = int(out[0]) / 1024, int(out[1]) / 1024
     return dict(before_fit=base, peak=peak, fit_increase=peak - base)
@@ -122,7 +125,8 @@ def main():
         order, _, _ = side_by_side(ours, path_order, X, y, args.rounds)
         results[name + "_batch_vs_path"] = order
         rows.append(
-            f"| {name}: batch order {order['a']:.2f} s | path order {order['b']:.2f} s | ratio {order['ratio']:.2f}x | | | |"
+            f"| {name}: batch order {order['a']:.2f} s | path order {order['b']:.2f} s "
+            f"| ratio {order['ratio']:.2f}x | | | |"
         )
     for name in ("binary",):
         single = peak_memory("TorchLogisticClassifier()", name, args.size)
@@ -140,7 +144,6 @@ def main():
             + text
         )
         (HERE / "cv_results.json").write_text(json.dumps(results, indent=2, default=float))
-    _ = (resource, _batched)
 
 
 if __name__ == "__main__":

@@ -190,9 +190,7 @@ def test_batched_objective_and_gradient_equal_single_problem_reference(wine):
     rng = np.random.RandomState(0)
     Xt = torch.from_numpy(X)
     weights = torch.from_numpy(rng.uniform(0, 2, (len(y), 2)))
-    problem = BatchedLogistic(
-        Xt, torch.from_numpy(y), weights, kind="multinomial", n_outputs=3, fit_intercept=True
-    )
+    problem = BatchedLogistic(Xt, torch.from_numpy(y), weights, kind="multinomial", n_outputs=3, fit_intercept=True)
     x = torch.from_numpy(rng.normal(0, 0.3, (4, problem.n_params)))
     groups = torch.tensor([0, 1, 0, 1])
     l2 = torch.tensor([0.1, 0.0, 1.0, 0.5], dtype=torch.float64)

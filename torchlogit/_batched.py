@@ -267,9 +267,7 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
             # Quadratic interpolation of f along the step, kept within [0.1, 0.5] of the step.
             t_s, f_s, g0 = t[searching], f_t[~ok], gtd[searching]
             curvature = f_s - fA[searching] - g0 * t_s
-            t_q = torch.where(
-                torch.isfinite(f_s) & (curvature > 0), -g0 * t_s * t_s / (2 * curvature), 0.5 * t_s
-            )
+            t_q = torch.where(torch.isfinite(f_s) & (curvature > 0), -g0 * t_s * t_s / (2 * curvature), 0.5 * t_s)
             t[searching] = torch.minimum(torch.maximum(t_q, 0.1 * t_s), 0.5 * t_s)
         failed[searching] = True
 
