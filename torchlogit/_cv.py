@@ -540,8 +540,8 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         return self._estimator
 
     def _check_features(self, X):
-        """Feature-name and count checks against this estimator's fit (the inner model has no names)."""
-        validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=None, skip_check_array=True)
+        """``X`` validated against this estimator's fit (feature names and count), for the inner model."""
+        return validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
 
     def decision_function(self, X):
         """Logits: shape (n_samples,) for binary targets, (n_samples, n_classes) otherwise.
@@ -555,8 +555,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
         model = self._fitted()
-        self._check_features(X)
-        return model.decision_function(_without_names(X))
+        return model.decision_function(self._check_features(X))
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -570,8 +569,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         model = self._fitted()
-        self._check_features(X)
-        return model.predict_proba(_without_names(X))
+        return model.predict_proba(self._check_features(X))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably.
@@ -585,8 +583,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         model = self._fitted()
-        self._check_features(X)
-        return model.predict_log_proba(_without_names(X))
+        return model.predict_log_proba(self._check_features(X))
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -600,8 +597,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
         """
         model = self._fitted()
-        self._check_features(X)
-        return model.predict(_without_names(X))
+        return model.predict(self._check_features(X))
 
     def score(self, X, y, sample_weight=None):
         """Score with the ``scoring`` option on ``(X, y)``, as LogisticRegressionCV's ``score``.
@@ -631,11 +627,6 @@ def _is_numeric(values):
         return np.asarray(values).dtype.kind in "biuf"
     except (TypeError, ValueError):
         return False
-
-
-def _without_names(X):
-    """``X`` as an array (the inner model was fitted without feature names; this estimator checked them)."""
-    return X.to_numpy() if hasattr(X, "to_numpy") and hasattr(X, "columns") else X
 
 
 _CV_PREFIX = "cv."
