@@ -28,14 +28,12 @@ and their convergence. Here they are one optimisation over a stacked parameter t
   iterations, so an iteration costs one evaluation. OWL-QN problems use the projected
   backtracking of Andrew & Gao (2007), as :class:`torchlogit._solvers.LBFGS` does.
 
-Two orders were measured (benchmarks/cv.py, 40k x 60 binary, 5 folds x 10 Cs, float32,
-2-core machine shared with other jobs):
+Two orders are implemented, to be measured against each other by benchmarks/cv.py
+(40k x 60 binary, 5 folds x 10 Cs, float32; not measured yet, see :mod:`torchlogit._cv`):
 
 * "batch": all folds x Cs from zero in one batch (the default);
 * "path": Cs one after another, each a batch of the folds, warm-started from the
   previous C's solution (scikit-learn's path order).
-
-See the numbers in :mod:`torchlogit._cv`'s docstring.
 """
 
 import numpy as np

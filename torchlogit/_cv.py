@@ -8,9 +8,10 @@ product per fold for all of its Cs) through the scorer, as scikit-learn's do; th
 (C, l1_ratio) is then refitted on all the data by :class:`TorchLogisticClassifier`,
 warm-started from the mean of the folds' coefficients.
 
-Measured (benchmarks/cv.py, on a 2-core machine shared with other jobs: ratios are
-indicative), ``--order`` batch against path (see :mod:`torchlogit._batched`); the
-numbers are in benchmarks/cv_results.md.
+Speed: benchmarks/cv.py times this against LogisticRegressionCV(n_jobs=1) side by side,
+and the batch order against the path order (see :mod:`torchlogit._batched`), writing
+benchmarks/cv_results.md. Not yet measured: when this was written the shared
+development machine ran at a load of ~30 on 2 cores, and no timing was meaningful.
 """
 
 import inspect
