@@ -109,7 +109,7 @@ def test_any_scorer_and_sample_weight_as_sklearn(wine):
 def test_class_weight_balanced_and_refit_false_as_sklearn(breast_cancer):
     """class_weight='balanced', refit=False: C_ and coef_ (fold averages) as LogisticRegressionCV's."""
     X, y = breast_cancer
-    params = dict(Cs=5, class_weight="balanced", refit=False, cv=StratifiedKFold(4))
+    params = dict(Cs=[1e-3, 1e-2, 0.1, 1.0, 10.0], class_weight="balanced", refit=False, cv=StratifiedKFold(4))
     ours = TorchLogisticClassifierCV(**params, **TIGHT).fit(X, y)
     ref = _reference(**params, tol=1e-10, max_iter=2000).fit(X, y)
     assert ours.C_ == pytest.approx(ref.C_)
