@@ -2,13 +2,14 @@
 
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
-from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
 
 ESTIMATORS = [
     TorchLogisticClassifier(),
     TorchLogisticClassifier(solver="adam", random_state=0),
     TorchLogisticClassifier(class_weight="balanced"),
     TorchLogisticClassifier(dtype="float64"),
+    TorchLogisticClassifierCV(Cs=3, cv=3),
     TorchMultiLabelClassifier(),
     TorchMultiLabelClassifier(hidden_layer_sizes=(16,), random_state=0),
 ]

@@ -1,5 +1,6 @@
 """torchlogit: scikit-learn logistic-regression classifiers trained with PyTorch through skorch."""
 
+from ._cv import TorchLogisticClassifierCV
 from ._inference import InferenceWarning
 from ._logistic import TorchLogisticClassifier
 from ._multilabel import TorchMultiLabelClassifier
@@ -11,7 +12,7 @@ __version__ = "0.1.0"
 #: and ``mlflow.sklearn.save_model(model, path, skops_trusted_types=SKOPS_TRUSTED_TYPES)``. A fitted model
 #: holds only NumPy arrays and Python values besides these classes.
 SKOPS_TRUSTED_TYPES = [
-    f"{cls.__module__}.{cls.__qualname__}" for cls in (TorchLogisticClassifier, TorchMultiLabelClassifier)
+    f"{cls.__module__}.{cls.__qualname__}" for cls in (TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier)
 ]
 
 __all__ = [
@@ -19,6 +20,7 @@ __all__ = [
     "InferenceWarning",
     "ModelFileError",
     "TorchLogisticClassifier",
+    "TorchLogisticClassifierCV",
     "TorchMultiLabelClassifier",
     "__version__",
 ]

@@ -1,0 +1,233 @@
+"""TorchLogisticClassifierCV against scikit-learn's LogisticRegressionCV, and the batched solver's pieces."""
+
+import pickle
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.base import clone
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.metrics import make_scorer, recall_score
+from sklearn.model_selection import KFold, StratifiedKFold
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV
+from torchlogit._batched import BatchedLogistic, batched_lbfgs
+
+TIGHT = dict(dtype="float64", tol=1e-10, max_iter=2000)
+
+
+def _reference(**params):
+    params = {"l1_ratios": (0.0,), "scoring": "neg_log_loss", "use_legacy_attributes": False, **params}
+    return LogisticRegressionCV(**params)
+
+
+@pytest.fixture(scope="module")
+def parity(breast_cancer, digits):
+    """Both estimators on standardised breast cancer and digits: 5 folds, 8 Cs, neg_log_loss, tight tol."""
+    out = {}
+    for name, (X, y) in {"breast_cancer": breast_cancer, "digits": digits}.items():
+        ours = TorchLogisticClassifierCV(Cs=8, **TIGHT).fit(X, y)
+        ref = _reference(Cs=8, tol=1e-10, max_iter=2000).fit(X, y)
+        out[name] = (ours, ref, X)
+    return out
+
+
+@pytest.mark.parametrize("name", ["breast_cancer", "digits"])
+def test_same_choice_scores_and_refit_as_logistic_regression_cv(parity, name):
+    """Equals LogisticRegressionCV(lbfgs, tol=1e-10): same C_, scores_ to 1e-6, refit predict_proba to 1e-5."""
+    ours, ref, X = parity[name]
+    assert ours.C_ == ref.C_
+    assert ours.l1_ratio_ == ref.l1_ratio_ == 0.0
+    np.testing.assert_array_equal(ours.Cs_, ref.Cs_)
+    assert ours.scores_.shape == ref.scores_.shape
+    np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), rtol=0, atol=1e-5)
+    assert ours.coefs_paths_.shape == ref.coefs_paths_.shape
+    assert ours.n_iter_.shape == ref.n_iter_.shape
+    assert ours.coef_.shape == ref.coef_.shape and ours.intercept_.shape == ref.intercept_.shape
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+
+
+def test_path_coefficients_equal_single_fits(breast_cancer):
+    """Each (fold, C) of the batch equals TorchLogisticClassifier fitted on that fold's rows alone, to 1e-6."""
+    X, y = breast_cancer
+    folds = list(KFold(3, shuffle=True, random_state=0).split(X))
+    Cs = [0.01, 0.1, 1.0]  # well conditioned: at C=100 the optimum is only defined to ~1e-5 by either solver
+    ours = TorchLogisticClassifierCV(Cs=Cs, cv=folds, **TIGHT).fit(X, y)
+    for k, (train, _) in enumerate(folds):
+        for c, C in enumerate(Cs):
+            single = TorchLogisticClassifier(C=C, **TIGHT).fit(X[train], y[train])
+            np.testing.assert_allclose(ours.coefs_paths_[k, 0, c, :, :-1], single.coef_, atol=1e-5)
+            np.testing.assert_allclose(ours.coefs_paths_[k, 0, c, :, -1], single.intercept_, atol=1e-5)
+
+
+def test_elastic_net_choice_and_zero_pattern_equal_saga():
+    """l1_ratios=[0.5, 1]: same (C, l1_ratio) and the same exact zeros as LogisticRegressionCV(saga, tol=1e-10)."""
+    X, y = make_classification(200, 12, n_informative=4, n_redundant=0, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    Cs = [0.02, 0.1, 0.5, 5.0]
+    ours = TorchLogisticClassifierCV(Cs=Cs, l1_ratios=[0.5, 1.0], cv=3, **TIGHT).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ref = _reference(Cs=Cs, l1_ratios=[0.5, 1.0], cv=3, solver="saga", tol=1e-10, max_iter=20000).fit(X, y)
+    assert (ours.C_, ours.l1_ratio_) == (ref.C_, ref.l1_ratio_)
+    np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
+    np.testing.assert_array_equal(ours.coefs_paths_ == 0, ref.coefs_paths_ == 0)
+    assert (ours.coef_ == 0).sum() > 0  # the test means something: L1 zeroed some coefficients
+
+
+def test_ties_go_to_the_first_c_as_in_sklearn(breast_cancer):
+    """With a scorer that ties every C, both pick Cs[0] (np.argmax order: C first, then l1_ratio)."""
+    X, y = breast_cancer
+    constant = make_scorer(lambda y_true, y_pred: 1.0)
+    Cs = [10.0, 0.1, 1.0]
+    ours = TorchLogisticClassifierCV(Cs=Cs, scoring=constant).fit(X, y)
+    ref = _reference(Cs=Cs, scoring=constant).fit(X, y)
+    assert ours.C_ == ref.C_ == 10.0
+
+
+def test_any_scorer_and_sample_weight_as_sklearn(wine):
+    """A callable scorer that takes labels, with sample weights passed to the held-out folds: scores_ as sklearn's."""
+    X, y = wine
+    sw = np.random.RandomState(0).uniform(0.5, 2, len(y))
+    scorer = make_scorer(recall_score, average="macro")
+    ours = TorchLogisticClassifierCV(Cs=4, scoring=scorer, **TIGHT).fit(X, y, sample_weight=sw)
+    ref = _reference(Cs=4, scoring=scorer, tol=1e-10, max_iter=2000).fit(X, y, sample_weight=sw)
+    np.testing.assert_allclose(ours.scores_, ref.scores_, atol=1e-9)
+    assert ours.C_ == ref.C_
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-5)
+
+
+def test_class_weight_balanced_and_refit_false_as_sklearn(breast_cancer):
+    """class_weight='balanced', refit=False: C_ and coef_ (fold averages) as LogisticRegressionCV's."""
+    X, y = breast_cancer
+    params = dict(Cs=[1e-3, 1e-2, 0.1, 1.0, 10.0], class_weight="balanced", refit=False, cv=StratifiedKFold(4))
+    ours = TorchLogisticClassifierCV(**params, **TIGHT).fit(X, y)
+    ref = _reference(**params, tol=1e-10, max_iter=2000).fit(X, y)
+    assert ours.C_ == pytest.approx(ref.C_)
+    np.testing.assert_allclose(ours.scores_, ref.scores_, atol=1e-6)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-5)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-5)
+
+
+def test_sparse_equals_dense(wine):
+    """Sparse CSR X gives the dense fit's path to 1e-7 (float64)."""
+    X, y = wine
+    X = np.where(np.abs(X) < 0.5, 0.0, X)
+    # well-conditioned Cs: at C=1e4 the two summation orders stop ~1e-5 apart on a flat optimum
+    dense = TorchLogisticClassifierCV(Cs=[0.01, 0.1, 1.0], **TIGHT).fit(X, y)
+    sparse = TorchLogisticClassifierCV(Cs=[0.01, 0.1, 1.0], **TIGHT).fit(sp.csr_matrix(X), y)
+    np.testing.assert_allclose(sparse.coefs_paths_, dense.coefs_paths_, atol=1e-7)
+    np.testing.assert_allclose(sparse.predict_proba(sp.csr_matrix(X)), dense.predict_proba(X), atol=1e-7)
+
+
+def test_weights_equal_repeated_rows(wine):
+    """sample_weight=k equals k repeated rows (the rows' fold kept): identical paths and predictions, float32."""
+    X, y = wine
+    w = np.random.RandomState(1).randint(0, 3, len(y))
+    group = np.arange(len(y)) % 3
+    folds_w = [(np.flatnonzero(group != k), np.flatnonzero(group == k)) for k in range(3)]
+    Xr, yr, gr = X.repeat(w, axis=0), y.repeat(w), group.repeat(w)
+    folds_r = [(np.flatnonzero(gr != k), np.flatnonzero(gr == k)) for k in range(3)]
+    weighted = TorchLogisticClassifierCV(Cs=3, cv=folds_w).fit(X, y, sample_weight=w)
+    repeated = TorchLogisticClassifierCV(Cs=3, cv=folds_r).fit(Xr, yr)
+    np.testing.assert_array_equal(weighted.coefs_paths_, repeated.coefs_paths_)
+    np.testing.assert_array_equal(weighted.predict_proba(X), repeated.predict_proba(X))
+
+
+def test_pipeline_clone_pickle_and_save(wine, tmp_path):
+    X, y = wine
+    pipe = make_pipeline(StandardScaler(), TorchLogisticClassifierCV(Cs=3)).fit(X, y)
+    restored = pickle.loads(pickle.dumps(pipe))
+    np.testing.assert_array_equal(restored.predict_proba(X), pipe.predict_proba(X))
+    assert clone(pipe[-1]).get_params() == pipe[-1].get_params()
+    est = pipe[-1]
+    path = tmp_path / "cv.torchlogit"
+    est.save(path)
+    loaded = TorchLogisticClassifierCV.load(path)
+    Xs = pipe[0].transform(X)
+    np.testing.assert_array_equal(loaded.predict_proba(Xs), est.predict_proba(Xs))
+    for name in ("C_", "l1_ratio_", "Cs_", "l1_ratios_", "scores_", "coefs_paths_", "n_iter_", "coef_", "classes_"):
+        np.testing.assert_array_equal(getattr(loaded, name), getattr(est, name))
+    assert loaded.get_params() == est.get_params()
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        (dict(Cs=[1.0, -1.0]), "Cs must be"),
+        (dict(Cs=[]), "Cs must be"),
+        (dict(l1_ratios=[0.5, 2.0]), "l1_ratios must be"),
+        (dict(l1_ratios=["a"]), "l1_ratios must be"),
+        (dict(class_weight={"nope": 2.0}), "class_weight"),
+    ],
+)
+def test_bad_parameters_raise_before_fitting(wine, params, message):
+    X, y = wine
+    est = TorchLogisticClassifierCV(Cs=2).fit(X, y)
+    before = est.coef_.copy()
+    with pytest.raises(ValueError, match=message):
+        est.set_params(**params).fit(X, y)
+    np.testing.assert_array_equal(est.coef_, before)
+
+
+def test_not_converged_warns(breast_cancer):
+    X, y = breast_cancer
+    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+        TorchLogisticClassifierCV(Cs=2, max_iter=2).fit(X, y)
+
+
+def test_batched_objective_and_gradient_equal_single_problem_reference(wine):
+    """The batched evaluation equals sklearn's objective (via LogisticRegression's loss) and finite differences."""
+    X, y = wine
+    rng = np.random.RandomState(0)
+    Xt = torch.from_numpy(X)
+    weights = torch.from_numpy(rng.uniform(0, 2, (len(y), 2)))
+    problem = BatchedLogistic(Xt, torch.from_numpy(y), weights, kind="multinomial", n_outputs=3, fit_intercept=True)
+    x = torch.from_numpy(rng.normal(0, 0.3, (4, problem.n_params)))
+    groups = torch.tensor([0, 1, 0, 1])
+    l2 = torch.tensor([0.1, 0.0, 1.0, 0.5], dtype=torch.float64)
+    l1 = torch.tensor([0.0, 0.2, 0.0, 0.3], dtype=torch.float64)
+    value, grad = problem.evaluate(x, groups, l2, l1)
+    for p in range(4):
+        W = x[p, :39].reshape(3, 13).numpy()
+        b = x[p, 39:].numpy()
+        z = X @ W.T + b
+        logp = z - np.log(np.exp(z).sum(1, keepdims=True))
+        w = weights[:, groups[p]].numpy()
+        expected = -(w * logp[np.arange(len(y)), y]).sum() / w.sum()
+        expected += 0.5 * l2[p].item() * (W**2).sum() + l1[p].item() * np.abs(W).sum()
+        assert value[p].item() == pytest.approx(expected, rel=1e-12)
+    # finite differences of the smooth part (l1 = 0)
+    zero = torch.zeros(4, dtype=torch.float64)
+    v0, g0 = problem.evaluate(x, groups, l2, zero)
+    direction = torch.from_numpy(rng.normal(size=x.shape))
+    h = 1e-6
+    vp, _ = problem.evaluate(x + h * direction, groups, l2, zero)
+    vm, _ = problem.evaluate(x - h * direction, groups, l2, zero)
+    np.testing.assert_allclose(((vp - vm) / (2 * h)).numpy(), (g0 * direction).sum(1).numpy(), rtol=1e-6)
+
+
+def test_batched_lbfgs_each_problem_reaches_sklearn_optimum(breast_cancer):
+    """Problems with different folds and Cs in one batch each equal LogisticRegression(lbfgs, tol=1e-10) to 1e-5."""
+    X, y = breast_cancer
+    fold = np.arange(len(y)) % 2
+    weights = torch.from_numpy(np.column_stack([fold == 0, fold == 1]).astype(float))
+    problem = BatchedLogistic(
+        torch.from_numpy(X), torch.from_numpy(y.astype(float)), weights, kind="binary", n_outputs=1, fit_intercept=True
+    )
+    groups, Cs = np.array([0, 0, 1, 1]), np.array([0.01, 10.0, 0.1, 1.0])
+    result = batched_lbfgs(problem, groups, Cs, np.zeros(4), tol=1e-10, max_iter=1000, ftol=0.0)
+    assert result.converged.all()
+    W, b = problem.split(result.x)
+    for p in range(4):
+        rows = fold == groups[p]
+        ref = LogisticRegression(C=Cs[p], tol=1e-10, max_iter=10000).fit(X[rows], y[rows])
+        np.testing.assert_allclose(W[p].numpy(), ref.coef_, atol=1e-5)  # C=10: flat to ~3e-6 for both
+        np.testing.assert_allclose(b[p].numpy(), ref.intercept_, atol=1e-5)

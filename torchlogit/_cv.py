@@ -1,0 +1,685 @@
+"""TorchLogisticClassifierCV: scikit-learn's LogisticRegressionCV from one batched solve.
+
+Every (fold, l1_ratio, C) problem is solved in one batch by
+:func:`torchlogit._batched.batched_lbfgs`: the folds are columns of row weights over the
+one copy of ``X`` on the device, so an objective evaluation of all problems is two
+matrix-matrix products. The held-out scores come from the path's coefficients (one
+product per fold for all of its Cs) through the scorer, as scikit-learn's do; the best
+(C, l1_ratio) is then refitted on all the data by :class:`TorchLogisticClassifier`,
+warm-started from the mean of the folds' coefficients.
+
+Speed: benchmarks/cv.py times this against LogisticRegressionCV(n_jobs=1) side by side,
+and the batch order against the path order (see :mod:`torchlogit._batched`), writing
+benchmarks/cv_results.md. Not yet measured: when this was written the shared
+development machine ran at a load of ~30 on 2 cores, and no timing was meaningful.
+"""
+
+import inspect
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+import scipy.sparse as sp
+import torch
+from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import get_scorer, get_scorer_names, make_scorer
+from sklearn.model_selection import check_cv
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.class_weight import compute_class_weight
+from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+
+from ._base import ftol_for
+from ._batched import BatchedLogistic, batched_lbfgs, chunks
+from ._devices import DTYPES, resolve_device
+from ._kernels import ACCEPT_SPARSE, as_tensor, sparse_tensor, to_device
+from ._logistic import TorchLogisticClassifier
+from ._persistence import load as load_model
+from ._persistence import save as save_model
+from ._rows import canonical_rows
+from ._state import keep_state_on_failure
+from ._targets import encode_labels
+
+
+class _PathModel(ClassifierMixin, BaseEstimator):
+    """A fitted linear classifier made from one point of the path, for the scorer.
+
+    The held-out logits are computed once per fold for all of its Cs; the scorer gets
+    them back when it asks about that fold's ``X`` (any other ``X`` is computed).
+    """
+
+    def __init__(self, classes, coef, intercept, X_test=None, logits=None):
+        self.classes = classes
+        self.coef = coef
+        self.intercept = intercept
+        self.X_test = X_test
+        self.logits = logits
+        self.classes_ = classes
+
+    def _z(self, X):
+        if X is self.X_test and self.logits is not None:
+            return self.logits
+        return np.asarray(X @ self.coef.T) + self.intercept
+
+    def decision_function(self, X):
+        z = self._z(X)
+        return z[:, 0] if z.shape[1] == 1 else z
+
+    def predict_proba(self, X):
+        return _proba(self._z(X))
+
+    def predict_log_proba(self, X):
+        return np.log(self.predict_proba(X))
+
+    def predict(self, X):
+        z = self._z(X)
+        index = (z[:, 0] > 0).astype(int) if z.shape[1] == 1 else z.argmax(axis=1)
+        return self.classes_[index]
+
+
+def _proba(z):
+    from scipy.special import expit, softmax
+
+    if z.shape[1] == 1:
+        p = expit(z[:, 0])
+        return np.column_stack([1 - p, p])
+    return softmax(z, axis=1)
+
+
+def _fold_scorer(scoring, classes):
+    """scikit-learn's scorer for a fold: metrics that take ``labels`` get all the classes.
+
+    A held-out fold may lack a class; LogisticRegressionCV rebuilds such scorers with
+    ``labels=classes`` (and ``pos_label`` for binary problems), and so do we.
+    """
+    scorer = get_scorer("accuracy" if scoring is None else scoring)
+    parameters = inspect.signature(scorer._score_func).parameters if hasattr(scorer, "_score_func") else []
+    if "labels" not in parameters:
+        return scorer
+    extra = {"pos_label": classes[-1]} if len(classes) <= 2 and "pos_label" in parameters else {}
+    return make_scorer(
+        scorer._score_func,
+        greater_is_better=scorer._sign == 1,
+        response_method=scorer._response_method,
+        labels=classes,
+        **extra,
+        **getattr(scorer, "_kwargs", {}),
+    )
+
+
+class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
+    """Logistic regression with C (and l1_ratio) chosen by cross-validation, all folds x Cs in one batch.
+
+    The counterpart of :class:`sklearn.linear_model.LogisticRegressionCV` (its 1.9 API
+    with the defaults it is moving to: ``scoring="neg_log_loss"``, ``l1_ratios=(0.0,)``
+    and the non-legacy attributes). Every fold x l1_ratio x C problem is one slice of
+    a single stacked optimisation (batched L-BFGS, OWL-QN for an L1 part) over one copy
+    of ``X``; each problem keeps its own rows, penalty and convergence.
+
+    Parameters
+    ----------
+    Cs : int or array-like of float, default=10
+        Values of C to try. An int ``n`` means ``np.logspace(-4, 4, n)``.
+    l1_ratios : array-like of float in [0, 1], default=(0.0,)
+        Elastic-net mixings to try (0 is L2, 1 is L1).
+    fit_intercept : bool, default=True
+        Whether to learn an (unpenalised) intercept.
+    cv : int, cross-validation generator or iterable, default=None
+        As in scikit-learn: None is 5-fold, an int ``k`` is ``k`` folds, stratified for
+        classifiers (:class:`~sklearn.model_selection.StratifiedKFold`).
+    scoring : str, callable or None, default="neg_log_loss"
+        Scorer of the held-out folds (any scikit-learn scorer name, or a callable
+        ``scorer(estimator, X, y)``); None is accuracy. Also used by :meth:`score`.
+    refit : bool, default=True
+        Refit on all the data with the (C, l1_ratio) of best mean score, warm-started
+        from the mean of the folds' coefficients there. Otherwise ``coef_`` is the mean
+        over folds of each fold's best coefficients, and ``C_`` / ``l1_ratio_`` the
+        means of each fold's best values (as in scikit-learn).
+    class_weight : dict, "balanced" or None, default=None
+        Weights of the classes, multiplied into ``sample_weight``; "balanced" is
+        computed once on all of ``y``, as in scikit-learn.
+    tol : float, default=1e-4
+        Each problem stops when its largest absolute (pseudo-)gradient entry is at most
+        ``tol`` (scikit-learn's ``gtol``).
+    max_iter : int, default=100
+        Maximum L-BFGS iterations of each problem (and of the refit).
+    device : str or torch.device, default="cpu"
+        Where to train: "cpu", "cuda", "cuda:N", "mps" or "auto".
+    dtype : {"float32", "float64"}, default="float32"
+        Precision of the computation; sums are accumulated in float64 either way.
+        Use "float64" for agreement with scikit-learn to many digits.
+    random_state : int, RandomState instance or None, default=None
+        Passed to the refit estimator (L-BFGS draws no random numbers). The folds are
+        the splitter's: pass a splitter with its own ``random_state`` to shuffle them.
+    verbose : int, default=0
+        Print how many problems converged at each iteration.
+
+    Attributes
+    ----------
+    classes_ : ndarray of shape (n_classes,)
+        The class labels, sorted.
+    coef_ : ndarray of shape (1, n_features) or (n_classes, n_features)
+        Coefficients of the refitted (or fold-averaged) model.
+    intercept_ : ndarray of shape (1,) or (n_classes,)
+        Its intercepts.
+    Cs_ : ndarray of shape (n_cs,)
+        The values of C tried.
+    l1_ratios_ : ndarray of shape (n_l1_ratios,)
+        The values of l1_ratio tried.
+    C_ : float
+        The chosen C.
+    l1_ratio_ : float
+        The chosen l1_ratio.
+    scores_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
+        Held-out score of each fold, l1_ratio and C.
+    coefs_paths_ : ndarray of shape (n_folds, n_l1_ratios, n_cs, n_outputs, n_dof)
+        Coefficients of each fold, l1_ratio and C; the last column is the intercept
+        when ``fit_intercept`` (``n_dof = n_features + 1``); ``n_outputs`` is 1 for
+        binary problems.
+    n_iter_ : ndarray of shape (n_folds, n_l1_ratios, n_cs)
+        L-BFGS iterations of each problem.
+    n_features_in_ : int
+        Number of features seen during ``fit``.
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
+        Names of the features, when ``X`` had string column names.
+
+    See Also
+    --------
+    sklearn.linear_model.LogisticRegressionCV : The reference implementation.
+    TorchLogisticClassifier : One fit at a given C.
+
+    Notes
+    -----
+    The best (C, l1_ratio) maximises the sum of the folds' scores; ties go to the
+    first C in ``Cs_``, then the first l1_ratio, as in scikit-learn. The objective of
+    each problem is :class:`TorchLogisticClassifier`'s, with the weight sum ``S`` of the
+    fold's training rows. Rows identical in value, label and fold membership are merged
+    (weights summed) before the solve, so that ``sample_weight=k`` is exactly ``k``
+    repeated rows.
+
+    Examples
+    --------
+    >>> from sklearn.datasets import load_breast_cancer
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from torchlogit import TorchLogisticClassifierCV
+    >>> X, y = load_breast_cancer(return_X_y=True)
+    >>> clf = make_pipeline(StandardScaler(), TorchLogisticClassifierCV(Cs=8, dtype="float64")).fit(X, y)
+    >>> cv = clf[-1]
+    >>> cv.scores_.shape
+    (5, 1, 8)
+    >>> float(cv.C_)
+    0.37275937203149395
+    >>> round(clf.score(X, y), 2)
+    -0.06
+    """
+
+    _parameter_constraints: dict = {
+        "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
+        "l1_ratios": ["array-like"],
+        "fit_intercept": ["boolean"],
+        "cv": ["cv_object"],
+        "scoring": [StrOptions(set(get_scorer_names())), callable, None],
+        "refit": ["boolean"],
+        "class_weight": [dict, StrOptions({"balanced"}), None],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "device": [str, torch.device],
+        "dtype": [StrOptions(set(DTYPES))],
+        "random_state": ["random_state"],
+        "verbose": ["verbose"],
+    }
+
+    def __init__(
+        self,
+        *,
+        Cs=10,
+        l1_ratios=(0.0,),
+        fit_intercept=True,
+        cv=None,
+        scoring="neg_log_loss",
+        refit=True,
+        class_weight=None,
+        tol=1e-4,
+        max_iter=100,
+        device="cpu",
+        dtype="float32",
+        random_state=None,
+        verbose=0,
+    ):
+        self.Cs = Cs
+        self.l1_ratios = l1_ratios
+        self.fit_intercept = fit_intercept
+        self.cv = cv
+        self.scoring = scoring
+        self.refit = refit
+        self.class_weight = class_weight
+        self.tol = tol
+        self.max_iter = max_iter
+        self.device = device
+        self.dtype = dtype
+        self.random_state = random_state
+        self.verbose = verbose
+
+    # ----------------------------------------------------------------- checks
+    def _grid(self):
+        """``(Cs, l1_ratios)`` as float arrays, with errors in the user's terms."""
+        if isinstance(self.Cs, Integral):
+            Cs = np.logspace(-4, 4, self.Cs)
+        else:
+            Cs = np.asarray(self.Cs, dtype=np.float64).ravel() if _is_numeric(self.Cs) else None
+            if Cs is None or Cs.size == 0 or np.any(np.isnan(Cs)) or np.any(Cs <= 0):
+                raise ValueError(f"Cs must be an int or an array-like of positive numbers; got Cs={self.Cs!r}.")
+        ratios = np.asarray(self.l1_ratios, dtype=np.float64).ravel() if _is_numeric(self.l1_ratios) else None
+        if ratios is None or ratios.size == 0 or np.any(np.isnan(ratios)) or np.any((ratios < 0) | (ratios > 1)):
+            raise ValueError(
+                f"l1_ratios must be an array-like of numbers between 0 and 1; got (l1_ratios={self.l1_ratios!r})"
+            )
+        return Cs, ratios
+
+    def _class_weight_rows(self, y, targets, sample_weight):
+        if self.class_weight is None:
+            return np.ones(len(y))
+        if isinstance(self.class_weight, dict) and not set(self.class_weight) <= set(targets.classes.tolist()):
+            raise ValueError(
+                "The given class_weight dict must have the class labels as keys; "
+                f"classes={targets.classes} but key={self.class_weight.keys()}"
+            )
+        weights = compute_class_weight(self.class_weight, classes=targets.classes, y=y, sample_weight=sample_weight)
+        return weights[targets.target]
+
+    # ---------------------------------------------------------------- fitting
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y, sample_weight=None):
+        """Fit every fold x l1_ratio x C in one batch, choose the best, refit.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+            Training data.
+        y : array-like of shape (n_samples,)
+            Class labels, at least two distinct ones.
+        sample_weight : array-like of shape (n_samples,), default=None
+            Non-negative weights, multiplied by the class weights; also passed to the
+            scorer for the held-out folds.
+
+        Returns
+        -------
+        self : TorchLogisticClassifierCV
+            The fitted estimator.
+        """
+        with keep_state_on_failure(self):
+            device = resolve_device(self.device, owner=type(self).__name__)
+            if device.type == "mps" and self.dtype == "float64":
+                raise ValueError("dtype='float64' is not supported on device='mps' (MPS computes in float32 at most).")
+            dtype = DTYPES[self.dtype]
+            Cs, ratios = self._grid()
+            X, y = validate_data(self, X, y, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+            if sp.issparse(X):
+                X = X.tocsr()
+            weights_given = sample_weight is not None
+            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            targets = encode_labels(y)
+            row_weight = sample_weight * self._class_weight_rows(y, targets, sample_weight)
+            if not np.any(row_weight > 0):
+                raise ValueError("The sample weights times the class weights are all zero.")
+            folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+            train_masks = np.zeros((len(y), len(folds)))
+            for k, (train, _) in enumerate(folds):
+                train_masks[train, k] = 1.0
+            fold_weight = row_weight[:, None] * train_masks
+            empty = np.flatnonzero(fold_weight.sum(0) <= 0)
+            if len(empty):
+                raise ValueError(f"The training rows of fold {int(empty[0])} have zero total weight.")
+
+            path, n_iter = self._solve_path(X, targets, fold_weight, folds, Cs, ratios, device, dtype)
+            scores = self._score_path(X, y, targets.classes, sample_weight if weights_given else None, folds, path)
+            self._publish(X, y, sample_weight, targets, Cs, ratios, path, scores, n_iter)
+        return self
+
+    def _solve_path(self, X, targets, fold_weight, folds, Cs, ratios, device, dtype):
+        """Coefficients (n_folds, n_l1, n_cs, K, n_dof) and iterations of every problem."""
+        # Merge rows equal in value, label and fold membership, so that weights equal repeats exactly.
+        membership = np.column_stack([targets.target, fold_weight > 0])
+        rows, weight = canonical_rows(X, membership, fold_weight.max(axis=1))
+        merged = weight[:, None] * (fold_weight[rows] > 0)
+        features = sparse_tensor(X[rows], dtype, device) if sp.issparse(X) else to_device(X, rows, dtype, device)
+        target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
+        problem = BatchedLogistic(
+            features,
+            as_tensor(targets.target[rows], target_dtype, device),
+            as_tensor(merged, torch.float64, device),
+            kind=targets.kind,
+            n_outputs=targets.n_outputs,
+            fit_intercept=self.fit_intercept,
+        )
+        n_folds = len(folds)
+        grid = np.array([(k, r, c) for k in range(n_folds) for r in range(len(ratios)) for c in range(len(Cs))])
+        x = torch.zeros((len(grid), problem.n_params), dtype=dtype, device=device)
+        n_iter = np.zeros(len(grid), dtype=np.int32)
+        converged = np.ones(len(grid), dtype=bool)
+        solve = dict(tol=self.tol, max_iter=self.max_iter, ftol=ftol_for(dtype), verbose=self.verbose)
+        if getattr(self, "_order", "batch") == "path":
+            # The alternative measured in benchmarks/cv.py: Cs in order, each warm-started from the previous one.
+            x0 = None
+            for c in range(len(Cs)):
+                part = np.flatnonzero(grid[:, 2] == c)
+                g = grid[part]
+                result = batched_lbfgs(problem, g[:, 0], Cs[g[:, 2]], ratios[g[:, 1]], x0=x0, **solve)
+                x[part], n_iter[part], converged[part] = result.x, result.n_iter, result.converged
+                x0 = result.x
+        else:
+            for part in chunks(len(grid), len(rows), targets.n_outputs):
+                g = grid[part]
+                result = batched_lbfgs(problem, g[:, 0], Cs[g[:, 2]], ratios[g[:, 1]], **solve)
+                x[part], n_iter[part], converged[part] = result.x, result.n_iter, result.converged
+        if not converged.all():
+            warnings.warn(
+                f"lbfgs failed to converge for {int((~converged).sum())} of the {len(grid)} (fold, l1_ratio, C) "
+                f"problems after max_iter={self.max_iter} iterations.\n\n"
+                "Increase the number of iterations to improve the convergence (max_iter).",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
+        W, b = problem.split(x)
+        K = targets.n_outputs
+        coefs = W.to(torch.float64).cpu().numpy()
+        if self.fit_intercept:
+            coefs = np.concatenate([coefs, b.to(torch.float64).cpu().numpy()[:, :, None]], axis=2)
+        shape = (n_folds, len(ratios), len(Cs))
+        return coefs.reshape(*shape, K, -1), n_iter.reshape(shape)
+
+    def _score_path(self, X, y, classes, sample_weight, folds, path):
+        """Held-out scores (n_folds, n_l1, n_cs) from the path, through the scorer."""
+        scorer = _fold_scorer(self.scoring, classes)
+        n_features = X.shape[1]
+        scores = np.empty(path.shape[:3])
+        for k, (_, test) in enumerate(folds):
+            X_test, y_test = X[test], y[test]
+            kwargs = {} if sample_weight is None else {"sample_weight": sample_weight[test]}
+            flat = path[k].reshape(-1, path.shape[-1])  # (n_l1 * n_cs * K, n_dof)
+            logits = np.asarray(X_test @ flat[:, :n_features].T, dtype=np.float64)
+            if self.fit_intercept:
+                logits += flat[:, n_features]
+            logits = logits.reshape(len(test), *path.shape[1:4])
+            for r in range(path.shape[1]):
+                for c in range(path.shape[2]):
+                    coef, intercept = self._split(path[k, r, c], n_features)
+                    model = _PathModel(classes, coef, intercept, X_test, np.ascontiguousarray(logits[:, r, c]))
+                    scores[k, r, c] = scorer(model, X_test, y_test, **kwargs)
+        return scores
+
+    def _split(self, w, n_features):
+        coef = w[:, :n_features]
+        intercept = w[:, n_features] if self.fit_intercept else np.zeros(len(w))
+        return coef, intercept
+
+    def _publish(self, X, y, sample_weight, targets, Cs, ratios, path, scores, n_iter):
+        n_features = X.shape[1]
+        if self.refit:
+            total = scores.sum(axis=0).T  # (n_cs, n_l1), summed over folds in sklearn's order
+            best_c, best_r = np.unravel_index(np.argmax(total), total.shape)
+            C, l1_ratio = float(Cs[best_c]), float(ratios[best_r])
+            start = path[:, best_r, best_c].mean(axis=0)
+            model = self._model(targets, n_features, C, l1_ratio, start, warm_start=True)
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message="X does not have valid feature names")
+                warnings.filterwarnings("ignore", message="X has feature names")
+                model.fit(X, y, sample_weight=sample_weight)
+            model.set_params(warm_start=False)
+        else:
+            flat = scores.transpose(0, 2, 1).reshape(len(scores), -1)  # (n_folds, n_cs * n_l1)
+            best_c, best_r = np.unravel_index(np.argmax(flat, axis=1), (len(Cs), len(ratios)))
+            C, l1_ratio = float(np.mean(Cs[best_c])), float(np.mean(ratios[best_r]))
+            start = np.mean([path[k, best_r[k], best_c[k]] for k in range(len(scores))], axis=0)
+            model = self._model(targets, n_features, C, l1_ratio, start, warm_start=False)
+        self._estimator = model
+        self.classes_ = targets.classes
+        self.coef_, self.intercept_ = model.coef_, model.intercept_
+        self.Cs_ = Cs
+        self.l1_ratios_ = ratios
+        self.C_ = C
+        self.l1_ratio_ = l1_ratio
+        self.scores_ = scores
+        self.coefs_paths_ = path
+        self.n_iter_ = n_iter
+
+    def _inner_params(self, C, l1_ratio, *, warm_start):
+        return dict(
+            C=C,
+            l1_ratio=l1_ratio,
+            fit_intercept=self.fit_intercept,
+            class_weight=self.class_weight,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            warm_start=warm_start,
+            device=self.device,
+            dtype=self.dtype,
+            random_state=self.random_state,
+            verbose=max(0, int(self.verbose) - 1),
+        )
+
+    def _model(self, targets, n_features, C, l1_ratio, start, *, warm_start):
+        """A fitted :class:`TorchLogisticClassifier` holding coefficients ``start`` (K, n_dof)."""
+        model = TorchLogisticClassifier(**self._inner_params(C, l1_ratio, warm_start=warm_start))
+        coef, intercept = self._split(start, n_features)
+        dtype = DTYPES[self.dtype]
+        state = {"linear.weight": torch.as_tensor(coef, dtype=dtype)}
+        if self.fit_intercept:
+            state["linear.bias"] = torch.as_tensor(intercept, dtype=dtype)
+        model.classes_ = targets.classes
+        model.n_features_in_ = n_features
+        model._kind = targets.kind
+        model._n_outputs = targets.n_outputs
+        model.n_iter_ = np.zeros(1, dtype=np.int32)
+        model._incremental = False
+        model._restore_net(state)
+        return model
+
+    # ------------------------------------------------------------ persistence
+    def save(self, path):
+        """Save the fitted model in torchlogit's safe format (no pickle; see :meth:`load`).
+
+        The file is the refitted :class:`TorchLogisticClassifier`'s, with this
+        estimator's parameters and cross-validation results (``Cs_``, ``l1_ratios_``,
+        ``C_``, ``l1_ratio_``, ``scores_``, ``coefs_paths_``, ``n_iter_``) added as float64
+        arrays.
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the file.
+        """
+        check_is_fitted(self)
+        save_model(_SavedCV(self), path)
+
+    @classmethod
+    def load(cls, path, device="cpu"):
+        """Load a model written by :meth:`save`, executing nothing from the file.
+
+        Parameters
+        ----------
+        path : str or path-like
+            A file written by :meth:`save`.
+        device : str or torch.device, default="cpu"
+            Where the loaded model predicts.
+
+        Returns
+        -------
+        estimator : TorchLogisticClassifierCV
+            Fitted, with identical predictions and cross-validation results.
+        """
+        return load_model(cls, path, device=device)
+
+    def _restore_net(self, state):
+        """Called by the loader with the saved arrays: the inner model's and this estimator's own."""
+        arrays = {name[len(_CV_PREFIX) :]: state.pop(name) for name in list(state) if name.startswith(_CV_PREFIX)}
+        missing = set(_CV_ARRAYS) - set(arrays)
+        if missing:
+            raise ValueError(f"the file lacks the cross-validation arrays {sorted(missing)}")
+        self.Cs_ = arrays["Cs_"].numpy()
+        self.l1_ratios_ = arrays["l1_ratios_"].numpy()
+        self.scores_ = arrays["scores_"].numpy()
+        self.coefs_paths_ = arrays["coefs_paths_"].numpy()
+        self.n_iter_ = arrays["n_iter_"].numpy().astype(np.int32)
+        self.C_ = float(arrays["choice"][0])
+        self.l1_ratio_ = float(arrays["choice"][1])
+        model = TorchLogisticClassifier(**self._inner_params(self.C_, self.l1_ratio_, warm_start=False))
+        model.classes_ = self.classes_
+        model.n_features_in_ = self.n_features_in_
+        model._kind, model._n_outputs = self._kind, self._n_outputs
+        model.n_iter_ = np.zeros(1, dtype=np.int32)
+        model._incremental = False
+        model._restore_net(state)
+        self._estimator = model
+        self.coef_, self.intercept_ = model.coef_, model.intercept_
+        del self._kind, self._n_outputs
+
+    # ------------------------------------------------------------- prediction
+    def _fitted(self):
+        check_is_fitted(self)
+        return self._estimator
+
+    def _check_features(self, X):
+        """``X`` validated against this estimator's fit (feature names and count), for the inner model."""
+        return validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+
+    def decision_function(self, X):
+        """Logits: shape (n_samples,) for binary targets, (n_samples, n_classes) otherwise.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
+        """
+        model = self._fitted()
+        return model.decision_function(self._check_features(X))
+
+    def predict_proba(self, X):
+        """Class probabilities.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        proba : ndarray of shape (n_samples, n_classes)
+        """
+        model = self._fitted()
+        return model.predict_proba(self._check_features(X))
+
+    def predict_log_proba(self, X):
+        """Logarithm of :meth:`predict_proba`, computed stably.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        log_proba : ndarray of shape (n_samples, n_classes)
+        """
+        model = self._fitted()
+        return model.predict_log_proba(self._check_features(X))
+
+    def predict(self, X):
+        """Most probable class of each sample.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+
+        Returns
+        -------
+        y_pred : ndarray of shape (n_samples,)
+        """
+        model = self._fitted()
+        return model.predict(self._check_features(X))
+
+    def score(self, X, y, sample_weight=None):
+        """Score with the ``scoring`` option on ``(X, y)``, as LogisticRegressionCV's ``score``.
+
+        Parameters
+        ----------
+        X : {array-like, sparse matrix} of shape (n_samples, n_features)
+        y : array-like of shape (n_samples,)
+        sample_weight : array-like of shape (n_samples,), default=None
+
+        Returns
+        -------
+        score : float
+        """
+        scorer = get_scorer("accuracy" if self.scoring is None else self.scoring)
+        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
+        return scorer(self, X, y, **kwargs)
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True
+        return tags
+
+
+def _is_numeric(values):
+    try:
+        return np.asarray(values).dtype.kind in "biuf"
+    except (TypeError, ValueError):
+        return False
+
+
+_CV_PREFIX = "cv."
+_CV_ARRAYS = ("Cs_", "l1_ratios_", "scores_", "coefs_paths_", "n_iter_", "choice")
+
+
+class _SavedModule:
+    def __init__(self, state):
+        self._state = state
+
+    def state_dict(self):
+        return self._state
+
+
+class _SavedNet:
+    def __init__(self, state):
+        self.module_ = _SavedModule(state)
+
+
+class _SavedCV:
+    """What the safe format's writer reads, for a TorchLogisticClassifierCV.
+
+    The writer stores an estimator's parameters, its fitted labels and features and
+    the tensors of ``net_.module_``: here the refitted model's tensors plus this
+    estimator's cross-validation arrays (prefixed ``cv.``), which
+    :meth:`TorchLogisticClassifierCV._restore_net` takes back on load.
+    """
+
+    def __init__(self, cv):
+        model = cv._estimator
+        self._params = cv.get_params(deep=False)
+        self.classes_ = cv.classes_
+        self.n_features_in_ = cv.n_features_in_
+        if hasattr(cv, "feature_names_in_"):
+            self.feature_names_in_ = cv.feature_names_in_
+        self.n_iter_ = model.n_iter_
+        self._kind, self._n_outputs = model._kind, model._n_outputs
+        state = dict(model.net_.module_.state_dict())
+        arrays = {
+            "Cs_": cv.Cs_,
+            "l1_ratios_": cv.l1_ratios_,
+            "scores_": cv.scores_,
+            "coefs_paths_": cv.coefs_paths_,
+            "n_iter_": cv.n_iter_,
+            "choice": [cv.C_, cv.l1_ratio_],
+        }
+        for name, value in arrays.items():
+            state[_CV_PREFIX + name] = torch.as_tensor(np.asarray(value, dtype=np.float64))
+        self.net_ = _SavedNet(state)
+
+    def get_params(self, deep=False):
+        return self._params
+
+
+_SavedCV.__name__ = "TorchLogisticClassifierCV"
