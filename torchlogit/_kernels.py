@@ -8,6 +8,7 @@ themselves stay in torch: calling NumPy's BLAS between torch operations made the
 libraries' thread pools contend and doubled a fit's time (measured, benchmarks/run.py).
 """
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -47,6 +48,20 @@ def to_device(X, rows, dtype, device):
     return torch.from_numpy(host_copy(X, rows, dtype)).to(device)
 
 
+@contextlib.contextmanager
+def unchecked_sparse_invariants():
+    """Build or convert sparse tensors from valid data: torch's invariant checks explicitly off, its beta notice off.
+
+    ``check_invariants=False`` alone is not enough: torch 2.11 and later then warn once per process
+    ("Sparse invariant checks are implicitly disabled") unless the global setting is given too.
+    torch labels its CSR/CSC layouts "beta" on construction; the operations used here
+    (products, transpose, row pointers) are covered by this project's tests.
+    """
+    with warnings.catch_warnings(), torch.sparse.check_sparse_tensor_invariants(enable=False):
+        warnings.filterwarnings("ignore", message="Sparse CS[RC] tensor support is in beta")
+        yield
+
+
 def sparse_tensor(X, dtype, device):
     """A scipy sparse matrix as a torch CSR tensor, never densified.
 
@@ -55,10 +70,7 @@ def sparse_tensor(X, dtype, device):
     """
     X = sp.csr_matrix(X)
     X.sum_duplicates()
-    with warnings.catch_warnings():
-        # torch labels its CSR layout "beta" on every construction; the operations used
-        # here (products, transpose, row pointers) are covered by this project's tests.
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+    with unchecked_sparse_invariants():
         tensor = torch.sparse_csr_tensor(
             torch.from_numpy(X.indptr.astype(np.int64)),
             torch.from_numpy(X.indices.astype(np.int64)),
@@ -79,6 +91,7 @@ def transposed_product(X, R):
         return X.T @ R
     transpose = getattr(X, "_torchlogit_transpose", None)
     if transpose is None:
-        transpose = X.t().to_sparse_csr()
+        with unchecked_sparse_invariants():
+            transpose = X.t().to_sparse_csr()
         X._torchlogit_transpose = transpose
     return transpose @ R
