@@ -298,7 +298,8 @@ def test_nearly_collinear_features_stop_at_the_rounding_level_of_the_gradient():
     gradient = Xa.T @ (y - p)
     assert np.all(np.abs(gradient) <= 1e-10 * (np.abs(Xa).T @ np.abs(y - p)))
     cov = np.linalg.inv(Xa.T @ ((p * (1 - p))[:, None] * Xa))
-    np.testing.assert_allclose(table["std_err"], np.sqrt(np.diag(cov)), rtol=1e-6)
+    # condition number ~1e10: either inverse carries ~1e-6 relative error
+    np.testing.assert_allclose(table["std_err"], np.sqrt(np.diag(cov)), rtol=1e-4)
 
 
 def _quadratic_terms(minimum, curvature_seen, nan_above):
@@ -326,7 +327,7 @@ def test_newton_never_accepts_a_non_finite_trial():
     assert float(result.theta[0, 0]) <= 5.0
     # Everything non-finite along the direction: stop where it was, saying so.
     stuck = inference.newton_refine(
-        _quadratic_terms(3.0, curvature_seen=1.0, nan_above=-1.0), torch.zeros(1, 1, dtype=torch.float64)
+        _quadratic_terms(3.0, curvature_seen=1.0, nan_above=0.0), torch.zeros(1, 1, dtype=torch.float64)
     )
     assert stuck.status == "no_decrease" and float(stuck.theta[0, 0]) == 0.0
 
