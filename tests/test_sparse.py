@@ -128,9 +128,9 @@ def test_sparse_fit_and_predict_emit_no_warnings(sparse_digits, torch_warns_alwa
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         warnings.simplefilter("ignore", ConvergenceWarning)  # the tiny network may need more iterations
-        # torch's "beta" label for CSC tensors comes from its own autograd (the transpose in a sparse
+        # torch's "beta" label for CSR/CSC tensors comes from its own autograd (the transpose in a sparse
         # product's backward), out of torchlogit's hands.
-        warnings.filterwarnings("ignore", message="Sparse CSC tensor support is in beta")
+        warnings.filterwarnings("ignore", message="Sparse CS[RC] tensor support is in beta")
         clf = TorchLogisticClassifier(max_iter=500).fit(X, y)
         clf.predict_proba(X)
         TorchMultiLabelClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=500).fit(X, y).predict(X)
