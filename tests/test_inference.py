@@ -18,6 +18,7 @@ from sklearn.datasets import load_iris, make_multilabel_classification
 from statsmodels.stats.sandwich_covariance import cov_white_simple
 
 from torchlogit import InferenceWarning, TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import _inference as inference
 
 TIGHT = dict(C=np.inf, dtype="float64", tol=1e-10, max_iter=1000)
 RTOL = 1e-5
@@ -274,3 +275,92 @@ def test_missing_pandas_is_a_clear_import_error(spector, monkeypatch):
     monkeypatch.setitem(sys.modules, "pandas", None)
     with pytest.raises(ImportError, match="pip install pandas"):
         clf.summary(X.to_numpy(), y.to_numpy())
+
+
+def test_nearly_collinear_features_stop_at_the_rounding_level_of_the_gradient():
+    # x2 = x1 + 1e-5 noise: H^-1 is ~1e10 along x1 - x2, so at the optimum the Newton step is
+    # rounding noise of the gradient amplified far above any step-size tolerance, while the value
+    # is flat to the last bit (Armijo accepts the noise). Newton must stop on the gradient's
+    # rounding level, not report "no optimum". Reference: the inverse of X' W X at the reported
+    # coefficients, in NumPy, and a gradient at rounding level there.
+    rng = np.random.RandomState(0)
+    n = 2000
+    x1, x3 = rng.normal(size=n), rng.normal(size=n)
+    X = np.c_[x1, x1 + 1e-5 * rng.normal(size=n), x3]
+    y = (rng.uniform(size=n) < 1 / (1 + np.exp(-(x1 + 0.5 * x3)))).astype(int)
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = clf.summary(X, y)
+    assert not [w for w in caught if "NaN" in str(w.message)]  # neither "no optimum" nor "ill-conditioned"
+    Xa = np.c_[np.ones(n), X]
+    p = 1 / (1 + np.exp(-Xa @ table["coef"].to_numpy()))
+    gradient = Xa.T @ (y - p)
+    assert np.all(np.abs(gradient) <= 1e-10 * (np.abs(Xa).T @ np.abs(y - p)))
+    cov = np.linalg.inv(Xa.T @ ((p * (1 - p))[:, None] * Xa))
+    # condition number ~1e10: either inverse carries ~1e-6 relative error
+    np.testing.assert_allclose(table["std_err"], np.sqrt(np.diag(cov)), rtol=1e-4)
+
+
+def _quadratic_terms(minimum, curvature_seen, nan_above):
+    """f(t) = (t - minimum)^2 / 2 with a Hessian that understates the curvature, NaN for t > nan_above."""
+
+    def terms(theta, curvature, meat=False):
+        t = float(theta[0, 0])
+        bad = t > nan_above
+        value = float("nan") if bad else 0.5 * (t - minimum) ** 2
+        gradient = torch.tensor([float("nan") if bad else t - minimum], dtype=torch.float64)
+        hessian = torch.tensor([[curvature_seen]], dtype=torch.float64) if curvature else None
+        return inference.LikelihoodTerms(value, gradient, hessian, None, gradient.abs() + 1.0)
+
+    return terms
+
+
+def test_newton_never_accepts_a_non_finite_trial():
+    # From 0, the Newton step with curvature 0.1 lands at 30, in the NaN region above 5: the
+    # step must be halved until it is finite and decreasing, and Newton still reaches 3.
+    result = inference.newton_refine(
+        _quadratic_terms(3.0, curvature_seen=0.1, nan_above=5.0), torch.zeros(1, 1, dtype=torch.float64)
+    )
+    assert np.isfinite(result.value) and torch.isfinite(result.theta).all()
+    assert result.status in ("converged", "max_iter")
+    assert float(result.theta[0, 0]) <= 5.0
+    # Everything non-finite along the direction: stop where it was, saying so.
+    stuck = inference.newton_refine(
+        _quadratic_terms(3.0, curvature_seen=1.0, nan_above=0.0), torch.zeros(1, 1, dtype=torch.float64)
+    )
+    assert stuck.status == "no_decrease" and float(stuck.theta[0, 0]) == 0.0
+
+
+@pytest.mark.parametrize(
+    "shape, n_params",
+    [((300, 40), 41), ((400, 5, 12), 72)],  # (n, features) binary; (n, features, classes) multinomial
+)
+def test_summary_refuses_before_allocating_what_does_not_fit(shape, n_params, monkeypatch):
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=shape[:2])
+    y = rng.randint(0, shape[2] if len(shape) == 3 else 2, size=shape[0])
+    clf = TorchLogisticClassifier(C=np.inf, max_iter=5).fit(X, y)
+    needed = 2 * n_params**2 * 8
+    monkeypatch.setattr(inference, "available_memory", lambda device: 1.9 * needed)  # half of it < needed
+    allocated = []
+    real_zeros = torch.zeros
+    monkeypatch.setattr(
+        torch, "zeros", lambda *a, **k: allocated.append(a) or real_zeros(*a, **k)
+    )  # the Hessian's first allocation
+    with pytest.raises(ValueError, match=rf"{n_params} parameters.*{needed / 1000:.3g} KB.*Select fewer features"):
+        clf.summary(X, y)
+    assert not any(len(a) == 2 and a[0] == n_params for a in allocated)
+    monkeypatch.setattr(inference, "available_memory", lambda device: 2.1 * needed)
+    assert np.isfinite(clf.summary(X, y)["std_err"]).all()
+
+
+def test_hc1_with_too_few_observations_is_a_clear_error(spector):
+    X, y = spector
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    weight = np.full(len(y), 4 / len(y))  # total weight 4 = the number of parameters
+    with pytest.raises(ValueError, match=r"cov_type='HC1' needs a total sample weight greater than .*\(4\)"):
+        clf.summary(X, y, sample_weight=weight, cov_type="HC1")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        assert np.isfinite(clf.summary(X, y, sample_weight=weight, cov_type="HC0")["std_err"]).all()

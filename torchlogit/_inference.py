@@ -10,8 +10,10 @@ and ``pos_weight`` scale each row's loss (importance weights). So with integer s
 weights every figure equals the one statsmodels gives on the repeated rows.
 """
 
+import os
 import warnings
 from numbers import Real
+from typing import NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -34,6 +36,33 @@ from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
 RCOND_LIMIT = 1e-12
 # Newton iterations polishing the fitted parameters; from within a fit's tolerance 2-4 suffice.
 NEWTON_MAX_ITER = 50
+# Newton stops when no parameter moves by more than this, relative to max(1, max |theta|) ...
+NEWTON_STEP_RTOL = 1e-10
+# ... or when every component of the gradient is at the level of its own rounding error: a
+# sum of n terms of both signs that cancel at the optimum, computed with an error up to a few
+# eps times the sum of their magnitudes. There the computed Newton step is rounding noise
+# amplified by H^-1 (large when parameters are nearly collinear), the value is flat to the
+# last bit, and neither a step-size test nor Armijo's test can decide: the final step is then
+# taken as a pure Newton step, and Newton stops.
+GRADIENT_RESOLUTION = 1024 * np.finfo(np.float64).eps
+# Armijo's test allows the value to rise by its own rounding error (a sum of non-negative terms,
+# so relative to the value itself): otherwise a step whose true decrease is below rounding is
+# refused or accepted by the noise alone.
+VALUE_RESOLUTION = 256 * np.finfo(np.float64).eps
+ARMIJO = 1e-4
+# Shortest backtracked step tried before Newton gives up on a direction.
+MIN_STEP_FRACTION = 2.0**-40
+# Up to this many parameters the condition number comes from exact eigenvalues (a copy of the
+# Hessian, ~4/3 n^3 flops); above, from power and inverse iterations on the Cholesky factor.
+EXACT_RCOND_MAX_PARAMS = 2048
+RCOND_ITERATIONS = 30
+# summary() refuses when its dense matrices need more than this fraction of the memory available
+# on the device (system memory on the CPU, free memory on a GPU): see summary_memory_bytes.
+MEMORY_FRACTION = 0.5
+# Dense (n_params x n_params) float64 matrices alive at once at summary()'s peak: the Hessian (or
+# its Cholesky factor) and the next Hessian while a Newton step is tried, or the factor and the
+# scores' outer-product sum for a sandwich covariance.
+PEAK_MATRICES = 2
 COLUMNS = ["coef", "std_err", "z", "p_value", "ci_low", "ci_high"]
 
 
@@ -55,7 +84,7 @@ def _outer_rows(R, X):
     return (R[:, :, None] * X[:, None, :]).reshape(len(X), -1)
 
 
-def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importance, device, curvature=True):
+def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importance, device, curvature=True, meat=False):
     """Negative weighted log-likelihood at ``theta``, its gradient, Hessian and score outer products.
 
     Parameters
@@ -70,7 +99,9 @@ def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importanc
     importance : ndarray of shape (n, K)
         Loss weight of each row and output (1 when unweighted).
     curvature : bool
-        Also form the Hessian and the score outer products (else they are None).
+        Also form the Hessian (else it is None).
+    meat : bool
+        Also form the sum of the scores' outer products (else it is None).
 
     Returns
     -------
@@ -79,13 +110,19 @@ def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importanc
     gradient : Tensor of shape (K * d,)
     hessian, meat : Tensor of shape (K * d, K * d), or None
         ``sum_i f_i H_i`` and ``sum_i f_i g_i g_i^T`` (``g_i`` the score of row ``i``).
+        Accumulated in place: no temporary of their size is made.
+    gradient_scale : Tensor of shape (K * d,)
+        ``sum_i f_i |g_i|``: the gradient's rounding error is a small multiple of eps times this.
     """
     K, d = theta.shape
     gradient = torch.zeros(K * d, dtype=torch.float64, device=device)
+    gradient_scale = torch.zeros(K * d, dtype=torch.float64, device=device)
     hessian = torch.zeros(K * d, K * d, dtype=torch.float64, device=device) if curvature else None
-    meat = torch.zeros_like(hessian) if curvature else None
+    meat = torch.zeros(K * d, K * d, dtype=torch.float64, device=device) if meat else None
     value = torch.zeros((), dtype=torch.float64, device=device)
-    step = max(1, CHUNK_VALUES // (K * d))
+    # Chunks of a quarter of the usual size: the per-chunk score matrices (n_rows x K * d, several at
+    # once) stay small next to the Hessian, whose size bounds summary()'s memory.
+    step = max(1, CHUNK_VALUES // (4 * K * d))
     for start in range(0, X.shape[0], step):
         rows = slice(start, start + step)
         Xc = _augmented(X[rows], fit_intercept, device)
@@ -104,111 +141,298 @@ def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importanc
             ).sum()
         G = _outer_rows(c * (Yc - P), Xc)  # the scores
         gradient -= G.T @ f
-        if not curvature:
+        gradient_scale += G.abs().T @ f
+        if meat is not None:
+            meat.addmm_(G.T, f[:, None] * G)
+        if hessian is None:
             continue
         weight = P if kind == "softmax" else P * (1 - P)
         for k in range(K):
             block = slice(k * d, (k + 1) * d)
-            hessian[block, block] += Xc.T @ ((f * c[:, k] * weight[:, k])[:, None] * Xc)
+            hessian[block, block].addmm_(Xc.T, (f * c[:, k] * weight[:, k])[:, None] * Xc)
         if kind == "softmax":  # the -p p^T part of the softmax curvature couples the classes
             U = _outer_rows(P, Xc)
-            hessian -= U.T @ ((f * c[:, 0])[:, None] * U)
-        meat += G.T @ (f[:, None] * G)
-    return float(value), gradient, hessian, meat
+            hessian.addmm_(U.T, (f * c[:, 0])[:, None] * U, alpha=-1)
+    return LikelihoodTerms(float(value), gradient, hessian, meat, gradient_scale)
 
 
-def scaled_inverse(hessian, null_space=None):
-    """``(H + curvature along null_space)^-1`` and the reciprocal condition number of its unit-diagonal form.
+class LikelihoodTerms(NamedTuple):
+    """What :func:`likelihood_terms` returns."""
 
-    ``null_space`` (columns) spans directions along which the objective is flat by
-    construction (shifting every class of a multinomial model alike). Curvature added
-    along them leaves ``A H^+ A^T`` unchanged for any ``A`` that vanishes on them, and
-    gradients and scores are orthogonal to them. The inverse is None when the
-    reciprocal condition number is at most :data:`RCOND_LIMIT`.
+    value: float
+    gradient: torch.Tensor
+    hessian: torch.Tensor | None
+    meat: torch.Tensor | None
+    gradient_scale: torch.Tensor
+
+
+class Factor:
+    """The Cholesky factor of a Hessian, scaled to unit diagonal, and its reciprocal condition number.
+
+    ``hessian`` is consumed: scaled and factored in place (no second matrix of its size), so the
+    caller must not use it afterwards. ``null_space`` (columns) spans directions along which the
+    objective is flat by construction (shifting every class of a multinomial model alike).
+    Curvature added along them leaves ``A H^+ A^T`` unchanged for any ``A`` that vanishes on them,
+    and gradients and scores are orthogonal to them. ``U`` (upper triangular, ``U^T U`` the scaled
+    matrix) is None when the matrix is not positive definite or its reciprocal condition number is
+    at most :data:`RCOND_LIMIT`.
     """
-    H = hessian
-    if null_space is not None and null_space.shape[1]:
-        H = H + (torch.diagonal(H).mean() * null_space) @ null_space.T
-    scale = torch.sqrt(torch.diagonal(H))
-    if not bool(torch.all(scale > 0)):
-        return None, 0.0
-    eigenvalues, vectors = torch.linalg.eigh(H / torch.outer(scale, scale))
-    rcond = float(eigenvalues.min() / eigenvalues.max())
-    if not rcond > RCOND_LIMIT:
-        return None, max(rcond, 0.0)
-    return (vectors / eigenvalues) @ vectors.T / torch.outer(scale, scale), rcond
+
+    def __init__(self, hessian, null_space=None):
+        H = hessian
+        n = len(H)
+        if null_space is not None and null_space.shape[1]:
+            H.addmm_(null_space, null_space.T, alpha=float(torch.diagonal(H).mean()))  # in place, no n x n temporary
+        scale = torch.sqrt(torch.diagonal(H))
+        self.U, self.scale, self.rcond = None, scale, 0.0
+        # The sum is finite iff every entry is (or it overflows: refused too), without an n x n mask.
+        if not bool(torch.isfinite(H.sum())) or not bool(torch.all(scale > 0)):
+            return
+        H.div_(scale[:, None]).div_(scale[None, :])
+        exact = torch.linalg.eigvalsh(H) if n <= EXACT_RCOND_MAX_PARAMS else None  # a transient copy
+        # H is symmetric, so its transpose is the same matrix in column-major order, the order LAPACK
+        # factors in place: an upper Cholesky factor of that view overwrites H without a copy.
+        U = H.T
+        info = torch.empty((), dtype=torch.int32, device=H.device)
+        torch.linalg.cholesky_ex(U, upper=True, out=(U, info))
+        if int(info) != 0:
+            return  # not positive definite: singular
+        self.U = U
+        self.rcond = max(float(exact.min() / exact.max()), 0.0) if exact is not None else self._estimated_rcond()
+        if not self.rcond > RCOND_LIMIT:
+            self.U = None
+
+    def _estimated_rcond(self):
+        """lambda_min / lambda_max of the unit-diagonal matrix U^T U, by power and inverse iterations."""
+        U = self.U
+        n = len(U)
+        # A fixed start vector (results don't depend on a random state), not orthogonal to anything special.
+        start = 1 + torch.arange(n, dtype=U.dtype, device=U.device) / (3 * n)
+        largest = smallest_inverse = start / torch.linalg.vector_norm(start)
+        top = bottom = 0.0
+        for _ in range(RCOND_ITERATIONS):
+            y = U.T @ (U @ largest)
+            top = float(torch.linalg.vector_norm(y))
+            largest = y / top
+            z = _cholesky_solve(U, smallest_inverse[:, None])[:, 0]
+            bottom = float(torch.linalg.vector_norm(z))
+            smallest_inverse = z / bottom
+        if not (np.isfinite(top) and np.isfinite(bottom) and top > 0 and bottom > 0):
+            return 0.0
+        return 1 / (bottom * top)
+
+    def solve(self, B):
+        """``H^-1 B`` for ``B`` of shape (n,) or (n, m)."""
+        vector = B.ndim == 1
+        B = B[:, None] if vector else B
+        scale = self.scale[:, None]
+        out = _cholesky_solve(self.U, B / scale) / scale
+        return out[:, 0] if vector else out
+
+
+def _cholesky_solve(U, B):
+    """``(U^T U)^-1 B`` by two triangular solves: unlike ``torch.cholesky_solve``, no copy of ``U`` is made."""
+    return torch.linalg.solve_triangular(U, torch.linalg.solve_triangular(U.T, B, upper=False), upper=True)
+
+
+def _finite(value, gradient):
+    return np.isfinite(value) and bool(torch.all(torch.isfinite(gradient)))
+
+
+class NewtonResult:
+    """Where :func:`newton_refine` stopped: ``theta``, the factored Hessian there and why it stopped.
+
+    ``status`` is "converged", "non_finite" (the objective is not finite at the start: ``factor``
+    is None), "singular" (the Hessian is singular or ill-conditioned: ``factor.U`` is None),
+    "no_decrease" (no finite trial along the Newton direction decreased the objective,
+    although its predicted decrease is above float64's resolution) or "max_iter".
+    """
+
+    def __init__(self, theta, value, factor, status, iterations):
+        self.theta, self.value, self.factor, self.status, self.iterations = theta, value, factor, status, iterations
+
+    @property
+    def converged(self):
+        return self.status == "converged"
+
+
+def _at_rounding_level(terms):
+    return bool(torch.all(terms.gradient.abs() <= GRADIENT_RESOLUTION * terms.gradient_scale))
+
+
+def _acceptable(trial, value, decrease):
+    """A finite trial whose value is at most ``value - decrease``, up to the value's rounding error."""
+    return _finite(trial.value, trial.gradient) and trial.value <= value - decrease + VALUE_RESOLUTION * abs(value)
 
 
 def newton_refine(terms, theta, null_space=None, max_iter=NEWTON_MAX_ITER):
-    """Newton's method with backtracking from ``theta`` on a convex objective ``terms(theta, curvature)``.
+    """Damped Newton's method from ``theta`` on a convex objective ``terms(theta, curvature)``.
 
-    ``terms`` returns (value, gradient, hessian, meat) as :func:`likelihood_terms` does.
-    Returns ``(theta, terms at theta, rcond, converged)``; stops when a step moves no
-    parameter by more than ``1e-10 * max(1, max |theta|)`` or no step decreases the
-    value any more (the optimum, to float64 precision).
+    ``terms`` returns :class:`LikelihoodTerms`. Stops (converged) when a step moves no parameter
+    by more than ``NEWTON_STEP_RTOL * max(1, max |theta|)``, or when the gradient is at its rounding
+    level (:data:`GRADIENT_RESOLUTION`); there the step is taken in full without a line search and
+    Newton stops. Steps are otherwise backtracked to satisfy Armijo's test up to the value's
+    rounding error. A trial with a non-finite value or gradient is a failed trial: the step is
+    halved, and never accepted. Returns a :class:`NewtonResult`.
     """
     current = terms(theta, True)
-    for _ in range(max_iter):
-        value, gradient, hessian, _ = current
-        inverse, rcond = scaled_inverse(hessian, null_space)
-        if inverse is None:
-            return theta, current, rcond, False
-        step = (inverse @ gradient).reshape(theta.shape)
-        if float(step.abs().max()) <= 1e-10 * max(1.0, float(theta.abs().max())):
-            return theta, current, rcond, True
-        decrease = float(gradient @ step.reshape(-1))
-        # The full step is nearly always taken: evaluate it with its curvature, so that an
-        # accepted step costs one pass over X. Shorter steps are tried by value only.
+    if not _finite(current.value, current.gradient):
+        return NewtonResult(theta, current.value, None, "non_finite", 0)
+    for iteration in range(max_iter):
+        value, gradient, hessian = current.value, current.gradient, current.hessian
+        at_rounding = _at_rounding_level(current)
+        del current
+        factor = Factor(hessian, null_space)
+        del hessian
+        if factor.U is None:
+            return NewtonResult(theta, value, factor, "singular", iteration)
+        flat_step = factor.solve(gradient)
+        step = flat_step.reshape(theta.shape)
+        decrement = float(gradient @ flat_step)  # g' H^-1 g >= 0: twice the predicted decrease
+        if float(step.abs().max()) <= NEWTON_STEP_RTOL * max(1.0, float(theta.abs().max())):
+            return NewtonResult(theta, value, factor, "converged", iteration)
+        trial = terms(theta - step, True)  # with its curvature: a full step is the rule
+        if at_rounding:
+            # The step is rounding noise times H^-1: take it as a pure Newton step if it is
+            # finite and does not raise the value beyond rounding, and stop.
+            if not _acceptable(trial, value, 0.0):
+                return NewtonResult(theta, value, factor, "converged", iteration)
+            del factor  # one dense matrix at a time besides the new Hessian
+            factor = Factor(trial.hessian, null_space)
+            status = "converged" if factor.U is not None else "singular"
+            return NewtonResult(theta - step, trial.value, factor, status, iteration + 1)
         t = 1.0
-        trial = terms(theta - step, True)
-        while trial[0] > value - 1e-4 * t * decrease:
+        while not _acceptable(trial, value, ARMIJO * t * decrement):
             t /= 2
-            if t <= 1e-10:
-                return theta, current, rcond, True  # no decrease left to find
+            if t < MIN_STEP_FRACTION:
+                return NewtonResult(theta, value, factor, "no_decrease", iteration)
             trial = terms(theta - t * step, False)
+        del factor
         theta = theta - t * step
-        current = trial if trial[2] is not None else terms(theta, True)
-    return theta, current, scaled_inverse(current[2], null_space)[1], False
+        current = trial if trial.hessian is not None else terms(theta, True)
+        del trial
+    factor = Factor(current.hessian, null_space)
+    return NewtonResult(theta, current.value, factor, "max_iter", max_iter)
 
 
-def parameter_covariance(hessian, meat, *, cov_type, n_obs, contrasts=None, null_space=None):
-    """Covariance of the reported parameters ``A theta`` (``A`` = ``contrasts``, identity if None).
+def parameter_variances(factor, *, cov_type, n_obs, contrasts, meat=None, block_columns=None):
+    """Variances of the reported parameters ``A theta``: the diagonal of ``A H^-1 A^T`` or of the sandwich.
 
-    ``contrasts`` must vanish on ``null_space`` (see :func:`scaled_inverse`).
+    Parameters
+    ----------
+    factor : Factor
+        The factored Hessian (``factor.U`` not None).
+    cov_type : {"nonrobust", "HC0", "HC1"}
+    n_obs : float
+        Total frequency weight (for HC1's ``n / (n - k)``, ``k`` the number of reported parameters).
+    contrasts : callable
+        ``contrasts(rows)`` returns ``A[rows].T`` (dense, shape (n_params, len(rows))); ``A`` must
+        vanish on the null space the factor was made with.
+    meat : Tensor of shape (n_params, n_params), or None
+        The scores' outer-product sum (robust types only).
+    block_columns : int, optional
+        Reported parameters handled at a time; by default about 1/16 of the parameters, so the
+        blocks take a small fraction of the Hessian's memory.
 
     Returns
     -------
-    cov : torch.Tensor, or None when the Hessian is singular or ill-conditioned
-    rcond : float
-        Reciprocal condition number of the unit-diagonal Hessian.
+    variances : Tensor of shape (n_reported,)
     """
-    H_inv, rcond = scaled_inverse(hessian, null_space)
-    if H_inv is None:
-        return None, rcond
-    cov = H_inv if cov_type == "nonrobust" else H_inv @ meat @ H_inv
-    A = torch.eye(len(hessian), dtype=hessian.dtype, device=hessian.device) if contrasts is None else contrasts
-    cov = A @ cov @ A.T
+    n_reported = contrasts.n_reported
+    n_params = len(factor.U)
+    block = block_columns or max(64, -(-n_params // 16))
+    parts = []
+    for start in range(0, n_reported, block):
+        At = contrasts(range(start, min(start + block, n_reported)))
+        V = factor.solve(At)  # H^-1 a_r, one column per reported parameter
+        if cov_type == "nonrobust":
+            parts.append((At * V).sum(dim=0))
+        else:
+            parts.append(((meat @ V) * V).sum(dim=0))
+        del At, V
+    variances = torch.cat(parts)
     if cov_type == "HC1":
-        n_params = A.shape[0]
-        if n_obs <= n_params:
-            return None, rcond
-        cov = cov * (n_obs / (n_obs - n_params))
-    return cov, rcond
+        variances = variances * (n_obs / (n_obs - n_reported))
+    return variances
 
 
-def reference_contrasts(n_classes, d, *, flat_columns, device):
-    """``A`` mapping K class blocks to the K-1 differences from class 0, and the flat directions.
+class Contrasts:
+    """Columns of ``A^T`` on demand, ``A`` mapping parameters to the reported ones (never stored whole).
 
-    A flat direction adds the same amount to column ``j`` of every class block, for each
-    ``j`` in ``flat_columns``; the differences do not see it.
+    Identity (every parameter reported) for binary and multi-label models; for a multinomial model
+    with ``n_classes`` blocks of ``d``, the ``(K - 1) d`` differences from class 0's block.
+    """
+
+    def __init__(self, n_params, *, device, n_classes=None, d=None):
+        self.n_params, self.device, self.n_classes, self.d = n_params, device, n_classes, d
+        self.n_reported = n_params if n_classes is None else (n_classes - 1) * d
+
+    def __call__(self, rows):
+        rows = torch.as_tensor(list(rows), dtype=torch.long, device=self.device)
+        At = torch.zeros(self.n_params, len(rows), dtype=torch.float64, device=self.device)
+        columns = torch.arange(len(rows), device=self.device)
+        if self.n_classes is None:
+            At[rows, columns] = 1.0
+        else:  # reported row (k - 1) d + j is theta[k, j] - theta[0, j]
+            At[rows + self.d, columns] = 1.0
+            At[rows % self.d, columns] = -1.0
+        return At
+
+
+def flat_directions(n_classes, d, *, flat_columns, device):
+    """Unit directions adding the same amount to column ``j`` of every class block, ``j`` in ``flat_columns``.
+
+    The multinomial differences from class 0 (:class:`Contrasts`) do not see them.
     """
     eye = torch.eye(d, dtype=torch.float64, device=device)
-    A = torch.zeros((n_classes - 1) * d, n_classes * d, dtype=torch.float64, device=device)
-    for k in range(1, n_classes):
-        A[(k - 1) * d : k * d, :d] = -eye
-        A[(k - 1) * d : k * d, k * d : (k + 1) * d] = eye
     shifts = torch.cat([eye] * n_classes, dim=0) / np.sqrt(n_classes)
-    return A, shifts[:, list(flat_columns)]
+    return shifts[:, list(flat_columns)]
+
+
+def summary_memory_bytes(n_params):
+    """Bytes of the dense float64 matrices :meth:`InferenceMixin.summary` holds at its peak."""
+    return PEAK_MATRICES * n_params * n_params * 8
+
+
+def available_memory(device):
+    """Bytes ``summary`` may count on: free memory on a CUDA device, available system memory otherwise."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None  # unknown (e.g. Windows without /proc): no refusal
+
+
+def _format_bytes(n):
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.3g} {unit}" if unit != "bytes" else f"{int(n)} bytes"
+        n /= 1000
+
+
+def check_summary_memory(n_params, *, n_features, n_outputs, fit_intercept, device):
+    """Refuse, before anything is allocated, a summary whose dense matrices would not fit in memory."""
+    needed = summary_memory_bytes(n_params)
+    available = available_memory(device)
+    if available is None or needed <= MEMORY_FRACTION * available:
+        return
+    outputs = f"{n_outputs} outputs (classes or labels)" if n_outputs > 1 else "1 output"
+    raise ValueError(
+        f"summary() needs dense {n_params} x {n_params} float64 matrices for the model's {n_params} parameters "
+        f"({n_features} features{' + intercept' if fit_intercept else ''}, {outputs}): "
+        f"{_format_bytes(needed)}, more than the {_format_bytes(MEMORY_FRACTION * available)} it may use "
+        f"({MEMORY_FRACTION:.0%} of the {_format_bytes(available)} available on {device}). "
+        "Select fewer features (e.g. with sklearn.feature_selection) or fit fewer classes, and call "
+        "summary() on that model."
+    )
 
 
 def statistics_table(coef, std_err, alpha):
@@ -275,6 +499,16 @@ def warn_no_optimum():
     warnings.warn(
         f"Newton's method from the fitted parameters found no optimum in {NEWTON_MAX_ITER} iterations: the "
         "maximum-likelihood estimate may not exist (classes separated by a combination of the features). "
+        "Standard errors, z, p-values and intervals are NaN.",
+        InferenceWarning,
+        stacklevel=3,
+    )
+
+
+def warn_no_decrease():
+    warnings.warn(
+        "Newton's method from the fitted parameters found no finite decrease of the objective along its "
+        "step (the log-likelihood overflows or is not finite there): the optimum could not be located. "
         "Standard errors, z, p-values and intervals are NaN.",
         InferenceWarning,
         stacklevel=3,
@@ -431,9 +665,27 @@ class InferenceMixin:
 
         d = self.n_features_in_ + int(self.fit_intercept)
         softmax = self._kind == "multinomial"
+        n_outputs = self.coef_.shape[0]
+        n_params = n_outputs * d
+        contrasts_kw = dict(n_classes=n_outputs, d=d) if softmax else {}
+        n_reported = (n_outputs - 1) * d if softmax else n_params
+        n_obs = float(sample_weight.sum())
+        if cov_type == "HC1" and not n_obs > n_reported:
+            raise ValueError(
+                f"cov_type='HC1' needs a total sample weight greater than the number of reported parameters "
+                f"({n_reported}): its small-sample factor n / (n - k) is undefined or negative otherwise; got a "
+                f"total sample weight of {n_obs:g}. Use cov_type='HC0', or more data."
+            )
         device = self._prediction_device()
         if device.type == "mps":  # no float64 there
             device = torch.device("cpu")
+        check_summary_memory(
+            n_params,
+            n_features=self.n_features_in_,
+            n_outputs=n_outputs,
+            fit_intercept=self.fit_intercept,
+            device=device,
+        )
         coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_  # after sparsify()
         fitted = np.column_stack([self.intercept_, coef]) if self.fit_intercept else np.asarray(coef)
         fitted = torch.as_tensor(fitted, dtype=torch.float64, device=device)
@@ -444,8 +696,8 @@ class InferenceMixin:
             warn_not_classical(self.C, cov_type)
         ridge = ridge.reshape(-1)
 
-        def terms(theta, curvature):
-            value, gradient, hessian, meat = likelihood_terms(
+        def terms(theta, curvature, meat=False):
+            out = likelihood_terms(
                 X,
                 Y,
                 theta,
@@ -455,41 +707,53 @@ class InferenceMixin:
                 importance=importance,
                 device=device,
                 curvature=curvature,
+                meat=meat,
             )
             flat = theta.reshape(-1)
-            value += 0.5 * float((ridge * flat * flat).sum())
-            return value, gradient + ridge * flat, None if hessian is None else hessian + torch.diag(ridge), meat
+            if out.hessian is not None:
+                out.hessian.diagonal().add_(ridge)
+            return out._replace(
+                value=out.value + 0.5 * float((ridge * flat * flat).sum()),
+                gradient=out.gradient + ridge * flat,
+                gradient_scale=out.gradient_scale + (ridge * flat).abs(),
+            )
 
-        contrasts = null_space = None
+        null_space = None
         if softmax:
             # Without a penalty, shifting every class alike changes nothing; with one, only
             # the unpenalised intercepts can shift.
             flat_columns = range(d) if not penalised else range(int(self.fit_intercept))
-            contrasts, null_space = reference_contrasts(len(fitted), d, flat_columns=flat_columns, device=device)
-        theta, (_, _, hessian, meat), rcond, converged = newton_refine(terms, fitted, null_space)
-        cov = None
-        if converged:
-            cov, rcond = parameter_covariance(
-                hessian,
-                meat,
+            null_space = flat_directions(n_outputs, d, flat_columns=flat_columns, device=device)
+        result = newton_refine(terms, fitted, null_space)
+        variances = None
+        if result.converged:
+            meat = None if cov_type == "nonrobust" else terms(result.theta, False, meat=True).meat
+            variances = parameter_variances(
+                result.factor,
                 cov_type=cov_type,
-                n_obs=float(sample_weight.sum()),
-                contrasts=contrasts,
-                null_space=null_space,
+                n_obs=n_obs,
+                contrasts=Contrasts(n_params, device=device, **contrasts_kw),
+                meat=meat,
             )
-        if cov is None:
-            if rcond > RCOND_LIMIT:  # well-conditioned, yet Newton kept moving: no finite optimum
+            del meat
+        theta = result.theta
+        converged = result.converged
+        if variances is None:
+            if result.status == "singular":
+                warn_singular(result.factor.rcond)
+            elif result.status == "max_iter":  # well-conditioned, yet Newton kept moving: no finite optimum
                 warn_no_optimum()
             else:
-                warn_singular(rcond)
+                warn_no_decrease()
             theta = fitted  # no maximum-likelihood estimate to polish towards: report the fit's
+        del result
         coef = (theta[1:] - theta[0]) if softmax else theta  # multinomial: contrasts with classes_[0]
         before = (fitted[1:] - fitted[0]) if softmax else fitted
         shift = float((coef - before).abs().max())
         coef = coef.reshape(-1).cpu().numpy()
         std_err = np.full(len(coef), np.nan)
-        if cov is not None:
-            std_err = np.sqrt(np.clip(torch.diagonal(cov).cpu().numpy(), 0, None))
+        if variances is not None:
+            std_err = np.sqrt(np.clip(variances.cpu().numpy(), 0, None))
             moved = float(np.max(np.abs(coef - before.reshape(-1).cpu().numpy()) / std_err))
             if moved > 0.1:
                 warn_far_from_optimum(moved)

@@ -40,6 +40,7 @@ One objective-and-gradient evaluation then costs 27 ms of CPU time against 28 ms
 scikit-learn's ``LinearModelLoss.loss_gradient`` on the same data.
 """
 
+import contextlib
 import warnings
 
 import numpy as np
@@ -121,6 +122,20 @@ def sparse_rows(X, rows, dtype):
     return out
 
 
+@contextlib.contextmanager
+def unchecked_sparse_invariants():
+    """Build or convert sparse tensors from valid data: torch's invariant checks explicitly off, its beta notice off.
+
+    ``check_invariants=False`` alone is not enough: torch 2.11 and later then warn once per process
+    ("Sparse invariant checks are implicitly disabled") unless the global setting is given too.
+    torch labels its CSR/CSC layouts "beta" on construction; the operations used here
+    (products, transpose, row pointers) are covered by this project's tests.
+    """
+    with warnings.catch_warnings(), torch.sparse.check_sparse_tensor_invariants(enable=False):
+        warnings.filterwarnings("ignore", message="Sparse CS[RC] tensor support is in beta")
+        yield
+
+
 def sparse_tensor(X, dtype, device):
     """A scipy sparse matrix as a torch CSR tensor, never densified.
 
@@ -140,10 +155,7 @@ def sparse_tensor(X, dtype, device):
             copy=False,
         )
         X.has_canonical_format = True
-    with warnings.catch_warnings():
-        # torch labels its CSR layout "beta" on every construction; the operations used
-        # here (products, transpose, row pointers) are covered by this project's tests.
-        warnings.filterwarnings("ignore", message="Sparse CSR tensor support is in beta")
+    with unchecked_sparse_invariants():
         tensor = torch.sparse_csr_tensor(
             torch.from_numpy(X.indptr),
             torch.from_numpy(X.indices),
@@ -177,6 +189,7 @@ def transposed_product(X, R):
         return torch.from_numpy(np.asarray(host.T @ R.detach().numpy()))
     transpose = getattr(X, "_torchlogit_transpose", None)
     if transpose is None:
-        transpose = X.t().to_sparse_csr()
+        with unchecked_sparse_invariants():
+            transpose = X.t().to_sparse_csr()
         X._torchlogit_transpose = transpose
     return transpose @ R
