@@ -125,7 +125,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             if self._solver() == "newton-cholesky":
                 check_hessian_size(X.shape[1], targets.n_outputs, self.fit_intercept)
             init_state = self._warm_start_state(targets.classes, X.shape[1])
-            self.net_ = self._train(
+            net = self._train(
                 X,
                 targets,
                 sample_weight,
@@ -135,7 +135,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
                 dtype=dtype,
                 init_state=init_state,
             )
-            self._publish(self.net_, targets, incremental=False, X_dtype=X.dtype)
+            self._publish(net, targets, incremental=False, X_dtype=X.dtype)
         return self
 
     def _fit_dask(self, X, y, sample_weight):

@@ -184,7 +184,7 @@ METHOD_DOCS = {
             Indicator targets: the independent probability of each label (rows need not
             sum to one). 1-D targets: class probabilities, columns following ``classes_``.
         """,
-        "predict_log_proba": f"""Logarithm of :meth:`predict_proba`, computed stably from the logits.
+        "predict_log_proba": f"""Logarithm of :meth:`predict_proba` (of each label, or of each class for 1-D targets), computed stably.
 
         Parameters
         ----------
