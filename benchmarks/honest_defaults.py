@@ -75,7 +75,7 @@ def goals_row(X, y):
     best = optimum(X, y)
     ours, ours_warned, _ = fit_recording(TorchLogisticClassifier(), X, y)
     theirs, theirs_warned, _ = fit_recording(LogisticRegression(), X, y)
-    precision = ours.net_.history[:, "precision"]
+    precision = [row["precision"] for row in ours.history_]
     return dict(
         ours_gap=objective(ours, X, y) - best,
         sklearn_gap=objective(theirs, X, y) - best,
@@ -96,9 +96,9 @@ def continuation_cost(X, y, rounds):
         with_it.append(seconds)
         with mock.patch.object(BaseTorchClassifier, "_continue_in_float64", lambda *args: None):
             without_it.append(fit_recording(TorchLogisticClassifier(), X, y)[2])
-    history = fitted.net_.history
-    evals = history[:, "func_evals"]
-    n32 = history[:, "precision"].count("float32")
+    history = fitted.history_
+    evals = [row["func_evals"] for row in history]
+    n32 = [row["precision"] for row in history].count("float32")
     evals32 = evals[n32 - 1] if n32 else 0
     return statistics.median(with_it), statistics.median(without_it), evals32, evals[-1] - evals32
 

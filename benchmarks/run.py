@@ -122,11 +122,11 @@ def fit_and_score(model_factory, X, y, X_test, y_test):
         model = model_factory()
         seconds, _ = timed(lambda: model.fit(X, y))
         quality = {"log_loss": log_loss(y_test, model.predict_proba(X_test)), "n_iter": int(np.max(model.n_iter_))}
-        if hasattr(model, "net_"):
+        history = getattr(model, "history_", None)
+        if history and "func_evals" in history[-1]:
             # Each objective evaluation reads X twice (X w, then X^T r); fitting also reads
             # it once for the canonical-row projection and once to copy it to the device.
-            state = model.net_.optimizer_.state[next(model.net_.module_.parameters())]
-            quality["passes"] = 2 * state["func_evals"] + 2
+            quality["passes"] = 2 * history[-1]["func_evals"] + 2
         return seconds, quality
 
     return run

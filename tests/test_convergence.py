@@ -67,7 +67,7 @@ def test_a_float32_stall_continues_in_float64_until_the_gradient_rule_holds(unsc
     max|grad| 0.077); the float64 continuation reaches max|grad| <= tol, checked here in NumPy float64."""
     X, y = unscaled_breast_cancer
     clf, caught = fit_recording(TorchLogisticClassifier(l1_ratio=l1_ratio, max_iter=3000), X, y)
-    precision = clf.net_.history[:, "precision"]
+    precision = [row["precision"] for row in clf.history_]
     assert "float64" in precision and precision[0] == "float32"
     assert clf.n_iter_[0] == len(precision) <= 3000
     if not caught:
@@ -79,8 +79,8 @@ def test_a_float32_stall_continues_in_float64_until_the_gradient_rule_holds(unsc
 def test_iterations_of_both_phases_count_towards_max_iter(unscaled_breast_cancer):
     X, y = unscaled_breast_cancer
     clf, caught = fit_recording(TorchLogisticClassifier(max_iter=80), X, y)
-    assert clf.n_iter_[0] == 80 == len(clf.net_.history)
-    assert "float64" in clf.net_.history[:, "precision"]
+    assert clf.n_iter_[0] == 80 == len(clf.history_)
+    assert "float64" in [row["precision"] for row in clf.history_]
     assert len(caught) == 1 and "after 80 iteration(s)" in caught[0]
 
 
@@ -108,7 +108,7 @@ def test_where_float32_converges_there_is_no_float64_phase(breast_cancer):
     nothing there)."""
     X, y = breast_cancer
     clf, caught = fit_recording(TorchLogisticClassifier(), X, y)
-    assert not caught and set(clf.net_.history[:, "precision"]) == {"float32"}
+    assert not caught and set([row["precision"] for row in clf.history_]) == {"float32"}
     assert np.abs(binary_gradient(X, y, clf.coef_, clf.intercept_)).max() <= 1.01 * clf.tol
 
 
@@ -118,7 +118,7 @@ def test_multilabel_lbfgs_is_honest_too(unscaled_breast_cancer):
     X, y = unscaled_breast_cancer
     Y = np.c_[y, 1 - y]
     clf, caught = fit_recording(TorchMultiLabelClassifier(max_iter=3000), X, Y)
-    assert "float64" in clf.net_.history[:, "precision"]
+    assert "float64" in [row["precision"] for row in clf.history_]
     if not caught:
         for label in range(2):
             gradient = binary_gradient(X, Y[:, label], clf.coef_[label], clf.intercept_[label : label + 1])
@@ -128,7 +128,7 @@ def test_multilabel_lbfgs_is_honest_too(unscaled_breast_cancer):
 def test_float64_from_the_start_needs_no_continuation(unscaled_breast_cancer):
     X, y = unscaled_breast_cancer
     clf, _ = fit_recording(TorchLogisticClassifier(dtype="float64", max_iter=3000), X, y)
-    assert set(clf.net_.history[:, "precision"]) == {"float64"}
+    assert set([row["precision"] for row in clf.history_]) == {"float64"}
 
 
 @pytest.mark.parametrize("Estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])

@@ -47,7 +47,7 @@ SHARED = {
         rounding error of the feature scale, continues in float64 from the same point
         (curvature pairs kept) until one of the rules above holds; iterations of both
         precisions count towards ``max_iter`` and ``n_iter_``, and
-        ``net_.history[:, "precision"]`` tells them apart.
+        ``[row["precision"] for row in history_]`` tells them apart.
         "adam" / "sgd" stop when the training loss (the validation loss with
         ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
         consecutive epochs (scikit-learn's ``MLPClassifier`` rule).""",
