@@ -209,9 +209,9 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
     >>> cv.scores_.shape
     (5, 1, 8)
     >>> float(cv.C_)
-    0.37275937203149395
+    0.2682695795279725
     >>> round(clf.score(X, y), 2)
-    -0.06
+    -0.07
     """
 
     _parameter_constraints: dict = {
