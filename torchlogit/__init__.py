@@ -12,7 +12,8 @@ __version__ = "0.1.0"
 #: and ``mlflow.sklearn.save_model(model, path, skops_trusted_types=SKOPS_TRUSTED_TYPES)``. A fitted model
 #: holds only NumPy arrays and Python values besides these classes.
 SKOPS_TRUSTED_TYPES = [
-    f"{cls.__module__}.{cls.__qualname__}" for cls in (TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier)
+    f"{cls.__module__}.{cls.__qualname__}"
+    for cls in (TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier)
 ]
 
 __all__ = [
