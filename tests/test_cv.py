@@ -231,3 +231,24 @@ def test_batched_lbfgs_each_problem_reaches_sklearn_optimum(breast_cancer):
         ref = LogisticRegression(C=Cs[p], tol=1e-10, max_iter=10000).fit(X[rows], y[rows])
         np.testing.assert_allclose(W[p].numpy(), ref.coef_, atol=1e-5)  # C=10: flat to ~3e-6 for both
         np.testing.assert_allclose(b[p].numpy(), ref.intercept_, atol=1e-5)
+
+
+@pytest.mark.parametrize("refit", [True, False])
+def test_coefficient_dtype_and_feature_names_as_a_single_fit_and_through_a_file(wine, tmp_path, refit):
+    """coef_ is float32 for float32 X and float64 otherwise, as TorchLogisticClassifier's (scikit-learn's
+    rule), for the refitted and the fold-averaged model; a file keeps that dtype and the feature names."""
+    pd = pytest.importorskip("pandas")
+    X, y = wine
+    X = StandardScaler().fit_transform(X)
+    for X_in in (X, X.astype(np.float32)):
+        frame = pd.DataFrame(X_in, columns=[f"f{i}" for i in range(X.shape[1])])
+        est = TorchLogisticClassifierCV(Cs=3, cv=3, refit=refit).fit(frame, y)
+        single = TorchLogisticClassifier(C=est.C_).fit(X_in, y)
+        assert est.coef_.dtype == est.intercept_.dtype == single.coef_.dtype == X_in.dtype
+        est.save(tmp_path / "cv.tlm")
+        loaded = TorchLogisticClassifierCV.load(tmp_path / "cv.tlm")
+        assert loaded.coef_.dtype == X_in.dtype
+        np.testing.assert_array_equal(loaded.feature_names_in_, frame.columns)
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")  # no feature-name warning from the inner model
+            np.testing.assert_array_equal(loaded.predict_proba(frame), est.predict_proba(frame))

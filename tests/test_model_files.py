@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from sklearn.datasets import load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from torchlogit import ModelFileError, TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import ModelFileError, TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
 from torchlogit._persistence import MAGIC
 
 X_IRIS = load_iris(return_X_y=True)[0]
@@ -37,6 +37,8 @@ def _models():
             ),
             "multilabel": (TorchMultiLabelClassifier(threshold=[0.3, 0.5, 0.7]).fit(X_LABELS, Y), X_LABELS),
             "hidden": (TorchMultiLabelClassifier((4,), max_iter=3, random_state=0).fit(X_LABELS, Y), X_LABELS),
+            # A wrapper: its cross-validation results are a second, "arrays", table (Cs_, scores_, coefs_paths_...).
+            "cv": (TorchLogisticClassifierCV(Cs=3, cv=3, max_iter=20).fit(X, y), X_IRIS),
         }
 
 
@@ -87,6 +89,16 @@ def _set(*path_value):
     return edit
 
 
+def _set_array(name, key, value):
+    """Set ``key`` of the CV file's array entry ``name``."""
+
+    def edit(header):
+        (entry,) = [a for a in header["arrays"] if a["name"] == name]
+        entry[key] = value
+
+    return edit
+
+
 CRAFTED = {
     "1e400": ("binary", _set("fitted", "n_iter_", "BIG"), {"BIG": "1e400"}),
     "2**70": ("binary", _set("fitted", "n_iter_", 2**70), None),
@@ -118,6 +130,21 @@ CRAFTED = {
     "callbacks in a file": ("binary", _set("params", "callbacks", ["x"]), None),
     "unknown parameter": ("binary", _set("params", "exec", "print(1)"), None),
     "NaN weight constant": ("binary", _set("params", "C", "NAN"), {"NAN": "NaN"}),
+    # TorchLogisticClassifierCV: iris, 3 classes, 4 features, 3 folds x 1 l1_ratio x 3 Cs.
+    "CV coefs_paths_ with its dims swapped (same bytes)": (
+        "cv",
+        _set_array("coefs_paths_", "shape", [3, 1, 3, 5, 3]),
+        None,
+    ),
+    "CV n_iter_ of another grid (same bytes)": ("cv", _set_array("n_iter_", "shape", [3, 3, 1]), None),
+    "CV scores_ of a huge shape": ("cv", _set_array("scores_", "shape", [10**6, 10**6, 10**6]), None),
+    "CV Cs_ of 10**9 values": ("cv", _set_array("Cs_", "shape", [10**9]), None),
+    "CV 9-D array": ("cv", _set_array("choice", "shape", [1] * 8 + [2]), None),
+    "CV array over a tensor": ("cv", _set_array("Cs_", "offset", 0), None),
+    "CV array outside the file": ("cv", _set_array("scores_", "offset", 10**6), None),
+    "CV without its arrays": ("cv", lambda header: header.pop("arrays"), None),
+    "CV with an unknown array": ("cv", _set_array("choice", "name", "exec"), None),
+    "arrays table in a plain model's file": ("binary", _set("arrays", []), None),
 }
 
 
@@ -141,6 +168,31 @@ def test_a_non_finite_weight_is_refused(files, tmp_path):
     (tmp_path / "nan.tlm").write_bytes(_sign(header_bytes, payload.tobytes()))
     with pytest.raises(ModelFileError, match="non-finite"):
         cls.load(tmp_path / "nan.tlm")
+
+
+@pytest.mark.parametrize(
+    "name, value, match",
+    [("Cs_", -1.0, "Cs_"), ("choice", np.nan, "Cs_"), ("l1_ratios_", 2.0, "l1_ratios_"), ("n_iter_", 0.5, "n_iter_")],
+)
+def test_a_cv_file_with_out_of_range_results_is_refused(files, tmp_path, name, value, match):
+    """The cross-validation arrays' values are checked too (positive Cs, ratios in [0, 1], integer counts)."""
+    cls, content, _, _ = files["cv"]
+    header_bytes, payload = _split(content)
+    (entry,) = [a for a in json.loads(header_bytes)["arrays"] if a["name"] == name]
+    payload = bytearray(payload)
+    payload[entry["offset"] : entry["offset"] + 8] = np.float64(value).tobytes()
+    (tmp_path / "bad.tlm").write_bytes(_sign(header_bytes, bytes(payload)))
+    with pytest.raises(ModelFileError, match=match):
+        cls.load(tmp_path / "bad.tlm")
+
+
+def test_a_cv_file_round_trips_its_results(files, tmp_path):
+    cls, content, X, expected = files["cv"]
+    (tmp_path / "cv.tlm").write_bytes(content)
+    loaded = cls.load(tmp_path / "cv.tlm")
+    np.testing.assert_array_equal(loaded.predict_proba(X[:5]), expected)
+    assert loaded.coefs_paths_.shape == (3, 1, 3, 3, 5) and loaded.n_iter_.dtype == np.int32
+    assert loaded._estimator.C == loaded.C_ and loaded.Cs_.shape == (3,)
 
 
 # ------------------------------------------------------------ mutation fuzzing

@@ -11,7 +11,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import torchlogit
-from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
 
 sio = pytest.importorskip("skops.io")
 
@@ -27,6 +27,7 @@ def _models():
         yield "multilabel", TorchMultiLabelClassifier().fit(Xm, Y), Xm
         yield "hidden", TorchMultiLabelClassifier((5,), max_iter=5, random_state=0).fit(Xm, Y), Xm
         yield "partial_fit", TorchLogisticClassifier(solver="sgd").partial_fit(X, y, classes=[0, 1, 2]), X
+        yield "cv", TorchLogisticClassifierCV(Cs=3, cv=3).fit(X, y), X  # holds its refitted model
         yield "pipeline", make_pipeline(StandardScaler(), TorchLogisticClassifier()).fit(X, y), X
 
 

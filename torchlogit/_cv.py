@@ -209,9 +209,9 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
     >>> cv.scores_.shape
     (5, 1, 8)
     >>> float(cv.C_)
-    0.37275937203149395
+    0.2682695795279725
     >>> round(clf.score(X, y), 2)
-    -0.06
+    -0.07
     """
 
     _parameter_constraints: dict = {
@@ -421,7 +421,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             best_c, best_r = np.unravel_index(np.argmax(total), total.shape)
             C, l1_ratio = float(Cs[best_c]), float(ratios[best_r])
             start = path[:, best_r, best_c].mean(axis=0)
-            model = self._model(targets, n_features, C, l1_ratio, start, warm_start=True)
+            model = self._model(targets, n_features, C, l1_ratio, start, warm_start=True, X_dtype=X.dtype)
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="X does not have valid feature names")
                 warnings.filterwarnings("ignore", message="X has feature names")
@@ -432,7 +432,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             best_c, best_r = np.unravel_index(np.argmax(flat, axis=1), (len(Cs), len(ratios)))
             C, l1_ratio = float(np.mean(Cs[best_c])), float(np.mean(ratios[best_r]))
             start = np.mean([path[k, best_r[k], best_c[k]] for k in range(len(scores))], axis=0)
-            model = self._model(targets, n_features, C, l1_ratio, start, warm_start=False)
+            model = self._model(targets, n_features, C, l1_ratio, start, warm_start=False, X_dtype=X.dtype)
         self._estimator = model
         self.classes_ = targets.classes
         self.coef_, self.intercept_ = model.coef_, model.intercept_
@@ -459,31 +459,32 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             verbose=max(0, int(self.verbose) - 1),
         )
 
-    def _model(self, targets, n_features, C, l1_ratio, start, *, warm_start):
-        """A fitted :class:`TorchLogisticClassifier` holding coefficients ``start`` (K, n_dof)."""
+    def _model(self, targets, n_features, C, l1_ratio, start, *, warm_start, X_dtype):
+        """A fitted :class:`TorchLogisticClassifier` whose arrays are ``start`` (K, n_dof).
+
+        Its ``coef_`` / ``intercept_`` follow scikit-learn's dtype rule (float32 for float32
+        ``X``, float64 otherwise), as a fitted TorchLogisticClassifier's do; with
+        ``warm_start`` its next ``fit`` starts from them (``_fitted_state``).
+        """
         model = TorchLogisticClassifier(**self._inner_params(C, l1_ratio, warm_start=warm_start))
         coef, intercept = self._split(start, n_features)
-        dtype = DTYPES[self.dtype]
-        state = {"linear.weight": torch.as_tensor(coef, dtype=dtype)}
-        if self.fit_intercept:
-            state["linear.bias"] = torch.as_tensor(intercept, dtype=dtype)
         model.classes_ = targets.classes
         model.n_features_in_ = n_features
         model._kind = targets.kind
         model._n_outputs = targets.n_outputs
         model.n_iter_ = np.zeros(1, dtype=np.int32)
-        model._incremental = False
-        model._restore_net(state)
+        dtype = np.float32 if np.dtype(X_dtype) == np.float32 else np.float64
+        model._set_layers([(coef.T, intercept)], dtype)
         return model
 
     # ------------------------------------------------------------ persistence
     def save(self, path):
         """Save the fitted model in torchlogit's safe format (no pickle; see :meth:`load`).
 
-        The file is the refitted :class:`TorchLogisticClassifier`'s, with this
-        estimator's parameters and cross-validation results (``Cs_``, ``l1_ratios_``,
-        ``C_``, ``l1_ratio_``, ``scores_``, ``coefs_paths_``, ``n_iter_``) added as float64
-        arrays.
+        The file holds the refitted (or fold-averaged) :class:`TorchLogisticClassifier`'s
+        arrays and fitted attributes, with this estimator's parameters and cross-validation
+        results (``Cs_``, ``l1_ratios_``, ``scores_``, ``coefs_paths_``, ``n_iter_`` and the
+        chosen ``C_`` / ``l1_ratio_``) as named float64 arrays.
 
         Parameters
         ----------
@@ -491,7 +492,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             Where to write the file.
         """
         check_is_fitted(self)
-        save_model(_SavedCV(self), path)
+        save_model(self, path)
 
     @classmethod
     def load(cls, path, device="cpu"):
@@ -508,32 +509,66 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         -------
         estimator : TorchLogisticClassifierCV
             Fitted, with identical predictions and cross-validation results.
+
+        Raises
+        ------
+        ModelFileError
+            (a ``ValueError``) for a file that is not a TorchLogisticClassifierCV model, was
+            truncated or altered, or describes anything inconsistently.
         """
         return load_model(cls, path, device=device)
 
-    def _restore_net(self, state):
-        """Called by the loader with the saved arrays: the inner model's and this estimator's own."""
-        arrays = {name[len(_CV_PREFIX) :]: state.pop(name) for name in list(state) if name.startswith(_CV_PREFIX)}
-        missing = set(_CV_ARRAYS) - set(arrays)
-        if missing:
-            raise ValueError(f"the file lacks the cross-validation arrays {sorted(missing)}")
-        self.Cs_ = arrays["Cs_"].numpy()
-        self.l1_ratios_ = arrays["l1_ratios_"].numpy()
-        self.scores_ = arrays["scores_"].numpy()
-        self.coefs_paths_ = arrays["coefs_paths_"].numpy()
-        self.n_iter_ = arrays["n_iter_"].numpy().astype(np.int32)
-        self.C_ = float(arrays["choice"][0])
-        self.l1_ratio_ = float(arrays["choice"][1])
-        model = TorchLogisticClassifier(**self._inner_params(self.C_, self.l1_ratio_, warm_start=False))
-        model.classes_ = self.classes_
-        model.n_features_in_ = self.n_features_in_
-        model._kind, model._n_outputs = self._kind, self._n_outputs
-        model.n_iter_ = np.zeros(1, dtype=np.int32)
-        model._incremental = False
-        model._restore_net(state)
+    # The safe format's hooks for a wrapper (see torchlogit._persistence).
+    def _file_parts(self):
+        """The inner model and this estimator's own arrays, for the file."""
+        arrays = {
+            "Cs_": self.Cs_,
+            "l1_ratios_": self.l1_ratios_,
+            "scores_": self.scores_,
+            "coefs_paths_": self.coefs_paths_,
+            "n_iter_": self.n_iter_,
+            "choice": [self.C_, self.l1_ratio_],
+        }
+        return self._estimator, {name: np.asarray(value, dtype=np.float64) for name, value in arrays.items()}
+
+    def _file_array_shapes(self, shapes, n_features, n_outputs):
+        """The arrays' shapes a file must list, from the grid sizes it gives (Cs_, l1_ratios_, scores_)."""
+        n_cs, n_l1, n_folds = (shapes.get(name, (0,))[0] for name in ("Cs_", "l1_ratios_", "scores_"))
+        if min(n_cs, n_l1, n_folds) < 1:
+            raise ValueError("the file's cross-validation grid is empty")
+        grid = (n_folds, n_l1, n_cs)
+        return {
+            "Cs_": (n_cs,),
+            "l1_ratios_": (n_l1,),
+            "scores_": grid,
+            "coefs_paths_": (*grid, n_outputs, n_features + int(self.fit_intercept)),
+            "n_iter_": grid,
+            "choice": (2,),
+        }
+
+    def _file_model(self):
+        """The inner model the loader fills with the file's arrays (C and l1_ratio set in :meth:`_from_file`)."""
+        return TorchLogisticClassifier(**self._inner_params(1.0, 0.0, warm_start=False))
+
+    def _from_file(self, model, arrays):
+        """Set the fitted attributes from the loaded inner model and the file's arrays, checking their values."""
+        Cs, ratios, n_iter = arrays["Cs_"], arrays["l1_ratios_"], arrays["n_iter_"]
+        C, l1_ratio = (float(v) for v in arrays["choice"])
+        if not (np.all(np.isfinite(Cs)) and np.all(Cs > 0) and np.isfinite(C) and C > 0):
+            raise ValueError("the file's Cs_ / C_ are not positive numbers")
+        if not (np.all((ratios >= 0) & (ratios <= 1)) and 0 <= l1_ratio <= 1):
+            raise ValueError("the file's l1_ratios_ / l1_ratio_ are not numbers between 0 and 1")
+        if not np.all(np.isfinite(arrays["coefs_paths_"])):
+            raise ValueError("the file's coefs_paths_ holds non-finite values")
+        if not np.all((n_iter >= 0) & (n_iter <= np.iinfo(np.int32).max) & (n_iter == np.round(n_iter))):
+            raise ValueError("the file's n_iter_ are not iteration counts")
+        model.set_params(C=C, l1_ratio=l1_ratio)
         self._estimator = model
         self.coef_, self.intercept_ = model.coef_, model.intercept_
-        del self._kind, self._n_outputs
+        self.Cs_, self.l1_ratios_, self.C_, self.l1_ratio_ = Cs, ratios, C, l1_ratio
+        self.scores_ = arrays["scores_"]
+        self.coefs_paths_ = arrays["coefs_paths_"]
+        self.n_iter_ = n_iter.astype(np.int32)
 
     # ------------------------------------------------------------- prediction
     def _fitted(self):
@@ -628,58 +663,3 @@ def _is_numeric(values):
         return np.asarray(values).dtype.kind in "biuf"
     except (TypeError, ValueError):
         return False
-
-
-_CV_PREFIX = "cv."
-_CV_ARRAYS = ("Cs_", "l1_ratios_", "scores_", "coefs_paths_", "n_iter_", "choice")
-
-
-class _SavedModule:
-    def __init__(self, state):
-        self._state = state
-
-    def state_dict(self):
-        return self._state
-
-
-class _SavedNet:
-    def __init__(self, state):
-        self.module_ = _SavedModule(state)
-
-
-class _SavedCV:
-    """What the safe format's writer reads, for a TorchLogisticClassifierCV.
-
-    The writer stores an estimator's parameters, its fitted labels and features and
-    the tensors of ``net_.module_``: here the refitted model's tensors plus this
-    estimator's cross-validation arrays (prefixed ``cv.``), which
-    :meth:`TorchLogisticClassifierCV._restore_net` takes back on load.
-    """
-
-    def __init__(self, cv):
-        model = cv._estimator
-        self._params = cv.get_params(deep=False)
-        self.classes_ = cv.classes_
-        self.n_features_in_ = cv.n_features_in_
-        if hasattr(cv, "feature_names_in_"):
-            self.feature_names_in_ = cv.feature_names_in_
-        self.n_iter_ = model.n_iter_
-        self._kind, self._n_outputs = model._kind, model._n_outputs
-        state = dict(model.net_.module_.state_dict())
-        arrays = {
-            "Cs_": cv.Cs_,
-            "l1_ratios_": cv.l1_ratios_,
-            "scores_": cv.scores_,
-            "coefs_paths_": cv.coefs_paths_,
-            "n_iter_": cv.n_iter_,
-            "choice": [cv.C_, cv.l1_ratio_],
-        }
-        for name, value in arrays.items():
-            state[_CV_PREFIX + name] = torch.as_tensor(np.asarray(value, dtype=np.float64))
-        self.net_ = _SavedNet(state)
-
-    def get_params(self, deep=False):
-        return self._params
-
-
-_SavedCV.__name__ = "TorchLogisticClassifierCV"

@@ -16,6 +16,24 @@ and the number of outputs, and byte ranges inside the file that do not overlap. 
 checksum only proves the file was not damaged: anyone can recompute it, so nothing in
 the file is trusted. Every malformed file raises :class:`ModelFileError`, and nothing
 else; the memory a load takes is bounded by a small multiple of the file's size.
+
+Wrappers (``TorchLogisticClassifierCV``): an estimator that holds a fitted inner model
+plus results of its own stores the inner model as the file's model (``fitted`` and
+``tensors``, checked as any model's) and its results as named arrays in the header's
+``arrays`` table (up to 8-D, each inside the file's bytes and apart from every other
+range). Its class defines four hooks, and only such a class accepts (and requires) an
+``arrays`` table:
+
+- ``_file_parts()`` -> ``(model, {name: ndarray})``: what :func:`save` writes;
+- ``_file_array_shapes(shapes, n_features, n_outputs)`` -> ``{name: shape}``: the names
+  and shapes the header must list exactly, derived from the found ``shapes`` (which are
+  already within the file's size), the model's sizes and the estimator's parameters;
+- ``_file_model()`` -> an unfitted inner model, that the loader fills as any model;
+- ``_from_file(model, arrays)``: takes the filled model and the arrays (not checked
+  for finiteness: the hook checks their values, raising ValueError).
+
+The header's ``classes_``, ``n_features_in_`` and ``feature_names_in_`` are set on the
+estimator as well as on the model; the rest of ``fitted`` describes the model.
 """
 
 import hashlib
@@ -38,7 +56,9 @@ _LABEL_KINDS = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (4, 8)}
 _KINDS = {
     "TorchLogisticClassifier": {"binary", "multinomial"},
     "TorchMultiLabelClassifier": {"binary", "multinomial", "multilabel"},
+    "TorchLogisticClassifierCV": {"binary", "multinomial"},
 }
+_MAX_ARRAY_NDIM = 8  # a wrapper's named arrays (``arrays`` table)
 _TOP_KEYS = {"format", "format_version", "estimator", "params", "fitted", "tensors"}
 _FITTED_KEYS = {"classes_", "n_features_in_", "feature_names_in_", "n_iter_", "kind", "n_outputs", "y_dtype"}
 _TENSOR_KEYS = {"name", "dtype", "shape", "offset", "nbytes"}
@@ -80,22 +100,30 @@ def _labels_to_json(labels):
     return {"dtype": labels.dtype.newbyteorder("<").str, "values": labels.tolist()}
 
 
-def save(estimator, path):
-    """Write a fitted torchlogit estimator to ``path`` (see the module docstring for the layout)."""
-    params = {k: _encode(v, k) for k, v in estimator.get_params(deep=False).items()}
-    module = estimator._empty_module(estimator.n_features_in_, estimator._n_outputs)
-    tensors, chunks, offset = [], [], 0
-    for name, tensor in estimator._fitted_state(module).items():
-        array = tensor.numpy()
+def _table(arrays, offset):
+    """Entries of a tensor table and their bytes, from ``{name: array}``, starting at byte ``offset``."""
+    entries, chunks = [], []
+    for name, array in arrays.items():
+        array = np.asarray(array)
         array = np.ascontiguousarray(array, dtype=_TENSOR_DTYPES[str(array.dtype)])
         data = array.tobytes()
-        tensors.append(
+        entries.append(
             {"name": name, "dtype": array.dtype.name, "shape": list(array.shape), "offset": offset, "nbytes": len(data)}
         )
         chunks.append(data)
         offset += len(data)
+    return entries, chunks, offset
+
+
+def save(estimator, path):
+    """Write a fitted torchlogit estimator to ``path`` (see the module docstring for the layout)."""
+    params = {k: _encode(v, k) for k, v in estimator.get_params(deep=False).items()}
+    model, extra = estimator._file_parts() if hasattr(estimator, "_file_parts") else (estimator, None)
+    module = model._empty_module(model.n_features_in_, model._n_outputs)
+    state = {name: tensor.numpy() for name, tensor in model._fitted_state(module).items()}
+    tensors, chunks, offset = _table(state, 0)
     feature_names = getattr(estimator, "feature_names_in_", None)
-    y_dtype = getattr(estimator, "_y_dtype", None)
+    y_dtype = getattr(model, "_y_dtype", None)
     header = {
         "format": "torchlogit",
         "format_version": FORMAT_VERSION,
@@ -105,13 +133,16 @@ def save(estimator, path):
             "classes_": _labels_to_json(estimator.classes_),
             "n_features_in_": int(estimator.n_features_in_),
             "feature_names_in_": None if feature_names is None else [str(f) for f in feature_names],
-            "n_iter_": int(estimator.n_iter_[0]),
-            "kind": estimator._kind,
-            "n_outputs": int(estimator._n_outputs),
+            "n_iter_": int(model.n_iter_[0]),
+            "kind": model._kind,
+            "n_outputs": int(model._n_outputs),
             "y_dtype": None if y_dtype is None else np.dtype(y_dtype).newbyteorder("<").str,
         },
         "tensors": tensors,
     }
+    if extra is not None:
+        header["arrays"], extra_chunks, offset = _table(extra, offset)
+        chunks += extra_chunks
     blob = json.dumps(header).encode("utf-8")
     body = MAGIC + struct.pack("<Q", len(blob)) + blob + b"".join(chunks)
     with open(path, "wb") as f:
@@ -261,26 +292,43 @@ def _read(path):
     return header, body[start + length :]
 
 
-def _check_tensors(specs, payload_size):
-    """The tensor table: exact keys, allowed dtypes, consistent sizes, byte ranges inside and apart."""
-    _require(isinstance(specs, list) and 1 <= len(specs) <= 64, "the tensor table is not a short list")
+def _check_tensors(specs, payload_size, *, max_ndim=2, one_dtype=True, what="tensor"):
+    """A tensor table: exact keys, allowed dtypes, consistent sizes, byte ranges inside the file.
+
+    Returns the byte ranges; the caller checks that all of the file's ranges lie apart.
+    """
+    _require(isinstance(specs, list) and 1 <= len(specs) <= 64, f"the {what} table is not a short list")
     ranges = []
     for spec in specs:
-        _keys(spec, _TENSOR_KEYS, "a tensor entry")
-        _require(isinstance(spec["name"], str) and len(spec["name"]) <= 64, "a tensor name is not a short string")
-        _require(spec["dtype"] in _TENSOR_DTYPES, f"the tensor dtype {str(spec['dtype'])[:20]!r} is not allowed")
+        _keys(spec, _TENSOR_KEYS, f"a {what} entry")
+        _require(isinstance(spec["name"], str) and len(spec["name"]) <= 64, f"a {what} name is not a short string")
+        _require(spec["dtype"] in _TENSOR_DTYPES, f"the {what} dtype {str(spec['dtype'])[:20]!r} is not allowed")
         shape = spec["shape"]
-        _require(isinstance(shape, list) and len(shape) in (1, 2), f"tensor {spec['name']!r} has no 1-D or 2-D shape")
-        _require(all(_is_int(n) for n in shape), f"tensor {spec['name']!r} has a bad shape")
+        _require(
+            isinstance(shape, list) and 1 <= len(shape) <= max_ndim,
+            f"{what} {str(spec['name'])[:64]!r} has no 1-D to {max_ndim}-D shape",
+        )
+        _require(all(_is_int(n) for n in shape), f"{what} {spec['name']!r} has a bad shape")
         _require(_is_int(spec["offset"], 0, payload_size) and _is_int(spec["nbytes"], 0, payload_size), "bad range")
         size = _TENSOR_DTYPES[spec["dtype"]].itemsize * math.prod(shape)
-        _require(spec["nbytes"] == size, f"tensor {spec['name']!r} has {spec['nbytes']} bytes for its shape")
-        _require(spec["offset"] + size <= payload_size, f"tensor {spec['name']!r} lies outside the file")
+        _require(spec["nbytes"] == size, f"{what} {spec['name']!r} has {spec['nbytes']} bytes for its shape")
+        _require(spec["offset"] + size <= payload_size, f"{what} {spec['name']!r} lies outside the file")
         ranges.append((spec["offset"], spec["offset"] + size))
-    _require(len({s["name"] for s in specs}) == len(specs), "two tensors have the same name")
-    _require(len({s["dtype"] for s in specs}) == 1, "the tensors have different dtypes")
-    ranges.sort()
+    _require(len({s["name"] for s in specs}) == len(specs), f"two {what}s have the same name")
+    _require(not one_dtype or len({s["dtype"] for s in specs}) == 1, f"the {what}s have different dtypes")
+    return ranges
+
+
+def _check_apart(ranges):
+    ranges = sorted(ranges)
     _require(all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False)), "two tensors overlap")
+
+
+def _array(payload, spec):
+    """A table entry's array: a copy (in native byte order) of its bytes, already checked to lie in the file."""
+    dtype = _TENSOR_DTYPES[spec["dtype"]]
+    array = np.frombuffer(payload, dtype=dtype, count=math.prod(spec["shape"]), offset=spec["offset"])
+    return array.reshape(spec["shape"]).astype(dtype.newbyteorder("="))
 
 
 def _check_fitted(fitted, estimator_name, payload_size):
@@ -331,7 +379,8 @@ def load(cls, path, device="cpu"):
 
 
 def _build(cls, header, payload, device):
-    _keys(header, _TOP_KEYS, "the header")
+    wrapper = hasattr(cls, "_file_parts")  # a wrapper's file has an "arrays" table (see the module docstring)
+    _keys(header, _TOP_KEYS | ({"arrays"} if wrapper else set()), "the header")
     _require(_depth(header) <= _MAX_DEPTH, f"the header nests deeper than {_MAX_DEPTH}")
     if header["estimator"] != cls.__name__:
         raise ModelFileError(f"it holds a {str(header['estimator'])[:40]}, not a {cls.__name__}")
@@ -341,7 +390,12 @@ def _build(cls, header, payload, device):
     params = {k: _decode(v) for k, v in params.items()}
     _require(params.get("callbacks") is None, "a file cannot hold callbacks")
     classes, y_dtype = _check_fitted(header["fitted"], cls.__name__, len(payload))
-    _check_tensors(header["tensors"], len(payload))
+    ranges = _check_tensors(header["tensors"], len(payload))
+    if wrapper:
+        ranges += _check_tensors(
+            header["arrays"], len(payload), max_ndim=_MAX_ARRAY_NDIM, one_dtype=False, what="array"
+        )
+    _check_apart(ranges)
 
     estimator = cls(**params)
     estimator.set_params(device=device)
@@ -351,28 +405,37 @@ def _build(cls, header, payload, device):
     estimator.n_features_in_ = fitted["n_features_in_"]
     if fitted["feature_names_in_"] is not None:
         estimator.feature_names_in_ = np.array(fitted["feature_names_in_"], dtype=object)
-    estimator.n_iter_ = np.asarray([fitted["n_iter_"]], dtype=np.int32)
-    estimator._kind = fitted["kind"]
-    estimator._n_outputs = fitted["n_outputs"]
+    model, arrays = estimator, None
+    if wrapper:
+        shapes = {spec["name"]: tuple(spec["shape"]) for spec in header["arrays"]}
+        expected = estimator._file_array_shapes(shapes, fitted["n_features_in_"], fitted["n_outputs"])
+        _require(shapes == expected, f"its arrays {str(shapes)[:200]} are not those expected {str(expected)[:200]}")
+        arrays = {spec["name"]: _array(payload, spec) for spec in header["arrays"]}
+        model = estimator._file_model()
+        model.classes_ = classes
+        model.n_features_in_ = fitted["n_features_in_"]
+    model.n_iter_ = np.asarray([fitted["n_iter_"]], dtype=np.int32)
+    model._kind = fitted["kind"]
+    model._n_outputs = fitted["n_outputs"]
     if y_dtype is not None:
-        estimator._y_dtype = y_dtype
+        model._y_dtype = y_dtype
 
     # The structure the parameters describe, counted before any module is built.
-    widths = [estimator.n_features_in_, *estimator._structure_sizes(), estimator._n_outputs]
+    widths = [model.n_features_in_, *model._structure_sizes(), model._n_outputs]
     n_params = sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
     _require(n_params * 4 <= len(payload) + 4 * sum(widths[1:]), "the parameters describe more weights than the file")
-    expected = {k: tuple(v.shape) for k, v in estimator._empty_module(widths[0], widths[-1]).state_dict().items()}
+    expected = {k: tuple(v.shape) for k, v in model._empty_module(widths[0], widths[-1]).state_dict().items()}
     found = {spec["name"]: tuple(spec["shape"]) for spec in header["tensors"]}
     _require(found == expected, f"its tensors {str(found)[:200]} are not those of the model {str(expected)[:200]}")
 
-    if estimator._kind == "multilabel":
-        estimator._thresholds()  # one per label, each in (0, 1): what predict needs (a ValueError otherwise)
+    if model._kind == "multilabel":
+        model._thresholds()  # one per label, each in (0, 1): what predict needs (a ValueError otherwise)
 
-    state, dtype = {}, None
+    state = {}
     for spec in header["tensors"]:
-        dtype = _TENSOR_DTYPES[spec["dtype"]]
-        array = np.frombuffer(payload, dtype=dtype, count=math.prod(spec["shape"]), offset=spec["offset"])
-        _require(np.all(np.isfinite(array)), f"tensor {spec['name']!r} holds non-finite values")
-        state[spec["name"]] = array.reshape(spec["shape"]).astype(dtype.newbyteorder("="))
-    estimator._restore_state(state, dtype.newbyteorder("="))
+        state[spec["name"]] = _array(payload, spec)
+        _require(np.all(np.isfinite(state[spec["name"]])), f"tensor {spec['name']!r} holds non-finite values")
+    model._restore_state(state, _TENSOR_DTYPES[header["tensors"][0]["dtype"]].newbyteorder("="))
+    if wrapper:
+        estimator._from_file(model, arrays)
     return estimator
