@@ -23,6 +23,7 @@ class _Net:
     def __init__(self):
         self.history = History()
         self.module_ = torch.nn.Linear(1, 1, bias=False)
+        self.lr = 0.01
 
 
 def _ours(losses, tol, n_iter_no_change, monitor):
@@ -111,5 +112,6 @@ def test_non_finite_loss_is_an_error_not_an_improvement():
     rule.on_train_begin(net)
     net.history.new_epoch()
     net.history.record("train_loss", float("nan"))
-    with pytest.raises(FloatingPointError, match="train_loss became non-finite"):
+    # MLPClassifier's contract: a ValueError that names the learning rate (issue 16), not an "improvement".
+    with pytest.raises(ValueError, match="learning_rate_init=0.01"):
         rule.on_epoch_end(net)

@@ -19,6 +19,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
 
 from ._callbacks import (
@@ -539,6 +540,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
                     "optimizer": optimizer_moments(net.optimizer_),
                 }
 
+    @available_if(lambda self: self._linear_only())
     def sparsify(self):
         """Convert ``coef_`` to a ``scipy.sparse`` CSR matrix, as scikit-learn's linear models do.
 
@@ -555,6 +557,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         self.coef_ = sp.csr_matrix(self.coef_)
         return self
 
+    @available_if(lambda self: self._linear_only())
     def densify(self):
         """Convert a sparse ``coef_`` (see :meth:`sparsify`) back to a NumPy array, the default format.
 
@@ -568,6 +571,18 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if sp.issparse(self.coef_):
             self.coef_ = self.coef_.toarray()
         return self
+
+    def _linear_only(self):
+        """``available_if`` test: sparsify / densify exist for linear models only (hidden layers have no coef_)."""
+        try:
+            hidden = self._structure_sizes()
+        except (TypeError, ValueError):  # an invalid parameter: fit reports it
+            return True
+        if hidden:
+            raise AttributeError(
+                "sparsify() and densify() apply to coef_, which only linear models have (no hidden layers)."
+            )
+        return True
 
     def _check_linear(self, method):
         if "coef_" not in vars(self):

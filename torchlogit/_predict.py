@@ -73,14 +73,20 @@ def host_logits(X, layers, activation):
         out = np.asarray(out, dtype=np.float64)
         out += np.asarray(b, dtype=np.float64)
         return out
+    if sp.issparse(X):
+        X = X.tocsr()  # row slices (COO has none)
     widest = max(W.shape[1] for W, _ in layers)
     out = np.empty((X.shape[0], layers[-1][0].shape[1]))
     step = max(1, _ROWWISE_CHUNK_VALUES // widest)
     for start in range(0, X.shape[0], step):
         H = X[start : start + step]
-        H = H.toarray() if sp.issparse(H) else H
         for i, (W, b) in enumerate(layers):
-            H = rowwise_product(H, W)
+            if sp.issparse(H):
+                # scipy's CSR product sums each row over its own stored entries, in order: the same
+                # bits whatever the other rows, and the data is never densified.
+                H = np.asarray(H.astype(np.float64) @ np.asarray(W, dtype=np.float64))
+            else:
+                H = rowwise_product(H, W)
             H += np.asarray(b, dtype=np.float64)
             if i < len(layers) - 1:
                 H = _host_activation(activation, H)
