@@ -23,13 +23,13 @@ if __name__ == "__main__":
     rng = np.random.RandomState(0)
     for n, d, widths in [(10_000, 20, (16,)), (10_000, 100, (100,)), (2_000, 784, (100, 50))]:
         sizes = [d, *widths, 5]
-        layers = [(rng.randn(a, b), rng.randn(b)) for a, b in zip(sizes, sizes[1:])]
+        layers = [(rng.randn(a, b), rng.randn(b)) for a, b in zip(sizes, sizes[1:], strict=False)]
         X = rng.randn(n, d)
         best = {"term by term": np.inf, "BLAS": np.inf}
         for _ in range(3):  # alternating, best of 3
             for name, f in (
-                ("term by term", lambda: host_logits(X, layers, "relu")),
-                ("BLAS", lambda: blas_logits(X, layers)),
+                ("term by term", lambda X=X, layers=layers: host_logits(X, layers, "relu")),
+                ("BLAS", lambda X=X, layers=layers: blas_logits(X, layers)),
             ):
                 t = time.perf_counter()
                 f()

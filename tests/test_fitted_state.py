@@ -163,7 +163,7 @@ def test_sparsify_and_densify_behave_as_sklearn(iris):
 
 
 def test_sparsify_is_for_linear_models(hidden):
-    """As with sklearn's available_if methods: a hidden-layer model has no sparsify / densify (check_estimator skips them)."""
+    """As sklearn's available_if methods: a hidden-layer model has no sparsify / densify (check_estimator skips)."""
     model = pickle.loads(pickle.dumps(hidden))
     assert not hasattr(model, "sparsify") and not hasattr(model, "densify")
     with pytest.raises(AttributeError, match="sparsify") as caught:

@@ -175,13 +175,17 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         self._set_model_attributes(net.module_, np.float32 if np.dtype(X_dtype) == np.float32 else np.float64)
         self._set_history(plain(list(net.history)))
         if incremental:
-            self._partial_state = {
-                "solver": self._solver(),
-                "seed": int(net.shuffle_seed),
-                "optimizer": optimizer_moments(net.optimizer_),
-            }
+            self._keep_partial_state(net)
         else:
             self.__dict__.pop("_partial_state", None)
+
+    def _keep_partial_state(self, net):
+        """What the next ``partial_fit`` continues from: solver, shuffling seed and optimizer moments (arrays)."""
+        self._partial_state = {
+            "solver": self._solver(),
+            "seed": int(net.shuffle_seed),
+            "optimizer": optimizer_moments(net.optimizer_),
+        }
 
     def _set_history(self, history):
         self.history_ = history
@@ -534,11 +538,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             self._set_model_attributes(net.module_, dtype)
             self._set_history(plain(list(net.history)))
             if incremental:
-                self._partial_state = {
-                    "solver": self._solver(),
-                    "seed": int(net.shuffle_seed),
-                    "optimizer": optimizer_moments(net.optimizer_),
-                }
+                self._keep_partial_state(net)
 
     @available_if(lambda self: self._linear_only())
     def sparsify(self):

@@ -184,7 +184,7 @@ METHOD_DOCS = {
             Indicator targets: the independent probability of each label (rows need not
             sum to one). 1-D targets: class probabilities, columns following ``classes_``.
         """,
-        "predict_log_proba": f"""Logarithm of :meth:`predict_proba` (of each label, or of each class for 1-D targets), computed stably.
+        "predict_log_proba": f"""Log of :meth:`predict_proba`, per label (per class for 1-D targets), computed stably.
 
         Parameters
         ----------

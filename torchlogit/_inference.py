@@ -696,8 +696,8 @@ class InferenceMixin:
             warn_not_classical(self.C, cov_type)
         ridge = ridge.reshape(-1)
 
-        def terms(theta, curvature, meat=False):
-            out = likelihood_terms(
+        def unpenalised_terms(theta, curvature, meat=False):
+            return likelihood_terms(
                 X,
                 Y,
                 theta,
@@ -709,6 +709,9 @@ class InferenceMixin:
                 curvature=curvature,
                 meat=meat,
             )
+
+        def terms(theta, curvature, meat=False):
+            out = unpenalised_terms(theta, curvature, meat)
             flat = theta.reshape(-1)
             if out.hessian is not None:
                 out.hessian.diagonal().add_(ridge)
@@ -759,17 +762,7 @@ class InferenceMixin:
                 warn_far_from_optimum(moved)
         table = self._summary_frame(pd, statistics_table(coef, std_err, alpha), cov_type=cov_type, alpha=alpha)
         table.attrs["refined_by"] = shift
-        neg_loglike = likelihood_terms(
-            X,
-            Y,
-            theta,
-            kind="softmax" if softmax else "sigmoid",
-            fit_intercept=self.fit_intercept,
-            freq_weight=sample_weight,
-            importance=importance,
-            device=device,
-            curvature=False,
-        )[0]
+        neg_loglike = unpenalised_terms(theta, False).value
         n_outputs = len(theta) - int(softmax)  # multinomial: K - 1 contrasts are reported
         table.attrs.update(
             model_statistics(
