@@ -43,6 +43,7 @@ exclude_patterns = [
     "auto_examples/*.ipynb",
     "auto_examples/*.py",
     "auto_examples/*.zip",
+    "mutation_report.md",  # a developers' report (scripts/mutation.sh), read in the repository
 ]
 autosummary_generate = True
 autodoc_default_options = {"members": True, "inherited-members": True}
