@@ -45,7 +45,8 @@ def test_same_choice_scores_and_refit_as_logistic_regression_cv(parity, name):
 
     Above the chosen C (up to 1e4 on nearly separable folds) the objective is so flat that both solvers stop on
     the relative-progress rule (64 eps) rather than the gradient one, each at its own point: there the held-out
-    log-loss agrees to 2e-4 only (measured 1.9e-5 on breast cancer, 7.5e-5 on digits), which is what sklearn's own stopping allows.
+    log-loss agrees to 2e-4 only (measured 1.9e-5 on breast cancer, 7.5e-5 on digits),
+    which is what sklearn's own stopping allows.
     """
     ours, ref, X = parity[name]
     assert ours.C_ == ref.C_
