@@ -1,6 +1,12 @@
 """Seeded, module-scoped data shared by the tests."""
 
-import numpy as np
+import os
+
+# scikit-learn's array-API mode needs SciPy's, which is read when SciPy is first imported:
+# set here, before any test module imports scipy (tests/test_tensors.py, tests/test_common.py).
+os.environ.setdefault("SCIPY_ARRAY_API", "1")
+
+import numpy as np  # noqa: E402
 import pytest
 import torch
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine

@@ -14,8 +14,10 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from scipy.special import expit, log_expit, log_softmax, softmax
+from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.metrics import accuracy_score
 from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -31,6 +33,7 @@ from ._callbacks import (
     check_finite_parameters,
     ftol_for,
 )
+from ._data import check_origin, follow_origin, host_array, host_inputs, origin_of
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._export import export_onnx
@@ -88,6 +91,18 @@ def _raise_overflow(X, dtype):
     )
 
 
+def _probabilities(logits, kind):
+    """Probabilities (float64 NumPy) from float64 NumPy logits of a model of ``kind``."""
+    if kind == "binary":
+        proba = np.empty((len(logits), 2))
+        expit(logits[:, 0], out=proba[:, 1])
+        np.subtract(1.0, proba[:, 1], out=proba[:, 0])
+        return proba
+    if kind == "multinomial":
+        return softmax(logits, axis=1)
+    return expit(logits)
+
+
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, BaseEstimator):
     """Shared parameters, fitting and prediction of the torchlogit classifiers."""
 
@@ -115,6 +130,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         """The shared ``fit``: validate, train, then publish the fitted attributes all at once."""
         if is_dask_collection(X) or is_dask_collection(y):
             return self._fit_dask(X, y, sample_weight)
+        origin = origin_of(X)
+        X, y, sample_weight = host_inputs(X, y, sample_weight)
         with keep_state_on_failure(self), worker_thread_share():
             device, dtype = self._check_solver_options()
             X, y = self._validate_fit_data(X, y)
@@ -137,6 +154,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
                 init_state=init_state,
             )
             self._publish(net, targets, incremental=False, X_dtype=X.dtype)
+            follow_origin(self, origin)
         return self
 
     def _fit_dask(self, X, y, sample_weight):
@@ -483,10 +501,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
     # ------------------------------------------------------------- fitted state
     def _fitted_layers(self, dense=False):
         """The model: ``[(W (n_in, n_out), b (n_out,)), ...]`` from ``coef_`` / ``intercept_`` (see subclasses)."""
-        coef = self.coef_
+        coef = host_array(self.coef_)  # array-API mode keeps it in the input's namespace
         if dense and sp.issparse(coef):
             coef = coef.toarray()
-        return [(coef.T, self.intercept_)]
+        return [(coef.T, host_array(self.intercept_))]
 
     def _set_model_attributes(self, module, dtype):
         """Set the model's arrays from a trained torch module, as NumPy arrays of ``dtype``."""
@@ -675,22 +693,26 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         except ValueError:
             return torch.device("cpu")
 
-    def _logits(self, X):
-        """Logits for ``X`` as float64 NumPy, from the fitted arrays (``coef_`` / ``coefs_``): they are the model.
+    def _logits(self, X, method):
+        """(logits as float64 NumPy, the :class:`~torchlogit._data.Origin` of ``X``), from the fitted arrays.
 
-        On the CPU a linear model computes ``X @ coef_.T + intercept_`` as scikit-learn
-        does; hidden layers are summed term by term so that a row's prediction does not
-        depend on the other rows (see :mod:`torchlogit._predict`). On another device,
-        one chunked torch path.
+        The fitted arrays (``coef_`` / ``coefs_``) are the model. On the CPU a linear
+        model computes ``X @ coef_.T + intercept_`` as scikit-learn does; hidden layers are
+        summed term by term so that a row's prediction does not depend on the other rows
+        (see :mod:`torchlogit._predict`). On another device, one chunked torch path.
         """
         check_is_fitted(self)
-        X = validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+        check_origin(self, X, method)
+        origin = origin_of(X)
+        X = validate_data(
+            self, host_array(X), reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32]
+        )
         layers = self._fitted_layers()
         activation = getattr(self, "activation", "identity")
         device = self._prediction_device()
         if device.type != "cpu":
-            return device_logits(X, layers, activation, device)
-        return host_logits(X, layers, activation)
+            return device_logits(X, layers, activation, device), origin
+        return host_logits(X, layers, activation), origin
 
     def decision_function(self, X):
         """Logits: shape (n_samples,) for binary targets, (n_samples, n_outputs) otherwise.
@@ -704,8 +726,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             For binary targets, positive means ``classes_[1]``.
         """
-        logits = self._logits(X)
-        return logits[:, 0] if self._kind == "binary" else logits
+        logits, origin = self._logits(X, "decision_function")
+        return origin.wrap(logits[:, 0] if self._kind == "binary" else logits)
 
     def predict_proba(self, X):
         """Probabilities.
@@ -720,15 +742,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             Class probabilities (columns follow ``classes_``, rows sum to one), or for
             multi-label targets the independent probability of each label.
         """
-        logits = self._logits(X)
-        if self._kind == "binary":
-            proba = np.empty((len(logits), 2))
-            expit(logits[:, 0], out=proba[:, 1])
-            np.subtract(1.0, proba[:, 1], out=proba[:, 0])
-            return proba
-        if self._kind == "multinomial":
-            return softmax(logits, axis=1)
-        return expit(logits)
+        logits, origin = self._logits(X, "predict_proba")
+        return origin.wrap(_probabilities(logits, self._kind))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably from the logits.
@@ -741,12 +756,14 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         -------
         log_proba : ndarray, same shape as :meth:`predict_proba`
         """
-        logits = self._logits(X)
+        logits, origin = self._logits(X, "predict_log_proba")
         if self._kind == "binary":
-            return log_softmax(np.column_stack([np.zeros(len(logits)), logits[:, 0]]), axis=1)
-        if self._kind == "multinomial":
-            return log_softmax(logits, axis=1)
-        return log_expit(logits)
+            log_proba = log_softmax(np.column_stack([np.zeros(len(logits)), logits[:, 0]]), axis=1)
+        elif self._kind == "multinomial":
+            log_proba = log_softmax(logits, axis=1)
+        else:
+            log_proba = log_expit(logits)
+        return origin.wrap(log_proba)
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -760,7 +777,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        logits = self._logits(X)
+        logits, origin = self._logits(X, "predict")
+        return origin.wrap(self._labels(logits))
+
+    def _labels(self, logits):
+        """Predicted labels (NumPy) from float64 NumPy logits."""
         index = (logits[:, 0] > 0).astype(int) if self._kind == "binary" else logits.argmax(axis=1)
         return self.classes_[index]
 
@@ -780,9 +801,15 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             The (weighted) fraction of samples predicted right; for multi-label targets a
             sample counts only when all its labels are right (subset accuracy).
         """
-        return super().score(X, y, sample_weight=sample_weight)
+        check_origin(self, X, "score")
+        X, y, sample_weight = host_inputs(X, y, sample_weight)
+        # NumPy from here on: accuracy_score then needs no array-API dispatch (nor a device).
+        logits, _ = self._logits(X, "score")
+        with config_context(array_api_dispatch=False):
+            return float(accuracy_score(y, self._labels(logits), sample_weight=sample_weight))
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
+        tags.array_api_support = True
         return tags

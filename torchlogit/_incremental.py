@@ -11,6 +11,7 @@ from sklearn.utils.validation import _check_sample_weight
 
 from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
+from ._data import follow_origin, host_inputs, origin_of
 from ._modules import LinearLogits
 from ._rows import canonical_rows
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
@@ -35,6 +36,8 @@ class IncrementalMixin:
 
     def _partial_fit(self, X, y, classes, sample_weight):
         """One epoch of the mini-batch solver over ``(X, y)``, continuing the previous calls."""
+        origin = origin_of(X)
+        X, y, classes, sample_weight = host_inputs(X, y, classes, sample_weight)
         with keep_state_on_failure(self), worker_thread_share():
             device, dtype = self._check_solver_options()
             first_call = not hasattr(self, "classes_")
@@ -61,6 +64,7 @@ class IncrementalMixin:
             net.partial_fit(data, epochs=1)
             check_finite_parameters(net)
             self._publish(net, targets, incremental=True, X_dtype=X.dtype)
+            follow_origin(self, origin)
         return self
 
     def _incremental_net(self, n_features, targets, device, dtype, pos_weight):

@@ -28,6 +28,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
+from ._data import host_array, host_inputs
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
 
 # Reciprocal condition number (of the Hessian scaled to unit diagonal, so feature scales
@@ -659,6 +660,7 @@ class InferenceMixin:
                 f"C={self.C}): standard errors after L1 selection have no classical meaning. Fit with "
                 "l1_ratio=0 (or C=np.inf)."
             )
+        X, y, sample_weight = host_inputs(X, y, sample_weight)
         X = validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         Y, importance = self._summary_targets(X, y, sample_weight)
@@ -686,8 +688,9 @@ class InferenceMixin:
             fit_intercept=self.fit_intercept,
             device=device,
         )
-        coef = self.coef_.toarray() if sp.issparse(self.coef_) else self.coef_  # after sparsify()
-        fitted = np.column_stack([self.intercept_, coef]) if self.fit_intercept else np.asarray(coef)
+        coef = host_array(self.coef_)  # a tensor in array-API mode
+        coef = coef.toarray() if sp.issparse(coef) else coef  # after sparsify()
+        fitted = np.column_stack([host_array(self.intercept_), coef]) if self.fit_intercept else np.asarray(coef)
         fitted = torch.as_tensor(fitted, dtype=torch.float64, device=device)
         # The penalty's curvature: 1/C on every weight, none on the intercepts.
         ridge = torch.zeros(fitted.shape, dtype=torch.float64, device=device)

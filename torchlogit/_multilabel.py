@@ -513,12 +513,14 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             ``threshold`` (same dtype as the training ``Y``); for 1-D targets, the most
             probable class.
         """
-        check_is_fitted(self)
+        return super().predict(X)
+
+    def _labels(self, logits):
         if self._kind != "multilabel":
-            return super().predict(X)
+            return super()._labels(logits)
         # Compare logits with logit(threshold): the same decision, with no rounding of
         # probabilities near 0 or 1.
-        return (self._logits(X) > logit(self._thresholds())).astype(self._y_dtype)
+        return (logits > logit(self._thresholds())).astype(self._y_dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
