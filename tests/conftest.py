@@ -6,7 +6,7 @@ import os
 # set here, before any test module imports scipy (tests/test_tensors.py, tests/test_common.py).
 os.environ.setdefault("SCIPY_ARRAY_API", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 import pytest
 import torch
 from sklearn.datasets import load_breast_cancer, load_digits, load_wine

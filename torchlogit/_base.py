@@ -33,8 +33,8 @@ from ._callbacks import (
     check_finite_parameters,
     ftol_for,
 )
-from ._data import check_origin, follow_origin, host_array, host_inputs, origin_of
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
+from ._data import check_origin, follow_origin, host_array, host_inputs, origin_of
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
@@ -703,16 +703,17 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         """
         check_is_fitted(self)
         check_origin(self, X, method)
-        origin = origin_of(X)
-        X = validate_data(
-            self, host_array(X), reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32]
-        )
+        return self._host_logits(host_array(X)), origin_of(X)
+
+    def _host_logits(self, X):
+        """Float64 NumPy logits for NumPy-like ``X`` (see :meth:`_logits`)."""
+        X = validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
         layers = self._fitted_layers()
         activation = getattr(self, "activation", "identity")
         device = self._prediction_device()
         if device.type != "cpu":
-            return device_logits(X, layers, activation, device), origin
-        return host_logits(X, layers, activation), origin
+            return device_logits(X, layers, activation, device)
+        return host_logits(X, layers, activation)
 
     def decision_function(self, X):
         """Logits: shape (n_samples,) for binary targets, (n_samples, n_outputs) otherwise.
@@ -801,10 +802,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             The (weighted) fraction of samples predicted right; for multi-label targets a
             sample counts only when all its labels are right (subset accuracy).
         """
+        check_is_fitted(self)
         check_origin(self, X, "score")
         X, y, sample_weight = host_inputs(X, y, sample_weight)
         # NumPy from here on: accuracy_score then needs no array-API dispatch (nor a device).
-        logits, _ = self._logits(X, "score")
+        logits = self._host_logits(X)
         with config_context(array_api_dispatch=False):
             return float(accuracy_score(y, self._labels(logits), sample_weight=sample_weight))
 

@@ -1,0 +1,242 @@
+"""Torch tensors in and out (torchlogit._data): every public method on CPU tensors against the NumPy results.
+
+A CPU tensor is read as a NumPy view of its memory, so a fit or a prediction from a
+tensor runs the NumPy path on the same values: results are compared bitwise. Only the
+array-API grid search, where StandardScaler itself computes in torch, is compared at a
+stated tolerance.
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn import config_context
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import make_pipeline
+from sklearn.preprocessing import StandardScaler
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+METHODS = ("decision_function", "predict", "predict_proba", "predict_log_proba")
+cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+
+
+def _t(a):
+    return torch.from_numpy(np.ascontiguousarray(a))
+
+
+@pytest.fixture(scope="module")
+def wine_small(wine):
+    X, y = wine
+    return X[:, :6].copy(), y
+
+
+@pytest.fixture(scope="module")
+def multilabel():
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(200, 5))
+    Y = (X[:, :3] + 0.5 * rng.normal(size=(200, 3)) > 0).astype(np.int64)
+    return X, Y
+
+
+def _assert_same_predictions(tensor_model, numpy_model, X):
+    for method in METHODS:
+        expected = getattr(numpy_model, method)(X)
+        got = getattr(tensor_model, method)(_t(X))
+        assert isinstance(got, torch.Tensor) and got.device.type == "cpu", method
+        assert got.dtype == torch.from_numpy(expected).dtype, method
+        np.testing.assert_array_equal(got.numpy(), expected, err_msg=method)
+
+
+@pytest.mark.parametrize("dataset", ["breast_cancer", "wine_small"])
+def test_dense_tensor_fit_and_predictions_equal_numpy_bitwise(dataset, request):
+    X, y = request.getfixturevalue(dataset)
+    reference = TorchLogisticClassifier().fit(X, y)
+    model = TorchLogisticClassifier().fit(_t(X), _t(y))
+    # Fitted attributes stay NumPy outside array-API mode.
+    assert isinstance(model.coef_, np.ndarray) and isinstance(model.classes_, np.ndarray)
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    np.testing.assert_array_equal(model.intercept_, reference.intercept_)
+    _assert_same_predictions(model, reference, X)
+    # NumPy in, NumPy out from the tensor-fitted model.
+    assert isinstance(model.predict_proba(X), np.ndarray)
+    assert model.score(_t(X), _t(y)) == reference.score(X, y)
+
+
+def test_float32_tensor_fits_as_float32_numpy(breast_cancer):
+    X, y = breast_cancer
+    X32 = X.astype(np.float32)
+    reference = TorchLogisticClassifier().fit(X32, y)
+    model = TorchLogisticClassifier().fit(_t(X32), _t(y))
+    assert model.coef_.dtype == np.float32
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    # NumPy has no bfloat16: half-precision tensors are read as float32.
+    half = TorchLogisticClassifier().fit(_t(X32).to(torch.bfloat16), y)
+    np.testing.assert_array_equal(
+        half.coef_, TorchLogisticClassifier().fit(_t(X32).to(torch.bfloat16).float().numpy(), y).coef_
+    )
+
+
+def test_tensor_y_and_sample_weight(wine_small):
+    X, y = wine_small
+    weight = np.random.RandomState(1).uniform(0.5, 2.0, len(y))
+    params = dict(class_weight="balanced")
+    reference = TorchLogisticClassifier(**params).fit(X, y, sample_weight=weight)
+    model = TorchLogisticClassifier(**params).fit(X, _t(y), sample_weight=_t(weight))
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    assert model.score(X, _t(y), sample_weight=_t(weight)) == reference.score(X, y, sample_weight=weight)
+
+
+def test_string_labels_come_back_as_numpy(breast_cancer):
+    X, y = breast_cancer
+    labels = np.array(["benign", "malignant"])[y]
+    model = TorchLogisticClassifier().fit(_t(X), labels)
+    predicted = model.predict(_t(X))
+    assert isinstance(predicted, np.ndarray)
+    np.testing.assert_array_equal(predicted, TorchLogisticClassifier().fit(X, labels).predict(X))
+
+
+@pytest.mark.parametrize("layout", [torch.sparse_csr, torch.sparse_csc, torch.sparse_coo])
+def test_sparse_tensors_equal_scipy_sparse_bitwise(layout, wine_small):
+    X, y = wine_small
+    X = np.where(np.abs(X) < 0.7, 0.0, X)  # about half zeros
+    dense = _t(X)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="Sparse CS[RC] tensor support is in beta")
+        tensor = {torch.sparse_csr: dense.to_sparse_csr, torch.sparse_csc: dense.to_sparse_csc}.get(
+            layout, dense.to_sparse
+        )()
+    scipy_matrix = {torch.sparse_csr: sp.csr_matrix, torch.sparse_csc: sp.csc_matrix}.get(layout, sp.coo_matrix)(X)
+    reference = TorchLogisticClassifier().fit(scipy_matrix, y)
+    model = TorchLogisticClassifier().fit(tensor, _t(y))
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    for method in METHODS:
+        got = getattr(model, method)(tensor)
+        assert isinstance(got, torch.Tensor), method
+        np.testing.assert_array_equal(got.numpy(), getattr(reference, method)(scipy_matrix), err_msg=method)
+
+
+def test_sparse_tensor_with_dense_dimensions_is_refused(breast_cancer):
+    X, y = breast_cancer
+    hybrid = _t(X).to_sparse(sparse_dim=1)
+    with pytest.raises(ValueError, match="must be 2-D with scalar values"):
+        TorchLogisticClassifier().fit(hybrid, y)
+
+
+def test_partial_fit_on_tensors_equals_numpy(wine_small):
+    X, y = wine_small
+    params = dict(solver="adam", random_state=0)
+    reference, model = TorchLogisticClassifier(**params), TorchLogisticClassifier(**params)
+    for batch in np.array_split(np.arange(len(y)), 3):
+        reference.partial_fit(X[batch], y[batch], classes=[0, 1, 2])
+        model.partial_fit(_t(X[batch]), _t(y[batch]), classes=_t(np.array([0, 1, 2])))
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    _assert_same_predictions(model, reference, X)
+
+
+@pytest.mark.parametrize("hidden", [(), (4,)])
+def test_multilabel_on_tensors_equals_numpy(hidden, multilabel):
+    X, Y = multilabel
+    params = dict(hidden_layer_sizes=hidden, random_state=0, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 5 iterations: enough to compare
+        reference = TorchMultiLabelClassifier(**params).fit(X, Y)
+        model = TorchMultiLabelClassifier(**params).fit(_t(X), _t(Y))
+    _assert_same_predictions(model, reference, X)
+    predicted = model.predict(_t(X))
+    assert predicted.dtype == torch.int64  # the training Y's dtype, as with NumPy
+    assert model.score(_t(X), _t(Y)) == reference.score(X, Y)
+
+
+def test_summary_from_tensors_equals_numpy(breast_cancer):
+    X, y = breast_cancer[0][:, :4], breast_cancer[1]
+    model = TorchLogisticClassifier(C=np.inf).fit(_t(X), _t(y))
+    table = model.summary(_t(X), _t(y))
+    np.testing.assert_array_equal(
+        table.to_numpy(), TorchLogisticClassifier(C=np.inf).fit(X, y).summary(X, y).to_numpy()
+    )
+
+
+@pytest.mark.parametrize(
+    ("make_bad", "error", "message"),
+    [
+        (lambda X: torch.where(torch.arange(X.shape[1]) == 2, torch.nan, X), ValueError, "Input X contains NaN"),
+        (lambda X: X[:, 0], ValueError, "Expected 2D array, got 1D array"),
+        (lambda X: X.to(torch.complex128), ValueError, "Complex data not supported"),
+        (lambda X: X[:0], ValueError, "0 sample"),
+    ],
+)
+def test_bad_tensors_raise_the_numpy_messages_and_keep_the_fit(make_bad, error, message, breast_cancer):
+    X, y = breast_cancer
+    model = TorchLogisticClassifier().fit(X, y)
+    coef = model.coef_.copy()
+    with pytest.raises(error, match=message):
+        model.fit(make_bad(_t(X)), _t(y))
+    np.testing.assert_array_equal(model.coef_, coef)  # a failed fit leaves the fitted model as it was
+
+
+def test_integer_and_requires_grad_tensors_read_like_numpy(breast_cancer):
+    X, y = breast_cancer[0][:, :5], breast_cancer[1]
+    rounded = np.round(X * 2).astype(np.int64)
+    reference = TorchLogisticClassifier().fit(rounded, y)
+    np.testing.assert_array_equal(TorchLogisticClassifier().fit(_t(rounded), y).coef_, reference.coef_)
+    # The fit does not differentiate through its input: a leaf that requires grad is read detached.
+    X_grad = _t(X).requires_grad_()
+    model = TorchLogisticClassifier().fit(X_grad, y)
+    np.testing.assert_array_equal(model.coef_, TorchLogisticClassifier().fit(X, y).coef_)
+    assert not model.predict_proba(X_grad).requires_grad
+
+
+def test_prediction_checks_the_feature_count_of_a_tensor(breast_cancer):
+    X, y = breast_cancer
+    model = TorchLogisticClassifier().fit(X, y)
+    with pytest.raises(ValueError, match="X has 29 features, but TorchLogisticClassifier is expecting 30"):
+        model.predict(_t(X[:, 1:]))
+
+
+def test_array_api_grid_search_on_tensors_equals_numpy(breast_cancer):
+    """Pipeline(StandardScaler, TorchLogisticClassifier) in GridSearchCV, array-API mode, CPU tensors.
+
+    StandardScaler computes in torch there, so the scaled data differ from NumPy's in the
+    last bits; the fits agree to 1e-12 in probability (measured: 1e-15).
+    """
+    X, y = breast_cancer[0][:, :10], breast_cancer[1]
+    X = X * np.linspace(1, 50, X.shape[1]) + 3  # give the scaler something to do
+    grid = dict(torchlogisticclassifier__C=[0.1, 1.0])
+    search = GridSearchCV(make_pipeline(StandardScaler(), TorchLogisticClassifier()), grid, cv=2)
+    reference = GridSearchCV(make_pipeline(StandardScaler(), TorchLogisticClassifier()), grid, cv=2).fit(X, y)
+    with config_context(array_api_dispatch=True):
+        search.fit(_t(X), _t(y))
+        proba = search.predict_proba(_t(X))
+        coef = search.best_estimator_[-1].coef_
+    assert search.best_params_ == reference.best_params_
+    np.testing.assert_allclose(search.cv_results_["mean_test_score"], reference.cv_results_["mean_test_score"])
+    # In array-API mode the fitted arrays follow X (scikit-learn's convention).
+    assert isinstance(coef, torch.Tensor) and isinstance(proba, torch.Tensor)
+    np.testing.assert_allclose(proba.numpy(), reference.predict_proba(X), rtol=0, atol=1e-12)
+
+
+@cuda
+def test_cuda_tensor_in_cuda_tensor_out(breast_cancer):
+    X, y = breast_cancer
+    reference = TorchLogisticClassifier(dtype="float64").fit(X, y)
+    model = TorchLogisticClassifier(device="cuda", dtype="float64").fit(_t(X).cuda(), _t(y).cuda())
+    assert isinstance(model.coef_, np.ndarray)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=0, atol=1e-6)
+    for method in METHODS:
+        got = getattr(model, method)(_t(X).cuda())
+        assert isinstance(got, torch.Tensor) and got.device.type == "cuda", method
+        np.testing.assert_allclose(got.cpu().numpy(), getattr(reference, method)(X), rtol=0, atol=1e-6)
+
+
+@cuda
+def test_cuda_tensor_for_a_cpu_model_and_back(breast_cancer):
+    X, y = breast_cancer
+    model = TorchLogisticClassifier().fit(_t(X).cuda(), y)  # device="cpu": moved once
+    np.testing.assert_array_equal(model.coef_, TorchLogisticClassifier().fit(X, y).coef_)
+    proba = model.predict_proba(_t(X).cuda())
+    assert proba.device.type == "cuda"
+    np.testing.assert_array_equal(proba.cpu().numpy(), model.predict_proba(X))
