@@ -18,6 +18,7 @@ from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
+import torchlogit._base
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 
 METHODS = ("decision_function", "predict", "predict_proba", "predict_log_proba")
@@ -217,6 +218,55 @@ def test_array_api_grid_search_on_tensors_equals_numpy(breast_cancer):
     # In array-API mode the fitted arrays follow X (scikit-learn's convention).
     assert isinstance(coef, torch.Tensor) and isinstance(proba, torch.Tensor)
     np.testing.assert_allclose(proba.numpy(), reference.predict_proba(X), rtol=0, atol=1e-12)
+
+
+@pytest.fixture
+def predicted_where_they_live(monkeypatch):
+    """CPU tensors take the path of device tensors (checked and predicted in torch, no host copy)."""
+    monkeypatch.setattr(torchlogit._base, "on_device", lambda X: isinstance(X, torch.Tensor))
+
+
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "multilabel", "hidden"])
+def test_device_tensor_predictions_equal_numpy(kind, predicted_where_they_live, wine_small, multilabel):
+    """The device path's products are torch's, not NumPy's BLAS: equal to 1e-12 (labels exactly)."""
+    if kind in ("multilabel", "hidden"):
+        X, y = multilabel
+        model = TorchMultiLabelClassifier(hidden_layer_sizes=(4,) if kind == "hidden" else (), random_state=0)
+    else:
+        X, y = wine_small
+        y = (y > 0).astype(int) if kind == "binary" else y
+        model = TorchLogisticClassifier()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    for method in METHODS:
+        expected = getattr(model, method)(X)
+        got = getattr(model, method)(_t(X))
+        assert isinstance(got, torch.Tensor) and got.dtype == torch.from_numpy(expected).dtype, method
+        np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-12, err_msg=method)
+    np.testing.assert_array_equal(model.predict(_t(X)).numpy(), model.predict(X))
+    sparse = _t(X).to_sparse()  # COO: no beta notice
+    np.testing.assert_allclose(model.predict_proba(sparse).numpy(), model.predict_proba(X), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("make_bad", "message"),
+    [
+        (lambda X: torch.where(torch.arange(X.shape[1]) == 2, torch.nan, X), "Input X contains NaN"),
+        (lambda X: torch.where(torch.arange(X.shape[1]) == 2, torch.inf, X), "Input X contains infinity"),
+        (lambda X: X[:, 0], "Expected 2D array, got 1D array"),
+        (lambda X: X.to(torch.complex128), "Complex data not supported"),
+        (lambda X: X[:0], "Found array with 0 sample"),
+        (lambda X: X[:, 1:], "X has 5 features, but TorchLogisticClassifier is expecting 6 features"),
+    ],
+)
+def test_device_tensor_checks_give_the_numpy_messages(make_bad, message, predicted_where_they_live, wine_small):
+    X, y = wine_small
+    model = TorchLogisticClassifier().fit(X, y)
+    with pytest.raises(ValueError, match=message):
+        model.predict_proba(make_bad(_t(X)))
+    with pytest.raises(ValueError, match=message):  # the host path says the same
+        model.predict_proba(make_bad(_t(X)).numpy())
 
 
 @cuda

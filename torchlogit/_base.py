@@ -13,7 +13,6 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
-from scipy.special import expit, log_expit, log_softmax, softmax
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
@@ -22,7 +21,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import (
     _STOCHASTIC_WARNING,
@@ -34,20 +33,30 @@ from ._callbacks import (
     ftol_for,
 )
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
-from ._data import check_origin, follow_origin, host_array, host_inputs, origin_of
+from ._data import (
+    check_origin,
+    checked_tensor,
+    fit_inputs,
+    follow_origin,
+    host_array,
+    host_inputs,
+    on_device,
+    origin_of,
+    training_batch,
+    training_rows,
+)
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
-from ._kernels import ACCEPT_SPARSE, as_tensor, sparse_rows, sparse_tensor, to_device
+from ._kernels import ACCEPT_SPARSE
 from ._modules import LinearLogits, layer_coefficients, layers_state
-from ._net import LogitNet, TensorData
+from ._net import LogitNet
 from ._newton import NewtonCholesky, NewtonConvergence, check_hessian_size
 from ._objective import RegularizedLogLoss, l1_strength
 from ._persistence import load as load_model
 from ._persistence import save as save_model
-from ._predict import device_logits, host_logits
-from ._rows import canonical_rows
+from ._predict import class_labels, device_logits, host_logits, log_probabilities, probabilities, tensor_logits
 from ._solvers import LBFGS
 from ._state import keep_state_on_failure, load_warm_start, optimizer_moments, plain
 from ._targets import pos_weight_tensor
@@ -62,45 +71,6 @@ _LBFGS_MAX_EVAL = 50
 # "max |grad| <= tol" is checked in float64 before it counts.
 _FLOAT32_GRADIENT_ULPS = 32
 _NEWTON_WARNING = "Newton solver did not converge after {n_iter} iterations."
-
-
-def _max_abs(features):
-    """Largest absolute value of a dense or sparse (CSR) feature tensor, one pass without a copy."""
-    values = features.values() if features.layout == torch.sparse_csr else features
-    if values.numel() == 0:
-        return 0.0
-    low, high = torch.aminmax(values)
-    return max(-float(low), float(high))
-
-
-def _raise_overflow(X, dtype):
-    """The input was finite (validated), so an infinite training value is an overflow of ``dtype``: name the column."""
-    limit = float(torch.finfo(dtype).max)
-    if sp.issparse(X):
-        coo = X.tocoo()
-        column = int(coo.col[np.argmax(np.abs(coo.data) > limit)])
-        value = float(coo.data[np.argmax(np.abs(coo.data) > limit)])
-    else:
-        X = np.asarray(X)
-        column = int(np.argmax(np.any(np.abs(X) > limit, axis=0)))
-        value = float(X[np.argmax(np.abs(X[:, column]) > limit), column])
-    name = str(dtype).removeprefix("torch.")
-    raise ValueError(
-        f"X holds {value:g} in column {column}, outside the range of dtype={name!r} (largest {limit:.4g}): "
-        f"it would become infinite. Use dtype='float64' or rescale that feature."
-    )
-
-
-def _probabilities(logits, kind):
-    """Probabilities (float64 NumPy) from float64 NumPy logits of a model of ``kind``."""
-    if kind == "binary":
-        proba = np.empty((len(logits), 2))
-        expit(logits[:, 0], out=proba[:, 1])
-        np.subtract(1.0, proba[:, 1], out=proba[:, 0])
-        return proba
-    if kind == "multinomial":
-        return softmax(logits, axis=1)
-    return expit(logits)
 
 
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, BaseEstimator):
@@ -131,13 +101,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if is_dask_collection(X) or is_dask_collection(y):
             return self._fit_dask(X, y, sample_weight)
         origin = origin_of(X)
-        X, y, sample_weight = host_inputs(X, y, sample_weight)
         with keep_state_on_failure(self), worker_thread_share():
             device, dtype = self._check_solver_options()
-            X, y = self._validate_fit_data(X, y)
-            if sp.issparse(X):
-                X = X.tocsr()  # row access for canonical rows and the device copy
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+            X, y, sample_weight = fit_inputs(self, X, y, sample_weight, reset=True)
             targets = self._targets(y, sample_weight)
             module, module_kwargs = self._module(X.shape[1], targets.n_outputs)
             if self._solver() == "newton-cholesky":
@@ -353,16 +319,14 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         :meth:`_continue_in_float64`), so that convergence is only ever claimed on
         scikit-learn's rules in float64 terms.
         """
-        rows, sample_weight = canonical_rows(X, targets.target, sample_weight)
-        if targets.row_factor is not None:
-            sample_weight = sample_weight * targets.row_factor[rows]
+        rows, sample_weight = training_rows(X, targets, sample_weight)
         train, valid = self._validation_split(rows, targets)
         n_samples = len(train)
         batch_size = self._optimizer(n_samples)[2]
         seed = self._seed()
         pos_weight = pos_weight_tensor(targets, dtype, device)
 
-        data = self._tensor_data(X, targets, rows[train], sample_weight[train], dtype, device, batch_size)
+        data = training_batch(X, targets, rows[train], sample_weight[train], dtype, device, batch_size)
         lbfgs = self._solver() == "lbfgs"
         single = dtype != torch.float64
         trust_gradient = not single or (
@@ -377,7 +341,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         weight_sum = float(np.sum(sample_weight[train]))
         first = []
         if valid is not None:
-            held_out = self._tensor_data(X, targets, rows[valid], sample_weight[valid], dtype, device, batch_size)
+            held_out = training_batch(X, targets, rows[valid], sample_weight[valid], dtype, device, batch_size)
             first = [("valid_loss", ValidationLoss(held_out, targets.kind, pos_weight))]
         # Stopping last, so user callbacks see every epoch, the final one included.
         callbacks = self._net_callbacks(first=first, last=[("stopping", stopping)])
@@ -402,7 +366,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         net.partial_fit(data)
         if lbfgs and getattr(stopping, "promote_", False):
             del data  # the float32 copy is not needed any more: free it before the float64 one is made
-            data = self._tensor_data(X, targets, rows[train], sample_weight[train], torch.float64, device, batch_size)
+            data = training_batch(X, targets, rows[train], sample_weight[train], torch.float64, device, batch_size)
             self._continue_in_float64(net, data, stopping, targets, device)
         elif not lbfgs:
             check_finite_parameters(net)
@@ -432,32 +396,6 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         remaining = self.max_iter - len(net.history)
         if remaining > 0:
             net.partial_fit(data, epochs=remaining)
-
-    @staticmethod
-    def _tensor_data(X, targets, picked, weight, dtype, device, batch_size):
-        """Rows ``picked`` of the training data (with their merged weights) as tensors on the device."""
-        host = None
-        if sp.issparse(X):
-            # The rows, gathered once in canonical order and in the training dtype; on the
-            # CPU the tensor shares this copy's memory.
-            selected = sparse_rows(X, picked, dtype)
-            features = sparse_tensor(selected, dtype, device)
-            if batch_size < len(picked):  # sparse mini-batches are cut from this host copy
-                host = selected
-        else:
-            with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused just below, naming it
-                features = to_device(X, picked, dtype, device)
-        max_abs = _max_abs(features)
-        if not np.isfinite(max_abs):
-            _raise_overflow(X, dtype)
-        target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
-        return TensorData(
-            features,
-            as_tensor(targets.target[picked], target_dtype, device),
-            as_tensor(weight, dtype, device),
-            host=host,
-            max_abs=max_abs,
-        )
 
     def _make_net(
         self,
@@ -703,6 +641,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         """
         check_is_fitted(self)
         check_origin(self, X, method)
+        if on_device(X):  # computed where the tensor lives, returned there
+            activation = getattr(self, "activation", "identity")
+            return tensor_logits(checked_tensor(self, X), self._fitted_layers(), activation), origin_of(X)
         return self._host_logits(host_array(X)), origin_of(X)
 
     def _host_logits(self, X):
@@ -744,7 +685,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             multi-label targets the independent probability of each label.
         """
         logits, origin = self._logits(X, "predict_proba")
-        return origin.wrap(_probabilities(logits, self._kind))
+        return origin.wrap(probabilities(logits, self._kind))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably from the logits.
@@ -758,13 +699,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         log_proba : ndarray, same shape as :meth:`predict_proba`
         """
         logits, origin = self._logits(X, "predict_log_proba")
-        if self._kind == "binary":
-            log_proba = log_softmax(np.column_stack([np.zeros(len(logits)), logits[:, 0]]), axis=1)
-        elif self._kind == "multinomial":
-            log_proba = log_softmax(logits, axis=1)
-        else:
-            log_proba = log_expit(logits)
-        return origin.wrap(log_proba)
+        return origin.wrap(log_probabilities(logits, self._kind))
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -782,9 +717,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         return origin.wrap(self._labels(logits))
 
     def _labels(self, logits):
-        """Predicted labels (NumPy) from float64 NumPy logits."""
-        index = (logits[:, 0] > 0).astype(int) if self._kind == "binary" else logits.argmax(axis=1)
-        return self.classes_[index]
+        """Predicted labels from float64 logits (NumPy, or a tensor on the input's device)."""
+        return class_labels(logits, self._kind, self.classes_)
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of :meth:`predict` on ``X`` against ``y`` (scikit-learn's ``ClassifierMixin.score``).

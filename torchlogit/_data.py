@@ -34,6 +34,11 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn import get_config
+from sklearn.utils.validation import _check_feature_names, _check_n_features, _check_sample_weight
+
+from ._kernels import as_tensor, sparse_rows, sparse_tensor, to_device
+from ._net import TensorData
+from ._rows import canonical_rows
 
 # Sparse layouts read without densifying (others, e.g. BSR, are converted to CSR first).
 _SPARSE_LAYOUTS = (torch.sparse_csr, torch.sparse_csc, torch.sparse_coo)
@@ -133,6 +138,46 @@ def host_array(X):
     return X
 
 
+def on_device(X):
+    """True for a tensor off the host (CUDA, MPS): it is predicted where it lives, never copied to the host."""
+    return isinstance(X, torch.Tensor) and X.device.type != "cpu"
+
+
+def checked_tensor(estimator, X):
+    """A tensor ``X`` checked as ``validate_data(reset=False)`` checks NumPy input, in torch where it lives.
+
+    The same messages as scikit-learn's; only scalars (is it finite? any NaN?) reach the host.
+    """
+    if X.layout != torch.strided:
+        if X.ndim != 2 or X.dense_dim() != 0:
+            raise ValueError(f"A sparse tensor X must be 2-D with scalar values; got shape {tuple(X.shape)}.")
+        if X.layout not in (torch.sparse_csr, torch.sparse_coo):
+            X = X.to_sparse_csr()
+    elif X.ndim != 2:
+        raise ValueError(
+            f"Expected 2D array, got {X.ndim}D array instead. Reshape your data either using "
+            "array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if it "
+            "contains a single sample."
+        )
+    if X.is_complex():
+        raise ValueError("Complex data not supported")
+    _check_feature_names(estimator, X, reset=False)
+    _check_n_features(estimator, X, reset=False)
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"Found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum of 1 is required by "
+            f"{type(estimator).__name__}."
+        )
+    values = X.detach()
+    values = values.coalesce().values() if values.layout == torch.sparse_coo else values
+    values = values.values() if values.layout == torch.sparse_csr else values
+    if values.is_floating_point() and not bool(torch.isfinite(values).all()):
+        if bool(torch.isnan(values).any()):
+            raise ValueError("Input X contains NaN.")
+        raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
+    return X.detach()
+
+
 def host_inputs(*arrays):
     """:func:`host_array` of each argument (None passes through)."""
     return tuple(host_array(a) for a in arrays)
@@ -157,3 +202,87 @@ def check_origin(estimator, X, method):
         from sklearn.utils._array_api import check_same_namespace
 
         check_same_namespace(X, estimator, attribute="n_iter_", method=method)
+
+
+# ------------------------------------------------------------------ training data
+def fit_inputs(estimator, X, y, sample_weight, *, reset):
+    """The validated training inputs of ``fit`` / ``partial_fit``: (X as NumPy or CSR, y, float64 sample weights).
+
+    ``estimator._validate_fit_data`` is scikit-learn's ``validate_data`` with the
+    estimator's rules for ``y``; its messages are the user's error messages.
+    """
+    X, y, sample_weight = host_inputs(X, y, sample_weight)
+    X, y = estimator._validate_fit_data(X, y, reset=reset)
+    if sp.issparse(X):
+        X = X.tocsr()  # row access for canonical rows and the device copy
+    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+    return X, y, sample_weight
+
+
+def training_rows(X, targets, sample_weight):
+    """(canonical row indices, their merged weights times the targets' per-row factor): see :mod:`._rows`.
+
+    The per-row factor (class weights) is applied after merging, so weight sums stay exact.
+    """
+    rows, weight = canonical_rows(X, targets.target, sample_weight)
+    if targets.row_factor is not None:
+        weight = weight * targets.row_factor[rows]
+    return rows, weight
+
+
+def training_batch(X, targets, picked, weight, dtype, device, batch_size):
+    """Rows ``picked`` of the training data (with their merged weights) as tensors on the device.
+
+    The one copy of the training data: gathered in canonical order and cast to the
+    training dtype in one pass (dense: :func:`~._kernels.to_device`; sparse:
+    :func:`~._kernels.sparse_rows`), then moved to ``device``.
+    """
+    host = None
+    if sp.issparse(X):
+        # The rows, gathered once in canonical order and in the training dtype; on the
+        # CPU the tensor shares this copy's memory.
+        selected = sparse_rows(X, picked, dtype)
+        features = sparse_tensor(selected, dtype, device)
+        if batch_size < len(picked):  # sparse mini-batches are cut from this host copy
+            host = selected
+    else:
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused just below, naming it
+            features = to_device(X, picked, dtype, device)
+    max_abs = _max_abs(features)
+    if not np.isfinite(max_abs):
+        _raise_overflow(X, dtype)
+    target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
+    return TensorData(
+        features,
+        as_tensor(targets.target[picked], target_dtype, device),
+        as_tensor(weight, dtype, device),
+        host=host,
+        max_abs=max_abs,
+    )
+
+
+def _max_abs(features):
+    """Largest absolute value of a dense or sparse (CSR) feature tensor, one pass without a copy."""
+    values = features.values() if features.layout == torch.sparse_csr else features
+    if values.numel() == 0:
+        return 0.0
+    low, high = torch.aminmax(values)
+    return max(-float(low), float(high))
+
+
+def _raise_overflow(X, dtype):
+    """The input was finite (validated), so an infinite training value is an overflow of ``dtype``: name the column."""
+    limit = float(torch.finfo(dtype).max)
+    if sp.issparse(X):
+        coo = X.tocoo()
+        column = int(coo.col[np.argmax(np.abs(coo.data) > limit)])
+        value = float(coo.data[np.argmax(np.abs(coo.data) > limit)])
+    else:
+        X = np.asarray(X)
+        column = int(np.argmax(np.any(np.abs(X) > limit, axis=0)))
+        value = float(X[np.argmax(np.abs(X[:, column]) > limit), column])
+    name = str(dtype).removeprefix("torch.")
+    raise ValueError(
+        f"X holds {value:g} in column {column}, outside the range of dtype={name!r} (largest {limit:.4g}): "
+        f"it would become infinite. Use dtype='float64' or rescale that feature."
+    )

@@ -6,14 +6,11 @@ Used directly or by ``dask_ml.wrappers.Incremental`` on the blocks of a dask arr
 import copy
 
 import numpy as np
-import scipy.sparse as sp
-from sklearn.utils.validation import _check_sample_weight
 
 from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
-from ._data import follow_origin, host_inputs, origin_of
+from ._data import fit_inputs, follow_origin, host_array, origin_of, training_batch, training_rows
 from ._modules import LinearLogits
-from ._rows import canonical_rows
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
 
@@ -37,22 +34,16 @@ class IncrementalMixin:
     def _partial_fit(self, X, y, classes, sample_weight):
         """One epoch of the mini-batch solver over ``(X, y)``, continuing the previous calls."""
         origin = origin_of(X)
-        X, y, classes, sample_weight = host_inputs(X, y, classes, sample_weight)
         with keep_state_on_failure(self), worker_thread_share():
             device, dtype = self._check_solver_options()
             first_call = not hasattr(self, "classes_")
-            X, y = self._validate_fit_data(X, y, reset=first_call)
-            if sp.issparse(X):
-                X = X.tocsr()
-            sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-            targets = self._partial_targets(y, classes, sample_weight)
-            rows, sample_weight = canonical_rows(X, targets.target, sample_weight)
-            if targets.row_factor is not None:
-                sample_weight = sample_weight * targets.row_factor[rows]
+            X, y, sample_weight = fit_inputs(self, X, y, sample_weight, reset=first_call)
+            targets = self._partial_targets(y, host_array(classes), sample_weight)
+            rows, sample_weight = training_rows(X, targets, sample_weight)
             if not np.any(sample_weight > 0):
                 raise ValueError("The sample weights of this batch are all zero.")
             batch_size = self._optimizer(len(rows))[2]
-            data = self._tensor_data(X, targets, rows, sample_weight, dtype, device, batch_size)
+            data = training_batch(X, targets, rows, sample_weight, dtype, device, batch_size)
             pos_weight = pos_weight_tensor(targets, dtype, device)
             net = self._incremental_net(X.shape[1], targets, device, dtype, pos_weight)
             # The objective of this call is that of a fit on this batch: its weight sum sets

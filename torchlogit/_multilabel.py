@@ -4,7 +4,6 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.special import logit
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -15,6 +14,7 @@ from ._dask import dask_label_targets
 from ._docstrings import fill_doc
 from ._kernels import ACCEPT_SPARSE
 from ._modules import ACTIVATIONS, LinearLogits, MLPLogits
+from ._predict import indicator_labels
 from ._targets import Targets, encode_labels, encode_partial_labels
 
 
@@ -518,9 +518,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def _labels(self, logits):
         if self._kind != "multilabel":
             return super()._labels(logits)
-        # Compare logits with logit(threshold): the same decision, with no rounding of
-        # probabilities near 0 or 1.
-        return (logits > logit(self._thresholds())).astype(self._y_dtype)
+        return indicator_labels(logits, self._thresholds(), self._y_dtype)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -1,0 +1,168 @@
+"""What a fit spends before its first iteration, fits from CPU tensors, and the memory a fit adds.
+
+One process, contenders alternating, after a warm-up (the machine may be loaded: read
+ratios, not times)::
+
+    env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/data_prep.py
+
+1. ``profile``: cProfile of ``TorchLogisticClassifier().fit`` on binary 300k x 100
+   (``benchmarks/run.py``'s problem), split into the data layer's steps (validation,
+   labels, canonical rows, the copy to the device) and the rest (training).
+2. ``tensor``: the same fit from a NumPy array and from a CPU tensor, alternating.
+3. ``memory``: RSS added during the fit (sampled every 2 ms in a thread) over the
+   input, ours (float32 and float64) against ``LogisticRegression``.
+4. ``easy``: 1M x 100 float64, a well-conditioned binary target (scikit-learn
+   converges in a few iterations), ours against ``LogisticRegression``, alternating.
+
+``--size tiny`` runs everything on small data (for CI: the script keeps working).
+"""
+
+import argparse
+import cProfile
+import json
+import pstats
+import statistics
+import threading
+import time
+import warnings
+
+import numpy as np
+import torch
+from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+
+from torchlogit import TorchLogisticClassifier
+
+# The data layer's steps before the first iteration, as named in the profile.
+PREPARATION = {
+    "validation": "fit_inputs",
+    "labels": "_targets",
+    "canonical rows": "training_rows",
+    "copy to device": "training_batch",
+}
+
+
+def binary_problem(n, d=100, seed=0):
+    X, y = make_classification(n_samples=n, n_features=d, n_informative=d // 2, random_state=seed)
+    return X, y
+
+
+def easy_problem(n, d=100, seed=0):
+    """Standard normal features, a weak linear signal: the log-loss is nearly quadratic, L-BFGS needs few steps."""
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n, d))
+    y = (X @ rng.standard_normal(d) * 0.1 + rng.logistic(size=n) > 0).astype(np.int64)
+    return X, y
+
+
+def profile_fit(X, y):
+    profiler = cProfile.Profile()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        profiler.enable()
+        start = time.perf_counter()
+        TorchLogisticClassifier().fit(X, y)
+        total = time.perf_counter() - start
+        profiler.disable()
+    stats = pstats.Stats(profiler).stats
+    steps = {}
+    for step, name in PREPARATION.items():
+        steps[step] = sum(v[3] for (_, _, func), v in stats.items() if func == name)
+    preparation = sum(steps.values())
+    return {"total_s": total, **{f"{k}_s": v for k, v in steps.items()}, "preparation_share": preparation / total}
+
+
+def alternate(contenders, rounds):
+    """Median seconds of each contender, run in turns after one warm-up each."""
+    times = {name: [] for name in contenders}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for name, run in contenders.items():
+            run()
+        for _ in range(rounds):
+            for name, run in contenders.items():
+                start = time.perf_counter()
+                run()
+                times[name].append(time.perf_counter() - start)
+    return {name: statistics.median(t) for name, t in times.items()}
+
+
+def _rss():
+    with open("/proc/self/statm") as f:
+        return int(f.read().split()[1]) * 4096
+
+
+def rss_added(run):
+    """Peak RSS during ``run()`` over the RSS before it, sampled every 2 ms."""
+    before, peak, done = _rss(), [0], threading.Event()
+
+    def sample():
+        while not done.is_set():
+            peak[0] = max(peak[0], _rss())
+            time.sleep(0.002)
+
+    thread = threading.Thread(target=sample)
+    thread.start()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        run()
+    done.set()
+    thread.join()
+    return max(peak[0], _rss()) - before
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--size", choices=["full", "tiny"], default="full")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--only", nargs="*", choices=["profile", "tensor", "memory", "easy"])
+    args = parser.parse_args(argv)
+    scale = 1 if args.size == "full" else 1000
+    only = set(args.only or ["profile", "tensor", "memory", "easy"])
+    results = {"torch_threads": torch.get_num_threads()}
+
+    X, y = binary_problem(300_000 // scale)
+    if "profile" in only:
+        profile_fit(X, y)  # warm-up
+        results["profile_binary_300k"] = profile_fit(X, y)
+    if "tensor" in only:
+        Xt, yt = torch.from_numpy(X), torch.from_numpy(y)
+        results["fit_binary_300k_s"] = alternate(
+            {
+                "numpy": lambda: TorchLogisticClassifier().fit(X, y),
+                "cpu tensor": lambda: TorchLogisticClassifier().fit(Xt, yt),
+                "sklearn": lambda: LogisticRegression().fit(X, y),
+            },
+            args.rounds,
+        )
+    if "memory" in only:
+        X32 = X.astype(np.float32)
+        results["rss_added_MB"] = {
+            "input float64 X": X.nbytes / 1e6,
+            "sklearn, float64 X": rss_added(lambda: LogisticRegression().fit(X, y)) / 1e6,
+            "ours float32, float64 X": rss_added(lambda: TorchLogisticClassifier().fit(X, y)) / 1e6,
+            "ours float64, float64 X": rss_added(lambda: TorchLogisticClassifier(dtype="float64").fit(X, y)) / 1e6,
+            "ours float32, float32 X": rss_added(lambda: TorchLogisticClassifier().fit(X32, y)) / 1e6,
+        }
+        del X32
+    del X, y
+    if "easy" in only:
+        X, y = easy_problem(1_000_000 // scale)
+        results["easy_1M_float64_s"] = alternate(
+            {
+                "ours float64": lambda: TorchLogisticClassifier(dtype="float64").fit(X, y),
+                "sklearn": lambda: LogisticRegression().fit(X, y),
+            },
+            args.rounds,
+        )
+        results["easy_1M_n_iter"] = {
+            "ours float64": int(TorchLogisticClassifier(dtype="float64").fit(X, y).n_iter_[0]),
+            "sklearn": int(LogisticRegression().fit(X, y).n_iter_[0]),
+        }
+    print(json.dumps(results, indent=2))
+    return results
+
+
+if __name__ == "__main__":
+    main()
