@@ -20,6 +20,7 @@ from sklearn.preprocessing import StandardScaler
 
 import torchlogit._base
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit._kernels import host_copy, staged_copy
 
 METHODS = ("decision_function", "predict", "predict_proba", "predict_log_proba")
 cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
@@ -267,6 +268,15 @@ def test_device_tensor_checks_give_the_numpy_messages(make_bad, message, predict
         model.predict_proba(make_bad(_t(X)))
     with pytest.raises(ValueError, match=message):  # the host path says the same
         model.predict_proba(make_bad(_t(X)).numpy())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_staged_copy_equals_the_gathered_host_copy(dtype):
+    """NumPy bound for CUDA goes through a reused (pinned there) chunk buffer: the same values as the host gather."""
+    X = np.random.RandomState(0).normal(size=(3000, 700))  # several chunks of CHUNK_VALUES
+    rows = np.random.RandomState(1).permutation(3000)[:2500]
+    staged = staged_copy(X, rows, dtype, torch.device("cpu"), pin_memory=False)
+    np.testing.assert_array_equal(staged.numpy(), host_copy(X, rows, dtype))
 
 
 @cuda

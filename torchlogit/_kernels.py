@@ -76,8 +76,35 @@ def host_copy(X, rows, dtype):
 
 
 def to_device(X, rows, dtype, device):
-    """Dense ``X[rows]`` as a tensor of ``dtype`` on ``device``: the one copy of the training data."""
+    """Dense ``X[rows]`` as a tensor of ``dtype`` on ``device``: the one copy of the training data.
+
+    On the CPU the gathered host copy is the tensor. For a CUDA device the rows go through
+    :func:`staged_copy`: no full host copy, and page-locked transfers.
+    """
+    if device.type == "cuda":
+        return staged_copy(X, rows, dtype, device, pin_memory=True)
     return torch.from_numpy(host_copy(X, rows, dtype)).to(device)
+
+
+def staged_copy(X, rows, dtype, device, pin_memory):
+    """``X[rows]`` gathered and cast chunk by chunk into one reused (page-locked) host buffer, each chunk copied on.
+
+    Pageable host memory halves the bus speed or worse: 400 MB took 54 ms pageable against
+    7.5 ms pinned on an H100 host (issue 14). Pinning a whole copy of X would cost its own
+    allocation; one chunk-sized buffer, reused, is pinned once.
+    """
+    out = torch.empty((len(rows), *X.shape[1:]), dtype=dtype, device=device)
+    step = max(1, CHUNK_VALUES // max(int(np.prod(X.shape[1:])), 1))
+    staging = torch.empty((min(step, len(rows)), *X.shape[1:]), dtype=dtype, pin_memory=pin_memory)
+    buffer = staging.numpy()
+    for start in range(0, len(rows), step):
+        chunk = rows[start : start + step]
+        if X.dtype == buffer.dtype:
+            np.take(X, chunk, axis=0, out=buffer[: len(chunk)])
+        else:
+            buffer[: len(chunk)] = np.take(X, chunk, axis=0)
+        out[start : start + len(chunk)].copy_(staging[: len(chunk)])  # synchronous: the buffer is free again
+    return out
 
 
 def canonical_csr(X):
