@@ -1,9 +1,11 @@
-"""Plumbing shared by the torchlogit estimators.
+"""Plumbing shared by the torchlogit estimators: validate, train, publish.
 
-Validation, device/dtype resolution, building and running the skorch net, and
-prediction in bounded-memory chunks; ``partial_fit`` (``_incremental``), ``summary``
-(``_inference``) and dask arrays (``_dask``) come from their own modules. Subclasses
-validate their own targets and turn the fitted module into their public attributes.
+The data comes and goes through :mod:`torchlogit._data` (the caller's arrays in,
+validated training inputs, canonical rows, the one copy to the device, results back in
+the caller's array type); prediction arithmetic is :mod:`torchlogit._predict`'s.
+``partial_fit`` (``_incremental``), ``summary`` (``_inference``) and dask arrays
+(``_dask``) come from their own modules. Subclasses validate their own targets and turn
+the fitted module into their public attributes.
 """
 
 import copy
