@@ -19,8 +19,9 @@ On a CUDA machine (see ../shared/gpu/README.md for the wheels; results in ``--ou
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE python3 benchmarks/gpu.py --out-dir "$OUT"
 
-Without a GPU the same script runs on the CPU (``--device cpu``); ``--tiny`` divides every
-size by 500 for a smoke run (CI runs it; its times are not performance figures).
+Without a GPU the same script runs on the CPU (``--device cpu``; ``--scale 0.2`` for a fifth
+of the rows); ``--tiny`` is a smoke run of 400 rows x 20 features (the test suite runs it;
+its times are not performance figures).
 Outputs: ``gpu_results{tag}.json`` and ``.md``, tag "" for a CUDA run, "-cpu" for a CPU
 run, "-tiny" for a tiny one.
 """
@@ -51,7 +52,7 @@ import torchlogit  # noqa: E402
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier  # noqa: E402
 
 HERE = Path(__file__).parent
-TINY_DIVISOR = 2000
+TINY_ROWS = 400
 
 # (rows, features, classes or labels, batch size) at full size; the issue's workloads.
 WORKLOADS = {
@@ -253,8 +254,9 @@ def predict_contenders(spec, X, y, device):
         p = torch.sigmoid(torch.addmm(b, X, w.T))
         return torch.cat([1 - p, p], dim=1)
 
+    out = type(ours.predict_proba(inputs.X[:2])).__name__
     contenders = {
-        "torchlogit": (lambda: ours.predict_proba(inputs.X), inputs.note or "tensor in"),
+        "torchlogit": (lambda: ours.predict_proba(inputs.X), inputs.note or f"tensor in, {out} out"),
         "sklearn cpu": (lambda: reference.predict_proba(Xh), "NumPy float32 on the host"),
     }
     reason = array_api_reason(X, y)
@@ -377,7 +379,7 @@ def mlp_contenders(spec, X, Y, device):
     contenders = {
         "torchlogit": (quiet_fn(ours), (inputs.note + "; " if inputs.note else "") + "fit: preparation included"),
         "torch floor": (loop, "hand-written MLP loop, index_select batches"),
-        "sklearn cpu": (quiet_fn(sklearn_cpu), "MLPClassifier on the host (alpha=1e-4: its own objective)"),
+        "sklearn cpu": (quiet_fn(sklearn_cpu), "MLPClassifier on the host (alpha=1e-4: its own objective)", True),
     }
     return contenders, lambda result: network_objective(X, Y, result[0], result[1])
 
@@ -397,16 +399,20 @@ CONTENDERS = {"fit": fit_contenders, "predict": predict_contenders, "adam": adam
 
 
 # ---------------------------------------------------------------- running
-def run_workload(name, spec, device, repeats):
+def run_workload(name, spec, device, repeats, warm_up=True):
     X, y = make_data(spec, device)
     contenders, quality = CONTENDERS[spec["kind"]](spec, X, y, device)
     names = list(contenders)
     times = {key: [] for key in names}
     results = {}
-    for round_ in range(repeats + 1):  # round 0 warms up (CUDA context, kernels, caches) and is not counted
+    # Round 0 warms up (CUDA context, kernels, caches) and is not counted. A contender
+    # marked "once" (minutes on the host, nothing to warm up) runs in round 1 only.
+    for round_ in range(0 if warm_up else 1, repeats + 1):
         order = names if round_ % 2 == 0 else names[::-1]
         for key in order:
-            fn = contenders[key][0]
+            fn, _, once = (*contenders[key], False)[:3]
+            if once and round_ != 1:
+                continue
             sync(device)
             start = time.perf_counter()
             result = fn()
@@ -436,12 +442,15 @@ def run_workload(name, spec, device, repeats):
 
 
 def scaled(spec, tiny, scale):
+    """The workload at ``scale`` times its rows; ``tiny``: a few hundred rows of 20 features, 2 epochs."""
     spec = dict(spec)
     spec["n"] = int(spec["n"] * scale)
     if tiny:
-        spec["n"] = max(spec["n"] // TINY_DIVISOR, 300)
-        if spec.get("batch", 0) > spec["n"] // 4:
-            spec["batch"] = max(spec["n"] // 8, 8)
+        spec.update(n=TINY_ROWS, d=20)
+        if "batch" in spec:
+            spec["batch"] = min(spec["batch"], TINY_ROWS // 8)
+        if "epochs" in spec:
+            spec["epochs"] = 2
     return spec
 
 
@@ -454,7 +463,9 @@ def markdown(report):
         f"# torchlogit on {meta['device_name']}",
         "",
         f"Device `{meta['device']}` ({meta['device_name']}); torch {meta['torch']}, scikit-learn {meta['sklearn']}, "
-        f"torchlogit {meta['torchlogit']}; best of {meta['repeats']} alternating rounds after a warm-up. "
+        f"torchlogit {meta['torchlogit']}; best of {meta['repeats']} alternating rounds"
+        + (" (no warm-up)" if meta["tiny"] else " after a warm-up (MLPClassifier: one run)")
+        + ". "
         "Objective: float64, sklearn's objective on the workload's data (lower is better).",
         "",
     ]
@@ -483,14 +494,15 @@ def markdown(report):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
-    parser.add_argument("--tiny", action="store_true", help=f"every size divided by {TINY_DIVISOR}: a smoke run")
+    parser.add_argument("--tiny", action="store_true", help=f"{TINY_ROWS} rows x 20 features: a smoke run")
     parser.add_argument("--scale", type=float, default=1.0, help="every number of rows multiplied by this")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", default="", help="comma-separated substrings of workload names to run")
     parser.add_argument("--out-dir", type=Path, default=HERE)
     args = parser.parse_args(argv)
-    if args.tiny:
+    if args.tiny:  # a smoke run: one round, one torch thread (it runs next to the test suite's own work)
         args.repeats = 1
+        torch.set_num_threads(1)
     device = torch.device(args.device)
     if device.type == "cuda" and not torch.cuda.is_available():
         parser.error("--device cuda: no CUDA device here (use --device cpu)")
@@ -513,7 +525,7 @@ def main(argv=None):
     for name in picked:
         spec = scaled(WORKLOADS[name], args.tiny, args.scale)
         print(f"{name}: {spec['n']:,} x {spec['d']}", file=sys.stderr, flush=True)
-        rows, used = run_workload(name, spec, device, args.repeats)
+        rows, used = run_workload(name, spec, device, args.repeats, warm_up=not args.tiny)
         report["workloads"][name] = used
         report["rows"] += rows
         for row in rows:
