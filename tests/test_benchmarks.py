@@ -5,6 +5,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 BENCHMARK = Path(__file__).parents[1] / "benchmarks" / "run.py"
@@ -85,3 +86,39 @@ def test_shapes_benchmark_quick_mode_reports_every_workload(tmp_path):
             if fit["contender"].startswith("torchlogit"):  # our fits stop near the optimum
                 assert fit["gap"] < 1e-3, (workload["name"], fit)
     assert (tmp_path / "shapes_results-quick.md").read_text().startswith("| workload | penalty | threads |")
+
+
+def test_gpu_benchmark_runs_tiny_on_the_cpu(tmp_path):
+    """benchmarks/gpu.py --tiny: every workload and contender, each reaching the objective its reference reaches."""
+    subprocess.run(
+        [sys.executable, str(BENCHMARK.parent / "gpu.py"), "--tiny", "--device", "cpu", "--out-dir", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    sys.path.insert(0, str(BENCHMARK.parent))
+    try:
+        from gpu import WORKLOADS
+    finally:
+        sys.path.remove(str(BENCHMARK.parent))
+    report = json.loads((tmp_path / "gpu_results-tiny.json").read_text())
+    assert report["meta"]["device"] == "cpu" and report["meta"]["tiny"]
+    rows = {(row["workload"], row["contender"]): row for row in report["rows"]}
+    assert {workload for workload, _ in rows} == set(WORKLOADS)
+    for (workload, contender), row in rows.items():
+        assert row["best_s"] > 0 and np.isfinite(row["quality"]), (workload, contender)
+    for workload in WORKLOADS:
+        ours = rows[workload, "torchlogit"]["quality"]
+        floor = rows[workload, "torch floor"]["quality"] if (workload, "torch floor") in rows else None
+        kind = report["workloads"][workload]["kind"]
+        if kind == "fit":  # converged fits of sklearn's objective: the same optimum, to sklearn's tol
+            np.testing.assert_allclose(ours, rows[workload, "sklearn cpu"]["quality"], rtol=1e-5)
+            if floor is not None:  # from device tensors: plain torch L-BFGS too
+                np.testing.assert_allclose(floor, rows[workload, "sklearn cpu"]["quality"], rtol=1e-5)
+        elif kind == "predict":  # the floor computes the same probabilities from torchlogit's coef_
+            assert ours < 1e-5
+        elif kind == "adam":  # one epoch from zero, the same steps in another order: both descend alike
+            assert ours < np.log(2) and abs(ours - floor) < 0.02
+    table = (tmp_path / "gpu_results-tiny.md").read_text()
+    assert table.startswith("# torchlogit on CPU") and "**Not a GPU run.**" in table

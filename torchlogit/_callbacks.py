@@ -239,6 +239,8 @@ class L1Proximal(Callback):
     Adam steps in). Weights that the L1 term silences are exactly zero.
     """
 
+    live_batch_history = False  # reads no batch row of the history: LogitNet's device-side loop serves it
+
     def on_train_begin(self, net, **kwargs):
         self.total_ = {}  # per weight: penalty it should have received so far
         self.applied_ = {}  # per weight: penalty actually applied (signed)

@@ -15,7 +15,7 @@ Three things differ from a stock ``skorch.NeuralNet``:
 
 import torch
 from skorch import NeuralNet
-from skorch.callbacks import EpochTimer, PassthroughScoring, PrintLog
+from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
 from torch.utils.data import Dataset
 
 from ._kernels import sparse_tensor
@@ -59,10 +59,13 @@ class _FullBatch:
 
 
 class _ShuffledBatches:
-    """Tensor slices of a fresh permutation each epoch.
+    """Tensor slices of a fresh permutation each epoch, cut where the data is.
 
-    The permutation of epoch ``e`` is drawn from a generator seeded by ``(seed, e)``, so
-    ``partial_fit`` called epoch by epoch on the same data shuffles exactly as ``fit`` does.
+    The permutation of epoch ``e`` is drawn on the CPU from a generator seeded by
+    ``(seed, e)`` and copied to the device once per epoch, so that ``partial_fit``
+    called epoch by epoch shuffles exactly as ``fit`` does, and a CUDA fit exactly as a
+    CPU fit. Each batch is then ``index_select`` of device tensors by a slice of that
+    device permutation: nothing in the loop waits for the device.
     """
 
     def __init__(self, data, batch_size, seed, epoch):
@@ -75,14 +78,24 @@ class _ShuffledBatches:
         data = self.data
         n = len(data)
         generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch()) % (1 << 63))
-        order = torch.randperm(n, generator=generator).to(data.X.device)
+        host_order = torch.randperm(n, generator=generator)
+        order = host_order.to(data.X.device)
+        # Sparse rows are cut from the host CSR copy by the host permutation: reading the
+        # device one back would wait for the device at every batch.
+        host_rows = host_order.numpy() if data.host is not None else None
         for start in range(0, n, self.batch_size):
             idx = order[start : start + self.batch_size]
-            if data.host is not None:
-                X = sparse_tensor(data.host[idx.cpu().numpy()], data.X.dtype, data.X.device)
+            if host_rows is not None:
+                rows = host_rows[start : start + self.batch_size]
+                X = sparse_tensor(data.host[rows], data.X.dtype, data.X.device)
             else:  # index_select: ~4x faster than X[idx] for a random batch on the CPU
                 X = data.X.index_select(0, idx)
             yield X, (data.target.index_select(0, idx), data.weight.index_select(0, idx))
+
+
+def _overrides(callback, hook):
+    """Whether ``callback`` does something in ``hook`` (skorch's base class does nothing there)."""
+    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
 
 
 class LogitNet(NeuralNet):
@@ -121,6 +134,61 @@ class LogitNet(NeuralNet):
         if not training or self.batch_size >= len(dataset):
             return _FullBatch(dataset)
         return _ShuffledBatches(dataset, self.batch_size, self.shuffle_seed, epoch=lambda: len(self.history) - 1)
+
+    def _foreign_batch_hooks(self):
+        """Whether a callback acts per batch in a way the device-side loop cannot serve.
+
+        Such a callback may read or write the batch rows of ``history`` while the epoch
+        runs (skorch's ``LRScheduler`` does), or watch the gradients: it gets skorch's
+        own loop. A callback that declares ``live_batch_history = False`` (ours) is
+        called per batch by the device-side loop too.
+        """
+        for _, callback in self.callbacks_:
+            if _overrides(callback, "on_grad_computed"):
+                return True
+            if getattr(callback, "live_batch_history", True) and (
+                _overrides(callback, "on_batch_begin") or _overrides(callback, "on_batch_end")
+            ):
+                return True
+        return False
+
+    def run_single_epoch(self, iterator, training, prefix, step_fn, **fit_params):
+        """skorch's epoch without a host synchronisation per batch.
+
+        skorch reads each batch loss back with ``.item()``, which waits for the device
+        at every step. Here the batch losses stay on the device and come back in one
+        copy at the end of the epoch, where the batch rows of ``history`` are written:
+        the same rows, with the same values, as skorch writes. Callbacks that act per
+        batch on the history get skorch's loop (see :meth:`_foreign_batch_hooks`).
+        """
+        if not (training and isinstance(iterator, _ShuffledBatches)) or self._foreign_batch_hooks():
+            return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
+        batch_end = [callback for _, callback in self.callbacks_ if _overrides(callback, "on_batch_end")]
+        losses, sizes = [], []
+        for batch in iterator:
+            step = self._device_step(batch, **fit_params)
+            losses.append(step["loss"].detach())
+            sizes.append(batch[0].shape[0])
+            for callback in batch_end:
+                callback.on_batch_end(self, batch=batch, training=training, **step)
+        values = torch.stack(losses).tolist() if losses else []  # the epoch's one device-to-host copy
+        for value, size in zip(values, sizes, strict=True):
+            self.history.new_batch()
+            self.history.record_batch(prefix + "_loss", value)
+            self.history.record_batch(prefix + "_batch_size", size)
+        self.history.record(prefix + "_batch_count", len(sizes))
+
+    def _device_step(self, batch, **fit_params):
+        """One mini-batch step: skorch's ``train_step`` less its per-batch bookkeeping.
+
+        Without a callback that watches gradients, skorch's closure, step accumulator and
+        ``on_grad_computed`` notification do nothing but cost Python time at every batch;
+        the arithmetic (zero the gradients, loss and gradient, optimizer step) is the same.
+        """
+        self.optimizer_.zero_grad()
+        step = self.train_step_single(batch, **fit_params)
+        self.optimizer_.step()
+        return step
 
     def get_loss(self, y_pred, y_true, X=None, training=False):
         target, weight = y_true

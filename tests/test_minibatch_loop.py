@@ -1,0 +1,166 @@
+"""The mini-batch loop of LogitNet: no host synchronisation per batch, the same numbers as skorch's loop.
+
+The device-side loop (``LogitNet.run_single_epoch``) reads the batch losses back once per
+epoch and skips skorch's per-batch bookkeeping. The reference is skorch's own loop, which
+LogitNet falls back to when a callback acts per batch: a do-nothing ``on_batch_end``
+callback forces it, so each test fits twice and compares bit for bit.
+"""
+
+import os
+import traceback
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import skorch
+import torch
+from skorch.callbacks import Callback, LRScheduler
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit._net import LogitNet
+
+
+class ForceSkorchLoop(Callback):
+    """Acts per batch (does nothing there): LogitNet hands the epoch to skorch's loop."""
+
+    def on_batch_end(self, net, **kwargs):
+        pass
+
+
+@pytest.fixture(scope="module")
+def data():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((300, 6))
+    X[:, 1] += X[:, 0]  # correlated features
+    binary = (X[:, 0] + 0.5 * rng.standard_normal(300) > 0).astype(int)
+    three = np.digitize(X[:, 2] + 0.3 * rng.standard_normal(300), [-0.5, 0.5])
+    labels = (X[:, :3] + 0.5 * rng.standard_normal((300, 3)) > 0).astype(int)
+    weight = rng.integers(1, 4, 300).astype(float)
+    return X, binary, three, labels, weight
+
+
+def _fit(estimator, X, y, sample_weight=None, force_skorch=False):
+    if force_skorch:
+        estimator.set_params(callbacks=[("force", ForceSkorchLoop())])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # ConvergenceWarning of short runs: not what is compared here
+        return estimator.fit(X, y, sample_weight=sample_weight)
+
+
+CASES = {
+    "adam binary weighted": lambda d: (
+        TorchLogisticClassifier(solver="adam", batch_size=32, max_iter=15, random_state=0),
+        d[0],
+        d[1],
+        d[4],
+    ),
+    "sgd multinomial": lambda d: (
+        TorchLogisticClassifier(solver="sgd", batch_size=50, max_iter=12, random_state=1),
+        d[0],
+        d[2],
+        None,
+    ),
+    "adam elastic-net (L1 callback per batch)": lambda d: (
+        TorchLogisticClassifier(solver="adam", C=0.05, l1_ratio=0.7, batch_size=40, max_iter=10, random_state=2),
+        d[0],
+        d[1],
+        None,
+    ),
+    "adam sparse input": lambda d: (
+        TorchLogisticClassifier(solver="adam", batch_size=64, max_iter=8, random_state=3),
+        sp.csr_matrix(np.where(np.abs(d[0]) > 0.8, d[0], 0.0)),
+        d[1],
+        None,
+    ),
+    "hidden multi-label with dropout, early stopping": lambda d: (
+        TorchMultiLabelClassifier(
+            hidden_layer_sizes=(8,),
+            dropout=0.2,
+            batch_size=30,
+            max_iter=12,
+            early_stopping=True,
+            n_iter_no_change=3,
+            random_state=4,
+        ),
+        d[0],
+        d[3],
+        None,
+    ),
+}
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_device_loop_equals_skorchs_loop_bit_for_bit(data, case):
+    """Coefficients, iterations and every batch row of the history equal skorch's loop exactly."""
+    estimator, X, y, weight = CASES[case](data)
+    fast = _fit(estimator, X, y, weight)
+    reference = _fit(CASES[case](data)[0], X, y, weight, force_skorch=True)
+    for ours, theirs in zip(fast._fitted_layers(), reference._fitted_layers(), strict=True):
+        np.testing.assert_array_equal(ours[0], theirs[0])
+        np.testing.assert_array_equal(ours[1], theirs[1])
+    assert fast.n_iter_[0] == reference.n_iter_[0]
+    assert fast.loss_curve_ == reference.loss_curve_
+    for row, expected in zip(fast.history_, reference.history_, strict=True):
+        assert row["batches"] == expected["batches"]
+        assert row["train_batch_count"] == expected["train_batch_count"] == len(expected["batches"])
+
+
+def test_batch_losses_are_read_back_once_per_epoch(data, monkeypatch):
+    """skorch's loop calls ``.item()`` at every batch; the device loop at most a few times per epoch."""
+    X, y = data[0], data[1]
+    calls = {"item": 0, "skorch_epochs": 0}
+    item = torch.Tensor.item
+
+    def counting_item(self):
+        # torch's Adam reads its step counter with .item(): a CPU tensor even in a CUDA fit, no sync.
+        caller = traceback.extract_stack(limit=2)[0].filename
+        calls["item"] += f"torch{os.sep}optim" not in caller
+        return item(self)
+
+    epoch = skorch.NeuralNet.run_single_epoch
+
+    def counting_epoch(self, iterator, training, *args, **kwargs):
+        calls["skorch_epochs"] += iterator is not None and training  # skorch also runs an empty validation epoch
+        return epoch(self, iterator, training, *args, **kwargs)
+
+    monkeypatch.setattr(torch.Tensor, "item", counting_item)
+    monkeypatch.setattr(skorch.NeuralNet, "run_single_epoch", counting_epoch)
+    epochs, batches = 5, 30  # 300 rows at batch_size=10
+    clf = _fit(TorchLogisticClassifier(solver="adam", batch_size=10, max_iter=epochs, random_state=0), X, y)
+    reference = TorchLogisticClassifier(solver="adam", batch_size=10, max_iter=epochs, random_state=0)
+    assert len(clf.history_) == epochs and all(len(row["batches"]) == batches for row in clf.history_)
+    assert calls["skorch_epochs"] == 0
+    assert calls["item"] <= 2 * epochs  # not once per batch (150)
+    calls.update(item=0)
+    _fit(reference, X, y, force_skorch=True)
+    assert calls["skorch_epochs"] == epochs and calls["item"] >= epochs * batches  # the reference loop does
+
+
+def test_callbacks_that_use_batch_history_get_skorchs_loop(data):
+    """skorch's LRScheduler(step_every='batch') writes into each batch row of the history while the epoch runs."""
+    X, y = data[0], data[1]
+    scheduler = LRScheduler(policy=torch.optim.lr_scheduler.StepLR, step_size=5, gamma=0.5, step_every="batch")
+    clf = TorchLogisticClassifier(solver="sgd", batch_size=100, max_iter=3, random_state=0, callbacks=[scheduler])
+    clf = _fit(clf, X, y)
+    lrs = [batch["event_lr"] for row in clf.history_ for batch in row["batches"]]
+    assert len(lrs) == 9
+    np.testing.assert_allclose(lrs, [0.01 * 0.5 ** (i // 5) for i in range(9)])
+
+
+def test_foreign_batch_hooks_are_detected():
+    """Which callbacks send the epoch to skorch's loop (the rule ``run_single_epoch`` follows)."""
+    from torchlogit._callbacks import L1Proximal
+
+    class WatchesGradients(Callback):
+        def on_grad_computed(self, net, named_parameters, **kwargs):
+            pass
+
+    def net_with(callbacks):
+        net = LogitNet(torch.nn.Linear(2, 1), criterion=torch.nn.BCEWithLogitsLoss, callbacks=callbacks)
+        return net.initialize_callbacks()
+
+    assert not net_with([])._foreign_batch_hooks()
+    assert not net_with([L1Proximal()])._foreign_batch_hooks()  # declares it reads no batch history
+    assert net_with([ForceSkorchLoop()])._foreign_batch_hooks()
+    assert net_with([WatchesGradients()])._foreign_batch_hooks()
