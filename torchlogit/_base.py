@@ -20,7 +20,7 @@ from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
-from sklearn.utils.validation import _check_sample_weight, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._callbacks import (
     _STOCHASTIC_WARNING,
@@ -31,6 +31,7 @@ from ._callbacks import (
     check_finite_parameters,
     ftol_for,
 )
+from ._compat import _check_sample_weight
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._export import export_onnx

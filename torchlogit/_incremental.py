@@ -7,9 +7,9 @@ import copy
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.utils.validation import _check_sample_weight
 
 from ._callbacks import check_finite_parameters
+from ._compat import _check_sample_weight
 from ._dask import worker_thread_share
 from ._modules import LinearLogits
 from ._rows import canonical_rows

@@ -21,13 +21,13 @@ import torch
 from scipy.special import xlogy
 from scipy.stats import chi2, norm
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
     validate_data,
 )
 
+from ._compat import _check_sample_weight
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
 
 # Reciprocal condition number (of the Hessian scaled to unit diagonal, so feature scales
