@@ -22,6 +22,7 @@ import scipy.sparse as sp
 import torch
 from torch.utils.data import Dataset
 
+from ._compat import compute_class_weight
 from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor
 from ._objective import add_penalty, linear_objective_and_gradient
@@ -308,7 +309,6 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
 def dask_label_targets(y, sample_weight, class_weight):
     """Classes (and class weights) of 1-D dask labels, computed on the cluster."""
     import dask.array as da
-    from sklearn.utils.class_weight import compute_class_weight
     from sklearn.utils.multiclass import check_classification_targets
 
     if y.ndim != 1:

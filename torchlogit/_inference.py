@@ -21,7 +21,6 @@ import torch
 from scipy.special import xlogy
 from scipy.stats import chi2, norm
 from sklearn.utils.validation import (
-    _check_sample_weight,
     check_consistent_length,
     check_is_fitted,
     column_or_1d,
@@ -29,6 +28,7 @@ from sklearn.utils.validation import (
 )
 
 from ._data import host_array, host_inputs
+from ._compat import _check_sample_weight
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
 
 # Reciprocal condition number (of the Hessian scaled to unit diagonal, so feature scales

@@ -3,10 +3,10 @@
 import numpy as np
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import StrOptions
-from sklearn.utils.class_weight import compute_class_weight
 from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseTorchClassifier
+from ._compat import compute_class_weight
 from ._dask import dask_label_targets
 from ._docstrings import fill_doc
 from ._modules import LinearLogits

@@ -1,0 +1,65 @@
+"""scikit-learn behaviour we rely on that older releases in our declared range lack.
+
+Each name here is scikit-learn's own function where the installed release has the behaviour,
+and a small stand-in written to match that release's arithmetic and messages otherwise:
+
+- ``compute_class_weight(..., sample_weight=...)``: the ``sample_weight`` keyword is scikit-learn
+  >= 1.7 ("balanced" weights computed from the weighted class counts);
+- ``_check_sample_weight``: all-zero weights are refused by scikit-learn >= 1.7 (before that they
+  passed and failed later, e.g. as a ZeroDivisionError).
+
+The check is on the feature (the keyword in the signature), not on the version number.
+"""
+
+import inspect
+
+import numpy as np
+from sklearn.utils.class_weight import compute_class_weight as _sklearn_compute_class_weight
+from sklearn.utils.validation import _check_sample_weight as _sklearn_check_sample_weight
+
+_ALL_ZERO_MESSAGE = "Sample weights must contain at least one non-zero number."
+
+
+def _has_keyword(function, name):
+    return name in inspect.signature(function).parameters
+
+
+def balanced_class_weight(classes, y, sample_weight):
+    """scikit-learn >= 1.7's "balanced" class weights from weighted counts, for older releases.
+
+    ``n_weighted / (n_classes * weighted_count[class])``, with the same operations in the same order as
+    scikit-learn 1.7, so that the two agree bitwise. Validation (unknown labels, classes missing from
+    ``y``) is scikit-learn's: its unweighted ``compute_class_weight`` runs first.
+    """
+    _sklearn_compute_class_weight("balanced", classes=classes, y=y)
+    labels, y_index = np.unique(y, return_inverse=True)
+    sample_weight = _check_sample_weight(sample_weight, np.asarray(y))
+    weighted_counts = np.bincount(y_index.ravel(), weights=sample_weight, minlength=len(labels))
+    reciprocal_frequency = np.sum(weighted_counts) / (labels.size * weighted_counts)
+    return reciprocal_frequency[np.searchsorted(labels, classes)]
+
+
+def _compute_class_weight_before_1_7(class_weight, *, classes, y, sample_weight=None):
+    if sample_weight is not None and isinstance(class_weight, str) and class_weight == "balanced":
+        return balanced_class_weight(classes, y, sample_weight)
+    # None, a dict, or balanced without weights: sample_weight is unused there in scikit-learn >= 1.7 too.
+    return _sklearn_compute_class_weight(class_weight, classes=classes, y=y)
+
+
+def _check_sample_weight_before_1_7(sample_weight, X, **kwargs):
+    # No allow_all_zero_weights: torchlogit never allows them.
+    sample_weight = _sklearn_check_sample_weight(sample_weight, X, **kwargs)
+    if not np.any(sample_weight != 0):
+        raise ValueError(_ALL_ZERO_MESSAGE)
+    return sample_weight
+
+
+if _has_keyword(_sklearn_compute_class_weight, "sample_weight"):
+    compute_class_weight = _sklearn_compute_class_weight
+else:  # scikit-learn < 1.7
+    compute_class_weight = _compute_class_weight_before_1_7
+
+if _has_keyword(_sklearn_check_sample_weight, "allow_all_zero_weights"):
+    _check_sample_weight = _sklearn_check_sample_weight
+else:  # scikit-learn < 1.7
+    _check_sample_weight = _check_sample_weight_before_1_7
