@@ -199,7 +199,7 @@ class LBFGS:
         The parameters to optimise (one group).
     lr : float, default=1.0
         Initial step of each line search after the first (the first is
-        ``min(1, 1/||g||_1)``, as in torch).
+        ``lr / ||g||_2``, as in SciPy's L-BFGS-B).
     history_size : int, default=10
         Number of curvature pairs kept (SciPy's default, used by scikit-learn).
     max_ls : int, default=50
@@ -339,14 +339,22 @@ class LBFGS:
 
     @staticmethod
     def _scaled_first_step(f, pg, gtd, lr):
-        """Initial step along steepest descent: ``min(1, 1/||g||_1)`` (torch's rule), capped at ``f / |g.d|``.
+        """Initial step along steepest descent: ``lr / ||g||_2`` (SciPy's L-BFGS-B), capped at ``f / |g.d|``.
+
+        A first step of unit length, as L-BFGS-B takes (scikit-learn's solver), rather than
+        torch's ``min(1, 1/||g||_1)``: with many features ``||g||_1`` is far larger than
+        ``||g||_2`` (sqrt(d) times for a spread-out gradient), and torch's step is then so
+        short that the following iterations spend themselves catching up. Measured on
+        sparse CSR 200k x 5000 at 1% (random labels / labels from a logistic model):
+        6 / 10 iterations with torch's rule, 3 / 9 with this one, against scikit-learn's
+        4 / 9; the first iterate is L-BFGS-B's to 7 digits.
 
         The objective is a mean log-loss plus a penalty, never negative, so a step whose
         linear prediction ``f + t g.d`` goes below zero overshoots; with large feature
-        values (1e9 and up) torch's rule alone overshoots by many orders of magnitude and the
-        line search cannot recover at the dtype's precision.
+        values (1e9 and up) the unit step alone overshoots by many orders of magnitude and
+        the line search cannot recover at the dtype's precision.
         """
-        t = lr * min(1.0, 1.0 / max(float(pg.abs().sum(dtype=torch.float64)), 1e-300))
+        t = lr / max(float(torch.linalg.vector_norm(pg, dtype=torch.float64)), 1e-300)
         if f > 0 and gtd < 0:
             t = min(t, f / -gtd)
         return t
