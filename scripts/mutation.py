@@ -27,7 +27,12 @@ CONFIG = ROOT / "scripts" / "mutation.toml"
 SCRATCH = ROOT / ".mutation"
 COPIED = ["torchlogit", "tests", "pyproject.toml", "README.md"]
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), grouped the way the report counts them.
-KILLED = {1, 3, 36, 24, -24, 152, 255, 37}  # a failing test, a timeout (a hang is caught) or a type error
+# Timeouts are counted apart from kills: on a loaded machine a clean-but-slow mutant can run past its
+# wall-clock limit (mutmut sends SIGXCPU: exit -24), so a timeout is a kill only after a look at the
+# mutant (or a re-run on a quiet machine). -9 is the CPU rlimit's hard kill one second after SIGXCPU
+# (mutmut calls it "segfault").
+KILLED = {1, 3, 37}  # a failing test (3: pytest's internal error), or caught by a type check
+TIMEOUT = {36, 24, -24, 152, 255, -9}
 SURVIVED = {0}
 NO_TESTS = {5, 33}
 
@@ -69,13 +74,15 @@ def collect(work, module):
     """(counts, survivors) from mutmut's per-file metadata."""
     meta = json.loads((work / "mutants" / "torchlogit" / f"{module}.py.meta").read_text())
     codes = meta["exit_code_by_key"]
-    counts = dict(killed=0, survived=0, no_tests=0, other=0, unchecked=0)
+    counts = dict(killed=0, timeout=0, survived=0, no_tests=0, other=0, unchecked=0)
     survivors = []
     for key, code in sorted(codes.items()):
         if code is None:  # an interrupted run: not tested yet
             counts["unchecked"] += 1
         elif code in KILLED:
             counts["killed"] += 1
+        elif code in TIMEOUT:
+            counts["timeout"] += 1
         elif code in SURVIVED:
             counts["survived"] += 1
             survivors.append(key)
@@ -109,32 +116,43 @@ def main():
     # One thread per worker: the machine is shared, and a forked torch must not inherit a thread pool.
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
     lines = [
-        "| module | mutants | killed | survived | no tests | other | not yet run | score | minutes |",
-        "|---" * 9 + "|",
+        "| module | mutants | killed | timeout | survived | no tests | other | not yet run | score | start (UTC) "
+        "| end (UTC) | minutes | load avg |",
+        "|---" * 13 + "|",
     ]
     for module in modules:
         start = time.monotonic()
+        started = time.strftime("%H:%M", time.gmtime())
         if args.report_only:
             work = SCRATCH / module
         else:
             work = prepare(module, config["modules"][module], config["settings"], args.resume)
-            print(f"[{module}] mutmut run in {work}", flush=True)
+            print(f"[{module}] mutmut run in {work} (started {started} UTC)", flush=True)
             subprocess.run(
                 [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children)], cwd=work, env=env
             )
         minutes = (time.monotonic() - start) / 60
+        ended = time.strftime("%H:%M", time.gmtime())
+        load = "/".join(f"{x:.1f}" for x in os.getloadavg())  # 1/5/15-minute load average at the end
         counts, survivors, codes = collect(work, module)
         tested = sum(counts.values()) - counts["unchecked"]
-        # The score counts the mutants tested so far; "no tests" and "other" count as not killed.
+        # The score counts the mutants tested so far; timeouts, "no tests" and "other" count as not killed
+        # (the report judges each timeout by hand).
         score = counts["killed"] / tested if tested else float("nan")
         row = (
-            f"| {module} | {sum(counts.values())} | {counts['killed']} | {counts['survived']} | {counts['no_tests']} "
-            f"| {counts['other']} | {counts['unchecked']} | {score:.1%} | {minutes:.0f} |"
+            f"| {module} | {sum(counts.values())} | {counts['killed']} | {counts['timeout']} | {counts['survived']} "
+            f"| {counts['no_tests']} | {counts['other']} | {counts['unchecked']} | {score:.1%} "
+            f"| {started if not args.report_only else '-'} | {ended if not args.report_only else '-'} "
+            f"| {minutes:.0f} | {load} |"
         )
         lines.append(row)
         report = [f"# Mutation testing of torchlogit/{module}.py", "", *lines[:2], row, "", "## Survivors", ""]
         for name in survivors:
             report += [f"### {name} (exit code {codes[name]})", "", "```diff", show(work, name), "```", ""]
+        timeouts = [name for name, code in sorted(codes.items()) if code in TIMEOUT]
+        if timeouts:
+            report += ["## Timeouts (exit code)", ""]
+            report += [f"- {name} ({codes[name]})" for name in timeouts] + [""]
         (work / "report.md").write_text("\n".join(report))
         print(f"[{module}] {row}\n[{module}] survivors and diffs: {work / 'report.md'}", flush=True)
     print("\n".join(lines))
