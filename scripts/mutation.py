@@ -70,10 +70,13 @@ def prepare(module, spec, settings, resume):
     return work
 
 
-def collect(work, module):
-    """(counts, survivors) from mutmut's per-file metadata."""
-    meta = json.loads((work / "mutants" / "torchlogit" / f"{module}.py.meta").read_text())
-    codes = meta["exit_code_by_key"]
+def verdicts(work, module):
+    """mutmut's exit code for each mutant of the module (None: not tested yet), from its metadata."""
+    return json.loads((work / "mutants" / "torchlogit" / f"{module}.py.meta").read_text())["exit_code_by_key"]
+
+
+def collect(codes):
+    """(counts, the names of the mutants neither killed nor timed out)."""
     counts = dict(killed=0, timeout=0, survived=0, no_tests=0, other=0, unchecked=0)
     survivors = []
     for key, code in sorted(codes.items()):
@@ -92,7 +95,28 @@ def collect(work, module):
         else:
             counts["other"] += 1
             survivors.append(key)
-    return counts, survivors, codes
+    return counts, survivors
+
+
+def table_row(label, counts, timing):
+    tested = sum(counts.values()) - counts["unchecked"]
+    # The score counts the mutants tested so far; timeouts, "no tests" and "other" count as not killed
+    # (the report judges each timeout by hand).
+    score = counts["killed"] / tested if tested else float("nan")
+    return (
+        f"| {label} | {sum(counts.values())} | {counts['killed']} | {counts['timeout']} | {counts['survived']} "
+        f"| {counts['no_tests']} | {counts['other']} | {counts['unchecked']} | {score:.1%} | {timing} |"
+    )
+
+
+def not_killed(work, module):
+    """The mutants a previous run did not kill; that run's verdicts are saved once, to before.json."""
+    before = work / "before.json"
+    if not before.exists():
+        meta = json.loads((work / "mutants" / "torchlogit" / f"{module}.py.meta").read_text())
+        before.write_text(json.dumps(meta["exit_code_by_key"], indent=0))
+    codes = json.loads(before.read_text())
+    return sorted(name for name, code in codes.items() if code is not None and code not in KILLED)
 
 
 def show(work, name):
@@ -105,6 +129,12 @@ def main():
     parser.add_argument("modules", nargs="*")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument(
+        "--retest",
+        action="store_true",
+        help="after a full run: re-test only the mutants not killed (survived, timeout, no tests, other) with the "
+        "current tests; the first run's verdicts are kept in before.json for the report",
+    )
     parser.add_argument("--report-only", action="store_true", help="only (re)write the reports of previous runs")
     args = parser.parse_args()
     config = tomllib.loads(CONFIG.read_text())
@@ -126,27 +156,31 @@ def main():
         if args.report_only:
             work = SCRATCH / module
         else:
-            work = prepare(module, config["modules"][module], config["settings"], args.resume)
+            work = prepare(module, config["modules"][module], config["settings"], args.resume or args.retest)
+            names = []
+            if args.retest:
+                names = not_killed(work, module)
+                print(f"[{module}] re-testing {len(names)} mutants not killed in the first run", flush=True)
             print(f"[{module}] mutmut run in {work} (started {started} UTC)", flush=True)
-            subprocess.run(
-                [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children)], cwd=work, env=env
-            )
+            if names or not args.retest:
+                subprocess.run(
+                    [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children), *names],
+                    cwd=work,
+                    env=env,
+                )
         minutes = (time.monotonic() - start) / 60
         ended = time.strftime("%H:%M", time.gmtime())
         load = "/".join(f"{x:.1f}" for x in os.getloadavg())  # 1/5/15-minute load average at the end
-        counts, survivors, codes = collect(work, module)
-        tested = sum(counts.values()) - counts["unchecked"]
-        # The score counts the mutants tested so far; timeouts, "no tests" and "other" count as not killed
-        # (the report judges each timeout by hand).
-        score = counts["killed"] / tested if tested else float("nan")
-        row = (
-            f"| {module} | {sum(counts.values())} | {counts['killed']} | {counts['timeout']} | {counts['survived']} "
-            f"| {counts['no_tests']} | {counts['other']} | {counts['unchecked']} | {score:.1%} "
-            f"| {started if not args.report_only else '-'} | {ended if not args.report_only else '-'} "
-            f"| {minutes:.0f} | {load} |"
-        )
+        codes = verdicts(work, module)
+        counts, survivors = collect(codes)
+        timing = f"{started} | {ended} | {minutes:.0f} | {load}" if not args.report_only else "- | - | - | -"
+        row = table_row(module, counts, timing)
         lines.append(row)
-        report = [f"# Mutation testing of torchlogit/{module}.py", "", *lines[:2], row, "", "## Survivors", ""]
+        report = [f"# Mutation testing of torchlogit/{module}.py", "", *lines[:2]]
+        if (work / "before.json").exists():
+            first, _ = collect(json.loads((work / "before.json").read_text()))
+            report.append(table_row(f"{module} (first run)", first, "- | - | - | -"))
+        report += [row, "", "## Survivors", ""]
         for name in survivors:
             report += [f"### {name} (exit code {codes[name]})", "", "```diff", show(work, name), "```", ""]
         timeouts = [name for name, code in sorted(codes.items()) if code in TIMEOUT]
