@@ -260,3 +260,118 @@ def test_float32_terms_are_summed_in_float64():
     # (per-sample products in float32, 5e-11 off in total; a float32 sum would be ~1e-7 off)
     assert float(weighted_log_loss_sum(logits, target, weight, "binary")) == pytest.approx(expected, rel=2e-9)
     assert expected == pytest.approx(math.fsum((np.logaddexp(0, z) - y * z) * weight.numpy()), rel=1e-6)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The hidden-layer module's pieces: PyTorch's default initialisation, inverted dropout, seeded streams.
+
+
+def test_hidden_layers_start_from_pytorchs_default_initialisation():
+    """Each layer's weights and biases ~ U(-1/sqrt(n_in), 1/sqrt(n_in)) (nn.Linear's reset_parameters), drawn
+    from the module's own generator: the same seed gives the same module, and torch's global RNG is untouched."""
+    from torchlogit._modules import MLPLogits
+
+    state = torch.get_rng_state()
+    module = MLPLogits(400, 3, hidden_layer_sizes=(300, 50), activation="tanh", dtype=torch.float64, seed=7)
+    assert torch.equal(torch.get_rng_state(), state)
+    layers = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in layers] == [(400, 300), (300, 50), (50, 3)]
+    for m in layers:
+        bound = 1 / math.sqrt(m.in_features)
+        for p in (m.weight, m.bias):
+            values = p.detach().numpy().ravel()
+            assert p.dtype == torch.float64
+            assert np.abs(values).max() <= bound
+            # Uniform on the whole interval: the extremes near both ends, the mean near 0, the variance bound²/3.
+            assert abs(values.mean()) < 4 * bound / math.sqrt(3 * len(values))
+            if len(values) >= 50:
+                assert values.min() < -0.9 * bound and values.max() > 0.9 * bound
+                assert values.var() == pytest.approx(bound**2 / 3, rel=0.05 if len(values) > 1000 else 0.5)
+    again = MLPLogits(400, 3, hidden_layer_sizes=(300, 50), activation="tanh", dtype=torch.float64, seed=7)
+    other = MLPLogits(400, 3, hidden_layer_sizes=(300, 50), activation="tanh", dtype=torch.float64, seed=8)
+    for a, b, c in zip(module.parameters(), again.parameters(), other.parameters(), strict=True):
+        assert torch.equal(a, b) and not torch.equal(a, c)
+    # The activation named is the one applied between layers, and the output layer is linear.
+    X = torch.randn(5, 400, dtype=torch.float64)
+    expected = torch.tanh(torch.tanh(X @ layers[0].weight.T + layers[0].bias) @ layers[1].weight.T + layers[1].bias)
+    expected = expected @ layers[2].weight.T + layers[2].bias
+    torch.testing.assert_close(module(X), expected, rtol=1e-12, atol=1e-12)
+    assert module.penalized_weights() == [m.weight for m in layers]
+
+
+@pytest.mark.parametrize(
+    "activation, reference", [("relu", torch.relu), ("logistic", torch.sigmoid), ("identity", None)]
+)
+def test_each_activation_is_the_named_function(activation, reference):
+    from torchlogit._modules import MLPLogits
+
+    module = MLPLogits(3, 2, hidden_layer_sizes=(4,), activation=activation, dtype=torch.float64, seed=0)
+    first, last = module.hidden[0], module.output
+    X = torch.randn(6, 3, dtype=torch.float64)
+    hidden = X @ first.weight.T + first.bias
+    hidden = hidden if reference is None else reference(hidden)
+    torch.testing.assert_close(module(X), hidden @ last.weight.T + last.bias, rtol=1e-12, atol=1e-12)
+
+
+def test_dropout_is_inverted_dropout_from_its_own_generator():
+    """Like nn.Dropout(p): in training each unit is zeroed with probability p and the others scaled by 1/(1-p)
+    (so the expectation is the input); in eval mode, or with p=0, the identity. Masks come from a generator
+    seeded by the module, never from torch's global RNG, and restart from the seed after pickling."""
+    import pickle
+
+    from torchlogit._modules import GeneratorDropout, MLPLogits
+
+    X = torch.rand(200, 500, dtype=torch.float64) + 0.5
+    p = 0.3
+    dropout = GeneratorDropout(p, seed=11)
+    state = torch.get_rng_state()
+    out = dropout(X)
+    assert torch.equal(torch.get_rng_state(), state)
+    kept = out != 0
+    torch.testing.assert_close(out[kept], X[kept] / (1 - p), rtol=1e-15, atol=0)
+    n = X.numel()
+    assert abs(float((~kept).sum()) - p * n) < 5 * math.sqrt(n * p * (1 - p))  # binomial share of zeros
+    assert not torch.equal(dropout(X), out)  # a fresh mask each call
+    fresh = pickle.loads(pickle.dumps(GeneratorDropout(p, seed=11)))
+    assert torch.equal(fresh(X), out)  # the same stream from the same seed
+    assert not torch.equal(GeneratorDropout(p, seed=12)(X), out)
+    dropout.eval()
+    assert torch.equal(dropout(X), X)
+    assert torch.equal(GeneratorDropout(0.0, seed=11)(X), X)
+    # In a hidden-layer module: a dropout after each hidden layer, each with its own stream.
+    module = MLPLogits(4, 1, hidden_layer_sizes=(300, 300), dropout=p, dtype=torch.float64, seed=3)
+    drops = [m for m in module.modules() if isinstance(m, GeneratorDropout)]
+    assert len(drops) == 2 and len({d.seed for d in drops}) == 2 and all(d.p == p for d in drops)
+    masks = [d(torch.ones(1, 300, dtype=torch.float64)) for d in drops]
+    assert not torch.equal(masks[0], masks[1])
+    assert not any(isinstance(m, GeneratorDropout) for m in MLPLogits(4, 1, (3,), dropout=0.0).modules())
+
+
+def test_layer_arrays_round_trip_and_refuse_another_structure():
+    """layer_coefficients gives MLPClassifier's layout ((n_in, n_out) weights, one bias per unit), and
+    layers_state is its inverse; a bias-free output layer reads as zeros and drops a given bias."""
+    from torchlogit._modules import LinearLogits, MLPLogits, layer_coefficients, layers_state
+
+    module = MLPLogits(5, 2, hidden_layer_sizes=(3,), dtype=torch.float64, seed=1)
+    coefs, intercepts = layer_coefficients(module)
+    assert [c.shape for c in coefs] == [(5, 3), (3, 2)] and [b.shape for b in intercepts] == [(3,), (2,)]
+    np.testing.assert_array_equal(coefs[0], module.hidden[0].weight.detach().numpy().T)
+    np.testing.assert_array_equal(intercepts[1], module.output.bias.detach().numpy())
+    assert coefs[0].flags.c_contiguous and coefs[0].dtype == np.float64
+    assert layer_coefficients(module, np.float32)[0][0].dtype == np.float32
+    target = MLPLogits(5, 2, hidden_layer_sizes=(3,), dtype=torch.float64, seed=2)
+    target.load_state_dict(layers_state(target, list(zip(coefs, intercepts, strict=True))))
+    for a, b in zip(module.parameters(), target.parameters(), strict=True):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="structure"):
+        layers_state(MLPLogits(5, 2, hidden_layer_sizes=(4,), seed=0), list(zip(coefs, intercepts, strict=True)))
+
+    linear = LinearLogits(3, 2, bias=False, dtype=torch.float64)
+    assert torch.equal(linear.linear.weight, torch.zeros(2, 3, dtype=torch.float64))  # sklearn's start: zeros
+    coefs, intercepts = layer_coefficients(linear)
+    np.testing.assert_array_equal(intercepts[0], np.zeros(2))
+    W = np.arange(6.0).reshape(3, 2)
+    state = layers_state(linear, [(W, np.ones(2))])
+    assert set(state) == {"linear.weight"} and torch.equal(state["linear.weight"], torch.as_tensor(W.T))
+    state32 = layers_state(LinearLogits(3, 2), [(W.astype(np.float32), np.ones(2, np.float32))])
+    assert state32["linear.weight"].dtype == torch.float32 and state32["linear.bias"].dtype == torch.float32
