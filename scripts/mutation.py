@@ -41,7 +41,7 @@ def toml_value(value):
     return json.dumps(value)  # JSON strings, lists and numbers are valid TOML
 
 
-def prepare(module, spec, settings, resume):
+def prepare(module, spec, settings, resume, tests_at=None):
     work = SCRATCH / module
     if work.exists() and not resume:
         shutil.rmtree(work)
@@ -53,7 +53,12 @@ def prepare(module, spec, settings, resume):
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():
             shutil.copy2(source, target)
-    tests = [t for t in spec["tests"] if (ROOT / t).exists()]
+    if tests_at:
+        # The test files as they were at a commit (a "before" score while new tests are being written).
+        shutil.rmtree(work / "tests")
+        archive = subprocess.run(["git", "archive", tests_at, "tests"], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(work)], input=archive.stdout, check=True)
+    tests = [t for t in spec["tests"] if (work / t).exists()]
     missing = sorted(set(spec["tests"]) - set(tests))
     if missing:
         print(f"[{module}] test files not in this tree (skipped): {missing}")
@@ -129,6 +134,7 @@ def main():
     parser.add_argument("modules", nargs="*")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--tests-at", metavar="COMMIT", help="run the test files as they were at COMMIT")
     parser.add_argument(
         "--retest",
         action="store_true",
@@ -156,7 +162,9 @@ def main():
         if args.report_only:
             work = SCRATCH / module
         else:
-            work = prepare(module, config["modules"][module], config["settings"], args.resume or args.retest)
+            work = prepare(
+                module, config["modules"][module], config["settings"], args.resume or args.retest, args.tests_at
+            )
             names = []
             if args.retest:
                 names = not_killed(work, module)
