@@ -34,7 +34,6 @@ from ._callbacks import (
     check_finite_parameters,
     ftol_for,
 )
-from ._compat import _check_sample_weight
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
 from ._data import (
     check_origin,

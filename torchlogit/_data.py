@@ -34,8 +34,9 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn import get_config
-from sklearn.utils.validation import _check_feature_names, _check_n_features, _check_sample_weight
+from sklearn.utils.validation import _check_feature_names, _check_n_features
 
+from ._compat import _check_sample_weight
 from ._kernels import as_tensor, sparse_rows, sparse_tensor, to_device
 from ._net import TensorData
 from ._rows import canonical_rows

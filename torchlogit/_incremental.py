@@ -6,10 +6,8 @@ Used directly or by ``dask_ml.wrappers.Incremental`` on the blocks of a dask arr
 import copy
 
 import numpy as np
-import scipy.sparse as sp
 
 from ._callbacks import check_finite_parameters
-from ._compat import _check_sample_weight
 from ._dask import worker_thread_share
 from ._data import fit_inputs, follow_origin, host_array, origin_of, training_batch, training_rows
 from ._modules import LinearLogits

@@ -27,8 +27,8 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from ._data import host_array, host_inputs
 from ._compat import _check_sample_weight
+from ._data import host_array, host_inputs
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
 
 # Reciprocal condition number (of the Hessian scaled to unit diagonal, so feature scales
