@@ -271,12 +271,13 @@ def test_device_tensor_checks_give_the_numpy_messages(make_bad, message, predict
 
 
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_staged_copy_equals_the_gathered_host_copy(dtype):
-    """NumPy bound for CUDA goes through a reused (pinned there) chunk buffer: the same values as the host gather."""
+def test_gathered_copies_equal_numpy_indexing(dtype):
+    """The training copy (host, or through a reused chunk buffer, pinned for CUDA) is ``X[rows]`` cast, exactly."""
     X = np.random.RandomState(0).normal(size=(3000, 700))  # several chunks of CHUNK_VALUES
     rows = np.random.RandomState(1).permutation(3000)[:2500]
-    staged = staged_copy(X, rows, dtype, torch.device("cpu"), pin_memory=False)
-    np.testing.assert_array_equal(staged.numpy(), host_copy(X, rows, dtype))
+    expected = X[rows].astype(torch.empty(0, dtype=dtype).numpy().dtype)
+    np.testing.assert_array_equal(host_copy(X, rows, dtype), expected)
+    np.testing.assert_array_equal(staged_copy(X, rows, dtype, torch.device("cpu"), pin_memory=False).numpy(), expected)
 
 
 @cuda

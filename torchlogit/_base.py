@@ -512,7 +512,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         """
         check_is_fitted(self, msg=f"Estimator, {type(self).__name__}, must be fitted before sparsifying.")
         self._check_linear("sparsify")
-        self.coef_ = sp.csr_matrix(self.coef_)
+        self.coef_ = sp.csr_matrix(host_array(self.coef_))  # SciPy: NumPy even after an array-API fit
         return self
 
     @available_if(lambda self: self._linear_only())

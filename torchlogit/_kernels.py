@@ -71,8 +71,23 @@ def host_copy(X, rows, dtype):
     out = np.empty((len(rows), *X.shape[1:]), dtype=_numpy_dtype(dtype))
     step = max(1, CHUNK_VALUES // max(int(np.prod(X.shape[1:])), 1))
     for start in range(0, len(rows), step):
-        out[start : start + step] = np.take(X, rows[start : start + step], axis=0)
+        _take_into(out[start : start + step], X, rows[start : start + step])
     return out
+
+
+def _take_into(out, X, rows):
+    """``out[:] = X[rows]``; rows of the same dtype go straight into ``out``, with no temporary.
+
+    ``mode="clip"`` (the rows are valid indices) because ``np.take`` buffers ``out`` in
+    its default mode. The temporary chunk of a take-then-assign is mapped and unmapped
+    by the allocator for every chunk: a float64 gather of 1M x 100 took 9-27 s that way
+    against 3.3-4.3 s straight into ``out`` (loaded 2-core machine, alternating). With a
+    cast the temporary is needed anyway (and measured no slower).
+    """
+    if X.dtype == out.dtype:
+        np.take(X, rows, axis=0, out=out, mode="clip")
+    else:
+        out[...] = np.take(X, rows, axis=0)
 
 
 def to_device(X, rows, dtype, device):
@@ -99,10 +114,7 @@ def staged_copy(X, rows, dtype, device, pin_memory):
     buffer = staging.numpy()
     for start in range(0, len(rows), step):
         chunk = rows[start : start + step]
-        if X.dtype == buffer.dtype:
-            np.take(X, chunk, axis=0, out=buffer[: len(chunk)])
-        else:
-            buffer[: len(chunk)] = np.take(X, chunk, axis=0)
+        _take_into(buffer[: len(chunk)], X, chunk)
         out[start : start + len(chunk)].copy_(staging[: len(chunk)])  # synchronous: the buffer is free again
     return out
 
