@@ -78,4 +78,3 @@ def latest(session):
     session.install("--upgrade", "--resolution", "highest", "-e", ".[test,dask,docs]")
     _report_versions(session)
     session.run(*PYTEST, *session.posargs)
-
