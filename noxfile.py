@@ -12,6 +12,10 @@ libraries (about 3 GB for torch 2.2) even to run on a CPU; a ``+cpu`` wheel exis
 index, or where a machine keeps one locally (``PIP_FIND_LINKS``). The sessions therefore install the CUDA
 build from PyPI and run it on the CPU; the first run of a session downloads a few GB (uv caches them).
 
+Neither session is part of CI (``.ci/run``): ``lowest`` alone installs about 5 GB (5 minutes from an empty
+cache) and runs the suite a second time, more than CI's 15-minute budget leaves. docs/install.rst lists what
+each session installs.
+
 The dask, docs and example tests are left out of ``lowest``: their extras (dask-ml, sphinx-gallery,
 matplotlib...) are not part of the declared floors of the package itself.
 """
@@ -74,4 +78,3 @@ def latest(session):
     session.install("--upgrade", "--resolution", "highest", "-e", ".[test,dask,docs]")
     _report_versions(session)
     session.run(*PYTEST, *session.posargs)
-
