@@ -1,25 +1,35 @@
-"""TorchLogisticClassifierCV against LogisticRegressionCV(n_jobs=1), side by side, in one process.
+"""TorchLogisticClassifierCV against LogisticRegressionCV, side by side, in one process.
 
-Workloads (defaults of both estimators, 10 Cs, 5 stratified folds, neg_log_loss):
+Workloads (defaults of both estimators: 10 Cs, 5 stratified folds, neg_log_loss, tol 1e-4;
+ours in float32, its default):
 
-* ``binary``: make_classification 40k x 60 (float32 for ours, as its default);
-* ``digits``: standardised digits, multinomial (10 classes, 1797 x 64);
+* ``binary``: 40k x 60, features correlated (AR(1), rho = 0.9: an ill-conditioned
+  Hessian) and labels drawn from a logistic model;
+* ``binary_mc``: make_classification 40k x 60 (20 informative features);
+* ``digits``: standardised digits, multinomial (10 classes, 1797 x 64).
 
-plus the path order (Cs one after another, each a batch of the folds warm-started
-from the previous C) against the default all-at-once batch, and the peak memory of the
-CV fit against one TorchLogisticClassifier fit (peak resident memory of a fresh
-subprocess per contender, ``resource.getrusage``: torch's allocations are invisible to
-tracemalloc).
+The contenders alternate in one process (a warm-up, then ours, reference, ours, ...);
+the ratio is the best time of ours over the best time of LogisticRegressionCV(n_jobs=1)
+(the median of the per-round ratios is reported too). LogisticRegressionCV(n_jobs=2)
+runs in the same rounds, as extra information. Each workload also reports the chosen
+C of both, the largest |scores_| difference, and the peak resident memory of the fit
+(``VmHWM`` of a fresh process, reset before the fit: torch's allocations are invisible
+to tracemalloc) for our CV fit, one TorchLogisticClassifier fit and LogisticRegressionCV.
 
-Each pair alternates (a warm-up, then A B A B ...) and reports the median ratio. Run::
+Run (numpy's OpenBLAS is slowed by two variables set on this project's machines; unset
+them for benchmarks only)::
 
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/cv.py
 
-Results go to ``cv_results.md``. ``--size tiny`` only checks that the script runs.
+Results go to ``cv_results.md`` / ``cv_results.json``; ``--size tiny`` only checks that
+the script runs. ``--orders`` also times the batch order against the path order (see
+:mod:`torchlogit._batched`). ``benchmarks/run.py`` runs the same workloads as its
+``cv`` and ``cv_digits`` sections.
 """
 
 import argparse
 import json
+import os
 import statistics
 import subprocess
 import sys
@@ -33,19 +43,38 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegressionCV
 from sklearn.preprocessing import StandardScaler
 
-from torchlogit import TorchLogisticClassifierCV
+from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV  # noqa: F401 (the memory child uses both)
 
 HERE = Path(__file__).parent
+# Pause before each timed fit: BLAS/OpenMP worker threads keep spinning for a while after a call.
+QUIET_S = 0.5
+N_BINARY = 40_000
 
 
-def data(name, size):
+def correlated(n, n_features=60, rho=0.9, seed=0):
+    """AR(1)-correlated standard normal features, labels from a logistic model with a few strong coefficients."""
+    rng = np.random.RandomState(seed)
+    X = np.empty((n, n_features))
+    X[:, 0] = rng.randn(n)
+    for j in range(1, n_features):
+        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * rng.randn(n)
+    beta = np.zeros(n_features)
+    beta[:: n_features // 6] = rng.choice([-1.0, 1.0], 6) * rng.uniform(0.5, 1.5, 6)
+    y = (rng.rand(n) < 1 / (1 + np.exp(-(X @ beta + 0.3)))).astype(int)
+    return X, y
+
+
+def data(name, size="full"):
+    """(X, y) of a workload; ``size="tiny"`` keeps the script's tests fast."""
+    n = N_BINARY if size == "full" else 400
     if name == "binary":
-        n = 40_000 if size == "full" else 2_000
+        return correlated(n)
+    if name == "binary_mc":
         X, y = make_classification(n, 60, n_informative=20, random_state=0)
-    else:
-        X, y = load_digits(return_X_y=True)
-        if size != "full":
-            X, y = X[:600], y[:600]
+        return StandardScaler().fit_transform(X), y
+    X, y = load_digits(return_X_y=True)
+    if size != "full":
+        X, y = X[:400], y[:400]
     return StandardScaler().fit_transform(X), y
 
 
@@ -53,97 +82,174 @@ def ours(**params):
     return TorchLogisticClassifierCV(Cs=10, **params)
 
 
-def reference():
-    return LogisticRegressionCV(Cs=10, l1_ratios=(0.0,), scoring="neg_log_loss", use_legacy_attributes=False, n_jobs=1)
+def reference(n_jobs=1):
+    return LogisticRegressionCV(
+        Cs=10, l1_ratios=(0.0,), scoring="neg_log_loss", use_legacy_attributes=False, n_jobs=n_jobs
+    )
 
 
 def timed(make, X, y):
+    """(seconds, fitted estimator); runs cut short by max_iter are part of the workload."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
+        est = make()
         start = time.perf_counter()
-        est = make().fit(X, y)
+        est.fit(X, y)
         return time.perf_counter() - start, est
 
 
-def side_by_side(make_a, make_b, X, y, rounds):
-    timed(make_a, X, y)  # warm-up (imports, first allocations)
-    timed(make_b, X, y)
-    a_times, b_times, ratios = [], [], []
+def side_by_side(contenders, X, y, rounds):
+    """Best and median seconds of each contender, alternating; and each one's last fitted estimator."""
+    for make in contenders.values():
+        timed(make, X, y)  # warm-up: imports, thread pools, first allocations
+    times = {name: [] for name in contenders}
+    fitted = {}
     for _ in range(rounds):
-        ta, a = timed(make_a, X, y)
-        tb, b = timed(make_b, X, y)
-        a_times.append(ta)
-        b_times.append(tb)
-        ratios.append(ta / tb)
-    return dict(a=statistics.median(a_times), b=statistics.median(b_times), ratio=statistics.median(ratios)), a, b
+        for name, make in contenders.items():
+            time.sleep(QUIET_S)
+            seconds, fitted[name] = timed(make, X, y)
+            times[name].append(seconds)
+    return times, fitted
 
 
-def peak_memory(kind, name, size):
-    """Peak resident memory (MiB) of a fresh process that loads the data and fits one estimator."""
-    code = "\n".join(
-        [
-            "import resource, sys, warnings",
-            f"sys.path.insert(0, {str(HERE)!r})",
-            "import cv",
-            "from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV",
-            "warnings.simplefilter('ignore')",
-            f"X, y = cv.data({name!r}, {size!r})",
-            f"est = {kind}",
-            "est.fit(X[:50], y[:50])  # first-use allocations (thread pools, kernels) out of the measure",
-            "base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss",
-            "est.fit(X, y)",
-            "print(base, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)",
-        ]
-    )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout.split()
-    base, peak = int(out[0]) / 1024, int(out[1]) / 1024
-    return dict(before_fit=base, peak=peak, fit_increase=peak - base)
+# A fresh process fits one contender and prints its resident memory before the fit and
+# at its peak (VmHWM after resetting it): both libraries imported and warmed up first, so
+# that the figure is the fit's, not the size of torch's shared libraries.
+PEAK_CHILD = """
+import sys, warnings
+sys.path.insert(0, {here!r})
+warnings.simplefilter("ignore")
+import numpy as np
+import cv
+X, y = cv.data({name!r}, {size!r})
+make = {{
+    "cv": lambda: cv.ours(),
+    "single": lambda: cv.TorchLogisticClassifier(),
+    "reference": lambda: cv.reference(),
+}}[sys.argv[1]]
+for warm in (cv.ours(Cs=2, cv=2), cv.TorchLogisticClassifier(max_iter=2), cv.reference()):
+    warm.fit(X[:200], y[:200])
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+before = status("VmRSS:")
+open("/proc/self/clear_refs", "w").write("5")  # reset the peak (VmHWM) to the current resident size
+make().fit(X, y)
+print(before, status("VmHWM:"))
+"""
 
 
-def main():
-    parser = argparse.ArgumentParser()
+def peak_memory(who, name, size):
+    """MiB added to the resident size at the peak of the fit of ``who`` ("cv", "single", "reference")."""
+    code = PEAK_CHILD.format(here=str(HERE), name=name, size=size)
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    out = subprocess.run([sys.executable, "-c", code, who], capture_output=True, text=True, env=env)
+    if out.returncode:
+        raise RuntimeError(f"the memory measurement of {who} failed:\n{out.stderr}")
+    before, peak = map(int, out.stdout.split())
+    return (peak - before) / 2**20
+
+
+def workload(name, size="full", rounds=3, memory=True, orders=False):
+    """One workload: times, choice, score gap and (optionally) peak memory and the batch/path orders."""
+    X, y = data(name, size)
+    contenders = {"ours": ours, "reference": reference, "reference_2_jobs": lambda: reference(n_jobs=2)}
+    if orders:
+        contenders["ours_path_order"] = lambda: _path_order()
+    times, fitted = side_by_side(contenders, X, y, rounds)
+    a, b = fitted["ours"], fitted["reference"]
+    best = {who: min(t) for who, t in times.items()}
+    result = {
+        "n": X.shape[0],
+        "shape": list(X.shape),
+        "ratio": best["ours"] / best["reference"],
+        "median_ratio": statistics.median(o / r for o, r in zip(times["ours"], times["reference"], strict=True)),
+        "ratio_2_jobs": best["ours"] / best["reference_2_jobs"],
+        "ours_s": best["ours"],
+        "reference_s": best["reference"],
+        "reference_2_jobs_s": best["reference_2_jobs"],
+        "times": times,
+        "C_ours": float(a.C_),
+        "C_reference": float(b.C_),
+        "max_scores_diff": float(np.abs(a.scores_ - b.scores_).max()),
+        "mean_score_at_C_ours": float(a.scores_.mean(axis=0).max()),
+        "mean_score_at_C_reference": float(b.scores_.mean(axis=0).max()),
+        "n_iter_ours": int(a.n_iter_.sum()),
+        "n_iter_reference": int(b.n_iter_.sum()),
+    }
+    if orders:
+        result["path_order_s"] = best["ours_path_order"]
+        result["batch_over_path"] = best["ours"] / best["ours_path_order"]
+    if memory:
+        for who in ("cv", "single", "reference"):
+            result[f"peak_{who}_mb"] = peak_memory(who, name, size)
+        result["X_mb"] = X.nbytes / 2**20
+    return result
+
+
+def _path_order():
+    est = ours()
+    est._order = "path"
+    return est
+
+
+TITLES = {
+    "binary": "binary {n} x 60, correlated features (AR(1) 0.9)",
+    "binary_mc": "binary {n} x 60, make_classification",
+    "digits": "digits {n} x 64, multinomial (10 classes)",
+}
+
+
+def rows(results):
+    """Markdown table rows of :func:`workload` results."""
+    lines = []
+    for name, r in results.items():
+        memory = (
+            f"CV +{r['peak_cv_mb']:.0f} MiB, single fit +{r['peak_single_mb']:.0f} MiB, "
+            f"LogisticRegressionCV +{r['peak_reference_mb']:.0f} MiB (X {r['X_mb']:.0f} MiB float64)"
+            if "peak_cv_mb" in r
+            else ""
+        )
+        order = f"; path order {r['path_order_s']:.2f} s" if "path_order_s" in r else ""
+        lines.append(
+            f"| {TITLES[name].format(n=r['n'])} | {r['ours_s']:.2f} s{order} | {r['reference_s']:.2f} s "
+            f"({r['reference_2_jobs_s']:.2f} s with n_jobs=2) | **{r['ratio']:.2f}** (median {r['median_ratio']:.2f}; "
+            f"{r['ratio_2_jobs']:.2f} vs n_jobs=2) | C {r['C_ours']:.3g} vs {r['C_reference']:.3g}; "
+            f"max scores_ diff {r['max_scores_diff']:.1e} | {memory} |"
+        )
+    return lines
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=["full", "tiny"], default="full")
     parser.add_argument("--rounds", type=int, default=3)
-    args = parser.parse_args()
-    rows, results = [], {}
-    for name in ("binary", "digits"):
-        X, y = data(name, args.size)
-        timing, a, b = side_by_side(ours, reference, X, y, args.rounds)
-        same = bool(a.C_ == b.C_)
-        gap = float(np.abs(a.scores_ - b.scores_).max())
-        results[name] = dict(**timing, same_C=same, max_score_gap=gap, our_C=a.C_, sklearn_C=b.C_)
-        rows.append(
-            f"| {name} {X.shape[0]}x{X.shape[1]} | ours {timing['a']:.2f} s | LogisticRegressionCV {timing['b']:.2f} s "
-            f"| **{timing['ratio']:.2f}x** | same C: {same} | max score gap {gap:.1e} |"
-        )
-
-        def path_order():
-            est = ours()
-            est._order = "path"
-            return est
-
-        order, _, _ = side_by_side(ours, path_order, X, y, args.rounds)
-        results[name + "_batch_vs_path"] = order
-        rows.append(
-            f"| {name}: batch order {order['a']:.2f} s | path order {order['b']:.2f} s "
-            f"| ratio {order['ratio']:.2f}x | | | |"
-        )
-    for name in ("binary",):
-        single = peak_memory("TorchLogisticClassifier()", name, args.size)
-        cv = peak_memory("TorchLogisticClassifierCV(Cs=10)", name, args.size)
-        results["memory"] = dict(single=single, cv=cv)
-        rows.append(
-            f"| memory ({name}) | single fit +{single['fit_increase']:.0f} MiB | CV fit (50 problems) "
-            f"+{cv['fit_increase']:.0f} MiB | X is {data(name, args.size)[0].nbytes / 2**20:.0f} MiB (float64) | | |"
-        )
-    text = "| workload | ours | reference | ratio | | |\n|---|---|---|---|---|---|\n" + "\n".join(rows) + "\n"
+    parser.add_argument("--only", nargs="*", choices=sorted(TITLES))
+    parser.add_argument("--orders", action="store_true", help="also time the path order")
+    parser.add_argument("--out-dir", type=Path, default=HERE)
+    args = parser.parse_args(argv)
+    results = {}
+    for name in TITLES:
+        if args.only and name not in args.only:
+            continue
+        print(f"running {name} ...", file=sys.stderr, flush=True)
+        results[name] = workload(name, args.size, args.rounds, orders=args.orders)
+    header = [
+        "| workload | TorchLogisticClassifierCV | LogisticRegressionCV(n_jobs=1) | time ratio (best of "
+        f"{args.rounds}) | choice and scores | peak memory added by the fit |",
+        "|---|---|---|---|---|---|",
+    ]
+    text = "\n".join(header + rows(results)) + "\n"
     print(text)
-    if args.size == "full":
-        (HERE / "cv_results.md").write_text(
-            "# TorchLogisticClassifierCV benchmark\n\n(machine shared with other jobs: ratios are indicative)\n\n"
-            + text
-        )
-        (HERE / "cv_results.json").write_text(json.dumps(results, indent=2, default=float))
+    suffix = "" if args.size == "full" else f"-{args.size}"
+    args.out_dir.mkdir(parents=True, exist_ok=True)
+    (args.out_dir / f"cv_results{suffix}.md").write_text(
+        "# TorchLogisticClassifierCV against LogisticRegressionCV\n\n"
+        "Defaults of both (10 Cs, 5 folds, neg_log_loss, tol 1e-4; ours float32). "
+        "The machine is shared with other jobs: ratios are indicative.\n\n" + text
+    )
+    (args.out_dir / f"cv_results{suffix}.json").write_text(json.dumps(results, indent=2))
 
 
 if __name__ == "__main__":

@@ -196,30 +196,32 @@ def test_batched_objective_and_gradient_equal_single_problem_reference(wine):
     """The batched evaluation equals sklearn's objective (via LogisticRegression's loss) and finite differences."""
     X, y = wine
     rng = np.random.RandomState(0)
-    Xt = torch.from_numpy(X)
-    weights = torch.from_numpy(rng.uniform(0, 2, (len(y), 2)))
-    problem = BatchedLogistic(Xt, torch.from_numpy(y), weights, kind="multinomial", n_outputs=3, fit_intercept=True)
+    weights = rng.uniform(0, 2, (len(y), 2))
+    problem = BatchedLogistic.from_data(X, y, weights, kind="multinomial", n_outputs=3, fit_intercept=True)
     x = torch.from_numpy(rng.normal(0, 0.3, (4, problem.n_params)))
     groups = torch.tensor([0, 1, 0, 1])
+    weight = problem.weights(groups)
+    mask = problem.coefficient_mask(torch.float64, "cpu")
     l2 = torch.tensor([0.1, 0.0, 1.0, 0.5], dtype=torch.float64)
     l1 = torch.tensor([0.0, 0.2, 0.0, 0.3], dtype=torch.float64)
-    value, grad = problem.evaluate(x, groups, l2, l1)
+    value, grad = problem.evaluate(x, weight, l2, l1, mask)
+    W_all, b_all = problem.split(x)
     for p in range(4):
-        W = x[p, :39].reshape(3, 13).numpy()
-        b = x[p, 39:].numpy()
+        W = W_all[p].numpy()
+        b = b_all[p].numpy()
         z = X @ W.T + b
         logp = z - np.log(np.exp(z).sum(1, keepdims=True))
-        w = weights[:, groups[p]].numpy()
+        w = weights[:, groups[p]]
         expected = -(w * logp[np.arange(len(y)), y]).sum() / w.sum()
         expected += 0.5 * l2[p].item() * (W**2).sum() + l1[p].item() * np.abs(W).sum()
         assert value[p].item() == pytest.approx(expected, rel=1e-12)
     # finite differences of the smooth part (l1 = 0)
     zero = torch.zeros(4, dtype=torch.float64)
-    v0, g0 = problem.evaluate(x, groups, l2, zero)
+    v0, g0 = problem.evaluate(x, weight, l2, zero, mask)
     direction = torch.from_numpy(rng.normal(size=x.shape))
     h = 1e-6
-    vp, _ = problem.evaluate(x + h * direction, groups, l2, zero)
-    vm, _ = problem.evaluate(x - h * direction, groups, l2, zero)
+    vp, _ = problem.evaluate(x + h * direction, weight, l2, zero, mask)
+    vm, _ = problem.evaluate(x - h * direction, weight, l2, zero, mask)
     np.testing.assert_allclose(((vp - vm) / (2 * h)).numpy(), (g0 * direction).sum(1).numpy(), rtol=1e-6)
 
 
@@ -227,10 +229,8 @@ def test_batched_lbfgs_each_problem_reaches_sklearn_optimum(breast_cancer):
     """Problems with different folds and Cs in one batch each equal LogisticRegression(lbfgs, tol=1e-10) to 1e-5."""
     X, y = breast_cancer
     fold = np.arange(len(y)) % 2
-    weights = torch.from_numpy(np.column_stack([fold == 0, fold == 1]).astype(float))
-    problem = BatchedLogistic(
-        torch.from_numpy(X), torch.from_numpy(y.astype(float)), weights, kind="binary", n_outputs=1, fit_intercept=True
-    )
+    weights = np.column_stack([fold == 0, fold == 1]).astype(float)
+    problem = BatchedLogistic.from_data(X, y, weights, kind="binary", n_outputs=1, fit_intercept=True)
     groups, Cs = np.array([0, 0, 1, 1]), np.array([0.01, 10.0, 0.1, 1.0])
     result = batched_lbfgs(problem, groups, Cs, np.zeros(4), tol=1e-10, max_iter=1000, ftol=0.0)
     assert result.converged.all()
