@@ -61,7 +61,7 @@ WORKLOADS = {
 }
 QUICK_DIVISOR = 200
 QUICK_MAX_FEATURES = 100
-# Dense Hessians beyond this many coefficients are not what newton-cholesky is for.
+# Dense Hessians beyond this many coefficients are not what newton-cholesky (or glum's IRLS) is for.
 NEWTON_MAX_COEFFICIENTS = 2_500
 
 
@@ -154,7 +154,8 @@ def contenders(spec, X, C, l1_ratio, glum_available):
         out["sklearn saga"] = lambda tol: LogisticRegression(
             C=C, l1_ratio=l1_ratio, solver="saga", tol=tol, max_iter=1000
         )
-    if glum_available and binary:
+    if glum_available and binary and n_coef <= NEWTON_MAX_COEFFICIENTS:
+        # glum's IRLS forms the dense (d + 1)^2 Hessian too: 100k columns would need 80 GB.
         out["glum"] = lambda tol: Glum(C, l1_ratio, X.shape[0], tol=tol)
     return out
 

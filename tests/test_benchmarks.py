@@ -82,7 +82,10 @@ def test_shapes_benchmark_quick_mode_reports_every_workload(tmp_path):
         names = {f["contender"] for f in workload["fits"]}
         assert "torchlogit lbfgs" in names and len(names) >= 3, workload["name"]
         for fit in workload["fits"]:
-            assert fit["time"] > 0 and fit["n_iter"] >= 0 and fit["gap"] >= 0, (workload["name"], fit)
+            assert fit["time"] > 0 and fit["cpu_time"] >= 0 and fit["n_iter"] >= 0 and fit["gap"] >= 0, (
+                workload["name"],
+                fit,
+            )
             if fit["contender"].startswith("torchlogit"):  # our fits stop near the optimum
                 assert fit["gap"] < 1e-3, (workload["name"], fit)
     assert (tmp_path / "shapes_results-quick.md").read_text().startswith("| workload | penalty | threads |")

@@ -1,0 +1,93 @@
+"""L-BFGS's first step is SciPy's L-BFGS-B's (scikit-learn's solver): unit length along steepest descent."""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.optimize import minimize
+from scipy.special import expit, log_expit
+from sklearn.exceptions import ConvergenceWarning
+
+from torchlogit import TorchLogisticClassifier
+
+
+def sparse_problem(n=3000, d=400, per_row=8, seed=0):
+    """Text-like binary data: many features, few non-zeros per row (where ||g||_1 >> ||g||_2)."""
+    rng = np.random.default_rng(seed)
+    X = sp.csr_matrix(
+        (rng.random(n * per_row), rng.integers(0, d, n * per_row), np.arange(0, n * per_row + 1, per_row)),
+        shape=(n, d),
+    )
+    X.sum_duplicates()
+    y = (rng.random(n) < expit(X @ rng.standard_normal(d) - 1.0)).astype(int)
+    return X, y
+
+
+def objective_and_gradient(X, y, C=1.0):
+    """scikit-learn's binary objective (mean log-loss + ||w||^2 / (2 C n)) and its gradient, float64."""
+    n = X.shape[0]
+    sign = 2.0 * y - 1.0
+
+    def fun(params):
+        w, b = params[:-1], params[-1]
+        z = X @ w + b
+        value = -log_expit(sign * z).mean() + w @ w / (2 * C * n)
+        residual = (expit(z) - y) / n
+        return value, np.r_[X.T @ residual + w / (C * n), residual.sum()]
+
+    return fun
+
+
+def scipy_iterates(fun, size, n_iter):
+    """Objective after each of L-BFGS-B's first ``n_iter`` iterations (scikit-learn's options)."""
+    values = []
+    minimize(
+        fun,
+        np.zeros(size),
+        method="L-BFGS-B",
+        jac=True,
+        callback=lambda intermediate_result: values.append(intermediate_result.fun),
+        options=dict(maxiter=n_iter, maxls=50, gtol=1e-12, ftol=64 * np.finfo(float).eps),
+    )
+    return values
+
+
+@pytest.mark.parametrize("density", ["sparse", "dense"])
+def test_first_iterate_is_scipy_lbfgsb_first_iterate(density):
+    """The first iterate (steepest descent, initial step 1/||g||_2) equals L-BFGS-B's to 1e-12 in float64.
+
+    torch's initial step min(1, 1/||g||_1) is ~sqrt(d) times shorter on such data: its first
+    iterate is far from L-BFGS-B's (checked too, so the test can tell the two rules apart).
+    """
+    X, y = sparse_problem()
+    if density == "dense":
+        X = X.toarray()
+    fun = objective_and_gradient(X, y)
+    expected = scipy_iterates(fun, X.shape[1] + 1, n_iter=1)[0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchLogisticClassifier(dtype="float64", max_iter=1).fit(X, y)
+    ours = fun(np.r_[model.coef_[0], model.intercept_])[0]
+    assert ours == pytest.approx(expected, rel=1e-12, abs=0)
+
+    g = fun(np.zeros(X.shape[1] + 1))[1]
+    torch_step = min(1.0, 1.0 / np.abs(g).sum())
+    assert torch_step < 0.2 / np.linalg.norm(g)  # the old rule's first trial is much shorter
+
+
+def test_iteration_count_matches_scipy_on_sparse_data():
+    """On sparse data the whole run follows L-BFGS-B closely: the same number of iterations to gtol, +-1."""
+    X, y = sparse_problem(n=20_000, d=2_000, per_row=20)
+    fun = objective_and_gradient(X, y)
+    reference = minimize(
+        fun,
+        np.zeros(X.shape[1] + 1),
+        method="L-BFGS-B",
+        jac=True,
+        options=dict(maxiter=1000, maxls=50, gtol=1e-4, ftol=64 * np.finfo(float).eps),
+    )
+    model = TorchLogisticClassifier(dtype="float64").fit(X, y)
+    assert abs(int(model.n_iter_[0]) - reference.nit) <= 1, (model.n_iter_, reference.nit)
+    # Both stop at gtol=1e-4, each at its own point near the optimum.
+    assert fun(np.r_[model.coef_[0], model.intercept_])[0] == pytest.approx(reference.fun, abs=1e-5)
