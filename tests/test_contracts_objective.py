@@ -375,3 +375,23 @@ def test_layer_arrays_round_trip_and_refuse_another_structure():
     assert set(state) == {"linear.weight"} and torch.equal(state["linear.weight"], torch.as_tensor(W.T))
     state32 = layers_state(LinearLogits(3, 2), [(W.astype(np.float32), np.ones(2, np.float32))])
     assert state32["linear.weight"].dtype == torch.float32 and state32["linear.bias"].dtype == torch.float32
+
+
+def test_multinomial_loss_and_gradient_are_stable_row_by_row():
+    """The softmax is stabilised per row: rows whose logits are 2000 apart (an unscaled feature) both keep
+    finite, exact losses and probabilities (a shift by one global maximum would underflow the lower row)."""
+    from torchlogit._objective import linear_objective_and_gradient
+
+    Z = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1003.0], [0.5, -0.5, 2.0]])
+    target = np.array([1, 0, 2])
+    s = np.array([1.0, 2.0, 0.5])
+    expected = _reference_objective(np.eye(3), None, Z, target, s, kind="multinomial", C=np.inf, l1_ratio=0, S=3.5)
+    t = torch.as_tensor
+    value, _, grad_W, _ = linear_objective_and_gradient(
+        t(Z), t(np.eye(3)), None, t(target), t(s), kind="multinomial", C=np.inf, l1_ratio=0.0, weight_sum=3.5
+    )
+    assert float(value) == pytest.approx(expected, rel=1e-12)
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    residual = (P - np.eye(3)[target]) * (s / 3.5)[:, None]
+    np.testing.assert_allclose(grad_W.numpy(), residual.T @ Z, rtol=1e-10)
