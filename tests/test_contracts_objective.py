@@ -238,7 +238,7 @@ def test_objective_without_bias_equals_the_written_out_objective():
 
 def test_float32_terms_are_summed_in_float64():
     """The module's promise: float32 parameters and losses, float64 sums (L-BFGS compares these values)."""
-    from torchlogit._objective import l1_norm, penalty, weighted_log_loss_sum
+    from torchlogit._objective import l1_norm, linear_objective_and_gradient, penalty, weighted_log_loss_sum
 
     g = torch.Generator().manual_seed(0)
     W = [torch.randn(1000, 100, generator=g) * 3, torch.randn(50, 7, generator=g)]  # float32
@@ -259,6 +259,10 @@ def test_float32_terms_are_summed_in_float64():
     expected = math.fsum(per_sample.numpy().astype(np.float64) * weight.numpy().astype(np.float64))
     # (per-sample products in float32, 5e-11 off in total; a float32 sum would be ~1e-7 off)
     assert float(weighted_log_loss_sum(logits, target, weight, "binary")) == pytest.approx(expected, rel=2e-9)
+    value = linear_objective_and_gradient(
+        logits, torch.ones(1, 1), None, target, weight, kind="binary", C=math.inf, l1_ratio=0.0, weight_sum=1.0
+    )[0]
+    assert value.dtype == torch.float64 and float(value) == pytest.approx(expected, rel=2e-9)
     assert expected == pytest.approx(math.fsum((np.logaddexp(0, z) - y * z) * weight.numpy()), rel=1e-6)
 
 
@@ -375,3 +379,23 @@ def test_layer_arrays_round_trip_and_refuse_another_structure():
     assert set(state) == {"linear.weight"} and torch.equal(state["linear.weight"], torch.as_tensor(W.T))
     state32 = layers_state(LinearLogits(3, 2), [(W.astype(np.float32), np.ones(2, np.float32))])
     assert state32["linear.weight"].dtype == torch.float32 and state32["linear.bias"].dtype == torch.float32
+
+
+def test_multinomial_loss_and_gradient_are_stable_row_by_row():
+    """The softmax is stabilised per row: rows whose logits are 2000 apart (an unscaled feature) both keep
+    finite, exact losses and probabilities (a shift by one global maximum would underflow the lower row)."""
+    from torchlogit._objective import linear_objective_and_gradient
+
+    Z = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1003.0], [0.5, -0.5, 2.0]])
+    target = np.array([1, 0, 2])
+    s = np.array([1.0, 2.0, 0.5])
+    expected = _reference_objective(np.eye(3), None, Z, target, s, kind="multinomial", C=np.inf, l1_ratio=0, S=3.5)
+    t = torch.as_tensor
+    value, _, grad_W, _ = linear_objective_and_gradient(
+        t(Z), t(np.eye(3)), None, t(target), t(s), kind="multinomial", C=np.inf, l1_ratio=0.0, weight_sum=3.5
+    )
+    assert float(value) == pytest.approx(expected, rel=1e-12)
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    residual = (P - np.eye(3)[target]) * (s / 3.5)[:, None]
+    np.testing.assert_allclose(grad_W.numpy(), residual.T @ Z, rtol=1e-10)
