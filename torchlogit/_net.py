@@ -1,10 +1,13 @@
 """The skorch net that trains every torchlogit model.
 
-Three things differ from a stock ``skorch.NeuralNet``:
+Four things differ from a stock ``skorch.NeuralNet``:
 
 * Data never goes through skorch's row-by-row Dataset/DataLoader: the training data
   is one set of device tensors (:class:`TensorData`), served either as one full batch
   or as shuffled tensor slices.
+* A mini-batch epoch never waits for the device: batches are cut on the device, the
+  batch losses come back in one copy at the epoch's end (skorch reads each one back),
+  and skorch's per-batch bookkeeping is skipped unless a callback needs it.
 * ``get_loss`` is the weighted, penalised objective of :mod:`torchlogit._objective`;
   the target of a batch is ``(target, sample_weight)``.
 * With L-BFGS (:class:`torchlogit._solvers.LBFGS`), one skorch epoch is one
