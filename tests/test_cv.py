@@ -11,7 +11,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
-from sklearn.metrics import make_scorer, recall_score
+from sklearn.metrics import log_loss, make_scorer, recall_score
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -89,6 +89,27 @@ def test_elastic_net_choice_and_zero_pattern_equal_saga():
     np.testing.assert_array_equal(ours.coef_ == 0, ref.coef_ == 0)
     np.testing.assert_array_equal(ours.coefs_paths_ == 0, ref.coefs_paths_ == 0)
     assert (ours.coef_ == 0).sum() > 0  # the test means something: L1 zeroed some coefficients
+
+
+@pytest.mark.parametrize("name", ["breast_cancer", "wine"])
+def test_neg_log_loss_shortcut_equals_the_scorer(datasets, name):
+    """scoring="neg_log_loss" (computed for all Cs at once) equals sklearn's log_loss scorer called per (fold, C)
+    to 1e-12: with sample weights, saturated probabilities at C=1e4 (the eps clipping) and a held-out fold that
+    lacks a class."""
+    X, y = datasets[name]
+    sw = np.random.RandomState(0).uniform(0.5, 2, len(y))
+    rest = np.flatnonzero(y != y.max())
+    folds = [(np.setdiff1d(np.arange(len(y)), rest[::3]), rest[::3]), *KFold(3, shuffle=True, random_state=0).split(X)]
+    params = dict(Cs=[0.01, 1.0, 1e4], cv=folds, dtype="float64", max_iter=300)
+    scorer = make_scorer(log_loss, greater_is_better=False, response_method="predict_proba")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        shortcut = TorchLogisticClassifierCV(**params).fit(X, y, sample_weight=sw)
+        through_scorer = TorchLogisticClassifierCV(scoring=scorer, **params).fit(X, y, sample_weight=sw)
+    np.testing.assert_array_equal(shortcut.coefs_paths_, through_scorer.coefs_paths_)
+    np.testing.assert_allclose(shortcut.scores_, through_scorer.scores_, rtol=1e-12, atol=0)
+    assert len(np.unique(y[folds[0][1]])) < len(np.unique(y))  # the first held-out fold lacks a class
+    assert shortcut.scores_[:, 0, -1].min() < -0.05  # C=1e4 overfits: the test covers confident mistakes
 
 
 def test_ties_go_to_the_first_c_as_in_sklearn(breast_cancer):
