@@ -22,7 +22,8 @@ them for benchmarks only)::
     env -u OPENBLAS_CORETYPE -u OPENBLAS_L2_SIZE .venv/bin/python benchmarks/cv.py
 
 Results go to ``cv_results.md`` / ``cv_results.json``; ``--size tiny`` only checks that
-the script runs. ``--orders`` also times the batch order against the path order (see
+the script runs; ``--threads 1`` times one thread on each side (steadier on a loaded
+machine; CPU times are reported in every case). ``--orders`` also times the batch order against the path order (see
 :mod:`torchlogit._batched`). ``benchmarks/run.py`` runs the same workloads as its
 ``cv`` and ``cv_digits`` sections.
 """
@@ -79,7 +80,7 @@ def data(name, size="full"):
 
 
 def ours(**params):
-    return TorchLogisticClassifierCV(Cs=10, **params)
+    return TorchLogisticClassifierCV(**{"Cs": 10, **params})
 
 
 def reference(n_jobs=1):
@@ -89,27 +90,33 @@ def reference(n_jobs=1):
 
 
 def timed(make, X, y):
-    """(seconds, fitted estimator); runs cut short by max_iter are part of the workload."""
+    """(wall seconds, CPU seconds of the process, fitted estimator); runs cut short by max_iter count."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         est = make()
-        start = time.perf_counter()
+        start, cpu = time.perf_counter(), time.process_time()
         est.fit(X, y)
-        return time.perf_counter() - start, est
+        return time.perf_counter() - start, time.process_time() - cpu, est
 
 
 def side_by_side(contenders, X, y, rounds):
-    """Best and median seconds of each contender, alternating; and each one's last fitted estimator."""
+    """Wall and CPU seconds of each contender per round, alternating; and each one's last fitted estimator.
+
+    CPU time (all threads of the process) is reported next to wall time because the shared
+    machine's load moves wall times by several x; it is the steadier of the two there.
+    """
     for make in contenders.values():
         timed(make, X, y)  # warm-up: imports, thread pools, first allocations
     times = {name: [] for name in contenders}
+    cpu = {name: [] for name in contenders}
     fitted = {}
     for _ in range(rounds):
         for name, make in contenders.items():
             time.sleep(QUIET_S)
-            seconds, fitted[name] = timed(make, X, y)
+            seconds, cpu_seconds, fitted[name] = timed(make, X, y)
             times[name].append(seconds)
-    return times, fitted
+            cpu[name].append(cpu_seconds)
+    return times, cpu, fitted
 
 
 # A fresh process fits one contender and prints its resident memory before the fit and
@@ -152,12 +159,18 @@ def peak_memory(who, name, size):
 
 
 def workload(name, size="full", rounds=3, memory=True, orders=False):
-    """One workload: times, choice, score gap and (optionally) peak memory and the batch/path orders."""
+    """One workload: times, choice, score gap and (optionally) peak memory and the batch/path orders.
+
+    LogisticRegressionCV(n_jobs=2) runs at full size only: its process pool's start-up
+    is most of a tiny run's time.
+    """
     X, y = data(name, size)
-    contenders = {"ours": ours, "reference": reference, "reference_2_jobs": lambda: reference(n_jobs=2)}
+    contenders = {"ours": ours, "reference": reference}
+    if size == "full":
+        contenders["reference_2_jobs"] = lambda: reference(n_jobs=2)
     if orders:
         contenders["ours_path_order"] = lambda: _path_order()
-    times, fitted = side_by_side(contenders, X, y, rounds)
+    times, cpu, fitted = side_by_side(contenders, X, y, rounds)
     a, b = fitted["ours"], fitted["reference"]
     best = {who: min(t) for who, t in times.items()}
     result = {
@@ -165,11 +178,11 @@ def workload(name, size="full", rounds=3, memory=True, orders=False):
         "shape": list(X.shape),
         "ratio": best["ours"] / best["reference"],
         "median_ratio": statistics.median(o / r for o, r in zip(times["ours"], times["reference"], strict=True)),
-        "ratio_2_jobs": best["ours"] / best["reference_2_jobs"],
         "ours_s": best["ours"],
         "reference_s": best["reference"],
-        "reference_2_jobs_s": best["reference_2_jobs"],
         "times": times,
+        "cpu_times": cpu,
+        "cpu_ratio": min(cpu["ours"]) / min(cpu["reference"]),
         "C_ours": float(a.C_),
         "C_reference": float(b.C_),
         "max_scores_diff": float(np.abs(a.scores_ - b.scores_).max()),
@@ -178,6 +191,9 @@ def workload(name, size="full", rounds=3, memory=True, orders=False):
         "n_iter_ours": int(a.n_iter_.sum()),
         "n_iter_reference": int(b.n_iter_.sum()),
     }
+    if "reference_2_jobs" in best:
+        result["ratio_2_jobs"] = best["ours"] / best["reference_2_jobs"]
+        result["reference_2_jobs_s"] = best["reference_2_jobs"]
     if orders:
         result["path_order_s"] = best["ours_path_order"]
         result["batch_over_path"] = best["ours"] / best["ours_path_order"]
@@ -212,10 +228,12 @@ def rows(results):
             else ""
         )
         order = f"; path order {r['path_order_s']:.2f} s" if "path_order_s" in r else ""
+        two = f" ({r['reference_2_jobs_s']:.2f} s with n_jobs=2)" if "ratio_2_jobs" in r else ""
+        two_ratio = f"; {r['ratio_2_jobs']:.2f} vs n_jobs=2" if "ratio_2_jobs" in r else ""
         lines.append(
-            f"| {TITLES[name].format(n=r['n'])} | {r['ours_s']:.2f} s{order} | {r['reference_s']:.2f} s "
-            f"({r['reference_2_jobs_s']:.2f} s with n_jobs=2) | **{r['ratio']:.2f}** (median {r['median_ratio']:.2f}; "
-            f"{r['ratio_2_jobs']:.2f} vs n_jobs=2) | C {r['C_ours']:.3g} vs {r['C_reference']:.3g}; "
+            f"| {TITLES[name].format(n=r['n'])} | {r['ours_s']:.2f} s{order} | {r['reference_s']:.2f} s{two} "
+            f"| **{r['ratio']:.2f}** (median {r['median_ratio']:.2f}; CPU time {r['cpu_ratio']:.2f}{two_ratio}) "
+            f"| C {r['C_ours']:.3g} vs {r['C_reference']:.3g}; "
             f"max scores_ diff {r['max_scores_diff']:.1e} | {memory} |"
         )
     return lines
@@ -228,7 +246,14 @@ def main(argv=None):
     parser.add_argument("--only", nargs="*", choices=sorted(TITLES))
     parser.add_argument("--orders", action="store_true", help="also time the path order")
     parser.add_argument("--out-dir", type=Path, default=HERE)
+    parser.add_argument("--threads", type=int, help="limit torch and BLAS to this many threads (default: theirs)")
     args = parser.parse_args(argv)
+    if args.threads:
+        import torch
+        from threadpoolctl import threadpool_limits
+
+        torch.set_num_threads(args.threads)
+        threadpool_limits(args.threads)
     results = {}
     for name in TITLES:
         if args.only and name not in args.only:

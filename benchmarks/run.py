@@ -31,6 +31,7 @@ import numpy as np
 import scipy.sparse as sp
 import sklearn
 import torch
+from cv import workload as cv_workload  # benchmarks/cv.py: TorchLogisticClassifierCV against LogisticRegressionCV
 from sklearn.datasets import make_classification, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -60,6 +61,8 @@ FULL = {
     "multilabel_mlp": 20_000,
     "sparse": 20_000,
     "l1": 569,
+    "cv": 40_000,
+    "cv_digits": 1797,
 }
 
 
@@ -367,6 +370,16 @@ GOALS = {
     "multilabel_mlp": ("multi-label, {n} x 100, 20 labels, hidden (64,) vs MLPClassifier((64,))", None),
     "sparse": ("sparse, {n} x 50k at 0.1% density, L2 vs LogisticRegression (lbfgs)", None),
     "l1": ("L1, C=0.1, breast cancer ({n} x 30) vs saga", None),
+    "cv": (
+        "TorchLogisticClassifierCV, binary {n} x 60 correlated (AR(1) 0.9), 5 folds x 10 Cs, vs "
+        "LogisticRegressionCV(n_jobs=1); ratio of best times",
+        0.3,
+    ),
+    "cv_digits": (
+        "TorchLogisticClassifierCV, digits {n} x 64 multinomial, 5 folds x 10 Cs, vs LogisticRegressionCV(n_jobs=1); "
+        "ratio of best times",
+        None,
+    ),
 }
 
 
@@ -416,6 +429,8 @@ def run_all(size, rounds, only):
         "multilabel_mlp": lambda: workload_multilabel(n["multilabel_mlp"], rounds, hidden=(64,)),
         "sparse": lambda: workload_sparse(n["sparse"], rounds),
         "l1": lambda: workload_l1(rounds),
+        "cv": lambda: cv_workload("binary", size, rounds),
+        "cv_digits": lambda: cv_workload("digits", size, rounds, memory=size == "full"),
     }
     results = {}
     for name, job in jobs.items():
@@ -457,6 +472,18 @@ def markdown(results, info):
             quality.append(
                 f"objective {r['objective_ours']:.6f} vs {r['objective_reference']:.6f}; "
                 f"zeros {r['zeros_ours']} vs {r['zeros_reference']}"
+            )
+        if "C_ours" in r:
+            quality.append(
+                f"C {r['C_ours']:.3g} vs {r['C_reference']:.3g}; max scores_ diff {r['max_scores_diff']:.1e}; "
+                f"CPU-time ratio {r['cpu_ratio']:.2f}"
+            )
+        if "ratio_2_jobs" in r:
+            quality.append(f"{r['ratio_2_jobs']:.2f}x LogisticRegressionCV(n_jobs=2) ({r['reference_2_jobs_s']:.2f} s)")
+        if "peak_cv_mb" in r:
+            quality.append(
+                f"peak memory added: CV {r['peak_cv_mb']:.0f} MiB, one TorchLogisticClassifier fit "
+                f"{r['peak_single_mb']:.0f} MiB, LogisticRegressionCV {r['peak_reference_mb']:.0f} MiB"
             )
         met = "" if goal is None else ("yes" if r["ratio"] <= goal else "**no**")
         lines.append(

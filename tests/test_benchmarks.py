@@ -31,10 +31,14 @@ def test_benchmark_script_runs_every_workload_at_tiny_size(tmp_path):
         "multilabel_mlp",
         "sparse",
         "l1",
+        "cv",
+        "cv_digits",
     }
     for name, result in report["results"].items():
         assert result["ratio"] > 0, name
     assert report["results"]["binary"]["log_loss_diff"] < 0.05
+    cv = report["results"]["cv"]
+    assert cv["max_scores_diff"] < 0.05 and cv["peak_cv_mb"] >= 0 and cv["peak_single_mb"] >= 0
     assert {"torch", "sklearn", "cpu", "blas"} <= set(report["machine"])
     table = (tmp_path / "results-tiny.md").read_text()
     assert table.startswith("| workload |") and "Machine:" in table
