@@ -347,14 +347,15 @@ class _Held:
         self.X, self.target, self.weight = X, target, weight
 
 
-@pytest.mark.parametrize("kind", ["binary", "multinomial", "multilabel"])
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "multilabel", "multilabel_pos_weight"])
 def test_validation_loss_is_sklearns_weighted_log_loss(kind):
     from sklearn.metrics import log_loss
 
     from torchlogit._callbacks import ValidationLoss
 
     rng = np.random.RandomState(0)
-    n, d, k = 40, 3, {"binary": 1, "multinomial": 3, "multilabel": 2}[kind]
+    n, d, k = 40, 3, {"binary": 1, "multinomial": 3}.get(kind, 2)
+    pos_weight = np.array([0.25, 3.0]) if kind == "multilabel_pos_weight" else None
     X = rng.randn(n, d)
     weight = rng.uniform(0.5, 3.0, n)
     linear = torch.nn.Linear(d, k, dtype=torch.float64)
@@ -370,15 +371,22 @@ def test_validation_loss_is_sklearns_weighted_log_loss(kind):
         target = torch.as_tensor(y)
         P = np.exp(Z - Z.max(1, keepdims=True))
         expected = log_loss(y, P / P.sum(1, keepdims=True), sample_weight=weight, labels=range(k))
-    else:
+    elif pos_weight is None:
         Y = rng.randint(0, 2, (n, k))
         target = torch.as_tensor(Y, dtype=torch.float64)
         expected = sum(log_loss(Y[:, j], 1 / (1 + np.exp(-Z[:, j])), sample_weight=weight) for j in range(k))
+    else:  # torch's pos_weight term, written out: -(pw y log p + (1 - y) log(1 - p))
+        Y = rng.randint(0, 2, (n, k))
+        target = torch.as_tensor(Y, dtype=torch.float64)
+        losses = pos_weight * Y * np.logaddexp(0, -Z) + (1 - Y) * np.logaddexp(0, Z)
+        expected = (weight * losses.sum(axis=1)).sum() / weight.sum()
     net = _Net()
     net.module_ = module
     net.history.new_epoch()
     module.train()
-    ValidationLoss(_Held(torch.as_tensor(X), target, torch.as_tensor(weight)), kind).on_epoch_end(net)
+    held = _Held(torch.as_tensor(X), target, torch.as_tensor(weight))
+    pw = None if pos_weight is None else torch.as_tensor(pos_weight)
+    ValidationLoss(held, kind.replace("_pos_weight", ""), pw).on_epoch_end(net)
     assert net.history[-1, "valid_loss"] == pytest.approx(expected, rel=1e-10)
     assert module.training and module[0].training  # training goes on with dropout live
 
