@@ -78,7 +78,7 @@ def alternate(contenders, rounds):
     times = {name: [] for name in contenders}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        for name, run in contenders.items():
+        for run in contenders.values():
             run()
         for _ in range(rounds):
             for name, run in contenders.items():
