@@ -404,3 +404,22 @@ def test_non_finite_parameters_are_an_error_even_with_a_finite_loss():
         net.module_.weight.fill_(float("nan"))
     with pytest.raises(ValueError, match="diverged"):
         check_finite_parameters(net, 1.0)
+
+
+def test_l1_proximal_keeps_one_account_per_weight_matrix():
+    """Each penalised matrix (every layer of a hidden-layer model) owes its own cumulative penalty."""
+    from torchlogit._callbacks import L1Proximal
+
+    net = _ProxNet("sgd", 0.4)
+    first, second = (
+        torch.nn.Parameter(torch.ones(2, 3, dtype=torch.float64)),
+        torch.nn.Parameter(-torch.ones(3, 2, dtype=torch.float64)),
+    )
+    net.module_.penalized_weights = lambda: [first, second]
+    net.optimizer_ = torch.optim.SGD([first, second], lr=0.1)
+    prox = L1Proximal()
+    prox.on_train_begin(net)
+    for step in range(1, 4):  # no gradient: only the penalty moves the weights, 0.1 * 0.4 per step
+        prox.on_batch_end(net, training=True)
+        np.testing.assert_allclose(first.detach().numpy(), 1 - 0.04 * step, rtol=1e-12)
+        np.testing.assert_allclose(second.detach().numpy(), -1 + 0.04 * step, rtol=1e-12)
