@@ -51,7 +51,7 @@ def _report_versions(session):
         "-c",
         "import sys, importlib.metadata as m; print('python', sys.version.split()[0]); "
         "[print(p, m.version(p)) for p in ('torch', 'numpy', 'scipy', 'scikit-learn', 'skorch', "
-        "'pandas', 'statsmodels', 'hypothesis', 'pytest')]",
+        "'pandas', 'statsmodels', 'hypothesis', 'pytest', 'skops', 'onnx', 'skl2onnx', 'onnxruntime')]",
     )
 
 
