@@ -13,6 +13,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn import config_context
+from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
@@ -301,3 +302,21 @@ def test_cuda_tensor_for_a_cpu_model_and_back(breast_cancer):
     proba = model.predict_proba(_t(X).cuda())
     assert proba.device.type == "cuda"
     np.testing.assert_array_equal(proba.cpu().numpy(), model.predict_proba(X))
+
+
+def test_cv_estimator_takes_tensors_and_returns_them():
+    """TorchLogisticClassifierCV: tensors in give the NumPy fit's answer, and tensors out (bitwise)."""
+    from torchlogit import TorchLogisticClassifierCV
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    options = dict(Cs=3, cv=3, dtype="float64", tol=1e-8, max_iter=300)
+    on_numpy = TorchLogisticClassifierCV(**options).fit(X, y)
+    on_tensors = TorchLogisticClassifierCV(**options).fit(torch.from_numpy(X), torch.from_numpy(y))
+    assert on_tensors.C_ == on_numpy.C_
+    np.testing.assert_array_equal(on_tensors.coef_, on_numpy.coef_)
+    for method in ("decision_function", "predict_proba", "predict_log_proba", "predict"):
+        out = getattr(on_tensors, method)(torch.from_numpy(X))
+        assert isinstance(out, torch.Tensor), method
+        np.testing.assert_array_equal(out.numpy(), getattr(on_numpy, method)(X))
+    assert on_tensors.score(torch.from_numpy(X), torch.from_numpy(y)) == on_numpy.score(X, y)

@@ -36,9 +36,10 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import ftol_for
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
+from ._callbacks import ftol_for
 from ._compat import _check_sample_weight, compute_class_weight
+from ._data import host_array, host_inputs, origin_of
 from ._devices import DTYPES, resolve_device
 from ._kernels import ACCEPT_SPARSE
 from ._logistic import TorchLogisticClassifier
@@ -369,6 +370,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         ``X`` comes back as a NumPy array or CSR matrix, ``sample_weight`` as float64 (ones
         when None) and ``targets`` as :func:`torchlogit._targets.encode_labels` of ``y``.
         """
+        X, y, sample_weight = host_inputs(X, y, sample_weight)  # torch tensors: read on the host
         X, y = validate_data(self, X, y, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
         if sp.issparse(X):
             X = X.tocsr()
@@ -639,7 +641,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         scores : ndarray of shape (n_samples,) or (n_samples, n_classes)
         """
         model = self._fitted()
-        return model.decision_function(self._check_features(X))
+        return origin_of(X).wrap(model.decision_function(self._check_features(host_array(X))))
 
     def predict_proba(self, X):
         """Class probabilities.
@@ -653,7 +655,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         proba : ndarray of shape (n_samples, n_classes)
         """
         model = self._fitted()
-        return model.predict_proba(self._check_features(X))
+        return origin_of(X).wrap(model.predict_proba(self._check_features(host_array(X))))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably.
@@ -667,7 +669,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         log_proba : ndarray of shape (n_samples, n_classes)
         """
         model = self._fitted()
-        return model.predict_log_proba(self._check_features(X))
+        return origin_of(X).wrap(model.predict_log_proba(self._check_features(host_array(X))))
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -681,7 +683,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         y_pred : ndarray of shape (n_samples,)
         """
         model = self._fitted()
-        return model.predict(self._check_features(X))
+        return origin_of(X).wrap(model.predict(self._check_features(host_array(X))))
 
     def score(self, X, y, sample_weight=None):
         """Score with the ``scoring`` option on ``(X, y)``, as LogisticRegressionCV's ``score``.
@@ -696,6 +698,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         -------
         score : float
         """
+        X, y, sample_weight = host_inputs(X, y, sample_weight)  # the scorer works on NumPy
         scorer = get_scorer("accuracy" if self.scoring is None else self.scoring)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return scorer(self, X, y, **kwargs)
