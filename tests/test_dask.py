@@ -102,7 +102,10 @@ def test_warm_start_continues_from_the_previous_fit(client, digits_data):
     clf.set_params(max_iter=1000).fit(Xd, yd)  # continued on the dask array
     converged = TorchLogisticClassifier(C=0.1, **TIGHT).fit(X, y)
     assert first == 5 and clf.n_iter_[0] < converged.n_iter_[0]
-    assert np.abs(clf.predict_proba(X) - converged.predict_proba(X)).max() <= 1e-6
+    # Both fits stop on L-BFGS-B's relative-decrease rule (max |grad| ~1e-8, above tol): the same objective
+    # to 1e-12, and from two different paths probabilities that differ by ~1e-6 along the flat directions.
+    assert clf.loss_curve_[-1] == pytest.approx(converged.loss_curve_[-1], rel=1e-12)
+    assert np.abs(clf.predict_proba(X) - converged.predict_proba(X)).max() <= 5e-6
 
 
 def test_multilabel_fit_on_dask_arrays(client):
