@@ -1,5 +1,6 @@
 """The benchmark script keeps working (tiny sizes; timings are reported, never asserted)."""
 
+import importlib
 import json
 import subprocess
 import sys
@@ -68,20 +69,9 @@ def test_dask_benchmark_runs_at_tiny_size(tmp_path):
 
 def test_shapes_benchmark_quick_mode_reports_every_workload(tmp_path):
     """benchmarks/shapes.py --quick: every workload, every fit with a time, iterations and a gap >= 0."""
-    subprocess.run(
-        [sys.executable, str(BENCHMARK.parent / "shapes.py"), "--quick", "--out-dir", str(tmp_path)],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    sys.path.insert(0, str(BENCHMARK.parent))
-    try:
-        from shapes import WORKLOADS
-    finally:
-        sys.path.pop(0)
+    workloads = _run_benchmark("shapes", "--quick", tmp_path)
     report = json.loads((tmp_path / "shapes_results-quick.json").read_text())
-    assert [w["name"] for w in report["workloads"]] == list(WORKLOADS)
+    assert [w["name"] for w in report["workloads"]] == list(workloads)
     for workload in report["workloads"]:
         names = {f["contender"] for f in workload["fits"]}
         assert "torchlogit lbfgs" in names and len(names) >= 3, workload["name"]
@@ -97,25 +87,14 @@ def test_shapes_benchmark_quick_mode_reports_every_workload(tmp_path):
 
 def test_gpu_benchmark_runs_tiny_on_the_cpu(tmp_path):
     """benchmarks/gpu.py --tiny: every workload and contender, each reaching the objective its reference reaches."""
-    subprocess.run(
-        [sys.executable, str(BENCHMARK.parent / "gpu.py"), "--tiny", "--device", "cpu", "--out-dir", str(tmp_path)],
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=600,
-    )
-    sys.path.insert(0, str(BENCHMARK.parent))
-    try:
-        from gpu import WORKLOADS
-    finally:
-        sys.path.remove(str(BENCHMARK.parent))
+    workloads = _run_benchmark("gpu", "--tiny --device cpu", tmp_path)
     report = json.loads((tmp_path / "gpu_results-tiny.json").read_text())
     assert report["meta"]["device"] == "cpu" and report["meta"]["tiny"]
     rows = {(row["workload"], row["contender"]): row for row in report["rows"]}
-    assert {workload for workload, _ in rows} == set(WORKLOADS)
+    assert {workload for workload, _ in rows} == set(workloads)
     for (workload, contender), row in rows.items():
         assert row["best_s"] > 0 and np.isfinite(row["quality"]), (workload, contender)
-    for workload in WORKLOADS:
+    for workload in workloads:
         ours = rows[workload, "torchlogit"]["quality"]
         floor = rows[workload, "torch floor"]["quality"] if (workload, "torch floor") in rows else None
         kind = report["workloads"][workload]["kind"]
@@ -129,3 +108,19 @@ def test_gpu_benchmark_runs_tiny_on_the_cpu(tmp_path):
             assert ours < np.log(2) and abs(ours - floor) < 0.02
     table = (tmp_path / "gpu_results-tiny.md").read_text()
     assert table.startswith("# torchlogit on CPU") and "**Not a GPU run.**" in table
+
+
+def _run_benchmark(script, options, tmp_path):
+    """Run ``benchmarks/<script>.py <options> --out-dir tmp_path`` in a subprocess; return its WORKLOADS."""
+    subprocess.run(
+        [sys.executable, str(BENCHMARK.parent / f"{script}.py"), *options.split(), "--out-dir", str(tmp_path)],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    sys.path.insert(0, str(BENCHMARK.parent))
+    try:
+        return importlib.import_module(script).WORKLOADS
+    finally:
+        sys.path.remove(str(BENCHMARK.parent))
