@@ -24,10 +24,16 @@ import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "scripts" / "mutation.toml"
+FASTEST_FIRST = ROOT / "scripts" / "mutmut_fastest_first.py"  # mutmut run, tests fastest first
 SCRATCH = ROOT / ".mutation"
 COPIED = ["torchlogit", "tests", "pyproject.toml", "README.md"]
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), grouped the way the report counts them.
-KILLED = {1, 3, 36, 24, -24, 152, 255, 37}  # a failing test, a timeout (a hang is caught) or a type error
+# Timeouts are counted apart from kills: on a loaded machine a clean-but-slow mutant can run past its
+# wall-clock limit (mutmut sends SIGXCPU: exit -24), so a timeout is a kill only after a look at the
+# mutant (or a re-run on a quiet machine). -9 is the CPU rlimit's hard kill one second after SIGXCPU
+# (mutmut calls it "segfault").
+KILLED = {1, 3, 37}  # a failing test (3: pytest's internal error), or caught by a type check
+TIMEOUT = {36, 24, -24, 152, 255, -9}
 SURVIVED = {0}
 NO_TESTS = {5, 33}
 
@@ -36,7 +42,7 @@ def toml_value(value):
     return json.dumps(value)  # JSON strings, lists and numbers are valid TOML
 
 
-def prepare(module, spec, settings, resume):
+def prepare(module, spec, settings, resume, tests_at=None):
     work = SCRATCH / module
     if work.exists() and not resume:
         shutil.rmtree(work)
@@ -48,7 +54,12 @@ def prepare(module, spec, settings, resume):
             shutil.copytree(source, target, ignore=shutil.ignore_patterns("__pycache__"))
         elif source.exists():
             shutil.copy2(source, target)
-    tests = [t for t in spec["tests"] if (ROOT / t).exists()]
+    if tests_at:
+        # The test files as they were at a commit (a "before" score while new tests are being written).
+        shutil.rmtree(work / "tests")
+        archive = subprocess.run(["git", "archive", tests_at, "tests"], cwd=ROOT, check=True, capture_output=True)
+        subprocess.run(["tar", "-x", "-C", str(work)], input=archive.stdout, check=True)
+    tests = [t for t in spec["tests"] if (work / t).exists()]
     missing = sorted(set(spec["tests"]) - set(tests))
     if missing:
         print(f"[{module}] test files not in this tree (skipped): {missing}")
@@ -65,17 +76,22 @@ def prepare(module, spec, settings, resume):
     return work
 
 
-def collect(work, module):
-    """(counts, survivors) from mutmut's per-file metadata."""
-    meta = json.loads((work / "mutants" / "torchlogit" / f"{module}.py.meta").read_text())
-    codes = meta["exit_code_by_key"]
-    counts = dict(killed=0, survived=0, no_tests=0, other=0, unchecked=0)
+def verdicts(work, module):
+    """mutmut's exit code for each mutant of the module (None: not tested yet), from its metadata."""
+    return json.loads((work / "mutants" / "torchlogit" / f"{module}.py.meta").read_text())["exit_code_by_key"]
+
+
+def collect(codes):
+    """(counts, the names of the mutants neither killed nor timed out)."""
+    counts = dict(killed=0, timeout=0, survived=0, no_tests=0, other=0, unchecked=0)
     survivors = []
     for key, code in sorted(codes.items()):
         if code is None:  # an interrupted run: not tested yet
             counts["unchecked"] += 1
         elif code in KILLED:
             counts["killed"] += 1
+        elif code in TIMEOUT:
+            counts["timeout"] += 1
         elif code in SURVIVED:
             counts["survived"] += 1
             survivors.append(key)
@@ -85,7 +101,28 @@ def collect(work, module):
         else:
             counts["other"] += 1
             survivors.append(key)
-    return counts, survivors, codes
+    return counts, survivors
+
+
+def table_row(label, counts, timing):
+    tested = sum(counts.values()) - counts["unchecked"]
+    # The score counts the mutants tested so far; timeouts, "no tests" and "other" count as not killed
+    # (the report judges each timeout by hand).
+    score = counts["killed"] / tested if tested else float("nan")
+    return (
+        f"| {label} | {sum(counts.values())} | {counts['killed']} | {counts['timeout']} | {counts['survived']} "
+        f"| {counts['no_tests']} | {counts['other']} | {counts['unchecked']} | {score:.1%} | {timing} |"
+    )
+
+
+def not_killed(work, module):
+    """The mutants a previous run did not kill; that run's verdicts are saved once, to before.json."""
+    before = work / "before.json"
+    if not before.exists():
+        meta = json.loads((work / "mutants" / "torchlogit" / f"{module}.py.meta").read_text())
+        before.write_text(json.dumps(meta["exit_code_by_key"], indent=0))
+    codes = json.loads(before.read_text())
+    return sorted(name for name, code in codes.items() if code is not None and code not in KILLED)
 
 
 def show(work, name):
@@ -98,6 +135,13 @@ def main():
     parser.add_argument("modules", nargs="*")
     parser.add_argument("--max-children", type=int, default=2)
     parser.add_argument("--resume", action="store_true")
+    parser.add_argument("--tests-at", metavar="COMMIT", help="run the test files as they were at COMMIT")
+    parser.add_argument(
+        "--retest",
+        action="store_true",
+        help="after a full run: re-test only the mutants not killed (survived, timeout, no tests, other) with the "
+        "current tests; the first run's verdicts are kept in before.json for the report",
+    )
     parser.add_argument("--report-only", action="store_true", help="only (re)write the reports of previous runs")
     args = parser.parse_args()
     config = tomllib.loads(CONFIG.read_text())
@@ -109,32 +153,49 @@ def main():
     # One thread per worker: the machine is shared, and a forked torch must not inherit a thread pool.
     env.update(OMP_NUM_THREADS="1", MKL_NUM_THREADS="1", PYTHONHASHSEED="0")
     lines = [
-        "| module | mutants | killed | survived | no tests | other | not yet run | score | minutes |",
-        "|---" * 9 + "|",
+        "| module | mutants | killed | timeout | survived | no tests | other | not yet run | score | start (UTC) "
+        "| end (UTC) | minutes | load avg |",
+        "|---" * 13 + "|",
     ]
     for module in modules:
         start = time.monotonic()
+        started = time.strftime("%H:%M", time.gmtime())
         if args.report_only:
             work = SCRATCH / module
         else:
-            work = prepare(module, config["modules"][module], config["settings"], args.resume)
-            print(f"[{module}] mutmut run in {work}", flush=True)
-            subprocess.run(
-                [sys.executable, "-m", "mutmut", "run", "--max-children", str(args.max_children)], cwd=work, env=env
+            work = prepare(
+                module, config["modules"][module], config["settings"], args.resume or args.retest, args.tests_at
             )
+            names = []
+            if args.retest:
+                names = not_killed(work, module)
+                print(f"[{module}] re-testing {len(names)} mutants not killed in the first run", flush=True)
+            print(f"[{module}] mutmut run in {work} (started {started} UTC)", flush=True)
+            if names or not args.retest:
+                subprocess.run(
+                    [sys.executable, str(FASTEST_FIRST), "run", "--max-children", str(args.max_children), *names],
+                    cwd=work,
+                    env=env,
+                )
         minutes = (time.monotonic() - start) / 60
-        counts, survivors, codes = collect(work, module)
-        tested = sum(counts.values()) - counts["unchecked"]
-        # The score counts the mutants tested so far; "no tests" and "other" count as not killed.
-        score = counts["killed"] / tested if tested else float("nan")
-        row = (
-            f"| {module} | {sum(counts.values())} | {counts['killed']} | {counts['survived']} | {counts['no_tests']} "
-            f"| {counts['other']} | {counts['unchecked']} | {score:.1%} | {minutes:.0f} |"
-        )
+        ended = time.strftime("%H:%M", time.gmtime())
+        load = "/".join(f"{x:.1f}" for x in os.getloadavg())  # 1/5/15-minute load average at the end
+        codes = verdicts(work, module)
+        counts, survivors = collect(codes)
+        timing = f"{started} | {ended} | {minutes:.0f} | {load}" if not args.report_only else "- | - | - | -"
+        row = table_row(module, counts, timing)
         lines.append(row)
-        report = [f"# Mutation testing of torchlogit/{module}.py", "", *lines[:2], row, "", "## Survivors", ""]
+        report = [f"# Mutation testing of torchlogit/{module}.py", "", *lines[:2]]
+        if (work / "before.json").exists():
+            first, _ = collect(json.loads((work / "before.json").read_text()))
+            report.append(table_row(f"{module} (first run)", first, "- | - | - | -"))
+        report += [row, "", "## Survivors", ""]
         for name in survivors:
             report += [f"### {name} (exit code {codes[name]})", "", "```diff", show(work, name), "```", ""]
+        timeouts = [name for name, code in sorted(codes.items()) if code in TIMEOUT]
+        if timeouts:
+            report += ["## Timeouts (exit code)", ""]
+            report += [f"- {name} ({codes[name]})" for name in timeouts] + [""]
         (work / "report.md").write_text("\n".join(report))
         print(f"[{module}] {row}\n[{module}] survivors and diffs: {work / 'report.md'}", flush=True)
     print("\n".join(lines))

@@ -115,3 +115,311 @@ def test_non_finite_loss_is_an_error_not_an_improvement():
     # MLPClassifier's contract: a ValueError that names the learning rate (issue 16), not an "improvement".
     with pytest.raises(ValueError, match="learning_rate_init=0.01"):
         rule.on_epoch_end(net)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# LBFGSConvergence: SciPy's L-BFGS-B stopping tests (lbfgsb.f: ``sbgnrm <= pgtol``, and
+# ``fold - f <= tol * max(|fold|, |f|, 1)`` with sklearn's ``tol = ftol = 64 eps``), and in float32 the
+# documented hand-over to float64. Driven with history rows on exact ties (binary fractions).
+
+F64_FTOL = 64 * np.finfo(np.float64).eps  # 2**-46
+F32_FTOL = 8 * np.finfo(np.float32).eps  # 2**-20
+
+
+def _lbfgs_epoch(rule, before, after, grad_max, failed=None):
+    """One epoch's row as the L-BFGS net records it; returns what the rule did."""
+    net = _Net()
+    net.history.new_epoch()
+    net.history.new_batch()
+    net.history.record_batch("train_loss", before)
+    net.history.record("objective", after)
+    net.history.record("grad_max", grad_max)
+    if failed is not None:
+        net.history.record("line_search_failed", failed)
+    try:
+        rule.on_epoch_end(net)
+    except KeyboardInterrupt:
+        if getattr(rule, "promote_", False):
+            return "promote"
+        return ("stop", rule.converged_, rule.status_, rule.message_)
+    return "continue"
+
+
+def _scipy_rule(before, after, grad_max, tol, ftol):
+    """L-BFGS-B's two convergence tests, as lbfgsb.f writes them."""
+    if grad_max <= tol:
+        return "pgtol"
+    if before - after <= ftol * max(abs(before), abs(after), 1.0):
+        return "factr"
+    return None
+
+
+# (before, after, grad_max): ties of both tests, and values just outside them.
+TOL = 0.25
+ROWS = [
+    (1.0, 0.5, TOL),  # gradient exactly at tol
+    (1.0, 0.5, TOL + 2**-20),
+    (1.0, 0.5, TOL - 2**-20),
+    (4.0, 4.0 - 4 * F64_FTOL, 1.0),  # relative reduction exactly ftol, scale max(|f|) = 4
+    (4.0, 4.0 - 8 * F64_FTOL, 1.0),
+    (0.5, 0.5 - F64_FTOL, 1.0),  # below 1 the scale is 1
+    (0.5, 0.5 - 2 * F64_FTOL, 1.0),
+    (-4.0, -4.0 - 4 * F64_FTOL, 1.0),  # |f| (a general objective may be negative)
+    (-4.0, -4.0 - 8 * F64_FTOL, 1.0),
+    (1.0, 1.5, 1.0),  # an increase: no progress at all
+    (4.0, 4.0 - 4 * F32_FTOL, 1.0),
+    (4.0, 4.0 - 8 * F32_FTOL, 1.0),
+    (0.5, 0.5 - F32_FTOL, 1.0),
+    (0.5, 0.5 - 2 * F32_FTOL, 1.0),
+]
+
+
+@pytest.mark.parametrize("row", ROWS)
+def test_lbfgs_rule_in_float64_is_scipys(row):
+    from torchlogit._callbacks import LBFGSConvergence
+
+    rule = LBFGSConvergence(TOL, torch.float64, trust_gradient=False, can_promote=True)
+    rule.on_train_begin(_Net())
+    assert rule.ftol == F64_FTOL
+    got = _lbfgs_epoch(rule, *row)
+    expected = _scipy_rule(*row, TOL, F64_FTOL)
+    if expected == "pgtol":
+        assert got == ("stop", True, 0, "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
+    elif expected == "factr":
+        assert got == ("stop", True, 0, "CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
+    else:
+        assert got == "continue"
+
+
+@pytest.mark.parametrize("row", ROWS)
+@pytest.mark.parametrize("trust_gradient", [True, False])
+@pytest.mark.parametrize("can_promote", [True, False])
+def test_lbfgs_rule_in_float32_hands_over_to_float64(row, trust_gradient, can_promote):
+    """float32: the gradient test proves convergence only if trusted; a float32 stall (8 eps32) or an
+    untrusted gradient hands over to float64 (``promote_``), or stops unconverged (status 2) without it."""
+    from torchlogit._callbacks import LBFGSConvergence
+
+    rule = LBFGSConvergence(TOL, torch.float32, trust_gradient=trust_gradient, can_promote=can_promote)
+    rule.on_train_begin(_Net())
+    assert rule.ftol == F32_FTOL and rule.promote_ is False
+    got = _lbfgs_epoch(rule, *row)
+    expected = _scipy_rule(*row, TOL, F32_FTOL)
+    if expected == "pgtol" and trust_gradient:
+        assert got == ("stop", True, 0, "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
+    elif expected is not None:
+        if can_promote:
+            assert got == "promote" and rule.promote_ is True
+            # The continuation: the same rule at float64's precision, no longer promoting.
+            assert rule.to_float64() is rule and rule.ftol == F64_FTOL and rule.promote_ is False
+            assert _lbfgs_epoch(rule, *row) == _lbfgs_epoch(_fresh_float64(), *row)
+        else:
+            stop, converged, status, message = got
+            assert (stop, converged, status) == ("stop", False, 2) and message.startswith("ABNORMAL")
+    else:
+        assert got == "continue"
+
+
+def _fresh_float64():
+    from torchlogit._callbacks import LBFGSConvergence
+
+    rule = LBFGSConvergence(TOL, torch.float64)
+    rule.on_train_begin(_Net())
+    return rule
+
+
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+@pytest.mark.parametrize("can_promote", [True, False])
+def test_lbfgs_failed_line_search_is_abnormal_not_convergence(dtype, can_promote):
+    """scipy's "ABNORMAL_TERMINATION_IN_LNSRCH": status 2, not converged, whatever the step and gradient."""
+    from torchlogit._callbacks import LBFGSConvergence
+
+    rule = LBFGSConvergence(TOL, dtype, can_promote=can_promote)
+    rule.on_train_begin(_Net())
+    got = _lbfgs_epoch(rule, 1.0, 0.5, 1.0, failed="ABNORMAL: LINE SEARCH FAILED")
+    if dtype == torch.float32 and can_promote:
+        assert got == "promote"
+    else:
+        assert got == ("stop", False, 2, "ABNORMAL: LINE SEARCH FAILED")
+    assert _lbfgs_epoch(_fresh_float64(), 1.0, 0.5, 1.0, failed=None) == "continue"
+
+
+def test_lbfgs_non_finite_objective_is_an_error():
+    from torchlogit._callbacks import LBFGSConvergence
+
+    for after in (float("nan"), float("inf")):
+        rule = _fresh_float64()
+        with pytest.raises(ValueError, match="non-finite"):
+            _lbfgs_epoch(rule, 1.0, after, 0.0)
+    assert LBFGSConvergence(TOL, torch.float64).tol == TOL
+
+
+@pytest.mark.parametrize("n_iter, max_iter", [(7, 7), (3, 7)])
+@pytest.mark.parametrize("message", [None, "ABNORMAL: LINE SEARCH FAILED"])
+@pytest.mark.parametrize("logistic", [True, False])
+def test_lbfgs_warning_text_is_sklearns(n_iter, max_iter, message, logistic):
+    """The ConvergenceWarning text equals sklearn's ``_check_optimize_result`` for the same run."""
+    import warnings
+
+    from scipy.optimize import OptimizeResult
+    from sklearn.linear_model._logistic import _LOGISTIC_SOLVER_CONVERGENCE_MSG
+    from sklearn.utils.optimize import _check_optimize_result
+
+    rule = _fresh_float64()
+    status = 2 if message else 1
+    if message:
+        _lbfgs_epoch(rule, 1.0, 0.5, 1.0, failed=message)
+    result = OptimizeResult(nit=n_iter, status=status, message=message or "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        _check_optimize_result(
+            "lbfgs", result, max_iter, extra_warning_msg=_LOGISTIC_SOLVER_CONVERGENCE_MSG if logistic else None
+        )
+    assert rule.warning(n_iter, max_iter, logistic=logistic) == str(caught[0].message)
+    converged = _fresh_float64()
+    _lbfgs_epoch(converged, 1.0, 0.5, 0.0)
+    assert converged.warning(n_iter, max_iter, logistic=logistic) is None
+
+
+# --------------------------------------------------------------------------------------------------------------
+# L1Proximal: the cumulative L1 penalty of Tsuruoka, Tsujii & Ananiadou (2009), the rule of SGDClassifier's
+# ``l1penalty``, written out in NumPy; for Adam each step's penalty in Adam's metric (``sqrt(v_hat) + eps``).
+
+
+class _ProxNet:
+    def __init__(self, optimizer_name, strength):
+        torch.manual_seed(0)
+        self.module_ = torch.nn.Linear(4, 3, dtype=torch.float64)
+        self.module_.penalized_weights = lambda: [self.module_.weight]
+        cls = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam}[optimizer_name]
+        self.optimizer_ = cls(self.module_.parameters(), lr=0.1)
+        self.criterion_ = type("Criterion", (), {"l1_strength": strength})()
+
+
+def _reference_prox(W, total, applied):
+    """Tsuruoka et al.'s clipping at zero by the penalty owed (``total``) minus the one received (``applied``)."""
+    new = np.where(
+        W > 0, np.maximum(0.0, W - (total + applied)), np.where(W < 0, np.minimum(0.0, W + (total - applied)), W)
+    )
+    return new, applied + new - W
+
+
+@pytest.mark.parametrize("optimizer_name", ["sgd", "adam"])
+def test_l1_proximal_is_the_cumulative_penalty(optimizer_name):
+    from torchlogit._callbacks import L1Proximal
+
+    strength = 0.4
+    net = _ProxNet(optimizer_name, strength)
+    prox = L1Proximal()
+    prox.on_train_begin(net)
+    rng = np.random.RandomState(0)
+    W = net.module_.weight
+    total, applied = np.zeros(W.shape), np.zeros(W.shape)
+    zeros_seen = 0
+    for _ in range(25):
+        net.optimizer_.zero_grad()
+        direction = torch.as_tensor(rng.randn(*W.shape) * 0.5)
+        loss = (W * direction).sum() + (net.module_.bias * torch.as_tensor(rng.randn(3))).sum()
+        loss.backward()
+        net.optimizer_.step()
+        before, bias = W.detach().numpy().copy(), net.module_.bias.detach().numpy().copy()
+        step = 0.1 * strength * np.ones(W.shape)
+        if optimizer_name == "adam":
+            state = net.optimizer_.state[W]
+            v_hat = state["exp_avg_sq"].numpy() / (1 - 0.999 ** float(state["step"]))
+            step = step / (np.sqrt(v_hat) + 1e-8)
+        total = total + step
+        expected, applied = _reference_prox(before, total, applied)
+        prox.on_batch_end(net, training=False)  # validation batches: no penalty
+        np.testing.assert_array_equal(W.detach().numpy(), before)
+        prox.on_batch_end(net, training=True)
+        np.testing.assert_allclose(W.detach().numpy(), expected, rtol=1e-12, atol=1e-15)
+        np.testing.assert_array_equal(net.module_.bias.detach().numpy(), bias)  # biases are never penalised
+        zeros_seen += int((expected == 0).sum())
+    assert zeros_seen > 0  # the clipping at zero was exercised
+
+
+# --------------------------------------------------------------------------------------------------------------
+# ValidationLoss: sklearn's weighted log-loss of the held-out rows (no penalty), in eval mode, then back to train.
+
+
+class _Held:
+    def __init__(self, X, target, weight):
+        self.X, self.target, self.weight = X, target, weight
+
+
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "multilabel", "multilabel_pos_weight"])
+def test_validation_loss_is_sklearns_weighted_log_loss(kind):
+    from sklearn.metrics import log_loss
+
+    from torchlogit._callbacks import ValidationLoss
+
+    rng = np.random.RandomState(0)
+    n, d, k = 40, 3, {"binary": 1, "multinomial": 3}.get(kind, 2)
+    pos_weight = np.array([0.25, 3.0]) if kind == "multilabel_pos_weight" else None
+    X = rng.randn(n, d)
+    weight = rng.uniform(0.5, 3.0, n)
+    linear = torch.nn.Linear(d, k, dtype=torch.float64)
+    # Dropout that is live in train mode: the loss must be computed with the module in eval mode.
+    module = torch.nn.Sequential(torch.nn.Dropout(0.5), linear)
+    Z = linear(torch.as_tensor(X)).detach().numpy()
+    if kind == "binary":
+        y = rng.randint(0, 2, n)
+        target = torch.as_tensor(y, dtype=torch.float64)
+        expected = log_loss(y, 1 / (1 + np.exp(-Z[:, 0])), sample_weight=weight)
+    elif kind == "multinomial":
+        y = rng.randint(0, k, n)
+        target = torch.as_tensor(y)
+        P = np.exp(Z - Z.max(1, keepdims=True))
+        expected = log_loss(y, P / P.sum(1, keepdims=True), sample_weight=weight, labels=range(k))
+    elif pos_weight is None:
+        Y = rng.randint(0, 2, (n, k))
+        target = torch.as_tensor(Y, dtype=torch.float64)
+        expected = sum(log_loss(Y[:, j], 1 / (1 + np.exp(-Z[:, j])), sample_weight=weight) for j in range(k))
+    else:  # torch's pos_weight term, written out: -(pw y log p + (1 - y) log(1 - p))
+        Y = rng.randint(0, 2, (n, k))
+        target = torch.as_tensor(Y, dtype=torch.float64)
+        losses = pos_weight * Y * np.logaddexp(0, -Z) + (1 - Y) * np.logaddexp(0, Z)
+        expected = (weight * losses.sum(axis=1)).sum() / weight.sum()
+    net = _Net()
+    net.module_ = module
+    net.history.new_epoch()
+    module.train()
+    held = _Held(torch.as_tensor(X), target, torch.as_tensor(weight))
+    pw = None if pos_weight is None else torch.as_tensor(pos_weight)
+    ValidationLoss(held, kind.replace("_pos_weight", ""), pw).on_epoch_end(net)
+    assert net.history[-1, "valid_loss"] == pytest.approx(expected, rel=1e-10)
+    assert module.training and module[0].training  # training goes on with dropout live
+
+
+def test_non_finite_parameters_are_an_error_even_with_a_finite_loss():
+    from torchlogit._callbacks import check_finite_parameters
+
+    net = _Net()
+    check_finite_parameters(net, 1.0)  # finite: no error
+    check_finite_parameters(net)
+    for loss in (float("inf"), float("nan")):
+        with pytest.raises(ValueError, match="learning_rate_init=0.01"):
+            check_finite_parameters(net, loss)
+    with torch.no_grad():
+        net.module_.weight.fill_(float("nan"))
+    with pytest.raises(ValueError, match="diverged"):
+        check_finite_parameters(net, 1.0)
+
+
+def test_l1_proximal_keeps_one_account_per_weight_matrix():
+    """Each penalised matrix (every layer of a hidden-layer model) owes its own cumulative penalty."""
+    from torchlogit._callbacks import L1Proximal
+
+    net = _ProxNet("sgd", 0.4)
+    first, second = (
+        torch.nn.Parameter(torch.ones(2, 3, dtype=torch.float64)),
+        torch.nn.Parameter(-torch.ones(3, 2, dtype=torch.float64)),
+    )
+    net.module_.penalized_weights = lambda: [first, second]
+    net.optimizer_ = torch.optim.SGD([first, second], lr=0.1)
+    prox = L1Proximal()
+    prox.on_train_begin(net)
+    for step in range(1, 4):  # no gradient: only the penalty moves the weights, 0.1 * 0.4 per step
+        prox.on_batch_end(net, training=True)
+        np.testing.assert_allclose(first.detach().numpy(), 1 - 0.04 * step, rtol=1e-12)
+        np.testing.assert_allclose(second.detach().numpy(), -1 + 0.04 * step, rtol=1e-12)

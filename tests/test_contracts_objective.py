@@ -11,6 +11,7 @@ MLPClassifier counterpart: there the reference is the objective written out in t
 torch's documented ``pos_weight`` term.
 """
 
+import math
 import warnings
 
 import numpy as np
@@ -109,3 +110,292 @@ def test_invalid_pos_weight_is_refused_and_a_fitted_model_kept(pos_weight):
     with pytest.raises(ValueError, match="pos_weight must hold one finite, non-negative weight per label"):
         clf.set_params(pos_weight=pos_weight).fit(X, Y)
     np.testing.assert_array_equal(clf.coef_, coef)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The pure functions of ``_objective`` against the objective written out in NumPy (float64), and their gradients
+# against central finite differences of that reference: every kind, elastic net, pos_weight, mini-batch scaling.
+
+
+def _reference_losses(Z, target, kind, pos_weight):
+    """Per-sample log-loss from logits ``Z`` (n, k), the textbook formulas in float64."""
+    if kind == "binary":
+        z = Z[:, 0]
+        return np.logaddexp(0.0, z) - target * z
+    if kind == "multinomial":
+        return np.logaddexp.reduce(Z, axis=1) - Z[np.arange(len(Z)), target]
+    pw = np.ones(Z.shape[1]) if pos_weight is None else pos_weight
+    # -pw y log(sigmoid(z)) - (1 - y) log(1 - sigmoid(z))
+    return (pw * target * np.logaddexp(0.0, -Z) + (1 - target) * np.logaddexp(0.0, Z)).sum(axis=1)
+
+
+def _reference_objective(W, b, X, target, s, *, kind, C, l1_ratio, S, fraction=1.0, pos_weight=None):
+    Z = X @ W.T + (0.0 if b is None else b)
+    value = (s * _reference_losses(Z, target, kind, pos_weight)).sum() / (S * fraction)
+    if np.isfinite(C):
+        value += ((1 - l1_ratio) / 2 * (W**2).sum() + l1_ratio * np.abs(W).sum()) / (C * S)
+    return value
+
+
+def _problem(kind, seed=0, n=30, d=4):
+    rng = np.random.RandomState(seed)
+    k = {"binary": 1, "multinomial": 3}.get(kind, 2)
+    X = rng.randn(n, d)
+    if kind == "binary":
+        target = rng.randint(0, 2, n).astype(np.float64)
+    elif kind == "multinomial":
+        target = rng.randint(0, k, n)
+    else:
+        target = rng.randint(0, 2, (n, k)).astype(np.float64)
+    # No coefficient near zero: the finite differences of |W| stay smooth.
+    W = rng.uniform(0.3, 1.5, (k, d)) * rng.choice([-1.0, 1.0], (k, d))
+    return X, target, rng.uniform(0.2, 3.0, n), W, rng.randn(k)
+
+
+CASES = [
+    ("binary", 0.7, 0.0, None),
+    ("binary", 2.0, 0.3, None),
+    ("binary", np.inf, 0.5, None),
+    ("multinomial", 0.7, 0.0, None),
+    ("multinomial", 1.5, 1.0, None),
+    ("multinomial", 0.4, 0.6, None),
+    ("multilabel", 0.9, 0.25, None),
+    ("multilabel", 3.0, 0.0, [0.5, 2.5]),
+    ("multilabel", np.inf, 0.0, [3.0, 0.25]),
+]
+
+
+@pytest.mark.parametrize("kind, C, l1_ratio, pos_weight", CASES)
+@pytest.mark.parametrize("fraction", [1.0, 0.25])
+def test_objective_functions_equal_the_written_out_objective(kind, C, l1_ratio, pos_weight, fraction):
+    """objective, linear_objective_and_gradient and RegularizedLogLoss: value to 1e-12 of the NumPy objective,
+    gradient (the smooth part: the L1 term carries none) to 1e-7 of its central finite differences."""
+    from torchlogit._objective import RegularizedLogLoss, linear_objective_and_gradient, objective
+
+    X, target, s, W, b = _problem(kind)
+    S = s.sum() * 1.7  # a weight sum apart from the batch's own: the scale must be the fit's
+    pw = None if pos_weight is None else np.asarray(pos_weight)
+    constants = dict(kind=kind, C=C, l1_ratio=l1_ratio, S=S, fraction=fraction, pos_weight=pw)
+    expected = _reference_objective(W, b, X, target, s, **constants)
+    smooth = dict(constants, l1_ratio=0.0, C=C / (1 - l1_ratio) if l1_ratio < 1 else np.inf)
+
+    def numeric_gradient(params, which):
+        grad = np.zeros_like(params)
+        for index in np.ndindex(params.shape):
+            step = np.zeros_like(params)
+            step[index] = 1e-6
+            args = [W, b]
+            args[which] = params + step
+            up = _reference_objective(*args, X, target, s, **smooth)
+            args[which] = params - step
+            down = _reference_objective(*args, X, target, s, **smooth)
+            grad[index] = (up - down) / 2e-6
+        return grad
+
+    t = torch.as_tensor
+    Xt, yt, st = t(X), t(target), t(s)
+    pwt = None if pw is None else t(pw)
+    torch_constants = dict(kind=kind, C=C, l1_ratio=l1_ratio, weight_sum=S, batch_fraction=fraction, pos_weight=pwt)
+    Wt, bt = t(W).clone().requires_grad_(True), t(b).clone().requires_grad_(True)
+    value = objective(Xt @ Wt.T + bt, yt, st, [Wt], **torch_constants)
+    value.backward()
+    closed = linear_objective_and_gradient(Xt, t(W), t(b), yt, st, **torch_constants)
+
+    criterion = RegularizedLogLoss(kind, C, l1_ratio, S, n_samples=round(len(X) / fraction), pos_weight=pwt)
+    module = torch.nn.Module()
+    module.linear = torch.nn.Linear(X.shape[1], W.shape[0], dtype=torch.float64)
+    with torch.no_grad():
+        module.linear.weight.copy_(t(W))
+        module.linear.bias.copy_(t(b))
+    step_value, step_logits = criterion.linear_step(module, Xt, yt, st)
+    forward_value = criterion(step_logits, yt, st, [module.linear.weight])
+
+    for got in (value, closed[0], step_value, forward_value):
+        assert got.dtype == torch.float64
+        assert float(got.detach()) == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(closed[1].numpy(), X @ W.T + b, rtol=1e-12)
+    grad_W, grad_b = numeric_gradient(W, 0), numeric_gradient(b, 1)
+    for got_W, got_b in ((Wt.grad, bt.grad), closed[2:], (module.linear.weight.grad, module.linear.bias.grad)):
+        np.testing.assert_allclose(got_W.numpy(), grad_W, rtol=1e-7, atol=1e-9)
+        np.testing.assert_allclose(got_b.numpy(), grad_b, rtol=1e-7, atol=1e-9)
+    # The L1 coefficient the solvers apply themselves (OWL-QN, the proximal step).
+    strength = 0.0 if np.isinf(C) else l1_ratio / (C * S)
+    assert criterion.l1_strength == pytest.approx(strength, rel=1e-15, abs=0.0)
+
+
+def test_objective_without_bias_equals_the_written_out_objective():
+    from torchlogit._objective import linear_objective_and_gradient
+
+    X, target, s, W, _ = _problem("multinomial", seed=4)
+    expected = _reference_objective(W, None, X, target, s, kind="multinomial", C=0.8, l1_ratio=0.4, S=s.sum())
+    t = torch.as_tensor
+    value, logits, grad_W, grad_b = linear_objective_and_gradient(
+        t(X), t(W), None, t(target), t(s), kind="multinomial", C=0.8, l1_ratio=0.4, weight_sum=s.sum()
+    )
+    assert float(value) == pytest.approx(expected, rel=1e-12) and grad_b is None
+    np.testing.assert_allclose(logits.numpy(), X @ W.T, rtol=1e-12)
+
+
+def test_float32_terms_are_summed_in_float64():
+    """The module's promise: float32 parameters and losses, float64 sums (L-BFGS compares these values)."""
+    from torchlogit._objective import l1_norm, linear_objective_and_gradient, penalty, weighted_log_loss_sum
+
+    g = torch.Generator().manual_seed(0)
+    W = [torch.randn(1000, 100, generator=g) * 3, torch.randn(50, 7, generator=g)]  # float32
+    exact = [np.abs(w.numpy().astype(np.float64)) for w in W]
+    l1 = math.fsum(np.concatenate([e.ravel() for e in exact]))
+    l2 = math.fsum(np.concatenate([(e**2).ravel() for e in exact]))
+    # A float32 sum is ~2e-8 off here (|W| and W**2 alike). The squares themselves are float32 products
+    # (2e-10 off in total), the float64 sum adds nothing.
+    assert float(l1_norm(W)) == pytest.approx(l1, rel=1e-13)
+    assert float(penalty(W, 1.0)) == pytest.approx(l1, rel=1e-13)
+    assert float(penalty(W, 0.0)) == pytest.approx(l2 / 2, rel=2e-9)
+    assert float(penalty(W, 0.3)) == pytest.approx(0.7 * l2 / 2 + 0.3 * l1, rel=2e-9)
+    logits = torch.randn(100_000, 1, generator=g)
+    target = (torch.rand(100_000, generator=g) < 0.5).float()
+    weight = torch.rand(100_000, generator=g)
+    z, y = logits[:, 0].numpy().astype(np.float64), target.numpy().astype(np.float64)
+    per_sample = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], target, reduction="none")
+    expected = math.fsum(per_sample.numpy().astype(np.float64) * weight.numpy().astype(np.float64))
+    # (per-sample products in float32, 5e-11 off in total; a float32 sum would be ~1e-7 off)
+    assert float(weighted_log_loss_sum(logits, target, weight, "binary")) == pytest.approx(expected, rel=2e-9)
+    value = linear_objective_and_gradient(
+        logits, torch.ones(1, 1), None, target, weight, kind="binary", C=math.inf, l1_ratio=0.0, weight_sum=1.0
+    )[0]
+    assert value.dtype == torch.float64 and float(value) == pytest.approx(expected, rel=2e-9)
+    assert expected == pytest.approx(math.fsum((np.logaddexp(0, z) - y * z) * weight.numpy()), rel=1e-6)
+
+
+# --------------------------------------------------------------------------------------------------------------
+# The hidden-layer module's pieces: PyTorch's default initialisation, inverted dropout, seeded streams.
+
+
+def test_hidden_layers_start_from_pytorchs_default_initialisation():
+    """Each layer's weights and biases ~ U(-1/sqrt(n_in), 1/sqrt(n_in)) (nn.Linear's reset_parameters), drawn
+    from the module's own generator: the same seed gives the same module, and torch's global RNG is untouched."""
+    from torchlogit._modules import MLPLogits
+
+    state = torch.get_rng_state()
+    module = MLPLogits(400, 3, hidden_layer_sizes=(300, 50), activation="tanh", dtype=torch.float64, seed=7)
+    assert torch.equal(torch.get_rng_state(), state)
+    layers = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
+    assert [(m.in_features, m.out_features) for m in layers] == [(400, 300), (300, 50), (50, 3)]
+    for m in layers:
+        bound = 1 / math.sqrt(m.in_features)
+        for p in (m.weight, m.bias):
+            values = p.detach().numpy().ravel()
+            assert p.dtype == torch.float64
+            assert np.abs(values).max() <= bound
+            # Uniform on the whole interval: the extremes near both ends, the mean near 0, the variance bound²/3.
+            assert abs(values.mean()) < 4 * bound / math.sqrt(3 * len(values))
+            if len(values) >= 50:
+                assert values.min() < -0.9 * bound and values.max() > 0.9 * bound
+                assert values.var() == pytest.approx(bound**2 / 3, rel=0.05 if len(values) > 1000 else 0.5)
+    again = MLPLogits(400, 3, hidden_layer_sizes=(300, 50), activation="tanh", dtype=torch.float64, seed=7)
+    other = MLPLogits(400, 3, hidden_layer_sizes=(300, 50), activation="tanh", dtype=torch.float64, seed=8)
+    for a, b, c in zip(module.parameters(), again.parameters(), other.parameters(), strict=True):
+        assert torch.equal(a, b) and not torch.equal(a, c)
+    # The activation named is the one applied between layers, and the output layer is linear.
+    X = torch.randn(5, 400, dtype=torch.float64)
+    expected = torch.tanh(torch.tanh(X @ layers[0].weight.T + layers[0].bias) @ layers[1].weight.T + layers[1].bias)
+    expected = expected @ layers[2].weight.T + layers[2].bias
+    torch.testing.assert_close(module(X), expected, rtol=1e-12, atol=1e-12)
+    assert module.penalized_weights() == [m.weight for m in layers]
+
+
+@pytest.mark.parametrize(
+    "activation, reference", [("relu", torch.relu), ("logistic", torch.sigmoid), ("identity", None)]
+)
+def test_each_activation_is_the_named_function(activation, reference):
+    from torchlogit._modules import MLPLogits
+
+    module = MLPLogits(3, 2, hidden_layer_sizes=(4,), activation=activation, dtype=torch.float64, seed=0)
+    first, last = module.hidden[0], module.output
+    X = torch.randn(6, 3, dtype=torch.float64)
+    hidden = X @ first.weight.T + first.bias
+    hidden = hidden if reference is None else reference(hidden)
+    torch.testing.assert_close(module(X), hidden @ last.weight.T + last.bias, rtol=1e-12, atol=1e-12)
+
+
+def test_dropout_is_inverted_dropout_from_its_own_generator():
+    """Like nn.Dropout(p): in training each unit is zeroed with probability p and the others scaled by 1/(1-p)
+    (so the expectation is the input); in eval mode, or with p=0, the identity. Masks come from a generator
+    seeded by the module, never from torch's global RNG, and restart from the seed after pickling."""
+    import pickle
+
+    from torchlogit._modules import GeneratorDropout, MLPLogits
+
+    X = torch.rand(200, 500, dtype=torch.float64) + 0.5
+    p = 0.3
+    dropout = GeneratorDropout(p, seed=11)
+    state = torch.get_rng_state()
+    out = dropout(X)
+    assert torch.equal(torch.get_rng_state(), state)
+    kept = out != 0
+    torch.testing.assert_close(out[kept], X[kept] / (1 - p), rtol=1e-15, atol=0)
+    n = X.numel()
+    assert abs(float((~kept).sum()) - p * n) < 5 * math.sqrt(n * p * (1 - p))  # binomial share of zeros
+    assert not torch.equal(dropout(X), out)  # a fresh mask each call
+    fresh = pickle.loads(pickle.dumps(GeneratorDropout(p, seed=11)))
+    assert torch.equal(fresh(X), out)  # the same stream from the same seed
+    assert not torch.equal(GeneratorDropout(p, seed=12)(X), out)
+    dropout.eval()
+    assert torch.equal(dropout(X), X)
+    assert torch.equal(GeneratorDropout(0.0, seed=11)(X), X)
+    # In a hidden-layer module: a dropout after each hidden layer, each with its own stream.
+    module = MLPLogits(4, 1, hidden_layer_sizes=(300, 300), dropout=p, dtype=torch.float64, seed=3)
+    drops = [m for m in module.modules() if isinstance(m, GeneratorDropout)]
+    assert len(drops) == 2 and len({d.seed for d in drops}) == 2 and all(d.p == p for d in drops)
+    masks = [d(torch.ones(1, 300, dtype=torch.float64)) for d in drops]
+    assert not torch.equal(masks[0], masks[1])
+    assert not any(isinstance(m, GeneratorDropout) for m in MLPLogits(4, 1, (3,), dropout=0.0).modules())
+
+
+def test_layer_arrays_round_trip_and_refuse_another_structure():
+    """layer_coefficients gives MLPClassifier's layout ((n_in, n_out) weights, one bias per unit), and
+    layers_state is its inverse; a bias-free output layer reads as zeros and drops a given bias."""
+    from torchlogit._modules import LinearLogits, MLPLogits, layer_coefficients, layers_state
+
+    module = MLPLogits(5, 2, hidden_layer_sizes=(3,), dtype=torch.float64, seed=1)
+    coefs, intercepts = layer_coefficients(module)
+    assert [c.shape for c in coefs] == [(5, 3), (3, 2)] and [b.shape for b in intercepts] == [(3,), (2,)]
+    np.testing.assert_array_equal(coefs[0], module.hidden[0].weight.detach().numpy().T)
+    np.testing.assert_array_equal(intercepts[1], module.output.bias.detach().numpy())
+    assert coefs[0].flags.c_contiguous and coefs[0].dtype == np.float64
+    assert layer_coefficients(module, np.float32)[0][0].dtype == np.float32
+    target = MLPLogits(5, 2, hidden_layer_sizes=(3,), dtype=torch.float64, seed=2)
+    target.load_state_dict(layers_state(target, list(zip(coefs, intercepts, strict=True))))
+    for a, b in zip(module.parameters(), target.parameters(), strict=True):
+        assert torch.equal(a, b)
+    with pytest.raises(ValueError, match="structure"):
+        layers_state(MLPLogits(5, 2, hidden_layer_sizes=(4,), seed=0), list(zip(coefs, intercepts, strict=True)))
+
+    linear = LinearLogits(3, 2, bias=False, dtype=torch.float64)
+    assert torch.equal(linear.linear.weight, torch.zeros(2, 3, dtype=torch.float64))  # sklearn's start: zeros
+    coefs, intercepts = layer_coefficients(linear)
+    np.testing.assert_array_equal(intercepts[0], np.zeros(2))
+    W = np.arange(6.0).reshape(3, 2)
+    state = layers_state(linear, [(W, np.ones(2))])
+    assert set(state) == {"linear.weight"} and torch.equal(state["linear.weight"], torch.as_tensor(W.T))
+    state32 = layers_state(LinearLogits(3, 2), [(W.astype(np.float32), np.ones(2, np.float32))])
+    assert state32["linear.weight"].dtype == torch.float32 and state32["linear.bias"].dtype == torch.float32
+
+
+def test_multinomial_loss_and_gradient_are_stable_row_by_row():
+    """The softmax is stabilised per row: rows whose logits are 2000 apart (an unscaled feature) both keep
+    finite, exact losses and probabilities (a shift by one global maximum would underflow the lower row)."""
+    from torchlogit._objective import linear_objective_and_gradient
+
+    Z = np.array([[1000.0, 999.0, 998.0], [-1000.0, -1001.0, -1003.0], [0.5, -0.5, 2.0]])
+    target = np.array([1, 0, 2])
+    s = np.array([1.0, 2.0, 0.5])
+    expected = _reference_objective(np.eye(3), None, Z, target, s, kind="multinomial", C=np.inf, l1_ratio=0, S=3.5)
+    t = torch.as_tensor
+    value, _, grad_W, _ = linear_objective_and_gradient(
+        t(Z), t(np.eye(3)), None, t(target), t(s), kind="multinomial", C=np.inf, l1_ratio=0.0, weight_sum=3.5
+    )
+    assert float(value) == pytest.approx(expected, rel=1e-12)
+    P = np.exp(Z - Z.max(axis=1, keepdims=True))
+    P /= P.sum(axis=1, keepdims=True)
+    residual = (P - np.eye(3)[target]) * (s / 3.5)[:, None]
+    np.testing.assert_allclose(grad_W.numpy(), residual.T @ Z, rtol=1e-10)
