@@ -28,8 +28,8 @@ from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import ftol_for
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
+from ._callbacks import ftol_for
 from ._compat import _check_sample_weight, compute_class_weight
 from ._devices import DTYPES, resolve_device
 from ._kernels import ACCEPT_SPARSE, as_tensor, sparse_tensor, to_device
