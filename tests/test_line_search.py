@@ -165,3 +165,39 @@ def test_an_underflowing_curvature_pair_is_skipped_not_divided_by():
         optimizer.step(closure)
     assert torch.isfinite(p).all() and optimizer.state[p]["pairs"] == []
     np.testing.assert_array_equal(optimizer.state[p]["gamma"], 1.0)
+
+
+def _detached_optimizer(value, gradient):
+    """LBFGS on a closure whose value is ``value(p)`` and whose gradient is the constant ``gradient``."""
+    p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    optimizer = LBFGS([p])
+    g = torch.tensor(gradient, dtype=torch.float64)
+
+    def closure():
+        optimizer.zero_grad()
+        linear = (p * g).sum()
+        loss = linear - linear.detach() + value(p.detach())
+        loss.backward()
+        return loss
+
+    return p, optimizer, closure
+
+
+def test_an_objective_flat_to_its_rounding_error_is_a_zero_reduction_not_a_failure():
+    """Every trial equals f within 64 eps relative (the precision floor of an optimum): SciPy's line
+    search ends with a warning there and L-BFGS-B stops on its relative-reduction rule; so the step
+    is no failure, the parameters stay, and the reduction is zero."""
+    p, optimizer, closure = _detached_optimizer(lambda q: 0.3 * (1 + 1e-16 * float(q.abs().sum() > 0)), [1e-3, -2e-3])
+    optimizer.step(closure)
+    state = optimizer.state[p]
+    assert state["failed"] is None
+    assert torch.equal(p.detach(), torch.zeros(2, dtype=torch.float64))
+    assert state["loss"] == 0.3
+
+
+def test_trials_that_only_increase_the_objective_are_a_failure():
+    """The gradient points the wrong way: every trial along -g increases f by far more than its rounding error."""
+    p, optimizer, closure = _detached_optimizer(lambda q: float(((q - 1) ** 2).sum()), [2.0, 2.0])
+    optimizer.step(closure)
+    assert optimizer.state[p]["failed"].startswith("ABNORMAL")
+    assert torch.equal(p.detach(), torch.zeros(2, dtype=torch.float64))

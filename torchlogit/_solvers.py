@@ -223,6 +223,7 @@ class LBFGS:
         self._params = params
         self.state = {}
         self._l1 = None
+        self._trials = []  # objective values evaluated by the current step's line searches
 
     def zero_grad(self, set_to_none=True):
         for p in self._params:
@@ -285,6 +286,7 @@ class LBFGS:
         self._set_params(x)
         with torch.enable_grad():
             loss = float(closure().detach())
+        self._trials.append(loss)
         return loss, self._flat_grad()
 
     def _orthant_backtracking(self, closure, x, f, pg, d, t, max_evals, c1=1e-4):
@@ -359,6 +361,16 @@ class LBFGS:
             t = min(t, f / -gtd)
         return t
 
+    def _flat_to_precision(self, f, dtype):
+        """Whether every trial of the failed search was finite and equal to ``f`` within ``64 * eps``
+        relative (scikit-learn's ``ftol`` in float64): the objective is flat along the direction to
+        its rounding error, the precision floor of the optimum. SciPy's line search ends there with
+        a warning, not an error, and L-BFGS-B stops on its relative-reduction rule (a reduction of
+        zero); the step is recorded as such, not as a failure. (Steepest descent is not tried
+        then: its first step, ``1/||g||``, is huge at the floor and only overshoots.)"""
+        band = 64 * torch.finfo(dtype).eps * max(abs(f), 1.0)
+        return bool(self._trials) and all(math.isfinite(v) and abs(v - f) <= band for v in self._trials)
+
     @torch.no_grad()
     def step(self, closure):
         """One iteration; returns the objective at the starting point (float64 tensor).
@@ -404,14 +416,17 @@ class LBFGS:
             gtd = _dot(pg, d)
             t = self._scaled_first_step(f, pg, gtd, group["lr"])
 
+        self._trials = []
         if not gtd < 0:  # zero (pseudo-)gradient: already optimal
             x_new, f_new, g_new, t = x, f, g, 0.0
         else:
             x_new, f_new, g_new, t, n_evals = self._line_search(closure, x, f, g, pg, d, gtd, t, group["max_ls"])
             state["func_evals"] += n_evals
-            if t == 0 and not steepest:
+            flat = t == 0 and self._flat_to_precision(f, x.dtype)
+            if t == 0 and not steepest and not flat:
                 # The quasi-Newton direction failed (stale curvature, or it runs into an
                 # overflow): forget the pairs and search along steepest descent, scaled afresh.
+                self._trials = []
                 pairs.clear()
                 state["gamma"] = 1.0
                 d = -pg
@@ -419,7 +434,8 @@ class LBFGS:
                 t = self._scaled_first_step(f, pg, gtd, group["lr"])
                 x_new, f_new, g_new, t, n_evals = self._line_search(closure, x, f, g, pg, d, gtd, t, group["max_ls"])
                 state["func_evals"] += n_evals
-            if t == 0:
+                flat = t == 0 and self._flat_to_precision(f, x.dtype)
+            if t == 0 and not flat:
                 state["failed"] = "ABNORMAL: NO FINITE STEP DECREASED THE OBJECTIVE (LINE SEARCH FAILED)"
         self._set_params(x_new)
 
