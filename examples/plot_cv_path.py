@@ -24,18 +24,26 @@ X, y = load_breast_cancer(return_X_y=True)
 X = StandardScaler().fit_transform(X)
 
 start = time.perf_counter()
-ours = TorchLogisticClassifierCV(Cs=10, dtype="float64", max_iter=200).fit(X, y)
+# Every (fold, C) problem starts from zero, where LogisticRegressionCV warm-starts each C
+# from the previous one: the largest C (1e4, nearly separable data) needs ~200 iterations.
+ours = TorchLogisticClassifierCV(Cs=10, dtype="float64", max_iter=500).fit(X, y)
 ours_time = time.perf_counter() - start
 
 start = time.perf_counter()
 reference = LogisticRegressionCV(
-    Cs=10, l1_ratios=(0.0,), scoring="neg_log_loss", use_legacy_attributes=False, max_iter=200
+    Cs=10, l1_ratios=(0.0,), scoring="neg_log_loss", use_legacy_attributes=False, max_iter=500
 ).fit(X, y)
 reference_time = time.perf_counter() - start
 
 print(f"TorchLogisticClassifierCV: C_ = {ours.C_:.4g} in {ours_time:.2f} s")
 print(f"LogisticRegressionCV:      C_ = {reference.C_:.4g} in {reference_time:.2f} s")
-print(f"largest difference of the held-out scores: {np.abs(ours.scores_ - reference.scores_).max():.1e}")
+# Both stop each problem once its largest gradient entry is below tol=1e-4; where C is large
+# the optimum is flat and such points differ in held-out log-loss, most at C=1e4, where
+# LogisticRegressionCV stops within 0-4 iterations of the C before.
+difference = np.abs(ours.scores_ - reference.scores_).max(axis=(0, 1))
+chosen = int(np.flatnonzero(ours.Cs_ == ours.C_)[0])
+print(f"largest difference of the held-out scores at the chosen C: {difference[chosen]:.1e}")
+print(f"largest difference of the held-out scores at each C: {np.array2string(difference, precision=1)}")
 
 # %%
 # The validation curve

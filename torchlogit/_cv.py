@@ -173,7 +173,11 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         Each problem stops when its largest absolute (pseudo-)gradient entry is at most
         ``tol`` (scikit-learn's ``gtol``).
     max_iter : int, default=100
-        Maximum L-BFGS iterations of each problem (and of the refit).
+        Maximum L-BFGS iterations of each problem (and of the refit). Every problem
+        starts from zero, where LogisticRegressionCV warm-starts each C from the
+        previous one: weakly regularised problems (large C, nearly separable data)
+        can need several times LogisticRegressionCV's iterations (breast cancer,
+        C=1e4: up to 225 against its 0-4), and a larger ``max_iter``.
     device : str or torch.device, default="cpu"
         Where to train: "cpu", "cuda", "cuda:N", "mps" or "auto".
     dtype : {"float32", "float64"}, default="float32"
