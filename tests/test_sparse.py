@@ -163,3 +163,24 @@ def test_sparse_rows_and_products_equal_scipy(dtype):
     np.testing.assert_allclose(transposed_product(tensor, R), dense.T @ R, atol=1e-5)
     del tensor._torchlogit_host  # the path of other devices: torch's own transpose
     np.testing.assert_allclose(transposed_product(tensor, R), dense.T @ R, atol=1e-5)
+
+
+@pytest.mark.parametrize("index_dtype", [np.int32, np.int64])
+@pytest.mark.parametrize("source_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_sparse_rows_gathers_every_dtype_pair_across_chunks(monkeypatch, index_dtype, source_dtype, dtype):
+    """sparse_rows == X[rows] exactly (values cast), int32 result indices, whatever the input's index and value
+    dtypes, when the gather is split into many chunks (some rows empty, rows repeated)."""
+    from torchlogit import _kernels
+
+    monkeypatch.setattr(_kernels, "CHUNK_VALUES", 64)
+    X = sp.random(500, 30, density=0.1, format="csr", random_state=1, dtype=source_dtype)
+    X = sp.csr_matrix((X.data, X.indices.astype(index_dtype), X.indptr.astype(index_dtype)), shape=X.shape)
+    rows = np.random.RandomState(1).randint(0, 500, size=700)
+    picked = _kernels.sparse_rows(X, rows, dtype)
+    reference = X[rows]
+    assert picked.indices.dtype == picked.indptr.dtype == np.int32
+    np.testing.assert_array_equal(picked.indptr, reference.indptr)
+    np.testing.assert_array_equal(picked.indices, reference.indices)
+    np.testing.assert_array_equal(picked.data, reference.data.astype(picked.dtype))
+    assert picked.dtype == (np.float32 if dtype == torch.float32 else np.float64)

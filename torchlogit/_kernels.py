@@ -46,6 +46,7 @@ import warnings
 import numpy as np
 import scipy.sparse as sp
 import torch
+from scipy.sparse import _sparsetools  # the row gather behind X[rows], into arrays we own
 
 # Sparse formats taken as they are (others are converted to CSR by validate_data).
 ACCEPT_SPARSE = ["csr", "csc", "coo"]
@@ -137,12 +138,17 @@ def _index_dtype(nnz, shape):
 def sparse_rows(X, rows, dtype):
     """``X[rows]`` as a new canonical CSR matrix with data of torch ``dtype`` and 32-bit indices where they fit.
 
-    Gathered chunk by chunk straight into arrays of the final dtypes, so the memory
-    added is the result alone (scipy's ``X[rows]`` then a cast would also hold a
-    full copy in the input's dtypes).
+    SciPy's row gather (``csr_row_index``, what ``X[rows]`` runs) writes straight into
+    the result's arrays where their dtypes are the input's; otherwise it fills one
+    chunk-sized buffer, reused, which is cast into the result. The memory added is the
+    result alone (scipy's ``X[rows]`` then a cast would also hold a full copy in the
+    input's dtypes), and no matrix object is built per chunk: on CSR 200k x 5000 at 1%,
+    float64 -> float32, one thread, 0.074 s against 0.104 s for a chunked ``X[rows]``
+    (second call in a process; loaded 2-core machine, alternating).
     """
     X = canonical_csr(X)
-    rows = np.asarray(rows, dtype=np.int64)
+    source_index = np.promote_types(X.indptr.dtype, X.indices.dtype)
+    rows = np.asarray(rows, dtype=source_index)
     lengths = np.diff(X.indptr)[rows]
     nnz = int(lengths.sum())
     index_dtype = _index_dtype(nnz, X.shape)
@@ -150,12 +156,22 @@ def sparse_rows(X, rows, dtype):
     np.cumsum(lengths, out=indptr[1:])
     indices = np.empty(nnz, dtype=index_dtype)
     data = np.empty(nnz, dtype=_numpy_dtype(dtype))
-    step = max(1, CHUNK_VALUES // max(1, X.nnz // max(X.shape[0], 1)))
-    for start in range(0, len(rows), step):
-        chunk = X[rows[start : start + step]]
-        lo, hi = indptr[start], indptr[min(start + step, len(rows))]
-        indices[lo:hi] = chunk.indices
-        data[lo:hi] = chunk.data
+    source = (X.indptr.astype(source_index, copy=False), X.indices.astype(source_index, copy=False), X.data)
+    if indices.dtype == source_index and data.dtype == X.dtype:
+        _sparsetools.csr_row_index(len(rows), rows, *source, indices, data)
+    else:
+        step = max(1, CHUNK_VALUES // max(1, X.nnz // max(X.shape[0], 1)))
+        starts = range(0, len(rows), step)
+        largest = max((int(indptr[min(i + step, len(rows))] - indptr[i]) for i in starts), default=0)
+        buffer_indices, buffer_data = np.empty(largest, dtype=source_index), np.empty(largest, dtype=X.dtype)
+        for i in starts:
+            stop = min(i + step, len(rows))
+            lo, hi = int(indptr[i]), int(indptr[stop])
+            _sparsetools.csr_row_index(
+                stop - i, rows[i:stop], *source, buffer_indices[: hi - lo], buffer_data[: hi - lo]
+            )
+            indices[lo:hi] = buffer_indices[: hi - lo]
+            data[lo:hi] = buffer_data[: hi - lo]
     out = sp.csr_matrix((data, indices, indptr), shape=(len(rows), X.shape[1]), copy=False)
     out.has_canonical_format = True  # the rows of a canonical matrix
     return out
