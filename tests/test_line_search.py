@@ -201,3 +201,137 @@ def test_trials_that_only_increase_the_objective_are_a_failure():
     optimizer.step(closure)
     assert optimizer.state[p]["failed"].startswith("ABNORMAL")
     assert torch.equal(p.detach(), torch.zeros(2, dtype=torch.float64))
+
+
+def test_flat_to_precision_is_64_eps_relative_to_max_of_f_and_one():
+    """The band is 64 eps * max(|f|, 1), inclusive; an empty or non-finite trial list is not flat."""
+    optimizer = LBFGS([torch.zeros(1, dtype=torch.float64, requires_grad=True)])
+    eps = float(torch.finfo(torch.float64).eps)
+
+    def flat(f, *trials):
+        optimizer._trials = list(trials)
+        return optimizer._flat_to_precision(f, torch.float64)
+
+    assert flat(0.0, 64 * eps, -64 * eps)  # |f| < 1: the band is 64 eps, its edge included
+    assert not flat(0.0, 64.5 * eps)
+    assert not flat(0.0, 100 * eps)
+    assert flat(4.0, 4.0 + 100 * eps)  # |f| = 4: the band is 256 eps
+    assert not flat(4.0, 4.0 + 300 * eps)
+    assert not flat(0.0)
+    assert not flat(0.0, 0.0, math.inf)
+    assert not flat(0.0, math.nan)
+    # float32 runs use float32's eps
+    optimizer._trials = [64 * float(torch.finfo(torch.float32).eps)]
+    assert optimizer._flat_to_precision(0.0, torch.float32)
+
+
+def _orthant_problem(increase):
+    """An L1 (OWL-QN) optimizer on f(p) = sum(p) (or -sum(p)) + 1e-3 ||p||_1, counting its closure calls."""
+    p = torch.ones(2, dtype=torch.float64, requires_grad=True)
+    optimizer = LBFGS([p])
+    optimizer.set_l1(1e-3, [p])
+    calls = []
+
+    def closure():
+        calls.append(1)
+        optimizer.zero_grad()
+        loss = p.sum() if increase else -p.sum()
+        loss.backward()
+        return loss + 1e-3 * p.abs().sum()
+
+    return p, optimizer, closure, calls
+
+
+def test_orthant_backtracking_spends_exactly_its_evaluation_budget():
+    """A failing OWL-QN search evaluates max_evals trials, then the start point again (n_evals = max_evals + 1);
+    an accepted first trial costs one evaluation."""
+    p, optimizer, closure, calls = _orthant_problem(increase=True)
+    with torch.no_grad():  # as in LBFGS.step
+        x = optimizer._flat_params()
+        f, g = optimizer._evaluate(closure, x)
+        pg = optimizer._pseudo_gradient(x, g)
+        calls.clear()
+        uphill = pg.clone()  # the wrong direction: no trial decreases f
+        x_new, _, _, n_evals = optimizer._orthant_backtracking(closure, x, f, pg, uphill, 0.1, max_evals=5)
+        assert x_new is x and n_evals == 6 and len(calls) == 6
+
+        calls.clear()
+        x_new, f_new, _, n_evals = optimizer._orthant_backtracking(closure, x, f, pg, -pg, 0.1, max_evals=5)
+    assert n_evals == 1 and len(calls) == 1 and f_new < f
+    torch.testing.assert_close(x_new, x - 0.1 * pg)
+
+
+def test_cast_continues_in_float64_with_the_curvature_pairs_and_a_fresh_evaluation():
+    """cast_: every curvature pair (s and y) becomes float64, the cached point, objective and gradient are
+    dropped (re-evaluated in float64 at the next step), and the L1 strengths follow the dtype."""
+    p = torch.zeros(3, dtype=torch.float32, requires_grad=True)
+    optimizer = LBFGS([p])
+    optimizer.set_l1(1e-3, [p])
+    target = torch.tensor([1.0, -2.0, 0.5])
+
+    def closure():
+        optimizer.zero_grad()
+        loss = ((p - target.to(p.dtype)) ** 2).sum()
+        loss.backward()
+        return loss + 1e-3 * p.abs().sum()
+
+    for _ in range(3):
+        optimizer.step(closure)
+    state = optimizer.state[p]
+    assert state["pairs"] and all(k in state for k in ("x", "f", "g"))
+    with torch.no_grad():
+        p.data = p.data.to(torch.float64)
+    optimizer.cast_(torch.float64)
+    state = optimizer.state[p]
+    assert state["pairs"] and all(s.dtype == y.dtype == torch.float64 for s, y in state["pairs"])
+    assert not any(k in state for k in ("x", "f", "g"))
+    assert optimizer._l1.dtype == torch.float64
+    optimizer.step(closure)  # continues in float64 from the same point
+    assert p.dtype == torch.float64 and state["loss"] < 1.0
+
+
+def test_cast_without_curvature_pairs_keeps_an_empty_history():
+    optimizer = LBFGS([torch.zeros(2, dtype=torch.float64, requires_grad=True)])
+    optimizer.cast_(torch.float64)
+    assert optimizer.state[optimizer._params[0]]["pairs"] == []
+
+
+def test_state_dict_round_trip_continues_bitwise_like_the_original():
+    """An optimizer loaded from another's state_dict (history, step counters, lr, history_size) takes the same
+    next step to the bit; the state_dict carries the group's settings but not the parameters."""
+
+    def problem():
+        p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+        optimizer = LBFGS([p], lr=0.5, history_size=4)
+
+        def closure():
+            optimizer.zero_grad()
+            loss = torch.sum(torch.tensor([1.0, 10.0, 100.0], dtype=torch.float64) * (p - 1) ** 2)
+            loss.backward()
+            return loss
+
+        return p, optimizer, closure
+
+    p, optimizer, closure = problem()
+    for _ in range(3):
+        optimizer.step(closure)
+    saved = optimizer.state_dict()
+    assert "params" not in saved["param_groups"][0]
+    assert saved["param_groups"][0]["lr"] == 0.5 and saved["param_groups"][0]["history_size"] == 4
+    q, loaded, loaded_closure = problem()
+    with torch.no_grad():
+        q.copy_(p)
+    fresh = LBFGS([q])
+    fresh.load_state_dict(saved)
+    assert fresh.param_groups[0]["lr"] == 0.5 and fresh.param_groups[0]["history_size"] == 4
+    assert fresh.state[q]["n_iter"] == 3 and len(fresh.state[q]["pairs"]) == len(optimizer.state[p]["pairs"])
+
+    def fresh_closure():
+        fresh.zero_grad()
+        loss = torch.sum(torch.tensor([1.0, 10.0, 100.0], dtype=torch.float64) * (q - 1) ** 2)
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    fresh.step(fresh_closure)
+    assert torch.equal(p.detach(), q.detach())

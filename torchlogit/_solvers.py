@@ -231,12 +231,14 @@ class LBFGS:
 
     def state_dict(self):
         return {
-            "state": dict(self._state),
+            "state": _snapshot(self._state),
             "param_groups": [{k: v for k, v in g.items() if k != "params"} for g in self.param_groups],
         }
 
     def load_state_dict(self, state_dict):
-        self.state = {self._params[0]: dict(state_dict["state"])}
+        # A snapshot, as torch's optimizers load one: the history list is appended to and trimmed in
+        # place by each step, so sharing it would let two optimizers change each other's history.
+        self.state = {self._params[0]: _snapshot(state_dict["state"])}
         self.param_groups[0].update(state_dict["param_groups"][0])
 
     def set_l1(self, strength, penalized):
@@ -452,6 +454,11 @@ class LBFGS:
         state["loss"] = f_new
         state["grad_max"] = float(self._pseudo_gradient(x_new, g_new).abs().max())
         return torch.tensor(f, dtype=torch.float64)
+
+
+def _snapshot(state):
+    """A copy of an optimizer state with new lists (the curvature pairs); its tensors are never changed in place."""
+    return {key: list(value) if isinstance(value, list) else value for key, value in state.items()}
 
 
 def _dot(a, b):
