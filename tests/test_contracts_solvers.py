@@ -14,6 +14,7 @@ accepts steps that fail the condition checked here.
 import math
 
 import pytest
+import torch
 
 from torchlogit._solvers import strong_wolfe
 
@@ -102,3 +103,42 @@ def test_evaluation_budget_is_respected():
     t, f, g, n_evals, calls, f0, g0 = _search(_phi2, 1e-3, c1=1e-4, c2=0.01, max_evals=4)
     assert n_evals == len(calls) <= 4
     assert f == _phi2(t)[0]
+
+
+@pytest.mark.parametrize("phi, t0", CASES)
+def test_same_trial_steps_as_torchs_strong_wolfe(phi, t0):
+    """The search is torch.optim.lbfgs._strong_wolfe's (bracketing, cubic zoom, its safeguards and its test
+    ``f_new >= f_prev`` from the third evaluation on): the same trial steps, in the same order, to rounding."""
+    from torch.optim.lbfgs import _strong_wolfe
+
+    ours, theirs = [], []
+
+    def evaluate(t):
+        ours.append(t)
+        f, g = phi(t)
+        return f, None, g
+
+    def objective(x, t, d):
+        theirs.append(float(t))
+        f, g = phi(float(x[0] + t * d[0]))
+        return f, torch.tensor([g], dtype=torch.float64)
+
+    f0, g0 = phi(0.0)
+    t, _, _, n_evals = strong_wolfe(evaluate, f0, None, g0, t0)
+    one = torch.ones(1, dtype=torch.float64)
+    _, _, t_torch, n_torch = _strong_wolfe(objective, 0 * one, t0, one, f0, torch.tensor([g0], dtype=torch.float64), g0)
+    assert n_evals == n_torch == len(ours) == len(theirs)
+    assert ours == pytest.approx(theirs, rel=1e-9)
+    assert t == pytest.approx(float(t_torch), rel=1e-9)
+
+
+def test_a_trial_with_a_finite_value_but_no_finite_slope_is_never_returned():
+    """f is finite everywhere but its derivative is NaN beyond t = 2: such a trial counts as failed."""
+
+    def evaluate(t):
+        f, g = _quadratic(t, centre=3.0)
+        return f, None, (g if t <= 2 else math.nan)
+
+    f0, g0 = _quadratic(0.0, centre=3.0)
+    t, f, _, n_evals = strong_wolfe(evaluate, f0, None, g0, 2.5)
+    assert 0 < t <= 2 and f < f0

@@ -335,3 +335,18 @@ def test_state_dict_round_trip_continues_bitwise_like_the_original():
     optimizer.step(closure)
     fresh.step(fresh_closure)
     assert torch.equal(p.detach(), q.detach())
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_l1_strengths_have_the_parameters_dtype_and_zero_for_unpenalized_ones(dtype):
+    """set_l1: one strength per parameter entry, in the parameters' dtype (a float32 strength would round a
+    float64 run's penalty), zero for the tensors not named (the intercept)."""
+    weight = torch.zeros(2, 3, dtype=dtype, requires_grad=True)
+    bias = torch.zeros(2, dtype=dtype, requires_grad=True)
+    optimizer = LBFGS([weight, bias])
+    optimizer.set_l1(0.1, [weight])
+    assert optimizer._l1.dtype == dtype and optimizer._l1.device == weight.device
+    expected = torch.tensor([0.1] * 6 + [0.0] * 2, dtype=dtype)
+    assert torch.equal(optimizer._l1, expected)
+    optimizer.set_l1(0.0, [weight])
+    assert optimizer._l1 is None
