@@ -12,11 +12,18 @@ import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from ._compat import LBFGS_WARNING_BEFORE_1_7
 from ._objective import weighted_log_loss_sum
 
 # scikit-learn's wording (sklearn.utils.optimize._check_optimize_result and the extra
 # message of LogisticRegression), so that a user's warning filters match ours.
 _LBFGS_WARNING = "lbfgs failed to converge after {n_iter} iteration(s) (status={status}):\n{message}\n"
+# scikit-learn < 1.7's wording (no iteration count; the advice to scale always given).
+_LBFGS_WARNING_BEFORE_1_7 = (
+    "lbfgs failed to converge (status={status}):\n{message}.\n\n"
+    "Increase the number of iterations (max_iter) or scale the data as shown in:\n"
+    "    https://scikit-learn.org/stable/modules/preprocessing.html"
+)
 _MAX_ITER_ADVICE = "\nIncrease the number of iterations to improve the convergence (max_iter={max_iter})."
 _SCALING_ADVICE = (
     "\nYou might also want to scale the data as shown in:\n"
@@ -134,6 +141,9 @@ class LBFGSConvergence(_StoppingRule):
         if self.converged_:
             return None
         message = self.message_ or _ITERATION_LIMIT
+        if LBFGS_WARNING_BEFORE_1_7:
+            text = _LBFGS_WARNING_BEFORE_1_7.format(status=self.status_, message=message)
+            return text + _LOGISTIC_ADVICE if logistic else text
         text = _LBFGS_WARNING.format(n_iter=n_iter, status=self.status_, message=message)
         if n_iter == max_iter:
             text += _MAX_ITER_ADVICE.format(max_iter=max_iter)
