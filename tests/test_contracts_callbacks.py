@@ -265,7 +265,7 @@ def test_lbfgs_warning_text_is_sklearns(n_iter, max_iter, message, logistic):
     """The ConvergenceWarning text equals sklearn's ``_check_optimize_result`` for the same run."""
     import warnings
 
-    from scipy.optimize import OptimizeResult
+    from scipy.optimize import OptimizeResult, minimize
     from sklearn.linear_model._logistic import _LOGISTIC_SOLVER_CONVERGENCE_MSG
     from sklearn.utils.optimize import _check_optimize_result
 
@@ -273,7 +273,9 @@ def test_lbfgs_warning_text_is_sklearns(n_iter, max_iter, message, logistic):
     status = 2 if message else 1
     if message:
         _lbfgs_epoch(rule, 1.0, 0.5, 1.0, failed=message)
-    result = OptimizeResult(nit=n_iter, status=status, message=message or "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT")
+    # SciPy's own words for the iteration limit ("NO. of" in SciPy's Fortran L-BFGS-B, "NO. OF" in its C one).
+    limit = minimize(lambda x: float(x @ x), np.ones(3), method="L-BFGS-B", options={"maxiter": 1}).message
+    result = OptimizeResult(nit=n_iter, status=status, message=message or limit)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _check_optimize_result(

@@ -6,6 +6,7 @@ the run converged, so the estimator can warn like scikit-learn when it did not.
 """
 
 import copy
+import functools
 import math
 
 import numpy as np
@@ -33,7 +34,18 @@ _LOGISTIC_ADVICE = (
     "\nPlease also refer to the documentation for alternative solver options:\n"
     "    https://scikit-learn.org/stable/modules/linear_model.html#logistic-regression"
 )
-_ITERATION_LIMIT = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+
+
+@functools.cache
+def _iteration_limit_message():
+    """SciPy's L-BFGS-B message for a run stopped by ``maxiter``, as the installed SciPy words it
+    ("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"; "NO. of" before its C rewrite of L-BFGS-B).
+    Asked once, from a one-iteration run on a quadratic, only when a warning needs it."""
+    from scipy.optimize import minimize
+
+    return str(minimize(lambda x: float(x @ x), np.ones(2), method="L-BFGS-B", options={"maxiter": 1}).message)
+
+
 _STOCHASTIC_WARNING = (
     "Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the optimization hasn't converged yet."
 )
@@ -140,7 +152,7 @@ class LBFGSConvergence(_StoppingRule):
         """scikit-learn's ``ConvergenceWarning`` text for this run, or None when it converged."""
         if self.converged_:
             return None
-        message = self.message_ or _ITERATION_LIMIT
+        message = self.message_ or _iteration_limit_message()
         if LBFGS_WARNING_BEFORE_1_7:
             text = _LBFGS_WARNING_BEFORE_1_7.format(status=self.status_, message=message)
             return text + _LOGISTIC_ADVICE if logistic else text
