@@ -38,6 +38,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score, log_loss
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.neural_network import MLPClassifier
+from sklearn_reference import logistic_regression  # benchmarks/sklearn_reference.py: 1.9 spelling on any release
 
 import torchlogit
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
@@ -354,7 +355,7 @@ def workload_l1(rounds, C=0.1):
 
     return alternate(
         run(lambda: TorchLogisticClassifier(C=C, l1_ratio=1.0)),
-        run(lambda: LogisticRegression(C=C, l1_ratio=1.0, solver="saga", max_iter=1000)),
+        run(lambda: logistic_regression(C=C, l1_ratio=1.0, solver="saga", max_iter=1000)),
         rounds,
     )
 

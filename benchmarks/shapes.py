@@ -38,6 +38,7 @@ import torch
 from scipy.special import log_expit, logsumexp
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
+from sklearn_reference import logistic_regression  # 1.9 spelling on any scikit-learn release
 
 import torchlogit
 from torchlogit import TorchLogisticClassifier
@@ -149,9 +150,9 @@ def contenders(spec, X, C, l1_ratio, glum_available):
             out["sklearn newton-cholesky"] = lambda tol: LogisticRegression(C=C, solver="newton-cholesky", tol=tol)
     if binary and (l1 or sp.issparse(X)):
         # liblinear penalises the intercept (a different objective); listed where users pick it.
-        out["sklearn liblinear"] = lambda tol: LogisticRegression(C=C, l1_ratio=l1_ratio, solver="liblinear", tol=tol)
+        out["sklearn liblinear"] = lambda tol: logistic_regression(C=C, l1_ratio=l1_ratio, solver="liblinear", tol=tol)
     if sp.issparse(X) or l1:
-        out["sklearn saga"] = lambda tol: LogisticRegression(
+        out["sklearn saga"] = lambda tol: logistic_regression(
             C=C, l1_ratio=l1_ratio, solver="saga", tol=tol, max_iter=1000
         )
     if glum_available and binary and n_coef <= NEWTON_MAX_COEFFICIENTS:

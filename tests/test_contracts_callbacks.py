@@ -8,6 +8,8 @@ flipped comparison, a wrong sign of ``tol`` or an off-by-one in the count change
 epoch at which one of them stops.
 """
 
+import inspect
+
 import numpy as np
 import pytest
 import torch
@@ -55,12 +57,15 @@ def _mlp(losses, tol, n_iter_no_change, early_stopping):
     mlp.best_loss_, mlp.best_validation_score_ = np.inf, -np.inf
     mlp._no_improvement_count = 0
     mlp.intercepts_ = [np.zeros(1)]
+    # (X_val, y_val) and, from scikit-learn 1.7 on, sample_weight_val: unused by the stubbed ``_score``.
+    n_validation_arrays = len(inspect.signature(mlp._update_no_improvement_count).parameters) - 1
+    validation_data = (None,) * n_validation_arrays
     counts, stop = [], None
     for epoch, loss in enumerate(losses):
         mlp.coefs_ = [np.array([[float(epoch)]])]
         mlp.loss_curve_.append(loss)
         mlp._score = lambda X, y, sample_weight=None, loss=loss: -loss
-        mlp._update_no_improvement_count(early_stopping, None, None, None)
+        mlp._update_no_improvement_count(early_stopping, *validation_data)
         counts.append(mlp._no_improvement_count)
         if mlp._no_improvement_count > n_iter_no_change:  # _fit_stochastic's test
             stop = epoch
@@ -260,7 +265,7 @@ def test_lbfgs_warning_text_is_sklearns(n_iter, max_iter, message, logistic):
     """The ConvergenceWarning text equals sklearn's ``_check_optimize_result`` for the same run."""
     import warnings
 
-    from scipy.optimize import OptimizeResult
+    from scipy.optimize import OptimizeResult, minimize
     from sklearn.linear_model._logistic import _LOGISTIC_SOLVER_CONVERGENCE_MSG
     from sklearn.utils.optimize import _check_optimize_result
 
@@ -268,7 +273,9 @@ def test_lbfgs_warning_text_is_sklearns(n_iter, max_iter, message, logistic):
     status = 2 if message else 1
     if message:
         _lbfgs_epoch(rule, 1.0, 0.5, 1.0, failed=message)
-    result = OptimizeResult(nit=n_iter, status=status, message=message or "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT")
+    # SciPy's own words for the iteration limit ("NO. of" in SciPy's Fortran L-BFGS-B, "NO. OF" in its C one).
+    limit = minimize(lambda x: float(x @ x), np.ones(3), method="L-BFGS-B", options={"maxiter": 1}).message
+    result = OptimizeResult(nit=n_iter, status=status, message=message or limit)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         _check_optimize_result(

@@ -11,6 +11,7 @@ MLPClassifier counterpart: there the reference is the objective written out in t
 torch's documented ``pos_weight`` term.
 """
 
+import inspect
 import math
 import warnings
 
@@ -40,11 +41,21 @@ def _multiclass():
 
 
 def _mlp_gradient(clf, X, y, sample_weight):
-    """Gradient of MLPClassifier's objective (alpha = 1/C) at ``clf``'s parameters, flattened."""
+    """Gradient of MLPClassifier's objective (alpha = 1/C) at ``clf``'s parameters, flattened.
+
+    MLPClassifier takes sample weights from scikit-learn 1.7 on; before that, integer weights are
+    passed as repeated rows, which its objective (a mean over rows) weighs the same way exactly.
+    """
+    weights_taken = "sample_weight" in inspect.signature(MLPClassifier.fit).parameters
+    weight_args = (sample_weight,) if weights_taken else ()
+    if sample_weight is not None and not weights_taken:
+        assert np.array_equal(sample_weight, np.round(sample_weight))
+        rows = np.repeat(np.arange(len(X)), sample_weight.astype(int))
+        X, y = X[rows], y[rows]
     mlp = MLPClassifier(hidden_layer_sizes=(3,), activation="tanh", alpha=1 / C, max_iter=1, random_state=0)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        mlp.fit(X, y, sample_weight=sample_weight)  # sets up the layers and the label binarizer
+        mlp.fit(X, y, *weight_args)  # sets up the layers and the label binarizer
     assert [c.shape for c in mlp.coefs_] == [c.shape for c in clf.coefs_]
     mlp.coefs_ = [c.copy() for c in clf.coefs_]
     mlp.intercepts_ = [b.copy() for b in clf.intercepts_]
@@ -54,7 +65,7 @@ def _mlp_gradient(clf, X, y, sample_weight):
     coef_grads = [np.empty_like(c) for c in mlp.coefs_]
     intercept_grads = [np.empty_like(b) for b in mlp.intercepts_]
     loss, coef_grads, intercept_grads = mlp._backprop(
-        X, target, sample_weight, activations, deltas, coef_grads, intercept_grads
+        X, target, *weight_args, activations, deltas, coef_grads, intercept_grads
     )
     return loss, np.concatenate([g.ravel() for g in coef_grads]), np.concatenate([g.ravel() for g in intercept_grads])
 

@@ -1,7 +1,9 @@
 """TorchLogisticClassifierCV against scikit-learn's LogisticRegressionCV, and the batched solver's pieces."""
 
 import pickle
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -10,7 +12,7 @@ import torch
 from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression, LogisticRegressionCV
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss, make_scorer, recall_score
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
@@ -19,12 +21,15 @@ from sklearn.preprocessing import StandardScaler
 from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV
 from torchlogit._batched import BatchedLogistic, batched_lbfgs
 
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+from sklearn_reference import logistic_regression_cv  # noqa: E402
+
 TIGHT = dict(dtype="float64", tol=1e-10, max_iter=2000)
 
 
 def _reference(**params):
-    params = {"l1_ratios": (0.0,), "scoring": "neg_log_loss", "use_legacy_attributes": False, **params}
-    return LogisticRegressionCV(**params)
+    """LogisticRegressionCV(use_legacy_attributes=False), as scikit-learn 1.8 and newer give it on every release."""
+    return logistic_regression_cv(**{"l1_ratios": (0.0,), "scoring": "neg_log_loss", **params})
 
 
 @pytest.fixture(scope="module")

@@ -21,6 +21,7 @@ from sklearn.preprocessing import StandardScaler
 
 import torchlogit._base
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit._compat import ARRAY_API_DISPATCH_AVAILABLE
 from torchlogit._kernels import host_copy, staged_copy
 
 METHODS = ("decision_function", "predict", "predict_proba", "predict_log_proba")
@@ -200,6 +201,11 @@ def test_prediction_checks_the_feature_count_of_a_tensor(breast_cancer):
         model.predict(_t(X[:, 1:]))
 
 
+@pytest.mark.skipif(
+    not ARRAY_API_DISPATCH_AVAILABLE,
+    reason="scikit-learn's array-API mode needs SciPy >= 1.14 (set_config(array_api_dispatch=True) raises "
+    "ImportError below it) and scikit-learn's move_to / check_same_namespace",
+)
 def test_array_api_grid_search_on_tensors_equals_numpy(breast_cancer):
     """Pipeline(StandardScaler, TorchLogisticClassifier) in GridSearchCV, array-API mode, CPU tensors.
 
@@ -320,3 +326,15 @@ def test_cv_estimator_takes_tensors_and_returns_them():
         assert isinstance(out, torch.Tensor), method
         np.testing.assert_array_equal(out.numpy(), getattr(on_numpy, method)(X))
     assert on_tensors.score(torch.from_numpy(X), torch.from_numpy(y)) == on_numpy.score(X, y)
+
+
+def test_array_api_support_is_declared_exactly_where_scikit_learn_can_dispatch():
+    """The tag follows the environment: on with SciPy >= 1.14 and scikit-learn's move_to (1.9 has it),
+    off below (scikit-learn 1.6 with SciPy 1.10, our floors, cannot switch array-API mode on at all)."""
+    import scipy
+    from sklearn.utils import _array_api
+    from sklearn.utils.fixes import parse_version
+
+    possible = parse_version(scipy.__version__).release >= (1, 14) and hasattr(_array_api, "move_to")
+    for estimator in (TorchLogisticClassifier(), TorchMultiLabelClassifier()):
+        assert estimator.__sklearn_tags__().array_api_support is possible

@@ -34,6 +34,7 @@ from ._callbacks import (
     check_finite_parameters,
     ftol_for,
 )
+from ._compat import ARRAY_API_DISPATCH_AVAILABLE
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
 from ._data import (
     check_origin,
@@ -749,5 +750,5 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
         tags.input_tags.sparse = True
-        tags.array_api_support = True
+        tags.array_api_support = ARRAY_API_DISPATCH_AVAILABLE  # SciPy >= 1.14, scikit-learn's helpers
         return tags

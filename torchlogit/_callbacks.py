@@ -6,17 +6,25 @@ the run converged, so the estimator can warn like scikit-learn when it did not.
 """
 
 import copy
+import functools
 import math
 
 import numpy as np
 import torch
 from skorch.callbacks import Callback
 
+from ._compat import LBFGS_WARNING_BEFORE_1_7
 from ._objective import weighted_log_loss_sum
 
 # scikit-learn's wording (sklearn.utils.optimize._check_optimize_result and the extra
 # message of LogisticRegression), so that a user's warning filters match ours.
 _LBFGS_WARNING = "lbfgs failed to converge after {n_iter} iteration(s) (status={status}):\n{message}\n"
+# scikit-learn < 1.7's wording (no iteration count; the advice to scale always given).
+_LBFGS_WARNING_BEFORE_1_7 = (
+    "lbfgs failed to converge (status={status}):\n{message}.\n\n"
+    "Increase the number of iterations (max_iter) or scale the data as shown in:\n"
+    "    https://scikit-learn.org/stable/modules/preprocessing.html"
+)
 _MAX_ITER_ADVICE = "\nIncrease the number of iterations to improve the convergence (max_iter={max_iter})."
 _SCALING_ADVICE = (
     "\nYou might also want to scale the data as shown in:\n"
@@ -26,7 +34,18 @@ _LOGISTIC_ADVICE = (
     "\nPlease also refer to the documentation for alternative solver options:\n"
     "    https://scikit-learn.org/stable/modules/linear_model.html#logistic-regression"
 )
-_ITERATION_LIMIT = "STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"
+
+
+@functools.cache
+def _iteration_limit_message():
+    """SciPy's L-BFGS-B message for a run stopped by ``maxiter``, as the installed SciPy words it
+    ("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT"; "NO. of" before its C rewrite of L-BFGS-B).
+    Asked once, from a one-iteration run on a quadratic, only when a warning needs it."""
+    from scipy.optimize import minimize
+
+    return str(minimize(lambda x: float(x @ x), np.ones(2), method="L-BFGS-B", options={"maxiter": 1}).message)
+
+
 _STOCHASTIC_WARNING = (
     "Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the optimization hasn't converged yet."
 )
@@ -133,7 +152,10 @@ class LBFGSConvergence(_StoppingRule):
         """scikit-learn's ``ConvergenceWarning`` text for this run, or None when it converged."""
         if self.converged_:
             return None
-        message = self.message_ or _ITERATION_LIMIT
+        message = self.message_ or _iteration_limit_message()
+        if LBFGS_WARNING_BEFORE_1_7:
+            text = _LBFGS_WARNING_BEFORE_1_7.format(status=self.status_, message=message)
+            return text + _LOGISTIC_ADVICE if logistic else text
         text = _LBFGS_WARNING.format(n_iter=n_iter, status=self.status_, message=message)
         if n_iter == max_iter:
             text += _MAX_ITER_ADVICE.format(max_iter=max_iter)

@@ -6,15 +6,27 @@ and a small stand-in written to match that release's arithmetic and messages oth
 - ``compute_class_weight(..., sample_weight=...)``: the ``sample_weight`` keyword is scikit-learn
   >= 1.7 ("balanced" weights computed from the weighted class counts);
 - ``_check_sample_weight``: all-zero weights are refused by scikit-learn >= 1.7 (before that they
-  passed and failed later, e.g. as a ZeroDivisionError).
+  passed and failed later, e.g. as a ZeroDivisionError);
+- ``LBFGS_WARNING_BEFORE_1_7``: the wording of L-BFGS's ``ConvergenceWarning`` changed in
+  scikit-learn 1.7 (scikit-learn PR #31316: the iteration count, the ``max_iter`` advice only at
+  the limit); torchlogit's warning follows the installed release's words.
 
-The check is on the feature (the keyword in the signature), not on the version number.
+- ``ARRAY_API_DISPATCH_AVAILABLE``: scikit-learn's array-API mode needs SciPy >= 1.14 (scikit-learn
+  1.6 to 1.9 refuse ``array_api_dispatch=True`` below it, with an ``ImportError``) and torchlogit's
+  data layer uses ``move_to`` and ``check_same_namespace`` of ``sklearn.utils._array_api``, which
+  scikit-learn 1.6 lacks. Where either is missing, the estimators do not declare
+  ``array_api_support`` (so ``check_estimator`` runs no array-API check) and read array-API mode as off.
+
+The check is on the feature (the keyword in the signature), not on the version number, except
+for the warning's text, which only the version tells.
 """
 
 import inspect
 
 import numpy as np
+import sklearn
 from sklearn.utils.class_weight import compute_class_weight as _sklearn_compute_class_weight
+from sklearn.utils.fixes import parse_version
 from sklearn.utils.validation import _check_sample_weight as _sklearn_check_sample_weight
 
 _ALL_ZERO_MESSAGE = "Sample weights must contain at least one non-zero number."
@@ -63,3 +75,16 @@ if _has_keyword(_sklearn_check_sample_weight, "allow_all_zero_weights"):
     _check_sample_weight = _sklearn_check_sample_weight
 else:  # scikit-learn < 1.7
     _check_sample_weight = _check_sample_weight_before_1_7
+
+LBFGS_WARNING_BEFORE_1_7 = parse_version(sklearn.__version__).release < (1, 7)
+
+
+def _array_api_dispatch_available():
+    import scipy
+    from sklearn.utils import _array_api
+
+    scipy_ok = parse_version(scipy.__version__).release >= (1, 14)
+    return scipy_ok and all(hasattr(_array_api, name) for name in ("move_to", "check_same_namespace"))
+
+
+ARRAY_API_DISPATCH_AVAILABLE = _array_api_dispatch_available()

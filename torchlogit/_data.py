@@ -47,7 +47,7 @@ import torch
 from sklearn import get_config
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._compat import _check_sample_weight
+from ._compat import ARRAY_API_DISPATCH_AVAILABLE, _check_sample_weight
 from ._kernels import as_tensor, sparse_rows, sparse_tensor, to_device
 from ._net import TensorData
 from ._rows import canonical_rows
@@ -92,7 +92,8 @@ NUMPY = Origin()
 
 
 def _array_api_mode():
-    return get_config()["array_api_dispatch"]
+    # Off where scikit-learn lacks what this layer uses (see _compat.ARRAY_API_DISPATCH_AVAILABLE).
+    return ARRAY_API_DISPATCH_AVAILABLE and get_config()["array_api_dispatch"]
 
 
 def origin_of(X):

@@ -6,6 +6,8 @@ estimators are siblings that inherit their prediction methods from one base clas
 terms (classes for one, labels for the other), so that neither's docs describe the other.
 """
 
+import inspect
+import re
 import types
 from string import Template
 
@@ -219,14 +221,15 @@ def _logistic_summary_doc(doc):
     for shared, own in [
         ("y : array-like of shape (n_samples,) or (n_samples, n_labels)", "y : array-like of shape (n_samples,)"),
         ("Class weights and ``pos_weight`` scale", "Class weights scale"),
-        (
-            "Multinomial and\n            multi-label models index rows by (class or label, feature).",
-            "Multinomial\n            models index rows by (class, feature).",
-        ),
         ("one intercept per output", "one intercept per class"),
     ]:
         doc = doc.replace(shared, own)
-    return doc
+    # Across a line break, whatever its indentation (Python >= 3.13 dedents docstrings when it compiles them).
+    return re.sub(
+        r"Multinomial and\n(\s*)multi-label models index rows by \(class or label, feature\)\.",
+        r"Multinomial\n\1models index rows by (class, feature).",
+        doc,
+    )
 
 
 # Inherited methods whose shared docstring only needs editing: name -> function of the inherited docstring.
@@ -251,6 +254,14 @@ def _own_method(cls, name, doc):
     setattr(cls, name, method)
 
 
+def _at_margin(text):
+    """A shared text for a cleaned docstring: its continuation lines, written for the 4-space margin of a
+    class docstring in the source, moved 4 columns left."""
+    first, *rest = text.split("\n")
+    assert all(line.startswith("    ") or not line.strip() for line in rest), text
+    return "\n".join([first, *(line[4:] for line in rest)])
+
+
 def fill_doc(methods=None, **defaults):
     """Class decorator: put the shared descriptions into ``${name}`` placeholders.
 
@@ -261,8 +272,10 @@ def fill_doc(methods=None, **defaults):
     """
 
     def decorate(cls):
-        shared = {k: Template(v).safe_substitute(defaults) for k, v in SHARED.items()}
-        cls.__doc__ = Template(cls.__doc__).safe_substitute(shared)
+        shared = {k: _at_margin(Template(v).safe_substitute(defaults)) for k, v in SHARED.items()}
+        # Cleaned first: Python >= 3.13 strips the docstring's margin when it compiles it, older ones
+        # keep it; either way the placeholders then sit at column 0, where the shared texts fit.
+        cls.__doc__ = Template(inspect.cleandoc(cls.__doc__)).safe_substitute(shared)
         for name, doc in METHOD_DOCS.get(methods, {}).items():
             if name not in vars(cls):
                 _own_method(cls, name, doc)
