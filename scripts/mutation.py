@@ -26,7 +26,8 @@ ROOT = Path(__file__).resolve().parent.parent
 CONFIG = ROOT / "scripts" / "mutation.toml"
 FASTEST_FIRST = ROOT / "scripts" / "mutmut_fastest_first.py"  # mutmut run, tests fastest first
 SCRATCH = ROOT / ".mutation"
-COPIED = ["torchlogit", "tests", "pyproject.toml", "README.md"]
+# benchmarks/: tests import sklearn_reference.py (scikit-learn's estimators spelt for the installed release).
+COPIED = ["torchlogit", "tests", "benchmarks", "pyproject.toml", "README.md"]
 # mutmut's exit codes (mutmut.stats.status_by_exit_code), grouped the way the report counts them.
 # Timeouts are counted apart from kills: on a loaded machine a clean-but-slow mutant can run past its
 # wall-clock limit (mutmut sends SIGXCPU: exit -24), so a timeout is a kill only after a look at the
