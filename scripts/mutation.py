@@ -66,6 +66,7 @@ def prepare(module, spec, settings, resume, tests_at=None):
         print(f"[{module}] test files not in this tree (skipped): {missing}")
     section = {
         "source_paths": ["torchlogit/"],
+        "also_copy": ["benchmarks/"],  # into mutmut's mutants/: tests import benchmarks/sklearn_reference.py
         "only_mutate": [f"torchlogit/{module}.py"],
         "pytest_add_cli_args_test_selection": tests,
         **settings,
