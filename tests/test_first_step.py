@@ -47,7 +47,8 @@ def scipy_iterates(fun, size, n_iter):
         np.zeros(size),
         method="L-BFGS-B",
         jac=True,
-        callback=lambda intermediate_result: values.append(intermediate_result.fun),
+        # The iterate itself: SciPy < 1.11 passes only x (no ``intermediate_result``).
+        callback=lambda xk: values.append(fun(xk)[0]),
         options=dict(maxiter=n_iter, maxls=50, gtol=1e-12, ftol=64 * np.finfo(float).eps),
     )
     return values

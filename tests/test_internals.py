@@ -107,3 +107,34 @@ def test_compact_direction_equals_two_loop_recursion():
     for (s, y), a in zip(zip(S, Y, strict=True), reversed(alphas), strict=True):
         r += s * (a - y.dot(r) / y.dot(s))
     np.testing.assert_allclose(lbfgs_direction(g, torch.cat([S, Y]), gamma).numpy(), -r.numpy(), rtol=1e-10)
+
+
+def test_shared_docstrings_fill_the_same_with_and_without_the_margin():
+    """Python >= 3.13 strips a docstring's margin when it compiles it: fill_doc gives the same text
+    either way, with each shared parameter at the margin (numpydoc then sees ``history_`` as its own
+    attribute, not as part of ``loss_curve_``'s description, which broke the Sphinx build on 3.13)."""
+    import inspect
+
+    from torchlogit._docstrings import fill_doc
+
+    source = """A model.
+
+    Parameters
+    ----------
+    ${C}
+
+    Attributes
+    ----------
+    ${fitted_net}
+    """
+
+    class Kept:  # as Python < 3.13 compiles it
+        __doc__ = source
+
+    class Stripped:  # as Python >= 3.13 compiles it
+        __doc__ = inspect.cleandoc(source)
+
+    kept, stripped = fill_doc()(Kept).__doc__, fill_doc()(Stripped).__doc__
+    assert kept == stripped
+    lines = kept.split("\n")
+    assert "history_ : list of dict" in lines and "C : float, default=1.0" in lines

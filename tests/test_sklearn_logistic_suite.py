@@ -102,6 +102,7 @@ IN CONTRACT, STRICT LIABILITY, OR TORT (INCLUDING NEGLIGENCE OR OTHERWISE) ARISI
 THE USE OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
 """
 
+import inspect
 import itertools
 import sys
 import warnings
@@ -126,6 +127,9 @@ from sklearn.utils import compute_class_weight, shuffle
 
 from torchlogit import TorchLogisticClassifier
 from torchlogit._compat import LBFGS_WARNING_BEFORE_1_7
+
+# scikit-learn >= 1.7 weighs the "balanced" class counts with sample_weight.
+WEIGHTED_BALANCED_IN_SKLEARN = "sample_weight" in inspect.signature(compute_class_weight).parameters
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 from sklearn_reference import logistic_regression  # noqa: E402
@@ -907,7 +911,14 @@ def test_logistic_regression_array_api_compliance(binary, use_str_y, use_sample_
         binary, use_str_y, use_sample_weight, class_weight, dtype_name
     )
     lr_params = dict(C=1e-2, tol=1e-12, max_iter=500, class_weight=class_weight)
-    lr_np = LogisticRegression(solver="newton-cholesky", **lr_params).fit(
+    reference_params = dict(lr_params)
+    if class_weight == "balanced" and sample_weight is not None and not WEIGHTED_BALANCED_IN_SKLEARN:
+        # scikit-learn < 1.7 counts the classes without sample_weight; ours (as 1.7 and newer) with it:
+        # the reference gets 1.7's weights, n_weighted / (n_classes * weighted count), as a dict.
+        classes, index = np.unique(y_np, return_inverse=True)
+        counts = np.bincount(index, weights=sample_weight.astype(float))
+        reference_params["class_weight"] = dict(zip(classes, counts.sum() / (len(classes) * counts), strict=True))
+    lr_np = LogisticRegression(solver="newton-cholesky", **reference_params).fit(
         X_np.astype(np.float64), y_np, sample_weight=None if sample_weight is None else sample_weight.astype(float)
     )
     assert np.abs(lr_np.coef_).max() > 0.1

@@ -353,16 +353,18 @@ def synthetic(random_state, n_samples=20_000, n_features=50):
 
 # --------------------------------------------------------------------- plot
 def check_plot_path(path):
-    """Fail before any fitting if the plot cannot be written there, or matplotlib is missing."""
-    try:
-        import matplotlib  # noqa: F401
-    except ImportError:
-        raise ValueError("--plot needs matplotlib: pip install matplotlib") from None
+    """Fail before any fitting if the plot cannot be written there, or matplotlib is missing.
+
+    The path first: its message is the same with or without matplotlib installed."""
     folder = Path(path).resolve().parent
     if not folder.is_dir():
         raise ValueError(f"cannot write --plot {path}: directory {folder} does not exist")
     if not os.access(folder, os.W_OK):
         raise ValueError(f"cannot write --plot {path}: directory {folder} is not writable")
+    try:
+        import matplotlib  # noqa: F401
+    except ImportError:
+        raise ValueError("--plot needs matplotlib: pip install matplotlib") from None
 
 
 def plot(rows, coef, path, title=""):

@@ -4,6 +4,7 @@ The TorchScript-based exporter (``dynamo=False``) is used: it needs neither ``on
 ``onnxscript`` (the torch.export-based one needs onnxscript), and it works offline.
 """
 
+import inspect
 import warnings
 
 import numpy as np
@@ -42,6 +43,11 @@ class _Exported(nn.Module):
         return self.classes[torch.argmax(H, dim=1)], torch.softmax(H, dim=1)
 
 
+# torch >= 2.5 has a ``dynamo`` switch (and later defaults it to True); before, the TorchScript-based
+# exporter is the only one and the keyword does not exist (torch 2.2 refuses it: TypeError).
+_TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+
+
 def export_onnx(estimator, path, opset_version=17):
     """Write ``estimator`` (fitted) to ``path`` as an ONNX model with float32 input ``X``."""
     classes = np.asarray(estimator.classes_)
@@ -67,7 +73,7 @@ def export_onnx(estimator, path, opset_version=17):
             module,
             (example,),
             str(path),
-            dynamo=False,
+            **_TORCHSCRIPT_EXPORTER,
             input_names=["X"],
             output_names=["label", "probabilities"],
             dynamic_axes={"X": {0: "N"}, "label": {0: "N"}, "probabilities": {0: "N"}},
