@@ -124,3 +124,24 @@ def _run_benchmark(script, options, tmp_path):
         return importlib.import_module(script).WORKLOADS
     finally:
         sys.path.remove(str(BENCHMARK.parent))
+
+
+def test_extreme_scales_benchmark_counts_every_case_for_every_estimator():
+    """benchmarks/extreme_scales.py --cases 6: one row per estimator whose outcomes add up to the cases, and no
+    silent short stop for torchlogit (the preconditioned L-BFGS) on these six."""
+    completed = subprocess.run(
+        [sys.executable, str(BENCHMARK.parent / "extreme_scales.py"), "--cases", "6"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    rows = [line for line in completed.stdout.splitlines() if line.startswith("| ") and "estimator" not in line]
+    assert [row.split("|")[1].strip() for row in rows] == [
+        "torchlogit",
+        "torchlogit, not preconditioned",
+        "LogisticRegression()",
+    ]
+    for row in rows:
+        assert sum(int(cell) for cell in row.split("|")[2:6]) == 6
+    assert rows[0].split("|")[5].strip() == "0"

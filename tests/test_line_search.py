@@ -8,7 +8,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from torchlogit._solvers import LBFGS, strong_wolfe
+from torchlogit._solvers import LBFGS, _cubic_minimum, _extrapolated_step, strong_wolfe
 
 C1, C2 = 1e-4, 0.9
 
@@ -108,6 +108,34 @@ def test_the_zoom_reaches_steps_far_below_the_first_trial():
     t, f, _, _ = strong_wolfe(evaluate, phi(0), None, dphi(0), 1.0, max_evals=50, tolerance_change=2.2e-16)
     assert t > 0 and f < phi(0)
     assert_strong_wolfe(phi, dphi, t)
+
+
+# The first trial of a line search in a real stalled fit (60 x 3, a column times 1e8, float64): the objective went
+# down by one ulp (its true change, t * slope = 5.3e-17, is half an ulp) while the slope barely moved.
+_FLOOR_START = (0.0, 0.69278255637647679, -5.2911e-17)
+_FLOOR_TRIAL = (1.0, 0.69278255637647668, -5.29005e-17)
+
+
+def test_extrapolation_at_the_rounding_floor_follows_the_slopes():
+    """Objective values within their rounding error (``f_precision``, as LBFGS passes it) are not interpolated: the
+    slope's secant zero (5e3 here) is taken, within the 10x cap, instead of the cubic's 1.13, which is fitted to
+    rounding noise and on which that fit stalled (an equal value at 1.13, a zoom on noise, a stop called converged)."""
+    eps = np.finfo(np.float64).eps
+    torch_rule = _extrapolated_step(*_FLOOR_START, *_FLOOR_TRIAL, f_precision=0.0)
+    assert 1.01 <= torch_rule < 1.2
+    assert _extrapolated_step(*_FLOOR_START, *_FLOOR_TRIAL, f_precision=8 * eps) == 10.0
+
+
+def test_extrapolation_keeps_the_cubic_where_values_carry_information():
+    """Values far apart compared with their precision: the cubic, exactly as torch's ``_strong_wolfe`` computes it."""
+    start, trial = (0.0, 1.0, -1.0), (1.0, 0.6, -0.5)
+    expected = _cubic_minimum(*start, *trial, 1.01, 10.0)
+    assert _extrapolated_step(*start, *trial, f_precision=8 * np.finfo(np.float64).eps) == expected
+
+
+def test_a_slope_that_does_not_rise_extrapolates_to_the_cap():
+    """At the floor with a slope as steep or steeper than before (no curvature seen): the farthest trial, 10x."""
+    assert _extrapolated_step(0.0, 1.0, -1.0, 1.0, 1.0, -2.0, f_precision=1e-15) == 10.0
 
 
 def _quadratic_optimizer(nan_beyond, l1=0.0):

@@ -9,6 +9,7 @@ the fitted module into their public attributes.
 """
 
 import copy
+import math
 import warnings
 from numbers import Integral, Real
 
@@ -52,7 +53,7 @@ from ._devices import DTYPES, check_device_name, resolve_device
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
-from ._kernels import ACCEPT_SPARSE
+from ._kernels import ACCEPT_SPARSE, column_max_abs
 from ._modules import LinearLogits, layer_coefficients, layers_state
 from ._net import LogitNet
 from ._newton import NewtonCholesky, NewtonConvergence, check_hessian_size
@@ -73,7 +74,38 @@ _LBFGS_MAX_EVAL = 50
 # few ulps of max |x| in practice, so the bound leaves a wide margin. Above it, a float32
 # "max |grad| <= tol" is checked in float64 before it counts.
 _FLOAT32_GRADIENT_ULPS = 32
+# Column scales (max |x_j|, and 1 for the intercept) further apart than this make L-BFGS run
+# preconditioned (see _preconditioner). Below it the path is L-BFGS-B's, scikit-learn's.
+_SCALE_RATIO_PRECONDITIONED = 1e6
 _NEWTON_WARNING = "Newton solver did not converge after {n_iter} iterations."
+
+
+def _preconditioner(X, module, criterion):
+    """L-BFGS's diagonal preconditioner for a linear model on ``X``, or None (plain L-BFGS).
+
+    With column scales far apart (max |x_j| from 1e-8 to 1e8, say), the curvature along
+    the small columns is lost in L-BFGS's single scale ``gamma``: progress per iteration
+    falls below the ``ftol`` rule, which then stops the run far from the optimum (measured:
+    objective 0.392 against 0.371 on 60 x 3 with a column times 1e7; L-BFGS-B, scikit-learn's
+    solver, stalls likewise on other such cases). The preconditioner is the inverse of a
+    bound on the Hessian's diagonal, ``max|x_j|^2 / 4`` from the log-loss plus the L2
+    penalty's ``(1 - l1_ratio) / (C S)`` (``1/4`` for an intercept), so that every
+    coefficient is on the same footing, a column too small to matter included (its
+    curvature is the penalty's). Data whose factors lie within
+    ``_SCALE_RATIO_PRECONDITIONED`` keeps scikit-learn's path.
+    """
+    scale = column_max_abs(X)
+    if scale is None or scale.numel() == 0:
+        return None
+    l2 = 0.0 if math.isinf(criterion.C) else (1.0 - criterion.l1_ratio) / (criterion.C * criterion.weight_sum)
+    factor = torch.rsqrt(scale**2 + 4 * l2)  # 1 / sqrt(curvature bound / intercept's 1/4)
+    factor = torch.where(torch.isfinite(factor), factor, torch.ones_like(factor))  # columns of zeros, no L2
+    high, low = float(factor.max()), float(factor.min())
+    if module.linear.bias is not None:
+        high, low = max(high, 1.0), min(low, 1.0)
+    if high <= _SCALE_RATIO_PRECONDITIONED * low:
+        return None
+    return module.parameter_scale(factor)
 
 
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, BaseEstimator):
@@ -366,6 +398,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         net.initialize()
         if init_state is not None:
             load_warm_start(net.module_, init_state)
+        if lbfgs and module is LinearLogits:
+            net.optimizer_.set_preconditioner(_preconditioner(data.X, net.module_, net.criterion_))
         net.partial_fit(data)
         if lbfgs and getattr(stopping, "promote_", False):
             del data  # the float32 copy is not needed any more: free it before the float64 one is made

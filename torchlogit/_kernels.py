@@ -251,3 +251,28 @@ def transposed_product(X, R):
             transpose = X.t().to_sparse_csr()
         X._torchlogit_transpose = transpose
     return transpose @ R
+
+
+def column_max_abs(X):
+    """``max |X[:, j]|`` for each column of a dense or sparse (CSR, COO) tensor, as a float64 tensor.
+
+    Maxima are exact in any order, so the result does not depend on the row order, nor
+    on how a device schedules the reduction. None for data that is not a tensor here
+    (data that computes its own sums where it lives).
+    """
+    if not isinstance(X, torch.Tensor):
+        return None
+    n_features = X.shape[1]
+    if X.layout == torch.strided:
+        if X.shape[0] == 0:
+            return torch.zeros(n_features, dtype=torch.float64, device=X.device)
+        return torch.maximum(X.amax(dim=0).abs(), X.amin(dim=0).abs()).to(torch.float64)
+    if X.layout == torch.sparse_csr:
+        columns, values = X.col_indices(), X.values()
+    elif X.layout == torch.sparse_coo:
+        X = X.coalesce()
+        columns, values = X.indices()[1], X.values()
+    else:
+        return None
+    out = torch.zeros(n_features, dtype=torch.float64, device=X.device)
+    return out.scatter_reduce_(0, columns.long(), values.abs().to(torch.float64), "amax")

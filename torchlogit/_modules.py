@@ -47,6 +47,15 @@ class LinearLogits(nn.Module):
     def penalized_weights(self):
         return [self.linear.weight]
 
+    def parameter_scale(self, column_scale):
+        """One factor per parameter entry, flattened in ``parameters()`` order: ``column_scale[j]``
+        for every weight of column ``j``, 1 for the intercepts."""
+        weight, bias = self.linear.weight, self.linear.bias
+        parts = [column_scale.to(weight.device).repeat(weight.shape[0])]
+        if bias is not None:
+            parts.append(torch.ones(bias.numel(), dtype=column_scale.dtype, device=weight.device))
+        return torch.cat(parts)
+
 
 class GeneratorDropout(nn.Module):
     """Dropout whose mask comes from a generator of its own, never torch's global RNG.

@@ -66,7 +66,28 @@ def _cubic_minimum(x1, f1, g1, x2, f2, g2, lo, hi):
     return (lo + hi) / 2
 
 
-def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, tolerance_change=1e-9):
+def _extrapolated_step(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, f_precision):
+    """Next trial step beyond ``t``, between 1.01 and 10 times as far from ``t_prev``.
+
+    torch's rule, the minimiser of the cubic through both points, unless the two objective
+    values differ by no more than their rounding error (``f_precision`` relative): the
+    cubic is then fitted to noise (it proposed 1.13x on a 1e8-scaled column and the search
+    stalled there on equal values). The slopes still carry the curvature, so the step is
+    the secant zero of the slope, as Moré-Thuente's unbracketed case does.
+    """
+    lo, hi = t + 0.01 * (t - t_prev), 10 * t
+    if abs(f_new - f_prev) > f_precision * max(abs(f_prev), abs(f_new), 1.0):
+        return _cubic_minimum(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, lo, hi)
+    if gtd_new > gtd_prev:  # the slope rises towards zero: extrapolate where it would vanish
+        step = t - gtd_new * (t - t_prev) / (gtd_new - gtd_prev)
+        if math.isfinite(step):
+            return min(max(step, lo), hi)
+    return hi
+
+
+def strong_wolfe(
+    evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, tolerance_change=1e-9, f_precision=0.0
+):
     """Step length satisfying the strong Wolfe conditions (Nocedal & Wright, Algorithms 3.5-3.6).
 
     The bracketing and cubic-interpolation zoom of ``torch.optim.lbfgs._strong_wolfe``,
@@ -77,6 +98,10 @@ def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, to
     stops when the bracket is narrower than ``tolerance_change`` relative to its upper
     end (the precision of the step itself), not in absolute terms, so that a problem
     whose good steps are tiny (large feature values) is still searched.
+
+    ``f_precision`` is the relative rounding error of the objective values (a few eps of
+    the dtype; 0, torch's behaviour, trusts every digit): while extrapolating, two values
+    closer than that are not interpolated (see ``_extrapolated_step``).
 
     Returns
     -------
@@ -103,8 +128,7 @@ def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, to
         if gtd_new >= 0:
             bracket = [(t_prev, f_prev, g_prev, gtd_prev), (t, f_new, g_new, gtd_new)]
             break
-        # Extrapolate, between 1.01 and 10 times the current step.
-        t_next = _cubic_minimum(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, t + 0.01 * (t - t_prev), 10 * t)
+        t_next = _extrapolated_step(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, f_precision)
         t_prev, f_prev, g_prev, gtd_prev = t, f_new, g_new, gtd_new
         t = t_next
         f_new, g_new, gtd_new = trial(t)
@@ -223,6 +247,7 @@ class LBFGS:
         self._params = params
         self.state = {}
         self._l1 = None
+        self._scale = None  # diagonal preconditioner: iterates in v = x / scale (None: v = x)
         self._trials = []  # objective values evaluated by the current step's line searches
 
     def zero_grad(self, set_to_none=True):
@@ -256,6 +281,16 @@ class LBFGS:
             )
         else:
             self._l1 = None
+
+    def set_preconditioner(self, scale):
+        """Run L-BFGS in the coordinates ``v = x / scale`` (``scale``: one positive entry per
+        parameter entry, flattened in parameter order), or in ``x`` itself when None.
+
+        This is the diagonal initial inverse Hessian ``diag(scale**2)`` in place of a multiple
+        of the identity; the objective, its optimum, the line search and the stopping rules
+        (on the gradient in ``x``) are unchanged, only the path differs.
+        """
+        self._scale = None if scale is None else scale.to(self._params[0].dtype)
 
     def _pseudo_gradient(self, x, g):
         """The minimum-norm subgradient of the objective (OWL-QN); ``g`` itself without L1."""
@@ -317,6 +352,8 @@ class LBFGS:
             state.pop(key, None)
         if self._l1 is not None:
             self._l1 = self._l1.to(dtype)
+        if self._scale is not None:
+            self._scale = self._scale.to(dtype)
 
     @torch.no_grad()
     def evaluate(self, closure):
@@ -338,8 +375,20 @@ class LBFGS:
             return f_t, g_t, _dot(g_t, d)
 
         eps = torch.finfo(x.dtype).eps
-        t, f_new, g_new, n_evals = strong_wolfe(evaluate, f, g, gtd, t, max_evals=max_evals, tolerance_change=eps)
+        t, f_new, g_new, n_evals = strong_wolfe(
+            evaluate, f, g, gtd, t, max_evals=max_evals, tolerance_change=eps, f_precision=8 * eps
+        )
         return (x + t * d if t > 0 else x), f_new, g_new, t, n_evals
+
+    def _steepest_descent(self, f, pg, scale):
+        """Forget the curvature pairs; ``(d, g.d, first step)`` along preconditioned steepest descent."""
+        state = self._state
+        state["pairs"].clear()
+        state["gamma"] = 1.0
+        pg_v = pg * scale
+        d = -pg_v * scale
+        gtd = _dot(pg, d)
+        return d, gtd, self._scaled_first_step(f, pg_v, gtd, self.param_groups[0]["lr"])
 
     @staticmethod
     def _scaled_first_step(f, pg, gtd, lr):
@@ -399,12 +448,13 @@ class LBFGS:
             state.update(x=x, f=f, g=g, loss=f, grad_max=math.inf, failed="ABNORMAL: NON-FINITE OBJECTIVE")
             return torch.tensor(f, dtype=torch.float64)
 
-        pairs = state["pairs"]
+        pairs = state["pairs"]  # in the preconditioned coordinates v
         pg = self._pseudo_gradient(x, g)
+        scale = self._scale if self._scale is not None else 1.0
         steepest = not pairs
         if pairs:
             stacked = torch.stack([s for s, _ in pairs] + [y for _, y in pairs])
-            d = lbfgs_direction(pg, stacked, state["gamma"])
+            d = lbfgs_direction(pg * scale, stacked, state["gamma"]) * scale
             if self._l1 is not None:  # OWL-QN: keep the components that descend along -pg
                 d = torch.where(d * pg < 0, d, torch.zeros_like(d))
             gtd = _dot(pg, d)
@@ -412,11 +462,7 @@ class LBFGS:
             if not gtd < 0:  # not a descent direction (rounding, or a non-finite product)
                 steepest = True
         if steepest:
-            pairs.clear()
-            state["gamma"] = 1.0
-            d = -pg
-            gtd = _dot(pg, d)
-            t = self._scaled_first_step(f, pg, gtd, group["lr"])
+            d, gtd, t = self._steepest_descent(f, pg, scale)
 
         self._trials = []
         if not gtd < 0:  # zero (pseudo-)gradient: already optimal
@@ -429,11 +475,7 @@ class LBFGS:
                 # The quasi-Newton direction failed (stale curvature, or it runs into an
                 # overflow): forget the pairs and search along steepest descent, scaled afresh.
                 self._trials = []
-                pairs.clear()
-                state["gamma"] = 1.0
-                d = -pg
-                gtd = _dot(pg, d)
-                t = self._scaled_first_step(f, pg, gtd, group["lr"])
+                d, gtd, t = self._steepest_descent(f, pg, scale)
                 x_new, f_new, g_new, t, n_evals = self._line_search(closure, x, f, g, pg, d, gtd, t, group["max_ls"])
                 state["func_evals"] += n_evals
                 flat = t == 0 and self._flat_to_precision(f, x.dtype)
@@ -442,7 +484,7 @@ class LBFGS:
         self._set_params(x_new)
 
         if t > 0:
-            s, y = x_new - x, g_new - g
+            s, y = (x_new - x) / scale, (g_new - g) * scale
             ys, yy = _dot(y, s), _dot(y, y)
             # L-BFGS-B's curvature test, relative to the step; every quotient is guarded, so
             # that an underflowing (tiny features) or overflowing update is skipped, not divided by.

@@ -1,0 +1,75 @@
+"""L-BFGS's diagonal preconditioner: when it applies, what it is, and that it leaves the usual path alone."""
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+
+from torchlogit._base import _SCALE_RATIO_PRECONDITIONED, _preconditioner
+from torchlogit._kernels import column_max_abs
+from torchlogit._modules import LinearLogits
+from torchlogit._objective import RegularizedLogLoss
+
+
+def _criterion(C=1.0, l1_ratio=0.0, weight_sum=100.0):
+    return RegularizedLogLoss("binary", C, l1_ratio, weight_sum, n_samples=int(weight_sum))
+
+
+@pytest.mark.parametrize("layout", ["dense", "csr", "coo"])
+def test_column_max_abs_is_numpys_for_every_layout_and_any_row_order(layout):
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 6) * 10.0 ** np.arange(-3, 3)
+    X[rng.rand(50, 6) < 0.6] = 0.0
+    X[:, 4] = 0.0  # an all-zero column
+    expected = np.abs(X).max(axis=0)
+    for rows in (np.arange(50), rng.permutation(50)):
+        dense = torch.from_numpy(X[rows])
+        tensor = {"dense": lambda: dense, "csr": dense.to_sparse_csr, "coo": dense.to_sparse}[layout]()
+        got = column_max_abs(tensor)
+        assert got.dtype == torch.float64
+        np.testing.assert_array_equal(got.numpy(), expected)
+
+
+def test_column_max_abs_of_data_that_is_not_a_tensor_is_none():
+    assert column_max_abs(sp.random(5, 3, density=0.5, format="csr")) is None
+
+
+@pytest.mark.parametrize("load", [load_breast_cancer, load_digits, load_wine, load_iris])
+def test_real_datasets_keep_scikit_learns_path(load):
+    """Unscaled breast cancer (column maxima 0.03 to 4254) and the other bundled sets: no preconditioner, the
+    iterates stay L-BFGS-B's, as scikit-learn's LogisticRegression takes them."""
+    X = torch.from_numpy(load().data)
+    assert _preconditioner(X, LinearLogits(X.shape[1], 1, dtype=torch.float64), _criterion()) is None
+
+
+def test_far_apart_columns_get_the_inverse_square_root_of_the_curvature_bound():
+    """Columns with maxima 1e-9, 1 and 1e8: factors 1 / sqrt(max|x_j|^2 + 4 l2), the tiny column's set by the L2
+    penalty (l2 = 1 / (C S)), not by its 1e-9 scale; 1 for the intercept."""
+    X = torch.tensor([[1e-9, -1.0, 5e7], [0.0, 0.5, -1e8]], dtype=torch.float64)
+    module = LinearLogits(3, 1, dtype=torch.float64)
+    factor = _preconditioner(X, module, _criterion(C=2.0, weight_sum=100.0))
+    l2 = 1 / (2.0 * 100.0)
+    expected = 1 / np.sqrt(np.array([1e-9, 1.0, 1e8]) ** 2 + 4 * l2)
+    np.testing.assert_allclose(factor.numpy(), np.r_[expected, 1.0], rtol=1e-15)
+
+
+def test_the_factors_follow_the_multinomial_parameter_layout():
+    """Weights (K, d) flatten row by row (entry k * d + j): every row holds the column factors, then K ones for the
+    intercepts. Unpenalized, a column's factor is 1 / max|x_j|."""
+    X = torch.tensor([[1e-8, 1.0, 1e8]], dtype=torch.float64)
+    factor = _preconditioner(X, LinearLogits(3, 4, dtype=torch.float64), _criterion(C=float("inf")))
+    assert factor.shape == (4 * 3 + 4,)
+    np.testing.assert_allclose(factor[:12].reshape(4, 3).numpy(), np.tile([1e8, 1.0, 1e-8], (4, 1)), rtol=1e-15)
+    np.testing.assert_array_equal(factor[12:].numpy(), np.ones(4))
+
+
+def test_the_threshold_counts_the_intercept_as_a_column_of_ones():
+    """All columns at 1e4 are one scale among themselves, but 1e4 from the intercept's 1: preconditioned only with an
+    intercept, and only past the threshold."""
+    X = torch.full((3, 2), 1e4, dtype=torch.float64)
+    unpenalized = _criterion(C=float("inf"))
+    assert _preconditioner(X, LinearLogits(2, 1, bias=False, dtype=torch.float64), unpenalized) is None
+    assert _preconditioner(X, LinearLogits(2, 1, dtype=torch.float64), unpenalized) is None  # 1e4 < threshold
+    X_far = torch.full((3, 2), 10 * _SCALE_RATIO_PRECONDITIONED, dtype=torch.float64)
+    assert _preconditioner(X_far, LinearLogits(2, 1, dtype=torch.float64), unpenalized) is not None
