@@ -60,7 +60,7 @@ Two orders are implemented (``TorchLogisticClassifierCV._order``, private):
   previous C's solution (scikit-learn's path order).
 
 Whole ``fit`` of TorchLogisticClassifierCV (5 folds x 10 Cs, defaults), CPU time of one
-thread, best of 3:
+thread, best of 3, measured before the whitening:
 
 ==============================================  =====  =====  ========================
 workload                                        batch  path   problem-evaluations
@@ -77,10 +77,18 @@ columns): it wins only where iterations are many and rows are many. The batch or
 stays the default: it wins on two of three workloads, and on a GPU, where an
 evaluation's cost is mostly fixed, fewer evaluations are what counts.
 
-Not tried yet: a preconditioner (whitening ``D`` by the Cholesky factor of its
-covariance, for L2 problems: the correlated workload's 35 iterations per problem are
-its condition number's), and a row-chunked evaluation that reads ``D`` once for both
-products.
+* **whitening** (:class:`Whitening`): each L2 problem's L-BFGS runs in coordinates where
+  the bound ``D^T D / (4 n) + l2 M`` on its Hessian is the identity (one Cholesky factor
+  per problem, ``width x width``, for designs up to ``MAX_WHITENED_WIDTH`` columns, dense
+  or sparse). With correlated features plain L-BFGS needs as many iterations as the
+  condition number of ``D^T D`` asks; whitened, only the logistic weights' and the
+  penalty's curvature is left. On the correlated workload below: 1509 -> 295
+  problem-iterations, 58 -> 7 evaluations, CPU time of the whole ``fit`` 1.68 -> 0.51 s;
+  digits 1027 -> 848, 49 -> 38, 0.41 -> 0.36 s. L1 problems keep the identity (OWL-QN's
+  orthant steps assume a diagonal metric). The single-problem solver
+  (:class:`torchlogit._solvers.LBFGS`) does not whiten: its path stays L-BFGS-B's.
+
+Not tried yet: a row-chunked evaluation that reads ``D`` once for both products.
 """
 
 import numpy as np
@@ -102,6 +110,8 @@ SUM_BLOCK = 64
 SOFTPLUS_THRESHOLD = 40.0
 # Rows per chunk when building the design matrix (about a million values per chunk).
 CHUNK_VALUES = 1 << 20
+# Widest dense design whose Gram matrix preconditions L2 problems (P width x width factors are kept).
+MAX_WHITENED_WIDTH = 512
 
 
 def design_matrix(X, rows, sign, fit_intercept, dtype, device):
@@ -229,6 +239,25 @@ class BatchedLogistic:
         weight = torch.as_tensor(np.asarray(row_weight, dtype=np.float64), device=device)
         return cls(design, target_t, weight, kind=kind, n_outputs=n_outputs, fit_intercept=fit_intercept)
 
+    def gram(self):
+        """``D^T D / n_rows`` in float64 (width x width), or None for a design wider than ``MAX_WHITENED_WIDTH``.
+
+        Computed once per problem (the path order calls :func:`batched_lbfgs` once per C).
+        """
+        D = self.design
+        if self.width > MAX_WHITENED_WIDTH or D.shape[0] == 0:
+            return None
+        if not hasattr(self, "_gram"):
+            if D.layout == torch.strided:
+                gram = D.T @ D
+            else:  # sparse: D^T (D E) for blocks E of the identity's columns, with the products evaluate uses
+                eye = torch.eye(self.width, dtype=D.dtype, device=D.device)
+                step = max(1, CHUNK_VALUES // D.shape[0])
+                blocks = range(0, self.width, step)
+                gram = torch.cat([transposed_product(D, D @ eye[:, j : j + step].contiguous()) for j in blocks], 1)
+            self._gram = gram.to(device=D.device, dtype=torch.float64) / D.shape[0]
+        return self._gram
+
     def coefficient_mask(self, dtype, device):
         """1 for the coefficients, 0 for the intercepts (never penalised), shape (n_params,)."""
         mask = torch.ones((self.n_outputs, self.width), dtype=dtype, device=device)
@@ -309,6 +338,64 @@ def _two_loop(pg, S, Y, rho, gamma, order):
     return r.neg_()
 
 
+class Whitening:
+    """Each problem's L-BFGS in coordinates ``v`` with ``x = T v`` per output block: the initial inverse
+    Hessian is ``gamma T T^T = gamma G^{-1}`` instead of ``gamma I``.
+
+    ``G = D^T D / (4 n) + l2 M`` (``M`` the penalised coefficients) bounds the Hessian of a problem's
+    objective at zero for binary problems (``sigmoid' <= 1/4``), and approximates it for multinomial ones
+    (per output block). With correlated features the plain L-BFGS needs as many iterations as the
+    condition number of ``D^T D`` dictates; whitened, the curvature left is the logistic weights' and the
+    penalty's. Problems with an L1 part keep ``T = I`` (OWL-QN's orthant steps assume a diagonal metric).
+
+    Row-vector conventions (the batch's vectors are rows): ``g_v = g T``, ``d = d_v T^T``,
+    ``s_v = s L`` and ``y_v = y T`` where ``G = L L^T`` and ``T = L^{-T}``.
+    """
+
+    def __init__(self, gram, l2, has_l1, n_outputs, width, coefficients, dtype):
+        P = l2.shape[0]
+        eye = torch.eye(width, dtype=torch.float64, device=gram.device)
+        mask = torch.diag(coefficients[:width].to(torch.float64))
+        G = gram.unsqueeze(0) / 4 + l2.view(P, 1, 1) * mask  # (P, w, w)
+        # Unpenalised problems on rank-deficient data: a floor relative to the diagonal keeps G positive definite.
+        G = G + 1e-10 * torch.diagonal(G, dim1=1, dim2=2).mean(1).clamp_min(1e-300).view(P, 1, 1) * eye
+        L, info = torch.linalg.cholesky_ex(G)
+        plain = torch.as_tensor(has_l1, device=gram.device) | (info != 0)
+        L = torch.where(plain.view(P, 1, 1), eye, L)
+        T = torch.linalg.solve_triangular(L, eye.expand(P, width, width), upper=False).transpose(1, 2)
+        self.L, self.T = L.to(dtype), T.to(dtype)
+        self.K, self.width = n_outputs, width
+
+    def _apply(self, rows, factor, index, transpose=False):
+        """``rows`` (P', K * width) times each problem's ``factor[index]`` (width x width), per output block."""
+        F_ = factor[index]
+        if transpose:
+            F_ = F_.transpose(1, 2)
+        return torch.bmm(rows.view(rows.shape[0], self.K, self.width), F_).reshape(rows.shape[0], -1)
+
+    def gradient(self, g, index):
+        return self._apply(g, self.T, index)
+
+    def direction(self, d_v, index):
+        return self._apply(d_v, self.T, index, transpose=True)
+
+    def step(self, s, index):
+        return self._apply(s, self.L, index)
+
+
+class _Identity:
+    """:class:`Whitening`'s interface for plain L-BFGS (sparse or wide designs)."""
+
+    def gradient(self, g, index):
+        return g
+
+    def direction(self, d_v, index):
+        return d_v
+
+    def step(self, s, index):
+        return s
+
+
 class BatchResult:
     """Solutions ``x`` (P, D), iterations ``n_iter`` (P,) and which problems converged (P,)."""
 
@@ -356,6 +443,11 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
     coefficients = problem.coefficient_mask(dtype, device)
     lam_all = l1_all.to(dtype).unsqueeze(1) * coefficients  # (P, D)
     has_l1 = (l1_all > 0).cpu().numpy()
+    gram = problem.gram()
+    if gram is None:
+        metric = _Identity()
+    else:
+        metric = Whitening(gram, l2_all, has_l1, problem.n_outputs, problem.width, coefficients, dtype)
     n_evaluations = 0
 
     def evaluate(x_part, index, weight):
@@ -389,8 +481,9 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
         wA = weight_of[1]
         xA, fA, gA, lamA = x[A], f[A], g[A], lam_all[A]
         pg = _pseudo_gradient(xA, gA, lamA)
+        pg_v = metric.gradient(pg, A)  # the curvature pairs are in the whitened coordinates
         order = [(slot - filled + i) % m for i in range(filled)]
-        d = _two_loop(pg, S_hist[:, A], Y_hist[:, A], rho[:, A], gamma[A], order)
+        d = metric.direction(_two_loop(pg_v, S_hist[:, A], Y_hist[:, A], rho[:, A], gamma[A], order), A)
         l1A = torch.as_tensor(has_l1[active], device=device)
         any_l1 = bool(has_l1[active].any())
         if any_l1:
@@ -398,14 +491,15 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
         gtd = _dot(pg, d)
         restart = ~(gtd < 0)  # not a descent direction (rounding): steepest descent, history dropped
         if bool(restart.any()):
-            d = torch.where(restart.unsqueeze(1), -pg, d)
-            gtd = torch.where(restart, _dot(pg, -pg), gtd)
+            steepest = metric.direction(-pg_v, A)
+            d = torch.where(restart.unsqueeze(1), steepest, d)
+            gtd = torch.where(restart, _dot(pg, steepest), gtd)
             rho[:, A[restart]] = 0.0
             gamma[A[restart]] = 1.0
         t = torch.ones(len(active), dtype=torch.float64, device=device)
         if iteration == 0:
             # SciPy's L-BFGS-B's first step (from zero or warm-started): at most a unit step along -pg / ||pg||.
-            t = torch.minimum(t, 1.0 / torch.linalg.vector_norm(d.to(torch.float64), dim=1).clamp_min(1e-300))
+            t = torch.minimum(t, 1.0 / torch.linalg.vector_norm(pg_v.to(torch.float64), dim=1).clamp_min(1e-300))
         orthant = torch.where(xA != 0, torch.sign(xA), -torch.sign(pg)) if any_l1 else None
 
         x_new, f_new, g_new = xA.clone(), fA.clone(), gA.clone()
@@ -442,8 +536,8 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
             t[searching] = torch.minimum(torch.maximum(t_q, 0.1 * t_r), 0.5 * t_r)
         failed[searching] = True
 
-        s = x_new - xA
-        y = g_new - gA
+        s = metric.step(x_new - xA, A)
+        y = metric.gradient(g_new - gA, A)
         ys = _dot(y, s)
         keep = (ys > eps * (-gtd) * t) & ~failed
         S_hist[slot, A] = s
