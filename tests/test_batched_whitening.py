@@ -1,5 +1,7 @@
 """The batched L-BFGS's whitening (TorchLogisticClassifierCV): what it is, where it applies, and what it buys."""
 
+import sys
+from pathlib import Path
 from unittest import mock
 
 import numpy as np
@@ -9,18 +11,8 @@ import torch
 
 from torchlogit._batched import BatchedLogistic, Whitening, batched_lbfgs
 
-
-def correlated(n=3000, n_features=20, rho=0.9, seed=0):
-    """AR(1)-correlated features (condition number of X^T X in the hundreds) and logistic labels."""
-    rng = np.random.RandomState(seed)
-    X = np.empty((n, n_features))
-    X[:, 0] = rng.randn(n)
-    for j in range(1, n_features):
-        X[:, j] = rho * X[:, j - 1] + np.sqrt(1 - rho**2) * rng.randn(n)
-    coef = np.zeros(n_features)
-    coef[[0, n_features // 3, 2 * n_features // 3]] = [2.0, -1.5, 1.0]
-    y = (rng.rand(n) < 1 / (1 + np.exp(-(X @ coef)))).astype(int)
-    return X, y
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+from cv import correlated  # noqa: E402  (AR(1)-correlated features, condition number of X^T X in the hundreds)
 
 
 def _problem(X, y, kind="binary", n_outputs=1, n_groups=2):
@@ -31,7 +23,7 @@ def _problem(X, y, kind="binary", n_outputs=1, n_groups=2):
 
 @pytest.mark.parametrize("sparse", [False, True])
 def test_the_gram_matrix_is_numpys_for_dense_and_sparse_designs(sparse):
-    X, y = correlated(n=200, n_features=6)
+    X, y = correlated(200, n_features=6)
     X[np.abs(X) < 0.7] = 0.0
     problem = _problem(sp.csr_matrix(X) if sparse else X, y)
     D = np.c_[X, np.ones(len(y))] * (1 - 2 * y)[:, None]
@@ -40,7 +32,7 @@ def test_the_gram_matrix_is_numpys_for_dense_and_sparse_designs(sparse):
 
 def test_whitening_is_the_inverse_of_each_problems_curvature_bound():
     """T T^T = (D^T D / (4 n) + l2 M)^{-1} per problem (M: the penalised coefficients); L1 problems keep T = I."""
-    X, y = correlated(n=200, n_features=5)
+    X, y = correlated(200, n_features=6)
     problem = _problem(X, y)
     gram = problem.gram()
     l2 = torch.tensor([1e-3, 10.0, 0.0], dtype=torch.float64)
@@ -57,7 +49,7 @@ def test_whitening_is_the_inverse_of_each_problems_curvature_bound():
 def test_whitened_batch_reaches_the_plain_batchs_solutions_in_far_fewer_iterations(kind):
     """Correlated features, 2 folds x 4 Cs, tol 1e-8, float64: the same solutions as plain L-BFGS (1e-5) with at most
     half its iterations (measured: binary 40k x 60, 5 folds x 10 Cs: 1509 -> 295 problem-iterations)."""
-    X, y = correlated()
+    X, y = correlated(3000, n_features=18)
     n_outputs = 1
     if kind == "multinomial":
         y = np.digitize(X[:, 0] + X[:, 7] + 0.5 * np.random.RandomState(1).randn(len(y)), [-1.0, 1.0])
@@ -76,9 +68,9 @@ def test_whitened_batch_reaches_the_plain_batchs_solutions_in_far_fewer_iteratio
 
 def test_wide_designs_are_not_whitened():
     """More than MAX_WHITENED_WIDTH columns: no Gram matrix (P width x width factors would not pay)."""
-    X, y = correlated(n=50, n_features=4)
+    X, y = correlated(50, n_features=6)
     problem = _problem(X, y)
-    with mock.patch("torchlogit._batched.MAX_WHITENED_WIDTH", 4):
+    with mock.patch("torchlogit._batched.MAX_WHITENED_WIDTH", 6):
         fresh = _problem(X, y)
         assert fresh.gram() is None
     assert problem.gram() is not None
