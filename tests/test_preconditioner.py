@@ -1,5 +1,7 @@
 """L-BFGS's diagonal preconditioner: when it applies, what it is, and that it leaves the usual path alone."""
 
+from unittest import mock
+
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -73,3 +75,22 @@ def test_the_threshold_counts_the_intercept_as_a_column_of_ones():
     assert _preconditioner(X, LinearLogits(2, 1, dtype=torch.float64), unpenalized) is None  # 1e4 < threshold
     X_far = torch.full((3, 2), 10 * _SCALE_RATIO_PRECONDITIONED, dtype=torch.float64)
     assert _preconditioner(X_far, LinearLogits(2, 1, dtype=torch.float64), unpenalized) is not None
+
+
+def test_the_largest_value_settles_the_decision_without_a_column_pass_inside_the_band():
+    """With an L2 penalty, max |x| bounds every factor: inside the band no column pass is made (it costs a fifth of a
+    sparse text fit); the decision is always the full pass's."""
+    rng = np.random.RandomState(0)
+    module = LinearLogits(4, 1, dtype=torch.float64)
+    with mock.patch("torchlogit._base.column_max_abs", side_effect=AssertionError("column pass")):
+        X = torch.from_numpy(rng.rand(100, 4))
+        assert _preconditioner(X, module, _criterion(C=1.0, weight_sum=100.0), max_abs=float(X.abs().max())) is None
+    for exponents in ([0, 0, 0, 0], [0, 3, -3, 0], [8, 0, 0, -8], [0, -12, 0, 0], [4, 4, 4, 4]):
+        for C in (1e-4, 1.0, 1e4, float("inf")):
+            X = torch.from_numpy(rng.randn(100, 4) * 10.0 ** np.array(exponents))
+            criterion = _criterion(C=C, weight_sum=100.0)
+            screened = _preconditioner(X, module, criterion, max_abs=float(X.abs().max()))
+            full = _preconditioner(X, module, criterion)
+            assert (screened is None) == (full is None), (exponents, C)
+            if full is not None:
+                np.testing.assert_array_equal(screened.numpy(), full.numpy())

@@ -80,7 +80,7 @@ _SCALE_RATIO_PRECONDITIONED = 1e6
 _NEWTON_WARNING = "Newton solver did not converge after {n_iter} iterations."
 
 
-def _preconditioner(X, module, criterion):
+def _preconditioner(X, module, criterion, max_abs=None):
     """L-BFGS's diagonal preconditioner for a linear model on ``X``, or None (plain L-BFGS).
 
     With column scales far apart (max |x_j| from 1e-8 to 1e8, say), the curvature along
@@ -93,15 +93,28 @@ def _preconditioner(X, module, criterion):
     coefficient is on the same footing, a column too small to matter included (its
     curvature is the penalty's). Data whose factors lie within
     ``_SCALE_RATIO_PRECONDITIONED`` keeps scikit-learn's path.
+
+    ``max_abs`` (the largest ``|x|``, known from the data's preparation) often settles that
+    without the column pass, which costs about a fifth of a sparse text fit (146 ms on CSR
+    200k x 5000 at 1%).
     """
+    l2 = 0.0 if math.isinf(criterion.C) else (1.0 - criterion.l1_ratio) / (criterion.C * criterion.weight_sum)
+    intercept = module.linear.bias is not None
+    if l2 > 0 and max_abs is not None and math.isfinite(max_abs):
+        # Without a pass over the columns: every factor lies between 1 / sqrt(max_abs^2 + 4 l2) (the
+        # largest column) and 1 / sqrt(4 l2) (a column of zeros). Inside the band, that is enough.
+        high, low = 1 / math.sqrt(4 * l2), 1 / math.sqrt(max_abs**2 + 4 * l2)
+        if intercept:
+            high, low = max(high, 1.0), min(low, 1.0)
+        if high <= _SCALE_RATIO_PRECONDITIONED * low:
+            return None
     scale = column_max_abs(X)
     if scale is None or scale.numel() == 0:
         return None
-    l2 = 0.0 if math.isinf(criterion.C) else (1.0 - criterion.l1_ratio) / (criterion.C * criterion.weight_sum)
     factor = torch.rsqrt(scale**2 + 4 * l2)  # 1 / sqrt(curvature bound / intercept's 1/4)
     factor = torch.where(torch.isfinite(factor), factor, torch.ones_like(factor))  # columns of zeros, no L2
     high, low = float(factor.max()), float(factor.min())
-    if module.linear.bias is not None:
+    if intercept:
         high, low = max(high, 1.0), min(low, 1.0)
     if high <= _SCALE_RATIO_PRECONDITIONED * low:
         return None
@@ -399,7 +412,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if init_state is not None:
             load_warm_start(net.module_, init_state)
         if lbfgs and module is LinearLogits:
-            net.optimizer_.set_preconditioner(_preconditioner(data.X, net.module_, net.criterion_))
+            net.optimizer_.set_preconditioner(_preconditioner(data.X, net.module_, net.criterion_, data.max_abs))
         net.partial_fit(data)
         if lbfgs and getattr(stopping, "promote_", False):
             del data  # the float32 copy is not needed any more: free it before the float64 one is made

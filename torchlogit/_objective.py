@@ -137,7 +137,12 @@ def linear_objective_and_gradient(
     grad_b)``; ``grad_b`` is None without a bias. As in :func:`objective`, the value has
     the whole penalty and the gradient leaves the L1 part out.
     """
-    logits = X @ weight_matrix.detach().T  # dense or sparse (COO) X
+    if X.layout == torch.sparse_csr and weight_matrix.shape[0] == 1:
+        # One output: torch's CSR matrix-vector kernel (5.8 ms on 200k x 5000 at 1%, float32, one
+        # thread) rather than its matrix-matrix one with one column (9.0 ms).
+        logits = (X @ weight_matrix.detach()[0]).unsqueeze(1)
+    else:
+        logits = X @ weight_matrix.detach().T  # dense or sparse X
     if bias is not None:
         logits = logits + bias.detach()
     scale = 1.0 / (weight_sum * batch_fraction)
