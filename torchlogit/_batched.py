@@ -294,11 +294,17 @@ class BatchedLogistic:
             losses = F.softplus(Z, threshold=SOFTPLUS_THRESHOLD).mul_(weight)
             residual = torch.sigmoid_(Z).mul_(weight)
         else:
-            log_p = torch.log_softmax(Z.view(n, P, K), dim=2)
-            del Z
+            # The stable softmax composed by hand, as _objective does: torch's log_softmax over a short
+            # last dimension (K classes) is several times slower on the CPU than these passes.
+            Z3 = Z.view(n, P, K)
             index = self.target.view(-1, 1, 1).expand(n, P, 1)
-            losses = log_p.gather(2, index)[:, :, 0].mul_(weight).neg_()
-            residual = log_p.exp_()
+            shift = Z3.amax(dim=2, keepdim=True)
+            picked = Z3.gather(2, index)
+            residual = Z3.sub_(shift).exp_()
+            total = residual.sum(dim=2, keepdim=True)
+            # -log p_target = log(total) + shift - z_target
+            losses = (total.log() + shift - picked)[:, :, 0].mul_(weight)
+            residual.div_(total)
             residual.scatter_add_(2, index, torch.full((1, 1, 1), -1.0, dtype=x.dtype, device=x.device).expand(n, P, 1))
             residual = residual.mul_(weight.unsqueeze(2)).view(n, P * K)
         value = _column_sums(losses)
