@@ -124,3 +124,47 @@ def test_rows_with_equal_projection_but_other_targets_stay_apart(sparse):
     X = sp.csr_matrix(X) if sparse else X
     rows, weight = canonical_rows(X, y, np.array([1.0, 2.0, 4.0, 8.0]))
     assert sorted(weight.tolist()) == [5.0, 10.0]
+
+
+@pytest.mark.parametrize("sign", [1.0, -1.0])
+def test_copies_whose_keys_differ_by_rounding_are_merged(sign):
+    """Copies of a row stored in other entry orders sum their projection in another order: keys a few ulps apart,
+    which the rounding bound (width, eps and the largest |value|, negative ones included) must cover. Rows of 300
+    entries of magnitude up to 1e6 of one sign, a tenth of them of the other sign and below 0.1 (so the largest |value|
+    is the minimum for sign -1); every row three times, each copy's entries shuffled."""
+    rng = np.random.RandomState(0)
+    n, width = 40, 300
+    values = sign * rng.uniform(1.0, 1e6, size=(n, width)) * rng.choice([1.0, -1e-7], size=(n, width), p=[0.9, 0.1])
+    columns = np.tile(np.arange(width), (n, 1))
+    data, indices = [], []
+    for copy in range(3):
+        for i in range(n):
+            order = rng.permutation(width) if copy else np.arange(width)
+            data.append(values[i, order])
+            indices.append(columns[i, order])
+    X = sp.csr_matrix(
+        (np.concatenate(data), np.concatenate(indices), np.arange(0, 3 * n * width + 1, width)), shape=(3 * n, width)
+    )
+    assert not X.has_sorted_indices
+    keys = X @ np.random.RandomState(0).uniform(0.5, 1.5, width)
+    assert np.any(keys[:n] != keys[n : 2 * n]), "the shuffled copies must get other keys for this test to mean much"
+    target = np.tile(np.arange(n) % 2, 3)
+    rows, weight = canonical_rows(X, target, np.ones(3 * n))
+    assert len(rows) == n
+    np.testing.assert_array_equal(weight, np.full(n, 3.0))
+
+
+def test_a_sparse_matrix_with_no_stored_value_fits_the_intercept_only_model():
+    """No stored values at all (every row zero): one distinct row per target value, and the fit is the
+    intercept-only model LogisticRegression finds (log-odds of the class shares)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X = sp.csr_matrix((12, 4))
+    y = np.array([0, 1, 1, 1, 0, 1, 1, 1, 0, 1, 1, 1])
+    rows, weight = canonical_rows(X, y, np.ones(12))
+    np.testing.assert_array_equal(np.sort(weight), [3.0, 9.0])
+    ours = TorchLogisticClassifier(dtype="float64", tol=1e-10).fit(X, y)
+    theirs = LogisticRegression(tol=1e-10).fit(X, y)
+    np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-8)
+    np.testing.assert_allclose(ours.intercept_, [np.log(3.0)], atol=1e-8)
+    np.testing.assert_array_equal(ours.coef_, 0.0)
