@@ -1,0 +1,54 @@
+"""What target encoding hands to training: one logit for two classes, stratified hold-outs, pos_weight's device."""
+
+import numpy as np
+import pytest
+import torch
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.model_selection import train_test_split
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit._targets import Targets, encode_labels, label_targets, pos_weight_tensor
+
+
+@pytest.mark.parametrize("labels", [["no", "yes"], [3, 7]])
+def test_two_classes_are_one_logit_with_the_second_class_positive(labels):
+    """As LogisticRegression: coef_ of shape (1, n_features), a 1-D decision_function whose sign picks classes_[1]."""
+    X, y01 = make_classification(n_samples=80, n_features=5, random_state=0)
+    y = np.asarray(labels)[y01]
+    targets = encode_labels(y)
+    assert (targets.kind, targets.n_outputs) == ("binary", 1)
+    ours = TorchLogisticClassifier(dtype="float64", tol=1e-8).fit(X, y)
+    theirs = LogisticRegression(tol=1e-8).fit(X, y)
+    assert ours.coef_.shape == theirs.coef_.shape == (1, 5)
+    assert ours.decision_function(X).shape == (80,)
+    np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+
+
+def test_three_classes_are_one_logit_each():
+    targets = label_targets(np.array(["a", "b", "c"]), np.array([0, 1, 2, 1]))
+    assert (targets.kind, targets.n_outputs) == ("multinomial", 3)
+
+
+def test_multiclass_early_stopping_holds_out_a_stratified_validation_set():
+    """1-D classes with early_stopping (a hidden-layer multi-label estimator): the held-out rows are split with
+    stratify=y, as MLPClassifier does for classifiers, not at random."""
+    y = np.array([0] * 90 + [1] * 10)
+    clf = TorchMultiLabelClassifier(hidden_layer_sizes=(4,), early_stopping=True, validation_fraction=0.2, random_state=3)
+    targets = clf._targets(y, None)
+    np.testing.assert_array_equal(targets.stratify, y)
+    _, valid = clf._validation_split(np.arange(100), targets)
+    stratified = train_test_split(np.arange(100), test_size=0.2, random_state=clf._seed(), stratify=y)[1]
+    unstratified = train_test_split(np.arange(100), test_size=0.2, random_state=clf._seed())[1]
+    assert np.bincount(y[unstratified], minlength=2).tolist() != [18, 2]  # the seed tells the two apart
+    np.testing.assert_array_equal(valid, stratified)
+    assert np.bincount(y[valid]).tolist() == [18, 2]
+
+
+def test_pos_weight_goes_to_the_training_device_and_dtype():
+    """On the device asked for ("meta" stands for any device but the host here) and in the training dtype."""
+    targets = Targets("multilabel", np.zeros((2, 2)), np.arange(2), 2, pos_weight=np.array([1.0, 3.0]))
+    tensor = pos_weight_tensor(targets, torch.float32, torch.device("meta"))
+    assert tensor.device.type == "meta" and tensor.dtype == torch.float32
+    np.testing.assert_array_equal(pos_weight_tensor(targets, torch.float64, "cpu").numpy(), [1.0, 3.0])
+    assert pos_weight_tensor(Targets("multilabel", np.zeros((2, 2)), np.arange(2), 2), torch.float32, "cpu") is None
