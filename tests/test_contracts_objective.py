@@ -314,6 +314,15 @@ def test_hidden_layers_start_from_pytorchs_default_initialisation():
     assert module.penalized_weights() == [m.weight for m in layers]
 
 
+def test_a_single_input_feature_starts_from_the_whole_unit_interval():
+    """n_in = 1: U(-1, 1), as nn.Linear draws it, not a zero start (the bound is 1/sqrt(1), not a special case)."""
+    from torchlogit._modules import MLPLogits
+
+    first = MLPLogits(1, 1, hidden_layer_sizes=(200,), dtype=torch.float64, seed=0).hidden[0]
+    values = first.weight.detach().numpy().ravel()
+    assert np.abs(values).max() <= 1.0 and values.min() < -0.9 and values.max() > 0.9
+
+
 @pytest.mark.parametrize(
     "activation, reference", [("relu", torch.relu), ("logistic", torch.sigmoid), ("identity", None)]
 )
@@ -349,6 +358,8 @@ def test_dropout_is_inverted_dropout_from_its_own_generator():
     assert not torch.equal(dropout(X), out)  # a fresh mask each call
     fresh = pickle.loads(pickle.dumps(GeneratorDropout(p, seed=11)))
     assert torch.equal(fresh(X), out)  # the same stream from the same seed
+    restarted = pickle.loads(pickle.dumps(dropout))  # after two draws: the copy starts the stream again
+    assert torch.equal(restarted(X), out)
     assert not torch.equal(GeneratorDropout(p, seed=12)(X), out)
     dropout.eval()
     assert torch.equal(dropout(X), X)
