@@ -100,23 +100,23 @@ def _preconditioner(X, module, criterion, max_abs=None):
     """
     l2 = 0.0 if math.isinf(criterion.C) else (1.0 - criterion.l1_ratio) / (criterion.C * criterion.weight_sum)
     intercept = module.linear.bias is not None
+
+    def within_band(high, low):
+        if intercept:  # the intercept's factor is 1
+            high, low = max(high, 1.0), min(low, 1.0)
+        return high <= _SCALE_RATIO_PRECONDITIONED * low
+
     if l2 > 0 and max_abs is not None and math.isfinite(max_abs):
         # Without a pass over the columns: every factor lies between 1 / sqrt(max_abs^2 + 4 l2) (the
         # largest column) and 1 / sqrt(4 l2) (a column of zeros). Inside the band, that is enough.
-        high, low = 1 / math.sqrt(4 * l2), 1 / math.sqrt(max_abs**2 + 4 * l2)
-        if intercept:
-            high, low = max(high, 1.0), min(low, 1.0)
-        if high <= _SCALE_RATIO_PRECONDITIONED * low:
+        if within_band(1 / math.sqrt(4 * l2), 1 / math.sqrt(max_abs**2 + 4 * l2)):
             return None
     scale = column_max_abs(X)
     if scale is None or scale.numel() == 0:
         return None
     factor = torch.rsqrt(scale**2 + 4 * l2)  # 1 / sqrt(curvature bound / intercept's 1/4)
     factor = torch.where(torch.isfinite(factor), factor, torch.ones_like(factor))  # columns of zeros, no L2
-    high, low = float(factor.max()), float(factor.min())
-    if intercept:
-        high, low = max(high, 1.0), min(low, 1.0)
-    if high <= _SCALE_RATIO_PRECONDITIONED * low:
+    if within_band(float(factor.max()), float(factor.min())):
         return None
     return module.parameter_scale(factor)
 

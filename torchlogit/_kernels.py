@@ -270,7 +270,8 @@ def column_max_abs(X):
     if X.layout == torch.strided:
         if X.shape[0] == 0:
             return torch.zeros(n_features, dtype=torch.float64, device=X.device)
-        return torch.maximum(X.amax(dim=0).abs(), X.amin(dim=0).abs()).to(torch.float64)
+        low, high = torch.aminmax(X, dim=0)  # one pass over X
+        return torch.maximum(low.abs(), high.abs()).to(torch.float64)
     if X.layout == torch.sparse_csr:
         columns, values = X.col_indices(), X.values()
     elif X.layout == torch.sparse_coo:
