@@ -182,3 +182,18 @@ def test_badly_scaled_multinomial_reaches_the_optimum():
     clf, warned = fit_recording(TorchLogisticClassifier(dtype="float64"), X, y)
     assert not warned
     assert objective(clf.coef_, clf.intercept_) == pytest.approx(optimum, rel=1e-9)
+
+
+def test_badly_scaled_cpu_tensors_fit_as_numpy_does_and_answer_in_tensors():
+    """The preconditioned path on a CPU tensor: the same coefficients as on the NumPy array (bitwise), and a tensor
+    in gives a tensor out."""
+    import torch
+
+    X, y = problem(1.0, n=60, seed=0)
+    X = X * 10.0 ** np.array([0, 0, 7])
+    from_numpy = TorchLogisticClassifier(dtype="float64").fit(X, y)
+    from_tensor = TorchLogisticClassifier(dtype="float64").fit(torch.from_numpy(X), torch.from_numpy(y))
+    np.testing.assert_array_equal(from_tensor.coef_, from_numpy.coef_)
+    proba = from_tensor.predict_proba(torch.from_numpy(X))
+    assert isinstance(proba, torch.Tensor) and proba.device.type == "cpu"
+    np.testing.assert_array_equal(proba.numpy(), from_numpy.predict_proba(X))
