@@ -499,6 +499,7 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--only", default="", help="comma-separated substrings of workload names to run")
     parser.add_argument("--out-dir", type=Path, default=HERE)
+    parser.add_argument("--tag", default=None, help='output name suffix (default: "", "-cpu" or "-tiny")')
     args = parser.parse_args(argv)
     if args.tiny:  # a smoke run: one round, one torch thread (it runs next to the test suite's own work)
         args.repeats = 1
@@ -522,6 +523,8 @@ def main(argv=None):
         "workloads": {},
         "rows": [],
     }
+    tag = args.tag if args.tag is not None else ("-tiny" if args.tiny else ("-cpu" if device.type == "cpu" else ""))
+    args.out_dir.mkdir(parents=True, exist_ok=True)
     for name in picked:
         spec = scaled(WORKLOADS[name], args.tiny, args.scale)
         print(f"{name}: {spec['n']:,} x {spec['d']}", file=sys.stderr, flush=True)
@@ -530,10 +533,9 @@ def main(argv=None):
         report["rows"] += rows
         for row in rows:
             print(f"  {row['contender']:>18}: {row['best_s']:.4g} s  quality {row['quality']:.6g}", file=sys.stderr)
-    tag = "-tiny" if args.tiny else ("-cpu" if device.type == "cpu" else "")
-    args.out_dir.mkdir(parents=True, exist_ok=True)
-    (args.out_dir / f"gpu_results{tag}.json").write_text(json.dumps(report, indent=1) + "\n")
-    (args.out_dir / f"gpu_results{tag}.md").write_text(markdown(report))
+        # Written after every workload: a run cut short by a time limit keeps what it measured.
+        (args.out_dir / f"gpu_results{tag}.json").write_text(json.dumps(report, indent=1) + "\n")
+        (args.out_dir / f"gpu_results{tag}.md").write_text(markdown(report))
     return report
 
 

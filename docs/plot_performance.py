@@ -148,5 +148,8 @@ def gpu():
     ax.invert_yaxis()
     ax.set_xlabel("best time (s, log scale; shorter is faster)")
     ax.legend(fontsize=7)
-    ax.set_title(f"{meta['device_name']}; torch {meta['torch']}, scikit-learn {meta['sklearn']}", fontsize=9)
+    title = f"{meta['device_name']}; torch {meta['torch']}, scikit-learn {meta['sklearn']}"
+    if meta.get("commit"):
+        title += f"; torchlogit at {meta['commit']}"
+    ax.set_title(title, fontsize=9)
     fig.tight_layout()

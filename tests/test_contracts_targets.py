@@ -34,7 +34,9 @@ def test_multiclass_early_stopping_holds_out_a_stratified_validation_set():
     """1-D classes with early_stopping (a hidden-layer multi-label estimator): the held-out rows are split with
     stratify=y, as MLPClassifier does for classifiers, not at random."""
     y = np.array([0] * 90 + [1] * 10)
-    clf = TorchMultiLabelClassifier(hidden_layer_sizes=(4,), early_stopping=True, validation_fraction=0.2, random_state=3)
+    clf = TorchMultiLabelClassifier(
+        hidden_layer_sizes=(4,), early_stopping=True, validation_fraction=0.2, random_state=3
+    )
     targets = clf._targets(y, None)
     np.testing.assert_array_equal(targets.stratify, y)
     _, valid = clf._validation_split(np.arange(100), targets)

@@ -257,7 +257,7 @@ import sys, traceback
 class Watch:  # on failure, says who imported torch._dynamo
     def find_spec(self, name, path=None, target=None):
         if name == "torch._dynamo":
-            print("".join(traceback.format_stack(limit=30)), file=sys.stderr)
+            print("".join(traceback.format_stack()), file=sys.stderr)
         return None
 sys.meta_path.insert(0, Watch())
 """
@@ -267,8 +267,8 @@ def test_default_solver_does_not_pay_for_torch_compiler_import():
     """The L-BFGS path avoids torch.optim.Optimizer, whose first use imports torch._dynamo (~1.5 s).
 
     Checked on CPU-only machines with torch 2.2.0 (CUDA 12.1 wheel), 2.11.0 (CUDA 13.0 wheel) and 2.13.0+cpu.
-    Once seen failing on a CUDA machine with torch 2.11.0 and not reproduced without a GPU: the stack of the
-    import is in the failure message.
+    On a CUDA image (torch 2.11.0) torch_geometric imports it as soon as torch is imported: there
+    nothing can be said about the fit, and the test is skipped with the stack of that import.
     """
     import subprocess
     import sys
@@ -276,8 +276,12 @@ def test_default_solver_does_not_pay_for_torch_compiler_import():
     code = _WATCH_DYNAMO_IMPORT + (
         "import numpy as np\n"
         "from torchlogit import TorchLogisticClassifier\n"
+        "print('torch._dynamo' in sys.modules)\n"
         "TorchLogisticClassifier().fit(np.random.RandomState(0).randn(50, 3), np.arange(50) % 2)\n"
         "print('torch._dynamo' in sys.modules)\n"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert out.stdout.strip() == "False", f"torch._dynamo was imported from:\n{out.stderr}"
+    before, after = out.stdout.split()
+    if before == "True":  # seen on a CUDA image whose torch_geometric, loaded with torch, imports it
+        pytest.skip(f"this environment imports torch._dynamo before any fit:\n{out.stderr[-3000:]}")
+    assert after == "False", f"torch._dynamo was imported from:\n{out.stderr}"

@@ -1,7 +1,8 @@
 """Torch tensors in and out (torchlogit._data): every public method on CPU tensors against the NumPy results.
 
-A CPU tensor is read as a NumPy view of its memory, so a fit or a prediction from a
-tensor runs the NumPy path on the same values: results are compared bitwise. Only the
+A CPU tensor is read as a NumPy view of its memory, or (dense float tensors given to
+``TorchLogisticClassifier.fit``) prepared in torch by the same steps (._tensor_data):
+either way results are compared bitwise with the NumPy path's. Only the
 array-API grid search, where StandardScaler itself computes in torch, is compared at a
 stated tolerance.
 """
@@ -307,7 +308,146 @@ def test_cuda_tensor_for_a_cpu_model_and_back(breast_cancer):
     np.testing.assert_array_equal(model.coef_, TorchLogisticClassifier().fit(X, y).coef_)
     proba = model.predict_proba(_t(X).cuda())
     assert proba.device.type == "cuda"
-    np.testing.assert_array_equal(proba.cpu().numpy(), model.predict_proba(X))
+    # Predicted where the tensor lives: cuBLAS sums in another order than the host's BLAS.
+    np.testing.assert_allclose(proba.cpu().numpy(), model.predict_proba(X), rtol=0, atol=1e-12)
+
+
+def _shuffled_with_copies(X, y, seed=0):
+    """(X, y, w) and the same data with rows permuted and weight-2 rows given as two copies."""
+    rng = np.random.RandomState(seed)
+    w = np.where(np.arange(len(y)) % 5 == 0, 2.0, 1.0)
+    doubled = np.flatnonzero(w == 2.0)
+    Xc, yc = np.vstack([X, X[doubled]]), np.r_[y, y[doubled]]
+    order = rng.permutation(len(yc))
+    return (X, y, w), (Xc[order], yc[order])
+
+
+@cuda
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_cuda_preparation_keeps_row_order_and_weight_guarantees_bitwise(dtype, wine):
+    X, y = wine
+    (X, y, w), (Xc, yc) = _shuffled_with_copies(X, y)
+    model = TorchLogisticClassifier(device="cuda", dtype=dtype, class_weight="balanced")
+    a = model.fit(_t(X).cuda(), _t(y).cuda(), sample_weight=_t(w).cuda()).coef_
+    b = TorchLogisticClassifier(**model.get_params()).fit(_t(Xc).cuda(), _t(yc).cuda()).coef_
+    np.testing.assert_array_equal(a, b)
+    c = TorchLogisticClassifier(**model.get_params()).fit(X, y, sample_weight=w).coef_  # NumPy, prepared on the device
+    np.testing.assert_array_equal(a, c)
+    reference = TorchLogisticClassifier(dtype="float64", class_weight="balanced").fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(a, reference.coef_, rtol=0, atol=1e-3 if dtype == "float32" else 1e-4)
+
+
+@cuda
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_host_to_device_copies_every_chunk(order, monkeypatch):
+    import torchlogit._kernels as kernels
+
+    monkeypatch.setattr(kernels, "_STAGE_VALUES", 64)  # 9 rows a chunk: both buffers reused many times
+    X = np.asarray(np.random.RandomState(0).randn(1001, 7), order=order)
+    for a in (X, X.astype(np.float32)):
+        out = kernels.host_to_device(a, torch.device("cuda"))
+        assert out.dtype == torch.from_numpy(a[:1].copy()).dtype
+        np.testing.assert_array_equal(out.cpu().numpy(), a)
+
+
+@cuda
+def test_cuda_bad_tensors_get_the_numpy_messages(breast_cancer):
+    X, y = breast_cancer
+    bad = _t(X).cuda().clone()
+    bad[3, 2] = float("nan")
+    model = TorchLogisticClassifier(device="cuda").fit(_t(X).cuda(), _t(y).cuda())
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        model.fit(bad, _t(y).cuda())
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        model.fit(_t(X).cuda(), _t(y[:-1]).cuda())
+    np.testing.assert_array_equal(model.coef_, coef)
+
+
+# ---------------------------------------------------------------- preparation in torch (._tensor_data)
+def _prepared_in_torch(monkeypatch):
+    """Counts the fits whose canonical rows were made in torch."""
+    import torchlogit._data as data
+
+    calls = []
+    original = data.canonical_tensor_rows
+    monkeypatch.setattr(data, "canonical_tensor_rows", lambda *a: calls.append(1) or original(*a))
+    return calls
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("class_weight", [None, "balanced", {0: 2.0, 1: 0.5, 2: 1.0}])
+def test_tensor_preparation_equals_numpy_with_copies_weights_and_class_weights(dtype, class_weight, wine, monkeypatch):
+    """Dense tensors are prepared in torch (ties settled on the host): still bitwise the NumPy fit."""
+    calls = _prepared_in_torch(monkeypatch)
+    X, y = wine
+    (X, y, w), (Xc, yc) = _shuffled_with_copies(X, y)
+    params = dict(dtype=dtype, class_weight=class_weight)
+    on_numpy = TorchLogisticClassifier(**params).fit(X, y, sample_weight=w)
+    on_tensors = TorchLogisticClassifier(**params).fit(_t(X), _t(y), sample_weight=_t(w))
+    with_copies = TorchLogisticClassifier(**params).fit(_t(Xc), _t(yc))  # copies tie: settled by contents
+    assert len(calls) == 2
+    np.testing.assert_array_equal(on_tensors.coef_, on_numpy.coef_)
+    np.testing.assert_array_equal(with_copies.coef_, on_numpy.coef_)
+    np.testing.assert_array_equal(on_tensors.intercept_, on_numpy.intercept_)
+    assert on_tensors.coef_.dtype == on_numpy.coef_.dtype
+    np.testing.assert_array_equal(on_tensors.classes_, on_numpy.classes_)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        lambda y: _t(y).to(torch.int32),
+        lambda y: _t(y).to(torch.float32),
+        lambda y: _t(y == 1),
+        lambda y: y.astype(np.uint8),
+        lambda y: list(y),
+    ],
+    ids=["int32", "float32", "bool", "numpy uint8", "list"],
+)
+def test_tensor_preparation_keeps_the_label_dtype(labels, breast_cancer, monkeypatch):
+    calls = _prepared_in_torch(monkeypatch)
+    X, y = breast_cancer
+    got = TorchLogisticClassifier().fit(_t(X), labels(y))
+    expected = TorchLogisticClassifier().fit(X, np.asarray(labels(y)))
+    assert len(calls) == 1
+    assert got.classes_.dtype == expected.classes_.dtype
+    np.testing.assert_array_equal(got.classes_, expected.classes_)
+    np.testing.assert_array_equal(got.coef_, expected.coef_)
+
+
+def test_partial_fit_and_multilabel_tensors_keep_the_host_path(wine, multilabel, monkeypatch):
+    calls = _prepared_in_torch(monkeypatch)
+    X, y = wine
+    TorchLogisticClassifier(solver="adam").partial_fit(_t(X), _t(y), classes=np.unique(y))
+    Xm, Ym = multilabel
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TorchMultiLabelClassifier(max_iter=2).fit(_t(Xm), _t(Ym))
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "make_bad, message",
+    [
+        (lambda X, y, w: (X.clone().index_fill_(0, torch.tensor([4]), float("inf")), y, w), "infinity"),
+        (lambda X, y, w: (X, y.double().index_fill_(0, torch.tensor([1]), float("nan")), w), "Input y contains NaN"),
+        (lambda X, y, w: (X, y, -w), "Negative values in data passed to `sample_weight`"),
+        (lambda X, y, w: (X, y, w[:-1]), r"sample_weight.shape == \(177,\), expected \(178,\)"),
+        (lambda X, y, w: (X, y.double() + 0.5, w), "Unknown label type"),
+        (lambda X, y, w: (X, torch.zeros_like(y), w), "only one class"),
+        (lambda X, y, w: (X, y, torch.zeros_like(w)), "all zero|zero sample weight|Sample weights"),
+    ],
+    ids=["inf in X", "nan in y", "negative weight", "weight length", "continuous y", "one class", "zero weights"],
+)
+def test_tensor_preparation_refuses_with_the_numpy_message(make_bad, message, wine):
+    X, y = wine
+    w = np.ones(len(y))
+    bad = make_bad(_t(X), _t(y), _t(w))
+    with pytest.raises(ValueError, match=message):
+        TorchLogisticClassifier().fit(bad[0], bad[1], sample_weight=bad[2])
+    with pytest.raises(ValueError, match=message):  # the NumPy path says the same
+        TorchLogisticClassifier().fit(*(b.numpy() for b in bad[:2]), sample_weight=bad[2].numpy())
 
 
 def test_cv_estimator_takes_tensors_and_returns_them():

@@ -48,12 +48,13 @@ from ._data import (
     origin_of,
     training_batch,
     training_rows,
+    weight_total,
 )
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
-from ._kernels import ACCEPT_SPARSE, column_max_abs
+from ._kernels import ACCEPT_SPARSE, column_max_abs, numpy_dtype
 from ._modules import LinearLogits, layer_coefficients, layers_state
 from ._net import LogitNet
 from ._newton import NewtonCholesky, NewtonConvergence, check_hessian_size
@@ -64,6 +65,7 @@ from ._predict import class_labels, device_logits, host_logits, log_probabilitie
 from ._solvers import LBFGS
 from ._state import keep_state_on_failure, load_warm_start, optimizer_moments, plain
 from ._targets import pos_weight_tensor
+from ._tensor_data import tensor_fit_inputs
 
 # L-BFGS history: SciPy's default, which scikit-learn uses.
 _LBFGS_HISTORY = 10
@@ -124,6 +126,10 @@ def _preconditioner(X, module, criterion, max_abs=None):
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, BaseEstimator):
     """Shared parameters, fitting and prediction of the torchlogit classifiers."""
 
+    # Whether fit prepares dense tensors in torch where they live (see ._tensor_data);
+    # subclasses whose targets are encoded on the host only keep the host path.
+    _prepares_tensors = False
+
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="right")],
         "l1_ratio": [Interval(Real, 0, 1, closed="both")],
@@ -151,7 +157,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         origin = origin_of(X)
         with keep_state_on_failure(self), worker_thread_share():
             device, dtype = self._check_solver_options()
-            X, y, sample_weight = fit_inputs(self, X, y, sample_weight, reset=True)
+            prepared = tensor_fit_inputs(self, X, y, sample_weight, device) if self._prepares_tensors else None
+            X, y, sample_weight = prepared or fit_inputs(self, X, y, sample_weight, reset=True)
             targets = self._targets(y, sample_weight)
             module, module_kwargs = self._module(X.shape[1], targets.n_outputs)
             if self._solver() == "newton-cholesky":
@@ -167,7 +174,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
                 dtype=dtype,
                 init_state=init_state,
             )
-            self._publish(net, targets, incremental=False, X_dtype=X.dtype)
+            self._publish(net, targets, incremental=False, X_dtype=numpy_dtype(X.dtype))
             follow_origin(self, origin)
         return self
 
@@ -341,6 +348,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
     def _validation_split(self, rows, targets):
         """Positions (into ``rows``) of the training and validation rows, or (all, None)."""
         if not (getattr(self, "early_stopping", False) and self._solver() != "lbfgs"):
+            if isinstance(rows, torch.Tensor):  # prepared in torch (no early stopping there)
+                return torch.arange(len(rows), device=rows.device), None
             return np.arange(len(rows)), None
         stratify = None if targets.stratify is None else targets.stratify[rows]
         try:
@@ -386,7 +395,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         stopping = self._stopping_rule(
             dtype, validated=valid is not None, trust_gradient=trust_gradient, can_promote=can_promote
         )
-        weight_sum = float(np.sum(sample_weight[train]))
+        weight_sum = weight_total(sample_weight[train])
         first = []
         if valid is not None:
             held_out = training_batch(X, targets, rows[valid], sample_weight[valid], dtype, device, batch_size)

@@ -14,9 +14,13 @@ by construction.
 * A CPU tensor becomes a NumPy view of its memory: no copy (a sparse tensor's index
   and value arrays are shared likewise). Fitting from a CPU tensor therefore does
   exactly what fitting from the same NumPy array does.
-* A tensor on another device (CUDA, MPS) is copied to the host once, then to the
-  training device once. Its preparation runs on the host: data preparation in torch
-  on the device is not implemented yet.
+* ``TorchLogisticClassifier.fit`` prepares a dense float tensor (CPU or CUDA) in torch
+  where it lives, and a float NumPy array bound for CUDA after one copy there
+  (:mod:`._tensor_data`); this module's host path is what everything else takes
+  (sparse tensors, ``partial_fit``, the multi-label estimator, MPS) and what words the
+  errors.
+* A tensor on another device that takes the host path is copied to the host once,
+  then to the training device once.
 * ``requires_grad`` tensors are read detached (the fit does not differentiate through
   its input); float16 / bfloat16 values are read as float32 (NumPy has no bfloat16).
 
@@ -29,7 +33,8 @@ A tensor off the host (CUDA, MPS) is predicted where it lives: checked in torch
 (:func:`torchlogit._predict.tensor_logits`), with no copy to the host.
 
 Memory: a fit adds one copy of X in the training dtype, gathered in the canonical row
-order (:func:`training_batch`), even when X already is a contiguous array of that dtype:
+order (:func:`training_batch`), even when X already is a contiguous array of that dtype
+(NumPy bound for CUDA: the transferred X as well, on the device):
 the row-order guarantee (bitwise the same fit for any order of the rows) needs the rows
 in one fixed order, and BLAS sums a row differently depending on where it sits. Measured
 (``benchmarks/data_prep.py``, 300k x 100 float64 X, 240 MB): RSS added 240 MB for a
@@ -51,6 +56,7 @@ from ._compat import ARRAY_API_DISPATCH_AVAILABLE, _check_sample_weight
 from ._kernels import as_tensor, sparse_rows, sparse_tensor, to_device
 from ._net import TensorData
 from ._rows import canonical_rows
+from ._tensor_data import canonical_tensor_rows, gathered_rows
 
 # Sparse layouts read without densifying (others, e.g. BSR, are converted to CSR first).
 _SPARSE_LAYOUTS = (torch.sparse_csr, torch.sparse_csc, torch.sparse_coo)
@@ -237,7 +243,10 @@ def training_rows(X, targets, sample_weight):
 
     The per-row factor (class weights) is applied after merging, so weight sums stay exact.
     """
-    rows, weight = canonical_rows(X, targets.target, sample_weight)
+    if isinstance(X, torch.Tensor):  # prepared in torch where it lives (see ._tensor_data)
+        rows, weight = canonical_tensor_rows(X, targets.target, sample_weight)
+    else:
+        rows, weight = canonical_rows(X, targets.target, sample_weight)
     if targets.row_factor is not None:
         weight = weight * targets.row_factor[rows]
     return rows, weight
@@ -251,7 +260,10 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size):
     :func:`~._kernels.sparse_rows`), then moved to ``device``.
     """
     host = None
-    if sp.issparse(X):
+    if isinstance(X, torch.Tensor):
+        with np.errstate(over="ignore"):
+            features = gathered_rows(X, picked, dtype, device)
+    elif sp.issparse(X):
         # The rows, gathered once in canonical order and in the training dtype; on the
         # CPU the tensor shares this copy's memory.
         selected = sparse_rows(X, picked, dtype)
@@ -274,6 +286,21 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size):
     )
 
 
+def weight_total(weight):
+    """The sum of the training weights (a float), in NumPy's order where the weights are on the host.
+
+    NumPy's pairwise sum for arrays and CPU tensors (a view: no copy), so that a fit from
+    a CPU tensor is bitwise the fit from the same NumPy array; torch's sum on a device,
+    with no copy to the host. Either is the same for any order of the rows: the weights
+    are in canonical order.
+    """
+    if isinstance(weight, torch.Tensor):
+        if weight.device.type != "cpu":
+            return float(weight.sum())
+        weight = weight.numpy()
+    return float(np.sum(weight))
+
+
 def _max_abs(features):
     """Largest absolute value of a dense or sparse (CSR) feature tensor, one pass without a copy."""
     values = features.values() if features.layout == torch.sparse_csr else features
@@ -286,6 +313,8 @@ def _max_abs(features):
 def _raise_overflow(X, dtype):
     """The input was finite (validated), so an infinite training value is an overflow of ``dtype``: name the column."""
     limit = float(torch.finfo(dtype).max)
+    if isinstance(X, torch.Tensor):
+        X = X.cpu().numpy()  # an error path: the message reads the offending value on the host
     if sp.issparse(X):
         coo = X.tocoo()
         column = int(coo.col[np.argmax(np.abs(coo.data) > limit)])

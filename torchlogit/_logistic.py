@@ -8,9 +8,10 @@ from sklearn.utils.metaestimators import available_if
 from ._base import BaseTorchClassifier
 from ._compat import compute_class_weight
 from ._dask import dask_label_targets
+from ._data import host_array
 from ._docstrings import fill_doc
 from ._modules import LinearLogits
-from ._targets import encode_labels, encode_partial_labels
+from ._targets import encode_labels, encode_partial_labels, per_row
 
 
 @fill_doc(methods="logistic", max_iter=100, learning_rate_init=0.01)
@@ -102,6 +103,8 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     >>> round(clf.score(X, y), 2)
     0.99
     """
+
+    _prepares_tensors = True  # labels are 1-D: encoded where a tensor lives (torch.unique)
 
     _parameter_constraints: dict = {
         **BaseTorchClassifier._parameter_constraints,
@@ -239,11 +242,12 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     def _targets(self, y, sample_weight):
         targets = encode_labels(y)
         if self.class_weight is not None:
+            # scikit-learn's own computation, on the host (labels of a tensor fit are copied once).
             class_weight = compute_class_weight(
-                self.class_weight, classes=targets.classes, y=y, sample_weight=sample_weight
+                self.class_weight, classes=targets.classes, y=host_array(y), sample_weight=host_array(sample_weight)
             )
-            targets.row_factor = class_weight[targets.target]
-            if not np.any((sample_weight > 0) & (targets.row_factor > 0)):
+            targets.row_factor = per_row(class_weight, targets.target)
+            if not bool(((sample_weight > 0) & (targets.row_factor > 0)).any()):
                 raise ValueError("The sample weights times the class weights are all zero.")
         return targets
 

@@ -29,19 +29,38 @@ def canonical_rows(X, target, sample_weight):
         Summed ``sample_weight`` of each distinct row.
     """
     target = np.asarray(target, dtype=np.float64).reshape(X.shape[0], -1)
-    rng = np.random.RandomState(0)  # a fixed projection: the order must not vary between fits
-    u, v = rng.uniform(0.5, 1.5, X.shape[1]), rng.uniform(0.5, 1.5, target.shape[1])
+    u, v = projection(X.shape[1], target.shape[1])
     key = X @ u + target @ v
     positive = np.flatnonzero(sample_weight > 0)
     # Any sort will do: rows with (nearly) equal keys are ordered by value below.
     idx = positive[np.argsort(key[positive])]
-    k = key[idx]
-    # Copies of one row need not get bit-identical keys: BLAS sums a row in another order
-    # depending on where it sits in X (gemv kernels block rows), and a sparse row sums its
-    # stored entries (explicit zeros, unsorted indices) in storage order. Keys closer than
-    # the rounding bound of the dot products are treated as ties and settled by contents.
-    width = X.shape[1] + target.shape[1]
-    bound = 4 * width * np.finfo(np.float64).eps * 1.5 * width * max(_max_abs(X), _max_abs(target))
+    bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(X), _max_abs(target)))
+    return settle_ties(idx, key[idx], sample_weight, bound, lambda positions: _row_contents(X, target, positions))
+
+
+def projection(n_features, n_targets):
+    """The fixed random projection of a row and its target: the order must not vary between fits."""
+    rng = np.random.RandomState(0)
+    return rng.uniform(0.5, 1.5, n_features), rng.uniform(0.5, 1.5, n_targets)
+
+
+def tie_bound(width, max_abs):
+    """Keys closer than this are treated as ties and settled by the rows' contents.
+
+    Copies of one row need not get bit-identical keys: BLAS sums a row in another order
+    depending on where it sits in X (gemv kernels block rows), a sparse row sums its
+    stored entries (explicit zeros, unsorted indices) in storage order, and torch's
+    kernels sum in yet another order. This bounds the rounding of any such dot product.
+    """
+    return 4 * width * np.finfo(np.float64).eps * 1.5 * width * max_abs
+
+
+def settle_ties(idx, k, sample_weight, bound, contents):
+    """Rows ``idx`` in key order (keys ``k``), with runs of near-equal keys ordered and merged by contents.
+
+    ``contents(positions)`` gives one sortable key per row of X at ``positions``, equal
+    exactly when the rows and their targets are equal.
+    """
     near_next = k[1:] - k[:-1] <= bound
     if not near_next.any():
         return idx, sample_weight[idx].astype(np.float64)
@@ -53,7 +72,7 @@ def canonical_rows(X, target, sample_weight):
     tied[:-1] |= near_next
     t = np.flatnonzero(tied)
     rank = np.zeros(len(idx), dtype=np.int64)
-    rank[t] = np.unique(_row_contents(X, target, idx[t]), return_inverse=True)[1].ravel() + 1
+    rank[t] = np.unique(contents(idx[t]), return_inverse=True)[1].ravel() + 1
     group = np.r_[0, np.cumsum(~near_next)]  # runs of near-equal keys, in key order
     w = sample_weight[idx]
     order = np.lexsort((w, rank, group))

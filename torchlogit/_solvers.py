@@ -85,9 +85,7 @@ def _extrapolated_step(t_prev, f_prev, gtd_prev, t, f_new, gtd_new, f_precision)
     return hi
 
 
-def strong_wolfe(
-    evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, tolerance_change=1e-9, f_precision=0.0
-):
+def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9, max_evals=25, tolerance_change=1e-9, f_precision=0.0):
     """Step length satisfying the strong Wolfe conditions (Nocedal & Wright, Algorithms 3.5-3.6).
 
     The bracketing and cubic-interpolation zoom of ``torch.optim.lbfgs._strong_wolfe``,

@@ -12,7 +12,7 @@ class Targets:
     """What a subclass's target validation hands to the shared fit."""
 
     kind: str  # "binary", "multinomial" or "multilabel"
-    target: np.ndarray  # encoded for ``kind``
+    target: np.ndarray  # encoded for ``kind`` (a tensor where the data was prepared in torch)
     classes: np.ndarray
     n_outputs: int
     row_factor: np.ndarray | None = None  # per-row weight factor (class weights)
@@ -22,8 +22,13 @@ class Targets:
 
 def encode_labels(y):
     """1-D class labels -> Targets for a binary (one logit) or multinomial model."""
-    check_classification_targets(y)
-    classes, encoded = np.unique(y, return_inverse=True)
+    if isinstance(y, torch.Tensor):  # encoded where it lives; the classes come to the host
+        classes, encoded = torch.unique(y, sorted=True, return_inverse=True)
+        classes = classes.cpu().numpy()
+        check_classification_targets(classes)  # 1-D labels: their type is that of their distinct values
+    else:
+        check_classification_targets(y)
+        classes, encoded = np.unique(y, return_inverse=True)
     check_two_classes(classes)
     return label_targets(classes, encoded, stratify=encoded)
 
@@ -61,6 +66,13 @@ def encode_partial_labels(estimator, y, classes):
             f"y contains labels that are not in classes ({classes.tolist()}): {np.unique(y[unknown])[:10].tolist()}."
         )
     return label_targets(classes, position)
+
+
+def per_row(values, index):
+    """``values[index]``: NumPy for NumPy indices, a tensor on their device for tensor indices."""
+    if isinstance(index, torch.Tensor):
+        return torch.as_tensor(values, device=index.device)[index]
+    return values[index]
 
 
 def pos_weight_tensor(targets, dtype, device):

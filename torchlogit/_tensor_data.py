@@ -1,0 +1,175 @@
+"""Training data prepared where a dense tensor lives: validation and canonical rows in torch.
+
+``TorchLogisticClassifier.fit`` on a dense float32 / float64 torch tensor, on any device
+(CPU, CUDA, MPS), does its data preparation in torch on that device: the checks of
+scikit-learn's ``validate_data`` (finite values, consistent lengths, non-negative
+weights), label encoding (``torch.unique``), the canonical rows of :mod:`._rows`
+(projection key, sort, merging identical rows) and the one gathered copy in the
+training dtype. The host sees scalars (is everything valid? the classes) and nothing
+else, with two exceptions that move small arrays: rows whose keys tie are settled on
+the host by :func:`._rows.settle_ties` (the tied rows only), and ``class_weight`` is
+computed by scikit-learn's ``compute_class_weight`` from the labels on the host.
+
+A float32 / float64 NumPy array bound for a CUDA device is copied there once, as it is,
+and prepared there like a tensor (validation included: the host only checks its type
+and shape). MPS tensors are prepared on the host: the keys need float64.
+
+The steps are the NumPy path's in torch, with the same projection, the same tie bound
+and the same tie-breaking code, so a fit from a CPU tensor is the fit from the same
+NumPy array (bitwise, as tested), and every guarantee of that path holds: the same fit
+for any order of the rows, ``sample_weight=k`` equal to ``k`` copies, a failed fit
+leaving the fitted model intact.
+
+Anything this path does not take (sparse or integer tensors, string labels, a 2-D
+``y``) or finds wrong (NaN, a wrong length, a negative weight) goes to the host path
+(:func:`._data.fit_inputs`), which validates it and words any error as scikit-learn does.
+"""
+
+import numbers
+
+import numpy as np
+import torch
+from sklearn.utils.validation import _check_feature_names, _check_n_features
+
+from ._kernels import as_tensor, host_to_device
+from ._rows import _row_contents, projection, settle_ties, tie_bound
+
+_FEATURE_DTYPES = (torch.float32, torch.float64)
+# The keys are float64: MPS, which has no float64, keeps the host path.
+_DEVICE_TYPES = ("cpu", "cuda")
+_LABEL_DTYPES = (
+    torch.bool,
+    torch.uint8,
+    torch.int8,
+    torch.int16,
+    torch.int32,
+    torch.int64,
+    torch.float32,
+    torch.float64,
+)
+# Values per chunk of the float64 projection and of the gathered copy: bounds the temporaries (32 MB).
+_CHUNK_VALUES = 1 << 22
+
+
+def tensor_fit_inputs(estimator, X, y, sample_weight, device):
+    """``(X, y, sample_weight)`` as tensors on ``X``'s device, validated there; None for the host path.
+
+    A float32 / float64 NumPy ``X`` bound for a CUDA ``device`` is copied there first
+    (:func:`~._kernels.host_to_device`, one transfer) and prepared there. ``y`` keeps its
+    dtype (its values become ``classes_``); ``sample_weight`` is float64 (ones when None).
+    Sets ``n_features_in_`` and drops ``feature_names_in_``, as ``validate_data(reset=True)``
+    does.
+    """
+    if isinstance(X, np.ndarray) and device.type == "cuda" and X.dtype in (np.float32, np.float64) and X.ndim == 2:
+        if X.size == 0:
+            return None
+        X = host_to_device(X, device)
+    if not (
+        isinstance(X, torch.Tensor)
+        and X.layout == torch.strided
+        and X.ndim == 2
+        and X.dtype in _FEATURE_DTYPES
+        and X.device.type in _DEVICE_TYPES
+        and X.shape[0] > 0
+        and X.shape[1] > 0
+    ):
+        return None
+    X = X.detach()
+    y = _labels(y, X.device)
+    if y is None or tuple(y.shape) != (X.shape[0],):
+        return None
+    weight = _weights(sample_weight, X.shape[0], X.device)
+    if weight is None:
+        return None
+    # One synchronisation for every check; any failure goes to the host path for its message.
+    valid = torch.isfinite(X).all() & (weight >= 0).all() & torch.isfinite(weight).all() & (weight != 0).any()
+    if y.is_floating_point():
+        valid &= torch.isfinite(y).all()
+    if not bool(valid):
+        return None
+    _check_feature_names(estimator, X, reset=True)
+    _check_n_features(estimator, X, reset=True)
+    return X, y, weight
+
+
+def _labels(y, device):
+    """1-D numeric labels as a tensor on ``device``; None for anything else (strings, 2-D, sparse)."""
+    if isinstance(y, torch.Tensor):
+        if y.layout != torch.strided:
+            return None
+        y = y.detach()
+    else:
+        try:
+            array = np.asarray(y)
+        except Exception:  # ragged lists and the like: the host path words the error
+            return None
+        if array.dtype.kind not in "biuf" or array.ndim != 1:
+            return None
+        y = as_tensor(array, None, device)
+    if y.ndim != 1 or y.dtype not in _LABEL_DTYPES:
+        return None
+    return y.to(device)
+
+
+def _weights(sample_weight, n_samples, device):
+    """Sample weights as a float64 tensor of shape (n_samples,) on ``device``; None where the host must check."""
+    if sample_weight is None:
+        return torch.ones(n_samples, dtype=torch.float64, device=device)
+    if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
+        return torch.full((n_samples,), float(sample_weight), dtype=torch.float64, device=device)
+    if isinstance(sample_weight, torch.Tensor):
+        if sample_weight.layout != torch.strided or sample_weight.is_complex():
+            return None
+        weight = sample_weight.detach()
+    else:
+        array = np.asarray(sample_weight)
+        if array.dtype.kind not in "biuf":
+            return None
+        weight = as_tensor(array, None, device)
+    if tuple(weight.shape) != (n_samples,):
+        return None
+    return weight.to(device=device, dtype=torch.float64)
+
+
+def canonical_tensor_rows(X, target, sample_weight):
+    """:func:`._rows.canonical_rows` for tensors, in torch on their device (tied rows settled on the host).
+
+    Returns (rows, weight) as tensors on ``X``'s device: int64 indices in canonical order
+    and float64 merged weights.
+    """
+    device = X.device
+    target = target.reshape(X.shape[0], -1).to(torch.float64)
+    u, v = (torch.as_tensor(a, device=device) for a in projection(X.shape[1], target.shape[1]))
+    key = target @ v
+    step = max(1, _CHUNK_VALUES // X.shape[1])
+    for start in range(0, X.shape[0], step):  # X @ u in float64, as NumPy promotes it, a chunk at a time
+        key[start : start + step] += X[start : start + step].to(torch.float64) @ u
+    positive = torch.nonzero(sample_weight > 0).squeeze(1)
+    idx = positive[torch.argsort(key[positive])]
+    k = key[idx]
+    bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(X), _max_abs(target)))
+    if not bool((k[1:] - k[:-1] <= bound).any()):
+        return idx, sample_weight[idx]
+
+    # Some keys tie: the NumPy code settles them, reading only the tied rows' contents.
+    def contents(positions):
+        at = torch.as_tensor(positions, device=device)
+        return _row_contents(X[at].cpu().numpy(), target[at].cpu().numpy(), np.arange(len(positions)))
+
+    rows, weight = settle_ties(idx.cpu().numpy(), k.cpu().numpy(), sample_weight.cpu().numpy(), bound, contents)
+    return torch.as_tensor(rows, device=device), torch.as_tensor(weight, device=device)
+
+
+def _max_abs(values):
+    low, high = torch.aminmax(values)
+    return max(-float(low), float(high))
+
+
+def gathered_rows(X, rows, dtype, device):
+    """``X[rows]`` in ``dtype`` on ``device``: the one copy of the training data, gathered and cast chunk by chunk."""
+    rows = rows.to(X.device)
+    out = torch.empty((len(rows), X.shape[1]), dtype=dtype, device=device)
+    step = max(1, _CHUNK_VALUES // X.shape[1])
+    for start in range(0, len(rows), step):
+        out[start : start + step] = X.index_select(0, rows[start : start + step]).to(device=device, dtype=dtype)
+    return out
