@@ -375,23 +375,53 @@ def _prepared_in_torch(monkeypatch):
     return calls
 
 
+def _on_the_host_path(monkeypatch, fit):
+    """``fit()`` with the preparation in torch switched off: the NumPy host path (._data.fit_inputs)."""
+    with monkeypatch.context() as patch:
+        patch.setattr(torchlogit._base, "tensor_fit_inputs", lambda *args: None)
+        return fit()
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 @pytest.mark.parametrize("class_weight", [None, "balanced", {0: 2.0, 1: 0.5, 2: 1.0}])
-def test_tensor_preparation_equals_numpy_with_copies_weights_and_class_weights(dtype, class_weight, wine, monkeypatch):
-    """Dense tensors are prepared in torch (ties settled on the host): still bitwise the NumPy fit."""
+def test_torch_preparation_equals_the_host_path_with_copies_weights_and_class_weights(
+    dtype, class_weight, wine, monkeypatch
+):
+    """NumPy arrays and tensors are prepared in torch (ties settled on the host): bitwise the host path's fit."""
     calls = _prepared_in_torch(monkeypatch)
     X, y = wine
     (X, y, w), (Xc, yc) = _shuffled_with_copies(X, y)
     params = dict(dtype=dtype, class_weight=class_weight)
+    reference = _on_the_host_path(monkeypatch, lambda: TorchLogisticClassifier(**params).fit(X, y, sample_weight=w))
     on_numpy = TorchLogisticClassifier(**params).fit(X, y, sample_weight=w)
     on_tensors = TorchLogisticClassifier(**params).fit(_t(X), _t(y), sample_weight=_t(w))
     with_copies = TorchLogisticClassifier(**params).fit(_t(Xc), _t(yc))  # copies tie: settled by contents
-    assert len(calls) == 2
-    np.testing.assert_array_equal(on_tensors.coef_, on_numpy.coef_)
-    np.testing.assert_array_equal(with_copies.coef_, on_numpy.coef_)
-    np.testing.assert_array_equal(on_tensors.intercept_, on_numpy.intercept_)
-    assert on_tensors.coef_.dtype == on_numpy.coef_.dtype
-    np.testing.assert_array_equal(on_tensors.classes_, on_numpy.classes_)
+    assert len(calls) == 3
+    for model in (on_numpy, on_tensors, with_copies):
+        np.testing.assert_array_equal(model.coef_, reference.coef_)
+        np.testing.assert_array_equal(model.intercept_, reference.intercept_)
+        assert model.coef_.dtype == reference.coef_.dtype
+        np.testing.assert_array_equal(model.classes_, reference.classes_)
+
+
+@pytest.mark.parametrize("dense", [True, False])
+def test_canonical_rows_in_torch_equal_numpy(dense):
+    """Same rows, same order, same merged weights as :func:`canonical_rows`, ties (copies) included."""
+    from torchlogit._rows import canonical_rows
+    from torchlogit._tensor_data import canonical_tensor_rows
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 4)) if dense else np.round(rng.normal(size=(300, 4)))  # rounded: many ties
+    target = rng.randint(0, 3, size=300)
+    X[100:140], target[100:140] = X[:40], target[:40]  # copies
+    weight = rng.uniform(0, 2, size=300)
+    weight[::17] = 0.0
+    rows, merged = canonical_rows(X, target, weight)
+    rows_t, merged_t = canonical_tensor_rows(_t(X), _t(target), _t(weight))
+    assert len(rows) < 280  # copies merged, zero weights dropped
+    np.testing.assert_array_equal(X[rows_t.numpy()], X[rows])
+    np.testing.assert_array_equal(target[rows_t.numpy()], target[rows])
+    np.testing.assert_array_equal(merged_t.numpy(), merged)
 
 
 @pytest.mark.parametrize(
@@ -405,15 +435,33 @@ def test_tensor_preparation_equals_numpy_with_copies_weights_and_class_weights(d
     ],
     ids=["int32", "float32", "bool", "numpy uint8", "list"],
 )
-def test_tensor_preparation_keeps_the_label_dtype(labels, breast_cancer, monkeypatch):
+def test_torch_preparation_keeps_the_label_dtype(labels, breast_cancer, monkeypatch):
     calls = _prepared_in_torch(monkeypatch)
     X, y = breast_cancer
     got = TorchLogisticClassifier().fit(_t(X), labels(y))
-    expected = TorchLogisticClassifier().fit(X, np.asarray(labels(y)))
+    expected = _on_the_host_path(monkeypatch, lambda: TorchLogisticClassifier().fit(X, np.asarray(labels(y))))
     assert len(calls) == 1
     assert got.classes_.dtype == expected.classes_.dtype
     np.testing.assert_array_equal(got.classes_, expected.classes_)
     np.testing.assert_array_equal(got.coef_, expected.coef_)
+
+
+def test_what_the_torch_preparation_does_not_take_goes_to_the_host_path(breast_cancer, monkeypatch):
+    import pandas as pd
+
+    calls = _prepared_in_torch(monkeypatch)
+    X, y = breast_cancer
+    reference = TorchLogisticClassifier().fit(X, y)
+    assert len(calls) == 1
+    for other in (pd.DataFrame(X), X[::-1][::-1], np.asarray(X, order="F")):
+        np.testing.assert_array_equal(TorchLogisticClassifier().fit(other, y).coef_, reference.coef_)
+    assert len(calls) == 3  # the two dense arrays; the DataFrame took the host path
+    sparse = TorchLogisticClassifier().fit(sp.csr_matrix(X), y)  # sparse kernels: the same optimum, not bitwise
+    np.testing.assert_allclose(sparse.coef_, reference.coef_, rtol=0, atol=1e-4)
+    assert len(calls) == 3
+    labels = np.where(y == 1, "yes", "no")
+    np.testing.assert_array_equal(TorchLogisticClassifier().fit(X, labels).coef_, reference.coef_)
+    assert len(calls) == 3  # string labels: the host path
 
 
 def test_partial_fit_and_multilabel_tensors_keep_the_host_path(wine, multilabel, monkeypatch):
@@ -478,3 +526,16 @@ def test_array_api_support_is_declared_exactly_where_scikit_learn_can_dispatch()
     possible = parse_version(scipy.__version__).release >= (1, 14) and hasattr(_array_api, "move_to")
     for estimator in (TorchLogisticClassifier(), TorchMultiLabelClassifier()):
         assert estimator.__sklearn_tags__().array_api_support is possible
+
+
+def test_reversed_views_and_memmaps_fit_as_copies(breast_cancer, tmp_path):
+    X, y = breast_cancer
+    reference = TorchLogisticClassifier().fit(X[::-1].copy(), y[::-1].copy(), sample_weight=np.arange(len(y))[::-1] % 3)
+    reversed_views = TorchLogisticClassifier().fit(X[::-1], y[::-1], sample_weight=(np.arange(len(y)) % 3)[::-1])
+    np.testing.assert_array_equal(reversed_views.coef_, reference.coef_)
+    path = tmp_path / "X.npy"
+    np.save(path, X)
+    mapped = np.load(path, mmap_mode="r")  # read-only memory
+    np.testing.assert_array_equal(
+        TorchLogisticClassifier().fit(mapped, y).coef_, TorchLogisticClassifier().fit(X, y).coef_
+    )
