@@ -404,16 +404,19 @@ def test_torch_preparation_equals_the_host_path_with_copies_weights_and_class_we
         np.testing.assert_array_equal(model.classes_, reference.classes_)
 
 
-@pytest.mark.parametrize("dense", [True, False])
-def test_canonical_rows_in_torch_equal_numpy(dense):
+@pytest.mark.parametrize("case", ["copies", "rounded", "neighbours"])
+def test_canonical_rows_in_torch_equal_numpy(case):
     """Same rows, same order, same merged weights as :func:`canonical_rows`, ties (copies) included."""
     from torchlogit._rows import canonical_rows
     from torchlogit._tensor_data import canonical_tensor_rows
 
     rng = np.random.RandomState(0)
-    X = rng.normal(size=(300, 4)) if dense else np.round(rng.normal(size=(300, 4)))  # rounded: many ties
+    X = np.round(rng.normal(size=(300, 4))) if case == "rounded" else rng.normal(size=(300, 4))  # rounded: many ties
     target = rng.randint(0, 3, size=300)
     X[100:140], target[100:140] = X[:40], target[:40]  # copies
+    if case == "neighbours":  # rows one ulp apart: their keys tie, their contents do not
+        X[200:230], target[200:230] = np.nextafter(X[40:70], np.inf), target[40:70]
+        X[230:260] = X[200:230]
     weight = rng.uniform(0, 2, size=300)
     weight[::17] = 0.0
     rows, merged = canonical_rows(X, target, weight)

@@ -35,7 +35,8 @@ def canonical_rows(X, target, sample_weight):
     # Any sort will do: rows with (nearly) equal keys are ordered by value below.
     idx = positive[np.argsort(key[positive])]
     bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(X), _max_abs(target)))
-    return settle_ties(idx, key[idx], sample_weight, bound, lambda positions: _row_contents(X, target, positions))
+    rows, weight, _ = settle_ties(idx, key[idx], sample_weight, bound, lambda at: _row_contents(X, target, at))
+    return rows, weight
 
 
 def projection(n_features, n_targets):
@@ -59,11 +60,14 @@ def settle_ties(idx, k, sample_weight, bound, contents):
     """Rows ``idx`` in key order (keys ``k``), with runs of near-equal keys ordered and merged by contents.
 
     ``contents(positions)`` gives one sortable key per row of X at ``positions``, equal
-    exactly when the rows and their targets are equal.
+    exactly when the rows and their targets are equal. Returns the rows, their merged
+    weights and each one's anchor: the key of the first row of its run, by which a
+    caller that settled only the tied rows puts them back among the others (runs lie
+    more than ``bound`` apart, so settling the tied rows alone gives the same runs).
     """
     near_next = k[1:] - k[:-1] <= bound
     if not near_next.any():
-        return idx, sample_weight[idx].astype(np.float64)
+        return idx, sample_weight[idx].astype(np.float64), k
 
     # Rows whose keys tie: rank them by their contents (identical rows share a rank), and
     # order identical rows by weight so that summing their weights is order-independent.
@@ -74,11 +78,12 @@ def settle_ties(idx, k, sample_weight, bound, contents):
     rank = np.zeros(len(idx), dtype=np.int64)
     rank[t] = np.unique(contents(idx[t]), return_inverse=True)[1].ravel() + 1
     group = np.r_[0, np.cumsum(~near_next)]  # runs of near-equal keys, in key order
+    anchor = k[np.r_[0, np.flatnonzero(~near_next) + 1]]  # the key of each run's first row
     w = sample_weight[idx]
     order = np.lexsort((w, rank, group))
     idx, group, rank, w = idx[order], group[order], rank[order], w[order]
     starts = np.flatnonzero(np.r_[True, (group[1:] != group[:-1]) | (rank[1:] != rank[:-1])])
-    return idx[starts], np.add.reduceat(w.astype(np.float64), starts)
+    return idx[starts], np.add.reduceat(w.astype(np.float64), starts), anchor[group[starts]]
 
 
 def _max_abs(a):

@@ -171,16 +171,29 @@ def canonical_tensor_rows(X, target, sample_weight):
     idx = positive[torch.argsort(key[positive])]
     k = key[idx]
     bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(X), _max_abs(target)))
-    if not bool((k[1:] - k[:-1] <= bound).any()):
+    near_next = k[1:] - k[:-1] <= bound
+    if not bool(near_next.any()):
         return idx, sample_weight[idx]
 
-    # Some keys tie: the NumPy code settles them, reading only the tied rows' contents.
+    # Some keys tie: the NumPy code settles the tied rows alone, which go to the host (a
+    # few rows of a large X, typically); the result is put back among the others by key.
+    tied = torch.zeros(len(idx), dtype=torch.bool, device=device)
+    tied[1:] |= near_next
+    tied[:-1] |= near_next
+    kept, tied_rows = idx[~tied], idx[tied]
+
     def contents(positions):
-        at = torch.as_tensor(positions, device=device)
+        at = tied_rows[torch.as_tensor(positions, device=device)]
         return _row_contents(X[at].cpu().numpy(), target[at].cpu().numpy(), np.arange(len(positions)))
 
-    rows, weight = settle_ties(idx.cpu().numpy(), k.cpu().numpy(), sample_weight.cpu().numpy(), bound, contents)
-    return torch.as_tensor(rows, device=device), torch.as_tensor(weight, device=device)
+    local, merged, anchor = settle_ties(
+        np.arange(len(tied_rows)), k[tied].cpu().numpy(), sample_weight[tied_rows].cpu().numpy(), bound, contents
+    )
+    rows = torch.cat([kept, tied_rows[torch.as_tensor(local, device=device)]])
+    weight = torch.cat([sample_weight[kept], torch.as_tensor(merged, device=device)])
+    # Stable: the rows of one run share its anchor and keep settle_ties' order.
+    order = torch.sort(torch.cat([k[~tied], torch.as_tensor(anchor, device=device)]), stable=True).indices
+    return rows[order], weight[order]
 
 
 def _max_abs(values):
