@@ -467,15 +467,45 @@ def test_what_the_torch_preparation_does_not_take_goes_to_the_host_path(breast_c
     assert len(calls) == 3  # string labels: the host path
 
 
-def test_partial_fit_and_multilabel_tensors_keep_the_host_path(wine, multilabel, monkeypatch):
+def test_partial_fit_keeps_the_host_path(wine, monkeypatch):
     calls = _prepared_in_torch(monkeypatch)
     X, y = wine
     TorchLogisticClassifier(solver="adam").partial_fit(_t(X), _t(y), classes=np.unique(y))
-    Xm, Ym = multilabel
+    assert calls == []
+
+
+@pytest.mark.parametrize(
+    "params",
+    [
+        dict(pos_weight="balanced"),
+        dict(hidden_layer_sizes=(8,), max_iter=6, early_stopping=True, random_state=0),
+        dict(hidden_layer_sizes=(8,), max_iter=4, batch_size=32, random_state=0, dtype="float64"),
+    ],
+    ids=["linear balanced", "hidden early stopping", "hidden float64"],
+)
+def test_multilabel_torch_preparation_equals_the_host_path(params, multilabel, monkeypatch):
+    calls = _prepared_in_torch(monkeypatch)
+    X, Y = multilabel
+    (X, Y_rows, w), _ = _shuffled_with_copies(X, np.arange(len(Y)))
+    Y = Y[Y_rows].astype(np.int32)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        TorchMultiLabelClassifier(max_iter=2).fit(_t(Xm), _t(Ym))
-    assert calls == []
+        reference = _on_the_host_path(
+            monkeypatch, lambda: TorchMultiLabelClassifier(**params).fit(X, Y, sample_weight=w)
+        )
+        on_tensors = TorchMultiLabelClassifier(**params).fit(_t(X), _t(Y), sample_weight=_t(w))
+        on_numpy = TorchMultiLabelClassifier(**params).fit(X, Y, sample_weight=w)
+        one_label = {k: v for k, v in params.items() if k != "pos_weight"}  # pos_weight needs a matrix
+        labels = TorchMultiLabelClassifier(**one_label).fit(_t(X), _t(Y[:, 0]))  # 1-D labels: encoded in torch
+    assert len(calls) == 3
+    for model in (on_tensors, on_numpy):
+        for got, expected in zip(model.coefs_, reference.coefs_):
+            np.testing.assert_array_equal(got, expected)
+        assert model.loss_curve_ == reference.loss_curve_
+        predicted = model.predict(_t(X))
+        assert predicted.dtype == torch.int32  # the label matrix's dtype, as from NumPy
+        np.testing.assert_array_equal(predicted.numpy(), reference.predict(X))
+    np.testing.assert_array_equal(labels.classes_, [0, 1])
 
 
 @pytest.mark.parametrize(

@@ -126,9 +126,9 @@ def _preconditioner(X, module, criterion, max_abs=None):
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, BaseEstimator):
     """Shared parameters, fitting and prediction of the torchlogit classifiers."""
 
-    # Whether fit prepares dense tensors in torch where they live (see ._tensor_data);
-    # subclasses whose targets are encoded on the host only keep the host path.
-    _prepares_tensors = False
+    # The dimensions of y that fit prepares in torch where the data lives (._tensor_data), with
+    # the subclass's _targets; none: the host path (._data.fit_inputs) alone.
+    _tensor_target_ndims = ()
 
     _parameter_constraints: dict = {
         "C": [Interval(Real, 0, None, closed="right")],
@@ -157,7 +157,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         origin = origin_of(X)
         with keep_state_on_failure(self), worker_thread_share():
             device, dtype = self._check_solver_options()
-            prepared = tensor_fit_inputs(self, X, y, sample_weight, device) if self._prepares_tensors else None
+            prepared = tensor_fit_inputs(self, X, y, sample_weight, device)
             X, y, sample_weight = prepared or fit_inputs(self, X, y, sample_weight, reset=True)
             targets = self._targets(y, sample_weight)
             module, module_kwargs = self._module(X.shape[1], targets.n_outputs)
@@ -347,13 +347,12 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
 
     def _validation_split(self, rows, targets):
         """Positions (into ``rows``) of the training and validation rows, or (all, None)."""
+        on_tensors = isinstance(rows, torch.Tensor)  # prepared in torch (._tensor_data)
         if not (getattr(self, "early_stopping", False) and self._solver() != "lbfgs"):
-            if isinstance(rows, torch.Tensor):  # prepared in torch (no early stopping there)
-                return torch.arange(len(rows), device=rows.device), None
-            return np.arange(len(rows)), None
-        stratify = None if targets.stratify is None else targets.stratify[rows]
+            return (torch.arange(len(rows), device=rows.device) if on_tensors else np.arange(len(rows))), None
+        stratify = None if targets.stratify is None else host_array(targets.stratify[rows])
         try:
-            return train_test_split(
+            split = train_test_split(
                 np.arange(len(rows)),
                 test_size=self.validation_fraction,
                 random_state=self._seed(),
@@ -364,6 +363,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
                 f"early_stopping could not hold out validation_fraction={self.validation_fraction} "
                 f"of {len(rows)} distinct training rows: {exc}"
             ) from None
+        # Drawn on the host from the same rows in the same order: the NumPy path's hold-out.
+        return [torch.as_tensor(part, device=rows.device) for part in split] if on_tensors else split
 
     def _train(self, X, targets, sample_weight, *, module, module_kwargs, device, dtype, init_state=None):
         """Build the skorch net, train it on ``X`` and return it (nothing is stored on ``self``).

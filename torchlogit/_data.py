@@ -14,11 +14,10 @@ by construction.
 * A CPU tensor becomes a NumPy view of its memory: no copy (a sparse tensor's index
   and value arrays are shared likewise). Fitting from a CPU tensor therefore does
   exactly what fitting from the same NumPy array does.
-* ``TorchLogisticClassifier.fit`` prepares a dense float tensor (CPU or CUDA) in torch
-  where it lives, and a float NumPy array bound for CUDA after one copy there
-  (:mod:`._tensor_data`); this module's host path is what everything else takes
-  (sparse tensors, ``partial_fit``, the multi-label estimator, MPS) and what words the
-  errors.
+* ``fit`` prepares a dense float32 / float64 tensor or NumPy array in torch where it
+  lives (a NumPy array bound for CUDA after one copy there; :mod:`._tensor_data`); this
+  module's host path is what everything else takes (sparse input, DataFrames, string
+  labels, ``partial_fit``, MPS) and what words the errors.
 * A tensor on another device that takes the host path is copied to the host once,
   then to the training device once.
 * ``requires_grad`` tensors are read detached (the fit does not differentiate through

@@ -104,7 +104,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     0.99
     """
 
-    _prepares_tensors = True  # labels are 1-D: encoded where a tensor lives (torch.unique)
+    _tensor_target_ndims = (1,)  # labels, encoded where the data lives (torch.unique)
 
     _parameter_constraints: dict = {
         **BaseTorchClassifier._parameter_constraints,

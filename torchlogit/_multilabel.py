@@ -4,6 +4,7 @@ from numbers import Integral, Real
 
 import numpy as np
 import scipy.sparse as sp
+import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -11,8 +12,9 @@ from sklearn.utils.validation import check_array, check_consistent_length, colum
 
 from ._base import BaseTorchClassifier
 from ._dask import dask_label_targets
+from ._data import host_array
 from ._docstrings import fill_doc
-from ._kernels import ACCEPT_SPARSE
+from ._kernels import ACCEPT_SPARSE, numpy_dtype
 from ._modules import ACTIVATIONS, LinearLogits, MLPLogits
 from ._predict import indicator_labels
 from ._targets import Targets, encode_labels, encode_partial_labels
@@ -136,6 +138,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     >>> round(float((clf.predict(X) == Y).mean()), 2)
     0.85
     """
+
+    _tensor_target_ndims = (1, 2)  # labels or an indicator matrix, checked where the data lives
 
     _parameter_constraints: dict = {
         **BaseTorchClassifier._parameter_constraints,
@@ -338,7 +342,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
                 raise ValueError("pos_weight applies to multi-label (indicator matrix) targets; y is 1-D.")
             self._y_dtype = None
             return encode_labels(Y)
-        values = np.unique(Y)
+        values = torch.unique(Y).cpu().numpy() if isinstance(Y, torch.Tensor) else np.unique(Y)
         if not np.all(np.isin(values, [0, 1])):
             raise ValueError(
                 "Y must be a 0/1 indicator matrix of shape (n_samples, n_labels); it contains the values "
@@ -346,17 +350,20 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
                 "lists of labels."
             )
         n_labels = Y.shape[1]
-        self._y_dtype = Y.dtype
+        self._y_dtype = numpy_dtype(Y.dtype)
         return Targets(
             kind="multilabel",
-            target=Y.astype(np.float64),
+            target=Y.to(torch.float64) if isinstance(Y, torch.Tensor) else Y.astype(np.float64),
             classes=np.arange(n_labels),
             n_outputs=n_labels,
             pos_weight=self._pos_weight(Y, sample_weight),
         )
 
     def _pos_weight(self, Y, sample_weight):
-        return self._pos_weight_from_counts(Y.shape[1], lambda: (sample_weight @ Y, sample_weight.sum()))
+        # "balanced" counts on the host (a tensor fit's labels and weights are copied once), as the NumPy path does.
+        return self._pos_weight_from_counts(
+            Y.shape[1], lambda: (host_array(sample_weight) @ host_array(Y), host_array(sample_weight).sum())
+        )
 
     def _pos_weight_from_counts(self, n_labels, counts):
         """``pos_weight`` as an array; ``counts()`` gives (weighted positives per label, weight sum) for "balanced"."""

@@ -1,16 +1,17 @@
 """Training data prepared in torch, where it lives: validation, labels, canonical rows, the training copy.
 
-``TorchLogisticClassifier.fit`` on a dense float32 / float64 array or tensor prepares
-its data in torch on the data's device: the checks of scikit-learn's ``validate_data``
+``fit`` (both estimators) on a dense float32 / float64 array or tensor prepares its
+data in torch on the data's device: the checks of scikit-learn's ``validate_data``
 (finite values, consistent lengths, non-negative weights), label encoding
-(``torch.unique``), the canonical rows of :mod:`._rows` (projection key, sort, merging
+(``torch.unique``; a multi-label indicator matrix is checked for 0/1), the canonical rows of :mod:`._rows` (projection key, sort, merging
 identical rows) and the one gathered copy in the training dtype. A NumPy array is read
 as a CPU tensor (a view, no copy), or, bound for a CUDA device, copied there once as it
 is (:func:`~._kernels.host_to_device`) and prepared there. For data on a GPU the host
 sees scalars (is everything valid? the classes) and nothing else, with two exceptions
 that move small arrays: rows whose keys tie are settled on the host by
 :func:`._rows.settle_ties` (the tied rows only), and ``class_weight`` is computed by
-scikit-learn's ``compute_class_weight`` from the labels on the host.
+scikit-learn's ``compute_class_weight`` from the labels on the host (likewise the
+multi-label ``pos_weight="balanced"`` counts).
 
 The steps are the NumPy path's (:func:`._rows.canonical_rows`) in torch, with the same
 projection, the same tie bound and the same tie-breaking code, so both give the same
@@ -21,7 +22,7 @@ failed fit leaving the fitted model intact. On the CPU this path is also the fas
 promotion of float32 X and per-chunk temporaries page-fault; ``benchmarks/data_prep.py``).
 
 Anything this path does not take (sparse input, DataFrames, integer or float16 data,
-string labels, a 2-D ``y``, MPS, whose lack of float64 rules out the keys) or finds
+string labels, a one-column ``y``, MPS, whose lack of float64 rules out the keys) or finds
 wrong (NaN, a wrong length, a negative weight) goes to the host path
 (:func:`._data.fit_inputs`), which validates it and words any error as scikit-learn does.
 """
@@ -62,6 +63,8 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device):
     Sets ``n_features_in_`` and drops ``feature_names_in_``, as ``validate_data(reset=True)``
     does.
     """
+    if not estimator._tensor_target_ndims:
+        return None
     if isinstance(X, np.ndarray):
         if not (X.dtype in (np.float32, np.float64) and X.ndim == 2 and X.size and min(X.strides) >= 0):
             return None
@@ -83,7 +86,9 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device):
         return None
     X = X.detach()
     y = _labels(y, X.device)
-    if y is None or tuple(y.shape) != (X.shape[0],):
+    if y is None or y.shape[0] != X.shape[0] or y.ndim not in estimator._tensor_target_ndims:
+        return None
+    if y.ndim == 2 and y.shape[1] < 2:  # a column: the host path warns and ravels it, as scikit-learn does
         return None
     weight = _weights(sample_weight, X.shape[0], X.device)
     if weight is None:
@@ -111,7 +116,7 @@ def _all_finite(X):
 
 
 def _labels(y, device):
-    """1-D numeric labels as a tensor on ``device``; None for anything else (strings, 2-D, sparse)."""
+    """Numeric 1-D labels or a 2-D label matrix as a tensor on ``device``; None for anything else (strings, sparse)."""
     if isinstance(y, torch.Tensor):
         if y.layout != torch.strided:
             return None
@@ -121,10 +126,10 @@ def _labels(y, device):
             array = np.asarray(y)
         except Exception:  # ragged lists and the like: the host path words the error
             return None
-        if array.dtype.kind not in "biuf" or array.ndim != 1:
+        if array.dtype.kind not in "biuf":
             return None
         y = as_tensor(np.ascontiguousarray(array), None, device)  # y[::-1] has a negative stride
-    if y.ndim != 1 or y.dtype not in _LABEL_DTYPES:
+    if y.ndim not in (1, 2) or y.dtype not in _LABEL_DTYPES:
         return None
     return y.to(device)
 
