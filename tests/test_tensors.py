@@ -499,7 +499,7 @@ def test_multilabel_torch_preparation_equals_the_host_path(params, multilabel, m
         labels = TorchMultiLabelClassifier(**one_label).fit(_t(X), _t(Y[:, 0]))  # 1-D labels: encoded in torch
     assert len(calls) == 3
     for model in (on_tensors, on_numpy):
-        for got, expected in zip(model.coefs_, reference.coefs_):
+        for got, expected in zip(model.coefs_, reference.coefs_, strict=True):
             np.testing.assert_array_equal(got, expected)
         assert model.loss_curve_ == reference.loss_curve_
         predicted = model.predict(_t(X))

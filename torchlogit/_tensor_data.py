@@ -3,8 +3,9 @@
 ``fit`` (both estimators) on a dense float32 / float64 array or tensor prepares its
 data in torch on the data's device: the checks of scikit-learn's ``validate_data``
 (finite values, consistent lengths, non-negative weights), label encoding
-(``torch.unique``; a multi-label indicator matrix is checked for 0/1), the canonical rows of :mod:`._rows` (projection key, sort, merging
-identical rows) and the one gathered copy in the training dtype. A NumPy array is read
+(``torch.unique``; a multi-label indicator matrix is checked for 0/1), the canonical
+rows of :mod:`._rows` (projection key, sort, merging identical rows) and the one
+gathered copy in the training dtype. A NumPy array is read
 as a CPU tensor (a view, no copy), or, bound for a CUDA device, copied there once as it
 is (:func:`~._kernels.host_to_device`) and prepared there. For data on a GPU the host
 sees scalars (is everything valid? the classes) and nothing else, with two exceptions
