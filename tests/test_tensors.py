@@ -572,3 +572,63 @@ def test_reversed_views_and_memmaps_fit_as_copies(breast_cancer, tmp_path):
     np.testing.assert_array_equal(
         TorchLogisticClassifier().fit(mapped, y).coef_, TorchLogisticClassifier().fit(X, y).coef_
     )
+
+
+def test_torch_preparation_takes_what_it_can_check_itself(wine, multilabel, monkeypatch):
+    """Zero and fractional weights, one feature, a two-label matrix, a broadcast X: all prepared in torch."""
+    calls = _prepared_in_torch(monkeypatch)
+    X, y = wine
+    w = np.where(np.arange(len(y)) % 4 == 0, 0.0, 0.25)
+    TorchLogisticClassifier().fit(X, y, sample_weight=w)
+    TorchLogisticClassifier().fit(X[:, :1], y)
+    TorchLogisticClassifier().fit(np.broadcast_to(X[:1] * 0 + np.arange(len(y))[:, None] % 7, X.shape), y % 2)
+    Xm, Ym = multilabel
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TorchMultiLabelClassifier(max_iter=3).fit(Xm, Ym[:, :2])
+    assert len(calls) == 4
+
+
+def test_chunked_keys_and_gathers_equal_whole_ones(monkeypatch):
+    """Chunks of a few rows (the production size is 2^22 values) give the same keys, order and copy."""
+    import torchlogit._tensor_data as tensor_data
+    from torchlogit._rows import canonical_rows
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(203, 5))
+    target = rng.randint(0, 2, size=203)
+    weight = np.ones(203)
+    monkeypatch.setattr(tensor_data, "_CHUNK_VALUES", 5 * 7)  # 7 rows a chunk, a ragged last chunk
+    for a in (X, X.astype(np.float32)):
+        rows, merged = tensor_data.canonical_tensor_rows(_t(a), _t(target), _t(weight))
+        expected_rows, expected_weight = canonical_rows(a, target, weight)
+        np.testing.assert_array_equal(a[rows.numpy()], a[expected_rows])
+        np.testing.assert_array_equal(merged.numpy(), expected_weight)
+        for dtype in (torch.float32, torch.float64):
+            copy = tensor_data.gathered_rows(_t(a), rows, dtype, torch.device("cpu"))
+            np.testing.assert_array_equal(copy.numpy(), a[rows.numpy()].astype(copy.numpy().dtype))
+
+
+def test_float_labels_do_not_hide_bad_features(breast_cancer):
+    X, y = breast_cancer
+    bad = X.copy()
+    bad[5, 1] = np.inf
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        TorchLogisticClassifier().fit(bad, y.astype(np.float64))
+    with pytest.raises(ValueError, match="Input X contains infinity"):
+        TorchLogisticClassifier().fit(_t(bad), _t(y).double())
+
+
+def test_a_refit_without_feature_names_forgets_them(breast_cancer):
+    import pandas as pd
+
+    X, y = breast_cancer
+    columns = [f"f{i}" for i in range(X.shape[1])]
+    model = TorchLogisticClassifier().fit(pd.DataFrame(X, columns=columns), y)
+    assert list(model.feature_names_in_) == columns
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names" warning: this is a new fit
+        model.fit(X, y)
+    assert not hasattr(model, "feature_names_in_")
+    model.fit(pd.DataFrame(X, columns=columns), y).fit(_t(X), _t(y))
+    assert not hasattr(model, "feature_names_in_")

@@ -67,15 +67,11 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device):
     if not estimator._tensor_target_ndims:
         return None
     if isinstance(X, np.ndarray):
-        if not (X.dtype in (np.float32, np.float64) and X.ndim == 2 and X.size and min(X.strides) >= 0):
+        taken = X.dtype in (np.float32, np.float64) and X.ndim == 2 and X.size and min(X.strides) >= 0
+        if not taken or device.type not in _DEVICE_TYPES:
             return None
-        if device.type == "cuda":
-            X = host_to_device(X, device)
-        elif device.type == "cpu":
-            X = as_tensor(X, None, "cpu")  # a view of the array's memory: no copy
-        else:
-            return None
-    if not (
+        where = device  # prepared where it trains: a view on the CPU, one transfer to CUDA
+    elif (
         isinstance(X, torch.Tensor)
         and X.layout == torch.strided
         and X.ndim == 2
@@ -84,16 +80,21 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device):
         and X.shape[0] > 0
         and X.shape[1] > 0
     ):
+        where = X.device
+    else:
         return None
-    X = X.detach()
-    y = _labels(y, X.device)
+    # Labels and weights first: what the host path must take is known before X moves.
+    y = _labels(y, where)
     if y is None or y.shape[0] != X.shape[0] or y.ndim not in estimator._tensor_target_ndims:
         return None
     if y.ndim == 2 and y.shape[1] < 2:  # a column: the host path warns and ravels it, as scikit-learn does
         return None
-    weight = _weights(sample_weight, X.shape[0], X.device)
+    weight = _weights(sample_weight, X.shape[0], where)
     if weight is None:
         return None
+    if isinstance(X, np.ndarray):
+        X = host_to_device(X, where) if where.type == "cuda" else as_tensor(X, None, "cpu")  # CPU: a view
+    X = X.detach()
     # One synchronisation for every check; any failure goes to the host path for its message.
     valid = _all_finite(X) & (weight >= 0).all() & torch.isfinite(weight).all() & (weight != 0).any()
     if y.is_floating_point():
