@@ -580,8 +580,8 @@ def test_torch_preparation_takes_what_it_can_check_itself(wine, multilabel, monk
     X, y = wine
     w = np.where(np.arange(len(y)) % 4 == 0, 0.0, 0.25)
     TorchLogisticClassifier().fit(X, y, sample_weight=w)
-    TorchLogisticClassifier().fit(X[:, :1], y)
-    TorchLogisticClassifier().fit(np.broadcast_to(X[:1] * 0 + np.arange(len(y))[:, None] % 7, X.shape), y % 2)
+    TorchLogisticClassifier().fit(_t(X[:, :1]), _t(y))
+    TorchLogisticClassifier().fit(np.broadcast_to(X[:, :1], X.shape), y)  # a stride of zero
     Xm, Ym = multilabel
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
