@@ -632,3 +632,37 @@ def test_a_refit_without_feature_names_forgets_them(breast_cancer):
     assert not hasattr(model, "feature_names_in_")
     model.fit(pd.DataFrame(X, columns=columns), y).fit(_t(X), _t(y))
     assert not hasattr(model, "feature_names_in_")
+
+
+def test_scalar_and_float32_weights_are_prepared_in_torch_as_on_the_host(wine, monkeypatch):
+    calls = _prepared_in_torch(monkeypatch)
+    X, y = wine
+    (X, y, _), (Xc, yc) = _shuffled_with_copies(X, y)
+    w32 = np.where(np.arange(len(yc)) % 3 == 0, 0.1, 0.7).astype(np.float32)  # copies get other weights too
+    for weight in (2.5, w32, _t(w32)):
+        host_weight = weight.numpy() if isinstance(weight, torch.Tensor) else weight
+        reference = _on_the_host_path(
+            monkeypatch, lambda w=host_weight: TorchLogisticClassifier().fit(Xc, yc, sample_weight=w)
+        )
+        got = TorchLogisticClassifier().fit(Xc, yc, sample_weight=weight)
+        np.testing.assert_array_equal(got.coef_, reference.coef_)
+    assert len(calls) == 3
+
+
+def test_labels_of_another_length_get_the_numpy_message(breast_cancer):
+    X, y = breast_cancer
+    for labels in (y[:-1], _t(y[:-1])):
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            TorchLogisticClassifier().fit(X, labels)
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            TorchMultiLabelClassifier().fit(_t(X), labels)
+
+
+def test_a_one_column_label_matrix_is_raveled_with_scikit_learns_warning(multilabel):
+    from sklearn.exceptions import DataConversionWarning
+
+    X, Y = multilabel
+    for column in (Y[:, :1], _t(Y[:, :1])):
+        with pytest.warns(DataConversionWarning):
+            model = TorchMultiLabelClassifier().fit(X, column)
+        np.testing.assert_array_equal(model.classes_, [0, 1])
