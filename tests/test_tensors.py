@@ -21,6 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import torchlogit._base
+import torchlogit._incremental
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 from torchlogit._compat import ARRAY_API_DISPATCH_AVAILABLE
 from torchlogit._kernels import host_copy, staged_copy
@@ -378,7 +379,8 @@ def _prepared_in_torch(monkeypatch):
 def _on_the_host_path(monkeypatch, fit):
     """``fit()`` with the preparation in torch switched off: the NumPy host path (._data.fit_inputs)."""
     with monkeypatch.context() as patch:
-        patch.setattr(torchlogit._base, "tensor_fit_inputs", lambda *args: None)
+        for module in (torchlogit._base, torchlogit._incremental):  # fit, partial_fit
+            patch.setattr(module, "tensor_fit_inputs", lambda *args, **kwargs: None)
         return fit()
 
 
@@ -467,11 +469,36 @@ def test_what_the_torch_preparation_does_not_take_goes_to_the_host_path(breast_c
     assert len(calls) == 3  # string labels: the host path
 
 
-def test_partial_fit_keeps_the_host_path(wine, monkeypatch):
+@pytest.mark.parametrize("class_weight", [None, {0: 2.0, 1: 0.5, 2: 1.0}])
+def test_partial_fit_prepares_tensors_in_torch_as_on_the_host(class_weight, wine, monkeypatch):
+    """Batches of tensors (labels int32 against int64 classes) continue as NumPy batches do, bitwise."""
     calls = _prepared_in_torch(monkeypatch)
     X, y = wine
-    TorchLogisticClassifier(solver="adam").partial_fit(_t(X), _t(y), classes=np.unique(y))
+    w = np.where(np.arange(len(y)) % 4 == 0, 0.5, 1.0)
+    batches = np.array_split(np.random.RandomState(0).permutation(len(y)), 3)
+    params = dict(solver="adam", class_weight=class_weight, random_state=0)
+
+    def fit_in_batches(as_tensors):
+        model = TorchLogisticClassifier(**params)
+        for rows in batches:
+            Xb, yb, wb = X[rows], y[rows].astype(np.int32), w[rows]
+            if as_tensors:
+                Xb, yb, wb = _t(Xb), _t(yb), _t(wb)
+            model.partial_fit(Xb, yb, classes=np.unique(y), sample_weight=wb)
+        return model
+
+    reference = _on_the_host_path(monkeypatch, lambda: fit_in_batches(False))
     assert calls == []
+    for as_tensors in (False, True):
+        model = fit_in_batches(as_tensors)
+        np.testing.assert_array_equal(model.coef_, reference.coef_)
+        np.testing.assert_array_equal(model.classes_, reference.classes_)
+    assert len(calls) == 6
+    with pytest.raises(ValueError, match=r"y contains labels that are not in classes \(\[0, 1, 2\]\): \[7\]"):
+        model.partial_fit(_t(X[:5]), _t(np.array([0, 1, 7, 2, 1])))
+    with pytest.raises(ValueError, match="X has 5 features, but TorchLogisticClassifier is expecting 13"):
+        model.partial_fit(_t(X[:5, :5]), _t(y[:5]))
+    np.testing.assert_array_equal(model.coef_, reference.coef_)  # a refused batch leaves the model as it was
 
 
 @pytest.mark.parametrize(

@@ -11,13 +11,13 @@ NumPy path's, so every guarantee of that path (bitwise row-order invariance, wei
 equal to repeated rows, a failed fit leaving the fitted model intact) holds for tensors
 by construction.
 
-* A CPU tensor becomes a NumPy view of its memory: no copy (a sparse tensor's index
-  and value arrays are shared likewise). Fitting from a CPU tensor therefore does
-  exactly what fitting from the same NumPy array does.
-* ``fit`` prepares a dense float32 / float64 tensor or NumPy array in torch where it
-  lives (a NumPy array bound for CUDA after one copy there; :mod:`._tensor_data`); this
-  module's host path is what everything else takes (sparse input, DataFrames, string
-  labels, ``partial_fit``, MPS) and what words the errors.
+* ``fit`` and ``partial_fit`` prepare a dense float32 / float64 tensor or NumPy array in
+  torch where it lives (a NumPy array bound for CUDA after one copy there;
+  :mod:`._tensor_data`); this module's host path is what everything else takes (sparse
+  input, DataFrames, string labels, MPS) and what words the errors. The two paths give
+  bitwise the same fit.
+* On the host path a CPU tensor becomes a NumPy view of its memory: no copy (a sparse
+  tensor's index and value arrays are shared likewise).
 * A tensor on another device that takes the host path is copied to the host once,
   then to the training device once.
 * ``requires_grad`` tensors are read detached (the fit does not differentiate through

@@ -232,8 +232,8 @@ class TorchLogisticClassifier(BaseTorchClassifier):
             )
         targets = encode_partial_labels(self, y, classes)
         if self.class_weight is not None:
-            class_weight = compute_class_weight(self.class_weight, classes=targets.classes, y=y)
-            targets.row_factor = class_weight[targets.target]
+            class_weight = compute_class_weight(self.class_weight, classes=targets.classes, y=host_array(y))
+            targets.row_factor = per_row(class_weight, targets.target)
         return targets
 
     def _dask_targets(self, y, sample_weight):

@@ -55,10 +55,14 @@ def label_targets(classes, encoded, **extra):
 
 def encode_partial_labels(estimator, y, classes):
     """Targets for one partial_fit call on 1-D labels, with SGDClassifier's contract on ``classes``."""
-    check_classification_targets(y)
+    check_classification_targets(torch.unique(y).cpu().numpy() if isinstance(y, torch.Tensor) else y)
     if _check_partial_fit_first_call(estimator, classes) and len(estimator.classes_) < 2:
         raise ValueError(f"classes must hold at least 2 classes; got {estimator.classes_!r}.")
     classes = estimator.classes_
+    if isinstance(y, torch.Tensor):
+        if classes.dtype.kind in "biuf":
+            return label_targets(classes, _tensor_positions(classes, y))
+        y = y.cpu().numpy()  # numbers against labels that are not: the NumPy path says which are unknown
     position = np.searchsorted(classes, y).clip(0, len(classes) - 1)
     unknown = classes[position] != y
     if np.any(unknown):
@@ -66,6 +70,21 @@ def encode_partial_labels(estimator, y, classes):
             f"y contains labels that are not in classes ({classes.tolist()}): {np.unique(y[unknown])[:10].tolist()}."
         )
     return label_targets(classes, position)
+
+
+def _tensor_positions(classes, y):
+    """Index of each label of the tensor ``y`` in the sorted numeric ``classes``, where ``y`` lives."""
+    known = torch.as_tensor(classes, device=y.device)
+    common = torch.promote_types(known.dtype, y.dtype)  # as NumPy compares int32 labels with int64 classes
+    known, values = known.to(common), y.to(common)
+    position = torch.searchsorted(known, values).clamp_(0, len(classes) - 1)
+    unknown = known[position] != values
+    if bool(unknown.any()):
+        raise ValueError(
+            f"y contains labels that are not in classes ({classes.tolist()}): "
+            f"{np.unique(y[unknown].cpu().numpy())[:10].tolist()}."
+        )
+    return position
 
 
 def per_row(values, index):

@@ -1,6 +1,6 @@
 """Training data prepared in torch, where it lives: validation, labels, canonical rows, the training copy.
 
-``fit`` (both estimators) on a dense float32 / float64 array or tensor prepares its
+``fit`` and ``partial_fit`` (both estimators) on a dense float32 / float64 array or tensor prepares its
 data in torch on the data's device: the checks of scikit-learn's ``validate_data``
 (finite values, consistent lengths, non-negative weights), label encoding
 (``torch.unique``; a multi-label indicator matrix is checked for 0/1), the canonical
@@ -54,7 +54,7 @@ _LABEL_DTYPES = (
 _CHUNK_VALUES = 1 << 22
 
 
-def tensor_fit_inputs(estimator, X, y, sample_weight, device):
+def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
     """``(X, y, sample_weight)`` as tensors on ``X``'s device, validated there; None for the host path.
 
     A float32 / float64 NumPy ``X`` is read as a tensor: a view of its memory when
@@ -62,7 +62,7 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device):
     (:func:`~._kernels.host_to_device`) and prepared there. ``y`` keeps its
     dtype (its values become ``classes_``); ``sample_weight`` is float64 (ones when None).
     Sets ``n_features_in_`` and drops ``feature_names_in_``, as ``validate_data(reset=True)``
-    does.
+    does; ``reset=False`` (a later ``partial_fit`` call) checks them as it does.
     """
     if not estimator._tensor_target_ndims:
         return None
@@ -101,8 +101,8 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device):
         valid &= torch.isfinite(y).all()
     if not bool(valid):
         return None
-    _check_feature_names(estimator, X, reset=True)
-    _check_n_features(estimator, X, reset=True)
+    _check_feature_names(estimator, X, reset=reset)
+    _check_n_features(estimator, X, reset=reset)
     return X, y, weight
 
 
