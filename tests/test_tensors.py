@@ -617,7 +617,7 @@ def test_torch_preparation_takes_what_it_can_check_itself(wine, multilabel, monk
 
 
 def test_chunked_keys_and_gathers_equal_whole_ones(monkeypatch):
-    """Chunks of a few rows (the production size is 2^22 values) give the same keys, order and copy."""
+    """Chunks of a few rows (the production size is 2^18 values on the CPU) give the same keys, order and copy."""
     import torchlogit._tensor_data as tensor_data
     from torchlogit._rows import canonical_rows
 
