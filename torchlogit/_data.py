@@ -52,7 +52,7 @@ from sklearn import get_config
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from ._compat import ARRAY_API_DISPATCH_AVAILABLE, _check_sample_weight
-from ._kernels import as_tensor, sparse_rows, sparse_tensor, to_device
+from ._kernels import as_tensor, sparse_rows, sparse_tensor, tensor_max_abs, to_device
 from ._net import TensorData
 from ._rows import canonical_rows
 from ._tensor_data import canonical_tensor_rows, gathered_rows
@@ -272,7 +272,7 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size):
     else:
         with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused just below, naming it
             features = to_device(X, picked, dtype, device)
-    max_abs = _max_abs(features)
+    max_abs = tensor_max_abs(features)
     if not np.isfinite(max_abs):
         _raise_overflow(X, dtype)
     target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
@@ -298,15 +298,6 @@ def weight_total(weight):
             return float(weight.sum())
         weight = weight.numpy()
     return float(np.sum(weight))
-
-
-def _max_abs(features):
-    """Largest absolute value of a dense or sparse (CSR) feature tensor, one pass without a copy."""
-    values = features.values() if features.layout == torch.sparse_csr else features
-    if values.numel() == 0:
-        return 0.0
-    low, high = torch.aminmax(values)
-    return max(-float(low), float(high))
 
 
 def _raise_overflow(X, dtype):

@@ -360,10 +360,11 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         )
 
     def _pos_weight(self, Y, sample_weight):
-        # "balanced" counts on the host (a tensor fit's labels and weights are copied once), as the NumPy path does.
-        return self._pos_weight_from_counts(
-            Y.shape[1], lambda: (host_array(sample_weight) @ host_array(Y), host_array(sample_weight).sum())
-        )
+        def counts():  # "balanced": on the host (a tensor fit's labels and weights copied once), as the NumPy path
+            weight = host_array(sample_weight)
+            return weight @ host_array(Y), weight.sum()
+
+        return self._pos_weight_from_counts(Y.shape[1], counts)
 
     def _pos_weight_from_counts(self, n_labels, counts):
         """``pos_weight`` as an array; ``counts()`` gives (weighted positives per label, weight sum) for "balanced"."""

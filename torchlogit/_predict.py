@@ -29,12 +29,10 @@ import torch
 from scipy.special import expit, log_expit, log_softmax, logit, softmax
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ._kernels import CHUNK_VALUES, as_tensor, sparse_tensor, unchecked_sparse_invariants
+from ._kernels import CHUNK_VALUES, DEVICE_CHUNK_VALUES, as_tensor, sparse_tensor, unchecked_sparse_invariants
 
 # Output values per chunk of the term-by-term products: small enough for the cache.
 _ROWWISE_CHUNK_VALUES = 1 << 15
-# Values per chunk when predicting a tensor on a device (128 MB of float64 logits and inputs).
-_DEVICE_CHUNK_VALUES = 1 << 24
 
 
 def _host_activation(name, H):
@@ -127,9 +125,7 @@ def tensor_logits(X, layers, activation):
             with unchecked_sparse_invariants():
                 return _forward(X.to(dtype), weights, act)
         out = torch.empty((X.shape[0], layers[-1][0].shape[1]), dtype=dtype, device=X.device)
-        # A chunk sized for a CPU cache is ~100 kernel launches per 1M rows on a GPU (5 ms, issue 14);
-        # on a device a chunk is as large as memory comfortably allows.
-        values = CHUNK_VALUES if X.device.type == "cpu" else _DEVICE_CHUNK_VALUES
+        values = CHUNK_VALUES if X.device.type == "cpu" else DEVICE_CHUNK_VALUES
         step = max(1, values // max(X.shape[1], *(W.shape[1] for W, _ in layers), 1))
         for start in range(0, X.shape[0], step):
             out[start : start + step] = _forward(X[start : start + step].to(dtype), weights, act)

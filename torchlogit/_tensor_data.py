@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._kernels import as_tensor, host_to_device
+from ._kernels import DEVICE_CHUNK_VALUES, as_tensor, host_to_device, tensor_max_abs
 from ._rows import _row_contents, projection, settle_ties, tie_bound
 
 _FEATURE_DTYPES = (torch.float32, torch.float64)
@@ -53,13 +53,12 @@ _LABEL_DTYPES = (
 # Values per chunk of the float64 projection and of the gathered copy, through one reused buffer.
 # On the CPU a chunk that stays in cache for its cast (2 MB of float64): a 300k x 100 float64 -> float32
 # gather took 62 ms in chunks of 2^18 values against 84 ms in chunks of 2^22 (2 threads). On a device,
-# few large chunks (a launch costs more than the cache saves): 128 MB of float64.
+# ._kernels.DEVICE_CHUNK_VALUES.
 _CHUNK_VALUES = 1 << 18
-_DEVICE_CHUNK_VALUES = 1 << 24
 
 
 def _rows_per_chunk(X):
-    values = _CHUNK_VALUES if X.device.type == "cpu" else _DEVICE_CHUNK_VALUES
+    values = _CHUNK_VALUES if X.device.type == "cpu" else DEVICE_CHUNK_VALUES
     return max(1, values // X.shape[1])
 
 
@@ -186,7 +185,7 @@ def canonical_tensor_rows(X, target, sample_weight):
     positive = torch.nonzero(sample_weight > 0).squeeze(1)
     idx = positive[_argsort(key[positive])]
     k = key[idx]
-    bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(X), _max_abs(target)))
+    bound = tie_bound(X.shape[1] + target.shape[1], max(tensor_max_abs(X), tensor_max_abs(target)))
     near_next = k[1:] - k[:-1] <= bound
     if not bool(near_next.any()):
         return idx, sample_weight[idx]
@@ -221,11 +220,6 @@ def _argsort(key):
     if key.device.type == "cpu":
         return torch.from_numpy(np.argsort(key.numpy()))
     return torch.argsort(key)
-
-
-def _max_abs(values):
-    low, high = torch.aminmax(values)
-    return max(-float(low), float(high))
 
 
 def gathered_rows(X, rows, dtype, device):
