@@ -88,6 +88,15 @@ evaluation's cost is mostly fixed, fewer evaluations are what counts.
   orthant steps assume a diagonal metric). The single-problem solver
   (:class:`torchlogit._solvers.LBFGS`) does not whiten: its path stays L-BFGS-B's.
 
+* **compact state**: the active problems' parameters, gradients, penalties, row weights,
+  curvature history and whitening factors are kept compacted, gathered once when a problem
+  leaves, not indexed out of the full batch every iteration; the two-loop recursion runs in
+  the parameters' dtype with one fused operation per product and per update. Multinomial
+  logits are computed in class-major order (``(n, K, P)``), so that the softmax's reductions
+  over the classes are element-wise over rows of P values. Measured on digits (5 folds x 10
+  Cs, 10 classes, float32, one thread, 2026-12-04): an evaluation of 50 problems 6.9 -> 5.3 ms,
+  the whole ``fit`` 0.27 -> 0.24 s (benchmarks/cv.py; LogisticRegressionCV 0.36 s that day).
+
 Not tried yet: a row-chunked evaluation that reads ``D`` once for both products.
 """
 
@@ -288,30 +297,37 @@ class BatchedLogistic:
         """
         P, K = x.shape[0], self.n_outputs
         n = self.design.shape[0]
-        # (n, P*K): one product for all problems; MKL multiplies a transposed view ~1.5x slower than a copy
-        Z = self.design @ x.reshape(P * K, self.width).T.contiguous()
+        # Logits in class-major order (n, K*P): the softmax's reductions over the K classes are then
+        # element-wise over contiguous rows of P values, not reductions over a short last dimension
+        # (digits, 1797 x 65 x 50 problems x 10 classes: 6.9 -> 5.3 ms an evaluation on one thread).
+        # MKL multiplies a transposed view ~1.5x slower than a copy: the (K*P, width) block is copied.
+        x_rows = x.view(P, K, self.width).transpose(0, 1).reshape(K * P, self.width) if K > 1 else x
+        Z = self.design @ x_rows.T.contiguous()
         if self.kind == "binary":
             losses = F.softplus(Z, threshold=SOFTPLUS_THRESHOLD).mul_(weight)
             residual = torch.sigmoid_(Z).mul_(weight)
         else:
             # The stable softmax composed by hand, as _objective does: torch's log_softmax over a short
             # last dimension (K classes) is several times slower on the CPU than these passes.
-            Z3 = Z.view(n, P, K)
-            index = self.target.view(-1, 1, 1).expand(n, P, 1)
-            shift = Z3.amax(dim=2, keepdim=True)
-            picked = Z3.gather(2, index)
-            residual = Z3.sub_(shift).exp_()
-            total = residual.sum(dim=2, keepdim=True)
+            Z3 = Z.view(n, K, P)
+            rows = torch.arange(n, device=Z.device)
+            shift = Z3.amax(dim=1)  # (n, P)
+            picked = Z3[rows, self.target]  # (n, P): each row's target logit in every problem
+            residual = Z3.sub_(shift.unsqueeze(1)).exp_()
+            total = residual.sum(dim=1)
+            # residual = (p - onehot(target)) * weight, with p = exp(z - shift) / total
+            residual.mul_((weight / total).unsqueeze(1))
+            residual[rows, self.target] -= weight
             # -log p_target = log(total) + shift - z_target
-            losses = (total.log() + shift - picked)[:, :, 0].mul_(weight)
-            residual.div_(total)
-            residual.scatter_add_(2, index, torch.full((1, 1, 1), -1.0, dtype=x.dtype, device=x.device).expand(n, P, 1))
-            residual = residual.mul_(weight.unsqueeze(2)).view(n, P * K)
+            losses = total.log_().add_(shift).sub_(picked).mul_(weight)
+            residual = residual.view(n, K * P)
         value = _column_sums(losses)
         if self.design.layout == torch.sparse_csr:
-            grad = transposed_product(self.design, residual).T.reshape(P, -1)
+            grad = transposed_product(self.design, residual).T
         else:
-            grad = (residual.T @ self.design).reshape(P, -1)
+            grad = residual.T @ self.design
+        # (K*P, width) in class-major order -> (P, K*width)
+        grad = grad.view(K, P, self.width).transpose(0, 1).reshape(P, -1) if K > 1 else grad.reshape(P, -1)
         W = x * coefficients
         value = value + 0.5 * l2 * torch.sum(W * W, dim=1, dtype=torch.float64)
         value = value + l1 * torch.sum(W.abs(), dim=1, dtype=torch.float64)
@@ -330,17 +346,22 @@ def _dot(a, b):
 
 
 def _two_loop(pg, S, Y, rho, gamma, order):
-    """``-H pg`` per problem; ``S``, ``Y`` (m, P, D), ``rho`` (m, P) with 0 for an empty or rejected slot."""
+    """``-H pg`` per problem; ``S``, ``Y`` (m, P, D), ``rho`` (m, P) with 0 for an empty or rejected slot.
+
+    In the parameters' dtype, one fused operation a product and an update (``vecdot``, ``addcmul_``):
+    the vectors are short (P x D, tens of thousands of values), so the number of operations, not
+    their arithmetic, is the cost (digits, 40 problems x 650: 1.9 -> 0.9 ms an iteration).
+    """
     q = pg.clone()
+    rho = rho.to(q.dtype)
     alphas = {}
     for i in reversed(order):
-        alpha = rho[i] * _dot(S[i], q)
-        alphas[i] = alpha
-        q -= alpha.to(q.dtype).unsqueeze(1) * Y[i]
-    r = q * gamma.to(q.dtype).unsqueeze(1)
+        alphas[i] = alpha = rho[i] * torch.linalg.vecdot(S[i], q)
+        q.addcmul_(alpha.unsqueeze(1), Y[i], value=-1)
+    r = q.mul_(gamma.to(q.dtype).unsqueeze(1))
     for i in order:
-        beta = rho[i] * _dot(Y[i], r)
-        r += (alphas[i] - beta).to(r.dtype).unsqueeze(1) * S[i]
+        beta = rho[i] * torch.linalg.vecdot(Y[i], r)
+        r.addcmul_((alphas[i] - beta).unsqueeze(1), S[i])
     return r.neg_()
 
 
@@ -371,40 +392,41 @@ class Whitening:
         T = torch.linalg.solve_triangular(L, eye.expand(P, width, width), upper=False).transpose(1, 2)
         self.L, self.T = L.to(dtype), T.to(dtype)
         self.K, self.width = n_outputs, width
-        self._active = None  # (index, L[index], T[index]) of the last active set
 
-    def _factors(self, index):
-        """``(L[index], T[index])``, gathered again only when the active set changes (P' x width x width
-        each: at 512 columns and 50 problems, 52 MB that every iteration would otherwise copy 4 times)."""
-        cached = self._active
-        if cached is None or cached[0].shape != index.shape or not torch.equal(cached[0], index):
-            self._active = cached = (index, self.L[index], self.T[index])
-        return cached[1], cached[2]
+    def restrict(self, keep):
+        """Keep the problems at positions ``keep`` (the active set shrank): later calls apply to them only.
+
+        Gathered once per change of the active set, not per iteration (P' x width x width each: at 512
+        columns and 50 problems, 52 MB that every iteration would otherwise copy 4 times)."""
+        self.L, self.T = self.L[keep], self.T[keep]
 
     def _apply(self, rows, factor):
         """``rows`` (P', K * width) times each problem's ``factor`` (P', width, width), per output block."""
         return torch.bmm(rows.view(rows.shape[0], self.K, self.width), factor).reshape(rows.shape[0], -1)
 
-    def gradient(self, g, index):
-        return self._apply(g, self._factors(index)[1])
+    def gradient(self, g):
+        return self._apply(g, self.T)
 
-    def direction(self, d_v, index):
-        return self._apply(d_v, self._factors(index)[1].transpose(1, 2))
+    def direction(self, d_v):
+        return self._apply(d_v, self.T.transpose(1, 2))
 
-    def step(self, s, index):
-        return self._apply(s, self._factors(index)[0])
+    def step(self, s):
+        return self._apply(s, self.L)
 
 
 class _Identity:
     """:class:`Whitening`'s interface for plain L-BFGS (sparse or wide designs)."""
 
-    def gradient(self, g, index):
+    def restrict(self, keep):
+        pass
+
+    def gradient(self, g):
         return g
 
-    def direction(self, d_v, index):
+    def direction(self, d_v):
         return d_v
 
-    def step(self, s, index):
+    def step(self, s):
         return s
 
 
@@ -462,53 +484,51 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
         metric = Whitening(gram, l2_all, has_l1, problem.n_outputs, problem.width, coefficients, dtype)
     n_evaluations = 0
 
-    def evaluate(x_part, index, weight):
-        """Objectives and gradients of the problems ``index`` at ``x_part``, with their row weights."""
+    def evaluate(x_part, weight, l2, l1):
         nonlocal n_evaluations
         n_evaluations += 1
-        return problem.evaluate(x_part, weight, l2_all[index], l1_all[index], coefficients)
+        return problem.evaluate(x_part, weight, l2, l1, coefficients)
 
     x = torch.zeros((P, D), dtype=dtype, device=device) if x0 is None else x0.to(device=device, dtype=dtype).clone()
-    f, g = evaluate(x, torch.arange(P, device=device), problem.weights(groups_t))
-    m = HISTORY
-    S_hist = torch.zeros((m, P, D), dtype=dtype, device=device)
-    Y_hist = torch.zeros((m, P, D), dtype=dtype, device=device)
-    rho = torch.zeros((m, P), dtype=torch.float64, device=device)
-    gamma = torch.ones(P, dtype=torch.float64, device=device)
+    f, g = evaluate(x, problem.weights(groups_t), l2_all, l1_all)
     n_iter = np.zeros(P, dtype=np.int32)
     converged = np.zeros(P, dtype=bool)
-    pg_all = _pseudo_gradient(x, g, lam_all)
-    active = np.flatnonzero(pg_all.abs().amax(dim=1).cpu().numpy() > tol)
+    active = np.flatnonzero(_pseudo_gradient(x, g, lam_all).abs().amax(dim=1).cpu().numpy() > tol)
     converged[np.setdiff1d(np.arange(P), active)] = True
+    # The state of the active problems, compacted whenever one leaves (not gathered every iteration):
+    # parameters, objectives, gradients, penalties, row weights, curvature history, metric factors.
+    A = torch.as_tensor(active, device=device)
+    xA, fA, gA = x[A], f[A], g[A]
+    lamA, l2A, l1A_values, wA = lam_all[A], l2_all[A], l1_all[A], problem.weights(groups_t[A])
+    l1A, any_l1 = torch.as_tensor(has_l1[active], device=device), bool(has_l1[active].any())
+    metric.restrict(A)
+    m = HISTORY
+    S_hist = torch.zeros((m, len(active), D), dtype=dtype, device=device)
+    Y_hist = torch.zeros((m, len(active), D), dtype=dtype, device=device)
+    rho = torch.zeros((m, len(active)), dtype=torch.float64, device=device)
+    gamma = torch.ones(len(active), dtype=torch.float64, device=device)
     eps = torch.finfo(dtype).eps
     slot, filled = 0, 0
-    weight_of = None  # the active problems' row weights, gathered again only when the active set changes
 
     for iteration in range(max_iter):
         if len(active) == 0:
             break
-        A = torch.as_tensor(active, device=device)
-        if weight_of is None or weight_of[0] != len(active):
-            weight_of = (len(active), problem.weights(groups_t[A]))
-        wA = weight_of[1]
-        xA, fA, gA, lamA = x[A], f[A], g[A], lam_all[A]
-        pg = _pseudo_gradient(xA, gA, lamA)
-        pg_v = metric.gradient(pg, A)  # the curvature pairs are in the whitened coordinates
+        P_active = len(active)
+        pg = _pseudo_gradient(xA, gA, lamA) if any_l1 else gA
+        pg_v = metric.gradient(pg)  # the curvature pairs are in the whitened coordinates
         order = [(slot - filled + i) % m for i in range(filled)]
-        d = metric.direction(_two_loop(pg_v, S_hist[:, A], Y_hist[:, A], rho[:, A], gamma[A], order), A)
-        l1A = torch.as_tensor(has_l1[active], device=device)
-        any_l1 = bool(has_l1[active].any())
+        d = metric.direction(_two_loop(pg_v, S_hist, Y_hist, rho, gamma, order))
         if any_l1:
             d = torch.where(l1A.unsqueeze(1) & (d * pg >= 0), torch.zeros_like(d), d)
         gtd = _dot(pg, d)
         restart = ~(gtd < 0)  # not a descent direction (rounding): steepest descent, history dropped
         if bool(restart.any()):
-            steepest = metric.direction(-pg_v, A)
+            steepest = metric.direction(-pg_v)
             d = torch.where(restart.unsqueeze(1), steepest, d)
             gtd = torch.where(restart, _dot(pg, steepest), gtd)
-            rho[:, A[restart]] = 0.0
-            gamma[A[restart]] = 1.0
-        t = torch.ones(len(active), dtype=torch.float64, device=device)
+            rho[:, restart] = 0.0
+            gamma[restart] = 1.0
+        t = torch.ones(P_active, dtype=torch.float64, device=device)
         if iteration == 0:
             # SciPy's L-BFGS-B's first step (from zero or warm-started): at most a unit step along -pg / ||pg||.
             t = torch.minimum(t, 1.0 / torch.linalg.vector_norm(pg_v.to(torch.float64), dim=1).clamp_min(1e-300))
@@ -516,26 +536,22 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
 
         x_new, f_new, g_new = xA.clone(), fA.clone(), gA.clone()
         searching = None  # all of the active problems
-        failed = torch.zeros(len(active), dtype=torch.bool, device=device)
+        failed = torch.zeros(P_active, dtype=torch.bool, device=device)
         for _ in range(MAX_LINE_SEARCH):
-            if searching is None:
-                x_s, t_s, d_s, f_s0, pg_s, w_s, index = xA, t, d, fA, pg, wA, A
-            else:
-                x_s, t_s, d_s, f_s0, pg_s = xA[searching], t[searching], d[searching], fA[searching], pg[searching]
-                w_s, index = wA[:, searching], A[searching]
+            part = slice(None) if searching is None else searching  # a view of all, or a copy of a few
+            x_s, t_s, d_s, f_s0, pg_s = xA[part], t[part], d[part], fA[part], pg[part]
+            w_s, l2_s, l1_s = wA[:, part], l2A[part], l1A_values[part]
             x_t = x_s + t_s.to(dtype).unsqueeze(1) * d_s
             if any_l1:
-                project = l1A[searching if searching is not None else slice(None)].unsqueeze(1) & (
-                    torch.sign(x_t) != orthant[searching if searching is not None else slice(None)]
-                )
+                project = l1A[part].unsqueeze(1) & (torch.sign(x_t) != orthant[part])
                 x_t = torch.where(project, torch.zeros_like(x_t), x_t)
-            f_t, g_t = evaluate(x_t, index, w_s)
+            f_t, g_t = evaluate(x_t, w_s, l2_s, l1_s)
             ok = torch.isfinite(f_t) & (f_t <= f_s0 + 1e-4 * _dot(pg_s, x_t - x_s))
             if searching is None and bool(ok.all()):
                 x_new, f_new, g_new = x_t, f_t, g_t
                 searching = torch.zeros(0, dtype=torch.int64, device=device)
                 break
-            positions = torch.arange(len(active), device=device) if searching is None else searching
+            positions = torch.arange(P_active, device=device) if searching is None else searching
             accepted = positions[ok]
             x_new[accepted], f_new[accepted], g_new[accepted] = x_t[ok], f_t[ok], g_t[ok]
             searching = positions[~ok]
@@ -548,32 +564,41 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
             t[searching] = torch.minimum(torch.maximum(t_q, 0.1 * t_r), 0.5 * t_r)
         failed[searching] = True
 
-        s = metric.step(x_new - xA, A)
-        y = metric.gradient(g_new - gA, A)
+        s = metric.step(x_new - xA)
+        y = metric.gradient(g_new - gA)
         ys = _dot(y, s)
         keep = (ys > eps * (-gtd) * t) & ~failed
-        S_hist[slot, A] = s
-        Y_hist[slot, A] = y
-        rho[slot, A] = torch.where(keep, 1.0 / torch.where(keep, ys, torch.ones_like(ys)), torch.zeros_like(ys))
-        gamma[A] = torch.where(keep, ys / _dot(y, y).clamp_min(torch.finfo(torch.float64).tiny), gamma[A])
+        S_hist[slot] = s
+        Y_hist[slot] = y
+        rho[slot] = torch.where(keep, 1.0 / torch.where(keep, ys, torch.ones_like(ys)), torch.zeros_like(ys))
+        gamma = torch.where(keep, ys / _dot(y, y).clamp_min(torch.finfo(torch.float64).tiny), gamma)
         slot = (slot + 1) % m
         filled = min(filled + 1, m)
-        x[A], f[A], g[A] = x_new, f_new, g_new
 
         n_iter[active] += 1
         grad_max = _pseudo_gradient(x_new, g_new, lamA).abs().amax(dim=1) if any_l1 else g_new.abs().amax(dim=1)
         stalled = (fA - f_new) <= ftol * torch.maximum(torch.maximum(fA.abs(), f_new.abs()), torch.ones_like(fA))
-        done = ((grad_max <= tol) | stalled).cpu().numpy()
-        gave_up = failed.cpu().numpy() & ~done
-        if not np.all(np.isfinite(f_new.cpu().numpy())):  # pragma: no cover - guarded by the line search
+        xA, gA = x_new, g_new
+        # One transfer for the three per-problem verdicts (a synchronisation on a device).
+        done, gave_up, finite = torch.stack([(grad_max <= tol) | stalled, failed, torch.isfinite(f_new)]).cpu().numpy()
+        fA = f_new
+        gave_up &= ~done
+        if not finite.all():  # pragma: no cover - guarded by the line search
             raise FloatingPointError("The objective became non-finite during L-BFGS.")
         converged[active[done]] = True
         if verbose:
-            print(f"iteration {iteration + 1}: {int(done.sum())} of {len(active)} problem(s) converged")
+            print(f"iteration {iteration + 1}: {int(done.sum())} of {P_active} problem(s) converged")
         kept = ~(done | gave_up)
         if not kept.all():
-            weight_of = (int(kept.sum()), wA[:, torch.as_tensor(np.flatnonzero(kept), device=device)])
-        active = active[kept]
+            x[A] = xA
+            k = torch.as_tensor(np.flatnonzero(kept), device=device)
+            A, active = A[k], active[kept]
+            xA, fA, gA, lamA, l2A, l1A_values, wA = xA[k], fA[k], gA[k], lamA[k], l2A[k], l1A_values[k], wA[:, k]
+            l1A = l1A[k]
+            any_l1 = bool(has_l1[active].any())
+            S_hist, Y_hist, rho, gamma = S_hist[:, k], Y_hist[:, k], rho[:, k], gamma[k]
+            metric.restrict(k)
+    x[A] = xA
     return BatchResult(x, n_iter, converged, n_evaluations)
 
 
