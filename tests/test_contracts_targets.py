@@ -9,6 +9,7 @@ from sklearn.model_selection import train_test_split
 
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 from torchlogit._targets import Targets, encode_labels, label_targets, pos_weight_tensor
+from torchlogit._training_set import hold_out
 
 
 @pytest.mark.parametrize("labels", [["no", "yes"], [3, 7]])
@@ -39,7 +40,7 @@ def test_multiclass_early_stopping_holds_out_a_stratified_validation_set():
     )
     targets = clf._targets(y, None)
     np.testing.assert_array_equal(targets.stratify, y)
-    _, valid = clf._validation_split(np.arange(100), targets)
+    _, valid = hold_out(np.arange(100), targets, clf._validation_fraction(), clf._seed())
     stratified = train_test_split(np.arange(100), test_size=0.2, random_state=clf._seed(), stratify=y)[1]
     unstratified = train_test_split(np.arange(100), test_size=0.2, random_state=clf._seed())[1]
     assert np.bincount(y[unstratified], minlength=2).tolist() != [18, 2]  # the seed tells the two apart

@@ -21,7 +21,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
 import torchlogit._base
-import torchlogit._incremental
+import torchlogit._training_set
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 from torchlogit._compat import ARRAY_API_DISPATCH_AVAILABLE
 from torchlogit._kernels import host_copy, staged_copy
@@ -379,8 +379,7 @@ def _prepared_in_torch(monkeypatch):
 def _on_the_host_path(monkeypatch, fit):
     """``fit()`` with the preparation in torch switched off: the NumPy host path (._data.fit_inputs)."""
     with monkeypatch.context() as patch:
-        for module in (torchlogit._base, torchlogit._incremental):  # fit, partial_fit
-            patch.setattr(module, "tensor_fit_inputs", lambda *args, **kwargs: None)
+        patch.setattr(torchlogit._training_set, "tensor_fit_inputs", lambda *args, **kwargs: None)  # fit, partial_fit
         return fit()
 
 

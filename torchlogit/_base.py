@@ -20,7 +20,6 @@ from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import accuracy_score
-from sklearn.model_selection import train_test_split
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
@@ -40,21 +39,17 @@ from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_sh
 from ._data import (
     check_origin,
     checked_tensor,
-    fit_inputs,
     follow_origin,
     host_array,
     host_inputs,
     on_device,
     origin_of,
-    training_batch,
-    training_rows,
-    weight_total,
 )
 from ._devices import DTYPES, check_device_name, resolve_device
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
-from ._kernels import ACCEPT_SPARSE, column_max_abs, numpy_dtype
+from ._kernels import ACCEPT_SPARSE, column_max_abs
 from ._modules import LinearLogits, layer_coefficients, layers_state
 from ._net import LogitNet
 from ._newton import NewtonCholesky, NewtonConvergence, check_hessian_size
@@ -65,7 +60,7 @@ from ._predict import class_labels, device_logits, host_logits, log_probabilitie
 from ._solvers import LBFGS
 from ._state import keep_state_on_failure, load_warm_start, optimizer_moments, plain
 from ._targets import pos_weight_tensor
-from ._tensor_data import tensor_fit_inputs
+from ._training_set import TrainingSet
 
 # L-BFGS history: SciPy's default, which scikit-learn uses.
 _LBFGS_HISTORY = 10
@@ -157,24 +152,13 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         origin = origin_of(X)
         with keep_state_on_failure(self), worker_thread_share():
             device, dtype = self._check_solver_options()
-            prepared = tensor_fit_inputs(self, X, y, sample_weight, device)
-            X, y, sample_weight = prepared or fit_inputs(self, X, y, sample_weight, reset=True)
-            targets = self._targets(y, sample_weight)
-            module, module_kwargs = self._module(X.shape[1], targets.n_outputs)
+            data = TrainingSet.from_user(self, X, y, sample_weight, device)
+            module, module_kwargs = self._module(data.n_features, data.n_outputs)
             if self._solver() == "newton-cholesky":
-                check_hessian_size(X.shape[1], targets.n_outputs, self.fit_intercept)
-            init_state = self._warm_start_state(targets.classes, X.shape[1])
-            net = self._train(
-                X,
-                targets,
-                sample_weight,
-                module=module,
-                module_kwargs=module_kwargs,
-                device=device,
-                dtype=dtype,
-                init_state=init_state,
-            )
-            self._publish(net, targets, incremental=False, X_dtype=numpy_dtype(X.dtype))
+                check_hessian_size(data.n_features, data.n_outputs, self.fit_intercept)
+            init_state = self._warm_start_state(data.targets.classes, data.n_features)
+            net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
+            self._publish(net, data.targets, incremental=False, X_dtype=data.X_dtype)
             follow_origin(self, origin)
         return self
 
@@ -345,61 +329,44 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             )
         return NoImprovementStopping(tol=self.tol, n_iter_no_change=self.n_iter_no_change)
 
-    def _validation_split(self, rows, targets):
-        """Positions (into ``rows``) of the training and validation rows, or (all, None)."""
-        on_tensors = isinstance(rows, torch.Tensor)  # prepared in torch (._tensor_data)
-        if not (getattr(self, "early_stopping", False) and self._solver() != "lbfgs"):
-            return (torch.arange(len(rows), device=rows.device) if on_tensors else np.arange(len(rows))), None
-        stratify = None if targets.stratify is None else host_array(targets.stratify[rows])
-        try:
-            split = train_test_split(
-                np.arange(len(rows)),
-                test_size=self.validation_fraction,
-                random_state=self._seed(),
-                stratify=stratify,
-            )
-        except ValueError as exc:
-            raise ValueError(
-                f"early_stopping could not hold out validation_fraction={self.validation_fraction} "
-                f"of {len(rows)} distinct training rows: {exc}"
-            ) from None
-        # Drawn on the host from the same rows in the same order: the NumPy path's hold-out.
-        return [torch.as_tensor(part, device=rows.device) for part in split] if on_tensors else split
+    def _validation_fraction(self):
+        """The fraction held out for early stopping, or None (L-BFGS and fits without early stopping)."""
+        if getattr(self, "early_stopping", False) and self._solver() != "lbfgs":
+            return self.validation_fraction
+        return None
 
-    def _train(self, X, targets, sample_weight, *, module, module_kwargs, device, dtype, init_state=None):
-        """Build the skorch net, train it on ``X`` and return it (nothing is stored on ``self``).
+    def _train(self, data, *, module, module_kwargs, dtype, init_state=None):
+        """Build the skorch net, train it on ``data`` (a :class:`TrainingSet`) and return it (stores nothing).
 
-        Training uses the canonical rows of :func:`canonical_rows`; the per-row factor of
-        ``targets`` (class weights) is applied after merging so that weight sums stay
-        exact. ``init_state`` is a module ``state_dict`` to start from (warm start).
+        Training uses the canonical rows of ``data`` (identical rows merged; class weights
+        applied after merging so that weight sums stay exact). ``init_state`` is a module
+        ``state_dict`` to start from (warm start).
 
         float32 L-BFGS that stalls short of ``tol`` continues in float64 (see
         :meth:`_continue_in_float64`), so that convergence is only ever claimed on
         scikit-learn's rules in float64 terms.
         """
-        rows, sample_weight = training_rows(X, targets, sample_weight)
-        train, valid = self._validation_split(rows, targets)
-        n_samples = len(train)
-        batch_size = self._optimizer(n_samples)[2]
+        train, valid = data.split(self._validation_fraction(), self._seed())
+        targets, device = data.targets, data.device
+        batch_size = self._optimizer(train.n_samples)[2]
         seed = self._seed()
         pos_weight = pos_weight_tensor(targets, dtype, device)
 
-        data = training_batch(X, targets, rows[train], sample_weight[train], dtype, device, batch_size)
+        batch = data.batch(train, dtype, batch_size)
         lbfgs = self._solver() == "lbfgs"
         single = dtype != torch.float64
         trust_gradient = not single or (
             module is LinearLogits
-            and _FLOAT32_GRADIENT_ULPS * np.finfo(np.float32).eps * max(data.max_abs, 1.0) <= self.tol
+            and _FLOAT32_GRADIENT_ULPS * np.finfo(np.float32).eps * max(batch.max_abs, 1.0) <= self.tol
         )
         # MPS computes in float32 at most: there a float32 stall is reported, not continued.
         can_promote = single and device.type != "mps"
         stopping = self._stopping_rule(
             dtype, validated=valid is not None, trust_gradient=trust_gradient, can_promote=can_promote
         )
-        weight_sum = weight_total(sample_weight[train])
         first = []
         if valid is not None:
-            held_out = training_batch(X, targets, rows[valid], sample_weight[valid], dtype, device, batch_size)
+            held_out = data.batch(valid, dtype, batch_size)
             first = [("valid_loss", ValidationLoss(held_out, targets.kind, pos_weight))]
         # Stopping last, so user callbacks see every epoch, the final one included.
         callbacks = self._net_callbacks(first=first, last=[("stopping", stopping)])
@@ -412,8 +379,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             device,
             dtype,
             kind=targets.kind,
-            weight_sum=weight_sum,
-            n_samples=n_samples,
+            weight_sum=train.weight_sum,
+            n_samples=train.n_samples,
             pos_weight=pos_weight,
             callbacks=callbacks,
             seed=seed,
@@ -422,12 +389,12 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if init_state is not None:
             load_warm_start(net.module_, init_state)
         if lbfgs and module is LinearLogits:
-            net.optimizer_.set_preconditioner(_preconditioner(data.X, net.module_, net.criterion_, data.max_abs))
-        net.partial_fit(data)
+            net.optimizer_.set_preconditioner(_preconditioner(batch.X, net.module_, net.criterion_, batch.max_abs))
+        net.partial_fit(batch)
         if lbfgs and getattr(stopping, "promote_", False):
-            del data  # the float32 copy is not needed any more: free it before the float64 one is made
-            data = training_batch(X, targets, rows[train], sample_weight[train], torch.float64, device, batch_size)
-            self._continue_in_float64(net, data, stopping, targets, device)
+            del batch  # the float32 copy is not needed any more: free it before the float64 one is made
+            batch = data.batch(train, torch.float64, batch_size)
+            self._continue_in_float64(net, batch, stopping, targets, device)
         elif not lbfgs:
             check_finite_parameters(net)
         self._warn_if_not_converged(stopping, net)

@@ -11,6 +11,9 @@ NumPy path's, so every guarantee of that path (bitwise row-order invariance, wei
 equal to repeated rows, a failed fit leaving the fitted model intact) holds for tensors
 by construction.
 
+* ``fit`` and ``partial_fit`` take their data through :class:`._training_set.TrainingSet`
+  (validation, labels, canonical rows, the hold-out, the copy), built from this module's
+  pieces and :mod:`._tensor_data`'s.
 * ``fit`` and ``partial_fit`` prepare a dense float32 / float64 tensor or NumPy array in
   torch where it lives (a NumPy array bound for CUDA after one copy there;
   :mod:`._tensor_data`); this module's host path is what everything else takes (sparse

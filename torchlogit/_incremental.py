@@ -7,12 +7,11 @@ import copy
 
 from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
-from ._data import fit_inputs, follow_origin, host_array, origin_of, training_batch, training_rows, weight_total
-from ._kernels import numpy_dtype
+from ._data import follow_origin, origin_of
 from ._modules import LinearLogits
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
-from ._tensor_data import tensor_fit_inputs
+from ._training_set import TrainingSet
 
 
 class IncrementalMixin:
@@ -37,25 +36,25 @@ class IncrementalMixin:
         with keep_state_on_failure(self), worker_thread_share():
             device, dtype = self._check_solver_options()
             first_call = not hasattr(self, "classes_")
-            prepared = tensor_fit_inputs(self, X, y, sample_weight, device, reset=first_call)
-            X, y, sample_weight = prepared or fit_inputs(self, X, y, sample_weight, reset=first_call)
-            targets = self._partial_targets(y, host_array(classes), sample_weight)
-            rows, sample_weight = training_rows(X, targets, sample_weight)
-            if not bool((sample_weight > 0).any()):
+            data = TrainingSet.from_user(
+                self, X, y, sample_weight, device, reset=first_call, partial=True, classes=classes
+            )
+            train, _ = data.split()
+            if not train.any_weight():
                 raise ValueError("The sample weights of this batch are all zero.")
-            batch_size = self._optimizer(len(rows))[2]
-            data = training_batch(X, targets, rows, sample_weight, dtype, device, batch_size)
-            pos_weight = pos_weight_tensor(targets, dtype, device)
-            net = self._incremental_net(X.shape[1], targets, device, dtype, pos_weight)
+            batch_size = self._optimizer(train.n_samples)[2]
+            batch = data.batch(train, dtype, batch_size)
+            pos_weight = pos_weight_tensor(data.targets, dtype, device)
+            net = self._incremental_net(data.n_features, data.targets, device, dtype, pos_weight)
             # The objective of this call is that of a fit on this batch: its weight sum sets
             # the scale of the penalty (see the partial_fit docstring).
-            net.criterion_.weight_sum = weight_total(sample_weight)
-            net.criterion_.n_samples = len(rows)
+            net.criterion_.weight_sum = train.weight_sum
+            net.criterion_.n_samples = train.n_samples
             net.criterion_.pos_weight = pos_weight
             net.batch_size = batch_size
-            net.partial_fit(data, epochs=1)
+            net.partial_fit(batch, epochs=1)
             check_finite_parameters(net)
-            self._publish(net, targets, incremental=True, X_dtype=numpy_dtype(X.dtype))
+            self._publish(net, data.targets, incremental=True, X_dtype=data.X_dtype)
             follow_origin(self, origin)
         return self
 

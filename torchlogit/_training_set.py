@@ -1,0 +1,132 @@
+"""The training set of one ``fit`` / ``partial_fit``: from what the user passed to the batches a net trains on.
+
+One path for the data, whatever came in (NumPy, pandas, SciPy sparse, torch dense or
+sparse, on any device):
+
+1. **validation**: in torch where the data lives for dense float tensors and arrays
+   (:func:`._tensor_data.tensor_fit_inputs`), otherwise on the host
+   (:func:`._data.fit_inputs`, scikit-learn's ``validate_data``, which words every error);
+2. **labels**: the estimator's ``_targets`` (``_partial_targets`` for ``partial_fit``):
+   encoding, class weights, ``pos_weight``;
+3. **canonical rows** (:func:`._data.training_rows`): one fixed order of the rows and
+   identical rows merged with their weights summed, so that a fit is bitwise the same for
+   any order of the rows and weights equal repeated rows;
+4. **the hold-out** for early stopping (:func:`hold_out`), drawn from the canonical rows;
+5. **the one copy** in the training dtype on the training device (:meth:`TrainingSet.batch`;
+   a float32 fit that stalls asks for a float64 batch of the same rows).
+
+The estimators keep the scikit-learn surface (parameters, validation of the parameters,
+the fitted attributes) and the training loop; they see a :class:`TrainingSet` and the
+:class:`Part` it is split into, never the mechanics above.
+"""
+
+import numpy as np
+import torch
+from sklearn.model_selection import train_test_split
+
+from ._data import fit_inputs, host_array, training_batch, training_rows, weight_total
+from ._kernels import numpy_dtype
+from ._tensor_data import tensor_fit_inputs
+
+
+class Part:
+    """Canonical rows of the training set (indices into its ``X``) and their merged weights."""
+
+    def __init__(self, rows, weight):
+        self.rows = rows
+        self.weight = weight
+
+    @property
+    def n_samples(self):
+        """Distinct rows (identical rows were merged): the number of rows the net trains on."""
+        return len(self.rows)
+
+    @property
+    def weight_sum(self):
+        """The sum of the weights, a float (see :func:`._data.weight_total`)."""
+        return weight_total(self.weight)
+
+    def any_weight(self):
+        return bool((self.weight > 0).any())
+
+
+class TrainingSet:
+    """Validated inputs, their targets and, once asked for, their canonical rows.
+
+    Build it with :meth:`from_user`; :meth:`split` gives the training part and the
+    validation part (early stopping) and :meth:`batch` the tensors of a part.
+    """
+
+    def __init__(self, X, targets, sample_weight, device):
+        self.X = X
+        self.targets = targets
+        self.sample_weight = sample_weight
+        self.device = device
+        self._canonical = None
+
+    @classmethod
+    def from_user(cls, estimator, X, y, sample_weight, device, *, reset=True, partial=False, classes=None):
+        """Validate what the user passed and encode its labels (steps 1 and 2).
+
+        ``reset`` as scikit-learn's ``validate_data`` (``False`` on a ``partial_fit`` after the
+        first: the features must match). ``partial`` encodes the labels among ``classes`` or
+        the fitted ``classes_`` (``partial_fit``).
+        """
+        prepared = tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=reset)
+        X, y, sample_weight = prepared or fit_inputs(estimator, X, y, sample_weight, reset=reset)
+        if partial:
+            targets = estimator._partial_targets(y, host_array(classes), sample_weight)
+        else:
+            targets = estimator._targets(y, sample_weight)
+        return cls(X, targets, sample_weight, device)
+
+    @property
+    def n_features(self):
+        return self.X.shape[1]
+
+    @property
+    def n_outputs(self):
+        return self.targets.n_outputs
+
+    @property
+    def X_dtype(self):
+        """The input's NumPy dtype (float32 input gives float32 coefficients, as in scikit-learn)."""
+        return numpy_dtype(self.X.dtype)
+
+    def _rows(self):
+        if self._canonical is None:
+            self._canonical = training_rows(self.X, self.targets, self.sample_weight)
+        return self._canonical
+
+    def split(self, validation_fraction=None, seed=None):
+        """``(train, valid)`` :class:`Part` s of the canonical rows; ``valid`` is None without a fraction."""
+        rows, weight = self._rows()
+        if validation_fraction is None:
+            return Part(rows, weight), None
+        train, valid = hold_out(rows, self.targets, validation_fraction, seed)
+        return Part(rows[train], weight[train]), Part(rows[valid], weight[valid])
+
+    def batch(self, part, dtype, batch_size):
+        """The tensors of ``part`` on the training device in ``dtype``: the one copy of its rows."""
+        return training_batch(self.X, self.targets, part.rows, part.weight, dtype, self.device, batch_size)
+
+
+def hold_out(rows, targets, validation_fraction, seed):
+    """Positions (into ``rows``) of the training and the validation rows, as ``MLPClassifier`` draws them.
+
+    ``train_test_split`` with ``stratify`` for 1-D classes; drawn on the host from the
+    same rows in the same order whether the rows were prepared in NumPy or in torch, so
+    both paths hold out the same rows.
+    """
+    on_tensors = isinstance(rows, torch.Tensor)  # prepared in torch (._tensor_data)
+    stratify = None if targets.stratify is None else host_array(targets.stratify[rows])
+    try:
+        split = train_test_split(
+            np.arange(len(rows)), test_size=validation_fraction, random_state=seed, stratify=stratify
+        )
+    except ValueError as exc:
+        raise ValueError(
+            f"early_stopping could not hold out validation_fraction={validation_fraction} "
+            f"of {len(rows)} distinct training rows: {exc}"
+        ) from None
+    return [torch.as_tensor(part, device=rows.device) for part in split] if on_tensors else split
