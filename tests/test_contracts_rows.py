@@ -11,7 +11,7 @@ import pytest
 import scipy.sparse as sp
 
 from torchlogit import TorchLogisticClassifier
-from torchlogit._rows import canonical_rows
+from torchlogit._rows import canonical_rows, settle_ties
 
 
 def _groups(X_dense, target, rows, weight):
@@ -168,3 +168,30 @@ def test_a_sparse_matrix_with_no_stored_value_fits_the_intercept_only_model():
     np.testing.assert_allclose(ours.intercept_, theirs.intercept_, atol=1e-8)
     np.testing.assert_allclose(ours.intercept_, [np.log(3.0)], atol=1e-8)
     np.testing.assert_array_equal(ours.coef_, 0.0)
+
+
+def test_settling_only_the_tied_rows_is_the_full_sort_by_run_contents_and_weight():
+    """settle_ties sorts the tied rows alone: the result must be the full stable sort of every row by (run of
+    near-equal keys, contents, weight), then merged, on random runs of ties (rounded keys), contents and weights."""
+    rng = np.random.default_rng(1)
+    checked = 0
+    for _ in range(200):
+        n = int(rng.integers(2, 60))
+        k = np.sort(np.round(rng.random(n) * rng.integers(1, 8), int(rng.integers(0, 2))))
+        idx, contents, w = rng.permutation(n), rng.integers(0, 3, n), rng.choice([0.5, 1.0, 2.0], n)
+        got = settle_ties(idx, k, w, 1e-12, contents.__getitem__)
+        near_next = np.diff(k) <= 1e-12
+        if not near_next.any():
+            continue
+        tied = np.r_[False, near_next] | np.r_[near_next, False]
+        rank = np.zeros(n, dtype=np.int64)
+        rank[tied] = np.unique(contents[idx[tied]], return_inverse=True)[1] + 1
+        group = np.r_[0, np.cumsum(~near_next)]
+        order = np.lexsort((w[idx], rank, group))  # every row, not the tied ones alone
+        i, g, r, ww = idx[order], group[order], rank[order], w[idx][order]
+        starts = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (r[1:] != r[:-1])])
+        anchor = k[np.r_[0, np.flatnonzero(~near_next) + 1]]
+        for a, b in zip(got, (i[starts], np.add.reduceat(ww, starts), anchor[g[starts]]), strict=True):
+            np.testing.assert_array_equal(a, b)
+        checked += 1
+    assert checked > 100
