@@ -145,3 +145,15 @@ def test_extreme_scales_benchmark_counts_every_case_for_every_estimator():
     for row in rows:
         assert sum(int(cell) for cell in row.split("|")[2:6]) == 6
     assert rows[0].split("|")[5].strip() == "0"
+
+
+def test_small_fits_benchmark_runs_tiny_and_names_the_rule_for_each_size():
+    output = subprocess.run(
+        [sys.executable, str(BENCHMARK.parent / "small_fits.py"), "--size", "tiny", "--rounds", "1"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    ).stdout
+    lines = [line for line in output.splitlines() if "values:" in line]
+    assert len(lines) == 2 and all("one thread" in line and "ratio to sklearn" in line for line in lines)

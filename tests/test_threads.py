@@ -9,8 +9,11 @@ import pytest
 import torch
 from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
+from skorch.callbacks import Callback
 
-from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+import torchlogit._threads
+from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
+from torchlogit._threads import threads_for
 
 
 def _data():
@@ -99,3 +102,86 @@ def test_cuda_dropout_draws_from_the_module_generator_not_the_global_cuda_rng():
             fits.append(clf.fit(X, Y).predict_proba(X))
     np.testing.assert_array_equal(fits[0], fits[1])
     assert torch.equal(torch.cuda.get_rng_state(), state)
+
+
+class _ThreadCount(Callback):
+    """Records torch's intra-op thread count in the history at every epoch of a fit."""
+
+    def __init__(self, raise_at=None):
+        self.raise_at = raise_at
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("threads", torch.get_num_threads())
+        if self.raise_at is not None and len(net.history) == self.raise_at:
+            raise RuntimeError("stop here")
+
+
+def _counts(model):
+    return {row["threads"] for row in model.history_}
+
+
+@pytest.fixture
+def two_threads():
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    yield
+    torch.set_num_threads(before)
+
+
+def test_a_small_fit_runs_on_one_thread_and_gives_the_count_back(two_threads, monkeypatch):
+    """Under SMALL_VALUES values (iris: 600) fit and partial_fit train on one intra-op thread (torch's pool costs more
+    than it saves there, and on a busy machine much more); the count is the user's again afterwards, also after a
+    fit that failed; a larger fit keeps the user's count."""
+    X, _, y = _data()
+    assert _counts(TorchLogisticClassifier(callbacks=[_ThreadCount()]).fit(X, y)) == {1}
+    assert torch.get_num_threads() == 2
+    adam = TorchLogisticClassifier(solver="adam", callbacks=[_ThreadCount()])
+    assert _counts(adam.partial_fit(X, y, classes=[0, 1, 2])) == {1}
+    assert torch.get_num_threads() == 2
+    with pytest.raises(RuntimeError, match="stop here"):
+        TorchLogisticClassifier(callbacks=[_ThreadCount(raise_at=2)]).fit(X, y)
+    assert torch.get_num_threads() == 2
+    monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", X.size)
+    assert _counts(TorchLogisticClassifier(callbacks=[_ThreadCount()]).fit(X, y)) == {2}
+
+
+def test_small_fits_in_several_threads_give_the_count_back_when_the_last_one_ends(two_threads):
+    """The setting is the process's: the first small fit sets one thread, the last to end restores the user's count
+    (a fit that ends while another runs must not give the other its threads back, nor restore its own 1)."""
+    first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
+    seen = {}
+
+    def first():
+        with threads_for(10):
+            first_in.set()
+            second_in.wait(10)
+        seen["after first"] = torch.get_num_threads()
+        first_out.set()
+
+    def second():
+        first_in.wait(10)
+        with threads_for(10):
+            second_in.set()
+            first_out.wait(10)
+            seen["second, first done"] = torch.get_num_threads()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(20)
+    assert seen == {"after first": 1, "second, first done": 1}
+    assert torch.get_num_threads() == 2
+
+
+def test_a_small_cross_validated_fit_runs_on_one_thread(two_threads):
+    """TorchLogisticClassifierCV follows the same rule (seen from its scorer, called inside the fit)."""
+    X, _, y = _data()
+    seen = []
+
+    def scorer(estimator, X_test, y_test):
+        seen.append(torch.get_num_threads())
+        return 0.0
+
+    TorchLogisticClassifierCV(Cs=2, cv=2, scoring=scorer).fit(X, y)
+    assert set(seen) == {1} and torch.get_num_threads() == 2

@@ -60,6 +60,7 @@ from ._predict import class_labels, device_logits, host_logits, log_probabilitie
 from ._solvers import LBFGS
 from ._state import keep_state_on_failure, load_warm_start, optimizer_moments, plain
 from ._targets import pos_weight_tensor
+from ._threads import threads_for
 from ._training_set import TrainingSet
 
 # L-BFGS history: SciPy's default, which scikit-learn uses.
@@ -157,7 +158,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             if self._solver() == "newton-cholesky":
                 check_hessian_size(data.n_features, data.n_outputs, self.fit_intercept)
             init_state = self._warm_start_state(data.targets.classes, data.n_features)
-            net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
+            with threads_for(data.n_values):
+                net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
             self._publish(net, data.targets, incremental=False, X_dtype=data.X_dtype)
             follow_origin(self, origin)
         return self

@@ -48,6 +48,7 @@ from ._persistence import save as save_model
 from ._rows import canonical_rows
 from ._state import keep_state_on_failure
 from ._targets import encode_labels
+from ._threads import threads_for
 
 
 class _PathModel(ClassifierMixin, BaseEstimator):
@@ -363,9 +364,11 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             if len(empty):
                 raise ValueError(f"The training rows of fold {int(empty[0])} have zero total weight.")
 
-            path, n_iter = self._solve_path(X, targets, fold_weight, folds, Cs, ratios, device, dtype)
-            scores = self._score_path(X, y, targets, sample_weight if weights_given else None, folds, path)
-            self._publish(X, y, sample_weight, targets, Cs, ratios, path, scores, n_iter)
+            # The rule of every fit (._threads): data under SMALL_VALUES values run on one intra-op thread.
+            with threads_for(X.nnz if sp.issparse(X) else X.size):
+                path, n_iter = self._solve_path(X, targets, fold_weight, folds, Cs, ratios, device, dtype)
+                scores = self._score_path(X, y, targets, sample_weight if weights_given else None, folds, path)
+                self._publish(X, y, sample_weight, targets, Cs, ratios, path, scores, n_iter)
         return self
 
     def _validate_fit_data(self, X, y, sample_weight):

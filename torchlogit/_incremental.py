@@ -11,6 +11,7 @@ from ._data import follow_origin, origin_of
 from ._modules import LinearLogits
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
+from ._threads import threads_for
 from ._training_set import TrainingSet
 
 
@@ -52,7 +53,8 @@ class IncrementalMixin:
             net.criterion_.n_samples = train.n_samples
             net.criterion_.pos_weight = pos_weight
             net.batch_size = batch_size
-            net.partial_fit(batch, epochs=1)
+            with threads_for(data.n_values):
+                net.partial_fit(batch, epochs=1)
             check_finite_parameters(net)
             self._publish(net, data.targets, incremental=True, X_dtype=data.X_dtype)
             follow_origin(self, origin)

@@ -21,6 +21,7 @@ the fitted attributes) and the training loop; they see a :class:`TrainingSet` an
 """
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
 
@@ -87,6 +88,11 @@ class TrainingSet:
     @property
     def n_outputs(self):
         return self.targets.n_outputs
+
+    @property
+    def n_values(self):
+        """Values the data hold: rows x features, or the stored values of a sparse matrix."""
+        return self.X.nnz if sp.issparse(self.X) else self.X.shape[0] * self.X.shape[1]
 
     @property
     def X_dtype(self):
