@@ -1,8 +1,9 @@
 """Small fits on torch's thread pool or on one thread (``torchlogit._threads``), quiet and busy, against sklearn.
 
-For each size, three contenders alternate in one process (a warm-up, then best of
+For each size, four contenders alternate in one process (a warm-up, then best of
 ``--rounds``): torchlogit with the small-fit rule (one intra-op thread under
-``SMALL_VALUES`` values), torchlogit on torch's pool as set (the rule switched off), and
+``SMALL_VALUES`` values), torchlogit on torch's pool as set (the rule switched off),
+torchlogit on one thread whatever the size (where the rule's threshold should lie), and
 ``LogisticRegression()``. ``--busy`` runs the same with one CPU-bound process per core
 beside it (what a laptop doing something else, or a shared CI runner, looks like to the
 fit); the burners run at the benchmark's own priority.
@@ -31,6 +32,7 @@ import torchlogit._threads
 from torchlogit import TorchLogisticClassifier
 
 POOL = "torchlogit on torch's pool"
+ONE = "torchlogit on one thread"
 
 
 def _burn():
@@ -69,6 +71,7 @@ def main(argv=None):
             contenders = {
                 "torchlogit": TorchLogisticClassifier,
                 POOL: _Unruled,
+                ONE: _OneThread,
                 "LogisticRegression": LogisticRegression,
             }
             times = {key: [] for key in contenders}
@@ -93,9 +96,17 @@ def main(argv=None):
 class _Unruled:
     """A TorchLogisticClassifier whose fit ignores the small-fit rule (torch's pool as set)."""
 
+    limit = 0
+
     def fit(self, X, y):
-        with mock.patch.object(torchlogit._threads, "SMALL_VALUES", 0):
+        with mock.patch.object(torchlogit._threads, "SMALL_VALUES", self.limit):
             return TorchLogisticClassifier().fit(X, y)
+
+
+class _OneThread(_Unruled):
+    """A TorchLogisticClassifier whose fit runs on one thread whatever the size."""
+
+    limit = float("inf")
 
 
 if __name__ == "__main__":
