@@ -353,7 +353,7 @@ def _two_loop(pg, S, Y, rho, gamma, order):
     their arithmetic, is the cost (digits, 40 problems x 650: 1.9 -> 0.9 ms an iteration).
     """
     q = pg.clone()
-    rho = rho.to(q.dtype)
+    rho = rho.clamp(max=torch.finfo(q.dtype).max).to(q.dtype)  # 1 / ys of a float64 pair may not fit float32
     alphas = {}
     for i in reversed(order):
         alphas[i] = alpha = rho[i] * torch.linalg.vecdot(S[i], q)
