@@ -145,33 +145,41 @@ def test_a_small_fit_runs_on_one_thread_and_gives_the_count_back(two_threads, mo
     assert _counts(TorchLogisticClassifier(callbacks=[_ThreadCount()]).fit(X, y)) == {2}
 
 
-def test_small_fits_in_several_threads_give_the_count_back_when_the_last_one_ends(two_threads):
-    """The setting is the process's: the first small fit sets one thread, the last to end restores the user's count
-    (a fit that ends while another runs must not give the other its threads back, nor restore its own 1)."""
+def test_small_fits_in_several_threads_each_give_their_threads_count_back(two_threads):
+    """torch's count is per thread: each small fit gives its own thread's count back when it ends, while a fit still
+    running elsewhere keeps one thread; a thread that first used torch during another thread's small fit (and so took
+    1 as its default) gets the count the first fit found, not 1."""
     first_in, second_in, first_out = threading.Event(), threading.Event(), threading.Event()
     seen = {}
 
     def first():
         with threads_for(10):
+            seen["first, inside"] = torch.get_num_threads()
             first_in.set()
             second_in.wait(10)
-        seen["after first"] = torch.get_num_threads()
+        seen["first, after"] = torch.get_num_threads()
         first_out.set()
 
     def second():
         first_in.wait(10)
-        with threads_for(10):
+        with threads_for(10):  # this thread's first use of torch: it takes the 1 the first fit set
             second_in.set()
             first_out.wait(10)
-            seen["second, first done"] = torch.get_num_threads()
+            seen["second, inside, first done"] = torch.get_num_threads()
+        seen["second, after"] = torch.get_num_threads()
 
     threads = [threading.Thread(target=first), threading.Thread(target=second)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join(20)
-    assert seen == {"after first": 1, "second, first done": 1}
+    assert seen == {"first, inside": 1, "first, after": 2, "second, inside, first done": 1, "second, after": 2}
     assert torch.get_num_threads() == 2
+    fresh = []
+    thread = threading.Thread(target=lambda: fresh.append(torch.get_num_threads()))
+    thread.start()
+    thread.join(10)
+    assert fresh == [2]  # the default new threads take
 
 
 def test_a_small_cross_validated_fit_runs_on_one_thread(two_threads):

@@ -12,10 +12,12 @@ something else) it waits for a second core to be scheduled. Measured on this pro
 for such sizes) does not pay this.
 
 :func:`threads_for` runs a fit on one thread when its data hold fewer than
-``SMALL_VALUES`` values, and leaves torch's setting alone otherwise. The setting is the
-process's: fits in several Python threads at once share one count of the small fits
-running (the first sets one thread, the last restores the count it found), and a large
-fit running in another thread meanwhile runs on one thread too.
+``SMALL_VALUES`` values, and leaves torch's setting alone otherwise. torch's count is
+per Python thread (``torch.set_num_threads`` sets the calling thread's count and the
+default that threads take when they first use torch): each fit gives its own thread's
+count back. A thread that first used torch while another thread's small fit had set one
+thread took that 1 as its default; its fit gives it the count the first small fit found
+instead, so that no thread is left on one thread by accident.
 """
 
 import contextlib
@@ -28,26 +30,29 @@ SMALL_VALUES = 1 << 17
 
 _lock = threading.Lock()
 _running = 0  # small fits running now, in any thread
-_threads_before = None  # torch's thread count when the first of them started
+_default = None  # the calling thread's count when the first of them started
 
 
 @contextlib.contextmanager
 def threads_for(n_values):
     """Run the block on one intra-op thread if the data hold fewer than ``SMALL_VALUES`` values."""
-    global _running, _threads_before
+    global _running, _default
     if n_values >= SMALL_VALUES:
         yield
         return
+    own = torch.get_num_threads()
     with _lock:
         if _running == 0:
-            _threads_before = torch.get_num_threads()
-            if _threads_before != 1:
-                torch.set_num_threads(1)
+            _default = own
+        elif own == 1:
+            own = _default  # this thread's count was taken from another small fit's setting
         _running += 1
+    if torch.get_num_threads() != 1:
+        torch.set_num_threads(1)
     try:
         yield
     finally:
         with _lock:
             _running -= 1
-            if _running == 0 and torch.get_num_threads() != _threads_before:
-                torch.set_num_threads(_threads_before)
+        if torch.get_num_threads() != own:
+            torch.set_num_threads(own)
