@@ -692,3 +692,12 @@ def test_a_one_column_label_matrix_is_raveled_with_scikit_learns_warning(multila
         with pytest.warns(DataConversionWarning):
             model = TorchMultiLabelClassifier().fit(X, column)
         np.testing.assert_array_equal(model.classes_, [0, 1])
+
+
+def test_complex_sample_weights_are_refused_as_scikit_learn_refuses_them():
+    """A complex weight tensor goes to the host path, whose check is scikit-learn's (torch would drop the imaginary
+    part, with only a warning, and fit)."""
+    X = torch.from_numpy(np.random.RandomState(0).randn(20, 3))
+    y = torch.arange(20) % 2
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        TorchLogisticClassifier().fit(X, y, sample_weight=torch.ones(20, dtype=torch.complex128))
