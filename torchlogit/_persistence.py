@@ -74,7 +74,8 @@ def _encode(value, name):
     if value is None or isinstance(value, (bool, str, int)):
         return value
     if isinstance(value, float):
-        return {"float": repr(value)} if not math.isfinite(value) else value
+        # repr(float(...)): a NumPy float is a float too, and its repr is "np.float64(inf)" (NumPy 2).
+        return {"float": repr(float(value))} if not math.isfinite(value) else value
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return _encode(value.item(), name)
     if isinstance(value, tuple):

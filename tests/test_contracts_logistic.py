@@ -1,0 +1,174 @@
+"""``TorchLogisticClassifier``'s own code: its defaults, and class weights as scikit-learn applies them.
+
+References: the defaults the class docstring documents (and, for the parameters they share,
+``LogisticRegression``'s and ``MLPClassifier``'s); ``LogisticRegression`` fitted on the same data
+with the same ``class_weight`` and ``sample_weight`` (scikit-learn multiplies the class weight of
+each row into its sample weight, "balanced" counting the classes with ``sample_weight``:
+``n_w / (K * sum of w over the class)``); and the invariance that follows from it, a class weight
+being a per-row sample weight: ``fit`` / ``partial_fit`` / ``summary`` with ``class_weight`` equal
+the same calls with ``sample_weight * class_weight[y]`` and no class weight.
+"""
+
+import ast
+import inspect
+import re
+
+import numpy as np
+import pytest
+from sklearn.datasets import make_classification
+from sklearn.linear_model import LogisticRegression
+from sklearn.neural_network import MLPClassifier
+
+from torchlogit import TorchLogisticClassifier
+
+TIGHT = dict(dtype="float64", tol=1e-10, max_iter=1000)
+
+
+def _documented_defaults(cls):
+    """``{name: default}`` from the numpydoc lines ``name : type, default=VALUE`` of the class docstring."""
+    doc = inspect.cleandoc(cls.__doc__)
+    section = doc.split("Parameters\n----------\n")[1].split("Attributes\n")[0]
+    return {
+        name: ast.literal_eval(value)
+        for name, value in re.findall(r"^(\w+) : .*default=(.+)$", section, flags=re.MULTILINE)
+    }
+
+
+def _balanced(y, w):
+    """scikit-learn's "balanced" weights counted with sample weights, written out: ``sum(w) / (K * sum(w | class))``."""
+    classes = np.unique(y)
+    return {c: w.sum() / (len(classes) * w[y == c].sum()) for c in classes}
+
+
+@pytest.fixture(scope="module")
+def weighted_data():
+    """Three classes of unequal sizes, and sample weights that change the classes' weighted shares."""
+    X, y = make_classification(
+        n_samples=240,
+        n_features=4,
+        n_informative=3,
+        n_redundant=0,
+        n_classes=3,
+        weights=[0.6, 0.3, 0.1],
+        flip_y=0.1,
+        random_state=0,
+    )
+    w = np.random.RandomState(1).uniform(0.2, 2.0, len(y)) * np.where(y == 1, 2.5, 1.0)
+    return X, y, w
+
+
+def test_defaults_are_the_documented_ones_and_sklearns():
+    """Every default is the one the docstring states; those shared with ``LogisticRegression``
+    (C, fit_intercept, class_weight, solver, max_iter, tol, warm_start, random_state, verbose) and
+    with ``MLPClassifier`` (batch_size, momentum, n_iter_no_change) are scikit-learn's."""
+    params = TorchLogisticClassifier().get_params()
+    documented = _documented_defaults(TorchLogisticClassifier)
+    assert set(documented) == set(params)
+    for name, value in documented.items():
+        assert params[name] == value and type(params[name]) is type(value), name
+    logistic = LogisticRegression().get_params()
+    shared = ["C", "fit_intercept", "class_weight", "solver", "max_iter", "tol", "warm_start", "random_state"]
+    assert {k: params[k] for k in shared + ["verbose"]} == {k: logistic[k] for k in shared + ["verbose"]}
+    mlp = MLPClassifier().get_params()
+    assert {k: params[k] for k in ("batch_size", "momentum", "n_iter_no_change")} == {
+        k: mlp[k] for k in ("batch_size", "momentum", "n_iter_no_change")
+    }
+
+
+@pytest.mark.parametrize(
+    "class_weight",
+    ["balanced", {0: 0.25, 1: 1.0, 2: 0.5}],
+    ids=["balanced", "dict-below-one"],
+)
+def test_class_weight_with_sample_weight_is_sklearns(weighted_data, class_weight):
+    """``fit`` with ``class_weight`` and ``sample_weight`` reaches the optimum of ``LogisticRegression`` fitted
+    with the per-row weights ``sample_weight * class_weight[y]`` (float64, tol 1e-10 on both: coefficients
+    within 1e-6). "balanced" counts the classes with the sample weights, as scikit-learn >= 1.7 does (written
+    out here, so the reference does not depend on the installed release; the weights change the classes'
+    shares by up to 2.5x); a dict is also passed to ``LogisticRegression`` as it is. Class weights all below
+    one (no row weight above 1) are a valid weighting, not "all zero"."""
+    X, y, w = weighted_data
+    ours = TorchLogisticClassifier(C=0.5, class_weight=class_weight, **TIGHT).fit(X, y, sample_weight=w)
+    cw = _balanced(y, w) if class_weight == "balanced" else class_weight
+    row = w * np.array([cw[k] for k in y])
+    refs = [LogisticRegression(C=0.5, tol=1e-10, max_iter=10_000).fit(X, y, sample_weight=row)]
+    if class_weight != "balanced":
+        refs.append(
+            LogisticRegression(C=0.5, class_weight=class_weight, tol=1e-10, max_iter=10_000).fit(X, y, sample_weight=w)
+        )
+    for ref in refs:
+        np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-6)
+        np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=0, atol=1e-6)
+
+
+def test_class_weights_zero_on_every_weighted_row_are_refused():
+    """Sample weights positive only on class 0, class weight 0 for class 0: every row's weight
+    (sample weight times class weight) is zero, so there is nothing to fit. The fit says so, naming
+    the class weights, although each weighting alone has positive entries (class 1's rows have
+    class weight 1 but sample weight 0)."""
+    X, y = make_classification(n_samples=40, n_features=3, n_informative=2, n_redundant=0, random_state=0)
+    w = np.where(y == 0, 1.5, 0.0)
+    with pytest.raises(ValueError, match="sample weights times the class weights are all zero"):
+        TorchLogisticClassifier(class_weight={0: 0.0, 1: 1.0}).fit(X, y, sample_weight=w)
+    # One row of class 1 with a positive weight is enough to fit.
+    w[np.flatnonzero(y == 1)[0]] = 1.0
+    TorchLogisticClassifier(class_weight={0: 0.0, 1: 1.0}).fit(X, y, sample_weight=w)
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_partial_fit_class_weight_is_a_per_row_weight(weighted_data, solver):
+    """One ``partial_fit`` epoch with a ``class_weight`` dict (and sample weights) equals the same epoch
+    with ``sample_weight * class_weight[y]`` and no class weight (same seed: the same batches), as
+    ``SGDClassifier.partial_fit`` multiplies them; "balanced" is refused (it needs every batch's counts)."""
+    X, y, w = weighted_data
+    cw = {0: 0.5, 1: 2.0, 2: 3.0}
+    kwargs = dict(solver=solver, dtype="float64", random_state=0, batch_size=50)
+    ours = TorchLogisticClassifier(class_weight=cw, **kwargs)
+    ref = TorchLogisticClassifier(**kwargs)
+    for _ in range(2):
+        ours.partial_fit(X, y, classes=[0, 1, 2], sample_weight=w)
+        ref.partial_fit(X, y, classes=[0, 1, 2], sample_weight=w * np.array([cw[k] for k in y]))
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-10, atol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, rtol=1e-10, atol=1e-12)
+    # Without sample weights, the class weights alone.
+    plain = TorchLogisticClassifier(class_weight=cw, **kwargs).partial_fit(X, y, classes=[0, 1, 2])
+    by_row = TorchLogisticClassifier(**kwargs).partial_fit(
+        X, y, classes=[0, 1, 2], sample_weight=np.array([cw[k] for k in y])
+    )
+    np.testing.assert_allclose(plain.coef_, by_row.coef_, rtol=1e-10, atol=1e-12)
+    with pytest.raises(ValueError, match="balanced"):
+        TorchLogisticClassifier(class_weight="balanced", **kwargs).partial_fit(X, y, classes=[0, 1, 2])
+
+
+def test_summary_with_class_weight_has_the_hessian_of_the_per_row_weights(weighted_data):
+    """``summary``'s nonrobust standard errors are ``sqrt(diag(H^-1))`` with ``H = sum_i f_i c_i H_i``
+    (f the sample weights, c the class weights): a fit with ``class_weight="balanced"`` and sample
+    weights ``w`` has the standard errors of a fit with sample weights ``w * c[y]`` (``c`` written out,
+    counted with ``w``) and no class weight (unpenalised, float64; rtol 1e-6)."""
+    X, y, w = weighted_data
+    X, y, w = X[y < 2], y[y < 2], w[y < 2]  # binary: the sigmoid path
+    c = _balanced(y, w)
+    by_class = TorchLogisticClassifier(C=np.inf, class_weight="balanced", **TIGHT).fit(X, y, sample_weight=w)
+    row = w * np.array([c[k] for k in y])
+    by_row = TorchLogisticClassifier(C=np.inf, **TIGHT).fit(X, y, sample_weight=row)
+    ours = by_class.summary(X, y, sample_weight=w)
+    ref = by_row.summary(X, y, sample_weight=row)
+    np.testing.assert_allclose(ours["coef"].to_numpy(), ref["coef"].to_numpy(), rtol=1e-6, atol=1e-8)
+    np.testing.assert_allclose(ours["std_err"].to_numpy(), ref["std_err"].to_numpy(), rtol=1e-6)
+    # Counted without the sample weights, "balanced" would give other weights (by a factor 1.46 and 0.61 here).
+    unweighted = _balanced(y, np.ones(len(y)))
+    assert all(abs(np.log(c[k] / unweighted[k])) > np.log(1.25) for k in c)
+
+
+def test_dask_fit_with_balanced_class_weight_and_sample_weight_equals_the_in_memory_fit(weighted_data):
+    """On dask arrays, "balanced" class weights are counted with the sample weights as in memory (and
+    as ``LogisticRegression``): the same optimum (float64, tol 1e-10; probabilities within 1e-6)."""
+    distributed = pytest.importorskip("distributed")
+    da = pytest.importorskip("dask.array")
+    X, y, w = weighted_data
+    local = TorchLogisticClassifier(class_weight="balanced", **TIGHT).fit(X, y, sample_weight=w)
+    with distributed.Client(processes=False, n_workers=1, threads_per_worker=1, dashboard_address=None):
+        remote = TorchLogisticClassifier(class_weight="balanced", **TIGHT).fit(
+            da.from_array(X, chunks=(60, X.shape[1])), da.from_array(y, chunks=60), da.from_array(w, chunks=60)
+        )
+    assert np.abs(remote.predict_proba(X) - local.predict_proba(X)).max() <= 1e-6
