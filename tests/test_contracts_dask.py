@@ -1,0 +1,463 @@
+"""The Dask fit (``torchlogit._dask``): blocks summed on workers are the in-memory objective, weights as sums.
+
+References: the weighted log-loss sum ``sum_i s_i l_i`` and its gradient written out in
+NumPy (float64, to 1e-12 relative); the objective ``(1/S) sum_i s_i l_i + penalty / (C S)``
+with ``S`` the weight sum (not the row count); scikit-learn's ``compute_class_weight`` on the
+whole labels for "balanced" class weights with sample weights; the in-memory fit for the
+whole pipeline. Blocks are summed by a stand-in client (``map``/``gather`` in this process)
+for the unit tests, and by an in-process ``distributed`` cluster (threads, no processes) for
+the fits. Skipped cleanly without dask.
+"""
+
+import math
+import os
+import sys
+import types
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.datasets import load_wine
+from sklearn.preprocessing import StandardScaler
+from sklearn.utils.class_weight import compute_class_weight
+
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier, _dask
+from torchlogit._dask import (
+    BlockSpec,
+    RemoteBlocks,
+    _block_sums,
+    _block_weight,
+    _load_block,
+    _row_blocks,
+    check_dask_X,
+    dask_label_targets,
+    is_dask_array,
+    is_dask_collection,
+    worker_thread_share,
+)
+from torchlogit._modules import LinearLogits
+from torchlogit._objective import RegularizedLogLoss
+
+da = pytest.importorskip("dask.array", reason="dask is an optional extra (pip install 'torchlogit[dask]')")
+
+
+def _sigmoid(Z):
+    return 1 / (1 + np.exp(-Z))
+
+
+def _loss_sums(W, b, X, target, s, kind, pos_weight=None):
+    """``sum_i s_i l_i`` and its gradients, written out (target: class indices, or 0/1 labels)."""
+    Z = X @ W.T + (0.0 if b is None else b)
+    if kind == "binary":
+        z, t = Z[:, 0], target
+        losses = np.logaddexp(0, z) - t * z
+        residual = (_sigmoid(z) - t)[:, None]
+    elif kind == "multinomial":
+        top = Z.max(axis=1, keepdims=True)
+        logsumexp = top[:, 0] + np.log(np.exp(Z - top).sum(axis=1))
+        losses = logsumexp - Z[np.arange(len(Z)), target]
+        residual = np.exp(Z - logsumexp[:, None]) - np.eye(Z.shape[1])[target]
+    else:
+        p = np.ones(Z.shape[1]) if pos_weight is None else pos_weight
+        losses = (p * target * np.logaddexp(0, -Z) + (1 - target) * np.logaddexp(0, Z)).sum(axis=1)
+        residual = _sigmoid(Z) * (p * target + 1 - target) - p * target
+    value = math.fsum(s * losses)
+    return value, (s[:, None] * residual).T @ X, (s[:, None] * residual).sum(axis=0)
+
+
+class InProcessClient:
+    """``client.map`` / ``client.gather`` computed here, in order (what the workers would return)."""
+
+    def __init__(self):
+        self.calls = []
+
+    def map(self, func, items, pure=True, **kwargs):
+        self.calls.append((func.__name__, pure))
+        return [func(item, **kwargs) for item in items]
+
+    def gather(self, futures):
+        return list(futures)
+
+
+def _spec(kind, classes=None, class_weight=None, n_features=4, dtype="float64"):
+    return BlockSpec(
+        kind=kind, classes=classes, class_weight=class_weight, n_features=n_features, device="cpu", dtype=dtype
+    )
+
+
+@pytest.fixture
+def rng():
+    return np.random.RandomState(0)
+
+
+# ----------------------------------------------------------------------------- recognising dask input
+def test_dask_arrays_and_collections_are_recognised():
+    """A ``dask.array.Array`` is a dask array and a dask collection; a dask DataFrame is a collection, not an
+    array; NumPy arrays, lists and sparse matrices are neither."""
+    x = da.ones((4, 2), chunks=2)
+    assert is_dask_array(x) and is_dask_collection(x)
+    for other in (np.ones((4, 2)), [[1.0]], sp.csr_matrix(np.eye(2))):
+        assert not is_dask_array(other) and not is_dask_collection(other)
+    dd = pytest.importorskip("dask.dataframe")
+    frame = dd.from_array(np.ones((4, 2)))
+    assert is_dask_collection(frame) and not is_dask_array(frame)
+
+
+# ----------------------------------------------------------------------------- worker threads
+class _Worker:
+    def __init__(self, address, nthreads):
+        self.address = address
+        self.state = types.SimpleNamespace(nthreads=nthreads)
+
+
+def _fake_distributed(monkeypatch, worker, workers, cores=16, signature="new"):
+    """A ``distributed`` module whose scheduler lists ``workers`` ({address: (host, nthreads)})."""
+    info = {"workers": {a: {"host": h, "nthreads": n} for a, (h, n) in workers.items()}}
+
+    def scheduler_info(**kwargs):
+        if signature == "broken":
+            raise OSError("no scheduler")
+        if signature == "old" and kwargs:
+            raise TypeError("unexpected keyword argument 'n_workers'")
+        if signature == "new":
+            assert kwargs == {"n_workers": -1}
+        return info
+
+    client = types.SimpleNamespace(scheduler_info=scheduler_info)
+
+    def get_worker():
+        if worker is None:
+            raise ValueError("No worker found")
+        return worker
+
+    module = types.ModuleType("distributed")
+    module.get_worker, module.get_client = get_worker, lambda: client
+    comm = types.ModuleType("distributed.comm")
+    comm.get_address_host = lambda address: address.split("://")[1].rsplit(":", 1)[0]
+    module.comm = comm
+    monkeypatch.setitem(sys.modules, "distributed", module)
+    monkeypatch.setitem(sys.modules, "distributed.comm", comm)
+    monkeypatch.setattr(_dask, "_THREAD_SHARES", {})
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: set(range(cores)), raising=False)
+
+
+@pytest.mark.parametrize("signature", ["new", "old", "broken"])
+def test_a_worker_gets_its_share_of_the_hosts_cores(monkeypatch, signature):
+    """Inside a dask worker torch runs on ``max(1, cores // slots)`` threads, ``slots`` the threads of every
+    worker on the same host (other hosts not counted): 16 cores, 3 + 2 slots here -> 3 threads; with no
+    scheduler answer, this worker's own 2 threads -> 8. The thread count is restored afterwards, also after
+    an error; the share is computed once per worker."""
+    worker = _Worker("tcp://10.0.0.1:4000", 2)
+    workers = {
+        "tcp://10.0.0.1:4000": ("10.0.0.1", 2),
+        "tcp://10.0.0.1:4001": ("10.0.0.1", 3),
+        "tcp://10.0.0.2:4000": ("10.0.0.2", 7),
+    }
+    _fake_distributed(monkeypatch, worker, workers, signature=signature)
+    expected = 8 if signature == "broken" else 3
+    before = torch.get_num_threads()
+    with worker_thread_share():
+        inside = torch.get_num_threads()
+    assert inside == expected and torch.get_num_threads() == before
+    assert _dask._THREAD_SHARES == {worker.address: expected}
+    with pytest.raises(RuntimeError, match="boom"), worker_thread_share():
+        raise RuntimeError("boom")
+    assert torch.get_num_threads() == before
+
+
+def test_a_host_with_more_slots_than_cores_gives_one_thread(monkeypatch):
+    """More task slots than cores: each task still gets one thread (never zero)."""
+    worker = _Worker("tcp://h:1", 40)
+    _fake_distributed(monkeypatch, worker, {"tcp://h:1": ("h", 40)}, cores=16)
+    with worker_thread_share():
+        assert torch.get_num_threads() == 1
+
+
+def test_outside_a_worker_the_thread_count_is_left_alone(monkeypatch):
+    """No ``distributed`` imported, or imported but not in a worker (``get_worker`` raises ValueError): torch's
+    thread count is not touched."""
+    before = torch.get_num_threads()
+    monkeypatch.setattr(_dask, "_thread_share", lambda worker: pytest.fail("not in a worker"))
+    monkeypatch.setitem(sys.modules, "distributed", None)
+    assert _dask._current_worker() is None
+    with worker_thread_share():
+        assert torch.get_num_threads() == before
+    _fake_distributed(monkeypatch, None, {})
+    monkeypatch.setattr(_dask, "_thread_share", lambda worker: pytest.fail("not in a worker"))
+    assert _dask._current_worker() is None
+    with worker_thread_share():
+        assert torch.get_num_threads() == before
+
+
+# ----------------------------------------------------------------------------- one block on a worker
+def test_load_block_encodes_labels_weights_and_class_weights(rng):
+    """A block becomes tensors as ``fit`` makes them: X in the training dtype (sparse stays CSR), labels as
+    indices into the sorted classes (the first and last class included), weights times the class weight of
+    each row's class, ones when no weights are given; integer X is taken as float."""
+    classes = np.array([3, 5, 9])
+    y = np.array([9, 3, 5, 5, 3, 9])
+    X = rng.randint(-3, 4, size=(6, 4))
+    s = np.array([1.0, 2.0, 0.5, 0.0, 3.0, 1.5])
+    class_weight = np.array([2.0, 0.25, 4.0])
+    block = _load_block(X, y, s, _spec("multinomial", classes, class_weight, dtype="float32"))
+    assert block.X.dtype == torch.float32 and block.weight.dtype == torch.float32
+    np.testing.assert_array_equal(block.X.numpy(), X.astype(np.float32))
+    assert block.target.dtype == torch.int64
+    np.testing.assert_array_equal(block.target.numpy(), [2, 0, 1, 1, 0, 2])
+    np.testing.assert_array_equal(block.weight.numpy(), s * class_weight[[2, 0, 1, 1, 0, 2]])
+    y_binary = np.where(y == 9, 9, 3).reshape(-1, 1)  # a column vector is raveled
+    plain = _load_block(X, y_binary, None, _spec("binary", np.array([3, 9])))
+    np.testing.assert_array_equal(plain.weight.numpy(), np.ones(6))
+    assert plain.X.dtype == torch.float64 and plain.target.dtype == torch.float64
+    np.testing.assert_array_equal(plain.target.numpy(), (y == 9).astype(float))
+    sparse = _load_block(sp.csr_matrix(X.astype(float)), y, s, _spec("multinomial", classes))
+    assert sparse.X.layout == torch.sparse_csr
+    np.testing.assert_array_equal(sparse.X.to_dense().numpy(), X)
+    Y = (rng.rand(6, 3) < 0.5).astype(int)
+    multi = _load_block(X, Y, s, _spec("multilabel"))
+    assert multi.target.dtype == torch.float64
+    np.testing.assert_array_equal(multi.target.numpy(), Y)
+
+
+def test_load_block_refuses_bad_weights_and_labels(rng):
+    """Negative or non-finite sample weights, and multi-label targets other than 0/1, are refused on the
+    worker as ``fit`` refuses them in memory; zero weights are fine."""
+    X = rng.randn(3, 4)
+    spec = _spec("binary", np.array([0, 1]))
+    for bad in ([1.0, -1.0, 1.0], [1.0, np.nan, 1.0], [np.inf, 1.0, 1.0]):
+        with pytest.raises(ValueError, match="finite and non-negative"):
+            _load_block(X, np.array([0, 1, 1]), np.array(bad), spec)
+    _load_block(X, np.array([0, 1, 1]), np.zeros(3), spec)
+    with pytest.raises(ValueError, match="0/1 indicator"):
+        _load_block(X, np.array([[0, 2], [1, 0], [0, 0]]), None, _spec("multilabel"))
+
+
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "multilabel"])
+@pytest.mark.parametrize("bias", [True, False])
+def test_block_sums_are_the_weighted_loss_sums(rng, kind, bias):
+    """``_block_sums`` is ``(sum_i s_i l_i, its gradient in W, in b)``, not divided by anything and with no
+    penalty (the client adds the penalty once), in float64 NumPy, for each loss; multi-label with torch's
+    ``pos_weight``; no bias gradient without a bias. ``_block_weight`` is ``sum_i s_i``."""
+    n, d = 30, 4
+    X = rng.randn(n, d)
+    s = rng.uniform(0, 3, n)
+    n_out = 1 if kind == "binary" else 3
+    W, b = rng.randn(n_out, d), (rng.randn(n_out) if bias else None)
+    pos_weight = np.array([2.0, 0.5, 1.5]) if kind == "multilabel" else None
+    if kind == "multilabel":
+        target = (rng.rand(n, 3) < 0.4).astype(float)
+        spec_y = target
+        spec = _spec("multilabel")
+    else:
+        classes = np.arange(2 if kind == "binary" else 3)
+        target = rng.randint(0, len(classes), n)
+        spec_y = target
+        spec = _spec(kind, classes)
+    block = _load_block(X, spec_y, s, spec)
+    value, grad_W, grad_b = _block_sums(block, W, b, kind, pos_weight)
+    ref_value, ref_W, ref_b = _loss_sums(W, b, X, target, s, kind, pos_weight)
+    assert isinstance(value, float) and grad_W.dtype == np.float64
+    assert value == pytest.approx(ref_value, rel=1e-12)
+    np.testing.assert_allclose(grad_W, ref_W, rtol=1e-12, atol=1e-12)
+    if bias:
+        np.testing.assert_allclose(grad_b, ref_b, rtol=1e-12, atol=1e-12)
+    else:
+        assert grad_b is None
+    assert _block_weight(block) == pytest.approx(math.fsum(s), rel=1e-15)
+
+
+# ----------------------------------------------------------------------------- all blocks, from the client
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "multilabel"])
+@pytest.mark.parametrize("penalty", [dict(C=0.3, l1_ratio=0.0), dict(C=0.3, l1_ratio=0.4), dict(C=np.inf, l1_ratio=0)])
+def test_remote_objective_is_the_weight_sum_objective(rng, kind, penalty):
+    """Over three blocks, ``RemoteBlocks.linear_step`` gives ``(1/S) sum_i s_i l_i + penalty(W) / (C S)`` with
+    ``S = sum_i s_i`` from ``weight_sum()`` (not the row count), and stores the gradient, the L2 part of the
+    penalty's included, in ``.grad`` (1e-12 relative against the NumPy sums); the block calls are not cached
+    (``pure=False``: the parameters change between calls)."""
+    n, d = 40, 4
+    X = rng.randn(n, d)
+    s = rng.uniform(0.5, 3.0, n)
+    n_out = 1 if kind == "binary" else 3
+    pos_weight = np.array([2.0, 0.5, 1.5]) if kind == "multilabel" else None
+    if kind == "multilabel":
+        target = (rng.rand(n, 3) < 0.4).astype(float)
+        spec = _spec("multilabel")
+    else:
+        target = rng.randint(0, 2 if kind == "binary" else 3, n)
+        spec = _spec(kind, np.arange(2 if kind == "binary" else 3))
+    bounds = [(0, 13), (13, 14), (14, 40)]
+    blocks = [_load_block(X[a:b], target[a:b], s[a:b], spec) for a, b in bounds]
+    client = InProcessClient()
+    data = RemoteBlocks(client, blocks, n, kind, pos_weight)
+    assert len(data) == n and data.X is data and data.remote
+    S = data.weight_sum()
+    assert S == pytest.approx(math.fsum(s), rel=1e-15)
+    module = LinearLogits(n_features=d, n_outputs=n_out, bias=True).double()
+    with torch.no_grad():
+        module.linear.weight.copy_(torch.from_numpy(rng.randn(n_out, d)))
+        module.linear.bias.copy_(torch.from_numpy(rng.randn(n_out)))
+    W, b = module.linear.weight.detach().numpy().copy(), module.linear.bias.detach().numpy().copy()
+    criterion = RegularizedLogLoss(kind, penalty["C"], penalty["l1_ratio"], weight_sum=S, n_samples=n)
+    value = data.linear_step(criterion, module)
+    loss, g_W, g_b = _loss_sums(W, b, X, target, s, kind, pos_weight)
+    C, l1 = penalty["C"], penalty["l1_ratio"]
+    expected = loss / S
+    if np.isfinite(C):
+        expected += ((1 - l1) / 2 * np.sum(W * W) + l1 * np.abs(W).sum()) / (C * S)
+        g_W = g_W / S + (1 - l1) * W / (C * S)
+    else:
+        g_W = g_W / S
+    assert float(value) == pytest.approx(expected, rel=1e-12)
+    np.testing.assert_allclose(module.linear.weight.grad.numpy(), g_W, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(module.linear.bias.grad.numpy(), g_b / S, rtol=1e-12, atol=1e-14)
+    assert module.linear.weight.grad.dtype == torch.float64
+    assert all(pure is False for _, pure in client.calls)
+    # Without a bias: no bias gradient asked for or stored.
+    no_bias = LinearLogits(n_features=d, n_outputs=n_out, bias=False).double()
+    with torch.no_grad():
+        no_bias.linear.weight.copy_(torch.from_numpy(W))
+    value = data.linear_step(criterion, no_bias)
+    loss, g_W0, _ = _loss_sums(W, None, X, target, s, kind, pos_weight)
+    expected0 = loss / S + (expected - _loss_sums(W, b, X, target, s, kind, pos_weight)[0] / S)
+    assert float(value) == pytest.approx(expected0, rel=1e-12)
+
+
+# ----------------------------------------------------------------------------- labels and validation
+def test_balanced_class_weights_from_blocks_equal_sklearns(rng):
+    """ "balanced" with sample weights, labels in several blocks: the class weights are scikit-learn's
+    ``compute_class_weight`` on all the labels and weights (weighted counts, not row counts); without a
+    class weight there is none. Binary gives one logit."""
+    y = rng.choice(np.array([2, 7, 11]), size=50, p=[0.6, 0.3, 0.1])
+    s = rng.uniform(0.1, 4.0, 50)
+    targets = dask_label_targets(da.from_array(y, chunks=17), da.from_array(s, chunks=17), "balanced")
+    np.testing.assert_array_equal(targets.classes, [2, 7, 11])
+    expected = compute_class_weight("balanced", classes=np.array([2, 7, 11]), y=y, sample_weight=s)
+    np.testing.assert_allclose(targets.row_factor, expected, rtol=1e-12)
+    assert targets.kind == "multinomial" and targets.n_outputs == 3
+    unweighted = dask_label_targets(da.from_array(y, chunks=17), None, {7: 3.0})
+    np.testing.assert_allclose(unweighted.row_factor, [1.0, 3.0, 1.0])
+    binary = dask_label_targets(da.from_array(y % 2, chunks=17), None, None)
+    assert binary.kind == "binary" and binary.n_outputs == 1 and binary.row_factor is None
+    with pytest.raises(ValueError, match="1d array"):
+        dask_label_targets(da.from_array(np.c_[y, y], chunks=17), None, None)
+    with pytest.raises(ValueError):
+        dask_label_targets(da.from_array(np.zeros(5), chunks=2), None, None)  # one class
+
+
+def test_row_blocks_and_checks(rng):
+    """y and sample_weight are chunked like X's rows (in-memory arrays wrapped, dask arrays rechunked, 2-D
+    targets kept whole per row); a length that differs from X's is refused. ``check_dask_X`` refuses 1-D,
+    empty, unknown-size and non-numeric arrays, and makes one column block."""
+    chunks = (3, 4, 2)
+    y = np.arange(9)
+    blocks = _row_blocks(y, chunks, "y")
+    assert blocks.chunks == (chunks,)
+    np.testing.assert_array_equal(blocks.compute(), y)
+    Y = np.arange(18).reshape(9, 2)
+    assert _row_blocks(da.from_array(Y, chunks=(5, 1)), chunks, "y").chunks == (chunks, (2,))
+    assert _row_blocks(None, chunks, "y") is None
+    with pytest.raises(ValueError, match=r"\[9, 8\]"):
+        _row_blocks(np.arange(8), chunks, "sample_weight")
+    X = check_dask_X(da.from_array(rng.randn(9, 6), chunks=(3, 2)))
+    assert X.chunks == ((3, 3, 3), (6,))
+    with pytest.raises(ValueError, match="2-D"):
+        check_dask_X(da.ones(5, chunks=2))
+    with pytest.raises(ValueError, match="0 sample"):
+        check_dask_X(da.ones((0, 3), chunks=2))
+    with pytest.raises(ValueError, match="numbers"):
+        check_dask_X(da.from_array(np.array([["a", "b"]]), chunks=1))
+    x = da.from_array(rng.randn(6, 2), chunks=3)
+    with pytest.raises(ValueError, match="unknown chunk sizes"):
+        check_dask_X(x[x[:, 0] > 0])
+    check_dask_X(da.from_array(np.ones((4, 2), dtype=bool), chunks=2))  # booleans are numbers
+
+
+# ----------------------------------------------------------------------------- the fit, on a cluster
+@pytest.fixture(scope="module")
+def client():
+    distributed = pytest.importorskip("distributed", reason="dask is an optional extra")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+        client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
+
+
+@pytest.fixture(scope="module")
+def wine():
+    X, y = load_wine(return_X_y=True)
+    rng = np.random.RandomState(0)
+    rows = rng.permutation(len(y))[:90]
+    return StandardScaler().fit_transform(X[rows]), y[rows], rng.uniform(0.2, 4.0, 90)
+
+
+def test_dask_fit_with_fractional_weights_equals_the_in_memory_fit(client, wine):
+    """Fractional weights in blocks of uneven size (40, 40, 10), elastic net, float64: the same iterations
+    and coefficients (1e-8) as the in-memory fit with the same weights; the blocks are released afterwards."""
+    X, y, s = wine
+    params = dict(C=0.2, l1_ratio=0.3, dtype="float64")
+    chunks = 40
+    remote = TorchLogisticClassifier(**params).fit(
+        da.from_array(X, chunks=(chunks, -1)), da.from_array(y, chunks=chunks), sample_weight=s
+    )
+    local = TorchLogisticClassifier(**params).fit(X, y, sample_weight=s)
+    assert remote.n_iter_[0] == local.n_iter_[0]
+    np.testing.assert_allclose(remote.coef_, local.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(remote.intercept_, local.intercept_, rtol=0, atol=1e-8)
+    assert remote.coef_.dtype == np.float64
+    assert not client.who_has() or all(not v for v in client.who_has().values())
+
+
+def test_dask_multilabel_fit_with_weights_and_pos_weight_equals_the_in_memory_fit(client, wine):
+    """Multi-label with sample weights (a dask array) and an explicit ``pos_weight``: the dask fit is the
+    in-memory fit, same iterations, coefficients to 1e-8."""
+    X, y, s = wine
+    Y = np.c_[y == 0, y == 1, X[:, 0] > 0].astype(int)
+    params = dict(C=0.5, dtype="float64", pos_weight=[2.0, 0.5, 1.5])
+    remote = TorchMultiLabelClassifier(**params).fit(
+        da.from_array(X, chunks=(35, -1)), da.from_array(Y, chunks=(35, -1)), sample_weight=da.from_array(s, chunks=35)
+    )
+    local = TorchMultiLabelClassifier(**params).fit(X, Y, sample_weight=s)
+    assert remote.n_iter_[0] == local.n_iter_[0]
+    np.testing.assert_allclose(remote.coef_, local.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(remote.intercept_, local.intercept_, rtol=0, atol=1e-8)
+
+
+def test_dask_fit_refuses_weights_that_are_all_zero_after_class_weights(client, wine):
+    """Sample weights times class weights all zero: the same error as in memory, and the estimator unfitted."""
+    X, y, _ = wine
+    binary = (y == 0).astype(int)
+    clf = TorchLogisticClassifier(class_weight={0: 0.0, 1: 0.0})
+    with pytest.raises(ValueError, match="all zero"):
+        clf.fit(da.from_array(X, chunks=(30, -1)), da.from_array(binary, chunks=30))
+    assert not hasattr(clf, "coef_")
+    with pytest.raises(ValueError, match="requires y"):
+        TorchLogisticClassifier().fit(da.from_array(X, chunks=(30, -1)), None)
+
+
+def test_without_cpu_affinity_the_share_counts_os_cpu_count(monkeypatch):
+    """Where ``os.sched_getaffinity`` does not exist (macOS, Windows), the cores are ``os.cpu_count()``: 16
+    cores and 5 slots on the host give 3 threads; an unknown count (None) is one core, so one thread."""
+    worker = _Worker("tcp://10.0.0.1:4000", 2)
+    workers = {"tcp://10.0.0.1:4000": ("10.0.0.1", 2), "tcp://10.0.0.1:4001": ("10.0.0.1", 3)}
+    _fake_distributed(monkeypatch, worker, workers)
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 16)
+    assert _dask._thread_share(worker) == 3
+    monkeypatch.setattr(_dask, "_THREAD_SHARES", {})
+    monkeypatch.setattr(os, "cpu_count", lambda: None)
+    single = _Worker("tcp://10.0.0.1:4000", 1)
+    _fake_distributed(monkeypatch, single, {"tcp://10.0.0.1:4000": ("10.0.0.1", 1)})
+    monkeypatch.delattr(os, "sched_getaffinity", raising=False)
+    assert _dask._thread_share(single) == 1
+
+
+def test_a_lone_single_threaded_worker_gets_every_core(monkeypatch):
+    """One worker with one thread on a 16-core host: torch gets all 16 threads."""
+    worker = _Worker("tcp://h:1", 1)
+    _fake_distributed(monkeypatch, worker, {"tcp://h:1": ("h", 1)}, cores=16)
+    assert _dask._thread_share(worker) == 16
