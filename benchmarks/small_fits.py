@@ -31,6 +31,8 @@ from sklearn.preprocessing import StandardScaler
 import torchlogit._threads
 from torchlogit import TorchLogisticClassifier
 
+# Pause before each timed fit: OpenBLAS's and OpenMP's worker threads spin for a while after a call.
+QUIET_S = 0.3
 POOL = "torchlogit on torch's pool"
 ONE = "torchlogit on one thread"
 
@@ -50,6 +52,7 @@ def datasets(size):
 
 
 def fit_seconds(make, X, y):
+    time.sleep(QUIET_S)
     start = time.perf_counter()
     make().fit(X, y)
     return time.perf_counter() - start

@@ -11,6 +11,12 @@ something else) it waits for a second core to be scheduled. Measured on this pro
 0.31-0.52 s against 0.046-0.056 s. scikit-learn's L-BFGS (NumPy and SciPy, one thread
 for such sizes) does not pay this.
 
+Where the pool starts to pay (``benchmarks/small_fits.py``, same machine, quiet, fits
+alternating with a pause after each): one thread was as fast as two up to the largest size
+measured, 40k x 60 (2.4M values: 0.105 s against 0.113 s; 20k x 20: 0.021 against 0.024 s),
+and 2.5x faster with one busy process per core (0.15 s against 0.38 s). Hence a threshold of
+4M values: larger fits (the 300k x 100 of the benchmarks) keep torch's setting.
+
 :func:`threads_for` runs a fit on one thread when its data hold fewer than
 ``SMALL_VALUES`` values, and leaves torch's setting alone otherwise. torch's count is
 per Python thread (``torch.set_num_threads`` sets the calling thread's count and the
@@ -26,7 +32,7 @@ import threading
 import torch
 
 # Values (rows x features, or stored values of a sparse matrix) under which a fit runs on one thread.
-SMALL_VALUES = 1 << 17
+SMALL_VALUES = 1 << 22
 
 _lock = threading.Lock()
 _running = 0  # small fits running now, in any thread
