@@ -95,7 +95,8 @@ evaluation's cost is mostly fixed, fewer evaluations are what counts.
   logits are computed in class-major order (``(n, K, P)``), so that the softmax's reductions
   over the classes are element-wise over rows of P values. Measured on digits (5 folds x 10
   Cs, 10 classes, float32, one thread, 2026-12-04): an evaluation of 50 problems 6.9 -> 5.3 ms,
-  the whole ``fit`` 0.27 -> 0.24 s (benchmarks/cv.py; LogisticRegressionCV 0.36 s that day).
+  the whole ``fit`` 0.26-0.33 -> 0.20-0.22 s of CPU time (best of 5, alternating with the
+  previous commit on a quiet machine; LogisticRegressionCV 0.34-0.44 s there).
 
 Not tried yet: a row-chunked evaluation that reads ``D`` once for both products.
 """
