@@ -1,6 +1,7 @@
 """Seeded, module-scoped data shared by the tests."""
 
 import os
+import warnings
 
 # scikit-learn's array-API mode needs SciPy's, which is read when SciPy is first imported:
 # set here, before any test module imports scipy (tests/test_tensors.py, tests/test_common.py).
@@ -39,6 +40,19 @@ def digits():
 @pytest.fixture(scope="session")
 def datasets(breast_cancer, wine, digits):
     return {"breast_cancer": breast_cancer, "wine": wine, "digits": digits}
+
+
+@pytest.fixture(scope="module")
+def client():
+    """An in-process dask cluster of one worker thread (tests/test_dask.py has its own, of two processes)."""
+    distributed = pytest.importorskip("distributed", reason="dask is an optional extra")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
+        client = distributed.Client(cluster)
+    yield client
+    client.close()
+    cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -13,7 +13,6 @@ import math
 import os
 import sys
 import types
-import warnings
 
 import numpy as np
 import pytest
@@ -375,16 +374,6 @@ def test_row_blocks_and_checks(rng):
 
 
 # ----------------------------------------------------------------------------- the fit, on a cluster
-@pytest.fixture(scope="module")
-def client():
-    distributed = pytest.importorskip("distributed", reason="dask is an optional extra")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
-        client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
 
 
 @pytest.fixture(scope="module")

@@ -12,7 +12,6 @@ dask fit on the repeated rows (whose row count differs), at the default ``tol`` 
 scale of the objective decides when L-BFGS stops.
 """
 
-import warnings
 
 import numpy as np
 import pytest
@@ -78,18 +77,6 @@ def test_partial_fit_integer_weights_equal_repeated_rows(solver):
         repeated.partial_fit(np.repeat(X[batch], counts, axis=0), np.repeat(y[batch], counts), classes=classes)
     np.testing.assert_allclose(weighted.coef_, repeated.coef_, rtol=0, atol=1e-12)
     np.testing.assert_allclose(weighted.intercept_, repeated.intercept_, rtol=0, atol=1e-12)
-
-
-@pytest.fixture(scope="module")
-def client():
-    distributed = pytest.importorskip("distributed", reason="dask is an optional extra")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", DeprecationWarning)
-        cluster = distributed.LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None)
-        client = distributed.Client(cluster)
-    yield client
-    client.close()
-    cluster.close()
 
 
 @pytest.mark.parametrize("params", [dict(), dict(class_weight="balanced")], ids=["sample_weight", "balanced"])

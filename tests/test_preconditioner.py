@@ -27,7 +27,7 @@ def test_column_max_abs_is_numpys_for_every_layout_and_any_row_order(layout):
     expected = np.abs(X).max(axis=0)
     for rows in (np.arange(50), rng.permutation(50)):
         dense = torch.from_numpy(X[rows])
-        tensor = {"dense": lambda: dense, "csr": dense.to_sparse_csr, "coo": dense.to_sparse}[layout]()
+        tensor = {"dense": lambda dense=dense: dense, "csr": dense.to_sparse_csr, "coo": dense.to_sparse}[layout]()
         got = column_max_abs(tensor)
         assert got.dtype == torch.float64
         np.testing.assert_array_equal(got.numpy(), expected)
