@@ -48,7 +48,7 @@ from ._persistence import save as save_model
 from ._rows import canonical_rows
 from ._state import keep_state_on_failure
 from ._targets import encode_labels
-from ._threads import threads_for
+from ._threads import data_values, threads_for
 
 
 class _PathModel(ClassifierMixin, BaseEstimator):
@@ -365,7 +365,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"The training rows of fold {int(empty[0])} have zero total weight.")
 
             # The rule of every fit (._threads): data under SMALL_VALUES values run on one intra-op thread.
-            with threads_for(X.nnz if sp.issparse(X) else X.size):
+            with threads_for(data_values(X)):
                 path, n_iter = self._solve_path(X, targets, fold_weight, folds, Cs, ratios, device, dtype)
                 scores = self._score_path(X, y, targets, sample_weight if weights_given else None, folds, path)
                 self._publish(X, y, sample_weight, targets, Cs, ratios, path, scores, n_iter)

@@ -29,6 +29,7 @@ instead, so that no thread is left on one thread by accident.
 import contextlib
 import threading
 
+import scipy.sparse as sp
 import torch
 
 # Values (rows x features, or stored values of a sparse matrix) under which a fit runs on one thread.
@@ -37,6 +38,11 @@ SMALL_VALUES = 1 << 22
 _lock = threading.Lock()
 _running = 0  # small fits running now, in any thread
 _default = None  # the calling thread's count when the first of them started
+
+
+def data_values(X):
+    """What the rule measures: the values ``X`` holds (rows x features, or a sparse matrix's stored values)."""
+    return X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
 
 
 @contextlib.contextmanager

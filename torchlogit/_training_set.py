@@ -21,13 +21,13 @@ the fitted attributes) and the training loop; they see a :class:`TrainingSet` an
 """
 
 import numpy as np
-import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
 
 from ._data import fit_inputs, host_array, training_batch, training_rows, weight_total
 from ._kernels import numpy_dtype
 from ._tensor_data import tensor_fit_inputs
+from ._threads import data_values
 
 
 class Part:
@@ -92,7 +92,7 @@ class TrainingSet:
     @property
     def n_values(self):
         """Values the data hold: rows x features, or the stored values of a sparse matrix."""
-        return self.X.nnz if sp.issparse(self.X) else self.X.shape[0] * self.X.shape[1]
+        return data_values(self.X)
 
     @property
     def X_dtype(self):
