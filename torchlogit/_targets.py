@@ -66,10 +66,15 @@ def encode_partial_labels(estimator, y, classes):
     position = np.searchsorted(classes, y).clip(0, len(classes) - 1)
     unknown = classes[position] != y
     if np.any(unknown):
-        raise ValueError(
-            f"y contains labels that are not in classes ({classes.tolist()}): {np.unique(y[unknown])[:10].tolist()}."
-        )
+        _refuse_unknown(classes, y[unknown])
     return label_targets(classes, position)
+
+
+def _refuse_unknown(classes, labels):
+    """The error of a partial_fit batch whose ``labels`` (NumPy) are not among ``classes``."""
+    raise ValueError(
+        f"y contains labels that are not in classes ({classes.tolist()}): {np.unique(labels)[:10].tolist()}."
+    )
 
 
 def _tensor_positions(classes, y):
@@ -80,10 +85,7 @@ def _tensor_positions(classes, y):
     position = torch.searchsorted(known, values).clamp_(0, len(classes) - 1)
     unknown = known[position] != values
     if bool(unknown.any()):
-        raise ValueError(
-            f"y contains labels that are not in classes ({classes.tolist()}): "
-            f"{np.unique(y[unknown].cpu().numpy())[:10].tolist()}."
-        )
+        _refuse_unknown(classes, y[unknown].cpu().numpy())
     return position
 
 
