@@ -51,6 +51,22 @@ from ._targets import encode_labels
 from ._threads import data_values, threads_for
 
 
+def _held_out_logits(X, W):
+    """``X @ W.T`` in float64 (one column per problem and output).
+
+    Dense ``X`` is multiplied by torch, so that the product follows the fit's thread rule
+    (:mod:`torchlogit._threads`): NumPy's OpenBLAS uses every core for it, and on a busy
+    2-core machine its 360 x 64 by 64 x 500 product of a digits fold took 10-30 ms against
+    1.4 ms on one thread. ``W @ X.T`` rather than ``X @ W.T``: MKL is several times faster
+    when the result's rows, not its columns, are the short side (see
+    :func:`torchlogit._objective.linear_objective_and_gradient`).
+    """
+    if sp.issparse(X):
+        return np.asarray(X @ W.T, dtype=np.float64)
+    X = torch.from_numpy(np.asarray(X, dtype=np.float64))
+    return (torch.from_numpy(np.ascontiguousarray(W)) @ X.T).T.numpy()
+
+
 class _PathModel(ClassifierMixin, BaseEstimator):
     """A fitted linear classifier made from one point of the path, for the scorer.
 
@@ -451,7 +467,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             X_test, y_test = X[test], y[test]
             weight = None if sample_weight is None else sample_weight[test]
             flat = path[k].reshape(-1, path.shape[-1])  # (n_l1 * n_cs * K, n_dof)
-            logits = np.asarray(X_test @ flat[:, :n_features].T, dtype=np.float64)
+            logits = _held_out_logits(X_test, flat[:, :n_features])
             if self.fit_intercept:
                 logits += flat[:, n_features]
             logits = logits.reshape(len(test), *path.shape[1:4])
