@@ -104,8 +104,14 @@ def test_losses_are_stable_for_extreme_logits():
 @pytest.mark.parametrize("kind", ["binary", "multinomial", "multilabel", "multilabel_pos_weight"])
 @pytest.mark.parametrize("C", [0.5, np.inf])
 @pytest.mark.parametrize("bias", [True, False])
-def test_closed_form_linear_gradient_equals_autograd(kind, C, bias):
-    """linear_objective_and_gradient equals autograd through `objective`, to 1e-12 (float64)."""
+@pytest.mark.parametrize("start", ["random", "zero"])
+@pytest.mark.parametrize("layout", ["dense", "sparse"])
+def test_closed_form_linear_gradient_equals_autograd(kind, C, bias, start, layout):
+    """linear_objective_and_gradient equals autograd through `objective`, to 1e-12 (float64).
+
+    Dense X with several outputs is computed output-major, sparse X row-major, and zero weights (a cold
+    start) skip the product for the logits: each route gives the same value, logits and gradients.
+    """
     from torchlogit._objective import linear_objective_and_gradient
 
     rng = np.random.RandomState(3)
@@ -121,12 +127,16 @@ def test_closed_form_linear_gradient_equals_autograd(kind, C, bias):
     pos_weight = torch.tensor(rng.uniform(0.5, 3, k)) if kind == "multilabel_pos_weight" else None
     loss_kind = "multilabel" if kind.startswith("multilabel") else kind
     weight = torch.tensor(rng.uniform(0.1, 2, n))
-    W = torch.tensor(rng.randn(k, d), requires_grad=True)
+    W = torch.tensor(rng.randn(k, d) * (start == "random"), requires_grad=True)
     b = torch.tensor(rng.randn(k), requires_grad=True) if bias else None
     common = dict(kind=loss_kind, C=C, l1_ratio=0.0, weight_sum=7.0, batch_fraction=0.5, pos_weight=pos_weight)
-    value, logits, grad_W, grad_b = linear_objective_and_gradient(X, W, b, target, weight, **common)
-    reference = objective(X @ W.T + (b if bias else 0), target, weight, [W], **common)
+    X_in = X.to_sparse_csr() if layout == "sparse" else X
+    value, logits, grad_W, grad_b = linear_objective_and_gradient(X_in, W, b, target, weight, **common)
+    expected_logits = X @ W.T + (b if bias else 0)
+    reference = objective(expected_logits, target, weight, [W], **common)
     reference.backward()
+    assert logits.shape == (n, k)
+    np.testing.assert_allclose(logits.numpy(), expected_logits.detach().numpy(), rtol=1e-12, atol=1e-12)
     assert value.item() == pytest.approx(reference.item(), rel=1e-12)
     np.testing.assert_allclose(grad_W.numpy(), W.grad.numpy(), rtol=1e-10, atol=1e-12)
     if bias:
