@@ -1,10 +1,12 @@
 """The fitted arrays are the model (as in LogisticRegression / MLPClassifier), and the fitted state is lean."""
 
+import copy
 import pickle
 import sys
 import warnings
 from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
 import scipy.sparse as sp
@@ -213,6 +215,28 @@ def test_the_pickle_holds_no_training_machinery(iris):
     assert len(blob) <= 4 * len(pickle.dumps(ref))
     assert not hasattr(pickle.loads(blob), "history_")  # in memory after fit only; loss_curve_ is kept
     assert pickle.loads(blob).loss_curve_ == clf.loss_curve_
+
+
+@pytest.mark.parametrize("how", ["pickle", "deepcopy", "joblib"])
+def test_pickling_a_fitted_model_leaves_the_model_itself_unchanged(iris, how, tmp_path):
+    """Pickling (and deep-copying, joblib.dump) reads the model: its history_ and attributes stay as they were.
+
+    BaseEstimator's __getstate__ returns the instance's own __dict__ on Python >= 3.11; a state edited in place
+    stripped the live model's history_ and turned _y_dtype into a string."""
+    X, y = iris
+    Y = np.eye(3, dtype=np.int16)[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        models = [TorchLogisticClassifier(max_iter=5).fit(X, y), TorchMultiLabelClassifier(max_iter=5).fit(X, Y)]
+    for model in models:
+        before = dict(model.__dict__)
+        if how == "joblib":
+            joblib.dump(model, tmp_path / "model.joblib")
+        else:
+            pickle.dumps(model) if how == "pickle" else copy.deepcopy(model)
+        assert model.__dict__.keys() == before.keys()
+        assert all(model.__dict__[key] is value for key, value in before.items())
+    assert models[1].predict(X).dtype == np.int16
 
 
 def test_partial_fit_keeps_only_plain_arrays_and_continues_exactly(iris):

@@ -505,7 +505,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         return layers_state(module, self._fitted_layers(dense=True))
 
     def __getstate__(self):
-        state = super().__getstate__()
+        # A copy: on Python >= 3.11 BaseEstimator's state is the instance's own __dict__ (object.__getstate__
+        # returns it), and the edits below would strip a live model's history_ whenever it is pickled.
+        state = dict(super().__getstate__())
         # The history is for inspection after fit; loss_curve_ (pickled) keeps its gist.
         state.pop("history_", None)
         if state.get("_y_dtype") is not None:  # as a string: skops trusts str, not numpy.dtype
