@@ -430,3 +430,116 @@ def test_l1_proximal_keeps_one_account_per_weight_matrix():
         prox.on_batch_end(net, training=True)
         np.testing.assert_allclose(first.detach().numpy(), 1 - 0.04 * step, rtol=1e-12)
         np.testing.assert_allclose(second.detach().numpy(), -1 + 0.04 * step, rtol=1e-12)
+
+
+def _sklearn_before_1_7_warning(status, message, extra_warning_msg):
+    """scikit-learn < 1.7's ``_check_optimize_result`` text for lbfgs, written out (no iteration count; the
+    advice to scale always given; ``"\\n" + extra_warning_msg`` appended)."""
+    warning_msg = (
+        "{} failed to converge (status={}):\n{}.\n\n"
+        "Increase the number of iterations (max_iter) "
+        "or scale the data as shown in:\n"
+        "    https://scikit-learn.org/stable/modules/"
+        "preprocessing.html"
+    ).format("lbfgs", status, message)
+    if extra_warning_msg is not None:
+        warning_msg += "\n" + extra_warning_msg
+    return warning_msg
+
+
+@pytest.mark.parametrize("message", [None, "ABNORMAL: LINE SEARCH FAILED"])
+@pytest.mark.parametrize("logistic", [True, False])
+def test_lbfgs_warning_text_before_sklearn_1_7_is_that_releases(monkeypatch, message, logistic):
+    """With scikit-learn < 1.7 installed (``LBFGS_WARNING_BEFORE_1_7``), that release's wording."""
+    from sklearn.linear_model._logistic import _LOGISTIC_SOLVER_CONVERGENCE_MSG
+
+    import torchlogit._callbacks as callbacks
+
+    monkeypatch.setattr(callbacks, "LBFGS_WARNING_BEFORE_1_7", True)
+    rule = _fresh_float64()
+    if message:
+        _lbfgs_epoch(rule, 1.0, 0.5, 1.0, failed=message)
+    expected = _sklearn_before_1_7_warning(
+        2 if message else 1,
+        message or callbacks._iteration_limit_message(),
+        _LOGISTIC_SOLVER_CONVERGENCE_MSG if logistic else None,
+    )
+    assert rule.warning(7, 7, logistic=logistic) == expected
+    converged = _fresh_float64()
+    _lbfgs_epoch(converged, 1.0, 0.5, 0.0)
+    assert converged.warning(7, 7, logistic=logistic) is None
+
+
+def test_lbfgs_warning_is_logistic_regressions_by_default():
+    rule = _fresh_float64()
+    assert rule.warning(3, 7) == rule.warning(3, 7, logistic=True) != rule.warning(3, 7, logistic=False)
+
+
+def test_l1_proximal_penalises_only_training_batches_by_default():
+    """skorch's ``on_batch_end(net, batch=None, training=None, ...)``: a call that does not say it is a training batch
+    is not one."""
+    from torchlogit._callbacks import L1Proximal
+
+    net = _ProxNet("sgd", 0.4)
+    prox = L1Proximal()
+    prox.on_train_begin(net)
+    before = net.module_.weight.detach().clone()
+    prox.on_batch_end(net)
+    assert torch.equal(net.module_.weight.detach(), before)
+    prox.on_batch_end(net, training=True)
+    assert not torch.equal(net.module_.weight.detach(), before)
+
+
+def test_documented_defaults_of_the_stopping_rules():
+    """LBFGSConvergence: ``trust_gradient=True`` (float32's gradient test proves convergence) and ``can_promote=True``
+    (a float32 stall hands over to float64); NoImprovementStopping monitors ``train_loss`` and keeps the last
+    parameters (``restore_best=False``)."""
+    from torchlogit._callbacks import LBFGSConvergence
+
+    trusted = LBFGSConvergence(TOL, torch.float32)
+    trusted.on_train_begin(_Net())
+    assert _lbfgs_epoch(trusted, 1.0, 0.5, TOL) == ("stop", True, 0, "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
+    promoting = LBFGSConvergence(TOL, torch.float32)
+    promoting.on_train_begin(_Net())
+    assert _lbfgs_epoch(promoting, 1.0, 1.0, 1.0) == "promote"
+
+    rule = NoImprovementStopping(0.0, 1)
+    assert (rule.monitor, rule.restore_best) == ("train_loss", False)
+    net = _Net()
+    rule.on_train_begin(net)
+    for epoch, loss in enumerate([3.0, 1.0, 2.0, 2.0]):
+        with torch.no_grad():
+            net.module_.weight.fill_(epoch)
+        net.history.new_epoch()
+        net.history.record("train_loss", loss)
+        try:
+            rule.on_epoch_end(net)
+        except KeyboardInterrupt:
+            break
+    rule.on_train_end(net)
+    assert epoch == 3 and rule.converged_ and net.module_.weight.item() == 3.0  # the last epoch's, not the best's
+
+
+def test_lbfgs_non_finite_objective_error_names_the_starting_point():
+    """MLPClassifier's words for a diverged fit, then what went wrong for L-BFGS (which never accepts a non-finite
+    step, so only its starting point can be non-finite)."""
+    rule = _fresh_float64()
+    with pytest.raises(ValueError) as caught:
+        _lbfgs_epoch(rule, 1.0, float("nan"), 0.0)
+    assert str(caught.value) == (
+        "Solver produced non-finite parameter weights. The input data may contain large values and need to be "
+        "preprocessed. The L-BFGS objective is not finite at the starting point."
+    )
+
+
+@pytest.mark.parametrize("before, after", [(-1.0, -1.0 - 2**-20 - 2**-42), (1.0 + 2**-20 + 2**-42, 1.0)])
+def test_lbfgs_relative_reduction_is_relative_to_the_larger_of_both_values(before, after):
+    """``(f_k - f_k+1) / max(|f_k|, |f_k+1|, 1) <= ftol``: a reduction of 2^-20 + 2^-42 is above float32's ftol
+    (2^-20) relative to 1, but not relative to the larger value 1 + 2^-20 + 2^-42 (either one of the two)."""
+    from torchlogit._callbacks import LBFGSConvergence
+
+    assert (before - after) / 1.0 > F32_FTOL
+    assert (before - after) / max(abs(before), abs(after)) <= F32_FTOL
+    rule = LBFGSConvergence(TOL, torch.float32)
+    rule.on_train_begin(_Net())
+    assert _lbfgs_epoch(rule, before, after, 1.0) == "promote"

@@ -429,6 +429,8 @@ def _quadratic(minimum, curvature_seen, *, true_curvature=1.0, scale=1.0, calls=
     def terms(theta, curvature, meat=False):
         if calls is not None:
             calls.append(float(theta[0, 0]))
+            if len(calls) > 1000:  # a backtracking that never ends fails instead of hanging
+                raise RuntimeError("1000 evaluations")
         t = float(theta[0, 0])
         value = 0.5 * true_curvature * (t - minimum) ** 2
         gradient = torch.tensor([true_curvature * (t - minimum)], dtype=torch.float64)
@@ -765,3 +767,431 @@ def test_a_multilabel_estimator_on_a_single_binary_target_equals_logit(three_cla
     np.testing.assert_allclose(table["coef"].to_numpy(), ref.params, rtol=1e-7)
     np.testing.assert_allclose(table["std_err"].to_numpy(), ref.bse, rtol=1e-7)
     assert table.attrs["model"] == "Logit"
+
+
+# --------------------------------------------------------------------------------------------------
+# newton_refine: what each NewtonResult holds, the step tolerance at its boundary, Armijo's constant, the
+# null space at a rounding-level step, and how many times the objective is evaluated. Quadratics whose
+# Newton sequence is known in closed form.
+
+
+def _counted(terms, limit=200):
+    """``terms`` recording the points it is evaluated at (and with or without curvature); a Newton loop that
+    halves for ever is stopped after ``limit`` evaluations, so it fails rather than hangs."""
+    calls = []
+
+    def counted(theta, curvature, meat=False):
+        calls.append((float(theta.reshape(-1)[0]), bool(curvature)))
+        if len(calls) > limit:
+            raise RuntimeError(f"{limit} evaluations")
+        return terms(theta, curvature, meat)
+
+    return counted, calls
+
+
+def test_every_newton_result_holds_the_point_its_value_and_its_factor():
+    """non_finite: the start and its (NaN) value, no factor; a refused pure step at the rounding level, and
+    "no_decrease": the start, its value and the factor of the start (whose U is not None)."""
+    start = _start(math.nan)
+    result = inference.newton_refine(_quadratic(3.0, 1.0), start)
+    assert result.theta is start and math.isnan(result.value) and result.factor is None
+    # At the rounding level, a step that raises the value is not taken: the start, its value, its factor.
+    result = inference.newton_refine(_quadratic(3.0, 0.25, scale=1e20), _start())
+    assert result.status == "converged" and float(result.theta[0, 0]) == 0.0 and result.value == 4.5
+    assert result.factor.U is not None and float(result.factor.scale[0]) == 0.5
+
+    def uphill(theta, curvature, meat=False):
+        t = float(theta[0, 0])
+        hessian = 4 * torch.ones(1, 1, dtype=torch.float64) if curvature else None
+        gradient, scale = torch.tensor([3.0], dtype=torch.float64), torch.ones(1, dtype=torch.float64)
+        return inference.LikelihoodTerms(10 * t**2, gradient, hessian, None, scale)  # rises along -gradient
+
+    result = inference.newton_refine(uphill, _start())
+    assert result.status == "no_decrease" and result.value == 0.0 and float(result.theta[0, 0]) == 0.0
+    assert result.factor.U is not None and float(result.factor.scale[0]) == 2.0
+
+
+@pytest.mark.parametrize(
+    "minimum, start, iterations",
+    [
+        (0.0, 1e-10, 0),  # a step of exactly NEWTON_STEP_RTOL x max(1, |theta|) = 1e-10: converged, not taken
+        (0.0, 1.5e-10, 1),  # 1.5e-10 > 1e-10 x max(1, 1.5e-10): taken
+        (0.0, -1.5e-10, 1),
+        (1000.0, 1000.00000005, 0),  # |theta| = 1000: a step of 5e-8 is within 1e-10 x 1000
+        (1000.0, 1000.0000002, 1),  # 2e-7 is not
+    ],
+)
+def test_newton_stops_when_no_parameter_moves_more_than_the_relative_step_tolerance(minimum, start, iterations):
+    """Converged when max |step| <= NEWTON_STEP_RTOL * max(1, max |theta|): the bound included, relative to
+    |theta| above 1 and absolute below."""
+    terms, calls = _counted(_quadratic(minimum, 1.0))
+    result = inference.newton_refine(terms, _start(start))
+    assert result.status == "converged" and result.iterations == iterations
+    assert float(result.theta[0, 0]) == (start if iterations == 0 else minimum)
+    assert calls == [(start, True)] + [(minimum, True)] * iterations  # the trial's curvature is reused
+
+
+def test_armijo_asks_a_decrease_of_1e4_times_the_step_fraction_times_the_newton_decrement():
+    """f = (t - 3)^2 / 2 from 0 with the curvature reported as 1.5 / 5.999: the full step (to 11.998) rises,
+    the half step lands on 5.999, where f = 4.5 - 0.0029995; Armijo asks 1e-4 * (1/2) * g'H^-1 g = 0.0017997:
+    accepted (a constant of 1e-4 / t would ask 0.0072 and refuse it)."""
+    h = 1.5 / 5.999
+    terms, calls = _counted(_quadratic(3.0, h))
+    result = inference.newton_refine(terms, _start(), max_iter=1)
+    assert result.status == "max_iter" and float(result.theta[0, 0]) == pytest.approx(5.999, rel=1e-14)
+    assert [round(t, 9) for t, _ in calls] == [0.0, 11.998, 5.999, 5.999]
+    # with the curvature at the start, the full step, the half step without it, then the curvature there
+    assert [c for _, c in calls] == [True, True, False, True]
+
+
+def test_a_full_newton_step_reuses_the_trials_curvature():
+    """The trial of a full step is evaluated with its Hessian, which is then the next iteration's: the start,
+    the step to the minimum, nothing else (the zero step after it needs no evaluation)."""
+    terms, calls = _counted(_quadratic(3.0, 1.0))
+    result = inference.newton_refine(terms, _start())
+    assert result.converged and result.iterations == 1
+    assert calls == [(0.0, True), (3.0, True)]
+
+
+def test_a_halving_newton_step_that_never_stops_is_caught():
+    """Understated curvature: the halvings from 30 reach 3.75 (see test_newton_halves_an_overlong_step...);
+    the evaluations are bounded (t halves: t = 2 for ever would never reach MIN_STEP_FRACTION)."""
+    terms, calls = _counted(_quadratic(3.0, 0.1), limit=50)
+    result = inference.newton_refine(terms, _start(), max_iter=1)
+    assert float(result.theta[0, 0]) == 3.75 and len(calls) == 6
+
+
+def test_a_pure_newton_step_at_the_rounding_level_is_factored_with_the_null_space():
+    """Two parameters whose objective only depends on their difference (a multinomial model's common shift):
+    f = (t1 - t2 - 1)^2 / 2, flat along (1, 1). At the rounding level the pure step is taken and the Hessian
+    there is factored with the null space: converged, with a factor (without it the Hessian is singular)."""
+    null = torch.tensor([[1.0], [1.0]], dtype=torch.float64) / math.sqrt(2)
+    D = torch.tensor([1.0, -1.0], dtype=torch.float64)
+
+    def terms(theta, curvature, meat=False):
+        r = float(D @ theta.reshape(-1)) - 1.0
+        hessian = torch.outer(D, D) if curvature else None
+        return inference.LikelihoodTerms(0.5 * r * r, r * D, hessian, None, torch.full((2,), 1e20, dtype=torch.float64))
+
+    result = inference.newton_refine(terms, torch.zeros(1, 2, dtype=torch.float64), null)
+    assert result.status == "converged" and result.iterations == 1 and result.factor.U is not None
+    assert float(D @ result.theta.reshape(-1)) == pytest.approx(1.0, rel=1e-14) and result.value == pytest.approx(0)
+
+
+# --------------------------------------------------------------------------------------------------
+# Factor: which path gives the condition number, the limit's boundary, the curvature added along the
+# null space (its scale), and a Cholesky factorisation that fails on the iterations' path.
+
+
+def test_the_condition_number_is_exact_up_to_exact_rcond_max_params_and_estimated_above(monkeypatch):
+    """Eigenvalues close together (the iterations converge slowly): with n = EXACT_RCOND_MAX_PARAMS the
+    reciprocal condition number is NumPy's to 1e-12; with n one above, it is the iterations' estimate, which
+    differs from it by about 6e-3 here."""
+    H = _spd(4, 1, spread=1.01)
+    reference = _unit_diagonal_rcond(H)
+    monkeypatch.setattr(inference, "EXACT_RCOND_MAX_PARAMS", 4)
+    factor = inference.Factor(torch.tensor(H))
+    assert factor.rcond == pytest.approx(reference, rel=1e-12)
+    assert abs(factor._estimated_rcond() / reference - 1) > 1e-3
+    monkeypatch.setattr(inference, "EXACT_RCOND_MAX_PARAMS", 3)
+    factor = inference.Factor(torch.tensor(H))
+    assert factor.rcond == factor._estimated_rcond() and abs(factor.rcond / reference - 1) > 1e-3
+
+
+def test_a_hessian_whose_condition_number_equals_the_limit_has_no_factor(monkeypatch):
+    """The factor is kept only when rcond > RCOND_LIMIT: a diagonal Hessian (rcond exactly 1) with the limit
+    set to 1 has none, with the limit just below 1 it has one."""
+    H = torch.diag(torch.tensor([4.0, 0.25, 9.0], dtype=torch.float64))
+    monkeypatch.setattr(inference, "RCOND_LIMIT", 1.0)
+    factor = inference.Factor(H.clone())
+    assert factor.rcond == 1.0 and factor.U is None
+    monkeypatch.setattr(inference, "RCOND_LIMIT", 1.0 - 1e-9)
+    assert inference.Factor(H.clone()).U is not None
+
+
+@pytest.mark.parametrize("scale", [1e-15, 1.0, 1e15])
+def test_the_curvature_added_along_the_null_space_follows_the_hessians_scale(scale):
+    """The curvature added along the flat directions is the Hessian's mean diagonal, so a Hessian of any scale
+    (features in other units) keeps a well-conditioned factor and gives A H^+ A^T; a fixed amount (1) would
+    make one of 1e-15 or 1e15 ill-conditioned."""
+    rng = np.random.RandomState(7)
+    K, d, n = 3, 3, 200
+    X = np.column_stack([np.ones(n), rng.normal(size=(n, d - 1))])
+    P = np.exp(X @ (rng.normal(size=(K, d)) * 0.3).T)
+    P /= P.sum(axis=1, keepdims=True)
+    H = scale * sum(np.kron(np.diag(p) - np.outer(p, p), np.outer(x, x)) for p, x in zip(P, X, strict=True))
+    A = np.kron(np.c_[-np.ones(K - 1), np.eye(K - 1)], np.eye(d))
+    reference = np.diag(A @ np.linalg.pinv(H, rcond=1e-10) @ A.T)
+    null = inference.flat_directions(K, d, flat_columns=range(d), device="cpu")
+    factor = inference.Factor(torch.tensor(H), null)
+    assert factor.U is not None and factor.rcond > 1e-6
+    contrasts = inference.Contrasts(K * d, device="cpu", n_classes=K, d=d)
+    variances = inference.parameter_variances(factor, cov_type="nonrobust", n_obs=n, contrasts=contrasts)
+    np.testing.assert_allclose(variances.numpy(), reference, rtol=1e-8)
+
+
+def test_a_failed_cholesky_factorisation_has_no_factor_on_the_iterations_path(monkeypatch):
+    """Above EXACT_RCOND_MAX_PARAMS no eigenvalues are computed: an indefinite matrix is refused because its
+    Cholesky factorisation fails (at the second pivot here), not by its condition number."""
+    monkeypatch.setattr(inference, "EXACT_RCOND_MAX_PARAMS", 0)
+    for H in ([[1.0, 2.0], [2.0, 1.0]], [[1.0, 0.5, 0.9], [0.5, 1.0, 0.9], [0.9, 0.9, 1.0]]):
+        factor = inference.Factor(torch.tensor(H, dtype=torch.float64))
+        assert factor.U is None and factor.rcond == 0.0
+
+
+def test_balanced_class_weights_count_the_sample_weights_as_fit_does(three_classes):
+    """class_weight="balanced" with sample weights: class k weighs sum(f) / (K sum_{y_i = k} f_i) (scikit-learn's
+    compute_class_weight with sample_weight), in fit and in summary alike: the fitted coefficients are the
+    optimum summary finds, and the table equals the one with those weights given as a dict."""
+    X, y = three_classes
+    f = np.random.RandomState(5).choice([1.0, 5.0], size=len(y))
+    clf = TorchLogisticClassifier(**TIGHT, class_weight="balanced").fit(X, y, sample_weight=f)
+    table = clf.summary(X, y, sample_weight=f)
+    assert table.attrs["refined_by"] < 1e-6
+    weights = {k: f.sum() / (3 * f[y == k].sum()) for k in ("b", "c", "d")}
+    written_out = clf.set_params(class_weight=weights).summary(X, y, sample_weight=f)
+    pd.testing.assert_frame_equal(table, written_out, rtol=1e-10)
+
+
+@pytest.mark.parametrize("chunk_values, rows", [(50, 1), (480, 10), (1 << 20, 37)])
+def test_likelihood_terms_reads_chunks_of_a_quarter_of_chunk_values_per_parameter(chunk_values, rows, monkeypatch):
+    """Each chunk has max(1, CHUNK_VALUES // (4 K d)) rows (K d = 12 parameters here), so its score matrices stay
+    small next to the Hessian: 50 values give 1 row, 480 give 10, and the last chunk holds the rest."""
+    monkeypatch.setattr(inference, "CHUNK_VALUES", chunk_values)
+    seen = []
+    augmented = inference._augmented
+    monkeypatch.setattr(inference, "_augmented", lambda chunk, *a: seen.append(len(chunk)) or augmented(chunk, *a))
+    rng = np.random.RandomState(0)
+    n, K = 37, 3
+    X = rng.normal(size=(n, 3))
+    inference.likelihood_terms(
+        X,
+        np.eye(K)[rng.randint(0, K, n)],
+        torch.zeros(K, 4, dtype=torch.float64),
+        kind="softmax",
+        fit_intercept=True,
+        freq_weight=np.ones(n),
+        importance=np.ones((n, K)),
+        device="cpu",
+    )
+    assert seen == [rows] * (n // rows) + ([n % rows] if n % rows else [])
+
+
+def test_float32_data_gives_the_table_of_the_same_values_in_float64(three_classes):
+    """summary() accepts float32 X (as fit does) and computes in float64: the table is that of X cast to
+    float64, for dense and sparse X."""
+    X, y = three_classes
+    X32 = X.astype(np.float32)
+    clf = TorchLogisticClassifier(**TIGHT).fit(X32, y)
+    table = clf.summary(X32.astype(np.float64), y)
+    pd.testing.assert_frame_equal(clf.summary(X32, y), table, rtol=1e-12)
+    pd.testing.assert_frame_equal(clf.summary(sparse.csr_matrix(X32), y), table, rtol=1e-12)
+
+
+def test_newton_at_max_iter_factors_the_last_hessian_with_the_null_space():
+    """A Hessian that overstates the curvature 10x and is flat along (1, 1): after max_iter steps the Hessian
+    at the last point is factored with the null space (a factor; without it, singular)."""
+    null = torch.tensor([[1.0], [1.0]], dtype=torch.float64) / math.sqrt(2)
+    D = torch.tensor([1.0, -1.0], dtype=torch.float64)
+
+    def terms(theta, curvature, meat=False):
+        r = float(D @ theta.reshape(-1)) - 1.0
+        hessian = 10 * torch.outer(D, D) if curvature else None
+        return inference.LikelihoodTerms(0.5 * r * r, r * D, hessian, None, torch.ones(2, dtype=torch.float64))
+
+    result = inference.newton_refine(terms, torch.zeros(1, 2, dtype=torch.float64), null, max_iter=2)
+    assert result.status == "max_iter" and result.iterations == 2 and result.factor.U is not None
+    assert float(D @ result.theta.reshape(-1)) == pytest.approx(1 - 0.9**2, rel=1e-12)
+    assert result.value == pytest.approx(0.5 * 0.81**2, rel=1e-12)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0"])
+def test_summary_forms_hessians_for_newton_and_the_meat_only_for_a_sandwich(three_classes, cov_type, monkeypatch):
+    """At most two dense matrices at a time (PEAK_MATRICES): the Hessian is formed only for Newton's steps; the
+    scores' outer-product sum only for a sandwich covariance, once, at the optimum and without a Hessian; the
+    log-likelihood of the table's statistics is evaluated without either."""
+    X, labels = three_classes
+    y = (labels == "c").astype(int)
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    calls = []
+    real = inference.likelihood_terms
+
+    def recorded(*args, curvature=True, meat=False, **kwargs):
+        calls.append((bool(curvature), bool(meat)))
+        return real(*args, curvature=curvature, meat=meat, **kwargs)
+
+    monkeypatch.setattr(inference, "likelihood_terms", recorded)
+    clf.summary(X, y, cov_type=cov_type)
+    newton = [c for c in calls if c[0]]
+    assert newton and all(c == (True, False) for c in newton)
+    assert calls[-1] == (False, False)
+    assert [c for c in calls if c[1]] == ([] if cov_type == "nonrobust" else [(False, True)])
+
+
+def test_penalised_binary_covariance_is_the_inverse_penalised_hessian_to_1e10():
+    """C=0.3: the penalty's curvature 1/C (not a float32 number) on each weight, none on the intercept. At the
+    table's coefficients the penalised gradient vanishes and the standard errors are those of the written-out
+    penalised Hessian, to 1e-10."""
+    X, y = make_classification(n_samples=120, n_features=3, n_informative=3, n_redundant=0, random_state=4)
+    C = 0.3
+    clf = TorchLogisticClassifier(C=C, dtype="float64", tol=1e-10, max_iter=1000).fit(X, y)
+    with pytest.warns(InferenceWarning, match="C=0.3 is finite"):
+        table = clf.summary(X, y)
+    theta = table["coef"].to_numpy()
+    Xa = np.column_stack([np.ones(len(X)), X])
+    p = 1 / (1 + np.exp(-Xa @ theta))
+    ridge = np.diag([0.0, 1 / C, 1 / C, 1 / C])
+    assert np.abs(Xa.T @ (p - y) + ridge @ theta).max() < 1e-11
+    H = Xa.T @ ((p * (1 - p))[:, None] * Xa) + ridge
+    np.testing.assert_allclose(table["std_err"].to_numpy(), np.sqrt(np.diag(np.linalg.inv(H))), rtol=1e-10)
+
+
+def test_object_data_and_float32_weights_are_read_as_float64(three_classes):
+    """X of dtype object (numbers) is converted as in fit; float32 sample weights count with their float64
+    values: nobs is the float64 sum of the float32 weights."""
+    X, y = three_classes
+    w = np.full(len(y), 0.1, dtype=np.float32)
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y, sample_weight=w)
+    table = clf.summary(X, y, sample_weight=w.astype(np.float64))
+    assert table.attrs["nobs"] == float(np.sum(w.astype(np.float64))) != float(np.sum(w))
+    pd.testing.assert_frame_equal(clf.summary(X.astype(object), y, sample_weight=w), table, rtol=1e-12)
+    assert clf.summary(X, y, sample_weight=w).attrs == table.attrs
+
+
+@pytest.mark.parametrize(
+    "kwargs, match",
+    [
+        (dict(alpha=1), "alpha must be a float strictly between 0 and 1"),
+        (dict(alpha=1.0), "alpha must be a float strictly between 0 and 1"),
+        (dict(alpha="0.05"), "alpha must be a float strictly between 0 and 1"),
+        (dict(sample_weight=np.r_[-1.0, np.ones(199)]), "Negative values in data passed to"),
+    ],
+)
+def test_summary_refuses_alpha_at_one_or_not_a_number_and_negative_weights(three_classes, kwargs, match):
+    X, y = three_classes
+    clf = TorchLogisticClassifier(C=np.inf, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        clf.summary(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("moved, warns", [(0.3, True), (0.05, False)])
+def test_coefficients_more_than_a_tenth_of_a_standard_error_from_the_optimum_are_warned_about(
+    three_classes, moved, warns
+):
+    """coef_ moved away from the optimum by `moved` standard errors in one entry: warned about above 0.1, with
+    the distance; the table is the optimum's either way."""
+    X, labels = three_classes
+    y = (labels == "c").astype(int)
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    table = clf.summary(X, y)
+    clf.coef_ = clf.coef_.copy()
+    clf.coef_[0, 1] += moved * table["std_err"].iloc[2]
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        moved_table = clf.summary(X, y)
+    messages = [str(w.message) for w in record if issubclass(w.category, InferenceWarning)]
+    assert len(messages) == int(warns)
+    assert not warns or messages[0].startswith(f"coef_ and intercept_ are up to {moved:.2g} standard errors away")
+    np.testing.assert_allclose(moved_table["coef"], table["coef"], rtol=1e-9)
+
+
+def test_summary_checks_the_data_against_the_fit_without_changing_the_model(three_classes):
+    """X is checked against n_features_in_ and feature_names_in_ without resetting them: a model fitted on a
+    frame keeps its names (the table too) when summary() gets an array, and refuses X of another width."""
+    X, y = three_classes
+    frame = pd.DataFrame(X, columns=["u", "v", "w"])
+    clf = TorchLogisticClassifier(**TIGHT).fit(frame, y)
+    with pytest.warns(UserWarning, match="X does not have valid feature names"):
+        table = clf.summary(X, y)
+    assert list(table.index.get_level_values("feature")[:4]) == ["intercept", "u", "v", "w"]
+    assert list(clf.feature_names_in_) == ["u", "v", "w"] and clf.n_features_in_ == 3
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # no feature names, again
+        with pytest.raises(ValueError, match="X has 2 features, but TorchLogisticClassifier is expecting 3"):
+            clf.summary(X[:, :2], y)
+
+
+def test_the_penalised_gradients_rounding_scale_adds_the_penalty_terms_magnitude(monkeypatch):
+    """With C finite the gradient is sum_i (p_i - y_i) x_i + theta / C (no penalty on the intercept); the scale of
+    its rounding error, which decides whether Newton is at the rounding level, is sum_i |(y_i - p_i) x_i| +
+    |theta / C|, at every point Newton evaluates (written out here at the fitted coefficients, Newton's start)."""
+    X, y = make_classification(n_samples=60, n_features=2, n_informative=2, n_redundant=0, random_state=6)
+    C = 0.5
+    clf = TorchLogisticClassifier(C=C, dtype="float64", tol=1e-10, max_iter=1000).fit(X, y)
+    seen = []
+    real = inference._at_rounding_level
+    monkeypatch.setattr(inference, "_at_rounding_level", lambda terms: seen.append(terms) or real(terms))
+    with pytest.warns(InferenceWarning, match="C=0.5 is finite"):
+        clf.summary(X, y)
+    theta = np.r_[clf.intercept_, clf.coef_[0]]
+    Xa = np.column_stack([np.ones(len(X)), X])
+    p = 1 / (1 + np.exp(-Xa @ theta))
+    ridge = np.array([0.0, 1 / C, 1 / C])
+    start = seen[0]
+    np.testing.assert_allclose(start.gradient.numpy(), Xa.T @ (p - y) + ridge * theta, rtol=1e-9, atol=1e-12)
+    np.testing.assert_allclose(
+        start.gradient_scale.numpy(), np.abs((y - p)[:, None] * Xa).sum(0) + np.abs(ridge * theta), rtol=1e-12
+    )
+
+
+def test_targets_of_another_length_than_x_are_refused(three_classes):
+    """y (or a multi-label Y) with one row more or less than X is refused with scikit-learn's error, before
+    anything is computed."""
+    X, y = three_classes
+    Y = np.column_stack([y == "b", y == "d"]).astype(int)
+    multilabel = TorchMultiLabelClassifier(C=np.inf, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        multilabel.fit(X, Y)
+    for rows in (Y[:-1], np.vstack([Y, Y[:1]])):
+        with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+            multilabel.summary(X, rows)
+
+
+def test_a_variance_rounded_below_zero_is_a_zero_standard_error(three_classes, monkeypatch):
+    """The diagonal of a covariance can come out a rounding error below zero (a parameter the scores do not
+    see): its standard error is 0, not NaN (the square root of the variance clipped at 0 warns of nothing)."""
+    X, labels = three_classes
+    y = (labels == "c").astype(int)
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    real = inference.parameter_variances
+
+    def rounded(*args, **kwargs):
+        variances = real(*args, **kwargs).clone()
+        variances[1] = -1e-30
+        return variances
+
+    monkeypatch.setattr(inference, "parameter_variances", rounded)
+    with warnings.catch_warnings(record=True) as record:
+        warnings.simplefilter("always")
+        table = clf.summary(X, y)
+    assert table["std_err"].iloc[1] == 0.0 and np.isfinite(table["std_err"]).all()
+    assert not [w for w in record if "sqrt" in str(w.message)]
+
+
+def test_multinomial_hc1_counts_the_k_minus_1_reported_blocks(three_classes):
+    """HC1 needs a total weight n above the (K - 1) d = 8 reported parameters (not K d = 12): uniform weights
+    summing to 8 are refused, to 8.5 accepted with the factor n / (n - 8) = 17 over HC0."""
+    X, y = three_classes
+    clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    with pytest.raises(ValueError, match=r"cov_type='HC1' needs a total sample weight greater than .*\(8\)"):
+        clf.summary(X, y, sample_weight=np.full(len(y), 8 / len(y)), cov_type="HC1")
+    w = np.full(len(y), 8.5 / len(y))
+    hc0 = clf.summary(X, y, sample_weight=w, cov_type="HC0")["std_err"].to_numpy()
+    hc1 = clf.summary(X, y, sample_weight=w, cov_type="HC1")["std_err"].to_numpy()
+    np.testing.assert_allclose(hc1**2 / hc0**2, 17.0, rtol=1e-10)
+
+
+def test_the_memory_refusal_describes_the_models_size(three_classes, monkeypatch):
+    """The refusal names the parameters' origin: features (+ intercept) and outputs (classes or labels)."""
+    X, y = three_classes
+    clf = TorchLogisticClassifier(C=np.inf, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.fit(X, y)
+    monkeypatch.setattr(inference, "available_memory", lambda device: 1000)
+    with pytest.raises(ValueError, match=r"12 parameters \(3 features \+ intercept, 3 outputs \(classes or labels\)\)"):
+        clf.summary(X, y)

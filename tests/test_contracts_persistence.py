@@ -886,4 +886,26 @@ def test_a_model_without_intercept_has_a_one_tensor_table_and_round_trips(tmp_pa
     assert [t["name"] for t in _split(tmp_path / "no_intercept.tlm")[0]["tensors"]] == ["linear.weight"]
     loaded = TorchLogisticClassifier.load(tmp_path / "no_intercept.tlm")
     np.testing.assert_array_equal(loaded.coef_, clf.coef_)
+    np.testing.assert_array_equal(loaded.intercept_, clf.intercept_)
+    # The absent bias is made as zeros of the file's dtype: float32 tensors give float32 zeros.
+    header, payload = _split(tmp_path / "no_intercept.tlm")
+    weight = np.frombuffer(payload, dtype="<f8").astype("<f4")
+    header["tensors"][0].update(dtype="float32", nbytes=weight.nbytes)
+    _write(tmp_path / "f32.tlm", header, weight.tobytes())
+    loaded = TorchLogisticClassifier.load(tmp_path / "f32.tlm")
+    assert loaded.coef_.dtype == loaded.intercept_.dtype == np.float32
+    np.testing.assert_array_equal(loaded.intercept_, np.zeros(3, dtype=np.float32))
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize("length", [2**63, 2**64 - 1])
+def test_a_header_length_beyond_int64_is_read_unsigned_and_refused(models, tmp_path, length):
+    """The 8-byte header length is unsigned: a length of 2**63 or more is that huge number (refused as too long),
+    not a negative one that would slice the header from the end of the file."""
+    _, _, good = models["binary"]
+    header, payload = _split(good)
+    body = MAGIC + struct.pack("<Q", length) + json.dumps(header).encode() + payload
+    path = tmp_path / "huge.tlm"
+    path.write_bytes(body + hashlib.sha256(body).digest())
+    with pytest.raises(ModelFileError, match=rf"is damaged \(its header length is {length} bytes\)\.$"):
+        TorchLogisticClassifier.load(path)

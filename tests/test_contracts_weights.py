@@ -12,7 +12,6 @@ dask fit on the repeated rows (whose row count differs), at the default ``tol`` 
 scale of the objective decides when L-BFGS stops.
 """
 
-
 import numpy as np
 import pytest
 from sklearn.datasets import load_breast_cancer, load_wine

@@ -1,0 +1,779 @@
+"""Seeded bug drill: does the test suite catch realistic, hand-made bugs?
+
+Each bug is a small source edit a developer could plausibly make (a wrong default, a
+row count where a weight sum belongs, a dropped factor, a weakened check), given as
+``(file, exact old text, new text, test files, description)``. Unlike mutmut's
+one-token mutants they are chosen to look right at a glance.
+
+For each bug the drill copies the repository once to a scratch directory (default
+``/tmp/seeded/work``; the working tree is never edited), applies that one edit,
+runs the bug's test files there with ``python -m pytest -x -q -p no:cacheprovider``, and
+restores the file. A bug is *caught* when pytest fails (the first failing test is
+reported), *missed* when it passes.
+
+Which tests run: for each module, the test files that scripts/mutation.toml lists for
+it (the files written against that module), plus files named here for the modules that
+list does not cover, plus ``tests/test_seeded_bugs.py`` when it exists; the seeded-bug
+and contract tests go first, so that with ``-x`` a caught bug stops early (the order
+changes the time, not the verdict). This asks whether the tests written for a module
+catch a bug in it, at a cost the 2-core machine can pay for ~75 bugs; ``--broad`` runs
+the whole ``tests/`` directory minus the slow, unrelated files instead (much slower).
+A run longer than ``--timeout`` is reported as ``timeout`` (undecided), not as caught.
+
+Usage::
+
+    python scripts/seeded_bugs.py                 # every bug, one at a time
+    python scripts/seeded_bugs.py --only 12       # one bug (several: --only 3 --only 7)
+    python scripts/seeded_bugs.py --list          # the bugs, and check each old text occurs once
+    python scripts/seeded_bugs.py --json out.json # also write the results as JSON (after each bug)
+    python scripts/seeded_bugs.py --no-seeded-tests   # without tests/test_seeded_bugs.py
+    python scripts/seeded_bugs.py --only 9 --tests tests/test_seeded_bugs.py   # judge with these files only
+
+Run it under ``nice -n 19`` on a shared machine; bugs run one after another.
+"""
+
+import argparse
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+SEEDED_TESTS = "tests/test_seeded_bugs.py"
+
+
+@dataclass
+class Bug:
+    module: str  # torchlogit/<module>.py
+    old: str
+    new: str
+    description: str
+    kind: str = "other"  # which family of bug (the issue's list, or "other")
+    tests: list = field(default_factory=list)  # extra test files (added to the module's list)
+
+    @property
+    def file(self):
+        return f"torchlogit/{self.module}.py"
+
+
+# Test files of the modules scripts/mutation.toml does not list.
+EXTRA_MODULE_TESTS = {
+    "_data": [
+        "tests/test_logistic_api.py",
+        "tests/test_bad_input.py",
+        "tests/test_sparse.py",
+        "tests/test_contracts_weights.py",
+        "tests/test_tensors.py",
+    ],
+    "_predict": [
+        "tests/test_contracts_predict.py",
+        "tests/test_logistic_api.py",
+        "tests/test_multilabel.py",
+        "tests/test_edge_cases.py",
+    ],
+    "_cv": ["tests/test_cv.py"],
+    "_batched": ["tests/test_batched_whitening.py", "tests/test_cv.py"],
+    "_newton": ["tests/test_newton.py"],
+    "_net": ["tests/test_minibatch_loop.py", "tests/test_partial_fit.py", "tests/test_determinism.py"],
+}
+
+# With --broad: tests/ minus these (slow, or about the docs / examples / benchmarks, not the numerics).
+BROAD_EXCLUDE = [
+    "tests/test_common.py",
+    "tests/test_sklearn_logistic_suite.py",
+    "tests/test_examples.py",
+    "tests/test_docs.py",
+    "tests/test_devices_page.py",
+    "tests/test_benchmarks.py",
+    "tests/test_plot_performance.py",
+    "tests/test_onnx.py",
+    "tests/test_skops.py",
+    "tests/test_compare.py",
+]
+
+
+BUGS = [
+    # ------------------------------------------------------------------ _objective
+    Bug(
+        "_objective",
+        "    scale = 1.0 / (weight_sum * batch_fraction)\n",
+        "    scale = 1.0 / weight_sum\n",
+        "mini-batch data term not scaled up by n/len(batch): the penalty weighs len(batch)/n too much",
+        "penalty",
+    ),
+    Bug(
+        "_objective",
+        "            residual = p * (1 + (pos_weight - 1) * target) - pos_weight * target\n",
+        "            residual = p - pos_weight * target\n",
+        "multilabel pos_weight gradient: the positive term's weight left out of p",
+        "pos_weight",
+    ),
+    Bug(
+        "_objective",
+        "    smooth = penalty(weights, 0.0) * (1 - l1_ratio) if l1_ratio < 1 else 0.0\n",
+        "    smooth = penalty(weights, 0.0) if l1_ratio < 1 else 0.0\n",
+        "autograd objective (hidden layers): elastic-net L2 part not scaled by (1 - l1_ratio)",
+        "penalty",
+    ),
+    Bug(
+        "_objective",
+        "    return 0.0 if math.isinf(C) or l1_ratio == 0 else l1_ratio / (C * weight_sum)\n",
+        "    return 0.0 if math.isinf(C) or l1_ratio == 0 else l1_ratio / C\n",
+        "L1 strength not divided by the weight sum S (OWL-QN and the proximal step)",
+        "weight_sum",
+    ),
+    Bug(
+        "_objective",
+        "        grad_W = grad_W + weight_matrix.detach() * ((1 - l1_ratio) / (C * weight_sum))\n",
+        "        grad_W = grad_W + weight_matrix.detach() * (1 / (C * weight_sum))\n",
+        "closed-form L2 gradient ignores (1 - l1_ratio) (value and gradient disagree under elastic-net)",
+        "penalty",
+    ),
+    # ------------------------------------------------------------------ _solvers
+    Bug(
+        "_solvers",
+        "        if abs(gtd_new) <= -c2 * gtd0:\n            return t, f_new, g_new, n_evals\n",
+        "        if gtd_new >= c2 * gtd0:\n            return t, f_new, g_new, n_evals\n",
+        "strong-Wolfe curvature condition weakened to the weak one in the bracketing phase",
+        "wolfe",
+    ),
+    Bug(
+        "_solvers",
+        "            if abs(gtd_new) <= -c2 * gtd0:\n                bracket[low] = point\n",
+        "            if gtd_new >= c2 * gtd0:\n                bracket[low] = point\n",
+        "strong-Wolfe curvature condition weakened to the weak one in the zoom phase",
+        "wolfe",
+    ),
+    Bug(
+        "_solvers",
+        "def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.9,",
+        "def strong_wolfe(evaluate, f0, g0, gtd0, t, *, c1=1e-4, c2=0.999,",
+        "strong-Wolfe c2 default loosened from 0.9 to 0.999",
+        "wolfe",
+    ),
+    Bug(
+        "_solvers",
+        "            if ys > torch.finfo(x.dtype).eps * -gtd * t and 0 < yy < math.inf and math.isfinite(ys):\n",
+        "            if ys > 1e-10 and 0 < yy < math.inf and math.isfinite(ys):\n",
+        "curvature pairs kept by torch's absolute test (ys > 1e-10) instead of L-BFGS-B's relative one",
+    ),
+    Bug(
+        "_solvers",
+        '                state["gamma"] = ys / yy\n',
+        '                state["gamma"] = yy / ys\n',
+        "L-BFGS initial Hessian scaling inverted (yy/ys instead of ys/yy)",
+    ),
+    Bug(
+        "_solvers",
+        "        orthant = torch.where(x != 0, torch.sign(x), -torch.sign(pg))\n",
+        "        orthant = torch.where(x != 0, torch.sign(x), torch.sign(pg))\n",
+        "OWL-QN orthant of a zero coordinate taken along +pg instead of -pg",
+        "l1",
+    ),
+    Bug(
+        "_solvers",
+        "        if f > 0 and gtd < 0:\n            t = min(t, f / -gtd)\n",
+        "        if f > 0 and gtd > 0:\n            t = min(t, f / -gtd)\n",
+        "first steepest-descent step no longer capped at f/|g.d| (condition sign typo)",
+    ),
+    # ------------------------------------------------------------------ _callbacks
+    Bug(
+        "_callbacks",
+        "        self.count_ = self.count_ + 1 if loss > self.best_ - self.tol else 0\n",
+        "        self.count_ = self.count_ + 1 if loss > self.best_ + self.tol else 0\n",
+        "no-improvement rule: tol added instead of subtracted (MLPClassifier: loss > best - tol)",
+        "stopping",
+    ),
+    Bug(
+        "_callbacks",
+        "        if self.count_ > self.n_iter_no_change:\n",
+        "        if self.count_ >= self.n_iter_no_change:\n",
+        "no-improvement rule stops after n_iter_no_change epochs instead of n_iter_no_change + 1",
+        "stopping",
+    ),
+    Bug(
+        "_callbacks",
+        "        if loss < self.best_:\n            self.best_ = loss\n",
+        "        if loss < self.best_ - self.tol:\n            self.best_ = loss\n",
+        "best loss only updated on an improvement beyond tol (MLPClassifier updates on any improvement)",
+        "stopping",
+    ),
+    Bug(
+        "_callbacks",
+        '        net.history.record("valid_loss", float(total) / float(self.data.weight.sum()))\n',
+        '        net.history.record("valid_loss", float(total) / len(self.data.weight))\n',
+        "validation loss divided by the row count instead of the weight sum",
+        "weight_sum",
+    ),
+    Bug(
+        "_callbacks",
+        "    return 64 * float(np.finfo(np.float64).eps) if dtype == torch.float64 else 8 * "
+        "float(np.finfo(np.float32).eps)\n",
+        "    return 64 * float(np.finfo(np.float32).eps) if dtype == torch.float64 else 8 * "
+        "float(np.finfo(np.float32).eps)\n",
+        "float64 ftol computed from float32's eps (stops ~5e8 times too early)",
+        "float32",
+    ),
+    Bug(
+        "_callbacks",
+        '                    bias_correction = 1 - group["betas"][1] ** float(state["step"])\n',
+        '                    bias_correction = 1 - group["betas"][0] ** float(state["step"])\n',
+        "Adam L1 proximal step: second-moment bias correction uses beta1",
+        "l1",
+    ),
+    # ------------------------------------------------------------------ _rows
+    Bug(
+        "_rows",
+        "        rows.eliminate_zeros()  # an explicit zero is the same value as an implicit one\n",
+        "",
+        "sparse canonical rows: explicit zeros kept, so a row with one is not merged with its copy without",
+        "rows",
+    ),
+    Bug(
+        "_rows",
+        "    positive = np.flatnonzero(sample_weight > 0)\n",
+        "    positive = np.flatnonzero(sample_weight >= 0)\n",
+        "canonical rows keep zero-weight rows",
+        "rows",
+    ),
+    Bug(
+        "_rows",
+        "    return idx[starts], np.add.reduceat(w.astype(np.float64), starts), anchor[group[starts]]\n",
+        "    return idx[starts], w[starts].astype(np.float64), anchor[group[starts]]\n",
+        "merged identical rows keep the first row's weight instead of the sum",
+        "rows",
+    ),
+    Bug(
+        "_rows",
+        "    values = np.ascontiguousarray(np.column_stack([target[positions], X[positions].astype(np.float64)]))\n",
+        "    values = np.ascontiguousarray(X[positions].astype(np.float64))\n",
+        "dense row contents compare X only: equal rows with different labels are merged",
+        "rows",
+    ),
+    Bug(
+        "_rows",
+        "    return 4 * width * np.finfo(np.float64).eps * 1.5 * width * max_abs\n",
+        "    return np.finfo(np.float64).eps * max_abs\n",
+        "tie bound far below the rounding of a dot product: copies of a row may not be merged",
+        "rows",
+    ),
+    # ------------------------------------------------------------------ _targets
+    Bug(
+        "_targets",
+        "    check_two_classes(classes)\n    return label_targets(classes, encoded, stratify=encoded)\n",
+        "    return label_targets(classes, encoded, stratify=encoded)\n",
+        "one-class y no longer refused with sklearn's message",
+    ),
+    Bug(
+        "_targets",
+        "    position = np.searchsorted(classes, y).clip(0, len(classes) - 1)\n",
+        "    position = np.searchsorted(classes, y)\n",
+        "partial_fit label beyond the last class: IndexError instead of a ValueError naming it",
+    ),
+    # ------------------------------------------------------------------ _modules
+    Bug(
+        "_modules",
+        "        return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]\n",
+        "        return [self.output.weight]\n",
+        "hidden-layer model: only the output layer penalised (hidden layers must be too, as MLPClassifier's alpha)",
+        "penalty",
+    ),
+    Bug(
+        "_modules",
+        "        return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]\n",
+        "        return [p for m in self.modules() if isinstance(m, nn.Linear) for p in m.parameters()]\n",
+        "hidden-layer model: biases penalised too",
+        "penalty",
+    ),
+    Bug(
+        "_modules",
+        "        return [m.weight for m in self.modules() if isinstance(m, nn.Linear)]\n",
+        "        return [m.weight for m in self.hidden.modules() if isinstance(m, nn.Linear)]\n",
+        "hidden-layer model: the output layer not penalised",
+        "penalty",
+    ),
+    Bug(
+        "_modules",
+        "    def penalized_weights(self):\n        return [self.linear.weight]\n",
+        "    def penalized_weights(self):\n        return list(self.linear.parameters())\n",
+        "linear model: intercept in the penalised weights (L1 / proximal steps shrink it)",
+        "penalty",
+    ),
+    Bug(
+        "_modules",
+        "        parts = [column_scale.to(weight.device).repeat(weight.shape[0])]\n",
+        "        parts = [column_scale.to(weight.device).repeat_interleave(weight.shape[0])]\n",
+        "preconditioner scale laid out class-major instead of feature-major (multinomial)",
+    ),
+    Bug(
+        "_modules",
+        "    bound = 1 / math.sqrt(n_in) if n_in > 0 else 0.0\n",
+        "    bound = 1 / n_in if n_in > 0 else 0.0\n",
+        "hidden-layer initialisation bound 1/n_in instead of PyTorch's 1/sqrt(n_in)",
+    ),
+    Bug(
+        "_modules",
+        "        dtype = np.float32 if np.asarray(W).dtype == np.float32 else np.float64  # "
+        "the arrays' own precision\n",
+        "        dtype = np.float32  # the arrays' own precision\n",
+        "warm start / partial_fit state always rounded to float32",
+        "float32",
+    ),
+    Bug(
+        "_modules",
+        "        return X * keep / (1 - self.p)\n",
+        "        return X * keep\n",
+        "dropout without the 1/(1-p) rescaling of kept units",
+    ),
+    # ------------------------------------------------------------------ _inference
+    Bug(
+        "_inference",
+        "        variances = variances * (n_obs / (n_obs - n_reported))\n",
+        "        variances = variances * (n_obs / (n_obs - n_params))\n",
+        "HC1 factor counts all K blocks of a multinomial model instead of the K-1 reported ones",
+        "inference",
+    ),
+    Bug(
+        "_inference",
+        "            hessian.addmm_(U.T, (f * c[:, 0])[:, None] * U, alpha=-1)\n",
+        "            hessian.addmm_(U.T, f[:, None] * U, alpha=-1)\n",
+        "class weight dropped from the -p p^T term of the multinomial Hessian",
+        "inference",
+    ),
+    Bug(
+        "_inference",
+        '        "df_resid": nobs - n_params,\n',
+        '        "df_resid": nobs - df_model,\n',
+        "df_resid counts the intercepts as residual degrees of freedom",
+        "inference",
+    ),
+    Bug(
+        "_inference",
+        "    share = (w * Y).sum(axis=0) / w.sum(axis=0)\n",
+        "    share = Y.mean(axis=0)\n",
+        "null model's class shares ignore the weights (llnull, pseudo R^2)",
+        "inference",
+    ),
+    Bug(
+        "_inference",
+        "            ridge[:, int(self.fit_intercept) :] = 1 / self.C\n",
+        "            ridge[:, :] = 1 / self.C\n",
+        "penalised summary: the intercept's curvature gets the ridge too",
+        "penalty",
+    ),
+    Bug(
+        "_inference",
+        "    return np.column_stack([coef, std_err, z, 2 * norm.sf(np.abs(z)), coef - "
+        "half_width, coef + half_width])\n",
+        "    return np.column_stack([coef, std_err, z, norm.sf(np.abs(z)), coef - half_width, coef + half_width])\n",
+        "one-sided p-values",
+        "inference",
+    ),
+    # ------------------------------------------------------------------ _persistence
+    Bug(
+        "_persistence",
+        '        _require(spec["nbytes"] == size, f"{what} {spec[\'name\']!r} has '
+        "{spec['nbytes']} bytes for its shape\")\n",
+        "",
+        "model-file loader: byte count no longer checked against the shape",
+        "persistence",
+    ),
+    Bug(
+        "_persistence",
+        '    _require(all(a[1] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False)), "two tensors overlap")\n',
+        '    _require(all(a[0] <= b[0] for a, b in zip(ranges, ranges[1:], strict=False)), "two tensors overlap")\n',
+        "model-file loader: overlapping tensors accepted (start compared with start)",
+        "persistence",
+    ),
+    Bug(
+        "_persistence",
+        '        _require(spec["offset"] + size <= payload_size, f"{what} {spec[\'name\']!r} lies outside the file")\n',
+        '        _require(spec["offset"] <= payload_size, f"{what} {spec[\'name\']!r} lies outside the file")\n',
+        "model-file loader: a tensor's end not checked against the file's size",
+        "persistence",
+    ),
+    # ------------------------------------------------------------------ _kernels
+    Bug(
+        "_kernels",
+        "            stop = min(i + step, len(rows))\n            lo, hi = int(indptr[i]), int(indptr[stop])\n",
+        "            stop = min(i + step, len(rows) - 1)\n            lo, hi = int(indptr[i]), int(indptr[stop])\n",
+        "sparse row gather with a cast: the last row of the last chunk never copied (off by one)",
+        "off-by-one",
+    ),
+    Bug(
+        "_kernels",
+        "        return torch.maximum(low.abs(), high.abs()).to(torch.float64)\n",
+        "        return high.abs().to(torch.float64)\n",
+        "column max |x| of dense X from the column maxima only (negative features ignored)",
+    ),
+    Bug(
+        "_kernels",
+        "    return np.int32 if max(nnz, *shape) < np.iinfo(np.int32).max else np.int64\n",
+        "    return np.int32 if max(*shape) < np.iinfo(np.int32).max else np.int64\n",
+        "CSR index dtype chosen from the shape only: more than 2**31 non-zeros overflow int32 offsets",
+    ),
+    # ------------------------------------------------------------------ _dask
+    Bug(
+        "_dask",
+        "        weight_sum = data.weight_sum()\n",
+        "        weight_sum = float(X.shape[0])\n",
+        "Dask fit: objective divided by the row count instead of the weight sum",
+        "weight_sum",
+    ),
+    Bug(
+        "_dask",
+        "            if spec.class_weight is not None:\n                weight = weight * spec.class_weight[target]\n",
+        "",
+        "Dask fit: class weights never applied to the blocks' rows",
+        "weight_sum",
+    ),
+    Bug(
+        "_dask",
+        "        row_factor = compute_class_weight(class_weight, classes=classes, y=classes, sample_weight=counts)\n",
+        "        row_factor = compute_class_weight(class_weight, classes=classes, y=classes)\n",
+        "Dask fit: 'balanced' class weights from one row per class instead of the (weighted) counts",
+        "weight_sum",
+    ),
+    Bug(
+        "_dask",
+        "            bias.grad = torch.as_tensor(grad_b / S, dtype=bias.dtype, device=bias.device)\n",
+        "            bias.grad = torch.as_tensor(grad_b / len(self), dtype=bias.dtype, device=bias.device)\n",
+        "Dask fit: intercept gradient divided by the row count instead of the weight sum",
+        "weight_sum",
+    ),
+    # ------------------------------------------------------------------ _incremental
+    Bug(
+        "_incremental",
+        "            net.criterion_.weight_sum = train.weight_sum\n",
+        "            net.criterion_.weight_sum = train.n_samples\n",
+        "partial_fit: the batch's row count used as its weight sum",
+        "weight_sum",
+    ),
+    Bug(
+        "_incremental",
+        "            net.criterion_.n_samples = train.n_samples\n",
+        "",
+        "partial_fit: n_samples left at 1, so each mini-batch's data term is divided by its row count",
+        "weight_sum",
+    ),
+    Bug(
+        "_incremental",
+        '            if partial["solver"] == self._solver():\n',
+        '            if partial["solver"] != self._solver():\n',
+        "partial_fit: Adam / momentum state of the previous call dropped (condition inverted)",
+    ),
+    # ------------------------------------------------------------------ _base
+    Bug(
+        "_base",
+        '        batch_size = min(200, n_samples) if self.batch_size == "auto" else min(self.batch_size, n_samples)\n',
+        '        batch_size = min(256, n_samples) if self.batch_size == "auto" else min(self.batch_size, n_samples)\n',
+        "batch_size='auto' is 256 instead of MLPClassifier's min(200, n_samples)",
+        "default",
+    ),
+    Bug(
+        "_base",
+        "            return float(accuracy_score(y, self._labels(logits), sample_weight=sample_weight))\n",
+        "            return float(accuracy_score(y, self._labels(logits)))\n",
+        "score ignores sample_weight",
+        "weights",
+    ),
+    Bug(
+        "_base",
+        '        return torch.optim.SGD, self.learning_rate_init, batch_size, {"momentum": self.momentum}\n',
+        "        return torch.optim.SGD, self.learning_rate_init, batch_size, {}\n",
+        "SGD solver ignores momentum",
+        "default",
+    ),
+    Bug(
+        "_base",
+        "                tol=self.tol, n_iter_no_change=self.n_iter_no_change, "
+        'monitor="valid_loss", restore_best=True\n',
+        "                tol=self.tol, n_iter_no_change=self.n_iter_no_change, "
+        'monitor="valid_loss", restore_best=False\n',
+        "early stopping keeps the last parameters, not the best-validating ones (MLPClassifier keeps the best)",
+        "stopping",
+    ),
+    # ------------------------------------------------------------------ _predict
+    Bug(
+        "_predict",
+        '    index = logits[:, 0] > 0 if kind == "binary" else logits.argmax(1)\n',
+        '    index = logits[:, 0] >= 0 if kind == "binary" else logits.argmax(1)\n',
+        "binary predict: a zero logit predicts the positive class (sklearn: the negative)",
+        "tie",
+    ),
+    Bug(
+        "_predict",
+        "            if i < len(layers) - 1:\n                H = _host_activation(activation, H)\n",
+        "            if i < len(layers):\n                H = _host_activation(activation, H)\n",
+        "host prediction of hidden-layer models applies the activation to the output layer too",
+    ),
+    Bug(
+        "_predict",
+        "        return (logits > cut).astype(dtype)\n",
+        "        return (logits >= cut).astype(dtype)\n",
+        "multilabel predict: a probability equal to the threshold predicts 1 (MLPClassifier: > threshold)",
+        "tie",
+    ),
+    Bug(
+        "_predict",
+        "        return log_softmax(np.column_stack([np.zeros(len(logits)), logits[:, 0]]), axis=1)\n",
+        "        return log_softmax(np.column_stack([logits[:, 0], np.zeros(len(logits))]), axis=1)\n",
+        "binary predict_log_proba columns in the wrong class order",
+        "class order",
+    ),
+    # ------------------------------------------------------------------ _data
+    Bug(
+        "_data",
+        "    return float(np.sum(weight))\n",
+        "    return float(np.sum(weight, dtype=np.float32))\n",
+        "weight sum S accumulated in float32",
+        "float32",
+    ),
+    Bug(
+        "_data",
+        "    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, "
+        "ensure_non_negative=True)\n    return X, y, sample_weight\n",
+        "    sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64)\n    "
+        "return X, y, sample_weight\n",
+        "negative sample weights accepted by fit",
+        "weights",
+    ),
+    # ------------------------------------------------------------------ _multilabel
+    Bug(
+        "_multilabel",
+        "        if pos_weight.shape != (n_labels,) or not np.all(np.isfinite(pos_weight)) or "
+        "np.any(pos_weight < 0):\n",
+        "        if pos_weight.shape != (n_labels,) or not np.all(np.isfinite(pos_weight)):\n",
+        "a negative pos_weight accepted",
+        "pos_weight",
+    ),
+    Bug(
+        "_multilabel",
+        "            return np.where(positive > 0, negative / np.where(positive > 0, positive, 1), 1.0)\n",
+        "            return np.where(positive > 0, total / np.where(positive > 0, positive, 1), 1.0)\n",
+        "pos_weight='balanced' is total/positives instead of negatives/positives",
+        "pos_weight",
+    ),
+    Bug(
+        "_multilabel",
+        "        importance = np.ones_like(Y) if pos_weight is None else np.where(Y == 1, pos_weight, 1.0)\n",
+        "        importance = np.ones_like(Y)\n",
+        "multilabel summary ignores pos_weight",
+        "pos_weight",
+    ),
+    Bug(
+        "_multilabel",
+        "            return dask.compute((Y * sample_weight[:, None]).sum(axis=0), sample_weight.sum())\n",
+        "            return dask.compute(Y.sum(axis=0), Y.shape[0])\n",
+        "Dask multilabel pos_weight='balanced' from row counts, ignoring sample_weight",
+        "weight_sum",
+        ["tests/test_dask.py"],
+    ),
+    # ------------------------------------------------------------------ _cv
+    Bug(
+        "_cv",
+        "            Cs = np.logspace(-4, 4, self.Cs)\n",
+        "            Cs = np.logspace(-3, 3, self.Cs)\n",
+        "Cs=int grid over 1e-3..1e3 instead of LogisticRegressionCV's 1e-4..1e4",
+        "default",
+    ),
+    Bug(
+        "_cv",
+        "            C, l1_ratio = float(np.mean(Cs[best_c])), float(np.mean(ratios[best_r]))\n",
+        "            C, l1_ratio = float(np.median(Cs[best_c])), float(np.mean(ratios[best_r]))\n",
+        "refit=False: C_ is the median of the folds' best Cs instead of the mean",
+    ),
+    Bug(
+        "_cv",
+        "        weights = compute_class_weight(self.class_weight, classes=targets.classes, "
+        "y=y, sample_weight=sample_weight)\n",
+        "        weights = compute_class_weight(self.class_weight, classes=targets.classes, y=y)\n",
+        "CV: 'balanced' class weights ignore sample_weight",
+        "weights",
+    ),
+    # ------------------------------------------------------------------ _batched
+    Bug(
+        "_batched",
+        "    strength = torch.where(finite, 1.0 / (C_t * S_group), torch.zeros_like(C_t))\n",
+        "    strength = torch.where(finite, 1.0 / C_t, torch.zeros_like(C_t))\n",
+        "batched CV penalty not divided by each fold's weight sum",
+        "weight_sum",
+    ),
+    Bug(
+        "_batched",
+        "    if head < n:\n        parts.append(A[head:].sum(0, keepdim=True))\n",
+        "    if head < n - 1:\n        parts.append(A[head:].sum(0, keepdim=True))\n",
+        "blocked objective sum drops a lone trailing row (n % 64 == 1): off by one",
+        "off-by-one",
+    ),
+    # ------------------------------------------------------------------ _newton
+    Bug(
+        "_newton",
+        "        H /= criterion.weight_sum\n",
+        "        H /= X.shape[0]\n",
+        "Newton-Cholesky Hessian divided by the row count instead of the weight sum",
+        "weight_sum",
+    ),
+    Bug(
+        "_newton",
+        "            if l2 == 0:\n                free[(K - 1) * p :] = False\n",
+        "            if l2 == 0:\n                free[-1] = False\n",
+        "unpenalised multinomial Newton: only the last intercept pinned (singular Hessian, L-BFGS fallback)",
+    ),
+    # ------------------------------------------------------------------ _net
+    Bug(
+        "_net",
+        "        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch()) % (1 << 63))\n",
+        "        generator = torch.Generator().manual_seed((self.seed * 1_000_003) % (1 << 63))\n",
+        "mini-batches shuffled the same way every epoch",
+    ),
+]
+
+
+def module_tests(module, broad=False, seeded=True, root=ROOT):
+    """The test files a bug in ``module`` is judged by (as listed in the copy of the repository at ``root``)."""
+    if broad:
+        files = sorted(str(p.relative_to(root)) for p in (root / "tests").glob("test_*.py"))
+        files = [f for f in files if f not in BROAD_EXCLUDE and f != SEEDED_TESTS]
+    else:
+        config = tomllib.loads((root / "scripts" / "mutation.toml").read_text())
+        files = list(config["modules"].get(module, {}).get("tests", [])) + EXTRA_MODULE_TESTS.get(module, [])
+    if seeded and (root / SEEDED_TESTS).exists():
+        files.append(SEEDED_TESTS)
+    # The same files, the targeted ones first (the seeded-bug tests, then the contract tests): with -x a caught
+    # bug then stops early. The verdict does not depend on the order; only the time to reach it does.
+    first = [f for f in files if f == SEEDED_TESTS] + [f for f in files if "/test_contracts_" in f]
+    return list(dict.fromkeys(first + files))
+
+
+def check_bugs():
+    """Every old text occurs exactly once in its (pristine) file, and no two bugs are the same edit."""
+    seen = set()
+    for number, bug in enumerate(BUGS, 1):
+        source = (ROOT / bug.file).read_text()
+        count = source.count(bug.old)
+        assert count == 1, f"bug {number} ({bug.description}): old text occurs {count} times in {bug.file}"
+        assert bug.old != bug.new, f"bug {number}: no edit"
+        key = (bug.file, bug.old, bug.new)
+        assert key not in seen, f"bug {number}: duplicate"
+        seen.add(key)
+
+
+def prepare_scratch(scratch):
+    """A copy of the repository's package, tests and settings (no .git, venv or build outputs)."""
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    scratch.mkdir(parents=True)
+    ignore = shutil.ignore_patterns("__pycache__", "*.pyc", ".mutation", "mutants")
+    for name in ("torchlogit", "tests", "scripts", "benchmarks", "examples", "docs"):
+        shutil.copytree(ROOT / name, scratch / name, ignore=ignore)
+    for name in ("pyproject.toml", "README.md", "noxfile.py"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, scratch / name)
+
+
+def run_tests(scratch, files, timeout):
+    """``(passed, first failure, seconds, output tail)`` of pytest on ``files`` in ``scratch``."""
+    env = dict(os.environ, PYTHONPATH=str(scratch), PYTHONDONTWRITEBYTECODE="1")
+    command = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", *files]
+    start = time.monotonic()
+    try:
+        done = subprocess.run(command, cwd=scratch, env=env, capture_output=True, text=True, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        return False, f"timeout after {timeout} s", time.monotonic() - start, ""
+    seconds = time.monotonic() - start
+    output = done.stdout + done.stderr
+    if done.returncode == 0:
+        return True, None, seconds, output[-2000:]
+    failed = re.findall(r"^(?:FAILED|ERROR) (\S+)", output, flags=re.M)
+    reason = failed[0] if failed else f"pytest exit code {done.returncode}"
+    return False, reason, seconds, output[-2000:]
+
+
+def check_scratch_imports(scratch):
+    """The scratch copy, not the installed package, is what the tests import."""
+    env = dict(os.environ, PYTHONPATH=str(scratch))
+    out = subprocess.run(
+        [sys.executable, "-c", "import torchlogit; print(torchlogit.__file__)"],
+        cwd=scratch,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.strip()
+    assert out.startswith(str(scratch)), f"the tests would import {out}, not the scratch copy"
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--only", type=int, action="append", help="run bug N (1-based; repeatable)")
+    parser.add_argument("--from", dest="start", type=int, default=1, help="start at bug N")
+    parser.add_argument("--list", action="store_true", help="list the bugs (after checking them) and exit")
+    parser.add_argument("--broad", action="store_true", help="run tests/ minus slow files, not the module's list")
+    parser.add_argument("--no-seeded-tests", action="store_true", help=f"leave {SEEDED_TESTS} out")
+    parser.add_argument("--tests", action="append", help="run these test files (or node ids) instead (repeatable)")
+    parser.add_argument("--scratch", default="/tmp/seeded/work", help="scratch copy of the repository")
+    parser.add_argument("--timeout", type=int, default=900, help="seconds per bug (a timeout is reported, undecided)")
+    parser.add_argument("--json", help="write the results to this JSON file")
+    args = parser.parse_args(argv)
+
+    check_bugs()
+    numbers = args.only or list(range(args.start, len(BUGS) + 1))
+    if args.list:
+        for n in numbers:
+            bug = BUGS[n - 1]
+            print(f"{n:3d}  {bug.module:13s} {bug.kind:12s} {bug.description}")
+        return 0
+
+    scratch = Path(args.scratch)
+    prepare_scratch(scratch)
+    check_scratch_imports(scratch)
+    results = []
+    print("| # | module | bug | result | caught by | time (s) |")
+    print("|---|---|---|---|---|---|", flush=True)
+    total_start = time.monotonic()
+    for n in numbers:
+        bug = BUGS[n - 1]
+        target = scratch / bug.file
+        pristine = (ROOT / bug.file).read_text()
+        assert target.read_text() == pristine, f"{target} differs from {bug.file}: scratch copy is stale"
+        files = args.tests or module_tests(bug.module, broad=args.broad, seeded=not args.no_seeded_tests, root=scratch)
+        try:
+            target.write_text(pristine.replace(bug.old, bug.new, 1))
+            passed, failure, seconds, tail = run_tests(scratch, files, args.timeout)
+        finally:
+            target.write_text(pristine)
+        result = "missed" if passed else "timeout" if failure.startswith("timeout") else "caught"
+        results.append(
+            dict(
+                number=n,
+                module=bug.module,
+                kind=bug.kind,
+                description=bug.description,
+                result=result,
+                caught_by=failure,
+                seconds=round(seconds, 1),
+                tests=files,
+            )
+        )
+        print(f"| {n} | {bug.module} | {bug.description} | {result} | {failure or ''} | {seconds:.0f} |", flush=True)
+        if args.json:  # after each bug, so that an interrupted drill keeps what it found
+            Path(args.json).write_text(json.dumps(dict(results=results), indent=1))
+    caught = sum(r["result"] == "caught" for r in results)
+    timeouts = sum(r["result"] == "timeout" for r in results)
+    elapsed = time.monotonic() - total_start
+    print(f"\ncaught {caught} of {len(results)} ({timeouts} undecided: timeout) in {elapsed:.0f} s", flush=True)
+    if args.json:
+        Path(args.json).write_text(json.dumps(dict(results=results, seconds=round(elapsed)), indent=1))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,557 @@
+"""``TorchMultiLabelClassifier``'s own code: defaults, targets, ``pos_weight``, thresholds and the layer arrays.
+
+References: the defaults its docstring documents (and ``MLPClassifier``'s for the parameters they
+share); ``MLPClassifier``'s handling of targets (an indicator matrix is multi-label, a column vector
+is 1-D with a ``DataConversionWarning``, 1-D labels are classes); torch's ``pos_weight`` with
+"balanced" written out as ``n_negative / n_positive`` counted with the sample weights (1 for a label
+never on); the prediction rule ``p > threshold`` per label; ``coefs_`` / ``intercepts_`` as
+``MLPClassifier`` shapes them, ``[coef_.T]`` / ``[intercept_]`` for the linear model.
+"""
+
+import ast
+import inspect
+import pickle
+import re
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy.special import expit
+from sklearn.datasets import make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.neural_network import MLPClassifier
+
+from torchlogit import TorchMultiLabelClassifier
+from torchlogit._modules import LinearLogits, MLPLogits
+
+pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+def _documented_defaults(cls):
+    doc = inspect.cleandoc(cls.__doc__)
+    section = doc.split("Parameters\n----------\n")[1].split("Attributes\n")[0]
+    return {
+        name: ast.literal_eval(value)
+        for name, value in re.findall(r"^(\w+) : .*default=(.+)$", section, flags=re.MULTILINE)
+    }
+
+
+@pytest.fixture(scope="module")
+def data():
+    X, Y = make_multilabel_classification(n_samples=60, n_features=4, n_classes=3, random_state=0)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    w = np.random.RandomState(1).uniform(0.2, 2.0, len(X))
+    return X, Y, w
+
+
+def _quiet_fit(clf, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return clf.fit(*args, **kwargs)
+
+
+def _same_fit(a, b):
+    for Wa, Wb in zip(a.coefs_, b.coefs_, strict=True):
+        np.testing.assert_array_equal(Wa, Wb)
+    for ba, bb in zip(a.intercepts_, b.intercepts_, strict=True):
+        np.testing.assert_array_equal(ba, bb)
+
+
+def test_defaults_are_the_documented_ones_and_mlpclassifiers():
+    params = TorchMultiLabelClassifier().get_params()
+    documented = _documented_defaults(TorchMultiLabelClassifier)
+    assert set(documented) == set(params)
+    for name, value in documented.items():
+        assert params[name] == value and type(params[name]) is type(value), name
+    mlp = MLPClassifier().get_params()
+    shared = ["activation", "max_iter", "tol", "learning_rate_init", "batch_size", "momentum", "early_stopping"]
+    shared += ["validation_fraction", "n_iter_no_change", "warm_start", "random_state"]
+    assert {k: params[k] for k in shared} == {k: mlp[k] for k in shared}
+
+
+def test_tags_say_multi_label_and_sparse():
+    tags = TorchMultiLabelClassifier().__sklearn_tags__()
+    assert tags.classifier_tags.multi_label is True
+    assert tags.input_tags.sparse is True
+
+
+def test_auto_solver_is_lbfgs_for_the_linear_model_and_adam_with_hidden_layers(data):
+    X, Y, _ = data
+    linear = dict(max_iter=5, random_state=0)
+    _same_fit(
+        _quiet_fit(TorchMultiLabelClassifier(**linear), X, Y),
+        _quiet_fit(TorchMultiLabelClassifier(solver="lbfgs", **linear), X, Y),
+    )
+    hidden = dict(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
+    auto = _quiet_fit(TorchMultiLabelClassifier(**hidden), X, Y)
+    _same_fit(auto, _quiet_fit(TorchMultiLabelClassifier(solver="adam", **hidden), X, Y))
+    with pytest.raises(AssertionError):  # the two solvers do differ on this data
+        _same_fit(auto, _quiet_fit(TorchMultiLabelClassifier(solver="lbfgs", **hidden), X, Y))
+    # an explicit solver is kept; partial_fit exists for the mini-batch solvers only
+    assert hasattr(TorchMultiLabelClassifier(hidden_layer_sizes=(3,)), "partial_fit")
+    assert hasattr(TorchMultiLabelClassifier(solver="sgd"), "partial_fit")
+    assert not hasattr(TorchMultiLabelClassifier(), "partial_fit")
+    assert not hasattr(TorchMultiLabelClassifier(hidden_layer_sizes=(3,), solver="lbfgs"), "partial_fit")
+
+
+@pytest.mark.parametrize("sizes", [(0,), (3, -1), (True,), (2.0,), ("3",), (3, None)])
+def test_hidden_layer_sizes_must_be_positive_integers(data, sizes):
+    X, Y, _ = data
+    clf = TorchMultiLabelClassifier(hidden_layer_sizes=sizes)
+    with pytest.raises(ValueError, match="hidden_layer_sizes must be a tuple of positive integers"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "classes_")
+
+
+@pytest.mark.parametrize("sizes", [[2, 1], (np.int64(2),), (1,)])
+def test_hidden_layer_sizes_take_any_positive_integers(data, sizes):
+    X, Y, _ = data
+    clf = _quiet_fit(TorchMultiLabelClassifier(hidden_layer_sizes=sizes, max_iter=1, random_state=0), X, Y)
+    assert [W.shape for W in clf.coefs_] == list(zip((4, *map(int, sizes)), (*map(int, sizes), 3), strict=True))
+    assert not hasattr(clf, "coef_")
+
+
+def test_dropout_needs_a_stochastic_solver(data):
+    X, Y, _ = data
+    with pytest.raises(ValueError, match="needs a stochastic solver"):
+        TorchMultiLabelClassifier((3,), dropout=0.2, solver="lbfgs").fit(X, Y)
+    with pytest.raises(ValueError, match="needs a stochastic solver"):
+        TorchMultiLabelClassifier(dropout=0.2).fit(X, Y)  # the linear model's "auto" is L-BFGS
+    _quiet_fit(TorchMultiLabelClassifier((3,), dropout=0.2, max_iter=1), X, Y)  # "auto" with hidden layers: adam
+    _quiet_fit(TorchMultiLabelClassifier((3,), dropout=0.0, solver="lbfgs", max_iter=1), X, Y)
+
+
+def test_the_module_has_the_parameters_structure(data):
+    X, Y, _ = data
+    clf = TorchMultiLabelClassifier((5, 2), activation="tanh", dropout=0.25, fit_intercept=False)
+    assert clf._module(7, 3) == (
+        MLPLogits,
+        dict(n_features=7, n_outputs=3, hidden_layer_sizes=(5, 2), activation="tanh", dropout=0.25, bias=False),
+    )
+    assert TorchMultiLabelClassifier(fit_intercept=False)._module(7, 3) == (
+        LinearLogits,
+        dict(n_features=7, n_outputs=3, bias=False),
+    )
+    fitted = _quiet_fit(TorchMultiLabelClassifier((2,), fit_intercept=False, max_iter=2, random_state=0), X, Y)
+    assert not fitted.intercepts_[-1].any() and fitted.intercepts_[0].any()  # no intercept on the output layer
+    assert not _quiet_fit(TorchMultiLabelClassifier(fit_intercept=False, max_iter=2), X, Y).intercept_.any()
+
+
+def test_hidden_layers_train_with_their_activation(data):
+    """Deterministic L-BFGS fits of the same seed differ when only the activation differs (the module is
+    built with the estimator's activation, not a default)."""
+    X, Y, _ = data
+    kw = dict(solver="lbfgs", dtype="float64", max_iter=3, random_state=0)
+    fits = {a: _quiet_fit(TorchMultiLabelClassifier((3,), activation=a, **kw), X, Y) for a in ("relu", "tanh")}
+    fits["logistic"] = _quiet_fit(TorchMultiLabelClassifier((3,), activation="logistic", **kw), X, Y)
+    for a, b in [("relu", "tanh"), ("relu", "logistic"), ("tanh", "logistic")]:
+        assert not np.allclose(fits[a].coefs_[0], fits[b].coefs_[0]), (a, b)
+
+
+@pytest.mark.parametrize("form", ["csr", "csc"])
+def test_a_sparse_indicator_matrix_is_the_dense_one(data, form):
+    X, Y, _ = data
+    dense = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, Y)
+    sparse = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, getattr(sp, f"{form}_matrix")(Y))
+    _same_fit(dense, sparse)
+    assert sparse.predict(X).dtype == Y.dtype
+    np.testing.assert_array_equal(sparse.classes_, np.arange(3))
+
+
+def test_a_column_vector_is_one_d_labels_with_a_warning_as_mlpclassifier(data):
+    X, Y, _ = data
+    y = Y[:, :1]
+    with pytest.warns(DataConversionWarning):
+        clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, y)
+    with pytest.warns(DataConversionWarning):
+        MLPClassifier(max_iter=5).fit(X, y)
+    np.testing.assert_array_equal(clf.classes_, [0, 1])
+    assert clf.predict(X).shape == (len(X),) and clf.coef_.shape == (1, 4)
+    _same_fit(clf, _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, y.ravel()))
+
+
+def test_one_d_labels_are_classes_and_predict_labels(data):
+    X, Y, _ = data
+    y = np.array(["a", "b", "c"])[Y.argmax(axis=1)]
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=20), X, y)
+    np.testing.assert_array_equal(clf.classes_, ["a", "b", "c"])
+    np.testing.assert_array_equal(clf.predict(X), clf.classes_[clf.predict_proba(X).argmax(axis=1)])
+    assert clf.predict_proba(X).shape == (len(X), 3)
+    np.testing.assert_allclose(clf.predict_proba(X).sum(axis=1), 1.0)
+    with pytest.raises(ValueError, match="pos_weight applies to multi-label"):
+        TorchMultiLabelClassifier(pos_weight="balanced").fit(X, y)
+    with pytest.raises(ValueError, match="pos_weight applies to multi-label"):
+        TorchMultiLabelClassifier(pos_weight=[1.0, 1.0, 1.0]).fit(X, y)
+    with pytest.raises(ValueError, match="pos_weight applies to multi-label"):
+        TorchMultiLabelClassifier(pos_weight=[1.0], solver="sgd").partial_fit(X, y, classes=["a", "b", "c"])
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.float32, bool])
+def test_labels_are_a_zero_one_matrix_and_predict_keeps_their_dtype(data, dtype):
+    X, Y, _ = data
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, Y.astype(dtype))
+    predicted = clf.predict(X)
+    assert predicted.dtype == np.dtype(dtype) and predicted.shape == Y.shape
+    np.testing.assert_array_equal(clf.classes_, np.arange(3))
+    assert clf._kind == "multilabel" and clf._n_outputs == 3
+
+
+@pytest.mark.parametrize("bad", [2, -1, 0.5])
+def test_values_other_than_zero_and_one_are_refused(data, bad):
+    X, Y, _ = data
+    Z = Y.astype(float)
+    Z[3, 1] = bad
+    with pytest.raises(ValueError, match="0/1 indicator matrix"):
+        TorchMultiLabelClassifier().fit(X, Z)
+    np.testing.assert_array_equal(TorchMultiLabelClassifier(max_iter=1).fit(X, np.zeros_like(Y)).classes_, [0, 1, 2])
+
+
+def test_balanced_pos_weight_is_negatives_over_positives_counted_with_weights(data):
+    X, Y, w = data
+    Y = Y.copy()
+    Y[:, 2] = 0  # a label never on: weight 1
+    positive = w @ Y
+    expected = np.array([(w.sum() - positive[0]) / positive[0], (w.sum() - positive[1]) / positive[1], 1.0])
+    assert not np.allclose(expected[:2], (len(w) - Y.sum(axis=0)[:2]) / Y.sum(axis=0)[:2], rtol=1e-3)
+    kw = dict(dtype="float64", max_iter=8)
+    balanced = _quiet_fit(TorchMultiLabelClassifier(pos_weight="balanced", **kw), X, Y, sample_weight=w)
+    written = _quiet_fit(TorchMultiLabelClassifier(pos_weight=expected, **kw), X, Y, sample_weight=w)
+    np.testing.assert_allclose(balanced.coef_, written.coef_, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(balanced.intercept_, written.intercept_, rtol=1e-12, atol=1e-14)
+    with pytest.raises(AssertionError):  # and it is not the unweighted fit
+        np.testing.assert_allclose(balanced.coef_, _quiet_fit(TorchMultiLabelClassifier(**kw), X, Y, w).coef_)
+    unweighted = _quiet_fit(TorchMultiLabelClassifier(pos_weight="balanced", **kw), X, Y)
+    counts = (len(Y) - Y.sum(axis=0)[:2]) / Y.sum(axis=0)[:2]
+    written = _quiet_fit(TorchMultiLabelClassifier(pos_weight=[*counts, 1.0], **kw), X, Y)
+    np.testing.assert_allclose(unweighted.coef_, written.coef_, rtol=1e-12, atol=1e-14)
+
+
+def test_pos_weight_scales_the_positive_term_as_repeated_positive_rows(data):
+    """pos_weight k on every label is each positive entry counted k times: the same loss as torch's."""
+    X, Y, _ = data
+    kw = dict(dtype="float64", max_iter=6)
+    weighted = _quiet_fit(TorchMultiLabelClassifier(pos_weight=[2.0, 1.0, 0.0], **kw), X, Y)
+    plain = _quiet_fit(TorchMultiLabelClassifier(**kw), X, Y)
+    assert not np.allclose(weighted.coef_, plain.coef_)
+    same = _quiet_fit(TorchMultiLabelClassifier(pos_weight=np.ones(3), **kw), X, Y)
+    np.testing.assert_array_equal(same.coef_, plain.coef_)
+
+
+@pytest.mark.parametrize(
+    "pos_weight", [[1.0, 2.0], [[1.0, 1.0, 1.0]], [1.0, -0.5, 1.0], [1.0, np.inf, 1.0], [np.nan, 1.0, 1.0]]
+)
+def test_pos_weight_must_be_one_finite_non_negative_weight_per_label(data, pos_weight):
+    X, Y, _ = data
+    clf = TorchMultiLabelClassifier(pos_weight=pos_weight)
+    with pytest.raises(ValueError, match="pos_weight must hold one finite, non-negative weight per label"):
+        clf.fit(X, Y)
+    assert not hasattr(clf, "coef_")
+
+
+def test_partial_fit_targets_follow_mlpclassifiers_rules(data):
+    X, Y, _ = data
+    with pytest.raises(ValueError, match="classes must be passed on the first call"):
+        TorchMultiLabelClassifier(solver="sgd").partial_fit(X, Y)
+    with pytest.raises(ValueError, match="classes must be the label indices"):
+        TorchMultiLabelClassifier(solver="sgd").partial_fit(X, Y, classes=[0, 1, 3])
+    with pytest.raises(ValueError, match="classes must be the label indices"):
+        TorchMultiLabelClassifier(solver="sgd").partial_fit(X, Y, classes=[0, 1])
+    with pytest.raises(ValueError, match="not supported for partial_fit"):
+        TorchMultiLabelClassifier(solver="sgd", pos_weight="balanced").partial_fit(X, Y, classes=[0, 1, 2])
+    clf = TorchMultiLabelClassifier(solver="sgd", random_state=0).partial_fit(X, Y, classes=np.arange(3))
+    clf.partial_fit(X, Y)  # later calls: classes may be left out
+    clf.partial_fit(X, Y, classes=[0, 1, 2])
+    with pytest.raises(ValueError, match="classes must be the label indices"):
+        clf.partial_fit(X[:, :4], Y[:, :2])
+    with pytest.raises(ValueError, match="classes must be the label indices"):
+        clf.partial_fit(X, Y, classes=[2, 1, 0])
+    # a partial_fit with pos_weight is the one-epoch fit with it
+    kw = dict(solver="sgd", pos_weight=[3.0, 1.0, 0.5], random_state=0, batch_size=len(X))
+    one = TorchMultiLabelClassifier(**kw).partial_fit(X, Y, classes=np.arange(3))
+    fit = _quiet_fit(TorchMultiLabelClassifier(max_iter=1, **kw), X, Y)
+    np.testing.assert_allclose(one.coef_, fit.coef_, rtol=1e-6, atol=1e-7)
+    assert one.predict(X).dtype == Y.dtype
+
+
+def test_coefs_and_intercepts_of_the_linear_model_are_coef_and_intercept(data):
+    X, Y, _ = data
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, Y)
+    (W,), (b,) = clf.coefs_, clf.intercepts_
+    np.testing.assert_array_equal(W, clf.coef_.T)
+    assert b is clf.intercept_
+    new_W = np.arange(12.0).reshape(4, 3) / 10
+    clf.coefs_ = [new_W]
+    assert clf.coef_.flags.c_contiguous and clf.coef_.shape == (3, 4)
+    np.testing.assert_array_equal(clf.coef_, new_W.T)
+    clf.intercepts_ = [np.array([1.0, -1.0, 0.5])]
+    np.testing.assert_array_equal(clf.intercept_, [1.0, -1.0, 0.5])
+    np.testing.assert_allclose(clf.predict_proba(X), expit(X @ new_W + [1.0, -1.0, 0.5]), rtol=1e-12)
+    clf.sparsify()
+    (W,) = clf.coefs_
+    assert isinstance(W, np.ndarray) and not sp.issparse(W)
+    np.testing.assert_array_equal(W, new_W)
+    assert "_coefs" not in vars(clf) and "_intercepts" not in vars(clf)
+
+
+def test_coefs_of_hidden_layers_replace_a_linear_fit_and_back(data):
+    X, Y, _ = data
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=3, warm_start=False), X, Y)
+    clf.set_params(hidden_layer_sizes=(2,))
+    _quiet_fit(clf, X, Y)
+    assert "coef_" not in vars(clf) and "intercept_" not in vars(clf)
+    assert [W.shape for W in clf.coefs_] == [(4, 2), (2, 3)] and [b.shape for b in clf.intercepts_] == [(2,), (3,)]
+    layers = [np.ones((4, 2)), np.full((2, 3), 0.5)]
+    clf.coefs_ = layers
+    clf.intercepts_ = [np.zeros(2), np.array([0.0, 1.0, -1.0])]
+    assert clf.coefs_ == layers and clf.coefs_ is not layers  # kept as a list of its own
+    H = np.maximum(X @ layers[0], 0)
+    np.testing.assert_allclose(clf.decision_function(X), H @ layers[1] + [0.0, 1.0, -1.0], rtol=1e-12)
+    clf.set_params(hidden_layer_sizes=())
+    _quiet_fit(clf, X, Y)
+    assert "_coefs" not in vars(clf) and "_intercepts" not in vars(clf)
+    assert clf.coefs_[0].shape == (4, 3)
+
+
+def test_an_unfitted_model_has_no_coefs():
+    clf = TorchMultiLabelClassifier()
+    assert not hasattr(clf, "coefs_") and not hasattr(clf, "intercepts_")
+    with pytest.raises(AttributeError, match="not fitted"):
+        clf.coefs_  # noqa: B018
+    with pytest.raises(AttributeError, match="not fitted"):
+        clf.intercepts_  # noqa: B018
+
+
+def test_predict_is_probability_above_each_labels_threshold(data):
+    X, Y, _ = data
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=5, dtype="float64"), X, Y)
+    P = clf.predict_proba(X)
+    thresholds = np.quantile(P, 0.4, axis=0)
+    clf.set_params(threshold=thresholds)
+    np.testing.assert_array_equal(clf.predict(X), (P > thresholds).astype(Y.dtype))
+    assert 0 < clf.predict(X).mean() < 1
+    clf.set_params(threshold=0.3)
+    np.testing.assert_array_equal(clf.predict(X), (P > 0.3).astype(Y.dtype))
+    assert clf.score(X, Y) == np.mean(np.all(clf.predict(X) == Y, axis=1))
+
+
+@pytest.mark.parametrize(
+    ("threshold", "message"),
+    [
+        ([0.5, 0.5], "one value per label"),
+        ([0.5, 0.5, 0.5, 0.5], "one value per label"),
+        ([[0.5, 0.5, 0.5]], "strictly between 0 and 1"),
+        ([0.5, 1.0, 0.5], "strictly between 0 and 1"),
+        ([0.0, 0.5, 0.5], "strictly between 0 and 1"),
+        (1.0, "strictly between 0 and 1"),
+    ],
+)
+def test_thresholds_are_one_per_label_strictly_inside_zero_one(data, threshold, message):
+    X, Y, _ = data
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=2), X, Y)
+    clf.threshold = threshold  # past set_params' validation: checked when predicting
+    with pytest.raises(ValueError, match=message):
+        clf.predict(X)
+    clf.threshold = np.array([0.001, 0.5, 0.999])
+    clf.predict(X)
+
+
+# ------------------------------------------------------------------ summary's targets
+
+
+@pytest.mark.parametrize("pos_weight", [None, [2.0, 0.5, 1.0], "balanced"])
+def test_summary_targets_are_the_indicator_matrix_and_its_pos_weight(data, pos_weight):
+    """``summary``'s loss weight of each row and label: ``pos_weight`` on positive entries, 1 elsewhere; for
+    "balanced" counted with the sample weights given to summary (as fit counts them)."""
+    X, Y, w = data
+    clf = _quiet_fit(TorchMultiLabelClassifier(pos_weight=pos_weight, max_iter=2), X, Y, sample_weight=w)
+    for form in (Y, sp.csr_matrix(Y), Y.astype(bool)):
+        outcome, importance = clf._summary_targets(X, form, w)
+        assert outcome.dtype == np.float64 and outcome.shape == Y.shape
+        np.testing.assert_array_equal(outcome, Y)
+        if pos_weight is None:
+            expected = np.ones(Y.shape)
+        else:
+            weights = (
+                (w.sum() - w @ Y) / (w @ Y) if isinstance(pos_weight, str) else np.asarray(pos_weight, dtype=float)
+            )
+            expected = np.where(Y == 1, weights, 1.0)
+        np.testing.assert_allclose(importance, expected, rtol=1e-14)
+
+
+def test_summary_targets_refuse_another_label_matrix(data):
+    X, Y, w = data
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=2), X, Y)
+    with pytest.raises(ValueError, match="0/1 indicator matrix of the 3 labels"):
+        clf._summary_targets(X, Y[:, :2], w)
+    bad = Y.copy()
+    bad[0, 0] = 2
+    with pytest.raises(ValueError, match="0/1 indicator matrix of the 3 labels"):
+        clf._summary_targets(X, bad, w)
+    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+        clf._summary_targets(X, Y[:-1], w)
+    with pytest.raises(ValueError):
+        clf._summary_targets(X, Y[:, 0], w)  # 1-D: not the label matrix of a multi-label fit
+
+
+def test_summary_targets_of_one_d_labels_are_the_classes_one_hot(data):
+    X, Y, w = data
+    y = Y.argmax(axis=1)
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=2), X, y)
+    outcome, importance = clf._summary_targets(X, y, w)
+    np.testing.assert_array_equal(outcome, np.eye(3)[y])
+    np.testing.assert_array_equal(importance, np.ones((len(y), 3)))
+
+
+# ------------------------------------------------------------------ dask targets (computed with dask's local scheduler)
+
+
+def test_dask_targets_are_the_in_memory_ones():
+    da = pytest.importorskip("dask.array")
+    X, Y = make_multilabel_classification(n_samples=50, n_features=3, n_classes=4, random_state=2)
+    Y = Y.astype(np.int16)
+    Y[:, 3] = 0  # a label never on
+    w = np.random.RandomState(0).uniform(0.5, 1.5, len(Y))
+    for pos_weight in ("balanced", None, [1.0, 2.0, 3.0, 0.0]):
+        for weight in (None, w):
+            clf = TorchMultiLabelClassifier(pos_weight=pos_weight)
+            targets = clf._dask_targets(
+                da.from_array(Y, chunks=17), None if weight is None else da.from_array(weight, chunks=17)
+            )
+            assert targets.kind == "multilabel" and targets.target is None and targets.n_outputs == 4
+            np.testing.assert_array_equal(targets.classes, np.arange(4))
+            assert clf._y_dtype == np.int16
+            expected = clf._pos_weight(Y, np.ones(len(Y)) if weight is None else weight)
+            if pos_weight is None:
+                assert targets.pos_weight is None and expected is None
+            else:
+                np.testing.assert_allclose(targets.pos_weight, expected, rtol=1e-12)
+    assert expected[3] == 0.0
+    balanced = TorchMultiLabelClassifier(pos_weight="balanced")._dask_targets(da.from_array(Y, chunks=17), None)
+    counts = Y[:, :3].sum(axis=0)
+    np.testing.assert_allclose(balanced.pos_weight, [*((len(Y) - counts) / counts), 1.0], rtol=1e-12)
+    bad = Y.copy()
+    bad[4, 1] = 3
+    with pytest.raises(ValueError, match="0/1 indicator matrix"):
+        TorchMultiLabelClassifier()._dask_targets(da.from_array(bad, chunks=17), None)
+
+
+def test_dask_targets_of_one_d_labels_are_classes():
+    da = pytest.importorskip("dask.array")
+    y = np.array(["b", "a", "c", "a", "b", "b"] * 5)
+    clf = TorchMultiLabelClassifier()
+    clf._y_dtype = "stale"
+    targets = clf._dask_targets(da.from_array(y, chunks=7), None)
+    assert targets.kind == "multinomial" and clf._y_dtype is None
+    np.testing.assert_array_equal(targets.classes, ["a", "b", "c"])
+    with pytest.raises(ValueError, match="pos_weight applies to multi-label"):
+        TorchMultiLabelClassifier(pos_weight=[1.0])._dask_targets(da.from_array(y, chunks=7), None)
+
+
+def test_summary_targets_name_y_in_scikit_learns_input_errors(data):
+    X, Y, w = data
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=2), X, Y)
+    bad = Y.astype(float)
+    bad[2, 1] = np.nan
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        clf._summary_targets(X, bad, w)
+
+
+def test_partial_fit_with_one_d_labels_is_the_logistic_classifiers(data):
+    """1-D labels make a multinomial model of the classes given on the first call (MLPClassifier's rule), the
+    same epoch as TorchLogisticClassifier's partial_fit; the model pickles (no label dtype to keep)."""
+    from torchlogit import TorchLogisticClassifier
+
+    X, Y, _ = data
+    y = Y.argmax(axis=1)
+    kw = dict(solver="sgd", random_state=0, learning_rate_init=0.01)
+    clf = TorchMultiLabelClassifier(**kw).partial_fit(X, y, classes=[0, 1, 2, 3])
+    ref = TorchLogisticClassifier(**kw).partial_fit(X, y, classes=[0, 1, 2, 3])
+    np.testing.assert_array_equal(clf.classes_, [0, 1, 2, 3])
+    assert clf._y_dtype is None and clf._kind == "multinomial"
+    np.testing.assert_allclose(clf.coef_, ref.coef_, rtol=1e-6, atol=1e-7)
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict(X), clf.predict(X))
+    with pytest.raises(ValueError):
+        clf.partial_fit(X, np.full(len(X), 7))  # a label outside the classes
+
+
+def test_fit_validates_x_as_scikit_learn_and_refits_on_other_features(data):
+    X, Y, _ = data
+    kw = dict(dtype="float64", max_iter=5)
+    dense = _quiet_fit(TorchMultiLabelClassifier(**kw), X, Y)
+    sparse = _quiet_fit(TorchMultiLabelClassifier(**kw), sp.csr_matrix(X), Y)  # CSR accepted as given
+    np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
+    dense.fit(X[:, :3], Y)  # a new fit forgets the old features (reset), as scikit-learn's estimators do
+    assert dense.n_features_in_ == 3 and dense.coef_.shape == (3, 3)
+    partial = TorchMultiLabelClassifier(solver="sgd").partial_fit(X, Y, classes=np.arange(3))
+    with pytest.raises(ValueError, match="X has 3 features, but TorchMultiLabelClassifier is expecting 4"):
+        partial.partial_fit(X[:, :3], Y)
+
+
+def test_a_sparse_coef_predicts_with_sklearns_sparse_product(data):
+    """After sparsify, decision_function is scikit-learn's ``safe_sparse_dot(X, coef_.T) + intercept_`` bit for bit
+    (the sparse product, not a densified copy: on 300 features the two differ in the last bits)."""
+    from sklearn.utils.extmath import safe_sparse_dot
+
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(200, 300), rng.randint(0, 2, (200, 3))
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=1), X, Y)
+    coef = rng.randn(3, 300) * (rng.rand(3, 300) < 0.5)
+    clf.coef_ = coef.copy()
+    np.testing.assert_array_equal(clf.decision_function(X), X @ coef.T + clf.intercept_)
+    clf.sparsify()
+    sparse = clf.decision_function(X)
+    np.testing.assert_array_equal(sparse, safe_sparse_dot(X, clf.coef_.T, dense_output=True) + clf.intercept_)
+    assert not np.array_equal(sparse, X @ coef.T + clf.intercept_)
+
+
+def test_layer_lists_of_different_lengths_are_refused_at_prediction(data):
+    X, Y, _ = data
+    clf = _quiet_fit(TorchMultiLabelClassifier((3, 2), max_iter=1, random_state=0), X, Y)
+    clf.intercepts_ = clf.intercepts_[:2]
+    with pytest.raises(ValueError):
+        clf.predict_proba(X)
+
+
+def test_float32_thresholds_cut_at_their_exact_value(data):
+    """A float32 threshold is the number it holds: the cut is logit of that number in float64 (a float32 logit
+    would move it by ~1e-8 relative and flip rows that lie 1e-13 relative from it)."""
+    X, Y, _ = data
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=1), X, Y)
+    t32 = np.array([0.3, 0.7, 0.123], dtype=np.float32)
+    cut = np.log(t32.astype(np.float64) / (1 - t32.astype(np.float64)))
+    clf.coef_ = np.zeros((3, 4))
+    clf.coef_[:, 0] = np.abs(cut) * 1e-13
+    clf.intercept_ = cut
+    Z = np.zeros((2, 4))
+    Z[:, 0] = [1.0, -1.0]  # logits just above and just below each cut
+    clf.set_params(threshold=t32)
+    np.testing.assert_array_equal(clf.predict(Z), [[1, 1, 1], [0, 0, 0]])
+
+
+def test_balanced_pos_weight_of_rare_labels_is_exact_and_quiet():
+    """A label on in one row of weight 0.5 gets n_negative / 0.5; a label never on gets 1, with no division by
+    zero along the way (no RuntimeWarning)."""
+    Y = np.zeros((6, 3), dtype=int)
+    Y[:, 0] = [1, 0, 1, 0, 1, 0]
+    Y[2, 1] = 1  # one positive, of weight 0.5
+    w = np.array([1.0, 2.0, 0.5, 1.0, 1.0, 1.5])
+    clf = TorchMultiLabelClassifier(pos_weight="balanced")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        weights = clf._pos_weight(Y, w)
+    np.testing.assert_allclose(weights, [(7.0 - 2.5) / 2.5, (7.0 - 0.5) / 0.5, 1.0], rtol=1e-15)
+    ones = clf._pos_weight(Y, np.ones(6))
+    np.testing.assert_allclose(ones, [1.0, 5.0, 1.0], rtol=1e-15)  # one positive of weight 1: 5 negatives over 1
+
+
+def test_feature_names_are_kept_at_fit_and_checked_at_partial_fit(data):
+    pd = pytest.importorskip("pandas")
+    X, Y, _ = data
+    frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=2), frame, Y)
+    np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
+    partial = TorchMultiLabelClassifier(solver="sgd").partial_fit(frame, Y, classes=np.arange(3))
+    with pytest.raises(ValueError, match="feature names should match"):
+        partial.partial_fit(frame.rename(columns={"a": "z"}), Y)
