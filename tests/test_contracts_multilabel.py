@@ -8,10 +8,7 @@ never on); the prediction rule ``p > threshold`` per label; ``coefs_`` / ``inter
 ``MLPClassifier`` shapes them, ``[coef_.T]`` / ``[intercept_]`` for the linear model.
 """
 
-import ast
-import inspect
 import pickle
-import re
 import warnings
 
 import numpy as np
@@ -25,16 +22,9 @@ from sklearn.neural_network import MLPClassifier
 from torchlogit import TorchMultiLabelClassifier
 from torchlogit._modules import LinearLogits, MLPLogits
 
+from .test_contracts_logistic import _documented_defaults
+
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
-
-
-def _documented_defaults(cls):
-    doc = inspect.cleandoc(cls.__doc__)
-    section = doc.split("Parameters\n----------\n")[1].split("Attributes\n")[0]
-    return {
-        name: ast.literal_eval(value)
-        for name, value in re.findall(r"^(\w+) : .*default=(.+)$", section, flags=re.MULTILINE)
-    }
 
 
 @pytest.fixture(scope="module")

@@ -106,10 +106,9 @@ def test_evaluation_budget_is_respected():
     assert f == _phi2(t)[0]
 
 
-@pytest.mark.parametrize("phi, t0", CASES)
-def test_same_trial_steps_as_torchs_strong_wolfe(phi, t0):
-    """The search is torch.optim.lbfgs._strong_wolfe's (bracketing, cubic zoom, its safeguards and its test
-    ``f_new >= f_prev`` from the third evaluation on): the same trial steps, in the same order, to rounding."""
+def _assert_same_trials_as_torch(phi, t0, c2=0.9):
+    """Our strong_wolfe and torch's _strong_wolfe on the line function ``phi``: the same trial steps, in the same
+    order, and the same returned step, to rounding (c2 is both searches' curvature constant; 0.9 is torch's)."""
     from torch.optim.lbfgs import _strong_wolfe
 
     ours, theirs = [], []
@@ -125,12 +124,20 @@ def test_same_trial_steps_as_torchs_strong_wolfe(phi, t0):
         return f, torch.tensor([g], dtype=torch.float64)
 
     f0, g0 = phi(0.0)
-    t, _, _, n_evals = strong_wolfe(evaluate, f0, None, g0, t0)
+    t, _, _, n_evals = strong_wolfe(evaluate, f0, None, g0, t0, c2=c2)
     one = torch.ones(1, dtype=torch.float64)
-    _, _, t_torch, n_torch = _strong_wolfe(objective, 0 * one, t0, one, f0, torch.tensor([g0], dtype=torch.float64), g0)
+    g0_tensor = torch.tensor([g0], dtype=torch.float64)
+    _, _, t_torch, n_torch = _strong_wolfe(objective, 0 * one, t0, one, f0, g0_tensor, g0, c2=c2)
     assert n_evals == n_torch == len(ours) == len(theirs)
     assert ours == pytest.approx(theirs, rel=1e-9)
     assert t == pytest.approx(float(t_torch), rel=1e-9)
+
+
+@pytest.mark.parametrize("phi, t0", CASES)
+def test_same_trial_steps_as_torchs_strong_wolfe(phi, t0):
+    """The search is torch.optim.lbfgs._strong_wolfe's (bracketing, cubic zoom, its safeguards and its test
+    ``f_new >= f_prev`` from the third evaluation on): the same trial steps, in the same order, to rounding."""
+    _assert_same_trials_as_torch(phi, t0)
 
 
 def test_a_trial_with_a_finite_value_but_no_finite_slope_is_never_returned():
@@ -688,28 +695,7 @@ _TIGHT_CASES += [(_exponential(k, 0.5), t0, 0.1) for k in (2.0, 5.0) for t0 in (
 def test_same_trial_steps_as_torchs_strong_wolfe_with_a_tight_curvature_condition(phi, t0, c2):
     """With c2 = 0.1 or 0.01 the search extrapolates past the minimiser (a positive slope with sufficient decrease:
     the bracket is [t_prev, t], not [0, t]) and zooms for longer; still torch's trial steps, in torch's order."""
-    from torch.optim.lbfgs import _strong_wolfe
-
-    ours, theirs = [], []
-
-    def evaluate(t):
-        ours.append(t)
-        f, g = phi(t)
-        return f, None, g
-
-    def objective(x, t, d):
-        theirs.append(float(t))
-        f, g = phi(float(x[0] + t * d[0]))
-        return f, torch.tensor([g], dtype=torch.float64)
-
-    f0, g0 = phi(0.0)
-    t, _, _, n_evals = strong_wolfe(evaluate, f0, None, g0, t0, c2=c2)
-    one = torch.ones(1, dtype=torch.float64)
-    g0_tensor = torch.tensor([g0], dtype=torch.float64)
-    _, _, t_torch, n_torch = _strong_wolfe(objective, 0 * one, t0, one, f0, g0_tensor, g0, c2=c2)
-    assert n_evals == n_torch == len(ours) == len(theirs)
-    assert ours == pytest.approx(theirs, rel=1e-9)
-    assert t == pytest.approx(float(t_torch), rel=1e-9)
+    _assert_same_trials_as_torch(phi, t0, c2=c2)
 
 
 def test_a_step_exactly_on_the_sufficient_decrease_line_is_accepted():
