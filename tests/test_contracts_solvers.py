@@ -857,15 +857,12 @@ def test_a_zoom_trial_exactly_on_the_sufficient_decrease_line_is_accepted():
     assert (t, f, n_evals) == (0.25, 0.9375, 2)
 
 
-@pytest.mark.parametrize("k, expected_ratio", [(7.5, 10.0), (8.5, 1.01)])
-def test_lbfgs_line_search_treats_values_within_8_eps_as_equal(k, expected_ratio):
-    """LBFGS passes ``f_precision = 8 eps`` to the search. The objective is 1 at the start and 1 - k eps elsewhere, its
-    slope along the step constant: after the first trial (a decrease of k eps) the search extrapolates. Within 8 eps
-    (k = 7.5) the values are equal to their precision: the secant rule, whose slope did not rise, goes to the 10x cap;
-    beyond (k = 8.5) the cubic, fitted to the values, proposes 1.01x."""
+def _step_on_a_flat_objective(drop):
+    """One LBFGS step on an objective that is 1 at the start and ``1 - drop`` everywhere else, with a constant slope
+    of 1e-12 along the first coordinate; returns the parameter, the optimizer and the first coordinate of every point
+    evaluated."""
     from torchlogit._solvers import LBFGS
 
-    eps = float(torch.finfo(torch.float64).eps)
     p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
     optimizer = LBFGS([p])
     g = torch.tensor([1e-12, 0.0], dtype=torch.float64)
@@ -874,13 +871,24 @@ def test_lbfgs_line_search_treats_values_within_8_eps_as_equal(k, expected_ratio
     def closure():
         optimizer.zero_grad()
         linear = (p * g).sum()
-        value = 1.0 if bool((p == 0).all()) else 1.0 - k * eps
+        value = 1.0 if bool((p == 0).all()) else 1.0 - drop
         loss = linear - linear.detach() + value
         loss.backward()
         points.append(float(p.detach()[0]))
         return loss
 
     optimizer.step(closure)
+    return p, optimizer, points
+
+
+@pytest.mark.parametrize("k, expected_ratio", [(7.5, 10.0), (8.5, 1.01)])
+def test_lbfgs_line_search_treats_values_within_8_eps_as_equal(k, expected_ratio):
+    """LBFGS passes ``f_precision = 8 eps`` to the search. The objective is 1 at the start and 1 - k eps elsewhere, its
+    slope along the step constant: after the first trial (a decrease of k eps) the search extrapolates. Within 8 eps
+    (k = 7.5) the values are equal to their precision: the secant rule, whose slope did not rise, goes to the 10x cap;
+    beyond (k = 8.5) the cubic, fitted to the values, proposes 1.01x."""
+    eps = float(torch.finfo(torch.float64).eps)
+    _, _, points = _step_on_a_flat_objective(k * eps)
     assert points[:2] == [0.0, pytest.approx(-1.0, rel=1e-12)]  # the first trial: 1 / ||g|| along -g
     assert points[2] / points[1] == pytest.approx(expected_ratio, rel=1e-9)
 
@@ -889,24 +897,8 @@ def test_lbfgs_zoom_narrows_the_bracket_to_the_steps_precision():
     """LBFGS passes ``tolerance_change = eps``: on values equal to their precision (1 at the start, 1 - 4 eps
     elsewhere, a constant slope) the bracket [1, 10] (in units of the first trial) shrinks towards its lower end until
     it is a few eps wide, not 1e-9 wide; the step taken is the lower end, the first trial."""
-    from torchlogit._solvers import LBFGS
-
     eps = float(torch.finfo(torch.float64).eps)
-    p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
-    optimizer = LBFGS([p])
-    g = torch.tensor([1e-12, 0.0], dtype=torch.float64)
-    points = []
-
-    def closure():
-        optimizer.zero_grad()
-        linear = (p * g).sum()
-        value = 1.0 if bool((p == 0).all()) else 1.0 - 4 * eps
-        loss = linear - linear.detach() + value
-        loss.backward()
-        points.append(float(p.detach()[0]))
-        return loss
-
-    optimizer.step(closure)
+    p, optimizer, points = _step_on_a_flat_objective(4 * eps)
     assert points[:3] == [0.0, pytest.approx(-1.0, rel=1e-12), pytest.approx(-10.0, rel=1e-12)]
     assert len(points) <= 1 + 50 and abs(points[-2] + 1) < 16 * eps  # the zoom's last trial
     assert float(p.detach()[0]) == pytest.approx(-1.0, rel=1e-12) and optimizer.state[p]["failed"] is None
