@@ -15,6 +15,7 @@ import scipy.sparse as sp
 import statsmodels.api as sm
 import torch
 from sklearn.datasets import load_iris, make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
 from statsmodels.stats.sandwich_covariance import cov_white_simple
 
 from torchlogit import InferenceWarning, TorchLogisticClassifier, TorchMultiLabelClassifier
@@ -171,6 +172,42 @@ def test_finite_C_uses_the_penalised_hessian_and_warns(multiclass):
         A = np.kron(np.c_[-np.ones(2), np.eye(2)], np.eye(5))  # class k minus class 0
         cov = A @ cov @ A.T
     np.testing.assert_allclose(table["std_err"], np.sqrt(np.diag(cov)), rtol=1e-6)
+
+
+@pytest.mark.parametrize("cov_type", ["HC0", "HC1"])
+@pytest.mark.parametrize("max_iter", [1000, 2])
+def test_a_column_of_zeros_under_l2_has_a_zero_sandwich_error_and_changes_nothing_else(spector, cov_type, max_iter):
+    """Under an L2 penalty a column of zeros has coefficient 0 and a sandwich standard error of exactly 0.
+
+    Its score is 0 in every row (zero meat) and its Hessian block is the penalty alone, so the
+    other parameters' table is that of the fit without the column (HC1's standard errors times
+    sqrt((n - k) / (n - k - 1)): its small-sample factor counts one parameter more). A zero standard error
+    is not divided by: no RuntimeWarning, and a fit stopped early is still measured on the others.
+    """
+    X = (spector[0] - spector[0].mean()) / spector[0].std()
+    y = spector[1]
+    with_zero = np.column_stack([X, np.zeros(len(X))])
+    fits = {
+        name: TorchLogisticClassifier(C=2.0, dtype="float64", tol=1e-10, max_iter=max_iter)
+        for name in ("with", "without")
+    }
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fits["with"].fit(with_zero, y)
+        fits["without"].fit(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = fits["with"].summary(with_zero, y, cov_type=cov_type)
+        reference = fits["without"].summary(X, y, cov_type=cov_type)
+    assert not [w for w in caught if issubclass(w.category, RuntimeWarning)], [str(w.message) for w in caught]
+    far = [str(w.message) for w in caught if "standard errors away" in str(w.message)]
+    assert bool(far) == (max_iter == 2)  # stopped after 2 iterations: the others moved, and that is said
+    zero = table.iloc[-1]
+    assert zero["coef"] == 0 and zero["std_err"] == 0
+    n = len(reference)
+    factor = np.sqrt((len(y) - n) / (len(y) - n - 1)) if cov_type == "HC1" else 1.0
+    np.testing.assert_allclose(table["coef"].to_numpy()[:n], reference["coef"].to_numpy(), rtol=1e-7)
+    np.testing.assert_allclose(table["std_err"].to_numpy()[:n], reference["std_err"].to_numpy() * factor, rtol=1e-7)
 
 
 def test_separation_and_collinearity_give_nan_and_a_warning(breast_cancer):

@@ -760,7 +760,11 @@ class InferenceMixin:
         std_err = np.full(len(coef), np.nan)
         if variances is not None:
             std_err = np.sqrt(np.clip(variances.cpu().numpy(), 0, None))
-            moved = float(np.max(np.abs(coef - before.reshape(-1).cpu().numpy()) / std_err))
+            # A standard error of exactly 0 (a sandwich whose meat vanishes: a column of zeros under an L2
+            # penalty) measures nothing: such a parameter is left out of the distance, not divided by.
+            measured = std_err > 0
+            shift_in_se = np.abs(coef - before.reshape(-1).cpu().numpy())[measured] / std_err[measured]
+            moved = float(shift_in_se.max(initial=0.0))
             if moved > 0.1:
                 warn_far_from_optimum(moved)
         table = self._summary_frame(pd, statistics_table(coef, std_err, alpha), cov_type=cov_type, alpha=alpha)
