@@ -13,6 +13,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.linear_model._linear_loss import LinearModelLoss
 
 from torchlogit import TorchLogisticClassifier
+from torchlogit import _newton as newton
 from torchlogit._kernels import sparse_tensor
 from torchlogit._newton import data_hessian
 
@@ -84,18 +85,23 @@ def test_sparse_input_gives_the_dense_answer(wine, n_classes):
 
 @pytest.mark.parametrize("kind", ["binary", "multinomial"])
 @pytest.mark.parametrize("layout", ["dense", "sparse-host", "sparse-chunks"])
-def test_hessian_equals_sklearn_gradient_hessian(kind, layout):
+@pytest.mark.parametrize("fit_intercept", [True, False])
+@pytest.mark.parametrize("rows_per_chunk", [None, 7])
+def test_hessian_equals_sklearn_gradient_hessian(kind, layout, fit_intercept, rows_per_chunk, monkeypatch):
     """data_hessian / S + penalty equals scikit-learn's LinearModelLoss.gradient_hessian to 1e-12.
 
     "sparse-chunks" is the path of devices other than the CPU (rows densified a chunk
-    at a time), run here on a CPU tensor without its scipy copy.
+    at a time), run here on a CPU tensor without its scipy copy. With ``rows_per_chunk=7``
+    the 60 rows are summed in 9 chunks, the last one shorter (one buffer serves them all).
     """
     rng = np.random.RandomState(0)
     n, d, K = 60, 5, (1 if kind == "binary" else 3)
     X = rng.randn(n, d) * (rng.rand(n, d) < 0.5)
     y = rng.randint(0, max(K, 2), n).astype(np.float64)
     weight = rng.uniform(0.5, 2.0, n)
-    W, b = rng.randn(K, d) * 0.3, rng.randn(K) * 0.3
+    W, b = rng.randn(K, d) * 0.3, rng.randn(K) * 0.3 * fit_intercept
+    if rows_per_chunk is not None:
+        monkeypatch.setattr(newton, "CHUNK_VALUES", rows_per_chunk * (d + int(fit_intercept)))
     logits = torch.from_numpy(X @ W.T + b)
     probabilities = torch.sigmoid(logits) if kind == "binary" else torch.softmax(logits, 1)
     if layout == "dense":
@@ -104,16 +110,17 @@ def test_hessian_equals_sklearn_gradient_hessian(kind, layout):
         features = sparse_tensor(sp.csr_matrix(X), torch.float64, "cpu")
         if layout == "sparse-chunks":
             del features._torchlogit_host
-    H = data_hessian(features, probabilities, torch.from_numpy(weight), kind, fit_intercept=True).numpy()
+    H = data_hessian(features, probabilities, torch.from_numpy(weight), kind, fit_intercept=fit_intercept).numpy()
     H /= weight.sum()
+    p = d + int(fit_intercept)
     if kind == "binary":
-        loss = LinearModelLoss(HalfBinomialLoss(), fit_intercept=True)
-        coef = np.r_[W[0], b]
-        order = np.arange(d + 1)
+        loss = LinearModelLoss(HalfBinomialLoss(), fit_intercept=fit_intercept)
+        coef = np.r_[W[0], b[:1]] if fit_intercept else W[0]
+        order = np.arange(p)
     else:
-        loss = LinearModelLoss(HalfMultinomialLoss(n_classes=K), fit_intercept=True)
-        coef = np.c_[W, b].ravel(order="F")  # scikit-learn: classes contiguous per feature
-        order = np.arange(K * (d + 1)).reshape(d + 1, K).T.ravel()  # our class blocks in its layout
+        loss = LinearModelLoss(HalfMultinomialLoss(n_classes=K), fit_intercept=fit_intercept)
+        coef = (np.c_[W, b] if fit_intercept else W).ravel(order="F")  # scikit-learn: classes contiguous per feature
+        order = np.arange(K * p).reshape(p, K).T.ravel()  # our class blocks in its layout
     _, ref, _ = loss.gradient_hessian(coef, X, y, weight / weight.sum(), l2_reg_strength=0.0)
     np.testing.assert_allclose(H, ref[np.ix_(order, order)], atol=1e-12)
 

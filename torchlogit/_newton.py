@@ -23,8 +23,9 @@ factorisation fails, the step is not a descent direction or the line search find
 decrease, the fit goes on with L-BFGS (with scikit-learn's warnings), as
 scikit-learn's does.
 
-The products over the data run in the training dtype (one ``X_1.T @ (h * X_1)`` per
-block and row chunk, the sum accumulated in float64); the solve is in float64. Sparse
+The products over the data run in the training dtype (per block and row chunk,
+``X.T @ (h * X)`` and, for the intercept, ``X.T @ h`` and ``sum(h)``, accumulated in
+float64); the solve is in float64. Sparse
 ``X``: on the CPU the Hessian is scipy's sparse product ``X.T @ diag(h) @ X`` (its cost
 follows the non-zeros); on other devices rows are densified a chunk at a time. The
 Hessian is a dense ``(K (d + 1))^2`` float64 matrix: beyond :data:`MAX_HESSIAN_SIZE`
@@ -126,11 +127,25 @@ def data_hessian(X, probabilities, weight, kind, fit_intercept):
         return H
     step = max(1, CHUNK_VALUES // p)
     blocks = {key: torch.zeros((p, p), dtype=torch.float64, device=H.device) for key in curvatures}
+    # The intercept's row and column are X.T @ h and sum(h), not a column of ones appended to every chunk,
+    # and the weighted rows h * X go into one buffer reused by every chunk and block: each fresh
+    # temporary of that size is page-faulted in by the host allocator (20k x 20 float32: 0.31 ms a
+    # product into a new tensor, 0.08 ms into the buffer).
+    weighted = None
     for start, chunk in zip(range(0, X.shape[0], step), _row_chunks(X, step), strict=True):
-        if fit_intercept:
-            chunk = torch.cat([chunk, torch.ones((chunk.shape[0], 1), dtype=chunk.dtype, device=chunk.device)], 1)
+        rows = chunk.shape[0]
+        if weighted is None:
+            weighted = torch.empty((rows, d), dtype=chunk.dtype, device=chunk.device)
         for key, h in curvatures.items():
-            blocks[key] += (chunk.T @ (chunk * h[start : start + step, None])).double()
+            h_chunk = h[start : start + rows]
+            torch.mul(chunk, h_chunk.unsqueeze(1), out=weighted[:rows])
+            block = blocks[key]
+            block[:d, :d] += (chunk.T @ weighted[:rows]).double()
+            if fit_intercept:
+                column = (chunk.T @ h_chunk).double()
+                block[:d, d] += column
+                block[d, :d] += column
+                block[d, d] += h_chunk.sum(dtype=torch.float64)
     for (k, m), block in blocks.items():
         _place(H, block, k, m, p)
     return H
