@@ -129,6 +129,28 @@ def test_multilabel_partial_fit_with_pos_weight_is_a_gradient_step():
         np.testing.assert_allclose(clf.intercept_, b, rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_multilabel_partial_fit_with_pos_weight_is_an_epoch_of_fit_in_its_dtype(dtype):
+    """Multi-label with ``pos_weight``, mini-batches and weights: one partial_fit call is one epoch of ``fit``,
+    bitwise, in float32 too. ``pos_weight`` is cast to the training dtype on both paths: a float64
+    ``pos_weight`` against float32 logits would promote the loss and change the float32 rounding."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, Y = make_multilabel_classification(n_samples=90, n_features=6, n_classes=3, random_state=3)
+    X = StandardScaler().fit_transform(X)
+    s = np.random.RandomState(4).uniform(0.5, 2.0, len(X))
+    params = dict(solver="sgd", momentum=0.5, learning_rate_init=0.1, batch_size=16, random_state=2, C=C, dtype=dtype)
+    params["pos_weight"] = np.array([3.0, 0.25, 1.7])
+    incremental = TorchMultiLabelClassifier(**params).partial_fit(X, Y, classes=np.arange(3), sample_weight=s)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = TorchMultiLabelClassifier(**params, max_iter=1).fit(X, Y, sample_weight=s)
+    np.testing.assert_array_equal(incremental.coef_, fitted.coef_)
+    np.testing.assert_array_equal(incremental.intercept_, fitted.intercept_)
+
+
 def test_switching_from_sgd_to_adam_starts_adams_moments_afresh():
     """After SGD calls (momentum buffers), ``set_params(solver="adam")``: the next call is Adam's *first*
     step from the current parameters, ``W - lr * g / (|g| + eps)`` per coordinate (bias-corrected moments
