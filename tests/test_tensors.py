@@ -428,6 +428,33 @@ def test_canonical_rows_in_torch_equal_numpy(case):
     np.testing.assert_array_equal(merged_t.numpy(), merged)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_validation_in_torch_measures_the_largest_absolute_value_the_tie_bound_needs(dtype, monkeypatch):
+    """One pass over X both refuses non-finite values (to the host path, which words the error) and
+    measures ``max |X|``; the canonical rows built with it are the host path's, rows one ulp apart included."""
+    from torchlogit._tensor_data import tensor_fit_inputs
+
+    rng = np.random.RandomState(3)
+    X = rng.normal(size=(200, 4)).astype(dtype)
+    y = rng.randint(0, 2, size=200)
+    X[150:180], y[150:180] = np.nextafter(X[:30], dtype(np.inf)), y[:30]  # keys tie, contents do not
+    X[11, 2] = -37.25  # the largest |value|, negative
+    cpu = torch.device("cpu")
+    prepared = tensor_fit_inputs(TorchLogisticClassifier(), X, y, None, cpu)
+    assert prepared[3] == 37.25 and isinstance(prepared[3], float)
+    for bad in (np.nan, np.inf, -np.inf):
+        damaged = X.copy()
+        damaged[57, 1] = bad
+        assert tensor_fit_inputs(TorchLogisticClassifier(), damaged, y, None, cpu) is None
+    calls = _prepared_in_torch(monkeypatch)
+    params = dict(dtype="float64", tol=1e-8)
+    reference = _on_the_host_path(monkeypatch, lambda: TorchLogisticClassifier(**params).fit(X, y))
+    model = TorchLogisticClassifier(**params).fit(X, y)
+    assert len(calls) == 1
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    np.testing.assert_array_equal(model.intercept_, reference.intercept_)
+
+
 @pytest.mark.parametrize(
     "labels",
     [

@@ -240,13 +240,14 @@ def fit_inputs(estimator, X, y, sample_weight, *, reset):
     return X, y, sample_weight
 
 
-def training_rows(X, targets, sample_weight):
+def training_rows(X, targets, sample_weight, max_abs=None):
     """(canonical row indices, their merged weights times the targets' per-row factor): see :mod:`._rows`.
 
     The per-row factor (class weights) is applied after merging, so weight sums stay exact.
+    ``max_abs`` is the largest absolute value of a tensor ``X`` when already known.
     """
     if isinstance(X, torch.Tensor):  # prepared in torch where it lives (see ._tensor_data)
-        rows, weight = canonical_tensor_rows(X, targets.target, sample_weight)
+        rows, weight = canonical_tensor_rows(X, targets.target, sample_weight, max_abs)
     else:
         rows, weight = canonical_rows(X, targets.target, sample_weight)
     if targets.row_factor is not None:

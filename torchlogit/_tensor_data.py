@@ -63,12 +63,13 @@ def _rows_per_chunk(X):
 
 
 def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
-    """``(X, y, sample_weight)`` as tensors on ``X``'s device, validated there; None for the host path.
+    """``(X, y, sample_weight, max_abs)``: tensors on ``X``'s device, validated there; None for the host path.
 
     A float32 / float64 NumPy ``X`` is read as a tensor: a view of its memory when
     ``device`` is the CPU, copied once to a CUDA ``device`` first
     (:func:`~._kernels.host_to_device`) and prepared there. ``y`` keeps its
-    dtype (its values become ``classes_``); ``sample_weight`` is float64 (ones when None).
+    dtype (its values become ``classes_``); ``sample_weight`` is float64 (ones when None);
+    ``max_abs`` is the largest absolute value of ``X`` (a float), for :func:`canonical_tensor_rows`.
     Sets ``n_features_in_`` and drops ``feature_names_in_``, as ``validate_data(reset=True)``
     does; ``reset=False`` (a later ``partial_fit`` call) checks them as it does.
     """
@@ -103,26 +104,21 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
     if isinstance(X, np.ndarray):
         X = host_to_device(X, where) if where.type == "cuda" else as_tensor(X, None, "cpu")  # CPU: a view
     X = X.detach()
+    # One pass over X checks every value and gives the largest |value| that the canonical rows'
+    # tie bound needs: aminmax propagates NaN, so both ends are finite exactly when every value is
+    # (300k x 100 on one thread: 9 ms float32, 19 ms float64, against 12 / 26 ms for the sum that
+    # scikit-learn's fast check takes, which the tie bound then followed with this pass anyway).
+    low, high = torch.aminmax(X)
     # One synchronisation for every check; any failure goes to the host path for its message.
-    valid = _all_finite(X) & (weight >= 0).all() & torch.isfinite(weight).all() & (weight != 0).any()
+    valid = torch.isfinite(low) & torch.isfinite(high) & (weight >= 0).all() & torch.isfinite(weight).all()
+    valid &= (weight != 0).any()
     if y.is_floating_point():
         valid &= torch.isfinite(y).all()
     if not bool(valid):
         return None
     _check_feature_names(estimator, X, reset=reset)
     _check_n_features(estimator, X, reset=reset)
-    return X, y, weight
-
-
-def _all_finite(X):
-    """True (a 0-d tensor) when every value of X is finite.
-
-    scikit-learn's fast path: a finite sum means finite values, in one pass and with no
-    boolean copy of X; only a sum that overflowed is checked value by value.
-    """
-    if bool(torch.isfinite(X.sum())):
-        return torch.ones((), dtype=torch.bool, device=X.device)
-    return torch.isfinite(X).all()
+    return X, y, weight, float(torch.maximum(-low, high))
 
 
 def _labels(y, device):
@@ -164,11 +160,12 @@ def _weights(sample_weight, n_samples, device):
     return weight.to(device=device, dtype=torch.float64)
 
 
-def canonical_tensor_rows(X, target, sample_weight):
+def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
     """:func:`._rows.canonical_rows` for tensors, in torch on their device (tied rows settled on the host).
 
     Returns (rows, weight) as tensors on ``X``'s device: int64 indices in canonical order
-    and float64 merged weights.
+    and float64 merged weights. ``max_abs``, the largest absolute value of ``X`` when the
+    caller knows it (:func:`tensor_fit_inputs`), saves a pass over ``X``.
     """
     device = X.device
     target = target.reshape(X.shape[0], -1).to(torch.float64)
@@ -185,7 +182,9 @@ def canonical_tensor_rows(X, target, sample_weight):
     positive = torch.nonzero(sample_weight > 0).squeeze(1)
     idx = positive[_argsort(key[positive])]
     k = key[idx]
-    bound = tie_bound(X.shape[1] + target.shape[1], max(tensor_max_abs(X), tensor_max_abs(target)))
+    if max_abs is None:
+        max_abs = tensor_max_abs(X)
+    bound = tie_bound(X.shape[1] + target.shape[1], max(max_abs, tensor_max_abs(target)))
     near_next = k[1:] - k[:-1] <= bound
     if not bool(near_next.any()):
         return idx, sample_weight[idx]

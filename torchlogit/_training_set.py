@@ -58,11 +58,12 @@ class TrainingSet:
     validation part (early stopping) and :meth:`batch` the tensors of a part.
     """
 
-    def __init__(self, X, targets, sample_weight, device):
+    def __init__(self, X, targets, sample_weight, device, max_abs=None):
         self.X = X
         self.targets = targets
         self.sample_weight = sample_weight
         self.device = device
+        self.max_abs = max_abs  # of X, when validation in torch measured it (None: not known)
         self._canonical = None
 
     @classmethod
@@ -74,12 +75,16 @@ class TrainingSet:
         the fitted ``classes_`` (``partial_fit``).
         """
         prepared = tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=reset)
-        X, y, sample_weight = prepared or fit_inputs(estimator, X, y, sample_weight, reset=reset)
+        if prepared is None:
+            X, y, sample_weight = fit_inputs(estimator, X, y, sample_weight, reset=reset)
+            max_abs = None
+        else:
+            X, y, sample_weight, max_abs = prepared
         if partial:
             targets = estimator._partial_targets(y, host_array(classes), sample_weight)
         else:
             targets = estimator._targets(y, sample_weight)
-        return cls(X, targets, sample_weight, device)
+        return cls(X, targets, sample_weight, device, max_abs)
 
     @property
     def n_features(self):
@@ -101,7 +106,7 @@ class TrainingSet:
 
     def _rows(self):
         if self._canonical is None:
-            self._canonical = training_rows(self.X, self.targets, self.sample_weight)
+            self._canonical = training_rows(self.X, self.targets, self.sample_weight, self.max_abs)
         return self._canonical
 
     def split(self, validation_fraction=None, seed=None):
