@@ -13,12 +13,14 @@ import math
 import os
 import sys
 import types
+import warnings
 
 import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.datasets import load_wine
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.class_weight import compute_class_weight
 
@@ -450,3 +452,67 @@ def test_a_lone_single_threaded_worker_gets_every_core(monkeypatch):
     worker = _Worker("tcp://h:1", 1)
     _fake_distributed(monkeypatch, worker, {"tcp://h:1": ("h", 1)}, cores=16)
     assert _dask._thread_share(worker) == 16
+
+
+def test_dask_fit_publishes_the_fitted_attributes_of_a_fit_on_arrays(client, wine):
+    """A dask fit replaces a previous fit's fitted state as an in-memory fit on a NumPy array does:
+    ``n_features_in_`` is X's column count (a wrong count is refused at predict), ``feature_names_in_``
+    of an earlier fit on a DataFrame is gone (scikit-learn's rule for arrays without names), and
+    the predictions are the in-memory fit's."""
+    pd = pytest.importorskip("pandas")
+    X, y, _ = wine
+    frame = pd.DataFrame(X, columns=[f"f{j}" for j in range(X.shape[1])])
+    remote = TorchLogisticClassifier(C=0.5, dtype="float64").fit(frame, y)
+    assert hasattr(remote, "feature_names_in_")
+    remote.fit(da.from_array(X, chunks=(40, -1)), da.from_array(y, chunks=40))
+    local = TorchLogisticClassifier(C=0.5, dtype="float64").fit(X, y)
+    assert remote.n_features_in_ == X.shape[1] and not hasattr(remote, "feature_names_in_")
+    np.testing.assert_array_equal(remote.predict(X), local.predict(X))
+    with pytest.raises(ValueError, match="features"):
+        remote.predict(X[:, :-1])
+
+
+def test_dask_warm_start_and_iteration_limit_follow_the_in_memory_fit(client, wine):
+    """``warm_start``: a dask fit stopped at ``max_iter=3`` warns as scikit-learn does ("after 3 iteration(s)",
+    the fit kept), and the next dask fit continues from its coefficients: the same iterations and
+    coefficients (1e-8) as the same two fits in memory, and fewer iterations than a cold fit."""
+    X, y, s = wine
+    Xd, yd = da.from_array(X, chunks=(40, -1)), da.from_array(y, chunks=40)
+    fits = []
+    for data in ((Xd, yd), (X, y)):
+        clf = TorchLogisticClassifier(C=0.5, dtype="float64", max_iter=3, warm_start=True)
+        with pytest.warns(ConvergenceWarning, match=r"after 3 iteration\(s\)"):
+            clf.fit(*data, sample_weight=s)
+        assert clf.n_iter_[0] == 3
+        fits.append(clf.set_params(max_iter=200).fit(*data, sample_weight=s))
+    remote, local = fits
+    cold = TorchLogisticClassifier(C=0.5, dtype="float64").fit(X, y, sample_weight=s)
+    assert remote.n_iter_[0] == local.n_iter_[0] < cold.n_iter_[0]
+    np.testing.assert_allclose(remote.coef_, local.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(remote.intercept_, local.intercept_, rtol=0, atol=1e-8)
+
+
+def test_dask_fit_stops_on_the_rules_of_its_precision(client, wine):
+    """float64 is judged by float64's rules: at ``tol=1e-6`` the fit converges (no ``ConvergenceWarning``; its
+    relative decreases fall far below float32's rounding before the gradient reaches tol) to the in-memory
+    coefficients. float32 on the workers has no float64 continuation: a fit whose float32 gradient reaches
+    ``tol`` has converged (no warning; float32 X gives float32 coefficients, scikit-learn's rule), and one
+    that cannot (``tol=0``) stops early with scipy's abnormal-termination status 2, not as if it had reached
+    ``max_iter``."""
+    X, y, _ = wine
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        exact = TorchLogisticClassifier(C=0.5, dtype="float64", tol=1e-6).fit(
+            da.from_array(X, chunks=(40, -1)), da.from_array(y, chunks=40)
+        )
+    local = TorchLogisticClassifier(C=0.5, dtype="float64", tol=1e-6).fit(X, y)
+    np.testing.assert_allclose(exact.coef_, local.coef_, rtol=0, atol=1e-6)
+    Xd, yd = da.from_array(X.astype(np.float32), chunks=(40, -1)), da.from_array(y, chunks=40)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = TorchLogisticClassifier(C=0.5, dtype="float32", tol=1e-3, max_iter=500).fit(Xd, yd)
+    assert clf.n_iter_[0] < 500 and clf.coef_.dtype == np.float32
+    stalled = TorchLogisticClassifier(C=0.5, dtype="float32", tol=0.0, max_iter=500)
+    with pytest.warns(ConvergenceWarning, match=r"status=2"):
+        stalled.fit(Xd, yd)
+    assert stalled.n_iter_[0] < 500

@@ -545,3 +545,42 @@ def test_feature_names_are_kept_at_fit_and_checked_at_partial_fit(data):
     partial = TorchMultiLabelClassifier(solver="sgd").partial_fit(frame, Y, classes=np.arange(3))
     with pytest.raises(ValueError, match="feature names should match"):
         partial.partial_fit(frame.rename(columns={"a": "z"}), Y)
+
+
+def test_callbacks_given_to_the_constructor_are_its_parameter_and_run_by_fit(data):
+    """``callbacks`` is a parameter as any other (scikit-learn's contract: ``get_params`` returns what the
+    constructor was given), and ``fit`` runs the callbacks it names."""
+    from skorch.callbacks import Callback
+
+    class Stop(Exception):
+        pass
+
+    class RaiseAtStart(Callback):
+        def on_train_begin(self, net, **kwargs):
+            raise Stop
+
+    X, Y, _ = data
+    given = [("stop", RaiseAtStart())]
+    clf = TorchMultiLabelClassifier(max_iter=2, callbacks=given)
+    assert clf.get_params()["callbacks"] is given
+    with pytest.raises(Stop):
+        clf.fit(X, Y)
+
+
+def test_a_model_fitted_on_one_d_labels_pickles_and_saves(data, tmp_path):
+    """1-D labels keep no label-matrix dtype: the model pickles, and saves and loads, predicting the same labels."""
+    X, Y, _ = data
+    y = Y.argmax(axis=1)
+    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, y)
+    copy = pickle.loads(pickle.dumps(clf))
+    np.testing.assert_array_equal(copy.predict(X), clf.predict(X))
+    clf.save(tmp_path / "one_d.tlm")
+    loaded = TorchMultiLabelClassifier.load(tmp_path / "one_d.tlm")
+    np.testing.assert_array_equal(loaded.predict(X), clf.predict(X))
+
+
+def test_a_missing_pos_weight_is_refused_as_a_non_finite_one(data):
+    """A ``None`` (a missing value) among the weights is read as NaN: refused with the same ValueError as NaN."""
+    X, Y, _ = data
+    with pytest.raises(ValueError, match="pos_weight must hold one finite, non-negative weight per label"):
+        TorchMultiLabelClassifier(pos_weight=[1.0, None, 2.0]).fit(X, Y)

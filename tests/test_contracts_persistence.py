@@ -203,9 +203,47 @@ def _rename_hidden(header, payload):
         spec["name"] = name
 
 
+# cv: 4 features, 3 classes, 2 Cs, 2 folds, one l1_ratio.
+CV_ARRAYS = {
+    "Cs_": (2,),
+    "l1_ratios_": (1,),
+    "scores_": (2, 1, 2),
+    "coefs_paths_": (2, 1, 2, 3, 5),
+    "n_iter_": (2, 1, 2),
+    "choice": (2,),
+}
+# A grid of 2**31 - 1 points per axis in zero-byte arrays: both tables are over 200 characters (226 and 225).
+BIG = 2**31 - 1
+HUGE_GRID_FOUND = dict(CV_ARRAYS, Cs_=(BIG, 0), l1_ratios_=(BIG, 0), scores_=(BIG, 0), coefs_paths_=(BIG,) * 7 + (0,))
+HUGE_GRID_EXPECTED = dict(
+    CV_ARRAYS,
+    Cs_=(BIG,),
+    l1_ratios_=(BIG,),
+    scores_=(BIG, BIG, BIG),
+    coefs_paths_=(BIG, BIG, BIG, 3, 5),
+    n_iter_=(BIG, BIG, BIG),
+)
+EIGHT_LAYER_TENSORS = {
+    **{
+        f"hidden.{2 * i}.{part}": shape
+        for i in range(8)
+        for part, shape in [("weight", (1, 6 if i == 0 else 1)), ("bias", (1,))]
+    },
+    "output.weight": (3, 1),
+    "output.bias": (3,),
+}
+
+
+def _empty_huge_grid(header, payload):
+    """Zero-byte arrays (a zero in the shape) whose first sizes claim a grid of 2**31 - 1 points per axis."""
+    for spec in header["arrays"]:
+        if spec["name"] in ("Cs_", "l1_ratios_", "scores_", "coefs_paths_"):
+            spec.update(shape=list(HUGE_GRID_FOUND[spec["name"]]), nbytes=0)
+
+
 REFUSED = {
     # Long values are shown truncated: an object's repr to 80 characters, a tag's value to 40, a dtype to 20,
-    # a list of keys to 20 keys, tensor tables to 200 characters.
+    # a list of keys to 20 keys, tensor and array tables to 200 characters.
     "long two-key object": (
         "binary",
         _set("params", "C", LONG_TAGS),
@@ -495,6 +533,19 @@ REFUSED = {
         lambda h, p: h["arrays"][-1].update(shape=[1] * 8 + [2]),
         "array 'choice' has no 1-D to 8-D shape",
     ),
+    # The arrays lie apart from the tensors too (cv: linear.weight at 0, linear.bias at 96, 24 bytes; Cs_ at 120).
+    "array over the bias": ("cv", _set("arrays", 0, "offset", 96), "two tensors overlap"),
+    # The arrays' names and shapes follow from the grid the file gives; the refusal shows both tables.
+    "array of another shape": (
+        "cv",
+        _set("arrays", 5, "shape", [2, 1]),
+        f"its arrays {dict(CV_ARRAYS, choice=(2, 1))} are not those expected {CV_ARRAYS}",
+    ),
+    "empty grid of 2**31 - 1 points": (
+        "cv",
+        _empty_huge_grid,
+        f"its arrays {str(HUGE_GRID_FOUND)[:200]} are not those expected {str(HUGE_GRID_EXPECTED)[:200]}",
+    ),
     # Weights counted from the parameters before anything is built (hidden: 6 features, h units, 3 labels):
     # 10 h + 3 weights of 4 bytes at least, less 4 bytes per absent bias, in 344 bytes: h <= 9.
     "10 hidden units": (
@@ -509,6 +560,18 @@ REFUSED = {
             {"hidden.0.weight": (4, 6), "hidden.0.bias": (4,), "output.weight": (3, 4), "output.bias": (3,)},
             {"hidden.0.weight": (9, 6), "hidden.0.bias": (9,), "output.weight": (3, 9), "output.bias": (3,)},
         ),
+    ),
+    # Eight hidden layers of one unit fit in the file's size: the tensor table then refuses, shown to 200 characters.
+    "eight hidden layers": (
+        "hidden",
+        _set("params", "hidden_layer_sizes", {"tuple": [1] * 8}),
+        f"its tensors {HIDDEN_TENSORS} are not those of the model {str(EIGHT_LAYER_TENSORS)[:200]}",
+    ),
+    # 12 and 1 hidden units: 103 weights, 412 bytes, over 344 + 4 x 16 (16 biases that may be absent) = 408.
+    "12 and 1 hidden units": (
+        "hidden",
+        _set("params", "hidden_layer_sizes", {"tuple": [12, 1]}),
+        "the parameters describe more weights than the file",
     ),
     "threshold of the wrong length": (
         "multilabel",
