@@ -347,6 +347,7 @@ REFUSED = {
     ),
     "negative n_iter_": ("binary", _set("fitted", "n_iter_", -1), "n_iter_ is not a count"),
     "n_iter_ 2**31 + 1": ("binary", _set("fitted", "n_iter_", 2**31 + 1), "n_iter_ is not a count"),
+    "n_iter_ 2**31 (beyond int32)": ("binary", _set("fitted", "n_iter_", 2**31), "n_iter_ is not a count"),
     "n_iter_ 10**18 (19 digits)": ("binary", _set("fitted", "n_iter_", 10**18), "n_iter_ is not a count"),
     "n_iter_ -10**18 (19 digits)": ("binary", _set("fitted", "n_iter_", -(10**18)), "n_iter_ is not a count"),
     "n_iter_ 1.0": ("binary", _set("fitted", "n_iter_", 1.0), "n_iter_ is not a count"),

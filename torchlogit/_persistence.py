@@ -48,7 +48,8 @@ FORMAT_VERSION = 1
 _MAX_HEADER_BYTES = 1 << 24
 _MAX_DEPTH = 32  # of the JSON header; the format itself needs 6
 _MAX_INT_DIGITS = 19  # int64
-_MAX_COUNT = 1 << 31  # n_features_in_, n_outputs, n_iter_, shapes: the file's size bounds them further
+_MAX_COUNT = 1 << 31  # n_features_in_, n_outputs, shapes: the file's size bounds them further
+_MAX_INT32 = (1 << 31) - 1  # n_iter_, stored as int32
 _MAX_LABEL_CHARS = 1 << 12
 _TENSOR_DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
 # Label dtypes a file may name: booleans, integers, floats, strings (numpy "<U" of bounded length, or "object").
@@ -338,7 +339,8 @@ def _check_fitted(fitted, estimator_name, payload_size):
     _require(_is_int(n_features, 1) and _is_int(n_outputs, 1), "n_features_in_ / n_outputs is not a positive count")
     # The first layer has n_features weights per unit, each at least 4 bytes of the file.
     _require(n_features * 4 <= payload_size and n_outputs * 4 <= payload_size, "more weights than the file holds")
-    _require(_is_int(fitted["n_iter_"]), "n_iter_ is not a count")
+    # n_iter_ is an int32 array, as scikit-learn's: 2**31 is refused here, not by NumPy's OverflowError later.
+    _require(_is_int(fitted["n_iter_"], 0, _MAX_INT32), "n_iter_ is not a count")
     _require(kind in _KINDS[estimator_name], f"kind {str(kind)[:20]!r} is not one of {sorted(_KINDS[estimator_name])}")
     names = fitted["feature_names_in_"]
     _require(
