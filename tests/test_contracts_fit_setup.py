@@ -1,0 +1,322 @@
+"""Contract tests of the estimators' fit set-up and prediction plumbing in torchlogit/_base.py: solver options,
+optimizer and stopping rule, callbacks, the skorch net, logits on each path.
+
+References: scikit-learn's ``LogisticRegression`` (its ``ConvergenceWarning`` text word for word), torchlogit's
+documented routing (dask input in ``X`` or ``y`` takes the dask route; a tensor off the host is predicted where it
+lives, never copied to the host; a model whose ``device`` this machine has predicts there), closed forms (a warm
+start with ``max_iter=0`` returns its starting point), round trips (save / load keeps the arrays and their dtypes,
+``load`` puts the model on the device asked for).
+
+No GPU is needed: where a device path is checked, a stand-in plays the accelerator (CPU tensors counted as off
+the host; CUDA reported present, with every copy to it made on the CPU and recorded).
+"""
+
+import warnings
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import torch
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import accuracy_score
+
+import torchlogit._base as _base
+import torchlogit._newton as _newton
+import torchlogit._predict as _predict
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit._callbacks import ftol_for
+from torchlogit._compat import ARRAY_API_DISPATCH_AVAILABLE
+from torchlogit._kernels import as_tensor as _as_tensor
+from torchlogit._kernels import sparse_tensor as _sparse_tensor
+from torchlogit._modules import LinearLogits
+
+
+@pytest.fixture(scope="module")
+def iris():
+    X, y = load_iris(return_X_y=True)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    return X, y
+
+
+def _quiet(fit, *args, **kwargs):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit(*args, **kwargs)
+
+
+def _models(X, y):
+    linear = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
+    hidden = _quiet(TorchMultiLabelClassifier((4,), activation="tanh", max_iter=3, random_state=0).fit, X, y)
+    return linear, hidden
+
+
+# ------------------------------------------------------------------------ checks before any data work
+
+
+def test_dask_input_in_x_or_in_y_alone_takes_the_dask_route():
+    """A dask collection in ``X`` or in ``y`` makes ``fit`` the dask fit, whose refusals come first: a dask ``X``
+    with NumPy ``y`` and a mini-batch solver is refused as the dask fit refuses it (never gathered into memory);
+    NumPy ``X`` with dask ``y`` is told that fit takes dask arrays."""
+    da = pytest.importorskip("dask.array")
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(40, 3), np.arange(40) % 2
+    with pytest.raises(ValueError, match="full-batch L-BFGS"):
+        TorchLogisticClassifier(solver="adam").fit(da.from_array(X, chunks=20), y)
+    with pytest.raises(TypeError, match=r"X is a numpy\.ndarray; fit takes dask arrays"):
+        TorchLogisticClassifier().fit(X, da.from_array(y, chunks=20))
+
+
+def test_any_l1_part_with_a_finite_c_counts_as_an_l1_penalty(iris):
+    """``C = 1e308`` is finite, so ``l1_ratio = 1`` is an L1 penalty however weak (``1 / C`` is a normal float):
+    newton-cholesky refuses it with scikit-learn's message, and a mini-batch solver takes its L1 proximal step."""
+    X, y = iris
+    with pytest.raises(ValueError, match="supports only 'l2' or None penalties, got l1 penalty"):
+        TorchLogisticClassifier(solver="newton-cholesky", l1_ratio=1.0, C=1e308).fit(X, y)
+    names = [name for name, _ in TorchLogisticClassifier(solver="sgd", l1_ratio=1.0, C=1e308)._net_callbacks()]
+    assert names == ["l1_proximal"]
+
+
+def test_device_errors_name_the_estimator_and_what_this_machine_has():
+    """A device name torchlogit does not know is refused naming the estimator's class (in memory and on dask);
+    a CUDA device this machine lacks is refused before any data work, saying what is available."""
+    X, y = np.random.RandomState(0).randn(20, 2), np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"The 'device' parameter of TorchLogisticClassifier must be"):
+        TorchLogisticClassifier(device="gpu").fit(X, y)
+    with pytest.raises(ValueError, match=r"The 'device' parameter of TorchMultiLabelClassifier must be"):
+        TorchMultiLabelClassifier(device="cuda0").fit(X, y)
+    missing = f"cuda:{torch.cuda.device_count() + 1}"
+    clf = TorchLogisticClassifier(device=missing)
+    with pytest.raises(ValueError, match=rf"device='{missing}' was requested but .*Available devices: \['cpu'"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coef_")
+    da = pytest.importorskip("dask.array")
+    with pytest.raises(ValueError, match=r"The 'device' parameter of TorchLogisticClassifier must be"):
+        TorchLogisticClassifier(device="gpu").fit(da.from_array(X, chunks=10), da.from_array(y, chunks=10))
+
+
+def test_only_newton_cholesky_refuses_a_hessian_above_the_limit(iris, monkeypatch):
+    """newton-cholesky builds a dense Hessian of ``n_outputs * (n_features + intercept)`` squared values and is
+    refused above ``MAX_HESSIAN_SIZE`` (lowered here) before training, saying its size; L-BFGS builds none and fits."""
+    X, y = iris
+    monkeypatch.setattr(_newton, "MAX_HESSIAN_SIZE", 15 * 15 - 1)
+    clf = TorchLogisticClassifier(solver="newton-cholesky", max_iter=2)
+    with pytest.raises(ValueError, match=r"dense Hessian of 15 x 15 float64 values .* for 4 features and 3 output"):
+        clf.fit(X, y)
+    assert not hasattr(clf, "coef_")
+    _quiet(TorchLogisticClassifier(solver="newton-cholesky", max_iter=2, fit_intercept=False).fit, X, y)  # 12 x 12
+    _quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
+
+
+def test_newton_cholesky_stalls_by_the_training_precisions_rule():
+    """newton-cholesky's stopping rule takes the training dtype's stall threshold: scikit-learn's ``64 eps`` of
+    float64 in float64, a few float32 ulps in float32."""
+    clf = TorchLogisticClassifier(solver="newton-cholesky", tol=1e-6)
+    float64 = clf._stopping_rule(torch.float64, validated=False)
+    assert float64.tol == 1e-6 and float64.ftol == 64 * np.finfo(np.float64).eps
+    assert clf._stopping_rule(torch.float32, validated=False).ftol == ftol_for(torch.float32) > float64.ftol
+
+
+def test_the_net_is_built_on_the_resolved_device():
+    """The skorch net puts its module on the device the estimator resolved (torch's "meta" device stands for an
+    accelerator), in the training dtype."""
+    clf = TorchLogisticClassifier(solver="sgd")
+    net = clf._make_net(
+        LinearLogits,
+        dict(n_features=3, n_outputs=2, bias=True),
+        torch.device("meta"),
+        torch.float64,
+        kind="multinomial",
+        weight_sum=4.0,
+        n_samples=4,
+    )
+    net.initialize()
+    weight = net.module_.linear.weight
+    assert weight.device.type == "meta" and weight.dtype == torch.float64
+
+
+def test_a_fit_is_silent_unless_verbose(iris, capsys):
+    """``verbose=0`` (the default) prints nothing, as scikit-learn's estimators; ``verbose=1`` prints the epoch log."""
+    X, y = iris
+    _quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
+    assert capsys.readouterr().out == ""
+    _quiet(TorchLogisticClassifier(max_iter=2, verbose=1).fit, X, y)
+    assert "epoch" in capsys.readouterr().out
+
+
+# ------------------------------------------------------------------------ convergence warnings
+
+
+def test_lbfgs_convergence_warning_is_logistic_regressions_word_for_word(iris):
+    """Two L-BFGS iterations on iris: the same ``ConvergenceWarning`` text as ``LogisticRegression(max_iter=2)``,
+    the advice to raise ``max_iter=2`` included."""
+    X, y = iris
+
+    def texts(estimator):
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            estimator.fit(X, y)
+        return [str(w.message) for w in record if issubclass(w.category, ConvergenceWarning)]
+
+    expected = texts(LogisticRegression(max_iter=2))
+    assert len(expected) == 1 and "(max_iter=2)" in expected[0]
+    assert texts(TorchLogisticClassifier(max_iter=2)) == expected
+
+
+# ------------------------------------------------------------------------ the fitted arrays as a starting point
+
+
+def test_a_sparsified_model_continues_and_saves_from_its_coefficients(iris, tmp_path):
+    """After ``sparsify`` the model is still the same coefficients: a saved file holds them, and a warm start with
+    ``max_iter=0`` returns them."""
+    X, y = iris
+    dense = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
+    coef, intercept = dense.coef_.copy(), dense.intercept_.copy()
+    clf = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, y).sparsify()
+    assert sp.issparse(clf.coef_)
+    clf.save(tmp_path / "m")
+    loaded = TorchLogisticClassifier.load(tmp_path / "m")
+    np.testing.assert_array_equal(loaded.coef_, coef)
+    np.testing.assert_array_equal(loaded.intercept_, intercept)
+    _quiet(clf.set_params(warm_start=True, max_iter=0).fit, X, y)
+    np.testing.assert_allclose(clf.coef_, coef, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(clf.intercept_, intercept, rtol=1e-12, atol=1e-15)
+
+
+def test_a_float32_model_without_intercept_loads_with_its_dtypes(iris, tmp_path):
+    """scikit-learn's rule (float32 data, float32 coefficients) survives a save / load round trip, the zero
+    intercept of ``fit_intercept=False`` included."""
+    X, y = iris
+    clf = _quiet(TorchLogisticClassifier(max_iter=3, fit_intercept=False).fit, X.astype(np.float32), y)
+    assert clf.coef_.dtype == clf.intercept_.dtype == np.float32
+    clf.save(tmp_path / "m")
+    loaded = TorchLogisticClassifier.load(tmp_path / "m")
+    assert loaded.coef_.dtype == loaded.intercept_.dtype == np.float32
+    np.testing.assert_array_equal(loaded.coef_, clf.coef_)
+    np.testing.assert_array_equal(loaded.intercept_, np.zeros(3, dtype=np.float32))
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+def test_load_puts_the_model_on_the_device_asked_for(iris, tmp_path):
+    """``load(path)`` gives a CPU model; ``load(path, device=...)`` that device (one this machine lacks predicts on
+    the CPU, with the same predictions)."""
+    X, y = iris
+    clf = _quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
+    clf.save(tmp_path / "m")
+    assert TorchLogisticClassifier.load(tmp_path / "m").device == "cpu"
+    missing = f"cuda:{torch.cuda.device_count() + 1}"
+    elsewhere = TorchLogisticClassifier.load(tmp_path / "m", device=missing)
+    assert elsewhere.device == missing
+    np.testing.assert_array_equal(elsewhere.predict_proba(X), clf.predict_proba(X))
+
+
+# ------------------------------------------------------------------------ logits on each path
+
+
+def test_sparse_extended_precision_input_is_predicted_from_its_float64_values(iris):
+    """Prediction validates ``X`` to float64 (or float32) first: a sparse ``np.longdouble`` matrix gives bit for
+    bit the logits of its float64 values, not a product summed in extended precision."""
+    X, y = iris
+    X = X * np.pi  # values whose products round differently in extended precision
+    for model in _models(X, y):
+        expected = model.decision_function(sp.csr_matrix(X))
+        np.testing.assert_array_equal(model.decision_function(sp.csr_matrix(X.astype(np.longdouble))), expected)
+
+
+@pytest.fixture
+def off_host_tensors(monkeypatch):
+    """CPU tensors stand for tensors on an accelerator: they count as off the host, and copying one to the host
+    (``host_array``) fails, as predicting a GPU tensor on the host must never happen."""
+    real = _base.host_array
+
+    def host_array(X):
+        assert not isinstance(X, torch.Tensor), "a tensor off the host was copied to the host"
+        return real(X)
+
+    monkeypatch.setattr(_base, "on_device", lambda X: isinstance(X, torch.Tensor))
+    monkeypatch.setattr(_base, "host_array", host_array)
+
+
+@pytest.mark.parametrize("method", ["decision_function", "predict_proba", "predict_log_proba", "predict"])
+def test_a_tensor_off_the_host_is_predicted_where_it_lives(iris, off_host_tensors, method):
+    """Off the host, each method answers a tensor on the input's device with the host's values (to rounding), for
+    a linear model and a hidden-layer model with its own activation (tanh)."""
+    X, y = iris
+    for model in _models(X, y):
+        expected = getattr(model, method)(X)
+        out = getattr(model, method)(torch.from_numpy(X))
+        assert isinstance(out, torch.Tensor) and out.device == torch.device("cpu")
+        np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12, atol=1e-13)
+    with pytest.raises(ValueError, match="X has 3 features"):
+        model.predict(torch.from_numpy(X[:, :3]))
+
+
+@pytest.fixture
+def standin_cuda(monkeypatch):
+    """This machine "has" one CUDA device: every copy the prediction path makes to it is recorded and made on the
+    CPU instead. Returns the list of (dtype, device) asked for."""
+    asked = []
+
+    def as_tensor(X, dtype, device):
+        asked.append((dtype, torch.device(device)))
+        return _as_tensor(X, dtype, "cpu")
+
+    def sparse_tensor(X, dtype, device):
+        asked.append((dtype, torch.device(device)))
+        return _sparse_tensor(X, dtype, "cpu")
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+    monkeypatch.setattr(_predict, "as_tensor", as_tensor)
+    monkeypatch.setattr(_predict, "sparse_tensor", sparse_tensor)
+    return asked
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_a_model_on_cuda_predicts_host_data_on_cuda(iris, standin_cuda, sparse):
+    """With ``device="cuda"`` where the machine has CUDA, host data is predicted there: every copy (the data's
+    chunks, each layer's weights and biases) goes to ``cuda:0`` in float64, and the values are the CPU path's."""
+    X, y = iris
+    data = sp.csr_matrix(X) if sparse else X
+    for model in _models(X, y):
+        expected = {m: getattr(model, m)(data) for m in ("decision_function", "predict_proba", "predict")}
+        n_copies = 1 + 2 * len(model._fitted_layers())  # the data (one chunk), each W and b
+        model.set_params(device="cuda")
+        for method, reference in expected.items():
+            standin_cuda.clear()
+            np.testing.assert_allclose(getattr(model, method)(data), reference, rtol=1e-12, atol=1e-13)
+            assert standin_cuda == [(torch.float64, torch.device("cuda", 0))] * n_copies
+
+
+# ------------------------------------------------------------------------ score
+
+
+def test_score_needs_no_array_api_set_up(iris, monkeypatch):
+    """``score`` is ``accuracy_score`` on NumPy labels, computed outside scikit-learn's array-API mode: it works
+    where SciPy's array-API switch (``SCIPY_ARRAY_API=1``) was never set."""
+    X, y = iris
+    clf = _quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
+    w = np.random.RandomState(0).uniform(0, 2, len(y))
+    monkeypatch.delenv("SCIPY_ARRAY_API", raising=False)
+    assert clf.score(X, y, sample_weight=w) == accuracy_score(y, clf.predict(X), sample_weight=w)
+
+
+@pytest.mark.skipif(not ARRAY_API_DISPATCH_AVAILABLE, reason="scikit-learn's array-API mode is not available")
+def test_in_array_api_mode_the_fits_namespace_is_predicted_and_scored(iris):
+    """A model fitted on tensors in array-API mode takes tensors: ``score`` is ``accuracy_score`` of ``predict``,
+    and each prediction method answers a tensor with the NumPy input's values."""
+    import sklearn
+
+    X, y = iris
+    T, t = torch.from_numpy(X), torch.from_numpy(y)
+    with sklearn.config_context(array_api_dispatch=True):
+        clf = _quiet(TorchLogisticClassifier(max_iter=2).fit, T, t)
+        predicted = clf.predict(T)
+        assert isinstance(predicted, torch.Tensor)
+        assert clf.score(T, t) == accuracy_score(y, predicted.numpy())
+        for method in ("decision_function", "predict_proba", "predict_log_proba"):
+            out = getattr(clf, method)(T)
+            assert isinstance(out, torch.Tensor)
+            reference = getattr(_quiet(TorchLogisticClassifier(max_iter=2).fit, X, y), method)(X)
+            np.testing.assert_allclose(out.numpy(), reference, rtol=1e-10, atol=1e-12)
