@@ -10,7 +10,8 @@ os.environ.setdefault("SCIPY_ARRAY_API", "1")
 import numpy as np
 import pytest
 import torch
-from sklearn.datasets import load_breast_cancer, load_digits, load_wine
+from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
 
 # The suite's numbers assume the same thread count everywhere (CI has 2 cores).
@@ -38,6 +39,13 @@ def digits():
 
 
 @pytest.fixture(scope="session")
+def iris():
+    """Iris with each column standardised to mean 0 and standard deviation 1."""
+    X, y = load_iris(return_X_y=True)
+    return (X - X.mean(axis=0)) / X.std(axis=0), y
+
+
+@pytest.fixture(scope="session")
 def datasets(breast_cancer, wine, digits):
     return {"breast_cancer": breast_cancer, "wine": wine, "digits": digits}
 
@@ -61,3 +69,10 @@ def rng():
 
 
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available on this machine")
+
+
+def quiet(fit, *args, **kwargs):
+    """``fit(*args, **kwargs)`` with its ConvergenceWarning silenced (a fit stopped early on purpose)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return fit(*args, **kwargs)

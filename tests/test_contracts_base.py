@@ -16,7 +16,6 @@ import pytest
 import scipy.sparse as sp
 import torch
 from scipy.special import expit, log_softmax, softmax
-from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning, NotFittedError
 from sklearn.metrics import accuracy_score
 from skorch.callbacks import Callback
@@ -28,19 +27,7 @@ from torchlogit._modules import LinearLogits
 from torchlogit._newton import NewtonConvergence
 from torchlogit._solvers import LBFGS
 
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    return X, y
-
-
-def _quiet(fit, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit(*args, **kwargs)
-
+from .conftest import quiet
 
 # ------------------------------------------------------------------------ checks before fitting
 
@@ -53,12 +40,12 @@ def test_newton_cholesky_refuses_an_l1_part_with_sklearns_message(iris, l1_ratio
         clf.fit(X, y)
     assert not hasattr(clf, "coef_")
     # without a penalty (C = inf) the L1 part is no penalty at all
-    _quiet(TorchLogisticClassifier(solver="newton-cholesky", l1_ratio=1.0, C=np.inf, max_iter=2).fit, X, y)
+    quiet(TorchLogisticClassifier(solver="newton-cholesky", l1_ratio=1.0, C=np.inf, max_iter=2).fit, X, y)
 
 
 def test_warm_start_needs_the_same_classes_and_features(iris):
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(warm_start=True, max_iter=3).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(warm_start=True, max_iter=3).fit, X, y)
     with pytest.raises(ValueError, match="same classes"):
         clf.fit(X[y < 2], y[y < 2])
     with pytest.raises(ValueError):
@@ -69,14 +56,14 @@ def test_warm_start_needs_the_same_classes_and_features(iris):
 def test_a_warm_start_with_no_iteration_returns_its_starting_point(iris, hidden):
     X, y = iris
     Y = np.eye(3, dtype=int)[y]
-    clf = _quiet(TorchMultiLabelClassifier(hidden, warm_start=True, max_iter=3, random_state=0).fit, X, Y)
+    clf = quiet(TorchMultiLabelClassifier(hidden, warm_start=True, max_iter=3, random_state=0).fit, X, Y)
     before = [W.copy() for W in clf.coefs_], [b.copy() for b in clf.intercepts_]
     clf.set_params(max_iter=0)
-    _quiet(clf.fit, X, Y)
+    quiet(clf.fit, X, Y)
     for a, b in zip(before[0] + before[1], clf.coefs_ + clf.intercepts_, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-7)
     clf.set_params(warm_start=False)
-    _quiet(clf.fit, X, Y)  # a cold start with no iteration: zeros (linear) or a fresh initialisation
+    quiet(clf.fit, X, Y)  # a cold start with no iteration: zeros (linear) or a fresh initialisation
     assert not np.allclose(clf.coefs_[-1], before[0][-1])
 
 
@@ -87,22 +74,22 @@ def test_a_warm_start_with_no_iteration_returns_its_starting_point(iris, hidden)
 def test_coefficients_follow_sklearns_float32_rule(iris, dtype, expected):
     X, y = iris
     for model_dtype in ("float32", "float64"):
-        clf = _quiet(TorchLogisticClassifier(max_iter=3, dtype=model_dtype).fit, (X * 4).astype(dtype), y)
+        clf = quiet(TorchLogisticClassifier(max_iter=3, dtype=model_dtype).fit, (X * 4).astype(dtype), y)
         assert clf.coef_.dtype == expected and clf.intercept_.dtype == expected
         assert clf.predict_proba(X).dtype == np.float64
 
 
 def test_fitted_history_iterations_and_loss_curve(iris):
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(max_iter=4).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=4).fit, X, y)
     assert isinstance(clf.n_iter_, np.ndarray) and clf.n_iter_.dtype == np.int32 and clf.n_iter_.shape == (1,)
     assert clf.n_iter_[0] == len(clf.history_) == len(clf.loss_curve_) == 4
     assert clf.loss_curve_ == [row["objective"] for row in clf.history_]
-    sgd = _quiet(TorchLogisticClassifier(solver="sgd", max_iter=3, random_state=0).fit, X, y)
+    sgd = quiet(TorchLogisticClassifier(solver="sgd", max_iter=3, random_state=0).fit, X, y)
     assert sgd.loss_curve_ == [row["train_loss"] for row in sgd.history_] and len(sgd.loss_curve_) == 3
     assert all(isinstance(v, float) for v in sgd.loss_curve_)
     assert clf._kind == "multinomial" and clf._n_outputs == 3
-    binary = _quiet(TorchLogisticClassifier(max_iter=2).fit, X, y == 1)
+    binary = quiet(TorchLogisticClassifier(max_iter=2).fit, X, y == 1)
     assert binary._kind == "binary" and binary._n_outputs == 1
 
 
@@ -112,7 +99,7 @@ def test_a_fit_after_partial_fit_drops_the_partial_state(iris):
     clf.partial_fit(X, y, classes=[0, 1, 2])
     state = clf._partial_state
     assert state["solver"] == "sgd" and isinstance(state["seed"], int) and "optimizer" in state
-    _quiet(clf.fit, X, y)
+    quiet(clf.fit, X, y)
     assert not hasattr(clf, "_partial_state")
 
 
@@ -127,7 +114,7 @@ def test_fit_leaves_the_callbacks_parameter_unchanged(iris):
             self.epochs += 1
 
     count = Count()
-    clf = _quiet(TorchLogisticClassifier(max_iter=3, callbacks=[("count", count)]).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=3, callbacks=[("count", count)]).fit, X, y)
     assert count.epochs == 0 and clf.callbacks[0][1] is count
 
 
@@ -242,18 +229,18 @@ def test_convergence_warnings_have_sklearns_texts(iris):
 
 def test_pickles_drop_the_history_and_keep_predictions(iris):
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
     expected, curve = clf.predict_proba(X), list(clf.loss_curve_)
     copy = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(copy.predict_proba(X), expected)
     assert copy.loss_curve_ == curve and not hasattr(copy, "history_")
     assert "history_" not in clf.__getstate__()
     Y = np.eye(3, dtype=np.int16)[y]
-    ml = _quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, Y)
+    ml = quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, Y)
     copy = pickle.loads(pickle.dumps(ml))
     assert copy._y_dtype == np.dtype(np.int16).str and isinstance(copy._y_dtype, str)  # skops trusts str
     assert copy.predict(X).dtype == np.int16
-    ml_1d = _quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, y)
+    ml_1d = quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, y)
     assert pickle.loads(pickle.dumps(ml_1d))._y_dtype is None
 
 
@@ -268,7 +255,7 @@ class _OldNet:
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_a_model_pickled_with_its_net_is_read_as_the_fitted_arrays(iris, dtype):
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
     coef, intercept, proba = clf.coef_.copy(), clf.intercept_.copy(), clf.predict_proba(X)
     module = LinearLogits(4, 3, dtype=dtype)
     with torch.no_grad():
@@ -310,7 +297,7 @@ def test_sparsify_and_densify_exist_for_linear_models_only(iris):
         TorchLogisticClassifier().sparsify()
     with pytest.raises(NotFittedError):
         TorchLogisticClassifier().densify()
-    clf = _quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
     dense = clf.predict_proba(X)
     assert sp.issparse(clf.sparsify().coef_) and clf.coef_.format == "csr"
     np.testing.assert_allclose(clf.predict_proba(X), dense, rtol=1e-12)
@@ -318,7 +305,7 @@ def test_sparsify_and_densify_exist_for_linear_models_only(iris):
     assert isinstance(clf.densify().coef_, np.ndarray)  # twice: nothing to do
     np.testing.assert_array_equal(clf.predict_proba(X), dense)
     # a hidden-layer model fitted, then made linear by its parameters: it has no coef_ to convert
-    ml = _quiet(TorchMultiLabelClassifier((2,), max_iter=1).fit, X, np.eye(3)[y]).set_params(hidden_layer_sizes=())
+    ml = quiet(TorchMultiLabelClassifier((2,), max_iter=1).fit, X, np.eye(3)[y]).set_params(hidden_layer_sizes=())
     with pytest.raises(AttributeError, match="sparsify"):
         ml.sparsify()
     with pytest.raises(AttributeError, match="densify"):
@@ -336,7 +323,7 @@ def test_save_and_onnx_need_a_fitted_model(tmp_path):
 def test_save_and_load_give_the_same_predictions(iris, tmp_path, hidden):
     X, y = iris
     Y = np.eye(3, dtype=int)[y]
-    clf = _quiet(TorchMultiLabelClassifier(hidden, max_iter=3, random_state=0, fit_intercept=not hidden).fit, X, Y)
+    clf = quiet(TorchMultiLabelClassifier(hidden, max_iter=3, random_state=0, fit_intercept=not hidden).fit, X, Y)
     clf.save(tmp_path / "m")
     loaded = TorchMultiLabelClassifier.load(tmp_path / "m")
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
@@ -350,13 +337,13 @@ def test_save_and_load_give_the_same_predictions(iris, tmp_path, hidden):
 
 def test_prediction_outputs_are_the_logits_closed_forms(iris):
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
     logits = X @ clf.coef_.T + clf.intercept_
     np.testing.assert_allclose(clf.decision_function(X), logits, rtol=1e-12)
     np.testing.assert_allclose(clf.predict_proba(X), softmax(logits, axis=1), rtol=1e-12)
     np.testing.assert_allclose(clf.predict_log_proba(X), log_softmax(logits, axis=1), rtol=1e-12)
     np.testing.assert_array_equal(clf.predict(X), logits.argmax(axis=1))
-    binary = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, np.where(y == 1, "b", "a"))
+    binary = quiet(TorchLogisticClassifier(max_iter=5).fit, X, np.where(y == 1, "b", "a"))
     z = X @ binary.coef_[0] + binary.intercept_[0]
     decision = binary.decision_function(X)
     assert decision.shape == (len(X),)
@@ -373,7 +360,7 @@ def test_predictions_check_fitted_and_features(iris):
             getattr(TorchLogisticClassifier(), method)(X)
     with pytest.raises(NotFittedError):
         TorchLogisticClassifier().score(X, y)
-    clf = _quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
     with pytest.raises(ValueError, match="X has 3 features"):
         clf.predict(X[:, :3])
     with pytest.raises(ValueError, match="X has 3 features"):
@@ -382,21 +369,21 @@ def test_predictions_check_fitted_and_features(iris):
 
 def test_a_model_for_a_device_this_machine_lacks_predicts_on_the_cpu(iris):
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
     expected = clf.predict_proba(X)
     assert clf._prediction_device() == torch.device("cpu")
     if not torch.cuda.is_available():
         clf.set_params(device="cuda")
         assert clf._prediction_device() == torch.device("cpu")
         np.testing.assert_array_equal(clf.predict_proba(X), expected)
-    hidden = _quiet(TorchMultiLabelClassifier((4,), max_iter=2, random_state=0).fit, X, np.eye(3)[y])
+    hidden = quiet(TorchMultiLabelClassifier((4,), max_iter=2, random_state=0).fit, X, np.eye(3)[y])
     # the CPU path sums hidden layers term by term: a row alone gives the same bits as in the batch
     np.testing.assert_array_equal(hidden.predict_proba(X[7:8]), hidden.predict_proba(X)[7:8])
 
 
 def test_tensor_input_is_predicted_where_it_lives_as_a_tensor(iris):
     X, y = iris
-    clf = _quiet(TorchMultiLabelClassifier((4,), activation="tanh", max_iter=2, random_state=0).fit, X, y)
+    clf = quiet(TorchMultiLabelClassifier((4,), activation="tanh", max_iter=2, random_state=0).fit, X, y)
     T = torch.from_numpy(X)
     for method in ("decision_function", "predict_proba", "predict_log_proba"):
         out = getattr(clf, method)(T)
@@ -408,7 +395,7 @@ def test_tensor_input_is_predicted_where_it_lives_as_a_tensor(iris):
 def test_score_is_accuracy_score_with_weights_and_subset_accuracy(iris):
     X, y = iris
     w = np.random.RandomState(0).uniform(0, 2, len(y))
-    clf = _quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
     predicted = clf.predict(X)
     assert 0.5 < clf.score(X, y) < 1
     assert clf.score(X, y) == accuracy_score(y, predicted)
@@ -417,7 +404,7 @@ def test_score_is_accuracy_score_with_weights_and_subset_accuracy(iris):
     assert isinstance(clf.score(X, y), float)
     Y = np.eye(3, dtype=int)[y]
     Y[::4, 0] = 1
-    ml = _quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, Y)
+    ml = quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, Y)
     assert ml.score(X, Y) == np.mean(np.all(ml.predict(X) == Y, axis=1))
     assert ml.score(torch.from_numpy(X), torch.from_numpy(Y)) == ml.score(X, Y)
 
@@ -433,7 +420,7 @@ def test_tags_say_sparse_and_array_api():
 def test_predictions_are_computed_in_float64_from_any_input_dtype(iris, hidden):
     """Integers beyond float32's 2**24 and float32 input give the float64 input's predictions, bit for bit."""
     X, y = iris
-    clf = _quiet(TorchMultiLabelClassifier(hidden, max_iter=2, random_state=0).fit, X, y)
+    clf = quiet(TorchMultiLabelClassifier(hidden, max_iter=2, random_state=0).fit, X, y)
     clf.coefs_[0][:] = 1e-7  # tiny weights: large inputs stay in range
     big = (np.arange(len(X) * 4).reshape(-1, 4) % 7 + 2**25 + 1).astype(np.int64)
     assert np.any(big.astype(np.float32).astype(np.int64) != big)  # float32 would round them
@@ -472,7 +459,7 @@ def test_decision_function_is_sklearns_product_bit_for_bit_dense_or_sparse_coef(
 
     rng = np.random.RandomState(0)
     X, y = rng.randn(200, 300), rng.randint(0, 3, 200)
-    clf = _quiet(TorchLogisticClassifier(max_iter=1).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=1).fit, X, y)
     coef = rng.randn(3, 300) * (rng.rand(3, 300) < 0.5)
     clf.coef_ = coef.copy()
     reference = lambda: safe_sparse_dot(X, clf.coef_.T, dense_output=True) + clf.intercept_  # noqa: E731
@@ -490,7 +477,7 @@ def test_in_array_api_mode_each_method_refuses_another_namespace_naming_itself(i
 
     X, y = iris
     with sklearn.config_context(array_api_dispatch=True):
-        clf = _quiet(TorchLogisticClassifier(max_iter=3).fit, torch.from_numpy(X), torch.from_numpy(y))
+        clf = quiet(TorchLogisticClassifier(max_iter=3).fit, torch.from_numpy(X), torch.from_numpy(y))
         for method in ("decision_function", "predict_proba", "predict_log_proba", "predict"):
             with pytest.raises(ValueError, match=rf"TorchLogisticClassifier\.{method}\(\) must use the same namespace"):
                 getattr(clf, method)(X)
@@ -501,7 +488,7 @@ def test_in_array_api_mode_each_method_refuses_another_namespace_naming_itself(i
 def test_a_model_pickled_with_its_net_before_partial_state_existed_has_none(iris):
     """Files from before ``_incremental`` was pickled: no key means a model from ``fit``."""
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
     module = LinearLogits(4, 3, dtype=torch.float64)
     state = dict(clf.__getstate__())
     for name in ("coef_", "intercept_", "n_iter_", "loss_curve_"):
@@ -515,10 +502,10 @@ def test_a_model_pickled_with_its_net_before_partial_state_existed_has_none(iris
 
 def test_fit_forgets_the_old_features_and_partial_fit_keeps_them_with_sklearns_message(iris):
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
-    sparse = _quiet(TorchLogisticClassifier(max_iter=3).fit, sp.csr_matrix(X), y)  # CSR accepted as given
+    clf = quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
+    sparse = quiet(TorchLogisticClassifier(max_iter=3).fit, sp.csr_matrix(X), y)  # CSR accepted as given
     np.testing.assert_allclose(sparse.coef_, clf.coef_, rtol=1e-5, atol=1e-6)
-    _quiet(clf.fit, X[:, :3], y)
+    quiet(clf.fit, X[:, :3], y)
     assert clf.n_features_in_ == 3 and clf.coef_.shape == (3, 3)
     partial = TorchLogisticClassifier(solver="sgd").partial_fit(X, y, classes=[0, 1, 2])
     with pytest.raises(ValueError, match="X has 3 features, but TorchLogisticClassifier is expecting 4 features"):
@@ -529,7 +516,7 @@ def test_feature_names_are_kept_at_fit_and_checked_at_partial_fit(iris):
     pd = pytest.importorskip("pandas")
     X, y = iris
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    clf = _quiet(TorchLogisticClassifier(max_iter=2).fit, frame, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=2).fit, frame, y)
     np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
     partial = TorchLogisticClassifier(solver="sgd").partial_fit(frame, y, classes=[0, 1, 2])
     with pytest.raises(ValueError, match="feature names should match"):

@@ -17,7 +17,6 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 import torch
-from sklearn.datasets import load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import accuracy_score
@@ -32,23 +31,12 @@ from torchlogit._kernels import as_tensor as _as_tensor
 from torchlogit._kernels import sparse_tensor as _sparse_tensor
 from torchlogit._modules import LinearLogits
 
-
-@pytest.fixture(scope="module")
-def iris():
-    X, y = load_iris(return_X_y=True)
-    X = (X - X.mean(axis=0)) / X.std(axis=0)
-    return X, y
-
-
-def _quiet(fit, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit(*args, **kwargs)
+from .conftest import quiet
 
 
 def _models(X, y):
-    linear = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
-    hidden = _quiet(TorchMultiLabelClassifier((4,), activation="tanh", max_iter=3, random_state=0).fit, X, y)
+    linear = quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
+    hidden = quiet(TorchMultiLabelClassifier((4,), activation="tanh", max_iter=3, random_state=0).fit, X, y)
     return linear, hidden
 
 
@@ -105,8 +93,8 @@ def test_only_newton_cholesky_refuses_a_hessian_above_the_limit(iris, monkeypatc
     with pytest.raises(ValueError, match=r"dense Hessian of 15 x 15 float64 values .* for 4 features and 3 output"):
         clf.fit(X, y)
     assert not hasattr(clf, "coef_")
-    _quiet(TorchLogisticClassifier(solver="newton-cholesky", max_iter=2, fit_intercept=False).fit, X, y)  # 12 x 12
-    _quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
+    quiet(TorchLogisticClassifier(solver="newton-cholesky", max_iter=2, fit_intercept=False).fit, X, y)  # 12 x 12
+    quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
 
 
 def test_newton_cholesky_stalls_by_the_training_precisions_rule():
@@ -139,9 +127,9 @@ def test_the_net_is_built_on_the_resolved_device():
 def test_a_fit_is_silent_unless_verbose(iris, capsys):
     """``verbose=0`` (the default) prints nothing, as scikit-learn's estimators; ``verbose=1`` prints the epoch log."""
     X, y = iris
-    _quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
+    quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
     assert capsys.readouterr().out == ""
-    _quiet(TorchLogisticClassifier(max_iter=2, verbose=1).fit, X, y)
+    quiet(TorchLogisticClassifier(max_iter=2, verbose=1).fit, X, y)
     assert "epoch" in capsys.readouterr().out
 
 
@@ -171,15 +159,15 @@ def test_a_sparsified_model_continues_and_saves_from_its_coefficients(iris, tmp_
     """After ``sparsify`` the model is still the same coefficients: a saved file holds them, and a warm start with
     ``max_iter=0`` returns them."""
     X, y = iris
-    dense = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
+    dense = quiet(TorchLogisticClassifier(max_iter=5).fit, X, y)
     coef, intercept = dense.coef_.copy(), dense.intercept_.copy()
-    clf = _quiet(TorchLogisticClassifier(max_iter=5).fit, X, y).sparsify()
+    clf = quiet(TorchLogisticClassifier(max_iter=5).fit, X, y).sparsify()
     assert sp.issparse(clf.coef_)
     clf.save(tmp_path / "m")
     loaded = TorchLogisticClassifier.load(tmp_path / "m")
     np.testing.assert_array_equal(loaded.coef_, coef)
     np.testing.assert_array_equal(loaded.intercept_, intercept)
-    _quiet(clf.set_params(warm_start=True, max_iter=0).fit, X, y)
+    quiet(clf.set_params(warm_start=True, max_iter=0).fit, X, y)
     np.testing.assert_allclose(clf.coef_, coef, rtol=1e-12, atol=1e-15)
     np.testing.assert_allclose(clf.intercept_, intercept, rtol=1e-12, atol=1e-15)
 
@@ -188,7 +176,7 @@ def test_a_float32_model_without_intercept_loads_with_its_dtypes(iris, tmp_path)
     """scikit-learn's rule (float32 data, float32 coefficients) survives a save / load round trip, the zero
     intercept of ``fit_intercept=False`` included."""
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(max_iter=3, fit_intercept=False).fit, X.astype(np.float32), y)
+    clf = quiet(TorchLogisticClassifier(max_iter=3, fit_intercept=False).fit, X.astype(np.float32), y)
     assert clf.coef_.dtype == clf.intercept_.dtype == np.float32
     clf.save(tmp_path / "m")
     loaded = TorchLogisticClassifier.load(tmp_path / "m")
@@ -202,7 +190,7 @@ def test_load_puts_the_model_on_the_device_asked_for(iris, tmp_path):
     """``load(path)`` gives a CPU model; ``load(path, device=...)`` that device (one this machine lacks predicts on
     the CPU, with the same predictions)."""
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=3).fit, X, y)
     clf.save(tmp_path / "m")
     assert TorchLogisticClassifier.load(tmp_path / "m").device == "cpu"
     missing = f"cuda:{torch.cuda.device_count() + 1}"
@@ -296,7 +284,7 @@ def test_score_needs_no_array_api_set_up(iris, monkeypatch):
     """``score`` is ``accuracy_score`` on NumPy labels, computed outside scikit-learn's array-API mode: it works
     where SciPy's array-API switch (``SCIPY_ARRAY_API=1``) was never set."""
     X, y = iris
-    clf = _quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(max_iter=2).fit, X, y)
     w = np.random.RandomState(0).uniform(0, 2, len(y))
     monkeypatch.delenv("SCIPY_ARRAY_API", raising=False)
     assert clf.score(X, y, sample_weight=w) == accuracy_score(y, clf.predict(X), sample_weight=w)
@@ -311,12 +299,12 @@ def test_in_array_api_mode_the_fits_namespace_is_predicted_and_scored(iris):
     X, y = iris
     T, t = torch.from_numpy(X), torch.from_numpy(y)
     with sklearn.config_context(array_api_dispatch=True):
-        clf = _quiet(TorchLogisticClassifier(max_iter=2).fit, T, t)
+        clf = quiet(TorchLogisticClassifier(max_iter=2).fit, T, t)
         predicted = clf.predict(T)
         assert isinstance(predicted, torch.Tensor)
         assert clf.score(T, t) == accuracy_score(y, predicted.numpy())
         for method in ("decision_function", "predict_proba", "predict_log_proba"):
             out = getattr(clf, method)(T)
             assert isinstance(out, torch.Tensor)
-            reference = getattr(_quiet(TorchLogisticClassifier(max_iter=2).fit, X, y), method)(X)
+            reference = getattr(quiet(TorchLogisticClassifier(max_iter=2).fit, X, y), method)(X)
             np.testing.assert_allclose(out.numpy(), reference, rtol=1e-10, atol=1e-12)

@@ -30,13 +30,7 @@ from torchlogit._objective import RegularizedLogLoss
 from torchlogit._rows import canonical_rows
 from torchlogit._training_set import TrainingSet
 
-from .conftest import requires_cuda
-
-
-def _quiet(fit, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fit(*args, **kwargs)
+from .conftest import quiet, requires_cuda
 
 
 def _multilabel(n=120, seed=0):
@@ -66,7 +60,7 @@ def test_valid_loss_is_the_pos_weighted_log_loss_of_the_rows_train_test_split_ho
         random_state=0,
         dtype=dtype,
     )
-    _quiet(clf.fit, sp.csr_matrix(X), Y)
+    quiet(clf.fit, sp.csr_matrix(X), Y)
     rows, _ = canonical_rows(X, Y.astype(np.float64), np.ones(len(X)))
     seed = np.random.RandomState(0).randint(np.iinfo(np.int32).max)
     train, valid = train_test_split(np.arange(len(rows)), test_size=0.25, random_state=seed)
@@ -82,7 +76,7 @@ def test_random_state_orders_the_mini_batches_of_a_linear_model():
     the same seed gives the same fit, another seed another one (as SGDClassifier / MLPClassifier)."""
     X, Y = _multilabel()
     fits = [
-        _quiet(TorchLogisticClassifier(solver="adam", batch_size=16, max_iter=3, random_state=seed).fit, X, Y[:, 0])
+        quiet(TorchLogisticClassifier(solver="adam", batch_size=16, max_iter=3, random_state=seed).fit, X, Y[:, 0])
         for seed in (0, 0, 1)
     ]
     np.testing.assert_array_equal(fits[0].coef_, fits[1].coef_)
