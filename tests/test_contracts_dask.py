@@ -12,6 +12,7 @@ the fits. Skipped cleanly without dask.
 import math
 import os
 import sys
+import time
 import types
 import warnings
 
@@ -269,6 +270,35 @@ def test_block_sums_are_the_weighted_loss_sums(rng, kind, bias):
     assert _block_weight(block) == pytest.approx(math.fsum(s), rel=1e-15)
 
 
+def test_float32_blocks_are_made_and_summed_in_float32(rng):
+    """A sparse block becomes a CSR tensor in the training dtype whichever dtype it came in (float64 data with
+    float32 training, weights included, and the other way round). ``_block_sums`` takes the float64 NumPy
+    parameters and ``pos_weight`` it is sent to the block's float32 (float32 accuracy, 1e-5 relative, against the
+    float64 sums) and returns float64 arrays; ``_block_weight`` adds in float64, exactly: ``2**24 + 1``, which
+    float32 cannot hold."""
+    n, d = 30, 4
+    X = rng.randn(n, d)
+    Y = (rng.rand(n, 3) < 0.4).astype(float)
+    s = rng.uniform(0, 3, n)
+    W, b, pos_weight = rng.randn(3, d), rng.randn(3), np.array([2.0, 0.5, 1.5])
+    sparse = _load_block(sp.csr_matrix(X), Y, s, _spec("multilabel", dtype="float32"))
+    assert sparse.X.layout == torch.sparse_csr and sparse.X.dtype == torch.float32
+    assert sparse.weight.dtype == torch.float32
+    widened = _load_block(sp.csr_matrix(X.astype(np.float32)), Y, s, _spec("multilabel", dtype="float64"))
+    assert widened.X.layout == torch.sparse_csr and widened.X.dtype == torch.float64
+    block = _load_block(X, Y, s, _spec("multilabel", dtype="float32"))
+    value, grad_W, grad_b = _block_sums(block, W, b, "multilabel", pos_weight)
+    ref_value, ref_W, ref_b = _loss_sums(W, b, X.astype(np.float32), Y, s.astype(np.float32), "multilabel", pos_weight)
+    assert grad_W.dtype == grad_b.dtype == np.float64
+    assert value == pytest.approx(ref_value, rel=1e-5)
+    np.testing.assert_allclose(grad_W, ref_W, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(grad_b, ref_b, rtol=1e-5, atol=1e-5)
+    heavy = _load_block(
+        np.ones((2, d)), np.array([0, 1]), np.array([2.0**24, 1.0]), _spec("binary", np.array([0, 1]), dtype="float32")
+    )
+    assert _block_weight(heavy) == 2.0**24 + 1
+
+
 # ----------------------------------------------------------------------------- all blocks, from the client
 @pytest.mark.parametrize("kind", ["binary", "multinomial", "multilabel"])
 @pytest.mark.parametrize("penalty", [dict(C=0.3, l1_ratio=0.0), dict(C=0.3, l1_ratio=0.4), dict(C=np.inf, l1_ratio=0)])
@@ -516,3 +546,27 @@ def test_dask_fit_stops_on_the_rules_of_its_precision(client, wine):
     with pytest.warns(ConvergenceWarning, match=r"status=2"):
         stalled.fit(Xd, yd)
     assert stalled.n_iter_[0] < 500
+
+
+def test_a_dask_array_in_one_block_fits_like_the_in_memory_fit(client, wine):
+    """X, y and the weights in a single block, weights that add up to less than one (0.5): the same iterations
+    and coefficients (1e-8) as the in-memory fit. After a failed fit (all weights zero, found once the blocks
+    are loaded) no block is left on the workers, even while the error and its traceback are kept."""
+    X, y, s = wine
+    s = s * (0.5 / s.sum())
+    remote = TorchLogisticClassifier(C=0.5, dtype="float64").fit(
+        da.from_array(X, chunks=-1), da.from_array(y, chunks=-1), sample_weight=s
+    )
+    local = TorchLogisticClassifier(C=0.5, dtype="float64").fit(X, y, sample_weight=s)
+    assert remote.n_iter_[0] == local.n_iter_[0]
+    np.testing.assert_allclose(remote.coef_, local.coef_, rtol=0, atol=1e-8)
+    np.testing.assert_allclose(remote.intercept_, local.intercept_, rtol=0, atol=1e-8)
+    with pytest.raises(ValueError, match="all zero") as failure:
+        TorchLogisticClassifier().fit(
+            da.from_array(X, chunks=(30, -1)), da.from_array(y, chunks=30), sample_weight=0 * s
+        )
+    assert failure.traceback is not None
+    deadline = time.monotonic() + 5  # the cancel message reaches the scheduler a moment later
+    while any(client.who_has().values()) and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert not any(client.who_has().values())
