@@ -19,6 +19,8 @@ from sklearn.preprocessing import StandardScaler
 
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 
+from .conftest import quiet
+
 LR, C = 0.5, 0.3
 SGD = dict(solver="sgd", momentum=0.0, learning_rate_init=LR, batch_size=1000, C=C, dtype="float64")
 
@@ -97,16 +99,10 @@ def test_mini_batch_epoch_of_partial_fit_equals_an_epoch_of_fit_with_weights(win
     """One partial_fit call is one epoch of ``fit`` on the same batch, mini-batches, weights and all: the
     same data-term scale per mini-batch (``len(batch) / n_rows`` of the canonical rows) and the same weight
     sum. Compared with ``fit(max_iter=1)``, bitwise."""
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
     X, y, s = wine
     params = dict(solver="sgd", momentum=0.5, learning_rate_init=0.1, batch_size=16, random_state=2, C=C)
     incremental = TorchLogisticClassifier(**params).partial_fit(X, y, classes=np.unique(y), sample_weight=s)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        fitted = TorchLogisticClassifier(**params, max_iter=1).fit(X, y, sample_weight=s)
+    fitted = quiet(TorchLogisticClassifier(**params, max_iter=1).fit, X, y, sample_weight=s)
     np.testing.assert_array_equal(incremental.coef_, fitted.coef_)
     np.testing.assert_array_equal(incremental.intercept_, fitted.intercept_)
     assert incremental.n_iter_[0] == 1 and incremental.coef_.dtype == fitted.coef_.dtype
@@ -134,19 +130,13 @@ def test_multilabel_partial_fit_with_pos_weight_is_an_epoch_of_fit_in_its_dtype(
     """Multi-label with ``pos_weight``, mini-batches and weights: one partial_fit call is one epoch of ``fit``,
     bitwise, in float32 too. ``pos_weight`` is cast to the training dtype on both paths: a float64
     ``pos_weight`` against float32 logits would promote the loss and change the float32 rounding."""
-    import warnings
-
-    from sklearn.exceptions import ConvergenceWarning
-
     X, Y = make_multilabel_classification(n_samples=90, n_features=6, n_classes=3, random_state=3)
     X = StandardScaler().fit_transform(X)
     s = np.random.RandomState(4).uniform(0.5, 2.0, len(X))
     params = dict(solver="sgd", momentum=0.5, learning_rate_init=0.1, batch_size=16, random_state=2, C=C, dtype=dtype)
     params["pos_weight"] = np.array([3.0, 0.25, 1.7])
     incremental = TorchMultiLabelClassifier(**params).partial_fit(X, Y, classes=np.arange(3), sample_weight=s)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        fitted = TorchMultiLabelClassifier(**params, max_iter=1).fit(X, Y, sample_weight=s)
+    fitted = quiet(TorchMultiLabelClassifier(**params, max_iter=1).fit, X, Y, sample_weight=s)
     np.testing.assert_array_equal(incremental.coef_, fitted.coef_)
     np.testing.assert_array_equal(incremental.intercept_, fitted.intercept_)
 

@@ -16,12 +16,13 @@ import pytest
 import scipy.sparse as sp
 from scipy.special import expit
 from sklearn.datasets import make_multilabel_classification
-from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
+from sklearn.exceptions import DataConversionWarning
 from sklearn.neural_network import MLPClassifier
 
 from torchlogit import TorchMultiLabelClassifier
 from torchlogit._modules import LinearLogits, MLPLogits
 
+from .conftest import quiet
 from .test_contracts_logistic import _documented_defaults
 
 pytestmark = pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
@@ -33,12 +34,6 @@ def data():
     X = (X - X.mean(axis=0)) / X.std(axis=0)
     w = np.random.RandomState(1).uniform(0.2, 2.0, len(X))
     return X, Y, w
-
-
-def _quiet_fit(clf, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return clf.fit(*args, **kwargs)
 
 
 def _same_fit(a, b):
@@ -70,14 +65,14 @@ def test_auto_solver_is_lbfgs_for_the_linear_model_and_adam_with_hidden_layers(d
     X, Y, _ = data
     linear = dict(max_iter=5, random_state=0)
     _same_fit(
-        _quiet_fit(TorchMultiLabelClassifier(**linear), X, Y),
-        _quiet_fit(TorchMultiLabelClassifier(solver="lbfgs", **linear), X, Y),
+        quiet(TorchMultiLabelClassifier(**linear).fit, X, Y),
+        quiet(TorchMultiLabelClassifier(solver="lbfgs", **linear).fit, X, Y),
     )
     hidden = dict(hidden_layer_sizes=(3,), max_iter=2, random_state=0)
-    auto = _quiet_fit(TorchMultiLabelClassifier(**hidden), X, Y)
-    _same_fit(auto, _quiet_fit(TorchMultiLabelClassifier(solver="adam", **hidden), X, Y))
+    auto = quiet(TorchMultiLabelClassifier(**hidden).fit, X, Y)
+    _same_fit(auto, quiet(TorchMultiLabelClassifier(solver="adam", **hidden).fit, X, Y))
     with pytest.raises(AssertionError):  # the two solvers do differ on this data
-        _same_fit(auto, _quiet_fit(TorchMultiLabelClassifier(solver="lbfgs", **hidden), X, Y))
+        _same_fit(auto, quiet(TorchMultiLabelClassifier(solver="lbfgs", **hidden).fit, X, Y))
     # an explicit solver is kept; partial_fit exists for the mini-batch solvers only
     assert hasattr(TorchMultiLabelClassifier(hidden_layer_sizes=(3,)), "partial_fit")
     assert hasattr(TorchMultiLabelClassifier(solver="sgd"), "partial_fit")
@@ -97,7 +92,7 @@ def test_hidden_layer_sizes_must_be_positive_integers(data, sizes):
 @pytest.mark.parametrize("sizes", [[2, 1], (np.int64(2),), (1,)])
 def test_hidden_layer_sizes_take_any_positive_integers(data, sizes):
     X, Y, _ = data
-    clf = _quiet_fit(TorchMultiLabelClassifier(hidden_layer_sizes=sizes, max_iter=1, random_state=0), X, Y)
+    clf = quiet(TorchMultiLabelClassifier(hidden_layer_sizes=sizes, max_iter=1, random_state=0).fit, X, Y)
     assert [W.shape for W in clf.coefs_] == list(zip((4, *map(int, sizes)), (*map(int, sizes), 3), strict=True))
     assert not hasattr(clf, "coef_")
 
@@ -108,8 +103,8 @@ def test_dropout_needs_a_stochastic_solver(data):
         TorchMultiLabelClassifier((3,), dropout=0.2, solver="lbfgs").fit(X, Y)
     with pytest.raises(ValueError, match="needs a stochastic solver"):
         TorchMultiLabelClassifier(dropout=0.2).fit(X, Y)  # the linear model's "auto" is L-BFGS
-    _quiet_fit(TorchMultiLabelClassifier((3,), dropout=0.2, max_iter=1), X, Y)  # "auto" with hidden layers: adam
-    _quiet_fit(TorchMultiLabelClassifier((3,), dropout=0.0, solver="lbfgs", max_iter=1), X, Y)
+    quiet(TorchMultiLabelClassifier((3,), dropout=0.2, max_iter=1).fit, X, Y)  # "auto" with hidden layers: adam
+    quiet(TorchMultiLabelClassifier((3,), dropout=0.0, solver="lbfgs", max_iter=1).fit, X, Y)
 
 
 def test_the_module_has_the_parameters_structure(data):
@@ -123,9 +118,9 @@ def test_the_module_has_the_parameters_structure(data):
         LinearLogits,
         dict(n_features=7, n_outputs=3, bias=False),
     )
-    fitted = _quiet_fit(TorchMultiLabelClassifier((2,), fit_intercept=False, max_iter=2, random_state=0), X, Y)
+    fitted = quiet(TorchMultiLabelClassifier((2,), fit_intercept=False, max_iter=2, random_state=0).fit, X, Y)
     assert not fitted.intercepts_[-1].any() and fitted.intercepts_[0].any()  # no intercept on the output layer
-    assert not _quiet_fit(TorchMultiLabelClassifier(fit_intercept=False, max_iter=2), X, Y).intercept_.any()
+    assert not quiet(TorchMultiLabelClassifier(fit_intercept=False, max_iter=2).fit, X, Y).intercept_.any()
 
 
 def test_hidden_layers_train_with_their_activation(data):
@@ -133,8 +128,8 @@ def test_hidden_layers_train_with_their_activation(data):
     built with the estimator's activation, not a default)."""
     X, Y, _ = data
     kw = dict(solver="lbfgs", dtype="float64", max_iter=3, random_state=0)
-    fits = {a: _quiet_fit(TorchMultiLabelClassifier((3,), activation=a, **kw), X, Y) for a in ("relu", "tanh")}
-    fits["logistic"] = _quiet_fit(TorchMultiLabelClassifier((3,), activation="logistic", **kw), X, Y)
+    fits = {a: quiet(TorchMultiLabelClassifier((3,), activation=a, **kw).fit, X, Y) for a in ("relu", "tanh")}
+    fits["logistic"] = quiet(TorchMultiLabelClassifier((3,), activation="logistic", **kw).fit, X, Y)
     for a, b in [("relu", "tanh"), ("relu", "logistic"), ("tanh", "logistic")]:
         assert not np.allclose(fits[a].coefs_[0], fits[b].coefs_[0]), (a, b)
 
@@ -142,8 +137,8 @@ def test_hidden_layers_train_with_their_activation(data):
 @pytest.mark.parametrize("form", ["csr", "csc"])
 def test_a_sparse_indicator_matrix_is_the_dense_one(data, form):
     X, Y, _ = data
-    dense = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, Y)
-    sparse = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, getattr(sp, f"{form}_matrix")(Y))
+    dense = quiet(TorchMultiLabelClassifier(max_iter=5).fit, X, Y)
+    sparse = quiet(TorchMultiLabelClassifier(max_iter=5).fit, X, getattr(sp, f"{form}_matrix")(Y))
     _same_fit(dense, sparse)
     assert sparse.predict(X).dtype == Y.dtype
     np.testing.assert_array_equal(sparse.classes_, np.arange(3))
@@ -153,18 +148,18 @@ def test_a_column_vector_is_one_d_labels_with_a_warning_as_mlpclassifier(data):
     X, Y, _ = data
     y = Y[:, :1]
     with pytest.warns(DataConversionWarning):
-        clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, y)
+        clf = quiet(TorchMultiLabelClassifier(max_iter=5).fit, X, y)
     with pytest.warns(DataConversionWarning):
         MLPClassifier(max_iter=5).fit(X, y)
     np.testing.assert_array_equal(clf.classes_, [0, 1])
     assert clf.predict(X).shape == (len(X),) and clf.coef_.shape == (1, 4)
-    _same_fit(clf, _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, y.ravel()))
+    _same_fit(clf, quiet(TorchMultiLabelClassifier(max_iter=5).fit, X, y.ravel()))
 
 
 def test_one_d_labels_are_classes_and_predict_labels(data):
     X, Y, _ = data
     y = np.array(["a", "b", "c"])[Y.argmax(axis=1)]
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=20), X, y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=20).fit, X, y)
     np.testing.assert_array_equal(clf.classes_, ["a", "b", "c"])
     np.testing.assert_array_equal(clf.predict(X), clf.classes_[clf.predict_proba(X).argmax(axis=1)])
     assert clf.predict_proba(X).shape == (len(X), 3)
@@ -180,7 +175,7 @@ def test_one_d_labels_are_classes_and_predict_labels(data):
 @pytest.mark.parametrize("dtype", [np.int32, np.uint8, np.float32, bool])
 def test_labels_are_a_zero_one_matrix_and_predict_keeps_their_dtype(data, dtype):
     X, Y, _ = data
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, Y.astype(dtype))
+    clf = quiet(TorchMultiLabelClassifier(max_iter=5).fit, X, Y.astype(dtype))
     predicted = clf.predict(X)
     assert predicted.dtype == np.dtype(dtype) and predicted.shape == Y.shape
     np.testing.assert_array_equal(clf.classes_, np.arange(3))
@@ -205,15 +200,15 @@ def test_balanced_pos_weight_is_negatives_over_positives_counted_with_weights(da
     expected = np.array([(w.sum() - positive[0]) / positive[0], (w.sum() - positive[1]) / positive[1], 1.0])
     assert not np.allclose(expected[:2], (len(w) - Y.sum(axis=0)[:2]) / Y.sum(axis=0)[:2], rtol=1e-3)
     kw = dict(dtype="float64", max_iter=8)
-    balanced = _quiet_fit(TorchMultiLabelClassifier(pos_weight="balanced", **kw), X, Y, sample_weight=w)
-    written = _quiet_fit(TorchMultiLabelClassifier(pos_weight=expected, **kw), X, Y, sample_weight=w)
+    balanced = quiet(TorchMultiLabelClassifier(pos_weight="balanced", **kw).fit, X, Y, sample_weight=w)
+    written = quiet(TorchMultiLabelClassifier(pos_weight=expected, **kw).fit, X, Y, sample_weight=w)
     np.testing.assert_allclose(balanced.coef_, written.coef_, rtol=1e-12, atol=1e-14)
     np.testing.assert_allclose(balanced.intercept_, written.intercept_, rtol=1e-12, atol=1e-14)
     with pytest.raises(AssertionError):  # and it is not the unweighted fit
-        np.testing.assert_allclose(balanced.coef_, _quiet_fit(TorchMultiLabelClassifier(**kw), X, Y, w).coef_)
-    unweighted = _quiet_fit(TorchMultiLabelClassifier(pos_weight="balanced", **kw), X, Y)
+        np.testing.assert_allclose(balanced.coef_, quiet(TorchMultiLabelClassifier(**kw).fit, X, Y, w).coef_)
+    unweighted = quiet(TorchMultiLabelClassifier(pos_weight="balanced", **kw).fit, X, Y)
     counts = (len(Y) - Y.sum(axis=0)[:2]) / Y.sum(axis=0)[:2]
-    written = _quiet_fit(TorchMultiLabelClassifier(pos_weight=[*counts, 1.0], **kw), X, Y)
+    written = quiet(TorchMultiLabelClassifier(pos_weight=[*counts, 1.0], **kw).fit, X, Y)
     np.testing.assert_allclose(unweighted.coef_, written.coef_, rtol=1e-12, atol=1e-14)
 
 
@@ -221,10 +216,10 @@ def test_pos_weight_scales_the_positive_term_as_repeated_positive_rows(data):
     """pos_weight k on every label is each positive entry counted k times: the same loss as torch's."""
     X, Y, _ = data
     kw = dict(dtype="float64", max_iter=6)
-    weighted = _quiet_fit(TorchMultiLabelClassifier(pos_weight=[2.0, 1.0, 0.0], **kw), X, Y)
-    plain = _quiet_fit(TorchMultiLabelClassifier(**kw), X, Y)
+    weighted = quiet(TorchMultiLabelClassifier(pos_weight=[2.0, 1.0, 0.0], **kw).fit, X, Y)
+    plain = quiet(TorchMultiLabelClassifier(**kw).fit, X, Y)
     assert not np.allclose(weighted.coef_, plain.coef_)
-    same = _quiet_fit(TorchMultiLabelClassifier(pos_weight=np.ones(3), **kw), X, Y)
+    same = quiet(TorchMultiLabelClassifier(pos_weight=np.ones(3), **kw).fit, X, Y)
     np.testing.assert_array_equal(same.coef_, plain.coef_)
 
 
@@ -259,14 +254,14 @@ def test_partial_fit_targets_follow_mlpclassifiers_rules(data):
     # a partial_fit with pos_weight is the one-epoch fit with it
     kw = dict(solver="sgd", pos_weight=[3.0, 1.0, 0.5], random_state=0, batch_size=len(X))
     one = TorchMultiLabelClassifier(**kw).partial_fit(X, Y, classes=np.arange(3))
-    fit = _quiet_fit(TorchMultiLabelClassifier(max_iter=1, **kw), X, Y)
+    fit = quiet(TorchMultiLabelClassifier(max_iter=1, **kw).fit, X, Y)
     np.testing.assert_allclose(one.coef_, fit.coef_, rtol=1e-6, atol=1e-7)
     assert one.predict(X).dtype == Y.dtype
 
 
 def test_coefs_and_intercepts_of_the_linear_model_are_coef_and_intercept(data):
     X, Y, _ = data
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, Y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=5).fit, X, Y)
     (W,), (b,) = clf.coefs_, clf.intercepts_
     np.testing.assert_array_equal(W, clf.coef_.T)
     assert b is clf.intercept_
@@ -286,9 +281,9 @@ def test_coefs_and_intercepts_of_the_linear_model_are_coef_and_intercept(data):
 
 def test_coefs_of_hidden_layers_replace_a_linear_fit_and_back(data):
     X, Y, _ = data
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=3, warm_start=False), X, Y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=3, warm_start=False).fit, X, Y)
     clf.set_params(hidden_layer_sizes=(2,))
-    _quiet_fit(clf, X, Y)
+    quiet(clf.fit, X, Y)
     assert "coef_" not in vars(clf) and "intercept_" not in vars(clf)
     assert [W.shape for W in clf.coefs_] == [(4, 2), (2, 3)] and [b.shape for b in clf.intercepts_] == [(2,), (3,)]
     layers = [np.ones((4, 2)), np.full((2, 3), 0.5)]
@@ -298,7 +293,7 @@ def test_coefs_of_hidden_layers_replace_a_linear_fit_and_back(data):
     H = np.maximum(X @ layers[0], 0)
     np.testing.assert_allclose(clf.decision_function(X), H @ layers[1] + [0.0, 1.0, -1.0], rtol=1e-12)
     clf.set_params(hidden_layer_sizes=())
-    _quiet_fit(clf, X, Y)
+    quiet(clf.fit, X, Y)
     assert "_coefs" not in vars(clf) and "_intercepts" not in vars(clf)
     assert clf.coefs_[0].shape == (4, 3)
 
@@ -314,7 +309,7 @@ def test_an_unfitted_model_has_no_coefs():
 
 def test_predict_is_probability_above_each_labels_threshold(data):
     X, Y, _ = data
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=5, dtype="float64"), X, Y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=5, dtype="float64").fit, X, Y)
     P = clf.predict_proba(X)
     thresholds = np.quantile(P, 0.4, axis=0)
     clf.set_params(threshold=thresholds)
@@ -338,7 +333,7 @@ def test_predict_is_probability_above_each_labels_threshold(data):
 )
 def test_thresholds_are_one_per_label_strictly_inside_zero_one(data, threshold, message):
     X, Y, _ = data
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=2), X, Y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, Y)
     clf.threshold = threshold  # past set_params' validation: checked when predicting
     with pytest.raises(ValueError, match=message):
         clf.predict(X)
@@ -354,7 +349,7 @@ def test_summary_targets_are_the_indicator_matrix_and_its_pos_weight(data, pos_w
     """``summary``'s loss weight of each row and label: ``pos_weight`` on positive entries, 1 elsewhere; for
     "balanced" counted with the sample weights given to summary (as fit counts them)."""
     X, Y, w = data
-    clf = _quiet_fit(TorchMultiLabelClassifier(pos_weight=pos_weight, max_iter=2), X, Y, sample_weight=w)
+    clf = quiet(TorchMultiLabelClassifier(pos_weight=pos_weight, max_iter=2).fit, X, Y, sample_weight=w)
     for form in (Y, sp.csr_matrix(Y), Y.astype(bool)):
         outcome, importance = clf._summary_targets(X, form, w)
         assert outcome.dtype == np.float64 and outcome.shape == Y.shape
@@ -371,7 +366,7 @@ def test_summary_targets_are_the_indicator_matrix_and_its_pos_weight(data, pos_w
 
 def test_summary_targets_refuse_another_label_matrix(data):
     X, Y, w = data
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=2), X, Y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, Y)
     with pytest.raises(ValueError, match="0/1 indicator matrix of the 3 labels"):
         clf._summary_targets(X, Y[:, :2], w)
     bad = Y.copy()
@@ -387,7 +382,7 @@ def test_summary_targets_refuse_another_label_matrix(data):
 def test_summary_targets_of_one_d_labels_are_the_classes_one_hot(data):
     X, Y, w = data
     y = Y.argmax(axis=1)
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=2), X, y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, y)
     outcome, importance = clf._summary_targets(X, y, w)
     np.testing.assert_array_equal(outcome, np.eye(3)[y])
     np.testing.assert_array_equal(importance, np.ones((len(y), 3)))
@@ -440,7 +435,7 @@ def test_dask_targets_of_one_d_labels_are_classes():
 
 def test_summary_targets_name_y_in_scikit_learns_input_errors(data):
     X, Y, w = data
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=2), X, Y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, Y)
     bad = Y.astype(float)
     bad[2, 1] = np.nan
     with pytest.raises(ValueError, match="Input y contains NaN"):
@@ -469,8 +464,8 @@ def test_partial_fit_with_one_d_labels_is_the_logistic_classifiers(data):
 def test_fit_validates_x_as_scikit_learn_and_refits_on_other_features(data):
     X, Y, _ = data
     kw = dict(dtype="float64", max_iter=5)
-    dense = _quiet_fit(TorchMultiLabelClassifier(**kw), X, Y)
-    sparse = _quiet_fit(TorchMultiLabelClassifier(**kw), sp.csr_matrix(X), Y)  # CSR accepted as given
+    dense = quiet(TorchMultiLabelClassifier(**kw).fit, X, Y)
+    sparse = quiet(TorchMultiLabelClassifier(**kw).fit, sp.csr_matrix(X), Y)  # CSR accepted as given
     np.testing.assert_allclose(sparse.coef_, dense.coef_, rtol=1e-10, atol=1e-12)
     dense.fit(X[:, :3], Y)  # a new fit forgets the old features (reset), as scikit-learn's estimators do
     assert dense.n_features_in_ == 3 and dense.coef_.shape == (3, 3)
@@ -486,7 +481,7 @@ def test_a_sparse_coef_predicts_with_sklearns_sparse_product(data):
 
     rng = np.random.RandomState(0)
     X, Y = rng.randn(200, 300), rng.randint(0, 2, (200, 3))
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=1), X, Y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=1).fit, X, Y)
     coef = rng.randn(3, 300) * (rng.rand(3, 300) < 0.5)
     clf.coef_ = coef.copy()
     np.testing.assert_array_equal(clf.decision_function(X), X @ coef.T + clf.intercept_)
@@ -498,7 +493,7 @@ def test_a_sparse_coef_predicts_with_sklearns_sparse_product(data):
 
 def test_layer_lists_of_different_lengths_are_refused_at_prediction(data):
     X, Y, _ = data
-    clf = _quiet_fit(TorchMultiLabelClassifier((3, 2), max_iter=1, random_state=0), X, Y)
+    clf = quiet(TorchMultiLabelClassifier((3, 2), max_iter=1, random_state=0).fit, X, Y)
     clf.intercepts_ = clf.intercepts_[:2]
     with pytest.raises(ValueError):
         clf.predict_proba(X)
@@ -508,7 +503,7 @@ def test_float32_thresholds_cut_at_their_exact_value(data):
     """A float32 threshold is the number it holds: the cut is logit of that number in float64 (a float32 logit
     would move it by ~1e-8 relative and flip rows that lie 1e-13 relative from it)."""
     X, Y, _ = data
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=1), X, Y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=1).fit, X, Y)
     t32 = np.array([0.3, 0.7, 0.123], dtype=np.float32)
     cut = np.log(t32.astype(np.float64) / (1 - t32.astype(np.float64)))
     clf.coef_ = np.zeros((3, 4))
@@ -540,7 +535,7 @@ def test_feature_names_are_kept_at_fit_and_checked_at_partial_fit(data):
     pd = pytest.importorskip("pandas")
     X, Y, _ = data
     frame = pd.DataFrame(X, columns=["a", "b", "c", "d"])
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=2), frame, Y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=2).fit, frame, Y)
     np.testing.assert_array_equal(clf.feature_names_in_, ["a", "b", "c", "d"])
     partial = TorchMultiLabelClassifier(solver="sgd").partial_fit(frame, Y, classes=np.arange(3))
     with pytest.raises(ValueError, match="feature names should match"):
@@ -571,7 +566,7 @@ def test_a_model_fitted_on_one_d_labels_pickles_and_saves(data, tmp_path):
     """1-D labels keep no label-matrix dtype: the model pickles, and saves and loads, predicting the same labels."""
     X, Y, _ = data
     y = Y.argmax(axis=1)
-    clf = _quiet_fit(TorchMultiLabelClassifier(max_iter=5), X, y)
+    clf = quiet(TorchMultiLabelClassifier(max_iter=5).fit, X, y)
     copy = pickle.loads(pickle.dumps(clf))
     np.testing.assert_array_equal(copy.predict(X), clf.predict(X))
     clf.save(tmp_path / "one_d.tlm")

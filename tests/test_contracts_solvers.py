@@ -19,6 +19,8 @@ import torch
 
 from torchlogit._solvers import strong_wolfe
 
+from .test_line_search import quadratic_problem
+
 
 def _phi1(a, b=2.0):
     return -a / (a * a + b), (a * a - b) / (a * a + b) ** 2
@@ -635,21 +637,7 @@ def test_an_all_nan_objective_with_l1_leaves_the_parameters_and_says_so():
 def test_state_dict_is_a_snapshot_that_later_steps_do_not_change():
     """The history list is appended to and trimmed in place by each step: a saved state_dict, and the optimizer
     loaded from it, each have their own list."""
-    from torchlogit._solvers import LBFGS
-
-    def problem():
-        p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
-        optimizer = LBFGS([p], history_size=2)
-
-        def closure():
-            optimizer.zero_grad()
-            loss = torch.sum(torch.tensor([1.0, 10.0, 100.0], dtype=torch.float64) * (p - 1) ** 2)
-            loss.backward()
-            return loss
-
-        return p, optimizer, closure
-
-    p, optimizer, closure = problem()
+    p, optimizer, closure = quadratic_problem(history_size=2)
     optimizer.step(closure)
     optimizer.step(closure)
     saved = optimizer.state_dict()
@@ -657,7 +645,7 @@ def test_state_dict_is_a_snapshot_that_later_steps_do_not_change():
     assert len(pairs) == 2
     optimizer.step(closure)  # appends a pair and drops the oldest
     assert saved["state"]["pairs"] == pairs
-    q, other, other_closure = problem()
+    q, other, other_closure = quadratic_problem(history_size=2)
     other.load_state_dict(saved)
     with torch.no_grad():
         q.copy_(p)

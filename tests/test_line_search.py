@@ -324,42 +324,35 @@ def test_cast_without_curvature_pairs_keeps_an_empty_history():
     assert optimizer.state[optimizer._params[0]]["pairs"] == []
 
 
+def quadratic_problem(**optimizer_kwargs):
+    """``(p, optimizer, closure)``: L-BFGS (with these settings) on ``sum([1, 10, 100] * (p - 1)**2)`` from zero."""
+    p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    optimizer = LBFGS([p], **optimizer_kwargs)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.sum(torch.tensor([1.0, 10.0, 100.0], dtype=torch.float64) * (p - 1) ** 2)
+        loss.backward()
+        return loss
+
+    return p, optimizer, closure
+
+
 def test_state_dict_round_trip_continues_bitwise_like_the_original():
     """An optimizer loaded from another's state_dict (history, step counters, lr, history_size) takes the same
     next step to the bit; the state_dict carries the group's settings but not the parameters."""
-
-    def problem():
-        p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
-        optimizer = LBFGS([p], lr=0.5, history_size=4)
-
-        def closure():
-            optimizer.zero_grad()
-            loss = torch.sum(torch.tensor([1.0, 10.0, 100.0], dtype=torch.float64) * (p - 1) ** 2)
-            loss.backward()
-            return loss
-
-        return p, optimizer, closure
-
-    p, optimizer, closure = problem()
+    p, optimizer, closure = quadratic_problem(lr=0.5, history_size=4)
     for _ in range(3):
         optimizer.step(closure)
     saved = optimizer.state_dict()
     assert "params" not in saved["param_groups"][0]
     assert saved["param_groups"][0]["lr"] == 0.5 and saved["param_groups"][0]["history_size"] == 4
-    q, loaded, loaded_closure = problem()
+    q, fresh, fresh_closure = quadratic_problem()  # the default settings, until the state_dict is loaded
     with torch.no_grad():
         q.copy_(p)
-    fresh = LBFGS([q])
     fresh.load_state_dict(saved)
     assert fresh.param_groups[0]["lr"] == 0.5 and fresh.param_groups[0]["history_size"] == 4
     assert fresh.state[q]["n_iter"] == 3 and len(fresh.state[q]["pairs"]) == len(optimizer.state[p]["pairs"])
-
-    def fresh_closure():
-        fresh.zero_grad()
-        loss = torch.sum(torch.tensor([1.0, 10.0, 100.0], dtype=torch.float64) * (q - 1) ** 2)
-        loss.backward()
-        return loss
-
     optimizer.step(closure)
     fresh.step(fresh_closure)
     assert torch.equal(p.detach(), q.detach())
