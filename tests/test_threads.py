@@ -193,3 +193,99 @@ def test_a_small_cross_validated_fit_runs_on_one_thread(two_threads):
 
     TorchLogisticClassifierCV(Cs=2, cv=2, scoring=scorer).fit(X, y)
     assert set(seen) == {1} and torch.get_num_threads() == 2
+
+
+class _BlasSeen(Callback):
+    """Records, at every epoch, whether the iterations' vector products go to NumPy's BLAS (and torch's count)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("numpy_blas", torchlogit._threads.in_numpy_blas())
+        net.history.record("threads", torch.get_num_threads())
+
+
+def _binary_data(n=400, d=8, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.standard_normal((n, d)) @ rng.standard_normal((d, d))  # correlated columns
+    y = (X @ rng.standard_normal(d) + rng.logistic(size=n) > 0).astype(int)
+    return X, y
+
+
+def test_vector_products_in_numpy_blas_equal_torchs():
+    """Inside blas_threads a dense CPU tensor's X @ w and r @ X come from NumPy, in the tensor's dtype and shape, equal
+    to torch's products to rounding; outside it (a user's own torch.set_num_threads(1) included) they stay in torch."""
+    from torchlogit._kernels import (
+        blas_vector_products,
+        matrix_vector,
+        transposed_product,
+        unchecked_sparse_invariants,
+        vector_product,
+    )
+    from torchlogit._threads import SMALL_VALUES, blas_threads
+
+    rng = np.random.RandomState(0)
+    for dtype, tol in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
+        X = torch.from_numpy(rng.standard_normal((300, 7))).to(dtype)
+        w, r = torch.randn(7, dtype=dtype), torch.randn(300, dtype=dtype)
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            assert not blas_vector_products(X)
+        finally:
+            torch.set_num_threads(before)
+        with blas_threads(SMALL_VALUES, True):
+            assert blas_vector_products(X) and torch.get_num_threads() == 1
+            with unchecked_sparse_invariants():
+                assert not blas_vector_products(X.to_sparse_csr())
+            products = matrix_vector(X, w), vector_product(r, X), transposed_product(X, r.unsqueeze(1))
+        assert not blas_vector_products(X) and torch.get_num_threads() == before
+        for got, want in zip(products, (X @ w, r @ X, (r @ X).unsqueeze(1)), strict=True):
+            assert got.dtype == dtype and got.shape == want.shape
+            torch.testing.assert_close(got, want, rtol=tol, atol=tol)
+    with blas_threads(SMALL_VALUES - 1, True), blas_threads(SMALL_VALUES, False):
+        assert not torchlogit._threads.in_numpy_blas()
+
+
+def test_a_large_dense_binary_fit_multiplies_in_numpy_blas_on_one_torch_thread(two_threads, monkeypatch):
+    """From SMALL_VALUES values (lowered here), a dense binary L-BFGS fit on the CPU runs its iterations on one torch
+    thread with its vector products in NumPy's BLAS, and reaches scikit-learn's optimum (float64: coefficients to
+    1e-5); the count is the user's again afterwards, also after a failed fit. Multinomial, sparse, newton-cholesky and
+    mini-batch fits keep torch's products and count."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _binary_data()
+    monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", X.size)
+    model = TorchLogisticClassifier(dtype="float64", tol=1e-10, callbacks=[_BlasSeen()]).fit(X, y)
+    assert {row["numpy_blas"] for row in model.history_} == {True}
+    assert {row["threads"] for row in model.history_} == {1}
+    assert torch.get_num_threads() == 2 and not torchlogit._threads.in_numpy_blas()
+    reference = LogisticRegression(tol=1e-10, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-5, atol=1e-7)
+    # float32 stalls continue in float64: both phases in NumPy's BLAS
+    model32 = TorchLogisticClassifier(tol=1e-9, callbacks=[_BlasSeen()]).fit(X.astype(np.float32), y)
+    assert {row["numpy_blas"] for row in model32.history_} == {True}
+
+    class _Fail(_BlasSeen):
+        def on_epoch_end(self, net, **kwargs):
+            raise RuntimeError("stop here")
+
+    with pytest.raises(RuntimeError, match="stop here"):
+        TorchLogisticClassifier(callbacks=[_Fail()]).fit(X, y)
+    assert torch.get_num_threads() == 2 and not torchlogit._threads.in_numpy_blas()
+
+    multinomial_y = np.digitize(X[:, 0], np.quantile(X[:, 0], [1 / 3, 2 / 3]))
+    others = [
+        (TorchLogisticClassifier(callbacks=[_BlasSeen()]), X, multinomial_y),
+        (TorchLogisticClassifier(callbacks=[_BlasSeen()]), sp.csr_matrix(X), y),
+        (TorchLogisticClassifier(solver="newton-cholesky", callbacks=[_BlasSeen()]), X, y),
+        (TorchLogisticClassifier(solver="adam", max_iter=3, callbacks=[_BlasSeen()]), X, y),
+    ]
+    for other, X_, y_ in others:
+        if sp.issparse(X_):
+            monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", X_.nnz)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            other.fit(X_, y_)
+        assert {row["numpy_blas"] for row in other.history_} == {False}, other
+        assert {row["threads"] for row in other.history_} == {2}, other

@@ -60,7 +60,7 @@ from ._predict import class_labels, device_logits, host_logits, log_probabilitie
 from ._solvers import LBFGS
 from ._state import keep_state_on_failure, load_warm_start, optimizer_moments, plain
 from ._targets import pos_weight_tensor
-from ._threads import threads_for
+from ._threads import blas_threads, threads_for
 from ._training_set import TrainingSet
 
 # L-BFGS history: SciPy's default, which scikit-learn uses.
@@ -272,6 +272,16 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
     def _validate_fit_data(self, X, y, reset=True):
         return validate_data(self, X, y, reset=reset, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
 
+    def _vector_products(self, data, module):
+        """Whether this fit multiplies its data by vectors only: dense, one output, linear L-BFGS, on the CPU."""
+        return (
+            data.device.type == "cpu"
+            and not data.sparse
+            and data.n_outputs == 1
+            and module is LinearLogits
+            and self._solver() == "lbfgs"
+        )
+
     def _solver(self):
         return self.solver
 
@@ -392,11 +402,14 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             load_warm_start(net.module_, init_state)
         if lbfgs and module is LinearLogits:
             net.optimizer_.set_preconditioner(_preconditioner(batch.X, net.module_, net.criterion_, batch.max_abs))
-        net.partial_fit(batch)
+        # The iterations only: the copies above and below use torch's pool (._threads.blas_threads).
+        with blas_threads(data.n_values, self._vector_products(data, module)):
+            net.partial_fit(batch)
         if lbfgs and getattr(stopping, "promote_", False):
             del batch  # the float32 copy is not needed any more: free it before the float64 one is made
             batch = data.batch(train, torch.float64, batch_size)
-            self._continue_in_float64(net, batch, stopping, targets, device)
+            with blas_threads(data.n_values, self._vector_products(data, module)):
+                self._continue_in_float64(net, batch, stopping, targets, device)
         elif not lbfgs:
             check_finite_parameters(net)
         self._warn_if_not_converged(stopping, net)

@@ -36,6 +36,7 @@ import torch
 SMALL_VALUES = 1 << 22
 
 _lock = threading.Lock()
+_local = threading.local()  # per thread: inside blas_threads
 _running = 0  # small fits running now, in any thread
 _default = None  # the calling thread's count when the first of them started
 
@@ -43,6 +44,36 @@ _default = None  # the calling thread's count when the first of them started
 def data_values(X):
     """What the rule measures: the values ``X`` holds (rows x features, or a sparse matrix's stored values)."""
     return X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
+
+
+def blas_threads(n_values, vector_products):
+    """One intra-op thread for iterations whose products NumPy's BLAS computes, else nothing.
+
+    ``vector_products``: the fit multiplies its data by vectors only (a dense linear model
+    with one output on the CPU). On data of at least ``SMALL_VALUES`` values those products
+    go to NumPy's BLAS once torch runs on one thread (:func:`._kernels.blas_vector_products`):
+    NumPy's pool uses the cores, and torch's would only spin beside it. Smaller data already
+    run on one thread (:func:`threads_for`), and stay in torch.
+    """
+    if not (vector_products and n_values >= SMALL_VALUES):
+        return contextlib.nullcontext()
+    return _numpy_blas()
+
+
+@contextlib.contextmanager
+def _numpy_blas():
+    before = in_numpy_blas()
+    with threads_for(0):
+        _local.numpy_blas = True
+        try:
+            yield
+        finally:
+            _local.numpy_blas = before
+
+
+def in_numpy_blas():
+    """Whether this thread runs iterations whose vector products go to NumPy's BLAS (:func:`blas_threads`)."""
+    return getattr(_local, "numpy_blas", False)
 
 
 @contextlib.contextmanager

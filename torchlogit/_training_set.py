@@ -21,6 +21,7 @@ the fitted attributes) and the training loop; they see a :class:`TrainingSet` an
 """
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.model_selection import train_test_split
 
@@ -93,6 +94,11 @@ class TrainingSet:
     @property
     def n_outputs(self):
         return self.targets.n_outputs
+
+    @property
+    def sparse(self):
+        """Whether the validated X is a scipy sparse matrix (the torch path takes dense tensors only)."""
+        return sp.issparse(self.X)
 
     @property
     def n_values(self):
