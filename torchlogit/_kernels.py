@@ -3,9 +3,12 @@
 The one copy of the training data is made with NumPy: on this project's reference
 machine (AMD EPYC, 2 cores) torch's float64 -> float32 cast runs at a sixth of
 NumPy's speed (300k x 100: 106 ms against 16 ms), and NumPy gathers the canonical row
-order in the same pass. The dense training products themselves stay in torch:
-calling NumPy's BLAS between torch operations made the two libraries' thread pools
-contend and doubled a fit's time (measured, benchmarks/run.py).
+order in the same pass. The dense training products stay in torch, with one exception:
+the matrix-vector products of a large dense one-output L-BFGS fit on the CPU go to
+NumPy's BLAS while torch runs on one thread (:func:`blas_vector_products`). Calling
+NumPy's BLAS while torch's pool also runs made the two pools contend and a fit took
+1.6-4x longer (300k x 100 binary: 3.2 against 2.0 s; multinomial 100k x 50 x 10: 2.7
+against 0.67 s), so matrix products (several outputs) stay in torch, where MKL's are fast.
 
 Sparse X is one canonical CSR copy in the training dtype with 32-bit indices
 (:func:`sparse_rows`: gathered in canonical row order chunk by chunk, no other full
