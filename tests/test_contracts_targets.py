@@ -55,3 +55,50 @@ def test_pos_weight_goes_to_the_training_device_and_dtype():
     assert tensor.device.type == "meta" and tensor.dtype == torch.float32
     np.testing.assert_array_equal(pos_weight_tensor(targets, torch.float64, "cpu").numpy(), [1.0, 3.0])
     assert pos_weight_tensor(Targets("multilabel", np.zeros((2, 2)), np.arange(2), 2), torch.float32, "cpu") is None
+
+
+def _many_classes_warnings(fit):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        fit()
+    return [str(w.message) for w in caught if "unique classes is greater than 50%" in str(w.message)]
+
+
+@pytest.mark.parametrize(("n_samples", "n_classes"), [(1000, 30), (100, 50), (100, 51), (20, 15), (21, 11), (40, 2)])
+def test_the_many_classes_warning_is_scikit_learns_for_arrays_tensors_and_partial_fit(n_samples, n_classes):
+    """scikit-learn warns when there are more distinct labels than half the samples (and more than 20 samples). Our
+    labels are encoded from their distinct values: checking those alone warned on every fit of more than 20 classes.
+    Now the warning comes exactly when LogisticRegression's does, in the same words, for NumPy labels, tensors and a
+    tensor partial_fit."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((n_samples, 3))
+    y = np.arange(n_samples) % n_classes
+    theirs = _many_classes_warnings(lambda: LogisticRegression(max_iter=2).fit(X, y))
+    assert bool(theirs) == (n_classes > 2 and n_samples > 20 and n_classes > round(0.5 * n_samples))
+    for fit in (
+        lambda: TorchLogisticClassifier(max_iter=2).fit(X, y),
+        lambda: TorchLogisticClassifier(max_iter=2).fit(torch.from_numpy(X), torch.from_numpy(y)),
+        lambda: TorchLogisticClassifier(max_iter=2).fit(X, y.astype(np.float64)),
+        lambda: TorchLogisticClassifier(solver="adam").partial_fit(
+            torch.from_numpy(X), torch.from_numpy(y), classes=np.arange(n_classes)
+        ),
+    ):
+        assert _many_classes_warnings(fit) == theirs
+
+
+def test_labels_that_are_not_classes_get_scikit_learns_error_from_arrays_and_tensors():
+    X = np.random.RandomState(0).standard_normal((30, 3))
+    y = np.tile([0.5, 1.0, 1.5], 10)
+    with pytest.raises(ValueError) as theirs:
+        LogisticRegression().fit(X, y)
+    for labels in (y, torch.from_numpy(y)):
+        with pytest.raises(ValueError) as ours:
+            TorchLogisticClassifier().fit(X, labels)
+        assert str(ours.value) == str(theirs.value)
+    with pytest.raises(ValueError) as ours:
+        TorchLogisticClassifier(solver="adam").partial_fit(
+            torch.from_numpy(X), torch.from_numpy(y), classes=[0.5, 1.0, 1.5]
+        )
+    assert str(ours.value) == str(theirs.value)
