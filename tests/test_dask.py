@@ -222,3 +222,17 @@ def test_grid_search_runs_on_the_workers_with_a_share_of_the_cores(client, digit
     assert set(client.run(torch.get_num_threads).values()) == {torch.get_num_threads()}
     assert set(remote.cv_results_["split0_test_threads"]) == {max(1, cores // 2)}
     assert set(client.run(torch.get_num_threads).values()) == {torch.get_num_threads()}  # restored after
+
+
+@pytest.mark.parametrize(("n_samples", "n_classes"), [(1000, 30), (100, 60)])
+def test_the_many_classes_warning_on_dask_labels_is_scikit_learns(client, n_samples, n_classes):
+    """Classes counted on the cluster: scikit-learn's many-classes warning when LogisticRegression gives it, only."""
+    from sklearn.linear_model import LogisticRegression
+
+    from .test_contracts_targets import _many_classes_warnings
+
+    rng = np.random.RandomState(0)
+    X, y = rng.standard_normal((n_samples, 3)), np.arange(n_samples) % n_classes
+    theirs = _many_classes_warnings(lambda: LogisticRegression(max_iter=2).fit(X, y))
+    assert bool(theirs) == (n_classes == 60)
+    assert _many_classes_warnings(lambda: TorchLogisticClassifier(max_iter=2).fit(*_chunked(X, y, rows=50))) == theirs

@@ -26,7 +26,7 @@ from ._compat import compute_class_weight
 from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor
 from ._objective import add_penalty, linear_objective_and_gradient
-from ._targets import check_two_classes, label_targets
+from ._targets import check_label_values, check_two_classes, label_targets
 
 
 def is_dask_array(X):
@@ -309,12 +309,12 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
 def dask_label_targets(y, sample_weight, class_weight):
     """Classes (and class weights) of 1-D dask labels, computed on the cluster."""
     import dask.array as da
-    from sklearn.utils.multiclass import check_classification_targets
 
     if y.ndim != 1:
         raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
     classes = np.unique(da.unique(y).compute())
-    check_classification_targets(classes)
+    n_samples = y.shape[0]  # NaN when the chunks' lengths are unknown: no many-classes warning then
+    check_label_values(classes, n_samples if n_samples == n_samples else 0)
     check_two_classes(classes)
     row_factor = None
     if class_weight is not None:
