@@ -50,10 +50,10 @@ def blas_threads(n_values, vector_products):
     """One intra-op thread for iterations whose products NumPy's BLAS computes, else nothing.
 
     ``vector_products``: the fit multiplies its data by vectors only (a dense linear model
-    with one output on the CPU). On data of at least ``SMALL_VALUES`` values those products
-    go to NumPy's BLAS once torch runs on one thread (:func:`._kernels.blas_vector_products`):
-    NumPy's pool uses the cores, and torch's would only spin beside it. Smaller data already
-    run on one thread (:func:`threads_for`), and stay in torch.
+    with one output on the CPU). On data of at least ``SMALL_VALUES`` values, inside this
+    context, those products go to NumPy's BLAS (:func:`._kernels.blas_vector_products`) and
+    torch runs on one thread: NumPy's pool uses the cores, and torch's would only spin
+    beside it. Smaller data already run on one thread (:func:`threads_for`), and stay in torch.
     """
     if not (vector_products and n_values >= SMALL_VALUES):
         return contextlib.nullcontext()
