@@ -263,7 +263,16 @@ def test_a_large_dense_binary_fit_multiplies_in_numpy_blas_on_one_torch_thread(t
     np.testing.assert_allclose(model.coef_, reference.coef_, rtol=1e-5, atol=1e-7)
     np.testing.assert_allclose(model.intercept_, reference.intercept_, rtol=1e-5, atol=1e-7)
     # float32 stalls continue in float64: both phases in NumPy's BLAS
+    continued = []
+    continue_in_float64 = TorchLogisticClassifier._continue_in_float64
+
+    def spy(self, *args, **kwargs):
+        continued.append(torchlogit._threads.in_numpy_blas())
+        return continue_in_float64(self, *args, **kwargs)
+
+    monkeypatch.setattr(TorchLogisticClassifier, "_continue_in_float64", spy)
     model32 = TorchLogisticClassifier(tol=1e-9, callbacks=[_BlasSeen()]).fit(X.astype(np.float32), y)
+    assert continued == [True]
     assert {row["numpy_blas"] for row in model32.history_} == {True}
 
     class _Fail(_BlasSeen):
