@@ -403,12 +403,13 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if lbfgs and module is LinearLogits:
             net.optimizer_.set_preconditioner(_preconditioner(batch.X, net.module_, net.criterion_, batch.max_abs))
         # The iterations only: the copies above and below use torch's pool (._threads.blas_threads).
-        with blas_threads(data.n_values, self._vector_products(data, module)):
+        vector_products = self._vector_products(data, module)
+        with blas_threads(data.n_values, vector_products):
             net.partial_fit(batch)
         if lbfgs and getattr(stopping, "promote_", False):
             del batch  # the float32 copy is not needed any more: free it before the float64 one is made
             batch = data.batch(train, torch.float64, batch_size)
-            with blas_threads(data.n_values, self._vector_products(data, module)):
+            with blas_threads(data.n_values, vector_products):
                 self._continue_in_float64(net, batch, stopping, targets, device)
         elif not lbfgs:
             check_finite_parameters(net)

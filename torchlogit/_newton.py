@@ -41,7 +41,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from ._callbacks import _StoppingRule
-from ._kernels import CHUNK_VALUES, host_matrix, matrix_vector
+from ._kernels import CHUNK_VALUES, host_matrix, linear_scores
 from ._solvers import LBFGS
 
 # Largest Hessian (entries of float64) the solver builds: 2 GiB.
@@ -278,8 +278,7 @@ class NewtonCholesky:
         fit_intercept = len(self._params) > 1
         bias = self._params[1].detach() if fit_intercept else None
         with torch.no_grad():
-            # One output: a matrix-vector product, as in the objective (._objective), not a one-column matrix product.
-            logits = matrix_vector(X, W.detach()[0]).unsqueeze(1) if K == 1 else X @ W.detach().T
+            logits = linear_scores(X, W.detach())
             if bias is not None:
                 logits = logits + bias
             probabilities = torch.sigmoid(logits) if criterion.kind == "binary" else torch.softmax(logits, dim=1)

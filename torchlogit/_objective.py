@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._kernels import matrix_vector, transposed_product
+from ._kernels import linear_scores, transposed_product
 
 LOSS_KINDS = ("binary", "multinomial", "multilabel")
 
@@ -160,13 +160,7 @@ def linear_objective_and_gradient(
     elif outputs_first:
         scores = W @ X.T if bias is None else torch.addmm(bias.detach().unsqueeze(1), W, X.T)
     else:
-        if W.shape[0] == 1:
-            # One output: torch's matrix-vector kernels rather than its matrix-matrix ones with one column.
-            # CSR 200k x 5000 at 1%, float32, one thread: 5.8 against 9.0 ms; dense 300k x 100, float32,
-            # two threads: 8 against 16 ms.
-            scores = matrix_vector(X, W[0]).unsqueeze(1)
-        else:
-            scores = X @ W.T  # dense or sparse X
+        scores = linear_scores(X, W)  # dense or sparse X
         if bias is not None:
             scores = scores + bias.detach()
     scale = 1.0 / (weight_sum * batch_fraction)
