@@ -38,6 +38,8 @@ def test_blocked_column_sums_keep_every_row(n):
 
     A = torch.arange(1.0, n * 3 + 1, dtype=torch.float64).reshape(n, 3)
     torch.testing.assert_close(_column_sums(A), A.sum(0))
+    # Along the last axis (the multinomial batch's losses are (problems, rows)): the same sums.
+    torch.testing.assert_close(_column_sums(A.T.contiguous(), dim=1), A.sum(0))
 
 
 def test_minibatches_are_reshuffled_every_epoch():

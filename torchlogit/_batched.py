@@ -103,7 +103,20 @@ tensor operations) outweighs the saved arithmetic: the batch order stays.
   over the classes are element-wise over rows of P values. Measured on digits (5 folds x 10
   Cs, 10 classes, float32, one thread, 2026-12-04): an evaluation of 50 problems 6.9 -> 5.3 ms,
   the whole ``fit`` 0.26-0.33 -> 0.20-0.22 s of CPU time (best of 5, alternating with the
-  previous commit on a quiet machine; LogisticRegressionCV 0.34-0.44 s there).
+  previous commit on a quiet machine; LogisticRegressionCV 0.34-0.44 s there). Since
+  2026-12-05 the logits are ``(K, P, n)``, rows last (:meth:`BatchedLogistic._softmax_terms`):
+  evaluations of 22 and 5 problems 2.73 -> 2.24 and 1.00 -> 0.66 ms, the batched solve of digits
+  177 -> 169 ms (one thread, best of 3 and 4, alternating in one process).
+
+Measured and not kept (2026-12-05, digits and the 40k x 60 binary workload, 5 fits each,
+alternating): the batch on torch's two threads instead of one. The GEMMs halve (1.5 -> 0.8 ms
+at 50 problems), but the whole ``fit`` was slower, 0.19 against 0.167 s (digits) and 0.23
+against 0.22 s (binary): the element-wise passes and the bookkeeping do not gain from the pool.
+A multinomial metric of ``D^T D / (K n)`` (exact at zero) instead of ``/ 4``: 848 -> 824
+problem-iterations on digits, 544 -> 563 on wine, within noise in time; not kept.
+
+Where the solve goes (digits, one thread, line_profiler): the evaluations 64%, the two-loop and
+its whitened direction 9%, the curvature pair's whitening 4%, compacting the active set 6%.
 
 Not tried yet: a row-chunked evaluation that reads ``D`` once for both products.
 """
@@ -182,16 +195,21 @@ def design_matrix(X, rows, sign, fit_intercept, dtype, device):
     return torch.from_numpy(out).to(device)
 
 
-def _column_sums(A):
-    """Sums over rows of ``A`` (n, P) in float64: float32 partial sums of SUM_BLOCK rows, then float64.
+def _column_sums(A, dim=0):
+    """Sums of ``A`` over ``dim`` (its rows, 0, or its last axis, 1) in float64: float32 partial sums of
+    SUM_BLOCK values, then float64.
 
     As accurate as a float64 sum for the objective's purposes (measured 5e-9 relative on
     40k rows, against 1e-7 for one float32 sum) at the cost of a float32 sum (a float64
     accumulation of float32 data costs 8x more).
     """
+    A = A.movedim(dim, 0)
     n = A.shape[0]
     head = (n // SUM_BLOCK) * SUM_BLOCK
-    parts = [A[:head].reshape(-1, SUM_BLOCK, *A.shape[1:]).sum(1)] if head else []
+    if dim == 0:
+        parts = [A[:head].reshape(-1, SUM_BLOCK, *A.shape[1:]).sum(1)] if head else []
+    else:  # blocks along the contiguous last axis
+        parts = [A[:head].T.reshape(A.shape[1], -1, SUM_BLOCK).sum(2).T] if head else []
     if head < n:
         parts.append(A[head:].sum(0, keepdim=True))
     return torch.cat(parts).sum(0, dtype=torch.float64)
@@ -295,6 +313,43 @@ class BatchedLogistic:
         """The scaled row weights of problems in ``groups``: (n_rows, P), one column per problem."""
         return self.scaled_weight[:, groups]
 
+    def _gradient(self, R):
+        """``R @ D`` for residuals ``R`` of shape (rows, n_rows): each row's gradient of the data term."""
+        if self.design.layout == torch.sparse_csr:
+            return transposed_product(self.design, R.T.contiguous()).T
+        return R @ self.design
+
+    def _softmax_terms(self, x, weight):
+        """The multinomial data terms of problems ``x``: objectives (P,) and weighted residuals (K * P, n_rows).
+
+        Logits are computed class-major and row-last, ``(K, P, n)``: the softmax's reductions over the
+        K classes are then element-wise over rows of ``P * n`` values (a running maximum over the
+        classes, not ``amax`` over a middle dimension: 142 against 394 us at P = 22 on digits), and
+        the gradient is the product ``R @ D``. Against the row-first layout ``(n, K, P)`` an evaluation
+        on digits (1797 x 65, 10 classes, float32, one thread) went 2.75 -> 2.1 ms at 22 problems and
+        1.0 -> 0.58 ms at 5 (2026-12-05).
+        """
+        P, K, n = x.shape[0], self.n_outputs, self.design.shape[0]
+        x_rows = x.view(P, K, self.width).transpose(0, 1).reshape(K * P, self.width)
+        if self.design.layout == torch.sparse_csr:
+            Z = (self.design @ x_rows.T.contiguous()).T.contiguous()
+        else:
+            Z = x_rows @ self.design.T  # MKL reads the transposed view as fast as a copy here
+        Z3 = Z.view(K, P, n)
+        weight = weight.T.contiguous()  # (P, n)
+        labels = self.target.view(1, 1, n).expand(1, P, n)
+        shift = Z3[0].clone()
+        for k in range(1, K):
+            torch.maximum(shift, Z3[k], out=shift)
+        picked = Z3.gather(0, labels).squeeze(0)  # (P, n): each row's target logit in every problem
+        probabilities = Z3.sub_(shift).exp_()
+        total = probabilities.sum(0)
+        # residual = (p - onehot(target)) * weight, with p = exp(z - shift) / total
+        residual = probabilities.mul_(weight / total).scatter_add_(0, labels, -weight.unsqueeze(0))
+        # -log p_target = log(total) + shift - z_target
+        losses = total.log_().add_(shift).sub_(picked).mul_(weight)
+        return _column_sums(losses, dim=1), residual.view(K * P, n)
+
     def evaluate(self, x, weight, l2, l1, coefficients):
         """Objectives (float64, shape (P,)) and smooth gradients (P, n_params) of problems ``x``.
 
@@ -304,38 +359,16 @@ class BatchedLogistic:
         the gradient.
         """
         P, K = x.shape[0], self.n_outputs
-        n = self.design.shape[0]
-        # Logits in class-major order (n, K*P): the softmax's reductions over the K classes are then
-        # element-wise over contiguous rows of P values, not reductions over a short last dimension
-        # (digits, 1797 x 65 x 50 problems x 10 classes: 6.9 -> 5.3 ms an evaluation on one thread).
-        # MKL multiplies a transposed view ~1.5x slower than a copy: the (K*P, width) block is copied.
-        x_rows = x.view(P, K, self.width).transpose(0, 1).reshape(K * P, self.width) if K > 1 else x
-        Z = self.design @ x_rows.T.contiguous()
         if self.kind == "binary":
+            Z = self.design @ x.T.contiguous()  # (n, P) margins
             losses = F.softplus(Z, threshold=SOFTPLUS_THRESHOLD).mul_(weight)
             residual = torch.sigmoid_(Z).mul_(weight)
+            value = _column_sums(losses)
+            grad = self._gradient(residual.T).reshape(P, -1)
         else:
-            # The stable softmax composed by hand, as _objective does: torch's log_softmax over a short
-            # last dimension (K classes) is several times slower on the CPU than these passes.
-            Z3 = Z.view(n, K, P)
-            rows = torch.arange(n, device=Z.device)
-            shift = Z3.amax(dim=1)  # (n, P)
-            picked = Z3[rows, self.target]  # (n, P): each row's target logit in every problem
-            residual = Z3.sub_(shift.unsqueeze(1)).exp_()
-            total = residual.sum(dim=1)
-            # residual = (p - onehot(target)) * weight, with p = exp(z - shift) / total
-            residual.mul_((weight / total).unsqueeze(1))
-            residual[rows, self.target] -= weight
-            # -log p_target = log(total) + shift - z_target
-            losses = total.log_().add_(shift).sub_(picked).mul_(weight)
-            residual = residual.view(n, K * P)
-        value = _column_sums(losses)
-        if self.design.layout == torch.sparse_csr:
-            grad = transposed_product(self.design, residual).T
-        else:
-            grad = residual.T @ self.design
-        # (K*P, width) in class-major order -> (P, K*width)
-        grad = grad.view(K, P, self.width).transpose(0, 1).reshape(P, -1) if K > 1 else grad.reshape(P, -1)
+            value, residual = self._softmax_terms(x, weight)
+            # (K*P, width) in class-major order -> (P, K*width)
+            grad = self._gradient(residual).view(K, P, self.width).transpose(0, 1).reshape(P, -1)
         W = x * coefficients
         value = value + 0.5 * l2 * torch.sum(W * W, dim=1, dtype=torch.float64)
         value = value + l1 * torch.sum(W.abs(), dim=1, dtype=torch.float64)
