@@ -124,9 +124,9 @@ def _batch_dtypes(estimator, X, y):
     original = TrainingSet.batch
     dtypes = []
 
-    def spy(self, part, dtype, batch_size):
+    def spy(self, part, dtype, batch_size, column_major=False):
         dtypes.append(dtype)
-        return original(self, part, dtype, batch_size)
+        return original(self, part, dtype, batch_size, column_major)
 
     with mock.patch.object(TrainingSet, "batch", spy), warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)

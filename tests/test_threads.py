@@ -298,3 +298,76 @@ def test_a_large_dense_binary_fit_multiplies_in_numpy_blas_on_one_torch_thread(t
             other.fit(X_, y_)
         assert {row["numpy_blas"] for row in other.history_} == {False}, other
         assert {row["threads"] for row in other.history_} == {2}, other
+
+
+def _copy_layouts(monkeypatch):
+    """Records ``(dtype, layout)`` of every training copy made: "C", "F" (column-major) or "other"."""
+    from torchlogit._training_set import TrainingSet
+
+    original, seen = TrainingSet.batch, []
+
+    def spy(self, *args, **kwargs):
+        batch = original(self, *args, **kwargs)
+        X = batch.X
+        layout = "C" if X.is_contiguous() else "F" if X.T.is_contiguous() else "other"
+        seen.append((X.dtype, layout))
+        return batch
+
+    monkeypatch.setattr(TrainingSet, "batch", spy)
+    return seen
+
+
+def test_a_fit_routed_to_numpy_blas_trains_on_a_column_major_copy_with_every_guarantee(monkeypatch):
+    """The fits whose products go to NumPy's BLAS (dense, one output, L-BFGS, from SMALL_VALUES values) train on
+    a column-major copy, the float64 continuation's copy included; every other fit on a row-major one. The copy
+    holds X's canonical rows exactly; the fit reaches scikit-learn's optimum (float64, coefficients to 1e-5); it is
+    bitwise the same for rows in another order and for a CPU tensor of the same values."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _binary_data(n=600)
+    seen = _copy_layouts(monkeypatch)
+    routed = TorchLogisticClassifier(dtype="float64", tol=1e-10)
+    monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", X.size)
+    routed.fit(X, y)
+    assert seen == [(torch.float64, "F")]
+    reference = LogisticRegression(tol=1e-10, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(routed.coef_, reference.coef_, rtol=1e-5, atol=1e-7)
+    order = np.random.RandomState(1).permutation(len(y))
+    shuffled = TorchLogisticClassifier(dtype="float64", tol=1e-10).fit(X[order], y[order])
+    from_tensor = TorchLogisticClassifier(dtype="float64", tol=1e-10).fit(torch.from_numpy(X), torch.from_numpy(y))
+    for other in (shuffled, from_tensor):
+        np.testing.assert_array_equal(other.coef_, routed.coef_)
+        np.testing.assert_array_equal(other.intercept_, routed.intercept_)
+    # float32 that continues in float64: both copies by columns (tol 1e-9 is out of float32's reach)
+    seen.clear()
+    TorchLogisticClassifier(tol=1e-9).fit(X.astype(np.float32), y)
+    assert seen == [(torch.float32, "F"), (torch.float64, "F")]
+    # below the threshold, or not routed (multinomial, newton-cholesky): rows
+    seen.clear()
+    multinomial_y = np.digitize(X[:, 0], np.quantile(X[:, 0], [1 / 3, 2 / 3]))
+    TorchLogisticClassifier(dtype="float64").fit(X, multinomial_y)
+    TorchLogisticClassifier(dtype="float64", solver="newton-cholesky").fit(X, y)
+    monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", X.size + 1)
+    TorchLogisticClassifier(dtype="float64").fit(X, y)
+    assert [layout for _, layout in seen] == ["C", "C", "C"]
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_column_major_copies_hold_the_rows_and_their_largest_value(dtype):
+    """host_copy and gathered_rows by columns: X[rows] cast to dtype, Fortran-ordered, over several chunks; the
+    largest absolute value of such a copy is read right."""
+    from torchlogit._kernels import COLUMN_MAJOR_CHUNK_ROWS, host_copy, tensor_max_abs
+    from torchlogit._tensor_data import gathered_rows
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((2 * COLUMN_MAJOR_CHUNK_ROWS + 7, 5))
+    X[3, 2] = -9.5
+    rows = rng.permutation(len(X))[:-3]
+    expected = X[rows].astype(torch.empty(0, dtype=dtype).numpy().dtype)
+    copy = host_copy(X, rows, dtype, column_major=True)
+    assert copy.flags.f_contiguous and copy.dtype == expected.dtype
+    np.testing.assert_array_equal(copy, expected)
+    tensor = gathered_rows(torch.from_numpy(X), torch.from_numpy(rows), dtype, "cpu", column_major=True)
+    assert tensor.T.is_contiguous() and tensor.dtype == dtype
+    np.testing.assert_array_equal(tensor.numpy(), expected)
+    assert tensor_max_abs(tensor) == 9.5

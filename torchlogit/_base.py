@@ -49,7 +49,7 @@ from ._devices import DTYPES, check_device_name, resolve_device
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
-from ._kernels import ACCEPT_SPARSE, column_max_abs
+from ._kernels import ACCEPT_SPARSE, column_major_copy, column_max_abs
 from ._modules import LinearLogits, layer_coefficients, layers_state
 from ._net import LogitNet
 from ._newton import NewtonCholesky, NewtonConvergence, check_hessian_size
@@ -364,7 +364,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         seed = self._seed()
         pos_weight = pos_weight_tensor(targets, dtype, device)
 
-        batch = data.batch(train, dtype, batch_size)
+        # Fits whose products go to NumPy's BLAS (._threads.blas_threads) train on a column-major copy.
+        vector_products = self._vector_products(data, module)
+        column_major = column_major_copy(data.n_values, vector_products)
+        batch = data.batch(train, dtype, batch_size, column_major)
         lbfgs = self._solver() == "lbfgs"
         single = dtype != torch.float64
         trust_gradient = not single or (
@@ -403,12 +406,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if lbfgs and module is LinearLogits:
             net.optimizer_.set_preconditioner(_preconditioner(batch.X, net.module_, net.criterion_, batch.max_abs))
         # The iterations only: the copies above and below use torch's pool (._threads.blas_threads).
-        vector_products = self._vector_products(data, module)
         with blas_threads(data.n_values, vector_products):
             net.partial_fit(batch)
         if lbfgs and getattr(stopping, "promote_", False):
             del batch  # the float32 copy is not needed any more: free it before the float64 one is made
-            batch = data.batch(train, torch.float64, batch_size)
+            batch = data.batch(train, torch.float64, batch_size, column_major)
             with blas_threads(data.n_values, vector_products):
                 self._continue_in_float64(net, batch, stopping, targets, device)
         elif not lbfgs:

@@ -255,17 +255,18 @@ def training_rows(X, targets, sample_weight, max_abs=None):
     return rows, weight
 
 
-def training_batch(X, targets, picked, weight, dtype, device, batch_size):
+def training_batch(X, targets, picked, weight, dtype, device, batch_size, column_major=False):
     """Rows ``picked`` of the training data (with their merged weights) as tensors on the device.
 
     The one copy of the training data: gathered in canonical order and cast to the
     training dtype in one pass (dense: :func:`~._kernels.to_device`; sparse:
-    :func:`~._kernels.sparse_rows`), then moved to ``device``.
+    :func:`~._kernels.sparse_rows`), then moved to ``device``. ``column_major``: a dense
+    copy laid out by columns (:func:`~._kernels.column_major_copy`).
     """
     host = None
     if isinstance(X, torch.Tensor):
         with np.errstate(over="ignore"):
-            features = gathered_rows(X, picked, dtype, device)
+            features = gathered_rows(X, picked, dtype, device, column_major)
     elif sp.issparse(X):
         # The rows, gathered once in canonical order and in the training dtype; on the
         # CPU the tensor shares this copy's memory.
@@ -275,7 +276,7 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size):
             host = selected
     else:
         with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused just below, naming it
-            features = to_device(X, picked, dtype, device)
+            features = to_device(X, picked, dtype, device, column_major)
     max_abs = tensor_max_abs(features)
     if not np.isfinite(max_abs):
         _raise_overflow(X, dtype)

@@ -55,7 +55,7 @@ import scipy.sparse as sp
 import torch
 from scipy.sparse import _sparsetools  # the row gather behind X[rows], into arrays we own
 
-from ._threads import in_numpy_blas
+from ._threads import in_numpy_blas, routes_to_numpy_blas
 
 # Sparse formats taken as they are (others are converted to CSR by validate_data).
 ACCEPT_SPARSE = ["csr", "csc", "coo"]
@@ -64,6 +64,8 @@ CHUNK_VALUES = 1 << 20
 # The same on a device (CUDA, MPS): few large chunks, since a kernel launch costs more than the cache saves there
 # (128 MB of float64; ~100 launches per 1M x 100 rows at CHUNK_VALUES took 5 ms of a GPU prediction, issue 14).
 DEVICE_CHUNK_VALUES = 1 << 24
+# Rows per chunk of a column-major training copy: each chunk's transposition stays in cache.
+COLUMN_MAJOR_CHUNK_ROWS = 4096
 # Values per chunk of a host-to-device transfer (32 MB of float32): long enough to reach the bus's speed.
 _STAGE_VALUES = 1 << 23
 
@@ -89,6 +91,8 @@ def _numpy_dtype(dtype):
 def tensor_max_abs(features):
     """Largest absolute value of a dense or sparse (CSR) tensor (0 when empty), one pass without a copy."""
     values = features.values() if features.layout == torch.sparse_csr else features
+    if values.dim() == 2 and not values.is_contiguous() and values.T.is_contiguous():
+        values = values.T  # a column-major copy (column_major_copy): aminmax of the view runs ~7x slower
     if values.numel() == 0:
         return 0.0
     low, high = torch.aminmax(values)
@@ -100,8 +104,23 @@ def numpy_dtype(dtype):
     return _numpy_dtype(dtype) if isinstance(dtype, torch.dtype) else np.dtype(dtype)
 
 
-def host_copy(X, rows, dtype):
-    """``X[rows]`` as a new C-contiguous NumPy array of torch ``dtype``, gathered and cast chunk by chunk."""
+def host_copy(X, rows, dtype, column_major=False):
+    """``X[rows]`` as a new NumPy array of torch ``dtype``, gathered and cast chunk by chunk.
+
+    C-contiguous, or Fortran-contiguous with ``column_major`` (see :func:`column_major_copy`).
+    """
+    if column_major:
+        # Transposed chunk by chunk into the (n_features, n_rows) array: 74-93 ms for 300k x 100
+        # float64 input, on one thread or two, against 72-202 ms for torch's copy_ (2026-12-05).
+        # torch's allocation, not NumPy's: NumPy asks for transparent huge pages, whose compaction on demand
+        # stalled copies of this size for 0.1 to 1.9 s on this project's machine. Its pages are touched
+        # in order first (zero_): faulting them in by the transposed writes' 100 scattered streams cost
+        # more (1M x 100 float64: 590 against 430 ms in all; 300k x 100 float32: 115 against 92 ms).
+        out_t = torch.empty((X.shape[1], len(rows)), dtype=dtype).zero_().numpy()
+        for start in range(0, len(rows), COLUMN_MAJOR_CHUNK_ROWS):
+            part = rows[start : start + COLUMN_MAJOR_CHUNK_ROWS]
+            out_t[:, start : start + len(part)] = np.take(X, part, axis=0).T
+        return out_t.T
     out = np.empty((len(rows), *X.shape[1:]), dtype=_numpy_dtype(dtype))
     step = max(1, CHUNK_VALUES // max(int(np.prod(X.shape[1:])), 1))
     for start in range(0, len(rows), step):
@@ -124,15 +143,16 @@ def _take_into(out, X, rows):
         out[...] = np.take(X, rows, axis=0)
 
 
-def to_device(X, rows, dtype, device):
+def to_device(X, rows, dtype, device, column_major=False):
     """Dense ``X[rows]`` as a tensor of ``dtype`` on ``device``: the one copy of the training data.
 
-    On the CPU the gathered host copy is the tensor. For a CUDA device the rows go through
-    :func:`staged_copy`: no full host copy, and page-locked transfers.
+    On the CPU the gathered host copy is the tensor (laid out by columns with ``column_major``,
+    see :func:`column_major_copy`). For a CUDA device the rows go through :func:`staged_copy`:
+    no full host copy, and page-locked transfers.
     """
     if device.type == "cuda":
         return staged_copy(X, rows, dtype, device, pin_memory=True)
-    return torch.from_numpy(host_copy(X, rows, dtype)).to(device)
+    return torch.from_numpy(host_copy(X, rows, dtype, column_major)).to(device)
 
 
 def staged_copy(X, rows, dtype, device, pin_memory):
@@ -293,6 +313,31 @@ def sparse_tensor(X, dtype, device):
 def host_matrix(X):
     """The scipy CSR matrix sharing memory with the CPU tensor ``X`` (None for other tensors)."""
     return getattr(X, "_torchlogit_host", None)
+
+
+def column_major_copy(n_values, vector_products):
+    """Whether the training copy is laid out by columns: exactly the fits whose products go to NumPy's BLAS.
+
+    OpenBLAS's matrix-vector kernels stream a column-major ``X`` for both products at the speed of
+    ``X @ w`` on a row-major one, while ``r @ X`` on a row-major ``X`` runs at half that (300k x 100,
+    NumPy, two threads, quiet, best of 15, 2026-12-05, ``X @ w`` / ``r @ X``):
+
+    ================  ===================  ===================
+    X                 row-major            column-major
+    ================  ===================  ===================
+    float32           3.1 / 6.6 ms         2.8 / 2.9 ms
+    float64           9.4 / 14.3 ms        6.5 / 6.3 ms
+    ================  ===================  ===================
+
+    The column-major gather costs more than the row-major one (:func:`host_copy`; best of 5, float64
+    input): 300k x 100, 92 against 53 ms in float32 and 132 against 84 ms in float64; 1M x 100
+    float64, 430 against 268 ms. It pays from about 10 evaluations in float32 and 5 in float64.
+    Whole fits, alternating, four each (2026-12-05): ``benchmarks/data_prep.py``'s binary 300k x 100
+    (40 iterations, float32 then float64) 0.97-1.02 against 1.34-1.46 s; its easy 1M x 100 float64
+    problem (4 iterations) 1.03-1.18 against 1.03-1.16 s. Other fits keep row-major copies: torch's
+    kernels, mini-batches and the GPU read rows.
+    """
+    return routes_to_numpy_blas(n_values, vector_products)
 
 
 def blas_vector_products(X):

@@ -34,7 +34,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._kernels import DEVICE_CHUNK_VALUES, as_tensor, host_to_device, tensor_max_abs
+from ._kernels import DEVICE_CHUNK_VALUES, as_tensor, host_copy, host_to_device, tensor_max_abs
 from ._rows import _row_contents, projection, settle_ties, tie_bound
 
 _FEATURE_DTYPES = (torch.float32, torch.float64)
@@ -236,15 +236,22 @@ def _argsort(key):
     return torch.argsort(key)
 
 
-def gathered_rows(X, rows, dtype, device):
-    """``X[rows]`` in ``dtype`` on ``device``: the one copy of the training data, gathered and cast chunk by chunk."""
+def gathered_rows(X, rows, dtype, device, column_major=False):
+    """``X[rows]`` in ``dtype`` on ``device``: the one copy of the training data, gathered and cast chunk by chunk.
+
+    ``column_major``: on the CPU, the copy is laid out by columns (a transposed view of a
+    ``(n_features, n_rows)`` tensor), for fits whose products go to NumPy's BLAS (see
+    :func:`._kernels.column_major_copy`); gathered by NumPy, whose transposing copy is the fastest.
+    """
     rows = rows.to(X.device)
+    if column_major and X.device.type == "cpu" and torch.device(device).type == "cpu":
+        return torch.from_numpy(host_copy(X.detach().numpy(), rows.numpy(), dtype, column_major=True))
     out = torch.empty((len(rows), X.shape[1]), dtype=dtype, device=device)
+    step = _rows_per_chunk(X)
     if X.dtype == dtype and X.device == out.device:
         return torch.index_select(X, 0, rows, out=out)
     # Through one reused buffer: a temporary per chunk is mapped and unmapped by the host
     # allocator every time (see ._kernels._take_into).
-    step = _rows_per_chunk(X)
     buffer = torch.empty((min(step, len(rows)), X.shape[1]), dtype=X.dtype, device=X.device)
     for start in range(0, len(rows), step):
         n = min(step, len(rows) - start)

@@ -55,9 +55,14 @@ def blas_threads(n_values, vector_products):
     torch runs on one thread: NumPy's pool uses the cores, and torch's would only spin
     beside it. Smaller data already run on one thread (:func:`threads_for`), and stay in torch.
     """
-    if not (vector_products and n_values >= SMALL_VALUES):
+    if not routes_to_numpy_blas(n_values, vector_products):
         return contextlib.nullcontext()
     return _numpy_blas()
+
+
+def routes_to_numpy_blas(n_values, vector_products):
+    """Whether :func:`blas_threads` sends the iterations' products to NumPy's BLAS (for the copy's layout too)."""
+    return bool(vector_products and n_values >= SMALL_VALUES)
 
 
 @contextlib.contextmanager

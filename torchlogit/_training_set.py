@@ -123,9 +123,13 @@ class TrainingSet:
         train, valid = hold_out(rows, self.targets, validation_fraction, seed)
         return Part(rows[train], weight[train]), Part(rows[valid], weight[valid])
 
-    def batch(self, part, dtype, batch_size):
-        """The tensors of ``part`` on the training device in ``dtype``: the one copy of its rows."""
-        return training_batch(self.X, self.targets, part.rows, part.weight, dtype, self.device, batch_size)
+    def batch(self, part, dtype, batch_size, column_major=False):
+        """The tensors of ``part`` on the training device in ``dtype``: the one copy of its rows.
+
+        ``column_major``: a dense copy laid out by columns (:func:`._kernels.column_major_copy`).
+        """
+        by_columns = column_major and not self.sparse
+        return training_batch(self.X, self.targets, part.rows, part.weight, dtype, self.device, batch_size, by_columns)
 
 
 def hold_out(rows, targets, validation_fraction, seed):
