@@ -9,6 +9,7 @@ epoch at which one of them stops.
 """
 
 import inspect
+import warnings
 
 import numpy as np
 import pytest
@@ -543,3 +544,82 @@ def test_lbfgs_relative_reduction_is_relative_to_the_larger_of_both_values(befor
     rule = LBFGSConvergence(TOL, torch.float32)
     rule.on_train_begin(_Net())
     assert _lbfgs_epoch(rule, before, after, 1.0) == "promote"
+
+
+def _epoch_on(net, rule, before, after, grad_max=1.0):
+    """``_lbfgs_epoch`` on a given net (its module's parameters set by the caller)."""
+    net.history = History()
+    net.history.new_epoch()
+    net.history.new_batch()
+    net.history.record_batch("train_loss", before)
+    net.history.record("objective", after)
+    net.history.record("grad_max", grad_max)
+    try:
+        rule.on_epoch_end(net)
+    except KeyboardInterrupt:
+        return "promote" if rule.promote_ else "stop"
+    return "continue"
+
+
+def test_float32_stall_threshold_is_capped_by_the_objectives_rounding():
+    """With ``rounding`` (a linear model's max|x| and effective rows), a float32 decrease under 8 eps32 relative but
+    above the rounding bound ``eps32 (1 + max(max|x|, 1) ||theta||_1) / sqrt(n_eff)`` is progress (the run goes on);
+    one under the bound is a stall (hand-over to float64). Without ``rounding`` the threshold is 8 eps32 relative."""
+    from torchlogit._callbacks import LBFGSConvergence, float32_objective_rounding
+
+    net = _Net()
+    with torch.no_grad():
+        net.module_.weight.fill_(-1.5)  # ||theta||_1 = 1.5
+    eps = float(np.finfo(np.float32).eps)
+    bound = float32_objective_rounding(net.module_, 3.0, 4096.0)
+    assert bound == pytest.approx(eps * (1 + 3.0 * 1.5) / 64, rel=1e-12)
+    assert float32_objective_rounding(net.module_, 0.25, 4096.0) == pytest.approx(eps * 2.5 / 64, rel=1e-12)
+    assert bound < F32_FTOL / 50
+    capped = LBFGSConvergence(TOL, torch.float32, can_promote=True, rounding=(3.0, 4096.0))
+    plain = LBFGSConvergence(TOL, torch.float32, can_promote=True)
+    for before, after, expected_capped, expected_plain in [
+        (0.5, 0.5 - 0.5 * F32_FTOL, "continue", "promote"),  # slow but far above the rounding
+        (0.5, 0.5 - 2 * bound, "continue", "promote"),
+        (0.5, 0.5 - 0.5 * bound, "promote", "promote"),  # within the rounding: a stall
+        (0.5, 0.5 - 2 * F32_FTOL, "continue", "continue"),
+    ]:
+        for rule, expected in ((capped, expected_capped), (plain, expected_plain)):
+            rule.on_train_begin(net)
+            assert _epoch_on(net, rule, before, after) == expected, (before - after, rule.rounding)
+    # the continuation in float64 keeps scikit-learn's ftol, whatever the rounding of float32
+    capped.on_train_begin(net)
+    capped.to_float64()
+    assert _epoch_on(net, capped, 0.5, 0.5 - 0.5 * bound) == "continue"
+
+
+def test_a_slow_float32_decrease_above_the_rounding_does_not_make_a_float64_copy(monkeypatch):
+    """make_classification 20000 x 100: with 8 eps32 relative alone, a slow float32 iteration (a real decrease, far
+    above the objective's rounding) handed over to float64, which gathered a float64 copy of the rows. With the
+    rounding cap the fit stays in float32 (one float32 copy), converges, and its float64 gradient is within tol."""
+    from scipy.special import expit
+    from sklearn.datasets import make_classification
+    from sklearn.exceptions import ConvergenceWarning
+
+    from torchlogit import TorchLogisticClassifier, _callbacks
+    from torchlogit._training_set import TrainingSet
+
+    X, y = make_classification(20000, 100, n_informative=20, n_redundant=0, random_state=0)
+    original, copies = TrainingSet.batch, []
+
+    def spy(self, part, dtype, *args):
+        copies.append(dtype)
+        return original(self, part, dtype, *args)
+
+    monkeypatch.setattr(TrainingSet, "batch", spy)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = TorchLogisticClassifier().fit(X, y)
+    assert copies == [torch.float32]
+    assert {row["precision"] for row in clf.history_} == {"float32"}
+    residual = expit(X @ clf.coef_[0] + clf.intercept_[0]) - y
+    gradient = np.r_[X.T @ residual / len(y) + clf.coef_[0] / len(y), residual.mean()]
+    assert np.abs(gradient).max() <= clf.tol * 1.01
+    copies.clear()
+    monkeypatch.setattr(_callbacks, "float32_objective_rounding", lambda *args: float("inf"))
+    TorchLogisticClassifier().fit(X, y)
+    assert copies == [torch.float32, torch.float64]  # the cap is what keeps it in float32

@@ -39,6 +39,7 @@ from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_sh
 from ._data import (
     check_origin,
     checked_tensor,
+    effective_rows,
     follow_origin,
     host_array,
     host_inputs,
@@ -330,9 +331,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
             return torch.optim.Adam, self.learning_rate_init, batch_size, {}
         return torch.optim.SGD, self.learning_rate_init, batch_size, {"momentum": self.momentum}
 
-    def _stopping_rule(self, dtype, validated, trust_gradient=True, can_promote=True):
+    def _stopping_rule(self, dtype, validated, trust_gradient=True, can_promote=True, rounding=None):
         if self._solver() == "lbfgs":
-            return LBFGSConvergence(self.tol, dtype, trust_gradient=trust_gradient, can_promote=can_promote)
+            return LBFGSConvergence(
+                self.tol, dtype, trust_gradient=trust_gradient, can_promote=can_promote, rounding=rounding
+            )
         if self._solver() == "newton-cholesky":
             return NewtonConvergence(tol=self.tol, ftol=ftol_for(dtype))
         if validated:
@@ -376,8 +379,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         )
         # MPS computes in float32 at most: there a float32 stall is reported, not continued.
         can_promote = single and device.type != "mps"
+        # A linear model's float32 stall is judged against its objective's rounding (._callbacks).
+        rounding = (batch.max_abs, effective_rows(batch.weight)) if single and module is LinearLogits else None
+        validated = valid is not None
         stopping = self._stopping_rule(
-            dtype, validated=valid is not None, trust_gradient=trust_gradient, can_promote=can_promote
+            dtype, validated=validated, trust_gradient=trust_gradient, can_promote=can_promote, rounding=rounding
         )
         first = []
         if valid is not None:

@@ -290,6 +290,13 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
     )
 
 
+def effective_rows(weight):
+    """Kish's effective number of rows of training weights, ``(sum w)^2 / sum w^2`` (the count for equal weights)."""
+    w = torch.as_tensor(weight).detach().to(torch.float64)
+    square_sum = float(torch.sum(w * w))
+    return float(torch.sum(w)) ** 2 / square_sum if square_sum > 0 else 0.0
+
+
 def weight_total(weight):
     """The sum of the training weights (a float), in NumPy's order where the weights are on the host.
 

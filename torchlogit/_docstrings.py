@@ -44,9 +44,11 @@ SHARED = {
         * ``max_iter`` iterations: not converged (``ConvergenceWarning``, status 1).
 
         Convergence is judged in float64 terms. With ``dtype="float32"``, a run that
-        stalls short of ``tol`` (relative progress at most ``8 * eps`` of float32, or a
-        failed line search), or whose float32 gradient at most ``tol`` is within float32's
-        rounding error of the feature scale, continues in float64 from the same point
+        stalls short of ``tol`` (a failed line search, or progress within the float32
+        objective's rounding: at most ``8 * eps`` of float32 relative, and for a linear model
+        at most ``eps * (1 + max|x| * ||w||_1) / sqrt(n)``), or whose float32 gradient at
+        most ``tol`` is within float32's rounding error of the feature scale, continues in
+        float64 from the same point
         (curvature pairs kept) until one of the rules above holds; iterations of both
         precisions count towards ``max_iter`` and ``n_iter_``, and
         ``[row["precision"] for row in history_]`` tells them apart.
