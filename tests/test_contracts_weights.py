@@ -14,6 +14,7 @@ scale of the objective decides when L-BFGS stops.
 
 import numpy as np
 import pytest
+import torch
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.preprocessing import StandardScaler
 
@@ -96,3 +97,13 @@ def test_dask_fit_with_weights_follows_repeated_rows_and_the_in_memory_fit(clien
         assert weighted.n_iter_[0] == other.n_iter_[0]
         np.testing.assert_allclose(weighted.coef_, other.coef_, rtol=0, atol=1e-8)
         np.testing.assert_allclose(weighted.intercept_, other.intercept_, rtol=0, atol=1e-8)
+
+
+def test_effective_rows_is_kishs_count():
+    """(sum w)^2 / sum w^2: the row count for equal weights, fewer for unequal ones, for arrays and tensors alike."""
+    from torchlogit._data import effective_rows
+
+    assert effective_rows(np.full(7, 0.25)) == pytest.approx(7.0, rel=1e-12)
+    assert effective_rows(torch.tensor([1.0, 3.0])) == pytest.approx(16.0 / 10.0, rel=1e-12)
+    assert effective_rows(torch.tensor([2.0, 0.0, 2.0], dtype=torch.float32)) == pytest.approx(2.0, rel=1e-12)
+    assert effective_rows(np.zeros(3)) == 0.0

@@ -196,9 +196,14 @@ def float32_objective_rounding(module, max_abs, n_eff):
     problem of ``benchmarks/run.py``'s memory workload decreased by 5e-7 relative in float32
     (noise 7e-10) and was continued in float64 from an 800 MB float64 copy.
     """
-    size = sum(float(p.detach().abs().sum(dtype=torch.float64)) for p in module.parameters())
+    # MPS has no float64: its (few) parameters are summed on the host
+    size = sum(float(_host_if_mps(p.detach()).abs().sum(dtype=torch.float64)) for p in module.parameters())
     eps = float(np.finfo(np.float32).eps)
     return eps * (1.0 + max(max_abs, 1.0) * size) / math.sqrt(max(n_eff, 1.0))
+
+
+def _host_if_mps(tensor):
+    return tensor.cpu() if tensor.device.type == "mps" else tensor
 
 
 def ftol_for(dtype):

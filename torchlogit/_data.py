@@ -292,7 +292,8 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
 
 def effective_rows(weight):
     """Kish's effective number of rows of training weights, ``(sum w)^2 / sum w^2`` (the count for equal weights)."""
-    w = torch.as_tensor(weight).detach().to(torch.float64)
+    w = torch.as_tensor(weight).detach()
+    w = (w.cpu() if w.device.type == "mps" else w).to(torch.float64)  # MPS has no float64
     square_sum = float(torch.sum(w * w))
     return float(torch.sum(w)) ** 2 / square_sum if square_sum > 0 else 0.0
 
