@@ -14,6 +14,7 @@ import torch
 from skorch.callbacks import Callback
 
 from ._compat import LBFGS_WARNING_BEFORE_1_7
+from ._devices import as_float64
 from ._objective import weighted_log_loss_sum
 
 # scikit-learn's wording (sklearn.utils.optimize._check_optimize_result and the extra
@@ -149,18 +150,20 @@ class LBFGSConvergence(_StoppingRule):
             if exact:
                 self._stop(failed, converged=False, status=2)
             self._stall(failed)
-        if before - after <= self.stall_threshold(net.module_, before, after):
+        if self._stalled(net.module_, before, after):
             if exact:
                 self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
             self._stall("ABNORMAL: FLOAT32 PRECISION EXHAUSTED (REL_REDUCTION_OF_F <= 8 * FLOAT32 EPS)")
 
-    def stall_threshold(self, module, before, after):
-        """The decrease at or under which an iteration stalls: ``ftol`` relative; in float32 also at most the
-        objective's rounding bound (with ``rounding``)."""
-        threshold = self.ftol * max(abs(before), abs(after), 1.0)
-        if self.dtype != torch.float64 and self.rounding is not None:
-            threshold = min(threshold, float32_objective_rounding(module, *self.rounding))
-        return threshold
+    def _stalled(self, module, before, after):
+        """Whether the decrease is at most ``ftol`` relative and, in float32 with ``rounding``, also at most the
+        objective's rounding bound (computed only then: most iterations decrease by far more)."""
+        decrease = before - after
+        if decrease > self.ftol * max(abs(before), abs(after), 1.0):
+            return False
+        if self.dtype == torch.float64 or self.rounding is None:
+            return True
+        return decrease <= float32_objective_rounding(module, *self.rounding)
 
     def warning(self, n_iter, max_iter, logistic=True):
         """scikit-learn's ``ConvergenceWarning`` text for this run, or None when it converged."""
@@ -196,14 +199,9 @@ def float32_objective_rounding(module, max_abs, n_eff):
     problem of ``benchmarks/run.py``'s memory workload decreased by 5e-7 relative in float32
     (noise 7e-10) and was continued in float64 from an 800 MB float64 copy.
     """
-    # MPS has no float64: its (few) parameters are summed on the host
-    size = sum(float(_host_if_mps(p.detach()).abs().sum(dtype=torch.float64)) for p in module.parameters())
+    size = float(sum(as_float64(p).abs().sum() for p in module.parameters()))  # one read of the device
     eps = float(np.finfo(np.float32).eps)
     return eps * (1.0 + max(max_abs, 1.0) * size) / math.sqrt(max(n_eff, 1.0))
-
-
-def _host_if_mps(tensor):
-    return tensor.cpu() if tensor.device.type == "mps" else tensor
 
 
 def ftol_for(dtype):

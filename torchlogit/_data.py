@@ -55,6 +55,7 @@ from sklearn import get_config
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from ._compat import ARRAY_API_DISPATCH_AVAILABLE, _check_sample_weight
+from ._devices import as_float64
 from ._kernels import as_tensor, sparse_rows, sparse_tensor, tensor_max_abs, to_device
 from ._net import TensorData
 from ._rows import canonical_rows
@@ -292,8 +293,7 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
 
 def effective_rows(weight):
     """Kish's effective number of rows of training weights, ``(sum w)^2 / sum w^2`` (the count for equal weights)."""
-    w = torch.as_tensor(weight).detach()
-    w = (w.cpu() if w.device.type == "mps" else w).to(torch.float64)  # MPS has no float64
+    w = as_float64(torch.as_tensor(weight))
     square_sum = float(torch.sum(w * w))
     return float(torch.sum(w)) ** 2 / square_sum if square_sum > 0 else 0.0
 

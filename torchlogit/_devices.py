@@ -9,6 +9,12 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 _DEVICE_PATTERN = re.compile(r"^(cpu|mps|auto|cuda(:\d+)?)$")
 
 
+def as_float64(tensor):
+    """``tensor`` in float64, detached, where float64 exists: on its device, on the host for MPS (no float64 there)."""
+    tensor = tensor.detach()
+    return (tensor.cpu() if tensor.device.type == "mps" else tensor).to(torch.float64)
+
+
 def available_devices():
     """The devices this machine can train on, as strings (``['cpu', 'cuda:0', ...]``)."""
     devices = ["cpu"]

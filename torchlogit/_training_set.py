@@ -128,8 +128,9 @@ class TrainingSet:
 
         ``column_major``: a dense copy laid out by columns (:func:`._kernels.column_major_copy`).
         """
-        by_columns = column_major and not self.sparse
-        return training_batch(self.X, self.targets, part.rows, part.weight, dtype, self.device, batch_size, by_columns)
+        return training_batch(
+            self.X, self.targets, part.rows, part.weight, dtype, self.device, batch_size, column_major
+        )
 
 
 def hold_out(rows, targets, validation_fraction, seed):
