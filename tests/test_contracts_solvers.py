@@ -334,6 +334,46 @@ def test_lbfgs_direction_is_the_two_loop_recursion(m, dtype, step):
     np.testing.assert_allclose(got.double().numpy(), _two_loop(g, pairs, gamma), rtol=rtol, atol=rtol)
 
 
+@pytest.mark.parametrize("dtype", [torch.float64, torch.float32])
+def test_curvature_memory_follows_the_history_and_gives_the_two_loop_direction(dtype):
+    """CurvatureMemory (pairs kept stacked, Gram matrix updated a pair at a time) gives the two-loop direction
+    at every step of a history that fills, slides past its capacity, is cleared, is replaced by a copy (a
+    loaded state) and is cast to another dtype (float32 -> float64 continuation)."""
+    from torchlogit._solvers import CurvatureMemory, lbfgs_direction
+
+    rng = np.random.RandomState(0)
+    n, capacity = 9, 4
+    A = rng.randn(n, n)
+    A = A @ A.T + n * np.eye(n)
+
+    def pair():
+        s = rng.randn(n)
+        return torch.tensor(s, dtype=dtype), torch.tensor(s @ A + 0.1 * rng.randn(n), dtype=dtype)
+
+    memory, pairs = CurvatureMemory(), []
+    rtol = 1e-10 if dtype == torch.float64 else 1e-4
+    for step in range(14):
+        if step == 8:
+            pairs.clear()  # steepest descent forgot the history
+        if step == 10:
+            pairs = [(s.clone(), y.clone()) for s, y in pairs]  # the same values in new tensors
+        if step == 12:
+            pairs = [(s.double(), y.double()) for s, y in pairs]  # cast: a new buffer in the new dtype
+        pairs.append(pair() if step < 12 else tuple(t.double() for t in pair()))
+        del pairs[:-capacity]
+        g = torch.tensor(rng.randn(n), dtype=pairs[0][0].dtype)
+        gamma = float(pairs[-1][0] @ pairs[-1][1] / (pairs[-1][1] @ pairs[-1][1]))
+        got = memory.direction(g, pairs, gamma, capacity)
+        stacked = torch.stack([s for s, _ in pairs] + [y for _, y in pairs])
+        expected = _two_loop(g.double().numpy(), [(s.double().numpy(), y.double().numpy()) for s, y in pairs], gamma)
+        assert got.dtype == g.dtype
+        np.testing.assert_allclose(got.double().numpy(), expected, rtol=rtol, atol=rtol)
+        np.testing.assert_allclose(got.numpy(), lbfgs_direction(g, stacked, gamma).numpy(), rtol=rtol, atol=rtol)
+    # A pair without usable curvature: scaled steepest descent, as lbfgs_direction.
+    pairs[-1] = (pairs[-1][0], -pairs[-1][1])
+    assert torch.equal(memory.direction(g.double(), pairs, 0.5, capacity), -0.5 * g.double())
+
+
 def test_lbfgs_direction_without_usable_curvature_is_scaled_steepest_descent():
     from torchlogit._solvers import lbfgs_direction
 

@@ -8,7 +8,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
-from torchlogit._targets import Targets, encode_labels, label_targets, pos_weight_tensor
+from torchlogit._targets import Targets, encode_labels, label_targets, pos_weight_tensor, unique_labels
 from torchlogit._training_set import hold_out
 
 
@@ -24,6 +24,29 @@ def test_two_classes_are_one_logit_with_the_second_class_positive(labels):
     assert ours.coef_.shape == theirs.coef_.shape == (1, 5)
     assert ours.decision_function(X).shape == (80,)
     np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([3, 7, 3, 3, 7], dtype=np.int64),
+        np.array([-5, 2, -5, 9, 0, 2], dtype=np.int32),
+        np.array([0, 255, 17, 255], dtype=np.uint8),
+        np.array([-128, 127, 0, -128], dtype=np.int8),
+        np.array([4, 1, 4], dtype=np.int16),
+        np.array([np.iinfo(np.int64).min, 0, np.iinfo(np.int64).max, 0], dtype=np.int64),  # beyond any count
+        np.array([0, 10**6, 10**6, 5], dtype=np.int64),  # a span wider than the labels: sorted instead
+        np.array([True, False, True]),
+        np.array([0.5, -1.0, 0.5]),
+    ],
+)
+def test_labels_are_encoded_exactly_as_torch_unique_does(labels):
+    """Counting (short integer spans) or sorting, the classes and codes are torch.unique's, dtypes included."""
+    y = torch.from_numpy(labels)
+    classes, codes = unique_labels(y)
+    expected_classes, expected_codes = torch.unique(y, sorted=True, return_inverse=True)
+    assert classes.dtype == expected_classes.dtype and codes.dtype == expected_codes.dtype
+    assert torch.equal(classes, expected_classes) and torch.equal(codes, expected_codes)
 
 
 def test_three_classes_are_one_logit_each():

@@ -188,3 +188,33 @@ def test_cuda_matches_cpu(wine):
     cpu = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64").fit(X, y)
     cuda = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64", device="cuda").fit(X, y)
     np.testing.assert_allclose(cuda.coef_, cpu.coef_, atol=1e-8)
+
+
+@pytest.mark.parametrize("classes", [2, 3])
+def test_the_hessian_starts_from_the_logits_of_the_last_evaluation_at_the_same_point(classes, monkeypatch):
+    """The closure's logits at the current point are reused for the Hessian (binary: every iteration after the
+    first evaluation; multinomial: not after centring moved the point), with the fit bitwise the one that
+    computes them afresh."""
+    from sklearn.datasets import make_classification
+
+    X, y = make_classification(n_samples=400, n_features=6, n_informative=4, n_classes=classes, random_state=0)
+    calls = []
+    original = newton.linear_scores
+
+    def counting(*args):
+        calls.append(1)
+        return original(*args)
+
+    monkeypatch.setattr(newton, "linear_scores", counting)
+    reused = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64", tol=1e-10).fit(X, y)
+    reused_calls = len(calls)
+    monkeypatch.setattr(newton.NewtonCholesky, "note_logits", lambda self, logits: None)
+    calls.clear()
+    fresh = TorchLogisticClassifier(solver="newton-cholesky", dtype="float64", tol=1e-10).fit(X, y)
+    assert len(calls) == fresh.n_iter_[0] >= 3  # without the closure's logits: one product per iteration
+    if classes == 2:
+        assert reused_calls == 0
+        np.testing.assert_array_equal(reused.coef_, fresh.coef_)
+        np.testing.assert_array_equal(reused.intercept_, fresh.intercept_)
+    else:
+        np.testing.assert_allclose(reused.coef_, fresh.coef_, atol=1e-10)

@@ -94,3 +94,105 @@ def test_the_largest_value_settles_the_decision_without_a_column_pass_inside_the
             assert (screened is None) == (full is None), (exponents, C)
             if full is not None:
                 np.testing.assert_array_equal(screened.numpy(), full.numpy())
+
+
+def _zipf_text(n=4000, d=600, per_row=6, seed=0):
+    """Text-like CSR data: column frequencies following Zipf's law (1/k), labels from a logistic model."""
+    rng = np.random.default_rng(seed)
+    p = 1.0 / np.arange(1, d + 1)
+    cols = rng.choice(d, size=n * per_row, p=p / p.sum())
+    X = sp.csr_matrix((rng.random(n * per_row), cols, np.arange(0, n * per_row + 1, per_row)), shape=(n, d))
+    X.sum_duplicates()
+    y = (rng.random(n) < 1 / (1 + np.exp(-(X @ rng.standard_normal(d))))).astype(int)
+    return X, y
+
+
+def _sparse_factor(X, weight, C=1.0, l1_ratio=0.0, n_outputs=1, bias=True):
+    from torchlogit._base import _sparse_preconditioner
+    from torchlogit._kernels import sparse_tensor
+
+    tensor = sparse_tensor(X.astype(np.float64), torch.float64, "cpu")
+    criterion = RegularizedLogLoss("binary", C, l1_ratio, float(weight.sum()), n_samples=X.shape[0])
+    module = LinearLogits(X.shape[1], n_outputs, bias=bias, dtype=torch.float64)
+    return _sparse_preconditioner(tensor, torch.from_numpy(weight), module, criterion)
+
+
+def test_sparse_columns_of_zipf_frequencies_get_the_inverse_square_root_of_their_weighted_second_moment():
+    """Whole data sampled: factor_j = 1 / sqrt(sum_i w_i x_ij^2 / S + 4 l2), a column never seen gets the
+    penalty's alone, 1 for the intercept; the multinomial layout repeats the columns for every class."""
+    X, _ = _zipf_text()
+    X = X.tolil()
+    X[:, 599] = 0.0  # a column without any value
+    X = X.tocsr()
+    weight = np.random.default_rng(1).uniform(0.5, 2.0, X.shape[0])
+    factor = _sparse_factor(X, weight, C=0.5)
+    l2 = 1 / (0.5 * weight.sum())
+    moments = np.asarray(X.multiply(X).T @ weight).ravel() / weight.sum()
+    expected = 1 / np.sqrt(moments + 4 * l2)
+    np.testing.assert_allclose(factor.numpy(), np.r_[expected, 1.0], rtol=1e-12)
+    assert expected[599] == pytest.approx(1 / np.sqrt(4 * l2)) and expected.max() > 10 * expected.min()
+    three = _sparse_factor(X, weight, C=0.5, n_outputs=3)
+    np.testing.assert_allclose(three.numpy(), np.r_[np.tile(expected, 3), np.ones(3)], rtol=1e-12)
+
+
+def test_sparse_columns_of_similar_frequencies_and_l1_fits_keep_scikit_learns_path():
+    """Uniform column frequencies (an empty column aside): no preconditioner; nor with an L1 part or no penalty."""
+    rng = np.random.default_rng(0)
+    n, d, per_row = 3000, 400, 8
+    X = sp.csr_matrix(
+        (rng.random(n * per_row), rng.integers(0, d, n * per_row), np.arange(0, n * per_row + 1, per_row)),
+        shape=(n, d),
+    )
+    X.sum_duplicates()
+    X = X.tolil()
+    X[:, 7] = 0.0
+    X = X.tocsr()
+    assert _sparse_factor(X, np.ones(n)) is None
+    zipf, _ = _zipf_text()
+    assert _sparse_factor(zipf, np.ones(zipf.shape[0])) is not None
+    assert _sparse_factor(zipf, np.ones(zipf.shape[0]), l1_ratio=0.5) is None
+    assert _sparse_factor(zipf, np.ones(zipf.shape[0]), C=np.inf) is None
+
+
+def test_large_sparse_data_is_sampled_in_blocks_spread_over_its_rows(monkeypatch):
+    """Beyond _MOMENT_SAMPLE_VALUES stored values, the moments come from the first rows of each of the
+    _MOMENT_SAMPLE_BLOCKS blocks, at most budget / blocks values each: exactly those rows' weighted moments."""
+    import torchlogit._base as base
+
+    X, _ = _zipf_text(n=4000, per_row=6)
+    monkeypatch.setattr(base, "_MOMENT_SAMPLE_VALUES", 600)  # 4 blocks of 150 values: 25 rows each
+    monkeypatch.setattr(base, "_MOMENT_SAMPLE_BLOCKS", 4)
+    weight = np.random.default_rng(2).uniform(0.5, 2.0, X.shape[0])
+    factor = _sparse_factor(X, weight)
+    # Each block's rows: the first ones whose values add up to at most 150 (duplicates merged: rows hold <= 6).
+    rows = []
+    for start in (0, 1000, 2000, 3000):
+        stop = start + 1
+        while X.indptr[stop + 1] - X.indptr[start] <= 150:
+            stop += 1
+        rows.append(np.arange(start, stop))
+    rows = np.concatenate(rows)
+    assert 4 * 25 <= len(rows) < 4 * 40
+    sample, w = X[rows], weight[rows]
+    moments = np.asarray(sample.multiply(sample).T @ w).ravel() / w.sum()
+    expected = 1 / np.sqrt(moments + 4 / weight.sum())
+    np.testing.assert_allclose(factor.numpy()[:-1], expected, rtol=1e-12)
+
+
+def test_a_zipf_text_fit_reaches_scikit_learns_optimum_in_far_fewer_iterations():
+    """Preconditioned by the column moments: scikit-learn's optimum to 1e-6 in the coefficients (its
+    newton-cholesky at a tight tolerance; its lbfgs stops 3e-6 away on this data), in under half the iterations
+    the same fit takes without the preconditioner."""
+    from sklearn.linear_model import LogisticRegression
+
+    import torchlogit._base as base
+    from torchlogit import TorchLogisticClassifier
+
+    X, y = _zipf_text()
+    reference = LogisticRegression(solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X, y)
+    ours = TorchLogisticClassifier(dtype="float64", tol=1e-10, max_iter=10_000).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, reference.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, reference.intercept_, atol=1e-6)
+    with mock.patch.object(base, "_MOMENT_RATIO_PRECONDITIONED", np.inf):
+        plain = TorchLogisticClassifier(dtype="float64", tol=1e-10, max_iter=10_000).fit(X, y)
+    assert ours.n_iter_[0] * 2 < plain.n_iter_[0]

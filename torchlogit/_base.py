@@ -76,7 +76,64 @@ _FLOAT32_GRADIENT_ULPS = 32
 # Column scales (max |x_j|, and 1 for the intercept) further apart than this make L-BFGS run
 # preconditioned (see _preconditioner). Below it the path is L-BFGS-B's, scikit-learn's.
 _SCALE_RATIO_PRECONDITIONED = 1e6
+# Sparse data (L2 only) runs preconditioned by its columns' second moments when their factors lie further
+# apart than this (see _sparse_preconditioner); the moments are read from this many stored values at most.
+_MOMENT_RATIO_PRECONDITIONED = 10.0
+_MOMENT_SAMPLE_VALUES = 1 << 20
+_MOMENT_SAMPLE_BLOCKS = 16
 _NEWTON_WARNING = "Newton solver did not converge after {n_iter} iterations."
+
+
+def _sparse_preconditioner(X, weight, module, criterion):
+    """L-BFGS's diagonal preconditioner for an L2 linear model on a sparse CSR tensor ``X``, or None.
+
+    The Hessian's diagonal of the log-loss is ``sum_i w_i p_i (1 - p_i) x_ij^2 / S``: on text-like
+    data it follows each column's frequency, which spreads over orders of magnitude (Zipf's
+    law), while L-BFGS starts from a single scale for all coefficients. The factor here is the
+    inverse square root of the bound ``m_j / 4 + l2`` with ``m_j`` the weighted mean of
+    ``x_ij^2``, as :func:`_preconditioner` does with ``max |x_j|``. Sparse Zipf text 50k x 100k,
+    5 classes (one thread, float32): 555 -> 92 iterations and 17.3 -> 3.5 s, the objective 50x
+    closer to the optimum at the same ``tol``. ``max |x_j|``, the dense rule's scale, is about
+    the same for every column of such data.
+
+    The moments come from ``_MOMENT_SAMPLE_BLOCKS`` blocks of rows spread over ``X`` (canonical
+    order), ``_MOMENT_SAMPLE_VALUES`` stored values in all: a few milliseconds, where a pass over
+    10M values would weigh on a fit of a third of a second; a column missing from the sample
+    gets the penalty's curvature alone. Data whose columns' factors lie within
+    ``_MOMENT_RATIO_PRECONDITIONED`` of each other (columns of similar frequencies; columns
+    without a value in the sample aside) keeps scikit-learn's path.
+    """
+    l2 = 0.0 if math.isinf(criterion.C) else (1.0 - criterion.l1_ratio) / (criterion.C * criterion.weight_sum)
+    if l2 <= 0 or criterion.l1_ratio > 0:  # without an L2 term a column never seen has no curvature to scale by
+        return None
+    crow, columns, values = X.crow_indices(), X.col_indices(), X.values()
+    n_rows, nnz = X.shape[0], values.numel()
+    if n_rows == 0 or nnz == 0:
+        return None
+    weight = weight.to(device=values.device, dtype=torch.float64)
+    blocks = min(_MOMENT_SAMPLE_BLOCKS, n_rows)
+    per_block = max(1, _MOMENT_SAMPLE_VALUES // blocks)
+    starts = [b * n_rows // blocks for b in range(blocks)]
+    ends = [starts[b + 1] if b + 1 < blocks else n_rows for b in range(blocks)]
+    if nnz > _MOMENT_SAMPLE_VALUES:  # each block: its first rows holding about per_block values
+        limits = crow[torch.tensor(starts, device=crow.device)] + per_block
+        stops = torch.searchsorted(crow, limits, right=True).tolist()
+        ends = [max(start + 1, min(end, stop - 1)) for start, end, stop in zip(starts, ends, stops, strict=True)]
+    moments = torch.zeros(X.shape[1], dtype=torch.float64, device=values.device)
+    sampled_weight = 0.0
+    bounds = crow[torch.tensor(starts + ends, device=crow.device)].tolist()
+    for start, end, lo, hi in zip(starts, ends, bounds[:blocks], bounds[blocks:], strict=True):
+        counts = crow[start + 1 : end + 1] - crow[start:end]
+        row_weight = torch.repeat_interleave(weight[start:end], counts)
+        moments.index_add_(0, columns[lo:hi].to(torch.int64), values[lo:hi].to(torch.float64) ** 2 * row_weight)
+        sampled_weight += float(weight[start:end].sum())
+    if sampled_weight <= 0:
+        return None
+    factor = torch.rsqrt(moments / sampled_weight + 4 * l2)
+    seen = factor[moments > 0]  # the band is the spread of the columns' frequencies: empty ones do not count
+    if seen.numel() == 0 or float(seen.max()) <= _MOMENT_RATIO_PRECONDITIONED * float(seen.min()):
+        return None
+    return module.parameter_scale(factor.to(values.dtype))
 
 
 def _preconditioner(X, module, criterion, max_abs=None):
@@ -410,7 +467,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if init_state is not None:
             load_warm_start(net.module_, init_state)
         if lbfgs and module is LinearLogits:
-            net.optimizer_.set_preconditioner(_preconditioner(batch.X, net.module_, net.criterion_, batch.max_abs))
+            if batch.X.layout == torch.sparse_csr and net.criterion_.l1_ratio == 0:
+                scale = _sparse_preconditioner(batch.X, batch.weight, net.module_, net.criterion_)
+            else:
+                scale = _preconditioner(batch.X, net.module_, net.criterion_, batch.max_abs)
+            net.optimizer_.set_preconditioner(scale)
         # The iterations only: the copies above and below use torch's pool (._threads.blas_threads).
         with blas_threads(data.n_values, vector_products):
             net.partial_fit(batch)

@@ -223,11 +223,15 @@ class LogitNet(NeuralNet):
     def train_step(self, batch, **fit_params):
         if not isinstance(self.optimizer_, _FULL_BATCH):
             return super().train_step(batch, **fit_params)
-        if isinstance(self.optimizer_, NewtonCholesky):  # its Hessian needs the data
+        newton = isinstance(self.optimizer_, NewtonCholesky)
+        if newton:  # its Hessian needs the data
             self.optimizer_.bind(batch, self.criterion_)
 
         def closure():
-            return self.train_step_single(batch, **fit_params)["loss"]
+            out = self.train_step_single(batch, **fit_params)
+            if newton:  # the Hessian at this point starts from these logits
+                self.optimizer_.note_logits(out["y_pred"])
+            return out["loss"]
 
         start = self.optimizer_.step(closure)
         state = self.optimizer_.state[next(self.module_.parameters())]

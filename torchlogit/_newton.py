@@ -188,6 +188,8 @@ class NewtonCholesky:
         self._params = params
         self.state = {}
         self._problem = None
+        self._noted = None
+        self._logits_at = None
         self._fallback = None
 
     # ------------------------------------------------------------ optimizer protocol
@@ -212,6 +214,8 @@ class NewtonCholesky:
 
     def bind(self, batch, criterion):
         """The data and objective constants of the next steps (``None`` forgets them, so no data is kept)."""
+        if batch is None:
+            self._logits_at = None
         self._problem = None if batch is None else (batch, criterion)
 
     @property
@@ -228,10 +232,16 @@ class NewtonCholesky:
             p.copy_(flat[offset : offset + p.numel()].view_as(p))
             offset += p.numel()
 
+    def note_logits(self, logits):
+        """The logits the closure computed (the net calls this), kept for the Hessian at the same point."""
+        self._noted = None if logits is None else logits.detach()
+
     def _evaluate(self, closure, x):
         self._set_params(x)
+        self._noted = None
         with torch.enable_grad():
             loss = float(closure().detach())
+        self._logits_at = (x, self._noted)  # the last evaluation's point and its logits (None: not given)
         grad = torch.cat(
             [p.grad.reshape(-1) if p.grad is not None else torch.zeros_like(p).reshape(-1) for p in self._params]
         )
@@ -270,7 +280,7 @@ class NewtonCholesky:
             bias -= bias.mean()
         return x
 
-    def _newton_step(self, g):
+    def _newton_step(self, x, g):
         """(step in flat parameters, directional derivative g.step, half squared Newton decrement), or None."""
         (X, (target, weight)), criterion = self._problem
         W = self._params[0]
@@ -278,9 +288,11 @@ class NewtonCholesky:
         fit_intercept = len(self._params) > 1
         bias = self._params[1].detach() if fit_intercept else None
         with torch.no_grad():
-            logits = linear_scores(X, W.detach())
-            if bias is not None:
-                logits = logits + bias
+            at, logits = self._logits_at if self._logits_at is not None else (None, None)
+            if logits is None or not torch.equal(at, x):  # the last evaluation was elsewhere (or moved: centred)
+                logits = linear_scores(X, W.detach())
+                if bias is not None:
+                    logits = logits + bias
             probabilities = torch.sigmoid(logits) if criterion.kind == "binary" else torch.softmax(logits, dim=1)
             H = data_hessian(X, probabilities, weight, criterion.kind, fit_intercept)
         H /= criterion.weight_sum
@@ -290,21 +302,23 @@ class NewtonCholesky:
             diagonal = H.diagonal().view(K, p)
             diagonal[:, :d] += l2
         G = self._blocks(g)
-        free = torch.ones(K * p, dtype=torch.bool, device=G.device)
+        # The multinomial parameters are determined up to a shift: the last class's block (unpenalised) or its
+        # intercept stays fixed, the trailing entries in the block layout.
+        free = K * p
         if criterion.kind == "multinomial":
             if l2 == 0:
-                free[(K - 1) * p :] = False
+                free -= p
             elif fit_intercept:
-                free[-1] = False
-        H_free = H[free][:, free]
+                free -= 1
+        H_free = H[:free, :free]
         L, info = torch.linalg.cholesky_ex(H_free)
         if int(info) != 0:
             return "singular"
-        step_free = torch.cholesky_solve(-G[free].unsqueeze(1), L)[:, 0]
+        step_free = torch.cholesky_solve(-G[:free].unsqueeze(1), L)[:, 0]
         if not bool(torch.isfinite(step_free).all()):
             return "singular"
         step = torch.zeros_like(G)
-        step[free] = step_free
+        step[:free] = step_free
         gtd = float(G @ step)
         decrement = 0.5 * float(step_free @ (H_free @ step_free))
         return self._unblocks(step, W.dtype), gtd, decrement
@@ -334,7 +348,7 @@ class NewtonCholesky:
             state["func_evals"] += 1
         iteration = state["n_iter"] + 1
         name = type(self).__name__
-        result = self._newton_step(g)
+        result = self._newton_step(x, g)
         if result == "singular":
             self._start_fallback(
                 f"The inner solver of {name} stumbled upon a singular or very ill-conditioned Hessian matrix at "

@@ -110,8 +110,9 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
     # scikit-learn's fast check takes, which the tie bound then followed with this pass anyway).
     low, high = torch.aminmax(X)
     # One synchronisation for every check; any failure goes to the host path for its message.
-    valid = torch.isfinite(low) & torch.isfinite(high) & (weight >= 0).all() & torch.isfinite(weight).all()
-    valid &= (weight != 0).any()
+    valid = torch.isfinite(low) & torch.isfinite(high)
+    if sample_weight is not None:  # the ones made for None need no check (three passes: 0.2 ms of a 20k-row fit)
+        valid &= (weight >= 0).all() & torch.isfinite(weight).all() & (weight != 0).any()
     if y.is_floating_point():
         valid &= torch.isfinite(y).all()
     if not bool(valid):
@@ -169,7 +170,8 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
     """
     device = X.device
     target = target.reshape(X.shape[0], -1).to(torch.float64)
-    u, v = (torch.as_tensor(a, device=device) for a in projection(X.shape[1], target.shape[1]))
+    # torch.tensor copies: the projection's arrays are read-only (cached, see ._rows.projection).
+    u, v = (torch.tensor(a, device=device) for a in projection(X.shape[1], target.shape[1]))
     key = target @ v
     if X.dtype == torch.float64:
         key += _key_product(X, u)
@@ -185,13 +187,13 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
     else:
         positive = torch.nonzero(positive).squeeze(1)
         idx = positive[_argsort(key[positive])]
-    k = key[idx]
+    k = torch.index_select(key, 0, idx)  # a third of key[idx]'s time (20k keys, one thread)
     if max_abs is None:
         max_abs = tensor_max_abs(X)
     bound = tie_bound(X.shape[1] + target.shape[1], max(max_abs, tensor_max_abs(target)))
     near_next = k[1:] - k[:-1] <= bound
     if not bool(near_next.any()):
-        return idx, sample_weight[idx]
+        return idx, torch.index_select(sample_weight, 0, idx)
 
     # Some keys tie: the NumPy code settles the tied rows alone, which go to the host (a
     # few rows of a large X, typically); the result is put back among the others by key.
