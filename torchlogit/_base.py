@@ -437,7 +437,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         # MPS computes in float32 at most: there a float32 stall is reported, not continued.
         can_promote = single and device.type != "mps"
         # A linear model's float32 stall is judged against its objective's rounding (._callbacks).
-        rounding = (batch.max_abs, effective_rows(batch.weight)) if single and module is LinearLogits else None
+        rounding = (batch.max_abs, effective_rows(batch.weight)) if lbfgs and single and module is LinearLogits else None
         validated = valid is not None
         stopping = self._stopping_rule(
             dtype, validated=validated, trust_gradient=trust_gradient, can_promote=can_promote, rounding=rounding
