@@ -196,3 +196,24 @@ def test_a_zipf_text_fit_reaches_scikit_learns_optimum_in_far_fewer_iterations()
     with mock.patch.object(base, "_MOMENT_RATIO_PRECONDITIONED", np.inf):
         plain = TorchLogisticClassifier(dtype="float64", tol=1e-10, max_iter=10_000).fit(X, y)
     assert ours.n_iter_[0] * 2 < plain.n_iter_[0]
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")  # two iterations are enough here
+def test_sparse_data_the_moment_rule_leaves_alone_still_gets_the_column_scale_rule():
+    """Unpenalised sparse data (no L2 term, no moment rule) with columns 1e-8 and 1e8 apart: the max |x_j| rule
+    preconditions it, as it does dense data; sparse Zipf text with L2 takes the moment rule's factors."""
+    import torchlogit._base as base
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 3) * np.array([1e-8, 1.0, 1e8])
+    X[rng.rand(200, 3) < 0.3] = 0.0
+    y = (X[:, 1] + rng.randn(200) > 0).astype(int)
+    seen = []
+    with mock.patch.object(base.LBFGS, "set_preconditioner", lambda self, scale: seen.append(scale)):
+        TorchLogisticClassifier(C=np.inf, dtype="float64", max_iter=2).fit(sp.csr_matrix(X), y)
+        zipf, labels = _zipf_text()
+        TorchLogisticClassifier(dtype="float64", max_iter=2).fit(zipf, labels)
+    expected = _preconditioner(torch.from_numpy(X), LinearLogits(3, 1, dtype=torch.float64), _criterion(C=np.inf))
+    assert seen[0] is not None and torch.equal(seen[0], expected)
+    np.testing.assert_allclose(seen[1].numpy(), _sparse_factor(zipf, np.ones(zipf.shape[0])).numpy(), rtol=1e-6)

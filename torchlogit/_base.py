@@ -437,7 +437,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         # MPS computes in float32 at most: there a float32 stall is reported, not continued.
         can_promote = single and device.type != "mps"
         # A linear model's float32 stall is judged against its objective's rounding (._callbacks).
-        rounding = (batch.max_abs, effective_rows(batch.weight)) if lbfgs and single and module is LinearLogits else None
+        rounding = (
+            (batch.max_abs, effective_rows(batch.weight)) if lbfgs and single and module is LinearLogits else None
+        )
         validated = valid is not None
         stopping = self._stopping_rule(
             dtype, validated=validated, trust_gradient=trust_gradient, can_promote=can_promote, rounding=rounding
@@ -467,9 +469,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, ClassifierMixin, Bas
         if init_state is not None:
             load_warm_start(net.module_, init_state)
         if lbfgs and module is LinearLogits:
-            if batch.X.layout == torch.sparse_csr and net.criterion_.l1_ratio == 0:
+            scale = None
+            if batch.X.layout == torch.sparse_csr and net.criterion_.l1_ratio == 0:  # text: column frequencies
                 scale = _sparse_preconditioner(batch.X, batch.weight, net.module_, net.criterion_)
-            else:
+            if scale is None:  # any data: column scales (max |x_j|) far apart
                 scale = _preconditioner(batch.X, net.module_, net.criterion_, batch.max_abs)
             net.optimizer_.set_preconditioner(scale)
         # The iterations only: the copies above and below use torch's pool (._threads.blas_threads).
