@@ -623,8 +623,8 @@ BUGS = [
     ),
     Bug(
         "_newton",
-        "            if l2 == 0:\n                free[(K - 1) * p :] = False\n",
-        "            if l2 == 0:\n                free[-1] = False\n",
+        "            if l2 == 0:\n                free -= p\n",
+        "            if l2 == 0:\n                free -= 1\n",
         "unpenalised multinomial Newton: only the last intercept pinned (singular Hessian, L-BFGS fallback)",
     ),
     # ------------------------------------------------------------------ _net
@@ -633,6 +633,41 @@ BUGS = [
         "        generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch()) % (1 << 63))\n",
         "        generator = torch.Generator().manual_seed((self.seed * 1_000_003) % (1 << 63))\n",
         "mini-batches shuffled the same way every epoch",
+    ),
+    # ------------------------------------------------------------------ stop 31
+    Bug(
+        "_solvers",
+        "            for slot, column in ((k, 1 + i), (capacity + k, 1 + len(new) + i)):\n",
+        "            for slot, column in ((k, 1 + len(new) + i), (capacity + k, 1 + i)):\n",
+        "L-BFGS curvature memory: a new pair's s and y Gram entries swapped",
+    ),
+    Bug(
+        "_solvers",
+        "            [products[0][k] for k in ys],\n",
+        "            [products[0][k] for k in order],\n",
+        "L-BFGS curvature memory: the projections of g on the y rows taken from the s rows",
+    ),
+    Bug(
+        "_base",
+        "values[lo:hi].to(torch.float64) ** 2 * row_weight",
+        "values[lo:hi].to(torch.float64) * row_weight",
+        "sparse preconditioner: the columns' first moments instead of their second",
+    ),
+    Bug(
+        "_base",
+        "        ends = [max(start + 1, min(end, stop - 1)) for start, end, stop in zip("
+        "starts, ends, stops, strict=True)]\n",
+        "        ends = [max(start + 1, min(end, stop)) for start, end, stop in zip("
+        "starts, ends, stops, strict=True)]\n",
+        "sparse preconditioner's sample: each block one row over its budget (off by one)",
+        "off-by-one",
+    ),
+    Bug(
+        "_targets",
+        "            return classes, (torch.cumsum(present, 0) - 1)[shifted]\n",
+        "            return classes, torch.cumsum(present, 0)[shifted]\n",
+        "labels encoded by counting: codes off by one",
+        "off-by-one",
     ),
 ]
 
