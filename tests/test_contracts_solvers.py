@@ -959,3 +959,24 @@ def test_a_shrink_step_exactly_at_the_margin_is_progress_enough():
     t, f, g, n_evals, calls, f0, g0 = _search(_nan_beyond(phi, 0.5), 1.0, c2=0.01)
     assert calls == [1.0, 0.1, pytest.approx(0.095, rel=1e-12)] and n_evals == 3
     assert t == calls[-1]
+
+
+@pytest.mark.parametrize(("n_features", "kept"), [(50, False), (5000, True)])
+def test_lbfgs_keeps_its_curvature_memory_only_for_many_parameters(n_features, kept, monkeypatch):
+    """Below _KEPT_MEMORY_PARAMETERS the pairs are stacked afresh (lbfgs_direction), from it on they go through
+    CurvatureMemory; either way the fit reaches the same optimum as the other path."""
+    from sklearn.linear_model import LogisticRegression
+
+    from torchlogit import TorchLogisticClassifier
+    from torchlogit import _solvers as solvers
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, n_features) / np.sqrt(n_features)
+    y = (X @ rng.randn(n_features) + 0.3 * rng.randn(300) > 0).astype(int)
+    used = []
+    original = solvers.CurvatureMemory.direction
+    monkeypatch.setattr(solvers.CurvatureMemory, "direction", lambda self, *a: used.append(1) or original(self, *a))
+    ours = TorchLogisticClassifier(dtype="float64", tol=1e-10, max_iter=1000).fit(X, y)
+    assert bool(used) == kept
+    reference = LogisticRegression(solver="newton-cholesky", tol=1e-12, max_iter=100).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, reference.coef_, atol=1e-6)

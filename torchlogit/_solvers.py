@@ -219,6 +219,13 @@ def _compact_weights(Sg, Yg, SY, YY, gamma):
     return p + [-gamma * v for v in a]
 
 
+# From this many parameters on, L-BFGS keeps its curvature pairs stacked (CurvatureMemory); below, stacking them
+# afresh costs less than the memory's bookkeeping. Per iteration, one thread, float32, the stack and lbfgs_direction
+# against CurvatureMemory: 31 parameters 0.065 / 0.098 ms, 1001: 0.087 / 0.101, 5001: 0.19 / 0.14, 100k: 2.5 / 0.8,
+# 500k: 36 / 7.2 ms.
+_KEPT_MEMORY_PARAMETERS = 4096
+
+
 class CurvatureMemory:
     """L-BFGS's curvature pairs as rows of one buffer, with their Gram matrix kept up to date.
 
@@ -471,6 +478,13 @@ class LBFGS:
         )
         return (x + t * d if t > 0 else x), f_new, g_new, t, n_evals
 
+    def _direction(self, g, pairs, gamma):
+        """``-H g`` from the curvature pairs: stacked afresh for few parameters, through the kept memory for many."""
+        if g.numel() < _KEPT_MEMORY_PARAMETERS:
+            return lbfgs_direction(g, torch.stack([s for s, _ in pairs] + [y for _, y in pairs]), gamma)
+        capacity = max(self.param_groups[0]["history_size"], len(pairs))  # a loaded state may hold more pairs
+        return self._memory.direction(g, pairs, gamma, capacity)
+
     def _steepest_descent(self, f, pg, scale):
         """Forget the curvature pairs; ``(d, g.d, first step)`` along preconditioned steepest descent."""
         state = self._state
@@ -544,8 +558,7 @@ class LBFGS:
         scale = self._scale if self._scale is not None else 1.0
         steepest = not pairs
         if pairs:
-            capacity = max(group["history_size"], len(pairs))  # a loaded state may hold a longer history
-            d = self._memory.direction(pg * scale, pairs, state["gamma"], capacity) * scale
+            d = self._direction(pg * scale, pairs, state["gamma"]) * scale
             if self._l1 is not None:  # OWL-QN: keep the components that descend along -pg
                 d = torch.where(d * pg < 0, d, torch.zeros_like(d))
             gtd = _dot(pg, d)
