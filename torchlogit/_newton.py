@@ -214,8 +214,8 @@ class NewtonCholesky:
 
     def bind(self, batch, criterion):
         """The data and objective constants of the next steps (``None`` forgets them, so no data is kept)."""
-        if batch is None:
-            self._logits_at = None
+        if batch is None:  # nor the logits of the last evaluation
+            self._noted = self._logits_at = None
         self._problem = None if batch is None else (batch, criterion)
 
     @property
@@ -296,7 +296,7 @@ class NewtonCholesky:
             probabilities = torch.sigmoid(logits) if criterion.kind == "binary" else torch.softmax(logits, dim=1)
             H = data_hessian(X, probabilities, weight, criterion.kind, fit_intercept)
         H /= criterion.weight_sum
-        l2 = 0.0 if math.isinf(criterion.C) else (1 - criterion.l1_ratio) / (criterion.C * criterion.weight_sum)
+        l2 = criterion.l2_strength
         p = d + int(fit_intercept)
         if l2 > 0:
             diagonal = H.diagonal().view(K, p)

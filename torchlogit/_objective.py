@@ -87,6 +87,11 @@ def l1_strength(C, l1_ratio, weight_sum):
     return 0.0 if math.isinf(C) or l1_ratio == 0 else l1_ratio / (C * weight_sum)
 
 
+def l2_strength(C, l1_ratio, weight_sum):
+    """The coefficient of ``||W||_2^2 / 2`` in the objective: ``(1 - l1_ratio) / (C S)`` (0 without penalty)."""
+    return 0.0 if math.isinf(C) else (1 - l1_ratio) / (C * weight_sum)
+
+
 class RegularizedLogLoss(nn.Module):
     """skorch criterion: the objective above, with its constants bound at fit time."""
 
@@ -116,6 +121,10 @@ class RegularizedLogLoss(nn.Module):
     @property
     def l1_strength(self):
         return l1_strength(self.C, self.l1_ratio, self.weight_sum)
+
+    @property
+    def l2_strength(self):
+        return l2_strength(self.C, self.l1_ratio, self.weight_sum)
 
     def _constants(self, n_rows):
         return dict(
@@ -210,5 +219,5 @@ def add_penalty(value, grad_W, weight_matrix, *, C, l1_ratio, weight_sum):
         return value, grad_W
     value = value + penalty([weight_matrix.detach()], l1_ratio) / (C * weight_sum)
     if l1_ratio < 1:
-        grad_W = grad_W + weight_matrix.detach() * ((1 - l1_ratio) / (C * weight_sum))
+        grad_W = grad_W + weight_matrix.detach() * l2_strength(C, l1_ratio, weight_sum)
     return value, grad_W

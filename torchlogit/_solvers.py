@@ -280,14 +280,10 @@ class CurvatureMemory:
 
     def _sync(self, pairs, capacity, g):
         """Put ``pairs`` into the buffer (a new buffer for a new shape, dtype or device); the slots filled."""
+        shape = (2 * capacity, g.numel())
         buffer = self._buffer
-        if (
-            buffer is None
-            or buffer.shape != (2 * capacity, g.numel())
-            or buffer.dtype != g.dtype
-            or (buffer.device != g.device)
-        ):
-            self._buffer = torch.zeros((2 * capacity, g.numel()), dtype=g.dtype, device=g.device)
+        if buffer is None or buffer.shape != shape or buffer.dtype != g.dtype or buffer.device != g.device:
+            self._buffer = torch.zeros(shape, dtype=g.dtype, device=g.device)
             self._gram = [[0.0] * (2 * capacity) for _ in range(2 * capacity)]
             self._held = []
         current = {(id(s), id(y)) for s, y in pairs}

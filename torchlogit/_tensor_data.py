@@ -249,9 +249,9 @@ def gathered_rows(X, rows, dtype, device, column_major=False):
     if column_major and X.device.type == "cpu" and torch.device(device).type == "cpu":
         return torch.from_numpy(host_copy(X.detach().numpy(), rows.numpy(), dtype, column_major=True))
     out = torch.empty((len(rows), X.shape[1]), dtype=dtype, device=device)
-    step = _rows_per_chunk(X)
     if X.dtype == dtype and X.device == out.device:
         return torch.index_select(X, 0, rows, out=out)
+    step = _rows_per_chunk(X)
     # Through one reused buffer: a temporary per chunk is mapped and unmapped by the host
     # allocator every time (see ._kernels._take_into).
     buffer = torch.empty((min(step, len(rows)), X.shape[1]), dtype=X.dtype, device=X.device)
