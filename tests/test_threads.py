@@ -371,3 +371,38 @@ def test_column_major_copies_hold_the_rows_and_their_largest_value(dtype):
     assert tensor.T.is_contiguous() and tensor.dtype == dtype
     np.testing.assert_array_equal(tensor.numpy(), expected)
     assert tensor_max_abs(tensor) == 9.5
+
+
+def test_a_cross_validated_batch_gives_its_large_products_the_users_threads(two_threads, monkeypatch):
+    """The rule measures the data, but a batch of problems multiplies them by many parameter vectors at once: inside the
+    one-thread block, evaluations whose products reach SMALL_VALUES values run on the count the block found (the
+    scorer, the bookkeeping and small batches stay on one thread), and the count is given back after each."""
+    from torchlogit._batched import BatchedLogistic
+    from torchlogit._threads import pooled_products
+
+    X, _, y = _data()
+    seen = {"evaluate": [], "scorer": []}
+    evaluate = BatchedLogistic.evaluate
+
+    def spy(self, x, *args):
+        seen["evaluate"].append(torch.get_num_threads())
+        return evaluate(self, x, *args)
+
+    def scorer(estimator, X_test, y_test):
+        seen["scorer"].append(torch.get_num_threads())
+        return 0.0
+
+    monkeypatch.setattr(BatchedLogistic, "evaluate", spy)
+    monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", X.size + 1)  # the data are small, any batch is not
+    TorchLogisticClassifierCV(Cs=2, cv=2, scoring=scorer).fit(X, y)
+    assert set(seen["evaluate"]) == {2} and set(seen["scorer"]) == {1} and torch.get_num_threads() == 2
+    seen = {"evaluate": [], "scorer": []}
+    monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", 1 << 40)  # no batch is large: one thread throughout
+    TorchLogisticClassifierCV(Cs=2, cv=2, scoring=scorer).fit(X, y)
+    assert set(seen["evaluate"]) == {1} and set(seen["scorer"]) == {1} and torch.get_num_threads() == 2
+    with pooled_products(1 << 41):  # outside a one-thread block: nothing to give back
+        assert torch.get_num_threads() == 2
+    with threads_for(10):
+        with pooled_products(1 << 41):
+            assert torch.get_num_threads() == 2
+        assert torch.get_num_threads() == 1
