@@ -23,7 +23,8 @@ them for benchmarks only)::
 
 Results go to ``cv_results.md`` / ``cv_results.json``; ``--size tiny`` only checks that
 the script runs; ``--threads 1`` times one thread on each side (steadier on a loaded
-machine; CPU times are reported in every case). ``--orders`` also times the batch order against the path order (see
+machine, and scikit-learn's fastest setting here: OpenBLAS's second thread slows its small
+products; CPU times are reported in every case) and writes ``cv_results-1thread.*``. ``--orders`` also times the batch order against the path order (see
 :mod:`torchlogit._batched`). ``benchmarks/run.py`` runs the same workloads as its
 ``cv`` and ``cv_digits`` sections.
 """
@@ -270,7 +271,7 @@ def write(results, args):
     ]
     text = "\n".join(header + rows(results)) + "\n"
     print(text)
-    suffix = "" if args.size == "full" else f"-{args.size}"
+    suffix = ("" if args.size == "full" else f"-{args.size}") + (f"-{args.threads}thread" if args.threads else "")
     threads = f", {args.threads} thread(s) each" if args.threads else ""
     args.out_dir.mkdir(parents=True, exist_ok=True)
     (args.out_dir / f"cv_results{suffix}.md").write_text(
