@@ -25,8 +25,8 @@ Results go to ``cv_results.md`` / ``cv_results.json``; ``--size tiny`` only chec
 the script runs; ``--threads 1`` times one thread on each side (steadier on a loaded
 machine, and scikit-learn's fastest setting here: OpenBLAS's second thread slows its small
 products; CPU times are reported in every case) and writes ``cv_results-1thread.*``.
-``--orders`` also times the batch order against the path order (see :mod:`torchlogit._batched`). ``benchmarks/run.py`` runs the same workloads as its
-``cv`` and ``cv_digits`` sections.
+``--orders`` also times the batch order against the path order (see :mod:`torchlogit._batched`).
+``benchmarks/run.py`` runs the same workloads as its ``cv`` and ``cv_digits`` sections.
 """
 
 import argparse
