@@ -7,6 +7,8 @@ ours in float32, its default):
   Hessian) and labels drawn from a logistic model;
 * ``binary_mc``: make_classification 40k x 60 (20 informative features);
 * ``digits``: standardised digits, multinomial (10 classes, 1797 x 64).
+* ``text``: sparse text-like rows, 50k x 10k, column frequencies ~ 1/rank (Zipf, about 18
+  values a row; ``benchmarks/shapes.py``'s generator), binary.
 
 The contenders alternate in one process (a warm-up, then ours, reference, ours, ...);
 the ratio is the best time of ours over the best time of LogisticRegressionCV(n_jobs=1)
@@ -40,6 +42,7 @@ import warnings
 from pathlib import Path
 
 import numpy as np
+import scipy.sparse as sp
 from sklearn.datasets import load_digits, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.preprocessing import StandardScaler
@@ -69,6 +72,14 @@ def correlated(n, n_features=60, rho=0.9, seed=0):
 def data(name, size="full"):
     """(X, y) of a workload; ``size="tiny"`` keeps the script's tests fast."""
     n = N_BINARY if size == "full" else 400
+    if name == "text":  # benchmarks/shapes.py's Zipf-distributed sparse columns (bag-of-words-like rows)
+        from shapes import make_data
+
+        spec = dict(data="zipf", n=50_000, d=10_000, classes=2, density=0.002)
+        if size != "full":
+            spec.update(n=2000, d=500, density=0.02)
+        X, y, _ = make_data(spec)
+        return X, y
     if name == "binary":
         return correlated(n)
     if name == "binary_mc":
@@ -199,7 +210,7 @@ def workload(name, size="full", rounds=3, memory=True, orders=False):
     if memory:
         for who in ("cv", "single", "reference"):
             result[f"peak_{who}_mb"] = peak_memory(who, name, size)
-        result["X_mb"] = X.nbytes / 2**20
+        result["X_mb"] = (X.data.nbytes + X.indices.nbytes + X.indptr.nbytes if sp.issparse(X) else X.nbytes) / 2**20
     return result
 
 
@@ -213,6 +224,7 @@ TITLES = {
     "binary": "binary {n} x 60, correlated features (AR(1) 0.9)",
     "binary_mc": "binary {n} x 60, make_classification",
     "digits": "digits {n} x 64, multinomial (10 classes)",
+    "text": "text {n} x {d}, sparse Zipf columns, binary",
 }
 
 
@@ -230,7 +242,7 @@ def rows(results):
         two = f" ({r['reference_2_jobs_s']:.2f} s with n_jobs=2)" if "ratio_2_jobs" in r else ""
         two_ratio = f"; {r['ratio_2_jobs']:.2f} vs n_jobs=2" if "ratio_2_jobs" in r else ""
         lines.append(
-            f"| {TITLES[name].format(n=r['n'])} | {r['ours_s']:.2f} s{order} | {r['reference_s']:.2f} s{two} "
+            f"| {TITLES[name].format(n=r['n'], d=r['shape'][1])} | {r['ours_s']:.2f} s{order} | {r['reference_s']:.2f} s{two} "
             f"| **{r['ratio']:.2f}** (median {r['median_ratio']:.2f}; CPU time {r['cpu_ratio']:.2f}{two_ratio}) "
             f"| C {r['C_ours']:.3g} vs {r['C_reference']:.3g}; "
             f"max scores_ diff {r['max_scores_diff']:.1e} | {memory} |"

@@ -1,4 +1,5 @@
-"""The batched L-BFGS's whitening (TorchLogisticClassifierCV): what it is, where it applies, and what it buys."""
+"""The batched L-BFGS's metrics (TorchLogisticClassifierCV): the whitening of narrow designs, the diagonal scaling of
+wide ones: what they are, where they apply, and what they buy."""
 
 import sys
 from pathlib import Path
@@ -9,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from torchlogit._batched import BatchedLogistic, Whitening, batched_lbfgs
+from torchlogit._batched import BatchedLogistic, DiagonalScaling, Whitening, _Identity, batched_lbfgs
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 from cv import correlated  # noqa: E402  (AR(1)-correlated features, condition number of X^T X in the hundreds)
@@ -59,7 +60,7 @@ def test_whitened_batch_reaches_the_plain_batchs_solutions_in_far_fewer_iteratio
     Cs = np.tile([1e-2, 1e-1, 1.0, 1e2], 2)
     solve = dict(tol=1e-8, max_iter=1000, ftol=64 * np.finfo(np.float64).eps)
     whitened = batched_lbfgs(problem, groups, Cs, np.zeros(8), **solve)
-    with mock.patch.object(BatchedLogistic, "gram", return_value=None):
+    with mock.patch.object(BatchedLogistic, "gram", return_value=None), _plain():
         plain = batched_lbfgs(problem, groups, Cs, np.zeros(8), **solve)
     assert whitened.converged.all() and plain.converged.all()
     np.testing.assert_allclose(whitened.x.numpy(), plain.x.numpy(), atol=1e-5)
@@ -74,3 +75,90 @@ def test_wide_designs_are_not_whitened():
         fresh = _problem(X, y)
         assert fresh.gram() is None
     assert problem.gram() is not None
+
+
+def test_designs_with_fewer_values_than_four_factor_entries_are_not_whitened():
+    """A sparse design whose width^2 exceeds a quarter of its values (text with few values a column): no Gram matrix,
+    the diagonal scaling instead; one value more per entry and it is whitened (the rule's edge, both sides)."""
+    X, y = _zipf(300, 49, 2)  # width 50 with the intercept: whitened from 4 * 2500 = 10000 values on
+    problem = _problem(X, y)
+    assert problem.design_values < 10_000 and problem.gram() is None
+    dense = _problem(X.toarray(), y)  # 300 x 50 = 15000 values
+    assert dense.design_values >= 10_000 and dense.gram() is not None
+    with mock.patch("torchlogit._batched.WHITENING_VALUES_PER_ENTRY", problem.design_values / 2500):
+        assert _problem(X, y).gram() is not None
+
+
+def _plain():
+    """Plain L-BFGS for designs without a Gram matrix (the identity instead of the diagonal scaling)."""
+    return mock.patch("torchlogit._batched.DiagonalScaling", lambda *args: _Identity())
+
+
+def _zipf(n, d, per_row, seed=0):
+    """Text-like sparse rows: column frequencies ~ 1/rank (Zipf), labels from a logistic model."""
+    rng = np.random.RandomState(seed)
+    p = 1.0 / np.arange(1, d + 1)
+    cols = rng.choice(d, size=n * per_row, p=p / p.sum())
+    X = sp.csr_matrix((rng.rand(n * per_row), cols, np.arange(0, n * per_row + 1, per_row)), shape=(n, d))
+    X.sum_duplicates()
+    y = (rng.rand(n) < 1 / (1 + np.exp(-(X @ rng.randn(d)) * 2))).astype(int)
+    return X, y
+
+
+@pytest.mark.parametrize("sparse", [True, False])
+def test_the_diagonal_scaling_is_the_inverse_square_root_of_each_columns_curvature_bound(sparse):
+    """Wide designs: scale_j = (m_j / 4 + l2 [j penalised])^(-1/2) per problem, m_j the column's mean square under the
+    groups' average row weights (NumPy's, written out); L1 problems keep 1; every output block the same."""
+    X, y = _zipf(300, 40, 3)
+    X = X if sparse else X.toarray()
+    weight = np.ones((len(y), 2))
+    weight[:100, 1] = 0.0
+    weight[:, 0] *= np.random.RandomState(2).uniform(0.5, 2.0, len(y))
+    with mock.patch("torchlogit._batched.MAX_WHITENED_WIDTH", 6):
+        problem = BatchedLogistic.from_data(X, y % 3, weight, kind="multinomial", n_outputs=3, fit_intercept=True)
+        assert problem.gram() is None
+    dense = np.c_[X.toarray() if sparse else X, np.ones(len(y))]
+    mean_weight = (weight / weight.sum(0)).mean(1)
+    moments = mean_weight @ dense**2
+    np.testing.assert_allclose(problem.column_moments().numpy(), moments, rtol=1e-12)
+    l2 = torch.tensor([1e-3, 10.0, 0.5], dtype=torch.float64)
+    mask = problem.coefficient_mask(torch.float64, "cpu")
+    metric = DiagonalScaling(problem.column_moments(), l2, np.array([False, False, True]), 3, 41, mask, torch.float64)
+    for p in range(2):
+        expected = 1 / np.sqrt(moments / 4 + l2[p].item() * mask[:41].numpy())
+        np.testing.assert_allclose(metric.scale[p].numpy(), np.tile(expected, 3), rtol=1e-12)
+    np.testing.assert_array_equal(metric.scale[2].numpy(), np.ones(3 * 41))
+
+
+@pytest.mark.parametrize("kind", ["binary", "multinomial"])
+def test_scaled_batch_on_zipf_text_reaches_sklearns_optimum_in_far_fewer_iterations(kind):
+    """Zipf-distributed sparse columns, wider than MAX_WHITENED_WIDTH: each problem equals scikit-learn's
+    newton-cholesky at tol 1e-12 (1e-5; its lbfgs stops on the relative decrease first, rare columns a little short),
+    and the batch needs at most half the iterations of plain L-BFGS (here 266 against 1419 binary, 472 against 2583
+    multinomial; 50k x 10k text, 5 folds x 10 Cs, defaults: 3274 -> 1224 problem-iterations, 5.2 -> 1.8 s)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _zipf(2000, 300, 6)
+    n_outputs = 1
+    if kind == "multinomial":
+        y = (y + (X[:, 1].toarray().ravel() > 0) + (X[:, 4].toarray().ravel() > 0)) % 3
+        n_outputs = 3
+    weight = np.ones((len(y), 2))
+    weight[: len(y) // 2, 1] = 0.0
+    problem = BatchedLogistic.from_data(X, y, weight, kind=kind, n_outputs=n_outputs, fit_intercept=True)
+    groups = np.repeat([0, 1], 3)
+    Cs = np.tile([0.1, 3.0, 100.0], 2)
+    solve = dict(tol=1e-10, max_iter=5000, ftol=0.0)
+    with mock.patch("torchlogit._batched.MAX_WHITENED_WIDTH", 50):
+        assert problem.gram() is None
+        scaled = batched_lbfgs(problem, groups, Cs, np.zeros(6), **solve)
+        with _plain():
+            plain = batched_lbfgs(problem, groups, Cs, np.zeros(6), **solve)
+    assert scaled.converged.all() and plain.converged.all()
+    assert scaled.n_iter.sum() <= plain.n_iter.sum() / 2
+    for p, (group, C) in enumerate(zip(groups, Cs, strict=True)):
+        rows = weight[:, group] > 0
+        reference = LogisticRegression(C=C, solver="newton-cholesky", tol=1e-12, max_iter=1000).fit(X[rows], y[rows])
+        W, b = problem.split(scaled.x[p : p + 1])
+        np.testing.assert_allclose(W[0].numpy(), reference.coef_, atol=1e-5)
+        np.testing.assert_allclose(b[0].numpy(), reference.intercept_, atol=1e-5)
