@@ -683,6 +683,19 @@ BUGS = [
         "            y = g_v\n",
         "batched L-BFGS: the whitened curvature pair's y is the new gradient, not its change",
     ),
+    Bug(
+        "_batched",
+        "                moments.index_add_(0, D.col_indices(), weight[rows] * values * values)\n",
+        "                moments.index_add_(0, D.col_indices(), weight[rows] * values)\n",
+        "CV diagonal scaling of sparse text: the columns' mean values instead of their mean squares",
+    ),
+    Bug(
+        "_batched",
+        "        too_wide = self.width > MAX_WHITENED_WIDTH or WHITENING_VALUES_PER_ENTRY * self.width**2 > "
+        "self.design_values\n",
+        "        too_wide = self.width > MAX_WHITENED_WIDTH\n",
+        "CV whitens sparse designs with few values per column (50 factors of width^2 cost more than the evaluations)",
+    ),
 ]
 
 

@@ -10,7 +10,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from torchlogit._batched import BatchedLogistic, DiagonalScaling, Whitening, _Identity, batched_lbfgs
+from torchlogit._batched import BatchedLogistic, DiagonalScaling, Whitening, batched_lbfgs
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 from cv import correlated  # noqa: E402  (AR(1)-correlated features, condition number of X^T X in the hundreds)
@@ -87,6 +87,22 @@ def test_designs_with_fewer_values_than_four_factor_entries_are_not_whitened():
     assert dense.design_values >= 10_000 and dense.gram() is not None
     with mock.patch("torchlogit._batched.WHITENING_VALUES_PER_ENTRY", problem.design_values / 2500):
         assert _problem(X, y).gram() is not None
+
+
+class _Identity:
+    """The metrics' interface (torchlogit._batched.Whitening's) for plain L-BFGS, which they are measured against."""
+
+    def restrict(self, keep):
+        pass
+
+    def gradient(self, g):
+        return g
+
+    def direction(self, d_v):
+        return d_v
+
+    def step(self, s):
+        return s
 
 
 def _plain():

@@ -527,8 +527,9 @@ class Whitening:
 class DiagonalScaling:
     """:class:`Whitening`'s interface with a diagonal ``T``: each coefficient scaled by ``(m_j / 4 + l2)^(-1/2)``.
 
-    For designs wider than ``MAX_WHITENED_WIDTH`` (sparse text, above all), where ``P`` Cholesky factors
-    of ``width x width`` would not pay: ``m_j`` is column ``j``'s weighted mean square
+    For the designs :meth:`BatchedLogistic.gram` leaves out (wide ones, and sparse text with few values per
+    column), where ``P`` Cholesky factors of ``width x width`` would not pay: ``m_j`` is column ``j``'s weighted
+    mean square
     (:meth:`BatchedLogistic.column_moments`), so ``m_j / 4 + l2`` is the diagonal of the bound
     ``D^T D / (4 n) + l2 M`` that :class:`Whitening` factors whole. On Zipf-distributed text the
     columns' second moments span orders of magnitude and so does the curvature along their
@@ -557,22 +558,6 @@ class DiagonalScaling:
 
     def step(self, s):
         return s / self.scale
-
-
-class _Identity:
-    """:class:`Whitening`'s interface for plain L-BFGS (sparse or wide designs)."""
-
-    def restrict(self, keep):
-        pass
-
-    def gradient(self, g):
-        return g
-
-    def direction(self, d_v):
-        return d_v
-
-    def step(self, s):
-        return s
 
 
 class BatchResult:
