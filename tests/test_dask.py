@@ -86,9 +86,11 @@ def test_binary_with_dask_sample_weight_and_string_labels(client, breast_cancer)
     local = TorchLogisticClassifier(**TIGHT).fit(X, labels, sample_weight=weight)
     assert list(remote.classes_) == ["benign", "malignant"]
     assert np.abs(remote.predict_proba(X) - local.predict_proba(X)).max() <= 1e-6
-    # y may also be an in-memory array beside a dask X.
+    # y may also be an in-memory array beside a dask X: the same model. Not bitwise: two dask fits of the same blocks
+    # can differ in the last bits (one CI run, 2026-12-05: 1.1e-10 on one coefficient; blocks placed on other workers,
+    # whose BLAS may round differently), and at tol=1e-10 L-BFGS carries that into the coefficients.
     mixed = TorchLogisticClassifier(**TIGHT).fit(Xd, labels, sample_weight=weight)
-    np.testing.assert_allclose(mixed.coef_, remote.coef_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(mixed.coef_, remote.coef_, rtol=0, atol=1e-8)
 
 
 def test_warm_start_continues_from_the_previous_fit(client, digits_data):
