@@ -124,7 +124,7 @@ def _zipf(n, d, per_row, seed=0):
 @pytest.mark.parametrize("sparse", [True, False])
 def test_the_diagonal_scaling_is_the_inverse_square_root_of_each_columns_curvature_bound(sparse):
     """Wide designs: scale_j = (m_j / 4 + l2 [j penalised])^(-1/2) per problem, m_j the column's mean square under the
-    groups' average row weights (NumPy's, written out); L1 problems keep 1; every output block the same."""
+    groups' average row weights (NumPy's, written out); every output block the same."""
     X, y = _zipf(300, 40, 3)
     X = X if sparse else X.toarray()
     weight = np.ones((len(y), 2))
@@ -139,11 +139,10 @@ def test_the_diagonal_scaling_is_the_inverse_square_root_of_each_columns_curvatu
     np.testing.assert_allclose(problem.column_moments().numpy(), moments, rtol=1e-12)
     l2 = torch.tensor([1e-3, 10.0, 0.5], dtype=torch.float64)
     mask = problem.coefficient_mask(torch.float64, "cpu")
-    metric = DiagonalScaling(problem.column_moments(), l2, np.array([False, False, True]), 3, 41, mask, torch.float64)
-    for p in range(2):
+    metric = DiagonalScaling(problem.column_moments(), l2, 3, 41, mask, torch.float64)
+    for p in range(3):
         expected = 1 / np.sqrt(moments / 4 + l2[p].item() * mask[:41].numpy())
         np.testing.assert_allclose(metric.scale[p].numpy(), np.tile(expected, 3), rtol=1e-12)
-    np.testing.assert_array_equal(metric.scale[2].numpy(), np.ones(3 * 41))
 
 
 @pytest.mark.parametrize("kind", ["binary", "multinomial"])
@@ -178,3 +177,33 @@ def test_scaled_batch_on_zipf_text_reaches_sklearns_optimum_in_far_fewer_iterati
         W, b = problem.split(scaled.x[p : p + 1])
         np.testing.assert_allclose(W[0].numpy(), reference.coef_, atol=1e-5)
         np.testing.assert_allclose(b[0].numpy(), reference.intercept_, atol=1e-5)
+
+
+def test_scaled_l1_and_elastic_net_problems_keep_owlqns_optimum_and_zeros_in_fewer_iterations():
+    """OWL-QN under the diagonal scaling (a positive diagonal keeps the orthants): on Zipf text the L1 and elastic-net
+    problems reach plain OWL-QN's objective values (1e-9) with the same exact zeros (up to 0.1% of the coefficients,
+    rare columns at the threshold), in at most three quarters of its iterations (measured: 20k x 5k text, L1,
+    5 folds x 4 Cs: 977 -> 620 problem-iterations, 0.8-0.95 -> 0.6 s)."""
+    X, y = _zipf(2000, 300, 6)
+    weight = np.ones((len(y), 2))
+    weight[: len(y) // 2, 1] = 0.0
+    problem = BatchedLogistic.from_data(X, y, weight, kind="binary", n_outputs=1, fit_intercept=True)
+    groups = np.repeat([0, 1], 4)
+    Cs = np.tile([0.3, 3.0, 0.3, 3.0], 2)
+    ratios = np.tile([1.0, 1.0, 0.5, 0.5], 2)
+    solve = dict(tol=1e-8, max_iter=5000, ftol=0.0)
+    with mock.patch("torchlogit._batched.MAX_WHITENED_WIDTH", 50):
+        scaled = batched_lbfgs(problem, groups, Cs, ratios, **solve)
+        with _plain():
+            plain = batched_lbfgs(problem, groups, Cs, ratios, **solve)
+    assert scaled.converged.all() and plain.converged.all()
+    # The same objective values (rare columns' coefficients are loosely determined at any tol: compare the objectives).
+    strength = 1 / (Cs * problem.weight_sum[groups].numpy())
+    l2, l1 = torch.from_numpy(strength * (1 - ratios)), torch.from_numpy(strength * ratios)
+    mask = problem.coefficient_mask(torch.float64, "cpu")
+    values = [problem.evaluate(r.x, problem.weights(groups), l2, l1, mask)[0].numpy() for r in (scaled, plain)]
+    np.testing.assert_allclose(values[0], values[1], rtol=1e-9)
+    zeros = scaled.x.numpy() == 0
+    assert 0 < zeros.sum() < zeros.size  # the L1 parts do zero some coefficients out
+    assert (zeros != (plain.x.numpy() == 0)).sum() <= zeros.size // 1000
+    assert scaled.n_iter.sum() <= 3 * plain.n_iter.sum() / 4  # here 375 against 554
