@@ -241,8 +241,9 @@ def rows(results):
         order = f"; path order {r['path_order_s']:.2f} s" if "path_order_s" in r else ""
         two = f" ({r['reference_2_jobs_s']:.2f} s with n_jobs=2)" if "ratio_2_jobs" in r else ""
         two_ratio = f"; {r['ratio_2_jobs']:.2f} vs n_jobs=2" if "ratio_2_jobs" in r else ""
+        title = TITLES[name].format(n=r["n"], d=r["shape"][1])
         lines.append(
-            f"| {TITLES[name].format(n=r['n'], d=r['shape'][1])} | {r['ours_s']:.2f} s{order} | {r['reference_s']:.2f} s{two} "
+            f"| {title} | {r['ours_s']:.2f} s{order} | {r['reference_s']:.2f} s{two} "
             f"| **{r['ratio']:.2f}** (median {r['median_ratio']:.2f}; CPU time {r['cpu_ratio']:.2f}{two_ratio}) "
             f"| C {r['C_ours']:.3g} vs {r['C_reference']:.3g}; "
             f"max scores_ diff {r['max_scores_diff']:.1e} | {memory} |"

@@ -649,10 +649,10 @@ BUGS = [
         "L-BFGS curvature memory: the projections of g on the y rows taken from the s rows",
     ),
     Bug(
-        "_base",
-        "values[lo:hi].to(torch.float64) ** 2 * row_weight",
-        "values[lo:hi].to(torch.float64) * row_weight",
-        "sparse preconditioner: the columns' first moments instead of their second",
+        "_kernels",
+        "    squares = X.values()[lo:hi].to(torch.float64) ** 2 * row_weight\n",
+        "    squares = X.values()[lo:hi].to(torch.float64) * row_weight\n",
+        "sparse column moments (sparse preconditioner, CV diagonal scaling): first moments instead of second",
     ),
     Bug(
         "_base",
@@ -685,9 +685,9 @@ BUGS = [
     ),
     Bug(
         "_batched",
-        "                moments.index_add_(0, D.col_indices(), weight[rows] * values * values)\n",
-        "                moments.index_add_(0, D.col_indices(), weight[rows] * values)\n",
-        "CV diagonal scaling of sparse text: the columns' mean values instead of their mean squares",
+        "        self.scale = G.rsqrt().repeat(1, n_outputs).to(dtype)",
+        "        self.scale = G.reciprocal().repeat(1, n_outputs).to(dtype)",
+        "CV diagonal scaling by the inverse of each column's curvature bound, not its inverse square root",
     ),
     Bug(
         "_batched",

@@ -50,7 +50,7 @@ from ._devices import DTYPES, check_device_name, resolve_device
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
-from ._kernels import ACCEPT_SPARSE, column_major_copy, column_max_abs
+from ._kernels import ACCEPT_SPARSE, add_column_square_sums, column_major_copy, column_max_abs
 from ._modules import LinearLogits, layer_coefficients, layers_state
 from ._net import LogitNet
 from ._newton import NewtonCholesky, NewtonConvergence, check_hessian_size
@@ -106,7 +106,7 @@ def _sparse_preconditioner(X, weight, module, criterion):
     l2 = criterion.l2_strength
     if l2 <= 0 or criterion.l1_ratio > 0:  # without an L2 term a column never seen has no curvature to scale by
         return None
-    crow, columns, values = X.crow_indices(), X.col_indices(), X.values()
+    crow, values = X.crow_indices(), X.values()
     n_rows, nnz = X.shape[0], values.numel()
     if n_rows == 0 or nnz == 0:
         return None
@@ -123,9 +123,7 @@ def _sparse_preconditioner(X, weight, module, criterion):
     sampled_weight = 0.0
     bounds = crow[torch.tensor(starts + ends, device=crow.device)].tolist()
     for start, end, lo, hi in zip(starts, ends, bounds[:blocks], bounds[blocks:], strict=True):
-        counts = crow[start + 1 : end + 1] - crow[start:end]
-        row_weight = torch.repeat_interleave(weight[start:end], counts)
-        moments.index_add_(0, columns[lo:hi].to(torch.int64), values[lo:hi].to(torch.float64) ** 2 * row_weight)
+        add_column_square_sums(moments, X, weight, start, end, lo, hi)
         sampled_weight += float(weight[start:end].sum())
     if sampled_weight <= 0:
         return None

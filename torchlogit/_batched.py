@@ -152,8 +152,8 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from ._kernels import _numpy_dtype, sparse_rows, sparse_tensor, transposed_product
-from ._threads import pooled_products
+from ._kernels import _numpy_dtype, add_column_square_sums, sparse_rows, sparse_tensor, transposed_product
+from ._threads import data_values, pooled_products
 
 # Curvature pairs per problem (SciPy's default, which scikit-learn uses).
 HISTORY = 10
@@ -280,7 +280,7 @@ class BatchedLogistic:
         self.n_features = self.width - int(fit_intercept)
         self.n_params = n_outputs * self.width
         # The values one problem's product reads (the measure of torchlogit._threads' rule).
-        self.design_values = design._nnz() if design.layout == torch.sparse_csr else design.shape[0] * self.width
+        self.design_values = data_values(design)
         self.weight_sum = torch.sum(row_weight, dim=0, dtype=torch.float64)
         # Each row's weight divided by its group's weight sum: the data term is then a plain weighted sum.
         # Group-major (n_groups, n_rows): a problem's weights are a contiguous row, gathered by index_select.
@@ -343,11 +343,8 @@ class BatchedLogistic:
         if not hasattr(self, "_moments"):
             weight = self.scaled_weight.mean(0, dtype=torch.float64)  # (n_rows,), sums to 1
             if D.layout == torch.sparse_csr:
-                counts = D.crow_indices().diff()
-                rows = torch.repeat_interleave(torch.arange(D.shape[0], device=D.device), counts)
-                values = D.values().to(torch.float64)
                 moments = torch.zeros(self.width, dtype=torch.float64, device=D.device)
-                moments.index_add_(0, D.col_indices(), weight[rows] * values * values)
+                add_column_square_sums(moments, D, weight, 0, D.shape[0])
             else:
                 step = max(1, CHUNK_VALUES // self.width)
                 moments = sum(

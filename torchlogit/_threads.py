@@ -42,8 +42,12 @@ _default = None  # the calling thread's count when the first of them started
 
 
 def data_values(X):
-    """What the rule measures: the values ``X`` holds (rows x features, or a sparse matrix's stored values)."""
-    return X.nnz if sp.issparse(X) else X.shape[0] * X.shape[1]
+    """What the rule measures: the values ``X`` holds (rows x features, or the stored values of sparse data)."""
+    if sp.issparse(X):
+        return X.nnz
+    if isinstance(X, torch.Tensor) and X.layout != torch.strided:
+        return X._nnz()
+    return X.shape[0] * X.shape[1]
 
 
 def blas_threads(n_values, vector_products):
