@@ -696,6 +696,39 @@ BUGS = [
         "        too_wide = self.width > MAX_WHITENED_WIDTH\n",
         "CV whitens sparse designs with few values per column (50 factors of width^2 cost more than the evaluations)",
     ),
+    # ------------------------------------------------------------------ stop 33
+    Bug(
+        "_solvers",
+        "        return points.get(t, x) if t > 0 else x, f_new, g_new, t, n_evals\n",
+        "        return points[max(points)] if t > 0 else x, f_new, g_new, t, n_evals\n",
+        "L-BFGS moves to the longest step its line search tried, not the step it accepted",
+    ),
+    Bug(
+        "_solvers",
+        "        if self._params_at is not x_new:\n",
+        "        if self._params_at is x:\n",
+        "L-BFGS leaves the parameters at the last trial point when the line search accepted an earlier one",
+    ),
+    Bug(
+        "_objective",
+        "        residual.mul_((weight * scale).to(residual.dtype))\n",
+        "        residual.mul_(weight.to(residual.dtype))\n",
+        "binary closed-form gradient not divided by the weight sum",
+    ),
+    Bug(
+        "_objective",
+        "        return value + torch.sum(W * W, dtype=torch.float64) * (l2 / 2), grad_W + W * l2\n",
+        "        return value + torch.sum(W * W, dtype=torch.float64) * l2, grad_W + W * l2\n",
+        "L2 penalty's value twice its gradient's integral (value and gradient disagree)",
+    ),
+    Bug(
+        "_solvers",
+        "                        stacked = torch.cat([last[drop:m], s.unsqueeze(0), "
+        "last[m + drop :], y.unsqueeze(0)])\n",
+        "                        stacked = torch.cat([last[drop:m], s.unsqueeze(0), "
+        "last[m : 2 * m - drop], y.unsqueeze(0)])\n",
+        "L-BFGS's kept stack of pairs keeps the dropped pair's gradient change (rows shifted against the steps)",
+    ),
 ]
 
 

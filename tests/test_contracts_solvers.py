@@ -980,3 +980,40 @@ def test_lbfgs_keeps_its_curvature_memory_only_for_many_parameters(n_features, k
     assert bool(used) == kept
     reference = LogisticRegression(solver="newton-cholesky", tol=1e-12, max_iter=100).fit(X, y)
     np.testing.assert_allclose(ours.coef_, reference.coef_, atol=1e-6)
+
+
+@pytest.mark.parametrize("scaled", [False, True])
+def test_lbfgs_stack_of_pairs_kept_between_iterations_gives_the_directions_of_stacking_afresh(scaled, monkeypatch):
+    """``LBFGS._stacked`` reuses the last stack's rows while the history moves on by one pair. Its stacks must be
+    those of stacking the pairs afresh at every iteration, through a full history that drops its oldest pair, a
+    rejected pair (no new pair), a float32 run that continues in float64 (pairs cast: new tensors) and a second
+    fit; and the whole fit must then be bitwise the same."""
+    from sklearn.datasets import load_breast_cancer
+
+    from torchlogit import TorchLogisticClassifier
+    from torchlogit import _solvers as solvers
+
+    X, y = load_breast_cancer(return_X_y=True)
+    if scaled:
+        X = (X - X.mean(0)) / X.std(0)
+    original = solvers.LBFGS._stacked
+    seen = []
+
+    def checked(self, pairs):
+        stacked = original(self, pairs)
+        fresh = torch.stack([s for s, _ in pairs] + [y for _, y in pairs])
+        seen.append((len(pairs), stacked.dtype))
+        assert torch.equal(stacked, fresh)
+        return stacked
+
+    monkeypatch.setattr(solvers.LBFGS, "_stacked", checked)
+    kept = TorchLogisticClassifier(C=100.0, max_iter=300).fit(X, y)
+    assert max(n for n, _ in seen) == 10 and len(seen) > 20  # the history filled and moved on
+    if not scaled:  # unscaled breast cancer stalls in float32 and continues in float64 from cast pairs
+        assert {dtype for _, dtype in seen} == {torch.float32, torch.float64}
+    monkeypatch.setattr(
+        solvers.LBFGS, "_stacked", lambda self, pairs: torch.stack([s for s, _ in pairs] + [y for _, y in pairs])
+    )
+    fresh = TorchLogisticClassifier(C=100.0, max_iter=300).fit(X, y)
+    assert np.array_equal(kept.coef_, fresh.coef_) and np.array_equal(kept.intercept_, fresh.intercept_)
+    assert kept.n_iter_ == fresh.n_iter_

@@ -16,7 +16,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._kernels import linear_scores, transposed_product
+from ._kernels import linear_scores, transposed_product, vector_product
 
 LOSS_KINDS = ("binary", "multinomial", "multilabel")
 
@@ -174,10 +174,20 @@ def linear_objective_and_gradient(
             scores = scores + bias.detach()
     scale = 1.0 / (weight_sum * batch_fraction)
     if kind == "binary":
+        # One output: vectors of n rows throughout (no (n, 1) columns to squeeze and transpose), and
+        # in-place updates of the fresh temporaries: small fits spend their time in such per-call costs.
         z = scores[:, 0]
         losses = F.binary_cross_entropy_with_logits(z, target, reduction="none")
-        residual = (torch.sigmoid(z) - target).unsqueeze(1)
-    elif kind == "multinomial":
+        residual = torch.sigmoid(z).sub_(target)
+        value = torch.sum(losses.mul_(weight), dtype=torch.float64) * scale
+        residual.mul_((weight * scale).to(residual.dtype))
+        grad_W = (
+            vector_product(residual, X) if X.layout == torch.strided else transposed_product(X, residual)
+        ).unsqueeze(0)
+        grad_b = residual.sum(0, keepdim=True) if bias is not None else None
+        value, grad_W = add_penalty(value, grad_W, weight_matrix, C=C, l1_ratio=l1_ratio, weight_sum=weight_sum)
+        return value, scores, grad_W, grad_b
+    if kind == "multinomial":
         # The stable softmax composed by hand: torch's log_softmax over a short last
         # dimension is ~3x slower than these five element-wise passes on the CPU.
         labels = target.unsqueeze(axis)
@@ -217,7 +227,11 @@ def add_penalty(value, grad_W, weight_matrix, *, C, l1_ratio, weight_sum):
     """The penalty added to a data term's value and gradient (the L1 part to the value only, as above)."""
     if math.isinf(C):
         return value, grad_W
-    value = value + penalty([weight_matrix.detach()], l1_ratio) / (C * weight_sum)
+    W = weight_matrix.detach()
+    if l1_ratio == 0:  # the L2 penalty alone, in two operations (penalty() is the general form)
+        l2 = l2_strength(C, l1_ratio, weight_sum)
+        return value + torch.sum(W * W, dtype=torch.float64) * (l2 / 2), grad_W + W * l2
+    value = value + penalty([W], l1_ratio) / (C * weight_sum)
     if l1_ratio < 1:
-        grad_W = grad_W + weight_matrix.detach() * l2_strength(C, l1_ratio, weight_sum)
+        grad_W = grad_W + W * l2_strength(C, l1_ratio, weight_sum)
     return value, grad_W
