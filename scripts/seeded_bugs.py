@@ -717,8 +717,8 @@ BUGS = [
     ),
     Bug(
         "_objective",
-        "        return value + torch.sum(W * W, dtype=torch.float64) * (l2 / 2), grad_W + W * l2\n",
-        "        return value + torch.sum(W * W, dtype=torch.float64) * l2, grad_W + W * l2\n",
+        "        return torch.add(value, torch.sum(W * W, dtype=torch.float64), alpha=l2 / 2), grad_W + W * l2\n",
+        "        return torch.add(value, torch.sum(W * W, dtype=torch.float64), alpha=l2), grad_W + W * l2\n",
         "L2 penalty's value twice its gradient's integral (value and gradient disagree)",
     ),
     Bug(

@@ -19,6 +19,8 @@ from torch import nn
 from ._kernels import linear_scores, transposed_product, vector_product
 
 LOSS_KINDS = ("binary", "multinomial", "multilabel")
+# From this many entries of X (rows x columns) on, an evaluation at W = 0 skips the product X @ W.
+_COLD_START_VALUES = 1 << 16
 
 
 def weighted_log_loss_sum(logits, target, weight, kind, pos_weight=None):
@@ -158,10 +160,11 @@ def linear_objective_and_gradient(
     W = weight_matrix.detach()
     outputs_first = X.layout == torch.strided and W.shape[0] > 1
     axis = 0 if outputs_first else 1  # the outputs' axis of `scores`
-    if W.device.type == "cpu" and not W.any():
+    if W.device.type == "cpu" and X.shape[0] * X.shape[1] >= _COLD_START_VALUES and not W.any():
         # A cold start (every fit without warm_start begins at zero): the logits are the bias alone,
         # and the pass over X that would compute them is skipped (one of the 12 passes of a sparse
         # 200k x 5000 fit). Only checked on the CPU: on a device the check would wait for the device.
+        # Nor on small data, where the check costs as much as the pass it saves.
         shape = (W.shape[0], X.shape[0]) if outputs_first else (X.shape[0], W.shape[0])
         scores = torch.zeros(shape, dtype=W.dtype)
         if bias is not None:
@@ -230,7 +233,7 @@ def add_penalty(value, grad_W, weight_matrix, *, C, l1_ratio, weight_sum):
     W = weight_matrix.detach()
     if l1_ratio == 0:  # the L2 penalty alone, in two operations (penalty() is the general form)
         l2 = l2_strength(C, l1_ratio, weight_sum)
-        return value + torch.sum(W * W, dtype=torch.float64) * (l2 / 2), grad_W + W * l2
+        return torch.add(value, torch.sum(W * W, dtype=torch.float64), alpha=l2 / 2), grad_W + W * l2
     value = value + penalty([W], l1_ratio) / (C * weight_sum)
     if l1_ratio < 1:
         grad_W = grad_W + W * l2_strength(C, l1_ratio, weight_sum)
