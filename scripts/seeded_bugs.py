@@ -729,6 +729,12 @@ BUGS = [
         "last[m : 2 * m - drop], y.unsqueeze(0)])\n",
         "L-BFGS's kept stack of pairs keeps the dropped pair's gradient change (rows shifted against the steps)",
     ),
+    Bug(
+        "_solvers",
+        '        state.update(x=x, f=f, g=g, grad_max=grad_max, func_evals=state.get("func_evals", 0) + 1)\n',
+        '        state.update(x=x, f=f, g=g, func_evals=state.get("func_evals", 0) + 1)\n',
+        "L-BFGS evaluate() keeps a new gradient with the old point's grad_max (a NaN gradient then passes the check)",
+    ),
 ]
 
 

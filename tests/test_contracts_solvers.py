@@ -548,6 +548,34 @@ def test_cast_keeps_the_preconditioner_in_the_new_dtype():
     assert plain._scale is None and plain._l1 is None
 
 
+def test_a_non_finite_gradient_after_a_cast_and_evaluate_stops_the_next_step():
+    """The step trusts the kept ``grad_max`` to say whether the kept gradient is finite (no L1). After a float64
+    continuation's ``cast_`` and ``evaluate`` the kept gradient is the new evaluation's, so ``grad_max`` must be
+    too: a non-finite gradient there stops the next step, as a non-finite start does."""
+    from torchlogit._solvers import LBFGS
+
+    p = torch.zeros(3, dtype=torch.float32, requires_grad=True)
+    optimizer = LBFGS([p])
+
+    def closure(gradient):
+        def run():
+            p.grad = torch.tensor(gradient, dtype=p.dtype)
+            return (p.detach().double() ** 2).sum() + 1.0
+
+        return run
+
+    optimizer.step(closure([1.0, -2.0, 0.5]))  # a finite step: its grad_max is kept
+    assert math.isfinite(optimizer.state[p]["grad_max"])
+    with torch.no_grad():
+        p.data = p.data.double()
+    optimizer.cast_(torch.float64)
+    assert math.isnan(optimizer.evaluate(closure([1.0, math.nan, 0.5])))  # the float64 point's own max |g|
+    before = p.detach().clone()
+    optimizer.step(closure([1.0, math.nan, 0.5]))
+    assert optimizer.state[p]["failed"] == "ABNORMAL: NON-FINITE OBJECTIVE"
+    assert torch.equal(p.detach(), before)
+
+
 # --------------------------------------------------------------------------------------------------------------
 # strong_wolfe where torch's search and ours part ways or tie: values equal to the last bit (an objective flat to
 # its rounding error, with the slope of the underlying 1 - 1e-20 t), a line with no minimum (the budget), and the

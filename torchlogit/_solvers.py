@@ -457,8 +457,10 @@ class LBFGS:
         state = self._state
         x = self._flat_params()
         f, g = self._evaluate(closure, x)
-        state.update(x=x, f=f, g=g, func_evals=state.get("func_evals", 0) + 1)
-        return float(self._pseudo_gradient(x, g).abs().max())
+        grad_max = float(self._pseudo_gradient(x, g).abs().max())
+        # grad_max with the point it belongs to: the next step reads it to know whether g is finite
+        state.update(x=x, f=f, g=g, grad_max=grad_max, func_evals=state.get("func_evals", 0) + 1)
+        return grad_max
 
     def _line_search(self, closure, x, f, g, pg, d, gtd, t, max_evals):
         """Search along ``d`` from ``x``: ``(x_new, f_new, g_new, step, n_evals)``; step 0 if no trial was accepted."""
