@@ -711,14 +711,14 @@ BUGS = [
     ),
     Bug(
         "_objective",
-        "        residual.mul_((weight * scale).to(residual.dtype))\n",
-        "        residual.mul_(weight.to(residual.dtype))\n",
-        "binary closed-form gradient not divided by the weight sum",
+        "    row_scale = (weight * scale).to(residual.dtype)\n",
+        "    row_scale = weight.to(residual.dtype)\n",
+        "closed-form gradient not divided by the weight sum (the value is)",
     ),
     Bug(
         "_objective",
-        "        return torch.add(value, torch.sum(W * W, dtype=torch.float64), alpha=l2 / 2), grad_W + W * l2\n",
-        "        return torch.add(value, torch.sum(W * W, dtype=torch.float64), alpha=l2), grad_W + W * l2\n",
+        "            terms.append((1 - l1_ratio) / 2 * torch.sum(W * W, dtype=torch.float64))\n",
+        "            terms.append((1 - l1_ratio) * torch.sum(W * W, dtype=torch.float64))\n",
         "L2 penalty's value twice its gradient's integral (value and gradient disagree)",
     ),
     Bug(

@@ -16,10 +16,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._kernels import linear_scores, transposed_product, vector_product
+from ._kernels import linear_scores, transposed_product
+from ._threads import data_values
 
 LOSS_KINDS = ("binary", "multinomial", "multilabel")
-# From this many entries of X (rows x columns) on, an evaluation at W = 0 skips the product X @ W.
+# From this many values of X (rows x columns, or a sparse X's stored values) on, an evaluation at W = 0 skips
+# the product X @ W.
 _COLD_START_VALUES = 1 << 16
 
 
@@ -49,13 +51,22 @@ def weighted_log_loss_sum(logits, target, weight, kind, pos_weight=None):
 
 
 def penalty(weights, l1_ratio):
-    """``(1 - l1_ratio)/2 * sum ||W||_2^2 + l1_ratio * sum ||W||_1`` over ``weights``, in float64."""
-    total = torch.zeros((), dtype=torch.float64, device=weights[0].device)
+    """``(1 - l1_ratio)/2 * sum ||W||_2^2 + l1_ratio * sum ||W||_1`` over ``weights``, in float64.
+
+    The terms are summed from the first, not from a zero tensor: a linear model's penalty is then three
+    operations, inside every objective evaluation (the sum is the same to the bit: ``0 + a == a``).
+    """
+    terms = []
     for W in weights:
         if l1_ratio < 1:
-            total = total + (1 - l1_ratio) / 2 * torch.sum(W * W, dtype=torch.float64)
+            terms.append((1 - l1_ratio) / 2 * torch.sum(W * W, dtype=torch.float64))
         if l1_ratio > 0:
-            total = total + l1_ratio * torch.sum(W.abs(), dtype=torch.float64)
+            terms.append(l1_ratio * torch.sum(W.abs(), dtype=torch.float64))
+    if not terms:
+        return torch.zeros((), dtype=torch.float64, device=weights[0].device)
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
     return total
 
 
@@ -160,7 +171,7 @@ def linear_objective_and_gradient(
     W = weight_matrix.detach()
     outputs_first = X.layout == torch.strided and W.shape[0] > 1
     axis = 0 if outputs_first else 1  # the outputs' axis of `scores`
-    if W.device.type == "cpu" and X.shape[0] * X.shape[1] >= _COLD_START_VALUES and not W.any():
+    if W.device.type == "cpu" and data_values(X) >= _COLD_START_VALUES and not W.any():
         # A cold start (every fit without warm_start begins at zero): the logits are the bias alone,
         # and the pass over X that would compute them is skipped (one of the 12 passes of a sparse
         # 200k x 5000 fit). Only checked on the CPU: on a device the check would wait for the device.
@@ -176,21 +187,13 @@ def linear_objective_and_gradient(
         if bias is not None:
             scores = scores + bias.detach()
     scale = 1.0 / (weight_sum * batch_fraction)
+    # Every branch's losses and residual are fresh temporaries, updated in place from here on: small fits
+    # spend their time in per-call costs, and each operation that allocates adds to them.
     if kind == "binary":
-        # One output: vectors of n rows throughout (no (n, 1) columns to squeeze and transpose), and
-        # in-place updates of the fresh temporaries: small fits spend their time in such per-call costs.
         z = scores[:, 0]
         losses = F.binary_cross_entropy_with_logits(z, target, reduction="none")
-        residual = torch.sigmoid(z).sub_(target)
-        value = torch.sum(losses.mul_(weight), dtype=torch.float64) * scale
-        residual.mul_((weight * scale).to(residual.dtype))
-        grad_W = (
-            vector_product(residual, X) if X.layout == torch.strided else transposed_product(X, residual)
-        ).unsqueeze(0)
-        grad_b = residual.sum(0, keepdim=True) if bias is not None else None
-        value, grad_W = add_penalty(value, grad_W, weight_matrix, C=C, l1_ratio=l1_ratio, weight_sum=weight_sum)
-        return value, scores, grad_W, grad_b
-    if kind == "multinomial":
+        residual = torch.sigmoid(z).sub_(target).unsqueeze(1)
+    elif kind == "multinomial":
         # The stable softmax composed by hand: torch's log_softmax over a short last
         # dimension is ~3x slower than these five element-wise passes on the CPU.
         labels = target.unsqueeze(axis)
@@ -211,15 +214,15 @@ def linear_objective_and_gradient(
             residual = p - target
         else:  # d/dz of BCE with pos_weight: p * (1 + (pw - 1) y) - pw y
             residual = p * (1 + (pos_weight - 1) * target) - pos_weight * target
-    value = torch.sum(losses * weight, dtype=torch.float64) * scale
+    value = torch.sum(losses.mul_(weight), dtype=torch.float64) * scale
     row_scale = (weight * scale).to(residual.dtype)
     if outputs_first:
-        residual = residual * row_scale
+        residual.mul_(row_scale)
         grad_W = residual @ X
         grad_b = residual.sum(1) if bias is not None else None
     else:
-        residual = residual * row_scale.unsqueeze(1)
-        grad_W = transposed_product(X, residual).T
+        residual.mul_(row_scale.unsqueeze(1))
+        grad_W = transposed_product(X, residual).T  # one output: a vector product (see transposed_product)
         grad_b = residual.sum(0) if bias is not None else None
     value, grad_W = add_penalty(value, grad_W, weight_matrix, C=C, l1_ratio=l1_ratio, weight_sum=weight_sum)
     logits = scores.T if outputs_first else scores
@@ -231,9 +234,6 @@ def add_penalty(value, grad_W, weight_matrix, *, C, l1_ratio, weight_sum):
     if math.isinf(C):
         return value, grad_W
     W = weight_matrix.detach()
-    if l1_ratio == 0:  # the L2 penalty alone, in two operations (penalty() is the general form)
-        l2 = l2_strength(C, l1_ratio, weight_sum)
-        return torch.add(value, torch.sum(W * W, dtype=torch.float64), alpha=l2 / 2), grad_W + W * l2
     value = value + penalty([W], l1_ratio) / (C * weight_sum)
     if l1_ratio < 1:
         grad_W = grad_W + W * l2_strength(C, l1_ratio, weight_sum)

@@ -344,6 +344,7 @@ class LBFGS:
         self._trials = []  # objective values evaluated by the current step's line searches
         self._memory = CurvatureMemory()  # the curvature pairs stacked, for the direction
         self._stack = None  # (pairs, [S; Y]) of the last direction with few parameters
+        self._params_at = None  # the flat point the parameters were last set to (see _evaluate)
 
     def zero_grad(self, set_to_none=True):
         for p in self._params:
