@@ -242,6 +242,13 @@ def test_batched_objective_and_gradient_equal_single_problem_reference(wine):
         expected = -(w * logp[np.arange(len(y)), y]).sum() / w.sum()
         expected += 0.5 * l2[p].item() * (W**2).sum() + l1[p].item() * np.abs(W).sum()
         assert value[p].item() == pytest.approx(expected, rel=1e-12)
+    # Fewer problems, then as many again (as problems leave the batch): each problem's terms are its own,
+    # whatever the batch's size (the target positions kept for the last size must follow it).
+    for subset in ([1, 3], [2], [0, 1, 2, 3]):
+        part = torch.tensor(subset)
+        v, g = problem.evaluate(x[part], weight[part], l2[part], l1[part], mask)
+        np.testing.assert_allclose(v.numpy(), value[part].numpy(), rtol=1e-12)
+        np.testing.assert_allclose(g.numpy(), grad[part].numpy(), rtol=1e-12, atol=1e-15)
     # finite differences of the smooth part (l1 = 0)
     zero = torch.zeros(4, dtype=torch.float64)
     v0, g0 = problem.evaluate(x, weight, l2, zero, mask)

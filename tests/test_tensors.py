@@ -728,3 +728,31 @@ def test_complex_sample_weights_are_refused_as_scikit_learn_refuses_them():
     y = torch.arange(20) % 2
     with pytest.raises(ValueError, match="Complex data not supported"):
         TorchLogisticClassifier().fit(X, y, sample_weight=torch.ones(20, dtype=torch.complex128))
+
+
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
+def test_a_copy_of_every_row_has_the_largest_value_validation_measured(dtype, monkeypatch):
+    """A training copy of every row (in canonical order) takes X's largest |value| from validation, in the training
+    dtype (9 + 1e-9 is 9.0 in float32), with no pass over the copy; a copy of fewer rows (a zero weight drops the row
+    that holds it) is measured. Either way the value is the copy's own."""
+    import torchlogit._data as data
+    from torchlogit._kernels import tensor_max_abs
+    from torchlogit._training_set import TrainingSet
+
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(60, 3))
+    X[7, 1] = -(9 + 1e-9)
+    y = rng.randint(0, 2, size=60)
+    measured = []
+    monkeypatch.setattr(data, "tensor_max_abs", lambda a: measured.append(1) or tensor_max_abs(a))
+    cpu = torch.device("cpu")
+    for weight, passes in ((None, 0), (np.where(np.arange(60) == 7, 0.0, 1.0), 1)):
+        measured.clear()
+        training = TrainingSet.from_user(TorchLogisticClassifier(), X, y, weight, cpu)
+        assert training.max_abs == 9 + 1e-9
+        train, _ = training.split()
+        batch = training.batch(train, dtype, batch_size=60)
+        assert len(measured) == passes
+        assert batch.max_abs == tensor_max_abs(batch.X)
+        largest = np.abs(np.delete(X, 7, axis=0)).max() if passes else 9 + 1e-9
+        assert batch.max_abs == float(torch.tensor(largest, dtype=dtype))

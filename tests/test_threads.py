@@ -352,13 +352,31 @@ def test_a_fit_routed_to_numpy_blas_trains_on_a_column_major_copy_with_every_gua
     assert [layout for _, layout in seen] == ["C", "C", "C"]
 
 
+@pytest.fixture
+def torch_threads():
+    """Set torch's thread count for one test, and give the count back after it."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
+@pytest.mark.parametrize("threads", [1, 2])
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
-def test_column_major_copies_hold_the_rows_and_their_largest_value(dtype):
-    """host_copy and gathered_rows by columns: X[rows] cast to dtype, Fortran-ordered, over several chunks; the
-    largest absolute value of such a copy is read right."""
+def test_column_major_copies_hold_the_rows_and_their_largest_value(dtype, threads, torch_threads, monkeypatch):
+    """host_copy and gathered_rows by columns: X[rows] cast to dtype, Fortran-ordered, over several chunks, the
+    chunks gathered by a pool of torch's thread count (none on one thread); the largest absolute value of such a
+    copy is read right."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import torchlogit._kernels
     from torchlogit._kernels import COLUMN_MAJOR_CHUNK_ROWS, host_copy, tensor_max_abs
     from torchlogit._tensor_data import gathered_rows
 
+    pools = []
+    monkeypatch.setattr(
+        torchlogit._kernels, "ThreadPoolExecutor", lambda workers: pools.append(workers) or ThreadPoolExecutor(workers)
+    )
+    torch_threads(threads)
     rng = np.random.RandomState(0)
     X = rng.standard_normal((2 * COLUMN_MAJOR_CHUNK_ROWS + 7, 5))
     X[3, 2] = -9.5
@@ -371,6 +389,7 @@ def test_column_major_copies_hold_the_rows_and_their_largest_value(dtype):
     assert tensor.T.is_contiguous() and tensor.dtype == dtype
     np.testing.assert_array_equal(tensor.numpy(), expected)
     assert tensor_max_abs(tensor) == 9.5
+    assert pools == ([] if threads == 1 else [2, 2])
 
 
 def test_a_cross_validated_batch_gives_its_large_products_the_users_threads(two_threads, monkeypatch):

@@ -256,13 +256,16 @@ def training_rows(X, targets, sample_weight, max_abs=None):
     return rows, weight
 
 
-def training_batch(X, targets, picked, weight, dtype, device, batch_size, column_major=False):
+def training_batch(X, targets, picked, weight, dtype, device, batch_size, column_major=False, max_abs=None):
     """Rows ``picked`` of the training data (with their merged weights) as tensors on the device.
 
     The one copy of the training data: gathered in canonical order and cast to the
     training dtype in one pass (dense: :func:`~._kernels.to_device`; sparse:
     :func:`~._kernels.sparse_rows`), then moved to ``device``. ``column_major``: a dense
-    copy laid out by columns (:func:`~._kernels.column_major_copy`).
+    copy laid out by columns (:func:`~._kernels.column_major_copy`). ``max_abs``: the largest
+    absolute value of the picked rows of a dense tensor ``X`` when known; the copy's is then that
+    value in ``dtype`` (rounding is monotone, so the largest value of the cast copy is the cast of
+    the largest), which saves a pass over the copy (1M x 100 float64: about 30 ms).
     """
     host = None
     if isinstance(X, torch.Tensor):
@@ -278,7 +281,10 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
     else:
         with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused just below, naming it
             features = to_device(X, picked, dtype, device, column_major)
-    max_abs = tensor_max_abs(features)
+    if max_abs is not None and isinstance(X, torch.Tensor):
+        max_abs = float(torch.tensor(max_abs, dtype=dtype))  # inf where the cast overflows, as in the copy
+    else:
+        max_abs = tensor_max_abs(features)
     if not np.isfinite(max_abs):
         _raise_overflow(X, dtype)
     target_dtype = torch.int64 if targets.kind == "multinomial" else dtype

@@ -209,11 +209,22 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
     local, merged, anchor = settle_ties(
         np.arange(len(tied_rows)), k[tied].cpu().numpy(), sample_weight[tied_rows].cpu().numpy(), bound, contents
     )
-    rows = torch.cat([kept, tied_rows[torch.as_tensor(local, device=device)]])
-    weight = torch.cat([sample_weight[kept], torch.as_tensor(merged, device=device)])
-    # Stable: the rows of one run share its anchor and keep settle_ties' order.
-    order = torch.sort(torch.cat([k[~tied], torch.as_tensor(anchor, device=device)]), stable=True).indices
-    return rows[order], weight[order]
+    # Back among the others by key. The kept keys and the anchors are each sorted (the rows of one run
+    # share its anchor, in settle_ties' order), so each settled row's place is found by a search: the
+    # stable sort of both lists without sorting all n keys again for a few tied rows (1M rows with
+    # one tie: 40 ms for that sort). No kept key equals an anchor (it would be tied); `right` puts
+    # such a key first, as the stable sort did.
+    anchor = torch.as_tensor(anchor, device=device)
+    settled_at = torch.searchsorted(k[~tied], anchor, right=True) + torch.arange(len(anchor), device=device)
+    settled = torch.zeros(len(kept) + len(anchor), dtype=torch.bool, device=device)
+    settled[settled_at] = True
+    rows = torch.empty(len(settled), dtype=idx.dtype, device=device)
+    rows[settled] = tied_rows[torch.as_tensor(local, device=device)]
+    rows[~settled] = kept
+    weight = torch.empty(len(settled), dtype=torch.float64, device=device)
+    weight[settled] = torch.as_tensor(merged, dtype=torch.float64, device=device)
+    weight[~settled] = sample_weight[kept]
+    return rows, weight
 
 
 def _key_product(X, u):

@@ -128,8 +128,10 @@ class TrainingSet:
 
         ``column_major``: a dense copy laid out by columns (:func:`._kernels.column_major_copy`).
         """
+        # Every row of X (in canonical order): the copy's largest |value| is X's, known from validation.
+        max_abs = self.max_abs if len(part.rows) == self.X.shape[0] else None
         return training_batch(
-            self.X, self.targets, part.rows, part.weight, dtype, self.device, batch_size, column_major
+            self.X, self.targets, part.rows, part.weight, dtype, self.device, batch_size, column_major, max_abs
         )
 
 
