@@ -127,7 +127,8 @@ def host_copy(X, rows, dtype, column_major=False):
         workers = min(torch.get_num_threads(), len(starts))
         if workers > 1:
             # On torch's thread count, as the fit's other copies (NumPy releases the GIL in the gather and
-            # the cast). 1M x 100 float64 -> float32 on 2 threads: 0.21 against 0.31 s on one (2026-12-05).
+            # the cast). 1M x 100 float64 -> float32, two threads: 205-226 ms, against 324-328 ms gathered
+            # on one (2026-12-05).
             with ThreadPoolExecutor(workers) as pool:
                 list(pool.map(gather, starts))
         else:
