@@ -735,6 +735,47 @@ BUGS = [
         '        state.update(x=x, f=f, g=g, func_evals=state.get("func_evals", 0) + 1)\n',
         "L-BFGS evaluate() keeps a new gradient with the old point's grad_max (a NaN gradient then passes the check)",
     ),
+    # ------------------------------------------------------------------ stop 34
+    Bug(
+        "_kernels",
+        "                list(pool.map(gather, starts))\n",
+        "                list(pool.map(gather, starts[1:]))\n",
+        "the threaded column-major copy skips its first chunk of rows (left at zero)",
+        tests=["tests/test_threads.py"],
+    ),
+    Bug(
+        "_training_set",
+        "        max_abs = self.max_abs if len(part.rows) == self.X.shape[0] else None\n",
+        "        max_abs = self.max_abs\n",
+        "a copy of fewer rows (zero weights dropped, a validation split) takes X's largest value as its own",
+        tests=["tests/test_tensors.py"],
+    ),
+    Bug(
+        "_data",
+        "        max_abs = float(torch.tensor(max_abs, dtype=dtype))  # inf where the cast overflows, as in the copy\n",
+        "        max_abs = float(max_abs)\n",
+        "the known largest value not cast to the training dtype (a float64 value beyond float32 is not refused)",
+    ),
+    Bug(
+        "_tensor_data",
+        "    settled_at = torch.searchsorted(k[~tied], anchor, right=True) "
+        "+ torch.arange(len(anchor), device=device)\n",
+        "    settled_at = torch.searchsorted(k[~tied], anchor, right=True)\n",
+        "settled tied rows put back at the kept rows' positions, not their merged ones",
+    ),
+    Bug(
+        "_batched",
+        "        if positions is None or positions.numel() != P * n:\n",
+        "        if positions is None:\n",
+        "the multinomial batch's target positions kept for the first batch size after problems leave",
+    ),
+    Bug(
+        "_batched",
+        "        residual = probabilities.mul_(weight / total).view(-1)"
+        ".index_add_(0, positions, weight.view(-1), alpha=-1)\n",
+        "        residual = probabilities.mul_(weight / total).view(-1).index_add_(0, positions, weight.view(-1))\n",
+        "the multinomial batch's residual adds the one-hot target instead of subtracting it",
+    ),
 ]
 
 
@@ -847,6 +888,8 @@ def main(argv=None):
         pristine = (ROOT / bug.file).read_text()
         assert target.read_text() == pristine, f"{target} differs from {bug.file}: scratch copy is stale"
         files = args.tests or module_tests(bug.module, broad=args.broad, seeded=not args.no_seeded_tests, root=scratch)
+        if not args.tests:  # the bug's own extra files, after its module's
+            files = list(dict.fromkeys(files + bug.tests))
         try:
             target.write_text(pristine.replace(bug.old, bug.new, 1))
             passed, failure, seconds, tail = run_tests(scratch, files, args.timeout)
