@@ -121,11 +121,16 @@ def _counts(model):
 
 
 @pytest.fixture
-def two_threads():
+def torch_threads():
+    """Set torch's thread count for one test, and give the count back after it."""
     before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    yield
+    yield torch.set_num_threads
     torch.set_num_threads(before)
+
+
+@pytest.fixture
+def two_threads(torch_threads):
+    torch_threads(2)
 
 
 def test_a_small_fit_runs_on_one_thread_and_gives_the_count_back(two_threads, monkeypatch):
@@ -350,14 +355,6 @@ def test_a_fit_routed_to_numpy_blas_trains_on_a_column_major_copy_with_every_gua
     monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", X.size + 1)
     TorchLogisticClassifier(dtype="float64").fit(X, y)
     assert [layout for _, layout in seen] == ["C", "C", "C"]
-
-
-@pytest.fixture
-def torch_threads():
-    """Set torch's thread count for one test, and give the count back after it."""
-    before = torch.get_num_threads()
-    yield torch.set_num_threads
-    torch.set_num_threads(before)
 
 
 @pytest.mark.parametrize("threads", [1, 2])

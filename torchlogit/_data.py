@@ -281,7 +281,7 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
     else:
         with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused just below, naming it
             features = to_device(X, picked, dtype, device, column_major)
-    if max_abs is not None and isinstance(X, torch.Tensor):
+    if max_abs is not None:
         max_abs = float(torch.tensor(max_abs, dtype=dtype))  # inf where the cast overflows, as in the copy
     else:
         max_abs = tensor_max_abs(features)

@@ -470,14 +470,12 @@ class LBFGS:
             return x_new, f_new, g_new, (0.0 if x_new is x else t), n_evals
 
         points = {}
-        # d in float64 once for every trial's g.d (as in _dot; each conversion costs a few microseconds, and an
-        # iteration of a small fit a few hundred)
-        d64 = d.to(torch.float64)
+        d64 = d.to(torch.float64)  # once for every trial's g.d (see _dot)
 
         def evaluate(step):
             points[step] = x_t = x + step * d
             f_t, g_t = self._evaluate(closure, x_t)
-            return f_t, g_t, float(torch.dot(g_t.to(torch.float64), d64))
+            return f_t, g_t, _dot(g_t, d64)
 
         eps = torch.finfo(x.dtype).eps
         t, f_new, g_new, n_evals = strong_wolfe(
@@ -630,8 +628,8 @@ class LBFGS:
 
         if t > 0:
             s, y = (x_new - x, g_new - g) if self._scale is None else ((x_new - x) / scale, (g_new - g) * scale)
-            y64 = y.to(torch.float64)  # as _dot, converted once for both products
-            ys, yy = float(torch.dot(y64, s.to(torch.float64))), float(torch.dot(y64, y64))
+            y64 = y.to(torch.float64)  # once for both products (see _dot)
+            ys, yy = _dot(y64, s), _dot(y64, y64)
             # L-BFGS-B's curvature test, relative to the step; every quotient is guarded, so
             # that an underflowing (tiny features) or overflowing update is skipped, not divided by.
             if ys > torch.finfo(x.dtype).eps * -gtd * t and 0 < yy < math.inf and math.isfinite(ys):
@@ -650,5 +648,14 @@ def _snapshot(state):
 
 
 def _dot(a, b):
-    """``a . b`` as a Python float, accumulated in float64 (float32 products of large values overflow)."""
-    return float(torch.dot(a.to(torch.float64), b.to(torch.float64)))
+    """``a . b`` as a Python float, accumulated in float64 (float32 products of large values overflow).
+
+    An operand already in float64 (a float64 fit's vectors, or one a caller converted once for several
+    products) is used as it is: even a conversion to its own dtype is a call of about a microsecond, and an
+    iteration of a small fit costs a few hundred.
+    """
+    return float(torch.dot(_as_float64(a), _as_float64(b)))
+
+
+def _as_float64(v):
+    return v if v.dtype == torch.float64 else v.to(torch.float64)
