@@ -405,14 +405,29 @@ def test_torch_preparation_equals_the_host_path_with_copies_weights_and_class_we
         np.testing.assert_array_equal(model.classes_, reference.classes_)
 
 
-@pytest.mark.parametrize("case", ["copies", "rounded", "neighbours"])
-def test_canonical_rows_in_torch_equal_numpy(case):
+@pytest.mark.parametrize(
+    "case, pooled, dtype",
+    [
+        ("copies", False, np.float64),
+        ("rounded", False, np.float64),
+        ("neighbours", False, np.float64),
+        # Large data: the key by NumPy's einsum on halves of the rows in two threads (float32 rows promoted
+        # as they are read), whose rounding is not the BLAS's: the tie bound must still give the same rows.
+        ("copies", True, np.float64),
+        ("rounded", True, np.float64),
+        ("neighbours", True, np.float64),
+        ("neighbours", True, np.float32),
+    ],
+)
+def test_canonical_rows_in_torch_equal_numpy(case, pooled, dtype, monkeypatch):
     """Same rows, same order, same merged weights as :func:`canonical_rows`, ties (copies) included."""
+    import torchlogit._tensor_data
     from torchlogit._rows import canonical_rows
-    from torchlogit._tensor_data import canonical_tensor_rows
+    from torchlogit._tensor_data import _pooled_key, canonical_tensor_rows
 
     rng = np.random.RandomState(0)
     X = np.round(rng.normal(size=(300, 4))) if case == "rounded" else rng.normal(size=(300, 4))  # rounded: many ties
+    X = X.astype(dtype)
     target = rng.randint(0, 3, size=300)
     X[100:140], target[100:140] = X[:40], target[:40]  # copies
     if case == "neighbours":  # rows one ulp apart: their keys tie, their contents do not
@@ -421,7 +436,15 @@ def test_canonical_rows_in_torch_equal_numpy(case):
     weight = rng.uniform(0, 2, size=300)
     weight[::17] = 0.0
     rows, merged = canonical_rows(X, target, weight)
-    rows_t, merged_t = canonical_tensor_rows(_t(X), _t(target), _t(weight))
+    threads = torch.get_num_threads()
+    if pooled:
+        monkeypatch.setattr(torchlogit._tensor_data, "SMALL_VALUES", 1)
+        torch.set_num_threads(2)
+    try:
+        assert _pooled_key(_t(X)) == pooled
+        rows_t, merged_t = canonical_tensor_rows(_t(X), _t(target), _t(weight))
+    finally:
+        torch.set_num_threads(threads)
     assert len(rows) < 280  # copies merged, zero weights dropped
     np.testing.assert_array_equal(X[rows_t.numpy()], X[rows])
     np.testing.assert_array_equal(target[rows_t.numpy()], target[rows])

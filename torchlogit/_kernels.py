@@ -123,23 +123,30 @@ def host_copy(X, rows, dtype, column_major=False):
             part = rows[start : start + COLUMN_MAJOR_CHUNK_ROWS]
             out_t[:, start : start + len(part)] = np.take(X, part, axis=0).T
 
-        starts = range(0, len(rows), COLUMN_MAJOR_CHUNK_ROWS)
-        workers = min(torch.get_num_threads(), len(starts))
-        if workers > 1:
-            # On torch's thread count, as the fit's other copies (NumPy releases the GIL in the gather and
-            # the cast). 1M x 100 float64 -> float32, two threads: 205-226 ms, against 324-328 ms gathered
-            # on one (2026-12-05).
-            with ThreadPoolExecutor(workers) as pool:
-                list(pool.map(gather, starts))
-        else:
-            for start in starts:
-                gather(start)
+        # On torch's thread count (1M x 100 float64 -> float32, two threads: 205-226 ms, against 324-328 ms
+        # gathered on one, 2026-12-05).
+        on_threads(gather, range(0, len(rows), COLUMN_MAJOR_CHUNK_ROWS))
         return out_t.T
     out = np.empty((len(rows), *X.shape[1:]), dtype=_numpy_dtype(dtype))
     step = max(1, CHUNK_VALUES // max(int(np.prod(X.shape[1:])), 1))
     for start in range(0, len(rows), step):
         _take_into(out[start : start + step], X, rows[start : start + step])
     return out
+
+
+def on_threads(task, starts):
+    """``task(start)`` for each of ``starts``, on a pool of torch's thread count (one thread: in order, here).
+
+    For NumPy work on disjoint parts of an array: NumPy releases the GIL in its gathers, casts and
+    sum-of-products loops, so the parts run in parallel, as the fit's torch operations do.
+    """
+    workers = min(torch.get_num_threads(), len(starts))
+    if workers > 1:
+        with ThreadPoolExecutor(workers) as pool:
+            list(pool.map(task, starts))
+    else:
+        for start in starts:
+            task(start)
 
 
 def _take_into(out, X, rows):

@@ -34,8 +34,9 @@ import numpy as np
 import torch
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._kernels import DEVICE_CHUNK_VALUES, as_tensor, host_copy, host_to_device, tensor_max_abs
+from ._kernels import DEVICE_CHUNK_VALUES, as_tensor, host_copy, host_to_device, on_threads, tensor_max_abs
 from ._rows import _row_contents, projection, settle_ties, tie_bound
+from ._threads import SMALL_VALUES
 
 _FEATURE_DTYPES = (torch.float32, torch.float64)
 # The keys are float64: MPS, which has no float64, keeps the host path.
@@ -173,7 +174,7 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
     # torch.tensor copies: the projection's arrays are read-only (cached, see ._rows.projection).
     u, v = (torch.tensor(a, device=device) for a in projection(X.shape[1], target.shape[1]))
     key = target @ v
-    if X.dtype == torch.float64:
+    if X.dtype == torch.float64 or _pooled_key(X):
         key += _key_product(X, u)
     else:  # X @ u in float64, as NumPy promotes it: a chunk at a time through one reused buffer
         step = _rows_per_chunk(X)
@@ -227,15 +228,39 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
     return rows, weight
 
 
-def _key_product(X, u):
-    """``X @ u`` for float64 ``X``: NumPy's BLAS on the CPU, as the host path computes it (``._rows``).
+def _pooled_key(X):
+    """Whether :func:`_key_product` computes ``X @ u`` by NumPy's sum-of-products loops on a pool (large CPU data)."""
+    return X.device.type == "cpu" and X.shape[0] * X.shape[1] >= SMALL_VALUES
 
-    torch's MKL matrix-vector product ran at a third of OpenBLAS's speed on this project's
-    reference machine (1M x 100: 101 against 34 ms, see ``._kernels.blas_vector_products``).
+
+def _key_product(X, u):
+    """``X @ u`` in float64 (``u`` float64; ``X`` float64, or float32 on the CPU when :func:`_pooled_key`).
+
+    On a device, torch's product. On the CPU, never torch's: its MKL matrix-vector product ran at a
+    third of OpenBLAS's speed on this project's reference machine (1M x 100: 101 against 34 ms).
+    Small data: NumPy's BLAS, as the host path (``._rows``). Large data: ``np.einsum`` on halves of
+    the rows, one per thread of torch's count, float32 rows promoted as they are read. Not the BLAS,
+    for what it leaves behind: OpenBLAS's idle threads spin for about 0.1 s after a threaded call,
+    and on a machine with as many cores as torch has threads they took a core from the preparation
+    that follows (the argsort, the tied rows' placement, the training copy's gather). 300k x 100,
+    two threads, 2026-12-05, alternating: the key 9.6 ms with OpenBLAS (two threads) against 5.0 ms
+    (float64; 11.5 ms from float32 rows, against a copy to float64 and the BLAS), and the canonical
+    rows and the training copy after it 55 + 94 against 48 + 74 ms. Rounding differs from the BLAS's
+    in the last bits, which the tie bound covers (keys that close are settled by the rows' contents).
     """
-    if X.device.type == "cpu":
-        return torch.from_numpy(X.numpy() @ u.numpy())
-    return X @ u
+    if X.device.type != "cpu":
+        return X @ u
+    A, v = X.numpy(), u.numpy()
+    if not _pooled_key(X):
+        return torch.from_numpy(A @ v)
+    out = np.empty(A.shape[0])
+    step = -(-A.shape[0] // max(torch.get_num_threads(), 1))
+
+    def part(start):
+        np.einsum("ij,j->i", A[start : start + step], v, out=out[start : start + step])
+
+    on_threads(part, range(0, A.shape[0], step))
+    return torch.from_numpy(out)
 
 
 def _argsort(key):
