@@ -738,10 +738,10 @@ BUGS = [
     # ------------------------------------------------------------------ stop 34
     Bug(
         "_kernels",
-        "                list(pool.map(gather, starts))\n",
-        "                list(pool.map(gather, starts[1:]))\n",
-        "the threaded column-major copy skips its first chunk of rows (left at zero)",
-        tests=["tests/test_threads.py"],
+        "            list(pool.map(task, starts))\n",
+        "            list(pool.map(task, starts[1:]))\n",
+        "the threaded NumPy work (the column-major copy, the large data's key) skips its first chunk of rows",
+        tests=["tests/test_threads.py", "tests/test_tensors.py"],
     ),
     Bug(
         "_training_set",
@@ -775,6 +775,12 @@ BUGS = [
         ".index_add_(0, positions, weight.view(-1), alpha=-1)\n",
         "        residual = probabilities.mul_(weight / total).view(-1).index_add_(0, positions, weight.view(-1))\n",
         "the multinomial batch's residual adds the one-hot target instead of subtracting it",
+    ),
+    Bug(
+        "_rows",
+        "        order[runs] = rows[np.lexsort((key[rows], sorted_bits[runs]))]\n",
+        "        order[runs] = rows[np.lexsort((rows, sorted_bits[runs]))]\n",
+        "keys equal in float32 but not in float64 ordered by their rows' positions, not by their values",
     ),
 ]
 

@@ -195,3 +195,28 @@ def test_settling_only_the_tied_rows_is_the_full_sort_by_run_contents_and_weight
             np.testing.assert_array_equal(a, b)
         checked += 1
     assert checked > 100
+
+
+@pytest.mark.parametrize(
+    "keys",
+    ["normal", "copies", "equal_in_float32", "beyond_float32", "signed_zeros", "short"],
+)
+def test_key_order_sorts_the_keys_as_argsort_does(keys):
+    """The radix passes over the keys' float32 roundings, with runs equal in float32 ordered by the float64
+    values, sort every kind of key as NumPy's argsort; mostly equal roundings and short keys take argsort."""
+    from torchlogit._rows import RADIX_KEYS, key_order
+
+    rng = np.random.RandomState(0)
+    n = 5 * RADIX_KEYS if keys != "short" else RADIX_KEYS - 1
+    key = rng.normal(size=n) * 3
+    if keys == "copies":  # every key ten times: over an eighth in runs, NumPy's argsort
+        key = np.repeat(key[: n // 10 + 1], 10)[:n]
+    elif keys == "equal_in_float32":  # a tenth of the keys equal in float32, distinct in float64
+        key[::10] = 1.0 + rng.randint(0, 50, size=len(key[::10])) * 1e-12
+    elif keys == "beyond_float32":  # inf in float32, ordered by the float64 values
+        key[::7] = rng.choice([1e300, -1e300, 5e38, -5e38, 4e38], size=len(key[::7]))
+    elif keys == "signed_zeros":
+        key[::5], key[1::5] = 0.0, -0.0
+    order = key_order(key)
+    np.testing.assert_array_equal(np.sort(order), np.arange(n))  # a permutation
+    np.testing.assert_array_equal(key[order], np.sort(key))

@@ -35,7 +35,7 @@ def canonical_rows(X, target, sample_weight):
     key = X @ u + target @ v
     positive = np.flatnonzero(sample_weight > 0)
     # Any sort will do: rows with (nearly) equal keys are ordered by value below.
-    idx = positive[np.argsort(key[positive])]
+    idx = positive[key_order(key[positive])]
     bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(X), _max_abs(target)))
     rows, weight, _ = settle_ties(idx, key[idx], sample_weight, bound, lambda at: _row_contents(X, target, at))
     return rows, weight
@@ -52,6 +52,41 @@ def projection(n_features, n_targets):
     u, v = rng.uniform(0.5, 1.5, n_features), rng.uniform(0.5, 1.5, n_targets)
     u.flags.writeable = v.flags.writeable = False
     return u, v
+
+
+# Keys from which key_order sorts by radix passes (below, NumPy's argsort is as fast: 46 against 49 us at 2000).
+RADIX_KEYS = 4096
+
+
+def key_order(key):
+    """Indices that sort the float64 ``key`` (equal keys in any order): the same order as ``np.argsort``.
+
+    NumPy's argsort (a comparison sort) took 0.79 ms for 20k keys and 18 ms for 300k, a tenth
+    of a 20k x 20 newton-cholesky fit. Here the keys are first sorted by their float32 rounding,
+    whose bits map to unsigned integers in the same order: two stable radix passes over 16-bit
+    digits (NumPy's stable argsort of ``uint16`` is a counting sort). Runs of keys equal in
+    float32 are then ordered by their float64 values. 20k keys: 0.33 ms, 300k: 10.3 ms (one
+    thread, 2026-12-05). Keys whose float32 roundings mostly coincide (over an eighth of them
+    in such runs, such as many copies of a few rows) go to NumPy's argsort.
+    """
+    key = np.asarray(key, dtype=np.float64)
+    if len(key) < RADIX_KEYS:
+        return np.argsort(key)
+    with np.errstate(over="ignore"):  # beyond float32's range: inf, still in order (the runs sort the rest)
+        bits = key.astype(np.float32).view(np.uint32)
+    # The float32 order as unsigned integers: negatives reversed (all bits flipped), positives above them.
+    ordered = np.where(bits >> 31, ~bits, bits | np.uint32(1 << 31))
+    order = np.argsort((ordered & 0xFFFF).astype(np.uint16), kind="stable")
+    order = order[np.argsort((ordered[order] >> 16).astype(np.uint16), kind="stable")]
+    sorted_bits = ordered[order]
+    equal_next = np.flatnonzero(sorted_bits[1:] == sorted_bits[:-1])
+    if len(equal_next) > len(key) // 8:
+        return np.argsort(key)
+    if len(equal_next):
+        runs = np.union1d(equal_next, equal_next + 1)  # positions in a run of equal float32 keys
+        rows = order[runs]
+        order[runs] = rows[np.lexsort((key[rows], sorted_bits[runs]))]
+    return order
 
 
 def tie_bound(width, max_abs):
