@@ -100,7 +100,7 @@ def main():
             contenders[0]: outcome(TorchLogisticClassifier(dtype=dtype), X, y, optimum, objective),
             contenders[2]: outcome(LogisticRegression(), X, y, optimum, objective),
         }
-        with mock.patch("torchlogit._base._preconditioner", return_value=None):
+        with mock.patch("torchlogit._training._preconditioner", return_value=None):
             results[contenders[1]] = outcome(TorchLogisticClassifier(dtype=dtype), X, y, optimum, objective)
         for name, result in results.items():
             counts[name][result] = counts[name].get(result, 0) + 1

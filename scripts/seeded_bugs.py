@@ -472,7 +472,7 @@ BUGS = [
     ),
     # ------------------------------------------------------------------ _base
     Bug(
-        "_base",
+        "_training",
         '        batch_size = min(200, n_samples) if self.batch_size == "auto" else min(self.batch_size, n_samples)\n',
         '        batch_size = min(256, n_samples) if self.batch_size == "auto" else min(self.batch_size, n_samples)\n',
         "batch_size='auto' is 256 instead of MLPClassifier's min(200, n_samples)",
@@ -486,14 +486,14 @@ BUGS = [
         "weights",
     ),
     Bug(
-        "_base",
+        "_training",
         '        return torch.optim.SGD, self.learning_rate_init, batch_size, {"momentum": self.momentum}\n',
         "        return torch.optim.SGD, self.learning_rate_init, batch_size, {}\n",
         "SGD solver ignores momentum",
         "default",
     ),
     Bug(
-        "_base",
+        "_training",
         "                tol=self.tol, n_iter_no_change=self.n_iter_no_change, "
         'monitor="valid_loss", restore_best=True\n',
         "                tol=self.tol, n_iter_no_change=self.n_iter_no_change, "
@@ -655,7 +655,7 @@ BUGS = [
         "sparse column moments (sparse preconditioner, CV diagonal scaling): first moments instead of second",
     ),
     Bug(
-        "_base",
+        "_training",
         "        ends = [max(start + 1, min(end, stop - 1)) for start, end, stop in zip("
         "starts, ends, stops, strict=True)]\n",
         "        ends = [max(start + 1, min(end, stop)) for start, end, stop in zip("

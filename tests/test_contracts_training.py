@@ -1,4 +1,4 @@
-"""The estimators' training loop (``_base``: ``_train``, ``_continue_in_float64``, ``_preconditioner``).
+"""The estimators' training loop (``_training``: ``_train``, ``_continue_in_float64``, ``_preconditioner``).
 
 Contracts: the validation split of early stopping (the rows scikit-learn's ``train_test_split`` holds out
 from the canonical rows, with the seed drawn from ``random_state``) and its loss; ``pos_weight`` fits as
@@ -24,10 +24,10 @@ from sklearn.model_selection import train_test_split
 from skorch.callbacks import Callback
 
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
-from torchlogit._base import _SCALE_RATIO_PRECONDITIONED, _preconditioner
 from torchlogit._modules import LinearLogits
 from torchlogit._objective import RegularizedLogLoss
 from torchlogit._rows import canonical_rows
+from torchlogit._training import _SCALE_RATIO_PRECONDITIONED, _preconditioner
 from torchlogit._training_set import TrainingSet
 
 from .conftest import quiet, requires_cuda
@@ -242,7 +242,7 @@ def test_inside_the_band_max_abs_settles_it_without_a_column_pass(X, C):
     close to its edge, that bound decides (no column pass) and agrees with the full pass."""
     module, criterion = LinearLogits(4, 1, dtype=torch.float64), _criterion(C=C)
     assert _preconditioner(X, module, criterion) is None
-    with mock.patch("torchlogit._base.column_max_abs", side_effect=AssertionError("column pass")):
+    with mock.patch("torchlogit._training.column_max_abs", side_effect=AssertionError("column pass")):
         assert _preconditioner(X, module, criterion, max_abs=float(X.abs().max())) is None
 
 
@@ -270,7 +270,7 @@ def test_a_fit_inside_the_band_makes_no_column_pass():
     rng = np.random.RandomState(0)
     X = rng.randn(100, 4)
     y = (X[:, 0] + rng.logistic(size=100) > 0).astype(int)
-    with mock.patch("torchlogit._base.column_max_abs", side_effect=AssertionError("column pass")):
+    with mock.patch("torchlogit._training.column_max_abs", side_effect=AssertionError("column pass")):
         TorchLogisticClassifier().fit(X, y)
 
 

@@ -8,10 +8,10 @@ import scipy.sparse as sp
 import torch
 from sklearn.datasets import load_breast_cancer, load_digits, load_iris, load_wine
 
-from torchlogit._base import _SCALE_RATIO_PRECONDITIONED, _preconditioner
 from torchlogit._kernels import column_max_abs
 from torchlogit._modules import LinearLogits
 from torchlogit._objective import RegularizedLogLoss
+from torchlogit._training import _SCALE_RATIO_PRECONDITIONED, _preconditioner
 
 
 def _criterion(C=1.0, l1_ratio=0.0, weight_sum=100.0):
@@ -82,7 +82,7 @@ def test_the_largest_value_settles_the_decision_without_a_column_pass_inside_the
     sparse text fit); the decision is always the full pass's."""
     rng = np.random.RandomState(0)
     module = LinearLogits(4, 1, dtype=torch.float64)
-    with mock.patch("torchlogit._base.column_max_abs", side_effect=AssertionError("column pass")):
+    with mock.patch("torchlogit._training.column_max_abs", side_effect=AssertionError("column pass")):
         X = torch.from_numpy(rng.rand(100, 4))
         assert _preconditioner(X, module, _criterion(C=1.0, weight_sum=100.0), max_abs=float(X.abs().max())) is None
     for exponents in ([0, 0, 0, 0], [0, 3, -3, 0], [8, 0, 0, -8], [0, -12, 0, 0], [4, 4, 4, 4]):
@@ -108,8 +108,8 @@ def _zipf_text(n=4000, d=600, per_row=6, seed=0):
 
 
 def _sparse_factor(X, weight, C=1.0, l1_ratio=0.0, n_outputs=1, bias=True):
-    from torchlogit._base import _sparse_preconditioner
     from torchlogit._kernels import sparse_tensor
+    from torchlogit._training import _sparse_preconditioner
 
     tensor = sparse_tensor(X.astype(np.float64), torch.float64, "cpu")
     criterion = RegularizedLogLoss("binary", C, l1_ratio, float(weight.sum()), n_samples=X.shape[0])
@@ -157,7 +157,7 @@ def test_sparse_columns_of_similar_frequencies_and_l1_fits_keep_scikit_learns_pa
 def test_large_sparse_data_is_sampled_in_blocks_spread_over_its_rows(monkeypatch):
     """Beyond _MOMENT_SAMPLE_VALUES stored values, the moments come from the first rows of each of the
     _MOMENT_SAMPLE_BLOCKS blocks, at most budget / blocks values each: exactly those rows' weighted moments."""
-    import torchlogit._base as base
+    import torchlogit._training as base
 
     X, _ = _zipf_text(n=4000, per_row=6)
     monkeypatch.setattr(base, "_MOMENT_SAMPLE_VALUES", 600)  # 4 blocks of 150 values: 25 rows each
@@ -185,7 +185,7 @@ def test_a_zipf_text_fit_reaches_scikit_learns_optimum_in_far_fewer_iterations()
     the same fit takes without the preconditioner."""
     from sklearn.linear_model import LogisticRegression
 
-    import torchlogit._base as base
+    import torchlogit._training as base
     from torchlogit import TorchLogisticClassifier
 
     X, y = _zipf_text()
@@ -202,7 +202,7 @@ def test_a_zipf_text_fit_reaches_scikit_learns_optimum_in_far_fewer_iterations()
 def test_sparse_data_the_moment_rule_leaves_alone_still_gets_the_column_scale_rule():
     """Unpenalised sparse data (no L2 term, no moment rule) with columns 1e-8 and 1e8 apart: the max |x_j| rule
     preconditions it, as it does dense data; sparse Zipf text with L2 takes the moment rule's factors."""
-    import torchlogit._base as base
+    import torchlogit._training as base
     from torchlogit import TorchLogisticClassifier
 
     rng = np.random.RandomState(0)

@@ -560,7 +560,7 @@ class DiagonalScaling:
     ``D^T D / (4 n) + l2 M`` that :class:`Whitening` factors whole. On Zipf-distributed text the
     columns' second moments span orders of magnitude and so does the curvature along their
     coefficients; scaled, L-BFGS starts each problem from the right scale per coefficient (the
-    single-fit solver's ``_base._sparse_preconditioner`` for the same reason). Problems with an L1 part
+    single-fit solver's ``_training._sparse_preconditioner`` for the same reason). Problems with an L1 part
     are scaled too (by their L2 part's bound, ``m_j / 4`` for pure L1): a positive diagonal keeps
     OWL-QN's orthants (``v_j`` has ``x_j``'s sign) and scales its pseudo-gradient coordinate by
     coordinate, which a full factor would not. Sparse text 20k x 5k, L1, 5 folds x 4 Cs: 977 -> 620

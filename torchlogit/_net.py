@@ -245,7 +245,7 @@ class LogitNet(NeuralNet):
         row["func_evals"] = state["func_evals"]  # cumulative objective + gradient evaluations
         if state.get("failed"):
             row["line_search_failed"] = state["failed"]
-        # float32 iterations may be followed by a float64 continuation (see _base._train).
+        # float32 iterations may be followed by a float64 continuation (see _training.TrainingMixin._train).
         row["precision"] = str(first.dtype).removeprefix("torch.")
         return {"loss": start, "y_pred": None}
 

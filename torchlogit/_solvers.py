@@ -25,7 +25,7 @@ finite point. Curvature pairs whose products under- or overflow are skipped and 
 scalar products are accumulated in float64.
 
 Mixed precision (issue 13): float32 L-BFGS that stalls short of ``tol`` continues in
-float64 (:meth:`LBFGS.cast_` keeps the curvature pairs; ``_base._train`` drives it).
+float64 (:meth:`LBFGS.cast_` keeps the curvature pairs; ``_training.TrainingMixin._train`` drives it).
 The float64 phase needs the data in float64. Two ways were measured (20000 x 100 dense,
 one float64 objective + gradient evaluation, CPU, 2 threads, machine loaded by other
 jobs, median of 15 alternating runs): a float64 copy of the rows, made once when the
