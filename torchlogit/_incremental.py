@@ -8,7 +8,6 @@ import copy
 from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
 from ._data import follow_origin, origin_of
-from ._modules import LinearLogits
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
 from ._threads import threads_for
@@ -70,8 +69,6 @@ class IncrementalMixin:
         partial = getattr(self, "_partial_state", None)
         seed = partial["seed"] if partial is not None else self._seed()
         module, module_kwargs = self._module(n_features, targets.n_outputs)
-        if module is not LinearLogits:  # hidden layers: initialisation and dropout from the module's generators
-            module_kwargs = {**module_kwargs, "seed": seed}
         net = self._make_net(
             module,
             module_kwargs,

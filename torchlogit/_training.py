@@ -287,9 +287,6 @@ class TrainingMixin:
             first = [("valid_loss", ValidationLoss(held_out, targets.kind, pos_weight))]
         # Stopping last, so user callbacks see every epoch, the final one included.
         callbacks = self._net_callbacks(first=first, last=[("stopping", stopping)])
-        if module is not LinearLogits:
-            # Hidden layers draw their initialisation and dropout from the module's own generator.
-            module_kwargs = {**module_kwargs, "seed": seed}
         net = self._make_net(
             module,
             module_kwargs,
@@ -363,7 +360,13 @@ class TrainingMixin:
         callbacks=(),
         seed=0,
     ):
-        """The skorch net for these parameters (not initialised, not trained)."""
+        """The skorch net for these parameters (not initialised, not trained).
+
+        ``seed`` is the net's shuffling seed and, for hidden layers, the seed of the module's own
+        generator, which draws its initialisation and dropout.
+        """
+        if module is not LinearLogits:
+            module_kwargs = {**module_kwargs, "seed": seed}
         optimizer, lr, batch_size, optimizer_kwargs = self._optimizer(n_samples)
         return LogitNet(
             module=module,
