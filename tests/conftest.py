@@ -68,6 +68,14 @@ def rng():
     return np.random.RandomState(0)
 
 
+@pytest.fixture
+def torch_threads():
+    """Set torch's thread count for one test, and give the count back after it."""
+    before = torch.get_num_threads()
+    yield torch.set_num_threads
+    torch.set_num_threads(before)
+
+
 requires_cuda = pytest.mark.skipif(not torch.cuda.is_available(), reason="CUDA is not available on this machine")
 
 

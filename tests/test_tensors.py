@@ -419,7 +419,7 @@ def test_torch_preparation_equals_the_host_path_with_copies_weights_and_class_we
         ("neighbours", True, np.float32),
     ],
 )
-def test_canonical_rows_in_torch_equal_numpy(case, pooled, dtype, monkeypatch):
+def test_canonical_rows_in_torch_equal_numpy(case, pooled, dtype, monkeypatch, torch_threads):
     """Same rows, same order, same merged weights as :func:`canonical_rows`, ties (copies) included."""
     import torchlogit._tensor_data
     from torchlogit._rows import canonical_rows
@@ -436,15 +436,11 @@ def test_canonical_rows_in_torch_equal_numpy(case, pooled, dtype, monkeypatch):
     weight = rng.uniform(0, 2, size=300)
     weight[::17] = 0.0
     rows, merged = canonical_rows(X, target, weight)
-    threads = torch.get_num_threads()
     if pooled:
         monkeypatch.setattr(torchlogit._tensor_data, "SMALL_VALUES", 1)
-        torch.set_num_threads(2)
-    try:
-        assert _pooled_key(_t(X)) == pooled
-        rows_t, merged_t = canonical_tensor_rows(_t(X), _t(target), _t(weight))
-    finally:
-        torch.set_num_threads(threads)
+        torch_threads(2)
+    assert _pooled_key(_t(X)) == pooled
+    rows_t, merged_t = canonical_tensor_rows(_t(X), _t(target), _t(weight))
     assert len(rows) < 280  # copies merged, zero weights dropped
     np.testing.assert_array_equal(X[rows_t.numpy()], X[rows])
     np.testing.assert_array_equal(target[rows_t.numpy()], target[rows])

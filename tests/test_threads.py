@@ -121,14 +121,6 @@ def _counts(model):
 
 
 @pytest.fixture
-def torch_threads():
-    """Set torch's thread count for one test, and give the count back after it."""
-    before = torch.get_num_threads()
-    yield torch.set_num_threads
-    torch.set_num_threads(before)
-
-
-@pytest.fixture
 def two_threads(torch_threads):
     torch_threads(2)
 

@@ -36,7 +36,7 @@ from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from ._kernels import DEVICE_CHUNK_VALUES, as_tensor, host_copy, host_to_device, on_threads, tensor_max_abs
 from ._rows import _row_contents, key_order, projection, settle_ties, tie_bound
-from ._threads import SMALL_VALUES
+from ._threads import SMALL_VALUES, data_values
 
 _FEATURE_DTYPES = (torch.float32, torch.float64)
 # The keys are float64: MPS, which has no float64, keeps the host path.
@@ -220,17 +220,18 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
     settled = torch.zeros(len(kept) + len(anchor), dtype=torch.bool, device=device)
     settled[settled_at] = True
     rows = torch.empty(len(settled), dtype=idx.dtype, device=device)
+    unsettled = ~settled
     rows[settled] = tied_rows[torch.as_tensor(local, device=device)]
-    rows[~settled] = kept
+    rows[unsettled] = kept
     weight = torch.empty(len(settled), dtype=torch.float64, device=device)
     weight[settled] = torch.as_tensor(merged, dtype=torch.float64, device=device)
-    weight[~settled] = sample_weight[kept]
+    weight[unsettled] = sample_weight[kept]
     return rows, weight
 
 
 def _pooled_key(X):
     """Whether :func:`_key_product` computes ``X @ u`` by NumPy's sum-of-products loops on a pool (large CPU data)."""
-    return X.device.type == "cpu" and X.shape[0] * X.shape[1] >= SMALL_VALUES
+    return X.device.type == "cpu" and data_values(X) >= SMALL_VALUES
 
 
 def _key_product(X, u):
