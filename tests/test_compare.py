@@ -89,6 +89,40 @@ def test_different_solver_is_explained(capsys):
     assert report["agreement"]["explanation"].startswith("Different solvers: our adam")
 
 
+def test_newton_cholesky_compares_like_with_like(capsys):
+    """--solver newton-cholesky: scikit-learn runs its own newton-cholesky, not lbfgs, and both reach one optimum."""
+    report, _ = run_json(capsys, "--dataset", "wine", "--solver", "newton-cholesky", "--dtype", "float64")
+    ours, ref = report["models"]["TorchLogisticClassifier"], report["models"]["LogisticRegression"]
+    assert ours["solver"] == ref["solver"] == "newton-cholesky"
+    assert ours["objective"] == pytest.approx(ref["objective"], rel=0, abs=1e-9)
+    assert report["agreement"]["explanation"].startswith("Both reach the same optimum")
+
+
+def _rows(ours_time, ref_time, iterations=(20, 10)):
+    times = (ours_time, ref_time)
+    names = ("TorchLogisticClassifier", "LogisticRegression")
+    return {name: dict(fit_time=t, iterations=n) for name, t, n in zip(names, times, iterations, strict=True)}
+
+
+def test_timing_is_explained_per_iteration_when_sklearn_is_faster():
+    text = _compare.explain_timing(_rows(0.01, 0.002), (426, 30))
+    assert text.startswith("Timing: scikit-learn fit faster here (2.0 against 10.0 ms)")
+    assert "426 training rows of 30 features" in text
+    assert "0.50 against 0.20 ms of fit time per iteration" in text
+    assert "--dataset synthetic --n-samples 300000 --n-features 100" in text
+    assert _compare.explain_timing(_rows(0.002, 0.01), (426, 30)) is None  # faster: nothing to explain
+
+
+def test_table_shows_time_per_iteration_and_the_timing_note(capsys, monkeypatch):
+    # The note depends on this machine's timings: patched, so that the test sees where the table puts it.
+    monkeypatch.setattr(_compare, "explain_timing", lambda rows, shape: "Timing: explained.")
+    assert main(["--dataset", "wine"]) == 0
+    out = capsys.readouterr().out
+    row = next(line for line in out.splitlines() if line.startswith("  per iteration (ms)"))
+    assert len(row.split()) == 5  # the label's three words and one value per model
+    assert out.rstrip().endswith("Timing: explained.")
+
+
 def test_max_iter_reached_is_explained_and_warnings_are_one_line(capsys):
     report, err = run_json(capsys, "--dataset", "wine", "--max-iter", "2")
     assert all(row["iterations"] == 2 and row["reached_max_iter"] for row in report["models"].values())
