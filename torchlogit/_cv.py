@@ -38,7 +38,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
 from ._callbacks import ftol_for
-from ._compat import _check_sample_weight, compute_class_weight
+from ._compat import _check_sample_weight
 from ._data import host_array, host_inputs, origin_of
 from ._devices import DTYPES, resolve_device
 from ._kernels import ACCEPT_SPARSE
@@ -47,7 +47,7 @@ from ._persistence import load as load_model
 from ._persistence import save as save_model
 from ._rows import canonical_rows
 from ._state import keep_state_on_failure
-from ._targets import encode_labels
+from ._targets import class_weights, encode_labels
 from ._threads import data_values, threads_for
 
 
@@ -80,7 +80,12 @@ class _PathModel(ClassifierMixin, BaseEstimator):
         self.intercept = intercept
         self.X_test = X_test
         self.logits = logits
+        # The fitted attributes of a LogisticRegression, which scikit-learn's scorers are given
+        # (a custom scorer may read coef_, e.g. to penalise large or many coefficients).
         self.classes_ = classes
+        self.coef_ = coef
+        self.intercept_ = intercept
+        self.n_features_in_ = coef.shape[1]
 
     def _z(self, X):
         if X is self.X_test and self.logits is not None:
@@ -101,6 +106,16 @@ class _PathModel(ClassifierMixin, BaseEstimator):
         z = self._z(X)
         index = (z[:, 0] > 0).astype(int) if z.shape[1] == 1 else z.argmax(axis=1)
         return self.classes_[index]
+
+
+def _check_test_rows(k, test, sample_weight):
+    """Refuse, before any training, a fold whose held-out rows cannot score a C: none, or zero total weight."""
+    if len(test) == 0:
+        raise ValueError(f"Fold {k} of cv has no test rows: each fold's held-out rows score every C.")
+    if sample_weight is not None and not np.any(sample_weight[test] != 0):
+        raise ValueError(
+            f"The test rows of fold {k} have zero total sample weight: a weighted score of them is undefined."
+        )
 
 
 def _proba(z):
@@ -319,11 +334,17 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         if isinstance(self.Cs, Integral):
             Cs = np.logspace(-4, 4, self.Cs)
         else:
-            Cs = np.asarray(self.Cs, dtype=np.float64).ravel() if _is_numeric(self.Cs) else None
-            if Cs is None or Cs.size == 0 or np.any(np.isnan(Cs)) or np.any(Cs <= 0):
+            Cs = np.asarray(self.Cs, dtype=np.float64) if _is_numeric(self.Cs) else None
+            if Cs is None or Cs.ndim != 1 or Cs.size == 0 or np.any(np.isnan(Cs)) or np.any(Cs <= 0):
                 raise ValueError(f"Cs must be an int or an array-like of positive numbers; got Cs={self.Cs!r}.")
-        ratios = np.asarray(self.l1_ratios, dtype=np.float64).ravel() if _is_numeric(self.l1_ratios) else None
-        if ratios is None or ratios.size == 0 or np.any(np.isnan(ratios)) or np.any((ratios < 0) | (ratios > 1)):
+        ratios = np.asarray(self.l1_ratios, dtype=np.float64) if _is_numeric(self.l1_ratios) else None
+        if (
+            ratios is None
+            or ratios.ndim != 1
+            or ratios.size == 0
+            or np.isnan(ratios).any()
+            or ((ratios < 0) | (ratios > 1)).any()
+        ):
             raise ValueError(
                 f"l1_ratios must be an array-like of numbers between 0 and 1; got (l1_ratios={self.l1_ratios!r})"
             )
@@ -337,7 +358,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
                 "The given class_weight dict must have the class labels as keys; "
                 f"classes={targets.classes} but key={self.class_weight.keys()}"
             )
-        weights = compute_class_weight(self.class_weight, classes=targets.classes, y=y, sample_weight=sample_weight)
+        weights = class_weights(self.class_weight, classes=targets.classes, y=y, sample_weight=sample_weight)
         return weights[targets.target]
 
     # ---------------------------------------------------------------- fitting
@@ -372,17 +393,19 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             if not np.any(row_weight > 0):
                 raise ValueError("The sample weights times the class weights are all zero.")
             folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
-            train_masks = np.zeros((len(y), len(folds)))
-            for k, (train, _) in enumerate(folds):
-                train_masks[train, k] = 1.0
-            fold_weight = row_weight[:, None] * train_masks
-            empty = np.flatnonzero(fold_weight.sum(0) <= 0)
+            # How often each row is in each fold's training rows: a row given twice (a bootstrap split)
+            # counts twice, as it does in scikit-learn's X[train].
+            train_counts = np.zeros((len(y), len(folds)))
+            for k, (train, test) in enumerate(folds):
+                np.add.at(train_counts[:, k], train, 1.0)
+                _check_test_rows(k, test, sample_weight if weights_given else None)
+            empty = np.flatnonzero(row_weight @ train_counts <= 0)
             if len(empty):
                 raise ValueError(f"The training rows of fold {int(empty[0])} have zero total weight.")
 
             # The rule of every fit (._threads): data under SMALL_VALUES values run on one intra-op thread.
             with threads_for(data_values(X)):
-                path, n_iter = self._solve_path(X, targets, fold_weight, folds, Cs, ratios, device, dtype)
+                path, n_iter = self._solve_path(X, targets, row_weight, train_counts, folds, Cs, ratios, device, dtype)
                 scores = self._score_path(X, y, targets, sample_weight if weights_given else None, folds, path)
                 self._publish(X, y, sample_weight, targets, Cs, ratios, path, scores, n_iter)
         return self
@@ -400,12 +423,18 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         return X, y, sample_weight, encode_labels(y)
 
-    def _solve_path(self, X, targets, fold_weight, folds, Cs, ratios, device, dtype):
-        """Coefficients (n_folds, n_l1, n_cs, K, n_dof) and iterations of every problem."""
-        # Merge rows equal in value, label and fold membership, so that weights equal repeats exactly.
-        membership = np.column_stack([targets.target, fold_weight > 0])
-        rows, weight = canonical_rows(X, membership, fold_weight.max(axis=1))
-        merged = weight[:, None] * (fold_weight[rows] > 0)
+    def _solve_path(self, X, targets, row_weight, train_counts, folds, Cs, ratios, device, dtype):
+        """Coefficients (n_folds, n_l1, n_cs, K, n_dof) and iterations of every problem.
+
+        ``row_weight``: each row's sample weight times its class weight; ``train_counts`` (n_rows,
+        n_folds): how often each fold's training rows hold each row.
+        """
+        # Merge rows equal in value, label and training counts, so that weights equal repeats exactly: a
+        # merged row's weight in a fold is the sum of its rows' weights times its count there. Rows that
+        # no fold trains on are left out.
+        in_training = train_counts.any(axis=1)
+        rows, weight = canonical_rows(X, np.column_stack([targets.target, train_counts]), row_weight * in_training)
+        merged = weight[:, None] * train_counts[rows]
         problem = BatchedLogistic.from_data(
             X,
             targets.target[rows],

@@ -22,11 +22,10 @@ import scipy.sparse as sp
 import torch
 from torch.utils.data import Dataset
 
-from ._compat import compute_class_weight
 from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor
 from ._objective import add_penalty, linear_objective_and_gradient
-from ._targets import check_label_values, check_two_classes, label_targets
+from ._targets import check_label_values, check_two_classes, class_weights, label_targets
 
 
 def is_dask_array(X):
@@ -321,5 +320,5 @@ def dask_label_targets(y, sample_weight, class_weight):
         encoded = y.map_blocks(lambda block: np.searchsorted(classes, block), dtype=np.int64)
         counts = da.bincount(encoded, weights=sample_weight, minlength=len(classes)).compute()
         # Each class once, weighted by its count: compute_class_weight's own arithmetic.
-        row_factor = compute_class_weight(class_weight, classes=classes, y=classes, sample_weight=counts)
+        row_factor = class_weights(class_weight, classes=classes, y=classes, sample_weight=counts)
     return label_targets(classes, None, row_factor=row_factor)  # rows are encoded on the workers

@@ -6,12 +6,11 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseTorchClassifier
-from ._compat import compute_class_weight
 from ._dask import dask_label_targets
 from ._data import host_array
 from ._docstrings import fill_doc
 from ._modules import LinearLogits
-from ._targets import encode_labels, encode_partial_labels, per_row
+from ._targets import class_weights, encode_labels, encode_partial_labels, per_row
 
 
 @fill_doc(methods="logistic", max_iter=100, learning_rate_init=0.01)
@@ -232,7 +231,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
             )
         targets = encode_partial_labels(self, y, classes)
         if self.class_weight is not None:
-            class_weight = compute_class_weight(self.class_weight, classes=targets.classes, y=host_array(y))
+            class_weight = class_weights(self.class_weight, classes=targets.classes, y=host_array(y))
             targets.row_factor = per_row(class_weight, targets.target)
         return targets
 
@@ -243,7 +242,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         targets = encode_labels(y)
         if self.class_weight is not None:
             # scikit-learn's own computation, on the host (labels of a tensor fit are copied once).
-            class_weight = compute_class_weight(
+            class_weight = class_weights(
                 self.class_weight, classes=targets.classes, y=host_array(y), sample_weight=host_array(sample_weight)
             )
             targets.row_factor = per_row(class_weight, targets.target)
@@ -254,9 +253,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     def _class_weight_rows(self, y, position, sample_weight):
         if self.class_weight is None:
             return np.ones(len(y))
-        return compute_class_weight(self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight)[
-            position
-        ]
+        return class_weights(self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight)[position]
 
     def _module(self, n_features, n_outputs):
         return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)

@@ -8,6 +8,8 @@ import numpy as np
 import torch
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 
+from ._compat import compute_class_weight
+
 
 @dataclass
 class Targets:
@@ -139,6 +141,25 @@ def _tensor_positions(classes, y):
     if bool(unknown.any()):
         _refuse_unknown(classes, y[unknown].cpu().numpy())
     return position
+
+
+def class_weights(class_weight, *, classes, y, sample_weight=None):
+    """scikit-learn's ``compute_class_weight``, refusing a weight that is negative or not finite.
+
+    scikit-learn takes such a weight from a ``class_weight`` dict and fits with it: a negative
+    weight makes the objective unbounded below (the fit then predicts one class everywhere),
+    a NaN one fails inside the solver with a message about the data.
+    """
+    weights = compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sample_weight)
+    bad = ~np.isfinite(weights) | (weights < 0)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        label = classes[i].item() if isinstance(classes[i], np.generic) else classes[i]
+        raise ValueError(
+            f"class_weight gives class {label!r} the weight {float(weights[i])!r}; "
+            "class weights must be finite and non-negative."
+        )
+    return weights
 
 
 def per_row(values, index):
