@@ -13,7 +13,7 @@ from sklearn.base import clone
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss, make_scorer, recall_score
+from sklearn.metrics import get_scorer, log_loss, make_scorer, recall_score
 from sklearn.model_selection import KFold, StratifiedKFold
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -272,6 +272,32 @@ def test_callable_scorer_sees_a_fitted_linear_model(wine):
     ref = _reference(Cs=4, scoring=sparse_and_accurate, tol=1e-10, max_iter=2000).fit(X, y)
     assert ours.C_ == ref.C_
     np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=0, atol=1e-6)
+
+
+def test_fit_parameters_are_routed_as_logistic_regression_cv_routes_them(wine):
+    """groups reach cv's split and weights the scorer that requests them, with metadata routing only."""
+    import sklearn
+    from sklearn.model_selection import GroupKFold
+    from sklearn.utils._metadata_requests import UnsetMetadataPassedError
+
+    X, y = _wine_5(wine)
+    groups = np.arange(len(y)) % 6
+    sample_weight = np.linspace(0.5, 2.0, len(y))
+    with pytest.raises(ValueError, match="only supported if enable_metadata_routing=True"):
+        TorchLogisticClassifierCV(Cs=3, cv=GroupKFold(3)).fit(X, y, groups=groups)
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = get_scorer("neg_log_loss").set_score_request(sample_weight=True)
+        params = dict(Cs=3, cv=GroupKFold(3), scoring=scorer)
+        ours = TorchLogisticClassifierCV(**params, **TIGHT).fit(X, y, groups=groups, sample_weight=sample_weight)
+        ref = _reference(**params, tol=1e-10, max_iter=2000).fit(X, y, groups=groups, sample_weight=sample_weight)
+        assert ours.C_ == ref.C_
+        np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=0, atol=1e-6)
+        assert ours.score(X, y, sample_weight=sample_weight) == pytest.approx(
+            ref.score(X, y, sample_weight=sample_weight), abs=1e-9
+        )
+        # Weights a scorer did not request are an error, as in scikit-learn (they would change the scores).
+        with pytest.raises(UnsetMetadataPassedError):
+            TorchLogisticClassifierCV(Cs=3, cv=GroupKFold(3)).fit(X, y, groups=groups, sample_weight=sample_weight)
 
 
 def test_not_converged_warns(breast_cancer):

@@ -34,7 +34,14 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.metrics import get_scorer, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import check_is_fitted, validate_data
+from sklearn.utils.metadata_routing import (
+    MetadataRouter,
+    MethodMapping,
+    _raise_for_params,
+    _routing_enabled,
+    process_routing,
+)
+from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
 from ._callbacks import ftol_for
@@ -363,7 +370,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
 
     # ---------------------------------------------------------------- fitting
     @_fit_context(prefer_skip_nested_validation=True)
-    def fit(self, X, y, sample_weight=None):
+    def fit(self, X, y, sample_weight=None, **params):
         """Fit every fold x l1_ratio x C in one batch, choose the best, refit.
 
         Parameters
@@ -374,13 +381,20 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             Class labels, at least two distinct ones.
         sample_weight : array-like of shape (n_samples,), default=None
             Non-negative weights, multiplied by the class weights; also passed to the
-            scorer for the held-out folds.
+            scorer for the held-out folds (with metadata routing enabled, only if the
+            scorer requests them, as in scikit-learn).
+        **params : dict
+            Parameters for the splitter (``cv``'s ``split``, e.g. ``groups``) and the
+            scorer, routed as :class:`~sklearn.linear_model.LogisticRegressionCV` routes
+            them: only with ``sklearn.set_config(enable_metadata_routing=True)`` (see
+            scikit-learn's metadata routing guide).
 
         Returns
         -------
         self : TorchLogisticClassifierCV
             The fitted estimator.
         """
+        _raise_for_params(params, self, "fit")
         with keep_state_on_failure(self):
             device = resolve_device(self.device, owner=type(self).__name__)
             if device.type == "mps" and self.dtype == "float64":
@@ -392,13 +406,14 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             row_weight = sample_weight * self._class_weight_rows(y, targets, sample_weight)
             if not np.any(row_weight > 0):
                 raise ValueError("The sample weights times the class weights are all zero.")
-            folds = list(check_cv(self.cv, y, classifier=True).split(X, y))
+            split_params, score_params = self._routed(params, sample_weight if weights_given else None)
+            folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **split_params))
             # How often each row is in each fold's training rows: a row given twice (a bootstrap split)
             # counts twice, as it does in scikit-learn's X[train].
             train_counts = np.zeros((len(y), len(folds)))
             for k, (train, test) in enumerate(folds):
                 np.add.at(train_counts[:, k], train, 1.0)
-                _check_test_rows(k, test, sample_weight if weights_given else None)
+                _check_test_rows(k, test, score_params.get("sample_weight"))
             empty = np.flatnonzero(row_weight @ train_counts <= 0)
             if len(empty):
                 raise ValueError(f"The training rows of fold {int(empty[0])} have zero total weight.")
@@ -406,7 +421,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             # The rule of every fit (._threads): data under SMALL_VALUES values run on one intra-op thread.
             with threads_for(data_values(X)):
                 path, n_iter = self._solve_path(X, targets, row_weight, train_counts, folds, Cs, ratios, device, dtype)
-                scores = self._score_path(X, y, targets, sample_weight if weights_given else None, folds, path)
+                scores = self._score_path(X, y, targets, score_params, folds, path)
                 self._publish(X, y, sample_weight, targets, Cs, ratios, path, scores, n_iter)
         return self
 
@@ -480,21 +495,56 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         shape = (n_folds, len(ratios), len(Cs))
         return coefs.reshape(*shape, K, -1), n_iter.reshape(shape)
 
-    def _score_path(self, X, y, targets, sample_weight, folds, path):
+    def _routed(self, params, sample_weight):
+        """``(split params, score params)`` of a ``fit``, routed as LogisticRegressionCV routes them.
+
+        Without metadata routing the splitter gets nothing and the scorer the sample weights
+        (``params`` is empty then: :func:`_raise_for_params` refused any); with it,
+        :func:`~sklearn.utils.metadata_routing.process_routing` gives each what it requested.
+        """
+        if not _routing_enabled():
+            return {}, ({} if sample_weight is None else {"sample_weight": sample_weight})
+        routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
+        return routed.splitter.split, routed.scorer.score
+
+    def get_metadata_routing(self):
+        """The metadata routing of this estimator: ``fit``'s parameters go to ``cv``'s ``split`` and the scorer.
+
+        As :meth:`sklearn.linear_model.LogisticRegressionCV.get_metadata_routing`; see
+        scikit-learn's :ref:`metadata routing guide <metadata_routing>`.
+
+        Returns
+        -------
+        routing : MetadataRouter
+        """
+        return (
+            MetadataRouter(owner=type(self).__name__)
+            .add_self_request(self)
+            .add(splitter=self.cv, method_mapping=MethodMapping().add(caller="fit", callee="split"))
+            .add(
+                scorer=get_scorer("accuracy" if self.scoring is None else self.scoring),
+                method_mapping=MethodMapping().add(caller="score", callee="score").add(caller="fit", callee="score"),
+            )
+        )
+
+    def _score_path(self, X, y, targets, score_params, folds, path):
         """Held-out scores (n_folds, n_l1, n_cs) from the path, through the scorer.
 
         ``scoring="neg_log_loss"`` (the default) is computed here for all Cs of a fold at
         once, as :func:`sklearn.metrics.log_loss` computes it (probabilities clipped to
         ``[eps, 1 - eps]``, weighted mean); the scorer's per-call input validation cost
         more than the batched solve (tests/test_cv.py checks both routes agree to 1e-12).
+        ``score_params`` (from :meth:`_routed`) are the scorer's, indexed by each fold's test rows.
         """
         classes = targets.classes
-        scorer = None if self.scoring == "neg_log_loss" else _fold_scorer(self.scoring, classes)
+        shortcut = self.scoring == "neg_log_loss" and set(score_params) <= {"sample_weight"}
+        scorer = None if shortcut else _fold_scorer(self.scoring, classes)
         n_features = X.shape[1]
         scores = np.empty(path.shape[:3])
         for k, (_, test) in enumerate(folds):
             X_test, y_test = X[test], y[test]
-            weight = None if sample_weight is None else sample_weight[test]
+            kwargs = _check_method_params(X, params=score_params, indices=test)
+            weight = kwargs.get("sample_weight")
             flat = path[k].reshape(-1, path.shape[-1])  # (n_l1 * n_cs * K, n_dof)
             logits = _held_out_logits(X_test, flat[:, :n_features])
             if self.fit_intercept:
@@ -503,7 +553,6 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             if scorer is None:
                 scores[k] = -_log_loss(logits, targets.target[test], weight)
                 continue
-            kwargs = {} if weight is None else {"sample_weight": weight}
             for r in range(path.shape[1]):
                 for c in range(path.shape[2]):
                     coef, intercept = self._split(path[k, r, c], n_features)
@@ -737,7 +786,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         model = self._fitted()
         return origin_of(X).wrap(model.predict(self._check_features(host_array(X))))
 
-    def score(self, X, y, sample_weight=None):
+    def score(self, X, y, sample_weight=None, **score_params):
         """Score with the ``scoring`` option on ``(X, y)``, as LogisticRegressionCV's ``score``.
 
         Parameters
@@ -745,13 +794,20 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
         y : array-like of shape (n_samples,)
         sample_weight : array-like of shape (n_samples,), default=None
+        **score_params : dict
+            Parameters for the scorer, with metadata routing enabled (as scikit-learn's).
 
         Returns
         -------
         score : float
         """
+        _raise_for_params(score_params, self, "score")
         X, y, sample_weight = host_inputs(X, y, sample_weight)  # the scorer works on NumPy
         scorer = get_scorer("accuracy" if self.scoring is None else self.scoring)
+        if sample_weight is not None:
+            score_params["sample_weight"] = sample_weight
+        if _routing_enabled():
+            return scorer(self, X, y, **process_routing(self, "score", **score_params).scorer.score)
         kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}
         return scorer(self, X, y, **kwargs)
 
