@@ -510,8 +510,8 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
     def get_metadata_routing(self):
         """The metadata routing of this estimator: ``fit``'s parameters go to ``cv``'s ``split`` and the scorer.
 
-        As :meth:`sklearn.linear_model.LogisticRegressionCV.get_metadata_routing`; see
-        scikit-learn's :ref:`metadata routing guide <metadata_routing>`.
+        As ``LogisticRegressionCV.get_metadata_routing`` (scikit-learn's user guide, "Metadata
+        routing", says how parameters are requested and routed).
 
         Returns
         -------
