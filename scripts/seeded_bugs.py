@@ -79,6 +79,7 @@ EXTRA_MODULE_TESTS = {
         "tests/test_edge_cases.py",
     ],
     "_cv": ["tests/test_cv.py"],
+    "_compare": ["tests/test_compare.py"],
     "_batched": ["tests/test_batched_whitening.py", "tests/test_cv.py"],
     "_newton": ["tests/test_newton.py"],
     "_net": ["tests/test_minibatch_loop.py", "tests/test_partial_fit.py", "tests/test_determinism.py"],
@@ -437,8 +438,8 @@ BUGS = [
     ),
     Bug(
         "_dask",
-        "        row_factor = compute_class_weight(class_weight, classes=classes, y=classes, sample_weight=counts)\n",
-        "        row_factor = compute_class_weight(class_weight, classes=classes, y=classes)\n",
+        "        row_factor = class_weights(class_weight, classes=classes, y=classes, sample_weight=counts)\n",
+        "        row_factor = class_weights(class_weight, classes=classes, y=classes)\n",
         "Dask fit: 'balanced' class weights from one row per class instead of the (weighted) counts",
         "weight_sum",
     ),
@@ -593,9 +594,9 @@ BUGS = [
     ),
     Bug(
         "_cv",
-        "        weights = compute_class_weight(self.class_weight, classes=targets.classes, "
+        "        weights = class_weights(self.class_weight, classes=targets.classes, "
         "y=y, sample_weight=sample_weight)\n",
-        "        weights = compute_class_weight(self.class_weight, classes=targets.classes, y=y)\n",
+        "        weights = class_weights(self.class_weight, classes=targets.classes, y=y)\n",
         "CV: 'balanced' class weights ignore sample_weight",
         "weights",
     ),
@@ -781,6 +782,25 @@ BUGS = [
         "        order[runs] = rows[np.lexsort((key[rows], sorted_bits[runs]))]\n",
         "        order[runs] = rows[np.lexsort((rows, sorted_bits[runs]))]\n",
         "keys equal in float32 but not in float64 ordered by their rows' positions, not by their values",
+    ),
+    Bug(
+        "_cv",
+        "                np.add.at(train_counts[:, k], train, 1.0)\n",
+        "                train_counts[train, k] = 1.0\n",
+        "CV: a training index given twice in a split (bootstrap folds) counted once",
+        "weights",
+    ),
+    Bug(
+        "_targets",
+        "    bad = ~np.isfinite(weights) | (weights < 0)\n",
+        "    bad = ~np.isfinite(weights)\n",
+        "a negative class weight accepted (an objective unbounded below)",
+    ),
+    Bug(
+        "_compare",
+        '    return solver if solver in ("lbfgs", "newton-cholesky") else "lbfgs"\n',
+        '    return "lbfgs"\n',
+        "compare: scikit-learn runs lbfgs against our newton-cholesky",
     ),
 ]
 
