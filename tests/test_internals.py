@@ -47,16 +47,19 @@ def test_canonical_rows_separate_distinct_rows_with_equal_keys():
 def test_resolve_device():
     assert resolve_device("cpu") == torch.device("cpu")
     assert resolve_device(torch.device("cpu")) == torch.device("cpu")
+    # torch's spellings of the one CPU (and the one MPS device: an MPS tensor's .device is mps:0)
+    assert resolve_device("cpu:0") == resolve_device(torch.device("cpu", 0)) == torch.device("cpu")
     assert resolve_device("auto").type in {"cpu", "cuda", "mps"}
     assert "cpu" in available_devices()
-    for bad in ["gpu", "cuda:", "cuda:x", "", 3]:
+    for bad in ["gpu", "cuda:", "cuda:x", "", 3, "cpu:1", "mps:1"]:
         with pytest.raises(ValueError, match="must be 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'"):
             resolve_device(bad)
     with pytest.raises(ValueError, match="Available devices"):
         resolve_device(f"cuda:{torch.cuda.device_count() + 3}")
     if not torch.backends.mps.is_available():
-        with pytest.raises(ValueError, match="MPS is not available"):
-            resolve_device("mps")
+        for name in ("mps", "mps:0"):
+            with pytest.raises(ValueError, match="MPS is not available"):
+                resolve_device(name)
 
 
 def test_lbfgs_matches_scipy_lbfgsb_iterations_on_rosenbrock():

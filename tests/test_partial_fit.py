@@ -116,3 +116,39 @@ def test_partial_fit_continues_a_fit_and_survives_pickling(breast_cancer):
     clf.partial_fit(X, y)
     copy.partial_fit(X, y)
     np.testing.assert_array_equal(copy.coef_, clf.coef_)
+
+
+def test_boolean_labels_in_partial_fit_equal_integer_ones(breast_cancer):
+    """Boolean labels (NumPy or tensor) are classes False < True, as 0 < 1: the same epochs bit for bit
+    (they raised torch's "searchsorted not implemented for 'Bool'")."""
+    import torch
+
+    X, y = breast_cancer
+    reference = TorchLogisticClassifier(solver="adam", random_state=0)
+    for _ in range(2):
+        reference.partial_fit(X, y, classes=[0, 1])
+    for labels in (y.astype(bool), torch.tensor(y.astype(bool))):
+        model = TorchLogisticClassifier(solver="adam", random_state=0)
+        for _ in range(2):
+            model.partial_fit(X, labels, classes=[False, True])
+        np.testing.assert_array_equal(model.classes_, [False, True])
+        np.testing.assert_array_equal(model.coef_, reference.coef_)
+        np.testing.assert_array_equal(model.predict(X), reference.predict(X).astype(bool))
+
+
+def test_fits_inside_torch_inference_mode_equal_fits_outside():
+    """A caller's torch.inference_mode() does not reach the fit: hidden layers need autograd."""
+    import torch
+
+    X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=3, random_state=0)
+    for params in (dict(hidden_layer_sizes=(4,)), dict(hidden_layer_sizes=(4,), solver="adam", max_iter=5)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            expected = TorchMultiLabelClassifier(random_state=0, **params).fit(X, Y)
+            with torch.inference_mode():
+                got = TorchMultiLabelClassifier(random_state=0, **params).fit(X, Y)
+                if params.get("solver") == "adam":
+                    got.partial_fit(X, Y)
+                    expected.partial_fit(X, Y)
+        for a, b in zip(got.coefs_, expected.coefs_, strict=True):
+            np.testing.assert_array_equal(a, b)

@@ -775,3 +775,58 @@ def test_a_copy_of_every_row_has_the_largest_value_validation_measured(dtype, mo
         assert batch.max_abs == tensor_max_abs(batch.X)
         largest = np.abs(np.delete(X, 7, axis=0)).max() if passes else 9 + 1e-9
         assert batch.max_abs == float(torch.tensor(largest, dtype=dtype))
+
+
+def _coefs(model):
+    return [np.asarray(getattr(model, name)) for name in ("coef_", "intercept_")]
+
+
+def test_a_tensor_view_with_the_negative_bit_fits_as_its_values(wine):
+    """torch's lazy negation (a conj().imag view) cannot be read by NumPy; the fit reads its values."""
+    X, y = wine
+    Xt = torch.tensor(X)
+    negated = torch.complex(torch.zeros_like(Xt), -Xt).conj().imag
+    assert negated.is_neg() and torch.equal(negated, Xt)
+    for Estimator, target in ((TorchLogisticClassifier, y), (TorchMultiLabelClassifier, np.eye(3)[y])):
+        expected = _coefs(Estimator().fit(Xt, target))
+        for got, want in zip(_coefs(Estimator().fit(negated, target)), expected, strict=True):
+            np.testing.assert_array_equal(got, want)
+
+
+def test_float16_tensors_fit_as_numpy_float16(wine):
+    """float16 X is promoted to float64 as scikit-learn promotes a NumPy float16 array (coef_ float64, the same
+    fit bit for bit); float16 labels keep their dtype in classes_."""
+    X, y = wine
+    X16 = X.astype(np.float16)
+    from_numpy = TorchLogisticClassifier(dtype="float64").fit(X16, y)
+    from_tensor = TorchLogisticClassifier(dtype="float64").fit(torch.from_numpy(X16), y)
+    assert from_tensor.coef_.dtype == from_numpy.coef_.dtype == np.float64
+    for got, want in zip(_coefs(from_tensor), _coefs(from_numpy), strict=True):
+        np.testing.assert_array_equal(got, want)
+    labels = TorchLogisticClassifier().fit(X, torch.tensor(y, dtype=torch.float16))
+    assert labels.classes_.dtype == np.float16
+
+
+@pytest.mark.parametrize("layout", ["bsr", "bsc"])
+def test_blocked_sparse_tensors_fit_and_predict_as_csr(wine, layout):
+    X, y = wine
+    X = np.where(np.abs(X) > 1.0, X, 0.0)[:, :12]  # an even number of columns, for 2 x 2 blocks
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: "Sparse BSR tensor support is in beta state"
+        blocked = getattr(torch.tensor(X), f"to_sparse_{layout}")((2, 2))
+        ours = TorchLogisticClassifier().fit(blocked, y)
+        proba = ours.predict_proba(blocked)
+    reference = TorchLogisticClassifier().fit(sp.csr_matrix(X), y)
+    for got, want in zip(_coefs(ours), _coefs(reference), strict=True):
+        np.testing.assert_array_equal(got, want)
+    np.testing.assert_array_equal(proba.numpy(), reference.predict_proba(sp.csr_matrix(X)))
+
+
+@pytest.mark.parametrize("what", ["y", "sample_weight"])
+def test_sparse_labels_or_weights_are_refused_as_scikit_learn_refuses_them(wine, what):
+    X, y = wine
+    args = dict(y=torch.tensor(y).to_sparse(), sample_weight=None)
+    if what == "sample_weight":
+        args = dict(y=y, sample_weight=torch.ones(len(y), dtype=torch.float64).to_sparse())
+    with pytest.raises(TypeError, match="Sparse data was passed for a 1-D array .* dense data is required"):
+        TorchLogisticClassifier().fit(torch.tensor(X), args["y"], sample_weight=args["sample_weight"])

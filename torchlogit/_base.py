@@ -81,7 +81,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         if is_dask_collection(X) or is_dask_collection(y):
             return self._fit_dask(X, y, sample_weight)
         origin = origin_of(X)
-        with keep_state_on_failure(self), worker_thread_share():
+        # Autograd trains hidden layers: a fit called inside the caller's torch.inference_mode() needs it on.
+        with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):
             device, dtype = self._check_solver_options()
             data = TrainingSet.from_user(self, X, y, sample_weight, device)
             module, module_kwargs = self._module(data.n_features, data.n_outputs)

@@ -61,10 +61,13 @@ from ._net import TensorData
 from ._rows import canonical_rows
 from ._tensor_data import canonical_tensor_rows, gathered_rows
 
-# Sparse layouts read without densifying (others, e.g. BSR, are converted to CSR first).
+# Sparse layouts read without densifying. The blocked ones (BSR, BSC) are converted to COO first: torch
+# converts them to nothing else (to_sparse_csr refuses BSR).
 _SPARSE_LAYOUTS = (torch.sparse_csr, torch.sparse_csc, torch.sparse_coo)
-# Floating dtypes NumPy cannot hold (or sklearn does not take): read as float32.
-_NARROW_FLOATS = (torch.float16, torch.bfloat16)
+_BLOCKED_LAYOUTS = (torch.sparse_bsr, torch.sparse_bsc)
+# Floating dtypes NumPy cannot hold: read as float32. (float16 is read as it is: the same array as NumPy's
+# float16, which validation then promotes to float64, as scikit-learn does.)
+_NARROW_FLOATS = (torch.bfloat16,)
 
 
 @dataclass(frozen=True)
@@ -120,13 +123,18 @@ def origin_of(X):
 
 def _sparse_tensor_to_scipy(X):
     """A 2-D sparse torch tensor as a SciPy sparse matrix of the same layout (CPU: sharing its arrays)."""
+    if X.ndim == 1:  # labels or weights: scikit-learn's words for sparse ones
+        raise TypeError(
+            "Sparse data was passed for a 1-D array (y or sample_weight), but dense data is required. "
+            "Use '.to_dense()' to convert it to a dense tensor."
+        )
     if X.ndim != 2 or X.dense_dim() != 0:
         raise ValueError(
             f"A sparse tensor X must be 2-D with scalar values (CSR, CSC or COO); got shape {tuple(X.shape)} "
             f"with {X.dense_dim()} dense dimension(s)."
         )
-    if X.layout not in _SPARSE_LAYOUTS:
-        X = X.to_sparse_csr()
+    if X.layout in _BLOCKED_LAYOUTS:
+        X = X.to_sparse_coo()
     X = X.detach().cpu()
     shape = tuple(X.shape)
     if X.layout == torch.sparse_coo:
@@ -173,7 +181,9 @@ def checked_tensor(estimator, X):
     if X.layout != torch.strided:
         if X.ndim != 2 or X.dense_dim() != 0:
             raise ValueError(f"A sparse tensor X must be 2-D with scalar values; got shape {tuple(X.shape)}.")
-        if X.layout not in (torch.sparse_csr, torch.sparse_coo):
+        if X.layout in _BLOCKED_LAYOUTS:
+            X = X.to_sparse_coo()
+        elif X.layout not in (torch.sparse_csr, torch.sparse_coo):
             X = X.to_sparse_csr()
     elif X.ndim != 2:
         raise ValueError(

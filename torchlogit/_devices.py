@@ -6,7 +6,9 @@ import torch
 
 DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
-_DEVICE_PATTERN = re.compile(r"^(cpu|mps|auto|cuda(:\d+)?)$")
+# "cpu:0" and "mps:0" are torch's spellings of the one CPU and the one MPS device (an MPS tensor's .device says
+# mps:0): accepted, and resolved to "cpu" / "mps".
+_DEVICE_PATTERN = re.compile(r"^(cpu(:0)?|mps(:0)?|auto|cuda(:\d+)?)$")
 
 
 def as_float64(tensor):
@@ -61,7 +63,7 @@ def resolve_device(device, owner="estimator"):
         return torch.device("cuda", index)
     if resolved.type == "mps" and not torch.backends.mps.is_available():
         raise ValueError(
-            f"device='mps' was requested but MPS is not available on this machine. "
+            f"device={spec!r} was requested but MPS is not available on this machine. "
             f"Available devices: {available_devices()}."
         )
-    return resolved
+    return torch.device(resolved.type) if resolved.type in ("cpu", "mps") else resolved

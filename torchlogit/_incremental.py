@@ -5,6 +5,8 @@ Used directly or by ``dask_ml.wrappers.Incremental`` on the blocks of a dask arr
 
 import copy
 
+import torch
+
 from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
 from ._data import follow_origin, origin_of
@@ -33,7 +35,8 @@ class IncrementalMixin:
     def _partial_fit(self, X, y, classes, sample_weight):
         """One epoch of the mini-batch solver over ``(X, y)``, continuing the previous calls."""
         origin = origin_of(X)
-        with keep_state_on_failure(self), worker_thread_share():
+        # Autograd trains hidden layers: a fit called inside the caller's torch.inference_mode() needs it on.
+        with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):
             device, dtype = self._check_solver_options()
             first_call = not hasattr(self, "classes_")
             data = TrainingSet.from_user(

@@ -135,6 +135,8 @@ def _tensor_positions(classes, y):
     """Index of each label of the tensor ``y`` in the sorted numeric ``classes``, where ``y`` lives."""
     known = torch.as_tensor(classes, device=y.device)
     common = torch.promote_types(known.dtype, y.dtype)  # as NumPy compares int32 labels with int64 classes
+    if common == torch.bool:  # torch.searchsorted takes no booleans: False < True as 0 < 1
+        common = torch.uint8
     known, values = known.to(common), y.to(common)
     position = torch.searchsorted(known, values).clamp_(0, len(classes) - 1)
     unknown = known[position] != values

@@ -104,7 +104,7 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
         return None
     if isinstance(X, np.ndarray):
         X = host_to_device(X, where) if where.type == "cuda" else as_tensor(X, None, "cpu")  # CPU: a view
-    X = X.detach()
+    X = X.detach().resolve_conj().resolve_neg()  # a view with the negative bit set cannot be read by NumPy
     # One pass over X checks every value and gives the largest |value| that the canonical rows'
     # tie bound needs: aminmax propagates NaN, so both ends are finite exactly when every value is
     # (300k x 100 on one thread: 9 ms float32, 19 ms float64, against 12 / 26 ms for the sum that
