@@ -112,3 +112,13 @@ def test_class_weights_must_be_finite_and_non_negative(fit, weight):
     with pytest.raises(ValueError, match=r"class_weight gives class 0 the weight .*finite and non-negative"):
         getattr(estimator, fit)(X, y, **kwargs)
     assert estimator.coef_ is before
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize("callbacks", [["x"], [("timer", 3)], [None]])
+def test_callbacks_that_are_not_skorch_callbacks_are_refused_before_training(Estimator, callbacks):
+    estimator = Estimator().fit(X, y)
+    before = estimator.coef_
+    with pytest.raises(TypeError, match="callbacks must be a list of skorch callbacks"):
+        estimator.set_params(callbacks=callbacks).fit(X, y)
+    assert estimator.coef_ is before

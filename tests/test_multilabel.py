@@ -195,3 +195,28 @@ def test_warm_start_needs_the_same_structure(multilabel):
     # As LogisticRegression's warm start: without an intercept now, the previous one is dropped.
     clf.set_params(hidden_layer_sizes=(), fit_intercept=False).fit(X, Y)
     assert np.all(clf.intercept_ == 0)
+
+
+def test_balanced_pos_weight_of_an_always_on_label_is_one():
+    """n_negative / n_positive is 0 for a label that is always on: that weight removed the label's whole loss
+    (probability 0.5, predicted off). It gets 1, as a label that is never on does."""
+    X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=3, random_state=0)
+    Y[:, 1] = 1
+    balanced = TorchMultiLabelClassifier(pos_weight="balanced").fit(X, Y)
+    negative, positive = (Y == 0).sum(0), (Y == 1).sum(0)
+    explicit = [negative[0] / positive[0], 1.0, negative[2] / positive[2]]
+    same = TorchMultiLabelClassifier(pos_weight=explicit).fit(X, Y)
+    np.testing.assert_array_equal(balanced.coef_, same.coef_)
+    assert (balanced.predict(X)[:, 1] == 1).all() and (balanced.predict_proba(X)[:, 1] > 0.99).all()
+
+
+@pytest.mark.parametrize("threshold", [[0.0, 0.5, 1.0], [0.5, 0.5], [[0.5]]])
+def test_per_label_thresholds_are_checked_at_fit(threshold):
+    """A threshold that predict would refuse is refused by fit, before training, with the fitted model kept
+    (it trained, then predict refused it, and save wrote a file that load refused)."""
+    X, Y = make_multilabel_classification(n_samples=60, n_features=4, n_classes=3, random_state=0)
+    model = TorchMultiLabelClassifier().fit(X, Y)
+    before = model.coef_
+    with pytest.raises(ValueError, match="threshold"):
+        model.set_params(threshold=threshold).fit(X, Y)
+    assert model.coef_ is before

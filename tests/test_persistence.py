@@ -123,6 +123,17 @@ def test_unsaveable_parameters_get_a_clear_error(wine, tmp_path):
         TorchLogisticClassifier().save(tmp_path / "m.torchlogit")
 
 
+def test_a_torch_device_parameter_is_saved_as_its_name(wine, tmp_path):
+    import torch
+
+    X, y = wine
+    clf = TorchLogisticClassifier(device=torch.device("cpu")).fit(X, y)
+    clf.save(tmp_path / "m.torchlogit")
+    loaded = TorchLogisticClassifier.load(tmp_path / "m.torchlogit")
+    assert loaded.device == "cpu"
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
 def test_a_model_configured_for_a_gpu_unpickles_and_predicts_on_a_cpu_only_machine(wine, monkeypatch):
     """The pickle holds NumPy arrays only (no device tensors): a model whose device is CUDA predicts on
     the CPU where CUDA is absent; fitting again says clearly that CUDA is missing."""

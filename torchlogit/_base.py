@@ -20,6 +20,7 @@ from sklearn.metrics import accuracy_score
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
+from skorch.callbacks import Callback
 
 from ._compat import ARRAY_API_DISPATCH_AVAILABLE
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
@@ -47,6 +48,18 @@ from ._state import keep_state_on_failure, optimizer_moments, plain
 from ._threads import threads_for
 from ._training import TrainingMixin
 from ._training_set import TrainingSet
+
+
+def _check_callbacks(callbacks):
+    """A TypeError unless every entry of ``callbacks`` is what skorch takes: a Callback (instance or class),
+    or a ``(name, Callback)`` pair. skorch itself fails on anything else mid-set-up, with its own traceback."""
+    for entry in callbacks or ():
+        callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str) else entry
+        if not (isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))):
+            raise TypeError(
+                "callbacks must be a list of skorch callbacks (instances or classes) or (name, callback) pairs; "
+                f"got {entry!r}."
+            )
 
 
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, ClassifierMixin, BaseEstimator):
@@ -184,6 +197,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             raise ValueError(f"Solver newton-cholesky supports only 'l2' or None penalties, got {penalty} penalty.")
         if str(device).startswith("mps") and self.dtype == "float64":
             raise ValueError("dtype='float64' is not supported on device='mps' (MPS computes in float32 at most).")
+        _check_callbacks(self.callbacks)
         return device, DTYPES[self.dtype]
 
     # ------------------------------------------------------------- fitted state

@@ -51,7 +51,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     pos_weight : array-like of shape (n_labels,), "balanced" or None, default=None
         Weight of the positive term of each label's BCE (torch's ``pos_weight``), for
         labels that are rarely on. "balanced" uses ``n_negative / n_positive`` per
-        label, counted with ``sample_weight`` (1 for a label that is never on).
+        label, counted with ``sample_weight`` (1 for a label that is never on or always on).
         Multi-label targets only.
     threshold : float or array-like of shape (n_labels,), default=0.5
         A label is predicted on when its probability exceeds its threshold.
@@ -350,6 +350,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
                 "lists of labels."
             )
         n_labels = Y.shape[1]
+        self._check_thresholds(n_labels)  # before training: predict (and a saved file) would refuse them
         self._y_dtype = numpy_dtype(Y.dtype)
         return Targets(
             kind="multilabel",
@@ -373,7 +374,10 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         if isinstance(self.pos_weight, str):  # "balanced": negatives over positives, per label
             positive, total = counts()
             negative = total - positive
-            return np.where(positive > 0, negative / np.where(positive > 0, positive, 1), 1.0)
+            # 1 for a label that is never on, and for one that is always on: n_negative / n_positive = 0 there
+            # would remove the label's whole loss (its probability left at 0.5, predicted off).
+            both = (positive > 0) & (negative > 0)
+            return np.where(both, negative / np.where(both, positive, 1), 1.0)
         pos_weight = np.asarray(self.pos_weight, dtype=np.float64)
         if pos_weight.shape != (n_labels,) or not np.all(np.isfinite(pos_weight)) or np.any(pos_weight < 0):
             raise ValueError(
@@ -398,6 +402,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
                 f"{values[:10].tolist()}."
             )
         n_labels = Y.shape[1]
+        self._check_thresholds(n_labels)
         self._y_dtype = Y.dtype
 
         def counts():
@@ -497,11 +502,14 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     # ------------------------------------------------------------ prediction
     def _thresholds(self):
+        return self._check_thresholds(self._n_outputs)
+
+    def _check_thresholds(self, n_labels):
+        """``threshold`` as a float64 array (a scalar, or one value per label), or a ValueError."""
         threshold = np.asarray(self.threshold, dtype=np.float64)
-        if threshold.ndim == 1 and threshold.shape != (self._n_outputs,):
+        if threshold.ndim == 1 and threshold.shape != (n_labels,):
             raise ValueError(
-                f"threshold must be a float or hold one value per label ({self._n_outputs}); "
-                f"got shape {threshold.shape}."
+                f"threshold must be a float or hold one value per label ({n_labels}); got shape {threshold.shape}."
             )
         if threshold.ndim > 1 or np.any((threshold <= 0) | (threshold >= 1)):
             raise ValueError(f"threshold values must lie strictly between 0 and 1; got {self.threshold!r}.")

@@ -42,6 +42,7 @@ import math
 import struct
 
 import numpy as np
+import torch
 
 MAGIC = b"TORCHLOGIT\n"
 FORMAT_VERSION = 1
@@ -85,6 +86,8 @@ def _encode(value, name):
         return [_encode(v, name) for v in list(value)]
     if isinstance(value, dict):
         return {"dict": [[_encode(k, name), _encode(v, name)] for k, v in value.items()]}
+    if isinstance(value, torch.device):  # device=torch.device(...): saved as the name it is parsed from
+        return str(value)
     raise TypeError(
         f"The parameter {name}={value!r} cannot be saved in the safe format (only numbers, strings, "
         "tuples, lists and dicts can); set it to a plain value or None first, or use pickle."
