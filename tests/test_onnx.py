@@ -13,7 +13,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 
-from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
 
 rt = pytest.importorskip("onnxruntime")
 skl2onnx = pytest.importorskip("skl2onnx")
@@ -36,6 +36,9 @@ def _cases():
             ),
             "hidden 1-D y": (TorchMultiLabelClassifier((5,), max_iter=30, random_state=0).fit(X, y), X),
             "pipeline": (make_pipeline(StandardScaler(), TorchLogisticClassifier()).fit(X, y), X),
+            # LogisticRegressionCV converts with skl2onnx; so does its counterpart (its refitted model)
+            "cv": (TorchLogisticClassifierCV(Cs=3, cv=3).fit(X, y), X),
+            "cv pipeline": (make_pipeline(StandardScaler(), TorchLogisticClassifierCV(Cs=3, cv=3)).fit(X, y), X),
         }
 
 
@@ -67,7 +70,7 @@ def test_skl2onnx_zipmap_gives_a_dict_per_row_as_for_logistic_regression(name):
     np.testing.assert_array_equal(label, model.predict(X))
 
 
-@pytest.mark.parametrize("name", ["binary", "multinomial", "multilabel", "multilabel hidden", "hidden 1-D y"])
+@pytest.mark.parametrize("name", ["binary", "multinomial", "multilabel", "multilabel hidden", "hidden 1-D y", "cv"])
 def test_to_onnx_needs_no_skl2onnx(name, tmp_path):
     model, X = CASES[name]
     path = tmp_path / "model.onnx"

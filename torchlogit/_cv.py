@@ -726,6 +726,24 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         check_is_fitted(self)
         return self._estimator
 
+    def to_onnx(self, path):
+        """Export the refitted (or fold-averaged) model to an ONNX file, as
+        :meth:`TorchLogisticClassifier.to_onnx` does (skl2onnx converts this estimator too,
+        with :mod:`torchlogit.onnx`).
+
+        Parameters
+        ----------
+        path : str or path-like
+            Where to write the ``.onnx`` file.
+
+        Returns
+        -------
+        self : TorchLogisticClassifierCV
+            The estimator, unchanged.
+        """
+        self._fitted().to_onnx(path)
+        return self
+
     def _check_features(self, X):
         """``X`` validated against this estimator's fit (feature names and count), for the inner model."""
         return validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])

@@ -1,9 +1,10 @@
 """ONNX export: skl2onnx converters for the torchlogit estimators (registered on import).
 
 ``import torchlogit.onnx`` registers a shape calculator and a converter for
-:class:`~torchlogit.TorchLogisticClassifier` and :class:`~torchlogit.TorchMultiLabelClassifier`
-with skl2onnx, so that ``skl2onnx.to_onnx(model, X[:1])`` works for a fitted model alone or
-inside a :class:`~sklearn.pipeline.Pipeline`, with skl2onnx's usual options (``zipmap``,
+:class:`~torchlogit.TorchLogisticClassifier`, :class:`~torchlogit.TorchMultiLabelClassifier` and
+:class:`~torchlogit.TorchLogisticClassifierCV` (its refitted model) with skl2onnx, so that
+``skl2onnx.to_onnx(model, X[:1])`` works for a fitted model alone or inside a
+:class:`~sklearn.pipeline.Pipeline`, with skl2onnx's usual options (``zipmap``,
 float32 or float64 inputs). The graph computes the fitted arrays (``coef_`` /
 ``coefs_``) and has the outputs skl2onnx gives ``LogisticRegression``: ``label`` and
 ``probabilities``. For multi-label targets, ``label`` is the 0/1 matrix :meth:`predict`
@@ -59,10 +60,16 @@ from skl2onnx.common.data_types import (
     guess_numpy_type,
 )
 
+from ._cv import TorchLogisticClassifierCV
 from ._logistic import TorchLogisticClassifier
 from ._multilabel import TorchMultiLabelClassifier
 
 _ACTIVATIONS = {"relu": OnnxRelu, "tanh": OnnxTanh, "logistic": OnnxSigmoid, "identity": OnnxIdentity}
+
+
+def _fitted_model(estimator):
+    """The model whose arrays the graph computes: the estimator, or a CV estimator's refitted model."""
+    return estimator._fitted() if isinstance(estimator, TorchLogisticClassifierCV) else estimator
 
 
 def _labels(model):
@@ -79,7 +86,8 @@ def _labels(model):
 
 def calculate_output_shapes(operator):
     """Shape calculator: ``label`` (n,) or (n, n_labels) and ``probabilities`` (n, n_columns)."""
-    model = operator.raw_operator
+    raw = operator.raw_operator  # skl2onnx's options belong to it
+    model = _fitted_model(raw)
     n = operator.inputs[0].get_first_dimension()
     proba_type = DoubleTensorType if isinstance(operator.inputs[0].type, DoubleTensorType) else FloatTensorType
     if model._kind == "multilabel":
@@ -87,7 +95,7 @@ def calculate_output_shapes(operator):
         operator.outputs[1].type = proba_type([n, model._n_outputs])
         return
     _, label_type = _labels(model)
-    if operator.scope_inst.get_options(model, dict(nocl=False))["nocl"]:
+    if operator.scope_inst.get_options(raw, dict(nocl=False))["nocl"]:
         label_type = Int64TensorType
     operator.outputs[0].type = label_type([n])
     operator.outputs[1].type = proba_type([n, len(model.classes_)])
@@ -95,7 +103,8 @@ def calculate_output_shapes(operator):
 
 def convert(scope, operator, container):
     """Converter: the fitted layers, then sigmoid / softmax, and the labels :meth:`predict` gives."""
-    model = operator.raw_operator
+    raw = operator.raw_operator
+    model = _fitted_model(raw)
     opv = container.target_opset
     dtype = guess_numpy_type(operator.inputs[0].type)
     H = operator.inputs[0]
@@ -114,7 +123,7 @@ def convert(scope, operator, container):
         proba = OnnxSigmoid(H, op_version=opv)
     else:
         classes, _ = _labels(model)
-        if container.get_options(model, dict(nocl=False))["nocl"]:  # skl2onnx's option: class indices as labels
+        if container.get_options(raw, dict(nocl=False))["nocl"]:  # skl2onnx's option: class indices as labels
             classes = np.arange(len(classes), dtype=np.int64)
         if model._kind == "binary":
             positive = OnnxSigmoid(H, op_version=opv)
@@ -133,7 +142,7 @@ def convert(scope, operator, container):
     OnnxIdentity(proba, op_version=opv, output_names=[operator.outputs[1]]).add_to(scope, container)
 
 
-for _cls in (TorchLogisticClassifier, TorchMultiLabelClassifier):
+for _cls in (TorchLogisticClassifier, TorchMultiLabelClassifier, TorchLogisticClassifierCV):
     update_registered_converter(
         _cls,
         f"Torchlogit{_cls.__name__}",
