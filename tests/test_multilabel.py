@@ -220,3 +220,26 @@ def test_per_label_thresholds_are_checked_at_fit(threshold):
     with pytest.raises(ValueError, match="threshold"):
         model.set_params(threshold=threshold).fit(X, Y)
     assert model.coef_ is before
+
+
+def test_hidden_layer_sizes_as_an_int_or_an_array_as_mlp_classifier_takes_them():
+    X, Y = make_multilabel_classification(n_samples=60, n_features=4, n_classes=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = TorchMultiLabelClassifier(hidden_layer_sizes=(5,), random_state=0).fit(X, Y)
+        for sizes in (5, np.array([5]), [5]):
+            got = TorchMultiLabelClassifier(hidden_layer_sizes=sizes, random_state=0).fit(X, Y)
+            for a, b in zip(got.coefs_, expected.coefs_, strict=True):
+                np.testing.assert_array_equal(a, b)
+    for bad in ([[5]], [0], [2.5]):
+        with pytest.raises(ValueError, match="hidden_layer_sizes must be"):
+            TorchMultiLabelClassifier(hidden_layer_sizes=bad).fit(X, Y)
+
+
+@pytest.mark.parametrize("hidden", [(), (3,)])
+def test_a_validation_set_of_one_row_is_refused_as_mlp_classifier_refuses_it(hidden):
+    """One held-out row cannot tell whether the loss improves; MLPClassifier refuses it with these words."""
+    X, Y = make_multilabel_classification(n_samples=10, n_features=4, n_classes=3, random_state=0)
+    model = TorchMultiLabelClassifier(hidden, solver="adam", early_stopping=True, max_iter=3)
+    with pytest.raises(ValueError, match="The validation set is too small"):
+        model.fit(X, Y)

@@ -37,7 +37,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     Parameters
     ----------
-    hidden_layer_sizes : tuple of int, default=()
+    hidden_layer_sizes : int or array-like of int, default=()
         Width of each hidden layer; ``()`` is the linear model.
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
@@ -143,7 +143,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     _parameter_constraints: dict = {
         **BaseTorchClassifier._parameter_constraints,
-        "hidden_layer_sizes": [tuple, list],
+        "hidden_layer_sizes": ["array-like", Interval(Integral, 1, None, closed="left")],
         "activation": [StrOptions(set(ACTIVATIONS))],
         "dropout": [Interval(Real, 0, 1, closed="left")],
         "pos_weight": ["array-like", StrOptions({"balanced"}), None],
@@ -309,7 +309,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         return self._hidden_sizes()
 
     def _hidden_sizes(self):
-        sizes = tuple(self.hidden_layer_sizes)
+        # As MLPClassifier: an int is one hidden layer; any 1-D array-like of ints is accepted.
+        sizes = self.hidden_layer_sizes
+        sizes = (sizes,) if isinstance(sizes, Integral) else tuple(np.asarray(sizes).tolist())
         if not all(isinstance(n, Integral) and not isinstance(n, bool) and n >= 1 for n in sizes):
             raise ValueError(
                 f"hidden_layer_sizes must be a tuple of positive integers, got {self.hidden_layer_sizes!r}."

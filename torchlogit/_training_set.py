@@ -153,4 +153,9 @@ def hold_out(rows, targets, validation_fraction, seed):
             f"early_stopping could not hold out validation_fraction={validation_fraction} "
             f"of {len(rows)} distinct training rows: {exc}"
         ) from None
+    if len(split[1]) < 2:  # MLPClassifier's rule and words: one row cannot tell whether the loss improves
+        raise ValueError(
+            "The validation set is too small. Increase 'validation_fraction' or the size of your dataset "
+            f"(early_stopping held out {len(split[1])} of {len(rows)} distinct training rows)."
+        )
     return [torch.as_tensor(part, device=rows.device) for part in split] if on_tensors else split
