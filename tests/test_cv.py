@@ -365,19 +365,21 @@ def test_batched_lbfgs_each_problem_reaches_sklearn_optimum(breast_cancer):
 
 @pytest.mark.parametrize("refit", [True, False])
 def test_coefficient_dtype_and_feature_names_as_a_single_fit_and_through_a_file(wine, tmp_path, refit):
-    """coef_ is float32 for float32 X and float64 otherwise, as TorchLogisticClassifier's (scikit-learn's
-    rule), for the refitted and the fold-averaged model; a file keeps that dtype and the feature names."""
+    """coef_ is float64 for float32 X too, as LogisticRegressionCV's (it validates X as float64; a single
+    LogisticRegression keeps float32), for the refitted and the fold-averaged model; a file keeps that dtype
+    and the feature names."""
     pd = pytest.importorskip("pandas")
     X, y = wine
     X = StandardScaler().fit_transform(X)
     for X_in in (X, X.astype(np.float32)):
         frame = pd.DataFrame(X_in, columns=[f"f{i}" for i in range(X.shape[1])])
         est = TorchLogisticClassifierCV(Cs=3, cv=3, refit=refit).fit(frame, y)
-        single = TorchLogisticClassifier(C=est.C_).fit(X_in, y)
-        assert est.coef_.dtype == est.intercept_.dtype == single.coef_.dtype == X_in.dtype
+        reference = _reference(Cs=3, cv=3, refit=refit).fit(X_in, y)
+        assert est.coef_.dtype == est.intercept_.dtype == reference.coef_.dtype == np.float64
+        assert est.predict_proba(X_in).dtype == reference.predict_proba(X_in).dtype == np.float64
         est.save(tmp_path / "cv.tlm")
         loaded = TorchLogisticClassifierCV.load(tmp_path / "cv.tlm")
-        assert loaded.coef_.dtype == X_in.dtype
+        assert loaded.coef_.dtype == np.float64
         np.testing.assert_array_equal(loaded.feature_names_in_, frame.columns)
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no feature-name warning from the inner model

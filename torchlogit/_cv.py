@@ -428,11 +428,13 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
     def _validate_fit_data(self, X, y, sample_weight):
         """``(X, y, sample_weight, targets)`` checked as scikit-learn does: the one place the data are validated.
 
-        ``X`` comes back as a NumPy array or CSR matrix, ``sample_weight`` as float64 (ones
-        when None) and ``targets`` as :func:`torchlogit._targets.encode_labels` of ``y``.
+        ``X`` comes back as a float64 NumPy array or CSR matrix, as LogisticRegressionCV
+        validates it (so that ``coef_``, ``intercept_`` and the probabilities are float64 for
+        any input, as its are; the solve still runs in ``dtype``), ``sample_weight`` as
+        float64 (ones when None) and ``targets`` as :func:`torchlogit._targets.encode_labels` of ``y``.
         """
         X, y, sample_weight = host_inputs(X, y, sample_weight)  # torch tensors: read on the host
-        X, y = validate_data(self, X, y, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+        X, y = validate_data(self, X, y, accept_sparse=ACCEPT_SPARSE, dtype=np.float64)
         if sp.issparse(X):
             X = X.tocsr()
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
@@ -572,7 +574,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             best_c, best_r = np.unravel_index(np.argmax(total), total.shape)
             C, l1_ratio = float(Cs[best_c]), float(ratios[best_r])
             start = path[:, best_r, best_c].mean(axis=0)
-            model = self._model(targets, n_features, C, l1_ratio, start, warm_start=True, X_dtype=X.dtype)
+            model = self._model(targets, n_features, C, l1_ratio, start, warm_start=True)
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message="X does not have valid feature names")
                 warnings.filterwarnings("ignore", message="X has feature names")
@@ -583,7 +585,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             best_c, best_r = np.unravel_index(np.argmax(flat, axis=1), (len(Cs), len(ratios)))
             C, l1_ratio = float(np.mean(Cs[best_c])), float(np.mean(ratios[best_r]))
             start = np.mean([path[k, best_r[k], best_c[k]] for k in range(len(scores))], axis=0)
-            model = self._model(targets, n_features, C, l1_ratio, start, warm_start=False, X_dtype=X.dtype)
+            model = self._model(targets, n_features, C, l1_ratio, start, warm_start=False)
         self._estimator = model
         self.classes_ = targets.classes
         self.coef_, self.intercept_ = model.coef_, model.intercept_
@@ -610,12 +612,10 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             verbose=max(0, int(self.verbose) - 1),
         )
 
-    def _model(self, targets, n_features, C, l1_ratio, start, *, warm_start, X_dtype):
-        """A fitted :class:`TorchLogisticClassifier` whose arrays are ``start`` (K, n_dof).
+    def _model(self, targets, n_features, C, l1_ratio, start, *, warm_start):
+        """A fitted :class:`TorchLogisticClassifier` whose arrays are ``start`` (K, n_dof), in float64.
 
-        Its ``coef_`` / ``intercept_`` follow scikit-learn's dtype rule (float32 for float32
-        ``X``, float64 otherwise), as a fitted TorchLogisticClassifier's do; with
-        ``warm_start`` its next ``fit`` starts from them (``_fitted_state``).
+        With ``warm_start`` its next ``fit`` starts from them (``_fitted_state``).
         """
         model = TorchLogisticClassifier(**self._inner_params(C, l1_ratio, warm_start=warm_start))
         coef, intercept = self._split(start, n_features)
@@ -624,8 +624,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         model._kind = targets.kind
         model._n_outputs = targets.n_outputs
         model.n_iter_ = np.zeros(1, dtype=np.int32)
-        dtype = np.float32 if np.dtype(X_dtype) == np.float32 else np.float64
-        model._set_layers([(coef.T, intercept)], dtype)
+        model._set_layers([(coef.T, intercept)], np.float64)
         return model
 
     # ------------------------------------------------------------ persistence
