@@ -558,8 +558,8 @@ BUGS = [
     ),
     Bug(
         "_multilabel",
-        "            return np.where(positive > 0, negative / np.where(positive > 0, positive, 1), 1.0)\n",
-        "            return np.where(positive > 0, total / np.where(positive > 0, positive, 1), 1.0)\n",
+        "            return np.where(both, negative / np.where(both, positive, 1), 1.0)\n",
+        "            return np.where(both, total / np.where(both, positive, 1), 1.0)\n",
         "pos_weight='balanced' is total/positives instead of negatives/positives",
         "pos_weight",
     ),
@@ -801,6 +801,33 @@ BUGS = [
         '    return solver if solver in ("lbfgs", "newton-cholesky") else "lbfgs"\n',
         '    return "lbfgs"\n',
         "compare: scikit-learn runs lbfgs against our newton-cholesky",
+    ),
+    Bug(
+        "_multilabel",
+        "            both = (positive > 0) & (negative > 0)\n",
+        "            both = positive > 0\n",
+        "pos_weight='balanced' gives a label that is always on the weight 0 (its loss removed)",
+        "weights",
+    ),
+    Bug(
+        "_training_set",
+        "    if len(split[1]) < 2:  # MLPClassifier's rule and words: one row cannot tell whether the loss improves\n",
+        "    if len(split[1]) < 1:  # MLPClassifier's rule and words: one row cannot tell whether the loss improves\n",
+        "early stopping on a validation set of one row",
+        tests=["tests/test_multilabel.py"],
+    ),
+    Bug(
+        "_targets",
+        "        common = torch.uint8\n",
+        "        common = torch.bool\n",
+        "partial_fit's boolean labels sent to torch.searchsorted, which takes no booleans",
+        tests=["tests/test_partial_fit.py"],
+    ),
+    Bug(
+        "_tensor_data",
+        "    X = X.detach().resolve_conj().resolve_neg()  # a view with the negative bit set cannot be read by NumPy\n",
+        "    X = X.detach()\n",
+        "a tensor view with the negative bit set read by NumPy in the torch preparation",
     ),
 ]
 
