@@ -325,7 +325,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         (``coef_`` and ``intercept_``, or ``coefs_`` and ``intercepts_``), with a format
         version and a SHA-256 checksum. The training history and the optimizer state
         are not saved. ``callbacks`` and a ``RandomState`` instance as ``random_state``
-        cannot be saved (set them to None or an int first).
+        cannot be saved (set them to None or an int first); a :class:`torch.device` given
+        as ``device`` is saved as its name.
         """
         check_is_fitted(self)
         save_model(self, path)
@@ -344,7 +345,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         Returns
         -------
         estimator : instance of this class
-            Fitted, with identical predictions.
+            Fitted, with identical predictions. A model saved after :meth:`sparsify` comes back
+            with a dense ``coef_`` (call ``sparsify()`` again): its predictions then agree to the
+            last bit of a dense against a sparse product (about 1e-16), not bitwise.
 
         Raises
         ------
