@@ -84,9 +84,36 @@ def test_separable_data_without_penalty_is_flagged(capsys):
 
 
 def test_different_solver_is_explained(capsys):
-    report, _ = run_json(capsys, "--dataset", "wine", "--solver", "adam", "--max-iter", "20")
+    report, _ = run_json(capsys, "--dataset", "wine", "--solver", "adam", "--max-iter", "1000")
     assert report["models"]["TorchLogisticClassifier"]["solver"] == "adam"
+    assert report["models"]["TorchLogisticClassifier"]["iterations"] < 1000  # it stopped on tol
     assert report["agreement"]["explanation"].startswith("Different solvers: our adam")
+
+
+def test_max_iter_is_the_explanation_when_a_mini_batch_solver_reaches_it(capsys):
+    report, _ = run_json(capsys, "--dataset", "wine", "--solver", "adam", "--max-iter", "5")
+    assert "reached max_iter=5" in report["agreement"]["explanation"]
+
+
+def test_json_stays_strict_json_with_an_infinite_C(capsys):
+    assert main(["compare", "--dataset", "iris", "--C", "inf", "--json"]) == 0
+    out = capsys.readouterr().out
+
+    def refuse(constant):
+        raise ValueError(f"non-standard JSON constant {constant}")
+
+    report = json.loads(out, parse_constant=refuse)
+    assert report["settings"]["C"] == "inf"
+
+
+@pytest.mark.parametrize("what", ["directory", "plot suffix"])
+def test_unreadable_input_and_unwritable_plot_formats_fail_in_one_line(what, tmp_path, capsys):
+    args = ["--csv", str(tmp_path), "--target", "label"] if what == "directory" else ["--plot", str(tmp_path / "p.txt")]
+    with pytest.raises(SystemExit) as exit_info:
+        main(["compare", "--dataset", "iris", *args] if what != "directory" else ["compare", *args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("torchlogit compare: error: cannot ")
 
 
 def test_newton_cholesky_compares_like_with_like(capsys):

@@ -93,6 +93,20 @@ def test_binary_with_dask_sample_weight_and_string_labels(client, breast_cancer)
     np.testing.assert_allclose(mixed.coef_, remote.coef_, rtol=0, atol=1e-8)
 
 
+def test_row_blocks_of_no_rows_are_skipped(client, breast_cancer):
+    """A filtered array, with compute_chunk_sizes() as the scaling page advises, can hold blocks of no rows."""
+    X, y = breast_cancer
+    order = np.argsort(X[:, 0])
+    X, y = X[order], y[order]
+    Xd, yd = da.from_array(X, chunks=(150, X.shape[1])), da.from_array(y, chunks=150)
+    keep = Xd[:, 0] > X[200, 0]  # the first block loses every row
+    Xk, yk = Xd[keep].compute_chunk_sizes(), yd[keep].compute_chunk_sizes()
+    assert 0 in Xk.chunks[0]
+    remote = TorchLogisticClassifier(**TIGHT).fit(Xk, yk)
+    local = TorchLogisticClassifier(**TIGHT).fit(X[X[:, 0] > X[200, 0]], y[X[:, 0] > X[200, 0]])
+    assert np.abs(remote.predict_proba(X) - local.predict_proba(X)).max() <= 1e-6
+
+
 def test_warm_start_continues_from_the_previous_fit(client, digits_data):
     X, y = digits_data
     Xd, yd = _chunked(X, y)

@@ -233,19 +233,19 @@ def explain(rows, agreement, reference, *, C):
             "until each solver stops, so the difference reflects where each one stopped, not an error; "
             "use a finite --C."
         )
-    if ours["solver"] != ref["solver"]:
-        return (
-            f"Different solvers: our {ours['solver']} is a mini-batch stochastic method that stops when the loss "
-            f"stops improving by tol, while scikit-learn's {ref['solver']} stops on the gradient; its objective "
-            f"is {gap[OURS]:.2e} above the optimum (scikit-learn's {gap[REF]:.2e}). Use --solver lbfgs to compare "
-            "like with like."
-        )
     stopped = [name for name in rows if rows[name]["reached_max_iter"]]
     if stopped:
         names = " and ".join(stopped)
         return (
             f"{names} reached max_iter={ours['max_iter']} before meeting tol={ours['tol']:g}, so "
             f"{'they stop' if len(stopped) == 2 else 'it stops'} short of the optimum; raise --max-iter."
+        )
+    if ours["solver"] != ref["solver"]:
+        return (
+            f"Different solvers: our {ours['solver']} is a mini-batch stochastic method that stops when the loss "
+            f"stops improving by tol, while scikit-learn's {ref['solver']} stops on the gradient; its objective "
+            f"is {gap[OURS]:.2e} above the optimum (scikit-learn's {gap[REF]:.2e}). Use --solver lbfgs to compare "
+            "like with like."
         )
     flat = ""
     if math.isinf(C) and agreement["max_abs_coef_diff"] > 100 * agreement["max_abs_proba_diff"]:
@@ -335,6 +335,8 @@ def load_csv(path, target):
         frame = pd.read_csv(path)
     except FileNotFoundError:
         raise ValueError(f"no such file: {path}") from None
+    except OSError as exc:  # a directory, a file without read permission
+        raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise ValueError(f"cannot read {path} as CSV: {exc}") from None
     if target not in frame.columns:
@@ -384,6 +386,18 @@ def synthetic(random_state, n_samples=20_000, n_features=50):
 
 
 # --------------------------------------------------------------------- plot
+def _finite_json(value):
+    """``value`` with every non-finite float written as a string ("inf", "-inf", "nan"): strict JSON has no
+    Infinity or NaN (``--C inf`` is a setting, and scores can be infinite)."""
+    if isinstance(value, dict):
+        return {k: _finite_json(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite_json(v) for v in value]
+    if isinstance(value, (float, np.floating)) and not math.isfinite(value):
+        return str(float(value))
+    return value
+
+
 def check_plot_path(path):
     """Fail before any fitting if the plot cannot be written there, or matplotlib is missing.
 
@@ -394,9 +408,16 @@ def check_plot_path(path):
     if not os.access(folder, os.W_OK):
         raise ValueError(f"cannot write --plot {path}: directory {folder} is not writable")
     try:
-        import matplotlib  # noqa: F401
+        from matplotlib.figure import Figure
     except ImportError:
         raise ValueError("--plot needs matplotlib: pip install matplotlib") from None
+    formats = Figure().canvas.get_supported_filetypes()
+    suffix = Path(path).suffix.lower().lstrip(".")
+    if suffix not in formats:
+        raise ValueError(
+            f"cannot write --plot {path}: its name must end in a format matplotlib writes "
+            f"({', '.join('.' + f for f in sorted(formats))})"
+        )
 
 
 def plot(rows, coef, path, title=""):
@@ -586,7 +607,7 @@ def _run(parser, args):
             "agreement": agreement,
             "versions": versions(),
         }
-        print(json.dumps(report, indent=2, default=float))
+        print(json.dumps(_finite_json(report), indent=2, default=float, allow_nan=False))
     else:
         print(
             f"dataset: {name} ({X.shape[0]} samples, {X.shape[1]} features, {n_classes} classes), "

@@ -289,9 +289,12 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
     weights = [None] * X.numblocks[0] if sample_weight is None else sample_weight.to_delayed().ravel()
     from dask import delayed
 
+    # Row blocks of no rows (a filtered array after compute_chunk_sizes(), as the docs advise) hold nothing to
+    # sum; scikit-learn's validation of a block would refuse them (0 samples).
     loads = [
         delayed(_load_block, pure=False)(xb, yb, wb, spec)
-        for xb, yb, wb in zip(X.to_delayed().ravel(), y.to_delayed().ravel(), weights, strict=True)
+        for xb, yb, wb, rows in zip(X.to_delayed().ravel(), y.to_delayed().ravel(), weights, X.chunks[0], strict=True)
+        if rows > 0
     ]
     blocks = client.compute(loads)  # futures: each block loaded once, kept on its worker
     try:
