@@ -113,3 +113,31 @@ def test_each_estimator_documents_its_own_summary():
     for name in ("predict_proba", "decision_function", "score", "predict_log_proba"):
         assert "n_labels" not in getattr(TorchLogisticClassifier, name).__doc__, name
         assert "label" in getattr(TorchMultiLabelClassifier, name).__doc__, name
+
+
+def test_without_an_intercept_df_model_counts_the_parameters_statsmodels_one_fewer(spector):
+    """statsmodels' df_model is rank - 1 whether or not the model has a constant (its code assumes one); ours
+    counts the parameters, and llr_pvalue follows. Every other statistic still equals statsmodels'."""
+    X, y = spector
+    table = TorchLogisticClassifier(fit_intercept=False, **TIGHT).fit(X, y).summary(X, y)
+    reference = sm.Logit(y, X).fit(disp=0, method="newton", tol=1e-12)
+    assert table.attrs["df_model"] == X.shape[1] == reference.df_model + 1
+    for name in ("llf", "llnull", "df_resid"):
+        assert table.attrs[name] == pytest.approx(getattr(reference, name), rel=1e-8)
+
+
+def test_labels_of_another_type_than_the_fit_get_a_value_error(spector):
+    X, y = spector
+    model = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    with pytest.raises(ValueError, match="labels of another type"):
+        model.summary(X, np.array([None] * len(y), dtype=object))
+
+
+def test_the_far_from_optimum_warning_names_other_data_as_a_cause(spector):
+    """summary() on other weights than the fit's: the fitted coef_ is not their optimum, and the warning says
+    that this, not only an early stop, can be why."""
+    X, y = spector
+    model = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    weights = np.linspace(0.2, 3.0, len(y))
+    with pytest.warns(Warning, match="or these are not the data and sample_weight it was fitted on"):
+        model.summary(X, y, sample_weight=weights)

@@ -488,9 +488,10 @@ def warn_not_classical(C, cov_type):
 
 def warn_far_from_optimum(moved):
     warnings.warn(
-        f"coef_ and intercept_ are up to {moved:.2g} standard errors away from the optimum of the objective "
-        "(the fit stopped early: see its ConvergenceWarning, max_iter and tol). This table reports the optimum; "
-        "the model predicts with coef_. Refit with a larger max_iter, or scaled features, to make them agree.",
+        f"coef_ and intercept_ are up to {moved:.2g} standard errors away from the optimum of the objective on "
+        "these data and weights: the fit stopped early (see its ConvergenceWarning, max_iter and tol), or these "
+        "are not the data and sample_weight it was fitted on. This table reports the optimum; the model predicts "
+        "with coef_. Refit with a larger max_iter, or scaled features, to make them agree.",
         InferenceWarning,
         stacklevel=3,
     )
@@ -810,7 +811,13 @@ class InferenceMixin:
         """(outcome matrix (n, K), loss weight of each row and output (n, K)) for :meth:`summary`."""
         y = column_or_1d(y)
         check_consistent_length(X, y, sample_weight)
-        position = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
+        try:
+            position = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
+        except TypeError:  # labels NumPy cannot order against classes_ (strings against numbers, None)
+            raise ValueError(
+                f"y holds labels of another type than the classes seen in fit ({self.classes_.dtype}): "
+                f"{y[:3].tolist()}..."
+            ) from None
         unseen = self.classes_[position] != y
         if np.any(unseen):
             raise ValueError(f"y contains labels not seen in fit: {np.unique(y[unseen])[:10].tolist()}.")
