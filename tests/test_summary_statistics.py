@@ -11,6 +11,7 @@ import pandas as pd
 import pytest
 import statsmodels.api as sm
 from sklearn.datasets import make_multilabel_classification
+from sklearn.exceptions import ConvergenceWarning
 
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 from torchlogit._summary_table import format_p_value
@@ -141,3 +142,27 @@ def test_the_far_from_optimum_warning_names_other_data_as_a_cause(spector):
     weights = np.linspace(0.2, 3.0, len(y))
     with pytest.warns(Warning, match="or these are not the data and sample_weight it was fitted on"):
         model.summary(X, y, sample_weight=weights)
+
+
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC0", "HC1"])
+def test_a_separable_label_leaves_the_other_labels_standard_errors_those_of_separate_logits(cov_type):
+    """Labels are independent models: one separated by a feature (no finite optimum) gets NaN in its own rows,
+    named in the warning; every other label's rows equal a separate statsmodels Logit on that label (they
+    were all NaN)."""
+    X, Y = make_multilabel_classification(n_samples=300, n_features=4, n_classes=3, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+    Y[:, 2] = X[:, 0] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchMultiLabelClassifier(**TIGHT).fit(X, Y)
+    with pytest.warns(Warning, match="Label 2: "):
+        table = model.summary(X, Y, cov_type=cov_type)
+    assert table.loc[2]["std_err"].isna().all()
+    for label in (0, 1):
+        robust = "nonrobust" if cov_type == "nonrobust" else "HC0"
+        logit = sm.Logit(Y[:, label], sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12, cov_type=robust)
+        expected = np.asarray(logit.bse)
+        if cov_type == "HC1":  # statsmodels' discrete HC1 is HC0 (issue 7798): the n / (n - k) factor by hand
+            expected = expected * np.sqrt(len(Y) / (len(Y) - X.shape[1] - 1))
+        np.testing.assert_allclose(table.loc[label]["coef"], logit.params, rtol=1e-6)
+        np.testing.assert_allclose(table.loc[label]["std_err"], expected, rtol=1e-6)

@@ -497,33 +497,33 @@ def warn_far_from_optimum(moved):
     )
 
 
-def warn_no_optimum():
+def warn_no_optimum(subject="", stacklevel=3):
     warnings.warn(
-        f"Newton's method from the fitted parameters found no optimum in {NEWTON_MAX_ITER} iterations: the "
+        f"{subject}Newton's method from the fitted parameters found no optimum in {NEWTON_MAX_ITER} iterations: the "
         "maximum-likelihood estimate may not exist (classes separated by a combination of the features). "
         "Standard errors, z, p-values and intervals are NaN.",
         InferenceWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
 
 
-def warn_no_decrease():
+def warn_no_decrease(subject="", stacklevel=3):
     warnings.warn(
-        "Newton's method from the fitted parameters found no finite decrease of the objective along its "
+        f"{subject}Newton's method from the fitted parameters found no finite decrease of the objective along its "
         "step (the log-likelihood overflows or is not finite there): the optimum could not be located. "
         "Standard errors, z, p-values and intervals are NaN.",
         InferenceWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
 
 
-def warn_singular(rcond):
+def warn_singular(rcond, subject="", stacklevel=3):
     warnings.warn(
-        f"The Hessian of the log-likelihood is singular or ill-conditioned (reciprocal condition number "
+        f"{subject}The Hessian of the log-likelihood is singular or ill-conditioned (reciprocal condition number "
         f"{rcond:.1e} after scaling): the data may be separable, or features collinear or constant. "
         "Standard errors, z, p-values and intervals are NaN.",
         InferenceWarning,
-        stacklevel=3,
+        stacklevel=stacklevel,
     )
 
 
@@ -694,66 +694,88 @@ class InferenceMixin:
         fitted = np.column_stack([host_array(self.intercept_), coef]) if self.fit_intercept else np.asarray(coef)
         fitted = torch.as_tensor(fitted, dtype=torch.float64, device=device)
         # The penalty's curvature: 1/C on every weight, none on the intercepts.
-        ridge = torch.zeros(fitted.shape, dtype=torch.float64, device=device)
+        ridge_all = torch.zeros(fitted.shape, dtype=torch.float64, device=device)
         if penalised:
-            ridge[:, int(self.fit_intercept) :] = 1 / self.C
+            ridge_all[:, int(self.fit_intercept) :] = 1 / self.C
             warn_not_classical(self.C, cov_type)
-        ridge = ridge.reshape(-1)
 
-        def unpenalised_terms(theta, curvature, meat=False):
+        def unpenalised_terms(theta, curvature, meat=False, outputs=slice(None)):
             return likelihood_terms(
                 X,
-                Y,
+                Y[:, outputs],
                 theta,
                 kind="softmax" if softmax else "sigmoid",
                 fit_intercept=self.fit_intercept,
                 freq_weight=sample_weight,
-                importance=importance,
+                importance=importance[:, outputs],
                 device=device,
                 curvature=curvature,
                 meat=meat,
             )
 
-        def terms(theta, curvature, meat=False):
-            out = unpenalised_terms(theta, curvature, meat)
-            flat = theta.reshape(-1)
-            if out.hessian is not None:
-                out.hessian.diagonal().add_(ridge)
-            return out._replace(
-                value=out.value + 0.5 * float((ridge * flat * flat).sum()),
-                gradient=out.gradient + ridge * flat,
-                gradient_scale=out.gradient_scale + (ridge * flat).abs(),
-            )
+        def refine(outputs, subject=""):
+            """``(theta, variances or None, converged)`` of the outputs ``outputs`` (a slice), refined together."""
+            ridge = ridge_all[outputs].reshape(-1)
 
-        null_space = None
-        if softmax:
-            # Without a penalty, shifting every class alike changes nothing; with one, only
-            # the unpenalised intercepts can shift.
-            flat_columns = range(d) if not penalised else range(int(self.fit_intercept))
-            null_space = flat_directions(n_outputs, d, flat_columns=flat_columns, device=device)
-        result = newton_refine(terms, fitted, null_space)
-        variances = None
-        if result.converged:
-            meat = None if cov_type == "nonrobust" else terms(result.theta, False, meat=True).meat
-            variances = parameter_variances(
-                result.factor,
-                cov_type=cov_type,
-                n_obs=n_obs,
-                contrasts=Contrasts(n_params, device=device, **contrasts_kw),
-                meat=meat,
-            )
-            del meat
-        theta = result.theta
-        converged = result.converged
-        if variances is None:
+            def terms(theta, curvature, meat=False):
+                out = unpenalised_terms(theta, curvature, meat, outputs)
+                flat = theta.reshape(-1)
+                if out.hessian is not None:
+                    out.hessian.diagonal().add_(ridge)
+                return out._replace(
+                    value=out.value + 0.5 * float((ridge * flat * flat).sum()),
+                    gradient=out.gradient + ridge * flat,
+                    gradient_scale=out.gradient_scale + (ridge * flat).abs(),
+                )
+
+            start = fitted[outputs]
+            null_space = None
+            if softmax:
+                # Without a penalty, shifting every class alike changes nothing; with one, only
+                # the unpenalised intercepts can shift.
+                flat_columns = range(d) if not penalised else range(int(self.fit_intercept))
+                null_space = flat_directions(n_outputs, d, flat_columns=flat_columns, device=device)
+            result = newton_refine(terms, start, null_space)
+            variances = None
+            if result.converged:
+                meat = None if cov_type == "nonrobust" else terms(result.theta, False, meat=True).meat
+                variances = parameter_variances(
+                    result.factor,
+                    cov_type=cov_type,
+                    n_obs=n_obs,
+                    contrasts=Contrasts(start.numel(), device=device, **contrasts_kw),
+                    meat=meat,
+                )
+                del meat
+            if variances is not None:
+                return result.theta, variances, result.converged
             if result.status == "singular":
-                warn_singular(result.factor.rcond)
+                warn_singular(result.factor.rcond, subject, stacklevel=4)
             elif result.status == "max_iter":  # well-conditioned, yet Newton kept moving: no finite optimum
-                warn_no_optimum()
+                warn_no_optimum(subject, stacklevel=4)
             else:
-                warn_no_decrease()
-            theta = fitted  # no maximum-likelihood estimate to polish towards: report the fit's
-        del result
+                warn_no_decrease(subject, stacklevel=4)
+            return start, None, result.converged  # no maximum-likelihood estimate to polish towards: the fit's
+
+        if self._kind == "multilabel":
+            # Independent labels (a block-diagonal Hessian): each is refined alone, as a separate Logit on its
+            # label, so that a label without an optimum (separated by the features, or constant) leaves NaN in
+            # its own rows only.
+            parts = [refine(slice(j, j + 1), subject=f"Label {j}: ") for j in range(n_outputs)]
+        else:
+            parts = [refine(slice(None))]
+        theta = torch.cat([part[0] for part in parts])
+        converged = all(part[2] for part in parts)
+        variances = None
+        if any(part[1] is not None for part in parts):
+            variances = torch.cat(
+                [
+                    part[1]
+                    if part[1] is not None
+                    else torch.full((part[0].numel(),), np.nan, dtype=torch.float64, device=device)
+                    for part in parts
+                ]
+            )
         coef = (theta[1:] - theta[0]) if softmax else theta  # multinomial: contrasts with classes_[0]
         before = (fitted[1:] - fitted[0]) if softmax else fitted
         shift = float((coef - before).abs().max())
