@@ -179,9 +179,11 @@ def test_progress_lines_for_long_fits(capsys, monkeypatch):
     assert "TorchLogisticClassifier: epoch 1," in err and "TorchLogisticClassifier: epoch 5," in err
 
 
-def test_synthetic_size_options(capsys):
-    report, _ = run_json(capsys, "--dataset", "synthetic", "--n-samples", "300", "--n-features", "7")
-    assert (report["n_samples"], report["n_features"]) == (300, 7)
+@pytest.mark.parametrize("n_features", [1, 7])
+def test_synthetic_size_options(capsys, n_features):
+    """Any --n-features the option accepts (at least 1) makes a dataset, one feature included."""
+    report, _ = run_json(capsys, "--dataset", "synthetic", "--n-samples", "300", "--n-features", str(n_features))
+    assert (report["n_samples"], report["n_features"]) == (300, n_features)
 
 
 @pytest.fixture

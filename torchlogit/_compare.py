@@ -380,6 +380,9 @@ def synthetic(random_state, n_samples=20_000, n_features=50):
         n_informative=min(10, n_features),
         n_redundant=0,
         n_repeated=0,
+        # One cluster per class when a single feature is informative: make_classification needs
+        # 2 * n_clusters_per_class <= 2 ** n_informative.
+        n_clusters_per_class=1 if n_features == 1 else 2,
         random_state=random_state,
     )
     return X, y
