@@ -210,7 +210,9 @@ def bad_csvs(tmp_path):
     frame = pd.DataFrame({"a": np.arange(20.0), "b": np.arange(20.0), "target": [0, 1] * 10})
     frame.loc[3, "b"] = np.nan
     frame.to_csv(missing, index=False)
-    return {"text_csv": text, "continuous_csv": continuous, "missing_csv": missing}
+    header = tmp_path / "header.csv"
+    header.write_text("a,b,target\n")
+    return {"text_csv": text, "continuous_csv": continuous, "missing_csv": missing, "header_csv": header}
 
 
 @pytest.mark.parametrize(
@@ -225,6 +227,8 @@ def bad_csvs(tmp_path):
         (["--csv", "{missing_csv}", "--target", "target"], "feature column(s) ['b']"),
         (["--dataset", "iris", "--n-samples", "100"], "--n-samples and --n-features need --dataset synthetic"),
         (["--dataset", "wine", "--tol", "0"], "--tol must be positive"),
+        (["--dataset", "wine", "--tol", "inf"], "--tol must be positive and finite"),
+        (["--csv", "{header_csv}", "--target", "target"], "has a header but no data rows"),
         (["--dataset", "wine", "--device", "gpu"], "'device' parameter"),
         (["--dataset", "wine", "--plot", "/nonexistent/dir/x.png"], "directory /nonexistent/dir does not exist"),
     ],

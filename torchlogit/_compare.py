@@ -339,6 +339,8 @@ def load_csv(path, target):
         raise ValueError(f"cannot read {path}: {exc.strerror or exc}") from None
     except (pd.errors.ParserError, UnicodeDecodeError, pd.errors.EmptyDataError) as exc:
         raise ValueError(f"cannot read {path} as CSV: {exc}") from None
+    if len(frame) == 0:
+        raise ValueError(f"{path} has a header but no data rows")
     if target not in frame.columns:
         raise ValueError(f"column {target!r} is not in {path}; its columns are {list(frame.columns)}")
     features = frame.drop(columns=[target])
@@ -533,8 +535,8 @@ def _check_arguments(args):
     ):
         if value is not None and value < low:
             raise ValueError(f"{option} must be at least {low}, got {value}")
-    if not args.tol > 0:
-        raise ValueError(f"--tol must be positive, got {args.tol}")
+    if not (args.tol > 0 and math.isfinite(args.tol)):
+        raise ValueError(f"--tol must be positive and finite, got {args.tol}")
     if not (args.C > 0):
         raise ValueError(f"--C must be positive (or inf), got {args.C}")
     if not 0 < args.test_size < 1:
