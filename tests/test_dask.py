@@ -162,6 +162,9 @@ def test_dask_fit_errors(client, digits_data, monkeypatch):
     assert fitted.n_features_in_ == 64
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         TorchLogisticClassifier().fit(Xd, y[:-1])
+    yd_unknown = yd[yd >= 0]  # every row, in blocks of unknown size
+    with pytest.raises(ValueError, match=r"y has unknown chunk sizes .* y.compute_chunk_sizes\(\)"):
+        TorchLogisticClassifier().fit(Xd, yd_unknown)
     with pytest.raises(ValueError, match="Incremental"):
         TorchLogisticClassifier(solver="adam").fit(Xd, yd)
     with pytest.raises(ValueError, match="Incremental"):

@@ -248,6 +248,10 @@ def _row_blocks(array, row_chunks, name):
         return None
     if not is_dask_array(array):
         array = np.asarray(array)
+    elif any(math.isnan(c) for c in array.chunks[0]):
+        raise ValueError(
+            f"{name} has unknown chunk sizes (after boolean indexing, say): call {name}.compute_chunk_sizes() first."
+        )
     n_rows = sum(row_chunks)
     if array.shape[0] != n_rows:
         raise ValueError(
