@@ -107,3 +107,22 @@ def test_effective_rows_is_kishs_count():
     assert effective_rows(torch.tensor([1.0, 3.0])) == pytest.approx(16.0 / 10.0, rel=1e-12)
     assert effective_rows(torch.tensor([2.0, 0.0, 2.0], dtype=torch.float32)) == pytest.approx(2.0, rel=1e-12)
     assert effective_rows(np.zeros(3)) == 0.0
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("as_tensor", [False, True])
+def test_zero_weight_rows_are_ignored_bitwise_whatever_their_values(dtype, as_tensor):
+    """A row of weight zero is dropped, bit for bit, even when its values are far larger than the others':
+    they once widened the tie bound of the canonical rows (and so the order of the sums)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    weight = np.random.RandomState(0).rand(len(y))
+    weight[::3] = 0
+    keep = weight > 0
+    far = X.copy()
+    far[~keep] = 1e10
+    inputs = (torch.tensor(far), torch.tensor(y), torch.tensor(weight)) if as_tensor else (far, y, weight)
+    with_zeros = TorchLogisticClassifier(dtype=dtype).fit(inputs[0], inputs[1], sample_weight=inputs[2])
+    dropped = TorchLogisticClassifier(dtype=dtype).fit(X[keep], y[keep], sample_weight=weight[keep])
+    np.testing.assert_array_equal(with_zeros.coef_, dropped.coef_)
+    np.testing.assert_array_equal(with_zeros.intercept_, dropped.intercept_)

@@ -36,7 +36,10 @@ def canonical_rows(X, target, sample_weight):
     positive = np.flatnonzero(sample_weight > 0)
     # Any sort will do: rows with (nearly) equal keys are ordered by value below.
     idx = positive[key_order(key[positive])]
-    bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(X), _max_abs(target)))
+    # The bound from the rows that count: a zero-weight row's large values would widen it, and so change which
+    # rows are settled as ties (the order of the sums), though the row itself is dropped.
+    counted = X if len(positive) == X.shape[0] else X[positive]
+    bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(counted), _max_abs(target[positive])))
     rows, weight, _ = settle_ties(idx, key[idx], sample_weight, bound, lambda at: _row_contents(X, target, at))
     return rows, weight
 

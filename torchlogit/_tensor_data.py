@@ -185,13 +185,17 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
     positive = sample_weight > 0
     if bool(positive.all()):  # the usual case: no pass to select the rows that count
         idx = _argsort(key)
+        counted = target
     else:
         positive = torch.nonzero(positive).squeeze(1)
         idx = positive[_argsort(key[positive])]
+        # The bound from the rows that count (see ._rows.canonical_rows): validation's max_abs saw them all.
+        max_abs = tensor_max_abs(torch.index_select(X, 0, positive))
+        counted = torch.index_select(target, 0, positive)
     k = torch.index_select(key, 0, idx)  # a third of key[idx]'s time (20k keys, one thread)
     if max_abs is None:
         max_abs = tensor_max_abs(X)
-    bound = tie_bound(X.shape[1] + target.shape[1], max(max_abs, tensor_max_abs(target)))
+    bound = tie_bound(X.shape[1] + target.shape[1], max(max_abs, tensor_max_abs(counted)))
     near_next = k[1:] - k[:-1] <= bound
     if not bool(near_next.any()):
         return idx, torch.index_select(sample_weight, 0, idx)
