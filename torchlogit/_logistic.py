@@ -257,3 +257,19 @@ class TorchLogisticClassifier(BaseTorchClassifier):
 
     def _module(self, n_features, n_outputs):
         return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)
+
+    def _publish(self, net, targets, *, incremental, X_dtype=np.float64):
+        super()._publish(net, targets, incremental=incremental, X_dtype=X_dtype)
+        # The multinomial intercepts are unpenalised: adding one constant to all changes no probability,
+        # and only their differences are identified. L-BFGS keeps their sum at its starting zero (its
+        # steps are combinations of gradients, whose intercept parts sum to zero), as scikit-learn's
+        # solvers do; OWL-QN's orthant projection of the step (an L1 part) does not, and the sum drifted
+        # (4.5 on iris at C=1, l1_ratio=1). Centred after fit, the reported intercepts are scikit-learn's.
+        if (
+            not incremental
+            and self._kind == "multinomial"
+            and self.fit_intercept
+            and self.l1_ratio > 0
+            and np.isfinite(self.C)
+        ):
+            self.intercept_ = self.intercept_ - self.intercept_.mean(dtype=np.float64).astype(self.intercept_.dtype)
