@@ -14,6 +14,7 @@ scale of the objective decides when L-BFGS stops.
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 import torch
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.preprocessing import StandardScaler
@@ -110,8 +111,8 @@ def test_effective_rows_is_kishs_count():
 
 
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("as_tensor", [False, True])
-def test_zero_weight_rows_are_ignored_bitwise_whatever_their_values(dtype, as_tensor):
+@pytest.mark.parametrize("container", ["numpy", "tensor", "sparse"])  # the torch path twice, then the host path
+def test_zero_weight_rows_are_ignored_bitwise_whatever_their_values(dtype, container):
     """A row of weight zero is dropped, bit for bit, even when its values are far larger than the others':
     they once widened the tie bound of the canonical rows (and so the order of the sums)."""
     X, y = load_breast_cancer(return_X_y=True)
@@ -121,8 +122,13 @@ def test_zero_weight_rows_are_ignored_bitwise_whatever_their_values(dtype, as_te
     keep = weight > 0
     far = X.copy()
     far[~keep] = 1e10
-    inputs = (torch.tensor(far), torch.tensor(y), torch.tensor(weight)) if as_tensor else (far, y, weight)
+    inputs = {
+        "numpy": (far, y, weight),
+        "tensor": (torch.tensor(far), torch.tensor(y), torch.tensor(weight)),
+        "sparse": (sp.csr_matrix(far), y, weight),
+    }[container]
     with_zeros = TorchLogisticClassifier(dtype=dtype).fit(inputs[0], inputs[1], sample_weight=inputs[2])
-    dropped = TorchLogisticClassifier(dtype=dtype).fit(X[keep], y[keep], sample_weight=weight[keep])
+    kept = sp.csr_matrix(X[keep]) if container == "sparse" else X[keep]
+    dropped = TorchLogisticClassifier(dtype=dtype).fit(kept, y[keep], sample_weight=weight[keep])
     np.testing.assert_array_equal(with_zeros.coef_, dropped.coef_)
     np.testing.assert_array_equal(with_zeros.intercept_, dropped.intercept_)
