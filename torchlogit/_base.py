@@ -340,7 +340,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         path : str or path-like
             A file written by :meth:`save` (by this class).
         device : str or torch.device, default="cpu"
-            Where the loaded model predicts.
+            Where the loaded model predicts; a device this machine lacks raises a
+            ``ValueError`` naming the available ones, as ``fit`` does.
 
         Returns
         -------

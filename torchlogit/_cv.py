@@ -653,7 +653,8 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         path : str or path-like
             A file written by :meth:`save`.
         device : str or torch.device, default="cpu"
-            Where the loaded model predicts.
+            Where the loaded model predicts; a device this machine lacks raises a
+            ``ValueError`` naming the available ones, as ``fit`` does.
 
         Returns
         -------

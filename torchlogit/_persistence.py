@@ -44,6 +44,8 @@ import struct
 import numpy as np
 import torch
 
+from ._devices import resolve_device
+
 MAGIC = b"TORCHLOGIT\n"
 FORMAT_VERSION = 1
 _MAX_HEADER_BYTES = 1 << 24
@@ -374,6 +376,9 @@ def _check_fitted(fitted, estimator_name, payload_size):
 
 def load(cls, path, device="cpu"):
     """Read a model written by :func:`save` as an instance of ``cls``, on ``device``."""
+    # The caller's argument, checked first and as fit checks it: a device this machine lacks is a ValueError
+    # naming the ones it has (the model predicted on the CPU regardless, and failed only when refitted).
+    resolve_device(device, owner=cls.__name__)
     header, payload = _read(path)
     try:
         return _build(cls, header, payload, device)
