@@ -180,6 +180,8 @@ def test_dask_fit_errors(client, digits_data, monkeypatch):
     dd = pytest.importorskip("dask.dataframe")
     with pytest.raises(TypeError, match="to_dask_array"):
         TorchLogisticClassifier().fit(dd.from_array(X[:, :3]), yd)
+    with pytest.raises(TypeError, match="numpy.ndarray but y or sample_weight is a dask collection"):
+        TorchLogisticClassifier().fit(X, yd)
     monkeypatch.setattr(distributed.client, "_get_global_client", lambda: None)
     with pytest.raises(ValueError, match="needs a running dask.distributed Client"):
         TorchLogisticClassifier().fit(Xd, yd)

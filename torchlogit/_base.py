@@ -111,9 +111,14 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
     def _fit_dask(self, X, y, sample_weight):
         """``fit`` on dask arrays: L-BFGS whose evaluations run on the dask workers (see ``_dask``)."""
         if not is_dask_array(X):
+            if is_dask_collection(X):  # a dask DataFrame
+                raise TypeError(
+                    f"X is a {type(X).__module__}.{type(X).__name__}; fit takes dask arrays: convert a dask "
+                    "DataFrame with X.to_dask_array(lengths=True) (and y likewise)."
+                )
             raise TypeError(
-                f"X is a {type(X).__module__}.{type(X).__name__}; fit takes dask arrays: convert a dask "
-                "DataFrame with X.to_dask_array(lengths=True) (and y likewise)."
+                f"X is a {type(X).__module__}.{type(X).__name__} but y or sample_weight is a dask collection: "
+                "give X as a dask array too (dask.array.from_array(X, chunks=...)), or compute y and sample_weight."
             )
         with keep_state_on_failure(self):
             _, dtype = self._check_solver_options(here=False)
