@@ -46,13 +46,13 @@ def _models(X, y):
 def test_dask_input_in_x_or_in_y_alone_takes_the_dask_route():
     """A dask collection in ``X`` or in ``y`` makes ``fit`` the dask fit, whose refusals come first: a dask ``X``
     with NumPy ``y`` and a mini-batch solver is refused as the dask fit refuses it (never gathered into memory);
-    NumPy ``X`` with dask ``y`` is told that fit takes dask arrays."""
+    NumPy ``X`` with dask ``y`` is told to make ``X`` a dask array too."""
     da = pytest.importorskip("dask.array")
     rng = np.random.RandomState(0)
     X, y = rng.randn(40, 3), np.arange(40) % 2
     with pytest.raises(ValueError, match="full-batch L-BFGS"):
         TorchLogisticClassifier(solver="adam").fit(da.from_array(X, chunks=20), y)
-    with pytest.raises(TypeError, match=r"X is a numpy\.ndarray; fit takes dask arrays"):
+    with pytest.raises(TypeError, match=r"X is a numpy\.ndarray but y or sample_weight is a dask collection"):
         TorchLogisticClassifier().fit(X, da.from_array(y, chunks=20))
 
 

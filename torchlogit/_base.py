@@ -345,8 +345,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         path : str or path-like
             A file written by :meth:`save` (by this class).
         device : str or torch.device, default="cpu"
-            Where the loaded model predicts; a device this machine lacks raises a
-            ``ValueError`` naming the available ones, as ``fit`` does.
+            Where the loaded model predicts (a device this machine lacks: on the CPU here,
+            set up for that device elsewhere); a malformed name raises a ``ValueError``.
 
         Returns
         -------

@@ -653,8 +653,8 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         path : str or path-like
             A file written by :meth:`save`.
         device : str or torch.device, default="cpu"
-            Where the loaded model predicts; a device this machine lacks raises a
-            ``ValueError`` naming the available ones, as ``fit`` does.
+            Where the loaded model predicts (a device this machine lacks: on the CPU here,
+            set up for that device elsewhere); a malformed name raises a ``ValueError``.
 
         Returns
         -------
