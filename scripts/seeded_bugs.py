@@ -831,8 +831,8 @@ BUGS = [
     ),
     Bug(
         "_rows",
-        "    counted = X if len(positive) == X.shape[0] else X[positive]\n",
-        "    counted = X\n",
+        "    counted = (X, target) if len(positive) == X.shape[0] else (X[positive], target[positive])\n",
+        "    counted = (X, target)\n",
         "the tie bound measures the zero-weight rows too (their large values change the order of the sums)",
         "weights",
         tests=["tests/test_contracts_weights.py"],

@@ -156,13 +156,12 @@ def _log_loss(logits, target, sample_weight):
     return np.average(loss, axis=0, weights=sample_weight)
 
 
-def _fold_scorer(scoring, classes):
-    """scikit-learn's scorer for a fold: metrics that take ``labels`` get all the classes.
+def _fold_scorer(scorer, classes):
+    """``scorer`` for a fold: metrics that take ``labels`` get all the classes.
 
     A held-out fold may lack a class; LogisticRegressionCV rebuilds such scorers with
     ``labels=classes`` (and ``pos_label`` for binary problems), and so do we.
     """
-    scorer = get_scorer("accuracy" if scoring is None else scoring)
     parameters = inspect.signature(scorer._score_func).parameters if hasattr(scorer, "_score_func") else []
     if "labels" not in parameters:
         return scorer
@@ -509,6 +508,10 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         routed = process_routing(self, "fit", sample_weight=sample_weight, **params)
         return routed.splitter.split, routed.scorer.score
 
+    def _get_scorer(self):
+        """The scorer ``scoring`` names (accuracy for None), as LogisticRegressionCV's ``_get_scorer``."""
+        return get_scorer("accuracy" if self.scoring is None else self.scoring)
+
     def get_metadata_routing(self):
         """The metadata routing of this estimator: ``fit``'s parameters go to ``cv``'s ``split`` and the scorer.
 
@@ -524,7 +527,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             .add_self_request(self)
             .add(splitter=self.cv, method_mapping=MethodMapping().add(caller="fit", callee="split"))
             .add(
-                scorer=get_scorer("accuracy" if self.scoring is None else self.scoring),
+                scorer=self._get_scorer(),
                 method_mapping=MethodMapping().add(caller="score", callee="score").add(caller="fit", callee="score"),
             )
         )
@@ -540,7 +543,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         """
         classes = targets.classes
         shortcut = self.scoring == "neg_log_loss" and set(score_params) <= {"sample_weight"}
-        scorer = None if shortcut else _fold_scorer(self.scoring, classes)
+        scorer = None if shortcut else _fold_scorer(self._get_scorer(), classes)
         n_features = X.shape[1]
         scores = np.empty(path.shape[:3])
         for k, (_, test) in enumerate(folds):
@@ -821,7 +824,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         """
         _raise_for_params(score_params, self, "score")
         X, y, sample_weight = host_inputs(X, y, sample_weight)  # the scorer works on NumPy
-        scorer = get_scorer("accuracy" if self.scoring is None else self.scoring)
+        scorer = self._get_scorer()
         if sample_weight is not None:
             score_params["sample_weight"] = sample_weight
         if _routing_enabled():

@@ -37,9 +37,9 @@ def canonical_rows(X, target, sample_weight):
     # Any sort will do: rows with (nearly) equal keys are ordered by value below.
     idx = positive[key_order(key[positive])]
     # The bound from the rows that count: a zero-weight row's large values would widen it, and so change which
-    # rows are settled as ties (the order of the sums), though the row itself is dropped.
-    counted = X if len(positive) == X.shape[0] else X[positive]
-    bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(counted), _max_abs(target[positive])))
+    # rows are settled as ties (the order of the sums), though the row itself is dropped. No copy when all count.
+    counted = (X, target) if len(positive) == X.shape[0] else (X[positive], target[positive])
+    bound = tie_bound(X.shape[1] + target.shape[1], max(_max_abs(counted[0]), _max_abs(counted[1])))
     rows, weight, _ = settle_ties(idx, key[idx], sample_weight, bound, lambda at: _row_contents(X, target, at))
     return rows, weight
 
