@@ -141,6 +141,25 @@ def test_one_dimensional_y_behaves_like_mlp_classifier(wine):
         TorchMultiLabelClassifier(pos_weight="balanced").fit(X, y)
 
 
+@pytest.mark.parametrize("threshold", [0.9, [0.9]])
+def test_a_threshold_is_refused_for_one_d_targets_rather_than_ignored(multilabel, threshold):
+    """A one-column Y is 1-D labels (as MLPClassifier reads it), predicted as the most probable class: a threshold
+    other than 0.5 would be ignored (it was, silently), at fit and after set_params."""
+    X, Y = multilabel
+    with pytest.raises(ValueError, match="threshold applies to multi-label"):
+        TorchMultiLabelClassifier(threshold=threshold).fit(X, Y[:, 0])
+    with pytest.warns(DataConversionWarning), pytest.raises(ValueError, match="one-column Y is read as 1-D"):
+        TorchMultiLabelClassifier(threshold=threshold).fit(X, Y[:, :1])
+    clf = TorchMultiLabelClassifier(max_iter=5).fit(X, Y[:, 0])
+    with pytest.raises(ValueError, match="threshold applies to multi-label"):
+        clf.set_params(threshold=threshold).predict(X)
+    assert clf.set_params(threshold=0.5).predict(X).shape == (len(X),)
+    np.testing.assert_array_equal(  # the multi-label rule is untouched
+        TorchMultiLabelClassifier(threshold=0.9).fit(X, Y).predict(X),
+        TorchMultiLabelClassifier().fit(X, Y).predict_proba(X) > 0.9,
+    )
+
+
 def test_pos_weight_balanced_and_explicit(multilabel):
     X, Y = multilabel
     rare = Y.copy()

@@ -55,7 +55,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         Multi-label targets only.
     threshold : float or array-like of shape (n_labels,), default=0.5
         A label is predicted on when its probability exceeds its threshold.
-        Multi-label targets only.
+        Multi-label targets only: with 1-D targets (a one-column ``Y`` included) a value
+        other than 0.5 raises a ``ValueError`` rather than being ignored.
     solver : {"auto", "lbfgs", "adam", "sgd"}, default="auto"
         "auto" is "lbfgs" for the linear model (a convex problem: full-batch L-BFGS
         reaches the exact optimum, as scikit-learn's ``LogisticRegression`` does) and
@@ -338,10 +339,23 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             Y = column_or_1d(Y, warn=True)
         return X, Y
 
+    def _check_one_d_targets(self, *, fitting=True):
+        """Refuse the multi-label options for 1-D targets (a column vector included), which would ignore them."""
+        one_d = (
+            "y is 1-D (a one-column Y is read as 1-D class labels, as MLPClassifier reads it), and its "
+            "prediction is the most probable class"
+        )
+        if fitting and self.pos_weight is not None:
+            raise ValueError(f"pos_weight applies to multi-label (indicator matrix) targets; {one_d}.")
+        if np.ndim(self.threshold) != 0 or float(self.threshold) != 0.5:
+            raise ValueError(
+                f"threshold applies to multi-label (indicator matrix) targets; {one_d}. Leave threshold=0.5, "
+                "or wrap the model in sklearn.model_selection.FixedThresholdClassifier for a binary threshold."
+            )
+
     def _targets(self, Y, sample_weight):
         if Y.ndim == 1:
-            if self.pos_weight is not None:
-                raise ValueError("pos_weight applies to multi-label (indicator matrix) targets; y is 1-D.")
+            self._check_one_d_targets()
             self._y_dtype = None
             return encode_labels(Y)
         values = torch.unique(Y).cpu().numpy() if isinstance(Y, torch.Tensor) else np.unique(Y)
@@ -390,8 +404,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     def _dask_targets(self, Y, sample_weight):
         if Y.ndim == 1:
-            if self.pos_weight is not None:
-                raise ValueError("pos_weight applies to multi-label (indicator matrix) targets; y is 1-D.")
+            self._check_one_d_targets()
             self._y_dtype = None
             return dask_label_targets(Y, sample_weight, None)
         import dask
@@ -535,6 +548,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     def _labels(self, logits):
         if self._kind != "multilabel":
+            self._check_one_d_targets(fitting=False)  # set_params(threshold=...) after fit would be ignored
             return super()._labels(logits)
         return indicator_labels(logits, self._thresholds(), self._y_dtype)
 
