@@ -314,6 +314,24 @@ def test_fit_parameters_are_routed_as_logistic_regression_cv_routes_them(wine):
             TorchLogisticClassifierCV(Cs=3, cv=GroupKFold(3)).fit(X, y, groups=groups, sample_weight=sample_weight)
 
 
+def test_inside_a_search_score_weights_go_to_the_scorer_as_logistic_regression_cv(wine):
+    """With metadata routing, GridSearchCV / cross_validate need only set_fit_request on the estimator: its score's
+    sample_weight is UNUSED by itself and routed to its scorer, as LogisticRegressionCV's (it asked for
+    set_score_request)."""
+    import sklearn
+    from sklearn.model_selection import cross_validate
+
+    X, y = _wine_5(wine)
+    sample_weight = np.linspace(0.5, 2.0, len(y))
+    with sklearn.config_context(enable_metadata_routing=True):
+        scorer = get_scorer("accuracy").set_score_request(sample_weight=True)
+        ours = TorchLogisticClassifierCV(Cs=3, cv=3, scoring=scorer, **TIGHT).set_fit_request(sample_weight=True)
+        ref = _reference(Cs=3, cv=3, scoring=scorer, tol=1e-10, max_iter=2000).set_fit_request(sample_weight=True)
+        assert ours.get_metadata_routing()._self_request.score.requests == {}  # as LogisticRegressionCV's
+        got, want = (cross_validate(m, X, y, cv=3, params={"sample_weight": sample_weight}) for m in (ours, ref))
+    np.testing.assert_allclose(got["test_score"], want["test_score"], rtol=0, atol=1e-12)
+
+
 def test_not_converged_warns(breast_cancer):
     X, y = breast_cancer
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):

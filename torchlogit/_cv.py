@@ -35,6 +35,7 @@ from sklearn.metrics import get_scorer, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metadata_routing import (
+    UNUSED,
     MetadataRouter,
     MethodMapping,
     _raise_for_params,
@@ -286,6 +287,10 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
     >>> round(clf.score(X, y), 2)
     -0.07
     """
+
+    # As LogisticRegressionCV's: score's sample_weight goes to the scorer (routed as fit's are), the estimator
+    # itself requests nothing, so GridSearchCV/cross_validate need no set_score_request on it.
+    __metadata_request__score = {"sample_weight": UNUSED}
 
     _parameter_constraints: dict = {
         "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],
