@@ -329,10 +329,15 @@ def test_predict_is_probability_above_each_labels_threshold(data):
         ([0.5, 1.0, 0.5], "strictly between 0 and 1"),
         ([0.0, 0.5, 0.5], "strictly between 0 and 1"),
         (1.0, "strictly between 0 and 1"),
+        # NaN failed both "<= 0" and ">= 1": the label was never predicted, silently.
+        ([0.5, np.nan, 0.5], "strictly between 0 and 1"),
+        (["0.5", "0.5", "0.5"], "threshold must hold numbers"),
     ],
 )
 def test_thresholds_are_one_per_label_strictly_inside_zero_one(data, threshold, message):
     X, Y, _ = data
+    with pytest.raises(ValueError, match=f"{message}|must be a float in the range"):  # at fit, before training
+        TorchMultiLabelClassifier(max_iter=2, threshold=threshold).fit(X, Y)
     clf = quiet(TorchMultiLabelClassifier(max_iter=2).fit, X, Y)
     clf.threshold = threshold  # past set_params' validation: checked when predicting
     with pytest.raises(ValueError, match=message):

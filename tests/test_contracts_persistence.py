@@ -118,6 +118,7 @@ def _fitted_models():
             "multinomial": (TorchLogisticClassifier(dtype="float64").fit(X, np.array(["a", "b", "c"])[y]), X),
             "multilabel": (TorchMultiLabelClassifier(threshold=[0.3, 0.5, 0.7]).fit(X_LABELS, Y_LABELS), X_LABELS),
             "multilabel bool": (TorchMultiLabelClassifier().fit(X_LABELS, Y_LABELS.astype(bool)), X_LABELS),
+            "multilabel 1-D": (TorchMultiLabelClassifier().fit(X_LABELS, Y_LABELS[:, 0]), X_LABELS),
             # 6 features, 4 hidden units, 3 labels: 43 weights, 344 bytes.
             "hidden": (TorchMultiLabelClassifier((4,), max_iter=3, random_state=0).fit(X_LABELS, Y_LABELS), X_LABELS),
             "cv": (TorchLogisticClassifierCV(Cs=2, cv=2, max_iter=10).fit(X, y), X),
@@ -579,6 +580,38 @@ REFUSED = {
         _set("params", "threshold", [0.5]),
         "threshold must be a float or hold one value per label (3); got shape (1,)",
     ),
+    # Values fit refuses for these classes or labels (they loaded, predicted, and failed at refit).
+    "threshold holding NaN": (
+        "multilabel",
+        _set("params", "threshold", [0.5, {"float": "nan"}, 0.5]),
+        "threshold values must lie strictly between 0 and 1; got [0.5, nan, 0.5]",
+    ),
+    "threshold of strings": (
+        "multilabel",
+        _set("params", "threshold", ["0.5"] * 3),
+        "threshold must hold numbers; got ['0.5', '0.5', '0.5']",
+    ),
+    "negative pos_weight": (
+        "multilabel",
+        _set("params", "pos_weight", [1.0, -1.0, 1.0]),
+        "pos_weight must hold one finite, non-negative weight per label (3); got an array of shape (3,)",
+    ),
+    "pos_weight of a 1-D model": (
+        "multilabel 1-D",
+        _set("params", "pos_weight", [1.0]),
+        "pos_weight applies to multi-label (indicator matrix) targets; y is 1-D (a one-column Y is read as 1-D class "
+        "labels, as MLPClassifier reads it), and its prediction is the most probable class",
+    ),
+    "NaN class weight": (
+        "binary",
+        _set("params", "class_weight", {"dict": [[False, {"float": "nan"}], [True, 1.0]]}),
+        "class_weight gives class False the weight nan; class weights must be finite and non-negative",
+    ),
+    "newton-cholesky with an L1 part": (
+        "multinomial",
+        lambda h, p: h["params"].update(solver="newton-cholesky", l1_ratio=1.0),
+        "Solver newton-cholesky supports only 'l2' or None penalties, got l1 penalty",
+    ),
     "NaN weight": (
         "binary",
         lambda h, p: np.float64(np.nan).tobytes() + p[8:],
@@ -714,11 +747,28 @@ def _reference_depth(value):
     "value",
     [1, [], {}, [1], {"a": [1, {"b": None}]}, [[1], [[2]], 3], _nested(32), {"x": _nested(20), "y": [_nested(31)]}],
 )
-def test_depth_is_the_nesting_depth(value):
-    """_depth agrees with a recursive count up to the limit, and beyond it reports more than the limit."""
-    depth = persistence._depth(value)
-    assert depth == _reference_depth(value)
-    assert persistence._depth([value, _nested(40)]) > 32
+def test_structure_refuses_exactly_the_values_nested_deeper_than_32(value):
+    """_structure (on the raw text) agrees with a recursive count of the parsed value, a scalar being one level: up
+    to 32 passes, 33 is refused; brackets inside strings are text, not structure."""
+    if _reference_depth(value) <= 32:
+        persistence._structure(json.dumps(value).encode())
+    else:
+        with pytest.raises(ModelFileError, match="nests deeper than 32"):
+            persistence._structure(json.dumps(value).encode())
+    persistence._structure(json.dumps([_nested(31), {"s": "[{" * 50}]).encode())  # 32 levels, a string's brackets
+    with pytest.raises(ModelFileError, match="nests deeper than 32"):
+        persistence._structure(json.dumps([value, _nested(32)]).encode())
+    with pytest.raises(ModelFileError, match="nests deeper than 32"):
+        persistence._structure(json.dumps({"x": "]]]", "y": [_nested(32)]}).encode())
+
+
+def test_structure_refuses_a_header_of_many_containers_before_parsing_it():
+    """A 16 MiB header of empty lists (5.6 million) cost 25-38 s and 0.8-1.2 GB to parse and walk; now refused
+    from its bytes. 65536 containers pass (a class_weight dict has one pair per class), 65537 do not."""
+    persistence._structure(json.dumps([[]] * 65535).encode())
+    with pytest.raises(ModelFileError, match="holds 65537 JSON arrays and objects"):
+        persistence._structure(json.dumps([[]] * 65536).encode())
+    persistence._structure(json.dumps(["[{" * 100_000]).encode())  # inside a string: text
 
 
 @pytest.mark.parametrize(

@@ -234,6 +234,14 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         """Widths of the hidden layers (none for a linear model)."""
         return ()
 
+    def _check_loaded_params(self):
+        """Refuse parameter values that ``fit`` would refuse for these fitted targets (a loaded file's).
+
+        ``_validate_params`` checks types and ranges; this checks what depends on several parameters
+        (the device only by its name) and on the classes or labels.
+        """
+        self._check_solver_options(here=False)
+
     def _empty_module(self, n_features, n_outputs):
         """The module these parameters build, with no parameter values drawn (for its structure)."""
         module, module_kwargs = self._module(n_features, n_outputs)

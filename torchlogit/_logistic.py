@@ -255,6 +255,11 @@ class TorchLogisticClassifier(BaseTorchClassifier):
             return np.ones(len(y))
         return class_weights(self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight)[position]
 
+    def _check_loaded_params(self):
+        super()._check_loaded_params()
+        if isinstance(self.class_weight, dict):  # "balanced" needs the training labels, which a file lacks
+            class_weights(self.class_weight, classes=self.classes_, y=self.classes_)
+
     def _module(self, n_features, n_outputs):
         return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)
 

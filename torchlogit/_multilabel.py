@@ -402,6 +402,15 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             )
         return pos_weight
 
+    def _check_loaded_params(self):
+        super()._check_loaded_params()
+        if self._kind != "multilabel":
+            self._check_one_d_targets()
+            return
+        self._thresholds()  # one per label, each in (0, 1): what predict needs
+        if not isinstance(self.pos_weight, str):  # "balanced" was computed from the training labels
+            self._pos_weight_from_counts(self._n_outputs, counts=None)
+
     def _dask_targets(self, Y, sample_weight):
         if Y.ndim == 1:
             self._check_one_d_targets()
@@ -521,12 +530,15 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     def _check_thresholds(self, n_labels):
         """``threshold`` as a float64 array (a scalar, or one value per label), or a ValueError."""
-        threshold = np.asarray(self.threshold, dtype=np.float64)
+        threshold = np.asarray(self.threshold)
+        if threshold.dtype.kind not in "biuf":
+            raise ValueError(f"threshold must hold numbers; got {self.threshold!r}.")
+        threshold = threshold.astype(np.float64)
         if threshold.ndim == 1 and threshold.shape != (n_labels,):
             raise ValueError(
                 f"threshold must be a float or hold one value per label ({n_labels}); got shape {threshold.shape}."
             )
-        if threshold.ndim > 1 or np.any((threshold <= 0) | (threshold >= 1)):
+        if threshold.ndim > 1 or not np.all((threshold > 0) & (threshold < 1)):  # NaN included
             raise ValueError(f"threshold values must lie strictly between 0 and 1; got {self.threshold!r}.")
         return threshold
 

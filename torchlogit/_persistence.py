@@ -10,12 +10,16 @@ as the torch module's ``state_dict``.
 Loading never unpickles or imports anything named by the file. In the spirit of
 safetensors' header rules, the whole header is checked against a schema before
 anything is allocated: exact keys and JSON types, bounded integers (no 5000-digit
-numbers, no ``1e400``), bounded nesting, dtypes from a short allow-list (the labels'
+numbers, no ``1e400``), bounded nesting and at most 65536 JSON arrays and objects (both
+counted on the header's bytes, before it is parsed), dtypes from a short allow-list (the labels'
 included), shapes that follow from the parameters, the kind of target, the classes
 and the number of outputs, and byte ranges inside the file that do not overlap. A
 checksum only proves the file was not damaged: anyone can recompute it, so nothing in
 the file is trusted. Every malformed file raises :class:`ModelFileError`, and nothing
-else; the memory a load takes is bounded by a small multiple of the file's size.
+else; the memory a load takes is bounded by a small multiple of the file's size, and a
+file that does not start with the magic is refused after reading 19 bytes. After the
+format, the parameters are checked as ``fit`` checks them, those that depend on the
+classes or labels included (``_check_loaded_params``).
 
 Wrappers (``TorchLogisticClassifierCV``): an estimator that holds a fitted inner model
 plus results of its own stores the inner model as the file's model (``fitted`` and
@@ -39,6 +43,9 @@ estimator as well as on the model; the rest of ``fitted`` describes the model.
 import hashlib
 import json
 import math
+import os
+import re
+import stat
 import struct
 
 import numpy as np
@@ -50,6 +57,10 @@ MAGIC = b"TORCHLOGIT\n"
 FORMAT_VERSION = 1
 _MAX_HEADER_BYTES = 1 << 24
 _MAX_DEPTH = 32  # of the JSON header; the format itself needs 6
+# JSON arrays and objects in a header: a model needs a dozen, plus one pair per class of a class_weight dict.
+_MAX_CONTAINERS = 1 << 16
+_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
+_BRACKETS = re.compile(rb"[\[\]{}]")
 _MAX_INT_DIGITS = 19  # int64
 _MAX_COUNT = 1 << 31  # n_features_in_, n_outputs, shapes: the file's size bounds them further
 _MAX_INT32 = (1 << 31) - 1  # n_iter_, stored as int32
@@ -66,6 +77,7 @@ _MAX_ARRAY_NDIM = 8  # a wrapper's named arrays (``arrays`` table)
 _TOP_KEYS = {"format", "format_version", "estimator", "params", "fitted", "tensors"}
 _FITTED_KEYS = {"classes_", "n_features_in_", "feature_names_in_", "n_iter_", "kind", "n_outputs", "y_dtype"}
 _TENSOR_KEYS = {"name", "dtype", "shape", "offset", "nbytes"}
+_SCALARS = (bool, int, float, str)
 
 
 class ModelFileError(ValueError):
@@ -174,19 +186,6 @@ def _parse_constant(text):
     raise ModelFileError(f"the constant {text} (non-finite numbers are written as {{'float': ...}})")
 
 
-def _depth(value):
-    """Nesting depth of parsed JSON, without recursion."""
-    deepest, stack = 0, [(value, 1)]
-    while stack:
-        item, depth = stack.pop()
-        deepest = max(deepest, depth)
-        if deepest > _MAX_DEPTH:
-            return deepest
-        children = item.values() if isinstance(item, dict) else item if isinstance(item, list) else ()
-        stack.extend((child, depth + 1) for child in children)
-    return deepest
-
-
 def _require(condition, what):
     if not condition:
         raise ModelFileError(what)
@@ -206,6 +205,8 @@ def _decode(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, list):
+        if all(v is None or type(v) in _SCALARS for v in value):  # a list of numbers: no call per value
+            return value
         return [_decode(v) for v in value]
     _require(isinstance(value, dict) and len(value) == 1, f"unexpected parameter value {str(value)[:80]}")
     ((tag, inner),) = value.items()
@@ -266,19 +267,50 @@ def _labels(spec, max_count):
             raise ModelFileError("classes_ holds values its dtype cannot hold") from None
 
 
+def _structure(text):
+    """Raise unless the JSON ``text`` has few containers and shallow nesting, counted on the raw bytes.
+
+    Checked before parsing: a 16 MiB header of ``[],[],...`` (5.6 million empty lists) cost 25-38 s
+    and 0.8-1.2 GB to parse and walk before the schema refused it. Strings are skipped (their
+    brackets are text); what remains of a valid header is its structure.
+    """
+    skeleton = _JSON_STRING.sub(b"", text)
+    count = skeleton.count(b"[") + skeleton.count(b"{")
+    _require(count <= _MAX_CONTAINERS, f"the header holds {count} JSON arrays and objects")
+    depth = deepest = 0
+    for bracket in _BRACKETS.findall(skeleton):
+        depth += 1 if bracket in b"[{" else -1
+        deepest = max(deepest, depth)
+    # Levels as a parsed value counts them, a scalar being one: the deepest containers hold one more.
+    _require(deepest + 1 <= _MAX_DEPTH, f"the header nests deeper than {_MAX_DEPTH}")
+
+
 def _read(path):
     with open(path, "rb") as f:
-        content = f.read()
-    if not content.startswith(MAGIC):
-        raise ModelFileError(f"{path} is not a torchlogit model file (it does not start with the torchlogit magic).")
+        # The magic and the header length first: a large file of another kind (or /dev/zero) is refused
+        # after reading 19 bytes, not after reading all of it.
+        start = len(MAGIC) + 8
+        head = f.read(start)
+        if not head.startswith(MAGIC):
+            raise ModelFileError(
+                f"{path} is not a torchlogit model file (it does not start with the torchlogit magic)."
+            )
+        info = os.fstat(f.fileno())
+        if not stat.S_ISREG(info.st_mode):
+            raise ModelFileError(f"{path} is not a regular file.")
+        if info.st_size < start + 32:  # the magic, the length and the checksum at least
+            raise ModelFileError(f"{path} is truncated or was altered: its content does not match its checksum.")
+        (length,) = struct.unpack("<Q", head[len(MAGIC) :])
+        if length > _MAX_HEADER_BYTES:
+            raise ModelFileError(f"{path} is damaged (its header length is {length} bytes).")
+        content = head + f.read()
     body, digest = content[:-32], content[-32:]
-    start = len(MAGIC) + 8
     if len(body) < start or hashlib.sha256(body).digest() != digest:
         raise ModelFileError(f"{path} is truncated or was altered: its content does not match its checksum.")
-    (length,) = struct.unpack("<Q", body[len(MAGIC) : start])
-    if length > _MAX_HEADER_BYTES or start + length > len(body):
+    if start + length > len(body):
         raise ModelFileError(f"{path} is damaged (its header length is {length} bytes).")
     try:
+        _structure(body[start : start + length])
         header = json.loads(
             body[start : start + length].decode("utf-8"),
             parse_int=_parse_int,
@@ -393,7 +425,6 @@ def load(cls, path, device="cpu"):
 def _build(cls, header, payload, device):
     wrapper = hasattr(cls, "_file_parts")  # a wrapper's file has an "arrays" table (see the module docstring)
     _keys(header, _TOP_KEYS | ({"arrays"} if wrapper else set()), "the header")
-    _require(_depth(header) <= _MAX_DEPTH, f"the header nests deeper than {_MAX_DEPTH}")
     if header["estimator"] != cls.__name__:
         raise ModelFileError(f"it holds a {str(header['estimator'])[:40]}, not a {cls.__name__}")
     params = header["params"]
@@ -440,8 +471,7 @@ def _build(cls, header, payload, device):
     found = {spec["name"]: tuple(spec["shape"]) for spec in header["tensors"]}
     _require(found == expected, f"its tensors {str(found)[:200]} are not those of the model {str(expected)[:200]}")
 
-    if model._kind == "multilabel":
-        model._thresholds()  # one per label, each in (0, 1): what predict needs (a ValueError otherwise)
+    model._check_loaded_params()  # what fit would refuse for these classes or labels (a ValueError)
 
     state = {}
     for spec in header["tensors"]:
