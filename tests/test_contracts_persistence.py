@@ -751,24 +751,36 @@ def test_structure_refuses_exactly_the_values_nested_deeper_than_32(value):
     """_structure (on the raw text) agrees with a recursive count of the parsed value, a scalar being one level: up
     to 32 passes, 33 is refused; brackets inside strings are text, not structure."""
     if _reference_depth(value) <= 32:
-        persistence._structure(json.dumps(value).encode())
+        persistence._structure(json.dumps(value).encode(), 0)
     else:
         with pytest.raises(ModelFileError, match="nests deeper than 32"):
-            persistence._structure(json.dumps(value).encode())
-    persistence._structure(json.dumps([_nested(31), {"s": "[{" * 50}]).encode())  # 32 levels, a string's brackets
+            persistence._structure(json.dumps(value).encode(), 0)
+    persistence._structure(json.dumps([_nested(31), {"s": "[{" * 50}]).encode(), 0)  # 32 levels, a string's brackets
     with pytest.raises(ModelFileError, match="nests deeper than 32"):
-        persistence._structure(json.dumps([value, _nested(32)]).encode())
+        persistence._structure(json.dumps([value, _nested(32)]).encode(), 0)
     with pytest.raises(ModelFileError, match="nests deeper than 32"):
-        persistence._structure(json.dumps({"x": "]]]", "y": [_nested(32)]}).encode())
+        persistence._structure(json.dumps({"x": "]]]", "y": [_nested(32)]}).encode(), 0)
 
 
 def test_structure_refuses_a_header_of_many_containers_before_parsing_it():
     """A 16 MiB header of empty lists (5.6 million) cost 25-38 s and 0.8-1.2 GB to parse and walk; now refused
     from its bytes. 65536 containers pass (a class_weight dict has one pair per class), 65537 do not."""
-    persistence._structure(json.dumps([[]] * 65535).encode())
+    persistence._structure(json.dumps([[]] * 65535).encode(), 0)
     with pytest.raises(ModelFileError, match="holds 65537 JSON arrays and objects"):
-        persistence._structure(json.dumps([[]] * 65536).encode())
-    persistence._structure(json.dumps(["[{" * 100_000]).encode())  # inside a string: text
+        persistence._structure(json.dumps([[]] * 65536).encode(), 0)
+    persistence._structure(json.dumps(["[{" * 100_000]).encode(), 0)  # inside a string: text
+    # Escaped quotes and backslashes do not end a string: its brackets stay text.
+    persistence._structure(json.dumps(['\\"[[' * 40_000, "\\" + "{" * 40_000, '"\\"]]' * 40_000]).encode(), 0)
+
+
+def test_structure_bounds_the_header_values_by_the_payload():
+    """A header lists about one value per feature and a few per output; its payload holds 4 bytes per weight: more
+    values than payload bytes (plus 65536) are refused before parsing (a 16 MiB list of zeros cost 6 s)."""
+    values = json.dumps({"names": ["f"] * 70_001}).encode()  # 70000 commas
+    persistence._structure(values, 70_000 - 65536)
+    with pytest.raises(ModelFileError, match="holds 70000 values for 4463 bytes of weights"):
+        persistence._structure(values, 70_000 - 65537)
+    persistence._structure(json.dumps({"names": [",,,,"] * 60_000}).encode(), 0)  # commas inside strings are text
 
 
 @pytest.mark.parametrize(

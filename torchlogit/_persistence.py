@@ -44,7 +44,6 @@ import hashlib
 import json
 import math
 import os
-import re
 import stat
 import struct
 
@@ -59,8 +58,7 @@ _MAX_HEADER_BYTES = 1 << 24
 _MAX_DEPTH = 32  # of the JSON header; the format itself needs 6
 # JSON arrays and objects in a header: a model needs a dozen, plus one pair per class of a class_weight dict.
 _MAX_CONTAINERS = 1 << 16
-_JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
-_BRACKETS = re.compile(rb"[\[\]{}]")
+_BRACKETS = np.frombuffer(b"[{]}", dtype=np.uint8)  # the opening ones first
 _MAX_INT_DIGITS = 19  # int64
 _MAX_COUNT = 1 << 31  # n_features_in_, n_outputs, shapes: the file's size bounds them further
 _MAX_INT32 = (1 << 31) - 1  # n_iter_, stored as int32
@@ -205,6 +203,8 @@ def _decode(value):
     if value is None or isinstance(value, (bool, int, float, str)):
         return value
     if isinstance(value, list):
+        # Long lists are refused before the estimator's checks, whose messages would print them whole.
+        _require(len(value) <= _MAX_CONTAINERS, f"a parameter holds {len(value)} values")
         if all(v is None or type(v) in _SCALARS for v in value):  # a list of numbers: no call per value
             return value
         return [_decode(v) for v in value]
@@ -267,21 +267,33 @@ def _labels(spec, max_count):
             raise ModelFileError("classes_ holds values its dtype cannot hold") from None
 
 
-def _structure(text):
-    """Raise unless the JSON ``text`` has few containers and shallow nesting, counted on the raw bytes.
+def _structure(text, payload_size):
+    """Raise unless the JSON ``text`` has few containers, shallow nesting and few values, counted on the raw bytes.
 
     Checked before parsing: a 16 MiB header of ``[],[],...`` (5.6 million empty lists) cost 25-38 s
-    and 0.8-1.2 GB to parse and walk before the schema refused it. Strings are skipped (their
-    brackets are text); what remains of a valid header is its structure.
+    and 0.8-1.2 GB to parse and walk before the schema refused it. Characters inside strings are
+    text, not structure: with the escaped backslashes and quotes removed, a character lies in a
+    string after an odd number of quotes (a running XOR, one byte per character: a regex that
+    strips strings took 600 MB on a header of 3 million short strings). Values (commas) are
+    bounded by the payload: a model's header lists about one value per feature (its names) and a
+    few per output, and its payload holds at least 4 bytes per feature and output
+    (``4 (F + 1) K >= F + 7 K``), so a header of many values needs a payload as large.
     """
-    skeleton = _JSON_STRING.sub(b"", text)
-    count = skeleton.count(b"[") + skeleton.count(b"{")
-    _require(count <= _MAX_CONTAINERS, f"the header holds {count} JSON arrays and objects")
-    depth = deepest = 0
-    for bracket in _BRACKETS.findall(skeleton):
-        depth += 1 if bracket in b"[{" else -1
-        deepest = max(deepest, depth)
+    plain = np.frombuffer(text.replace(b"\\\\", b"").replace(b'\\"', b""), dtype=np.uint8)
+    outside = np.bitwise_xor.accumulate((plain == ord('"')).view(np.uint8)) == 0
+
+    def count(character):
+        return int(np.count_nonzero((plain == ord(character)) & outside))
+
+    opened, closed = count("[") + count("{"), count("]") + count("}")
+    _require(max(opened, closed) <= _MAX_CONTAINERS, f"the header holds {max(opened, closed)} JSON arrays and objects")
+    values = count(",")
+    too_many = f"the header holds {values} values for {payload_size} bytes of weights"
+    _require(values <= payload_size + _MAX_CONTAINERS, too_many)
+    brackets = plain[np.flatnonzero(outside & np.isin(plain, _BRACKETS))]
+    steps = np.where(np.isin(brackets, _BRACKETS[:2]), 1, -1)
     # Levels as a parsed value counts them, a scalar being one: the deepest containers hold one more.
+    deepest = int(np.cumsum(steps).max(initial=0))
     _require(deepest + 1 <= _MAX_DEPTH, f"the header nests deeper than {_MAX_DEPTH}")
 
 
@@ -310,7 +322,7 @@ def _read(path):
     if start + length > len(body):
         raise ModelFileError(f"{path} is damaged (its header length is {length} bytes).")
     try:
-        _structure(body[start : start + length])
+        _structure(body[start : start + length], len(body) - start - length)
         header = json.loads(
             body[start : start + length].decode("utf-8"),
             parse_int=_parse_int,
