@@ -25,7 +25,8 @@ X = StandardScaler().fit_transform(X)
 
 start = time.perf_counter()
 # Every (fold, C) problem starts from zero, where LogisticRegressionCV warm-starts each C
-# from the previous one: the largest C (1e4, nearly separable data) needs ~200 iterations.
+# from the previous one: at the largest C (1e4, nearly separable data) ours needs 34-79
+# iterations per fold, within the default max_iter=100; max_iter=500 leaves room to spare.
 ours = TorchLogisticClassifierCV(Cs=10, dtype="float64", max_iter=500).fit(X, y)
 ours_time = time.perf_counter() - start
 
@@ -39,7 +40,8 @@ print(f"TorchLogisticClassifierCV: C_ = {ours.C_:.4g} in {ours_time:.2f} s")
 print(f"LogisticRegressionCV:      C_ = {reference.C_:.4g} in {reference_time:.2f} s")
 # Both stop each problem once its largest gradient entry is below tol=1e-4; where C is large
 # the optimum is flat and such points differ in held-out log-loss, most at C=1e4, where
-# LogisticRegressionCV stops within 0-4 iterations of the C before.
+# LogisticRegressionCV's warm start from the C before already meets tol on three of the
+# five folds (0 iterations; 30 and 87 on the other two).
 difference = np.abs(ours.scores_ - reference.scores_).max(axis=(0, 1))
 chosen = int(np.flatnonzero(ours.Cs_ == ours.C_)[0])
 print(f"largest difference of the held-out scores at the chosen C: {difference[chosen]:.1e}")

@@ -1,4 +1,4 @@
-"""L1 and elastic-net penalties: OWL-QN (full batch) and proximal steps (mini-batch)."""
+"""L1 and elastic-net penalties: OWL-QN (full batch) and the cumulative L1 penalty (mini-batch)."""
 
 import sys
 import warnings

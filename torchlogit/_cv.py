@@ -215,8 +215,10 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         Maximum L-BFGS iterations of each problem (and of the refit). Every problem
         starts from zero, where LogisticRegressionCV warm-starts each C from the
         previous one: weakly regularised problems (large C, nearly separable data)
-        can need several times LogisticRegressionCV's iterations (breast cancer,
-        C=1e4: up to 225 against its 0-4), and a larger ``max_iter``.
+        can need more iterations than there (standardised breast cancer, C=1e4, at the
+        defaults: 34 to 72 per fold, against LogisticRegressionCV's 0 on the three folds
+        whose warm start already meets ``tol`` and 30 and 87 on the other two), and on
+        harder data a larger ``max_iter``.
     device : str or torch.device, default="cpu"
         Where to train: "cpu", "cuda", "cuda:N", "mps" or "auto".
     dtype : {"float32", "float64"}, default="float32"

@@ -21,16 +21,20 @@ SHARED = {
         them; the penalty is ``((1 - l1_ratio)/2 ||W||^2 + l1_ratio ||W||_1) / (C S)``.
         With an L1 part, "lbfgs" runs OWL-QN (orthant-wise L-BFGS, Andrew & Gao 2007),
         stopping when the largest entry of the pseudo-gradient is at most ``tol`` or the
-        objective stops decreasing; "adam" / "sgd" take a proximal (soft-thresholding)
-        step after each update. Both give coefficients that are exactly zero.""",
+        objective stops decreasing; "adam" / "sgd" apply the cumulative L1 penalty of
+        Tsuruoka et al. (2009) after each mini-batch step, as scikit-learn's
+        ``SGDClassifier`` does: each weight is pulled towards zero, and clipped at zero,
+        by the penalty it should have received since training started minus what it
+        has received (for "adam", each step's share divided by Adam's per-coordinate
+        denominator). Both give coefficients that are exactly zero.${l1_newton}""",
     "fit_intercept": """fit_intercept : bool, default=True
         Whether to learn an (unpenalised) intercept.""",
     "max_iter": """max_iter : int, default=${max_iter}
         L-BFGS: maximum number of iterations (one skorch epoch each, float32 and float64
-        ones together). "adam" / "sgd": maximum number of epochs. Reaching it without
-        converging emits a ``ConvergenceWarning``. ``0`` returns the starting point
-        (zeros, or the previous fit with ``warm_start``) with a ``ConvergenceWarning``,
-        as scikit-learn accepts ``max_iter=0``.""",
+        ones together).${max_iter_newton} "adam" / "sgd": maximum number of epochs.
+        Reaching it without converging emits a ``ConvergenceWarning``. ``0`` returns the
+        starting point (zeros, or the previous fit with ``warm_start``) with a
+        ``ConvergenceWarning``, as scikit-learn accepts ``max_iter=0``.""",
     "tol": """tol : float, default=1e-4
         "lbfgs" stops, as scikit-learn's L-BFGS-B does, on the first of:
 
@@ -51,12 +55,12 @@ SHARED = {
         float64 from the same point
         (curvature pairs kept) until one of the rules above holds; iterations of both
         precisions count towards ``max_iter`` and ``n_iter_``, and
-        ``[row["precision"] for row in history_]`` tells them apart.
-        "adam" / "sgd" stop when the training loss (the validation loss with
-        ``early_stopping``) has not improved by ``tol`` for ``n_iter_no_change``
-        consecutive epochs (scikit-learn's ``MLPClassifier`` rule).""",
+        ``[row["precision"] for row in history_]`` tells them apart.${tol_newton}
+        "adam" / "sgd" stop when the ${monitored_loss} has not improved by
+        ``tol`` for ``n_iter_no_change`` consecutive epochs (scikit-learn's
+        ``MLPClassifier`` rule).""",
     "learning_rate_init": """learning_rate_init : float, default=${learning_rate_init}
-        Step size of the "adam" and "sgd" solvers. Unused by "lbfgs".""",
+        Step size of the "adam" and "sgd" solvers; the other solvers do not use it.""",
     "batch_size": """batch_size : int or "auto", default="auto"
         Mini-batch size of "adam" and "sgd"; "auto" is ``min(200, n_samples)``.
         Mini-batches are slices of device tensors, reshuffled each epoch.""",
@@ -95,6 +99,53 @@ SHARED = {
         recorded, ``callbacks``' records included). Kept in memory after fitting, not
         pickled. The skorch net itself is not kept: the fitted arrays are the model.""",
 }
+
+# Parts of the shared texts that depend on what an estimator offers: placeholder -> (text for an
+# estimator that offers it, text for one that does not); see _offered_texts.
+OFFERED = {
+    "newton-cholesky": {
+        "l1_newton": (
+            """
+        "newton-cholesky" takes no L1 part: ``l1_ratio > 0`` with a finite ``C`` raises
+        a ``ValueError``.""",
+            "",
+        ),
+        "max_iter_newton": (
+            """
+        "newton-cholesky": maximum number of Newton iterations.""",
+            "",
+        ),
+        "tol_newton": (
+            """
+        "newton-cholesky" stops, as scikit-learn's does, when both the largest absolute
+        gradient entry and half the squared Newton decrement are at most ``tol``; after a
+        fall-back to L-BFGS (a failed Cholesky factorisation or line search, with
+        scikit-learn's warnings), by the "lbfgs" rules above.""",
+            "",
+        ),
+    },
+    "early_stopping": {
+        "monitored_loss": (
+            """training loss (the validation loss with
+        ``early_stopping=True``)""",
+            "training loss",
+        ),
+    },
+}
+
+
+def _offered_texts(cls):
+    """The :data:`OFFERED` texts for ``cls``: whether its ``solver`` takes "newton-cholesky", whether it has
+    an ``early_stopping`` parameter."""
+    constraints = getattr(cls, "_parameter_constraints", {}).get("solver", [])
+    solvers = {option for c in constraints for option in getattr(c, "options", ())}
+    offers = {
+        "newton-cholesky": "newton-cholesky" in solvers,
+        "early_stopping": "early_stopping" in inspect.signature(cls.__init__).parameters,
+    }
+    return {
+        name: texts[0 if offers[feature] else 1] for feature, part in OFFERED.items() for name, texts in part.items()
+    }
 
 
 _X = """X : {array-like, sparse matrix} of shape (n_samples, n_features)
@@ -268,13 +319,15 @@ def fill_doc(methods=None, **defaults):
     """Class decorator: put the shared descriptions into ``${name}`` placeholders.
 
     ``defaults`` fill placeholders inside the shared texts (such as a default value
-    that differs between estimators). ``methods`` names an entry of :data:`METHOD_DOCS`:
+    that differs between estimators); the class's parameters choose the :data:`OFFERED`
+    texts (a solver or an option that only one estimator has). ``methods`` names an entry of :data:`METHOD_DOCS`:
     the inherited methods listed there that the class does not define itself get a copy
     documented for this class.
     """
 
     def decorate(cls):
-        shared = {k: _at_margin(Template(v).safe_substitute(defaults)) for k, v in SHARED.items()}
+        values = {**_offered_texts(cls), **defaults}
+        shared = {k: _at_margin(Template(v).safe_substitute(values)) for k, v in SHARED.items()}
         # Cleaned first: Python >= 3.13 strips the docstring's margin when it compiles it, older ones
         # keep it; either way the placeholders then sit at column 0, where the shared texts fit.
         cls.__doc__ = Template(inspect.cleandoc(cls.__doc__)).safe_substitute(shared)
