@@ -101,8 +101,11 @@ def test_dropout_needs_a_stochastic_solver(data):
     X, Y, _ = data
     with pytest.raises(ValueError, match="needs a stochastic solver"):
         TorchMultiLabelClassifier((3,), dropout=0.2, solver="lbfgs").fit(X, Y)
-    with pytest.raises(ValueError, match="needs a stochastic solver"):
-        TorchMultiLabelClassifier(dropout=0.2).fit(X, Y)  # the linear model's "auto" is L-BFGS
+    # The linear model has no hidden layer to drop out after: with "adam" dropout was ignored (coef_ bitwise that of
+    # dropout=0), with "auto" (L-BFGS) the message pointed to a solver that would ignore it.
+    for solver in ("auto", "adam", "sgd"):
+        with pytest.raises(ValueError, match=r"hidden_layer_sizes=\(\) has none"):
+            TorchMultiLabelClassifier(dropout=0.2, solver=solver).fit(X, Y)
     quiet(TorchMultiLabelClassifier((3,), dropout=0.2, max_iter=1).fit, X, Y)  # "auto" with hidden layers: adam
     quiet(TorchMultiLabelClassifier((3,), dropout=0.0, solver="lbfgs", max_iter=1).fit, X, Y)
 

@@ -42,8 +42,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     activation : {"relu", "tanh", "logistic", "identity"}, default="relu"
         Activation of the hidden layers.
     dropout : float in [0, 1), default=0.0
-        Dropout after each hidden activation. Needs a stochastic solver ("adam" or
-        "sgd"): L-BFGS needs a deterministic objective.
+        Dropout after each hidden activation. Needs hidden layers (the linear model
+        has none: a ``ValueError``) and a stochastic solver ("adam" or "sgd"): L-BFGS
+        needs a deterministic objective.
     ${C}
         For hidden layers, ``C = 1 / alpha`` of ``MLPClassifier`` gives the same penalty.
     ${l1_ratio}
@@ -321,7 +322,12 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     def _check_solver_options(self, here=True):
         resolved = super()._check_solver_options(here)
-        self._hidden_sizes()
+        hidden = self._hidden_sizes()
+        if self.dropout > 0 and not hidden:
+            raise ValueError(
+                f"dropout={self.dropout} acts after hidden layers, and hidden_layer_sizes=() has none: the linear "
+                "model would ignore it. Set hidden_layer_sizes or dropout=0."
+            )
         if self.dropout > 0 and self._solver() == "lbfgs":
             raise ValueError(
                 f"dropout={self.dropout} needs a stochastic solver ('adam' or 'sgd'): L-BFGS needs a "
