@@ -154,6 +154,36 @@ def test_copies_whose_keys_differ_by_rounding_are_merged(sign):
     np.testing.assert_array_equal(weight, np.full(n, 3.0))
 
 
+def test_a_wide_sparse_rows_rounding_is_bounded_by_its_stored_entries_not_the_width(monkeypatch):
+    """Text-like rows (1e6 columns, 6 word counts a row): a key sums 6 terms, so only copies tie. The width's bound
+    (6.6e-3 here) tied nearly every row, and settling them copied their contents (355 MB on a 190 MB matrix). The
+    first 100 rows are given twice more, their entries shuffled, one copy with an entry split into two duplicates:
+    still merged, and only they are settled by contents."""
+    from torchlogit import _rows
+
+    rng = np.random.RandomState(0)
+    n, copied, width, per_row = 3000, 100, 1_000_000, 6
+    columns = rng.randint(0, width, size=(n, per_row))
+    counts = rng.randint(1, 6, size=(n, per_row)).astype(np.float64)
+    data, indices, indptr = list(counts), list(columns), list(range(0, (n + 1) * per_row, per_row))
+    for i in range(copied):
+        order = rng.permutation(per_row)
+        data.append(counts[i, order])
+        indices.append(columns[i, order])
+        data.append(np.r_[counts[i, 0] / 2, counts[i]])  # the first entry stored as two duplicates summing to it
+        indices.append(np.r_[columns[i, 0], columns[i]])
+        data[-1][1] /= 2
+        indptr += [indptr[-1] + per_row, indptr[-1] + 2 * per_row + 1]
+    X = sp.csr_matrix((np.concatenate(data), np.concatenate(indices), indptr), shape=(n + 2 * copied, width))
+    settled = []
+    contents = _rows._row_contents
+    monkeypatch.setattr(_rows, "_row_contents", lambda X, t, at: settled.append(len(at)) or contents(X, t, at))
+    rows, weight = canonical_rows(X, np.zeros(n + 2 * copied), np.ones(n + 2 * copied))
+    assert len(rows) == n
+    assert sorted(weight.tolist()) == [1.0] * (n - copied) + [3.0] * copied
+    assert sum(settled) <= 3 * copied + 20  # the copies, and a few rows whose keys come that close by chance
+
+
 def test_a_sparse_matrix_with_no_stored_value_fits_the_intercept_only_model():
     """No stored values at all (every row zero): one distinct row per target value, and the fit is the
     intercept-only model LogisticRegression finds (log-odds of the class shares)."""
