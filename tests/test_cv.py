@@ -332,6 +332,29 @@ def test_inside_a_search_score_weights_go_to_the_scorer_as_logistic_regression_c
     np.testing.assert_allclose(got["test_score"], want["test_score"], rtol=0, atol=1e-12)
 
 
+def test_float32_problems_that_stall_above_tol_go_on_in_float64():
+    """Default float32 on unscaled wine (values up to 1680): float32 stalls (no decrease above its rounding) with the
+    gradient up to 0.12 against tol=1e-4, and those problems counted as converged, silently. They go on in float64
+    as TorchLogisticClassifier's fit does: every problem's largest gradient entry (recomputed here in float64 from
+    coefs_paths_, scikit-learn's objective) is within tol, or it warns."""
+    from scipy.special import softmax
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    Cs, folds = np.logspace(-4, 4, 5), list(StratifiedKFold(3).split(X, y))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        ours = TorchLogisticClassifierCV(Cs=Cs, cv=folds, max_iter=400, refit=False).fit(X, y)
+    Y = y[:, None] == np.unique(y)
+    for k, (train, _) in enumerate(folds):
+        for c, C in enumerate(Cs):
+            coef, intercept = ours.coefs_paths_[k, 0, c, :, :-1], ours.coefs_paths_[k, 0, c, :, -1]
+            R = (softmax(X[train] @ coef.T + intercept, axis=1) - Y[train]) / len(train)
+            gradient = np.c_[R.T @ X[train] + coef / (C * len(train)), R.sum(axis=0)]
+            assert np.abs(gradient).max() <= 1.2e-4, (k, C)
+    assert ours.n_iter_.max() <= 400
+
+
 def test_not_converged_warns(breast_cancer):
     X, y = breast_cancer
     with pytest.warns(ConvergenceWarning, match="max_iter=2"):
@@ -393,6 +416,13 @@ def test_batched_lbfgs_each_problem_reaches_sklearn_optimum(breast_cancer):
         ref = LogisticRegression(C=Cs[p], tol=1e-10, max_iter=10000).fit(X[rows], y[rows])
         np.testing.assert_allclose(W[p].numpy(), ref.coef_, atol=1e-5)  # C=10: flat to ~3e-6 for both
         np.testing.assert_allclose(b[p].numpy(), ref.intercept_, atol=1e-5)
+    # Each problem's own budget of iterations (the float64 continuation's: what float32 left of max_iter).
+    budget = np.array([0, 3, 1000, 5])
+    capped = batched_lbfgs(problem, groups, Cs, np.zeros(4), tol=1e-10, max_iter=budget, ftol=0.0)
+    np.testing.assert_array_equal(capped.n_iter, [0, 3, result.n_iter[2], 5])
+    np.testing.assert_array_equal(capped.converged, [False, False, True, False])
+    np.testing.assert_array_equal(capped.x[0].numpy(), 0.0)
+    np.testing.assert_allclose(capped.x[2].numpy(), result.x[2].numpy(), rtol=0, atol=1e-12)  # its own path
 
 
 @pytest.mark.parametrize("refit", [True, False])

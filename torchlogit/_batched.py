@@ -590,13 +590,15 @@ class DiagonalScaling:
 
 
 class BatchResult:
-    """Solutions ``x`` (P, D), iterations ``n_iter`` (P,) and which problems converged (P,)."""
+    """Solutions ``x`` (P, D), iterations ``n_iter`` (P,), which problems converged (P,) and which of those
+    stopped on the ``ftol`` rule with their gradient still above ``tol`` (``stalled``, P,)."""
 
-    def __init__(self, x, n_iter, converged, n_evaluations):
+    def __init__(self, x, n_iter, converged, n_evaluations, stalled=None):
         self.x = x
         self.n_iter = n_iter
         self.converged = converged
         self.n_evaluations = n_evaluations
+        self.stalled = np.zeros_like(converged) if stalled is None else stalled
 
 
 def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None, verbose=0):
@@ -610,8 +612,8 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
     C, l1_ratio : ndarray of float, shape (P,)
     tol : float
         Stop a problem when its largest absolute (pseudo-)gradient entry is at most ``tol``.
-    max_iter : int
-        Iterations per problem.
+    max_iter : int or ndarray of int, shape (P,)
+        Iterations per problem (one budget for all, or each problem's own).
     ftol : float
         Stop a problem when an iteration decreases its objective by at most this, relative.
     x0 : Tensor of shape (P, D), optional
@@ -653,9 +655,12 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
     x = torch.zeros((P, D), dtype=dtype, device=device) if x0 is None else x0.to(device=device, dtype=dtype).clone()
     f, g = evaluate(x, problem.weights(groups_t), l2_all, l1_all)
     n_iter = np.zeros(P, dtype=np.int32)
+    budget = np.broadcast_to(np.asarray(max_iter, dtype=np.int64), (P,))
     converged = np.zeros(P, dtype=bool)
+    stalled_at = np.zeros(P, dtype=bool)
     active = np.flatnonzero(_pseudo_gradient(x, g, lam_all).abs().amax(dim=1).cpu().numpy() > tol)
     converged[np.setdiff1d(np.arange(P), active)] = True
+    active = active[budget[active] > 0]  # no iteration to take: left where they start, not converged
     # The state of the active problems, compacted whenever one leaves (not gathered every iteration):
     # parameters, objectives, gradients, penalties, row weights, curvature history, metric factors.
     A = torch.as_tensor(active, device=device)
@@ -672,7 +677,7 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
     slot, filled = 0, 0
     g_v = None  # the gradient in whitened coordinates, kept from the last iteration's curvature pair (L2 only)
 
-    for iteration in range(max_iter):
+    for iteration in range(int(budget.max(initial=0))):
         if len(active) == 0:
             break
         P_active = len(active)
@@ -751,12 +756,16 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
         stalled = (fA - f_new) <= ftol * torch.maximum(torch.maximum(fA.abs(), f_new.abs()), torch.ones_like(fA))
         xA, gA = x_new, g_new
         # One transfer for the three per-problem verdicts (a synchronisation on a device).
-        done, gave_up, finite = torch.stack([(grad_max <= tol) | stalled, failed, torch.isfinite(f_new)]).cpu().numpy()
+        at_tol, stalled, gave_up, finite = (
+            torch.stack([grad_max <= tol, stalled, failed, torch.isfinite(f_new)]).cpu().numpy()
+        )
+        done = at_tol | stalled
         fA = f_new
-        gave_up &= ~done
+        gave_up = (gave_up & ~done) | (n_iter[active] >= budget[active])  # out of iterations: not converged
         if not finite.all():  # pragma: no cover - guarded by the line search
             raise FloatingPointError("The objective became non-finite during L-BFGS.")
         converged[active[done]] = True
+        stalled_at[active[done & ~at_tol]] = True
         if verbose:
             print(f"iteration {iteration + 1}: {int(done.sum())} of {P_active} problem(s) converged")
         kept = ~(done | gave_up)
@@ -771,7 +780,7 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
             g_v = None if g_v is None else g_v[k]
             metric.restrict(k)
     x[A] = xA
-    return BatchResult(x, n_iter, converged, n_evaluations)
+    return BatchResult(x, n_iter, converged, n_evaluations, stalled_at)
 
 
 def chunks(n_problems, n_rows, n_outputs):
