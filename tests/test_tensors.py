@@ -805,6 +805,12 @@ def test_float16_tensors_fit_as_numpy_float16(wine):
         np.testing.assert_array_equal(got, want)
     labels = TorchLogisticClassifier().fit(X, torch.tensor(y, dtype=torch.float16))
     assert labels.classes_.dtype == np.float16
+    # Sparse float16 (COO was refused with SciPy's "does not support dtype float16"): the same fit as dense.
+    for sparse in (torch.from_numpy(X16).to_sparse(), torch.from_numpy(X16).to_sparse_csr()):
+        fitted = TorchLogisticClassifier(dtype="float64").fit(sparse, y)
+        assert fitted.coef_.dtype == np.float64
+        np.testing.assert_allclose(fitted.coef_, from_numpy.coef_, rtol=0, atol=1e-10)
+        np.testing.assert_allclose(fitted.predict_proba(sparse), from_numpy.predict_proba(X16), rtol=0, atol=1e-10)
 
 
 @pytest.mark.parametrize("layout", ["bsr", "bsc"])
@@ -830,3 +836,20 @@ def test_sparse_labels_or_weights_are_refused_as_scikit_learn_refuses_them(wine,
         args = dict(y=y, sample_weight=torch.ones(len(y), dtype=torch.float64).to_sparse())
     with pytest.raises(TypeError, match="Sparse data was passed for a 1-D array .* dense data is required"):
         TorchLogisticClassifier().fit(torch.tensor(X), args["y"], sample_weight=args["sample_weight"])
+
+
+@pytest.mark.parametrize("dtype", ["Int64", "boolean"])
+def test_nullable_labels_are_read_as_scikit_learn_reads_them_whatever_x_is(dtype):
+    """pandas' nullable labels become float64 classes in scikit-learn's validation ([0., 1.]); the NumPy-X fast path
+    read them with np.asarray (int64 [0, 1], bool [False, True]), so the classes depended on X's container."""
+    import pandas as pd
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    labels = pd.Series((y == 1).astype(int)).astype(dtype)
+    want = LogisticRegression().fit(X, labels)
+    for data in (X, pd.DataFrame(X)):
+        got = TorchLogisticClassifier().fit(data, labels)
+        np.testing.assert_array_equal(got.classes_, want.classes_)
+        assert got.classes_.dtype == want.classes_.dtype == np.float64
+        assert got.predict(data).dtype == want.predict(data).dtype

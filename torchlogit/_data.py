@@ -136,6 +136,8 @@ def _sparse_tensor_to_scipy(X):
     if X.layout in _BLOCKED_LAYOUTS:
         X = X.to_sparse_coo()
     X = X.detach().cpu()
+    if X.dtype == torch.float16:  # SciPy cannot hold float16; validation promotes it to float64, as dense float16
+        X = X.to(torch.float64)
     shape = tuple(X.shape)
     if X.layout == torch.sparse_coo:
         X = X.coalesce()

@@ -130,6 +130,12 @@ def _labels(y, device):
             return None
         y = y.detach()
     else:
+        dtypes = getattr(y, "dtypes", None)  # a DataFrame's per column, a Series' one
+        dtypes = [getattr(y, "dtype", None)] if dtypes is None or not hasattr(dtypes, "__iter__") else list(dtypes)
+        if any(d is not None and not isinstance(d, np.dtype) for d in dtypes):
+            # pandas' nullable Int64 / boolean labels: scikit-learn's validation reads them as float64 (classes_
+            # [0., 1.]), which np.asarray would not (int64, bool); the host path reads them as it does.
+            return None
         try:
             array = np.asarray(y)
         except Exception:  # ragged lists and the like: the host path words the error
