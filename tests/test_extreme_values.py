@@ -84,6 +84,21 @@ def test_a_value_beyond_float32_is_refused_naming_its_column_and_trains_in_float
     assert np.isfinite(fitted.coef_).all()
 
 
+@pytest.mark.parametrize("scale", [1e-40, 1e-46])
+@pytest.mark.parametrize("Estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+def test_values_all_below_float32s_normal_range_are_refused_and_train_in_float64(Estimator, scale):
+    """Every value below 1.2e-38: subnormal in float32 (the fit failed with a message about *large* values) or zero
+    (below 1.4e-45: every feature ignored, silently, coef_ all zero). dtype='float32' refuses it, naming the range;
+    dtype='float64' trains on it and scores as at unit scale."""
+    X, y = problem(1.0)
+    with pytest.raises(ValueError, match=r"below the normal range of dtype='float32'.*Use dtype='float64'"):
+        Estimator(C=np.inf).fit(X * scale, y)
+    fitted, _ = fit_recording(Estimator(C=np.inf, dtype="float64"), X * scale, y)
+    unit, _ = fit_recording(Estimator(C=np.inf, dtype="float64"), X, y)
+    assert fitted.score(X * scale, y) >= unit.score(X, y) - 0.01 > 0.8  # a row may fall either side at 1e46
+    Estimator().fit(np.zeros_like(X), y)  # all zero is no underflow: the intercept-only model
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_tiny_features_are_no_zero_division(dtype):
     """Features around 1e-20 (y.y underflows in float32): no ZeroDivisionError; the L2 optimum is the intercept-only

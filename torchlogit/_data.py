@@ -299,6 +299,8 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
         max_abs = tensor_max_abs(features)
     if not np.isfinite(max_abs):
         _raise_overflow(X, dtype)
+    if max_abs < torch.finfo(dtype).tiny:
+        _check_underflow(X, dtype, max_abs)
     target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
     return TensorData(
         features,
@@ -329,6 +331,25 @@ def weight_total(weight):
             return float(weight.sum())
         weight = weight.numpy()
     return float(np.sum(weight))
+
+
+def _check_underflow(X, dtype, max_abs):
+    """Refuse an ``X`` whose every value lies below ``dtype``'s normal range, though some are not zero.
+
+    In float32, values below 1.2e-38 are subnormal (their squares, the preconditioner's scales, are
+    zero: the fit failed with a message about large values) or, below 1.4e-45, zero: the model
+    then ignored every feature, silently. All-zero data is fine (the intercept-only model).
+    """
+    values = host_array(X)
+    values = values.data if sp.issparse(values) else np.asarray(values)
+    largest = float(np.max(np.abs(values), initial=0.0))
+    if largest > 0:
+        name = str(dtype).removeprefix("torch.")
+        raise ValueError(
+            f"Every value of X is at most {largest:g} in absolute value, below the normal range of dtype={name!r} "
+            f"(smallest {float(torch.finfo(dtype).tiny):.4g}; {max_abs:g} after the cast): the features would be "
+            "lost to underflow. Use dtype='float64' or rescale X."
+        )
 
 
 def _raise_overflow(X, dtype):
