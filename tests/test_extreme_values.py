@@ -99,6 +99,21 @@ def test_values_all_below_float32s_normal_range_are_refused_and_train_in_float64
     Estimator().fit(np.zeros_like(X), y)  # all zero is no underflow: the intercept-only model
 
 
+@pytest.mark.parametrize("Estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+def test_adam_whose_squared_gradients_overflow_float32_is_refused_not_a_zero_model(Estimator):
+    """Features near 1e30 in float32: Adam's second moment (g**2) became infinite, its steps exactly zero, and the
+    fit returned every coefficient 0 (one class predicted), silently. Now a ValueError naming the overflow and the
+    remedies; the previous fit is intact, and in float64 Adam trains on the same data."""
+    X, y = problem(1e30)
+    clf = Estimator(solver="adam", random_state=0).fit(X / 1e30, y)
+    before = clf.predict_proba(X / 1e30)
+    with pytest.raises(ValueError, match=r"gradients overflowed dtype='float32'.*scale the features"):
+        clf.fit(X, y)
+    np.testing.assert_array_equal(clf.predict_proba(X / 1e30), before)
+    fitted, _ = fit_recording(Estimator(solver="adam", dtype="float64", random_state=0), X, y)
+    assert fitted.score(X, y) > 0.8
+
+
 @pytest.mark.parametrize("dtype", ["float32", "float64"])
 def test_tiny_features_are_no_zero_division(dtype):
     """Features around 1e-20 (y.y underflows in float32): no ZeroDivisionError; the L2 optimum is the intercept-only

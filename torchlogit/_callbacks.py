@@ -260,13 +260,28 @@ class NoImprovementStopping(_StoppingRule):
 
 
 def check_finite_parameters(net, loss=0.0):
-    """``ValueError`` (``MLPClassifier``'s words, naming the learning rate) if training diverged."""
+    """``ValueError`` (``MLPClassifier``'s words, naming the learning rate) if training diverged.
+
+    Also when the optimizer's state overflowed: Adam's squared gradients become infinite on
+    features near 1e30 in float32, its steps are then exactly zero, and the parameters stayed
+    at their start (every coefficient 0, one class predicted) while the loss looked finite.
+    """
     finite = math.isfinite(loss) and all(bool(torch.isfinite(p).all()) for p in net.module_.parameters())
     if not finite:
         raise ValueError(
             f"{_NON_FINITE} The mini-batch solver diverged with learning_rate_init={net.lr!r}: "
             "lower learning_rate_init, or scale the features."
         )
+    optimizer = getattr(net, "optimizer_", None)
+    states = optimizer.state.values() if optimizer is not None else ()
+    for state in states:
+        if not all(bool(torch.isfinite(v).all()) for v in state.values() if torch.is_tensor(v)):
+            dtype = str(next(net.module_.parameters()).dtype).removeprefix("torch.")
+            raise ValueError(
+                f"The mini-batch solver's gradients overflowed dtype={dtype!r} (its optimizer state is not finite), "
+                "so its steps would stop moving the parameters. The input data may contain large values: scale the "
+                "features, or use dtype='float64'."
+            )
 
 
 class ValidationLoss(Callback):
