@@ -1,7 +1,10 @@
 """Bad input gets a ValueError/TypeError in the user's terms, before any tensor work, for both estimators."""
 
+import warnings
+
 import numpy as np
 import pytest
+from sklearn.exceptions import ConvergenceWarning
 
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 
@@ -122,3 +125,49 @@ def test_callbacks_that_are_not_skorch_callbacks_are_refused_before_training(Est
     with pytest.raises(TypeError, match="callbacks must be a list of skorch callbacks"):
         estimator.set_params(callbacks=callbacks).fit(X, y)
     assert estimator.coef_ is before
+
+
+def _skorch_callback(name, **params):
+    import skorch.callbacks
+
+    return getattr(skorch.callbacks, name)(**params)
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+@pytest.mark.parametrize(
+    ("callback", "solver", "message"),
+    [
+        # Failed mid-fit with AttributeError ('NoneType' object has no attribute 'to') or a shape error.
+        (("EpochScoring", dict(scoring="accuracy", on_train=True)), "lbfgs", "EpochScoring scores the net's own"),
+        (("EpochScoring", dict(scoring="accuracy", on_train=True)), "adam", "EpochScoring scores the net's own"),
+        (("EpochScoring", dict(scoring="accuracy")), "lbfgs", "EpochScoring scores the net's own"),  # recorded None
+        (("BatchScoring", dict(scoring="accuracy")), "adam", "BatchScoring scores the net's own"),
+        # KeyError: "Key 'valid_loss' was not found in history."
+        (("EarlyStopping", {}), "lbfgs", "EarlyStopping monitors 'valid_loss', which this fit does not record"),
+        (("EarlyStopping", {}), "sgd", "EarlyStopping monitors 'valid_loss', which this fit does not record"),
+        # TypeError: LBFGS is not an Optimizer.
+        (("LRScheduler", dict(policy="StepLR", step_size=1)), "lbfgs", "LRScheduler steps a torch optimizer"),
+    ],
+)
+def test_skorch_callbacks_that_cannot_work_here_are_refused_before_training(Estimator, callback, solver, message):
+    estimator = Estimator(solver=solver, max_iter=3).fit(X, y)
+    before = estimator.coef_
+    with pytest.raises(ValueError, match=message):
+        estimator.set_params(callbacks=[_skorch_callback(callback[0], **callback[1])]).fit(X, y)
+    assert estimator.coef_ is before
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_skorch_callbacks_that_can_work_here_are_taken(Estimator):
+    """EarlyStopping on a recorded value (train_loss; the multi-label estimator's valid_loss with early_stopping),
+    LRScheduler with a torch optimizer."""
+    extra = {"early_stopping": True} if Estimator is TorchMultiLabelClassifier else {}
+    for solver, callback in [
+        ("lbfgs", _skorch_callback("EarlyStopping", monitor="train_loss")),
+        ("adam", _skorch_callback("EarlyStopping", **({} if extra else {"monitor": "train_loss"}))),
+        ("sgd", _skorch_callback("LRScheduler", policy="StepLR", step_size=1)),
+    ]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            params = extra if solver != "lbfgs" else {}
+            Estimator(solver=solver, max_iter=3, callbacks=[callback], **params).fit(X, y)

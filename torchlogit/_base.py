@@ -50,9 +50,17 @@ from ._training import TrainingMixin
 from ._training_set import TrainingSet
 
 
-def _check_callbacks(callbacks):
+def _check_callbacks(callbacks, solver, recorded):
     """A TypeError unless every entry of ``callbacks`` is what skorch takes: a Callback (instance or class),
-    or a ``(name, Callback)`` pair. skorch itself fails on anything else mid-set-up, with its own traceback."""
+    or a ``(name, Callback)`` pair. skorch itself fails on anything else mid-set-up, with its own traceback.
+
+    A ValueError, before training, for skorch callbacks that cannot work here (each failed mid-fit with an
+    internal error, or recorded nothing): the scoring callbacks score the net's own datasets, which
+    torchlogit's training does not use; ``LRScheduler`` needs a torch optimizer, which only "adam" and
+    "sgd" are; ``EarlyStopping`` must monitor a score the fit records (``recorded``).
+    """
+    from skorch.callbacks import BatchScoring, EarlyStopping, EpochScoring, LRScheduler, PassthroughScoring
+
     for entry in callbacks or ():
         callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str) else entry
         if not (isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))):
@@ -60,6 +68,28 @@ def _check_callbacks(callbacks):
                 "callbacks must be a list of skorch callbacks (instances or classes) or (name, callback) pairs; "
                 f"got {entry!r}."
             )
+        kind = callback if isinstance(callback, type) else type(callback)
+        name = kind.__name__
+        if issubclass(kind, (EpochScoring, BatchScoring, PassthroughScoring)):
+            raise ValueError(
+                f"skorch's {name} scores the net's own training and validation datasets, which torchlogit's "
+                "training does not use (it trains on prepared tensors). Score the fitted estimator instead, or "
+                "record your own per-epoch value with a Callback calling net.history.record(key, value)."
+            )
+        if issubclass(kind, LRScheduler) and solver not in ("adam", "sgd"):
+            raise ValueError(
+                f"skorch's LRScheduler steps a torch optimizer's learning rate; solver={solver!r} has none "
+                "(its step lengths come from a line search). Use solver='adam' or 'sgd'."
+            )
+        if issubclass(kind, EarlyStopping):
+            monitor = callback.monitor if isinstance(callback, Callback) else "valid_loss"
+            # skorch's own keys only: a key of the user's (recorded by another callback) is theirs to know.
+            if monitor in ("valid_loss", "valid_acc", "objective", "grad_max") and monitor not in recorded:
+                raise ValueError(
+                    f"skorch's EarlyStopping monitors {monitor!r}, which this fit does not record (it records "
+                    f"{sorted(recorded)}). Monitor one of those, or use the estimator's own stopping rule "
+                    "(tol, n_iter_no_change)."
+                )
 
 
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, ClassifierMixin, BaseEstimator):
@@ -187,6 +217,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             )
         return self._fitted_state(self._empty_module(n_features, self._n_outputs))
 
+    def _recorded_scores(self):
+        """The per-epoch values a fit records in its history (what an ``EarlyStopping`` may monitor)."""
+        full_batch = self._solver() in ("lbfgs", "newton-cholesky")
+        return {"train_loss", *(("objective", "grad_max") if full_batch else ())}
+
     def _check_solver_options(self, here=True):
         """Checks that depend on several parameters; run before any data work.
 
@@ -202,7 +237,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             raise ValueError(f"Solver newton-cholesky supports only 'l2' or None penalties, got {penalty} penalty.")
         if str(device).startswith("mps") and self.dtype == "float64":
             raise ValueError("dtype='float64' is not supported on device='mps' (MPS computes in float32 at most).")
-        _check_callbacks(self.callbacks)
+        _check_callbacks(self.callbacks, self._solver(), self._recorded_scores())
         return device, DTYPES[self.dtype]
 
     # ------------------------------------------------------------- fitted state

@@ -320,6 +320,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             )
         return sizes
 
+    def _recorded_scores(self):
+        return super()._recorded_scores() | ({"valid_loss"} if self.early_stopping else set())
+
     def _check_solver_options(self, here=True):
         resolved = super()._check_solver_options(here)
         hidden = self._hidden_sizes()
