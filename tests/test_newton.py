@@ -164,12 +164,49 @@ def test_singular_hessian_falls_back_to_lbfgs_like_sklearn():
     x = rng.randn(200, 1)
     X = np.hstack([x, x])
     y = (x[:, 0] + rng.randn(200) > 0).astype(int)
-    with pytest.warns(ConvergenceWarning, match="resort to lbfgs"):
+    with warnings.catch_warnings(record=True) as ours_warned:
+        warnings.simplefilter("always")
         ours = TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, dtype="float64", tol=1e-10).fit(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
+    with warnings.catch_warnings(record=True) as ref_warned:
+        warnings.simplefilter("always")
         ref = LogisticRegression(solver="newton-cholesky", C=np.inf, tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+    _same_fallback_warning(ours_warned, ref_warned)
+
+
+def _same_fallback_warning(ours, ref):
+    """scikit-learn's category (scipy's LinAlgWarning, which a filter on ConvergenceWarning does not catch) and its
+    words up to the linear-algebra message, the remedies included."""
+    import scipy.linalg
+
+    def fallback(caught):
+        found = [w for w in caught if "resort to lbfgs" in str(w.message)]
+        assert len(found) == 1
+        return found[0]
+
+    mine, theirs = fallback(ours), fallback(ref)
+    assert mine.category is theirs.category is scipy.linalg.LinAlgWarning
+    text = str(theirs.message).replace("NewtonCholeskySolver", "NewtonCholesky")
+    head = text.split("The original Linear Algebra message was:")[0]
+    assert str(mine.message).startswith(head)
+
+
+def test_an_ill_conditioned_hessian_falls_back_to_lbfgs_as_sklearns_does():
+    """Unscaled breast cancer, no penalty: the Hessian factorises but its reciprocal condition falls below eps;
+    scikit-learn's solve warns and goes on with L-BFGS, and now so does this one (it took 22 Newton steps of
+    mostly rounding, silently). Both end on the training data's separation."""
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    with warnings.catch_warnings(record=True) as ours_warned:
+        warnings.simplefilter("always")
+        ours = TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, dtype="float64").fit(X, y)
+    with warnings.catch_warnings(record=True) as ref_warned:
+        warnings.simplefilter("always")
+        ref = LogisticRegression(solver="newton-cholesky", C=np.inf).fit(X, y)
+    _same_fallback_warning(ours_warned, ref_warned)
+    assert "Ill-conditioned matrix (rcond=" in str([w.message for w in ours_warned])
+    assert ours.score(X, y) == ref.score(X, y) == 1.0
 
 
 def test_fitted_model_keeps_no_training_data(wine):
