@@ -183,6 +183,25 @@ def test_user_callbacks_are_passed_through_and_not_mutated(breast_cancer):
     assert not hasattr(callback, "epochs_")  # the parameter itself is left alone
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky", "adam"])
+def test_a_callback_that_stops_the_fit_is_named_in_the_warning_not_max_iter(digits, solver):
+    """skorch's convention (KeyboardInterrupt) ends the fit after 3 of 100 iterations: the warning said
+    "TOTAL NO. OF ITERATIONS REACHED LIMIT" (lbfgs) or "Maximum iterations (100) reached" (adam)."""
+    from skorch.callbacks import Callback
+
+    class StopAfter3(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) >= 3:
+                raise KeyboardInterrupt
+
+    X, y = digits
+    with pytest.warns(ConvergenceWarning) as caught:
+        clf = TorchLogisticClassifier(solver=solver, callbacks=[StopAfter3()]).fit(X, y)
+    assert clf.n_iter_[0] == 3
+    messages = [str(w.message) for w in caught if w.category is ConvergenceWarning]
+    assert messages == [f"{solver} was stopped by a callback after 3 iteration(s), before it converged (max_iter=100)."]
+
+
 def test_max_iter_reached_warns_like_sklearn(digits):
     X, y = digits
     # scikit-learn's words: with the iteration count from 1.7 on.

@@ -193,6 +193,16 @@ class TrainingMixin:
         """scikit-learn's ``ConvergenceWarning`` (its wording) unless the stopping rule held."""
         if stopping.converged_:
             return
+        n_iter = len(net.history)
+        if stopping.message_ is None and n_iter < self.max_iter:
+            # Neither the rule nor max_iter ended it: a callback did (skorch's KeyboardInterrupt convention). The
+            # iteration-limit text would be false.
+            message = (
+                f"{self._solver()} was stopped by a callback after {n_iter} iteration(s), before it converged "
+                f"(max_iter={self.max_iter})."
+            )
+            warnings.warn(message, ConvergenceWarning, stacklevel=3)
+            return
         if isinstance(stopping, LBFGSConvergence):
             logistic = isinstance(net.module_, LinearLogits)  # hidden layers: MLPClassifier's text, no link
             message = stopping.warning(len(net.history), self.max_iter, logistic=logistic)
