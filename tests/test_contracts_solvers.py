@@ -720,6 +720,38 @@ def test_state_dict_is_a_snapshot_that_later_steps_do_not_change():
     other.step(other_closure)
     assert saved["state"]["pairs"] == pairs
     assert other.state[q]["pairs"] is not saved["state"]["pairs"]
+    # Nor do the saved pairs' values change: the optimizer's own are rows of its curvature buffer, overwritten by
+    # later pairs.
+    values = [(s.clone(), y.clone()) for s, y in pairs]
+    for _ in range(3):
+        optimizer.step(closure)
+    assert all(torch.equal(s, s0) and torch.equal(y, y0) for (s, y), (s0, y0) in zip(pairs, values, strict=True))
+
+
+def test_the_history_holds_each_curvature_pair_once():
+    """The pairs of the history are the curvature buffer's rows, not copies of them: a fit of 1e6 coefficients kept
+    20 coefficient-sized vectors twice (peak 523 MB against scikit-learn's 288, 1835 against 862 with 3 classes)."""
+    from torchlogit._solvers import _KEPT_MEMORY_PARAMETERS, LBFGS
+
+    n = _KEPT_MEMORY_PARAMETERS  # the memory is kept from this many parameters on
+    p = torch.zeros(n, dtype=torch.float64, requires_grad=True)
+    optimizer = LBFGS([p], history_size=3)
+    scales = torch.linspace(1.0, 100.0, n, dtype=torch.float64)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.sum(scales * (p - 1) ** 2)
+        loss.backward()
+        return loss
+
+    for _ in range(5):
+        optimizer.step(closure)
+    pairs = optimizer.state[p]["pairs"]
+    buffer = optimizer._memory._buffer
+    assert len(pairs) == 3
+    for s, y in pairs[:-1]:  # the newest pair joins the buffer at the next step's direction
+        for vector in (s, y):
+            assert vector.untyped_storage().data_ptr() == buffer.untyped_storage().data_ptr()
 
 
 def test_dot_products_are_accumulated_in_float64():

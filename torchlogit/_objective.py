@@ -236,5 +236,5 @@ def add_penalty(value, grad_W, weight_matrix, *, C, l1_ratio, weight_sum):
     W = weight_matrix.detach()
     value = value + penalty([W], l1_ratio) / (C * weight_sum)
     if l1_ratio < 1:
-        grad_W = grad_W + W * l2_strength(C, l1_ratio, weight_sum)
+        grad_W = grad_W.add_(W * l2_strength(C, l1_ratio, weight_sum))  # the caller's fresh tensor: no copy
     return value, grad_W
