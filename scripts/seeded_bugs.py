@@ -844,6 +844,55 @@ BUGS = [
         "multinomial intercepts with an L1 part left uncentred (their sum drifts)",
         tests=["tests/test_l1.py"],
     ),
+    # Stop 37.
+    Bug(
+        "_cv",
+        "            l1 = ratios > 0\n",
+        "            l1 = ratios > 1\n",
+        "CV path: multinomial intercepts with an L1 part left uncentred (coefs_paths_ off saga's)",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_cv",
+        "        if dtype != torch.float64 and stalled.any():\n",
+        "        if False:\n",
+        "CV at float32: problems stalled above tol counted as converged (no float64 continuation)",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_rows",
+        "        return int(np.diff(X.tocsr().indptr).max(initial=0))\n",
+        "        return X.shape[1]\n",
+        "a sparse row's rounding bound counts the width, not its stored entries (wide text: every row tied)",
+        tests=["tests/test_contracts_rows.py"],
+    ),
+    Bug(
+        "_solvers",
+        '        copied["pairs"] = [(s.clone(), y.clone()) for s, y in copied["pairs"]]\n',
+        "        pass\n",
+        "state_dict snapshots share the curvature buffer's rows, which later steps overwrite",
+    ),
+    Bug(
+        "_persistence",
+        "    _require(max(opened, closed) <= _MAX_CONTAINERS, "
+        'f"the header holds {max(opened, closed)} JSON arrays and objects")\n',
+        "",
+        "model files: no bound on the header's containers (a 16 MiB header of empty lists: 30 s, 1 GB)",
+        "files",
+    ),
+    Bug(
+        "_multilabel",
+        "        if threshold.ndim > 1 or not np.all((threshold > 0) & (threshold < 1)):  # NaN included\n",
+        "        if threshold.ndim > 1 or np.any((threshold <= 0) | (threshold >= 1)):\n",
+        "a NaN per-label threshold accepted (that label never predicted)",
+    ),
+    Bug(
+        "_callbacks",
+        "    for state in states:\n",
+        "    for state in ():\n",
+        "Adam's overflowed state (features near 1e30 in float32) not checked: an all-zero model, silently",
+        tests=["tests/test_extreme_values.py"],
+    ),
 ]
 
 

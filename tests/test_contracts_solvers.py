@@ -752,6 +752,12 @@ def test_the_history_holds_each_curvature_pair_once():
     for s, y in pairs[:-1]:  # the newest pair joins the buffer at the next step's direction
         for vector in (s, y):
             assert vector.untyped_storage().data_ptr() == buffer.untyped_storage().data_ptr()
+    # A state_dict is a snapshot: later pairs overwrite the buffer's rows, not the saved values.
+    saved = optimizer.state_dict()["state"]["pairs"]
+    values = [(s.clone(), y.clone()) for s, y in saved]
+    for _ in range(4):
+        optimizer.step(closure)
+    assert all(torch.equal(s, s0) and torch.equal(y, y0) for (s, y), (s0, y0) in zip(saved, values, strict=True))
 
 
 def test_dot_products_are_accumulated_in_float64():
