@@ -593,12 +593,12 @@ class BatchResult:
     """Solutions ``x`` (P, D), iterations ``n_iter`` (P,), which problems converged (P,) and which of those
     stopped on the ``ftol`` rule with their gradient still above ``tol`` (``stalled``, P,)."""
 
-    def __init__(self, x, n_iter, converged, n_evaluations, stalled=None):
+    def __init__(self, x, n_iter, converged, n_evaluations, stalled):
         self.x = x
         self.n_iter = n_iter
         self.converged = converged
         self.n_evaluations = n_evaluations
-        self.stalled = np.zeros_like(converged) if stalled is None else stalled
+        self.stalled = stalled
 
 
 def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None, verbose=0):

@@ -487,7 +487,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
 
         def solve(problem, part, x0=None, **options):
             g = grid[part]
-            options = dict(dict(tol=self.tol, max_iter=self.max_iter, verbose=self.verbose), **options)
+            options = {"tol": self.tol, "max_iter": self.max_iter, "verbose": self.verbose, **options}
             result = batched_lbfgs(problem, g[:, 0], Cs[g[:, 2]], ratios[g[:, 1]], x0=x0, **options)
             x[part], converged[part], stalled[part] = result.x.to(x.dtype), result.converged, result.stalled
             n_iter[part] += result.n_iter

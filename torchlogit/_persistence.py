@@ -200,7 +200,7 @@ def _keys(mapping, expected, where):
 
 def _decode(value):
     """A parameter's value from its JSON form (see :func:`_encode`)."""
-    if value is None or isinstance(value, (bool, int, float, str)):
+    if value is None or isinstance(value, _SCALARS):
         return value
     if isinstance(value, list):
         # Long lists are refused before the estimator's checks, whose messages would print them whole.
@@ -321,10 +321,11 @@ def _read(path):
         raise ModelFileError(f"{path} is truncated or was altered: its content does not match its checksum.")
     if start + length > len(body):
         raise ModelFileError(f"{path} is damaged (its header length is {length} bytes).")
+    text = body[start : start + length]  # up to 16 MiB: sliced once, for both checks
     try:
-        _structure(body[start : start + length], len(body) - start - length)
+        _structure(text, len(body) - start - length)
         header = json.loads(
-            body[start : start + length].decode("utf-8"),
+            text.decode("utf-8"),
             parse_int=_parse_int,
             parse_float=_parse_float,
             parse_constant=_parse_constant,

@@ -201,13 +201,11 @@ class TrainingMixin:
                 f"{self._solver()} was stopped by a callback after {n_iter} iteration(s), before it converged "
                 f"(max_iter={self.max_iter})."
             )
-            warnings.warn(message, ConvergenceWarning, stacklevel=3)
-            return
-        if isinstance(stopping, LBFGSConvergence):
+        elif isinstance(stopping, LBFGSConvergence):
             logistic = isinstance(net.module_, LinearLogits)  # hidden layers: MLPClassifier's text, no link
-            message = stopping.warning(len(net.history), self.max_iter, logistic=logistic)
+            message = stopping.warning(n_iter, self.max_iter, logistic=logistic)
         elif isinstance(stopping, NewtonConvergence):
-            message = _NEWTON_WARNING.format(n_iter=len(net.history))
+            message = _NEWTON_WARNING.format(n_iter=n_iter)
         else:
             message = _STOCHASTIC_WARNING.format(max_iter=self.max_iter)
         warnings.warn(message, ConvergenceWarning, stacklevel=3)
