@@ -135,6 +135,29 @@ def test_warm_start_continues_from_the_last_fit(digits):
         warm.fit(X[y < 5], y[y < 5])
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+@pytest.mark.parametrize("l1_ratio", [0.0, 0.5])
+def test_warm_start_at_the_optimum_takes_no_iteration_as_sklearn(breast_cancer, dtype, l1_ratio):
+    # SciPy's L-BFGS-B tests the starting gradient: LogisticRegression refitted warm at its own optimum reports
+    # n_iter_ [0] and keeps its coefficients. (Standardised breast cancer: a float32 gradient the rule trusts.)
+    X, y = breast_cancer
+    reference = LogisticRegression(warm_start=True, C=0.5, l1_ratio=l1_ratio, solver="saga" if l1_ratio else "lbfgs")
+    if not l1_ratio:
+        reference.fit(X, y).fit(X, y)
+        assert reference.n_iter_[0] == 0
+    warm = TorchLogisticClassifier(warm_start=True, C=0.5, l1_ratio=l1_ratio, dtype=dtype).fit(X, y)
+    first = warm.coef_.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        warm.fit(X, y)
+    assert warm.n_iter_[0] == 0
+    assert warm.loss_curve_ == []
+    np.testing.assert_array_equal(warm.coef_, first)
+    # Elsewhere than at the optimum it iterates.
+    warm.fit(X[:300], y[:300])
+    assert warm.n_iter_[0] > 0
+
+
 def test_history_shows_the_epochs_and_full_batches(breast_cancer):
     X, y = breast_cancer
     clf = TorchLogisticClassifier().fit(X, y)

@@ -69,7 +69,9 @@ SHARED = {
     "n_iter_no_change": """n_iter_no_change : int, default=10
         Epochs without improvement before "adam" / "sgd" stop.""",
     "warm_start": """warm_start : bool, default=False
-        Start from the previous fit's parameters instead of the usual initialisation.""",
+        Start from the previous fit's parameters instead of the usual initialisation. As with
+        scikit-learn's L-BFGS, a warm start where the gradient is already within ``tol`` takes no
+        iteration (``n_iter_`` is ``[0]``) and keeps the parameters.""",
     "device": """device : str or torch.device, default="cpu"
         Where to train and predict: "cpu", "cuda", "cuda:N", "mps" or "auto" (CUDA if
         available, then MPS, then CPU). A device this machine lacks raises a

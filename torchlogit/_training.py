@@ -319,7 +319,8 @@ class TrainingMixin:
             net.optimizer_.set_preconditioner(scale)
         # The iterations only: the copies above and below use torch's pool (._threads.blas_threads).
         with blas_threads(data.n_values, vector_products):
-            net.partial_fit(batch)
+            if not (lbfgs and init_state is not None and self._converged_at_start(net, batch, stopping)):
+                net.partial_fit(batch)
         if lbfgs and getattr(stopping, "promote_", False):
             del batch  # the float32 copy is not needed any more: free it before the float64 one is made
             batch = data.batch(train, torch.float64, batch_size, column_major)
@@ -329,6 +330,24 @@ class TrainingMixin:
             check_finite_parameters(net)
         self._warn_if_not_converged(stopping, net)
         return net
+
+    @staticmethod
+    def _converged_at_start(net, data, stopping):
+        """Whether a warm-started L-BFGS run starts where scikit-learn's stops before its first iteration.
+
+        SciPy's L-BFGS-B checks ``max |projected gradient| <= gtol`` at the starting point:
+        ``LogisticRegression(warm_start=True)`` refitted at its own optimum reports
+        ``n_iter_ == [0]`` and leaves the coefficients as they are. Here the same test, on the
+        stopping rule's terms (float64, or a float32 gradient it trusts); the evaluation is kept
+        by the optimizer for its first step when the test fails.
+        """
+        grad_max = net.optimizer_.evaluate(lambda: net.train_step_single((data.X, (data.target, data.weight)))["loss"])
+        if not (grad_max <= stopping.tol and (stopping.dtype == torch.float64 or stopping.trust_gradient)):
+            return False
+        stopping.on_train_begin(net)
+        stopping.converged_, stopping.status_ = True, 0
+        stopping.message_ = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL"
+        return True
 
     def _continue_in_float64(self, net, data, stopping, targets, device):
         """Continue a stalled float32 L-BFGS run in float64, from the same point, until sklearn's rules hold.
