@@ -257,6 +257,16 @@ def test_names_intercept_and_sparse(spector):
     ref = sm.Logit(y, X).fit(disp=0)
     np.testing.assert_allclose(table["std_err"], ref.bse, rtol=RTOL)
     pd.testing.assert_frame_equal(clf.summary(sp.csr_matrix(X.to_numpy()), y), table, rtol=1e-12)
+    # Every sparse layout fit takes (COO and the blocked tensors, read as COO, included).
+    dense = torch.from_numpy(X.to_numpy())
+    for sparse in (
+        sp.coo_matrix(X.to_numpy()),
+        sp.csc_matrix(X.to_numpy()),
+        dense.to_sparse_coo(),
+        dense.to_sparse_bsr((1, 1)),
+        dense.to_sparse_csc(),
+    ):
+        pd.testing.assert_frame_equal(clf.summary(sparse, y), table, rtol=1e-12)
 
 
 def test_class_weight_scales_each_row_like_a_weight(spector):

@@ -22,7 +22,7 @@ from sklearn.preprocessing import StandardScaler
 
 import torchlogit._base
 import torchlogit._training_set
-from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import InferenceWarning, TorchLogisticClassifier, TorchMultiLabelClassifier
 from torchlogit._compat import ARRAY_API_DISPATCH_AVAILABLE
 from torchlogit._kernels import host_copy, staged_copy
 
@@ -228,6 +228,65 @@ def test_array_api_grid_search_on_tensors_equals_numpy(breast_cancer):
     # In array-API mode the fitted arrays follow X (scikit-learn's convention).
     assert isinstance(coef, torch.Tensor) and isinstance(proba, torch.Tensor)
     np.testing.assert_allclose(proba.numpy(), reference.predict_proba(X), rtol=0, atol=1e-12)
+
+
+@pytest.mark.skipif(not ARRAY_API_DISPATCH_AVAILABLE, reason="scikit-learn's array-API mode is unavailable here")
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "cv", "multilabel"])
+def test_array_api_out_of_fold_predictions_on_tensors_equal_numpy(kind, wine_small, multilabel):
+    """cross_val_predict reorders out-of-fold columns by ``classes_`` in the predictions' namespace:
+    ``classes_`` follows y there, as LogisticRegression's (``xp.unique_values(y)``)."""
+    from sklearn.model_selection import cross_val_predict
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    X, y = multilabel if kind == "multilabel" else wine_small
+    if kind == "binary":
+        y = (y == y[0]).astype(np.int64)
+    make = {
+        "binary": TorchLogisticClassifier,
+        "multinomial": TorchLogisticClassifier,
+        "cv": lambda: TorchLogisticClassifierCV(Cs=2, cv=2),
+        "multilabel": TorchMultiLabelClassifier,
+    }[kind]
+    with config_context(array_api_dispatch=True):
+        for method in ("predict", "predict_proba", "decision_function", "predict_log_proba"):
+            got = cross_val_predict(make(), _t(X), _t(y), cv=3, method=method)
+            expected = cross_val_predict(make(), X, y, cv=3, method=method)
+            assert isinstance(got, torch.Tensor), method
+            np.testing.assert_allclose(got.numpy(), expected, rtol=0, atol=1e-12)
+        model = make().fit(_t(X), _t(y))
+        assert isinstance(model.classes_, torch.Tensor)
+        np.testing.assert_array_equal(model.classes_.numpy(), np.unique(y) if y.ndim == 1 else np.arange(y.shape[1]))
+        # NumPy labels give NumPy classes_ (LogisticRegression's too), whatever X is.
+        assert isinstance(make().fit(_t(X), y).classes_, np.ndarray)
+
+
+@pytest.mark.skipif(not ARRAY_API_DISPATCH_AVAILABLE, reason="scikit-learn's array-API mode is unavailable here")
+def test_array_api_tensor_classes_are_read_on_the_host(wine_small, tmp_path):
+    """Every reader of a tensor ``classes_``: warm start, partial_fit's class checks, class weights, summary,
+    save and ONNX export; string labels stay NumPy."""
+    X, y = wine_small
+    tX, ty = _t(X), _t(y)
+    with config_context(array_api_dispatch=True):
+        warm = TorchLogisticClassifier(warm_start=True, class_weight="balanced").fit(tX, ty)
+        warm.fit(tX, ty)
+        assert warm.n_iter_[0] == 0 and isinstance(warm.classes_, torch.Tensor)
+        with pytest.raises(ValueError, match="same classes"):
+            warm.fit(tX[ty > 0], ty[ty > 0])
+        assert isinstance(warm.classes_, torch.Tensor)  # a failed fit leaves it as it was
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", InferenceWarning)  # C is finite: not the point here
+            summary = warm.summary(tX, ty)
+        assert list(summary.index.get_level_values("class").unique()) == [1, 2]
+        warm.save(tmp_path / "m.tlm")
+        np.testing.assert_array_equal(TorchLogisticClassifier.load(tmp_path / "m.tlm").classes_, np.unique(y))
+        warm.to_onnx(tmp_path / "m.onnx")
+        sgd = TorchLogisticClassifier(solver="sgd").partial_fit(tX, ty, classes=_t(np.unique(y)))
+        sgd.partial_fit(tX, ty)
+        with pytest.raises(ValueError, match="not in classes"):
+            sgd.partial_fit(tX, ty + 5)
+        strings = TorchLogisticClassifier().fit(tX, np.array(["a", "b", "c"])[y])
+        assert isinstance(strings.classes_, np.ndarray)
 
 
 @pytest.fixture

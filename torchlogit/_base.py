@@ -27,8 +27,11 @@ from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_sh
 from ._data import (
     check_origin,
     checked_tensor,
+    classes_to_host,
+    follow_labels,
     follow_origin,
     host_array,
+    host_classes,
     host_inputs,
     on_device,
     origin_of,
@@ -126,6 +129,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         origin = origin_of(X)
         # Autograd trains hidden layers: a fit called inside the caller's torch.inference_mode() needs it on.
         with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):
+            classes_to_host(self)
             device, dtype = self._check_solver_options()
             data = TrainingSet.from_user(self, X, y, sample_weight, device)
             module, module_kwargs = self._module(data.n_features, data.n_outputs)
@@ -136,6 +140,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
                 net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
             self._publish(net, data.targets, incremental=False, X_dtype=data.X_dtype)
             follow_origin(self, origin)
+            follow_labels(self, y)
         return self
 
     def _fit_dask(self, X, y, sample_weight):
@@ -536,7 +541,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
 
     def _labels(self, logits):
         """Predicted labels from float64 logits (NumPy, or a tensor on the input's device)."""
-        return class_labels(logits, self._kind, self.classes_)
+        return class_labels(logits, self._kind, host_classes(self))
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of :meth:`predict` on ``X`` against ``y`` (scikit-learn's ``ClassifierMixin.score``).

@@ -47,7 +47,7 @@ from sklearn.utils.validation import _check_method_params, check_is_fitted, vali
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
 from ._callbacks import ftol_for
 from ._compat import _check_sample_weight
-from ._data import host_array, host_inputs, origin_of
+from ._data import follow_labels, host_array, host_inputs, origin_of
 from ._devices import DTYPES, resolve_device
 from ._kernels import ACCEPT_SPARSE
 from ._logistic import TorchLogisticClassifier
@@ -413,6 +413,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             dtype = DTYPES[self.dtype]
             Cs, ratios = self._grid()
             weights_given = sample_weight is not None
+            labels = y  # classes_ follows its namespace in array-API mode, as the other estimators' does
             X, y, sample_weight, targets = self._validate_fit_data(X, y, sample_weight)
             row_weight = sample_weight * self._class_weight_rows(y, targets, sample_weight)
             if not np.any(row_weight > 0):
@@ -434,6 +435,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
                 path, n_iter = self._solve_path(X, targets, row_weight, train_counts, folds, Cs, ratios, device, dtype)
                 scores = self._score_path(X, y, targets, score_params, folds, path)
                 self._publish(X, y, sample_weight, targets, Cs, ratios, path, scores, n_iter)
+            follow_labels(self, labels)
         return self
 
     def _validate_fit_data(self, X, y, sample_weight):

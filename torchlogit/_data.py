@@ -24,7 +24,8 @@ by construction.
 * A tensor on another device that takes the host path is copied to the host once,
   then to the training device once.
 * ``requires_grad`` tensors are read detached (the fit does not differentiate through
-  its input); float16 / bfloat16 values are read as float32 (NumPy has no bfloat16).
+  its input); bfloat16 values are read as float32 (NumPy has no bfloat16), float16 as NumPy
+  float16 (which validation promotes to float64, as scikit-learn does).
 
 :class:`Origin` remembers what came in; results go back the same way: a tensor in gives
 a tensor out on the same device (probabilities and logits in float64, as the NumPy
@@ -228,6 +229,33 @@ def follow_origin(estimator, origin, names=("coef_", "intercept_", "n_iter_")):
         value = vars(estimator).get(name)
         if isinstance(value, np.ndarray):
             setattr(estimator, name, origin.wrap(value))
+
+
+def follow_labels(estimator, y):
+    """In array-API mode, ``classes_`` in the namespace and on the device of ``y``, as ``LogisticRegression`` sets
+    it (``xp.unique_values(y)``): so that scikit-learn's tools that combine it with predictions
+    (``cross_val_predict``, ``StackingClassifier``, ``log_loss(labels=classes_)``) see one namespace. Labels that
+    are not numbers stay NumPy. Internal readers use :func:`host_classes`."""
+    follow_origin(estimator, origin_of(y), names=("classes_",))
+
+
+def host_classes(estimator):
+    """``estimator.classes_`` as NumPy (array-API mode may keep it as the caller's array), in or out of that mode."""
+    classes = estimator.classes_
+    if isinstance(classes, np.ndarray):
+        return classes
+    if isinstance(classes, torch.Tensor):
+        return _host(classes)
+    from sklearn.utils._array_api import move_to
+
+    return move_to(classes, xp=np, device="cpu")
+
+
+def classes_to_host(estimator):
+    """Bring ``classes_`` back to NumPy before a fit reads it (warm start, ``partial_fit``'s class checks, class
+    weights); the fit publishes it again in the namespace of its ``y``. ``keep_state_on_failure`` restores it."""
+    if "classes_" in vars(estimator):
+        estimator.classes_ = host_classes(estimator)
 
 
 def check_origin(estimator, X, method):

@@ -12,6 +12,8 @@ import torch
 from scipy.special import logit
 from torch import nn
 
+from ._data import host_classes
+
 _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "logistic": torch.sigmoid, "identity": lambda h: h}
 
 
@@ -50,7 +52,7 @@ _TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch
 
 def export_onnx(estimator, path, opset_version=17):
     """Write ``estimator`` (fitted) to ``path`` as an ONNX model with float32 input ``X``."""
-    classes = np.asarray(estimator.classes_)
+    classes = host_classes(estimator)
     if classes.dtype.kind not in "biu":
         raise ValueError(
             f"to_onnx exports integer (or boolean) class labels; classes_ has dtype {classes.dtype}. For string "

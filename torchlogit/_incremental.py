@@ -9,7 +9,7 @@ import torch
 
 from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
-from ._data import follow_origin, origin_of
+from ._data import classes_to_host, follow_labels, follow_origin, origin_of
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
 from ._threads import threads_for
@@ -37,6 +37,7 @@ class IncrementalMixin:
         origin = origin_of(X)
         # Autograd trains hidden layers: a fit called inside the caller's torch.inference_mode() needs it on.
         with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):
+            classes_to_host(self)
             device, dtype = self._check_solver_options()
             first_call = not hasattr(self, "classes_")
             data = TrainingSet.from_user(
@@ -60,6 +61,7 @@ class IncrementalMixin:
             check_finite_parameters(net)
             self._publish(net, data.targets, incremental=True, X_dtype=data.X_dtype)
             follow_origin(self, origin)
+            follow_labels(self, y)
         return self
 
     def _incremental_net(self, n_features, targets, device, dtype, pos_weight):

@@ -28,7 +28,7 @@ from sklearn.utils.validation import (
 )
 
 from ._compat import _check_sample_weight
-from ._data import host_array, host_inputs
+from ._data import host_array, host_classes, host_inputs
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
 
 # Reciprocal condition number (of the Hessian scaled to unit diagonal, so feature scales
@@ -663,6 +663,8 @@ class InferenceMixin:
             )
         X, y, sample_weight = host_inputs(X, y, sample_weight)
         X = validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+        if sp.issparse(X):
+            X = X.tocsr()  # the likelihood terms slice rows: COO (and BSR/BSC tensors, read as COO) cannot
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         Y, importance = self._summary_targets(X, y, sample_weight)
 
@@ -817,33 +819,33 @@ class InferenceMixin:
         if self._kind == "binary":
             index = pd.Index(names, name="feature")
         elif self._kind == "multinomial":
-            index = pd.MultiIndex.from_product([self.classes_[1:], names], names=["class", "feature"])
+            index = pd.MultiIndex.from_product([host_classes(self)[1:], names], names=["class", "feature"])
         else:
-            index = pd.MultiIndex.from_product([self.classes_, names], names=["label", "feature"])
+            index = pd.MultiIndex.from_product([host_classes(self), names], names=["label", "feature"])
         from ._summary_table import SummaryTable
 
         table = SummaryTable(values, index=index, columns=COLUMNS)
         model = {"binary": "Logit", "multinomial": "MNLogit"}.get(self._kind, "Multi-label Logit")
         table.attrs.update(model=model, cov_type=cov_type, alpha=alpha)
         if self._kind == "multinomial":
-            table.attrs["reference_class"] = self.classes_[0]
+            table.attrs["reference_class"] = host_classes(self)[0]
         return table
 
     def _summary_targets(self, X, y, sample_weight):
         """(outcome matrix (n, K), loss weight of each row and output (n, K)) for :meth:`summary`."""
         y = column_or_1d(y)
         check_consistent_length(X, y, sample_weight)
+        classes = host_classes(self)
         try:
-            position = np.searchsorted(self.classes_, y).clip(0, len(self.classes_) - 1)
+            position = np.searchsorted(classes, y).clip(0, len(classes) - 1)
         except TypeError:  # labels NumPy cannot order against classes_ (strings against numbers, None)
             raise ValueError(
-                f"y holds labels of another type than the classes seen in fit ({self.classes_.dtype}): "
-                f"{y[:3].tolist()}..."
+                f"y holds labels of another type than the classes seen in fit ({classes.dtype}): {y[:3].tolist()}..."
             ) from None
-        unseen = self.classes_[position] != y
+        unseen = classes[position] != y
         if np.any(unseen):
             raise ValueError(f"y contains labels not seen in fit: {np.unique(y[unseen])[:10].tolist()}.")
-        outputs = np.eye(len(self.classes_))[position]
+        outputs = np.eye(len(classes))[position]
         if self._kind == "binary":
             outputs = outputs[:, 1:]
         row_weight = self._class_weight_rows(y, position, sample_weight)

@@ -7,7 +7,7 @@ from sklearn.utils.metaestimators import available_if
 
 from ._base import BaseTorchClassifier
 from ._dask import dask_label_targets
-from ._data import host_array
+from ._data import host_array, host_classes
 from ._docstrings import fill_doc
 from ._modules import LinearLogits
 from ._targets import class_weights, encode_labels, encode_partial_labels, per_row
@@ -253,12 +253,12 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     def _class_weight_rows(self, y, position, sample_weight):
         if self.class_weight is None:
             return np.ones(len(y))
-        return class_weights(self.class_weight, classes=self.classes_, y=y, sample_weight=sample_weight)[position]
+        return class_weights(self.class_weight, classes=host_classes(self), y=y, sample_weight=sample_weight)[position]
 
     def _check_loaded_params(self):
         super()._check_loaded_params()
         if isinstance(self.class_weight, dict):  # "balanced" needs the training labels, which a file lacks
-            class_weights(self.class_weight, classes=self.classes_, y=self.classes_)
+            class_weights(self.class_weight, classes=host_classes(self), y=host_classes(self))
 
     def _module(self, n_features, n_outputs):
         return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)

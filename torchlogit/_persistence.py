@@ -50,6 +50,7 @@ import struct
 import numpy as np
 import torch
 
+from ._data import host_classes
 from ._devices import check_device_name
 
 MAGIC = b"TORCHLOGIT\n"
@@ -147,7 +148,7 @@ def save(estimator, path):
         "estimator": type(estimator).__name__,
         "params": params,
         "fitted": {
-            "classes_": _labels_to_json(estimator.classes_),
+            "classes_": _labels_to_json(host_classes(estimator)),
             "n_features_in_": int(estimator.n_features_in_),
             "feature_names_in_": None if feature_names is None else [str(f) for f in feature_names],
             "n_iter_": int(model.n_iter_[0]),

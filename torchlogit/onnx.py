@@ -61,6 +61,7 @@ from skl2onnx.common.data_types import (
 )
 
 from ._cv import TorchLogisticClassifierCV
+from ._data import host_classes
 from ._logistic import TorchLogisticClassifier
 from ._multilabel import TorchMultiLabelClassifier
 
@@ -73,7 +74,7 @@ def _fitted_model(estimator):
 
 
 def _labels(model):
-    classes = np.asarray(model.classes_)
+    classes = host_classes(model)
     if classes.dtype.kind in "biu":
         return classes.astype(np.int64), Int64TensorType
     if classes.dtype.kind in "OU":
