@@ -216,6 +216,50 @@ def test_warm_start_needs_the_same_structure(multilabel):
     assert np.all(clf.intercept_ == 0)
 
 
+@pytest.mark.parametrize("how", ["partial_fit", "warm_start"])
+def test_a_model_goes_on_only_with_targets_of_its_form(multilabel, how):
+    """1-D labels after an indicator matrix, or the reverse: both give classes_ == arange(k), and the outputs
+    would be reread as the other model's (k sigmoids as a k-class softmax). MLPClassifier refuses too."""
+    X, Y = multilabel
+    k = Y.shape[1]
+    labels = np.arange(len(X)) % k
+    for first, then in ((Y, labels), (labels, Y)):
+        if how == "partial_fit":
+            clf = TorchMultiLabelClassifier(solver="sgd").partial_fit(X, first, classes=np.arange(k))
+            go_on = clf.partial_fit
+        else:
+            clf = TorchMultiLabelClassifier(warm_start=True, max_iter=5)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                clf.fit(X, first)
+            go_on = clf.fit
+        coef, shape = clf.coef_.copy(), clf.predict(X).shape
+        with pytest.raises(ValueError, match=r"fitted on .* a model goes on only with targets of the form"):
+            go_on(X, then)
+        np.testing.assert_array_equal(clf.coef_, coef)
+        assert clf.predict(X).shape == shape
+    if how == "warm_start":  # a new fit of the other form is a new model
+        assert clf.set_params(warm_start=False).fit(X, labels).predict(X).shape == (len(X),)
+
+
+def test_partial_fit_keeps_learned_intercepts(multilabel):
+    """fit_intercept=False set between partial_fit calls would drop the intercepts learned so far (SGDClassifier
+    keeps its own): refused. Without learned intercepts it changes nothing, and the reverse starts them at 0."""
+    X, Y = multilabel
+    for hidden in ((), (4,)):
+        clf = TorchMultiLabelClassifier(hidden, solver="adam", random_state=0).partial_fit(
+            X + 3, Y, classes=np.arange(5)
+        )
+        before = clf.predict_proba(X)
+        with pytest.raises(ValueError, match="fit_intercept=False was set after the model learned intercepts"):
+            clf.set_params(fit_intercept=False).partial_fit(X + 3, Y)
+        np.testing.assert_array_equal(clf.predict_proba(X), before)
+    clf = TorchMultiLabelClassifier(solver="sgd", fit_intercept=False).partial_fit(X, Y, classes=np.arange(5))
+    clf.partial_fit(X, Y)
+    clf.set_params(fit_intercept=True).partial_fit(X, Y)
+    assert np.any(clf.intercept_ != 0)
+
+
 def test_balanced_pos_weight_of_an_always_on_label_is_one():
     """n_negative / n_positive is 0 for a label that is always on: that weight removed the label's whole loss
     (probability 0.5, predicted off). It gets 1, as a label that is never on does."""

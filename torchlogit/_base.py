@@ -135,7 +135,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             module, module_kwargs = self._module(data.n_features, data.n_outputs)
             if self._solver() == "newton-cholesky":
                 check_hessian_size(data.n_features, data.n_outputs, self.fit_intercept)
-            init_state = self._warm_start_state(data.targets.classes, data.n_features)
+            init_state = self._warm_start_state(data.targets, data.n_features)
             with threads_for(data.n_values):
                 net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
             self._publish(net, data.targets, incremental=False, X_dtype=data.X_dtype)
@@ -207,9 +207,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
     def _solver(self):
         return self.solver
 
-    def _warm_start_state(self, classes, n_features):
+    def _warm_start_state(self, targets, n_features):
         if not (self.warm_start and hasattr(self, "classes_")):
             return None
+        self._check_target_form(targets.kind, "fit with warm_start=True")
+        classes = targets.classes
         if not np.array_equal(classes, self.classes_):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as in the "
@@ -221,6 +223,23 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
                 f"{self.n_features_in_}, X has {n_features}."
             )
         return self._fitted_state(self._empty_module(n_features, self._n_outputs))
+
+    def _check_target_form(self, kind, call):
+        """Refuse 1-D labels after a label-indicator matrix, or the reverse, where the model goes on from its fit.
+
+        Both may give ``classes_ == arange(k)``, and the outputs would be reread as the other model's
+        (k sigmoids as a k-class softmax): ``predict`` would change shape silently. ``MLPClassifier``
+        refuses the same ("The object was not fitted with multilabel input").
+        """
+        previous = getattr(self, "_kind", None)
+        if previous is None or (previous == "multilabel") == (kind == "multilabel"):
+            return
+        forms = {True: "a label-indicator matrix Y (multi-label)", False: "1-D class labels y"}
+        raise ValueError(
+            f"This {type(self).__name__} was fitted on {forms[previous == 'multilabel']}, and {call} got "
+            f"{forms[kind == 'multilabel']}: a model goes on only with targets of the form it was fitted on. "
+            "Fit a new model (or set warm_start=False) for the other form."
+        )
 
     def _recorded_scores(self):
         """The per-epoch values a fit records in its history (what an ``EarlyStopping`` may monitor)."""

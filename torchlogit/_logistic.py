@@ -203,7 +203,9 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         scaled by the batch's weight sum ``S_b``, ``||W||^2 / (2 C S_b)``. Over ``k``
         batches of equal weight this is ``k`` times the penalty ``fit`` puts on all of
         them together; pass ``C`` times ``k`` for the same regularisation. Neither
-        ``max_iter`` nor ``tol`` applies: you decide when to stop.
+        ``max_iter`` nor ``tol`` applies: you decide when to stop. Setting
+        ``fit_intercept=False`` between calls on a model whose intercept is not zero is
+        refused (the call would drop what was learned; ``SGDClassifier`` keeps it).
 
         Examples
         --------

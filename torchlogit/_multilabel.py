@@ -248,7 +248,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         X : {array-like, sparse matrix} of shape (n_samples, n_features)
             A batch of training data; the same features on every call.
         y : array-like or sparse matrix of shape (n_samples, n_labels), or (n_samples,)
-            Its 0/1 indicator matrix (or 1-D class labels).
+            Its 0/1 indicator matrix (or 1-D class labels), of the form of the first call
+            (or of ``fit``): a model fitted on one form refuses the other, as
+            ``MLPClassifier`` does (``fit`` with ``warm_start=True`` too).
         classes : array-like, default=None
             Required on the first call. For an indicator ``y``: ``np.arange(n_labels)``,
             the label indices (the ``classes_`` of a fitted model); for 1-D labels: every
@@ -266,7 +268,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         Each call minimises the objective of a fit on that batch alone, so the penalty is
         scaled by the batch's weight sum (see ``TorchLogisticClassifier.partial_fit``).
         ``pos_weight="balanced"`` needs all the data at once and is refused; pass an
-        array. ``max_iter``, ``tol`` and ``early_stopping`` do not apply.
+        array. ``max_iter``, ``tol`` and ``early_stopping`` do not apply. Setting
+        ``fit_intercept=False`` between calls on a model with learned intercepts is refused.
 
         Examples
         --------

@@ -167,7 +167,7 @@ class TrainingMixin:
             callbacks=self._net_callbacks(last=[("stopping", stopping)]),
         )
         net.initialize()
-        init_state = self._warm_start_state(targets.classes, n_features)
+        init_state = self._warm_start_state(targets, n_features)
         if init_state is not None:
             load_warm_start(net.module_, {k: v.cpu() for k, v in init_state.items()})
         net.partial_fit(data)
