@@ -56,6 +56,23 @@ def test_partial_fit_needs_a_mini_batch_solver(breast_cancer):
     assert "'adam' and 'sgd'" in str(info.value.__cause__)
 
 
+def test_learning_rate_is_scheduled_between_calls_not_by_lr_scheduler(breast_cancer):
+    """skorch's LRScheduler restarted on every call (one epoch of a rebuilt net) and torch's scheduler failed on
+    the second call with a raw KeyError ('initial_lr'): refused before any data work, the model kept. The rate
+    set between calls is the one the next call uses."""
+    from skorch.callbacks import LRScheduler
+
+    X, y = breast_cancer
+    scheduled = TorchLogisticClassifier(solver="sgd", callbacks=[("lr", LRScheduler(policy="StepLR", step_size=1))])
+    with pytest.raises(ValueError, match="LRScheduler cannot schedule partial_fit"):
+        scheduled.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(scheduled, "coef_")
+    first = TorchLogisticClassifier(solver="sgd", random_state=0).partial_fit(X, y, classes=[0, 1])
+    slow = pickle.loads(pickle.dumps(first)).set_params(learning_rate_init=1e-6).partial_fit(X, y)
+    fast = pickle.loads(pickle.dumps(first)).partial_fit(X, y)
+    assert np.abs(slow.coef_ - first.coef_).max() < 1e-3 * np.abs(fast.coef_ - first.coef_).max()
+
+
 def test_classes_contract(breast_cancer):
     X, y = breast_cancer
     clf = TorchLogisticClassifier(solver="sgd", random_state=0)
