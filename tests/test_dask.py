@@ -134,6 +134,30 @@ def test_multilabel_fit_on_dask_arrays(client):
     np.testing.assert_array_equal(remote.predict(X), local.predict(X))
 
 
+@pytest.mark.parametrize("estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+def test_one_column_y_and_weight_shapes_are_read_as_in_memory(client, breast_cancer, estimator):
+    """A one-column y is its column, with scikit-learn's DataConversionWarning, as in memory (the multi-label
+    estimator built a one-label multi-label model on dask, a binary one in memory; the logistic one refused
+    it); a 2-D sample_weight gets scikit-learn's ValueError before the workers (it failed in torch on each)
+    and a scalar weights every row, as in memory."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = breast_cancer
+    Xd, Yd = _chunked(X, y[:, None], rows=200)
+    with pytest.warns(DataConversionWarning, match="A column-vector y was passed"):
+        remote = estimator(**TIGHT).fit(Xd, Yd)
+    with pytest.warns(DataConversionWarning, match="A column-vector y was passed"):
+        local = estimator(**TIGHT).fit(X, y[:, None])
+    np.testing.assert_array_equal(remote.classes_, local.classes_)
+    assert remote.predict(X).shape == local.predict(X).shape == (len(y),)
+    np.testing.assert_allclose(remote.predict_proba(X), local.predict_proba(X), rtol=0, atol=1e-6)
+    for weight in (np.ones((len(y), 1)), da.ones((len(y), 1), chunks=(200, 1))):
+        with pytest.raises(ValueError, match="Sample weights must be 1D array or scalar, got 2D array"):
+            estimator().fit(Xd, _chunked(X, y)[1], sample_weight=weight)
+    scalar = estimator(**TIGHT).fit(Xd, _chunked(X, y)[1], sample_weight=3.0)
+    np.testing.assert_allclose(scalar.coef_, estimator(**TIGHT).fit(X, y, sample_weight=3.0).coef_, atol=1e-6)
+
+
 def test_blocks_are_loaded_once_and_evaluated_on_the_workers(client, digits_data):
     X, y = digits_data
     Xd, yd = _chunked(X, y)  # 6 row blocks

@@ -261,6 +261,39 @@ def _row_blocks(array, row_chunks, name):
     return array.rechunk(chunks) if is_dask_array(array) else da.from_array(array, chunks=chunks)
 
 
+def _column_or_1d(y):
+    """A one-column ``y`` as its column, with scikit-learn's ``DataConversionWarning``, as the in-memory fit
+    reads it (``column_or_1d(warn=True)``): the same data give the same model, dask or not."""
+    if y.ndim == 2 and y.shape[1] == 1:
+        import warnings
+
+        from sklearn.exceptions import DataConversionWarning
+
+        warnings.warn(
+            "A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
+            "(n_samples, ), for example using ravel().",
+            DataConversionWarning,
+            stacklevel=5,
+        )
+        return y[:, 0]
+    return y
+
+
+def _one_d_weights(sample_weight, n_rows):
+    """``sample_weight`` checked for its shape as scikit-learn's ``_check_sample_weight`` does (a scalar is
+    every row's weight), before the workers see it: a 2-D one failed in torch on every worker."""
+    if sample_weight is None:
+        return None
+    if not is_dask_array(sample_weight) and np.ndim(sample_weight) == 0:
+        return np.full(n_rows, sample_weight, dtype=np.float64)
+    if np.ndim(sample_weight) != 1:
+        raise ValueError(
+            f"Sample weights must be 1D array or scalar, got {np.ndim(sample_weight)}D array. Expected either a "
+            f"scalar value or a 1D array of length {n_rows}."
+        )
+    return sample_weight
+
+
 def check_dask_X(X):
     if X.ndim != 2:
         raise ValueError(f"Expected a 2-D dask array for X, got {X.ndim} dimension(s).")
@@ -279,8 +312,8 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
     if y is None:
         raise ValueError("requires y to be passed, but the target y is None")
     client = _client()
-    y = _row_blocks(y, X.chunks[0], "y")
-    sample_weight = _row_blocks(sample_weight, X.chunks[0], "sample_weight")
+    y = _row_blocks(_column_or_1d(y), X.chunks[0], "y")
+    sample_weight = _row_blocks(_one_d_weights(sample_weight, X.shape[0]), X.chunks[0], "sample_weight")
     targets = estimator._dask_targets(y, sample_weight)
     spec = BlockSpec(
         kind=targets.kind,
