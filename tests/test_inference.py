@@ -269,6 +269,25 @@ def test_names_intercept_and_sparse(spector):
         pd.testing.assert_frame_equal(clf.summary(sparse, y), table, rtol=1e-12)
 
 
+def test_importance_weights_are_flagged_and_the_sandwich_keeps_its_size():
+    """class_weight read as copies of the rows (nonrobust) gives p-values far too small on a feature without
+    effect; the sandwich (HC0) keeps the test's size. summary warns, naming HC0, in both cases."""
+    rng = np.random.RandomState(0)
+    rejected = {"nonrobust": 0, "HC0": 0}
+    for _ in range(20):
+        X, y = rng.randn(300, 1), (rng.rand(300) < 0.1).astype(int)
+        model = TorchLogisticClassifier(C=np.inf, class_weight={0: 1, 1: 9}, dtype="float64").fit(X, y)
+        for cov_type in rejected:
+            with pytest.warns(InferenceWarning, match="class_weight scales the loss of some rows"):
+                table = model.summary(X, y, cov_type=cov_type)
+            rejected[cov_type] += table["p_value"].iloc[1] < 0.05
+    # Of 20 tests at the 5% level (1 expected); 60 measured 29 and 6 (20: 10 and 2 here).
+    assert rejected["nonrobust"] >= 5 and rejected["HC0"] <= 4
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TorchLogisticClassifier(C=np.inf, class_weight={0: 1, 1: 1}).fit(X, y).summary(X, y)
+
+
 def test_class_weight_scales_each_row_like_a_weight(spector):
     # The Hessian is the same for class_weight {0: 2} and sample_weight 2 on class 0;
     # only the sandwich tells importance weights (c^2 in the meat) from counts (c).
