@@ -281,7 +281,7 @@ def test_importance_weights_are_flagged_and_the_sandwich_keeps_its_size():
             with pytest.warns(InferenceWarning, match="class_weight scales the loss of some rows"):
                 table = model.summary(X, y, cov_type=cov_type)
             rejected[cov_type] += table["p_value"].iloc[1] < 0.05
-    # Of 20 tests at the 5% level (1 expected); 60 measured 29 and 6 (20: 10 and 2 here).
+    # Of 20 tests at the 5% level (1 expected); 60 measured 29 and 6 (these 20: 9 and 1).
     assert rejected["nonrobust"] >= 5 and rejected["HC0"] <= 4
     with warnings.catch_warnings():
         warnings.simplefilter("error")
