@@ -254,8 +254,11 @@ def test_partial_fit_keeps_only_plain_arrays_and_continues_exactly(iris):
         b.partial_fit(X, y)
     np.testing.assert_array_equal(a.coef_, b.coef_)
     assert a.n_iter_[0] == b.n_iter_[0] == 5
+    # A mini-batch fit keeps its moments (as arrays) for partial_fit to continue, as MLPClassifier does; a
+    # full-batch fit keeps no optimizer state.
     fitted = TorchLogisticClassifier(solver="adam", random_state=0).fit(X, y)
-    assert not hasattr(fitted, "_partial_state")  # fit's optimizer state is not kept
+    assert all(isinstance(v, np.ndarray) for entry in fitted._partial_state["optimizer"] for v in entry.values())
+    assert not hasattr(TorchLogisticClassifier().fit(X, y), "_partial_state")
 
 
 def test_softmax_of_the_logits_is_predict_proba(iris):

@@ -128,6 +128,13 @@ def test_partial_fit_continues_a_fit_and_survives_pickling(breast_cancer):
     before = clf.coef_.copy()
     clf.partial_fit(X, y)  # classes known from fit
     assert not np.array_equal(clf.coef_, before)
+    # It continues the fit's optimizer (moments, epoch count, shuffling), as MLPClassifier's partial_fit does:
+    # 3 epochs of fit and 1 of partial_fit are 4 epochs of fit, bit for bit.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        four = TorchLogisticClassifier(solver="adam", max_iter=4, random_state=0).fit(X, y)
+    np.testing.assert_array_equal(clf.coef_, four.coef_)
+    assert clf.n_iter_[0] == 4 and clf.loss_curve_ == four.loss_curve_
     # Between blocks, dask-ml ships the estimator to the next worker: the optimizer state goes with it.
     copy = pickle.loads(pickle.dumps(clf))
     clf.partial_fit(X, y)

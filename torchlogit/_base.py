@@ -138,7 +138,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             init_state = self._warm_start_state(data.targets, data.n_features)
             with threads_for(data.n_values):
                 net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
-            self._publish(net, data.targets, incremental=False, X_dtype=data.X_dtype)
+            # A mini-batch fit keeps its optimizer state, so that partial_fit continues it (MLPClassifier's too).
+            self._publish(net, data.targets, incremental=self._solver() in ("adam", "sgd"), X_dtype=data.X_dtype)
             follow_origin(self, origin)
             follow_labels(self, y)
         return self

@@ -176,7 +176,8 @@ class TorchLogisticClassifier(BaseTorchClassifier):
 
         Calls continue from the previous ones (parameters and optimizer state), as
         :class:`~sklearn.linear_model.SGDClassifier`'s do; after ``fit`` the first call
-        continues from the fitted parameters. This is what
+        continues the fit (with "adam" or "sgd": its optimizer moments and epoch count too,
+        as MLPClassifier's; after "lbfgs", its parameters). This is what
         ``dask_ml.wrappers.Incremental`` calls on each block of a dask array.
 
         Parameters

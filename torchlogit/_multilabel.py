@@ -239,7 +239,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
         Calls continue from the previous ones (parameters and optimizer state), as
         :class:`~sklearn.neural_network.MLPClassifier`'s do; after ``fit`` the first call
-        continues from the fitted parameters. Available when the solver is "adam" or
+        continues the fit (a mini-batch fit: its optimizer moments and epoch count too, as
+        MLPClassifier's; otherwise its parameters). Available when the solver is "adam" or
         "sgd" (``solver="auto"`` with hidden layers is "adam"). This is what
         ``dask_ml.wrappers.Incremental`` calls on each block of a dask array.
 
