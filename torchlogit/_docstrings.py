@@ -63,7 +63,13 @@ SHARED = {
         Step size of the "adam" and "sgd" solvers; the other solvers do not use it.""",
     "batch_size": """batch_size : int or "auto", default="auto"
         Mini-batch size of "adam" and "sgd"; "auto" is ``min(200, n_samples)``.
-        Mini-batches are slices of device tensors, reshuffled each epoch.""",
+        Mini-batches are slices of device tensors, reshuffled each epoch. An epoch runs
+        over the *distinct* rows (identical rows are merged, their weights summed, so that
+        a weight of k is exactly k repeated rows): data with many repeated rows (one-hot
+        or categorical features) take fewer, heavier steps per epoch than
+        ``MLPClassifier``'s ``ceil(n_samples / batch_size)`` (5000 rows of 8 distinct
+        values: one step). Lower ``batch_size`` or raise ``max_iter`` there, or use
+        "lbfgs", which merging does not change.""",
     "momentum": """momentum : float, default=0.9
         Momentum of the "sgd" solver.""",
     "n_iter_no_change": """n_iter_no_change : int, default=10
