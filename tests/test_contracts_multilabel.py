@@ -227,12 +227,23 @@ def test_pos_weight_scales_the_positive_term_as_repeated_positive_rows(data):
 
 
 @pytest.mark.parametrize(
-    "pos_weight", [[1.0, 2.0], [[1.0, 1.0, 1.0]], [1.0, -0.5, 1.0], [1.0, np.inf, 1.0], [np.nan, 1.0, 1.0]]
+    "pos_weight, says",
+    [
+        ([1.0, 2.0], r"got an array of shape \(2,\)"),
+        ([[1.0, 1.0, 1.0]], r"got an array of shape \(1, 3\)"),
+        ([1.0, -0.5, 1.0], r"got \[1.0, -0.5, 1.0\]"),
+        ([1.0, np.inf, 1.0], r"got \[1.0, inf, 1.0\]"),
+        ([np.nan, 1.0, 1.0], r"got \[nan, 1.0, 1.0\]"),
+        ({0: 2.0}, r"as an array-like of numbers; got \{0: 2.0\}"),  # was NumPy's raw TypeError
+        (["a", "b", "c"], r"as an array-like of numbers; got \['a', 'b', 'c'\]"),
+    ],
 )
-def test_pos_weight_must_be_one_finite_non_negative_weight_per_label(data, pos_weight):
+def test_pos_weight_must_be_one_finite_non_negative_weight_per_label(data, pos_weight, says):
     X, Y, _ = data
     clf = TorchMultiLabelClassifier(pos_weight=pos_weight)
-    with pytest.raises(ValueError, match="pos_weight must hold one finite, non-negative weight per label"):
+    with pytest.raises(ValueError, match=r"pos_weight must hold one finite, non-negative weight per label \(3\)"):
+        clf.fit(X, Y)
+    with pytest.raises(ValueError, match=says):
         clf.fit(X, Y)
     assert not hasattr(clf, "coef_")
 

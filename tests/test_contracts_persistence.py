@@ -594,7 +594,7 @@ REFUSED = {
     "negative pos_weight": (
         "multilabel",
         _set("params", "pos_weight", [1.0, -1.0, 1.0]),
-        "pos_weight must hold one finite, non-negative weight per label (3); got an array of shape (3,)",
+        "pos_weight must hold one finite, non-negative weight per label (3); got [1.0, -1.0, 1.0]",
     ),
     "pos_weight of a 1-D model": (
         "multilabel 1-D",

@@ -412,12 +412,15 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             # would remove the label's whole loss (its probability left at 0.5, predicted off).
             both = (positive > 0) & (negative > 0)
             return np.where(both, negative / np.where(both, positive, 1), 1.0)
-        pos_weight = np.asarray(self.pos_weight, dtype=np.float64)
-        if pos_weight.shape != (n_labels,) or not np.all(np.isfinite(pos_weight)) or np.any(pos_weight < 0):
-            raise ValueError(
-                f"pos_weight must hold one finite, non-negative weight per label ({n_labels}); "
-                f"got an array of shape {pos_weight.shape}."
-            )
+        expected = f"pos_weight must hold one finite, non-negative weight per label ({n_labels})"
+        try:
+            pos_weight = np.asarray(self.pos_weight, dtype=np.float64)
+        except (TypeError, ValueError):  # a dict, strings, ragged lists: NumPy's own words name none of it
+            raise ValueError(f"{expected}, as an array-like of numbers; got {self.pos_weight!r}.") from None
+        if pos_weight.shape != (n_labels,):
+            raise ValueError(f"{expected}; got an array of shape {pos_weight.shape}.")
+        if not np.all(np.isfinite(pos_weight)) or np.any(pos_weight < 0):
+            raise ValueError(f"{expected}; got {pos_weight.tolist()}.")
         return pos_weight
 
     def _check_loaded_params(self):
