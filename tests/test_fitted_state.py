@@ -265,3 +265,55 @@ def test_softmax_of_the_logits_is_predict_proba(iris):
     X, y = iris
     clf = TorchLogisticClassifier().fit(X, y)
     np.testing.assert_allclose(clf.predict_proba(X), softmax(X @ clf.coef_.T + clf.intercept_, axis=1), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TorchLogisticClassifier(max_iter=50),
+        lambda: TorchLogisticClassifier(solver="newton-cholesky"),
+        lambda: TorchLogisticClassifier(solver="adam", max_iter=5),
+        lambda: TorchMultiLabelClassifier(hidden_layer_sizes=(4,), solver="lbfgs", max_iter=50),
+    ],
+    ids=["lbfgs", "newton-cholesky", "adam", "hidden"],
+)
+def test_ctrl_c_during_training_propagates_and_keeps_the_previous_model(iris, make, monkeypatch):
+    """skorch's partial_fit catches every KeyboardInterrupt (how callbacks stop training): a Ctrl-C during the
+    iterations was swallowed, the half-trained model published and a grid search went on. Now it leaves fit,
+    the previous fitted state intact, as LogisticRegression's does; a callback's stop still stops."""
+    from skorch.callbacks import Callback
+
+    from torchlogit import _net
+
+    X, y = iris
+    model = make()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    before = copy.deepcopy(vars(model))
+    step, calls = _net.LogitNet.train_step_single, []
+
+    def interrupted(net, *args, **kwargs):  # a signal arriving in the arithmetic of the third evaluation
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return step(net, *args, **kwargs)
+
+    monkeypatch.setattr(_net.LogitNet, "train_step_single", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    assert len(calls) == 3
+    assert vars(model).keys() == before.keys()
+    for key, value in before.items():
+        if isinstance(value, np.ndarray):
+            np.testing.assert_array_equal(vars(model)[key], value)
+    monkeypatch.undo()
+
+    class Stop(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                raise KeyboardInterrupt  # skorch's way to stop training
+
+    with pytest.warns(ConvergenceWarning, match="stopped by a callback after 2 iteration"):
+        stopped = make().set_params(callbacks=[Stop()]).fit(X, y)
+    assert stopped.n_iter_[0] == 2

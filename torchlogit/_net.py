@@ -96,6 +96,15 @@ class _ShuffledBatches:
             yield X, (data.target.index_select(0, idx), data.weight.index_select(0, idx))
 
 
+class _Interrupted(BaseException):
+    """The user's ``KeyboardInterrupt`` (Ctrl-C), carried past skorch's ``partial_fit``.
+
+    skorch stops training by raising ``KeyboardInterrupt`` from a callback (its ``EarlyStopping``, our stopping
+    rules) and ``NeuralNet.partial_fit`` catches every one: a Ctrl-C during training was swallowed, and the fit
+    returned the half-trained model as if a callback had stopped it (a grid search went on to the next fit).
+    """
+
+
 def _overrides(callback, hook):
     """Whether ``callback`` does something in ``hook`` (skorch's base class does nothing there)."""
     return getattr(type(callback), hook, None) is not getattr(Callback, hook)
@@ -115,6 +124,32 @@ class LogitNet(NeuralNet):
     def __init__(self, *args, shuffle_seed=0, **kwargs):
         super().__init__(*args, **kwargs)
         self.shuffle_seed = shuffle_seed
+        self._callback_stop = False
+
+    # ------------------------------------------------------ interruptions
+    # A KeyboardInterrupt that a callback raised stops training (skorch's convention); any other one is the
+    # user's, and leaves the fit (whose caller keeps the previous fitted state, see ._state).
+    def notify(self, method_name, **cb_kwargs):
+        try:
+            super().notify(method_name, **cb_kwargs)
+        except KeyboardInterrupt:
+            self._callback_stop = True
+            raise
+
+    def fit_loop(self, *args, **kwargs):
+        self._callback_stop = False
+        try:
+            return super().fit_loop(*args, **kwargs)
+        except KeyboardInterrupt as interrupt:
+            if self._callback_stop:
+                raise
+            raise _Interrupted() from interrupt
+
+    def partial_fit(self, *args, **kwargs):
+        try:
+            return super().partial_fit(*args, **kwargs)
+        except _Interrupted as carried:
+            raise carried.__cause__ from None
 
     @property
     def _default_callbacks(self):
@@ -172,8 +207,12 @@ class LogitNet(NeuralNet):
             step = self._device_step(batch, **fit_params)
             losses.append(step["loss"].detach())
             sizes.append(batch[0].shape[0])
-            for callback in batch_end:
-                callback.on_batch_end(self, batch=batch, training=training, **step)
+            try:
+                for callback in batch_end:
+                    callback.on_batch_end(self, batch=batch, training=training, **step)
+            except KeyboardInterrupt:  # as notify: a callback's stop
+                self._callback_stop = True
+                raise
         values = torch.stack(losses).tolist() if losses else []  # the epoch's one device-to-host copy
         for value, size in zip(values, sizes, strict=True):
             self.history.new_batch()
