@@ -414,3 +414,34 @@ def test_a_cross_validated_batch_gives_its_large_products_the_users_threads(two_
         with pooled_products(1 << 41):
             assert torch.get_num_threads() == 2
         assert torch.get_num_threads() == 1
+
+
+def _parallel_work_in_child(queue):
+    # The first parallel region of a forked child: it hangs when the parent's GNU OpenMP pool was used.
+    queue.put((torch.get_num_threads(), float((torch.ones(1 << 22) * 2).sum())))
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "register_at_fork"), reason="no fork on this platform")
+def test_a_process_forked_after_a_fit_runs_torch_on_one_thread():
+    """GNU OpenMP's pool does not survive fork: a grid search with joblib's "multiprocessing" backend after a
+    fit in the parent hung for good (its workers waiting at an OpenMP barrier). Forked after a fit, a child
+    runs torch on one thread, as torch's DataLoader workers do; the parent keeps its count."""
+    import multiprocessing
+
+    X, y = load_iris(return_X_y=True)
+    before = torch.get_num_threads()
+    TorchLogisticClassifier().fit(X, y)
+    float((torch.ones(1 << 22) * 2).sum())  # the parent's pool at work (a large fit's products would be)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_parallel_work_in_child, args=(queue,))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python >= 3.12 on fork with threads running
+        child.start()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung in its first parallel region")
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == (1, float(2 << 22))
+    assert torch.get_num_threads() == before

@@ -27,6 +27,7 @@ instead, so that no thread is left on one thread by accident.
 """
 
 import contextlib
+import os
 import threading
 
 import scipy.sparse as sp
@@ -39,6 +40,27 @@ _lock = threading.Lock()
 _local = threading.local()  # per thread: inside blas_threads
 _running = 0  # small fits running now, in any thread
 _default = None  # the calling thread's count when the first of them started
+_fork_hook = False  # whether _one_thread_after_fork is registered
+
+
+def _one_thread_after_fork():
+    """In a process forked after a fit: torch on one thread.
+
+    GNU OpenMP's thread pool does not survive ``fork``: a child whose parent ran a parallel
+    region hangs at its own first one (measured: a grid search with joblib's
+    "multiprocessing" backend after a 20000 x 40 fit in the parent never finished, its
+    workers waiting in ``gomp_team_barrier_wait_end``). torch's DataLoader sets one thread
+    in its forked workers for the same reason. Spawned workers (joblib's default loky,
+    ``spawn``, ``forkserver``) start a pool of their own and are not affected.
+    """
+    torch.set_num_threads(1)
+
+
+def _register_fork_hook():
+    global _fork_hook
+    if not _fork_hook and hasattr(os, "register_at_fork"):  # POSIX only: Windows has no fork
+        os.register_at_fork(after_in_child=_one_thread_after_fork)
+        _fork_hook = True
 
 
 def data_values(X):
@@ -89,26 +111,30 @@ def in_numpy_blas():
 def threads_for(n_values):
     """Run the block on one intra-op thread if the data hold fewer than ``SMALL_VALUES`` values."""
     global _running, _default
+    _register_fork_hook()  # every fit passes here: its pool (or a later one's) must not reach a forked child
     if n_values >= SMALL_VALUES:
         yield
         return
     own = torch.get_num_threads()
-    with _lock:
-        if _running == 0:
-            _default = own
-        elif own == 1:
-            own = _default  # this thread's count was taken from another small fit's setting
-        _running += 1
-    if torch.get_num_threads() != 1:
-        torch.set_num_threads(1)
     outer = getattr(_local, "outer", None)
-    _local.outer = own
-    try:
+    counted = False
+    try:  # from here: an interrupt anywhere below still lowers the count and gives the thread its count back
+        with _lock:
+            if _running == 0:
+                _default = own
+            elif own == 1:
+                own = _default  # this thread's count was taken from another small fit's setting
+            _running += 1
+            counted = True
+        if torch.get_num_threads() != 1:
+            torch.set_num_threads(1)
+        _local.outer = own
         yield
     finally:
         _local.outer = outer
-        with _lock:
-            _running -= 1
+        if counted:
+            with _lock:
+                _running -= 1
         if torch.get_num_threads() != own:
             torch.set_num_threads(own)
 
