@@ -550,9 +550,8 @@ BUGS = [
     # ------------------------------------------------------------------ _multilabel
     Bug(
         "_multilabel",
-        "        if pos_weight.shape != (n_labels,) or not np.all(np.isfinite(pos_weight)) or "
-        "np.any(pos_weight < 0):\n",
-        "        if pos_weight.shape != (n_labels,) or not np.all(np.isfinite(pos_weight)):\n",
+        "        if not np.all(np.isfinite(pos_weight)) or np.any(pos_weight < 0):\n",
+        "        if not np.all(np.isfinite(pos_weight)):\n",
         "a negative pos_weight accepted",
         "pos_weight",
     ),
@@ -892,6 +891,91 @@ BUGS = [
         "    for state in ():\n",
         "Adam's overflowed state (features near 1e30 in float32) not checked: an all-zero model, silently",
         tests=["tests/test_extreme_values.py"],
+    ),
+    # ------------------------------------------------------------------ stop 38
+    Bug(
+        "_training",
+        "            if not (lbfgs and init_state is not None and self._converged_at_start(net, batch, stopping)):\n",
+        "            if True:\n",
+        "a warm start at the optimum iterates (n_iter_ [1]-[2], coefficients moved) where scikit-learn takes none",
+        tests=["tests/test_logistic_api.py"],
+    ),
+    Bug(
+        "_base",
+        "            follow_labels(self, y)\n",
+        "",
+        "array-API mode: classes_ stays NumPy (cross_val_predict(method='predict_proba') on tensors fails)",
+        tests=["tests/test_tensors.py"],
+    ),
+    Bug(
+        "_base",
+        '        if previous is None or (previous == "multilabel") == (kind == "multilabel"):\n',
+        "        if True:\n",
+        "1-D labels accepted after an indicator matrix (k sigmoids reread as a k-class softmax), or the reverse",
+        tests=["tests/test_multilabel.py"],
+    ),
+    Bug(
+        "_incremental",
+        "        if self.fit_intercept or not any(np.any(b != 0) for _, b in self._fitted_layers(dense=True)):\n",
+        "        if True:\n",
+        "partial_fit with fit_intercept=False set between calls drops the learned intercepts",
+        tests=["tests/test_multilabel.py"],
+    ),
+    Bug(
+        "_incremental",
+        "            _refuse_schedulers(self.callbacks)\n",
+        "",
+        "partial_fit takes an LRScheduler (restarted every call; torch's KeyError on the second)",
+        tests=["tests/test_partial_fit.py"],
+    ),
+    Bug(
+        "_dask",
+        '    y = _row_blocks(_column_or_1d(y), X.chunks[0], "y")\n',
+        '    y = _row_blocks(y, X.chunks[0], "y")\n',
+        "dask: a one-column y is not read as its column (another model than in memory)",
+        tests=["tests/test_dask.py"],
+    ),
+    Bug(
+        "_inference",
+        "        if np.any(importance != 1):\n",
+        "        if False:\n",
+        "summary: class weights read as copies of the rows without a warning (p-values far too small)",
+        tests=["tests/test_inference.py"],
+    ),
+    Bug(
+        "_base",
+        '            self._publish(net, data.targets, incremental=self._solver() in ("adam", "sgd"), '
+        "X_dtype=data.X_dtype)\n",
+        "            self._publish(net, data.targets, incremental=False, X_dtype=data.X_dtype)\n",
+        "a mini-batch fit drops its optimizer state: partial_fit after fit restarts the moments and epoch count",
+        tests=["tests/test_partial_fit.py", "tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_net",
+        "            if self._callback_stop:\n",
+        "            if True:\n",
+        "Ctrl-C during training swallowed (skorch's partial_fit): a half-trained model published",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_threads",
+        "    _register_fork_hook()  # every fit passes here: "
+        "its pool (or a later one's) must not reach a forked child\n",
+        "",
+        "a process forked after a fit uses torch's pool (GNU OpenMP hangs there)",
+    ),
+    Bug(
+        "_compare",
+        ' or reference["growth"] > GROWTH_WITHOUT_OPTIMUM\n',
+        "\n",
+        "compare: one class separated from the others without a penalty reported as an optimum",
+    ),
+    Bug(
+        "_inference",
+        "        if sp.issparse(X):\n            X = X.tocsr()  # the likelihood terms slice rows",
+        "        if False:\n            X = X.tocsr()  # the likelihood terms slice rows",
+        "summary of COO input (SciPy COO, COO/BSR/BSC tensors) fails in its row slicing",
+        tests=["tests/test_inference.py"],
     ),
 ]
 
