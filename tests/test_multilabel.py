@@ -260,6 +260,22 @@ def test_partial_fit_keeps_learned_intercepts(multilabel):
     assert np.any(clf.intercept_ != 0)
 
 
+def test_object_label_matrices_are_refused_as_scikit_learn_refuses_them(multilabel):
+    """scikit-learn's type_of_target calls an object (or pandas category) matrix "unknown" and OneVsRest,
+    MLPClassifier and MultiOutputClassifier refuse it; it trained here and predicted Python booleans."""
+    import pandas as pd
+
+    X, Y = multilabel
+    for labels in (Y.astype(object), pd.DataFrame(Y).astype("category")):
+        with pytest.raises(ValueError, match="Unknown label type: unknown"):
+            TorchMultiLabelClassifier().fit(X, labels)
+        with pytest.raises(ValueError, match="Unknown label type"):
+            MLPClassifier().fit(X, labels)
+    with pytest.raises(ValueError, match="Unknown label type: unknown"):
+        TorchMultiLabelClassifier(solver="sgd").partial_fit(X, Y.astype(object), classes=np.arange(Y.shape[1]))
+    assert TorchMultiLabelClassifier().fit(X, pd.DataFrame(Y).astype("Int64")).predict(X).dtype == np.float64
+
+
 def test_balanced_pos_weight_of_an_always_on_label_is_one():
     """n_negative / n_positive is 0 for a label that is always on: that weight removed the label's whole loss
     (probability 0.5, predicted off). It gets 1, as a label that is never on does."""

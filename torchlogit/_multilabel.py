@@ -8,6 +8,7 @@ import torch
 from sklearn.base import _fit_context
 from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.metaestimators import available_if
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import check_array, check_consistent_length, column_or_1d, validate_data
 
 from ._base import BaseTorchClassifier
@@ -376,6 +377,10 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             self._check_one_d_targets()
             self._y_dtype = None
             return encode_labels(Y)
+        if not isinstance(Y, torch.Tensor) and Y.dtype.kind == "O":
+            # Objects (pandas' category or object columns included): scikit-learn's type_of_target says "unknown"
+            # and every multi-label classifier refuses them; the model would predict Python booleans.
+            check_classification_targets(Y)
         values = torch.unique(Y).cpu().numpy() if isinstance(Y, torch.Tensor) else np.unique(Y)
         if not np.all(np.isin(values, [0, 1])):
             raise ValueError(
