@@ -289,6 +289,20 @@ def test_array_api_tensor_classes_are_read_on_the_host(wine_small, tmp_path):
         assert isinstance(strings.classes_, np.ndarray)
 
 
+@pytest.mark.skipif(not ARRAY_API_DISPATCH_AVAILABLE, reason="scikit-learn's array-API mode is unavailable here")
+def test_array_api_densify_gives_coef_back_in_the_fitted_namespace(wine_small):
+    """sparsify makes coef_ SciPy (as scikit-learn's); densify put it back as NumPy beside tensor intercept_ and
+    n_iter_ after an array-API fit."""
+    X, y = wine_small
+    with config_context(array_api_dispatch=True):
+        model = TorchLogisticClassifier().fit(_t(X), _t(y))
+        expected = model.predict_proba(_t(X))
+        model.sparsify().densify()
+        assert isinstance(model.coef_, torch.Tensor) and isinstance(model.intercept_, torch.Tensor)
+        np.testing.assert_array_equal(model.predict_proba(_t(X)).numpy(), expected.numpy())
+    assert isinstance(TorchLogisticClassifier().fit(X, y).sparsify().densify().coef_, np.ndarray)
+
+
 @pytest.fixture
 def predicted_where_they_live(monkeypatch):
     """CPU tensors take the path of device tensors (checked and predicted in torch, no host copy)."""

@@ -364,7 +364,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         check_is_fitted(self, msg=f"Estimator, {type(self).__name__}, must be fitted before densifying.")
         self._check_linear("densify")
         if sp.issparse(self.coef_):
-            self.coef_ = self.coef_.toarray()
+            # After an array-API fit the other fitted arrays are the caller's: coef_ goes back to theirs.
+            self.coef_ = origin_of(self.intercept_).wrap(self.coef_.toarray())
         return self
 
     def _linear_only(self):
