@@ -100,6 +100,15 @@ def test_a_fit_after_partial_fit_drops_the_partial_state(iris):
     state = clf._partial_state
     assert state["solver"] == "sgd" and isinstance(state["seed"], int) and "optimizer" in state
     quiet(clf.fit, X, y)
+    # The fit's own state replaces it (a mini-batch fit keeps one for partial_fit to continue): that of a
+    # fresh fit, nothing of the partial_fit calls before.
+    fresh = quiet(TorchLogisticClassifier(solver="sgd", random_state=0, max_iter=2).fit, X, y)
+    assert clf._partial_state is not state
+    assert clf._partial_state["seed"] == fresh._partial_state["seed"]
+    for ours, theirs in zip(clf._partial_state["optimizer"], fresh._partial_state["optimizer"], strict=True):
+        for key in ours:
+            np.testing.assert_array_equal(ours[key], theirs[key])
+    quiet(clf.set_params(solver="lbfgs").fit, X, y)  # a full-batch fit keeps none
     assert not hasattr(clf, "_partial_state")
 
 
