@@ -288,6 +288,14 @@ def test_importance_weights_are_flagged_and_the_sandwich_keeps_its_size():
         TorchLogisticClassifier(C=np.inf, class_weight={0: 1, 1: 1}).fit(X, y).summary(X, y)
 
 
+def test_one_class_in_y_is_refused(spector):
+    """With one class every statistic is degenerate (llnull 0, no optimum); it warned of an overflow instead."""
+    X, y = spector
+    clf = TorchLogisticClassifier(C=np.inf).fit(X, y)
+    with pytest.raises(ValueError, match=r"summary\(\) needs y with at least two classes; got only 0 \(32 samples\)"):
+        clf.summary(X, np.zeros(len(y), dtype=int))
+
+
 def test_class_weight_scales_each_row_like_a_weight(spector):
     # The Hessian is the same for class_weight {0: 2} and sample_weight 2 on class 0;
     # only the sandwich tells importance weights (c^2 in the meat) from counts (c).

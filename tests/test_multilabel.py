@@ -276,6 +276,27 @@ def test_object_label_matrices_are_refused_as_scikit_learn_refuses_them(multilab
     assert TorchMultiLabelClassifier().fit(X, pd.DataFrame(Y).astype("Int64")).predict(X).dtype == np.float64
 
 
+def test_mlpclassifiers_descriptive_attributes(multilabel, tmp_path):
+    """n_layers_, n_outputs_, out_activation_ and loss_ as MLPClassifier has them (code ported from it read
+    them), for labels, binary and multinomial 1-D y, linear or not; a loaded model has them too."""
+    X, Y = multilabel
+    for y in (Y, Y[:, 0], Y[:, :3].sum(1)):
+        for hidden in ((), (4,), (4, 3)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                ours = TorchMultiLabelClassifier(hidden, max_iter=5).fit(X, y)
+                theirs = MLPClassifier(hidden, max_iter=5).fit(X, y)
+            for name in ("n_layers_", "n_outputs_", "out_activation_"):
+                assert getattr(ours, name) == getattr(theirs, name), (name, hidden, y.ndim)
+            assert ours.loss_ == ours.loss_curve_[-1]
+    ours.save(tmp_path / "m.tlm")
+    loaded = TorchMultiLabelClassifier.load(tmp_path / "m.tlm")
+    assert (loaded.n_layers_, loaded.n_outputs_, loaded.out_activation_) == (4, 4, "softmax")
+    assert np.isnan(loaded.loss_)  # a file keeps no training history
+    with pytest.raises(AttributeError, match="has no attribute 'n_layers_' \\(it is not fitted\\)"):
+        _ = TorchMultiLabelClassifier().n_layers_
+
+
 def test_balanced_pos_weight_of_an_always_on_label_is_one():
     """n_negative / n_positive is 0 for a label that is always on: that weight removed the label's whole loss
     (probability 0.5, predicted off). It gets 1, as a label that is never on does."""

@@ -865,6 +865,12 @@ class InferenceMixin:
         unseen = classes[position] != y
         if np.any(unseen):
             raise ValueError(f"y contains labels not seen in fit: {np.unique(y[unseen])[:10].tolist()}.")
+        if self._kind != "multilabel" and len(np.unique(position)) < 2:
+            # Every statistic would be degenerate (the null model fits perfectly: llnull 0, no optimum).
+            raise ValueError(
+                f"summary() needs y with at least two classes; got only {classes[position[:1]].tolist()[0]!r} "
+                f"({len(y)} samples)."
+            )
         outputs = np.eye(len(classes))[position]
         if self._kind == "binary":
             outputs = outputs[:, 1:]

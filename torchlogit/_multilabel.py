@@ -108,6 +108,16 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         Bias vector of each layer.
     n_iter_ : ndarray of shape (1,)
         L-BFGS iterations, or epochs for "adam" / "sgd".
+    loss_ : float
+        The training objective at the last iteration or epoch (``loss_curve_[-1]``; NaN
+        after a warm start that took no iteration, or for a loaded model), as
+        ``MLPClassifier``'s ``loss_``.
+    n_layers_ : int
+        Number of layers, input and output included (``MLPClassifier``'s count).
+    n_outputs_ : int
+        Number of outputs: the labels, one for binary 1-D ``y``, the classes otherwise.
+    out_activation_ : str
+        "logistic" (labels, or binary 1-D ``y``) or "softmax" (1-D ``y`` of more classes).
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
@@ -519,6 +529,37 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             self.coef_ = np.ascontiguousarray(np.asarray(W).T)
         else:
             self._coefs = list(value)
+
+    def _fitted_value(self, name):
+        if "n_iter_" not in vars(self):
+            raise AttributeError(f"'TorchMultiLabelClassifier' object has no attribute '{name}' (it is not fitted).")
+
+    # MLPClassifier's descriptive attributes, derived from the fitted state (so that a loaded model has them).
+    @property
+    def n_outputs_(self):
+        """int: number of outputs (labels; one for binary 1-D ``y``; the classes otherwise)."""
+        self._fitted_value("n_outputs_")
+        return int(self._n_outputs)
+
+    @property
+    def n_layers_(self):
+        """int: number of layers, input and output included, as ``MLPClassifier`` counts them."""
+        self._fitted_value("n_layers_")
+        return len(self.coefs_) + 1
+
+    @property
+    def out_activation_(self):
+        """str: the output's activation, "logistic" or "softmax" (``MLPClassifier``'s names)."""
+        self._fitted_value("out_activation_")
+        return "softmax" if self._kind == "multinomial" else "logistic"
+
+    @property
+    def loss_(self):
+        """float: the training objective at the last iteration or epoch (NaN if the fit took none, or for a model
+        loaded from a file, which keeps no training history)."""
+        self._fitted_value("loss_")
+        curve = getattr(self, "loss_curve_", None)
+        return float(curve[-1]) if curve else float("nan")
 
     @property
     def intercepts_(self):
