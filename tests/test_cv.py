@@ -288,6 +288,51 @@ def test_callable_scorer_sees_a_fitted_linear_model(wine):
     np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=0, atol=1e-6)
 
 
+def test_callable_scorer_sees_the_points_logistic_regression(wine):
+    """scikit-learn's scorer gets a LogisticRegression with the point's C and l1_ratio set: a scorer may read
+    est.C, get_params() or refit a clone (each failed on the path's own model class: no C, arrays as params)."""
+    X, y = _wine_5(wine)
+    seen = []
+
+    def prefer_moderate_c(est, X, y):
+        assert isinstance(est, LogisticRegression) and est.get_params()["C"] == est.C
+        seen.append((est.C, est.l1_ratio, clone(est).fit(X, y).C))
+        return -abs(np.log10(est.C))
+
+    ours = TorchLogisticClassifierCV(Cs=[0.01, 1.0, 100.0], scoring=prefer_moderate_c, cv=3).fit(X, y)
+    ref = _reference(Cs=[0.01, 1.0, 100.0], scoring=prefer_moderate_c, cv=3).fit(X, y)
+    assert ours.C_ == ref.C_ == 1.0
+    assert sorted({c for c, _, _ in seen}) == [0.01, 1.0, 100.0] and all(c == refit for c, _, refit in seen)
+
+
+@pytest.mark.parametrize("scoring", ["f1_macro", "precision_weighted", "jaccard_micro"])
+def test_averaged_scorers_work_on_binary_problems(breast_cancer, scoring):
+    """An averaged scorer already says pos_label=None: a second pos_label made make_scorer fail on every binary
+    problem (scikit-learn 1.9's LogisticRegressionCV fails the same way: its issue #34531). The scores are the
+    scorer's on each fold's refit model."""
+    X, y = breast_cancer[0][:300], breast_cancer[1][:300]
+    folds = list(StratifiedKFold(3).split(X, y))
+    model = TorchLogisticClassifierCV(Cs=[0.1, 10.0], cv=folds, scoring=scoring, **TIGHT).fit(X, y)
+    scorer = get_scorer(scoring)
+    for k, (train, test) in enumerate(folds):
+        for c, C in enumerate([0.1, 10.0]):
+            single = TorchLogisticClassifier(C=C, **TIGHT).fit(X[train], y[train])
+            assert model.scores_[k, 0, c] == pytest.approx(scorer(single, X[test], y[test]), abs=1e-9)
+
+
+def test_boolean_mask_folds_and_empty_cv(wine):
+    """Folds given as boolean masks (scikit-learn's indexing takes them) are their rows; no split at all is
+    refused in words (it failed with a reshape error)."""
+    X, y = _wine_5(wine)
+    mask = np.arange(len(y)) % 2 == 0
+    by_mask = TorchLogisticClassifierCV(Cs=3, cv=[(mask, ~mask), (~mask, mask)]).fit(X, y)
+    rows = [(np.flatnonzero(mask), np.flatnonzero(~mask)), (np.flatnonzero(~mask), np.flatnonzero(mask))]
+    np.testing.assert_array_equal(by_mask.scores_, TorchLogisticClassifierCV(Cs=3, cv=rows).fit(X, y).scores_)
+    for empty in ([], iter([])):
+        with pytest.raises(ValueError, match="cv gave no \\(train, test\\) splits"):
+            TorchLogisticClassifierCV(Cs=3, cv=empty).fit(X, y)
+
+
 def test_fit_parameters_are_routed_as_logistic_regression_cv_routes_them(wine):
     """groups reach cv's split and weights the scorer that requests them, with metadata routing only."""
     import sklearn
@@ -357,8 +402,9 @@ def test_float32_problems_that_stall_above_tol_go_on_in_float64():
 
 def test_not_converged_warns(breast_cancer):
     X, y = breast_cancer
-    with pytest.warns(ConvergenceWarning, match="max_iter=2"):
+    with pytest.warns(ConvergenceWarning, match="max_iter=2") as record:
         TorchLogisticClassifierCV(Cs=2, max_iter=2).fit(X, y)
+    assert record[0].filename == __file__  # the user's call, not scikit-learn's fit wrapper
 
 
 def test_batched_objective_and_gradient_equal_single_problem_reference(wine):

@@ -31,6 +31,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import get_scorer, get_scorer_names, make_scorer
 from sklearn.model_selection import check_cv
 from sklearn.utils._param_validation import Interval, StrOptions
@@ -75,30 +76,30 @@ def _held_out_logits(X, W):
     return (torch.from_numpy(np.ascontiguousarray(W)) @ X.T).T.numpy()
 
 
-class _PathModel(ClassifierMixin, BaseEstimator):
-    """A fitted linear classifier made from one point of the path, for the scorer.
+class _PathModel(LogisticRegression):
+    """One point of the path as the fitted ``LogisticRegression`` that ``LogisticRegressionCV``'s scorer gets.
 
-    The held-out logits are computed once per fold for all of its Cs; the scorer gets
-    them back when it asks about that fold's ``X`` (any other ``X`` is computed).
+    Its parameters are the point's (``C``, ``l1_ratio``, ``fit_intercept``, ``class_weight``, ``tol``,
+    ``max_iter``), its fitted attributes the point's arrays, so that a custom scorer may read ``est.C`` or
+    ``coef_`` (to penalise large or many coefficients), ``get_params()``, or ``clone`` and refit it, as it would
+    scikit-learn's. The held-out logits are computed once per fold for all of its Cs; the scorer gets them back
+    when it asks about that fold's ``X`` (any other ``X`` is computed).
     """
 
-    def __init__(self, classes, coef, intercept, X_test=None, logits=None):
-        self.classes = classes
-        self.coef = coef
-        self.intercept = intercept
-        self.X_test = X_test
-        self.logits = logits
-        # The fitted attributes of a LogisticRegression, which scikit-learn's scorers are given
-        # (a custom scorer may read coef_, e.g. to penalise large or many coefficients).
-        self.classes_ = classes
-        self.coef_ = coef
-        self.intercept_ = intercept
-        self.n_features_in_ = coef.shape[1]
+    @classmethod
+    def at(cls, params, classes, coef, intercept, X_test=None, logits=None):
+        model = cls(**params)
+        model.classes_ = classes
+        model.coef_ = coef
+        model.intercept_ = intercept
+        model.n_features_in_ = coef.shape[1]
+        model._X_test, model._logits = X_test, logits
+        return model
 
     def _z(self, X):
-        if X is self.X_test and self.logits is not None:
-            return self.logits
-        return np.asarray(X @ self.coef.T) + self.intercept
+        if X is getattr(self, "_X_test", None) and self._logits is not None:
+            return self._logits
+        return np.asarray(X @ self.coef_.T) + self.intercept_
 
     def decision_function(self, X):
         z = self._z(X)
@@ -114,6 +115,24 @@ class _PathModel(ClassifierMixin, BaseEstimator):
         z = self._z(X)
         index = (z[:, 0] > 0).astype(int) if z.shape[1] == 1 else z.argmax(axis=1)
         return self.classes_[index]
+
+
+def _folds(splits, n_rows):
+    """The (train, test) row indices of every fold; boolean masks (which scikit-learn's indexing takes) become
+    indices. An empty split (an exhausted generator, ``cv=[]``) is refused in words."""
+    folds = [
+        tuple(np.flatnonzero(part) if np.asarray(part).dtype == bool else np.asarray(part) for part in fold)
+        for fold in splits
+    ]
+    if not folds:
+        raise ValueError(
+            "cv gave no (train, test) splits: an empty iterable, or a generator already used by an earlier fit "
+            "(pass a list of splits, or a splitter such as StratifiedKFold, to fit more than once)."
+        )
+    for train, test in folds:
+        if train.ndim != 1 or test.ndim != 1 or len(train) == 0 and len(test) == 0:
+            raise ValueError("Each cv split must be a pair of 1-D arrays of row indices or boolean masks.")
+    return folds
 
 
 def _check_test_rows(k, test, sample_weight):
@@ -166,14 +185,15 @@ def _fold_scorer(scorer, classes):
     parameters = inspect.signature(scorer._score_func).parameters if hasattr(scorer, "_score_func") else []
     if "labels" not in parameters:
         return scorer
-    extra = {"pos_label": classes[-1]} if len(classes) <= 2 and "pos_label" in parameters else {}
+    # The scorer's own arguments first: an averaged one ("f1_macro") already says pos_label=None, and a second
+    # pos_label made make_scorer fail on every binary problem (scikit-learn 1.9's own LogisticRegressionCV too:
+    # scikit-learn issue #34531).
+    kwargs = dict(getattr(scorer, "_kwargs", {}))
+    kwargs.setdefault("labels", classes)
+    if len(classes) <= 2 and "pos_label" in parameters:
+        kwargs.setdefault("pos_label", classes[-1])
     return make_scorer(
-        scorer._score_func,
-        greater_is_better=scorer._sign == 1,
-        response_method=scorer._response_method,
-        labels=classes,
-        **extra,
-        **getattr(scorer, "_kwargs", {}),
+        scorer._score_func, greater_is_better=scorer._sign == 1, response_method=scorer._response_method, **kwargs
     )
 
 
@@ -419,7 +439,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             if not np.any(row_weight > 0):
                 raise ValueError("The sample weights times the class weights are all zero.")
             split_params, score_params = self._routed(params, sample_weight if weights_given else None)
-            folds = list(check_cv(self.cv, y, classifier=True).split(X, y, **split_params))
+            folds = _folds(check_cv(self.cv, y, classifier=True).split(X, y, **split_params), len(y))
             # How often each row is in each fold's training rows: a row given twice (a bootstrap split)
             # counts twice, as it does in scikit-learn's X[train].
             train_counts = np.zeros((len(y), len(folds)))
@@ -433,7 +453,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             # The rule of every fit (._threads): data under SMALL_VALUES values run on one intra-op thread.
             with threads_for(data_values(X)):
                 path, n_iter = self._solve_path(X, targets, row_weight, train_counts, folds, Cs, ratios, device, dtype)
-                scores = self._score_path(X, y, targets, score_params, folds, path)
+                scores = self._score_path(X, y, targets, score_params, folds, path, Cs, ratios)
                 self._publish(X, y, sample_weight, targets, Cs, ratios, path, scores, n_iter)
             follow_labels(self, labels)
         return self
@@ -518,7 +538,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
                 f"problems after max_iter={self.max_iter} iterations.\n\n"
                 "Increase the number of iterations to improve the convergence (max_iter).",
                 ConvergenceWarning,
-                stacklevel=3,
+                stacklevel=4,  # the user's fit call (beyond fit and scikit-learn's _fit_context wrapper)
             )
         # The parameters are already [W, b] per output, the intercept last, as coefs_paths_.
         K = targets.n_outputs
@@ -568,7 +588,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             )
         )
 
-    def _score_path(self, X, y, targets, score_params, folds, path):
+    def _score_path(self, X, y, targets, score_params, folds, path, Cs, ratios):
         """Held-out scores (n_folds, n_l1, n_cs) from the path, through the scorer.
 
         ``scoring="neg_log_loss"`` (the default) is computed here for all Cs of a fold at
@@ -597,7 +617,16 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             for r in range(path.shape[1]):
                 for c in range(path.shape[2]):
                     coef, intercept = self._split(path[k, r, c], n_features)
-                    model = _PathModel(classes, coef, intercept, X_test, np.ascontiguousarray(logits[:, r, c]))
+                    params = dict(
+                        C=float(Cs[c]),
+                        l1_ratio=float(ratios[r]),
+                        fit_intercept=self.fit_intercept,
+                        class_weight=self.class_weight,
+                        tol=self.tol,
+                        max_iter=self.max_iter,
+                    )
+                    point = np.ascontiguousarray(logits[:, r, c])
+                    model = _PathModel.at(params, classes, coef, intercept, X_test, point)
                     scores[k, r, c] = scorer(model, X_test, y_test, **kwargs)
         return scores
 
