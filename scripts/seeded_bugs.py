@@ -977,6 +977,50 @@ BUGS = [
         "summary of COO input (SciPy COO, COO/BSR/BSC tensors) fails in its row slicing",
         tests=["tests/test_inference.py"],
     ),
+    Bug(
+        "_cv",
+        '    kwargs = dict(getattr(scorer, "_kwargs", {}))\n',
+        "    kwargs = {}\n",
+        "CV: a scorer rebuilt for a fold loses its own arguments (f1_macro scored as binary f1)",
+    ),
+    Bug(
+        "_cv",
+        "                        C=float(Cs[c]),\n",
+        "                        C=float(Cs[0]),\n",
+        "CV: the scorer's LogisticRegression says the first C at every point of the path",
+    ),
+    Bug(
+        "_cv",
+        "np.flatnonzero(part) if np.asarray(part).dtype == bool else np.asarray(part) for part in fold",
+        "np.asarray(part) for part in fold",
+        "CV: boolean-mask folds read as indices",
+    ),
+    Bug(
+        "_multilabel",
+        '        if not isinstance(Y, torch.Tensor) and Y.dtype.kind == "O":\n',
+        "        if False:\n",
+        "multi-label: an object label matrix trains (scikit-learn refuses it) and predicts Python booleans",
+    ),
+    Bug(
+        "_base",
+        "            self.coef_ = origin_of(self.intercept_).wrap(self.coef_.toarray())\n",
+        "            self.coef_ = self.coef_.toarray()\n",
+        "densify after an array-API fit leaves coef_ NumPy beside tensor intercept_",
+        tests=["tests/test_tensors.py"],
+    ),
+    Bug(
+        "_inference",
+        '        if self._kind != "multilabel" and len(np.unique(position)) < 2:\n',
+        '        if self._kind != "multilabel" and len(np.unique(position)) < 1:\n',
+        "summary of a y with one class: degenerate statistics instead of an error",
+        tests=["tests/test_inference.py"],
+    ),
+    Bug(
+        "_multilabel",
+        "        return len(self.coefs_) + 1\n",
+        "        return len(self.coefs_)\n",
+        "n_layers_ counts the weight matrices, not MLPClassifier's layers",
+    ),
 ]
 
 
