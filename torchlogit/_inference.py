@@ -518,8 +518,9 @@ def warn_far_from_optimum(moved):
 def warn_no_optimum(subject="", stacklevel=3):
     warnings.warn(
         f"{subject}Newton's method from the fitted parameters found no optimum in {NEWTON_MAX_ITER} iterations: the "
-        "maximum-likelihood estimate may not exist (classes separated by a combination of the features). "
-        "Standard errors, z, p-values and intervals are NaN.",
+        "maximum-likelihood estimate may not exist (classes separated by a combination of the features), or "
+        "features nearly collinear leave the log-likelihood flat to its rounding along some direction (drop or "
+        "combine them). Standard errors, z, p-values and intervals are NaN.",
         InferenceWarning,
         stacklevel=stacklevel,
     )
