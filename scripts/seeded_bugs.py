@@ -1021,6 +1021,13 @@ BUGS = [
         "        return len(self.coefs_)\n",
         "n_layers_ counts the weight matrices, not MLPClassifier's layers",
     ),
+    Bug(
+        "_modules",
+        '        factor = 2.0 if activation == "logistic" else 6.0  # MLPClassifier\'s _init_coef\n',
+        "        factor = 6.0\n",
+        "logistic hidden units start from the bounds of the others (MLPClassifier's factor 2 lost)",
+        tests=["tests/test_multilabel.py"],
+    ),
 ]
 
 

@@ -297,6 +297,23 @@ def test_mlpclassifiers_descriptive_attributes(multilabel, tmp_path):
         _ = TorchMultiLabelClassifier().n_layers_
 
 
+@pytest.mark.parametrize("activation", ["relu", "logistic"])
+def test_hidden_layers_start_from_mlpclassifiers_initialisation(multilabel, activation):
+    """U(-b, b) with b = sqrt(factor / (fan_in + fan_out)), factor 2 for logistic units and 6 otherwise, for every
+    layer's weights and biases (MLPClassifier's _init_coef). PyTorch's default started the output layer ~2.4x
+    smaller and a ported "sgd" fit trained more slowly."""
+    X, Y = multilabel
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        start = TorchMultiLabelClassifier((300, 200), activation=activation, solver="adam", max_iter=0).fit(X, Y)
+    factor = 2.0 if activation == "logistic" else 6.0
+    for W, b in zip(start.coefs_, start.intercepts_, strict=True):
+        bound = np.sqrt(factor / sum(W.shape))
+        for values in (W, b):
+            assert np.abs(values).max() <= bound
+        assert np.abs(W).max() > 0.98 * bound and abs(W.mean()) < 0.05 * bound  # uniform over the whole range
+
+
 def test_balanced_pos_weight_of_an_always_on_label_is_one():
     """n_negative / n_positive is 0 for a label that is always on: that weight removed the label's whole loss
     (probability 0.5, predicted off). It gets 1, as a label that is never on does."""

@@ -88,14 +88,17 @@ class GeneratorDropout(nn.Module):
         return state
 
 
-def _seeded_linear(n_in, n_out, bias, dtype, generator):
-    """``nn.Linear`` with PyTorch's default initialisation, drawn from ``generator``.
+def _seeded_linear(n_in, n_out, bias, dtype, generator, factor=6.0):
+    """``nn.Linear`` with ``MLPClassifier``'s initialisation, drawn from ``generator``.
 
-    ``kaiming_uniform_(a=sqrt(5))`` on the weight and the bias both reduce to
-    ``U(-1/sqrt(n_in), 1/sqrt(n_in))``.
+    Weights and biases from ``U(-b, b)``, ``b = sqrt(factor / (n_in + n_out))`` (Glorot's, with
+    scikit-learn's ``factor``: 2 for logistic hidden units, 6 otherwise). PyTorch's default,
+    ``U(-1/sqrt(n_in), 1/sqrt(n_in))``, starts the output layer about 2.4 times smaller, and a ported
+    "sgd" fit then trained more slowly (training loss after 50 epochs on digits, (100,): 0.71 against
+    ``MLPClassifier``'s 0.41; 0.41 with its initialisation, review N).
     """
     layer = nn.utils.skip_init(nn.Linear, n_in, n_out, bias=bias, dtype=dtype)
-    bound = 1 / math.sqrt(n_in) if n_in > 0 else 0.0
+    bound = math.sqrt(factor / (n_in + n_out)) if n_in + n_out > 0 else 0.0
     with torch.no_grad():
         layer.weight.uniform_(-bound, bound, generator=generator)
         if bias:
@@ -104,7 +107,7 @@ def _seeded_linear(n_in, n_out, bias, dtype, generator):
 
 
 class MLPLogits(nn.Module):
-    """Hidden layers (PyTorch's default initialisation), then one logit per output.
+    """Hidden layers (``MLPClassifier``'s initialisation), then one logit per output.
 
     Initialisation and dropout draw from generators seeded by ``seed``, so that
     the result depends on ``seed`` alone, whatever else uses torch's global RNG.
@@ -125,15 +128,16 @@ class MLPLogits(nn.Module):
         generator = torch.Generator().manual_seed(int(seed))
         layers = []
         n_in = n_features
+        factor = 2.0 if activation == "logistic" else 6.0  # MLPClassifier's _init_coef
         for i, width in enumerate(hidden_layer_sizes):
-            layers.append(_seeded_linear(n_in, width, True, dtype, generator))
+            layers.append(_seeded_linear(n_in, width, True, dtype, generator, factor))
             layers.append(ACTIVATIONS[activation]())
             if dropout > 0:
                 # One stream per layer, apart from the initialisation's.
                 layers.append(GeneratorDropout(dropout, seed=(int(seed) * 1_000_003 + i + 1) % (1 << 63)))
             n_in = width
         self.hidden = nn.Sequential(*layers)
-        self.output = _seeded_linear(n_in, n_outputs, bias, dtype, generator)
+        self.output = _seeded_linear(n_in, n_outputs, bias, dtype, generator, factor)
 
     def forward(self, X):
         return self.output(self.hidden(X))

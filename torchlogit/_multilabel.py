@@ -47,7 +47,11 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         has none: a ``ValueError``) and a stochastic solver ("adam" or "sgd"): L-BFGS
         needs a deterministic objective.
     ${C}
-        For hidden layers, ``C = 1 / alpha`` of ``MLPClassifier`` gives the same penalty.
+        The penalty is ``||W||^2 / (2 C S)`` for every solver (``S`` the weight sum of all
+        the training rows), so ``C = 1 / alpha`` gives ``MLPClassifier``'s penalty with
+        "lbfgs". Its "adam" and "sgd" add ``alpha ||W||^2 / (2 b)`` to each mini-batch of
+        ``b`` rows instead, a penalty ``n / b`` times stronger: there
+        ``C = batch_size / (n_samples * alpha)`` matches it.
     ${l1_ratio}
     ${fit_intercept}
     pos_weight : array-like of shape (n_labels,), "balanced" or None, default=None
