@@ -316,9 +316,9 @@ BUGS = [
     ),
     Bug(
         "_modules",
-        "    bound = 1 / math.sqrt(n_in) if n_in > 0 else 0.0\n",
-        "    bound = 1 / n_in if n_in > 0 else 0.0\n",
-        "hidden-layer initialisation bound 1/n_in instead of PyTorch's 1/sqrt(n_in)",
+        "    bound = math.sqrt(factor / (n_in + n_out)) if n_in + n_out > 0 else 0.0\n",
+        "    bound = factor / (n_in + n_out) if n_in + n_out > 0 else 0.0\n",
+        "hidden-layer initialisation bound without its square root (MLPClassifier's Glorot bound)",
     ),
     Bug(
         "_modules",
