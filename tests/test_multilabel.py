@@ -288,7 +288,11 @@ def test_mlpclassifiers_descriptive_attributes(multilabel, tmp_path):
                 theirs = MLPClassifier(hidden, max_iter=5).fit(X, y)
             for name in ("n_layers_", "n_outputs_", "out_activation_"):
                 assert getattr(ours, name) == getattr(theirs, name), (name, hidden, y.ndim)
-            assert ours.loss_ == ours.loss_curve_[-1]
+            assert ours.loss_ == ours.loss_curve_[-1] and ours.best_loss_ == min(ours.loss_curve_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stopped = TorchMultiLabelClassifier((4,), early_stopping=True, max_iter=3).fit(X, Y)
+    assert stopped.best_loss_ is None is MLPClassifier((4,), early_stopping=True, max_iter=3).fit(X, Y).best_loss_
     ours.save(tmp_path / "m.tlm")
     loaded = TorchMultiLabelClassifier.load(tmp_path / "m.tlm")
     assert (loaded.n_layers_, loaded.n_outputs_, loaded.out_activation_) == (4, 4, "softmax")

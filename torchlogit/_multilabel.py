@@ -116,6 +116,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         The training objective at the last iteration or epoch (``loss_curve_[-1]``; NaN
         after a warm start that took no iteration, or for a loaded model), as
         ``MLPClassifier``'s ``loss_``.
+    best_loss_ : float or None
+        The lowest training objective of the fit (``min(loss_curve_)``); None with early
+        stopping, as in ``MLPClassifier``.
     n_layers_ : int
         Number of layers, input and output included (``MLPClassifier``'s count).
     n_outputs_ : int
@@ -564,6 +567,16 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         self._fitted_value("loss_")
         curve = getattr(self, "loss_curve_", None)
         return float(curve[-1]) if curve else float("nan")
+
+    @property
+    def best_loss_(self):
+        """float or None: the lowest training objective of the fit (``min(loss_curve_)``); None with early stopping,
+        which keeps the epoch of the best held-out loss instead (``MLPClassifier``'s convention)."""
+        self._fitted_value("best_loss_")
+        curve = getattr(self, "loss_curve_", None)
+        if self.early_stopping and self._solver() in ("adam", "sgd"):
+            return None
+        return float(min(curve)) if curve else float("nan")
 
     @property
     def intercepts_(self):
