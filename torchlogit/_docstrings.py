@@ -41,8 +41,9 @@ SHARED = {
         * the largest absolute entry of the objective's gradient (the pseudo-gradient
           with an L1 part) is at most ``tol`` (scikit-learn's ``gtol``): converged;
         * an iteration lowers the objective by at most ``64 * eps`` (float64's eps)
-          relative to ``max(|f|, 1)`` (scikit-learn's ``ftol``): converged, no further
-          progress is possible;
+          relative to ``max(|f|, 1)`` (``LogisticRegression``'s ``ftol``; ``MLPClassifier``'s
+          L-BFGS uses SciPy's looser default, about 2.2e-9): converged, no further progress
+          is possible;
         * the line search finds no finite point that lowers the objective: not
           converged (``ConvergenceWarning``, status 2, parameters at the last finite point);
         * ``max_iter`` iterations: not converged (``ConvergenceWarning``, status 1).
