@@ -227,3 +227,26 @@ def test_badly_scaled_cpu_tensors_fit_as_numpy_does_and_answer_in_tensors():
     proba = from_tensor.predict_proba(torch.from_numpy(X))
     assert isinstance(proba, torch.Tensor) and proba.device.type == "cpu"
     np.testing.assert_array_equal(proba.numpy(), from_numpy.predict_proba(X))
+
+
+@pytest.mark.parametrize("C", [1.0, np.inf])
+def test_a_column_beyond_the_square_root_of_float64s_range_trains_as_a_smaller_one(C):
+    """The column preconditioner squared max |x_j|: beyond 1.34e154 (float64) a raw OverflowError (finite C), or
+    an infinite square that froze the column's coefficient at exactly 0, silently (dense C=inf, sparse at any C).
+    Scaled by 1e150, 1.35e154 or 1e300, the column now gives the same model in its own units."""
+    import scipy.sparse as sp
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 3)
+    y = (X[:, 0] + X[:, 1] + rng.randn(100) > 0).astype(int)
+    fitted = {}
+    for scale in (1e150, 1.35e154, 1e300):
+        Xs = X.copy()
+        Xs[:, 1] *= scale
+        for layout, data in (("dense", Xs), ("csr", sp.csr_matrix(Xs))):
+            model = TorchLogisticClassifier(dtype="float64", C=C).fit(data, y)
+            fitted[scale, layout] = model.coef_[0] * [1, scale, 1]
+    reference = fitted[1e150, "dense"]
+    assert abs(reference[1]) > 0.1  # the column is used
+    for coef in fitted.values():
+        np.testing.assert_allclose(coef, reference, rtol=1e-6)

@@ -97,8 +97,8 @@ def _sparse_preconditioner(X, weight, module, criterion):
     for start, end, lo, hi in zip(starts, ends, bounds[:blocks], bounds[blocks:], strict=True):
         add_column_square_sums(moments, X, weight, start, end, lo, hi)
         sampled_weight += float(weight[start:end].sum())
-    if sampled_weight <= 0:
-        return None
+    if sampled_weight <= 0 or not bool(torch.isfinite(moments).all()):
+        return None  # values beyond 1e154 overflow their squares: the column scales' preconditioner takes them
     factor = torch.rsqrt(moments / sampled_weight + 4 * l2)
     seen = factor[moments > 0]  # the band is the spread of the columns' frequencies: empty ones do not count
     if seen.numel() == 0 or float(seen.max()) <= _MOMENT_RATIO_PRECONDITIONED * float(seen.min()):
@@ -135,12 +135,15 @@ def _preconditioner(X, module, criterion, max_abs=None):
     if l2 > 0 and max_abs is not None and math.isfinite(max_abs):
         # Without a pass over the columns: every factor lies between 1 / sqrt(max_abs^2 + 4 l2) (the
         # largest column) and 1 / sqrt(4 l2) (a column of zeros). Inside the band, that is enough.
-        if within_band(1 / math.sqrt(4 * l2), 1 / math.sqrt(max_abs**2 + 4 * l2)):
+        # hypot: sqrt(max_abs^2 + 4 l2) without squaring max_abs, which overflows beyond 1.3e154 (float64)
+        if within_band(1 / math.sqrt(4 * l2), 1 / math.hypot(max_abs, 2 * math.sqrt(l2))):
             return None
     scale = column_max_abs(X)
     if scale is None or scale.numel() == 0:
         return None
-    factor = torch.rsqrt(scale**2 + 4 * l2)  # 1 / sqrt(curvature bound / intercept's 1/4)
+    # 1 / sqrt(curvature bound / intercept's 1/4); hypot, as above: a squared column of 1e200 made the factor
+    # 0 and froze its coefficient at 0, silently.
+    factor = 1 / torch.hypot(scale, torch.full_like(scale, 2 * math.sqrt(l2)))
     factor = torch.where(torch.isfinite(factor), factor, torch.ones_like(factor))  # columns of zeros, no L2
     if within_band(float(factor.max()), float(factor.min())):
         return None
