@@ -176,3 +176,18 @@ def test_fits_inside_torch_inference_mode_equal_fits_outside():
                     expected.partial_fit(X, Y)
         for a, b in zip(got.coefs_, expected.coefs_, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize("Estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+def test_labels_that_cannot_be_ordered_against_the_classes_are_unknown_labels(breast_cancer, Estimator):
+    """Object-dtype strings against numeric classes: NumPy's searchsorted raised a raw TypeError ('<' not
+    supported between 'int' and 'str'); they are labels not in classes, in the words used for any other."""
+    X, y = breast_cancer
+    strings = np.where(y == 1, "b", "a").astype(object)
+    model = Estimator(solver="sgd")
+    with pytest.raises(ValueError, match=r"y contains labels that are not in classes \(\[0, 1\]\): \['a', 'b'\]"):
+        model.partial_fit(X, strings, classes=[0, 1])
+    assert not hasattr(model, "coef_")
+    model.partial_fit(X, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="not in classes"):
+        model.partial_fit(X, strings)

@@ -117,7 +117,11 @@ def encode_partial_labels(estimator, y, classes):
         if classes.dtype.kind in "biuf":
             return label_targets(classes, _tensor_positions(classes, y))
         y = y.cpu().numpy()  # numbers against labels that are not: the NumPy path says which are unknown
-    position = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+    try:
+        position = np.searchsorted(classes, y).clip(0, len(classes) - 1)
+    except TypeError:  # labels NumPy cannot order against the classes (strings as objects against numbers)
+        known = np.isin(y, classes)
+        _refuse_unknown(classes, np.asarray(y)[~known] if not known.all() else np.asarray(y))
     unknown = classes[position] != y
     if np.any(unknown):
         _refuse_unknown(classes, y[unknown])
@@ -126,9 +130,11 @@ def encode_partial_labels(estimator, y, classes):
 
 def _refuse_unknown(classes, labels):
     """The error of a partial_fit batch whose ``labels`` (NumPy) are not among ``classes``."""
-    raise ValueError(
-        f"y contains labels that are not in classes ({classes.tolist()}): {np.unique(labels)[:10].tolist()}."
-    )
+    try:
+        shown = np.unique(labels)[:10].tolist()
+    except TypeError:  # a mix NumPy cannot sort
+        shown = list(dict.fromkeys(labels.tolist()))[:10]
+    raise ValueError(f"y contains labels that are not in classes ({classes.tolist()}): {shown}.")
 
 
 def _tensor_positions(classes, y):
