@@ -250,3 +250,25 @@ def test_a_column_beyond_the_square_root_of_float64s_range_trains_as_a_smaller_o
     assert abs(reference[1]) > 0.1  # the column is used
     for coef in fitted.values():
         np.testing.assert_allclose(coef, reference, rtol=1e-6)
+
+
+@pytest.mark.parametrize("weight, says", [(5e-324, "below float64's normal range"), (1e308, "beyond float64's range")])
+def test_sample_weights_whose_sum_leaves_float64_are_refused_in_their_terms(weight, says):
+    """The objective divides by the weights' sum: subnormal weights underflowed it and weights of 1e308 overflowed
+    it, and the fit failed blaming large feature values (the cross-validated path: a ZeroDivisionError)."""
+    from torchlogit import TorchLogisticClassifierCV
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = (X[:, 0] > 0).astype(int)
+    w = np.full(len(y), weight)
+    match = f"The sample weights \\(times the class weights\\) sum to .*, {says}. Only their ratios and C"
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own overflow of the sum
+        for model in (TorchLogisticClassifier(), TorchMultiLabelClassifier(), TorchLogisticClassifierCV(Cs=2, cv=3)):
+            with pytest.raises(ValueError, match=match):
+                model.fit(X, y, sample_weight=w)
+        with pytest.raises(ValueError, match=match):
+            TorchLogisticClassifier(solver="sgd").partial_fit(X, y, classes=[0, 1], sample_weight=w)
+    # Only the ratios matter: the same weights scaled into range fit.
+    TorchLogisticClassifier().fit(X, y, sample_weight=np.full(len(y), 1e-300))

@@ -52,6 +52,7 @@ from ._data import follow_labels, host_array, host_inputs, origin_of
 from ._devices import DTYPES, resolve_device
 from ._kernels import ACCEPT_SPARSE
 from ._logistic import TorchLogisticClassifier
+from ._objective import check_weight_scale
 from ._persistence import load as load_model
 from ._persistence import save as save_model
 from ._rows import canonical_rows
@@ -446,9 +447,12 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             for k, (train, test) in enumerate(folds):
                 np.add.at(train_counts[:, k], train, 1.0)
                 _check_test_rows(k, test, score_params.get("sample_weight"))
-            empty = np.flatnonzero(row_weight @ train_counts <= 0)
+            fold_sums = row_weight @ train_counts
+            empty = np.flatnonzero(fold_sums <= 0)
             if len(empty):
                 raise ValueError(f"The training rows of fold {int(empty[0])} have zero total weight.")
+            for fold_sum in (fold_sums.min(), fold_sums.max()):
+                check_weight_scale(fold_sum, Cs)
 
             # The rule of every fit (._threads): data under SMALL_VALUES values run on one intra-op thread.
             with threads_for(data_values(X)):

@@ -24,7 +24,7 @@ from torch.utils.data import Dataset
 
 from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor
-from ._objective import add_penalty, linear_objective_and_gradient
+from ._objective import add_penalty, check_weight_scale, linear_objective_and_gradient
 from ._targets import check_label_values, check_two_classes, class_weights, label_targets
 
 
@@ -337,6 +337,8 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
     try:
         data = RemoteBlocks(client, blocks, X.shape[0], targets.kind, targets.pos_weight)
         weight_sum = data.weight_sum()
+        if weight_sum > 0:
+            check_weight_scale(weight_sum, [estimator.C])
         if not weight_sum > 0:
             raise ValueError("The sample weights times the class weights are all zero.")
         net = estimator._train_remote(data, targets, weight_sum, n_features=X.shape[1], dtype=dtype)

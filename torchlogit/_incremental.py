@@ -11,6 +11,7 @@ import torch
 from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
 from ._data import classes_to_host, follow_labels, follow_origin, origin_of
+from ._objective import check_weight_scale
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
 from ._threads import threads_for
@@ -57,6 +58,7 @@ class IncrementalMixin:
             net = self._incremental_net(data.n_features, data.targets, device, dtype, pos_weight)
             # The objective of this call is that of a fit on this batch: its weight sum sets
             # the scale of the penalty (see the partial_fit docstring).
+            check_weight_scale(train.weight_sum, [self.C])
             net.criterion_.weight_sum = train.weight_sum
             net.criterion_.n_samples = train.n_samples
             net.criterion_.pos_weight = pos_weight

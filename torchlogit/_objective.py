@@ -12,6 +12,7 @@ search, and float32 sums over many samples would stall it early.
 
 import math
 
+import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import nn
@@ -98,6 +99,30 @@ def l1_norm(weights):
 def l1_strength(C, l1_ratio, weight_sum):
     """The coefficient of ``||W||_1`` in the objective: ``l1_ratio / (C S)`` (0 without penalty)."""
     return 0.0 if math.isinf(C) or l1_ratio == 0 else l1_ratio / (C * weight_sum)
+
+
+def check_weight_scale(weight_sum, Cs):
+    """A ValueError in the user's terms when the weights' sum ``S`` leaves float64's range, or ``1 / (C S)``
+    (the penalty's scale) overflows, for any of ``Cs``.
+
+    Only the weights' ratios and ``C`` shape the model, but the objective divides by ``S``: weights summing
+    to 1e308 or more overflowed it and weights of 5e-324 underflowed it, and the fit failed with a message
+    blaming large feature values (or a ZeroDivisionError in the cross-validated path).
+    """
+    S = float(weight_sum)
+    if not math.isfinite(S):
+        problem = "beyond float64's range"
+    elif S < np.finfo(np.float64).tiny:
+        problem = "below float64's normal range"
+    else:
+        small = [C for C in Cs if math.isfinite(C) and not math.isfinite(1 / (C * S) if C * S > 0 else math.inf)]
+        if not small:
+            return
+        problem = f"so small that the penalty's scale 1 / (C S) overflows at C={small[0]:g}"
+    raise ValueError(
+        f"The sample weights (times the class weights) sum to {S:.3g}, {problem}. Only their ratios and C shape "
+        "the model: rescale sample_weight (to a mean of 1, say)."
+    )
 
 
 def l2_strength(C, l1_ratio, weight_sum):

@@ -30,7 +30,7 @@ from ._kernels import add_column_square_sums, column_major_copy, column_max_abs
 from ._modules import LinearLogits
 from ._net import LogitNet
 from ._newton import NewtonCholesky, NewtonConvergence
-from ._objective import RegularizedLogLoss, l1_strength
+from ._objective import RegularizedLogLoss, check_weight_scale, l1_strength
 from ._solvers import LBFGS
 from ._state import load_warm_start
 from ._targets import pos_weight_tensor
@@ -267,6 +267,7 @@ class TrainingMixin:
         scikit-learn's rules in float64 terms.
         """
         train, valid = data.split(self._validation_fraction(), self._seed())
+        check_weight_scale(train.weight_sum, [self.C])
         targets, device = data.targets, data.device
         batch_size = self._optimizer(train.n_samples)[2]
         seed = self._seed()
