@@ -277,10 +277,10 @@ def check_finite_parameters(net, loss=0.0):
     for state in states:
         if not all(bool(torch.isfinite(v).all()) for v in state.values() if torch.is_tensor(v)):
             dtype = str(next(net.module_.parameters()).dtype).removeprefix("torch.")
+            remedy = "scale the features, or use dtype='float64'" if dtype != "float64" else "scale the features"
             raise ValueError(
                 f"The mini-batch solver's gradients overflowed dtype={dtype!r} (its optimizer state is not finite), "
-                "so its steps would stop moving the parameters. The input data may contain large values: scale the "
-                "features, or use dtype='float64'."
+                f"so its steps would stop moving the parameters. The input data may contain large values: {remedy}."
             )
 
 
