@@ -1028,6 +1028,27 @@ BUGS = [
         "logistic hidden units start from the bounds of the others (MLPClassifier's factor 2 lost)",
         tests=["tests/test_multilabel.py"],
     ),
+    Bug(
+        "_training",
+        "    factor = 1 / torch.hypot(scale, torch.full_like(scale, 2 * math.sqrt(l2)))\n",
+        "    factor = torch.rsqrt(scale**2 + 4 * l2)\n",
+        "column preconditioner squares max |x_j|: a column beyond 1.34e154 gets factor 0, its coefficient frozen at 0",
+        tests=["tests/test_extreme_values.py"],
+    ),
+    Bug(
+        "_objective",
+        "    if not math.isfinite(S):\n",
+        "    if False:\n",
+        "weights summing beyond float64's range reach training (a message blaming the features)",
+        tests=["tests/test_extreme_values.py"],
+    ),
+    Bug(
+        "_targets",
+        "        known = np.isin(y, classes)\n",
+        "        raise\n        known = np.isin(y, classes)\n",
+        "partial_fit: object string labels against numeric classes raise NumPy's raw TypeError",
+        tests=["tests/test_partial_fit.py"],
+    ),
 ]
 
 
