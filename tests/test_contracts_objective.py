@@ -278,12 +278,13 @@ def test_float32_terms_are_summed_in_float64():
 
 
 # --------------------------------------------------------------------------------------------------------------
-# The hidden-layer module's pieces: PyTorch's default initialisation, inverted dropout, seeded streams.
+# The hidden-layer module's pieces: MLPClassifier's initialisation, inverted dropout, seeded streams.
 
 
-def test_hidden_layers_start_from_pytorchs_default_initialisation():
-    """Each layer's weights and biases ~ U(-1/sqrt(n_in), 1/sqrt(n_in)) (nn.Linear's reset_parameters), drawn
-    from the module's own generator: the same seed gives the same module, and torch's global RNG is untouched."""
+def test_hidden_layers_start_from_mlpclassifiers_initialisation():
+    """Each layer's weights and biases ~ U(-b, b), b = sqrt(6 / (n_in + n_out)) (MLPClassifier's _init_coef for
+    tanh), drawn from the module's own generator: the same seed gives the same module, and torch's global RNG is
+    untouched."""
     from torchlogit._modules import MLPLogits
 
     state = torch.get_rng_state()
@@ -292,7 +293,7 @@ def test_hidden_layers_start_from_pytorchs_default_initialisation():
     layers = [m for m in module.modules() if isinstance(m, torch.nn.Linear)]
     assert [(m.in_features, m.out_features) for m in layers] == [(400, 300), (300, 50), (50, 3)]
     for m in layers:
-        bound = 1 / math.sqrt(m.in_features)
+        bound = math.sqrt(6 / (m.in_features + m.out_features))
         for p in (m.weight, m.bias):
             values = p.detach().numpy().ravel()
             assert p.dtype == torch.float64
@@ -314,13 +315,14 @@ def test_hidden_layers_start_from_pytorchs_default_initialisation():
     assert module.penalized_weights() == [m.weight for m in layers]
 
 
-def test_a_single_input_feature_starts_from_the_whole_unit_interval():
-    """n_in = 1: U(-1, 1), as nn.Linear draws it, not a zero start (the bound is 1/sqrt(1), not a special case)."""
+def test_a_single_input_feature_starts_from_the_whole_interval():
+    """n_in = 1: U(-b, b) with b = sqrt(6 / (1 + 200)), not a zero start (no special case for one input)."""
     from torchlogit._modules import MLPLogits
 
     first = MLPLogits(1, 1, hidden_layer_sizes=(200,), dtype=torch.float64, seed=0).hidden[0]
     values = first.weight.detach().numpy().ravel()
-    assert np.abs(values).max() <= 1.0 and values.min() < -0.9 and values.max() > 0.9
+    bound = math.sqrt(6 / 201)
+    assert np.abs(values).max() <= bound and values.min() < -0.9 * bound and values.max() > 0.9 * bound
 
 
 @pytest.mark.parametrize(
