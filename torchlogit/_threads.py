@@ -22,8 +22,11 @@ and 2.5x faster with one busy process per core (0.15 s against 0.38 s). Hence a 
 per Python thread (``torch.set_num_threads`` sets the calling thread's count and the
 default that threads take when they first use torch): each fit gives its own thread's
 count back. A thread that first used torch while another thread's small fit had set one
-thread took that 1 as its default; its fit gives it the count the first small fit found
-instead, so that no thread is left on one thread by accident.
+thread took that 1 as its default; its own fits give it the count the first small fit found
+instead. A thread that first uses torch during someone else's small fit and never fits
+keeps that 1 (torch's default for new threads is process-wide, and per-thread OpenMP limits
+do not bind torch's MKL products: measured 2 busy cores for a gemv under a limit of 1), as
+does a deliberate ``torch.set_num_threads(1)`` made while another thread's small fit runs.
 """
 
 import contextlib
