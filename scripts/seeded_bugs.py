@@ -922,9 +922,9 @@ BUGS = [
         tests=["tests/test_multilabel.py"],
     ),
     Bug(
-        "_incremental",
-        "            _refuse_schedulers(self.callbacks)\n",
-        "",
+        "_base",
+        "        if issubclass(kind, LRScheduler) and partial:\n",
+        "        if False:\n",
         "partial_fit takes an LRScheduler (restarted every call; torch's KeyError on the second)",
         tests=["tests/test_partial_fit.py"],
     ),
@@ -985,8 +985,8 @@ BUGS = [
     ),
     Bug(
         "_cv",
-        "                        C=float(Cs[c]),\n",
-        "                        C=float(Cs[0]),\n",
+        "C=float(Cs[c]), l1_ratio",
+        "C=float(Cs[0]), l1_ratio",
         "CV: the scorer's LogisticRegression says the first C at every point of the path",
     ),
     Bug(

@@ -53,31 +53,46 @@ from ._training import TrainingMixin
 from ._training_set import TrainingSet
 
 
-def _check_callbacks(callbacks, solver, recorded):
+def _callback_classes(callbacks):
+    """``(entry, callback, its class)`` for each entry of ``callbacks`` (a callback, or a ``(name, callback)`` pair)."""
+    for entry in callbacks or ():
+        callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str) else entry
+        yield entry, callback, callback if isinstance(callback, type) else type(callback)
+
+
+def _check_callbacks(callbacks, solver, recorded, partial=False):
     """A TypeError unless every entry of ``callbacks`` is what skorch takes: a Callback (instance or class),
     or a ``(name, Callback)`` pair. skorch itself fails on anything else mid-set-up, with its own traceback.
 
     A ValueError, before training, for skorch callbacks that cannot work here (each failed mid-fit with an
     internal error, or recorded nothing): the scoring callbacks score the net's own datasets, which
     torchlogit's training does not use; ``LRScheduler`` needs a torch optimizer, which only "adam" and
-    "sgd" are; ``EarlyStopping`` must monitor a score the fit records (``recorded``).
+    "sgd" are; ``EarlyStopping`` must monitor a score the fit records (``recorded``). With ``partial``
+    (``partial_fit``), ``LRScheduler`` at all: each call is one epoch of a net rebuilt from the fitted state, so
+    the schedule would restart on every call and never change the rate of the epoch it is in, and torch's
+    schedulers refuse to resume on a new optimizer (a raw ``KeyError: param 'initial_lr' is not specified`` on
+    the second call, measured).
     """
     from skorch.callbacks import BatchScoring, EarlyStopping, EpochScoring, LRScheduler, PassthroughScoring
 
-    for entry in callbacks or ():
-        callback = entry[1] if isinstance(entry, tuple) and len(entry) == 2 and isinstance(entry[0], str) else entry
+    for entry, callback, kind in _callback_classes(callbacks):
         if not (isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))):
             raise TypeError(
                 "callbacks must be a list of skorch callbacks (instances or classes) or (name, callback) pairs; "
                 f"got {entry!r}."
             )
-        kind = callback if isinstance(callback, type) else type(callback)
         name = kind.__name__
         if issubclass(kind, (EpochScoring, BatchScoring, PassthroughScoring)):
             raise ValueError(
                 f"skorch's {name} scores the net's own training and validation datasets, which torchlogit's "
                 "training does not use (it trains on prepared tensors). Score the fitted estimator instead, or "
                 "record your own per-epoch value with a Callback calling net.history.record(key, value)."
+            )
+        if issubclass(kind, LRScheduler) and partial:
+            raise ValueError(
+                "skorch's LRScheduler cannot schedule partial_fit: each call is one epoch of a net rebuilt from "
+                "the fitted state, so the schedule would restart on every call. Set the rate between calls "
+                "instead (set_params(learning_rate_init=...)), or use fit, where LRScheduler steps every epoch."
             )
         if issubclass(kind, LRScheduler) and solver not in ("adam", "sgd"):
             raise ValueError(
@@ -247,11 +262,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         full_batch = self._solver() in ("lbfgs", "newton-cholesky")
         return {"train_loss", *(("objective", "grad_max") if full_batch else ())}
 
-    def _check_solver_options(self, here=True):
+    def _check_solver_options(self, here=True, partial=False):
         """Checks that depend on several parameters; run before any data work.
 
         ``here=False``: the device is used elsewhere (on dask workers), so only its name
-        is checked; this machine need not have it.
+        is checked; this machine need not have it. ``partial``: for ``partial_fit``.
         """
         if here:
             device = resolve_device(self.device, owner=type(self).__name__)
@@ -262,7 +277,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             raise ValueError(f"Solver newton-cholesky supports only 'l2' or None penalties, got {penalty} penalty.")
         if str(device).startswith("mps") and self.dtype == "float64":
             raise ValueError("dtype='float64' is not supported on device='mps' (MPS computes in float32 at most).")
-        _check_callbacks(self.callbacks, self._solver(), self._recorded_scores())
+        _check_callbacks(self.callbacks, self._solver(), self._recorded_scores(), partial)
         return device, DTYPES[self.dtype]
 
     # ------------------------------------------------------------- fitted state

@@ -120,8 +120,8 @@ def tight_reference(X, y, C):
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")  # the tighter tolerance may not be reachable in float64: no matter
             tighter.fit(X, y)
-        size = max(np.abs(model.coef_).max(), 1.0)
-        growth = float(np.abs(tighter.coef_).max() / size - np.abs(model.coef_).max() / size)
+        largest = np.abs(model.coef_).max()
+        growth = float((np.abs(tighter.coef_).max() - largest) / max(largest, 1.0))
     return model, dict(
         solver=solver,
         tol=TIGHT_TOL,

@@ -118,7 +118,7 @@ class _PathModel(LogisticRegression):
         return self.classes_[index]
 
 
-def _folds(splits, n_rows):
+def _folds(splits):
     """The (train, test) row indices of every fold; boolean masks (which scikit-learn's indexing takes) become
     indices. An empty split (an exhausted generator, ``cv=[]``) is refused in words."""
     folds = [
@@ -440,7 +440,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             if not np.any(row_weight > 0):
                 raise ValueError("The sample weights times the class weights are all zero.")
             split_params, score_params = self._routed(params, sample_weight if weights_given else None)
-            folds = _folds(check_cv(self.cv, y, classifier=True).split(X, y, **split_params), len(y))
+            folds = _folds(check_cv(self.cv, y, classifier=True).split(X, y, **split_params))
             # How often each row is in each fold's training rows: a row given twice (a bootstrap split)
             # counts twice, as it does in scikit-learn's X[train].
             train_counts = np.zeros((len(y), len(folds)))
@@ -605,6 +605,10 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         shortcut = self.scoring == "neg_log_loss" and set(score_params) <= {"sample_weight"}
         scorer = None if shortcut else _fold_scorer(self._get_scorer(), classes)
         n_features = X.shape[1]
+        # The scorer's LogisticRegression: this estimator's settings, and each point's C and l1_ratio.
+        settings = dict(
+            fit_intercept=self.fit_intercept, class_weight=self.class_weight, tol=self.tol, max_iter=self.max_iter
+        )
         scores = np.empty(path.shape[:3])
         for k, (_, test) in enumerate(folds):
             X_test, y_test = X[test], y[test]
@@ -621,14 +625,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             for r in range(path.shape[1]):
                 for c in range(path.shape[2]):
                     coef, intercept = self._split(path[k, r, c], n_features)
-                    params = dict(
-                        C=float(Cs[c]),
-                        l1_ratio=float(ratios[r]),
-                        fit_intercept=self.fit_intercept,
-                        class_weight=self.class_weight,
-                        tol=self.tol,
-                        max_iter=self.max_iter,
-                    )
+                    params = dict(settings, C=float(Cs[c]), l1_ratio=float(ratios[r]))
                     point = np.ascontiguousarray(logits[:, r, c])
                     model = _PathModel.at(params, classes, coef, intercept, X_test, point)
                     scores[k, r, c] = scorer(model, X_test, y_test, **kwargs)

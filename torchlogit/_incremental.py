@@ -40,8 +40,7 @@ class IncrementalMixin:
         # Autograd trains hidden layers: a fit called inside the caller's torch.inference_mode() needs it on.
         with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):
             classes_to_host(self)
-            device, dtype = self._check_solver_options()
-            _refuse_schedulers(self.callbacks)
+            device, dtype = self._check_solver_options(partial=True)
             first_call = not hasattr(self, "classes_")
             data = TrainingSet.from_user(
                 self, X, y, sample_weight, device, reset=first_call, partial=True, classes=classes
@@ -121,23 +120,3 @@ class IncrementalMixin:
                 ]
             net.history.extend(copy.deepcopy(history))
         return net
-
-
-def _refuse_schedulers(callbacks):
-    """A ValueError for skorch's ``LRScheduler`` in ``partial_fit``, before any data work.
-
-    Each call is one epoch of a net rebuilt from the fitted state: the scheduler would start again on every
-    call and never change the rate of the epoch it is in, and torch's schedulers refuse to resume on a new
-    optimizer (a raw ``KeyError: param 'initial_lr' is not specified`` on the second call, measured).
-    """
-    from skorch.callbacks import LRScheduler
-
-    for entry in callbacks or ():
-        callback = entry[1] if isinstance(entry, tuple) else entry
-        kind = callback if isinstance(callback, type) else type(callback)
-        if isinstance(kind, type) and issubclass(kind, LRScheduler):
-            raise ValueError(
-                "skorch's LRScheduler cannot schedule partial_fit: each call is one epoch of a net rebuilt from "
-                "the fitted state, so the schedule would restart on every call. Set the rate between calls "
-                "instead (set_params(learning_rate_init=...)), or use fit, where LRScheduler steps every epoch."
-            )

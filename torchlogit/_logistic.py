@@ -261,7 +261,8 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     def _check_loaded_params(self):
         super()._check_loaded_params()
         if isinstance(self.class_weight, dict):  # "balanced" needs the training labels, which a file lacks
-            class_weights(self.class_weight, classes=host_classes(self), y=host_classes(self))
+            classes = host_classes(self)
+            class_weights(self.class_weight, classes=classes, y=classes)
 
     def _module(self, n_features, n_outputs):
         return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)

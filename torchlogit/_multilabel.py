@@ -350,8 +350,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def _recorded_scores(self):
         return super()._recorded_scores() | ({"valid_loss"} if self.early_stopping else set())
 
-    def _check_solver_options(self, here=True):
-        resolved = super()._check_solver_options(here)
+    def _check_solver_options(self, here=True, partial=False):
+        resolved = super()._check_solver_options(here, partial)
         hidden = self._hidden_sizes()
         if self.dropout > 0 and not hidden:
             raise ValueError(
@@ -537,7 +537,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         else:
             self._coefs = list(value)
 
-    def _fitted_value(self, name):
+    def _require_fitted(self, name):
         if "n_iter_" not in vars(self):
             raise AttributeError(f"'TorchMultiLabelClassifier' object has no attribute '{name}' (it is not fitted).")
 
@@ -545,26 +545,26 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     @property
     def n_outputs_(self):
         """int: number of outputs (labels; one for binary 1-D ``y``; the classes otherwise)."""
-        self._fitted_value("n_outputs_")
+        self._require_fitted("n_outputs_")
         return int(self._n_outputs)
 
     @property
     def n_layers_(self):
         """int: number of layers, input and output included, as ``MLPClassifier`` counts them."""
-        self._fitted_value("n_layers_")
+        self._require_fitted("n_layers_")
         return len(self.coefs_) + 1
 
     @property
     def out_activation_(self):
         """str: the output's activation, "logistic" or "softmax" (``MLPClassifier``'s names)."""
-        self._fitted_value("out_activation_")
+        self._require_fitted("out_activation_")
         return "softmax" if self._kind == "multinomial" else "logistic"
 
     @property
     def loss_(self):
         """float: the training objective at the last iteration or epoch (NaN if the fit took none, or for a model
         loaded from a file, which keeps no training history)."""
-        self._fitted_value("loss_")
+        self._require_fitted("loss_")
         curve = getattr(self, "loss_curve_", None)
         return float(curve[-1]) if curve else float("nan")
 
@@ -572,7 +572,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def best_loss_(self):
         """float or None: the lowest training objective of the fit (``min(loss_curve_)``); None with early stopping,
         which keeps the epoch of the best held-out loss instead (``MLPClassifier``'s convention)."""
-        self._fitted_value("best_loss_")
+        self._require_fitted("best_loss_")
         curve = getattr(self, "loss_curve_", None)
         if self.early_stopping and self._solver() in ("adam", "sgd"):
             return None
