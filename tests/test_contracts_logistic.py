@@ -16,6 +16,7 @@ import re
 import numpy as np
 import pytest
 from sklearn.datasets import make_classification
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
 
@@ -73,6 +74,38 @@ def test_defaults_are_the_documented_ones_and_sklearns():
     assert {k: params[k] for k in ("batch_size", "momentum", "n_iter_no_change")} == {
         k: mlp[k] for k in ("batch_size", "momentum", "n_iter_no_change")
     }
+
+
+def _warnings_of(call):
+    import warnings
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        call()
+    return [(w.category, str(w.message)) for w in caught if w.category is UserWarning]
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_mini_batch_parameters_as_mlpclassifier_takes_them(solver):
+    """A ``batch_size`` above the training rows warns and is clipped, by ``fit`` and by ``partial_fit``, with
+    ``MLPClassifier``'s warning; ``n_iter_no_change=np.inf`` (accepted by ``MLPClassifier``) turns the stopping
+    rule off: the fit runs its ``max_iter`` epochs."""
+    X, y = make_classification(n_samples=60, n_features=4, random_state=0)
+    ours = TorchLogisticClassifier(solver=solver, batch_size=100, max_iter=3, random_state=0)
+    mlp = MLPClassifier(hidden_layer_sizes=(2,), solver=solver, batch_size=100, max_iter=3, random_state=0)
+    expected = _warnings_of(lambda: mlp.fit(X, y))
+    assert len(expected) == 1
+    assert _warnings_of(lambda: ours.fit(X, y)) == expected
+    assert _warnings_of(lambda: ours.partial_fit(X, y)) == _warnings_of(lambda: mlp.partial_fit(X, y)) == expected
+    assert _warnings_of(lambda: ours.set_params(batch_size=60).fit(X, y)) == []  # equal to the rows: no clipping
+    # tol=1.0: every epoch counts as "no improvement", so the rule with a finite count stops early
+    stopped = TorchLogisticClassifier(solver=solver, tol=1.0, n_iter_no_change=2, max_iter=40).fit(X, y)
+    assert stopped.n_iter_ < 40
+    endless = TorchLogisticClassifier(solver=solver, tol=1.0, n_iter_no_change=np.inf, max_iter=40)
+    with pytest.warns(ConvergenceWarning):
+        endless.fit(X, y)
+    assert endless.n_iter_ == 40
+    MLPClassifier(n_iter_no_change=np.inf)._validate_params()  # the reference's own constraint allows it
 
 
 @pytest.mark.parametrize(

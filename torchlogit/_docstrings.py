@@ -63,7 +63,9 @@ SHARED = {
     "learning_rate_init": """learning_rate_init : float, default=${learning_rate_init}
         Step size of the "adam" and "sgd" solvers; the other solvers do not use it.""",
     "batch_size": """batch_size : int or "auto", default="auto"
-        Mini-batch size of "adam" and "sgd"; "auto" is ``min(200, n_samples)``.
+        Mini-batch size of "adam" and "sgd"; "auto" is ``min(200, n_samples)``. A larger
+        integer is clipped to the number of training rows, with a ``UserWarning``, as in
+        ``MLPClassifier``.
         Mini-batches are slices of device tensors, reshuffled each epoch. An epoch runs
         over the *distinct* rows (identical rows are merged, their weights summed, so that
         a weight of k is exactly k repeated rows): data with many repeated rows (one-hot
@@ -73,8 +75,9 @@ SHARED = {
         "lbfgs", which merging does not change.""",
     "momentum": """momentum : float, default=0.9
         Momentum of the "sgd" solver.""",
-    "n_iter_no_change": """n_iter_no_change : int, default=10
-        Epochs without improvement before "adam" / "sgd" stop.""",
+    "n_iter_no_change": """n_iter_no_change : int or np.inf, default=10
+        Epochs without improvement before "adam" / "sgd" stop; ``np.inf`` turns the
+        rule off (they run ``max_iter`` epochs), as in ``MLPClassifier``.""",
     "warm_start": """warm_start : bool, default=False
         Start from the previous fit's parameters instead of the usual initialisation. As with
         scikit-learn's L-BFGS, a warm start where the gradient is already within ``tol`` takes no

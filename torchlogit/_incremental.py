@@ -48,7 +48,7 @@ class IncrementalMixin:
             train, _ = data.split()
             if not train.any_weight():
                 raise ValueError("The sample weights of this batch are all zero.")
-            batch_size = self._optimizer(train.n_samples)[2]
+            batch_size = self._batch_size(train.n_samples)
             batch = data.batch(train, dtype, batch_size)
             pos_weight = pos_weight_tensor(data.targets, dtype, device)
             if not first_call:

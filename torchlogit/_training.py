@@ -236,6 +236,18 @@ class TrainingMixin:
             return torch.optim.Adam, self.learning_rate_init, batch_size, {}
         return torch.optim.SGD, self.learning_rate_init, batch_size, {"momentum": self.momentum}
 
+    def _batch_size(self, n_samples):
+        """The batch size of a fit on ``n_samples`` (distinct) rows, warning as ``MLPClassifier`` does
+        when a mini-batch solver's integer ``batch_size`` is clipped to them."""
+        solver, batch_size = self._solver(), self.batch_size
+        if solver in ("adam", "sgd") and batch_size != "auto" and batch_size > n_samples:
+            warnings.warn(
+                "Got `batch_size` less than 1 or larger than sample size. It is going to be clipped",
+                UserWarning,
+                stacklevel=4,
+            )
+        return self._optimizer(n_samples)[2]
+
     def _stopping_rule(self, dtype, validated, trust_gradient=True, can_promote=True, rounding=None):
         if self._solver() == "lbfgs":
             return LBFGSConvergence(
@@ -269,7 +281,7 @@ class TrainingMixin:
         train, valid = data.split(self._validation_fraction(), self._seed())
         check_weight_scale(train.weight_sum, [self.C])
         targets, device = data.targets, data.device
-        batch_size = self._optimizer(train.n_samples)[2]
+        batch_size = self._batch_size(train.n_samples)
         seed = self._seed()
         pos_weight = pos_weight_tensor(targets, dtype, device)
 
