@@ -294,3 +294,84 @@ def test_mutated_files_load_as_a_model_or_raise_model_file_error(files, tmp_path
     for _ in range(20):
         cls, content, X, expected = data.draw(mutated(files))
         _check(cls, content, X, expected, path)
+
+
+def test_a_file_of_thousands_of_tiny_layers_is_refused_before_any_module_is_built(files, tmp_path):
+    """20,000 hidden layers of one unit (7 bytes of header each, a payload padded to the weights they describe):
+    refused on the table's length, not after building 20,000 ``nn.Linear`` (about 20 s, 1 ms each)."""
+    import time
+
+    cls, content, _, _ = files["hidden"]
+    header_bytes, payload = _split(content)
+    header = json.loads(header_bytes)
+    layers = 20_000
+    header["params"]["hidden_layer_sizes"] = {"tuple": [1] * layers}
+    path = tmp_path / "layers.tlm"
+    path.write_bytes(_sign(json.dumps(header).encode(), payload + bytes(8 * layers)))
+    start = time.perf_counter()
+    with pytest.raises(ModelFileError, match="more layers than the file holds"):
+        cls.load(path)
+    assert time.perf_counter() - start < 2.0
+
+
+def test_string_labels_of_a_wide_declared_dtype_take_their_own_width(files, tmp_path):
+    """A file may declare "<U4096" for labels of one character: they are read in the narrowest width (4 bytes
+    each, not 16 KiB: 50,000 such labels in a 1 MB file asked for 2.7 GB); a model saved with wide labels loads
+    with equal labels and predictions."""
+    cls, content, X, expected = files["multinomial strings"]
+    path = tmp_path / "wide.tlm"
+    path.write_bytes(_forge(content, _set("fitted", "classes_", "dtype", "<U4096")))
+    loaded = cls.load(path)
+    assert loaded.classes_.dtype == np.dtype("<U1")
+    np.testing.assert_array_equal(loaded.predict_proba(X[:5]), expected)
+    y = np.array(["a", "b", "c"], dtype="<U50")[load_iris(return_X_y=True)[1]]
+    model = TorchLogisticClassifier().fit(X_IRIS, y)
+    model.save(tmp_path / "u50.tlm")
+    again = TorchLogisticClassifier.load(tmp_path / "u50.tlm")
+    np.testing.assert_array_equal(again.classes_, model.classes_)
+    np.testing.assert_array_equal(again.predict(X_IRIS), model.predict(X_IRIS))
+
+
+def _labelled(y):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return TorchLogisticClassifier(max_iter=30).fit(X_IRIS, y)
+
+
+@pytest.mark.parametrize(
+    "labels",
+    [
+        np.array([0.0, 1.0, 2.0], dtype=np.float16),  # LogisticRegression keeps float16 classes_ too
+        np.array([11, 10**19, 2**64 - 1], dtype=np.uint64),  # 64-bit hashed ids: 20 digits in the header
+        np.array([-(2**63), 0, 2**63 - 1], dtype=np.int64),
+    ],
+    ids=["float16", "uint64 of 20 digits", "int64 extremes"],
+)
+def test_every_label_dtype_fit_takes_round_trips(labels, tmp_path):
+    model = _labelled(labels[load_iris(return_X_y=True)[1]])
+    model.save(tmp_path / "m.tlm")
+    loaded = TorchLogisticClassifier.load(tmp_path / "m.tlm")
+    assert loaded.classes_.dtype == model.classes_.dtype
+    np.testing.assert_array_equal(loaded.classes_, model.classes_)
+    np.testing.assert_array_equal(loaded.predict(X_IRIS), model.predict(X_IRIS))
+
+
+def test_float16_indicator_targets_round_trip(tmp_path):
+    Y = make_multilabel_classification(n_samples=40, n_features=6, n_classes=3, random_state=0)[1]
+    model = TorchMultiLabelClassifier().fit(X_LABELS, Y.astype(np.float16))
+    model.save(tmp_path / "m.tlm")
+    loaded = TorchMultiLabelClassifier.load(tmp_path / "m.tlm")
+    assert loaded.predict(X_LABELS).dtype == model.predict(X_LABELS).dtype == np.float16
+    np.testing.assert_array_equal(loaded.predict(X_LABELS), model.predict(X_LABELS))
+
+
+@pytest.mark.parametrize("as_object", [False, True], ids=["<U5000", "object"])
+def test_save_refuses_what_load_would_refuse_and_writes_nothing(as_object, tmp_path):
+    """A label of 5,000 characters: the format stores up to 4,096. ``save`` used to write the file and ``load``
+    to call it damaged; now ``save`` raises a TypeError naming the reason, and no file is left behind."""
+    labels = np.array(["a", "b", "c" * 5000], dtype=object if as_object else None)
+    model = _labelled(labels[load_iris(return_X_y=True)[1]])
+    path = tmp_path / "m.tlm"
+    with pytest.raises(TypeError, match="cannot be written in the safe format: .*(label|dtype)"):
+        model.save(path)
+    assert not path.exists()

@@ -85,3 +85,36 @@ def test_to_onnx_refuses_string_labels_and_points_to_skl2onnx(tmp_path):
     model, _ = CASES["binary strings"]
     with pytest.raises(ValueError, match="skl2onnx"):
         model.to_onnx(tmp_path / "model.onnx")
+
+
+def test_float_labels_export_as_logistic_regression_s():
+    """A float ``y`` of integral values (as read from a CSV) gives float ``classes_``, which skl2onnx exports for
+    ``LogisticRegression`` as int64 labels: ours export the same, and both graphs predict alike."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    y = (y * 2.0 - 1.0).astype(np.float64)  # -1.0, 1.0, 3.0
+    ours, ref = TorchLogisticClassifier().fit(X, y), LogisticRegression(max_iter=1000).fit(X, y)
+    labels = {}
+    for model in (ours, ref):
+        onx = skl2onnx.to_onnx(model, X[:1].astype(np.float32), options={"zipmap": False})
+        labels[type(model).__name__] = _run(onx, X.astype(np.float32))[0]
+        np.testing.assert_array_equal(labels[type(model).__name__], model.predict(X))
+    assert labels["TorchLogisticClassifier"].dtype == labels["LogisticRegression"].dtype == np.int64
+
+
+@pytest.mark.parametrize("export", ["skl2onnx", "to_onnx"])
+def test_labels_outside_int64_are_refused_not_wrapped(export, tmp_path):
+    """uint64 labels at or above 2**63 (64-bit hashed ids) would wrap to negative int64 labels in the graph:
+    refused, with the labels named, as skl2onnx refuses them for ``LogisticRegression``."""
+    X, y = load_iris(return_X_y=True)
+    ids = np.array([11, 2**63, 2**64 - 1], dtype=np.uint64)
+    model = TorchLogisticClassifier().fit(X, ids[y])
+    with pytest.raises(ValueError, match="outside its range"):
+        if export == "skl2onnx":
+            skl2onnx.to_onnx(model, X[:1].astype(np.float32))
+        else:
+            model.to_onnx(tmp_path / "model.onnx")
+    small = TorchLogisticClassifier().fit(X, ids[y].astype(np.int64) % 1000)  # inside int64: exported
+    label = _run(skl2onnx.to_onnx(small, X[:1].astype(np.float32), options={"zipmap": False}), X.astype(np.float32))[0]
+    np.testing.assert_array_equal(label, small.predict(X))

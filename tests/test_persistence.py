@@ -230,3 +230,35 @@ def test_files_of_the_format_before_the_lean_state_still_load(name):
         before = old.coef_.copy()
         old.partial_fit(X, y)
         assert old.n_iter_[0] == 2 and not np.array_equal(before, old.coef_)
+
+
+def test_a_memory_mapped_model_continues_training_without_torch_warnings(tmp_path):
+    """``joblib.load(..., mmap_mode="r")`` gives read-only ``classes_``; ``partial_fit`` used to hand them to
+    torch, which warned of "non-writable" arrays. It continues silently and as the in-memory model does.
+
+    In a fresh process: torch gives that warning once per process, so an earlier test could hide it.
+    """
+    import subprocess
+    import sys
+
+    script = f"""
+import warnings
+import joblib
+import numpy as np
+from sklearn.datasets import load_iris
+from sklearn.exceptions import ConvergenceWarning
+from torchlogit import TorchLogisticClassifier
+X, y = load_iris(return_X_y=True)
+warnings.simplefilter("ignore", ConvergenceWarning)
+model = TorchLogisticClassifier(solver="adam", random_state=0, max_iter=5).partial_fit(X, y, classes=[0, 1, 2])
+joblib.dump(model, {str(tmp_path / "m.joblib")!r})
+mapped = joblib.load({str(tmp_path / "m.joblib")!r}, mmap_mode="r")
+in_memory = joblib.load({str(tmp_path / "m.joblib")!r})
+assert not mapped.classes_.flags.writeable
+warnings.simplefilter("error", UserWarning)
+mapped.partial_fit(X, y)
+in_memory.partial_fit(X, y)
+np.testing.assert_array_equal(mapped.predict_proba(X), in_memory.predict_proba(X))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -416,7 +416,18 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         version and a SHA-256 checksum. The training history and the optimizer state
         are not saved. ``callbacks`` and a ``RandomState`` instance as ``random_state``
         cannot be saved (set them to None or an int first); a :class:`torch.device` given
-        as ``device`` is saved as its name.
+        as ``device`` is saved as its name, and :meth:`load` sets the device it is given
+        (the CPU by default). String labels come back in the narrowest ``<U`` width that
+        holds them.
+
+        Raises
+        ------
+        TypeError
+            When the model holds what the format does not store (callbacks, a
+            ``RandomState``, labels that are not numbers or strings, a label longer than
+            4096 characters): the file is checked with :meth:`load`'s own rules before it
+            is written, so a file that ``save`` writes always loads. Pickle, joblib and
+            skops store such models.
         """
         check_is_fitted(self)
         save_model(self, path)

@@ -709,6 +709,13 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         ----------
         path : str or path-like
             Where to write the file.
+
+        Raises
+        ------
+        TypeError
+            When the model holds what the format does not store (see
+            :meth:`TorchLogisticClassifier.save`): the file is checked with
+            :meth:`load`'s rules before it is written.
         """
         check_is_fitted(self)
         save_model(self, path)

@@ -14,6 +14,31 @@ from torch import nn
 
 from ._data import host_classes
 
+
+def integer_labels(classes):
+    """``classes`` as the int64 labels of an ONNX graph, or None when they are not integers.
+
+    Integer, boolean and integral float labels (a float ``y`` read from a CSV: scikit-learn takes
+    only integral floats as classes) become int64, as skl2onnx's ``int(label)`` makes them for
+    ``LogisticRegression``. A label outside int64 is refused: ``astype`` would wrap 2**63 to -2**63
+    and the graph would predict other labels than the model.
+    """
+    if classes.dtype.kind == "f":
+        if not np.all(np.mod(classes, 1) == 0):
+            return None
+        outside = classes.size and (float(classes.min()) < -(2.0**63) or float(classes.max()) >= 2.0**63)
+    elif classes.dtype.kind in "biu":
+        outside = classes.size and not -(2**63) <= int(classes.min()) <= int(classes.max()) < 2**63
+    else:
+        return None
+    if outside:
+        raise ValueError(
+            f"ONNX class labels are int64; classes_ holds {classes.max()}, outside its range. Encode the labels "
+            "(LabelEncoder, or strings) before fitting."
+        )
+    return classes.astype(np.int64)
+
+
 _ACTIVATIONS = {"relu": torch.relu, "tanh": torch.tanh, "logistic": torch.sigmoid, "identity": lambda h: h}
 
 
@@ -52,11 +77,11 @@ _TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch
 
 def export_onnx(estimator, path, opset_version=17):
     """Write ``estimator`` (fitted) to ``path`` as an ONNX model with float32 input ``X``."""
-    classes = host_classes(estimator)
-    if classes.dtype.kind not in "biu":
+    classes = integer_labels(host_classes(estimator))
+    if classes is None:
         raise ValueError(
-            f"to_onnx exports integer (or boolean) class labels; classes_ has dtype {classes.dtype}. For string "
-            "labels use skl2onnx: `import torchlogit.onnx; skl2onnx.to_onnx(model, X[:1])`."
+            f"to_onnx exports integer (or boolean) class labels; classes_ has dtype {estimator.classes_.dtype}. For "
+            "string labels use skl2onnx: `import torchlogit.onnx; skl2onnx.to_onnx(model, X[:1])`."
         )
     cut = 0.0
     if estimator._kind == "multilabel":
@@ -65,7 +90,7 @@ def export_onnx(estimator, path, opset_version=17):
         estimator._fitted_layers(dense=True),
         getattr(estimator, "activation", "identity"),
         estimator._kind,
-        classes.astype(np.int64),
+        classes,
         cut,
     ).eval()
     example = torch.zeros(1, estimator.n_features_in_, dtype=torch.float32)

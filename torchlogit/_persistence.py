@@ -19,7 +19,8 @@ the file is trusted. Every malformed file raises :class:`ModelFileError`, and no
 else; the memory a load takes is bounded by a small multiple of the file's size, and a
 file that does not start with the magic is refused after reading 19 bytes. After the
 format, the parameters are checked as ``fit`` checks them, those that depend on the
-classes or labels included (``_check_loaded_params``).
+classes or labels included (``_check_loaded_params``). :func:`save` reads its own bytes back
+with the same checks before writing them: what it writes, :func:`load` reads.
 
 Wrappers (``TorchLogisticClassifierCV``): an estimator that holds a fitted inner model
 plus results of its own stores the inner model as the file's model (``fitted`` and
@@ -60,13 +61,13 @@ _MAX_DEPTH = 32  # of the JSON header; the format itself needs 6
 # JSON arrays and objects in a header: a model needs a dozen, plus one pair per class of a class_weight dict.
 _MAX_CONTAINERS = 1 << 16
 _BRACKETS = np.frombuffer(b"[{]}", dtype=np.uint8)  # the opening ones first
-_MAX_INT_DIGITS = 19  # int64
+_MAX_INT_DIGITS = 20  # uint64 (class labels)
 _MAX_COUNT = 1 << 31  # n_features_in_, n_outputs, shapes: the file's size bounds them further
 _MAX_INT32 = (1 << 31) - 1  # n_iter_, stored as int32
 _MAX_LABEL_CHARS = 1 << 12
 _TENSOR_DTYPES = {"float32": np.dtype("<f4"), "float64": np.dtype("<f8")}
 # Label dtypes a file may name: booleans, integers, floats, strings (numpy "<U" of bounded length, or "object").
-_LABEL_KINDS = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (4, 8)}
+_LABEL_KINDS = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (2, 4, 8)}
 _KINDS = {
     "TorchLogisticClassifier": {"binary", "multinomial"},
     "TorchMultiLabelClassifier": {"binary", "multinomial", "multilabel"},
@@ -163,8 +164,18 @@ def save(estimator, path):
         chunks += extra_chunks
     blob = json.dumps(header).encode("utf-8")
     body = MAGIC + struct.pack("<Q", len(blob)) + blob + b"".join(chunks)
+    content = body + hashlib.sha256(body).digest()
+    # Read back before writing, with the loader's own checks: a file save writes is one load reads (labels
+    # of a dtype or length the format does not take are refused here, not when the model is deployed).
+    try:
+        _build(type(estimator), *_parse(content, path), "cpu")
+    except ModelFileError as exc:
+        raise TypeError(
+            f"This {type(estimator).__name__} cannot be written in the safe format: {str(exc).rstrip('.')}. "
+            "pickle, joblib and skops can store it."
+        ) from None
     with open(path, "wb") as f:
-        f.write(body + hashlib.sha256(body).digest())
+        f.write(content)
 
 
 # ------------------------------------------------------------------- reading
@@ -215,6 +226,7 @@ def _decode(value):
         _require(inner in ("inf", "-inf", "nan"), f"unexpected float {str(inner)[:40]}")
         return float(inner)
     if tag == "tuple" and isinstance(inner, list):
+        _require(len(inner) <= _MAX_CONTAINERS, f"a parameter holds {len(inner)} values")
         return tuple(_decode(v) for v in inner)
     if tag == "dict" and isinstance(inner, list):
         pairs = [(_decode(p[0]), _decode(p[1])) for p in inner if isinstance(p, list) and len(p) == 2]
@@ -253,7 +265,11 @@ def _labels(spec, max_count):
         _require(all(isinstance(v, str) for v in values), "classes_ of a string dtype holds non-strings")
         limit = _MAX_LABEL_CHARS if dtype is None else dtype.itemsize // 4
         _require(all(len(v) <= limit for v in values), "a class label is too long")
-        return np.array(values, dtype=object if dtype is None else dtype)
+        if dtype is None:
+            return np.array(values, dtype=object)
+        # In the narrowest width that holds them, not the declared one: "<U4096" labels of a few characters
+        # would take 16 KiB each (a 1 MB file of 50,000 short labels asked for 2.7 GB).
+        return np.array(values, dtype=f"<U{max(1, max(map(len, values)))}")
     if dtype.kind == "b":
         _require(all(type(v) is bool for v in values), "classes_ of a boolean dtype holds non-booleans")
     elif dtype.kind in "iu":
@@ -317,6 +333,13 @@ def _read(path):
         if length > _MAX_HEADER_BYTES:
             raise ModelFileError(f"{path} is damaged (its header length is {length} bytes).")
         content = head + f.read()
+    return _parse(content, path)
+
+
+def _parse(content, path):
+    """``(header, payload)`` of a file's ``content`` (its magic and length already checked by :func:`_read`)."""
+    start = len(MAGIC) + 8
+    (length,) = struct.unpack("<Q", content[len(MAGIC) : start])
     body, digest = content[:-32], content[-32:]
     if len(body) < start or hashlib.sha256(body).digest() != digest:
         raise ModelFileError(f"{path} is truncated or was altered: its content does not match its checksum.")
@@ -480,6 +503,8 @@ def _build(cls, header, payload, device):
     # The structure the parameters describe, counted before any module is built.
     widths = [model.n_features_in_, *model._structure_sizes(), model._n_outputs]
     n_params = sum(a * b + b for a, b in zip(widths, widths[1:], strict=False))
+    # Each layer has its weight tensor, and the table is short: no module of 20,000 layers is built to be refused.
+    _require(len(widths) - 1 <= len(header["tensors"]), "the parameters describe more layers than the file holds")
     _require(n_params * 4 <= len(payload) + 4 * sum(widths[1:]), "the parameters describe more weights than the file")
     expected = {k: tuple(v.shape) for k, v in model._empty_module(widths[0], widths[-1]).state_dict().items()}
     found = {spec["name"]: tuple(spec["shape"]) for spec in header["tensors"]}

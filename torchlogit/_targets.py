@@ -139,7 +139,8 @@ def _refuse_unknown(classes, labels):
 
 def _tensor_positions(classes, y):
     """Index of each label of the tensor ``y`` in the sorted numeric ``classes``, where ``y`` lives."""
-    known = torch.as_tensor(classes, device=y.device)
+    # A copy (a few labels): classes_ of a model loaded with joblib's mmap_mode is read-only, and torch warns on those.
+    known = torch.as_tensor(np.array(classes), device=y.device)
     common = torch.promote_types(known.dtype, y.dtype)  # as NumPy compares int32 labels with int64 classes
     if common == torch.bool:  # torch.searchsorted takes no booleans: False < True as 0 < 1
         common = torch.uint8
@@ -173,7 +174,7 @@ def class_weights(class_weight, *, classes, y, sample_weight=None):
 def per_row(values, index):
     """``values[index]``: NumPy for NumPy indices, a tensor on their device for tensor indices."""
     if isinstance(index, torch.Tensor):
-        return torch.as_tensor(values, device=index.device)[index]
+        return torch.as_tensor(np.array(values), device=index.device)[index]  # a copy: see _tensor_positions
     return values[index]
 
 

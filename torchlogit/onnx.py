@@ -62,6 +62,7 @@ from skl2onnx.common.data_types import (
 
 from ._cv import TorchLogisticClassifierCV
 from ._data import host_classes
+from ._export import integer_labels
 from ._logistic import TorchLogisticClassifier
 from ._multilabel import TorchMultiLabelClassifier
 
@@ -75,14 +76,15 @@ def _fitted_model(estimator):
 
 def _labels(model):
     classes = host_classes(model)
-    if classes.dtype.kind in "biu":
-        return classes.astype(np.int64), Int64TensorType
     if classes.dtype.kind in "OU":
         return classes.astype(str).astype(object), StringTensorType
-    raise NotImplementedError(
-        f"ONNX labels are integers or strings (as skl2onnx's); classes_ has dtype {classes.dtype}. "
-        "Encode the labels as integers or strings before fitting."
-    )
+    integers = integer_labels(classes)  # integral floats too, as skl2onnx converts LogisticRegression's
+    if integers is None:
+        raise NotImplementedError(
+            f"ONNX labels are integers or strings (as skl2onnx's); classes_ has dtype {classes.dtype}. "
+            "Encode the labels as integers or strings before fitting."
+        )
+    return integers, Int64TensorType
 
 
 def calculate_output_shapes(operator):
