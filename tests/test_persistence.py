@@ -262,3 +262,20 @@ np.testing.assert_array_equal(mapped.predict_proba(X), in_memory.predict_proba(X
 """
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
+
+
+def test_a_subclass_saves_and_loads_as_its_class(tmp_path):
+    """A user's subclass (a custom ``predict``, a default changed) is saved under its own name and loads as
+    itself; ``save`` used to stop on the name (KeyError) once it checked its file."""
+
+    class Calibrated(TorchLogisticClassifier):
+        pass
+
+    X, y = load_iris(return_X_y=True)
+    model = Calibrated(max_iter=500).fit(X, y)
+    model.save(tmp_path / "m.tlm")
+    loaded = Calibrated.load(tmp_path / "m.tlm")
+    assert type(loaded) is Calibrated
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    with pytest.raises(ModelFileError, match="holds a Calibrated"):
+        TorchLogisticClassifier.load(tmp_path / "m.tlm")

@@ -407,7 +407,12 @@ def _array(payload, spec):
     return array.reshape(spec["shape"]).astype(dtype.newbyteorder("="))
 
 
-def _check_fitted(fitted, estimator_name, payload_size):
+def _target_kinds(cls):
+    """The target kinds a file of ``cls`` may hold: its own torchlogit class's, for a user's subclass too."""
+    return next((_KINDS[klass.__name__] for klass in cls.__mro__ if klass.__name__ in _KINDS), set())
+
+
+def _check_fitted(fitted, cls, payload_size):
     _keys(fitted, _FITTED_KEYS, "fitted")
     n_features, n_outputs, kind = fitted["n_features_in_"], fitted["n_outputs"], fitted["kind"]
     _require(_is_int(n_features, 1) and _is_int(n_outputs, 1), "n_features_in_ / n_outputs is not a positive count")
@@ -415,7 +420,8 @@ def _check_fitted(fitted, estimator_name, payload_size):
     _require(n_features * 4 <= payload_size and n_outputs * 4 <= payload_size, "more weights than the file holds")
     # n_iter_ is an int32 array, as scikit-learn's: 2**31 is refused here, not by NumPy's OverflowError later.
     _require(_is_int(fitted["n_iter_"], 0, _MAX_INT32), "n_iter_ is not a count")
-    _require(kind in _KINDS[estimator_name], f"kind {str(kind)[:20]!r} is not one of {sorted(_KINDS[estimator_name])}")
+    kinds = _target_kinds(cls)
+    _require(kind in kinds, f"kind {str(kind)[:20]!r} is not one of {sorted(kinds)}")
     names = fitted["feature_names_in_"]
     _require(
         names is None
@@ -469,7 +475,7 @@ def _build(cls, header, payload, device):
     _require(isinstance(params, dict) and set(params) <= known, "the parameters are not this estimator's")
     params = {k: _decode(v) for k, v in params.items()}
     _require(params.get("callbacks") is None, "a file cannot hold callbacks")
-    classes, y_dtype = _check_fitted(header["fitted"], cls.__name__, len(payload))
+    classes, y_dtype = _check_fitted(header["fitted"], cls, len(payload))
     ranges = _check_tensors(header["tensors"], len(payload))
     if wrapper:
         ranges += _check_tensors(
