@@ -13,7 +13,7 @@ index, or where a machine keeps one locally (``PIP_FIND_LINKS``). The sessions t
 build from PyPI and run it on the CPU; the first run of a session downloads a few GB (uv caches them).
 
 Neither session is part of CI (``.ci/run``): ``lowest`` alone installs about 5 GB (5 minutes from an empty
-cache) and runs the suite a second time, more than CI's 15-minute budget leaves. docs/install.rst lists what
+cache) and runs the suite a second time, more than the suite's 15-minute budget leaves. docs/install.rst lists what
 each session installs.
 
 Times (this project's 2-core machine, quiet, 2026-12-04): lowest 837 s (1436 passed, 42 skipped), latest

@@ -100,7 +100,12 @@ def favourable():
         labels.append(f"{FAVOURABLE.get(key, key)} ({result['n']:,} rows)")
         ratios.append(result["ratio"])
     fig, ax = plt.subplots(figsize=(8, 0.45 * len(labels) + 1.5))
-    _ratio_bars(ax, labels, ratios, "torchlogit / scikit-learn, median of alternating rounds (log; < 1: faster)")
+    _ratio_bars(
+        ax,
+        labels,
+        ratios,
+        "torchlogit / scikit-learn (median of alternating rounds; CV: best times) (log; < 1: faster)",
+    )
     machine = report["machine"]
     ax.set_title(
         f"Favourable workloads (benchmarks/run.py): {machine['cpu']}, {machine['cores']} cores, "

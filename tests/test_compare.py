@@ -173,6 +173,35 @@ def test_fits_are_timed_best_of_several_runs(monkeypatch):
     assert caught == []
 
 
+@pytest.mark.parametrize("faster", ["default", "1 BLAS thread"])
+def test_sklearn_is_timed_on_its_default_threads_and_on_one_blas_thread(monkeypatch, faster):
+    """torchlogit runs small fits on one thread; scikit-learn's BLAS on every core can be ~100x slower on a busy
+    machine (breast cancer: 0.25 s against 3 ms). Its fit is timed both ways, under threadpoolctl's limit the
+    second time, and the faster is the one reported, with the threads it used."""
+    from threadpoolctl import threadpool_info
+
+    real = _compare._fit_recording_warnings
+    seen = []
+
+    def timed(model, X, y):
+        seconds, caught = real(model, X, y)
+        if isinstance(model, LogisticRegression):
+            blas = [p["num_threads"] for p in threadpool_info() if p["user_api"] == "blas"]
+            limited = bool(blas) and max(blas) == 1
+            seen.append(limited)
+            seconds = 0.001 if limited == (faster == "1 BLAS thread") else 0.5
+        return seconds, caught
+
+    monkeypatch.setattr(_compare, "_fit_recording_warnings", timed)
+    X, y = load_breast_cancer(return_X_y=True)
+    rows, _, _, _ = _compare.compare(X, y, progress=False)
+    assert seen == [False, True] or seen == [True, True]  # a one-core machine has one BLAS thread anyway
+    assert rows["LogisticRegression"]["fit_time"] == 0.001
+    assert rows["LogisticRegression"]["threads"] == faster or seen == [True, True]
+    assert rows["TorchLogisticClassifier"]["threads"] == "1 (small data)"
+    assert "threads" in _compare.format_table(rows, {"max_abs_proba_diff": 0.0, "max_abs_coef_diff": 0.0})
+
+
 def test_one_class_separated_from_the_others_has_no_optimum(capsys):
     """In iris's training split setosa is separated from the other classes: without a penalty the reference's
     coefficients still grow as its tolerance is tightened (28.9 at 1e-10, 40.4 at 1e-14), though its objective
