@@ -1049,6 +1049,120 @@ BUGS = [
         "partial_fit: object string labels against numeric classes raise NumPy's raw TypeError",
         tests=["tests/test_partial_fit.py"],
     ),
+    # ------------------------------------------------------------------ stop 39 (review B: thin tests)
+    Bug(
+        "_cv",
+        "            total = scores.sum(axis=0).T  # (n_cs, n_l1), summed over folds in sklearn's order\n"
+        "            best_c, best_r = np.unravel_index(np.argmax(total), total.shape)\n",
+        "            total = scores.sum(axis=0)  # (n_l1, n_cs), summed over folds\n"
+        "            best_r, best_c = np.unravel_index(np.argmax(total), total.shape)\n",
+        "CV refit: a tie between (C, l1_ratio) points goes to the first l1_ratio, not the first C (sklearn's order)",
+        "tie",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_cv",
+        "            flat = scores.transpose(0, 2, 1).reshape(len(scores), -1)  # (n_folds, n_cs * n_l1)\n",
+        "            flat = scores.reshape(len(scores), -1)  # (n_folds, n_cs * n_l1)\n",
+        "CV refit=False with several l1_ratios: each fold's best point unravelled in the wrong order (wrong C_, coef_)",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_cv",
+        '    if len(classes) <= 2 and "pos_label" in parameters:\n',
+        '    if len(classes) < 2 and "pos_label" in parameters:\n',
+        "CV scorer: binary problems get no pos_label=classes[-1] (scoring='f1' on string labels fails, "
+        "0/1 labels coded -1/1 score the wrong class)",
+        "off-by-one",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_cv",
+        "max_iter=self.max_iter - n_iter[go_on])\n",
+        "max_iter=self.max_iter)\n",
+        "CV float32 continuation gets a fresh max_iter: n_iter_ beyond max_iter, no ConvergenceWarning at max_iter",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_cv",
+        "            split_params, score_params = self._routed(params, sample_weight if weights_given else None)\n",
+        "            split_params, score_params = self._routed(params, sample_weight)\n",
+        "CV with metadata routing: the validated ones passed as sample_weight "
+        "(UnsetMetadataPassedError without weights)",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_multilabel",
+        '        return float(min(curve)) if curve else float("nan")\n',
+        '        return float(curve[-1]) if curve else float("nan")\n',
+        "best_loss_ is the last epoch's loss, not MLPClassifier's min(loss_curve_)",
+    ),
+    Bug(
+        "_incremental",
+        '        seed = partial["seed"] if partial is not None else self._seed()\n',
+        "        seed = self._seed()\n",
+        "partial_fit draws a new shuffling seed every call (random_state a RandomState: not fit's continuation)",
+        tests=["tests/test_partial_fit.py"],
+    ),
+    Bug(
+        "_threads",
+        "        _local.outer = own\n        yield\n    finally:\n        _local.outer = outer\n        if counted:\n"
+        "            with _lock:\n                _running -= 1\n",
+        "        _local.outer = own\n        yield\n        with _lock:\n            _running -= 1\n"
+        "    finally:\n        _local.outer = outer\n",
+        "a failed small fit leaves the running count raised: a later user count of 1 is replaced by a stale default",
+    ),
+    Bug(
+        "_state",
+        "    except BaseException:\n",
+        "    except Exception:\n",
+        "Ctrl-C during fit leaves the estimator half-updated (n_features_in_ of the new data, coef_ of the old)",
+        tests=["tests/test_fitted_state.py", "tests/test_partial_fit.py"],
+    ),
+    Bug(
+        "_inference",
+        "            if moved > 0.1:\n",
+        "            if moved > 1:\n",
+        "summary: coef_ up to 1 standard error from the optimum not warned about (the docstring says 0.1)",
+        tests=["tests/test_inference.py"],
+    ),
+    Bug(
+        "_net",
+        "    def fit_loop(self, *args, **kwargs):\n        self._callback_stop = False\n",
+        "    def fit_loop(self, *args, **kwargs):\n",
+        "Ctrl-C in the float64 continuation swallowed (the float32 phase's callback stop still flagged)",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_summary_table",
+        '        return "<pre>" + self.as_text().replace("&", "&amp;").replace("<", "&lt;") + "</pre>"\n',
+        '        return "<pre>" + self.as_text().replace("<", "&lt;").replace("&", "&amp;") + "</pre>"\n',
+        "summary's notebook view escapes twice: an underflowed p-value shows as '&lt;5e-324'",
+        tests=["tests/test_summary_statistics.py", "tests/test_inference.py"],
+    ),
+    Bug(
+        "_training",
+        "    factor = torch.where(torch.isfinite(factor), factor, torch.ones_like(factor))  "
+        "# columns of zeros, no L2\n",
+        "",
+        "C=inf preconditioner: a column of zeros gets an infinite factor (NaN parameters) when columns' scales differ",
+        tests=["tests/test_preconditioner.py"],
+    ),
+    Bug(
+        "_objective",
+        "        small = [C for C in Cs if math.isfinite(C) and not math.isfinite(1 / (C * S) if C * S > 0 else "
+        "math.inf)]\n        if not small:\n            return\n",
+        "        return\n",
+        "weights whose 1/(C S) overflows reach training (a message blaming the features, or a ZeroDivisionError)",
+        tests=["tests/test_extreme_values.py"],
+    ),
+    Bug(
+        "_inference",
+        "        converged = all(part[2] for part in parts)\n",
+        "        converged = any(part[2] for part in parts)\n",
+        "multi-label summary says converged when one label's Newton found no optimum",
+        tests=["tests/test_summary_statistics.py"],
+    ),
 ]
 
 

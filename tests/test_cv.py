@@ -492,3 +492,58 @@ def test_coefficient_dtype_and_feature_names_as_a_single_fit_and_through_a_file(
         with warnings.catch_warnings():
             warnings.simplefilter("error")  # no feature-name warning from the inner model
             np.testing.assert_array_equal(loaded.predict_proba(frame), est.predict_proba(frame))
+
+
+def test_ties_between_c_and_l1_ratio_go_to_the_first_c_as_in_sklearn(breast_cancer):
+    """LogisticRegressionCV (1.9) sums the scores over folds as (n_cs, n_l1_ratios) and takes np.argmax's first
+    maximum: a tie between (Cs[0], l1_ratios[1]) and (Cs[1], l1_ratios[0]) goes to the first C, then its l1_ratio
+    (the tie test above has one l1_ratio, where the order of the two axes cannot show)."""
+    X, y = breast_cancer[0][:200], breast_cancer[1][:200]
+
+    def tie(est, X, y):  # every other point scores less
+        return float((est.C, est.l1_ratio) in {(0.1, 1.0), (1.0, 0.0)})
+
+    ours = TorchLogisticClassifierCV(Cs=[0.1, 1.0, 10.0], l1_ratios=[0.0, 1.0], scoring=tie, cv=3).fit(X, y)
+    assert (ours.C_, ours.l1_ratio_) == (0.1, 1.0)
+
+
+def test_refit_false_with_several_l1_ratios_averages_each_folds_best_point():
+    """refit=False, as LogisticRegressionCV: each fold's best (C, l1_ratio) in its scores_, C_ and l1_ratio_ their
+    means over folds and coef_ / intercept_ the mean of the folds' coefficients there (with two l1_ratios, where
+    unravelling a fold's best index in the wrong axis order picks another point)."""
+    X, y = make_classification(200, 12, n_informative=4, n_redundant=0, random_state=0)
+    X = StandardScaler().fit_transform(X)
+    Cs, ratios = [0.02, 0.1, 0.5, 5.0], [0.5, 1.0]
+    ours = TorchLogisticClassifierCV(Cs=Cs, l1_ratios=ratios, cv=3, refit=False, **TIGHT).fit(X, y)
+    best = [np.unravel_index(np.argmax(fold), fold.shape) for fold in ours.scores_]  # (l1_ratio, C) per fold
+    assert len({c for _, c in best}) > 1  # the folds disagree: the mean is not one of the Cs
+    assert ours.C_ == pytest.approx(np.mean([Cs[c] for _, c in best]))
+    assert ours.l1_ratio_ == pytest.approx(np.mean([ratios[r] for r, _ in best]))
+    coef = np.mean([ours.coefs_paths_[k, r, c] for k, (r, c) in enumerate(best)], axis=0)
+    np.testing.assert_allclose(ours.coef_, coef[:, :-1], rtol=1e-12)
+    np.testing.assert_allclose(ours.intercept_, coef[:, -1], rtol=1e-12)
+
+
+def test_binary_scorers_score_the_last_class_on_string_labels_as_sklearn(breast_cancer):
+    """A binary scorer with labels and pos_label (f1, precision) gets pos_label=classes[-1], as LogisticRegressionCV
+    gives it: on string labels the metric's default pos_label=1 is no label at all."""
+    X, y = breast_cancer[0][:300], breast_cancer[1][:300]
+    labels = np.array(["benign", "malignant"])[y]
+    folds = list(StratifiedKFold(3).split(X, y))
+    for scoring in ("f1", "precision"):
+        ours = TorchLogisticClassifierCV(Cs=[0.1, 10.0], cv=folds, scoring=scoring, **TIGHT).fit(X, labels)
+        ref = _reference(Cs=[0.1, 10.0], cv=folds, scoring=scoring, tol=1e-10, max_iter=2000).fit(X, labels)
+        np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=0, atol=1e-9)
+
+
+def test_float32_continuation_counts_towards_max_iter():
+    """A problem continued in float64 has max_iter iterations in both precisions together (the docstring), as
+    scikit-learn's n_iter_ never exceeds max_iter; those that reach it are warned about. Unscaled wine stalls in
+    float32 before max_iter=60 on some problems."""
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    Cs, folds = np.logspace(-4, 4, 5), list(StratifiedKFold(3).split(X, y))
+    with pytest.warns(ConvergenceWarning, match="max_iter=60"):
+        ours = TorchLogisticClassifierCV(Cs=Cs, cv=folds, max_iter=60, refit=False).fit(X, y)
+    assert ours.n_iter_.max() <= 60

@@ -272,3 +272,22 @@ def test_sample_weights_whose_sum_leaves_float64_are_refused_in_their_terms(weig
             TorchLogisticClassifier(solver="sgd").partial_fit(X, y, classes=[0, 1], sample_weight=w)
     # Only the ratios matter: the same weights scaled into range fit.
     TorchLogisticClassifier().fit(X, y, sample_weight=np.full(len(y), 1e-300))
+
+
+def test_weights_whose_penalty_scale_overflows_are_refused_in_their_terms():
+    """Weights in float64's range whose 1 / (C S) overflows (S = 6e-299, C = 1e-12; a CV fold's S at C = 1e-10) are
+    refused before training, with the rescaling advice: the CV path otherwise scored every problem as the null model
+    and chose C = 1e-10, an all-zero model, silently."""
+    from torchlogit import TorchLogisticClassifierCV
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = (X[:, 0] > 0).astype(int)
+    w = np.full(len(y), 1e-300)
+    match = "so small that the penalty's scale 1 / \\(C S\\) overflows at C=1e-1[02]. Only their ratios and C"
+    for model in (TorchLogisticClassifier(C=1e-12), TorchLogisticClassifierCV(Cs=[1e-10, 1.0], cv=3)):
+        with pytest.raises(ValueError, match=match), warnings.catch_warnings():
+            warnings.simplefilter("error", RuntimeWarning)  # the refusal alone: no NumPy overflow warning beside it
+            model.fit(X, y, sample_weight=w)
+    # Rescaled, the same weights choose a useful C.
+    assert TorchLogisticClassifierCV(Cs=[1e-10, 1.0], cv=3).fit(X, y, sample_weight=w * 1e300).C_ == 1.0

@@ -317,3 +317,53 @@ def test_ctrl_c_during_training_propagates_and_keeps_the_previous_model(iris, ma
     with pytest.warns(ConvergenceWarning, match="stopped by a callback after 2 iteration"):
         stopped = make().set_params(callbacks=[Stop()]).fit(X, y)
     assert stopped.n_iter_[0] == 2
+
+
+def test_ctrl_c_during_a_fit_on_other_features_keeps_every_attribute(iris, monkeypatch):
+    """The interrupted fit had already validated its X (n_features_in_ of 2 columns): a Ctrl-C restores that too,
+    so the model still predicts on its own 4 features (it said 'expecting 2 features')."""
+    from torchlogit import _net
+
+    X, y = iris
+    model = TorchLogisticClassifier().fit(X, y)
+    before = copy.deepcopy(vars(model))
+    step, calls = _net.LogitNet.train_step_single, []
+
+    def interrupted(net, *args, **kwargs):
+        calls.append(1)
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return step(net, *args, **kwargs)
+
+    monkeypatch.setattr(_net.LogitNet, "train_step_single", interrupted)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X[:, :2], y)
+    monkeypatch.undo()
+    assert model.n_features_in_ == 4 and vars(model).keys() == before.keys()
+    np.testing.assert_array_equal(model.predict(X), TorchLogisticClassifier().fit(X, y).predict(X))
+
+
+def test_ctrl_c_in_the_float64_continuation_propagates(monkeypatch):
+    """A float32 fit that stalls goes on in float64 on the same net: a Ctrl-C there leaves fit too (the float32
+    phase's stop by the stopping rule must not make it read as a callback's stop), and the model stays unfitted."""
+    from sklearn.datasets import load_wine
+
+    from torchlogit import _net
+
+    X, y = load_wine(return_X_y=True)  # unscaled: float32 stalls above tol
+    step, calls = _net.LogitNet.train_step_single, []
+
+    def interrupted(net, *args, **kwargs):
+        if next(net.module_.parameters()).dtype == torch.float64:
+            calls.append(1)
+            if len(calls) == 3:  # inside the continuation's iterations
+                raise KeyboardInterrupt
+        return step(net, *args, **kwargs)
+
+    monkeypatch.setattr(_net.LogitNet, "train_step_single", interrupted)
+    model = TorchLogisticClassifier(C=100.0, max_iter=1000)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, y)
+    assert len(calls) == 3 and not hasattr(model, "coef_")

@@ -364,3 +364,16 @@ def test_a_validation_set_of_one_row_is_refused_as_mlp_classifier_refuses_it(hid
     model = TorchMultiLabelClassifier(hidden, solver="adam", early_stopping=True, max_iter=3)
     with pytest.raises(ValueError, match="The validation set is too small"):
         model.fit(X, Y)
+
+
+def test_best_loss_is_the_lowest_loss_of_a_curve_that_rises():
+    """best_loss_ is MLPClassifier's min(loss_curve_), not the last loss: they differ once the curve rises
+    (sgd at a large learning rate on unscaled features; the descriptive-attributes test's curves only fall)."""
+    X, Y = make_multilabel_classification(n_samples=200, n_features=6, n_classes=4, random_state=0)
+    params = dict(solver="sgd", learning_rate_init=0.5, max_iter=15, tol=0, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = TorchMultiLabelClassifier((8,), **params).fit(X, Y)
+        theirs = MLPClassifier((8,), **params).fit(X, Y)
+    assert ours.loss_curve_[-1] > min(ours.loss_curve_)  # the test means something
+    assert ours.best_loss_ == min(ours.loss_curve_) and theirs.best_loss_ == min(theirs.loss_curve_)

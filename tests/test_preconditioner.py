@@ -217,3 +217,21 @@ def test_sparse_data_the_moment_rule_leaves_alone_still_gets_the_column_scale_ru
     expected = _preconditioner(torch.from_numpy(X), LinearLogits(3, 1, dtype=torch.float64), _criterion(C=np.inf))
     assert seen[0] is not None and torch.equal(seen[0], expected)
     np.testing.assert_allclose(seen[1].numpy(), _sparse_factor(zipf, np.ones(zipf.shape[0])).numpy(), rtol=1e-6)
+
+
+def test_a_column_of_zeros_without_a_penalty_changes_nothing_when_scales_differ():
+    """C=inf with column scales far apart (preconditioned) and a column of zeros: its factor 1/max|x_j| is infinite
+    and must be 1 (no curvature to scale by); the model is the one without that column, its coefficient 0 (an
+    infinite factor gave an all-zero model, silently)."""
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 3)
+    y = (X[:, 0] + X[:, 1] + rng.randn(200) > 0).astype(int)
+    X[:, 1] *= 1e6
+    params = dict(C=np.inf, dtype="float64", tol=1e-10, max_iter=1000)
+    without = TorchLogisticClassifier(**params).fit(X, y)
+    with_zeros = TorchLogisticClassifier(**params).fit(np.c_[X, np.zeros(len(y))], y)
+    assert with_zeros.coef_[0, -1] == 0
+    np.testing.assert_allclose(with_zeros.coef_[0, :-1] * [1, 1e6, 1], without.coef_[0] * [1, 1e6, 1], rtol=1e-6)
+    np.testing.assert_allclose(with_zeros.intercept_, without.intercept_, rtol=1e-6)

@@ -166,3 +166,32 @@ def test_a_separable_label_leaves_the_other_labels_standard_errors_those_of_sepa
             expected = expected * np.sqrt(len(Y) / (len(Y) - X.shape[1] - 1))
         np.testing.assert_allclose(table.loc[label]["coef"], logit.params, rtol=1e-6)
         np.testing.assert_allclose(table.loc[label]["std_err"], expected, rtol=1e-6)
+
+
+def test_the_notebook_view_is_the_text_escaped_once():
+    """_repr_html_ is the printed text in <pre>, HTML-escaped once: an underflowed p-value reads '<5e-324' in a
+    notebook (escaping '<' before '&' showed '&lt;5e-324')."""
+    import html
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(5000, 2)
+    y = (5 * X[:, 0] + rng.logistic(size=5000) > 0).astype(int)
+    table = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y)
+    assert "<5e-324" in table.as_text()  # the LLR p-value and x0's underflow
+    shown = table._repr_html_()
+    assert "<" not in shown.removeprefix("<pre>").removesuffix("</pre>")
+    assert html.unescape(shown) == "<pre>" + table.as_text() + "</pre>"
+
+
+def test_a_label_without_an_optimum_makes_the_multilabel_summary_unconverged():
+    """converged (statsmodels' mle_retvals['converged']) is False when any label's Newton found no optimum: that
+    label's rows are NaN, and the header must not say the model converged."""
+    X, Y = make_multilabel_classification(n_samples=300, n_features=4, n_classes=3, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+    Y[:, 2] = X[:, 0] > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = TorchMultiLabelClassifier(**TIGHT).fit(X, Y)
+        table = model.summary(X, Y)
+    assert table.loc[2]["std_err"].isna().all()
+    assert table.attrs["converged"] is False

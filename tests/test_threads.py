@@ -445,3 +445,15 @@ def test_a_process_forked_after_a_fit_runs_torch_on_one_thread():
     assert child.exitcode == 0
     assert queue.get(timeout=5) == (1, float(2 << 22))
     assert torch.get_num_threads() == before
+
+
+def test_a_failed_small_fit_does_not_leave_its_count_behind(two_threads):
+    """A small fit that raised is no longer running: afterwards the thread count the user sets (here 1) is what a
+    small fit gives back, not the count another fit once found (the running count stayed raised)."""
+    X, _, y = _data()
+    with pytest.raises(RuntimeError, match="stop here"):
+        TorchLogisticClassifier(callbacks=[_ThreadCount(raise_at=2)]).fit(X, y)
+    assert torchlogit._threads._running == 0
+    torch.set_num_threads(1)
+    TorchLogisticClassifier().fit(X, y)
+    assert torch.get_num_threads() == 1

@@ -115,7 +115,8 @@ def check_weight_scale(weight_sum, Cs):
     elif S < np.finfo(np.float64).tiny:
         problem = "below float64's normal range"
     else:
-        small = [C for C in Cs if math.isfinite(C) and not math.isfinite(1 / (C * S) if C * S > 0 else math.inf)]
+        Cs = [float(C) for C in Cs]  # Python floats: a NumPy C's overflow would also warn (RuntimeWarning)
+        small = [C for C in Cs if math.isfinite(C) and not (C * S > 0 and 1 / (C * S) < math.inf)]
         if not small:
             return
         problem = f"so small that the penalty's scale 1 / (C S) overflows at C={small[0]:g}"
