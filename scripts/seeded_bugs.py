@@ -1150,8 +1150,8 @@ BUGS = [
     ),
     Bug(
         "_objective",
-        "        small = [C for C in Cs if math.isfinite(C) and not math.isfinite(1 / (C * S) if C * S > 0 else "
-        "math.inf)]\n        if not small:\n            return\n",
+        "        small = [C for C in Cs if math.isfinite(C) and not (C * S > 0 and 1 / (C * S) < math.inf)]\n"
+        "        if not small:\n            return\n",
         "        return\n",
         "weights whose 1/(C S) overflows reach training (a message blaming the features, or a ZeroDivisionError)",
         tests=["tests/test_extreme_values.py"],
