@@ -108,6 +108,8 @@ def test_json_stays_strict_json_with_an_infinite_C(capsys):
 
 @pytest.mark.parametrize("what", ["directory", "plot suffix"])
 def test_unreadable_input_and_unwritable_plot_formats_fail_in_one_line(what, tmp_path, capsys):
+    if what == "plot suffix":
+        pytest.importorskip("matplotlib")  # --plot's extra (docs), not the test extra's
     args = ["--csv", str(tmp_path), "--target", "label"] if what == "directory" else ["--plot", str(tmp_path / "p.txt")]
     with pytest.raises(SystemExit) as exit_info:
         main(["compare", "--dataset", "iris", *args] if what != "directory" else ["compare", *args])

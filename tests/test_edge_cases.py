@@ -123,3 +123,30 @@ def test_label_encoding_does_not_change_the_fit(problem, names):
     # Column j of `strings` is the class named sorted(names)[j], i.e. integer label names.index(...).
     order = [names.index(name) for name in sorted(names)]
     np.testing.assert_allclose(strings.predict_proba(X), ints.predict_proba(X)[:, order], atol=1e-6)
+
+
+@pytest.mark.parametrize("dtype", [np.uint16, np.uint32, np.uint64, np.longdouble, ">i8", ">f8"])
+def test_label_and_weight_dtypes_torch_cannot_take_fit_as_logistic_regression(dtype):
+    """Labels, sample weights and ``partial_fit(classes=...)`` of dtypes torch cannot convert (longdouble; uint16/32/64
+    on torch < 2.3) or promote with int64 labels (uint16/32/64 on any torch), or of a non-native byte order, are
+    read in NumPy: torch's own TypeError / RuntimeError reached the user. As LogisticRegression / SGDClassifier."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression, SGDClassifier
+
+    X, y = load_iris(return_X_y=True)
+    labels = y.astype(dtype)
+    ours, ref = TorchLogisticClassifier(max_iter=300).fit(X, labels), LogisticRegression(max_iter=300).fit(X, labels)
+    np.testing.assert_array_equal(ours.classes_, ref.classes_)
+    np.testing.assert_array_equal(ours.predict(X), ref.predict(X))
+    weights = np.ones(len(y), dtype=dtype)
+    np.testing.assert_array_equal(
+        TorchLogisticClassifier(max_iter=300).fit(X, y, sample_weight=weights).predict(X),
+        TorchLogisticClassifier(max_iter=300).fit(X, y).predict(X),
+    )
+    classes = np.unique(labels)
+    partial = TorchLogisticClassifier(solver="sgd", random_state=0).partial_fit(X, y, classes=classes)
+    np.testing.assert_array_equal(partial.classes_, SGDClassifier().partial_fit(X, y, classes=classes).classes_)
+    with pytest.raises(ValueError, match="not in classes"):
+        partial.partial_fit(X, np.full(len(y), 7))
+    multilabel = TorchMultiLabelClassifier(max_iter=50).fit(X, np.eye(3, dtype=dtype)[y])
+    assert multilabel.predict(X).dtype == np.dtype(dtype)

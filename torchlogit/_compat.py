@@ -21,12 +21,15 @@ The check is on the feature (the keyword in the signature), not on the version n
 for the warning's text, which only the version tells.
 """
 
+import functools
 import inspect
+import warnings
 
 import numpy as np
 import sklearn
 from sklearn.utils.class_weight import compute_class_weight as _sklearn_compute_class_weight
 from sklearn.utils.fixes import parse_version
+from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight as _sklearn_check_sample_weight
 
 _ALL_ZERO_MESSAGE = "Sample weights must contain at least one non-zero number."
@@ -76,7 +79,23 @@ if _has_keyword(_sklearn_check_sample_weight, "allow_all_zero_weights"):
 else:  # scikit-learn < 1.7
     _check_sample_weight = _check_sample_weight_before_1_7
 
-LBFGS_WARNING_BEFORE_1_7 = parse_version(sklearn.__version__).release < (1, 7)
+
+def sklearn_release():
+    """The installed scikit-learn's release as a tuple of ints, e.g. (1, 9, 1)."""
+    return parse_version(sklearn.__version__).release
+
+
+LBFGS_WARNING_BEFORE_1_7 = sklearn_release() < (1, 7)
+
+
+@functools.cache
+def warns_of_many_classes():
+    """Whether this scikit-learn's ``check_classification_targets`` warns of more classes than half the samples
+    (a "regression target?" warning that scikit-learn 1.6 does not give): torchlogit gives it when it does."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        check_classification_targets(np.arange(22))  # 22 samples of 22 classes
+    return any("50%" in str(w.message) for w in caught)
 
 
 def _array_api_dispatch_available():

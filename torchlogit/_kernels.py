@@ -71,6 +71,14 @@ COLUMN_MAJOR_CHUNK_ROWS = 4096
 _STAGE_VALUES = 1 << 23
 
 
+# NumPy dtypes every declared torch converts and promotes: torch < 2.3 has no uint16/32/64 (and later ones
+# do not promote them with other integers), none has longdouble, and a non-native byte order is refused.
+# Arrays of other dtypes are handled in NumPy (labels and weights take the host path, as strings do).
+TORCH_NUMPY_DTYPES = frozenset(
+    np.dtype(name) for name in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
+)
+
+
 def as_tensor(X, dtype, device):
     """A tensor view of ``X`` (an array or a tensor) when it already has the right dtype and device, else one copy.
 

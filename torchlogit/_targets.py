@@ -8,7 +8,8 @@ import numpy as np
 import torch
 from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classification_targets
 
-from ._compat import compute_class_weight
+from ._compat import compute_class_weight, warns_of_many_classes
+from ._kernels import TORCH_NUMPY_DTYPES
 
 
 @dataclass
@@ -80,7 +81,7 @@ def check_label_values(classes, n_samples):
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=re.escape(_MANY_CLASSES[:40]), category=UserWarning)
             check_classification_targets(classes)
-    if len(classes) > 2 and n_samples > 20 and len(classes) > round(0.5 * n_samples):
+    if warns_of_many_classes() and len(classes) > 2 and n_samples > 20 and len(classes) > round(0.5 * n_samples):
         warnings.warn(_MANY_CLASSES, UserWarning, stacklevel=4)
 
 
@@ -128,6 +129,15 @@ def encode_partial_labels(estimator, y, classes):
     return label_targets(classes, position)
 
 
+# Tensor dtypes torch.promote_types takes with every other (not torch >= 2.3's uint16/32/64).
+_PROMOTED = (torch.bool, torch.uint8, torch.int8, torch.int16, torch.int32, torch.int64) + (
+    torch.float16,
+    torch.bfloat16,
+    torch.float32,
+    torch.float64,
+)
+
+
 def _refuse_unknown(classes, labels):
     """The error of a partial_fit batch whose ``labels`` (NumPy) are not among ``classes``."""
     try:
@@ -139,6 +149,14 @@ def _refuse_unknown(classes, labels):
 
 def _tensor_positions(classes, y):
     """Index of each label of the tensor ``y`` in the sorted numeric ``classes``, where ``y`` lives."""
+    if classes.dtype not in TORCH_NUMPY_DTYPES or y.dtype not in _PROMOTED:
+        # uint16/32/64 or longdouble classes (partial_fit(classes=...)): NumPy compares them with the labels.
+        labels = y.cpu().numpy()
+        position = np.searchsorted(classes, labels).clip(0, len(classes) - 1)
+        unknown = classes[position] != labels
+        if unknown.any():
+            _refuse_unknown(classes, labels[unknown])
+        return torch.as_tensor(position, device=y.device)
     # A copy (a few labels): classes_ of a model loaded with joblib's mmap_mode is read-only, and torch warns on those.
     known = torch.as_tensor(np.array(classes), device=y.device)
     common = torch.promote_types(known.dtype, y.dtype)  # as NumPy compares int32 labels with int64 classes

@@ -34,7 +34,15 @@ import numpy as np
 import torch
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._kernels import DEVICE_CHUNK_VALUES, as_tensor, host_copy, host_to_device, on_threads, tensor_max_abs
+from ._kernels import (
+    DEVICE_CHUNK_VALUES,
+    TORCH_NUMPY_DTYPES,
+    as_tensor,
+    host_copy,
+    host_to_device,
+    on_threads,
+    tensor_max_abs,
+)
 from ._rows import _row_contents, key_order, projection, settle_ties, tie_bound
 from ._threads import SMALL_VALUES, data_values
 
@@ -140,7 +148,7 @@ def _labels(y, device):
             array = np.asarray(y)
         except Exception:  # ragged lists and the like: the host path words the error
             return None
-        if array.dtype.kind not in "biuf":
+        if array.dtype not in TORCH_NUMPY_DTYPES:
             return None
         y = as_tensor(np.ascontiguousarray(array), None, device)  # y[::-1] has a negative stride
     if y.ndim not in (1, 2) or y.dtype not in _LABEL_DTYPES:
@@ -160,7 +168,7 @@ def _weights(sample_weight, n_samples, device):
         weight = sample_weight.detach()
     else:
         array = np.asarray(sample_weight)
-        if array.dtype.kind not in "biuf":
+        if array.dtype not in TORCH_NUMPY_DTYPES:
             return None
         weight = as_tensor(np.ascontiguousarray(array), None, device)
     if tuple(weight.shape) != (n_samples,):
