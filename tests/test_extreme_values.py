@@ -262,7 +262,7 @@ def test_sample_weights_whose_sum_leaves_float64_are_refused_in_their_terms(weig
     X = rng.randn(60, 3)
     y = (X[:, 0] > 0).astype(int)
     w = np.full(len(y), weight)
-    match = f"The sample weights \\(times the class weights\\) sum to .*, {says}. Only their ratios and C"
+    match = f"The sample weights \\(times the class weights\\) sum to .*, {says}. The same model comes from"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", RuntimeWarning)  # NumPy's own overflow of the sum
         for model in (TorchLogisticClassifier(), TorchMultiLabelClassifier(), TorchLogisticClassifierCV(Cs=2, cv=3)):
@@ -270,7 +270,7 @@ def test_sample_weights_whose_sum_leaves_float64_are_refused_in_their_terms(weig
                 model.fit(X, y, sample_weight=w)
         with pytest.raises(ValueError, match=match):
             TorchLogisticClassifier(solver="sgd").partial_fit(X, y, classes=[0, 1], sample_weight=w)
-    # Only the ratios matter: the same weights scaled into range fit.
+    # Weights in range (with C scaled the other way for the same model) fit.
     TorchLogisticClassifier().fit(X, y, sample_weight=np.full(len(y), 1e-300))
 
 
@@ -284,10 +284,41 @@ def test_weights_whose_penalty_scale_overflows_are_refused_in_their_terms():
     X = rng.randn(60, 3)
     y = (X[:, 0] > 0).astype(int)
     w = np.full(len(y), 1e-300)
-    match = "so small that the penalty's scale 1 / \\(C S\\) overflows at C=1e-1[02]. Only their ratios and C"
+    match = "so small that the penalty's scale 1 / \\(C S\\) overflows at C=1e-1[02]. The same model comes from"
     for model in (TorchLogisticClassifier(C=1e-12), TorchLogisticClassifierCV(Cs=[1e-10, 1.0], cv=3)):
         with pytest.raises(ValueError, match=match), warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)  # the refusal alone: no NumPy overflow warning beside it
             model.fit(X, y, sample_weight=w)
     # Rescaled, the same weights choose a useful C.
     assert TorchLogisticClassifierCV(Cs=[1e-10, 1.0], cv=3).fit(X, y, sample_weight=w * 1e300).C_ == 1.0
+
+
+def test_weights_beyond_float32_are_refused_for_a_float32_fit_and_the_advice_gives_the_same_model():
+    """Weights above float32's 3.4e38 became infinite in a float32 fit, which failed blaming the features. Refused
+    in their terms, for fit, partial_fit and the CV; a float64 fit takes them; and the advice holds: weights / k
+    with C * k is the same model (scikit-learn's objective scales its data term with the weights, not its penalty).
+    """
+    from sklearn.linear_model import LogisticRegression
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(80, 3)
+    y = (X[:, 0] + rng.randn(80) > 0).astype(int)
+    w = rng.uniform(1, 2, len(y)) * 1e39
+    match = "reach .*, beyond the range of the training dtype float32 .*The same model comes from sample_weight / k"
+    for fit in (
+        lambda: TorchLogisticClassifier().fit(X, y, sample_weight=w),
+        lambda: TorchLogisticClassifier(solver="adam").partial_fit(X, y, classes=[0, 1], sample_weight=w),
+        lambda: TorchLogisticClassifierCV(Cs=2, cv=3).fit(X, y, sample_weight=w),
+    ):
+        with pytest.raises(ValueError, match=match):
+            fit()
+    k, C = 1e39, 1e-38
+    tight = dict(dtype="float64", tol=1e-12, max_iter=1000)
+    as_given = TorchLogisticClassifier(C=C, **tight).fit(X, y, sample_weight=w)
+    advised = TorchLogisticClassifier(C=C * k, **tight).fit(X, y, sample_weight=w / k)
+    reference = LogisticRegression(C=C * k, tol=1e-12, max_iter=1000).fit(X, y, sample_weight=w / k)
+    np.testing.assert_allclose(as_given.coef_, advised.coef_, rtol=1e-6)
+    np.testing.assert_allclose(advised.coef_, reference.coef_, rtol=1e-5)
+    assert np.abs(as_given.coef_).max() > 0.1  # C * k = 0.1: a model, not the zero the tiny C alone would give

@@ -158,6 +158,21 @@ def test_warm_start_at_the_optimum_takes_no_iteration_as_sklearn(breast_cancer, 
     assert warm.n_iter_[0] > 0
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_tol_above_the_starting_gradient_takes_no_iteration_as_sklearn(breast_cancer, iris, n_classes):
+    """SciPy's L-BFGS-B tests the starting point of a cold fit too: with ``tol`` at least the gradient at zero,
+    LogisticRegression returns n_iter_ [0] and zero coefficients (ours took one step: coefficients of 0.4)."""
+    X, y = breast_cancer if n_classes == 2 else iris
+    for tol in (10.0, 1e-4):
+        reference = LogisticRegression(tol=tol).fit(X, y)
+        ours = TorchLogisticClassifier(tol=tol, dtype="float64").fit(X, y)
+        assert ours.n_iter_[0] == reference.n_iter_[0] if tol == 10.0 else ours.n_iter_[0] > 0
+        if tol == 10.0:
+            assert not ours.coef_.any() and not reference.coef_.any()
+            np.testing.assert_allclose(ours.intercept_, reference.intercept_, atol=1e-12)
+            np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), atol=1e-12)
+
+
 def test_history_shows_the_epochs_and_full_batches(breast_cancer):
     X, y = breast_cancer
     clf = TorchLogisticClassifier().fit(X, y)

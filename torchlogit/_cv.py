@@ -451,8 +451,9 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             empty = np.flatnonzero(fold_sums <= 0)
             if len(empty):
                 raise ValueError(f"The training rows of fold {int(empty[0])} have zero total weight.")
+            largest = row_weight.max() * train_counts.max()  # a row's weight in a fold's problem, at most
             for fold_sum in (fold_sums.min(), fold_sums.max()):
-                check_weight_scale(fold_sum, Cs)
+                check_weight_scale(fold_sum, Cs, largest=largest, dtype=dtype)
 
             # The rule of every fit (._threads): data under SMALL_VALUES values run on one intra-op thread.
             with threads_for(data_values(X)):

@@ -57,7 +57,7 @@ class IncrementalMixin:
             net = self._incremental_net(data.n_features, data.targets, device, dtype, pos_weight)
             # The objective of this call is that of a fit on this batch: its weight sum sets
             # the scale of the penalty (see the partial_fit docstring).
-            check_weight_scale(train.weight_sum, [self.C])
+            check_weight_scale(train.weight_sum, [self.C], largest=train.weight.max(), dtype=dtype)
             net.criterion_.weight_sum = train.weight_sum
             net.criterion_.n_samples = train.n_samples
             net.criterion_.pos_weight = pos_weight

@@ -101,29 +101,42 @@ def l1_strength(C, l1_ratio, weight_sum):
     return 0.0 if math.isinf(C) or l1_ratio == 0 else l1_ratio / (C * weight_sum)
 
 
-def check_weight_scale(weight_sum, Cs):
-    """A ValueError in the user's terms when the weights' sum ``S`` leaves float64's range, or ``1 / (C S)``
-    (the penalty's scale) overflows, for any of ``Cs``.
+# Weights scaled by k are C scaled by k (scikit-learn's objective: sum of weighted losses + penalty / C).
+_SAME_MODEL = (
+    "The same model comes from sample_weight / k with C * k (or Cs * k): divide the weights by k (their mean, "
+    "say) and multiply C by k"
+)
 
-    Only the weights' ratios and ``C`` shape the model, but the objective divides by ``S``: weights summing
+
+def check_weight_scale(weight_sum, Cs, largest=None, dtype=None):
+    """A ValueError in the user's terms when the weights' sum ``S`` leaves float64's range, ``1 / (C S)``
+    (the penalty's scale) overflows for any of ``Cs``, or the ``largest`` (merged) row weight overflows the
+    training ``dtype`` (float32: 3.4e38; a float32 fit then met an infinite weight and blamed the features).
+
+    As in scikit-learn, weights scaled by ``k`` give the model of ``C`` scaled by ``k`` (the data term grows, the
+    penalty does not): the advice is to divide the weights by ``k`` and multiply ``C`` by ``k``, which gives the
+    same model. The objective divides by ``S``: weights summing
     to 1e308 or more overflowed it and weights of 5e-324 underflowed it, and the fit failed with a message
     blaming large feature values (or a ZeroDivisionError in the cross-validated path).
     """
     S = float(weight_sum)
+    top = None if dtype is None else torch.finfo(dtype).max
+    Cs = [float(C) for C in Cs]  # Python floats: a NumPy C's overflow would also warn (RuntimeWarning)
+    small = [C for C in Cs if math.isfinite(C) and not (C * S > 0 and 1 / (C * S) < math.inf)]
+    advice = ""
     if not math.isfinite(S):
-        problem = "beyond float64's range"
+        problem = f"sum to {S:.3g}, beyond float64's range"
     elif S < np.finfo(np.float64).tiny:
-        problem = "below float64's normal range"
+        problem = f"sum to {S:.3g}, below float64's normal range"
+    elif top is not None and largest is not None and float(largest) > top:
+        name = str(dtype).removeprefix("torch.")
+        problem = f"reach {float(largest):.3g}, beyond the range of the training dtype {name} ({top:.3g})"
+        advice = ", or fit with dtype='float64'"
+    elif small:
+        problem = f"sum to {S:.3g}, so small that the penalty's scale 1 / (C S) overflows at C={small[0]:g}"
     else:
-        Cs = [float(C) for C in Cs]  # Python floats: a NumPy C's overflow would also warn (RuntimeWarning)
-        small = [C for C in Cs if math.isfinite(C) and not (C * S > 0 and 1 / (C * S) < math.inf)]
-        if not small:
-            return
-        problem = f"so small that the penalty's scale 1 / (C S) overflows at C={small[0]:g}"
-    raise ValueError(
-        f"The sample weights (times the class weights) sum to {S:.3g}, {problem}. Only their ratios and C shape "
-        "the model: rescale sample_weight (to a mean of 1, say)."
-    )
+        return
+    raise ValueError(f"The sample weights (times the class weights) {problem}. {_SAME_MODEL}{advice}.")
 
 
 def l2_strength(C, l1_ratio, weight_sum):

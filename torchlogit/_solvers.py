@@ -392,6 +392,11 @@ class LBFGS:
         """
         self._scale = None if scale is None else scale.to(self._params[0].dtype)
 
+    @property
+    def preconditioned(self):
+        """Whether the run is preconditioned (:meth:`set_preconditioner`)."""
+        return self._scale is not None
+
     def _pseudo_gradient(self, x, g):
         """The minimum-norm subgradient of the objective (OWL-QN); ``g`` itself without L1."""
         lam = self._l1

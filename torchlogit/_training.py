@@ -279,7 +279,7 @@ class TrainingMixin:
         scikit-learn's rules in float64 terms.
         """
         train, valid = data.split(self._validation_fraction(), self._seed())
-        check_weight_scale(train.weight_sum, [self.C])
+        check_weight_scale(train.weight_sum, [self.C], largest=train.weight.max(), dtype=dtype)
         targets, device = data.targets, data.device
         batch_size = self._batch_size(train.n_samples)
         seed = self._seed()
@@ -335,7 +335,10 @@ class TrainingMixin:
             net.optimizer_.set_preconditioner(scale)
         # The iterations only: the copies above and below use torch's pool (._threads.blas_threads).
         with blas_threads(data.n_values, vector_products):
-            if not (lbfgs and init_state is not None and self._converged_at_start(net, batch, stopping)):
+            # A preconditioned cold start (column scales far apart, where L-BFGS-B would stall) takes its first
+            # step: on features of 1e-40 the gradient at zero is below any tol, and that step is the fit.
+            at_start = lbfgs and (init_state is not None or not net.optimizer_.preconditioned)
+            if not (at_start and self._converged_at_start(net, batch, stopping)):
                 net.partial_fit(batch)
         if lbfgs and getattr(stopping, "promote_", False):
             del batch  # the float32 copy is not needed any more: free it before the float64 one is made
@@ -349,11 +352,12 @@ class TrainingMixin:
 
     @staticmethod
     def _converged_at_start(net, data, stopping):
-        """Whether a warm-started L-BFGS run starts where scikit-learn's stops before its first iteration.
+        """Whether an L-BFGS run starts where scikit-learn's stops before its first iteration.
 
         SciPy's L-BFGS-B checks ``max |projected gradient| <= gtol`` at the starting point:
         ``LogisticRegression(warm_start=True)`` refitted at its own optimum reports
-        ``n_iter_ == [0]`` and leaves the coefficients as they are. Here the same test, on the
+        ``n_iter_ == [0]`` and leaves the coefficients as they are, and a cold fit with a ``tol``
+        above the gradient at zero returns zero coefficients (it took one step here). The same test, on the
         stopping rule's terms (float64, or a float32 gradient it trusts); the evaluation is kept
         by the optimizer for its first step when the test fails.
         """
