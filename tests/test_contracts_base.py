@@ -456,8 +456,8 @@ def test_dask_fit_refusals_come_before_any_work():
         TorchLogisticClassifier(solver="adam").fit(X, y)
     with pytest.raises(ValueError, match="full-batch L-BFGS"):
         TorchMultiLabelClassifier((3,), solver="lbfgs").fit(X, y)
-    with pytest.raises(ValueError, match="not supported on device='mps'"):
-        TorchLogisticClassifier(device="mps", dtype="float64").fit(X, y)
+    with pytest.raises(ValueError, match="Training on device='mps' is not supported"):
+        TorchLogisticClassifier(device="mps", dtype="float32").fit(X, y)
     with pytest.raises(ValueError, match="got l1 penalty"):
         TorchLogisticClassifier(solver="newton-cholesky", l1_ratio=1.0).fit(X, y)
 

@@ -36,7 +36,7 @@ from ._data import (
     on_device,
     origin_of,
 )
-from ._devices import DTYPES, check_device_name, resolve_device
+from ._devices import DTYPES, check_device_name, refuse_mps_training, resolve_device
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
@@ -263,11 +263,12 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         full_batch = self._solver() in ("lbfgs", "newton-cholesky")
         return {"train_loss", *(("objective", "grad_max") if full_batch else ())}
 
-    def _check_solver_options(self, here=True, partial=False):
+    def _check_solver_options(self, here=True, partial=False, training=True):
         """Checks that depend on several parameters; run before any data work.
 
         ``here=False``: the device is used elsewhere (on dask workers), so only its name
         is checked; this machine need not have it. ``partial``: for ``partial_fit``.
+        ``training=False``: for a loaded model, which may predict on MPS.
         """
         if here:
             device = resolve_device(self.device, owner=type(self).__name__)
@@ -276,8 +277,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         if self._solver() == "newton-cholesky" and l1_strength(self.C, self.l1_ratio, 1.0) > 0:
             penalty = "l1" if self.l1_ratio == 1 else "elasticnet"
             raise ValueError(f"Solver newton-cholesky supports only 'l2' or None penalties, got {penalty} penalty.")
-        if str(device).startswith("mps") and self.dtype == "float64":
-            raise ValueError("dtype='float64' is not supported on device='mps' (MPS computes in float32 at most).")
+        if training:
+            refuse_mps_training(device)
         _check_callbacks(self.callbacks, self._solver(), self._recorded_scores(), partial)
         return device, DTYPES[self.dtype]
 
@@ -316,7 +317,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         ``_validate_params`` checks types and ranges; this checks what depends on several parameters
         (the device only by its name) and on the classes or labels.
         """
-        self._check_solver_options(here=False)
+        self._check_solver_options(here=False, training=False)
 
     def _empty_module(self, n_features, n_outputs):
         """The module these parameters build, with no parameter values drawn (for its structure)."""

@@ -49,7 +49,7 @@ from ._batched import BatchedLogistic, batched_lbfgs, chunks
 from ._callbacks import ftol_for
 from ._compat import _check_sample_weight
 from ._data import follow_labels, host_array, host_inputs, origin_of
-from ._devices import DTYPES, resolve_device
+from ._devices import DTYPES, refuse_mps_training, resolve_device
 from ._kernels import ACCEPT_SPARSE
 from ._logistic import TorchLogisticClassifier
 from ._objective import check_weight_scale
@@ -246,7 +246,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         whose warm start already meets ``tol`` and 30 and 87 on the other two), and on
         harder data a larger ``max_iter``.
     device : str or torch.device, default="cpu"
-        Where to train: "cpu", "cuda", "cuda:N", "mps" or "auto".
+        Where to train: "cpu", "cuda", "cuda:N" or "auto" ("mps" is refused: see TorchLogisticClassifier).
     dtype : {"float32", "float64"}, default="float32"
         Precision of the computation; sums are accumulated in float64 either way.
         Use "float64" for agreement with scikit-learn to many digits.
@@ -429,8 +429,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         _raise_for_params(params, self, "fit")
         with keep_state_on_failure(self):
             device = resolve_device(self.device, owner=type(self).__name__)
-            if device.type == "mps" and self.dtype == "float64":
-                raise ValueError("dtype='float64' is not supported on device='mps' (MPS computes in float32 at most).")
+            refuse_mps_training(device)
             dtype = DTYPES[self.dtype]
             Cs, ratios = self._grid()
             weights_given = sample_weight is not None

@@ -57,7 +57,7 @@ from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from ._compat import ARRAY_API_DISPATCH_AVAILABLE, _check_sample_weight
 from ._devices import as_float64
-from ._kernels import as_tensor, sparse_rows, sparse_tensor, tensor_max_abs, to_device
+from ._kernels import as_tensor, sparse_rows, sparse_tensor, tensor_max_abs, to_device, torch_takes
 from ._net import TensorData
 from ._rows import canonical_rows
 from ._tensor_data import canonical_tensor_rows, gathered_rows
@@ -88,8 +88,11 @@ class Origin:
         return self.xp is None
 
     def wrap(self, result):
-        """A NumPy ``result`` as an array of this origin (NumPy for labels that are not numbers)."""
+        """A NumPy ``result`` as an array of this origin (NumPy for labels that are not numbers, or whose dtype
+        torch lacks: longdouble, and uint16/32/64 before torch 2.3)."""
         if self.xp is None or not isinstance(result, np.ndarray) or result.dtype.kind not in "biuf":
+            return result
+        if self.xp is torch and not torch_takes(result.dtype):
             return result
         if self.xp is torch:
             tensor = torch.from_numpy(np.ascontiguousarray(result))

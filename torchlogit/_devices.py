@@ -17,6 +17,21 @@ def as_float64(tensor):
     return (tensor.cpu() if tensor.device.type == "mps" else tensor).to(torch.float64)
 
 
+# Training needs float64 on the training device (objective sums, L-BFGS's scalar products, Newton's Hessian, the
+# cross-validated path's curvature), which MPS does not have: every fit there failed with torch's own TypeError.
+MPS_TRAINING = (
+    "Training on device='mps' is not supported: torchlogit's solvers accumulate in float64, which MPS does not "
+    "have. Fit with device='cpu' (device='auto' trains on the CPU where only MPS exists), then "
+    "set_params(device='mps') to predict on the Apple GPU."
+)
+
+
+def refuse_mps_training(device):
+    """Raise a ValueError (``MPS_TRAINING``) when ``device`` (a torch.device or a device name) is MPS."""
+    if str(device).startswith("mps"):
+        raise ValueError(MPS_TRAINING)
+
+
 def available_devices():
     """The devices this machine can train on, as strings (``['cpu', 'cuda:0', ...]``)."""
     devices = ["cpu"]
@@ -41,14 +56,12 @@ def check_device_name(device, owner="estimator"):
 def resolve_device(device, owner="estimator"):
     """Return the ``torch.device`` that ``device`` names, or raise a ValueError saying what exists.
 
-    ``"auto"`` picks CUDA, then MPS, then the CPU.
+    ``"auto"`` picks CUDA, then the CPU (not MPS, where training is not supported: ``MPS_TRAINING``).
     """
     spec = check_device_name(device, owner)
     if spec == "auto":
         if torch.cuda.is_available():
             return torch.device("cuda", torch.cuda.current_device())
-        if torch.backends.mps.is_available():
-            return torch.device("mps")
         return torch.device("cpu")
     resolved = torch.device(spec)
     if resolved.type == "cuda":

@@ -84,7 +84,8 @@ SHARED = {
         iteration (``n_iter_`` is ``[0]``) and keeps the parameters.""",
     "device": """device : str or torch.device, default="cpu"
         Where to train and predict: "cpu", "cuda", "cuda:N", "mps" or "auto" (CUDA if
-        available, then MPS, then CPU). A device this machine lacks raises a
+        available, else CPU). "mps" predicts but does not train (the solvers accumulate in
+        float64, which MPS lacks: ``fit`` raises a ``ValueError``). A device this machine lacks raises a
         ``ValueError`` listing the available ones. Fitted arrays are NumPy on the host
         whatever the device, so a model trained on a GPU unpickles without one.""",
     "dtype": """dtype : {"float32", "float64"}, default="float32"

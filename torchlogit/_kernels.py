@@ -48,6 +48,7 @@ fit is then 0.189 s against scikit-learn's 0.169 s (``benchmarks/sparse_fit.py``
 """
 
 import contextlib
+import functools
 import warnings
 from concurrent.futures import ThreadPoolExecutor
 
@@ -77,6 +78,17 @@ _STAGE_VALUES = 1 << 23
 TORCH_NUMPY_DTYPES = frozenset(
     np.dtype(name) for name in ("bool", "uint8", "int8", "int16", "int32", "int64", "float16", "float32", "float64")
 )
+
+
+@functools.cache
+def torch_takes(dtype):
+    """Whether this torch converts NumPy arrays of ``dtype`` (uint16/32/64 from torch 2.3 on; never longdouble, nor
+    a non-native byte order)."""
+    try:
+        torch.from_numpy(np.zeros(1, dtype=dtype))
+    except (TypeError, ValueError):
+        return False
+    return True
 
 
 def as_tensor(X, dtype, device):

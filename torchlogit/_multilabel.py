@@ -350,8 +350,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def _recorded_scores(self):
         return super()._recorded_scores() | ({"valid_loss"} if self.early_stopping else set())
 
-    def _check_solver_options(self, here=True, partial=False):
-        resolved = super()._check_solver_options(here, partial)
+    def _check_solver_options(self, here=True, partial=False, training=True):
+        resolved = super()._check_solver_options(here, partial, training)
         hidden = self._hidden_sizes()
         if self.dropout > 0 and not hidden:
             raise ValueError(

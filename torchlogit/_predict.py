@@ -29,7 +29,14 @@ import torch
 from scipy.special import expit, log_expit, log_softmax, logit, softmax
 from sklearn.utils.extmath import safe_sparse_dot
 
-from ._kernels import CHUNK_VALUES, DEVICE_CHUNK_VALUES, as_tensor, sparse_tensor, unchecked_sparse_invariants
+from ._kernels import (
+    CHUNK_VALUES,
+    DEVICE_CHUNK_VALUES,
+    as_tensor,
+    sparse_tensor,
+    torch_takes,
+    unchecked_sparse_invariants,
+)
 
 # Output values per chunk of the term-by-term products: small enough for the cache.
 _ROWWISE_CHUNK_VALUES = 1 << 15
@@ -193,8 +200,11 @@ def class_labels(logits, kind, classes):
     index = logits[:, 0] > 0 if kind == "binary" else logits.argmax(1)
     if not isinstance(logits, torch.Tensor):
         return classes[index.astype(int)]
-    if classes.dtype.kind not in "biuf":  # strings: NumPy labels whatever the input
+    if classes.dtype.kind not in "biuf" or not torch_takes(classes.dtype):
+        # strings, or numbers torch has no dtype for (longdouble; uint32 before torch 2.3): NumPy labels
         return classes[index.long().cpu().numpy()]
+    if logits.device.type == "mps" and classes.dtype == np.float64:  # no float64 there: float32, as wrap() gives
+        classes = classes.astype(np.float32)
     return torch.as_tensor(classes, device=logits.device)[index.long()]
 
 
@@ -204,4 +214,8 @@ def indicator_labels(logits, thresholds, dtype):
     if not isinstance(logits, torch.Tensor):
         return (logits > cut).astype(dtype)
     cut = torch.as_tensor(cut, dtype=logits.dtype, device=logits.device)
+    if not torch_takes(np.dtype(dtype)):  # as class_labels: NumPy labels torch has no dtype for
+        return (logits > cut).cpu().numpy().astype(dtype)
+    if logits.device.type == "mps" and np.dtype(dtype) == np.float64:
+        dtype = np.float32
     return (logits > cut).to(torch.from_numpy(np.zeros(0, dtype=dtype)).dtype)
