@@ -505,16 +505,18 @@ def test_a_float64_preconditioner_runs_in_the_parameters_float32():
 @pytest.mark.parametrize(
     "f, gtd, lr1, lr2",
     [
-        (10.0, -25.0, 0.2, 0.4),  # lr / ||g||_2 = lr / 5, up to f / |g.d| = 0.4
-        (1.0, -25.0, 0.04, 0.04),  # capped at f / |g.d|
-        (0.5, -25.0, 0.02, 0.02),  # the cap for an objective below 1 too
+        (10.0, -25.0, 0.2, 0.4),  # lr / ||g||_2 = lr / 5, below f / |g.d| = 0.4
+        (1.0, -25.0, 0.2, 0.4),  # beyond f / |g.d| = 0.04 by 5x / 10x: kept (L-BFGS-B's step)
+        (0.1, -25.0, 0.2, 0.4),  # by 50x / 100x: kept
+        (0.01, -25.0, 0.0004, 0.0004),  # by 500x / 1000x: cut to f / |g.d|
+        (1e-9, -25.0, 4e-11, 4e-11),  # features of 1e9: cut
         (0.0, -25.0, 0.2, 0.4),  # f = 0: no cap (it would be a zero step)
         (-1.0, -25.0, 0.2, 0.4),  # a negative objective (not a log-loss): no cap
         (1.0, 0.0, 0.2, 0.4),  # not a descent direction: no cap
         (1.0, 0.5, 0.2, 0.4),
     ],
 )
-def test_first_step_is_scipys_unit_step_capped_where_the_linear_model_reaches_zero(f, gtd, lr1, lr2):
+def test_first_step_is_scipys_unit_step_cut_where_it_overshoots_the_linear_models_zero_100x(f, gtd, lr1, lr2):
     from torchlogit._solvers import LBFGS
 
     g = torch.tensor([3.0, -4.0], dtype=torch.float64)

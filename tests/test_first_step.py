@@ -92,3 +92,21 @@ def test_iteration_count_matches_scipy_on_sparse_data():
     assert abs(int(model.n_iter_[0]) - reference.nit) <= 1, (model.n_iter_, reference.nit)
     # Both stop at gtol=1e-4, each at its own point near the optimum.
     assert fun(np.r_[model.coef_[0], model.intercept_])[0] == pytest.approx(reference.fun, abs=1e-5)
+
+
+@pytest.mark.parametrize("max_iter", [1, 2, 5])
+def test_the_first_iterates_are_logistic_regressions_on_standardised_data(breast_cancer, max_iter):
+    """Standardised breast cancer: the gradient at zero (norm 1.42) exceeds the objective (log 2), so the unit first
+    step overshoots the zero of its linear prediction by 2x. It is L-BFGS-B's step, taken as it is: cut to that zero
+    (as for features of 1e9, which overshoot 1e9 times), the iterates left scikit-learn's path from the first one
+    (probabilities 0.16 apart at max_iter=1), and a max_iter budget (validation_curve, HalvingRandomSearchCV's
+    resource) gave other models."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = breast_cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = TorchLogisticClassifier(dtype="float64", max_iter=max_iter).fit(X, y)
+        reference = LogisticRegression(max_iter=max_iter).fit(X, y)
+    assert ours.n_iter_[0] == reference.n_iter_[0] == max_iter
+    np.testing.assert_allclose(ours.predict_proba(X), reference.predict_proba(X), rtol=0, atol=1e-6)
