@@ -181,9 +181,9 @@ BUGS = [
     ),
     Bug(
         "_solvers",
-        "        if f > 0 and gtd < 0:\n            t = min(t, f / -gtd)\n",
-        "        if f > 0 and gtd > 0:\n            t = min(t, f / -gtd)\n",
-        "first steepest-descent step no longer capped at f/|g.d| (condition sign typo)",
+        "        if f > 0 and gtd < 0 and t > _FIRST_STEP_OVERSHOOT * f / -gtd:\n",
+        "        if f > 0 and gtd > 0 and t > _FIRST_STEP_OVERSHOOT * f / -gtd:\n",
+        "first steepest-descent step no longer cut back on a 100x overshoot (condition sign typo)",
     ),
     # ------------------------------------------------------------------ _callbacks
     Bug(

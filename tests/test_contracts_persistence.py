@@ -224,15 +224,6 @@ HUGE_GRID_EXPECTED = dict(
     coefs_paths_=(BIG, BIG, BIG, 3, 5),
     n_iter_=(BIG, BIG, BIG),
 )
-EIGHT_LAYER_TENSORS = {
-    **{
-        f"hidden.{2 * i}.{part}": shape
-        for i in range(8)
-        for part, shape in [("weight", (1, 6 if i == 0 else 1)), ("bias", (1,))]
-    },
-    "output.weight": (3, 1),
-    "output.bias": (3,),
-}
 
 
 def _empty_huge_grid(header, payload):
@@ -406,7 +397,8 @@ REFUSED = {
     ),
     "string y_dtype": ("multilabel", _set("fitted", "y_dtype", "<U3"), "y_dtype is not a numeric dtype"),
     "object y_dtype": ("multilabel", _set("fitted", "y_dtype", "object"), "y_dtype is not a numeric dtype"),
-    "half-precision y_dtype": ("multilabel", _set("fitted", "y_dtype", "<f2"), "y_dtype '<f2' is not an allowed dtype"),
+    # float16 (fit takes it, and save writes it) is allowed; complex is not
+    "complex y_dtype": ("multilabel", _set("fitted", "y_dtype", "<c8"), "y_dtype '<c8' is not an allowed dtype"),
     "number as y_dtype": ("multilabel", _set("fitted", "y_dtype", 5), "y_dtype names no allowed dtype"),
     # The labels' table and dtype allow-list.
     "labels as a list": ("binary", _set("fitted", "classes_", [False, True]), "classes_ is not an object"),
@@ -425,7 +417,7 @@ REFUSED = {
     "label dtype <U4097": ("multinomial", _labels("<U4097", ["a", "b", "c"]), NOT_ALLOWED.format("<U4097")),
     "label dtype <U0": ("multinomial", _labels("<U0", ["a", "b", "c"]), NOT_ALLOWED.format("<U0")),
     "label dtype >U1": ("multinomial", _labels(">U1", ["a", "b", "c"]), NOT_ALLOWED.format(">U1")),
-    "label dtype <f2": ("binary", _labels("<f2", [0, 1]), NOT_ALLOWED.format("<f2")),
+    "label dtype <f16": ("binary", _labels("<f16", [0, 1]), NOT_ALLOWED.format("<f16")),  # longdouble
     "label dtype <i3": ("binary", _labels("<i3", [0, 1]), NOT_ALLOWED.format("<i3")),
     "label dtype <c8": ("binary", _labels("<c8", [0, 1]), NOT_ALLOWED.format("<c8")),
     "label dtype >i8": ("binary", _labels(">i8", [0, 1]), NOT_ALLOWED.format(">i8")),
@@ -563,11 +555,12 @@ REFUSED = {
             {"hidden.0.weight": (9, 6), "hidden.0.bias": (9,), "output.weight": (3, 9), "output.bias": (3,)},
         ),
     ),
-    # Eight hidden layers of one unit fit in the file's size: the tensor table then refuses, shown to 200 characters.
+    # Eight hidden layers of one unit fit in the file's size, but not in its table of 4 tensors: refused before
+    # any module is built (a file of 20,000 such layers took 20 s to build them).
     "eight hidden layers": (
         "hidden",
         _set("params", "hidden_layer_sizes", {"tuple": [1] * 8}),
-        f"its tensors {HIDDEN_TENSORS} are not those of the model {str(EIGHT_LAYER_TENSORS)[:200]}",
+        "the parameters describe more layers than the file holds",
     ),
     # 12 and 1 hidden units: 103 weights, 412 bytes, over 344 + 4 x 16 (16 biases that may be absent) = 408.
     "12 and 1 hidden units": (
@@ -659,8 +652,9 @@ def _raw(models, tmp_path, name, placeholder, token, **keys):
 @pytest.mark.parametrize(
     "token, message",
     [
-        ("1" + "0" * 19, "has a damaged header: an integer of 20 digits."),
-        ("-1" + "0" * 19, "has a damaged header: an integer of 21 digits."),
+        ("1" + "0" * 20, "has a damaged header: an integer of 21 digits."),
+        ("-1" + "0" * 20, "has a damaged header: an integer of 22 digits."),
+        ("1" + "0" * 19, "is not a valid torchlogit model file: n_iter_ is not a count."),  # uint64's 20 digits
         ("9" * 5000, "has a damaged header: an integer of 5000 digits."),
         ("1e400", "has a damaged header: the number 1e400 overflows."),
         ("-1e400", "has a damaged header: the number -1e400 overflows."),
@@ -673,8 +667,8 @@ def _raw(models, tmp_path, name, placeholder, token, **keys):
     ],
 )
 def test_numbers_beyond_int64_or_float64_are_refused_while_parsing(models, tmp_path, token, message):
-    """Integers of more than 19 digits (int64's), overflowing floats and NaN / Infinity constants stop the
-    JSON parser itself; the 19-digit ones pass it and are judged by the schema."""
+    """Integers of more than 20 digits (uint64's: class labels of 64-bit ids), overflowing floats and NaN / Infinity
+    constants stop the JSON parser itself; the 20-digit ones pass it and are judged by the schema."""
     cls, path = _raw(models, tmp_path, "binary", "TOKEN", token)
     with pytest.raises(ModelFileError, match=re.escape(message) + "$"):
         cls.load(path)
@@ -889,7 +883,10 @@ def test_files_at_the_edge_of_each_rule_load_as_written(models, tmp_path, name, 
     fitted = header["fitted"]
     labels = fitted["classes_"]
     assert loaded.classes_.tolist() == labels["values"]
-    assert loaded.classes_.dtype == (object if labels["dtype"] == "object" else np.dtype(labels["dtype"]))
+    expected = np.dtype(object if labels["dtype"] == "object" else labels["dtype"])
+    if expected.kind == "U":  # read in the narrowest width that holds them
+        expected = np.dtype(f"<U{max(map(len, labels['values']))}")
+    assert loaded.classes_.dtype == expected
     assert loaded.n_iter_.dtype == np.int32 and loaded.n_iter_.tolist() == [fitted["n_iter_"]]
     assert loaded.n_features_in_ == fitted["n_features_in_"]
     if fitted["feature_names_in_"] is None:
