@@ -267,6 +267,24 @@ def test_softmax_of_the_logits_is_predict_proba(iris):
     np.testing.assert_allclose(clf.predict_proba(X), softmax(X @ clf.coef_.T + clf.intercept_, axis=1), rtol=1e-12)
 
 
+def _ctrl_c_at(monkeypatch, n, counts=lambda net: True):
+    """Make the ``n``-th counted evaluation raise KeyboardInterrupt (a signal arriving in its arithmetic); returns
+    the list of counted calls. ``counts(net)`` says which evaluations count."""
+    from torchlogit import _net
+
+    step, calls = _net.LogitNet.train_step_single, []
+
+    def interrupted(net, *args, **kwargs):
+        if counts(net):
+            calls.append(1)
+            if len(calls) == n:
+                raise KeyboardInterrupt
+        return step(net, *args, **kwargs)
+
+    monkeypatch.setattr(_net.LogitNet, "train_step_single", interrupted)
+    return calls
+
+
 @pytest.mark.parametrize(
     "make",
     [
@@ -283,23 +301,13 @@ def test_ctrl_c_during_training_propagates_and_keeps_the_previous_model(iris, ma
     the previous fitted state intact, as LogisticRegression's does; a callback's stop still stops."""
     from skorch.callbacks import Callback
 
-    from torchlogit import _net
-
     X, y = iris
     model = make()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model.fit(X, y)
     before = copy.deepcopy(vars(model))
-    step, calls = _net.LogitNet.train_step_single, []
-
-    def interrupted(net, *args, **kwargs):  # a signal arriving in the arithmetic of the third evaluation
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return step(net, *args, **kwargs)
-
-    monkeypatch.setattr(_net.LogitNet, "train_step_single", interrupted)
+    calls = _ctrl_c_at(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         model.fit(X, y)
     assert len(calls) == 3
@@ -322,20 +330,10 @@ def test_ctrl_c_during_training_propagates_and_keeps_the_previous_model(iris, ma
 def test_ctrl_c_during_a_fit_on_other_features_keeps_every_attribute(iris, monkeypatch):
     """The interrupted fit had already validated its X (n_features_in_ of 2 columns): a Ctrl-C restores that too,
     so the model still predicts on its own 4 features (it said 'expecting 2 features')."""
-    from torchlogit import _net
-
     X, y = iris
     model = TorchLogisticClassifier().fit(X, y)
     before = copy.deepcopy(vars(model))
-    step, calls = _net.LogitNet.train_step_single, []
-
-    def interrupted(net, *args, **kwargs):
-        calls.append(1)
-        if len(calls) == 3:
-            raise KeyboardInterrupt
-        return step(net, *args, **kwargs)
-
-    monkeypatch.setattr(_net.LogitNet, "train_step_single", interrupted)
+    _ctrl_c_at(monkeypatch, 3)
     with pytest.raises(KeyboardInterrupt):
         model.fit(X[:, :2], y)
     monkeypatch.undo()
@@ -348,19 +346,9 @@ def test_ctrl_c_in_the_float64_continuation_propagates(monkeypatch):
     phase's stop by the stopping rule must not make it read as a callback's stop), and the model stays unfitted."""
     from sklearn.datasets import load_wine
 
-    from torchlogit import _net
-
     X, y = load_wine(return_X_y=True)  # unscaled: float32 stalls above tol
-    step, calls = _net.LogitNet.train_step_single, []
-
-    def interrupted(net, *args, **kwargs):
-        if next(net.module_.parameters()).dtype == torch.float64:
-            calls.append(1)
-            if len(calls) == 3:  # inside the continuation's iterations
-                raise KeyboardInterrupt
-        return step(net, *args, **kwargs)
-
-    monkeypatch.setattr(_net.LogitNet, "train_step_single", interrupted)
+    # the third evaluation inside the continuation's iterations
+    calls = _ctrl_c_at(monkeypatch, 3, counts=lambda net: next(net.module_.parameters()).dtype == torch.float64)
     model = TorchLogisticClassifier(C=100.0, max_iter=1000)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
