@@ -32,7 +32,7 @@ from threadpoolctl import threadpool_limits
 
 from ._logistic import TorchLogisticClassifier
 from ._objective import objective
-from ._threads import SMALL_VALUES, data_values
+from ._threads import data_values, on_one_thread
 
 DATASETS = {
     "breast_cancer": datasets.load_breast_cancer,
@@ -204,7 +204,7 @@ def compare(
         _progress(progress, f"fitting {name} ...")
         fit_time, caught = _fit_recording_warnings(model, X_train, y_train)
         if name == OURS:
-            threads = "1 (small data)" if data_values(X_train) < SMALL_VALUES else str(torch.get_num_threads())
+            threads = "1 (small data)" if on_one_thread(data_values(X_train)) else str(torch.get_num_threads())
         else:
             # torchlogit runs small fits on one thread (torchlogit._threads); scikit-learn's BLAS uses every core,
             # which on a busy machine made its breast-cancer fit ~100x slower (0.25 s against 3 ms): it is

@@ -92,9 +92,9 @@ class Origin:
         torch lacks: longdouble, and uint16/32/64 before torch 2.3)."""
         if self.xp is None or not isinstance(result, np.ndarray) or result.dtype.kind not in "biuf":
             return result
-        if self.xp is torch and not torch_takes(result.dtype):
-            return result
         if self.xp is torch:
+            if not torch_takes(result.dtype):
+                return result
             tensor = torch.from_numpy(np.ascontiguousarray(result))
             if self.device.type == "mps" and tensor.dtype == torch.float64:
                 tensor = tensor.to(torch.float32)  # MPS has no float64

@@ -77,11 +77,12 @@ _TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch
 
 def export_onnx(estimator, path, opset_version=17):
     """Write ``estimator`` (fitted) to ``path`` as an ONNX model with float32 input ``X``."""
-    classes = integer_labels(host_classes(estimator))
+    labels = host_classes(estimator)
+    classes = integer_labels(labels)
     if classes is None:
         raise ValueError(
-            f"to_onnx exports integer (or boolean) class labels; classes_ has dtype {estimator.classes_.dtype}. For "
-            "string labels use skl2onnx: `import torchlogit.onnx; skl2onnx.to_onnx(model, X[:1])`."
+            f"to_onnx exports integer (or boolean) class labels; classes_ has dtype {labels.dtype}. For string "
+            "labels use skl2onnx: `import torchlogit.onnx; skl2onnx.to_onnx(model, X[:1])`."
         )
     cut = 0.0
     if estimator._kind == "multilabel":

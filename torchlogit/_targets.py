@@ -118,6 +118,11 @@ def encode_partial_labels(estimator, y, classes):
         if classes.dtype.kind in "biuf":
             return label_targets(classes, _tensor_positions(classes, y))
         y = y.cpu().numpy()  # numbers against labels that are not: the NumPy path says which are unknown
+    return label_targets(classes, _host_positions(classes, y))
+
+
+def _host_positions(classes, y):
+    """Index of each label of the NumPy ``y`` in the sorted ``classes``; a ValueError for labels not among them."""
     try:
         position = np.searchsorted(classes, y).clip(0, len(classes) - 1)
     except TypeError:  # labels NumPy cannot order against the classes (strings as objects against numbers)
@@ -126,7 +131,7 @@ def encode_partial_labels(estimator, y, classes):
     unknown = classes[position] != y
     if np.any(unknown):
         _refuse_unknown(classes, y[unknown])
-    return label_targets(classes, position)
+    return position
 
 
 # Tensor dtypes torch.promote_types takes with every other (not torch >= 2.3's uint16/32/64).
@@ -151,12 +156,7 @@ def _tensor_positions(classes, y):
     """Index of each label of the tensor ``y`` in the sorted numeric ``classes``, where ``y`` lives."""
     if classes.dtype not in TORCH_NUMPY_DTYPES or y.dtype not in _PROMOTED:
         # uint16/32/64 or longdouble classes (partial_fit(classes=...)): NumPy compares them with the labels.
-        labels = y.cpu().numpy()
-        position = np.searchsorted(classes, labels).clip(0, len(classes) - 1)
-        unknown = classes[position] != labels
-        if unknown.any():
-            _refuse_unknown(classes, labels[unknown])
-        return torch.as_tensor(position, device=y.device)
+        return torch.as_tensor(_host_positions(classes, y.cpu().numpy()), device=y.device)
     # A copy (a few labels): classes_ of a model loaded with joblib's mmap_mode is read-only, and torch warns on those.
     known = torch.as_tensor(np.array(classes), device=y.device)
     common = torch.promote_types(known.dtype, y.dtype)  # as NumPy compares int32 labels with int64 classes

@@ -66,6 +66,11 @@ def _register_fork_hook():
         _fork_hook = True
 
 
+def on_one_thread(n_values):
+    """Whether a fit on data of ``n_values`` values runs on one intra-op thread (:func:`threads_for`'s rule)."""
+    return n_values < SMALL_VALUES
+
+
 def data_values(X):
     """What the rule measures: the values ``X`` holds (rows x features, or the stored values of sparse data)."""
     if sp.issparse(X):
@@ -115,7 +120,7 @@ def threads_for(n_values):
     """Run the block on one intra-op thread if the data hold fewer than ``SMALL_VALUES`` values."""
     global _running, _default
     _register_fork_hook()  # every fit passes here: its pool (or a later one's) must not reach a forked child
-    if n_values >= SMALL_VALUES:
+    if not on_one_thread(n_values):
         yield
         return
     own = torch.get_num_threads()
