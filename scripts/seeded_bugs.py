@@ -752,7 +752,7 @@ BUGS = [
     ),
     Bug(
         "_data",
-        "        max_abs = float(torch.tensor(max_abs, dtype=dtype))  # inf where the cast overflows, as in the copy\n",
+        '        max_abs = float(torch.tensor(max_abs, dtype=dtype, device="cpu"))\n',
         "        max_abs = float(max_abs)\n",
         "the known largest value not cast to the training dtype (a float64 value beyond float32 is not refused)",
     ),
@@ -1011,8 +1011,8 @@ BUGS = [
     ),
     Bug(
         "_inference",
-        '        if self._kind != "multilabel" and len(np.unique(position)) < 2:\n',
-        '        if self._kind != "multilabel" and len(np.unique(position)) < 1:\n',
+        '        if self._kind != "multilabel" and len(np.unique(counted)) < 2:\n',
+        '        if self._kind != "multilabel" and len(np.unique(counted)) < 1:\n',
         "summary of a y with one class: degenerate statistics instead of an error",
         tests=["tests/test_inference.py"],
     ),
@@ -1079,7 +1079,7 @@ BUGS = [
     ),
     Bug(
         "_cv",
-        "max_iter=self.max_iter - n_iter[go_on])\n",
+        "max_iter=self.max_iter - n_iter[some])\n",
         "max_iter=self.max_iter)\n",
         "CV float32 continuation gets a fresh max_iter: n_iter_ beyond max_iter, no ConvergenceWarning at max_iter",
         tests=["tests/test_cv.py"],

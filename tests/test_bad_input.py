@@ -171,3 +171,14 @@ def test_skorch_callbacks_that_can_work_here_are_taken(Estimator):
             warnings.simplefilter("ignore", ConvergenceWarning)
             params = extra if solver != "lbfgs" else {}
             Estimator(solver=solver, max_iter=3, callbacks=[callback], **params).fit(X, y)
+
+
+def test_balanced_class_weight_with_a_class_of_zero_total_weight_says_so():
+    """The class's weight n / (k * 0) was refused as "the weight inf", a number the user never gave, after NumPy's
+    divide-by-zero warning. (LogisticRegression fits all-zero coefficients with NaN warnings.)"""
+    X = np.arange(12.0).reshape(6, 2)
+    y = np.array(["a", "a", "b", "b", "c", "c"])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"class 'b' has a total sample_weight of 0"):
+            TorchLogisticClassifier(class_weight="balanced").fit(X, y, sample_weight=[1, 1, 0, 0, 1, 1])

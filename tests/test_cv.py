@@ -556,3 +556,52 @@ def test_float32_continuation_counts_towards_max_iter():
     with pytest.warns(ConvergenceWarning, match="max_iter=60"):
         ours = TorchLogisticClassifierCV(Cs=Cs, cv=folds, max_iter=60, refit=False).fit(X, y)
     assert ours.n_iter_.max() <= 60
+
+
+def _spy_batches(monkeypatch):
+    """Record (problems, dtype, values each problem holds) of every batched_lbfgs call of a CV fit."""
+    import torchlogit._cv as cv_module
+
+    calls = []
+    original = cv_module.batched_lbfgs
+
+    def spy(problem, groups, *args, **kwargs):
+        per_problem = problem.design.shape[0] * problem.n_outputs + problem.factor_values()
+        calls.append((len(groups), problem.design.dtype, per_problem))
+        return original(problem, groups, *args, **kwargs)
+
+    monkeypatch.setattr(cv_module, "batched_lbfgs", spy)
+    return calls
+
+
+def test_every_batch_counts_its_whitening_factors_and_the_float64_continuation_is_batched(monkeypatch):
+    """Problems per batch were chosen by their logits alone: a 4000 x 500 design put 100 problems' 500 x 500 factors
+    in one batch (+805 MB). And the float64 continuation of float32 stalls ran every stalled problem in one batch."""
+    from sklearn.datasets import load_wine
+
+    import torchlogit._batched as batched
+
+    X, y = load_wine(return_X_y=True)  # unscaled: float32 stalls, most problems go on in float64
+    monkeypatch.setattr(batched, "MAX_BATCH_VALUES", len(y) * 3 * 4 + 4 * 5 * 14**2)  # four problems a batch
+    calls = _spy_batches(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TorchLogisticClassifierCV(Cs=5, cv=3).fit(X, y)
+    assert any(dtype == torch.float64 for _, dtype, _ in calls)  # the continuation ran
+    for n, _, per_problem in calls:
+        assert per_problem > len(y) * 3  # the factors are counted (14 columns: whitened)
+        assert n == 1 or n * per_problem <= batched.MAX_BATCH_VALUES
+
+
+def test_cs_with_infinity_save_and_load(tmp_path, breast_cancer):
+    """Cs=[np.inf] is scikit-learn's advice in place of penalty=None: such a fit could not be saved."""
+    X, y = breast_cancer
+    X = StandardScaler().fit_transform(X)
+    model = TorchLogisticClassifierCV(Cs=[0.5, np.inf], max_iter=30)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    model.save(tmp_path / "cv.tl")
+    loaded = TorchLogisticClassifierCV.load(tmp_path / "cv.tl")
+    np.testing.assert_array_equal(loaded.Cs_, model.Cs_)
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))

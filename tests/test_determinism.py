@@ -2,6 +2,7 @@
 
 import subprocess
 import sys
+import warnings
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
@@ -47,3 +48,32 @@ def test_same_random_state_is_bitwise_identical_in_two_fresh_processes(solver):
         for _ in range(2)
     ]
     assert runs[0] and runs[0] == runs[1]
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TorchLogisticClassifier(),
+        lambda: TorchLogisticClassifier(solver="newton-cholesky"),
+        lambda: TorchMultiLabelClassifier(),
+    ],
+)
+def test_a_full_batch_linear_fit_leaves_numpys_global_generator_alone(make, wine):
+    """As LogisticRegression: nothing is random in such a fit, so random_state=None draws nothing (two draws a fit
+    changed the numbers a user's script drew after it)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = wine
+    for estimator in (LogisticRegression(max_iter=5), make()):
+        multilabel = isinstance(estimator, TorchMultiLabelClassifier)
+        target = np.column_stack([y == 0, y == 1]).astype(int) if multilabel else y
+        np.random.seed(0)
+        expected = np.random.rand()
+        np.random.seed(0)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            estimator.fit(X, target)
+        assert np.random.rand() == expected, estimator
+    np.random.seed(0)  # a mini-batch fit shuffles: it draws its seed from random_state=None, as MLPClassifier
+    TorchLogisticClassifier(solver="adam", max_iter=1).fit(X, y)
+    assert np.random.rand() != expected

@@ -355,3 +355,92 @@ def test_ctrl_c_in_the_float64_continuation_propagates(monkeypatch):
         with pytest.raises(KeyboardInterrupt):
             model.fit(X, y)
     assert len(calls) == 3 and not hasattr(model, "coef_")
+
+
+# --- edited fitted arrays reach save, to_onnx and warm starts in the user's terms (review of stop 40)
+
+
+def test_save_refuses_intercepts_a_file_without_intercepts_would_drop(iris, labels, tmp_path):
+    """With fit_intercept=False the file's module has no output bias: a non-zero intercept (a prior shift
+    assigned after fit, or learned before set_params(fit_intercept=False)) was silently dropped by load."""
+    X, y = iris
+    binary = y == 0
+    shifted = TorchLogisticClassifier(fit_intercept=False).fit(X, binary)
+    shifted.intercept_ = np.array([-2.0])
+    with pytest.raises(ValueError, match="fit_intercept=False, but intercept_ holds non-zero values"):
+        shifted.save(tmp_path / "shifted.tl")
+    assert not (tmp_path / "shifted.tl").exists()
+    learned = TorchLogisticClassifier().fit(X, y).set_params(fit_intercept=False)
+    with pytest.raises(ValueError, match="intercept_ holds non-zero"):
+        learned.save(tmp_path / "learned.tl")
+    learned.set_params(fit_intercept=True).save(tmp_path / "kept.tl")  # the remedy the message gives
+    loaded = TorchLogisticClassifier.load(tmp_path / "kept.tl")
+    np.testing.assert_array_equal(loaded.predict_proba(X), learned.predict_proba(X))
+    Xl, Y = labels
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        net = TorchMultiLabelClassifier((5,), max_iter=5, random_state=0).fit(Xl, Y)
+    with pytest.raises(ValueError, match=r"intercepts_\[-1\] holds non-zero"):
+        net.set_params(fit_intercept=False).save(tmp_path / "net.tl")
+    # Zero intercepts are what such a file holds: it saves and loads to the same predictions.
+    unbiased = TorchLogisticClassifier(fit_intercept=False).fit(X, binary)
+    unbiased.save(tmp_path / "unbiased.tl")
+    reloaded = TorchLogisticClassifier.load(tmp_path / "unbiased.tl")
+    np.testing.assert_array_equal(reloaded.predict(X), unbiased.predict(X))
+
+
+def test_linear_multilabel_coefs_item_assignment_changes_predictions(labels):
+    """``coefs_[0] = W`` on the linear model is written back to coef_, as the lists of a hidden-layer model are."""
+    X, Y = labels
+    model = TorchMultiLabelClassifier().fit(X, Y)
+    W = np.ones_like(model.coefs_[0])
+    model.coefs_[0] = W
+    model.intercepts_[0] = np.full(Y.shape[1], 0.5)
+    np.testing.assert_array_equal(model.coef_, W.T)
+    np.testing.assert_array_equal(model.intercept_, np.full(Y.shape[1], 0.5))
+    np.testing.assert_allclose(model.predict_proba(X), expit(X @ W + 0.5), rtol=1e-12)
+    with pytest.raises(ValueError, match="linear .*coefs_ holds one layer, and 2 were assigned"):
+        model.coefs_ = [W, W]
+
+
+def test_assigned_arrays_of_the_wrong_shape_are_refused_in_their_names(iris, hidden, labels, tmp_path):
+    X, y = iris
+    model = TorchLogisticClassifier().fit(X, y)
+    model.coef_ = model.coef_[:, :3]
+    for call in (lambda: model.save(tmp_path / "m.tl"), lambda: model.set_params(warm_start=True).fit(X, y)):
+        with pytest.raises(ValueError, match=r"coef_ has shape \(3, 3\), which does not fit the model: its input has"):
+            call()
+    model = TorchLogisticClassifier().fit(X, y)
+    model.intercept_ = np.zeros(2)
+    with pytest.raises(ValueError, match=r"intercept_ has shape \(2,\), which does not fit the 3 outputs"):
+        model.save(tmp_path / "m.tl")
+    model.intercept_ = 0.25  # a scalar broadcasts, as in X @ coef_.T + intercept_
+    model.save(tmp_path / "m.tl")
+    np.testing.assert_array_equal(TorchLogisticClassifier.load(tmp_path / "m.tl").intercept_, np.full(3, 0.25))
+    net = copy.deepcopy(hidden)
+    net.intercepts_ = net.intercepts_[:-1]
+    with pytest.raises(ValueError, match="coefs_ holds 3 layers but intercepts_ 2"):
+        net.predict(labels[0])
+    net = copy.deepcopy(hidden)
+    net.coefs_ = [net.coefs_[0][:3]] + net.coefs_[1:]
+    with pytest.raises(ValueError, match=r"coefs_\[0\] has shape \(3, 16\).*input has 12 features"):
+        net.save(tmp_path / "n.tl")
+
+
+def test_save_after_changing_the_structure_says_it_cannot_save(hidden, tmp_path):
+    """The refusal named warm_start / partial_fit, calls the user never made."""
+    net = copy.deepcopy(hidden).set_params(hidden_layer_sizes=(7,))
+    with pytest.raises(ValueError, match=r"cannot be saved: the model's structure changed.*Set the parameters back"):
+        net.save(tmp_path / "n.tl")
+
+
+def test_warm_start_on_other_features_says_so(iris):
+    """Validation resets n_features_in_ before the warm start reads it: the check compared X with itself and the
+    refusal came from the layer shapes instead."""
+    X, y = iris
+    model = TorchLogisticClassifier(warm_start=True).fit(X, y)
+    coef = model.coef_.copy()
+    with pytest.raises(ValueError, match="warm_start needs the same features as the previous fit: it had 4, X has 3"):
+        model.fit(X[:, :3], y)
+    assert model.n_features_in_ == 4
+    np.testing.assert_array_equal(model.coef_, coef)

@@ -119,7 +119,7 @@ def test_sparse_and_boolean_indicator_targets(multilabel):
         (lambda Y: Y * 2, "0/1 indicator matrix"),
         (lambda Y: np.where(Y == 0, -1, 1), "0/1 indicator matrix"),
         (lambda Y: Y[:-5], "inconsistent numbers of samples"),
-        (lambda Y: [[0, 1], [2]] * 300, "legacy multi-label data representation|inhomogeneous|sequence"),
+        (lambda Y: [[0, 1], [2]] * 300, "lists \\(or sets\\) of labels per sample.*MultiLabelBinarizer"),
     ],
 )
 def test_bad_targets_get_clear_errors(multilabel, make_bad, message):
@@ -377,3 +377,44 @@ def test_best_loss_is_the_lowest_loss_of_a_curve_that_rises():
         theirs = MLPClassifier((8,), **params).fit(X, Y)
     assert ours.loss_curve_[-1] > min(ours.loss_curve_)  # the test means something
     assert ours.best_loss_ == min(ours.loss_curve_) and theirs.best_loss_ == min(theirs.loss_curve_)
+
+
+def test_partial_fit_with_one_d_y_refuses_a_threshold_as_fit_does(multilabel):
+    """partial_fit trained such a model, which predict then refused."""
+    X, Y = multilabel
+    model = TorchMultiLabelClassifier(solver="adam", threshold=0.9)
+    with pytest.raises(ValueError, match="threshold applies to multi-label"):
+        model.partial_fit(X, Y[:, 0], classes=[0, 1])
+    assert not hasattr(model, "classes_")
+
+
+def test_a_pandas_frame_of_sparse_label_columns_fits_as_its_dense_values(multilabel):
+    """``pd.get_dummies(..., sparse=True)``: validation turns it into a SciPy matrix after the sparse check, and
+    NumPy's "truth value of an array is ambiguous" followed."""
+    pd = pytest.importorskip("pandas")
+    X, Y = multilabel
+    frame = pd.DataFrame(Y, columns=list("abcde")).astype(pd.SparseDtype(int, 0))
+    np.testing.assert_array_equal(
+        TorchMultiLabelClassifier(max_iter=20).fit(X, frame).predict_proba(X),
+        TorchMultiLabelClassifier(max_iter=20).fit(X, Y).predict_proba(X),
+    )
+
+
+@pytest.mark.parametrize("labels", [[[0, 2], [1]], [{0, 2}, {1, 2}], [(0,), (1, 2)]])
+def test_lists_of_label_sets_point_to_multilabel_binarizer(labels):
+    X = np.arange(4.0).reshape(2, 2)
+    with pytest.raises(ValueError, match="lists \\(or sets\\) of labels per sample.*MultiLabelBinarizer"):
+        TorchMultiLabelClassifier().fit(X, labels)
+
+
+def test_partial_fit_keeps_the_previous_history_rows_rather_than_copying_them(multilabel):
+    """Each call deep-copied every previous row into its net (and converted them again): calls slowed as they
+    accumulated (6 ms, then 80 ms after 3000 calls). The rows are kept as they are; the new call adds its own."""
+    X, Y = multilabel
+    model = TorchMultiLabelClassifier((4,), random_state=0)
+    model.partial_fit(X[:100], Y[:100], classes=np.arange(5))
+    model.partial_fit(X[100:200], Y[100:200])
+    rows = model.history_
+    model.partial_fit(X[200:300], Y[200:300])
+    assert len(model.history_) == 3 and all(a is b for a, b in zip(rows, model.history_[:2], strict=True))
+    assert model.loss_curve_[:2] == [row["train_loss"] for row in rows]

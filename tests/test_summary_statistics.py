@@ -195,3 +195,85 @@ def test_a_label_without_an_optimum_makes_the_multilabel_summary_unconverged():
         table = model.summary(X, Y)
     assert table.loc[2]["std_err"].isna().all()
     assert table.attrs["converged"] is False
+
+
+# --- review of stop 40: statsmodels' habits and edge cases of the statistics
+
+
+def test_an_add_constant_column_is_the_intercept_of_a_model_fitted_without_one(spector, anes96):
+    """``sm.add_constant(X)`` with fit_intercept=False is statsmodels' own model: the constant column was counted as
+    a slope (df_model 4 against 3, llr_pvalue 0.0039 against 0.0015)."""
+    X, y = spector
+    Xc = sm.add_constant(X)
+    table = TorchLogisticClassifier(fit_intercept=False, **TIGHT).fit(Xc, y).summary(Xc, y)
+    assert_matches(table, sm.Logit(y, Xc).fit(disp=0, method="newton", tol=1e-12))
+    Xa, ya = anes96
+    Xa = sm.add_constant(Xa)
+    table = TorchLogisticClassifier(fit_intercept=False, **TIGHT).fit(Xa, ya).summary(Xa, ya)
+    assert_matches(table, sm.MNLogit(ya, Xa).fit(disp=0, method="newton", maxiter=100, tol=1e-12))
+
+
+def test_a_constant_column_beside_the_intercept_is_named_in_the_warning(spector):
+    X, y = spector
+    Xc = sm.add_constant(X)
+    model = TorchLogisticClassifier(**TIGHT).fit(Xc, y)
+    with pytest.warns(UserWarning, match=r"Column\(s\) \['const'\] are constant, as the intercept is") as record:
+        model.summary(Xc, y)
+    assert record[0].filename == __file__
+
+
+def test_the_printout_shows_counts_in_full_the_llr_p_value_in_four_digits_and_the_level(spector):
+    X, y = spector
+    weight = np.full(len(y), 40_000.0)  # 1,280,000 observations: {:g} printed 1.28e+06
+    table = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y, sample_weight=weight, alpha=0.1)
+    text = table.as_text()
+    assert "1280000" in text and f"{1280000 - 4}" in text
+    unweighted = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y)
+    assert "0.001502" in unweighted.as_text()  # statsmodels' %#8.4g; the coefficients' format printed 0.002
+    assert "Conf. Int.:" in text and "90%" in text and "95%" in unweighted.as_text()
+
+
+def test_a_class_whose_rows_all_weigh_zero_counts_as_absent(anes96, spector):
+    """Weights 0 are dropped rows: llnull was NaN (0 * log 0) with NumPy's warning; a binary y left with one class
+    of positive weight is refused as y with one class is."""
+    X, y = anes96
+    weight = np.where(y == 6, 0.0, 1.0)
+    model = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the fitted model is not this weighted data's optimum
+        warnings.simplefilter("error", RuntimeWarning)
+        table = model.summary(X, y, sample_weight=weight)
+    kept = y != 6
+    reference = sm.MNLogit(y[kept], sm.add_constant(X[kept])).fit(disp=0, method="newton", maxiter=100)
+    np.testing.assert_allclose(table.attrs["llnull"], reference.llnull, rtol=1e-6)
+    Xs, ys = spector
+    binary = TorchLogisticClassifier(**TIGHT).fit(Xs, ys)
+    with pytest.raises(ValueError, match="at least two classes among the rows of positive sample_weight; got only 0"):
+        binary.summary(Xs, ys, sample_weight=(ys == 0).astype(float))
+
+
+def test_multilabel_hc1_counts_the_parameters_of_one_label():
+    """Each label is a Logit of its own (its HC1 factor uses its own k): 25 labels of 11 parameters on 200 rows were
+    refused as if k were 275."""
+    X, Y = make_multilabel_classification(n_samples=200, n_features=10, n_classes=25, random_state=0)
+    X = (X - X.mean(axis=0)) / X.std(axis=0)
+    keep = (Y.min(axis=0) == 0) & (Y.max(axis=0) == 1)
+    model = TorchMultiLabelClassifier(**TIGHT).fit(X, Y[:, keep])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        hc0 = model.summary(X, Y[:, keep], cov_type="HC0")
+        hc1 = model.summary(X, Y[:, keep], cov_type="HC1")
+    measured = hc0["std_err"].notna()  # a label the features separate has no standard errors
+    assert measured.sum() >= 10 * 11
+    np.testing.assert_allclose((hc1["std_err"] / hc0["std_err"])[measured], np.sqrt(200 / 189), rtol=1e-10)
+
+
+@pytest.mark.parametrize("value", [0, 1])
+def test_a_label_constant_in_y_is_named_where_summary_was_called(value):
+    X, Y = make_multilabel_classification(n_samples=200, n_features=3, n_classes=3, random_state=0)
+    Y[:, 2] = value
+    model = TorchMultiLabelClassifier(**TIGHT).fit(X, Y)
+    with pytest.warns(UserWarning, match=f"Label 2 \\(2\\) is {['never', 'always'][value]} on in y") as record:
+        table = model.summary(X, Y)
+    assert all(w.filename == __file__ for w in record)
+    assert table.loc[2]["std_err"].isna().all() and table.loc[0]["std_err"].notna().all()

@@ -352,6 +352,30 @@ def test_device_tensor_checks_give_the_numpy_messages(make_bad, message, predict
         model.predict_proba(make_bad(_t(X)).numpy())
 
 
+@pytest.mark.parametrize(
+    "make_bad",
+    [
+        lambda X: torch.where(torch.arange(X.shape[1]) == 2, torch.nan, X),
+        lambda X: torch.where(torch.arange(X.shape[1]) == 2, torch.inf, X).float(),  # the message names float32
+        lambda X: torch.where(torch.arange(X.shape[1]) == 2, -torch.inf, X),
+        lambda X: X[:, :, None],
+        lambda X: X[:, :0],
+        lambda X: X[:0, :0],
+        lambda X: torch.where(torch.arange(X.shape[1]) == 2, torch.nan, X)[:, 1:],  # values before the count
+    ],
+)
+def test_device_tensor_checks_word_every_refusal_as_the_host_path(make_bad, predicted_where_they_live, wine_small):
+    """Word for word, in scikit-learn's order (values, then sizes, then the feature count): the device path said
+    dtype('float64') for float32 data, 'Expected 2D array' for 3-D and the feature count for empty data."""
+    X, y = wine_small
+    model = TorchLogisticClassifier().fit(X, y)
+    with pytest.raises(ValueError) as on_device:
+        model.predict_proba(make_bad(_t(X)))
+    with pytest.raises(ValueError) as on_host:
+        model.predict_proba(make_bad(_t(X)).numpy())
+    assert str(on_device.value) == str(on_host.value)
+
+
 @pytest.mark.parametrize("dtype", [torch.float32, torch.float64])
 def test_gathered_copies_equal_numpy_indexing(dtype):
     """The training copy (host, or through a reused chunk buffer, pinned for CUDA) is ``X[rows]`` cast, exactly."""
@@ -926,3 +950,55 @@ def test_nullable_labels_are_read_as_scikit_learn_reads_them_whatever_x_is(dtype
         np.testing.assert_array_equal(got.classes_, want.classes_)
         assert got.classes_.dtype == want.classes_.dtype == np.float64
         assert got.predict(data).dtype == want.predict(data).dtype
+
+
+def test_np_matrix_is_refused_by_fit_as_by_predict(wine_small, multilabel):
+    """``X_sparse.todense()`` gives an np.matrix: fit took it (read as a tensor), predict refused it."""
+    X, y = wine_small
+    for args in [(np.asmatrix(X), y), (X, np.asmatrix(y)), (X, y, np.asmatrix(np.ones(len(y))))]:
+        with pytest.raises(TypeError, match="np.matrix is not supported"):
+            TorchLogisticClassifier().fit(*args[:2], sample_weight=args[2] if len(args) > 2 else None)
+    Xl, Y = multilabel
+    with pytest.raises(TypeError, match="np.matrix is not supported"):
+        TorchMultiLabelClassifier().fit(Xl, np.asmatrix(Y))
+
+
+def test_a_one_dimensional_sparse_x_gets_scikit_learns_message(wine_small):
+    X, y = wine_small
+    column = _t(X[:, 0]).to_sparse()
+    with pytest.raises(ValueError, match=r"Expected 2D input, got input with shape \(178,\)"):
+        TorchLogisticClassifier().fit(column, y)
+    with pytest.raises(ValueError, match=r"Expected 2D input, got input with shape \(178,\)"):
+        TorchLogisticClassifier().fit(X, y).predict(column)
+    with pytest.raises(TypeError, match=r"1-D array \(y or sample_weight\)"):
+        TorchLogisticClassifier().fit(X, _t(y).to_sparse())
+
+
+def test_fits_on_the_cpu_ignore_the_users_default_device(wine_small, multilabel):
+    """Every tensor torchlogit makes names its device: sparse, multi-label, CV, mini-batch and Newton fits failed
+    with torch's "can't convert meta device type tensor to numpy". The user's ``torch.set_default_device`` is
+    "cuda" in a GPU notebook; "meta" stands in for it (a tensor made there cannot be read back either)."""
+    from torchlogit import TorchLogisticClassifierCV
+
+    X, y = wine_small
+    Xl, Y = multilabel
+    cases = [
+        (lambda: TorchLogisticClassifier(device="cpu"), X, y),
+        (lambda: TorchLogisticClassifier(device="cpu"), sp.csr_matrix(X), y),
+        (lambda: TorchLogisticClassifier(device="cpu", solver="newton-cholesky"), X, y),
+        (lambda: TorchLogisticClassifier(device="cpu", solver="adam", max_iter=3, random_state=0), X, y),
+        (lambda: TorchLogisticClassifierCV(device="cpu", Cs=3, cv=3), X, y),
+        (lambda: TorchMultiLabelClassifier((4,), device="cpu", max_iter=3, random_state=0), Xl, Y),
+    ]
+    expected = []
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for make, data, target in cases:
+            expected.append(make().fit(data, target).predict_proba(data))
+        torch.set_default_device("meta")
+        try:
+            got = [make().fit(data, target).predict_proba(data) for make, data, target in cases]
+        finally:
+            torch.set_default_device(None)
+    for e, g in zip(expected, got, strict=True):
+        np.testing.assert_array_equal(g, e)

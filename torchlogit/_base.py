@@ -41,7 +41,7 @@ from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
 from ._kernels import ACCEPT_SPARSE
-from ._modules import LinearLogits, layer_coefficients, layers_state
+from ._modules import LinearLogits, checked_layers, layer_coefficients, layers_state
 from ._newton import check_hessian_size
 from ._objective import l1_strength
 from ._persistence import load as load_model
@@ -51,6 +51,7 @@ from ._state import keep_state_on_failure, optimizer_moments, plain
 from ._threads import threads_for
 from ._training import TrainingMixin
 from ._training_set import TrainingSet
+from ._user_warnings import warn
 
 
 def _callback_classes(callbacks):
@@ -147,11 +148,12 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):
             classes_to_host(self)
             device, dtype = self._check_solver_options()
+            fitted_features = getattr(self, "n_features_in_", None)  # validation below resets it to X's
             data = TrainingSet.from_user(self, X, y, sample_weight, device)
             module, module_kwargs = self._module(data.n_features, data.n_outputs)
             if self._solver() == "newton-cholesky":
                 check_hessian_size(data.n_features, data.n_outputs, self.fit_intercept)
-            init_state = self._warm_start_state(data.targets, data.n_features)
+            init_state = self._warm_start_state(data.targets, data.n_features, fitted_features)
             with threads_for(data.n_values):
                 net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
             # A mini-batch fit keeps its optimizer state, so that partial_fit continues it (MLPClassifier's too).
@@ -199,7 +201,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         self._n_outputs = targets.n_outputs
         # scikit-learn's rule: float32 data gives float32 coefficients, anything else float64.
         self._set_model_attributes(net.module_, np.float32 if np.dtype(X_dtype) == np.float32 else np.float64)
-        self._set_history(plain(list(net.history)))
+        rows = list(net.history)
+        carried = getattr(net, "carried_rows_", 0)  # a partial_fit's previous rows, plain already
+        self._set_history(rows[:carried] + plain(rows[carried:]))
         if incremental:
             self._keep_partial_state(net)
         else:
@@ -224,7 +228,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
     def _solver(self):
         return self.solver
 
-    def _warm_start_state(self, targets, n_features):
+    def _warm_start_state(self, targets, n_features, fitted_features):
+        """The fitted model as a ``state_dict`` to start from (``warm_start``), or None.
+
+        ``fitted_features``: ``n_features_in_`` before this call's validation reset it.
+        """
         if not (self.warm_start and hasattr(self, "classes_")):
             return None
         self._check_target_form(targets.kind, "fit with warm_start=True")
@@ -234,10 +242,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
                 "warm_start can only be used where `y` has the same classes as in the "
                 f"previous call to fit. Previously got {self.classes_}, `y` has {classes}."
             )
-        if n_features != self.n_features_in_:
+        if n_features != fitted_features:
             raise ValueError(
-                f"warm_start needs the same features as the previous fit: it had "
-                f"{self.n_features_in_}, X has {n_features}."
+                f"warm_start needs the same features as the previous fit: it had {fitted_features}, X has {n_features}."
             )
         return self._fitted_state(self._empty_module(n_features, self._n_outputs))
 
@@ -279,6 +286,12 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             raise ValueError(f"Solver newton-cholesky supports only 'l2' or None penalties, got {penalty} penalty.")
         if training:
             refuse_mps_training(device)
+            if np.isinf(self.C) and 0 < self.l1_ratio < 1:  # scikit-learn's warning, its words (its penalty=None)
+                warn(
+                    "l1_ratio parameter is only used when penalty is 'elasticnet'. Got (penalty=None): C=np.inf "
+                    f"fits without a penalty, so l1_ratio={self.l1_ratio!r} is ignored.",
+                    UserWarning,
+                )
         _check_callbacks(self.callbacks, self._solver(), self._recorded_scores(), partial)
         return device, DTYPES[self.dtype]
 
@@ -288,7 +301,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         coef = host_array(self.coef_)  # array-API mode keeps it in the input's namespace
         if dense and sp.issparse(coef):
             coef = coef.toarray()
-        return [(coef.T, host_array(self.intercept_))]
+        layers = [(coef.T, host_array(self.intercept_))]
+        return checked_layers(layers, self.n_features_in_, self._n_outputs, ("coef_", "intercept_"))
 
     def _set_model_attributes(self, module, dtype):
         """Set the model's arrays from a trained torch module, as NumPy arrays of ``dtype``."""
@@ -325,9 +339,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         with torch.device("meta"):
             return module(**module_kwargs, dtype=torch.float64)
 
-    def _fitted_state(self, module):
-        """A ``state_dict`` for ``module`` holding the fitted arrays (where a new training run starts)."""
-        return layers_state(module, self._fitted_layers(dense=True))
+    def _fitted_state(self, module, use="continued (warm_start=True or partial_fit)"):
+        """A ``state_dict`` for ``module`` holding the fitted arrays (where a new training run starts, or a file's
+        tensors: ``use`` words the refusal when they do not fit ``module``, see :func:`._modules.layers_state`)."""
+        return layers_state(module, self._fitted_layers(dense=True), use)
 
     def __getstate__(self):
         # A copy: on Python >= 3.11 BaseEstimator's state is the instance's own __dict__ (object.__getstate__

@@ -314,6 +314,16 @@ class BatchedLogistic:
         weight = torch.as_tensor(np.asarray(row_weight, dtype=np.float64), device=device)
         return cls(design, target_t, weight, kind=kind, n_outputs=n_outputs, fit_intercept=fit_intercept)
 
+    def whitened(self):
+        """Whether the problems are preconditioned by :class:`Whitening` (see :meth:`gram`)."""
+        too_wide = self.width > MAX_WHITENED_WIDTH or WHITENING_VALUES_PER_ENTRY * self.width**2 > self.design_values
+        return not too_wide and self.design.shape[0] > 0
+
+    def factor_values(self):
+        """Values one problem's :class:`Whitening` holds at its peak: ``G``, ``L`` and ``T`` of width x width
+        (float64), the identity it expands and the casts to the training dtype; 0 without whitening."""
+        return 5 * self.width**2 if self.whitened() else 0
+
     def gram(self):
         """``D^T D / n_rows`` in float64 (width x width), or None where :class:`Whitening` would not pay.
 
@@ -325,8 +335,7 @@ class BatchedLogistic:
         Computed once per problem (the path order calls :func:`batched_lbfgs` once per C).
         """
         D = self.design
-        too_wide = self.width > MAX_WHITENED_WIDTH or WHITENING_VALUES_PER_ENTRY * self.width**2 > self.design_values
-        if too_wide or D.shape[0] == 0:
+        if not self.whitened():
             return None
         if not hasattr(self, "_gram"):
             if D.layout == torch.strided:
@@ -783,7 +792,13 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
     return BatchResult(x, n_iter, converged, n_evaluations, stalled_at)
 
 
-def chunks(n_problems, n_rows, n_outputs):
-    """Slices of problem indices so that each batch's logits hold about ``MAX_BATCH_VALUES`` values."""
-    per_batch = max(1, MAX_BATCH_VALUES // max(n_rows * n_outputs, 1))
+def chunks(n_problems, n_rows, n_outputs, factor_values=0):
+    """Slices of problem indices so that each batch's logits and preconditioner factors hold about
+    ``MAX_BATCH_VALUES`` values.
+
+    ``factor_values``: what one problem's :class:`Whitening` keeps (:meth:`BatchedLogistic.factor_values`).
+    Counting only the logits let 100 problems of a 4000 x 500 design into one batch with 100 factors of
+    500 x 500 and their temporaries: +805 MB, where ``LogisticRegressionCV`` adds 19 MB.
+    """
+    per_batch = max(1, MAX_BATCH_VALUES // max(n_rows * n_outputs + factor_values, 1))
     return [slice(start, min(start + per_batch, n_problems)) for start in range(0, n_problems, per_batch)]

@@ -86,15 +86,15 @@ def _progress(enabled, message):
 
 def float64_objective(X, y, coef, intercept, classes, C):
     """scikit-learn's (and our) training objective at ``coef``/``intercept``, in float64, unit weights."""
-    X = torch.as_tensor(np.asarray(X, dtype=np.float64))
-    W = torch.as_tensor(np.asarray(coef, dtype=np.float64))
-    b = torch.as_tensor(np.asarray(intercept, dtype=np.float64))
-    index = torch.as_tensor(np.searchsorted(classes, y))
+    X = torch.as_tensor(np.asarray(X, dtype=np.float64), device="cpu")
+    W = torch.as_tensor(np.asarray(coef, dtype=np.float64), device="cpu")
+    b = torch.as_tensor(np.asarray(intercept, dtype=np.float64), device="cpu")
+    index = torch.as_tensor(np.searchsorted(classes, y), device="cpu")
     if len(classes) == 2:
         kind, target = "binary", index.to(torch.float64)
     else:
         kind, target = "multinomial", index
-    weight = torch.ones(len(y), dtype=torch.float64)
+    weight = torch.ones(len(y), dtype=torch.float64, device="cpu")
     value = objective(X @ W.T + b, target, weight, [W], kind=kind, C=C, l1_ratio=0.0, weight_sum=float(len(y)))
     return float(value)
 

@@ -525,7 +525,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             for c in range(len(Cs)):
                 x0 = solve(problem, np.flatnonzero(grid[:, 2] == c), x0, ftol=ftol_for(dtype))
         else:
-            for part in chunks(len(grid), len(rows), targets.n_outputs):
+            for part in chunks(len(grid), len(rows), targets.n_outputs, problem.factor_values()):
                 solve(problem, part, ftol=ftol_for(dtype))
         if dtype != torch.float64 and stalled.any():
             # float32 stalls (its objective's rounding hides further decrease) with the gradient above tol: those
@@ -535,7 +535,10 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             x = x.to(torch.float64)
             del problem  # its float32 copy of X
             problem = batch(torch.float64)
-            solve(problem, go_on, x[go_on], ftol=ftol_for(torch.float64), max_iter=self.max_iter - n_iter[go_on])
+            # In batches as the float32 runs were (one batch of every stalled problem held up to all of them).
+            for part in chunks(len(go_on), len(rows), targets.n_outputs, problem.factor_values()):
+                some = go_on[part]
+                solve(problem, some, x[some], ftol=ftol_for(torch.float64), max_iter=self.max_iter - n_iter[some])
         if not converged.all():
             warnings.warn(
                 f"lbfgs failed to converge for {int((~converged).sum())} of the {len(grid)} (fold, l1_ratio, C) "
@@ -781,8 +784,9 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         """Set the fitted attributes from the loaded inner model and the file's arrays, checking their values."""
         Cs, ratios, n_iter = arrays["Cs_"], arrays["l1_ratios_"], arrays["n_iter_"]
         C, l1_ratio = (float(v) for v in arrays["choice"])
-        if not (np.all(np.isfinite(Cs)) and np.all(Cs > 0) and np.isfinite(C) and C > 0):
-            raise ValueError("the file's Cs_ / C_ are not positive numbers")
+        # +inf is a valid C (no penalty: scikit-learn's advice for penalty=None is Cs=[np.inf]); NaN and <= 0 are not.
+        if not (np.all(Cs > 0) and C > 0):
+            raise ValueError("the file's Cs_ / C_ are not positive numbers (or +inf)")
         if not (np.all((ratios >= 0) & (ratios <= 1)) and 0 <= l1_ratio <= 1):
             raise ValueError("the file's l1_ratios_ / l1_ratio_ are not numbers between 0 and 1")
         if not np.all(np.isfinite(arrays["coefs_paths_"])):

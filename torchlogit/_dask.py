@@ -213,7 +213,7 @@ class RemoteBlocks(Dataset):
             linear.weight.detach().cpu().numpy(), None if bias is None else bias.detach().cpu().numpy()
         )
         S = criterion.weight_sum
-        value = torch.tensor(value / S, dtype=torch.float64)
+        value = torch.tensor(value / S, dtype=torch.float64, device="cpu")
         grad_W = torch.as_tensor(grad_W / S, dtype=linear.weight.dtype, device=linear.weight.device)
         value, grad_W = add_penalty(
             value, grad_W, linear.weight, C=criterion.C, l1_ratio=criterion.l1_ratio, weight_sum=S

@@ -53,6 +53,7 @@ import numpy as np
 import scipy.sparse as sp
 import torch
 from sklearn import get_config
+from sklearn.utils import assert_all_finite, check_array
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from ._compat import ARRAY_API_DISPATCH_AVAILABLE, _check_sample_weight
@@ -125,12 +126,21 @@ def origin_of(X):
     return NUMPY
 
 
-def _sparse_tensor_to_scipy(X):
-    """A 2-D sparse torch tensor as a SciPy sparse matrix of the same layout (CPU: sharing its arrays)."""
-    if X.ndim == 1:  # labels or weights: scikit-learn's words for sparse ones
+def _sparse_tensor_to_scipy(X, vector=False):
+    """A 2-D sparse torch tensor as a SciPy sparse matrix of the same layout (CPU: sharing its arrays).
+
+    ``vector``: ``X`` is ``y`` or ``sample_weight`` (a 1-D sparse one is refused in those terms).
+    """
+    if X.ndim == 1 and vector:  # labels or weights: scikit-learn's words for sparse ones
         raise TypeError(
             "Sparse data was passed for a 1-D array (y or sample_weight), but dense data is required. "
             "Use '.to_dense()' to convert it to a dense tensor."
+        )
+    if X.ndim == 1:  # scikit-learn's words for a 1-D sparse X
+        raise ValueError(
+            f"Expected 2D input, got input with shape {tuple(X.shape)}.\nReshape your data either using "
+            "array.reshape(-1, 1) if your data has a single feature or array.reshape(1, -1) if it contains a "
+            "single sample."
         )
     if X.ndim != 2 or X.dense_dim() != 0:
         raise ValueError(
@@ -161,10 +171,13 @@ def _host(X):
     return X.cpu().numpy()
 
 
-def host_array(X):
-    """``X`` as NumPy / SciPy when it is a torch tensor or (in array-API mode) another array-API array; else ``X``."""
+def host_array(X, vector=False):
+    """``X`` as NumPy / SciPy when it is a torch tensor or (in array-API mode) another array-API array; else ``X``.
+
+    ``vector``: ``X`` is ``y`` or ``sample_weight``, for the words of a refusal.
+    """
     if isinstance(X, torch.Tensor):
-        return _sparse_tensor_to_scipy(X) if X.layout != torch.strided else _host(X)
+        return _sparse_tensor_to_scipy(X, vector) if X.layout != torch.strided else _host(X)
     if X is None or isinstance(X, np.ndarray) or sp.issparse(X) or not hasattr(X, "__array_namespace__"):
         return X
     if _array_api_mode():
@@ -191,6 +204,8 @@ def checked_tensor(estimator, X):
             X = X.to_sparse_coo()
         elif X.layout not in (torch.sparse_csr, torch.sparse_coo):
             X = X.to_sparse_csr()
+    elif X.ndim > 2:
+        check_array(np.empty((1,) * X.ndim), allow_nd=False, estimator=estimator)  # scikit-learn's refusal
     elif X.ndim != 2:
         raise ValueError(
             f"Expected 2D array, got {X.ndim}D array instead. Reshape your data either using "
@@ -199,26 +214,26 @@ def checked_tensor(estimator, X):
         )
     if X.is_complex():
         raise ValueError("Complex data not supported")
+    # validate_data's order: feature names, then check_array (values, then sizes), then the feature count.
     _check_feature_names(estimator, X, reset=False)
-    _check_n_features(estimator, X, reset=False)
-    if X.shape[0] == 0:
-        raise ValueError(
-            f"Found array with 0 sample(s) (shape={tuple(X.shape)}) while a minimum of 1 is required by "
-            f"{type(estimator).__name__}."
-        )
     values = X.detach()
     values = values.coalesce().values() if values.layout == torch.sparse_coo else values
     values = values.values() if values.layout == torch.sparse_csr else values
     if values.is_floating_point() and not bool(torch.isfinite(values).all()):
-        if bool(torch.isnan(values).any()):
-            raise ValueError("Input X contains NaN.")
-        raise ValueError("Input X contains infinity or a value too large for dtype('float64').")
+        # The host path validates float32 (and bfloat16, read as float32) as float32, the rest as float64.
+        dtype = np.float32 if X.dtype in (torch.float32, torch.bfloat16) else np.float64
+        bad = np.nan if bool(torch.isnan(values).any()) else np.inf
+        assert_all_finite(np.array([bad], dtype=dtype), input_name="X", estimator_name=type(estimator).__name__)
+    if X.shape[0] == 0 or X.shape[1] == 0:  # scikit-learn's refusal of empty data, in its words
+        check_array(np.empty(tuple(X.shape)), estimator=estimator)
+    _check_n_features(estimator, X, reset=False)
     return X.detach()
 
 
 def host_inputs(*arrays):
-    """:func:`host_array` of each argument (None passes through)."""
-    return tuple(host_array(a) for a in arrays)
+    """:func:`host_array` of ``X`` and then of each target or weight argument (None passes through)."""
+    X, *vectors = arrays
+    return (host_array(X), *(host_array(a, vector=True) for a in vectors))
 
 
 def follow_origin(estimator, origin, names=("coef_", "intercept_", "n_iter_")):
@@ -325,7 +340,8 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
         with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused just below, naming it
             features = to_device(X, picked, dtype, device, column_major)
     if max_abs is not None:
-        max_abs = float(torch.tensor(max_abs, dtype=dtype))  # inf where the cast overflows, as in the copy
+        # inf where the cast overflows, as in the copy
+        max_abs = float(torch.tensor(max_abs, dtype=dtype, device="cpu"))
     else:
         max_abs = tensor_max_abs(features)
     if not np.isfinite(max_abs):
@@ -344,7 +360,7 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
 
 def effective_rows(weight):
     """Kish's effective number of rows of training weights, ``(sum w)^2 / sum w^2`` (the count for equal weights)."""
-    w = as_float64(torch.as_tensor(weight))
+    w = as_float64(weight if isinstance(weight, torch.Tensor) else torch.as_tensor(weight, device="cpu"))
     square_sum = float(torch.sum(w * w))
     return float(torch.sum(w)) ** 2 / square_sum if square_sum > 0 else 0.0
 

@@ -48,13 +48,15 @@ class _Exported(nn.Module):
     def __init__(self, layers, activation, kind, classes, cut):
         super().__init__()
         self.weights = nn.ParameterList(
-            [nn.Parameter(torch.tensor(np.asarray(W, dtype=np.float32))) for W, _ in layers]
+            [nn.Parameter(torch.tensor(np.asarray(W, dtype=np.float32), device="cpu")) for W, _ in layers]
         )
-        self.biases = nn.ParameterList([nn.Parameter(torch.tensor(np.asarray(b, dtype=np.float32))) for _, b in layers])
+        self.biases = nn.ParameterList(
+            [nn.Parameter(torch.tensor(np.asarray(b, dtype=np.float32), device="cpu")) for _, b in layers]
+        )
         self.activation = activation
         self.kind = kind
-        self.register_buffer("classes", torch.tensor(classes, dtype=torch.int64))
-        self.register_buffer("cut", torch.tensor(cut, dtype=torch.float32))
+        self.register_buffer("classes", torch.tensor(classes, dtype=torch.int64, device="cpu"))
+        self.register_buffer("cut", torch.tensor(cut, dtype=torch.float32, device="cpu"))
 
     def forward(self, X):
         H = X
@@ -94,7 +96,7 @@ def export_onnx(estimator, path, opset_version=17):
         classes,
         cut,
     ).eval()
-    example = torch.zeros(1, estimator.n_features_in_, dtype=torch.float32)
+    example = torch.zeros(1, estimator.n_features_in_, dtype=torch.float32, device="cpu")
     with warnings.catch_warnings(), torch.no_grad():
         warnings.simplefilter("ignore", DeprecationWarning)  # "legacy TorchScript-based export": chosen, see above
         torch.onnx.export(

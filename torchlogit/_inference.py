@@ -11,7 +11,6 @@ weights every figure equals the one statsmodels gives on the repeated rows.
 """
 
 import os
-import warnings
 from numbers import Real
 from typing import NamedTuple
 
@@ -30,6 +29,7 @@ from sklearn.utils.validation import (
 from ._compat import _check_sample_weight
 from ._data import host_array, host_classes, host_inputs
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
+from ._user_warnings import warn
 
 # Reciprocal condition number (of the Hessian scaled to unit diagonal, so feature scales
 # don't matter) under which standard errors are reported as NaN: below it, float64 leaves
@@ -456,10 +456,12 @@ def model_statistics(neg_loglike, Y, freq_weight, importance, *, softmax, n_para
     w = np.asarray(freq_weight, dtype=np.float64)[:, None] * np.asarray(importance, dtype=np.float64)
     Y = np.asarray(Y, dtype=np.float64)
     share = (w * Y).sum(axis=0) / w.sum(axis=0)
+    # xlogy(w * Y, share), not w * xlogy(Y, share): a class (or label value) whose rows all weigh 0 has share 0,
+    # and its rows' 0 * log(0) terms must be 0, as if the rows were dropped (they gave NaN and NumPy's warning).
     if softmax:
-        llnull = float(np.sum(w * xlogy(Y, share)))
+        llnull = float(np.sum(xlogy(w * Y, share)))
     else:
-        llnull = float(np.sum(w * (xlogy(Y, share) + xlogy(1 - Y, 1 - share))))
+        llnull = float(np.sum(xlogy(w * Y, share) + xlogy(w * (1 - Y), 1 - share)))
     llf = -float(neg_loglike)
     nobs = float(np.sum(freq_weight))
     df_model = n_params - n_constants
@@ -477,12 +479,11 @@ def model_statistics(neg_loglike, Y, freq_weight, importance, *, softmax, n_para
 
 
 def warn_not_classical(C, cov_type):
-    warnings.warn(
+    warn(
         f"C={C} is finite, so the L2 penalty enters the Hessian: these {cov_type} standard errors "
         "describe the penalised estimate and are not classical (biased towards zero, intervals not "
         "calibrated). Fit with C=np.inf for classical maximum-likelihood inference.",
         InferenceWarning,
-        stacklevel=3,
     )
 
 
@@ -497,53 +498,62 @@ def warn_importance_weights(cov_type, source):
         else f"the {cov_type} standard errors treat them as importance weights, but the model statistics (llf, llr, "
         "llr_pvalue, prsquared) are of the weighted likelihood and read them as copies of the rows"
     )
-    warnings.warn(
+    warn(
         f"{source} scales the loss of some rows: {what}. For a likelihood-ratio test, fit without {source}.",
         InferenceWarning,
-        stacklevel=3,
     )
 
 
 def warn_far_from_optimum(moved):
-    warnings.warn(
+    warn(
         f"coef_ and intercept_ are up to {moved:.2g} standard errors away from the optimum of the objective on "
         "these data and weights: the fit stopped early (see its ConvergenceWarning, max_iter and tol), or these "
         "are not the data and sample_weight it was fitted on. This table reports the optimum; the model predicts "
         "with coef_. Refit with a larger max_iter, or scaled features, to make them agree.",
         InferenceWarning,
-        stacklevel=3,
     )
 
 
-def warn_no_optimum(subject="", stacklevel=3):
-    warnings.warn(
+def warn_no_optimum(subject=""):
+    warn(
         f"{subject}Newton's method from the fitted parameters found no optimum in {NEWTON_MAX_ITER} iterations: the "
         "maximum-likelihood estimate may not exist (classes separated by a combination of the features), or "
         "features nearly collinear leave the log-likelihood flat to its rounding along some direction (drop or "
         "combine them). Standard errors, z, p-values and intervals are NaN.",
         InferenceWarning,
-        stacklevel=stacklevel,
     )
 
 
-def warn_no_decrease(subject="", stacklevel=3):
-    warnings.warn(
+def warn_no_decrease(subject=""):
+    warn(
         f"{subject}Newton's method from the fitted parameters found no finite decrease of the objective along its "
         "step (the log-likelihood overflows or is not finite there): the optimum could not be located. "
         "Standard errors, z, p-values and intervals are NaN.",
         InferenceWarning,
-        stacklevel=stacklevel,
     )
 
 
-def warn_singular(rcond, subject="", stacklevel=3):
-    warnings.warn(
+def warn_singular(rcond, subject="", hint=""):
+    warn(
         f"{subject}The Hessian of the log-likelihood is singular or ill-conditioned (reciprocal condition number "
         f"{rcond:.1e} after scaling): the data may be separable, or features collinear or constant. "
-        "Standard errors, z, p-values and intervals are NaN.",
+        f"Standard errors, z, p-values and intervals are NaN.{hint}",
         InferenceWarning,
-        stacklevel=stacklevel,
     )
+
+
+def constant_columns(X):
+    """Positions of the columns holding one non-zero value in every row: a constant (statsmodels' ``k_constant``
+    test, which ``sm.add_constant``'s column passes)."""
+    if X.shape[0] == 0:
+        return np.array([], dtype=np.intp)
+    if sp.issparse(X):
+        X = X.tocsc()
+        full = np.diff(X.indptr) == X.shape[0]  # a stored value in every row (an explicit zero is not constant)
+        low, high = X.min(axis=0).toarray().ravel(), X.max(axis=0).toarray().ravel()
+        return np.flatnonzero(full & (low == high) & (low != 0))
+    X = np.asarray(X)
+    return np.flatnonzero((X.min(axis=0) == X.max(axis=0)) & (X[0] != 0))
 
 
 class InferenceMixin:
@@ -691,16 +701,28 @@ class InferenceMixin:
 
         d = self.n_features_in_ + int(self.fit_intercept)
         softmax = self._kind == "multinomial"
+        constants = constant_columns(X)
+        hint = ""
+        if self.fit_intercept and len(constants):  # sm.add_constant's habit: a second intercept, a singular Hessian
+            names = getattr(self, "feature_names_in_", None)
+            named = [str(names[j]) if names is not None else f"x{j}" for j in constants[:5]]
+            hint = (
+                f" Column(s) {named} are constant, as the intercept is: drop them, or fit with fit_intercept=False "
+                "(statsmodels' add_constant column is the model's intercept)."
+            )
         n_outputs = self.coef_.shape[0]
         n_params = n_outputs * d
         contrasts_kw = dict(n_classes=n_outputs, d=d) if softmax else {}
         n_reported = (n_outputs - 1) * d if softmax else n_params
         n_obs = float(sample_weight.sum())
-        if cov_type == "HC1" and not n_obs > n_reported:
+        # HC1's k: the parameters of one model; each label of a multi-label model is a Logit of its own (d of them).
+        k = d if self._kind == "multilabel" else n_reported
+        if cov_type == "HC1" and not n_obs > k:
             raise ValueError(
                 f"cov_type='HC1' needs a total sample weight greater than the number of reported parameters "
-                f"({n_reported}): its small-sample factor n / (n - k) is undefined or negative otherwise; got a "
-                f"total sample weight of {n_obs:g}. Use cov_type='HC0', or more data."
+                f"({k}{' per label' if self._kind == 'multilabel' else ''}): its small-sample factor n / (n - k) is "
+                f"undefined or negative otherwise; got a total sample weight of {n_obs:g}. Use cov_type='HC0', or "
+                "more data."
             )
         device = self._prediction_device()
         if device.type == "mps":  # no float64 there
@@ -773,18 +795,32 @@ class InferenceMixin:
             if variances is not None:
                 return result.theta, variances, result.converged
             if result.status == "singular":
-                warn_singular(result.factor.rcond, subject, stacklevel=4)
+                warn_singular(result.factor.rcond, subject, hint)
             elif result.status == "max_iter":  # well-conditioned, yet Newton kept moving: no finite optimum
-                warn_no_optimum(subject, stacklevel=4)
+                warn_no_optimum(subject)
             else:
-                warn_no_decrease(subject, stacklevel=4)
+                warn_no_decrease(subject)
             return start, None, result.converged  # no maximum-likelihood estimate to polish towards: the fit's
 
         if self._kind == "multilabel":
             # Independent labels (a block-diagonal Hessian): each is refined alone, as a separate Logit on its
             # label, so that a label without an optimum (separated by the features, or constant) leaves NaN in
             # its own rows only.
-            parts = [refine(slice(j, j + 1), subject=f"Label {j}: ") for j in range(n_outputs)]
+            parts = []
+            counted = np.asarray(sample_weight) > 0
+            for j in range(n_outputs):  # a loop, not a comprehension: see _user_warnings
+                values = np.unique(Y[counted, j])
+                if len(values) < 2:  # the label's MLE does not exist: its intercept runs to -inf or +inf
+                    label = host_classes(self)[j : j + 1].tolist()[0]
+                    warn(
+                        f"Label {j} ({label!r}) is {'always' if values[:1].tolist() == [1] else 'never'} on in y: "
+                        "its maximum-likelihood estimate does not exist (the intercept runs to infinity). Its "
+                        "standard errors, z, p-values and intervals are NaN; drop the label for inference.",
+                        InferenceWarning,
+                    )
+                    parts.append((fitted[j : j + 1], None, False))
+                    continue
+                parts.append(refine(slice(j, j + 1), subject=f"Label {j}: "))
         else:
             parts = [refine(slice(None))]
         theta = torch.cat([part[0] for part in parts])
@@ -825,7 +861,8 @@ class InferenceMixin:
                 importance,
                 softmax=softmax,
                 n_params=len(coef),
-                n_constants=n_outputs * int(self.fit_intercept),
+                # A constant column is the intercept of a model fitted without one (statsmodels' k_constant).
+                n_constants=n_outputs * int(self.fit_intercept or len(constants) > 0),
             ),
             converged=bool(converged),
             method="MLE" if not penalised else f"penalised MLE (L2, C={self.C:g})",
@@ -866,11 +903,13 @@ class InferenceMixin:
         unseen = classes[position] != y
         if np.any(unseen):
             raise ValueError(f"y contains labels not seen in fit: {np.unique(y[unseen])[:10].tolist()}.")
-        if self._kind != "multilabel" and len(np.unique(position)) < 2:
+        counted = position[np.asarray(sample_weight) > 0]  # rows of weight 0 count as absent, as in the fit
+        if self._kind != "multilabel" and len(np.unique(counted)) < 2:
             # Every statistic would be degenerate (the null model fits perfectly: llnull 0, no optimum).
+            among = "" if len(counted) == len(y) else " among the rows of positive sample_weight"
+            only = repr(classes[counted[:1]].tolist()[0]) if len(counted) else "none"
             raise ValueError(
-                f"summary() needs y with at least two classes; got only {classes[position[:1]].tolist()[0]!r} "
-                f"({len(y)} samples)."
+                f"summary() needs y with at least two classes{among}; got only {only} ({len(counted)} samples)."
             )
         outputs = np.eye(len(classes))[position]
         if self._kind == "binary":

@@ -106,7 +106,7 @@ def as_tensor(X, dtype, device):
 
 
 def _numpy_dtype(dtype):
-    return torch.empty(0, dtype=dtype).numpy().dtype
+    return torch.empty(0, dtype=dtype, device="cpu").numpy().dtype
 
 
 def tensor_max_abs(features):
@@ -137,7 +137,7 @@ def host_copy(X, rows, dtype, column_major=False):
         # stalled copies of this size for 0.1 to 1.9 s on this project's machine. Its pages are touched
         # in order first (zero_): faulting them in by the transposed writes' 100 scattered streams cost
         # more (1M x 100 float64: 590 against 430 ms in all; 300k x 100 float32: 115 against 92 ms).
-        out_t = torch.empty((X.shape[1], len(rows)), dtype=dtype).zero_().numpy()
+        out_t = torch.empty((X.shape[1], len(rows)), dtype=dtype, device="cpu").zero_().numpy()
 
         def gather(start):
             part = rows[start : start + COLUMN_MAJOR_CHUNK_ROWS]
@@ -205,7 +205,7 @@ def staged_copy(X, rows, dtype, device, pin_memory):
     """
     out = torch.empty((len(rows), *X.shape[1:]), dtype=dtype, device=device)
     step = max(1, CHUNK_VALUES // max(int(np.prod(X.shape[1:])), 1))
-    staging = torch.empty((min(step, len(rows)), *X.shape[1:]), dtype=dtype, pin_memory=pin_memory)
+    staging = torch.empty((min(step, len(rows)), *X.shape[1:]), dtype=dtype, device="cpu", pin_memory=pin_memory)
     buffer = staging.numpy()
     for start in range(0, len(rows), step):
         chunk = rows[start : start + step]
@@ -227,7 +227,7 @@ def host_to_device(X, device):
     step = max(1, _STAGE_VALUES // max(int(np.prod(source.shape[1:])), 1))
     shape = (min(step, len(source)), *source.shape[1:])
     try:
-        buffers = [torch.empty(shape, dtype=source.dtype, pin_memory=True) for _ in range(2)]
+        buffers = [torch.empty(shape, dtype=source.dtype, device="cpu", pin_memory=True) for _ in range(2)]
     except RuntimeError:  # page-locked memory refused (a locked-memory limit): torch's pageable copy
         return source.to(device)
     stream = torch.cuda.current_stream(device)
@@ -343,6 +343,7 @@ def sparse_tensor(X, dtype, device):
             torch.from_numpy(X.indices),
             torch.from_numpy(X.data),
             X.shape,
+            device="cpu",
             check_invariants=False,  # scipy's canonical CSR is valid by construction
         )
     tensor = tensor.to(device)

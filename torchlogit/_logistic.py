@@ -234,7 +234,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
             )
         targets = encode_partial_labels(self, y, classes)
         if self.class_weight is not None:
-            class_weight = class_weights(self.class_weight, classes=targets.classes, y=host_array(y))
+            class_weight = class_weights(self.class_weight, classes=targets.classes, y=host_array(y, vector=True))
             targets.row_factor = per_row(class_weight, targets.target)
         return targets
 
@@ -246,7 +246,10 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         if self.class_weight is not None:
             # scikit-learn's own computation, on the host (labels of a tensor fit are copied once).
             class_weight = class_weights(
-                self.class_weight, classes=targets.classes, y=host_array(y), sample_weight=host_array(sample_weight)
+                self.class_weight,
+                classes=targets.classes,
+                y=host_array(y, vector=True),
+                sample_weight=host_array(sample_weight, vector=True),
             )
             targets.row_factor = per_row(class_weight, targets.target)
             if not bool(((sample_weight > 0) & (targets.row_factor > 0)).any()):

@@ -39,7 +39,7 @@ class LinearLogits(nn.Module):
 
     def __init__(self, n_features, n_outputs, bias=True, dtype=torch.float32):
         super().__init__()
-        self.linear = _ZeroLinear(n_features, n_outputs, bias=bias, dtype=dtype)
+        self.linear = _ZeroLinear(n_features, n_outputs, bias=bias, dtype=dtype, device="cpu")
 
     def forward(self, X):
         return self.linear(X)
@@ -161,23 +161,70 @@ def layer_coefficients(module, dtype=None):
     return coefs, intercepts
 
 
-def layers_state(module, layers):
+def checked_layers(layers, n_features, n_outputs, names):
+    """``layers`` (``[(W (n_in, n_out), b), ...]``, the fitted arrays) when their shapes chain from
+    ``n_features`` to ``n_outputs``, each bias as ``(n_out,)``; else a ValueError naming ``names``.
+
+    The fitted arrays are public and may be edited or assigned (scikit-learn's models
+    predict from whatever ``coef_`` holds). A shape that does not fit is refused here in
+    those terms, not by torch's matrix product inside ``save``, ``to_onnx`` or a warm start.
+    A scalar bias broadcasts to the layer's outputs, as in ``X @ coef_.T + intercept_``.
+    ``names``: the public attributes, ``("coef_", "intercept_")`` or ``("coefs_", "intercepts_")``.
+    """
+    weights, biases = names
+    checked = []
+    n_in = n_features
+    for i, (W, b) in enumerate(layers):
+        where, bias_name = (f"{weights}[{i}]", f"{biases}[{i}]") if weights.endswith("s_") else (weights, biases)
+        shape = tuple(np.shape(W))
+        if len(shape) != 2 or shape[0] != n_in:
+            raise ValueError(
+                f"{where} has shape {_public_shape(shape, weights)}, which does not fit the model: its input has "
+                f"{n_in} {'features' if i == 0 else 'units'}. Assign arrays of the fitted shapes, or fit again."
+            )
+        bias = np.asarray(b)
+        if bias.size == 1 and shape[1] != 1:  # a scalar broadcasts, as in X @ coef_.T + intercept_
+            bias = np.full(shape[1], bias.item(), dtype=bias.dtype)
+        elif bias.size != shape[1] or bias.ndim > 1 and max(bias.shape) != bias.size:
+            raise ValueError(
+                f"{bias_name} has shape {bias.shape}, which does not fit the {shape[1]} outputs of {where}."
+            )
+        checked.append((W, bias.reshape(-1)))
+        n_in = shape[1]
+    if n_in != n_outputs:
+        raise ValueError(
+            f"{weights} gives {n_in} outputs, but the model was fitted with {n_outputs}. Assign arrays of the "
+            "fitted shapes, or fit again."
+        )
+    return checked
+
+
+def _public_shape(shape, name):
+    """The shape as the user sees the attribute: ``coef_`` is ``(n_outputs, n_features)``, the transpose of W."""
+    return shape[::-1] if name == "coef_" and len(shape) == 2 else shape
+
+
+def layers_state(module, layers, use="continued (warm_start=True or partial_fit)"):
     """A ``state_dict`` for ``module`` holding ``layers``, its linear layers' ``(weight (n_in, n_out), bias)``.
 
     The inverse of :func:`layer_coefficients`: how a fitted model's public arrays become
     the starting point of a new training run (warm start, ``partial_fit``) or of a file's
     tensors. A layer without bias in ``module`` drops the given bias (as
     ``LogisticRegression``'s warm start does when ``fit_intercept=False``). Raises a
-    ValueError when the shapes do not fit ``module``.
+    ValueError when the shapes do not fit ``module``, saying the model cannot be ``use``.
     """
     linear = [(name, m) for name, m in module.named_modules() if isinstance(m, nn.Linear)]
     found = [tuple(np.shape(W)) for W, _ in layers]
     expected = [(m.in_features, m.out_features) for _, m in linear]
     if found != expected:
+        remedy = (
+            "Set warm_start=False, or fit, to start afresh."
+            if use.startswith("continued")
+            else "Set the parameters back to the fitted model's, or fit again."
+        )
         raise ValueError(
-            "The fitted model cannot be continued (warm_start=True or partial_fit): the model's structure "
-            f"changed (fitted layers {found}, the parameters now give {expected}). Set warm_start=False, or "
-            "fit, to start afresh."
+            f"The fitted model cannot be {use}: the model's structure changed (fitted layers {found}, the "
+            f"parameters now give {expected}). {remedy}"
         )
     state = {}
     for (name, m), (W, b) in zip(linear, layers, strict=True):

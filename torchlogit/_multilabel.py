@@ -16,7 +16,7 @@ from ._dask import dask_label_targets
 from ._data import host_array
 from ._docstrings import fill_doc
 from ._kernels import ACCEPT_SPARSE, numpy_dtype
-from ._modules import ACTIVATIONS, LinearLogits, MLPLogits
+from ._modules import ACTIVATIONS, LinearLogits, MLPLogits, checked_layers
 from ._predict import indicator_labels
 from ._targets import Targets, encode_labels, encode_partial_labels
 
@@ -306,8 +306,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     def _partial_targets(self, Y, classes, sample_weight):
         if Y.ndim == 1:
-            if self.pos_weight is not None:
-                raise ValueError("pos_weight applies to multi-label (indicator matrix) targets; y is 1-D.")
+            self._check_one_d_targets()  # pos_weight and threshold, as fit refuses them (predict did, after)
             self._y_dtype = None
             return encode_partial_labels(self, Y, classes)
         n_labels = Y.shape[1]
@@ -368,9 +367,12 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def _validate_fit_data(self, X, Y, reset=True):
         if sp.issparse(Y):
             Y = Y.toarray()  # the label matrix is small next to X; X itself stays as given
+        _check_label_lists(Y)
         X, Y = validate_data(
             self, X, Y, reset=reset, multi_output=True, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32]
         )
+        if sp.issparse(Y):  # a pandas frame of sparse columns becomes a SciPy matrix in validation
+            Y = Y.toarray()
         if Y.ndim == 2 and Y.shape[1] == 1:
             Y = column_or_1d(Y, warn=True)
         return X, Y
@@ -418,7 +420,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     def _pos_weight(self, Y, sample_weight):
         def counts():  # "balanced": on the host (a tensor fit's labels and weights copied once), as the NumPy path
-            weight = host_array(sample_weight)
+            weight = host_array(sample_weight, vector=True)
             return weight @ host_array(Y), weight.sum()
 
         return self._pos_weight_from_counts(Y.shape[1], counts)
@@ -512,7 +514,15 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def _fitted_layers(self, dense=False):
         if "coef_" in vars(self):
             return super()._fitted_layers(dense)
-        return list(zip(self.coefs_, self.intercepts_, strict=True))
+        coefs, intercepts = self.coefs_, self.intercepts_
+        if len(coefs) != len(intercepts):
+            raise ValueError(
+                f"coefs_ holds {len(coefs)} layers but intercepts_ {len(intercepts)}: each layer has one weight "
+                "matrix and one bias vector. Assign lists of the fitted lengths, or fit again."
+            )
+        return checked_layers(
+            list(zip(coefs, intercepts, strict=True)), self.n_features_in_, self._n_outputs, ("coefs_", "intercepts_")
+        )
 
     @property
     def coefs_(self):
@@ -524,7 +534,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         """
         if "coef_" in vars(self):
             coef = self.coef_
-            return [coef.T.toarray() if hasattr(coef, "toarray") else coef.T]
+            return _WrittenBack([coef.T.toarray() if hasattr(coef, "toarray") else coef.T], self, "coefs_")
         if "_coefs" in vars(self):
             return self._coefs
         raise AttributeError("'TorchMultiLabelClassifier' object has no attribute 'coefs_' (it is not fitted).")
@@ -532,7 +542,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     @coefs_.setter
     def coefs_(self, value):
         if "coef_" in vars(self):
-            (W,) = value
+            (W,) = _one_layer(value, "coefs_")
             self.coef_ = np.ascontiguousarray(np.asarray(W).T)
         else:
             self._coefs = list(value)
@@ -582,7 +592,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def intercepts_(self):
         """list of ndarray: bias vector of each layer (they are the model, as ``coefs_``)."""
         if "coef_" in vars(self):
-            return [self.intercept_]
+            return _WrittenBack([self.intercept_], self, "intercepts_")
         if "_intercepts" in vars(self):
             return self._intercepts
         raise AttributeError("'TorchMultiLabelClassifier' object has no attribute 'intercepts_' (it is not fitted).")
@@ -590,7 +600,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     @intercepts_.setter
     def intercepts_(self, value):
         if "coef_" in vars(self):
-            (self.intercept_,) = value
+            (self.intercept_,) = _one_layer(value, "intercepts_")
         else:
             self._intercepts = list(value)
 
@@ -652,3 +662,48 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         tags = super().__sklearn_tags__()
         tags.classifier_tags.multi_label = True
         return tags
+
+
+class _WrittenBack(list):
+    """The linear model's ``coefs_`` / ``intercepts_``: a list made on each access, whose item assignment is
+    written back to ``coef_`` / ``intercept_`` (``model.coefs_[0] = W`` changes predictions, as it does for a
+    model with hidden layers, whose lists are stored, and for ``MLPClassifier``)."""
+
+    def __init__(self, items, owner, name):
+        super().__init__(items)
+        self._owner, self._name = owner, name
+
+    def __setitem__(self, index, value):
+        super().__setitem__(index, value)
+        setattr(self._owner, self._name, list(self))
+
+
+def _one_layer(value, name):
+    """The one layer a linear model's ``coefs_`` / ``intercepts_`` holds, or a ValueError in those terms."""
+    value = list(value)
+    if len(value) != 1:
+        raise ValueError(
+            f"This model is linear (no hidden layers): {name} holds one layer, and {len(value)} were assigned. "
+            "Set hidden_layer_sizes and fit to train hidden layers."
+        )
+    return value
+
+
+def _check_label_lists(Y):
+    """Refuse lists of label sets (``[[1, 3], [2]]``, ``[{"a"}, ...]``) in words that point to the remedy.
+
+    NumPy's "inhomogeneous shape" and scikit-learn's "Unknown label type: unknown" were what a user
+    got for the form multi-label targets most often come in (``MLPClassifier`` says the same).
+    """
+    if not isinstance(Y, (list, tuple)) or not Y:
+        return
+    rows = [row for row in Y if isinstance(row, (list, tuple, set, frozenset))]
+    if not rows:
+        return
+    ragged = len({len(row) for row in rows}) > 1 or len(rows) < len(Y)
+    if ragged or any(isinstance(row, (set, frozenset)) for row in rows):
+        raise ValueError(
+            "Y looks like lists (or sets) of labels per sample; TorchMultiLabelClassifier takes a 0/1 indicator "
+            "matrix of shape (n_samples, n_labels). Build one with "
+            "sklearn.preprocessing.MultiLabelBinarizer().fit_transform(Y)."
+        )

@@ -81,7 +81,7 @@ class _ShuffledBatches:
         data = self.data
         n = len(data)
         generator = torch.Generator().manual_seed((self.seed * 1_000_003 + self.epoch()) % (1 << 63))
-        host_order = torch.randperm(n, generator=generator)
+        host_order = torch.randperm(n, generator=generator, device="cpu")
         order = host_order.to(data.X.device)
         # Sparse rows are cut from the host CSR copy by the host permutation: reading the
         # device one back would wait for the device at every batch.

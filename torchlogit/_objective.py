@@ -216,7 +216,7 @@ def linear_objective_and_gradient(
         # 200k x 5000 fit). Only checked on the CPU: on a device the check would wait for the device.
         # Nor on small data, where the check costs as much as the pass it saves.
         shape = (W.shape[0], X.shape[0]) if outputs_first else (X.shape[0], W.shape[0])
-        scores = torch.zeros(shape, dtype=W.dtype)
+        scores = torch.zeros(shape, dtype=W.dtype, device=W.device)
         if bias is not None:
             scores += bias.detach().unsqueeze(1) if outputs_first else bias.detach()
     elif outputs_first:

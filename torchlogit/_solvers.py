@@ -600,7 +600,7 @@ class LBFGS:
         if not finite:
             # Only reachable from a non-finite start (the line search never accepts one).
             state.update(x=x, f=f, g=g, loss=f, grad_max=math.inf, failed="ABNORMAL: NON-FINITE OBJECTIVE")
-            return torch.tensor(f, dtype=torch.float64)
+            return torch.tensor(f, dtype=torch.float64, device="cpu")
 
         pairs = state["pairs"]  # in the preconditioned coordinates v
         pg = self._pseudo_gradient(x, g)
@@ -654,7 +654,7 @@ class LBFGS:
         state.update(x=x_new, f=f_new, g=g_new, n_iter=state["n_iter"] + 1)
         state["loss"] = f_new
         state["grad_max"] = float(self._pseudo_gradient(x_new, g_new).abs().max())
-        return torch.tensor(f, dtype=torch.float64)
+        return torch.tensor(f, dtype=torch.float64, device="cpu")
 
 
 # How far beyond the zero of its linear prediction the first unit step may go before it is cut back to that zero

@@ -9,23 +9,46 @@ table (a column, a slice, ``round``) is a plain DataFrame.
 import numpy as np
 import pandas as pd
 
-# (label, attrs key, format) of the header, in two columns as statsmodels lays them out.
+
+def _count(value):
+    """A count (observations, residual degrees of freedom) in full: ``{:g}`` printed 1234567 as 1.23457e+06."""
+    value = float(value)
+    return f"{value:.0f}" if value.is_integer() else f"{value:.6g}"  # weighted counts need not be whole
+
+
+def _level(alpha):
+    """The intervals' confidence level (statsmodels puts it in the column names: [0.025 0.975])."""
+    return f"{100 * (1 - float(alpha)):g}%"
+
+
+def _llr_p_value(p):
+    """statsmodels' ``%#8.4g`` (0.001502, not the coefficients' 0.002), never a bare zero."""
+    return format_p_value(p) if not np.isfinite(p) or p == 0 else f"{p:#.4g}"
+
+
+# (label, attrs key, format: a format string or a function) of the header, in two columns as statsmodels
+# lays them out.
 LEFT = [
     ("Model:", "model", "{}"),
     ("Method:", "method", "{}"),
     ("Covariance Type:", "cov_type", "{}"),
     ("converged:", "converged", "{}"),
     ("Reference class:", "reference_class", "{}"),
+    ("Conf. Int.:", "alpha", _level),
 ]
 RIGHT = [
-    ("No. Observations:", "nobs", "{:g}"),
-    ("Df Residuals:", "df_resid", "{:g}"),
+    ("No. Observations:", "nobs", _count),
+    ("Df Residuals:", "df_resid", _count),
     ("Df Model:", "df_model", "{:g}"),
     ("Pseudo R-squ.:", "prsquared", "{:.4f}"),
     ("Log-Likelihood:", "llf", "{:.5g}"),
     ("LL-Null:", "llnull", "{:.5g}"),
-    ("LLR p-value:", "llr_pvalue", None),
+    ("LLR p-value:", "llr_pvalue", _llr_p_value),
 ]
+
+
+def _formatted(fmt, value):
+    return fmt(value) if callable(fmt) else fmt.format(value)
 
 
 def format_p_value(p):
@@ -49,12 +72,8 @@ class SummaryTable(pd.DataFrame):
     def as_text(self):
         """The statsmodels-like text: the model statistics, then the coefficient table."""
         attrs = self.attrs
-        left = [(label, fmt.format(attrs[key])) for label, key, fmt in LEFT if key in attrs]
-        right = [
-            (label, format_p_value(attrs[key]) if fmt is None else fmt.format(attrs[key]))
-            for label, key, fmt in RIGHT
-            if key in attrs
-        ]
+        left = [(label, _formatted(fmt, attrs[key])) for label, key, fmt in LEFT if key in attrs]
+        right = [(label, _formatted(fmt, attrs[key])) for label, key, fmt in RIGHT if key in attrs]
         rows = max(len(left), len(right))
         left += [("", "")] * (rows - len(left))
         right += [("", "")] * (rows - len(right))

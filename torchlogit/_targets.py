@@ -177,6 +177,19 @@ def class_weights(class_weight, *, classes, y, sample_weight=None):
     weight makes the objective unbounded below (the fit then predicts one class everywhere),
     a NaN one fails inside the solver with a message about the data.
     """
+    if isinstance(class_weight, str) and class_weight == "balanced" and sample_weight is not None:
+        # "balanced" divides by each class's total sample_weight: a class whose rows all weigh 0 would get an
+        # infinite weight (NumPy's divide-by-zero warning, then a refusal naming a weight the user never gave).
+        totals = np.bincount(
+            np.searchsorted(classes, y), weights=np.asarray(sample_weight, dtype=np.float64), minlength=len(classes)
+        )
+        if np.any(totals == 0):
+            label = classes[np.flatnonzero(totals == 0)[:1]].tolist()[0]
+            raise ValueError(
+                f"class_weight='balanced' weighs each class by n_samples / (n_classes * its total sample_weight), "
+                f"and class {label!r} has a total sample_weight of 0 (every row of it weighs 0). Drop those rows, "
+                "give them positive weights, or pass class_weight as a dict."
+            )
     weights = compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sample_weight)
     bad = ~np.isfinite(weights) | (weights < 0)
     if bad.any():

@@ -84,6 +84,8 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
     """
     if not estimator._tensor_target_ndims:
         return None
+    if any(isinstance(a, np.matrix) for a in (X, y, sample_weight)):
+        return None  # scikit-learn's validation refuses np.matrix in its words (predict did, fit took it)
     if isinstance(X, np.ndarray):
         taken = X.dtype in (np.float32, np.float64) and X.ndim == 2 and X.size and min(X.strides) >= 0
         if not taken or device.type not in _DEVICE_TYPES:

@@ -35,6 +35,7 @@ from ._solvers import LBFGS
 from ._state import load_warm_start
 from ._targets import pos_weight_tensor
 from ._threads import blas_threads
+from ._user_warnings import warn
 
 # L-BFGS history: SciPy's default, which scikit-learn uses.
 _LBFGS_HISTORY = 10
@@ -170,7 +171,8 @@ class TrainingMixin:
             callbacks=self._net_callbacks(last=[("stopping", stopping)]),
         )
         net.initialize()
-        init_state = self._warm_start_state(targets, n_features)
+        # fit_dask sets n_features_in_ after training: here it is still the previous fit's.
+        init_state = self._warm_start_state(targets, n_features, getattr(self, "n_features_in_", None))
         if init_state is not None:
             load_warm_start(net.module_, {k: v.cpu() for k, v in init_state.items()})
         net.partial_fit(data)
@@ -211,7 +213,7 @@ class TrainingMixin:
             message = _NEWTON_WARNING.format(n_iter=n_iter)
         else:
             message = _STOCHASTIC_WARNING.format(max_iter=self.max_iter)
-        warnings.warn(message, ConvergenceWarning, stacklevel=3)
+        warn(message, ConvergenceWarning)  # at the user's line, through fit, partial_fit or a CV fit
 
     def _vector_products(self, data, module):
         """Whether this fit multiplies its data by vectors only: dense, one output, linear L-BFGS, on the CPU."""
@@ -254,7 +256,7 @@ class TrainingMixin:
                 self.tol, dtype, trust_gradient=trust_gradient, can_promote=can_promote, rounding=rounding
             )
         if self._solver() == "newton-cholesky":
-            return NewtonConvergence(tol=self.tol, ftol=ftol_for(dtype))
+            return NewtonConvergence(tol=self.tol, ftol=ftol_for(dtype), exact=dtype == torch.float64)
         if validated:
             return NoImprovementStopping(
                 tol=self.tol, n_iter_no_change=self.n_iter_no_change, monitor="valid_loss", restore_best=True
@@ -278,11 +280,15 @@ class TrainingMixin:
         :meth:`_continue_in_float64`), so that convergence is only ever claimed on
         scikit-learn's rules in float64 terms.
         """
-        train, valid = data.split(self._validation_fraction(), self._seed())
+        fraction = self._validation_fraction()
+        train, valid = data.split(fraction, None if fraction is None else self._seed())
         check_weight_scale(train.weight_sum, [self.C], largest=train.weight.max(), dtype=dtype)
         targets, device = data.targets, data.device
         batch_size = self._batch_size(train.n_samples)
-        seed = self._seed()
+        # Drawn only where something is random (shuffled batches, a hidden layer's initialisation or dropout): a
+        # full-batch linear fit leaves the caller's random_state (NumPy's global generator for None) untouched, as
+        # LogisticRegression does.
+        seed = self._seed() if self._solver() in ("adam", "sgd") or module is not LinearLogits else 0
         pos_weight = pos_weight_tensor(targets, dtype, device)
 
         # Fits whose products go to NumPy's BLAS (._threads.blas_threads) train on a column-major copy.
