@@ -1187,8 +1187,8 @@ BUGS = [
     ),
     Bug(
         "_training",
-        '        if solver in ("adam", "sgd") and batch_size != "auto" and batch_size > n_samples:\n',
-        '        if solver in ("adam", "sgd") and batch_size != "auto" and batch_size > 2 * n_samples:\n',
+        '        if solver in ("adam", "sgd") and batch_size != "auto" and batch_size > n_rows:\n',
+        '        if solver in ("adam", "sgd") and batch_size != "auto" and batch_size > 2 * n_rows:\n',
         "a batch_size up to twice the training rows is clipped without MLPClassifier's warning",
         tests=["tests/test_contracts_logistic.py"],
     ),
@@ -1201,8 +1201,9 @@ BUGS = [
     ),
     Bug(
         "_training",
-        "        check_weight_scale(train.weight_sum, [self.C], largest=train.weight.max(), dtype=dtype)\n",
-        "        check_weight_scale(train.weight_sum, [self.C])\n",
+        "        check_weight_scale(train.weight_sum, [self.C], largest=train.weight.max(), dtype=dtype, "
+        "l1_ratio=self.l1_ratio)\n",
+        "        check_weight_scale(train.weight_sum, [self.C], l1_ratio=self.l1_ratio)\n",
         "weights beyond float32 reach a float32 fit, which fails blaming the features",
         tests=["tests/test_extreme_values.py"],
     ),

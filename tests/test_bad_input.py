@@ -147,6 +147,9 @@ def _skorch_callback(name, **params):
         (("EarlyStopping", {}), "sgd", "EarlyStopping monitors 'valid_loss', which this fit does not record"),
         # TypeError: LBFGS is not an Optimizer.
         (("LRScheduler", dict(policy="StepLR", step_size=1)), "lbfgs", "LRScheduler steps a torch optimizer"),
+        # SkorchException: "Key 'valid_loss_best' was not found in history", mid-fit.
+        (("Checkpoint", {}), "adam", "Checkpoint monitors 'valid_loss_best'.*monitor='train_loss_best'"),
+        (("Checkpoint", dict(monitor="train_loss_best")), "lbfgs", "Checkpoint monitors 'train_loss_best'"),
     ],
 )
 def test_skorch_callbacks_that_cannot_work_here_are_refused_before_training(Estimator, callback, solver, message):
@@ -155,6 +158,18 @@ def test_skorch_callbacks_that_cannot_work_here_are_refused_before_training(Esti
     with pytest.raises(ValueError, match=message):
         estimator.set_params(callbacks=[_skorch_callback(callback[0], **callback[1])]).fit(X, y)
     assert estimator.coef_ is before
+
+
+@pytest.mark.parametrize("Estimator", ESTIMATORS)
+def test_a_checkpoint_on_what_the_fit_records_saves(Estimator, tmp_path):
+    import skorch.callbacks
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for solver, monitor in [("adam", "train_loss_best"), ("lbfgs", None)]:
+            checkpoint = skorch.callbacks.Checkpoint(monitor=monitor, dirname=str(tmp_path / solver))
+            Estimator(solver=solver, max_iter=3, callbacks=[checkpoint]).fit(X, y)
+            assert (tmp_path / solver / "params.pt").exists()
 
 
 @pytest.mark.parametrize("Estimator", ESTIMATORS)

@@ -29,8 +29,8 @@ from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier, _dask
 from torchlogit._dask import (
     BlockSpec,
     RemoteBlocks,
+    _block_stats,
     _block_sums,
-    _block_weight,
     _load_block,
     _row_blocks,
     check_dask_X,
@@ -241,7 +241,7 @@ def test_load_block_refuses_bad_weights_and_labels(rng):
 def test_block_sums_are_the_weighted_loss_sums(rng, kind, bias):
     """``_block_sums`` is ``(sum_i s_i l_i, its gradient in W, in b)``, not divided by anything and with no
     penalty (the client adds the penalty once), in float64 NumPy, for each loss; multi-label with torch's
-    ``pos_weight``; no bias gradient without a bias. ``_block_weight`` is ``sum_i s_i``."""
+    ``pos_weight``; no bias gradient without a bias. ``_block_stats`` is ``(sum_i s_i, sum_i s_i^2, max |x|)``."""
     n, d = 30, 4
     X = rng.randn(n, d)
     s = rng.uniform(0, 3, n)
@@ -267,14 +267,16 @@ def test_block_sums_are_the_weighted_loss_sums(rng, kind, bias):
         np.testing.assert_allclose(grad_b, ref_b, rtol=1e-12, atol=1e-12)
     else:
         assert grad_b is None
-    assert _block_weight(block) == pytest.approx(math.fsum(s), rel=1e-15)
+    total, squares, max_abs = _block_stats(block)
+    assert total == pytest.approx(math.fsum(s), rel=1e-15)
+    assert squares == pytest.approx(math.fsum(s * s), rel=1e-15) and max_abs == np.abs(X).max()
 
 
 def test_float32_blocks_are_made_and_summed_in_float32(rng):
     """A sparse block becomes a CSR tensor in the training dtype whichever dtype it came in (float64 data with
     float32 training, weights included, and the other way round). ``_block_sums`` takes the float64 NumPy
     parameters and ``pos_weight`` it is sent to the block's float32 (float32 accuracy, 1e-5 relative, against the
-    float64 sums) and returns float64 arrays; ``_block_weight`` adds in float64, exactly: ``2**24 + 1``, which
+    float64 sums) and returns float64 arrays; ``_block_stats`` adds in float64, exactly: ``2**24 + 1``, which
     float32 cannot hold."""
     n, d = 30, 4
     X = rng.randn(n, d)
@@ -296,7 +298,7 @@ def test_float32_blocks_are_made_and_summed_in_float32(rng):
     heavy = _load_block(
         np.ones((2, d)), np.array([0, 1]), np.array([2.0**24, 1.0]), _spec("binary", np.array([0, 1]), dtype="float32")
     )
-    assert _block_weight(heavy) == 2.0**24 + 1
+    assert _block_stats(heavy)[0] == 2.0**24 + 1
 
 
 # ----------------------------------------------------------------------------- all blocks, from the client

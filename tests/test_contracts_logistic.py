@@ -106,6 +106,11 @@ def test_mini_batch_parameters_as_mlpclassifier_takes_them(solver):
         endless.fit(X, y)
     assert endless.n_iter_ == 40
     MLPClassifier(n_iter_no_change=np.inf)._validate_params()  # the reference's own constraint allows it
+    # Rows as given, not the distinct rows they merge into: 60 rows of 6 distinct ones at batch_size=30 clip nothing
+    # the user did (MLPClassifier: no warning); early stopping counts the rows train_test_split keeps.
+    repeated = np.repeat(X[:6], 10, axis=0), np.repeat(y[:6], 10)
+    assert _warnings_of(lambda: ours.set_params(batch_size=30).fit(*repeated)) == []
+    assert _warnings_of(lambda: mlp.set_params(batch_size=30).fit(*repeated)) == []
 
 
 @pytest.mark.parametrize(

@@ -605,3 +605,21 @@ def test_cs_with_infinity_save_and_load(tmp_path, breast_cancer):
     loaded = TorchLogisticClassifierCV.load(tmp_path / "cv.tl")
     np.testing.assert_array_equal(loaded.Cs_, model.Cs_)
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_sparsify_and_densify_as_logistic_regression_cv(breast_cancer, tmp_path):
+    """LogisticRegressionCV has them (SparseCoefMixin); an L1 CV model is where they are called."""
+    X, y = breast_cancer
+    X = StandardScaler().fit_transform(X)
+    model = TorchLogisticClassifierCV(Cs=[0.05, 0.1], l1_ratios=[1.0]).fit(X, y)
+    expected = model.predict_proba(X)
+    assert sp.issparse(model.sparsify().coef_) and model.coef_.nnz == np.count_nonzero(model.densify().coef_)
+    model.sparsify()
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=0, atol=1e-12)
+    model.save(tmp_path / "cv.tl")
+    np.testing.assert_allclose(
+        TorchLogisticClassifierCV.load(tmp_path / "cv.tl").predict_proba(X), expected, atol=1e-12
+    )
+    assert isinstance(model.densify().coef_, np.ndarray)
+    with pytest.raises(Exception, match="must be fitted before sparsifying"):
+        TorchLogisticClassifierCV().sparsify()

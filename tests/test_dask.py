@@ -134,6 +134,21 @@ def test_multilabel_fit_on_dask_arrays(client):
     np.testing.assert_array_equal(remote.predict(X), local.predict(X))
 
 
+def test_a_float32_dask_fit_judges_its_stall_by_the_data_as_in_memory(client):
+    """The README's multi-label data at the defaults: the dask fit's float32 rule lacked the data's rounding bounds
+    (largest |x|, effective rows) and stopped with "FLOAT32 PRECISION EXHAUSTED" after 27-35 iterations where the
+    in-memory fit converges (probabilities 4.7e-3 apart)."""
+    for seed in range(2):
+        X, Y = make_multilabel_classification(n_samples=300, n_classes=5, random_state=seed)
+        X = X / X.max()
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", ConvergenceWarning)
+            local = TorchMultiLabelClassifier().fit(X, Y)
+            remote = TorchMultiLabelClassifier().fit(*_chunked(X, Y, rows=100))
+        assert remote.n_iter_[0] == local.n_iter_[0]
+        assert np.abs(remote.predict_proba(X) - local.predict_proba(X)).max() <= 1e-5
+
+
 @pytest.mark.parametrize("estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
 def test_one_column_y_and_weight_shapes_are_read_as_in_memory(client, breast_cancer, estimator):
     """A one-column y is its column, with scikit-learn's DataConversionWarning, as in memory (the multi-label
@@ -281,3 +296,13 @@ def test_the_many_classes_warning_on_dask_labels_is_scikit_learns(client, n_samp
     theirs = _many_classes_warnings(lambda: LogisticRegression(max_iter=2).fit(X, y))
     assert bool(theirs) == (n_classes == 60)
     assert _many_classes_warnings(lambda: TorchLogisticClassifier(max_iter=2).fit(*_chunked(X, y, rows=50))) == theirs
+
+
+def test_an_object_indicator_matrix_is_refused_as_in_memory(client):
+    """``to_dask_array`` of object columns: in memory scikit-learn's "Unknown label type"; on dask arrays it was
+    fitted and predict returned Python booleans in an object array."""
+    X, Y = make_multilabel_classification(n_samples=200, n_classes=3, random_state=0)
+    with pytest.raises(ValueError, match="Unknown label type"):
+        TorchMultiLabelClassifier().fit(X, Y.astype(object))
+    with pytest.raises(ValueError, match="Unknown label type"):
+        TorchMultiLabelClassifier().fit(*_chunked(X, Y.astype(object), rows=100))

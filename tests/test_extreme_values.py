@@ -322,3 +322,37 @@ def test_weights_beyond_float32_are_refused_for_a_float32_fit_and_the_advice_giv
     np.testing.assert_allclose(as_given.coef_, advised.coef_, rtol=1e-6)
     np.testing.assert_allclose(advised.coef_, reference.coef_, rtol=1e-5)
     assert np.abs(as_given.coef_).max() > 0.1  # C * k = 0.1: a model, not the zero the tiny C alone would give
+
+
+def test_an_l1_strength_beyond_float32_is_refused_in_the_users_terms():
+    """l1_ratio / (C S) is held in the training dtype: C=1e-42 (or weights of 1e-38) reached torch's "value cannot be
+    converted to type float without overflow". Rescaling the weights and C keeps C S: the advice is the dtype."""
+    X = np.random.RandomState(0).randn(60, 3)
+    y = np.arange(60) % 2
+    for C, weight in [(1e-42, None), (1e-3, np.full(60, 1e-38))]:
+        with pytest.raises(
+            ValueError, match=r"L1 penalty's strength .* beyond the range of the training dtype float32"
+        ):
+            TorchLogisticClassifier(C=C, l1_ratio=1.0).fit(X, y, sample_weight=weight)
+    float64 = TorchLogisticClassifier(C=1e-42, l1_ratio=1.0, dtype="float64").fit(X, y)
+    assert not float64.coef_.any()  # every coefficient silenced, as the penalty says
+
+
+@pytest.mark.parametrize("fit", ["sparse", "cv", "cv-sparse", "multilabel-sparse"])
+def test_float32_overflow_refusals_come_without_numpys_cast_warning(fit):
+    import scipy.sparse as sp
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    X = np.random.RandomState(0).rand(60, 3)
+    X[5, 2] = 1e39
+    y = np.arange(60) % 2
+    data = sp.csr_matrix(X) if fit.endswith("sparse") else X
+    model = {"sparse": TorchLogisticClassifier(), "cv": TorchLogisticClassifierCV(Cs=2, cv=2)}.get(
+        fit, TorchLogisticClassifierCV(Cs=2, cv=2) if fit == "cv-sparse" else TorchMultiLabelClassifier()
+    )
+    target = np.column_stack([y, 1 - y]) if fit.startswith("multilabel") else y
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="X holds 1e\\+39 in column 2, outside the range of dtype='float32'"):
+            model.fit(data, target)

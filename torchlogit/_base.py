@@ -74,7 +74,7 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
     schedulers refuse to resume on a new optimizer (a raw ``KeyError: param 'initial_lr' is not specified`` on
     the second call, measured).
     """
-    from skorch.callbacks import BatchScoring, EarlyStopping, EpochScoring, LRScheduler, PassthroughScoring
+    from skorch.callbacks import BatchScoring, Checkpoint, EarlyStopping, EpochScoring, LRScheduler, PassthroughScoring
 
     for entry, callback, kind in _callback_classes(callbacks):
         if not (isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))):
@@ -108,6 +108,19 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
                     f"skorch's EarlyStopping monitors {monitor!r}, which this fit does not record (it records "
                     f"{sorted(recorded)}). Monitor one of those, or use the estimator's own stopping rule "
                     "(tol, n_iter_no_change)."
+                )
+        if issubclass(kind, Checkpoint):
+            monitor = callback.monitor if isinstance(callback, Callback) else "valid_loss_best"
+            # skorch's "_best" keys are written by its scoring callbacks; the fit writes train_loss_best alone
+            # (mini-batch solvers). A default Checkpoint() failed mid-fit with skorch's "Key 'valid_loss_best' was
+            # not found in history".
+            if monitor in ("valid_loss_best", "valid_acc_best", "train_loss_best") and monitor not in recorded:
+                best = sorted(key for key in recorded if key.endswith("_best"))
+                raise ValueError(
+                    f"skorch's Checkpoint monitors {monitor!r}, which this fit does not record "
+                    f"({'it records ' + str(best) if best else 'it records no *_best key'}). Pass "
+                    f"{'monitor=' + repr(best[0]) + ', or ' if best else ''}monitor=None to save every epoch, or a "
+                    "callable of the net."
                 )
 
 
@@ -215,6 +228,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             "solver": self._solver(),
             "seed": int(net.shuffle_seed),
             "optimizer": optimizer_moments(net.optimizer_),
+            "l1": _l1_totals(net),
         }
 
     def _set_history(self, history):
@@ -268,7 +282,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
     def _recorded_scores(self):
         """The per-epoch values a fit records in its history (what an ``EarlyStopping`` may monitor)."""
         full_batch = self._solver() in ("lbfgs", "newton-cholesky")
-        return {"train_loss", *(("objective", "grad_max") if full_batch else ())}
+        return {"train_loss", *(("objective", "grad_max") if full_batch else ("train_loss_best",))}
 
     def _check_solver_options(self, here=True, partial=False, training=True):
         """Checks that depend on several parameters; run before any data work.
@@ -636,3 +650,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         tags.input_tags.sparse = True
         tags.array_api_support = ARRAY_API_DISPATCH_AVAILABLE  # SciPy >= 1.14, scikit-learn's helpers
         return tags
+
+
+def _l1_totals(net):
+    """The mini-batch L1 step's running totals (see :class:`._callbacks.L1Proximal`), or None without one."""
+    for name, callback in getattr(net, "callbacks_", []):
+        if name == "l1_proximal" and hasattr(callback, "total_"):
+            return callback.state()
+    return None

@@ -197,7 +197,7 @@ def design_matrix(X, rows, sign, fit_intercept, dtype, device):
     -------
     Tensor of shape (len(rows), n_features + fit_intercept), dense or sparse CSR.
     """
-    n, n_features = len(rows), X.shape[1]
+    n = len(rows)
     factor = np.ones(n) if sign is None else np.asarray(sign, dtype=np.float64)
     if isinstance(X, torch.Tensor):
         # Already on its device: stay there (a CUDA tensor is never copied to the host).
@@ -205,6 +205,14 @@ def design_matrix(X, rows, sign, fit_intercept, dtype, device):
         if fit_intercept:
             out = torch.cat([out, torch.ones((n, 1), dtype=dtype, device=device)], dim=1)
         return out.mul_(torch.as_tensor(factor, dtype=dtype, device=device).unsqueeze(1))
+    # A value beyond float32 becomes inf in the cast: the fit refuses it after, naming it (no NumPy warning).
+    with np.errstate(over="ignore"):
+        return _host_design(X, rows, sign, factor, fit_intercept, dtype, device)
+
+
+def _host_design(X, rows, sign, factor, fit_intercept, dtype, device):
+    """:func:`design_matrix` of NumPy or SciPy ``X`` (``factor``: ``sign``, or ones)."""
+    n, n_features = len(rows), X.shape[1]
     if sp.issparse(X):
         M = sparse_rows(X, rows, dtype)
         lengths = np.diff(M.indptr)

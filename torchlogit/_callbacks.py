@@ -310,16 +310,45 @@ class L1Proximal(Callback):
     jittering around zero under the noise of constant-step updates. Instead, each
     weight is pulled towards zero, and clipped at zero, by the total penalty it should
     have received since training started minus what it did receive, the rule
-    scikit-learn's ``SGDClassifier`` uses for L1. For "adam" each step's penalty is
-    divided by Adam's per-coordinate denominator ``sqrt(v_hat) + eps`` (the metric
-    Adam steps in). Weights that the L1 term silences are exactly zero.
+    scikit-learn's ``SGDClassifier`` uses for L1. Each step's penalty is the share the
+    optimizer gives the data gradient's:
+
+    * "adam": divided by Adam's per-coordinate denominator ``sqrt(v_hat) + eps`` (the
+      metric Adam steps in), and none for a coordinate whose gradient has been zero so
+      far (``v_hat = 0``): dividing by ``eps`` alone pulled a weight whose feature had
+      not yet appeared in a batch by ``lr * strength / 1e-8``, zero for good (a feature
+      in 2% of rows, optimal coefficient 5.0: 0.0 at batch_size=32);
+    * "sgd" with momentum ``m``: times ``(1 - dampening) / (1 - m)``, the factor the
+      momentum buffer gives a steady gradient (at m=0.9 the penalty was a tenth of the
+      one asked for, and the objective rose as training went on).
+
+    ``start``: each penalised weight's ``(total, applied)`` arrays from a previous
+    ``partial_fit`` call (:meth:`state`), so that chunked training keeps the total since
+    training started, as ``fit`` does (a fresh total per call made it plain clipping).
+    Weights that the L1 term silences are exactly zero.
     """
 
     live_batch_history = False  # reads no batch row of the history: LogitNet's device-side loop serves it
 
+    def __init__(self, start=None):
+        self.start = start
+
     def on_train_begin(self, net, **kwargs):
-        self.total_ = {}  # per weight: penalty it should have received so far
-        self.applied_ = {}  # per weight: penalty actually applied (signed)
+        self.total_ = {}  # per penalised weight (by position): penalty it should have received so far
+        self.applied_ = {}  # per penalised weight: penalty actually applied (signed)
+        for i, W in enumerate(net.module_.penalized_weights()):
+            if self.start is not None and i < len(self.start):
+                total, applied = self.start[i]
+                self.total_[i] = torch.as_tensor(total, dtype=W.dtype, device=W.device).clone()
+                self.applied_[i] = torch.as_tensor(applied, dtype=W.dtype, device=W.device).clone()
+
+    def state(self):
+        """``[[total, applied], ...]`` as NumPy arrays, for the next ``partial_fit`` call's ``start``."""
+        return [
+            [self.total_[i].detach().cpu().numpy(), self.applied_[i].detach().cpu().numpy()]
+            for i in sorted(self.total_)
+            if i in self.applied_
+        ]
 
     def on_batch_end(self, net, training=False, **kwargs):
         if not training:
@@ -327,14 +356,19 @@ class L1Proximal(Callback):
         optimizer = net.optimizer_
         group = optimizer.param_groups[0]
         strength = net.criterion_.l1_strength  # l1_ratio / (C S): S is this fit's (or batch's) weight sum
+        momentum = group.get("momentum", 0.0) if "betas" not in group else 0.0
+        if momentum:  # SGD's buffer scales a steady gradient by (1 - dampening) / (1 - momentum)
+            strength = strength * (1 - group.get("dampening", 0.0)) / (1 - momentum)
         with torch.no_grad():
-            for W in net.module_.penalized_weights():
+            for key, W in enumerate(net.module_.penalized_weights()):
                 step = group["lr"] * strength * torch.ones_like(W)
                 state = optimizer.state.get(W, {})
                 if "exp_avg_sq" in state:
                     bias_correction = 1 - group["betas"][1] ** float(state["step"])
-                    step = step / ((state["exp_avg_sq"] / bias_correction).sqrt() + group["eps"])
-                key = id(W)
+                    second = state["exp_avg_sq"]
+                    step = torch.where(
+                        second > 0, step / ((second / bias_correction).sqrt() + group["eps"]), torch.zeros_like(step)
+                    )
                 total = self.total_[key] = self.total_.get(key, 0) + step
                 applied = self.applied_.setdefault(key, torch.zeros_like(W))
                 before = W.clone()

@@ -452,7 +452,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
                 raise ValueError(f"The training rows of fold {int(empty[0])} have zero total weight.")
             largest = row_weight.max() * train_counts.max()  # a row's weight in a fold's problem, at most
             for fold_sum in (fold_sums.min(), fold_sums.max()):
-                check_weight_scale(fold_sum, Cs, largest=largest, dtype=dtype)
+                check_weight_scale(fold_sum, Cs, largest=largest, dtype=dtype, l1_ratio=float(np.max(ratios)))
 
             # The rule of every fit (._threads): data under SMALL_VALUES values run on one intra-op thread.
             with threads_for(data_values(X)):
@@ -822,6 +822,44 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             The estimator, unchanged.
         """
         self._fitted().to_onnx(path)
+        return self
+
+    def sparsify(self):
+        """Convert ``coef_`` to a ``scipy.sparse`` CSR matrix, as ``LogisticRegressionCV.sparsify`` does.
+
+        With an L1 part most coefficients are zero; the sparse form then takes less memory and
+        predicts faster. Predictions do not change.
+
+        Returns
+        -------
+        self : TorchLogisticClassifierCV
+            Fitted estimator.
+
+        Examples
+        --------
+        >>> from sklearn.datasets import load_breast_cancer
+        >>> from sklearn.preprocessing import StandardScaler
+        >>> from torchlogit import TorchLogisticClassifierCV
+        >>> X, y = load_breast_cancer(return_X_y=True)
+        >>> X = StandardScaler().fit_transform(X)
+        >>> model = TorchLogisticClassifierCV(Cs=[0.05, 0.1], l1_ratios=[1.0]).fit(X, y).sparsify()
+        >>> type(model.coef_).__name__, model.coef_.nnz < X.shape[1]
+        ('csr_matrix', True)
+        """
+        check_is_fitted(self, msg=f"Estimator, {type(self).__name__}, must be fitted before sparsifying.")
+        self.coef_ = self._estimator.sparsify().coef_  # the refitted model predicts: it holds the same array
+        return self
+
+    def densify(self):
+        """Convert a sparse ``coef_`` (see :meth:`sparsify`) back to a NumPy array, the default format.
+
+        Returns
+        -------
+        self : TorchLogisticClassifierCV
+            Fitted estimator.
+        """
+        check_is_fitted(self, msg=f"Estimator, {type(self).__name__}, must be fitted before densifying.")
+        self.coef_ = self._estimator.densify().coef_
         return self
 
     def _check_features(self, X):

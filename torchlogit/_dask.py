@@ -23,7 +23,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ._devices import DTYPES, resolve_device
-from ._kernels import as_tensor, sparse_tensor
+from ._kernels import as_tensor, sparse_tensor, tensor_max_abs
 from ._objective import add_penalty, check_weight_scale, linear_objective_and_gradient
 from ._targets import check_label_values, check_two_classes, class_weights, label_targets
 
@@ -158,9 +158,10 @@ def _block_sums(block, W, b, kind, pos_weight):
         return float(value), grad_W.double().cpu().numpy(), None if grad_b is None else grad_b.double().cpu().numpy()
 
 
-def _block_weight(block):
-    """On a worker: the weight sum of one block."""
-    return float(block.weight.sum(dtype=torch.float64))
+def _block_stats(block):
+    """On a worker: one block's weight sum, sum of squared weights and largest |X| (in the training dtype)."""
+    w = block.weight.to(torch.float64)
+    return float(w.sum()), float((w * w).sum()), tensor_max_abs(block.X)
 
 
 class RemoteBlocks(Dataset):
@@ -190,9 +191,18 @@ class RemoteBlocks(Dataset):
     def __getitem__(self, i):  # pragma: no cover - skorch never indexes a remote full batch
         raise TypeError("RemoteBlocks is a full batch; it cannot be indexed row by row.")
 
+    def stats(self):
+        """``(weight sum, Kish's effective rows, largest |X|)`` over every block (loading the blocks, if not yet
+        done): what the in-memory fit knows of its batch, for the float32 stopping rule's rounding bounds."""
+        if not hasattr(self, "_stats"):
+            parts = self.client.gather(self.client.map(_block_stats, self.blocks, pure=False))
+            total, squares = math.fsum(p[0] for p in parts), math.fsum(p[1] for p in parts)
+            self._stats = (total, total * total / squares if squares > 0 else 0.0, max(p[2] for p in parts))
+        return self._stats
+
     def weight_sum(self):
-        """The sum of the training weights over every block (loading the blocks, if not yet done)."""
-        return math.fsum(self.client.gather(self.client.map(_block_weight, self.blocks, pure=False)))
+        """The sum of the training weights over every block."""
+        return self.stats()[0]
 
     def sums(self, W, b):
         """(loss sum, gradient sums) over every block, at ``W``, ``b`` (NumPy)."""
@@ -341,7 +351,10 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
             check_weight_scale(weight_sum, [estimator.C])
         if not weight_sum > 0:
             raise ValueError("The sample weights times the class weights are all zero.")
-        net = estimator._train_remote(data, targets, weight_sum, n_features=X.shape[1], dtype=dtype)
+        _, effective, max_abs = data.stats()
+        net = estimator._train_remote(
+            data, targets, weight_sum, n_features=X.shape[1], dtype=dtype, rounding=(max_abs, effective)
+        )
     finally:
         client.cancel(blocks)
     return net, targets

@@ -332,7 +332,8 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
     elif sp.issparse(X):
         # The rows, gathered once in canonical order and in the training dtype; on the
         # CPU the tensor shares this copy's memory.
-        selected = sparse_rows(X, picked, dtype)
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused just below, naming it
+            selected = sparse_rows(X, picked, dtype)
         features = sparse_tensor(selected, dtype, device)
         if batch_size < len(picked):  # sparse mini-batches are cut from this host copy
             host = selected

@@ -46,7 +46,7 @@ class IncrementalMixin:
             train, _ = data.split()
             if not train.any_weight():
                 raise ValueError("The sample weights of this batch are all zero.")
-            batch_size = self._batch_size(train.n_samples)
+            batch_size = self._batch_size(train.n_samples, data.n_rows)
             batch = data.batch(train, dtype, batch_size)
             pos_weight = pos_weight_tensor(data.targets, dtype, device)
             if not first_call:
@@ -55,7 +55,9 @@ class IncrementalMixin:
             net = self._incremental_net(data.n_features, data.targets, device, dtype, pos_weight)
             # The objective of this call is that of a fit on this batch: its weight sum sets
             # the scale of the penalty (see the partial_fit docstring).
-            check_weight_scale(train.weight_sum, [self.C], largest=train.weight.max(), dtype=dtype)
+            check_weight_scale(
+                train.weight_sum, [self.C], largest=train.weight.max(), dtype=dtype, l1_ratio=self.l1_ratio
+            )
             net.criterion_.weight_sum = train.weight_sum
             net.criterion_.n_samples = train.n_samples
             net.criterion_.pos_weight = pos_weight
@@ -101,7 +103,10 @@ class IncrementalMixin:
             weight_sum=1.0,
             n_samples=1,
             pos_weight=pos_weight,
-            callbacks=self._net_callbacks(),
+            # The L1 step's totals go on only within one solver (a switch of solver starts its moments afresh too).
+            callbacks=self._net_callbacks(
+                l1_start=partial.get("l1") if partial is not None and partial["solver"] == self._solver() else None
+            ),
             seed=seed,
         )
         net.initialize()

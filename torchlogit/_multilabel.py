@@ -464,6 +464,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         import dask
         import dask.array as da
 
+        if Y.dtype.kind == "O":  # as in memory (see _targets): the model would predict Python booleans
+            check_classification_targets(np.zeros((1, 2), dtype=object))  # scikit-learn's "Unknown label type"
         values = np.unique(da.unique(Y).compute())
         if not np.all(np.isin(values, [0, 1])):
             raise ValueError(

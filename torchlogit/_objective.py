@@ -108,10 +108,12 @@ _SAME_MODEL = (
 )
 
 
-def check_weight_scale(weight_sum, Cs, largest=None, dtype=None):
+def check_weight_scale(weight_sum, Cs, largest=None, dtype=None, l1_ratio=0.0):
     """A ValueError in the user's terms when the weights' sum ``S`` leaves float64's range, ``1 / (C S)``
-    (the penalty's scale) overflows for any of ``Cs``, or the ``largest`` (merged) row weight overflows the
-    training ``dtype`` (float32: 3.4e38; a float32 fit then met an infinite weight and blamed the features).
+    (the penalty's scale) overflows for any of ``Cs``, the ``largest`` (merged) row weight overflows the
+    training ``dtype`` (float32: 3.4e38; a float32 fit then met an infinite weight and blamed the features),
+    or, with an L1 part, its strength ``l1_ratio / (C S)``, which the solvers hold in the training dtype,
+    overflows it (float32 at C=1e-42: torch's "value cannot be converted to type float without overflow").
 
     As in scikit-learn, weights scaled by ``k`` give the model of ``C`` scaled by ``k`` (the data term grows, the
     penalty does not): the advice is to divide the weights by ``k`` and multiply ``C`` by ``k``, which gives the
@@ -134,6 +136,15 @@ def check_weight_scale(weight_sum, Cs, largest=None, dtype=None):
         advice = ", or fit with dtype='float64'"
     elif small:
         problem = f"sum to {S:.3g}, so small that the penalty's scale 1 / (C S) overflows at C={small[0]:g}"
+    elif top is not None and l1_ratio > 0 and any(math.isfinite(C) and l1_ratio / (C * S) > top for C in Cs):
+        C = next(C for C in Cs if math.isfinite(C) and l1_ratio / (C * S) > top)
+        name = str(dtype).removeprefix("torch.")
+        # Rescaling the weights by k and C by 1/k keeps C S, and so this strength: only the dtype (or C) helps.
+        raise ValueError(
+            f"At C={C:g} with sample weights (times the class weights) summing to {S:.3g}, the L1 penalty's "
+            f"strength l1_ratio / (C S) = {l1_ratio / (C * S):.3g} is beyond the range of the training dtype {name} "
+            f"({top:.3g}). Fit with dtype='float64', or a larger C."
+        )
     else:
         return
     raise ValueError(f"The sample weights (times the class weights) {problem}. {_SAME_MODEL}{advice}.")

@@ -92,6 +92,11 @@ class TrainingSet:
         return self.X.shape[1]
 
     @property
+    def n_rows(self):
+        """Rows as given (before identical rows are merged)."""
+        return self.X.shape[0]
+
+    @property
     def n_outputs(self):
         return self.targets.n_outputs
 
