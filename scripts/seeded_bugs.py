@@ -953,7 +953,7 @@ BUGS = [
     ),
     Bug(
         "_net",
-        "            if self._callback_stop:\n",
+        "            if self._callback_stop and not self._user_interrupt:\n",
         "            if True:\n",
         "Ctrl-C during training swallowed (skorch's partial_fit): a half-trained model published",
         tests=["tests/test_fitted_state.py"],

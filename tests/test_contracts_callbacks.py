@@ -521,16 +521,19 @@ def test_documented_defaults_of_the_stopping_rules():
     assert epoch == 3 and rule.converged_ and net.module_.weight.item() == 3.0  # the last epoch's, not the best's
 
 
-def test_lbfgs_non_finite_objective_error_names_the_starting_point():
-    """MLPClassifier's words for a diverged fit, then what went wrong for L-BFGS (which never accepts a non-finite
-    step, so only its starting point can be non-finite)."""
+def test_lbfgs_non_finite_objective_error_says_where():
+    """MLPClassifier's words for a diverged fit, then what went wrong for L-BFGS: a non-finite start, or (from a finite
+    one) coefficients beyond the training dtype, as for a float32 column of subnormal values whose coefficient lies
+    beyond float32 (it said "at the starting point", where the objective was log 2)."""
     rule = _fresh_float64()
     with pytest.raises(ValueError) as caught:
-        _lbfgs_epoch(rule, 1.0, float("nan"), 0.0)
+        _lbfgs_epoch(rule, float("nan"), float("nan"), 0.0)
     assert str(caught.value) == (
         "Solver produced non-finite parameter weights. The input data may contain large values and need to be "
         "preprocessed. The L-BFGS objective is not finite at the starting point."
     )
+    with pytest.raises(ValueError, match="non-finite in iteration 1: the coefficients left the range of float64"):
+        _lbfgs_epoch(_fresh_float64(), 1.0, float("nan"), 0.0)
 
 
 @pytest.mark.parametrize("before, after", [(-1.0, -1.0 - 2**-20 - 2**-42), (1.0 + 2**-20 + 2**-42, 1.0)])

@@ -81,13 +81,16 @@ def test_pos_weight_goes_to_the_training_device_and_dtype():
     assert pos_weight_tensor(Targets("multilabel", np.zeros((2, 2)), np.arange(2), 2), torch.float32, "cpu") is None
 
 
-def _many_classes_warnings(fit):
+def _many_classes_warnings(fit, where=None):
+    """The many-classes warnings ``fit()`` gives; each at the line of ``where`` (a file), when given."""
     import warnings
 
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         fit()
-    return [str(w.message) for w in caught if "unique classes is greater than 50%" in str(w.message)]
+    found = [w for w in caught if "unique classes is greater than 50%" in str(w.message)]
+    assert where is None or all(w.filename == where for w in found), [w.filename for w in found]  # the user's line
+    return [str(w.message) for w in found]
 
 
 @pytest.mark.parametrize(("n_samples", "n_classes"), [(1000, 30), (100, 50), (100, 51), (20, 15), (21, 11), (40, 2)])
@@ -111,7 +114,7 @@ def test_the_many_classes_warning_is_scikit_learns_for_arrays_tensors_and_partia
             torch.from_numpy(X), torch.from_numpy(y), classes=np.arange(n_classes)
         ),
     ):
-        assert _many_classes_warnings(fit) == theirs
+        assert _many_classes_warnings(fit, where=__file__) == theirs
 
 
 def test_labels_that_are_not_classes_get_scikit_learns_error_from_arrays_and_tensors():

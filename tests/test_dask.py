@@ -306,3 +306,10 @@ def test_an_object_indicator_matrix_is_refused_as_in_memory(client):
         TorchMultiLabelClassifier().fit(X, Y.astype(object))
     with pytest.raises(ValueError, match="Unknown label type"):
         TorchMultiLabelClassifier().fit(*_chunked(X, Y.astype(object), rows=100))
+
+
+def test_an_l1_strength_beyond_float32_is_refused_on_dask_arrays_too(client, breast_cancer):
+    """In memory the check named the strength; a dask fit reached torch's raw overflow error in the solver."""
+    X, y = breast_cancer
+    with pytest.raises(ValueError, match="L1 penalty's strength"):
+        TorchLogisticClassifier(C=1e-42, l1_ratio=1.0).fit(*_chunked(X, y, rows=200))

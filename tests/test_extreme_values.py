@@ -356,3 +356,16 @@ def test_float32_overflow_refusals_come_without_numpys_cast_warning(fit):
         warnings.simplefilter("error", RuntimeWarning)
         with pytest.raises(ValueError, match="X holds 1e\\+39 in column 2, outside the range of dtype='float32'"):
             model.fit(data, target)
+
+
+def test_the_overflow_refusal_reads_duplicate_sparse_entries_as_their_sum():
+    """Two stored 2e38 in one cell are 4e38 in training: the refusal named another column and an in-range value."""
+    import scipy.sparse as sp
+
+    X = sp.csr_matrix(np.random.RandomState(0).rand(6, 4))
+    data, indices, indptr = X.data.tolist(), X.indices.tolist(), X.indptr.copy()
+    data[:2], indices[:2] = [2e38, 2e38], [3, 3]  # row 0: column 3 twice (unsorted, uncoalesced)
+    X = sp.csr_matrix((data, indices, indptr), shape=(6, 4))
+    with pytest.raises(ValueError, match=r"X holds 4e\+38 in column 3"):
+        TorchLogisticClassifier().fit(X, np.arange(6) % 2)
+    assert X.data[0] == 2e38  # the user's matrix is not summed in place

@@ -408,7 +408,7 @@ def test_assigned_arrays_of_the_wrong_shape_are_refused_in_their_names(iris, hid
     model = TorchLogisticClassifier().fit(X, y)
     model.coef_ = model.coef_[:, :3]
     for call in (lambda: model.save(tmp_path / "m.tl"), lambda: model.set_params(warm_start=True).fit(X, y)):
-        with pytest.raises(ValueError, match=r"coef_ has shape \(3, 3\), which does not fit the model: its input has"):
+        with pytest.raises(ValueError, match=r"coef_ has shape \(3, 3\); this model needs \(3, 4\)"):
             call()
     model = TorchLogisticClassifier().fit(X, y)
     model.intercept_ = np.zeros(2)
@@ -423,7 +423,7 @@ def test_assigned_arrays_of_the_wrong_shape_are_refused_in_their_names(iris, hid
         net.predict(labels[0])
     net = copy.deepcopy(hidden)
     net.coefs_ = [net.coefs_[0][:3]] + net.coefs_[1:]
-    with pytest.raises(ValueError, match=r"coefs_\[0\] has shape \(3, 16\).*input has 12 features"):
+    with pytest.raises(ValueError, match=r"coefs_\[0\] has shape \(3, 16\); this model needs \(12, 16\)"):
         net.save(tmp_path / "n.tl")
 
 
@@ -444,3 +444,59 @@ def test_warm_start_on_other_features_says_so(iris):
         model.fit(X[:, :3], y)
     assert model.n_features_in_ == 4
     np.testing.assert_array_equal(model.coef_, coef)
+
+
+@pytest.mark.parametrize("where", ["user callback", "l1 step"])
+def test_a_ctrl_c_arriving_while_a_callback_runs_is_the_users(iris, where, monkeypatch):
+    """SIGINT raised inside a callback's code looked like that callback's request to stop (skorch's convention): fit
+    returned the half-trained model with "stopped by a callback" (3 of 10 real Ctrl-Cs in an L1 mini-batch fit)."""
+    import signal
+
+    from skorch.callbacks import Callback
+
+    from torchlogit import _callbacks
+
+    X, y = iris
+    calls, armed = [], []
+
+    def press_ctrl_c():
+        calls.append(1)
+        if armed and len(calls) == 3:
+            signal.raise_signal(signal.SIGINT)  # what the terminal sends
+
+    class Pressed(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            press_ctrl_c()
+
+    params = dict(solver="adam", max_iter=20, random_state=0)
+    if where == "l1 step":
+        step = _callbacks.L1Proximal.on_batch_end
+
+        def pressed_step(self, net, **kwargs):
+            press_ctrl_c()
+            return step(self, net, **kwargs)
+
+        monkeypatch.setattr(_callbacks.L1Proximal, "on_batch_end", pressed_step)
+        model = TorchLogisticClassifier(l1_ratio=1.0, **params).fit(X, y)
+    else:
+        model = TorchLogisticClassifier(callbacks=[Pressed()], **params).fit(X, y)
+    before = model.coef_.copy()
+    calls.clear()
+    armed.append(True)
+    with pytest.raises(KeyboardInterrupt):
+        model.fit(X, y)
+    np.testing.assert_array_equal(model.coef_, before)  # the previous fit is kept
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # the handler is put back
+
+
+def test_a_binary_model_predicts_from_one_dimensional_coefficients_as_logistic_regression(iris):
+    X, y = iris
+    ours = TorchLogisticClassifier().fit(X, y == 0)
+    ref = LogisticRegression().fit(X, y == 0)
+    ours.coef_ = ref.coef_ = np.array([1.0, -2.0, 0.5, 0.0])  # 1-D: scikit-learn predicts with it
+    ours.intercept_ = ref.intercept_ = np.array([0.3])
+    np.testing.assert_allclose(ours.decision_function(X), ref.decision_function(X), rtol=1e-12)
+    multinomial = TorchLogisticClassifier().fit(X, y)
+    multinomial.coef_ = np.zeros(4)
+    with pytest.raises(ValueError, match=r"coef_ has shape \(4,\); this model needs \(3, 4\)"):
+        multinomial.predict(X)

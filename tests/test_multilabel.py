@@ -400,7 +400,7 @@ def test_a_pandas_frame_of_sparse_label_columns_fits_as_its_dense_values(multila
     )
 
 
-@pytest.mark.parametrize("labels", [[[0, 2], [1]], [{0, 2}, {1, 2}], [(0,), (1, 2)]])
+@pytest.mark.parametrize("labels", [[[0, 2], [1]], [{0, 2}, {1, 2}], [(0,), (1, 2)], [np.array([0, 2]), np.array([1])]])
 def test_lists_of_label_sets_point_to_multilabel_binarizer(labels):
     X = np.arange(4.0).reshape(2, 2)
     with pytest.raises(ValueError, match="lists \\(or sets\\) of labels per sample.*MultiLabelBinarizer"):

@@ -233,23 +233,35 @@ def test_the_printout_shows_counts_in_full_the_llr_p_value_in_four_digits_and_th
     assert "Conf. Int.:" in text and "90%" in text and "95%" in unweighted.as_text()
 
 
-def test_a_class_whose_rows_all_weigh_zero_counts_as_absent(anes96, spector):
-    """Weights 0 are dropped rows: llnull was NaN (0 * log 0) with NumPy's warning; a binary y left with one class
-    of positive weight is refused as y with one class is."""
+def test_a_class_whose_rows_all_weigh_zero_is_refused(anes96, spector):
+    """Weights 0 are dropped rows: such a class's coefficients have no estimate (every standard error was NaN, with
+    a warning about separable or collinear data) and llnull was NaN with NumPy's warning; a binary y left with one
+    class of positive weight is refused as y with one class is."""
     X, y = anes96
-    weight = np.where(y == 6, 0.0, 1.0)
     model = TorchLogisticClassifier(**TIGHT).fit(X, y)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", UserWarning)  # the fitted model is not this weighted data's optimum
-        warnings.simplefilter("error", RuntimeWarning)
-        table = model.summary(X, y, sample_weight=weight)
-    kept = y != 6
-    reference = sm.MNLogit(y[kept], sm.add_constant(X[kept])).fit(disp=0, method="newton", maxiter=100)
-    np.testing.assert_allclose(table.attrs["llnull"], reference.llnull, rtol=1e-6)
+    with pytest.raises(ValueError, match="class 6 has none, so its coefficients have no estimate"):
+        model.summary(X, y, sample_weight=np.where(y == 6, 0.0, 1.0))
     Xs, ys = spector
     binary = TorchLogisticClassifier(**TIGHT).fit(Xs, ys)
     with pytest.raises(ValueError, match="at least two classes among the rows of positive sample_weight; got only 0"):
         binary.summary(Xs, ys, sample_weight=(ys == 0).astype(float))
+
+
+def test_rows_of_weight_zero_add_nothing_to_llnull():
+    """A multi-label label whose positive rows all weigh 0: xlogy(w y, share), not w xlogy(y, share) (NaN)."""
+    X, Y = make_multilabel_classification(n_samples=200, n_features=4, n_classes=3, random_state=0)
+    weight = np.where(Y[:, 0] == 1, 0.0, 1.0)
+    keep = weight > 0
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # the model is not this weighted data's optimum; label 0 off
+        warnings.simplefilter("error", RuntimeWarning)
+        table = TorchMultiLabelClassifier(**TIGHT).fit(X, Y).summary(X, Y, sample_weight=weight)
+    share = Y[keep].mean(axis=0)
+    expected = sum(
+        np.sum(Y[keep, j] * np.log(share[j]) + (1 - Y[keep, j]) * np.log(1 - share[j])) if 0 < share[j] < 1 else 0.0
+        for j in range(3)
+    )
+    assert table.attrs["llnull"] == pytest.approx(expected, rel=1e-10)
 
 
 def test_multilabel_hc1_counts_the_parameters_of_one_label():
@@ -277,3 +289,13 @@ def test_a_label_constant_in_y_is_named_where_summary_was_called(value):
         table = model.summary(X, Y)
     assert all(w.filename == __file__ for w in record)
     assert table.loc[2]["std_err"].isna().all() and table.loc[0]["std_err"].notna().all()
+
+
+def test_a_feature_called_intercept_keeps_the_rows_apart(spector):
+    X, y = spector
+    X = X.rename(columns={"TUCE": "intercept"})
+    table = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y)
+    assert list(table.index) == ["_intercept", "GPA", "intercept", "PSI"]
+    assert table.loc["intercept", "coef"] == pytest.approx(
+        sm.Logit(y, sm.add_constant(X)).fit(disp=0).params["intercept"], rel=1e-5
+    )

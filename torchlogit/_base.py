@@ -315,6 +315,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         coef = host_array(self.coef_)  # array-API mode keeps it in the input's namespace
         if dense and sp.issparse(coef):
             coef = coef.toarray()
+        elif not sp.issparse(coef):
+            coef = np.asarray(coef)  # a list assigned by the user
+            if coef.ndim == 1 and self._n_outputs == 1:  # a binary model's (d,) coefficients, as scikit-learn takes
+                coef = coef.reshape(1, -1)
         layers = [(coef.T, host_array(self.intercept_))]
         return checked_layers(layers, self.n_features_in_, self._n_outputs, ("coef_", "intercept_"))
 
@@ -350,6 +354,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
     def _empty_module(self, n_features, n_outputs):
         """The module these parameters build, with no parameter values drawn (for its structure)."""
         module, module_kwargs = self._module(n_features, n_outputs)
+        if module is LinearLogits:  # its device is explicit (see LinearLogits), which the context would not override
+            module_kwargs = {**module_kwargs, "device": "meta"}
         with torch.device("meta"):
             return module(**module_kwargs, dtype=torch.float64)
 

@@ -139,7 +139,15 @@ class LBFGSConvergence(_StoppingRule):
         failed = row.get("line_search_failed")
         exact = self.dtype == torch.float64
         if not math.isfinite(after):
-            raise ValueError(_NON_FINITE + " The L-BFGS objective is not finite at the starting point.")
+            if len(net.history) == 1 and not math.isfinite(before):
+                raise ValueError(_NON_FINITE + " The L-BFGS objective is not finite at the starting point.")
+            # Not the start (log 2 there for a cold fit): a step left the training dtype's range, as with a column
+            # of subnormal values in float32, whose coefficient lies beyond float32.
+            raise ValueError(
+                f"{_NON_FINITE} The L-BFGS objective became non-finite in iteration {len(net.history)}: the "
+                f"coefficients left the range of {str(self.dtype).removeprefix('torch.')} (features of very small or "
+                "very different scales). Scale the features, or fit with dtype='float64'."
+            )
         if row["grad_max"] <= self.tol:
             if exact or self.trust_gradient:
                 self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")

@@ -59,6 +59,7 @@ from ._rows import canonical_rows
 from ._state import keep_state_on_failure
 from ._targets import class_weights, encode_labels
 from ._threads import data_values, threads_for
+from ._user_warnings import warn
 
 
 def _held_out_logits(X, W):
@@ -540,12 +541,11 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
                 some = go_on[part]
                 solve(problem, some, x[some], ftol=ftol_for(torch.float64), max_iter=self.max_iter - n_iter[some])
         if not converged.all():
-            warnings.warn(
+            warn(
                 f"lbfgs failed to converge for {int((~converged).sum())} of the {len(grid)} (fold, l1_ratio, C) "
                 f"problems after max_iter={self.max_iter} iterations.\n\n"
                 "Increase the number of iterations to improve the convergence (max_iter).",
                 ConvergenceWarning,
-                stacklevel=4,  # the user's fit call (beyond fit and scikit-learn's _fit_context wrapper)
             )
         # The parameters are already [W, b] per output, the intercept last, as coefs_paths_.
         K = targets.n_outputs

@@ -26,6 +26,7 @@ from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor, tensor_max_abs
 from ._objective import add_penalty, check_weight_scale, linear_objective_and_gradient
 from ._targets import check_label_values, check_two_classes, class_weights, label_targets
+from ._user_warnings import warn
 
 
 def is_dask_array(X):
@@ -275,15 +276,12 @@ def _column_or_1d(y):
     """A one-column ``y`` as its column, with scikit-learn's ``DataConversionWarning``, as the in-memory fit
     reads it (``column_or_1d(warn=True)``): the same data give the same model, dask or not."""
     if y.ndim == 2 and y.shape[1] == 1:
-        import warnings
-
         from sklearn.exceptions import DataConversionWarning
 
-        warnings.warn(
+        warn(
             "A column-vector y was passed when a 1d array was expected. Please change the shape of y to "
             "(n_samples, ), for example using ravel().",
             DataConversionWarning,
-            stacklevel=5,
         )
         return y[:, 0]
     return y
@@ -348,7 +346,7 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
         data = RemoteBlocks(client, blocks, X.shape[0], targets.kind, targets.pos_weight)
         weight_sum = data.weight_sum()
         if weight_sum > 0:
-            check_weight_scale(weight_sum, [estimator.C])
+            check_weight_scale(weight_sum, [estimator.C], dtype=dtype, l1_ratio=estimator.l1_ratio)
         if not weight_sum > 0:
             raise ValueError("The sample weights times the class weights are all zero.")
         _, effective, max_abs = data.stats()

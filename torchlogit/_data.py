@@ -406,7 +406,8 @@ def _raise_overflow(X, dtype):
     if isinstance(X, torch.Tensor):
         X = X.cpu().numpy()  # an error path: the message reads the offending value on the host
     if sp.issparse(X):
-        coo = X.tocoo()
+        coo = X.tocoo(copy=True)  # a copy: the user's matrix is not summed in place
+        coo.sum_duplicates()  # duplicate entries add up in training (two of 2e38 make 4e38): read the sums
         column = int(coo.col[np.argmax(np.abs(coo.data) > limit)])
         value = float(coo.data[np.argmax(np.abs(coo.data) > limit)])
     else:

@@ -37,9 +37,10 @@ class LinearLogits(nn.Module):
     zero over classes, so they stay centred, as scikit-learn's do.
     """
 
-    def __init__(self, n_features, n_outputs, bias=True, dtype=torch.float32):
+    def __init__(self, n_features, n_outputs, bias=True, dtype=torch.float32, device="cpu"):
         super().__init__()
-        self.linear = _ZeroLinear(n_features, n_outputs, bias=bias, dtype=dtype, device="cpu")
+        # An explicit device: a user's torch.set_default_device("cuda") must not place it (skorch moves it).
+        self.linear = _ZeroLinear(n_features, n_outputs, bias=bias, dtype=dtype, device=device)
 
     def forward(self, X):
         return self.linear(X)
@@ -177,10 +178,13 @@ def checked_layers(layers, n_features, n_outputs, names):
     for i, (W, b) in enumerate(layers):
         where, bias_name = (f"{weights}[{i}]", f"{biases}[{i}]") if weights.endswith("s_") else (weights, biases)
         shape = tuple(np.shape(W))
-        if len(shape) != 2 or shape[0] != n_in:
+        last = i == len(layers) - 1
+        if len(shape) != 2 or shape[0] != n_in or (last and shape[1] != n_outputs):
+            n_out = n_outputs if last or len(shape) != 2 else shape[1]
             raise ValueError(
-                f"{where} has shape {_public_shape(shape, weights)}, which does not fit the model: its input has "
-                f"{n_in} {'features' if i == 0 else 'units'}. Assign arrays of the fitted shapes, or fit again."
+                f"{where} has shape {_public_shape(shape, weights)}; this model needs "
+                f"{_public_shape((n_in, n_out), weights)} ({_shape_terms(weights, i, last)}). Assign arrays of the "
+                "fitted shapes, or fit again."
             )
         bias = np.asarray(b)
         if bias.size == 1 and shape[1] != 1:  # a scalar broadcasts, as in X @ coef_.T + intercept_
@@ -191,12 +195,15 @@ def checked_layers(layers, n_features, n_outputs, names):
             )
         checked.append((W, bias.reshape(-1)))
         n_in = shape[1]
-    if n_in != n_outputs:
-        raise ValueError(
-            f"{weights} gives {n_in} outputs, but the model was fitted with {n_outputs}. Assign arrays of the "
-            "fitted shapes, or fit again."
-        )
     return checked
+
+
+def _shape_terms(name, i, last):
+    """What the expected shape's two numbers are, in the fitted attributes' words."""
+    if name == "coef_":
+        return "n_outputs, n_features_in_"
+    rows = "n_features_in_" if i == 0 else f"the width of hidden layer {i - 1}"
+    return f"{rows}, {'n_outputs_' if last else 'this hidden layer' + chr(39) + 's width'}"
 
 
 def _public_shape(shape, name):

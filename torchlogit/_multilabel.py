@@ -699,7 +699,7 @@ def _check_label_lists(Y):
     """
     if not isinstance(Y, (list, tuple)) or not Y:
         return
-    rows = [row for row in Y if isinstance(row, (list, tuple, set, frozenset))]
+    rows = [row for row in Y if isinstance(row, (list, tuple, set, frozenset, np.ndarray))]
     if not rows:
         return
     ragged = len({len(row) for row in rows}) > 1 or len(rows) < len(Y)

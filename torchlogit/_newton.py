@@ -23,10 +23,10 @@ factorisation fails, the step is not a descent direction or the line search find
 decrease, the fit goes on with L-BFGS (with scikit-learn's warnings), as
 scikit-learn's does.
 
-The products over the data run in the training dtype for one output (per row chunk,
-``X.T @ (h * X)`` and, for the intercept, ``X.T @ h`` and ``sum(h)``, accumulated in
-float64); multinomial blocks in float64 from float64 probabilities, whose sum over
-classes cancels (see :func:`data_hessian`); the solve is in float64. Sparse
+The products over the data run in the training dtype (per row chunk, ``X.T @ (c * X)``
+and, for the intercept, ``X.T @ c`` and ``sum(c)``, accumulated in float64), the
+multinomial Hessian as a sum of such weighted Gram matrices over class pairs (see
+:func:`data_hessian`); the solve is in float64. Sparse
 ``X``: on the CPU the Hessian is scipy's sparse product ``X.T @ diag(h) @ X`` (its cost
 follows the non-zeros); on other devices rows are densified a chunk at a time. The
 Hessian is a dense ``(K (d + 1))^2`` float64 matrix: beyond :data:`MAX_HESSIAN_SIZE`
@@ -45,6 +45,7 @@ from sklearn.exceptions import ConvergenceWarning
 from ._callbacks import _StoppingRule
 from ._kernels import CHUNK_VALUES, host_matrix, linear_scores
 from ._solvers import LBFGS
+from ._user_warnings import warn
 
 # Largest Hessian (entries of float64) the solver builds: 2 GiB.
 MAX_HESSIAN_SIZE = 1 << 28
@@ -89,74 +90,91 @@ def _row_chunks(X, step):
 
 
 def _curvatures(probabilities, weight, kind):
-    """``{(k, l): h_kl}`` for ``l >= k``: the per-sample second derivatives of the weighted loss."""
+    """``{(k, m): c_km}``, per-sample weights of the Gram matrices the Hessian is built from (see
+    :func:`data_hessian`): binary ``{(0, 0): w p (1 - p)}``; multinomial ``w p_k p_m`` for each pair ``k < m``."""
     if kind == "binary":
         p = probabilities[:, 0]
         return {(0, 0): weight * p * (1 - p)}
     K = probabilities.shape[1]
-    out = {}
-    for k in range(K):
-        pk = probabilities[:, k]
-        for m in range(k, K):
-            h = -pk * probabilities[:, m]
-            if m == k:
-                h = h + pk
-            out[k, m] = weight * h
-    return out
+    return {(k, m): weight * probabilities[:, k] * probabilities[:, m] for k in range(K) for m in range(k + 1, K)}
 
 
-def data_hessian(X, probabilities, weight, kind, fit_intercept):
+def data_hessian(X, probabilities, weight, kind, fit_intercept, product_dtype=None):
     """``sum_i weight_i * d^2 l_i`` over the parameters, as a float64 matrix in class blocks.
 
     Block ``k`` holds class ``k``'s coefficients followed by its intercept (when
     ``fit_intercept``). ``probabilities`` are the sigmoid (binary) or softmax
     (multinomial) of the logits.
+
+    The multinomial Hessian is built as the sum over class pairs ``k < m`` of
+    ``(e_k - e_m)(e_k - e_m)^T`` times the Gram matrix ``G_km = [X 1]^T diag(w p_k p_m) [X 1]``:
+    block ``(k, m)`` is ``-G_km`` and block ``(k, k)`` is ``sum_{m != k} G_km``, which equals
+    ``[X 1]^T diag(w p_k (1 - p_k)) [X 1]`` because the probabilities sum to one. Each ``G_km``
+    is a weighted Gram matrix, computed as the binary one is (in the training dtype, summed in
+    float64). Computing the diagonal blocks from ``p_k (1 - p_k)`` instead leaves their sum over
+    classes to cancel against the off-diagonal blocks, in float32 to rounding errors that
+    features of 1e3 scale past the penalty: the Hessian was indefinite on unscaled wine, and the
+    fit fell back to L-BFGS after 2 iterations and stopped 27% above the optimum, called
+    converged. Here the matrix is positive semi-definite up to each Gram matrix's own rounding,
+    as the binary Hessian is (smallest eigenvalue on unscaled wine: -1.6e-10 of the largest,
+    against -2.1e-8), with ``K (K - 1) / 2`` products instead of ``K (K + 1) / 2``.
+
+    ``product_dtype``: the products' dtype (default: ``X``'s); float64 for a float32 fit whose
+    float32 Hessian did not factorise (see :meth:`NewtonCholesky._newton_step`).
     """
     d = X.shape[1]
     K = probabilities.shape[1]
     p = d + int(fit_intercept)
     H = torch.zeros((K * p, K * p), dtype=torch.float64, device=probabilities.device)
     curvatures = _curvatures(probabilities, weight, kind)
+    grams = _weighted_grams(X, curvatures, fit_intercept, product_dtype or X.dtype)
+    if kind == "binary":
+        _place(H, grams[0, 0], 0, 0, p)
+        return H
+    for (k, m), G in grams.items():
+        _place(H, -G, k, m, p)
+        H[k * p : (k + 1) * p, k * p : (k + 1) * p] += G
+        H[m * p : (m + 1) * p, m * p : (m + 1) * p] += G
+    return H
+
+
+def _weighted_grams(X, curvatures, fit_intercept, dtype):
+    """``{key: [X 1]^T diag(c) [X 1]}`` (float64, ``p x p``) per curvature ``c`` (the ``1`` with the intercept)."""
+    d = X.shape[1]
+    p = d + int(fit_intercept)
     host = host_matrix(X) if X.layout == torch.sparse_csr else None
     if host is not None:  # CPU sparse: scipy's sparse product, cost following the non-zeros
-        for (k, m), h in curvatures.items():
-            h = h.numpy()
+        grams = {}
+        for key, c in curvatures.items():
+            c = c.double().numpy()
             block = np.empty((p, p))
-            block[:d, :d] = (host.T @ sp.diags(h) @ host).toarray()
+            block[:d, :d] = (host.T @ sp.diags(c) @ host).toarray()
             if fit_intercept:
-                block[:d, d] = block[d, :d] = host.T @ h
-                block[d, d] = h.sum(dtype=np.float64)
-            _place(H, torch.from_numpy(block), k, m, p)
-        return H
+                block[:d, d] = block[d, :d] = host.T @ c
+                block[d, d] = c.sum(dtype=np.float64)
+            grams[key] = torch.from_numpy(block)
+        return grams
     step = max(1, CHUNK_VALUES // p)
-    blocks = {key: torch.zeros((p, p), dtype=torch.float64, device=H.device) for key in curvatures}
-    # The intercept's row and column are X.T @ h and sum(h), not a column of ones appended to every chunk,
-    # and the weighted rows h * X go into one buffer reused by every chunk and block: each fresh
+    grams = {key: torch.zeros((p, p), dtype=torch.float64, device=X.device) for key in curvatures}
+    # The intercept's row and column are X.T @ c and sum(c), not a column of ones appended to every chunk,
+    # and the weighted rows c * X go into one buffer reused by every chunk and block: each fresh
     # temporary of that size is page-faulted in by the host allocator (20k x 20 float32: 0.31 ms a
     # product into a new tensor, 0.08 ms into the buffer).
-    # The multinomial blocks are summed in float64 (from float64 probabilities): their sum over classes nearly
-    # cancels (the Hessian is singular along a shift of every class by one vector, and only the penalty lifts
-    # it), and float32 curvatures and products broke the positive definiteness the Cholesky solve needs on
-    # unscaled data (wine, 3 classes: a fall-back to L-BFGS after 2 iterations and an objective 27% above the
-    # optimum, reported as converged). One binary block has no such cancellation.
-    dtype = torch.float64 if len(curvatures) > 1 else X.dtype
     weighted = torch.empty((min(step, X.shape[0]), d), dtype=dtype, device=X.device)
     for start, chunk in zip(range(0, X.shape[0], step), _row_chunks(X, step), strict=True):
         rows = chunk.shape[0]
         chunk = chunk.to(dtype)
-        for key, h in curvatures.items():
-            h_chunk = h[start : start + rows].to(dtype)
-            torch.mul(chunk, h_chunk.unsqueeze(1), out=weighted[:rows])
-            block = blocks[key]
-            block[:d, :d] += (chunk.T @ weighted[:rows]).double()
+        for key, c in curvatures.items():
+            c_chunk = c[start : start + rows].to(dtype)
+            torch.mul(chunk, c_chunk.unsqueeze(1), out=weighted[:rows])
+            G = grams[key]
+            G[:d, :d] += (chunk.T @ weighted[:rows]).double()
             if fit_intercept:
-                column = (chunk.T @ h_chunk).double()
-                block[:d, d] += column
-                block[d, :d] += column
-                block[d, d] += h_chunk.sum(dtype=torch.float64)
-    for (k, m), block in blocks.items():
-        _place(H, block, k, m, p)
-    return H
+                column = (chunk.T @ c_chunk).double()
+                G[:d, d] += column
+                G[d, :d] += column
+                G[d, d] += c_chunk.sum(dtype=torch.float64)
+    return grams
 
 
 def _place(H, block, k, m, p):
@@ -290,8 +308,15 @@ class NewtonCholesky:
             bias -= bias.mean()
         return x
 
-    def _newton_step(self, x, g):
-        """(step in flat parameters, directional derivative g.step, half squared Newton decrement), or None."""
+    def _newton_step(self, x, g, product_dtype=None):
+        """(step in flat parameters, directional derivative g.step, half squared Newton decrement), or the reason
+        (a str) the Hessian could not be factorised.
+
+        A float32 fit whose Hessian does not factorise (rounding of float32 products on unscaled data, measured:
+        4 of 23 random 3-class problems with columns of scales 1e-2 to 3e3) builds it again with float64 products
+        before giving up, as scikit-learn's products are float64: the fall-back to L-BFGS then means what it means
+        there. Products in float64 cost about twice as much (multinomial 30k x 30 x 5: 0.20 s a fit against 0.38
+        s), which the well-scaled problems do not pay."""
         (X, (target, weight)), criterion = self._problem
         W = self._params[0]
         K, d = W.shape
@@ -309,7 +334,7 @@ class NewtonCholesky:
             probabilities = (
                 torch.sigmoid(logits) if criterion.kind == "binary" else torch.softmax(logits.double(), dim=1)
             )
-            H = data_hessian(X, probabilities, weight, criterion.kind, fit_intercept)
+            H = data_hessian(X, probabilities, weight, criterion.kind, fit_intercept, product_dtype)
         H /= criterion.weight_sum
         l2 = criterion.l2_strength
         p = d + int(fit_intercept)
@@ -327,9 +352,11 @@ class NewtonCholesky:
                 free -= 1
         H_free = H[:free, :free]
         L, info = torch.linalg.cholesky_ex(H_free)
+        rcond = _reciprocal_condition(L, H_free) if int(info) == 0 else 0.0
+        if rcond < torch.finfo(torch.float64).eps and product_dtype is None and X.dtype != torch.float64:
+            return self._newton_step(x, g, product_dtype=torch.float64)
         if int(info) != 0:
             return f"Matrix is not positive definite (its leading minor of order {int(info)} is not)."
-        rcond = _reciprocal_condition(L, H_free)
         if rcond < torch.finfo(torch.float64).eps:
             # scikit-learn's scipy.linalg.solve(assume_a="sym") warns below eps and it falls back to lbfgs: the
             # Newton step would be mostly rounding (unscaled breast cancer at C=inf took 22 such steps here).
@@ -346,7 +373,7 @@ class NewtonCholesky:
     def _start_fallback(self, message=None, category=ConvergenceWarning):
         """Go on with L-BFGS; warn ``message`` (None: silently, as scikit-learn does without ``verbose``)."""
         if message is not None:
-            warnings.warn(message, category, stacklevel=2)
+            warn(message, category)
         self._fallback = LBFGS(self._params, history_size=10, max_ls=50)
         self._state["fallback"] = True
 

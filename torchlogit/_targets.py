@@ -10,6 +10,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classi
 
 from ._compat import compute_class_weight, warns_of_many_classes
 from ._kernels import TORCH_NUMPY_DTYPES
+from ._user_warnings import warn
 
 
 @dataclass
@@ -82,7 +83,7 @@ def check_label_values(classes, n_samples):
             warnings.filterwarnings("ignore", message=re.escape(_MANY_CLASSES[:40]), category=UserWarning)
             check_classification_targets(classes)
     if warns_of_many_classes() and len(classes) > 2 and n_samples > 20 and len(classes) > round(0.5 * n_samples):
-        warnings.warn(_MANY_CLASSES, UserWarning, stacklevel=4)
+        warn(_MANY_CLASSES, UserWarning)
 
 
 def check_two_classes(classes):

@@ -224,6 +224,12 @@ class TrainingMixin:
         elif isinstance(stopping, LBFGSConvergence):
             logistic = isinstance(net.module_, LinearLogits)  # hidden layers: MLPClassifier's text, no link
             message = stopping.warning(n_iter, self.max_iter, logistic=logistic)
+        elif isinstance(stopping, NewtonConvergence) and (stopping.message_ or "").startswith("ABNORMAL: FLOAT32"):
+            # The stall is the L-BFGS fall-back's, in float32: "Newton solver did not converge" would blame Newton.
+            message = (
+                f"newton-cholesky fell back to lbfgs, which stopped at float32 precision after {n_iter} iterations "
+                "in all, short of tol. Fit with dtype='float64' to reach the optimum."
+            )
         elif isinstance(stopping, NewtonConvergence):
             message = _NEWTON_WARNING.format(n_iter=n_iter)
         else:
