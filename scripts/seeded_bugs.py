@@ -1228,6 +1228,150 @@ BUGS = [
         "big-endian labels predicted from a tensor: torch's byte-order ValueError instead of NumPy labels",
         tests=["tests/test_edge_cases.py"],
     ),
+    # ------------------------------------------------------------------ stop 40
+    Bug(
+        "_modules",
+        "        if len(shape) != 2 or shape[0] != n_in or (last and shape[1] != n_outputs):\n",
+        "        if len(shape) != 2 or (last and shape[1] != n_outputs):\n",
+        "coef_ assigned with the wrong number of features is not refused in its name (torch's matmul error in save)",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_persistence",
+        "    if model.fit_intercept or not np.any(bias != 0):\n",
+        "    if model.fit_intercept or not np.all(bias != 0):\n",
+        "save with fit_intercept=False drops intercepts of which only some are non-zero (the loaded model "
+        "predicts otherwise)",
+        tests=["tests/test_fitted_state.py", "tests/test_model_files.py"],
+    ),
+    Bug(
+        "_multilabel",
+        "        super().__setitem__(index, value)\n        setattr(self._owner, self._name, list(self))\n",
+        "        super().__setitem__(index, value)\n",
+        "linear multi-label coefs_[0] = W changes a temporary list only (predictions unchanged, unlike MLPClassifier)",
+    ),
+    Bug(
+        "_tensor_data",
+        "    if any(isinstance(a, np.matrix) for a in (X, y, sample_weight)):\n",
+        "    if any(isinstance(a, np.matrix) for a in (y, sample_weight)):\n",
+        "np.matrix X taken by the tensor fast path: fit accepts what predict and scikit-learn refuse",
+        tests=["tests/test_bad_input.py"],
+    ),
+    Bug(
+        "_training",
+        '        seed = self._seed() if self._solver() in ("adam", "sgd") or module is not LinearLogits else 0\n',
+        "        seed = self._seed()\n",
+        "full-batch linear fits draw a seed from NumPy's global generator (random_state=None), unlike "
+        "LogisticRegression",
+        tests=["tests/test_determinism.py"],
+    ),
+    Bug(
+        "_newton",
+        "        if rcond < torch.finfo(torch.float64).eps and product_dtype is None and X.dtype != torch.float64:\n",
+        "        if rcond < torch.finfo(torch.float64).eps and product_dtype is None and X.dtype == torch.float64:\n",
+        "a float32 Newton Hessian that does not factorise falls back to L-BFGS without a float64 rebuild",
+    ),
+    Bug(
+        "_training",
+        "            return NewtonConvergence(tol=self.tol, ftol=ftol_for(dtype), exact=dtype == torch.float64)\n",
+        "            return NewtonConvergence(tol=self.tol, ftol=ftol_for(dtype))\n",
+        "float32 newton-cholesky fall-back: a stall at float32 rounding is called convergence (no ConvergenceWarning)",
+        tests=["tests/test_newton.py"],
+    ),
+    Bug(
+        "_base",
+        '            if monitor in ("valid_loss_best", "valid_acc_best", "train_loss_best") and monitor not '
+        "in recorded:\n",
+        '            if monitor in ("valid_loss_best", "valid_acc_best") and monitor not in recorded:\n',
+        "Checkpoint(monitor='train_loss_best') on an L-BFGS fit fails mid-fit with skorch's KeyError",
+        tests=["tests/test_bad_input.py"],
+    ),
+    Bug(
+        "_targets",
+        "        if np.any(totals == 0):\n",
+        "        if np.all(totals == 0):\n",
+        "class_weight='balanced' with one zero-weight class: NumPy's divide warning and a refusal of an "
+        "infinite weight",
+    ),
+    Bug(
+        "_user_warnings",
+        "    return path.startswith(_PACKAGE) or path in _WRAPPERS\n",
+        "    return path.startswith(_PACKAGE)\n",
+        "warnings from fit are attributed to sklearn/base.py's _fit_context wrapper, not the user's line",
+        tests=["tests/test_contracts_logistic.py", "tests/test_inference.py", "tests/test_summary_statistics.py"],
+    ),
+    Bug(
+        "_inference",
+        "    return np.flatnonzero((X.min(axis=0) == X.max(axis=0)) & (X[0] != 0))\n",
+        "    return np.flatnonzero(X.min(axis=0) == X.max(axis=0))\n",
+        "summary: a column of zeros counted as a constant (df_model one too small, the add_constant hint wrong)",
+    ),
+    Bug(
+        "_inference",
+        "        llnull = float(np.sum(xlogy(w * Y, share)))\n",
+        "        llnull = float(np.sum(w * xlogy(Y, share)))\n",
+        "summary: a class whose rows all weigh 0 gives llnull NaN (0 * log 0) and NumPy's warning",
+    ),
+    Bug(
+        "_inference",
+        '        k = d if self._kind == "multilabel" else n_reported\n',
+        "        k = n_reported\n",
+        "multi-label HC1 refused unless the rows exceed every label's parameters together (k is per label)",
+    ),
+    Bug(
+        "_inference",
+        "        counted = position[np.asarray(sample_weight) > 0]  # rows of weight 0 count as absent, as "
+        "in the fit\n",
+        "        counted = position\n",
+        "summary with a second class present only in zero-weight rows: degenerate statistics instead of the refusal",
+    ),
+    Bug(
+        "_summary_table",
+        '    return f"{value:.0f}" if value.is_integer() else f"{value:.6g}"  # weighted counts need not be whole\n',
+        '    return f"{value:g}"\n',
+        "summary printout: No. Observations 1234567 shows as 1.23457e+06",
+        tests=["tests/test_summary_statistics.py"],
+    ),
+    Bug(
+        "_cv",
+        "        if not (np.all(Cs > 0) and C > 0):\n",
+        "        if not (np.all(np.isfinite(Cs)) and np.all(Cs > 0) and np.isfinite(C) and C > 0):\n",
+        "a TorchLogisticClassifierCV fitted with Cs=[np.inf] is saved, then its file refused by load",
+        tests=["tests/test_model_files.py"],
+    ),
+    Bug(
+        "_cv",
+        "                check_weight_scale(fold_sum, Cs, largest=largest, dtype=dtype, "
+        "l1_ratio=float(np.max(ratios)))\n",
+        "                check_weight_scale(fold_sum, Cs, largest=largest, dtype=dtype, "
+        "l1_ratio=float(np.min(ratios)))\n",
+        "CV with l1_ratios=[0, 1] at C=1e-42: an L1 strength beyond float32 reaches training (a line-search "
+        "failure, not a refusal)",
+        tests=["tests/test_extreme_values.py"],
+    ),
+    Bug(
+        "_callbacks",
+        '            strength = strength * (1 - group.get("dampening", 0.0)) / (1 - momentum)\n',
+        "            strength = strength * (1 - momentum)\n",
+        "sgd with momentum: the L1 step scaled down by (1 - m) instead of up by 1 / (1 - m) (penalty 1/100 "
+        "of the asked)",
+    ),
+    Bug(
+        "_callbacks",
+        '                        second > 0, step / ((second / bias_correction).sqrt() + group["eps"]), '
+        "torch.zeros_like(step)\n",
+        '                        second >= 0, step / ((second / bias_correction).sqrt() + group["eps"]), '
+        "torch.zeros_like(step)\n",
+        "adam L1 step: a coordinate whose gradient has been zero so far is pulled by lr * strength / eps "
+        "(zero for good)",
+    ),
+    Bug(
+        "_base",
+        '            "l1": _l1_totals(net),\n',
+        '            "l1": None,\n',
+        "partial_fit with an L1 part restarts the L1 totals each call (plain clipping, not the cumulative penalty)",
+        tests=["tests/test_l1.py"],
+    ),
 ]
 
 

@@ -181,6 +181,15 @@ def test_stopping_rules_are_the_solvers():
     assert (rule.tol, rule.n_iter_no_change, rule.monitor, rule.restore_best) == (1e-2, 3, "valid_loss", True)
 
 
+def test_newton_rule_calls_a_stall_convergence_in_float64_only():
+    """After a fall-back to L-BFGS, a stall of a float32 run is its objective's rounding, not convergence (seeded bug
+    166: the rule was built with its float64 default whatever the dtype, and float32 stalls were reported converged,
+    without a ConvergenceWarning)."""
+    newton = TorchLogisticClassifier(solver="newton-cholesky")
+    assert newton._stopping_rule(torch.float64, validated=False).exact is True
+    assert newton._stopping_rule(torch.float32, validated=False).exact is False
+
+
 def test_validation_fraction_only_with_early_stopping_and_a_mini_batch_solver():
     ml = TorchMultiLabelClassifier
     assert ml(solver="adam", early_stopping=True, validation_fraction=0.2)._validation_fraction() == 0.2

@@ -12,6 +12,7 @@ the same calls with ``sample_weight * class_weight[y]`` and no class weight.
 import ast
 import inspect
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -111,6 +112,22 @@ def test_mini_batch_parameters_as_mlpclassifier_takes_them(solver):
     repeated = np.repeat(X[:6], 10, axis=0), np.repeat(y[:6], 10)
     assert _warnings_of(lambda: ours.set_params(batch_size=30).fit(*repeated)) == []
     assert _warnings_of(lambda: mlp.set_params(batch_size=30).fit(*repeated)) == []
+
+
+def test_fit_warnings_point_at_the_users_call():
+    """Warnings raised deep inside fit name the line that called fit, beyond scikit-learn's ``_fit_context`` wrapper in
+    sklearn/base.py, as LogisticRegression's do (seeded bug 169: they named the wrapper's line, where
+    ``warnings.filterwarnings(module=...)`` and a reader of the warning cannot use them)."""
+    X, y = make_classification(n_samples=80, n_features=4, random_state=0)
+    for model, category in [
+        (TorchLogisticClassifier(max_iter=2), ConvergenceWarning),
+        (TorchLogisticClassifier(C=np.inf, l1_ratio=0.5), UserWarning),  # scikit-learn's l1_ratio warning
+    ]:
+        with warnings.catch_warnings(record=True) as record:
+            warnings.simplefilter("always")
+            model.fit(X, y)
+        assert any(issubclass(w.category, category) for w in record)
+        assert all(w.filename == __file__ for w in record), [(w.filename, w.lineno) for w in record]
 
 
 @pytest.mark.parametrize(

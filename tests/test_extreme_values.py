@@ -338,6 +338,18 @@ def test_an_l1_strength_beyond_float32_is_refused_in_the_users_terms():
     assert not float64.coef_.any()  # every coefficient silenced, as the penalty says
 
 
+def test_cv_refuses_an_l1_strength_beyond_float32_for_any_l1_ratio_of_its_grid():
+    """The grid's largest l1_ratio sets the strongest L1 term: with l1_ratios=[0, 1] the check must judge 1, not 0
+    (seeded bug 176: the pure-L2 end of the grid waved C=1e-42 through, and the L1 problems met an infinite
+    strength, a line search failure reported as a ConvergenceWarning)."""
+    from torchlogit import TorchLogisticClassifierCV
+
+    X = np.random.RandomState(0).randn(60, 3)
+    y = np.arange(60) % 2
+    with pytest.raises(ValueError, match=r"L1 penalty's strength .* beyond the range of the training dtype float32"):
+        TorchLogisticClassifierCV(Cs=[1e-42], l1_ratios=[0.0, 1.0], cv=2).fit(X, y)
+
+
 @pytest.mark.parametrize("fit", ["sparse", "cv", "cv-sparse", "multilabel-sparse"])
 def test_float32_overflow_refusals_come_without_numpys_cast_warning(fit):
     import scipy.sparse as sp

@@ -389,6 +389,17 @@ def test_save_refuses_intercepts_a_file_without_intercepts_would_drop(iris, labe
     np.testing.assert_array_equal(reloaded.predict(X), unbiased.predict(X))
 
 
+def test_save_refuses_an_intercept_with_some_values_non_zero(iris, tmp_path):
+    """One non-zero class intercept is enough to change predictions once the file drops it (seeded bug 161: only
+    intercepts non-zero in every class were refused)."""
+    X, y = iris
+    model = TorchLogisticClassifier(fit_intercept=False).fit(X, y)
+    model.intercept_ = np.array([0.0, 3.0, 0.0])
+    with pytest.raises(ValueError, match="fit_intercept=False, but intercept_ holds non-zero values"):
+        model.save(tmp_path / "partly.tl")
+    assert not (tmp_path / "partly.tl").exists()
+
+
 def test_linear_multilabel_coefs_item_assignment_changes_predictions(labels):
     """``coefs_[0] = W`` on the linear model is written back to coef_, as the lists of a hidden-layer model are."""
     X, Y = labels

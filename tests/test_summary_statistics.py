@@ -222,6 +222,22 @@ def test_a_constant_column_beside_the_intercept_is_named_in_the_warning(spector)
     assert record[0].filename == __file__
 
 
+def test_a_column_of_zeros_is_not_taken_for_a_constant(spector):
+    """statsmodels' k_constant counts a column holding one non-zero value in every row; a column of zeros is a
+    (degenerate) slope, not an intercept (seeded bug 170: it was counted as the intercept of a model fitted without
+    one, and named as a constant column beside the intercept)."""
+    X, y = spector
+    Xz = X.assign(zero=0.0)
+    assert sm.Logit(y, Xz).k_constant == 0
+    df_model = []
+    for fit_intercept in (True, False):
+        model = TorchLogisticClassifier(fit_intercept=fit_intercept, **TIGHT).fit(Xz, y)
+        with pytest.warns(UserWarning, match="singular or ill-conditioned") as record:
+            df_model.append(model.summary(Xz, y).attrs["df_model"])
+        assert not any("are constant" in str(w.message) for w in record)
+    assert df_model == [4, 4]  # the four columns are slopes with or without the intercept
+
+
 def test_the_printout_shows_counts_in_full_the_llr_p_value_in_four_digits_and_the_level(spector):
     X, y = spector
     weight = np.full(len(y), 40_000.0)  # 1,280,000 observations: {:g} printed 1.28e+06
