@@ -658,13 +658,13 @@ class InferenceMixin:
         >>> print(table)
                               Logit Regression Results
         ===================================================================
-        Model:               Logit   No. Observations:       569
-        Method:                MLE   Df Residuals:           566
-        Covariance Type: nonrobust   Df Model:                 2
-        converged:            True   Pseudo R-squ.:       0.6126
-                                     Log-Likelihood:     -145.56
-                                     LL-Null:            -375.72
-                                     LLR p-value:      1.11e-100
+        Model:               Logit   No. Observations:        569
+        Method:                MLE   Df Residuals:            566
+        Covariance Type: nonrobust   Df Model:                  2
+        converged:            True   Pseudo R-squ.:        0.6126
+        Conf. Int.:            95%   Log-Likelihood:      -145.56
+                                     LL-Null:             -375.72
+                                     LLR p-value:      1.105e-100
         ===================================================================
                          coef std_err         z   p_value   ci_low  ci_high
         feature
