@@ -288,7 +288,15 @@ def bad_csvs(tmp_path):
     frame.to_csv(missing, index=False)
     header = tmp_path / "header.csv"
     header.write_text("a,b,target\n")
-    return {"text_csv": text, "continuous_csv": continuous, "missing_csv": missing, "header_csv": header}
+    only_target = tmp_path / "only_target.csv"
+    pd.DataFrame({"target": [0, 1] * 10}).to_csv(only_target, index=False)
+    return {
+        "text_csv": text,
+        "continuous_csv": continuous,
+        "missing_csv": missing,
+        "header_csv": header,
+        "only_target_csv": only_target,
+    }
 
 
 @pytest.mark.parametrize(
@@ -305,6 +313,8 @@ def bad_csvs(tmp_path):
         (["--dataset", "wine", "--tol", "0"], "--tol must be positive"),
         (["--dataset", "wine", "--tol", "inf"], "--tol must be positive and finite"),
         (["--csv", "{header_csv}", "--target", "target"], "has a header but no data rows"),
+        (["--csv", "{only_target_csv}", "--target", "target"], "has no feature columns besides --target 'target'"),
+        (["--dataset", "wine", "--random-state", "-1"], "--random-state must be between 0 and 4294967295"),
         (["--dataset", "wine", "--device", "gpu"], "'device' parameter"),
         (["--dataset", "wine", "--plot", "/nonexistent/dir/x.png"], "directory /nonexistent/dir does not exist"),
     ],

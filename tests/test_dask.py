@@ -313,3 +313,11 @@ def test_an_l1_strength_beyond_float32_is_refused_on_dask_arrays_too(client, bre
     X, y = breast_cancer
     with pytest.raises(ValueError, match="L1 penalty's strength"):
         TorchLogisticClassifier(C=1e-42, l1_ratio=1.0).fit(*_chunked(X, y, rows=200))
+
+
+def test_a_bad_value_is_refused_naming_its_row_block(client, breast_cancer):
+    X, y = breast_cancer
+    X = X.copy()
+    X[250, 3] = np.nan
+    with pytest.raises(ValueError, match=r"Input X contains NaN\.\n\(in row block 1 of X: rows 200 to 399\)"):
+        TorchLogisticClassifier().fit(*_chunked(X, y, rows=200))

@@ -422,6 +422,8 @@ def load_csv(path, target):
     if target not in frame.columns:
         raise ValueError(f"column {target!r} is not in {path}; its columns are {list(frame.columns)}")
     features = frame.drop(columns=[target])
+    if features.shape[1] == 0:
+        raise ValueError(f"{path} has no feature columns besides --target {target!r}")
     non_numeric = [c for c in features.columns if not pd.api.types.is_numeric_dtype(features[c])]
     if non_numeric:
         raise ValueError(f"non-numeric feature columns in {path}: {non_numeric} (encode them first)")
@@ -619,6 +621,8 @@ def _check_arguments(args):
         raise ValueError(f"--C must be positive (or inf), got {args.C}")
     if not 0 < args.test_size < 1:
         raise ValueError(f"--test-size must be between 0 and 1, got {args.test_size}")
+    if not 0 <= args.random_state < 2**32:  # train_test_split's range, in the option's name
+        raise ValueError(f"--random-state must be between 0 and 4294967295, got {args.random_state}")
     if args.plot:
         check_plot_path(args.plot)
 

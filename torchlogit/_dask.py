@@ -112,12 +112,21 @@ class _Block:
         self.X, self.target, self.weight = X, target, weight
 
 
-def _load_block(X, y, sample_weight, spec):
-    """On a worker: validate one row block as ``fit`` validates in-memory data, and make it tensors."""
+def _load_block(X, y, sample_weight, spec, rows=None):
+    """On a worker: validate one row block as ``fit`` validates in-memory data, and make it tensors.
+
+    ``rows``: ``(block index, first row)``, named in a refusal (the user's array has many blocks).
+    """
     from sklearn.utils import check_array
 
     with worker_thread_share():
-        X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], input_name="X")
+        try:
+            X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], input_name="X")
+        except ValueError as exc:
+            if rows is None:
+                raise
+            index, first = rows
+            raise ValueError(f"{exc}\n(in row block {index} of X: rows {first} to {first + X.shape[0] - 1})") from None
         y = np.asarray(y)
         weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
         if not np.all(np.isfinite(weight)) or np.any(weight < 0):
@@ -336,9 +345,12 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
 
     # Row blocks of no rows (a filtered array after compute_chunk_sizes(), as the docs advise) hold nothing to
     # sum; scikit-learn's validation of a block would refuse them (0 samples).
+    starts = np.concatenate([[0], np.cumsum(X.chunks[0])[:-1]]).astype(int).tolist()
     loads = [
-        delayed(_load_block, pure=False)(xb, yb, wb, spec)
-        for xb, yb, wb, rows in zip(X.to_delayed().ravel(), y.to_delayed().ravel(), weights, X.chunks[0], strict=True)
+        delayed(_load_block, pure=False)(xb, yb, wb, spec, (index, start))
+        for index, (xb, yb, wb, rows, start) in enumerate(
+            zip(X.to_delayed().ravel(), y.to_delayed().ravel(), weights, X.chunks[0], starts, strict=True)
+        )
         if rows > 0
     ]
     blocks = client.compute(loads)  # futures: each block loaded once, kept on its worker
