@@ -424,8 +424,8 @@ BUGS = [
     # ------------------------------------------------------------------ _dask
     Bug(
         "_dask",
-        "        weight_sum = data.weight_sum()\n",
-        "        weight_sum = float(X.shape[0])\n",
+        "        weight_sum, effective, max_abs = data.stats()\n",
+        "        weight_sum, effective, max_abs = float(X.shape[0]), *data.stats()[1:]\n",
         "Dask fit: objective divided by the row count instead of the weight sum",
         "weight_sum",
     ),

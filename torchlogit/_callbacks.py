@@ -50,6 +50,9 @@ def _iteration_limit_message():
 _STOCHASTIC_WARNING = (
     "Stochastic Optimizer: Maximum iterations ({max_iter}) reached and the optimization hasn't converged yet."
 )
+# A float32 run whose objective stopped decreasing by more than its rounding: not convergence (L-BFGS, and
+# newton-cholesky's L-BFGS fall-back).
+FLOAT32_EXHAUSTED = "ABNORMAL: FLOAT32 PRECISION EXHAUSTED (REL_REDUCTION_OF_F <= 8 * FLOAT32 EPS)"
 # MLPClassifier's words for a diverged fit, plus the parameter to change.
 _NON_FINITE = (
     "Solver produced non-finite parameter weights. The input data may contain large values and need to be preprocessed."
@@ -161,7 +164,7 @@ class LBFGSConvergence(_StoppingRule):
         if self._stalled(net.module_, before, after):
             if exact:
                 self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
-            self._stall("ABNORMAL: FLOAT32 PRECISION EXHAUSTED (REL_REDUCTION_OF_F <= 8 * FLOAT32 EPS)")
+            self._stall(FLOAT32_EXHAUSTED)
 
     def _stalled(self, module, before, after):
         """Whether the decrease is at most ``ftol`` relative and, in float32 with ``rounding``, also at most the
@@ -355,7 +358,6 @@ class L1Proximal(Callback):
         return [
             [self.total_[i].detach().cpu().numpy(), self.applied_[i].detach().cpu().numpy()]
             for i in sorted(self.total_)
-            if i in self.applied_
         ]
 
     def on_batch_end(self, net, training=False, **kwargs):

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 import torch
 from torch.utils.data import Dataset
 
+from ._data import kish_rows
 from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor, tensor_max_abs
 from ._objective import add_penalty, check_weight_scale, linear_objective_and_gradient
@@ -207,7 +208,7 @@ class RemoteBlocks(Dataset):
         if not hasattr(self, "_stats"):
             parts = self.client.gather(self.client.map(_block_stats, self.blocks, pure=False))
             total, squares = math.fsum(p[0] for p in parts), math.fsum(p[1] for p in parts)
-            self._stats = (total, total * total / squares if squares > 0 else 0.0, max(p[2] for p in parts))
+            self._stats = (total, kish_rows(total, squares), max(p[2] for p in parts))
         return self._stats
 
     def weight_sum(self):
@@ -356,12 +357,11 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
     blocks = client.compute(loads)  # futures: each block loaded once, kept on its worker
     try:
         data = RemoteBlocks(client, blocks, X.shape[0], targets.kind, targets.pos_weight)
-        weight_sum = data.weight_sum()
+        weight_sum, effective, max_abs = data.stats()
         if weight_sum > 0:
             check_weight_scale(weight_sum, [estimator.C], dtype=dtype, l1_ratio=estimator.l1_ratio)
         if not weight_sum > 0:
             raise ValueError("The sample weights times the class weights are all zero.")
-        _, effective, max_abs = data.stats()
         net = estimator._train_remote(
             data, targets, weight_sum, n_features=X.shape[1], dtype=dtype, rounding=(max_abs, effective)
         )

@@ -362,8 +362,12 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
 def effective_rows(weight):
     """Kish's effective number of rows of training weights, ``(sum w)^2 / sum w^2`` (the count for equal weights)."""
     w = as_float64(weight if isinstance(weight, torch.Tensor) else torch.as_tensor(weight, device="cpu"))
-    square_sum = float(torch.sum(w * w))
-    return float(torch.sum(w)) ** 2 / square_sum if square_sum > 0 else 0.0
+    return kish_rows(float(torch.sum(w)), float(torch.sum(w * w)))
+
+
+def kish_rows(total, square_sum):
+    """:func:`effective_rows` from the weights' sum and sum of squares (a dask fit's, summed over its blocks)."""
+    return total * total / square_sum if square_sum > 0 else 0.0
 
 
 def weight_total(weight):

@@ -42,7 +42,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from ._callbacks import _StoppingRule
+from ._callbacks import FLOAT32_EXHAUSTED, _StoppingRule
 from ._kernels import CHUNK_VALUES, host_matrix, linear_scores
 from ._solvers import LBFGS
 from ._user_warnings import warn
@@ -328,9 +328,8 @@ class NewtonCholesky:
                 logits = linear_scores(X, W.detach())
                 if bias is not None:
                     logits = logits + bias
-            # The softmax in float64: float32 probabilities summing to 1 +- 6e-8 leave each row's curvature
-            # diag(p) - p p^T with an eigenvalue of that size and either sign, which features of 1e3 scale past
-            # the penalty (see data_hessian).
+            # The softmax in float64: data_hessian's diagonal blocks (sums over class pairs) equal the curvature
+            # p_k (1 - p_k) only where the probabilities sum to one, which float32 ones do to 6e-8 only.
             probabilities = (
                 torch.sigmoid(logits) if criterion.kind == "binary" else torch.softmax(logits.double(), dim=1)
             )
@@ -486,11 +485,7 @@ class NewtonConvergence(_StoppingRule):
             if before - after <= self.ftol * max(abs(before), abs(after), 1.0):
                 if self.exact:
                     self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
-                self._stop(
-                    "ABNORMAL: FLOAT32 PRECISION EXHAUSTED (REL_REDUCTION_OF_F <= 8 * FLOAT32 EPS)",
-                    converged=False,
-                    status=2,
-                )
+                self._stop(FLOAT32_EXHAUSTED, converged=False, status=2)
             return
         if row["grad_max"] <= self.tol and state["newton_decrement"] <= self.tol:
             self._stop("Newton solver converged: max |gradient| <= tol and Newton decrement <= tol.")

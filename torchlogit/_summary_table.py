@@ -26,29 +26,24 @@ def _llr_p_value(p):
     return format_p_value(p) if not np.isfinite(p) or p == 0 else f"{p:#.4g}"
 
 
-# (label, attrs key, format: a format string or a function) of the header, in two columns as statsmodels
-# lays them out.
+# (label, attrs key, formatting function) of the header, in two columns as statsmodels lays them out.
 LEFT = [
-    ("Model:", "model", "{}"),
-    ("Method:", "method", "{}"),
-    ("Covariance Type:", "cov_type", "{}"),
-    ("converged:", "converged", "{}"),
-    ("Reference class:", "reference_class", "{}"),
+    ("Model:", "model", "{}".format),
+    ("Method:", "method", "{}".format),
+    ("Covariance Type:", "cov_type", "{}".format),
+    ("converged:", "converged", "{}".format),
+    ("Reference class:", "reference_class", "{}".format),
     ("Conf. Int.:", "alpha", _level),
 ]
 RIGHT = [
     ("No. Observations:", "nobs", _count),
     ("Df Residuals:", "df_resid", _count),
-    ("Df Model:", "df_model", "{:g}"),
-    ("Pseudo R-squ.:", "prsquared", "{:.4f}"),
-    ("Log-Likelihood:", "llf", "{:.5g}"),
-    ("LL-Null:", "llnull", "{:.5g}"),
+    ("Df Model:", "df_model", "{:g}".format),
+    ("Pseudo R-squ.:", "prsquared", "{:.4f}".format),
+    ("Log-Likelihood:", "llf", "{:.5g}".format),
+    ("LL-Null:", "llnull", "{:.5g}".format),
     ("LLR p-value:", "llr_pvalue", _llr_p_value),
 ]
-
-
-def _formatted(fmt, value):
-    return fmt(value) if callable(fmt) else fmt.format(value)
 
 
 def format_p_value(p):
@@ -72,8 +67,8 @@ class SummaryTable(pd.DataFrame):
     def as_text(self):
         """The statsmodels-like text: the model statistics, then the coefficient table."""
         attrs = self.attrs
-        left = [(label, _formatted(fmt, attrs[key])) for label, key, fmt in LEFT if key in attrs]
-        right = [(label, _formatted(fmt, attrs[key])) for label, key, fmt in RIGHT if key in attrs]
+        left = [(label, fmt(attrs[key])) for label, key, fmt in LEFT if key in attrs]
+        right = [(label, fmt(attrs[key])) for label, key, fmt in RIGHT if key in attrs]
         rows = max(len(left), len(right))
         left += [("", "")] * (rows - len(left))
         right += [("", "")] * (rows - len(right))

@@ -17,6 +17,7 @@ from sklearn.utils import check_random_state
 
 from ._callbacks import (
     _STOCHASTIC_WARNING,
+    FLOAT32_EXHAUSTED,
     L1Proximal,
     LBFGSConvergence,
     NoImprovementStopping,
@@ -45,6 +46,13 @@ _LBFGS_MAX_EVAL = 50
 # few ulps of max |x| in practice, so the bound leaves a wide margin. Above it, a float32
 # "max |grad| <= tol" is checked in float64 before it counts.
 _FLOAT32_GRADIENT_ULPS = 32
+
+
+def _float32_gradient_trusted(max_abs, tol):
+    """Whether a float32 ``max |grad| <= tol`` proves convergence for features up to ``max_abs`` (see above)."""
+    return _FLOAT32_GRADIENT_ULPS * np.finfo(np.float32).eps * max(max_abs, 1.0) <= tol
+
+
 # Column scales (max |x_j|, and 1 for the intercept) further apart than this make L-BFGS run
 # preconditioned (see _preconditioner). Below it the path is L-BFGS-B's, scikit-learn's.
 _SCALE_RATIO_PRECONDITIONED = 1e6
@@ -163,9 +171,7 @@ class TrainingMixin:
         # The data stays on the workers in the training dtype: no float64 continuation there,
         # so a float32 stall is reported as such (ConvergenceWarning), never as convergence.
         single = dtype != torch.float64
-        trust_gradient = not single or _FLOAT32_GRADIENT_ULPS * np.finfo(np.float32).eps * max(rounding[0], 1.0) <= (
-            self.tol
-        )
+        trust_gradient = not single or _float32_gradient_trusted(rounding[0], self.tol)
         stopping = self._stopping_rule(
             dtype,
             validated=False,
@@ -224,7 +230,7 @@ class TrainingMixin:
         elif isinstance(stopping, LBFGSConvergence):
             logistic = isinstance(net.module_, LinearLogits)  # hidden layers: MLPClassifier's text, no link
             message = stopping.warning(n_iter, self.max_iter, logistic=logistic)
-        elif isinstance(stopping, NewtonConvergence) and (stopping.message_ or "").startswith("ABNORMAL: FLOAT32"):
+        elif isinstance(stopping, NewtonConvergence) and stopping.message_ == FLOAT32_EXHAUSTED:
             # The stall is the L-BFGS fall-back's, in float32: "Newton solver did not converge" would blame Newton.
             message = (
                 f"newton-cholesky fell back to lbfgs, which stopped at float32 precision after {n_iter} iterations "
@@ -319,10 +325,7 @@ class TrainingMixin:
         batch = data.batch(train, dtype, batch_size, column_major)
         lbfgs = self._solver() == "lbfgs"
         single = dtype != torch.float64
-        trust_gradient = not single or (
-            module is LinearLogits
-            and _FLOAT32_GRADIENT_ULPS * np.finfo(np.float32).eps * max(batch.max_abs, 1.0) <= self.tol
-        )
+        trust_gradient = not single or (module is LinearLogits and _float32_gradient_trusted(batch.max_abs, self.tol))
         # MPS computes in float32 at most: there a float32 stall is reported, not continued.
         can_promote = single and device.type != "mps"
         # A linear model's float32 stall is judged against its objective's rounding (._callbacks).
