@@ -241,7 +241,8 @@ def test_load_block_refuses_bad_weights_and_labels(rng):
 def test_block_sums_are_the_weighted_loss_sums(rng, kind, bias):
     """``_block_sums`` is ``(sum_i s_i l_i, its gradient in W, in b)``, not divided by anything and with no
     penalty (the client adds the penalty once), in float64 NumPy, for each loss; multi-label with torch's
-    ``pos_weight``; no bias gradient without a bias. ``_block_stats`` is ``(sum_i s_i, sum_i s_i^2, max |x|)``."""
+    ``pos_weight``; no bias gradient without a bias. ``_block_stats`` is ``(sum_i s_i, sum_i s_i^2, max s_i,
+    min positive s_i, max |x|)``."""
     n, d = 30, 4
     X = rng.randn(n, d)
     s = rng.uniform(0, 3, n)
@@ -267,9 +268,10 @@ def test_block_sums_are_the_weighted_loss_sums(rng, kind, bias):
         np.testing.assert_allclose(grad_b, ref_b, rtol=1e-12, atol=1e-12)
     else:
         assert grad_b is None
-    total, squares, max_abs = _block_stats(block)
+    total, squares, largest, smallest, max_abs = _block_stats(block)
     assert total == pytest.approx(math.fsum(s), rel=1e-15)
     assert squares == pytest.approx(math.fsum(s * s), rel=1e-15) and max_abs == np.abs(X).max()
+    assert largest == s.max() and smallest == s[s > 0].min()  # the weights as given, before any cast
 
 
 def test_float32_blocks_are_made_and_summed_in_float32(rng):
@@ -299,6 +301,10 @@ def test_float32_blocks_are_made_and_summed_in_float32(rng):
         np.ones((2, d)), np.array([0, 1]), np.array([2.0**24, 1.0]), _spec("binary", np.array([0, 1]), dtype="float32")
     )
     assert _block_stats(heavy)[0] == 2.0**24 + 1
+    tiny = _load_block(
+        np.ones((2, d)), np.array([0, 1]), np.array([1e-40, 0.0]), _spec("binary", np.array([0, 1]), dtype="float32")
+    )
+    assert _block_stats(tiny)[3] == 1e-40  # from the float64 weights: the float32 cast rounds it to a subnormal
 
 
 # ----------------------------------------------------------------------------- all blocks, from the client

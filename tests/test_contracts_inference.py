@@ -301,7 +301,18 @@ def test_likelihood_terms_equal_autograd_and_the_written_out_scores(kind, chunk_
         np.testing.assert_allclose(terms.gradient.numpy(), gradient, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(terms.hessian.numpy(), hessian, rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(terms.meat.numpy(), (scores * f[:, None]).T @ scores, rtol=1e-10, atol=1e-12)
-        np.testing.assert_allclose(terms.gradient_scale.numpy(), np.abs(scores).T @ f, rtol=1e-12)
+        # The rounding scales, written out: the scores' magnitudes plus their change under the linear
+        # predictor's rounding (|x| |theta| times the loss's curvature), and the value's the same times its slope.
+        Z_abs = np.abs(Xa) @ np.abs(theta).T
+        if kind == "softmax":
+            drift = P * (Z_abs + Z_abs.max(1, keepdims=True))
+            value_scale = (f * c[:, 0] * np.abs(Y - P).sum(1) * Z_abs.max(1)).sum()
+        else:
+            drift = P * (1 - P) * Z_abs
+            value_scale = (f[:, None] * c * np.abs(Y - P) * Z_abs).sum()
+        drift_terms = ((c * drift)[:, :, None] * np.abs(Xa)[:, None, :]).reshape(n, -1)
+        np.testing.assert_allclose(terms.gradient_scale.numpy(), (np.abs(scores) + drift_terms).T @ f, rtol=1e-12)
+        assert terms.value_scale == pytest.approx(value_scale, rel=1e-12)
     lean = inference.likelihood_terms(
         X,
         Y,
@@ -1122,8 +1133,11 @@ def test_the_penalised_gradients_rounding_scale_adds_the_penalty_terms_magnitude
     ridge = np.array([0.0, 1 / C, 1 / C])
     start = seen[0]
     np.testing.assert_allclose(start.gradient.numpy(), Xa.T @ (p - y) + ridge * theta, rtol=1e-9, atol=1e-12)
+    drift = (p * (1 - p) * (np.abs(Xa) @ np.abs(theta)))[:, None] * np.abs(Xa)  # the linear predictor's rounding
     np.testing.assert_allclose(
-        start.gradient_scale.numpy(), np.abs((y - p)[:, None] * Xa).sum(0) + np.abs(ridge * theta), rtol=1e-12
+        start.gradient_scale.numpy(),
+        np.abs((y - p)[:, None] * Xa).sum(0) + drift.sum(0) + np.abs(ridge * theta),
+        rtol=1e-12,
     )
 
 

@@ -122,6 +122,8 @@ def test_fit_warnings_point_at_the_users_call():
     for model, category in [
         (TorchLogisticClassifier(max_iter=2), ConvergenceWarning),
         (TorchLogisticClassifier(C=np.inf, l1_ratio=0.5), UserWarning),  # scikit-learn's l1_ratio warning
+        # Raised inside a Newton step, under torch.no_grad()'s wrapper in skorch's loop: it named torch's file.
+        (TorchLogisticClassifier(solver="newton-cholesky", C=1e4, tol=0, dtype="float64", max_iter=30), Warning),
     ]:
         with warnings.catch_warnings(record=True) as record:
             warnings.simplefilter("always")

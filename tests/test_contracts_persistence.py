@@ -14,7 +14,7 @@ import struct
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris
+from sklearn.datasets import load_breast_cancer, load_iris
 
 from torchlogit import TorchLogisticClassifier
 from torchlogit._persistence import MAGIC, ModelFileError
@@ -849,6 +849,21 @@ def test_labels_of_every_allowed_dtype_round_trip(labels):
     assert back.dtype == labels.dtype.newbyteorder("=")
     with pytest.raises(ModelFileError, match="wrong number of labels"):
         persistence._labels(spec, max_count=1)
+
+
+def test_short_labels_in_a_wide_string_array_are_saved_at_their_width(tmp_path):
+    """Labels 'no' / 'yes' held in a '<U5000' array (a fixed-width field): the file writes the longest label's
+    width, as the docs say ("the narrowest <U width that holds them"); save refused them as a dtype over 4096."""
+    X, y = load_breast_cancer(return_X_y=True)
+    labels = np.array(["no", "yes"], dtype="<U5000")[y]
+    model = TorchLogisticClassifier(max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, labels)
+    model.save(tmp_path / "wide.tl")
+    loaded = TorchLogisticClassifier.load(tmp_path / "wide.tl")
+    assert loaded.classes_.dtype == np.dtype("<U3")
+    np.testing.assert_array_equal(loaded.predict(X), model.predict(X))
 
 
 def test_labels_the_format_cannot_hold_are_refused_when_saving():

@@ -623,3 +623,23 @@ def test_sparsify_and_densify_as_logistic_regression_cv(breast_cancer, tmp_path)
     assert isinstance(model.densify().coef_, np.ndarray)
     with pytest.raises(Exception, match="must be fitted before sparsifying"):
         TorchLogisticClassifierCV().sparsify()
+
+
+def test_assigned_coef_and_intercept_are_the_model(tmp_path):
+    """``coef_`` / ``intercept_`` replaced by new arrays (not edited in place) change predict, the saved file and
+    the exported model, as with LogisticRegressionCV: they were ignored (the refitted inner model kept its own)."""
+    X, y = make_classification(n_samples=200, n_features=5, random_state=0)
+    cv = TorchLogisticClassifierCV(Cs=[0.1, 1.0], cv=3).fit(X, y)
+    ref = LogisticRegression().fit(X, y)
+    for model in (cv, ref):
+        model.coef_ = np.zeros_like(model.coef_)
+        model.intercept_ = np.array([5.0])
+    np.testing.assert_array_equal(cv.predict(X), ref.predict(X))
+    np.testing.assert_allclose(cv.predict_proba(X), ref.predict_proba(X), rtol=1e-6)
+    cv.save(tmp_path / "cv.tl")
+    loaded = TorchLogisticClassifierCV.load(tmp_path / "cv.tl")
+    assert not loaded.coef_.any() and loaded.intercept_[0] == 5.0
+    cv.coef_ = np.ones_like(cv.coef_)
+    cv.sparsify()
+    assert sp.issparse(cv.coef_) and cv.coef_.nnz == cv.coef_.shape[1]
+    np.testing.assert_allclose(cv.decision_function(X), X.sum(1) + 5.0, rtol=1e-6)

@@ -315,6 +315,27 @@ def test_an_l1_strength_beyond_float32_is_refused_on_dask_arrays_too(client, bre
         TorchLogisticClassifier(C=1e-42, l1_ratio=1.0).fit(*_chunked(X, y, rows=200))
 
 
+def test_weights_beyond_the_training_dtype_are_refused_as_in_memory(client, breast_cancer):
+    """The workers cast the weights to the training dtype and a dask fit has no float64 continuation: weights of
+    1e-40 trained on float32 subnormals (an intercept of 0 after a line-search failure), 1e-300 became zero ("all
+    zero"), 1e39 became inf (blamed on float64's range). Each is refused in the in-memory check's terms; a few tiny
+    weights beside ordinary ones change nothing and are accepted."""
+    X, y = breast_cancer
+    Xd, yd = _chunked(X, y, rows=200)
+    for w, match in [
+        (1e-40, "go down to 1e-40, below the normal range of the training dtype float32"),
+        (1e-300, "go down to 1e-300, below the normal range"),
+        (1e39, "reach 1e\\+39, beyond the range of the training dtype float32"),
+    ]:
+        with pytest.raises(ValueError, match=match):
+            TorchLogisticClassifier().fit(Xd, yd, sample_weight=da.from_array(np.full(len(y), w), chunks=200))
+    mixed = np.ones(len(y))
+    mixed[:3] = 1e-42
+    a = TorchLogisticClassifier().fit(X, y, sample_weight=mixed)
+    b = TorchLogisticClassifier().fit(Xd, yd, sample_weight=da.from_array(mixed, chunks=200))
+    np.testing.assert_allclose(b.predict_proba(X), a.predict_proba(X), atol=1e-5)
+
+
 def test_a_bad_value_is_refused_naming_its_row_block(client, breast_cancer):
     X, y = breast_cancer
     X = X.copy()

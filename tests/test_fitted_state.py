@@ -76,6 +76,28 @@ def test_assigning_or_editing_coef_changes_predictions_as_in_logistic_regression
     np.testing.assert_array_equal(restored.predict_proba(X), clf.predict_proba(X))
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_model_assigned_to_an_unfitted_estimator_predicts_as_logistic_regression(iris, n_classes, tmp_path):
+    """coef_, intercept_ and classes_ set on an unfitted estimator (averaged or federated coefficients, another
+    tool's): LogisticRegression predicts with them; ours raised AttributeError on 'n_features_in_', then on
+    the private '_n_outputs'. Now predictions, the saved file and a warm start all read them."""
+    X, y = iris
+    y = y if n_classes == 3 else (y == 1).astype(int)
+    source = LogisticRegression().fit(X, y)
+    clf, ref = TorchLogisticClassifier(), LogisticRegression()
+    for model in (clf, ref):
+        model.coef_, model.intercept_, model.classes_ = source.coef_.copy(), source.intercept_.copy(), source.classes_
+    np.testing.assert_allclose(clf.predict_proba(X), ref.predict_proba(X), rtol=1e-12)
+    np.testing.assert_allclose(clf.decision_function(X), ref.decision_function(X), rtol=1e-12)
+    np.testing.assert_array_equal(clf.predict(X), ref.predict(X))
+    assert clf.score(X, y) == ref.score(X, y)
+    clf.save(tmp_path / "assigned.tl")
+    loaded = TorchLogisticClassifier.load(tmp_path / "assigned.tl")
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    with pytest.raises(ValueError, match="X has 3 features, but TorchLogisticClassifier is expecting 4"):
+        clf.predict(X[:, :3])
+
+
 def test_binary_and_linear_multilabel_predict_from_coef(labels):
     X, Y = labels
     clf = TorchMultiLabelClassifier().fit(X, Y)
@@ -511,3 +533,15 @@ def test_a_binary_model_predicts_from_one_dimensional_coefficients_as_logistic_r
     multinomial.coef_ = np.zeros(4)
     with pytest.raises(ValueError, match=r"coef_ has shape \(4,\); this model needs \(3, 4\)"):
         multinomial.predict(X)
+
+
+def test_a_state_whose_net_is_not_a_skorch_net_is_refused_in_words():
+    """The path that reads pickles from before the lean state takes the model out of ``net_``: a crafted state
+    (a skops file of trusted types only, or a pickle) with another object there reached a bare AttributeError."""
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        state = TorchLogisticClassifier(max_iter=5).fit(X, y).__getstate__()
+    for net in ("x", {"module_": "not a module"}, 3):
+        with pytest.raises(TypeError, match="'net_' of type .* which is not a trained skorch net"):
+            TorchLogisticClassifier().__setstate__({**state, "net_": net})

@@ -102,6 +102,24 @@ def test_default_fits_are_polished_to_the_maximum_likelihood_estimate(spector):
     assert table.attrs["refined_by"] == pytest.approx(shift) and 0 < shift < 0.1 * table["std_err"].min()
 
 
+def test_polish_converges_where_the_linear_predictor_cancels_large_terms(spector):
+    """An offset feature (PSI + 1e4) against an intercept of about -2e4: the linear predictor, and so the
+    log-likelihood, carries rounding errors of ~1e-11, far above eps times the value. Newton's line search read
+    them as real changes and cycled among points equal up to rounding ("no optimum in 50 iterations", every
+    standard error NaN); with the predictor's rounding in its tolerances it stops at statsmodels' estimate."""
+    X, y = spector
+    X = X.assign(GPA=X["GPA"] * 1e6, TUCE=X["TUCE"] * 1e-5, PSI=X["PSI"] + 1e4)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # float32 L-BFGS on these scales
+        clf = TorchLogisticClassifier(C=np.inf, max_iter=1000).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InferenceWarning)
+        table = clf.summary(X, y)
+    ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", maxiter=200)
+    np.testing.assert_allclose(table["coef"], ref.params, rtol=1e-6)
+    np.testing.assert_allclose(table["std_err"], ref.bse, rtol=1e-5)
+
+
 def test_a_fit_stopped_at_max_iter_is_polished_and_warned_about():
     # anes96 unscaled: L-BFGS stops at max_iter far from the optimum; MNLogit's Newton gets there.
     data = sm.datasets.anes96.load_pandas()

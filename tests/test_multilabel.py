@@ -6,6 +6,8 @@ import warnings
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
+from sklearn.base import clone
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import LogisticRegression
@@ -418,3 +420,64 @@ def test_partial_fit_keeps_the_previous_history_rows_rather_than_copying_them(mu
     model.partial_fit(X[200:300], Y[200:300])
     assert len(model.history_) == 3 and all(a is b for a, b in zip(rows, model.history_[:2], strict=True))
     assert model.loss_curve_[:2] == [row["train_loss"] for row in rows]
+
+
+def test_partial_fit_refuses_early_stopping_as_mlp_classifier_does(multilabel):
+    """MLPClassifier.partial_fit raises for early_stopping=True; ours ignored it without a word (each call is one
+    epoch: nothing to hold out and stop)."""
+    from sklearn.neural_network import MLPClassifier
+
+    X, Y = multilabel
+    message = "partial_fit does not support early_stopping=True"
+    with pytest.raises(ValueError, match=message):
+        MLPClassifier(early_stopping=True).partial_fit(X, Y[:, 0], classes=[0, 1])
+    with pytest.raises(ValueError, match=message):
+        TorchMultiLabelClassifier((8,), early_stopping=True).partial_fit(X, Y)
+    assert not hasattr(TorchMultiLabelClassifier(early_stopping=True), "coef_")
+
+
+def test_early_stopping_holds_out_a_share_of_the_rows_as_given_not_of_the_distinct_rows():
+    """MLPClassifier holds out validation_fraction of the samples. Identical rows are merged here, and the share
+    was taken of the merged rows: 5000 rows of 8 distinct ones were refused ("held out 1 of 8 distinct training
+    rows"), and a row repeated 900 times in 1000 could be held out whole (training subset accuracy 0.00). Now a
+    merged row sends some of its rows to each part, its weight shared accordingly; any row order holds out the
+    same rows (the model is bitwise the same)."""
+    from torchlogit._training_set import TrainingSet
+
+    rng = np.random.RandomState(0)
+    X8 = rng.randn(8, 3)
+    X = np.repeat(X8, 625, axis=0)
+    Y = np.repeat((X8[:, :2] > 0).astype(int), 625, axis=0)
+    model = TorchMultiLabelClassifier((4,), solver="adam", early_stopping=True, max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, Y)
+        data = TrainingSet.from_user(model, X, Y, None, torch.device("cpu"))
+        train, valid = data.split(0.1, 0)
+        assert valid.weight_sum == 500 and train.weight_sum == 4500  # train_test_split's counts of 5000 rows
+        assert valid.n_samples <= 8 and train.n_samples == 8
+
+        big = np.vstack([np.zeros((900, 3)), rng.randn(100, 3)])
+        Ybig = np.column_stack([big[:, 0] >= 0, big[:, 1] > 0]).astype(int)
+        for seed in range(8):
+            data = TrainingSet.from_user(model, big, Ybig, None, torch.device("cpu"))
+            train, valid = data.split(0.1, seed)
+            assert valid.weight_sum == 100 and train.weight_sum == 900
+            assert train.weight.max() >= 700  # the repeated row stays in training with most of its copies
+
+        order = rng.permutation(len(X))
+        again = clone(model).fit(X[order], Y[order])
+    for a, b in zip(model.coefs_, again.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_nullable_pandas_label_columns_predict_in_their_numpy_dtype(multilabel):
+    """pandas "Int64" / "boolean" Y: validation turns them into float64, and predict returned float64 against the
+    docstring's "dtype of the training Y"; they give int64 / bool, as "int64" and bool columns do."""
+    pd = pytest.importorskip("pandas")
+    X, Y = multilabel
+    for nullable, expected in [("Int64", np.int64), ("boolean", np.bool_), ("UInt8", np.uint8)]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = TorchMultiLabelClassifier(max_iter=5).fit(X, pd.DataFrame(Y).astype(nullable))
+        assert model.predict(X).dtype == expected

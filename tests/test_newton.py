@@ -298,18 +298,61 @@ def test_the_hessian_starts_from_the_logits_of_the_last_evaluation_at_the_same_p
         np.testing.assert_allclose(reused.coef_, fresh.coef_, atol=1e-10)
 
 
-def test_a_float32_stall_after_the_fall_back_is_named_as_such():
-    """Unscaled breast cancer, no penalty, float32: after the fall-back, L-BFGS stalls at float32 precision; the
-    warning said "Newton solver did not converge after 19 iterations" (with max_iter=100)."""
+def test_a_float32_stall_after_the_fall_back_continues_in_float64():
+    """Unscaled breast cancer, no penalty, float32: after the fall-back, L-BFGS stalls at float32 precision. The
+    warning said "Newton solver did not converge after 19 iterations", then "fell back to lbfgs, which stopped at
+    float32 precision"; the run now continues in float64 as a float32 L-BFGS run does, and converges as
+    scikit-learn's does (its only warning the fall-back's LinAlgWarning). The data are nearly separable (no finite
+    optimum without a penalty): its log-loss is at most scikit-learn's."""
+    import scipy.linalg
     from sklearn.datasets import load_breast_cancer
 
     X, y = load_breast_cancer(return_X_y=True)
-    import scipy.linalg
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)  # the fall-back's own warning, as scikit-learn's
+        warnings.simplefilter("error", ConvergenceWarning)
+        ours = TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, max_iter=1000).fit(X, y)
+        ref = LogisticRegression(solver="newton-cholesky", C=np.inf, max_iter=1000).fit(X, y)
+    assert _mean_log_loss(ours, X, y) <= _mean_log_loss(ref, X, y) * (1 + 1e-6)
 
-    with pytest.warns(ConvergenceWarning, match="fell back to lbfgs, which stopped at float32 precision"):
+
+def _mean_log_loss(model, X, y):
+    from sklearn.metrics import log_loss
+
+    return log_loss(y, model.predict_proba(X))
+
+
+def test_a_float32_newton_run_at_the_optimum_continues_in_float64_rather_than_run_out():
+    """A float32 gradient cannot go below ~1e-7: at tol=1e-8 a float32 Newton run at the optimum iterated to max_iter
+    and warned "Newton solver did not converge" where scikit-learn converges in 2 iterations (iris, C=1e-6,
+    balanced) or 16 (C=1e4). A stall (a decrease within float32's rounding) now continues in float64."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    for params in (dict(C=1e-6, class_weight="balanced"), dict(C=1e4)):
         with warnings.catch_warnings():
-            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)  # the fall-back's own warning
-            TorchLogisticClassifier(solver="newton-cholesky", C=np.inf).fit(X, y)
+            warnings.simplefilter("error", ConvergenceWarning)
+            ours = TorchLogisticClassifier(solver="newton-cholesky", tol=1e-8, **params).fit(X, y)
+            ref = LogisticRegression(solver="newton-cholesky", tol=1e-8, **params).fit(X, y)
+        assert ours.n_iter_[0] <= ref.n_iter_[0] + 3
+        np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-6)
+
+
+def test_lbfgs_running_out_after_the_fall_back_is_worded_as_lbfgs():
+    """scikit-learn's L-BFGS-B says "lbfgs failed to converge ... ITERATIONS REACHED LIMIT" after Newton's fall-back;
+    ours said "Newton solver did not converge", though L-BFGS ran."""
+    import scipy.linalg
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    for model in (
+        TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, tol=0, dtype="float64", max_iter=40),
+        LogisticRegression(solver="newton-cholesky", C=np.inf, tol=0, max_iter=40),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+            with pytest.warns(ConvergenceWarning, match=r"lbfgs failed to converge .*\n.*ITERATIONS REACHED LIMIT"):
+                model.fit(X, y)
 
 
 def test_the_multinomial_hessian_is_positive_semidefinite_in_float32_on_unscaled_data():
@@ -337,7 +380,9 @@ def test_a_float32_hessian_that_does_not_factorise_is_built_again_in_float64(mon
     def recording(X, probabilities, weight, kind, fit_intercept, product_dtype=None):
         dtypes.append(product_dtype)
         H = real(X, probabilities, weight, kind, fit_intercept, product_dtype)
-        return H if product_dtype is not None else H - 1e6 * torch.eye(H.shape[0], dtype=H.dtype)  # indefinite
+        if product_dtype is not None or X.dtype == torch.float64:  # float64 products (or a float64 continuation)
+            return H
+        return H - 1e6 * torch.eye(H.shape[0], dtype=H.dtype)  # indefinite
 
     monkeypatch.setattr(newton, "data_hessian", recording)
     with warnings.catch_warnings():

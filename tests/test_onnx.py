@@ -118,3 +118,27 @@ def test_labels_outside_int64_are_refused_not_wrapped(export, tmp_path):
     small = TorchLogisticClassifier().fit(X, ids[y].astype(np.int64) % 1000)  # inside int64: exported
     label = _run(skl2onnx.to_onnx(small, X[:1].astype(np.float32), options={"zipmap": False}), X.astype(np.float32))[0]
     np.testing.assert_array_equal(label, small.predict(X))
+
+
+@pytest.mark.parametrize("name", ["binary", "multinomial", "multilabel", "cv"])
+def test_integer_and_boolean_samples_are_cast_to_float32_as_logistic_regression_s(name):
+    """Count features (int64) or flags (bool): skl2onnx's LogisticRegression casts the input to float; ours cast
+    the weights to int64 (truncating them) and onnxruntime refused the graph (Sigmoid/Softmax of int64)."""
+    model, X = CASES[name]
+    counts = np.rint(X).astype(np.int64)
+    for sample in (counts, counts > counts.mean(0)):
+        onx = skl2onnx.to_onnx(model, sample[:1], options={"zipmap": False})
+        label, proba = _run(onx, sample)
+        assert proba.dtype == np.float32
+        assert np.abs(proba - model.predict_proba(sample.astype(np.float64))).max() <= 1e-5
+        np.testing.assert_array_equal(label, model.predict(sample.astype(np.float64)))
+
+
+def test_a_sample_of_several_inputs_is_refused_at_conversion_as_for_logistic_regression():
+    """A DataFrame sample gives skl2onnx one input per column: LogisticRegression's converter refuses it; ours
+    used the first column and the graph failed in onnxruntime (MatMul: incompatible dimensions)."""
+    pd = pytest.importorskip("pandas")
+    model, X = CASES["multinomial"]
+    frame = pd.DataFrame(X[:1], columns=list("abcd"))
+    with pytest.raises(RuntimeError, match="at most 1 input"):
+        skl2onnx.to_onnx(model, frame)

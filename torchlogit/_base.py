@@ -312,6 +312,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
     # ------------------------------------------------------------- fitted state
     def _fitted_layers(self, dense=False):
         """The model: ``[(W (n_in, n_out), b (n_out,)), ...]`` from ``coef_`` / ``intercept_`` (see subclasses)."""
+        self._complete_assigned_model()
         coef = host_array(self.coef_)  # array-API mode keeps it in the input's namespace
         if dense and sp.issparse(coef):
             coef = coef.toarray()
@@ -376,6 +377,12 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
 
     def __setstate__(self, state):
         net = state.pop("net_", None)
+        if net is not None and not isinstance(getattr(net, "module_", None), torch.nn.Module):
+            # Not a pickle of ours (a crafted skops or pickle state): refused in words, not an AttributeError.
+            raise TypeError(
+                f"This {type(self).__name__} state has a 'net_' of type {type(net).__name__}, which is not a trained "
+                "skorch net: it was not written by torchlogit."
+            )
         super().__setstate__(state)
         if net is not None:  # pickled before the lean state: take the model out of the skorch net
             incremental = state.pop("_incremental", False)
@@ -547,11 +554,16 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         (see :mod:`torchlogit._predict`). On another device, one chunked torch path.
         """
         check_is_fitted(self)
+        self._complete_assigned_model()
         check_origin(self, X, method)
         if on_device(X):  # computed where the tensor lives, returned there
             activation = getattr(self, "activation", "identity")
             return tensor_logits(checked_tensor(self, X), self._fitted_layers(), activation), origin_of(X)
         return self._host_logits(host_array(X)), origin_of(X)
+
+    def _complete_assigned_model(self):
+        """What a fit records besides the public arrays, for a model assigned to an unfitted estimator (see
+        :meth:`TorchLogisticClassifier._complete_assigned_model`); nothing here."""
 
     def _host_logits(self, X):
         """Float64 NumPy logits for NumPy-like ``X`` (see :meth:`_logits`)."""

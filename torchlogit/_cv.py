@@ -759,7 +759,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             "n_iter_": self.n_iter_,
             "choice": [self.C_, self.l1_ratio_],
         }
-        return self._estimator, {name: np.asarray(value, dtype=np.float64) for name, value in arrays.items()}
+        return self._fitted(), {name: np.asarray(value, dtype=np.float64) for name, value in arrays.items()}
 
     def _file_array_shapes(self, shapes, n_features, n_outputs):
         """The arrays' shapes a file must list, from the grid sizes it gives (Cs_, l1_ratios_, scores_)."""
@@ -803,8 +803,15 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
 
     # ------------------------------------------------------------- prediction
     def _fitted(self):
+        """The refitted model predicting for this estimator, holding this estimator's ``coef_`` and ``intercept_``.
+
+        They are the model, as ``LogisticRegressionCV``'s are: an array assigned to either (not only one edited
+        in place) changes the predictions, the saved file and the ONNX export.
+        """
         check_is_fitted(self)
-        return self._estimator
+        model = self._estimator
+        model.coef_, model.intercept_ = self.coef_, self.intercept_
+        return model
 
     def to_onnx(self, path):
         """Export the refitted (or fold-averaged) model to an ONNX file, as
@@ -847,7 +854,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         ('csr_matrix', True)
         """
         check_is_fitted(self, msg=f"Estimator, {type(self).__name__}, must be fitted before sparsifying.")
-        self.coef_ = self._estimator.sparsify().coef_  # the refitted model predicts: it holds the same array
+        self.coef_ = self._fitted().sparsify().coef_
         return self
 
     def densify(self):
@@ -859,7 +866,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             Fitted estimator.
         """
         check_is_fitted(self, msg=f"Estimator, {type(self).__name__}, must be fitted before densifying.")
-        self.coef_ = self._estimator.densify().coef_
+        self.coef_ = self._fitted().densify().coef_
         return self
 
     def _check_features(self, X):

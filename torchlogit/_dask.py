@@ -109,8 +109,11 @@ class BlockSpec:
 class _Block:
     """One row block as tensors, kept in a worker's memory between evaluations."""
 
-    def __init__(self, X, target, weight):
+    def __init__(self, X, target, weight, weight_stats):
         self.X, self.target, self.weight = X, target, weight
+        # (sum, sum of squares, largest, smallest positive) of the weights in float64, before their cast to the
+        # training dtype, which would flush weights below float32's range to zero.
+        self.weight_stats = weight_stats
 
 
 def _load_block(X, y, sample_weight, spec, rows=None):
@@ -144,7 +147,16 @@ def _load_block(X, y, sample_weight, spec, rows=None):
         device, dtype = resolve_device(spec.device), DTYPES[spec.dtype]
         features = sparse_tensor(X, dtype, device) if sp.issparse(X) else as_tensor(X, dtype, device)
         target_dtype = torch.int64 if spec.kind == "multinomial" else dtype
-        return _Block(features, as_tensor(target, target_dtype, device), as_tensor(weight, dtype, device))
+        positive = weight[weight > 0]
+        weight_stats = (
+            math.fsum(weight),
+            math.fsum(weight * weight),
+            float(weight.max(initial=0.0)),
+            float(positive.min(initial=math.inf)),
+        )
+        with np.errstate(over="ignore"):  # a weight beyond float32 is refused from weight_stats, naming it
+            weight = as_tensor(weight, dtype, device)
+        return _Block(features, as_tensor(target, target_dtype, device), weight, weight_stats)
 
 
 def _block_sums(block, W, b, kind, pos_weight):
@@ -170,9 +182,8 @@ def _block_sums(block, W, b, kind, pos_weight):
 
 
 def _block_stats(block):
-    """On a worker: one block's weight sum, sum of squared weights and largest |X| (in the training dtype)."""
-    w = block.weight.to(torch.float64)
-    return float(w.sum()), float((w * w).sum()), tensor_max_abs(block.X)
+    """On a worker: one block's weight statistics (see :class:`_Block`) and largest |X| (in the training dtype)."""
+    return (*block.weight_stats, tensor_max_abs(block.X))
 
 
 class RemoteBlocks(Dataset):
@@ -203,12 +214,14 @@ class RemoteBlocks(Dataset):
         raise TypeError("RemoteBlocks is a full batch; it cannot be indexed row by row.")
 
     def stats(self):
-        """``(weight sum, Kish's effective rows, largest |X|)`` over every block (loading the blocks, if not yet
-        done): what the in-memory fit knows of its batch, for the float32 stopping rule's rounding bounds."""
+        """``(weight sum, Kish's effective rows, largest |X|, largest weight, smallest positive weight)`` over every
+        block (loading the blocks, if not yet done), from the weights in float64: what the in-memory fit knows of
+        its batch, for the float32 stopping rule's rounding bounds and the weights' range checks."""
         if not hasattr(self, "_stats"):
             parts = self.client.gather(self.client.map(_block_stats, self.blocks, pure=False))
             total, squares = math.fsum(p[0] for p in parts), math.fsum(p[1] for p in parts)
-            self._stats = (total, kish_rows(total, squares), max(p[2] for p in parts))
+            largest, smallest = max(p[2] for p in parts), min(p[3] for p in parts)
+            self._stats = (total, kish_rows(total, squares), max(p[4] for p in parts), largest, smallest)
         return self._stats
 
     def weight_sum(self):
@@ -357,11 +370,16 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
     blocks = client.compute(loads)  # futures: each block loaded once, kept on its worker
     try:
         data = RemoteBlocks(client, blocks, X.shape[0], targets.kind, targets.pos_weight)
-        weight_sum, effective, max_abs = data.stats()
-        if weight_sum > 0:
-            check_weight_scale(weight_sum, [estimator.C], dtype=dtype, l1_ratio=estimator.l1_ratio)
+        weight_sum, effective, max_abs, largest, smallest = data.stats()
         if not weight_sum > 0:
             raise ValueError("The sample weights times the class weights are all zero.")
+        # Weights below the dtype's normal range are rounded to a multiple of tiny * eps in the cast (or to zero):
+        # that changes the sum by more than the dtype's own rounding only when they carry most of it.
+        if weight_sum >= len(data) * torch.finfo(dtype).tiny / 2:
+            smallest = None
+        check_weight_scale(
+            weight_sum, [estimator.C], largest=largest, dtype=dtype, l1_ratio=estimator.l1_ratio, smallest=smallest
+        )
         net = estimator._train_remote(
             data, targets, weight_sum, n_features=X.shape[1], dtype=dtype, rounding=(max_abs, effective)
         )

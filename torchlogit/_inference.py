@@ -113,7 +113,17 @@ def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importanc
         ``sum_i f_i H_i`` and ``sum_i f_i g_i g_i^T`` (``g_i`` the score of row ``i``).
         Accumulated in place: no temporary of their size is made.
     gradient_scale : Tensor of shape (K * d,)
-        ``sum_i f_i |g_i|``: the gradient's rounding error is a small multiple of eps times this.
+        ``sum_i f_i |g_i|`` plus the same sum of the scores' changes under the rounding of the linear
+        predictor (below): the gradient's rounding error is a small multiple of eps times this.
+    value_scale : float
+        ``sum_i f_i c_i |dl_i/dz_i| |x_i| |theta|``: the value's rounding error from its linear
+        predictor, a small multiple of eps times this (beside eps times the value itself).
+
+    ``z = x . theta`` is computed with an error up to a few eps times ``|x| . |theta|``, which is far
+    above eps ``|z|`` when large terms cancel (an offset feature against the intercept: ``PSI + 1e4``
+    with an intercept of -2e4). The value and gradient then carry that error times the loss's slope
+    and curvature; a test of rounding relative to the value or to the scores alone would read it as
+    a real change, and Newton's line search would wander among points equal up to rounding.
     """
     K, d = theta.shape
     gradient = torch.zeros(K * d, dtype=torch.float64, device=device)
@@ -121,6 +131,7 @@ def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importanc
     hessian = torch.zeros(K * d, K * d, dtype=torch.float64, device=device) if curvature else None
     meat = torch.zeros(K * d, K * d, dtype=torch.float64, device=device) if meat else None
     value = torch.zeros((), dtype=torch.float64, device=device)
+    value_scale = torch.zeros((), dtype=torch.float64, device=device)
     # Chunks of a quarter of the usual size: the per-chunk score matrices (n_rows x K * d, several at
     # once) stay small next to the Hessian, whose size bounds summary()'s memory.
     step = max(1, CHUNK_VALUES // (4 * K * d))
@@ -140,9 +151,19 @@ def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importanc
             value += (
                 f[:, None] * c * torch.nn.functional.binary_cross_entropy_with_logits(Z, Yc, reduction="none")
             ).sum()
+        # The linear predictor's magnitude before cancellation, the scale of its rounding error, and the
+        # change of each score's residual under that error (softmax: |dP_k| <= P_k (|dz_k| + max_l |dz_l|)).
+        Z_abs = Xc.abs() @ theta.abs().T
+        if kind == "softmax":
+            slope = (Yc - P).abs().sum(dim=1, keepdim=True) * Z_abs.amax(dim=1, keepdim=True)
+            value_scale += (f * c[:, 0] * slope[:, 0]).sum()
+            drift = P * (Z_abs + Z_abs.amax(dim=1, keepdim=True))
+        else:
+            value_scale += (f[:, None] * c * (Yc - P).abs() * Z_abs).sum()
+            drift = P * (1 - P) * Z_abs
         G = _outer_rows(c * (Yc - P), Xc)  # the scores
         gradient -= G.T @ f
-        gradient_scale += G.abs().T @ f
+        gradient_scale += G.abs().T @ f + _outer_rows(c * drift, Xc.abs()).T @ f
         if meat is not None:
             meat.addmm_(G.T, f[:, None] * G)
         if hessian is None:
@@ -154,7 +175,7 @@ def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importanc
         if kind == "softmax":  # the -p p^T part of the softmax curvature couples the classes
             U = _outer_rows(P, Xc)
             hessian.addmm_(U.T, (f * c[:, 0])[:, None] * U, alpha=-1)
-    return LikelihoodTerms(float(value), gradient, hessian, meat, gradient_scale)
+    return LikelihoodTerms(float(value), gradient, hessian, meat, gradient_scale, float(value_scale))
 
 
 class LikelihoodTerms(NamedTuple):
@@ -165,6 +186,7 @@ class LikelihoodTerms(NamedTuple):
     hessian: torch.Tensor | None
     meat: torch.Tensor | None
     gradient_scale: torch.Tensor
+    value_scale: float = 0.0
 
 
 class Factor:
@@ -262,8 +284,10 @@ def _at_rounding_level(terms):
 
 
 def _acceptable(trial, value, decrease):
-    """A finite trial whose value is at most ``value - decrease``, up to the value's rounding error."""
-    return _finite(trial.value, trial.gradient) and trial.value <= value - decrease + VALUE_RESOLUTION * abs(value)
+    """A finite trial whose value is at most ``value - decrease``, up to the value's rounding error
+    (relative to the value, and to its linear predictor's terms: ``LikelihoodTerms.value_scale``)."""
+    rounding = VALUE_RESOLUTION * (abs(value) + trial.value_scale)
+    return _finite(trial.value, trial.gradient) and trial.value <= value - decrease + rounding
 
 
 def newton_refine(terms, theta, null_space=None, max_iter=NEWTON_MAX_ITER):

@@ -226,6 +226,22 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         """
         return self._partial_fit(X, y, classes, sample_weight)
 
+    def _complete_assigned_model(self):
+        """A model from arrays assigned to an unfitted estimator (``coef_``, ``intercept_``, ``classes_``: averaged
+        or federated coefficients, another tool's), which ``LogisticRegression`` predicts with: binary for two
+        classes (one row of coefficients), multinomial otherwise; without ``classes_``, the rows of ``coef_`` say."""
+        if hasattr(self, "_kind"):
+            return
+        if hasattr(self, "classes_"):
+            n_classes = len(host_classes(self))
+        else:
+            coef = self.coef_
+            n_classes = coef.shape[0] if getattr(coef, "ndim", np.ndim(coef)) == 2 and coef.shape[0] > 1 else 2
+        self._kind = "binary" if n_classes == 2 else "multinomial"
+        self._n_outputs = 1 if n_classes == 2 else n_classes
+        if not hasattr(self, "n_features_in_"):  # for save, to_onnx, summary and warm start, which check it
+            self.n_features_in_ = np.shape(self.coef_)[-1]
+
     def _partial_targets(self, y, classes, sample_weight):
         if isinstance(self.class_weight, str):
             raise ValueError(

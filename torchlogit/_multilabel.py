@@ -87,7 +87,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         log-loss has not improved by ``tol`` for ``n_iter_no_change`` epochs, keeping
         the best parameters ("adam" / "sgd" only, as in ``MLPClassifier``).
     validation_fraction : float, default=0.1
-        Share of the training rows held out for early stopping.
+        Share of the training rows (as given, identical ones counted each) held out for
+        early stopping, stratified for 1-D classes, as ``MLPClassifier`` draws it.
     ${n_iter_no_change}
     ${warm_start}
     ${device}
@@ -287,7 +288,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         Each call minimises the objective of a fit on that batch alone, so the penalty is
         scaled by the batch's weight sum (see ``TorchLogisticClassifier.partial_fit``).
         ``pos_weight="balanced"`` needs all the data at once and is refused; pass an
-        array. ``max_iter``, ``tol`` and ``early_stopping`` do not apply. Setting
+        array. ``max_iter`` and ``tol`` do not apply, and ``early_stopping=True`` is refused
+        (as ``MLPClassifier.partial_fit`` refuses it). Setting
         ``fit_intercept=False`` between calls on a model with learned intercepts is refused.
 
         Examples
@@ -351,6 +353,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     def _check_solver_options(self, here=True, partial=False, training=True):
         resolved = super()._check_solver_options(here, partial, training)
+        if partial and self.early_stopping:  # MLPClassifier's refusal, in its words: one call is one epoch
+            raise ValueError("partial_fit does not support early_stopping=True")
         hidden = self._hidden_sizes()
         if self.dropout > 0 and not hidden:
             raise ValueError(
@@ -368,9 +372,14 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         if sp.issparse(Y):
             Y = Y.toarray()  # the label matrix is small next to X; X itself stays as given
         _check_label_lists(Y)
+        nullable = _nullable_label_dtype(Y)
         X, Y = validate_data(
             self, X, Y, reset=reset, multi_output=True, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32]
         )
+        if nullable is not None and Y.dtype.kind == "f" and np.all((Y == 0) | (Y == 1)):
+            # pandas' "Int64" / "boolean" columns arrive as float64 (validation refused any missing value): the
+            # predictions take their NumPy dtype, as the docs promise the training Y's dtype.
+            Y = Y.astype(nullable)
         if sp.issparse(Y):  # a pandas frame of sparse columns becomes a SciPy matrix in validation
             Y = Y.toarray()
         if Y.ndim == 2 and Y.shape[1] == 1:
@@ -689,6 +698,20 @@ def _one_layer(value, name):
             "Set hidden_layer_sizes and fit to train hidden layers."
         )
     return value
+
+
+def _nullable_label_dtype(Y):
+    """The NumPy dtype of a DataFrame (or Series) of pandas nullable columns of one kind ("Int64", "boolean"), which
+    validation turns into float64; None for anything else."""
+    dtypes = getattr(Y, "dtypes", None)
+    if dtypes is None:
+        return None
+    dtypes = [dtypes] if not hasattr(dtypes, "__iter__") else list(dtypes)
+    found = {getattr(dtype, "numpy_dtype", None) for dtype in dtypes if hasattr(dtype, "na_value")}
+    if len(found) != 1 or len(dtypes) == 0 or not all(hasattr(dtype, "na_value") for dtype in dtypes):
+        return None
+    dtype = found.pop()
+    return dtype if dtype is not None and np.dtype(dtype).kind in "biu" else None
 
 
 def _check_label_lists(Y):

@@ -42,7 +42,7 @@ import scipy.sparse as sp
 import torch
 from sklearn.exceptions import ConvergenceWarning
 
-from ._callbacks import FLOAT32_EXHAUSTED, _StoppingRule
+from ._callbacks import FLOAT32_EXHAUSTED, _StoppingRule, ftol_for
 from ._kernels import CHUNK_VALUES, host_matrix, linear_scores
 from ._solvers import LBFGS
 from ._user_warnings import warn
@@ -239,6 +239,15 @@ class NewtonCholesky:
     def set_l1(self, strength, penalized):
         if strength > 0:
             raise ValueError("newton-cholesky supports only the L2 penalty")
+
+    def cast_(self, dtype):
+        """Continue in ``dtype`` (a float32 run that stalled, cast to float64 with its module): the point's value
+        and gradient are evaluated afresh; an L-BFGS fall-back keeps its curvature pairs, cast."""
+        for key in ("x", "f", "g"):
+            self._state.pop(key, None)
+        self._noted = self._logits_at = None
+        if self._fallback is not None:
+            self._fallback.cast_(dtype)
 
     def bind(self, batch, criterion):
         """The data and objective constants of the next steps (``None`` forgets them, so no data is kept)."""
@@ -462,13 +471,34 @@ class NewtonConvergence(_StoppingRule):
     After a fall-back to L-BFGS, L-BFGS's rule applies (as in scikit-learn, where
     L-BFGS-B then decides), with ``ftol`` the relative decrease at which it stalls. Only
     a float64 run (``exact``) calls such a stall convergence: in float32 it is the
-    objective's rounding, and the run stops unconverged (a ConvergenceWarning).
+    objective's rounding. There a stall, by Newton (a decrease within ``ftol`` before the
+    gradient meets ``tol``: a float32 gradient cannot go below ~1e-7, so ``tol=1e-8`` ran
+    every iteration at the optimum and warned) or by its fall-back, stops the run with
+    ``promote_ = True`` when ``can_promote``: the caller continues in float64 from the same
+    point (``to_float64()``), as for L-BFGS. Otherwise it stops unconverged (a ConvergenceWarning).
     """
 
-    def __init__(self, tol, ftol, exact=True):
+    def __init__(self, tol, ftol, exact=True, can_promote=False):
         self.tol = tol
         self.ftol = ftol
         self.exact = exact
+        self.can_promote = can_promote
+
+    def on_train_begin(self, net, **kwargs):
+        super().on_train_begin(net, **kwargs)
+        self.promote_ = False
+        self.fell_back_ = False
+
+    def to_float64(self):
+        """The rule for the float64 continuation."""
+        self.exact, self.ftol, self.promote_ = True, ftol_for(torch.float64), False
+        return self
+
+    def _stall(self):
+        if self.can_promote:
+            self.promote_ = True
+            raise KeyboardInterrupt
+        self._stop(FLOAT32_EXHAUSTED, converged=False, status=2)
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
@@ -479,16 +509,20 @@ class NewtonConvergence(_StoppingRule):
                 "extreme values (try scaling the features or dtype='float64')."
             )
         state = net.optimizer_.state[next(net.module_.parameters())]
+        stalled = before - after <= self.ftol * max(abs(before), abs(after), 1.0)
         if state.get("fallback"):
+            self.fell_back_ = True
             if row["grad_max"] <= self.tol:
                 self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
-            if before - after <= self.ftol * max(abs(before), abs(after), 1.0):
+            if stalled:
                 if self.exact:
                     self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
-                self._stop(FLOAT32_EXHAUSTED, converged=False, status=2)
+                self._stall()
             return
         if row["grad_max"] <= self.tol and state["newton_decrement"] <= self.tol:
             self._stop("Newton solver converged: max |gradient| <= tol and Newton decrement <= tol.")
+        if stalled and not self.exact and self.can_promote:
+            self._stall()
 
     def on_train_end(self, net, **kwargs):
         # The optimizer is kept on the fitted net: it must not keep the training data alive.

@@ -108,12 +108,17 @@ _SAME_MODEL = (
 )
 
 
-def check_weight_scale(weight_sum, Cs, largest=None, dtype=None, l1_ratio=0.0):
+def check_weight_scale(weight_sum, Cs, largest=None, dtype=None, l1_ratio=0.0, smallest=None):
     """A ValueError in the user's terms when the weights' sum ``S`` leaves float64's range, ``1 / (C S)``
     (the penalty's scale) overflows for any of ``Cs``, the ``largest`` (merged) row weight overflows the
     training ``dtype`` (float32: 3.4e38; a float32 fit then met an infinite weight and blamed the features),
     or, with an L1 part, its strength ``l1_ratio / (C S)``, which the solvers hold in the training dtype,
     overflows it (float32 at C=1e-42: torch's "value cannot be converted to type float without overflow").
+
+    ``smallest``: the smallest positive weight, given where the fit trains in ``dtype`` throughout (a dask fit
+    has no float64 continuation): below the dtype's normal range (float32: 1.2e-38) a weight loses its digits
+    or becomes zero in the cast, and the fit trained on other weights than the user's (1e-40 for every row: an
+    intercept of 0 and a line-search failure).
 
     As in scikit-learn, weights scaled by ``k`` give the model of ``C`` scaled by ``k`` (the data term grows, the
     penalty does not): the advice is to divide the weights by ``k`` and multiply ``C`` by ``k``, which gives the
@@ -133,6 +138,10 @@ def check_weight_scale(weight_sum, Cs, largest=None, dtype=None, l1_ratio=0.0):
     elif top is not None and largest is not None and float(largest) > top:
         name = str(dtype).removeprefix("torch.")
         problem = f"reach {float(largest):.3g}, beyond the range of the training dtype {name} ({top:.3g})"
+        advice = ", or fit with dtype='float64'"
+    elif dtype is not None and smallest is not None and float(smallest) < torch.finfo(dtype).tiny:
+        name, tiny = str(dtype).removeprefix("torch."), torch.finfo(dtype).tiny
+        problem = f"go down to {float(smallest):.3g}, below the normal range of the training dtype {name} ({tiny:.3g})"
         advice = ", or fit with dtype='float64'"
     elif small:
         problem = f"sum to {S:.3g}, so small that the penalty's scale 1 / (C S) overflows at C={small[0]:g}"

@@ -116,6 +116,8 @@ def _labels_to_json(labels):
         return {"dtype": "object", "values": labels.tolist()}
     if labels.dtype.kind not in "biufU":
         raise TypeError("Only numeric or string class labels can be saved in the safe format.")
+    if labels.dtype.kind == "U":  # at the longest label's width: short labels in a wide array ('<U5000') are kept
+        labels = labels.astype(f"<U{max(1, int(np.char.str_len(labels).max(initial=0)))}")
     return {"dtype": labels.dtype.newbyteorder("<").str, "values": labels.tolist()}
 
 
@@ -138,6 +140,7 @@ def save(estimator, path):
     """Write a fitted torchlogit estimator to ``path`` (see the module docstring for the layout)."""
     params = {k: _encode(v, k) for k, v in estimator.get_params(deep=False).items()}
     model, extra = estimator._file_parts() if hasattr(estimator, "_file_parts") else (estimator, None)
+    model._complete_assigned_model()
     _check_intercepts_written(model)
     module = model._empty_module(model.n_features_in_, model._n_outputs)
     state = {name: tensor.numpy() for name, tensor in model._fitted_state(module, "saved").items()}
@@ -153,7 +156,7 @@ def save(estimator, path):
             "classes_": _labels_to_json(host_classes(estimator)),
             "n_features_in_": int(estimator.n_features_in_),
             "feature_names_in_": None if feature_names is None else [str(f) for f in feature_names],
-            "n_iter_": int(model.n_iter_[0]),
+            "n_iter_": int(getattr(model, "n_iter_", [0])[0]),  # 0 for arrays assigned to an unfitted model
             "kind": model._kind,
             "n_outputs": int(model._n_outputs),
             "y_dtype": None if y_dtype is None else np.dtype(y_dtype).newbyteorder("<").str,

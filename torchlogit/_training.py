@@ -236,6 +236,11 @@ class TrainingMixin:
                 f"newton-cholesky fell back to lbfgs, which stopped at float32 precision after {n_iter} iterations "
                 "in all, short of tol. Fit with dtype='float64' to reach the optimum."
             )
+        elif isinstance(stopping, NewtonConvergence) and stopping.fell_back_:
+            # L-BFGS ran out of iterations after the fall-back: its words, as scikit-learn's L-BFGS-B then says.
+            fallback = LBFGSConvergence(self.tol, torch.float64)
+            fallback.converged_, fallback.message_, fallback.status_ = False, stopping.message_, stopping.status_
+            message = fallback.warning(n_iter, self.max_iter)
         elif isinstance(stopping, NewtonConvergence):
             message = _NEWTON_WARNING.format(n_iter=n_iter)
         else:
@@ -284,7 +289,9 @@ class TrainingMixin:
                 self.tol, dtype, trust_gradient=trust_gradient, can_promote=can_promote, rounding=rounding
             )
         if self._solver() == "newton-cholesky":
-            return NewtonConvergence(tol=self.tol, ftol=ftol_for(dtype), exact=dtype == torch.float64)
+            return NewtonConvergence(
+                tol=self.tol, ftol=ftol_for(dtype), exact=dtype == torch.float64, can_promote=can_promote
+            )
         if validated:
             return NoImprovementStopping(
                 tol=self.tol, n_iter_no_change=self.n_iter_no_change, monitor="valid_loss", restore_best=True
@@ -371,12 +378,12 @@ class TrainingMixin:
             at_start = lbfgs and (init_state is not None or not net.optimizer_.preconditioned)
             if not (at_start and self._converged_at_start(net, batch, stopping)):
                 net.partial_fit(batch)
-        if lbfgs and getattr(stopping, "promote_", False):
+        if getattr(stopping, "promote_", False):  # L-BFGS's or Newton's float32 stall
             del batch  # the float32 copy is not needed any more: free it before the float64 one is made
             batch = data.batch(train, torch.float64, batch_size, column_major)
             with blas_threads(data.n_values, vector_products):
                 self._continue_in_float64(net, batch, stopping, targets, device)
-        elif not lbfgs:
+        if not lbfgs:
             check_finite_parameters(net)
         self._warn_if_not_converged(stopping, net)
         return net
@@ -401,7 +408,8 @@ class TrainingMixin:
         return True
 
     def _continue_in_float64(self, net, data, stopping, targets, device):
-        """Continue a stalled float32 L-BFGS run in float64, from the same point, until sklearn's rules hold.
+        """Continue a stalled float32 L-BFGS (or newton-cholesky) run in float64, from the same point, until
+        sklearn's rules hold.
 
         The module and the curvature pairs are cast to float64 and the training rows are
         copied once more in float64 from the validated input (so the continuation works on
@@ -415,6 +423,11 @@ class TrainingMixin:
         optimizer.cast_(torch.float64)
         stopping.to_float64()
         batch = (data.X, (data.target, data.weight))
+        if not isinstance(optimizer, LBFGS):  # Newton evaluates the point itself (its rule also needs a decrement)
+            remaining = self.max_iter - len(net.history)
+            if remaining > 0:
+                net.partial_fit(data, epochs=remaining)
+            return
         grad_max = optimizer.evaluate(lambda: net.train_step_single(batch)["loss"])
         if grad_max <= stopping.tol:
             stopping.converged_, stopping.status_ = True, 0

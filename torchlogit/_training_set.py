@@ -11,7 +11,9 @@ sparse, on any device):
 3. **canonical rows** (:func:`._data.training_rows`): one fixed order of the rows and
    identical rows merged with their weights summed, so that a fit is bitwise the same for
    any order of the rows and weights equal repeated rows;
-4. **the hold-out** for early stopping (:func:`hold_out`), drawn from the canonical rows;
+4. **the hold-out** for early stopping (:func:`hold_out`): ``validation_fraction`` of the rows as given
+   (``MLPClassifier``'s share), drawn in canonical order, so that a canonical row merging ``c`` identical
+   rows may send some of them to each part (with its weight shared accordingly);
 5. **the one copy** in the training dtype on the training device (:meth:`TrainingSet.batch`;
    a float32 fit that stalls asks for a float64 batch of the same rows).
 
@@ -27,7 +29,8 @@ from sklearn.model_selection import train_test_split
 
 from ._data import fit_inputs, host_array, training_batch, training_rows, weight_total
 from ._kernels import numpy_dtype
-from ._tensor_data import tensor_fit_inputs
+from ._rows import canonical_rows
+from ._tensor_data import canonical_tensor_rows, tensor_fit_inputs
 from ._threads import data_values
 
 
@@ -125,8 +128,38 @@ class TrainingSet:
         rows, weight = self._rows()
         if validation_fraction is None:
             return Part(rows, weight), None
-        train, valid = hold_out(rows, self.targets, validation_fraction, seed)
-        return Part(rows[train], weight[train]), Part(rows[valid], weight[valid])
+        counts = self._counts(len(rows))
+        held = hold_out(rows, counts, self.targets, validation_fraction, seed)
+        kept = counts - held
+        on_tensors = isinstance(rows, torch.Tensor)
+
+        def part(share):
+            at = np.flatnonzero(share)
+            # A merged row's weight is shared as its rows are: exact for equal weights, the mean otherwise.
+            factor = share[at] / counts[at]
+            if on_tensors:
+                at_t = torch.as_tensor(at, device=rows.device)
+                return Part(rows[at_t], weight[at_t] * torch.as_tensor(factor, device=weight.device))
+            return Part(rows[at], weight[at] * factor)
+
+        return part(kept), part(held)
+
+    def _counts(self, n_distinct):
+        """How many rows as given (of positive weight) each canonical row merges, in canonical order.
+
+        Ones without a second pass when no rows were merged; otherwise the canonical rows of the same data
+        with unit weights, whose distinct rows and order are those of :meth:`_rows` (both depend on the
+        values and the rows of positive weight only)."""
+        positive = self.sample_weight > 0
+        n_positive = int(positive.sum())
+        if n_positive == n_distinct:
+            return np.ones(n_distinct, dtype=np.int64)
+        if isinstance(self.X, torch.Tensor):
+            unit = positive.to(torch.float64)
+            _, counts = canonical_tensor_rows(self.X, self.targets.target, unit, self.max_abs)
+        else:
+            _, counts = canonical_rows(self.X, self.targets.target, positive.astype(np.float64))
+        return np.rint(host_array(counts)).astype(np.int64)
 
     def batch(self, part, dtype, batch_size, column_major=False):
         """The tensors of ``part`` on the training device in ``dtype``: the one copy of its rows.
@@ -140,27 +173,30 @@ class TrainingSet:
         )
 
 
-def hold_out(rows, targets, validation_fraction, seed):
-    """Positions (into ``rows``) of the training and the validation rows, as ``MLPClassifier`` draws them.
+def hold_out(rows, counts, targets, validation_fraction, seed):
+    """How many of each canonical row's ``counts`` given rows are held out for validation, as ``MLPClassifier``
+    draws them: ``train_test_split`` of the rows as given (``stratify`` for 1-D classes), taken in canonical
+    order so that any order of the rows holds out the same ones. With no merged rows (every count 1) that is a
+    split of the canonical rows. Drawn on the host, whether the rows were prepared in NumPy or in torch, so both
+    paths hold out the same rows.
 
-    ``train_test_split`` with ``stratify`` for 1-D classes; drawn on the host from the
-    same rows in the same order whether the rows were prepared in NumPy or in torch, so
-    both paths hold out the same rows.
+    Distinct rows were split before (8 distinct rows of 5000 were refused as too few to hold out; a row
+    repeated 900 times in 1000 could be held out whole, and the model trained without it).
     """
-    on_tensors = isinstance(rows, torch.Tensor)  # prepared in torch (._tensor_data)
-    stratify = None if targets.stratify is None else host_array(targets.stratify[rows])
+    given = np.repeat(np.arange(len(counts)), counts)
+    stratify = None if targets.stratify is None else host_array(targets.stratify[rows])[given]
     try:
         split = train_test_split(
-            np.arange(len(rows)), test_size=validation_fraction, random_state=seed, stratify=stratify
+            np.arange(len(given)), test_size=validation_fraction, random_state=seed, stratify=stratify
         )
     except ValueError as exc:
         raise ValueError(
             f"early_stopping could not hold out validation_fraction={validation_fraction} "
-            f"of {len(rows)} distinct training rows: {exc}"
+            f"of {len(given)} training rows: {exc}"
         ) from None
     if len(split[1]) < 2:  # MLPClassifier's rule and words: one row cannot tell whether the loss improves
         raise ValueError(
             "The validation set is too small. Increase 'validation_fraction' or the size of your dataset "
-            f"(early_stopping held out {len(split[1])} of {len(rows)} distinct training rows)."
+            f"(early_stopping held out {len(split[1])} of {len(given)} training rows)."
         )
-    return [torch.as_tensor(part, device=rows.device) for part in split] if on_tensors else split
+    return np.bincount(given[split[1]], minlength=len(counts))

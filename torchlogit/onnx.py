@@ -53,12 +53,13 @@ from skl2onnx.algebra.onnx_ops import (
     OnnxTanh,
 )
 from skl2onnx.common.data_types import (
+    BooleanTensorType,
     DoubleTensorType,
     FloatTensorType,
     Int64TensorType,
     StringTensorType,
-    guess_numpy_type,
 )
+from skl2onnx.common.utils import check_input_and_output_numbers, check_input_and_output_types
 
 from ._cv import TorchLogisticClassifierCV
 from ._data import host_classes
@@ -88,7 +89,16 @@ def _labels(model):
 
 
 def calculate_output_shapes(operator):
-    """Shape calculator: ``label`` (n,) or (n, n_labels) and ``probabilities`` (n, n_columns)."""
+    """Shape calculator: ``label`` (n,) or (n, n_labels) and ``probabilities`` (n, n_columns).
+
+    One input of booleans, integers or floats, as skl2onnx's ``LogisticRegression`` takes: a DataFrame
+    sample (one input per column) is refused in skl2onnx's words, where the graph used the first column only
+    and failed in onnxruntime.
+    """
+    check_input_and_output_numbers(operator, input_count_range=1, output_count_range=2)
+    check_input_and_output_types(
+        operator, good_input_types=[BooleanTensorType, DoubleTensorType, FloatTensorType, Int64TensorType]
+    )
     raw = operator.raw_operator  # skl2onnx's options belong to it
     model = _fitted_model(raw)
     n = operator.inputs[0].get_first_dimension()
@@ -109,8 +119,13 @@ def convert(scope, operator, container):
     raw = operator.raw_operator
     model = _fitted_model(raw)
     opv = container.target_opset
-    dtype = guess_numpy_type(operator.inputs[0].type)
     H = operator.inputs[0]
+    if isinstance(H.type, DoubleTensorType):
+        dtype = np.float64
+    else:  # float32, or integers and booleans (count features) cast to it, as skl2onnx casts them
+        dtype = np.float32
+        if not isinstance(H.type, FloatTensorType):
+            H = OnnxCast(H, to=TensorProto.FLOAT, op_version=opv)
     layers = model._fitted_layers(dense=True)
     activation = getattr(model, "activation", "identity")
     for i, (W, b) in enumerate(layers):
