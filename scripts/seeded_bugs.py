@@ -424,8 +424,8 @@ BUGS = [
     # ------------------------------------------------------------------ _dask
     Bug(
         "_dask",
-        "        weight_sum, effective, max_abs = data.stats()\n",
-        "        weight_sum, effective, max_abs = float(X.shape[0]), *data.stats()[1:]\n",
+        "        weight_sum, effective, max_abs, largest, smallest = data.stats()\n",
+        "        weight_sum, effective, max_abs, largest, smallest = float(X.shape[0]), *data.stats()[1:]\n",
         "Dask fit: objective divided by the row count instead of the weight sum",
         "weight_sum",
     ),
@@ -1273,9 +1273,9 @@ BUGS = [
     ),
     Bug(
         "_training",
-        "            return NewtonConvergence(tol=self.tol, ftol=ftol_for(dtype), exact=dtype == torch.float64)\n",
-        "            return NewtonConvergence(tol=self.tol, ftol=ftol_for(dtype))\n",
-        "float32 newton-cholesky fall-back: a stall at float32 rounding is called convergence (no ConvergenceWarning)",
+        "                tol=self.tol, ftol=ftol_for(dtype), exact=dtype == torch.float64, can_promote=can_promote\n",
+        "                tol=self.tol, ftol=ftol_for(dtype), exact=True, can_promote=can_promote\n",
+        "float32 newton-cholesky: a stall at float32 rounding is called convergence (no float64 continuation)",
         tests=["tests/test_newton.py"],
     ),
     Bug(
@@ -1295,8 +1295,8 @@ BUGS = [
     ),
     Bug(
         "_user_warnings",
-        "    return path.startswith(_PACKAGE) or path in _WRAPPERS\n",
-        "    return path.startswith(_PACKAGE)\n",
+        "    return path.startswith(_PACKAGES) or path in _WRAPPERS\n",
+        "    return path.startswith(_PACKAGES)\n",
         "warnings from fit are attributed to sklearn/base.py's _fit_context wrapper, not the user's line",
         tests=["tests/test_contracts_logistic.py", "tests/test_inference.py", "tests/test_summary_statistics.py"],
     ),
