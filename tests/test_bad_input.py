@@ -197,3 +197,105 @@ def test_balanced_class_weight_with_a_class_of_zero_total_weight_says_so():
         warnings.simplefilter("error")
         with pytest.raises(ValueError, match=r"class 'b' has a total sample_weight of 0"):
             TorchLogisticClassifier(class_weight="balanced").fit(X, y, sample_weight=[1, 1, 0, 0, 1, 1])
+
+
+def _fitted_for_partial_fit(cls):
+    model = cls(solver="adam", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        return model.partial_fit(X, y, classes=[0, 1])
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+@pytest.mark.parametrize(
+    "params",
+    [{"l1_ratio": 2.0}, {"tol": -1.0}, {"batch_size": 0}, {"dtype": "float16"}, {"learning_rate_init": -1.0}],
+    ids=lambda p: next(iter(p)),
+)
+def test_a_later_partial_fit_validates_the_parameters_as_the_first(cls, params):
+    """scikit-learn's _fit_context skips the parameters' validation for partial_fit on a fitted estimator: values
+    set since were used (l1_ratio=2, tol=-1) or failed inside torch (range() arg 3, a KeyError, torch's
+    "Invalid learning rate"). The first call's InvalidParameterError now, and the model as it was."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    model = _fitted_for_partial_fit(cls)
+    before = model.predict_proba(X)
+    with pytest.raises(InvalidParameterError, match=f"The '{next(iter(params))}' parameter"):
+        model.set_params(**params).partial_fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+
+
+def test_files_are_named_by_paths_only(tmp_path, monkeypatch):
+    """An integer was taken by open() as a file descriptor (save wrote into the caller's file and closed it), and
+    to_onnx named a file str(obj) ("None", "7", "<_io.BytesIO ...>"): a TypeError, as for save(None)."""
+    import io
+
+    monkeypatch.chdir(tmp_path)
+    model = TorchLogisticClassifier(max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    for path in (None, 7, io.BytesIO(), 1.5):
+        for call, name in ((model.save, "save"), (model.to_onnx, "to_onnx"), (TorchLogisticClassifier.load, "load")):
+            with pytest.raises(TypeError, match=f"{name} takes a file path"):
+                call(path)
+    assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize("device", ["cuda:01", "cuda:\u0661", "cuda:99999999999999999999"])
+def test_device_names_torch_cannot_parse_are_refused_in_words(device):
+    """They passed a \\d+ pattern, then failed in torch.device with a RuntimeError (fit), or loaded and failed later."""
+    with pytest.raises(ValueError, match="The 'device' parameter of TorchLogisticClassifier must be"):
+        TorchLogisticClassifier(device=device).fit(X, y)
+
+
+@pytest.mark.parametrize("cls", ESTIMATORS)
+def test_strings_are_refused_at_prediction_as_scikit_learn_refuses_them(cls):
+    """LogisticRegression's predict refuses string arrays ("dtype='numeric' is not compatible"); ours converted
+    numeric strings to floats and predicted."""
+    from sklearn.linear_model import LogisticRegression
+
+    message = "dtype='numeric' is not compatible with arrays of bytes/strings"
+    model, ref = cls(max_iter=5), LogisticRegression(max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y), ref.fit(X, y)
+    for strings in (X.astype(str), X.astype(str).tolist()):
+        for estimator in (model, ref):
+            with pytest.raises(ValueError, match=message):
+                estimator.predict(strings)
+        with pytest.raises(ValueError, match=message):
+            model.predict_proba(strings)
+
+
+def test_summary_without_y_says_so_in_scikit_learn_s_words():
+    model = TorchLogisticClassifier(C=np.inf, max_iter=5)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    with pytest.raises(ValueError, match="requires y to be passed, but the target y is None"):
+        model.summary(X, None)
+
+
+@pytest.mark.parametrize("where", ["X", "sample_weight"])
+def test_tensors_on_the_meta_device_are_refused_in_words(where):
+    """torch's "meta" device holds shapes without values: predict reached "Tensor.item() cannot be called on meta
+    tensors", score / summary / partial_fit "Cannot copy out of meta tensor" (scikit-learn: a TypeError)."""
+    import torch
+
+    model = TorchLogisticClassifier(solver="adam", random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, y)
+    before = model.coef_.copy()
+    meta_X = torch.empty(X.shape, device="meta")
+    meta_w = torch.empty(len(y), device="meta")
+    calls = (
+        [lambda: model.predict(meta_X), lambda: model.score(meta_X, y), lambda: model.partial_fit(meta_X, y)]
+        if where == "X"
+        else [lambda: model.score(X, y, sample_weight=meta_w), lambda: model.partial_fit(X, y, sample_weight=meta_w)]
+    )
+    for call in calls:
+        with pytest.raises(TypeError, match="on the 'meta' device .* holds no values"):
+            call()
+    np.testing.assert_array_equal(model.coef_, before)

@@ -12,6 +12,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from scipy.special import expit
+from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -162,3 +163,26 @@ def test_a_diverging_learning_rate_is_a_value_error_that_keeps_the_previous_fit(
         for _ in range(20):
             clf.partial_fit(X, y)
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+def test_a_run_whose_last_allowed_iteration_converges_warns_as_scikit_learn_does():
+    """SciPy's L-BFGS-B stops at maxiter before it tests the new point: LogisticRegression(max_iter=n) warns
+    "ITERATIONS REACHED LIMIT" where its unconstrained fit converged in exactly n iterations (breast cancer: 19).
+    Ours reported convergence there; it warns too, with the same coefficients as the unconstrained fit, and so
+    does the cross-validated path for the problems that reach max_iter."""
+    from sklearn.preprocessing import StandardScaler
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    for model in (LogisticRegression(), TorchLogisticClassifier(), TorchLogisticClassifier(dtype="float64")):
+        free = clone(model).fit(X, y)
+        n = int(free.n_iter_[0])
+        with pytest.warns(ConvergenceWarning, match="ITERATIONS REACHED LIMIT"):
+            limited = clone(model).set_params(max_iter=n).fit(X, y)
+        assert int(limited.n_iter_[0]) == n
+        np.testing.assert_array_equal(limited.coef_, free.coef_)
+    cv = TorchLogisticClassifierCV(Cs=[0.1, 1.0], cv=3).fit(X, y)
+    with pytest.warns(ConvergenceWarning, match="failed to converge"):
+        TorchLogisticClassifierCV(Cs=[0.1, 1.0], cv=3, max_iter=int(cv.n_iter_.max())).fit(X, y)

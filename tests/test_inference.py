@@ -120,6 +120,23 @@ def test_polish_converges_where_the_linear_predictor_cancels_large_terms(spector
     np.testing.assert_allclose(table["std_err"], ref.bse, rtol=1e-5)
 
 
+def test_multinomial_standard_errors_with_an_offset_column_equal_mnlogit_s():
+    """The class-shift directions get curvature at the scale of the column they shift: one scale for all (the mean
+    diagonal) let an offset column's (x + 1e4: curvature ~1e8) swamp the others, and summary() called the Hessian
+    singular (rcond ~1e-16), every standard error NaN, where statsmodels' MNLogit gives them."""
+    data = sm.datasets.anes96.load_pandas()
+    X = data.exog[["logpopul", "selfLR", "age", "educ", "income"]]
+    X = (X - X.mean()) / X.std()
+    X = X.assign(age=X["age"] + 1e4)
+    y = data.endog.astype(int)
+    ref = sm.MNLogit(y, sm.add_constant(X)).fit(disp=0, method="newton", maxiter=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fit's ConvergenceWarning and the far-from-optimum note: polished
+        table = TorchLogisticClassifier(C=np.inf, dtype="float64", max_iter=3000).fit(X, y).summary(X, y)
+    np.testing.assert_allclose(table["coef"], ref.params.to_numpy().T.ravel(), rtol=1e-6)
+    np.testing.assert_allclose(table["std_err"], ref.bse.to_numpy().T.ravel(), rtol=1e-4)
+
+
 def test_a_fit_stopped_at_max_iter_is_polished_and_warned_about():
     # anes96 unscaled: L-BFGS stops at max_iter far from the optimum; MNLogit's Newton gets there.
     data = sm.datasets.anes96.load_pandas()

@@ -8,6 +8,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn._loss.loss import HalfBinomialLoss, HalfMultinomialLoss
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.linear_model._linear_loss import LinearModelLoss
@@ -391,3 +392,49 @@ def test_a_float32_hessian_that_does_not_factorise_is_built_again_in_float64(mon
     assert dtypes[:2] == [None, torch.float64]
     ref = LogisticRegression(solver="newton-cholesky").fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-4)
+
+
+def _penalised_log_loss(model, X, y, C, sample_weight=None):
+    """scikit-learn's objective in float64: the weighted mean log-loss plus ||W||^2 / (2 C S)."""
+    from sklearn.metrics import log_loss
+
+    w = np.ones(len(y)) if sample_weight is None else sample_weight
+    return log_loss(y, model.predict_proba(X), sample_weight=w) + (model.coef_**2).sum() / (2 * C * w.sum())
+
+
+def test_a_float32_line_search_failure_continues_newton_in_float64():
+    """Columns scaled 1e-6..1e6, three classes: a float32 Newton line search fails on the objective's rounding.
+    It fell back to L-BFGS, whose float32 and float64 iterations stopped 2.4e-3 above the optimum, the 1e6
+    column's coefficients drifted to 0.47 (scikit-learn's: ~1e-7), with only the fall-back's warning. It now
+    continues Newton in float64, as scikit-learn's float64 Newton converges (6 iterations, no warning)."""
+    X, y = make_classification(180, 5, n_informative=3, n_classes=3, random_state=3)
+    X = X * np.array([1e-6, 1e-3, 1, 1e3, 1e6])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = TorchLogisticClassifier(solver="newton-cholesky").fit(X, y)
+        ref = LogisticRegression(solver="newton-cholesky").fit(X, y)
+    assert {row["precision"] for row in ours.history_} == {"float32", "float64"}
+    assert _penalised_log_loss(ours, X, y, 1.0) <= _penalised_log_loss(ref, X, y, 1.0) * (1 + 1e-9)
+    assert np.abs(ours.coef_[:, 4]).max() < 1e-5
+
+
+def test_the_fall_back_lbfgs_is_preconditioned_on_columns_far_apart():
+    """Columns scaled 1e-8..1e8: the Hessian is singular and Newton falls back to L-BFGS, which without the
+    "lbfgs" solver's column-scale preconditioner stopped 40% above the optimum, called converged (scikit-learn's
+    fall-back: 6-8% above, also silent). It reaches the tight L-BFGS optimum now."""
+    import scipy.linalg
+
+    X, y = make_classification(150, 5, n_informative=3, random_state=2)
+    X = X * np.array([1e-8, 1e-4, 1, 1e4, 1e8])
+    weight = np.random.RandomState(42).uniform(0.2, 3.0, len(y))
+    tight = TorchLogisticClassifier(tol=1e-12, max_iter=5000, dtype="float64", class_weight="balanced")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        tight.fit(X, y, sample_weight=weight)
+    for dtype in ("float32", "float64"):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)  # the fall-back's, as scikit-learn's
+            warnings.simplefilter("error", ConvergenceWarning)
+            ours = TorchLogisticClassifier(solver="newton-cholesky", tol=1e-2, class_weight="balanced", dtype=dtype)
+            ours.fit(X, y, sample_weight=weight)
+        np.testing.assert_allclose(ours.predict_proba(X), tight.predict_proba(X), atol=1e-4)

@@ -48,7 +48,7 @@ from ._persistence import load as load_model
 from ._persistence import save as save_model
 from ._predict import class_labels, device_logits, host_logits, log_probabilities, probabilities, tensor_logits
 from ._state import keep_state_on_failure, optimizer_moments, plain
-from ._threads import threads_for
+from ._threads import SMALL_VALUES, data_values, threads_for
 from ._training import TrainingMixin
 from ._training_set import TrainingSet
 from ._user_warnings import warn
@@ -124,6 +124,14 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
                 )
 
 
+def _values_hint(X):
+    """The values ``X`` holds when its type says so at no cost (arrays, tensors, sparse matrices); for anything
+    else a count that keeps torch's thread setting (the rule is applied after validation then)."""
+    if (isinstance(X, (np.ndarray, torch.Tensor)) and X.ndim == 2) or sp.issparse(X):
+        return data_values(X)
+    return SMALL_VALUES
+
+
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, ClassifierMixin, BaseEstimator):
     """Shared parameters, fitting and prediction of the torchlogit classifiers."""
 
@@ -162,7 +170,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             classes_to_host(self)
             device, dtype = self._check_solver_options()
             fitted_features = getattr(self, "n_features_in_", None)  # validation below resets it to X's
-            data = TrainingSet.from_user(self, X, y, sample_weight, device)
+            # Validation too runs on one thread for small data (._threads): its passes over X (aminmax) went
+            # to torch's pool, where a 2000 x 20 check waited 3-12 ms for a second core on a busy machine.
+            with threads_for(_values_hint(X)):
+                data = TrainingSet.from_user(self, X, y, sample_weight, device)
             module, module_kwargs = self._module(data.n_features, data.n_outputs)
             if self._solver() == "newton-cholesky":
                 check_hessian_size(data.n_features, data.n_outputs, self.fit_intercept)
@@ -567,6 +578,12 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
 
     def _host_logits(self, X):
         """Float64 NumPy logits for NumPy-like ``X`` (see :meth:`_logits`)."""
+        if isinstance(X, (list, tuple)):
+            X = np.asarray(X)
+        if getattr(getattr(X, "dtype", None), "kind", None) in ("U", "S"):
+            # Strings (numeric ones too) are refused as LogisticRegression refuses them, in scikit-learn's words:
+            # the float dtypes asked for below would convert "1.5" and predict from it.
+            validate_data(self, X, reset=False, dtype="numeric")
         X = validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
         layers = self._fitted_layers()
         activation = getattr(self, "activation", "identity")

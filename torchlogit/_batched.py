@@ -776,9 +776,12 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
         at_tol, stalled, gave_up, finite = (
             torch.stack([grad_max <= tol, stalled, failed, torch.isfinite(f_new)]).cpu().numpy()
         )
-        done = at_tol | stalled
+        # Out of iterations: not converged, even where this last iteration met a rule (SciPy's L-BFGS-B stops at
+        # maxiter before it tests the new point, and LogisticRegressionCV warns there).
+        at_limit = n_iter[active] >= budget[active]
+        done = (at_tol | stalled) & ~at_limit
         fA = f_new
-        gave_up = (gave_up & ~done) | (n_iter[active] >= budget[active])  # out of iterations: not converged
+        gave_up = (gave_up & ~done) | at_limit
         if not finite.all():  # pragma: no cover - guarded by the line search
             raise FloatingPointError("The objective became non-finite during L-BFGS.")
         converged[active[done]] = True

@@ -151,6 +151,11 @@ class LBFGSConvergence(_StoppingRule):
                 f"coefficients left the range of {str(self.dtype).removeprefix('torch.')} (features of very small or "
                 "very different scales). Scale the features, or fit with dtype='float64'."
             )
+        if len(net.history) >= getattr(net, "max_epochs", math.inf):
+            # SciPy's L-BFGS-B counts the iteration and stops at maxiter before it tests the new point (the test
+            # runs at the start of the next call): a run whose last allowed iteration lands where the rules hold
+            # is reported as stopped by the limit, and scikit-learn warns. So do we, for the same warnings.
+            self._stop(None, converged=False, status=1)
         if row["grad_max"] <= self.tol:
             if exact or self.trust_gradient:
                 self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")

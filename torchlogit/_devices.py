@@ -8,7 +8,9 @@ DTYPES = {"float32": torch.float32, "float64": torch.float64}
 
 # "cpu:0" and "mps:0" are torch's spellings of the one CPU and the one MPS device (an MPS tensor's .device says
 # mps:0): accepted, and resolved to "cpu" / "mps".
-_DEVICE_PATTERN = re.compile(r"^(cpu(:0)?|mps(:0)?|auto|cuda(:\d+)?)$")
+# The CUDA index in ASCII digits without a leading zero, as torch parses it ("cuda:01", a non-ASCII digit or an
+# index past int64 passed a \d+ pattern and failed in torch.device with a RuntimeError).
+_DEVICE_PATTERN = re.compile(r"^(cpu(:0)?|mps(:0)?|auto|cuda(:(0|[1-9][0-9]{0,8}))?)$", re.ASCII)
 
 
 def as_float64(tensor):
@@ -80,3 +82,13 @@ def resolve_device(device, owner="estimator"):
             f"Available devices: {available_devices()}."
         )
     return torch.device(resolved.type) if resolved.type in ("cpu", "mps") else resolved
+
+
+def refuse_meta(X):
+    """A TypeError for a tensor on torch's "meta" device (shapes without values), which no method can read: torch
+    said "Tensor.item() cannot be called on meta tensors" or "Cannot copy out of meta tensor" from inside."""
+    if X.device.type == "meta":
+        raise TypeError(
+            f"A tensor on the 'meta' device (shape {tuple(X.shape)}) holds no values to fit or predict from; pass a "
+            "tensor with data (on the CPU or a GPU), or a NumPy array."
+        )

@@ -13,6 +13,7 @@ from scipy.special import logit
 from torch import nn
 
 from ._data import host_classes
+from ._persistence import check_file_path
 
 
 def integer_labels(classes):
@@ -79,6 +80,7 @@ _TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch
 
 def export_onnx(estimator, path, opset_version=17):
     """Write ``estimator`` (fitted) to ``path`` as an ONNX model with float32 input ``X``."""
+    check_file_path(path, "to_onnx")
     labels = host_classes(estimator)
     classes = integer_labels(labels)
     if classes is None:

@@ -34,6 +34,9 @@ class IncrementalMixin:
 
     def _partial_fit(self, X, y, classes, sample_weight):
         """One epoch of the mini-batch solver over ``(X, y)``, continuing the previous calls."""
+        # scikit-learn's _fit_context skips the parameters' validation for partial_fit on a fitted estimator:
+        # a value set since (l1_ratio=2, batch_size=0, dtype="float16") would be used, or fail inside torch.
+        self._validate_params()
         origin = origin_of(X)
         # Autograd trains hidden layers: a fit called inside the caller's torch.inference_mode() needs it on.
         with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):

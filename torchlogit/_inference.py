@@ -205,7 +205,11 @@ class Factor:
         H = hessian
         n = len(H)
         if null_space is not None and null_space.shape[1]:
-            H.addmm_(null_space, null_space.T, alpha=float(torch.diagonal(H).mean()))  # in place, no n x n temporary
+            # Each direction's curvature at the scale of the entries it spans (column j of every class): one
+            # scale for all, the mean diagonal, gave a column of 1e8 curvature (age + 1e4) to columns of 1, and
+            # the unit-diagonal scaling left the matrix "singular" (rcond 2.9e-16; statsmodels: 1.8e-10).
+            curvature = (null_space * null_space).T @ torch.diagonal(H)
+            H.addmm_(null_space * curvature, null_space.T)  # in place, no n x n temporary
         scale = torch.sqrt(torch.diagonal(H))
         self.U, self.scale, self.rcond = None, scale, 0.0
         # The sum is finite iff every entry is (or it overflows: refused too), without an n x n mask.
@@ -706,6 +710,8 @@ class InferenceMixin:
             raise ValueError(f"alpha must be a float strictly between 0 and 1; got {alpha!r}.")
         if cov_type not in ("nonrobust", "HC0", "HC1"):
             raise ValueError(f"cov_type must be one of 'nonrobust', 'HC0', 'HC1'; got {cov_type!r}.")
+        if y is None:  # scikit-learn's words for a missing target
+            raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None.")
         if "coef_" not in vars(self):
             raise ValueError("summary() needs a linear model; this one has hidden layers (hidden_layer_sizes).")
         penalised = np.isfinite(self.C)

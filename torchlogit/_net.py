@@ -23,6 +23,7 @@ import threading
 import torch
 from skorch import NeuralNet
 from skorch.callbacks import Callback, EpochTimer, PassthroughScoring, PrintLog
+from skorch.dataset import get_len
 from torch.utils.data import Dataset
 
 from ._kernels import sparse_tensor
@@ -232,6 +233,8 @@ class LogitNet(NeuralNet):
         the same rows, with the same values, as skorch writes. Callbacks that act per
         batch on the history get skorch's loop (see :meth:`_foreign_batch_hooks`).
         """
+        if training and isinstance(iterator, _FullBatch) and self._quiet_batches():
+            return self._full_batch_epoch(iterator, prefix, step_fn, **fit_params)
         if not (training and isinstance(iterator, _ShuffledBatches)) or self._foreign_batch_hooks():
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
         batch_end = [callback for _, callback in self.callbacks_ if _overrides(callback, "on_batch_end")]
@@ -252,6 +255,29 @@ class LogitNet(NeuralNet):
             self.history.record_batch(prefix + "_loss", value)
             self.history.record_batch(prefix + "_batch_size", size)
         self.history.record(prefix + "_batch_count", len(sizes))
+
+    def _quiet_batches(self):
+        """Whether no callback acts per batch (``on_batch_begin``, ``on_batch_end``, ``on_grad_computed``)."""
+        hooks = ("on_batch_begin", "on_batch_end", "on_grad_computed")
+        return not any(_overrides(callback, hook) for _, callback in self.callbacks_ for hook in hooks)
+
+    def _full_batch_epoch(self, iterator, prefix, step_fn, **fit_params):
+        """skorch's epoch of one full batch (an L-BFGS or Newton iteration) without notifying callbacks that
+        do nothing per batch: the same history row (one batch with its loss and size, a batch count).
+
+        skorch's batch bookkeeping (two notifications, ``get_len`` of the batch, three history look-ups) is
+        Python time at every iteration of a small fit.
+        """
+        batch_count = 0
+        for batch in iterator:
+            self.history.new_batch()  # NeuralNet.on_batch_begin
+            step = step_fn(batch, **fit_params)
+            X = batch[0]
+            size = X.shape[0] if isinstance(X, torch.Tensor) else get_len(X)
+            row = self.history[-1]["batches"][-1]
+            row.update({prefix + "_loss": step["loss"].item(), prefix + "_batch_size": size})
+            batch_count += 1
+        self.history.record(prefix + "_batch_count", batch_count)
 
     def _device_step(self, batch, **fit_params):
         """One mini-batch step: skorch's ``train_step`` less its per-batch bookkeeping.

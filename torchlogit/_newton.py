@@ -219,6 +219,11 @@ class NewtonCholesky:
         self._noted = None
         self._logits_at = None
         self._fallback = None
+        # Set by the fit (._training): a float32 run that can continue in float64 takes a failed line search as
+        # a float32 stall (the stopping rule then continues in float64) rather than falling back to L-BFGS; and
+        # the fall-back L-BFGS runs with the column-scale preconditioner the "lbfgs" solver would use.
+        self.promote_on_failure = False
+        self.fallback_preconditioner = None
 
     # ------------------------------------------------------------ optimizer protocol
     def zero_grad(self, set_to_none=True):
@@ -383,6 +388,8 @@ class NewtonCholesky:
         if message is not None:
             warn(message, category)
         self._fallback = LBFGS(self._params, history_size=10, max_ls=50)
+        # Without it, columns of scales 1e-8..1e8 left the fall-back 40% above the optimum, called converged.
+        self._fallback.set_preconditioner(self.fallback_preconditioner)
         self._state["fallback"] = True
 
     # ------------------------------------------------------------------------ step
@@ -439,6 +446,12 @@ class NewtonCholesky:
             t *= _BETA
         else:
             self._set_params(x)
+            if self.promote_on_failure and x.dtype != torch.float64:
+                # The float32 objective's rounding, most likely (a float64 Newton step succeeds where scikit-learn's
+                # does): no step, and the stopping rule continues in float64 (a stall: no decrease).
+                state.update(x=x, f=f, g=g, loss=f, newton_decrement=math.inf)
+                state["grad_max"] = float(g.abs().max())
+                return torch.tensor(f, dtype=torch.float64, device="cpu")
             self._start_fallback(
                 f"Line search of Newton solver {name} at iteration #{iteration} did not converge after 21 line "
                 "search refinement iterations. It will now resort to lbfgs instead."

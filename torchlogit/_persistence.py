@@ -136,8 +136,17 @@ def _table(arrays, offset):
     return entries, chunks, offset
 
 
+def check_file_path(path, method):
+    """``path`` if it names a file (str, bytes or ``os.PathLike``), else a TypeError: an integer would be taken by
+    ``open`` as a file descriptor (written into, then closed), and any other object by ``str()`` as a name."""
+    if not isinstance(path, (str, bytes, os.PathLike)):
+        raise TypeError(f"{method} takes a file path (str or os.PathLike); got {type(path).__name__} {path!r}.")
+    return path
+
+
 def save(estimator, path):
     """Write a fitted torchlogit estimator to ``path`` (see the module docstring for the layout)."""
+    check_file_path(path, "save")
     params = {k: _encode(v, k) for k, v in estimator.get_params(deep=False).items()}
     model, extra = estimator._file_parts() if hasattr(estimator, "_file_parts") else (estimator, None)
     model._complete_assigned_model()
@@ -480,7 +489,7 @@ def load(cls, path, device="cpu"):
     # A well-formed device this machine lacks is accepted: the model predicts on the CPU here and is set up
     # for that device where it exists (tests/test_contracts_fit_setup.py).
     check_device_name(device, owner=cls.__name__)
-    header, payload = _read(path)
+    header, payload = _read(check_file_path(path, "load"))
     try:
         return _build(cls, header, payload, device)
     except ModelFileError as exc:

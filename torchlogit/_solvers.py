@@ -40,6 +40,7 @@ Measured fit times with and without the continuation: ``benchmarks/honest_defaul
 """
 
 import math
+from operator import mul
 
 import torch
 
@@ -205,17 +206,21 @@ def _compact_weights(Sg, Yg, SY, YY, gamma):
     oldest pair first. None when a pair's curvature ``s_i . y_i`` is not positive and finite.
     """
     m = len(Sg)
-    if not all(0 < SY[i][i] < math.inf for i in range(m)):
+    diagonal = [SY[i][i] for i in range(m)]
+    if not all(0 < v < math.inf for v in diagonal):
         return None
+    # The sums are sum() over map(mul, ...): the same terms in the same order as sum() over generators (the
+    # same floats, on any Python), about a fifth faster (m = 10: 17 against 22 us).
     # a = R^{-1} S g: back substitution with R = triu(SY).
     a = [0.0] * m
     for i in reversed(range(m)):
-        a[i] = (Sg[i] - sum(SY[i][j] * a[j] for j in range(i + 1, m))) / SY[i][i]
-    rhs = [SY[i][i] * a[i] + gamma * (sum(YY[i][j] * a[j] for j in range(m)) - Yg[i]) for i in range(m)]
-    # p = R^{-T} rhs: forward substitution.
+        a[i] = (Sg[i] - sum(map(mul, SY[i][i + 1 :], a[i + 1 :]))) / diagonal[i]
+    rhs = [diagonal[i] * a[i] + gamma * (sum(map(mul, YY[i], a)) - Yg[i]) for i in range(m)]
+    # p = R^{-T} rhs: forward substitution, along the columns of SY.
+    columns = list(zip(*SY, strict=True))
     p = [0.0] * m
     for i in range(m):
-        p[i] = (rhs[i] - sum(SY[j][i] * p[j] for j in range(i))) / SY[i][i]
+        p[i] = (rhs[i] - sum(map(mul, columns[i][:i], p))) / diagonal[i]
     return p + [-gamma * v for v in a]
 
 

@@ -364,13 +364,18 @@ class TrainingMixin:
         net.initialize()
         if init_state is not None:
             load_warm_start(net.module_, init_state)
-        if lbfgs and module is LinearLogits:
+        newton = self._solver() == "newton-cholesky"
+        if (lbfgs or newton) and module is LinearLogits:
             scale = None
             if batch.X.layout == torch.sparse_csr:  # text: column frequencies (L2 fits; None otherwise)
                 scale = _sparse_preconditioner(batch.X, batch.weight, net.module_, net.criterion_)
             if scale is None:  # any data: column scales (max |x_j|) far apart
                 scale = _preconditioner(batch.X, net.module_, net.criterion_, batch.max_abs)
-            net.optimizer_.set_preconditioner(scale)
+            if lbfgs:
+                net.optimizer_.set_preconditioner(scale)
+            else:  # for Newton's fall-back to L-BFGS, if it comes to that
+                net.optimizer_.fallback_preconditioner = scale
+                net.optimizer_.promote_on_failure = can_promote
         # The iterations only: the copies above and below use torch's pool (._threads.blas_threads).
         with blas_threads(data.n_values, vector_products):
             # A preconditioned cold start (column scales far apart, where L-BFGS-B would stall) takes its first
