@@ -218,7 +218,7 @@ def test_one_class_separated_from_the_others_has_no_optimum(capsys):
 
 def test_table_shows_time_per_iteration_and_the_timing_note(capsys, monkeypatch):
     # The note depends on this machine's timings: patched, so that the test sees where the table puts it.
-    monkeypatch.setattr(_compare, "explain_timing", lambda rows, shape: "Timing: explained.")
+    monkeypatch.setattr(_compare, "explain_timing", lambda rows, shape, small: "Timing: explained.")
     assert main(["--dataset", "wine"]) == 0
     out = capsys.readouterr().out
     row = next(line for line in out.splitlines() if line.startswith("  per iteration (ms)"))
@@ -338,12 +338,15 @@ def test_unwritable_plot_path_fails_before_fitting(capsys):
     assert len(captured.err.strip().splitlines()) == 1
 
 
-def test_plot_that_fails_to_save_still_prints_the_table(tmp_path, capsys):
+def test_plot_that_fails_to_save_still_prints_the_table(tmp_path, capsys, monkeypatch):
     pytest.importorskip("matplotlib")
-    folder = tmp_path / "a_folder.png"
-    folder.mkdir()  # a directory where the file should go: the check passes, saving fails
+
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(_compare, "plot", full_disk)  # the checks pass, saving fails
     with pytest.raises(SystemExit) as exit_info:
-        main(["--dataset", "iris", "--plot", str(folder)])
+        main(["--dataset", "iris", "--plot", str(tmp_path / "plot.png")])
     assert exit_info.value.code == 2
     captured = capsys.readouterr()
     assert "max |predict_proba difference|" in captured.out
@@ -378,3 +381,68 @@ def test_python_dash_m_runs_without_a_traceback():
         check=True,
     )
     assert json.loads(out.stdout)["dataset"] == "wine"
+
+
+def test_a_plot_path_that_is_a_directory_fails_before_fitting(tmp_path, capsys):
+    """It passed the early check (its parent is writable) and failed after the whole run ("Is a directory")."""
+    pytest.importorskip("matplotlib")
+    folder = tmp_path / "a_folder.png"
+    folder.mkdir()
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "iris", "--plot", str(folder)])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert "fitting both models" not in captured.err and captured.out == ""
+    assert "it is a directory" in captured.err
+
+
+def test_a_reference_fit_above_a_model_is_not_called_the_optimum(capsys):
+    """At C=1e-20 scikit-learn's tight fit stops after one step with its intercept at 0: it was taken as the
+    optimum, ours printed "-3.25e-02 above" it, and the sentence blamed the tolerance. The lowest objective reached
+    stands for the optimum then, named, and the sentence says who stopped above it."""
+    report, _ = run_json(capsys, "--dataset", "breast_cancer", "--C", "1e-20")
+    optimum = report["tight_optimum"]["objective"]
+    assert all(row["objective"] >= optimum for row in report["models"].values())
+    assert report["tight_optimum"]["lowest_of"] == "TorchLogisticClassifier"
+    assert report["agreement"]["explanation"].startswith("LogisticRegression (and its tight-tolerance reference fit)")
+
+
+@pytest.mark.parametrize("tol", ["0.05", "10"])
+def test_two_fits_that_agree_far_from_the_optimum_are_not_said_to_reach_it(capsys, tol):
+    """ "Both reach the same optimum" was printed whenever the two agreed with each other: at --tol 10 neither
+    iterates, both 0.63 above the optimum."""
+    report, _ = run_json(capsys, "--dataset", "breast_cancer", "--tol", tol)
+    text = report["agreement"]["explanation"]
+    assert not text.startswith("Both reach the same optimum") and "above the optimum" in text
+
+
+def test_a_penalty_too_weak_to_matter_on_separable_data_is_flagged_as_c_inf_is(capsys):
+    report, _ = run_json(capsys, "--dataset", "breast_cancer", "--C", "1e300")
+    assert report["tight_optimum"]["separable"]
+    assert "--C 1e+300 (a penalty too weak to matter" in report["agreement"]["explanation"]
+
+
+def test_the_timing_sentence_on_large_data_does_not_give_the_small_data_reason():
+    text = _compare.explain_timing(_rows(0.053, 0.048), (75_000, 100), small=False)
+    assert text.startswith("Timing: scikit-learn fit faster here (48.0 against 53.0 ms")
+    assert "microseconds" not in text and "try --dataset synthetic" not in text
+
+
+def test_json_settings_include_the_split_and_a_dash_c_alias(capsys):
+    report, _ = run_json(capsys, "--dataset", "iris", "--test-size", "0.5", "--random-state", "3", "-C", "0.5")
+    assert report["settings"]["test_size"] == 0.5 and report["settings"]["random_state"] == 3
+    assert report["settings"]["C"] == 0.5
+
+
+def test_split_and_overflow_errors_name_the_options(tmp_path, capsys):
+    """scikit-learn's split errors did not name --test-size; finite values whose variance overflows float64 were
+    refused as "Input X contains NaN"."""
+    with pytest.raises(SystemExit):
+        main(["--dataset", "iris", "--test-size", "0.01"])
+    assert "--test-size 0.01, stratified by class" in capsys.readouterr().err
+    path = tmp_path / "huge.csv"
+    rng = np.random.RandomState(0)
+    pd.DataFrame({"a": rng.randn(40) * 1e307, "b": rng.randn(40), "y": np.arange(40) % 2}).to_csv(path, index=False)
+    with pytest.raises(SystemExit):
+        main(["--csv", str(path), "--target", "y"])
+    assert "standardising the features overflowed float64" in capsys.readouterr().err
