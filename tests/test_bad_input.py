@@ -242,7 +242,7 @@ def test_files_are_named_by_paths_only(tmp_path, monkeypatch):
     assert list(tmp_path.iterdir()) == []
 
 
-@pytest.mark.parametrize("device", ["cuda:01", "cuda:\u0661", "cuda:99999999999999999999"])
+@pytest.mark.parametrize("device", ["cuda:01", "cuda:\u0661", "cuda:99999999999999999999", "cpu\n", "cuda:0\n"])
 def test_device_names_torch_cannot_parse_are_refused_in_words(device):
     """They passed a \\d+ pattern, then failed in torch.device with a RuntimeError (fit), or loaded and failed later."""
     with pytest.raises(ValueError, match="The 'device' parameter of TorchLogisticClassifier must be"):
@@ -277,7 +277,7 @@ def test_summary_without_y_says_so_in_scikit_learn_s_words():
         model.summary(X, None)
 
 
-@pytest.mark.parametrize("where", ["X", "sample_weight"])
+@pytest.mark.parametrize("where", ["X", "y", "sample_weight"])
 def test_tensors_on_the_meta_device_are_refused_in_words(where):
     """torch's "meta" device holds shapes without values: predict reached "Tensor.item() cannot be called on meta
     tensors", score / summary / partial_fit "Cannot copy out of meta tensor" (scikit-learn: a TypeError)."""
@@ -290,9 +290,12 @@ def test_tensors_on_the_meta_device_are_refused_in_words(where):
     before = model.coef_.copy()
     meta_X = torch.empty(X.shape, device="meta")
     meta_w = torch.empty(len(y), device="meta")
+    meta_y = torch.empty(len(y), dtype=torch.int64, device="meta")
     calls = (
         [lambda: model.predict(meta_X), lambda: model.score(meta_X, y), lambda: model.partial_fit(meta_X, y)]
         if where == "X"
+        else [lambda: model.fit(X, meta_y), lambda: TorchMultiLabelClassifier().fit(X, meta_y)]
+        if where == "y"
         else [lambda: model.score(X, y, sample_weight=meta_w), lambda: model.partial_fit(X, y, sample_weight=meta_w)]
     )
     for call in calls:

@@ -96,6 +96,18 @@ def test_a_model_assigned_to_an_unfitted_estimator_predicts_as_logistic_regressi
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
     with pytest.raises(ValueError, match="X has 3 features, but TorchLogisticClassifier is expecting 4"):
         clf.predict(X[:, :3])
+    # Another model assigned after a prediction is read as it is (nothing of the first was fixed), as in
+    # LogisticRegression; and a warm start begins from an assigned model without a prediction first.
+    other = LogisticRegression().fit(X[:, :3], y)
+    for model in (clf, ref):
+        model.coef_, model.intercept_, model.classes_ = other.coef_.copy(), other.intercept_.copy(), other.classes_
+    np.testing.assert_allclose(clf.predict_proba(X[:, :3]), ref.predict_proba(X[:, :3]), rtol=1e-12)
+    fresh = TorchLogisticClassifier(warm_start=True, max_iter=1)
+    fresh.coef_, fresh.intercept_, fresh.classes_ = source.coef_.copy(), source.intercept_.copy(), source.classes_
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fresh.fit(X, y)
+    np.testing.assert_allclose(fresh.predict_proba(X), source.predict_proba(X), atol=1e-3)  # started at the optimum
 
 
 def test_binary_and_linear_multilabel_predict_from_coef(labels):

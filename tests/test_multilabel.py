@@ -482,3 +482,10 @@ def test_nullable_pandas_label_columns_predict_in_their_numpy_dtype(multilabel):
             warnings.simplefilter("ignore", ConvergenceWarning)
             model = TorchMultiLabelClassifier(max_iter=5).fit(X, pd.DataFrame(Y).astype(nullable))
         assert model.predict(X).dtype == expected
+    # 1-D class labels are classes_, predicted as MLPClassifier predicts them (float64 from a nullable Series)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for labels in (Y[:, 0], Y[:, 0] + 1):
+            series = pd.Series(labels).astype("Int64")
+            ours = TorchMultiLabelClassifier(max_iter=5).fit(X, series).predict(X)
+            assert ours.dtype == MLPClassifier(max_iter=5).fit(X, series).predict(X).dtype

@@ -438,3 +438,20 @@ def test_the_fall_back_lbfgs_is_preconditioned_on_columns_far_apart():
             ours = TorchLogisticClassifier(solver="newton-cholesky", tol=1e-2, class_weight="balanced", dtype=dtype)
             ours.fit(X, y, sample_weight=weight)
         np.testing.assert_allclose(ours.predict_proba(X), tight.predict_proba(X), atol=1e-4)
+
+
+def test_the_fall_back_lbfgs_stops_at_max_iter_first_as_l_bfgs_b_does():
+    """A duplicated column, no penalty: Newton falls back to L-BFGS at once. A run whose max_iter-th iteration
+    meets the rules is reported as stopped by the limit, with L-BFGS-B's warning, as the "lbfgs" solver does."""
+    import scipy.linalg
+
+    rng = np.random.RandomState(0)
+    x = rng.randn(200, 1)
+    X, y = np.hstack([x, x]), (x[:, 0] + rng.randn(200) > 0).astype(int)
+    params = dict(solver="newton-cholesky", C=np.inf, tol=1e-10, dtype="float64")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", scipy.linalg.LinAlgWarning)
+        n = int(TorchLogisticClassifier(max_iter=1000, **params).fit(X, y).n_iter_[0])
+        with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge .*\\n.*ITERATIONS REACHED LIMIT"):
+            limited = TorchLogisticClassifier(max_iter=n, **params).fit(X, y)
+    assert int(limited.n_iter_[0]) == n

@@ -169,6 +169,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):
             classes_to_host(self)
             device, dtype = self._check_solver_options()
+            if self.warm_start:  # a model assigned to an unfitted estimator starts the fit, as a fitted one does
+                self._complete_assigned_model()
             fitted_features = getattr(self, "n_features_in_", None)  # validation below resets it to X's
             # Validation too runs on one thread for small data (._threads): its passes over X (aminmax) went
             # to torch's pool, where a 2000 x 20 check waited 3-12 ms for a second core on a busy machine.

@@ -60,16 +60,35 @@ _NON_FINITE = (
 
 
 class _StoppingRule(Callback):
+    can_promote = False  # whether a float32 stall is continued in float64 by the caller (see _stall)
+
     def on_train_begin(self, net, **kwargs):
         self.converged_ = False
         self.message_ = None
         self.status_ = 1  # scipy's status: 1 = iteration limit, 2 = abnormal stop
+        self.promote_ = False
 
     def _stop(self, message, converged=True, status=0):
         self.converged_ = converged
         self.message_ = message
         self.status_ = status
         raise KeyboardInterrupt
+
+    def _stall(self, message):
+        """A float32 run that can go no further: ``promote_`` (the caller continues in float64) when
+        ``can_promote``, else stopped unconverged with ``message``."""
+        if self.can_promote:
+            self.promote_ = True
+            raise KeyboardInterrupt
+        self._stop(message, converged=False, status=2)
+
+    @staticmethod
+    def _at_limit(net):
+        """Whether the run has taken its ``max_iter`` iterations. SciPy's L-BFGS-B counts the iteration and stops at
+        maxiter before it tests the new point (the test runs at the start of the next call): a run whose last
+        allowed iteration lands where the rules hold is reported as stopped by the limit, and scikit-learn warns.
+        So do we, for the same warnings."""
+        return len(net.history) >= getattr(net, "max_epochs", math.inf)
 
 
 class LBFGSConvergence(_StoppingRule):
@@ -120,21 +139,11 @@ class LBFGSConvergence(_StoppingRule):
     def ftol(self):
         return ftol_for(self.dtype)
 
-    def on_train_begin(self, net, **kwargs):
-        super().on_train_begin(net, **kwargs)
-        self.promote_ = False
-
     def to_float64(self):
         """The rule for the float64 continuation."""
         self.dtype = torch.float64
         self.promote_ = False
         return self
-
-    def _stall(self, message):
-        if self.can_promote:
-            self.promote_ = True
-            raise KeyboardInterrupt
-        self._stop(message, converged=False, status=2)
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
@@ -151,10 +160,7 @@ class LBFGSConvergence(_StoppingRule):
                 f"coefficients left the range of {str(self.dtype).removeprefix('torch.')} (features of very small or "
                 "very different scales). Scale the features, or fit with dtype='float64'."
             )
-        if len(net.history) >= getattr(net, "max_epochs", math.inf):
-            # SciPy's L-BFGS-B counts the iteration and stops at maxiter before it tests the new point (the test
-            # runs at the start of the next call): a run whose last allowed iteration lands where the rules hold
-            # is reported as stopped by the limit, and scikit-learn warns. So do we, for the same warnings.
+        if self._at_limit(net):
             self._stop(None, converged=False, status=1)
         if row["grad_max"] <= self.tol:
             if exact or self.trust_gradient:
@@ -185,17 +191,23 @@ class LBFGSConvergence(_StoppingRule):
         """scikit-learn's ``ConvergenceWarning`` text for this run, or None when it converged."""
         if self.converged_:
             return None
-        message = self.message_ or _iteration_limit_message()
-        if LBFGS_WARNING_BEFORE_1_7:
-            text = _LBFGS_WARNING_BEFORE_1_7.format(status=self.status_, message=message)
-            return text + _LOGISTIC_ADVICE if logistic else text
-        text = _LBFGS_WARNING.format(n_iter=n_iter, status=self.status_, message=message)
-        if n_iter == max_iter:
-            text += _MAX_ITER_ADVICE.format(max_iter=max_iter)
-        text += _SCALING_ADVICE
-        if logistic:
-            text += _LOGISTIC_ADVICE
-        return text
+        return lbfgs_warning(self.message_, self.status_, n_iter, max_iter, logistic)
+
+
+def lbfgs_warning(message, status, n_iter, max_iter, logistic=True):
+    """scikit-learn's ``ConvergenceWarning`` text for an L-BFGS run that stopped with SciPy's ``message`` (None:
+    the iteration limit) and ``status``; ``logistic``: with ``LogisticRegression``'s advice (hidden layers: not)."""
+    message = message or _iteration_limit_message()
+    if LBFGS_WARNING_BEFORE_1_7:
+        text = _LBFGS_WARNING_BEFORE_1_7.format(status=status, message=message)
+        return text + _LOGISTIC_ADVICE if logistic else text
+    text = _LBFGS_WARNING.format(n_iter=n_iter, status=status, message=message)
+    if n_iter == max_iter:
+        text += _MAX_ITER_ADVICE.format(max_iter=max_iter)
+    text += _SCALING_ADVICE
+    if logistic:
+        text += _LOGISTIC_ADVICE
+    return text
 
 
 def float32_objective_rounding(module, max_abs, n_eff):

@@ -47,7 +47,7 @@ def available_devices():
 def check_device_name(device, owner="estimator"):
     """``device`` as a string if it names a device torchlogit knows (whether or not this machine has it)."""
     spec = str(device) if isinstance(device, torch.device) else device
-    if not isinstance(spec, str) or not _DEVICE_PATTERN.match(spec):
+    if not isinstance(spec, str) or not _DEVICE_PATTERN.fullmatch(spec):
         raise ValueError(
             f"The 'device' parameter of {owner} must be 'cpu', 'cuda', 'cuda:N', 'mps' "
             f"or 'auto'. Got {device!r} instead."

@@ -229,8 +229,11 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     def _complete_assigned_model(self):
         """A model from arrays assigned to an unfitted estimator (``coef_``, ``intercept_``, ``classes_``: averaged
         or federated coefficients, another tool's), which ``LogisticRegression`` predicts with: binary for two
-        classes (one row of coefficients), multinomial otherwise; without ``classes_``, the rows of ``coef_`` say."""
-        if hasattr(self, "_kind"):
+        classes (one row of coefficients), multinomial otherwise; without ``classes_``, the rows of ``coef_`` say.
+
+        Derived afresh at each use until a fit or a load (which record ``n_iter_``) fixes them: another model
+        assigned later is read as it is, as ``LogisticRegression`` reads it."""
+        if "n_iter_" in vars(self) or "coef_" not in vars(self):
             return
         if hasattr(self, "classes_"):
             n_classes = len(host_classes(self))
@@ -239,8 +242,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
             n_classes = coef.shape[0] if getattr(coef, "ndim", np.ndim(coef)) == 2 and coef.shape[0] > 1 else 2
         self._kind = "binary" if n_classes == 2 else "multinomial"
         self._n_outputs = 1 if n_classes == 2 else n_classes
-        if not hasattr(self, "n_features_in_"):  # for save, to_onnx, summary and warm start, which check it
-            self.n_features_in_ = np.shape(self.coef_)[-1]
+        self.n_features_in_ = np.shape(self.coef_)[-1]  # for save, to_onnx, summary and warm start, which check it
 
     def _partial_targets(self, y, classes, sample_weight):
         if isinstance(self.class_weight, str):

@@ -376,9 +376,16 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         X, Y = validate_data(
             self, X, Y, reset=reset, multi_output=True, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32]
         )
-        if nullable is not None and Y.dtype.kind == "f" and np.all((Y == 0) | (Y == 1)):
-            # pandas' "Int64" / "boolean" columns arrive as float64 (validation refused any missing value): the
-            # predictions take their NumPy dtype, as the docs promise the training Y's dtype.
+        if (
+            nullable is not None
+            and Y.ndim == 2
+            and Y.shape[1] > 1
+            and Y.dtype.kind == "f"
+            and np.all((Y == 0) | (Y == 1))
+        ):
+            # pandas' "Int64" / "boolean" indicator columns arrive as float64 (validation refused any missing value):
+            # the predictions take their NumPy dtype, as the docs promise the training Y's dtype. (1-D class labels
+            # are classes_, predicted as MLPClassifier predicts them.)
             Y = Y.astype(nullable)
         if sp.issparse(Y):  # a pandas frame of sparse columns becomes a SciPy matrix in validation
             Y = Y.toarray()

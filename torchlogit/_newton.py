@@ -499,19 +499,12 @@ class NewtonConvergence(_StoppingRule):
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
-        self.promote_ = False
         self.fell_back_ = False
 
     def to_float64(self):
         """The rule for the float64 continuation."""
         self.exact, self.ftol, self.promote_ = True, ftol_for(torch.float64), False
         return self
-
-    def _stall(self):
-        if self.can_promote:
-            self.promote_ = True
-            raise KeyboardInterrupt
-        self._stop(FLOAT32_EXHAUSTED, converged=False, status=2)
 
     def on_epoch_end(self, net, **kwargs):
         row = net.history[-1]
@@ -525,17 +518,19 @@ class NewtonConvergence(_StoppingRule):
         stalled = before - after <= self.ftol * max(abs(before), abs(after), 1.0)
         if state.get("fallback"):
             self.fell_back_ = True
+            if self._at_limit(net):  # scikit-learn's fall-back is L-BFGS-B, which stops at its limit first
+                self._stop(None, converged=False, status=1)
             if row["grad_max"] <= self.tol:
                 self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
             if stalled:
                 if self.exact:
                     self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
-                self._stall()
+                self._stall(FLOAT32_EXHAUSTED)
             return
         if row["grad_max"] <= self.tol and state["newton_decrement"] <= self.tol:
             self._stop("Newton solver converged: max |gradient| <= tol and Newton decrement <= tol.")
         if stalled and not self.exact and self.can_promote:
-            self._stall()
+            self._stall(FLOAT32_EXHAUSTED)
 
     def on_train_end(self, net, **kwargs):
         # The optimizer is kept on the fitted net: it must not keep the training data alive.

@@ -137,6 +137,7 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
 def _labels(y, device):
     """Numeric 1-D labels or a 2-D label matrix as a tensor on ``device``; None for anything else (strings, sparse)."""
     if isinstance(y, torch.Tensor):
+        refuse_meta(y)
         if y.layout != torch.strided:
             return None
         y = y.detach()

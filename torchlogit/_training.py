@@ -24,6 +24,7 @@ from ._callbacks import (
     ValidationLoss,
     check_finite_parameters,
     ftol_for,
+    lbfgs_warning,
 )
 from ._data import effective_rows
 from ._kernels import add_column_square_sums, column_major_copy, column_max_abs
@@ -238,9 +239,7 @@ class TrainingMixin:
             )
         elif isinstance(stopping, NewtonConvergence) and stopping.fell_back_:
             # L-BFGS ran out of iterations after the fall-back: its words, as scikit-learn's L-BFGS-B then says.
-            fallback = LBFGSConvergence(self.tol, torch.float64)
-            fallback.converged_, fallback.message_, fallback.status_ = False, stopping.message_, stopping.status_
-            message = fallback.warning(n_iter, self.max_iter)
+            message = lbfgs_warning(stopping.message_, stopping.status_, n_iter, self.max_iter)
         elif isinstance(stopping, NewtonConvergence):
             message = _NEWTON_WARNING.format(n_iter=n_iter)
         else:
@@ -311,7 +310,7 @@ class TrainingMixin:
         applied after merging so that weight sums stay exact). ``init_state`` is a module
         ``state_dict`` to start from (warm start).
 
-        float32 L-BFGS that stalls short of ``tol`` continues in float64 (see
+        float32 L-BFGS or newton-cholesky that stalls short of ``tol`` continues in float64 (see
         :meth:`_continue_in_float64`), so that convergence is only ever claimed on
         scikit-learn's rules in float64 terms.
         """
@@ -427,17 +426,13 @@ class TrainingMixin:
         optimizer = net.optimizer_
         optimizer.cast_(torch.float64)
         stopping.to_float64()
-        batch = (data.X, (data.target, data.weight))
-        if not isinstance(optimizer, LBFGS):  # Newton evaluates the point itself (its rule also needs a decrement)
-            remaining = self.max_iter - len(net.history)
-            if remaining > 0:
-                net.partial_fit(data, epochs=remaining)
-            return
-        grad_max = optimizer.evaluate(lambda: net.train_step_single(batch)["loss"])
-        if grad_max <= stopping.tol:
-            stopping.converged_, stopping.status_ = True, 0
-            stopping.message_ = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL"
-            return
+        if isinstance(optimizer, LBFGS):  # (Newton evaluates the point itself: its rule also needs a decrement)
+            batch = (data.X, (data.target, data.weight))
+            grad_max = optimizer.evaluate(lambda: net.train_step_single(batch)["loss"])
+            if grad_max <= stopping.tol:
+                stopping.converged_, stopping.status_ = True, 0
+                stopping.message_ = "CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL"
+                return
         remaining = self.max_iter - len(net.history)
         if remaining > 0:
             net.partial_fit(data, epochs=remaining)
