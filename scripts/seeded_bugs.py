@@ -247,8 +247,8 @@ BUGS = [
     ),
     Bug(
         "_rows",
-        "    return idx[starts], np.add.reduceat(w.astype(np.float64), starts), anchor[group[starts]]\n",
-        "    return idx[starts], w[starts].astype(np.float64), anchor[group[starts]]\n",
+        "    return idx[starts], np.add.reduceat(w.astype(np.float64), starts), anchor[group[starts]], merged\n",
+        "    return idx[starts], w[starts].astype(np.float64), anchor[group[starts]], merged\n",
         "merged identical rows keep the first row's weight instead of the sum",
         "rows",
     ),
@@ -1371,6 +1371,146 @@ BUGS = [
         '            "l1": None,\n',
         "partial_fit with an L1 part restarts the L1 totals each call (plain clipping, not the cumulative penalty)",
         tests=["tests/test_l1.py"],
+    ),
+    # ------------------------------------------------------------------ today's changes (180-199)
+    Bug(
+        "_newton",
+        "        self._fallback.set_preconditioner(self.fallback_preconditioner)\n",
+        "",
+        "newton-cholesky's fall-back L-BFGS runs unpreconditioned: columns of scales 1e-8..1e8 stop far above the "
+        "optimum, called converged",
+    ),
+    Bug(
+        "_newton",
+        "        if stalled and not self.exact and self.can_promote:\n",
+        "        if stalled and self.can_promote:\n",
+        "float32 newton-cholesky continued in float64: a float64 decrease within 64 eps before tol ends the "
+        "continuation unconverged ('stopped by a callback' warning)",
+    ),
+    Bug(
+        "_newton",
+        "            if self.promote_on_failure and x.dtype != torch.float64:\n",
+        "            if self.promote_on_failure:\n",
+        "float32 newton-cholesky continued in float64: a line-search failure gives no fall-back to L-BFGS; the run "
+        "repeats the same point until max_iter",
+    ),
+    Bug(
+        "_training",
+        '        if getattr(stopping, "promote_", False):  # L-BFGS\'s or Newton\'s float32 stall\n',
+        '        if lbfgs and getattr(stopping, "promote_", False):  # L-BFGS\'s float32 stall\n',
+        "float32 newton-cholesky stall: no float64 continuation (stops at float32 rounding with a ConvergenceWarning)",
+        tests=["tests/test_newton.py"],
+    ),
+    Bug(
+        "_training",
+        "                net.optimizer_.promote_on_failure = can_promote\n",
+        "                net.optimizer_.promote_on_failure = False\n",
+        "float32 newton-cholesky line-search failure falls back to L-BFGS with a warning, not continued in float64",
+        tests=["tests/test_newton.py"],
+    ),
+    Bug(
+        "_training",
+        "        remaining = self.max_iter - len(net.history)\n",
+        "        remaining = self.max_iter\n",
+        "the float64 continuation of a stalled float32 fit (L-BFGS or Newton) gets a fresh max_iter: n_iter_ can "
+        "exceed max_iter",
+        tests=["tests/test_newton.py"],
+    ),
+    Bug(
+        "_callbacks",
+        '        return len(net.history) >= getattr(net, "max_epochs", math.inf)\n',
+        '        return len(net.history) > getattr(net, "max_epochs", math.inf)\n',
+        "L-BFGS (and Newton's fall-back): a run whose max_iter-th iteration meets tol is called converged (no "
+        "ConvergenceWarning, unlike SciPy)",
+        tests=["tests/test_convergence.py"],
+    ),
+    Bug(
+        "_batched",
+        "        done = (at_tol | stalled) & ~at_limit\n",
+        "        done = at_tol | stalled\n",
+        "batched CV L-BFGS: a fold whose last allowed iteration meets tol is marked converged (no warning)",
+        tests=["tests/test_convergence.py"],
+    ),
+    Bug(
+        "_training_set",
+        "        kept = counts - held\n",
+        "        kept = counts\n",
+        "early stopping trains on the held-out rows too (the validation loss is measured on training rows)",
+        tests=["tests/test_contracts_training.py", "tests/test_multilabel.py", "tests/test_tensors.py"],
+    ),
+    Bug(
+        "_training_set",
+        "            factor = share[at] / counts[at]\n",
+        "            factor = share[at]\n",
+        "early stopping with repeated rows: a merged row's summed weight multiplied by its share, not divided "
+        "(repeated rows weigh c times too much)",
+        tests=["tests/test_contracts_training.py", "tests/test_multilabel.py", "tests/test_tensors.py"],
+    ),
+    Bug(
+        "_rows",
+        "    merged = np.diff(np.append(starts, len(idx)))\n",
+        "    merged = np.ones(len(starts), dtype=np.int64)\n",
+        "early stopping counts each distinct row once (a row repeated 900 times in 1000 can be held out whole)",
+        tests=["tests/test_multilabel.py", "tests/test_tensors.py"],
+    ),
+    Bug(
+        "_training_set",
+        "    return np.bincount(given[split[1]], minlength=len(counts))\n",
+        "    return np.bincount(given[split[0]], minlength=len(counts))\n",
+        "early stopping holds out 1 - validation_fraction of the rows (train and validation parts swapped)",
+        tests=["tests/test_contracts_training.py", "tests/test_multilabel.py", "tests/test_tensors.py"],
+    ),
+    Bug(
+        "_cv",
+        "        model.coef_, model.intercept_ = self.coef_, self.intercept_\n",
+        "        model.coef_ = self.coef_\n",
+        "TorchLogisticClassifierCV: an assigned intercept_ is ignored by predict, save and ONNX export",
+    ),
+    Bug(
+        "_inference",
+        "    rounding = VALUE_RESOLUTION * (abs(value) + trial.value_scale)\n",
+        "    rounding = VALUE_RESOLUTION * abs(value)\n",
+        "summary polish: the linear predictor's rounding not allowed (offset features: line search cycles, "
+        "refused or warned)",
+    ),
+    Bug(
+        "_inference",
+        "            curvature = (null_space * null_space).T @ torch.diagonal(H)\n",
+        "            curvature = torch.diagonal(H).mean() * (null_space * null_space).sum(dim=0)\n",
+        "summary's class-shift curvature at the mean diagonal again: an offset column (1e8 curvature) makes "
+        "multinomial SEs 'singular'",
+    ),
+    Bug(
+        "_inference",
+        "        gradient_scale += G.abs().T @ f + _outer_rows(c * drift, Xc.abs()).T @ f\n",
+        "        gradient_scale += G.abs().T @ f\n",
+        "summary: the gradient's rounding bound ignores the linear predictor's rounding (offset features: "
+        "'not at the optimum' warnings)",
+    ),
+    Bug(
+        "_dask",
+        "        if weight_sum >= len(data) * torch.finfo(dtype).tiny / 2:\n",
+        "        if weight_sum > 0:\n",
+        "dask float32 fit with weights below float32's normal range (1e-40): trained on flushed weights, not refused",
+    ),
+    Bug(
+        "_net",
+        "            size = X.shape[0] if isinstance(X, torch.Tensor) else get_len(X)\n",
+        "            size = len(batch)\n",
+        "full-batch (L-BFGS / Newton) fits record train_batch_size 2 (the (X, y) pair) in history_, not the rows",
+    ),
+    Bug(
+        "_multilabel",
+        '    return dtype if dtype is not None and np.dtype(dtype).kind in "biu" else None\n',
+        '    return dtype if dtype is not None and np.dtype(dtype).kind in "iu" else None\n',
+        "multi-label fit on pandas 'boolean' label columns predicts float64 0/1, not booleans",
+    ),
+    Bug(
+        "_logistic",
+        "        self._n_outputs = 1 if n_classes == 2 else n_classes\n",
+        "        self._n_outputs = n_classes\n",
+        "binary coef_/intercept_ assigned to an unfitted TorchLogisticClassifier: predict/save see two outputs "
+        "for one row of coefficients",
     ),
 ]
 

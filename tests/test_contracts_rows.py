@@ -221,7 +221,8 @@ def test_settling_only_the_tied_rows_is_the_full_sort_by_run_contents_and_weight
         i, g, r, ww = idx[order], group[order], rank[order], w[idx][order]
         starts = np.flatnonzero(np.r_[True, (g[1:] != g[:-1]) | (r[1:] != r[:-1])])
         anchor = k[np.r_[0, np.flatnonzero(~near_next) + 1]]
-        for a, b in zip(got, (i[starts], np.add.reduceat(ww, starts), anchor[g[starts]]), strict=True):
+        merged = np.diff(np.append(starts, len(i)))  # how many rows each returned row merges
+        for a, b in zip(got, (i[starts], np.add.reduceat(ww, starts), anchor[g[starts]], merged), strict=True):
             np.testing.assert_array_equal(a, b)
         checked += 1
     assert checked > 100

@@ -455,3 +455,36 @@ def test_the_fall_back_lbfgs_stops_at_max_iter_first_as_l_bfgs_b_does():
         with pytest.warns(ConvergenceWarning, match="lbfgs failed to converge .*\\n.*ITERATIONS REACHED LIMIT"):
             limited = TorchLogisticClassifier(max_iter=n, **params).fit(X, y)
     assert int(limited.n_iter_[0]) == n
+
+
+def test_the_float64_continuation_of_a_float32_newton_run_converges_at_a_tight_tol():
+    """Unscaled wine: the float32 run stalls and continues in float64, where a decrease within float64's ftol before
+    tol is Newton's business, not a float32 stall (seeded bug 181: the continuation stopped "by a callback")."""
+    from sklearn.datasets import load_wine
+
+    X, y = load_wine(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = TorchLogisticClassifier(solver="newton-cholesky", C=1e4, tol=1e-12, max_iter=50).fit(X, y)
+    assert {row["precision"] for row in ours.history_} == {"float32", "float64"}
+    ref = TorchLogisticClassifier(solver="newton-cholesky", C=1e4, tol=1e-12, max_iter=50, dtype="float64").fit(X, y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=1e-6, atol=1e-8)
+
+
+def test_a_float64_line_search_failure_after_promotion_falls_back_to_lbfgs():
+    """tol=0: Newton reaches the float64 objective's rounding in the continuation, where its line search fails and
+    it falls back to L-BFGS as scikit-learn's float64 Newton does (seeded bug 182: the continuation took it for a
+    float32 failure and repeated the same point until max_iter)."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ours = TorchLogisticClassifier(solver="newton-cholesky", tol=0.0, max_iter=50).fit(X, y)
+    messages = [str(w.message) for w in caught]
+    assert {row["precision"] for row in ours.history_} == {"float32", "float64"}
+    assert any("resort to lbfgs" in m for m in messages), messages
+    assert not any("did not converge after 50" in m for m in messages), messages
+    assert ours.n_iter_[0] < 50

@@ -469,7 +469,7 @@ def _prepared_in_torch(monkeypatch):
 
     calls = []
     original = data.canonical_tensor_rows
-    monkeypatch.setattr(data, "canonical_tensor_rows", lambda *a: calls.append(1) or original(*a))
+    monkeypatch.setattr(data, "canonical_tensor_rows", lambda *a, **k: calls.append(1) or original(*a, **k))
     return calls
 
 

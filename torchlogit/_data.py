@@ -302,18 +302,19 @@ def fit_inputs(estimator, X, y, sample_weight, *, reset):
 
 
 def training_rows(X, targets, sample_weight, max_abs=None):
-    """(canonical row indices, their merged weights times the targets' per-row factor): see :mod:`._rows`.
+    """(canonical row indices, their merged weights times the targets' per-row factor, how many given rows each
+    merges): see :mod:`._rows`.
 
     The per-row factor (class weights) is applied after merging, so weight sums stay exact.
     ``max_abs`` is the largest absolute value of a tensor ``X`` when already known.
     """
     if isinstance(X, torch.Tensor):  # prepared in torch where it lives (see ._tensor_data)
-        rows, weight = canonical_tensor_rows(X, targets.target, sample_weight, max_abs)
+        rows, weight, counts = canonical_tensor_rows(X, targets.target, sample_weight, max_abs, counts=True)
     else:
-        rows, weight = canonical_rows(X, targets.target, sample_weight)
+        rows, weight, counts = canonical_rows(X, targets.target, sample_weight, counts=True)
     if targets.row_factor is not None:
         weight = weight * targets.row_factor[rows]
-    return rows, weight
+    return rows, weight, counts
 
 
 def training_batch(X, targets, picked, weight, dtype, device, batch_size, column_major=False, max_abs=None):

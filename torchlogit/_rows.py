@@ -14,7 +14,7 @@ import numpy as np
 import scipy.sparse as sp
 
 
-def canonical_rows(X, target, sample_weight):
+def canonical_rows(X, target, sample_weight, counts=False):
     """Distinct (x, target) rows with positive weight, in an order that depends only on their values.
 
     Parameters
@@ -29,6 +29,8 @@ def canonical_rows(X, target, sample_weight):
         Index in ``X`` of one representative of each distinct row, in canonical order.
     weight : ndarray of float64
         Summed ``sample_weight`` of each distinct row.
+    counts : ndarray of int64
+        With ``counts=True``: how many rows (of positive weight) each distinct row merges.
     """
     target = np.asarray(target, dtype=np.float64).reshape(X.shape[0], -1)
     u, v = projection(X.shape[1], target.shape[1])
@@ -40,8 +42,8 @@ def canonical_rows(X, target, sample_weight):
     # rows are settled as ties (the order of the sums), though the row itself is dropped. No copy when all count.
     counted = (X, target) if len(positive) == X.shape[0] else (X[positive], target[positive])
     bound = tie_bound(_terms(counted[0]) + target.shape[1], max(_max_abs(counted[0]), _max_abs(counted[1])))
-    rows, weight, _ = settle_ties(idx, key[idx], sample_weight, bound, lambda at: _row_contents(X, target, at))
-    return rows, weight
+    rows, weight, _, merged = settle_ties(idx, key[idx], sample_weight, bound, lambda at: _row_contents(X, target, at))
+    return (rows, weight, merged) if counts else (rows, weight)
 
 
 @functools.lru_cache(maxsize=8)
@@ -110,11 +112,12 @@ def settle_ties(idx, k, sample_weight, bound, contents):
     exactly when the rows and their targets are equal. Returns the rows, their merged
     weights and each one's anchor: the key of the first row of its run, by which a
     caller that settled only the tied rows puts them back among the others (runs lie
-    more than ``bound`` apart, so settling the tied rows alone gives the same runs).
+    more than ``bound`` apart, so settling the tied rows alone gives the same runs), and how many rows each
+    returned row merges.
     """
     near_next = k[1:] - k[:-1] <= bound
     if not near_next.any():
-        return idx, sample_weight[idx].astype(np.float64), k
+        return idx, sample_weight[idx].astype(np.float64), k, np.ones(len(idx), dtype=np.int64)
 
     # Rows whose keys tie: rank them by their contents (identical rows share a rank), and
     # order identical rows by weight so that summing their weights is order-independent.
@@ -134,7 +137,8 @@ def settle_ties(idx, k, sample_weight, bound, contents):
     order[t] = t[np.lexsort((w[t], rank[t], group[t]))]
     idx, group, rank, w = idx[order], group[order], rank[order], w[order]
     starts = np.flatnonzero(np.r_[True, (group[1:] != group[:-1]) | (rank[1:] != rank[:-1])])
-    return idx[starts], np.add.reduceat(w.astype(np.float64), starts), anchor[group[starts]]
+    merged = np.diff(np.append(starts, len(idx)))
+    return idx[starts], np.add.reduceat(w.astype(np.float64), starts), anchor[group[starts]], merged
 
 
 def _terms(X):

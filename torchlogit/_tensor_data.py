@@ -181,7 +181,7 @@ def _weights(sample_weight, n_samples, device):
     return weight.to(device=device, dtype=torch.float64)
 
 
-def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
+def canonical_tensor_rows(X, target, sample_weight, max_abs=None, counts=False):
     """:func:`._rows.canonical_rows` for tensors, in torch on their device (tied rows settled on the host).
 
     Returns (rows, weight) as tensors on ``X``'s device: int64 indices in canonical order
@@ -217,7 +217,8 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
     bound = tie_bound(X.shape[1] + target.shape[1], max(max_abs, tensor_max_abs(counted)))
     near_next = k[1:] - k[:-1] <= bound
     if not bool(near_next.any()):
-        return idx, torch.index_select(sample_weight, 0, idx)
+        weight = torch.index_select(sample_weight, 0, idx)
+        return (idx, weight, np.ones(len(idx), dtype=np.int64)) if counts else (idx, weight)
 
     # Some keys tie: the NumPy code settles the tied rows alone, which go to the host (a
     # few rows of a large X, typically); the result is put back among the others by key.
@@ -230,7 +231,7 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
         at = tied_rows[torch.as_tensor(positions, device=device)]
         return _row_contents(X[at].cpu().numpy(), target[at].cpu().numpy(), np.arange(len(positions)))
 
-    local, merged, anchor = settle_ties(
+    local, merged, anchor, merged_counts = settle_ties(
         np.arange(len(tied_rows)), k[tied].cpu().numpy(), sample_weight[tied_rows].cpu().numpy(), bound, contents
     )
     # Back among the others by key. The kept keys and the anchors are each sorted (the rows of one run
@@ -249,7 +250,11 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None):
     weight = torch.empty(len(settled), dtype=torch.float64, device=device)
     weight[settled] = torch.as_tensor(merged, dtype=torch.float64, device=device)
     weight[unsettled] = sample_weight[kept]
-    return rows, weight
+    if not counts:
+        return rows, weight
+    row_counts = np.ones(len(settled), dtype=np.int64)  # on the host: the hold-out that asks is drawn there
+    row_counts[settled.cpu().numpy()] = merged_counts
+    return rows, weight, row_counts
 
 
 def _pooled_key(X):

@@ -29,8 +29,7 @@ from sklearn.model_selection import train_test_split
 
 from ._data import fit_inputs, host_array, training_batch, training_rows, weight_total
 from ._kernels import numpy_dtype
-from ._rows import canonical_rows
-from ._tensor_data import canonical_tensor_rows, tensor_fit_inputs
+from ._tensor_data import tensor_fit_inputs
 from ._threads import data_values
 
 
@@ -125,10 +124,9 @@ class TrainingSet:
 
     def split(self, validation_fraction=None, seed=None):
         """``(train, valid)`` :class:`Part` s of the canonical rows; ``valid`` is None without a fraction."""
-        rows, weight = self._rows()
+        rows, weight, counts = self._rows()
         if validation_fraction is None:
             return Part(rows, weight), None
-        counts = self._counts(len(rows))
         held = hold_out(rows, counts, self.targets, validation_fraction, seed)
         kept = counts - held
         on_tensors = isinstance(rows, torch.Tensor)
@@ -143,23 +141,6 @@ class TrainingSet:
             return Part(rows[at], weight[at] * factor)
 
         return part(kept), part(held)
-
-    def _counts(self, n_distinct):
-        """How many rows as given (of positive weight) each canonical row merges, in canonical order.
-
-        Ones without a second pass when no rows were merged; otherwise the canonical rows of the same data
-        with unit weights, whose distinct rows and order are those of :meth:`_rows` (both depend on the
-        values and the rows of positive weight only)."""
-        positive = self.sample_weight > 0
-        n_positive = int(positive.sum())
-        if n_positive == n_distinct:
-            return np.ones(n_distinct, dtype=np.int64)
-        if isinstance(self.X, torch.Tensor):
-            unit = positive.to(torch.float64)
-            _, counts = canonical_tensor_rows(self.X, self.targets.target, unit, self.max_abs)
-        else:
-            _, counts = canonical_rows(self.X, self.targets.target, positive.astype(np.float64))
-        return np.rint(host_array(counts)).astype(np.int64)
 
     def batch(self, part, dtype, batch_size, column_major=False):
         """The tensors of ``part`` on the training device in ``dtype``: the one copy of its rows.
