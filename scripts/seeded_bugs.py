@@ -1396,7 +1396,7 @@ BUGS = [
     ),
     Bug(
         "_training",
-        '        if getattr(stopping, "promote_", False):  # L-BFGS\'s or Newton\'s float32 stall\n',
+        "        if getattr(stopping, \"promote_\", False):  # L-BFGS's or Newton's float32 stall\n",
         '        if lbfgs and getattr(stopping, "promote_", False):  # L-BFGS\'s float32 stall\n',
         "float32 newton-cholesky stall: no float64 continuation (stops at float32 rounding with a ConvergenceWarning)",
         tests=["tests/test_newton.py"],
