@@ -1498,6 +1498,7 @@ BUGS = [
         "            size = X.shape[0] if isinstance(X, torch.Tensor) else get_len(X)\n",
         "            size = len(batch)\n",
         "full-batch (L-BFGS / Newton) fits record train_batch_size 2 (the (X, y) pair) in history_, not the rows",
+        tests=["tests/test_logistic_api.py"],
     ),
     Bug(
         "_multilabel",
@@ -1511,6 +1512,7 @@ BUGS = [
         "        self._n_outputs = n_classes\n",
         "binary coef_/intercept_ assigned to an unfitted TorchLogisticClassifier: predict/save see two outputs "
         "for one row of coefficients",
+        tests=["tests/test_fitted_state.py"],
     ),
 ]
 

@@ -186,3 +186,15 @@ def test_a_run_whose_last_allowed_iteration_converges_warns_as_scikit_learn_does
     cv = TorchLogisticClassifierCV(Cs=[0.1, 1.0], cv=3).fit(X, y)
     with pytest.warns(ConvergenceWarning, match="failed to converge"):
         TorchLogisticClassifierCV(Cs=[0.1, 1.0], cv=3, max_iter=int(cv.n_iter_.max())).fit(X, y)
+
+
+def test_the_float64_continuation_shares_max_iter_with_the_float32_run():
+    """Unscaled breast cancer: the float32 run stalls after about 51 iterations and continues in float64; both
+    phases count towards max_iter (60 here) and n_iter_, as the docs say (seeded bug 185 gave the continuation a
+    fresh max_iter: 111 iterations)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    with pytest.warns(ConvergenceWarning, match="ITERATIONS REACHED LIMIT"):
+        model = TorchLogisticClassifier(max_iter=60).fit(X, y)
+    precisions = [row["precision"] for row in model.history_]
+    assert "float64" in precisions and precisions[0] == "float32"
+    assert int(model.n_iter_[0]) == len(model.history_) == 60
