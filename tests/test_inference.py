@@ -137,6 +137,23 @@ def test_multinomial_standard_errors_with_an_offset_column_equal_mnlogit_s():
     np.testing.assert_allclose(table["std_err"], ref.bse.to_numpy().T.ravel(), rtol=1e-4)
 
 
+def test_a_converged_fit_far_from_the_optimum_is_told_to_lower_tol_not_raise_max_iter(spector):
+    """A fit that converged by its tol (iterations to spare) and still lies 0.1+ standard errors from the optimum:
+    the warning said "the fit stopped early (see its ConvergenceWarning ...) Refit with a larger max_iter", which
+    changes nothing there. It names tol; a fit stopped at max_iter is still told to raise it."""
+    X, y = spector
+    X = X.assign(GPA=X["GPA"] * 100)  # a badly scaled column: a loose tol stops far from the optimum
+    clf = TorchLogisticClassifier(C=np.inf, tol=0.1).fit(X, y)
+    assert clf.n_iter_[0] < clf.max_iter
+    with pytest.warns(InferenceWarning, match="converged by its tol.*refit with a smaller tol"):
+        clf.summary(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        stopped = TorchLogisticClassifier(C=np.inf, max_iter=2).fit(X, y)
+    with pytest.warns(InferenceWarning, match="stopped at max_iter .* larger max_iter"):
+        stopped.summary(X, y)
+
+
 def test_a_fit_stopped_at_max_iter_is_polished_and_warned_about():
     # anes96 unscaled: L-BFGS stops at max_iter far from the optimum; MNLogit's Newton gets there.
     data = sm.datasets.anes96.load_pandas()

@@ -532,12 +532,20 @@ def warn_importance_weights(cov_type, source):
     )
 
 
-def warn_far_from_optimum(moved):
+def warn_far_from_optimum(moved, at_limit=True):
+    """``at_limit``: the fit took ``max_iter`` iterations; else it stopped on ``tol`` (a converged fit on poorly
+    conditioned data, rare categories say, can still be this far: more iterations would not move it)."""
+    if at_limit:
+        reason = "the fit stopped at max_iter (see its ConvergenceWarning): refit with a larger max_iter"
+    else:
+        reason = (
+            "the fit converged by its tol, which on poorly conditioned data (rare categories, features on different "
+            "scales) still leaves it this far: refit with a smaller tol (and dtype='float64'), or scale the features"
+        )
     warn(
         f"coef_ and intercept_ are up to {moved:.2g} standard errors away from the optimum of the objective on "
-        "these data and weights: the fit stopped early (see its ConvergenceWarning, max_iter and tol), or these "
-        "are not the data and sample_weight it was fitted on. This table reports the optimum; the model predicts "
-        "with coef_. Refit with a larger max_iter, or scaled features, to make them agree.",
+        f"these data and weights: {reason}; or these are not the data and sample_weight it was fitted on. This "
+        "table reports the optimum; the model predicts with coef_.",
         InferenceWarning,
     )
 
@@ -879,7 +887,7 @@ class InferenceMixin:
             shift_in_se = np.abs(coef - before.reshape(-1).cpu().numpy())[measured] / std_err[measured]
             moved = float(shift_in_se.max(initial=0.0))
             if moved > 0.1:
-                warn_far_from_optimum(moved)
+                warn_far_from_optimum(moved, at_limit=int(np.max(getattr(self, "n_iter_", [0]))) >= self.max_iter)
         table = self._summary_frame(pd, statistics_table(coef, std_err, alpha), cov_type=cov_type, alpha=alpha)
         table.attrs["refined_by"] = shift
         neg_loglike = unpenalised_terms(theta, False).value
