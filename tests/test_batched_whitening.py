@@ -207,3 +207,24 @@ def test_scaled_l1_and_elastic_net_problems_keep_owlqns_optimum_and_zeros_in_few
     assert 0 < zeros.sum() < zeros.size  # the L1 parts do zero some coefficients out
     assert (zeros != (plain.x.numpy() == 0)).sum() <= zeros.size // 1000
     assert scaled.n_iter.sum() <= 3 * plain.n_iter.sum() / 4  # here 375 against 554
+
+
+def test_a_failed_line_search_is_not_called_converged():
+    """A problem whose line search finds no finite decrease keeps its point: no decrease, which the ftol rule read
+    as convergence (a silent stop; SciPy's L-BFGS-B reports ABNORMAL). It is not converged now, and marked for the
+    float64 continuation (``stalled``) as a float32 stall is. Here every trial after the start is made non-finite."""
+    X, y = correlated(400, n_features=6)
+    problem = _problem(X, y)
+    groups, Cs = np.array([0, 1]), np.array([1.0, 1.0])
+    real = problem.evaluate
+    calls = []
+
+    def failing(x, weight, l2, l1, coefficients):
+        f, g = real(x, weight, l2, l1, coefficients)
+        calls.append(1)
+        return (f, g) if len(calls) == 1 else (torch.full_like(f, float("inf")), g)
+
+    with mock.patch.object(problem, "evaluate", failing):
+        result = batched_lbfgs(problem, groups, Cs, np.zeros(2), tol=1e-8, max_iter=50, ftol=64 * np.finfo(float).eps)
+    assert not result.converged.any()
+    assert result.stalled.all() and (result.n_iter == 1).all()

@@ -607,8 +607,9 @@ class DiagonalScaling:
 
 
 class BatchResult:
-    """Solutions ``x`` (P, D), iterations ``n_iter`` (P,), which problems converged (P,) and which of those
-    stopped on the ``ftol`` rule with their gradient still above ``tol`` (``stalled``, P,)."""
+    """Solutions ``x`` (P, D), iterations ``n_iter`` (P,), which problems converged (P,) and which stopped short
+    of ``tol`` with iterations to spare (``stalled``, P,): on the ``ftol`` rule (converged) or on a failed line
+    search (not converged); a float32 run continues those in float64."""
 
     def __init__(self, x, n_iter, converged, n_evaluations, stalled):
         self.x = x
@@ -779,13 +780,16 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
         # Out of iterations: not converged, even where this last iteration met a rule (SciPy's L-BFGS-B stops at
         # maxiter before it tests the new point, and LogisticRegressionCV warns there).
         at_limit = n_iter[active] >= budget[active]
-        done = (at_tol | stalled) & ~at_limit
+        # A failed line search leaves the point where it was: no decrease, which is not a stall to call converged
+        # (SciPy's L-BFGS-B reports it ABNORMAL). In float32 it goes on in float64 as a stall does (stalled_at).
+        failed_search = gave_up & ~at_tol
+        done = (at_tol | (stalled & ~failed_search)) & ~at_limit
         fA = f_new
-        gave_up = (gave_up & ~done) | at_limit
+        gave_up = failed_search | at_limit
         if not finite.all():  # pragma: no cover - guarded by the line search
             raise FloatingPointError("The objective became non-finite during L-BFGS.")
         converged[active[done]] = True
-        stalled_at[active[done & ~at_tol]] = True
+        stalled_at[active[(done & ~at_tol) | (failed_search & ~at_limit)]] = True
         if verbose:
             print(f"iteration {iteration + 1}: {int(done.sum())} of {P_active} problem(s) converged")
         kept = ~(done | gave_up)
