@@ -1427,8 +1427,8 @@ BUGS = [
     ),
     Bug(
         "_batched",
-        "        done = (at_tol | stalled) & ~at_limit\n",
-        "        done = at_tol | stalled\n",
+        "        done = (at_tol | (stalled & ~failed_search)) & ~at_limit\n",
+        "        done = at_tol | (stalled & ~failed_search)\n",
         "batched CV L-BFGS: a fold whose last allowed iteration meets tol is marked converged (no warning)",
         tests=["tests/test_convergence.py"],
     ),
