@@ -108,6 +108,11 @@ def test_a_model_assigned_to_an_unfitted_estimator_predicts_as_logistic_regressi
         warnings.simplefilter("ignore", ConvergenceWarning)
         fresh.fit(X, y)
     np.testing.assert_allclose(fresh.predict_proba(X), source.predict_proba(X), atol=1e-3)  # started at the optimum
+    # partial_fit goes on from an assigned model, as SGDClassifier's does (it started from zero)
+    online = TorchLogisticClassifier(solver="sgd", learning_rate_init=1e-6, random_state=0)
+    online.coef_, online.intercept_, online.classes_ = source.coef_.copy(), source.intercept_.copy(), source.classes_
+    online.partial_fit(X[:5], y[:5])
+    np.testing.assert_allclose(online.coef_, source.coef_, atol=1e-4)
 
 
 def test_binary_and_linear_multilabel_predict_from_coef(labels):

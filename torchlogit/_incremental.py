@@ -43,6 +43,8 @@ class IncrementalMixin:
             classes_to_host(self)
             device, dtype = self._check_solver_options(partial=True)
             first_call = not hasattr(self, "classes_")
+            if not first_call:  # a model assigned to an unfitted estimator goes on from its arrays, as SGDClassifier's
+                self._complete_assigned_model()
             data = TrainingSet.from_user(
                 self, X, y, sample_weight, device, reset=first_call, partial=True, classes=classes
             )
@@ -113,7 +115,8 @@ class IncrementalMixin:
             seed=seed,
         )
         net.initialize()
-        if "n_iter_" in vars(self):  # fitted (the first call sets classes_ before this)
+        # Fitted (the first call sets classes_ before this), or a model assigned (coef_, intercept_, classes_).
+        if "n_iter_" in vars(self) or ("coef_" in vars(self) and "_kind" in vars(self)):
             load_warm_start(net.module_, self._fitted_state(net.module_))
         if partial is not None:
             if partial["solver"] == self._solver():
