@@ -1412,15 +1412,15 @@ BUGS = [
         # (A fresh max_iter for the float64 continuation was the first bug here: the stopping rules' own limit test
         # made it an equivalent edit.)
         "_newton",
-        "            if self._at_limit(net):  # scikit-learn's fall-back is L-BFGS-B, which stops at its limit first\n",
-        "            if self._at_limit(net) and not self.exact:  # L-BFGS-B stops at its limit first, in float32\n",
+        "            if self._at_limit(net, spent=1):\n",
+        "            if self._at_limit(net, spent=1) and not self.exact:\n",
         "newton-cholesky's float64 fall-back to L-BFGS: a run whose max_iter-th iteration meets tol is called "
         "converged (scikit-learn's L-BFGS-B warns)",
     ),
     Bug(
         "_callbacks",
-        '        return len(net.history) >= getattr(net, "max_epochs", math.inf)\n',
-        '        return len(net.history) > getattr(net, "max_epochs", math.inf)\n',
+        '        return len(net.history) + spent >= getattr(net, "max_epochs", math.inf)\n',
+        '        return len(net.history) + spent > getattr(net, "max_epochs", math.inf)\n',
         "L-BFGS (and Newton's fall-back): a run whose max_iter-th iteration meets tol is called converged (no "
         "ConvergenceWarning, unlike SciPy)",
         tests=["tests/test_convergence.py"],

@@ -67,6 +67,7 @@ class _StoppingRule(Callback):
         self.message_ = None
         self.status_ = 1  # scipy's status: 1 = iteration limit, 2 = abnormal stop
         self.promote_ = False
+        self.at_limit_ = False  # stopped by the iteration limit (see _at_limit), not by a callback
 
     def _stop(self, message, converged=True, status=0):
         self.converged_ = converged
@@ -83,12 +84,16 @@ class _StoppingRule(Callback):
         self._stop(message, converged=False, status=2)
 
     @staticmethod
-    def _at_limit(net):
-        """Whether the run has taken its ``max_iter`` iterations. SciPy's L-BFGS-B counts the iteration and stops at
-        maxiter before it tests the new point (the test runs at the start of the next call): a run whose last
-        allowed iteration lands where the rules hold is reported as stopped by the limit, and scikit-learn warns.
-        So do we, for the same warnings."""
-        return len(net.history) >= getattr(net, "max_epochs", math.inf)
+    def _at_limit(net, spent=0):
+        """Whether the run has taken its ``max_iter`` iterations (``spent``: iterations of the budget used but not
+        in the history). SciPy's L-BFGS-B counts the iteration and stops at maxiter before it tests the new point
+        (the test runs at the start of the next call): a run whose last allowed iteration lands where the rules
+        hold is reported as stopped by the limit, and scikit-learn warns. So do we, for the same warnings."""
+        return len(net.history) + spent >= getattr(net, "max_epochs", math.inf)
+
+    def _stop_at_limit(self):
+        self.at_limit_ = True
+        self._stop(None, converged=False, status=1)
 
 
 class LBFGSConvergence(_StoppingRule):
@@ -161,7 +166,7 @@ class LBFGSConvergence(_StoppingRule):
                 "very different scales). Scale the features, or fit with dtype='float64'."
             )
         if self._at_limit(net):
-            self._stop(None, converged=False, status=1)
+            self._stop_at_limit()
         if row["grad_max"] <= self.tol:
             if exact or self.trust_gradient:
                 self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")

@@ -496,6 +496,7 @@ class NewtonConvergence(_StoppingRule):
         self.ftol = ftol
         self.exact = exact
         self.can_promote = can_promote
+        self.fallback_at_ = None  # the iteration whose Newton step failed (kept through a float64 continuation)
 
     def on_train_begin(self, net, **kwargs):
         super().on_train_begin(net, **kwargs)
@@ -518,8 +519,13 @@ class NewtonConvergence(_StoppingRule):
         stalled = before - after <= self.ftol * max(abs(before), abs(after), 1.0)
         if state.get("fallback"):
             self.fell_back_ = True
-            if self._at_limit(net):  # scikit-learn's fall-back is L-BFGS-B, which stops at its limit first
-                self._stop(None, converged=False, status=1)
+            if self.fallback_at_ is None:
+                self.fallback_at_ = len(net.history)
+            # scikit-learn's fall-back is L-BFGS-B, which stops at its limit first, and its limit is max_iter less
+            # the Newton iterations including the failed one, which n_iter_ then leaves out: one iteration of the
+            # budget spent outside the history here (whose fall-back epoch also takes L-BFGS's first step).
+            if self._at_limit(net, spent=1):
+                self._stop_at_limit()
             if row["grad_max"] <= self.tol:
                 self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
             if stalled:

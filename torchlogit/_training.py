@@ -221,7 +221,7 @@ class TrainingMixin:
         if stopping.converged_:
             return
         n_iter = len(net.history)
-        if stopping.message_ is None and n_iter < self.max_iter:
+        if stopping.message_ is None and n_iter < self.max_iter and not stopping.at_limit_:
             # Neither the rule nor max_iter ended it: a callback did (skorch's KeyboardInterrupt convention). The
             # iteration-limit text would be false.
             message = (
@@ -238,8 +238,13 @@ class TrainingMixin:
                 "in all, short of tol. Fit with dtype='float64' to reach the optimum."
             )
         elif isinstance(stopping, NewtonConvergence) and stopping.fell_back_:
-            # L-BFGS ran out of iterations after the fall-back: its words, as scikit-learn's L-BFGS-B then says.
-            message = lbfgs_warning(stopping.message_, stopping.status_, n_iter, self.max_iter)
+            # L-BFGS stopped short after the fall-back: L-BFGS-B's words, with its count and budget as scikit-learn
+            # gives them (the iterations after the failed Newton one, of max_iter less the Newton ones), and no
+            # LogisticRegression advice (its Newton solver adds none).
+            failed_at = stopping.fallback_at_ or 1
+            message = lbfgs_warning(
+                stopping.message_, stopping.status_, n_iter - failed_at + 1, self.max_iter - failed_at, logistic=False
+            )
         elif isinstance(stopping, NewtonConvergence):
             message = _NEWTON_WARNING.format(n_iter=n_iter)
         else:
