@@ -446,3 +446,16 @@ def test_split_and_overflow_errors_name_the_options(tmp_path, capsys):
     with pytest.raises(SystemExit):
         main(["--csv", str(path), "--target", "y"])
     assert "standardising the features overflowed float64" in capsys.readouterr().err
+
+
+def test_the_table_names_the_device_and_leaves_per_iteration_empty_without_iterations(capsys):
+    """--device auto did not say which device ran; with no iteration taken "per iteration" showed the whole fit
+    time; without a finite optimum (separable, --C inf) the gap row is to the reference fit, not "the optimum"."""
+    assert main(["--dataset", "breast_cancer", "--C", "inf", "--tol", "10", "--device", "auto"]) == 0
+    out = capsys.readouterr().out
+    lines = out.splitlines()
+    device = next(line for line in lines if line.startswith("device"))
+    assert device.split()[1] in ("cpu", "cuda:0") and device.split()[2] == "cpu"
+    assert next(line for line in lines if line.startswith("  per iteration (ms)")).split()[3:] == ["-", "-"]
+    assert any(line.startswith("  above the reference") for line in lines)
+    assert not any(line.startswith("  above the optimum") for line in lines)
