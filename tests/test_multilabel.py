@@ -489,3 +489,22 @@ def test_nullable_pandas_label_columns_predict_in_their_numpy_dtype(multilabel):
             series = pd.Series(labels).astype("Int64")
             ours = TorchMultiLabelClassifier(max_iter=5).fit(X, series).predict(X)
             assert ours.dtype == MLPClassifier(max_iter=5).fit(X, series).predict(X).dtype
+
+
+def test_a_warm_started_stochastic_fit_appends_to_loss_curve_as_mlp_classifier_does(multilabel):
+    """MLPClassifier(warm_start=True): two fits of 5 epochs leave loss_curve_ with 10 losses and n_iter_ 5; ours
+    replaced the curve (5). A loop of fit() calls with max_iter=1 now traces the whole curve; L-BFGS fits count
+    afresh, as MLPClassifier's do."""
+    X, Y = multilabel
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = TorchMultiLabelClassifier((8,), warm_start=True, max_iter=5, random_state=0)
+        ref = MLPClassifier((8,), warm_start=True, max_iter=5, random_state=0)
+        first = list(ours.fit(X, Y).loss_curve_)
+        ref.fit(X, Y)
+        ours.fit(X, Y), ref.fit(X, Y)
+        assert (int(ours.n_iter_[0]), len(ours.loss_curve_)) == (ref.n_iter_, len(ref.loss_curve_)) == (5, 10)
+        assert ours.loss_curve_[:5] == first and [r["epoch"] for r in ours.history_] == list(range(1, 11))
+        linear = TorchMultiLabelClassifier(warm_start=True, max_iter=5).fit(X, Y)
+        linear.fit(X, Y)
+    assert len(linear.loss_curve_) == int(linear.n_iter_[0])

@@ -180,10 +180,13 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             if self._solver() == "newton-cholesky":
                 check_hessian_size(data.n_features, data.n_outputs, self.fit_intercept)
             init_state = self._warm_start_state(data.targets, data.n_features, fitted_features)
+            # MLPClassifier's warm-started stochastic fits go on counting: n_iter_ and loss_curve_ continue.
+            previous = self._previous_history() if init_state is not None and self._warm_start_appends() else []
             with threads_for(data.n_values):
                 net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
             # A mini-batch fit keeps its optimizer state, so that partial_fit continues it (MLPClassifier's too).
-            self._publish(net, data.targets, incremental=self._solver() in ("adam", "sgd"), X_dtype=data.X_dtype)
+            incremental = self._solver() in ("adam", "sgd")
+            self._publish(net, data.targets, incremental=incremental, X_dtype=data.X_dtype, previous=previous)
             follow_origin(self, origin)
             follow_labels(self, y)
         return self
@@ -214,12 +217,14 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             self._publish(net, targets, incremental=False, X_dtype=X.dtype)
         return self
 
-    def _publish(self, net, targets, *, incremental, X_dtype=np.float64):
+    def _publish(self, net, targets, *, incremental, X_dtype=np.float64, previous=()):
         """Set the fitted attributes from a trained net (the last step of every fit); the net is not kept.
 
         What the estimator keeps is the model (``coef_`` / ``coefs_``), scikit-learn's
         fitted attributes and the training history as plain data; ``partial_fit`` also
         keeps its optimizer's moments and shuffling seed, as arrays, to continue from.
+        ``previous``: history rows this fit continues (a warm start that appends, see
+        :meth:`_warm_start_appends`); the new rows' epochs are numbered after them.
         """
         self.__dict__.pop("net_", None)  # a model of the format before the lean state
         self.classes_ = targets.classes
@@ -229,11 +234,32 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         self._set_model_attributes(net.module_, np.float32 if np.dtype(X_dtype) == np.float32 else np.float64)
         rows = list(net.history)
         carried = getattr(net, "carried_rows_", 0)  # a partial_fit's previous rows, plain already
-        self._set_history(rows[:carried] + plain(rows[carried:]))
+        new = plain(rows[carried:])
+        for row in new if previous else ():
+            row["epoch"] += len(previous)
+        self._set_history(list(previous) + rows[:carried] + new)
+        if previous:  # MLPClassifier's n_iter_ is this fit's epochs; its loss_curve_ goes on
+            self.n_iter_ = np.asarray([len(new)], dtype=np.int32)
         if incremental:
             self._keep_partial_state(net)
         else:
             self.__dict__.pop("_partial_state", None)
+
+    def _warm_start_appends(self):
+        """Whether a warm-started fit continues ``n_iter_`` and ``loss_curve_`` (``MLPClassifier``'s stochastic
+        solvers do); ``LogisticRegression``'s count restarts with each fit, as here by default."""
+        return False
+
+    def _previous_history(self):
+        """The fitted history rows to continue from: ``history_``, or rows rebuilt from ``loss_curve_`` where the
+        history was not kept (unpickled); none for a loaded model (its file keeps neither)."""
+        curve = getattr(self, "loss_curve_", None)
+        if curve is None:
+            return []
+        history = getattr(self, "history_", None)
+        if history is None or len(history) != len(curve):
+            history = [{"epoch": i + 1, "train_loss": loss, "batches": []} for i, loss in enumerate(curve)]
+        return history
 
     def _keep_partial_state(self, net):
         """What the next ``partial_fit`` continues from: solver, shuffling seed and optimizer moments (arrays)."""

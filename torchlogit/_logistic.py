@@ -288,8 +288,8 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     def _module(self, n_features, n_outputs):
         return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)
 
-    def _publish(self, net, targets, *, incremental, X_dtype=np.float64):
-        super()._publish(net, targets, incremental=incremental, X_dtype=X_dtype)
+    def _publish(self, net, targets, *, incremental, X_dtype=np.float64, previous=()):
+        super()._publish(net, targets, incremental=incremental, X_dtype=X_dtype, previous=previous)
         # The multinomial intercepts are unpenalised: adding one constant to all changes no probability,
         # and only their differences are identified. L-BFGS keeps their sum at its starting zero (its
         # steps are combinations of gradients, whose intercept parts sum to zero), as scikit-learn's

@@ -112,7 +112,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     intercepts_ : list of ndarray
         Bias vector of each layer.
     n_iter_ : ndarray of shape (1,)
-        L-BFGS iterations, or epochs for "adam" / "sgd".
+        L-BFGS iterations, or epochs for "adam" / "sgd" (of this fit; a warm-started
+        "adam" / "sgd" fit appends its epochs' losses to ``loss_curve_`` and ``history_``,
+        as ``MLPClassifier``'s warm starts append to its ``loss_curve_``).
     loss_ : float
         The training objective at the last iteration or epoch (``loss_curve_[-1]``; NaN
         after a warm start that took no iteration, or for a loaded model), as
@@ -367,6 +369,11 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
                 "deterministic objective. Set solver='adam' or dropout=0."
             )
         return resolved
+
+    def _warm_start_appends(self):
+        """MLPClassifier's warm-started "adam" / "sgd" fits continue ``n_iter_`` and append to ``loss_curve_`` (a loop
+        of ``fit`` calls with ``max_iter=1`` traces the whole curve); its L-BFGS counts each fit afresh."""
+        return self._solver() in ("adam", "sgd")
 
     def _validate_fit_data(self, X, Y, reset=True):
         if sp.issparse(Y):
