@@ -945,9 +945,8 @@ BUGS = [
     ),
     Bug(
         "_base",
-        '            self._publish(net, data.targets, incremental=self._solver() in ("adam", "sgd"), '
-        "X_dtype=data.X_dtype)\n",
-        "            self._publish(net, data.targets, incremental=False, X_dtype=data.X_dtype)\n",
+        '            incremental = self._solver() in ("adam", "sgd")\n',
+        "            incremental = False\n",
         "a mini-batch fit drops its optimizer state: partial_fit after fit restarts the moments and epoch count",
         tests=["tests/test_partial_fit.py", "tests/test_fitted_state.py"],
     ),
