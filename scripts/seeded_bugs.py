@@ -1482,7 +1482,7 @@ BUGS = [
     ),
     Bug(
         "_inference",
-        "        gradient_scale += G.abs().T @ f + _outer_rows(c * drift, Xc.abs()).T @ f\n",
+        "        gradient_scale += G.abs().T @ f + _outer_rows(c * drift, X_abs).T @ f\n",
         "        gradient_scale += G.abs().T @ f\n",
         "summary: the gradient's rounding bound ignores the linear predictor's rounding (offset features: "
         "'not at the optimum' warnings)",

@@ -180,7 +180,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             if self._solver() == "newton-cholesky":
                 check_hessian_size(data.n_features, data.n_outputs, self.fit_intercept)
             init_state = self._warm_start_state(data.targets, data.n_features, fitted_features)
-            # MLPClassifier's warm-started stochastic fits go on counting: n_iter_ and loss_curve_ continue.
+            # MLPClassifier's warm-started stochastic fits append to loss_curve_ (n_iter_ stays this fit's).
             previous = self._previous_history() if init_state is not None and self._warm_start_appends() else []
             with threads_for(data.n_values):
                 net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
@@ -235,10 +235,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         rows = list(net.history)
         carried = getattr(net, "carried_rows_", 0)  # a partial_fit's previous rows, plain already
         new = plain(rows[carried:])
-        for row in new if previous else ():
-            row["epoch"] += len(previous)
         self._set_history(list(previous) + rows[:carried] + new)
-        if previous:  # MLPClassifier's n_iter_ is this fit's epochs; its loss_curve_ goes on
+        if previous:  # numbered on after the rows continued; MLPClassifier's n_iter_ is this fit's epochs
+            for row in new:
+                row["epoch"] += len(previous)
             self.n_iter_ = np.asarray([len(new)], dtype=np.int32)
         if incremental:
             self._keep_partial_state(net)
@@ -246,8 +246,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             self.__dict__.pop("_partial_state", None)
 
     def _warm_start_appends(self):
-        """Whether a warm-started fit continues ``n_iter_`` and ``loss_curve_`` (``MLPClassifier``'s stochastic
-        solvers do); ``LogisticRegression``'s count restarts with each fit, as here by default."""
+        """Whether a warm-started fit appends to ``loss_curve_`` and ``history_`` (``MLPClassifier``'s stochastic
+        solvers do); by default each fit's curve is its own, as ``n_iter_`` is."""
         return False
 
     def _previous_history(self):

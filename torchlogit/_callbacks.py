@@ -75,6 +75,13 @@ class _StoppingRule(Callback):
         self.status_ = status
         raise KeyboardInterrupt
 
+    def _stop_stalled(self, exact):
+        """A decrease within ``ftol``: scikit-learn's convergence in float64 (``exact``), a float32 stall otherwise
+        (continued in float64, or stopped unconverged: :meth:`_stall`)."""
+        if exact:
+            self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
+        self._stall(FLOAT32_EXHAUSTED)
+
     def _stall(self, message):
         """A float32 run that can go no further: ``promote_`` (the caller continues in float64) when
         ``can_promote``, else stopped unconverged with ``message``."""
@@ -178,9 +185,7 @@ class LBFGSConvergence(_StoppingRule):
                 self._stop(failed, converged=False, status=2)
             self._stall(failed)
         if self._stalled(net.module_, before, after):
-            if exact:
-                self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
-            self._stall(FLOAT32_EXHAUSTED)
+            self._stop_stalled(exact)
 
     def _stalled(self, module, before, after):
         """Whether the decrease is at most ``ftol`` relative and, in float32 with ``rounding``, also at most the

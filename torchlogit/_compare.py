@@ -362,8 +362,9 @@ def explain(rows, agreement, reference, *, C):
         )
     # "The same optimum" only where both are at it: two fits that agree with each other far from it (--tol 10:
     # no iteration at all) are two fits stopped alike.
-    near = all(g <= 1e-6 * max(abs(reference["objective"]), 1.0) for g in gap.values())
-    if close and near:
+    scale = max(abs(reference["objective"]), 1.0)
+    at_optimum = [name for name in rows if gap[name] <= 1e-6 * scale]
+    if close and len(at_optimum) == len(rows):
         return (
             f"Both reach the same optimum: predicted probabilities agree to {agreement['max_abs_proba_diff']:.1e}."
             f"{flat}"
@@ -374,8 +375,6 @@ def explain(rows, agreement, reference, *, C):
             f"optimum: predicted probabilities agree to {agreement['max_abs_proba_diff']:.1e}, and tol="
             f"{ours['tol']:g} stops both short of the optimum; a smaller --tol brings both to it.{flat}"
         )
-    scale = max(abs(reference["objective"]), 1.0)
-    at_optimum = [name for name in rows if gap[name] <= 1e-6 * scale]
     if len(at_optimum) == 1 and max(gap.values()) > 1e-3 * scale:
         behind = next(name for name in rows if name not in at_optimum)
         also = " (and its tight-tolerance reference fit)" if reference.get("lowest_of") else ""

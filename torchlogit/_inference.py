@@ -153,17 +153,18 @@ def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importanc
             ).sum()
         # The linear predictor's magnitude before cancellation, the scale of its rounding error, and the
         # change of each score's residual under that error (softmax: |dP_k| <= P_k (|dz_k| + max_l |dz_l|)).
-        Z_abs = Xc.abs() @ theta.abs().T
+        X_abs = Xc.abs()
+        Z_abs = X_abs @ theta.abs().T
         if kind == "softmax":
-            slope = (Yc - P).abs().sum(dim=1, keepdim=True) * Z_abs.amax(dim=1, keepdim=True)
-            value_scale += (f * c[:, 0] * slope[:, 0]).sum()
-            drift = P * (Z_abs + Z_abs.amax(dim=1, keepdim=True))
+            Z_abs_max = Z_abs.amax(dim=1)
+            value_scale += (f * c[:, 0] * (Yc - P).abs().sum(dim=1) * Z_abs_max).sum()
+            drift = P * (Z_abs + Z_abs_max[:, None])
         else:
             value_scale += (f[:, None] * c * (Yc - P).abs() * Z_abs).sum()
             drift = P * (1 - P) * Z_abs
         G = _outer_rows(c * (Yc - P), Xc)  # the scores
         gradient -= G.T @ f
-        gradient_scale += G.abs().T @ f + _outer_rows(c * drift, Xc.abs()).T @ f
+        gradient_scale += G.abs().T @ f + _outer_rows(c * drift, X_abs).T @ f
         if meat is not None:
             meat.addmm_(G.T, f[:, None] * G)
         if hessian is None:

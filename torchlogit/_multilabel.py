@@ -371,8 +371,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         return resolved
 
     def _warm_start_appends(self):
-        """MLPClassifier's warm-started "adam" / "sgd" fits continue ``n_iter_`` and append to ``loss_curve_`` (a loop
-        of ``fit`` calls with ``max_iter=1`` traces the whole curve); its L-BFGS counts each fit afresh."""
+        """MLPClassifier's warm-started "adam" / "sgd" fits append to ``loss_curve_`` (a loop of ``fit`` calls with
+        ``max_iter=1`` traces the whole curve); its L-BFGS fits keep their own."""
         return self._solver() in ("adam", "sgd")
 
     def _validate_fit_data(self, X, Y, reset=True):

@@ -529,9 +529,7 @@ class NewtonConvergence(_StoppingRule):
             if row["grad_max"] <= self.tol:
                 self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
             if stalled:
-                if self.exact:
-                    self._stop("CONVERGENCE: REL_REDUCTION_OF_F <= FACTR*EPSMCH")
-                self._stall(FLOAT32_EXHAUSTED)
+                self._stop_stalled(self.exact)
             return
         if row["grad_max"] <= self.tol and state["newton_decrement"] <= self.tol:
             self._stop("Newton solver converged: max |gradient| <= tol and Newton decrement <= tol.")
