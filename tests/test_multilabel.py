@@ -508,3 +508,27 @@ def test_a_warm_started_stochastic_fit_appends_to_loss_curve_as_mlp_classifier_d
         linear = TorchMultiLabelClassifier(warm_start=True, max_iter=5).fit(X, Y)
         linear.fit(X, Y)
     assert len(linear.loss_curve_) == int(linear.n_iter_[0])
+
+
+def test_early_stopping_on_repeated_rows_holds_out_the_same_rows_from_cpu_tensors():
+    """The hold-out of rows as given is drawn on the host from the canonical rows' counts, whichever path prepared
+    them: CPU tensors (prepared in torch) give bitwise the NumPy fit, with sample weights (some zero) too."""
+    rng = np.random.RandomState(0)
+    X8 = rng.randn(8, 3)
+    X = np.repeat(X8, 50, axis=0)
+    Y = np.repeat((X8[:, :2] > 0).astype(int), 50, axis=0)
+    w = rng.uniform(0.5, 2, len(X))
+    w[:10] = 0
+    params = dict(hidden_layer_sizes=(4,), early_stopping=True, max_iter=8, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for weight in (None, w):
+            host = TorchMultiLabelClassifier(**params).fit(X, Y, sample_weight=weight)
+            tensor_weight = None if weight is None else torch.from_numpy(weight)
+            device = TorchMultiLabelClassifier(**params).fit(
+                torch.from_numpy(X), torch.from_numpy(Y), sample_weight=tensor_weight
+            )
+            for a, b in zip(host.coefs_, device.coefs_, strict=True):
+                np.testing.assert_array_equal(a, b)
+            out = device.predict_proba(torch.from_numpy(X))
+            assert isinstance(out, torch.Tensor) and out.device.type == "cpu"
