@@ -457,3 +457,35 @@ def test_a_failed_small_fit_does_not_leave_its_count_behind(two_threads):
     torch.set_num_threads(1)
     TorchLogisticClassifier().fit(X, y)
     assert torch.get_num_threads() == 1
+
+
+def _mkl():
+    """MKL's thread count for the calling thread, as torch's build reports it (None without MKL)."""
+    lines = [line for line in torch.__config__.parallel_info().splitlines() if "mkl_get_max_threads()" in line]
+    return int(lines[0].rsplit(":", 1)[1]) if lines else None
+
+
+class _MklCount(Callback):
+    """Records MKL's thread count in the history at every epoch of a fit."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.history.record("mkl", _mkl())
+
+
+@pytest.mark.skipif(_mkl() is None, reason="torch built without MKL")
+def test_a_small_fit_inside_an_openmp_limit_multiplies_on_one_mkl_thread_and_leaves_the_limit(two_threads):
+    """``threadpool_limits(1)`` lowers OpenMP's count but not that of the MKL linked into torch, which
+    ``torch.set_num_threads(2)`` (here the fixture; any earlier small fit's exit too) had set: a small fit inside
+    the limit read one thread, skipped its own setting and multiplied on every core (10x slower on a busy machine,
+    other coefficients). It now multiplies on one MKL thread, and leaves the limit as it found it."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    X, _, y = _data()
+    outside = TorchLogisticClassifier(dtype="float64").fit(X, y)
+    assert _mkl() == 2
+    with threadpoolctl.threadpool_limits(1):
+        assert (torch.get_num_threads(), _mkl()) == (1, 2)
+        inside = TorchLogisticClassifier(dtype="float64", callbacks=[_MklCount()]).fit(X, y)
+        assert {row["mkl"] for row in inside.history_} == {1}
+        assert (torch.get_num_threads(), _mkl()) == (1, 2)
+    assert (torch.get_num_threads(), _mkl()) == (2, 2)
+    np.testing.assert_array_equal(inside.coef_, outside.coef_)
