@@ -626,3 +626,26 @@ def test_a_slow_float32_decrease_above_the_rounding_does_not_make_a_float64_copy
     monkeypatch.setattr(_callbacks, "float32_objective_rounding", lambda *args: float("inf"))
     TorchLogisticClassifier().fit(X, y)
     assert copies == [torch.float32, torch.float64]  # the cap is what keeps it in float32
+
+
+def test_l1_proximal_keeps_its_totals_in_float64_for_float32_weights():
+    """The owed and received penalties are summed in float64 (as SGDClassifier's): in float32, after 1.7e7 steps of
+    0.04 each further step added 0.0625 (the sum's spacing there) or, later, nothing: a long partial_fit stream's
+    L1 pull went wrong, then vanished."""
+    from torchlogit._callbacks import L1Proximal
+
+    net = _ProxNet("sgd", 0.4)
+    W = torch.nn.Parameter(torch.full((2, 3), 10.0, dtype=torch.float32))
+    net.module_.penalized_weights = lambda: [W]
+    net.optimizer_ = torch.optim.SGD([W], lr=0.1)
+    owed = 0.04 * 1.7e7  # 1.7e7 steps of 0.1 * 0.4 so far, all received
+    prox = L1Proximal(start=[[np.full((2, 3), owed), np.full((2, 3), -owed)]])
+    prox.on_train_begin(net)
+    start = W.detach().clone()
+    for _ in range(100):  # no gradient: only the penalty moves the weights
+        prox.on_batch_end(net, training=True)
+    total, applied = prox.state()[0]
+    assert total.dtype == applied.dtype == np.float64
+    step = float(np.float32(0.1 * 0.4))  # each step's penalty, in the weights' dtype
+    np.testing.assert_allclose(total - owed, 100 * step, rtol=1e-9)  # float32: 0.0625 a step (the sum's spacing)
+    np.testing.assert_allclose((start - W.detach()).numpy(), 100 * step, rtol=1e-5)  # the pull the weights got

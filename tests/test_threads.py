@@ -285,7 +285,7 @@ def test_a_large_dense_binary_fit_multiplies_in_numpy_blas_on_one_torch_thread(t
         (TorchLogisticClassifier(callbacks=[_BlasSeen()]), X, multinomial_y),
         (TorchLogisticClassifier(callbacks=[_BlasSeen()]), sp.csr_matrix(X), y),
         (TorchLogisticClassifier(solver="newton-cholesky", callbacks=[_BlasSeen()]), X, y),
-        (TorchLogisticClassifier(solver="adam", max_iter=3, callbacks=[_BlasSeen()]), X, y),
+        (TorchLogisticClassifier(solver="adam", batch_size=len(X), max_iter=3, callbacks=[_BlasSeen()]), X, y),
     ]
     for other, X_, y_ in others:
         if sp.issparse(X_):
@@ -489,3 +489,23 @@ def test_a_small_fit_inside_an_openmp_limit_multiplies_on_one_mkl_thread_and_lea
         assert (torch.get_num_threads(), _mkl()) == (1, 2)
     assert (torch.get_num_threads(), _mkl()) == (2, 2)
     np.testing.assert_array_equal(inside.coef_, outside.coef_)
+
+
+@pytest.mark.filterwarnings("ignore::sklearn.exceptions.ConvergenceWarning")
+def test_mini_batch_epochs_of_large_data_run_on_one_thread_when_their_batches_are_small(two_threads, monkeypatch):
+    """The rule judges a mini-batch solver by one step's batch: data above SMALL_VALUES trained in batches far
+    below it ran every step on torch's pool (adam on 90k x 50 in batches of 200: up to 45x slower steps when the
+    other core was busy). fit and partial_fit; a batch as large as the data keeps the user's count."""
+    X, Y, y = _data()
+    monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", X.size)  # iris is "large" now
+    small = dict(solver="adam", batch_size=16, max_iter=3, callbacks=[_ThreadCount()])
+    assert _counts(TorchLogisticClassifier(**small).fit(X, y)) == {1}
+    assert torch.get_num_threads() == 2
+    assert _counts(TorchLogisticClassifier(**small).partial_fit(X, y, classes=[0, 1, 2])) == {1}
+    assert _counts(
+        TorchMultiLabelClassifier((4,), solver="adam", batch_size=16, max_iter=3, callbacks=[_ThreadCount()]).fit(X, Y)
+    ) == {1}
+    assert torch.get_num_threads() == 2
+    whole = dict(small, batch_size=len(X))
+    assert _counts(TorchLogisticClassifier(**whole).fit(X, y)) == {2}
+    assert _counts(TorchLogisticClassifier(**whole).partial_fit(X, y, classes=[0, 1, 2])) == {2}

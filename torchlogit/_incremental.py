@@ -12,7 +12,7 @@ from ._data import classes_to_host, follow_labels, follow_origin, origin_of
 from ._objective import check_weight_scale
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
-from ._threads import threads_for
+from ._threads import step_values, threads_for
 from ._training_set import TrainingSet
 
 
@@ -67,7 +67,8 @@ class IncrementalMixin:
             net.criterion_.n_samples = train.n_samples
             net.criterion_.pos_weight = pos_weight
             net.batch_size = batch_size
-            with threads_for(data.n_values):
+            # One step's batch decides the threads (see ._threads.mini_batch_threads).
+            with threads_for(step_values(data.n_values, train.n_samples, batch_size)):
                 net.partial_fit(batch, epochs=1)
             check_finite_parameters(net)
             self._publish(net, data.targets, incremental=True, X_dtype=data.X_dtype)
@@ -110,7 +111,8 @@ class IncrementalMixin:
             pos_weight=pos_weight,
             # The L1 step's totals go on only within one solver (a switch of solver starts its moments afresh too).
             callbacks=self._net_callbacks(
-                l1_start=partial.get("l1") if partial is not None and partial["solver"] == self._solver() else None
+                targets.kind,
+                l1_start=partial.get("l1") if partial is not None and partial["solver"] == self._solver() else None,
             ),
             seed=seed,
         )

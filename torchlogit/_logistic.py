@@ -104,6 +104,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     """
 
     _tensor_target_ndims = (1,)  # labels, encoded where the data lives (torch.unique)
+    _centred_multinomial = True  # LogisticRegression's multinomial intercepts have mean zero (see CentredIntercepts)
 
     _parameter_constraints: dict = {
         **BaseTorchClassifier._parameter_constraints,

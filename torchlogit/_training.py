@@ -7,6 +7,7 @@ the net for the estimator's parameters, trains it on the canonical rows and retu
 the estimator here.
 """
 
+import contextlib
 import copy
 import math
 
@@ -18,6 +19,7 @@ from sklearn.utils import check_random_state
 from ._callbacks import (
     _STOCHASTIC_WARNING,
     FLOAT32_EXHAUSTED,
+    CentredIntercepts,
     L1Proximal,
     LBFGSConvergence,
     NoImprovementStopping,
@@ -35,7 +37,7 @@ from ._objective import RegularizedLogLoss, check_weight_scale, l1_strength
 from ._solvers import LBFGS
 from ._state import load_warm_start
 from ._targets import pos_weight_tensor
-from ._threads import blas_threads
+from ._threads import blas_threads, mini_batch_threads
 from ._user_warnings import warn
 
 # L-BFGS history: SciPy's default, which scikit-learn uses.
@@ -189,7 +191,7 @@ class TrainingMixin:
             kind=targets.kind,
             weight_sum=weight_sum,
             n_samples=len(data),
-            callbacks=self._net_callbacks(last=[("stopping", stopping)]),
+            callbacks=self._net_callbacks(targets.kind, last=[("stopping", stopping)]),
         )
         net.initialize()
         # fit_dask sets n_features_in_ after training: here it is still the previous fit's.
@@ -200,17 +202,27 @@ class TrainingMixin:
         self._warn_if_not_converged(stopping, net)
         return net
 
-    def _net_callbacks(self, *, first=(), last=(), l1_start=None):
-        """``[*first, L1 step, *user callbacks, *last]``; the L1 step only for mini-batch solvers with an L1 part.
+    # Whether a mini-batch fit of multinomial logits re-centres their intercepts every epoch (scikit-learn's
+    # LogisticRegression reports them with mean zero; MLPClassifier's output biases are left as they are).
+    _centred_multinomial = False
+
+    def _net_callbacks(self, kind, *, first=(), last=(), l1_start=None):
+        """``[intercept centring, *first, L1 step, *user callbacks, *last]``; the centring for mini-batch fits of
+        ``kind`` "multinomial" where :attr:`_centred_multinomial` (see :class:`CentredIntercepts`), the L1 step for
+        mini-batch solvers with an L1 part.
 
         The user's callbacks are copied, so that ``fit`` never changes the parameter.
         ``l1_start``: the L1 step's totals from a previous ``partial_fit`` call (see :class:`L1Proximal`).
         """
+        mini_batch = self._solver() in ("adam", "sgd")
+        centring = []
+        if mini_batch and kind == "multinomial" and self._centred_multinomial and self.fit_intercept:
+            centring = [("centred_intercepts", CentredIntercepts())]
         l1 = []
-        if self._solver() != "lbfgs" and l1_strength(self.C, self.l1_ratio, 1.0) > 0:
+        if mini_batch and l1_strength(self.C, self.l1_ratio, 1.0) > 0:
             l1 = [("l1_proximal", L1Proximal(l1_start))]
         user = copy.deepcopy(self.callbacks) if self.callbacks else []
-        return [*first, *l1, *user, *last]
+        return [*centring, *first, *l1, *user, *last]
 
     def _seed(self):
         """A seed drawn from ``random_state`` (one draw per call)."""
@@ -352,7 +364,7 @@ class TrainingMixin:
             held_out = data.batch(valid, dtype, batch_size)
             first = [("valid_loss", ValidationLoss(held_out, targets.kind, pos_weight))]
         # Stopping last, so user callbacks see every epoch, the final one included.
-        callbacks = self._net_callbacks(first=first, last=[("stopping", stopping)])
+        callbacks = self._net_callbacks(targets.kind, first=first, last=[("stopping", stopping)])
         net = self._make_net(
             module,
             module_kwargs,
@@ -380,8 +392,13 @@ class TrainingMixin:
             else:  # for Newton's fall-back to L-BFGS, if it comes to that
                 net.optimizer_.fallback_preconditioner = scale
                 net.optimizer_.promote_on_failure = can_promote
-        # The iterations only: the copies above and below use torch's pool (._threads.blas_threads).
-        with blas_threads(data.n_values, vector_products):
+        # The iterations only: the copies above and below use torch's pool (._threads.blas_threads). Mini-batch
+        # epochs of large data on small batches run on one thread (._threads.mini_batch_threads).
+        mini_batch = self._solver() in ("adam", "sgd")
+        epochs = (
+            mini_batch_threads(data.n_values, train.n_samples, batch_size) if mini_batch else contextlib.nullcontext()
+        )
+        with blas_threads(data.n_values, vector_products), epochs:
             # A preconditioned cold start (column scales far apart, where L-BFGS-B would stall) takes its first
             # step: on features of 1e-40 the gradient at zero is below any tol, and that step is the fit.
             at_start = lbfgs and (init_state is not None or not net.optimizer_.preconditioned)
