@@ -972,8 +972,10 @@ BUGS = [
     ),
     Bug(
         "_inference",
-        "        if sp.issparse(X):\n            X = X.tocsr()  # the likelihood terms slice rows",
-        "        if False:\n            X = X.tocsr()  # the likelihood terms slice rows",
+        "            # The likelihood terms slice rows: COO (and BSR/BSC tensors, read as COO) cannot.\n"
+        "            X = check_sparse_indices(X).tocsr()",
+        "            # The likelihood terms slice rows: COO (and BSR/BSC tensors, read as COO) cannot.\n"
+        "            X = check_sparse_indices(X)",
         "summary of COO input (SciPy COO, COO/BSR/BSC tensors) fails in its row slicing",
         tests=["tests/test_inference.py"],
     ),

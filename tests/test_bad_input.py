@@ -302,3 +302,45 @@ def test_tensors_on_the_meta_device_are_refused_in_words(where):
         with pytest.raises(TypeError, match="on the 'meta' device .* holds no values"):
             call()
     np.testing.assert_array_equal(model.coef_, before)
+
+
+def _broken_sparse(fmt):
+    """A valid matrix of 20 x 5 whose index arrays were edited afterwards to point outside it (scipy checks them
+    only when a matrix is built)."""
+    import scipy.sparse as sp
+
+    X = sp.random(20, 5, density=0.4, random_state=0, format=fmt)
+    if fmt == "coo":
+        X.col = X.col.copy()
+        X.col[0] = 25
+    else:
+        X.indices = X.indices.copy()
+        X.indices[0] = 25  # CSR: a column of 5, CSC: a row of 20
+    return X
+
+
+@pytest.mark.parametrize("fmt", ["csr", "csc", "coo"])
+def test_a_sparse_matrix_with_indices_outside_its_shape_is_refused_in_words(fmt):
+    """Fit, partial_fit, prediction and summary: torch's "index 7 is out of bounds" (L1) or "index out of range in
+    self" (L2) came from its kernels; indices far outside crashed the process in scipy's product."""
+    from torchlogit import TorchLogisticClassifierCV
+
+    rng = np.random.RandomState(0)
+    X, y, Y = rng.rand(20, 5), np.arange(20) % 2, np.c_[np.arange(20) % 2, np.arange(20) // 10]
+    bad = _broken_sparse(fmt)
+    match = f"not a valid {fmt.upper()} matrix of shape \\(20, 5\\): (row|column) indices outside"
+    for fit in (
+        lambda: TorchLogisticClassifier().fit(bad, y),
+        lambda: TorchLogisticClassifier(l1_ratio=1.0).fit(bad, y),
+        lambda: TorchLogisticClassifier(solver="adam").partial_fit(bad, y, classes=[0, 1]),
+        lambda: TorchMultiLabelClassifier().fit(bad, Y),
+        lambda: TorchLogisticClassifierCV(Cs=2, cv=2).fit(bad, y),
+    ):
+        with pytest.raises(ValueError, match=match):
+            fit()
+    for model in (TorchLogisticClassifier().fit(X, y), TorchLogisticClassifierCV(Cs=2, cv=2).fit(X, y)):
+        for method in ("predict", "predict_proba", "decision_function"):
+            with pytest.raises(ValueError, match=match):
+                getattr(model, method)(bad)
+    with pytest.raises(ValueError, match=match):
+        TorchLogisticClassifier().fit(X, y).summary(bad, y)

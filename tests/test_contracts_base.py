@@ -128,15 +128,23 @@ def test_fit_leaves_the_callbacks_parameter_unchanged(iris):
 
 
 def test_l1_step_only_for_mini_batch_solvers_with_an_l1_part():
-    names = lambda clf: [name for name, _ in clf._net_callbacks(first=[("a", 1)], last=[("z", 2)])]  # noqa: E731
+    def names(clf, kind="binary"):
+        return [name for name, _ in clf._net_callbacks(kind, first=[("a", 1)], last=[("z", 2)])]
+
     assert names(TorchLogisticClassifier(solver="sgd", l1_ratio=0.5)) == ["a", "l1_proximal", "z"]
     assert names(TorchLogisticClassifier(solver="adam", l1_ratio=1.0)) == ["a", "l1_proximal", "z"]
     assert names(TorchLogisticClassifier(solver="sgd", l1_ratio=0.0)) == ["a", "z"]
     assert names(TorchLogisticClassifier(solver="sgd", l1_ratio=1.0, C=np.inf)) == ["a", "z"]
     assert names(TorchLogisticClassifier(solver="lbfgs", l1_ratio=1.0)) == ["a", "z"]
     user = TorchLogisticClassifier(callbacks=[("u", Callback())])
-    assert [n for n, _ in user._net_callbacks()] == ["u"]
-    assert user._net_callbacks()[0][1] is not user.callbacks[0][1]
+    assert [n for n, _ in user._net_callbacks("binary")] == ["u"]
+    assert user._net_callbacks("binary")[0][1] is not user.callbacks[0][1]
+    # Multinomial intercepts are re-centred every mini-batch epoch (as LogisticRegression's, mean zero), first.
+    assert names(TorchLogisticClassifier(solver="adam"), "multinomial") == ["centred_intercepts", "a", "z"]
+    assert names(TorchLogisticClassifier(solver="sgd", l1_ratio=1.0), "multinomial")[:2] == ["centred_intercepts", "a"]
+    assert names(TorchLogisticClassifier(solver="adam", fit_intercept=False), "multinomial") == ["a", "z"]
+    assert names(TorchLogisticClassifier(solver="lbfgs"), "multinomial") == ["a", "z"]
+    assert names(TorchMultiLabelClassifier((4,), solver="adam"), "multinomial") == ["a", "z"]  # MLPClassifier's
 
 
 def test_seeds_are_drawn_from_random_state():

@@ -62,7 +62,7 @@ def test_any_l1_part_with_a_finite_c_counts_as_an_l1_penalty(iris):
     X, y = iris
     with pytest.raises(ValueError, match="supports only 'l2' or None penalties, got l1 penalty"):
         TorchLogisticClassifier(solver="newton-cholesky", l1_ratio=1.0, C=1e308).fit(X, y)
-    names = [name for name, _ in TorchLogisticClassifier(solver="sgd", l1_ratio=1.0, C=1e308)._net_callbacks()]
+    names = [name for name, _ in TorchLogisticClassifier(solver="sgd", l1_ratio=1.0, C=1e308)._net_callbacks("binary")]
     assert names == ["l1_proximal"]
 
 

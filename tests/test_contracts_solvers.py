@@ -508,7 +508,9 @@ def test_a_float64_preconditioner_runs_in_the_parameters_float32():
         (10.0, -25.0, 0.2, 0.4),  # lr / ||g||_2 = lr / 5, below f / |g.d| = 0.4
         (1.0, -25.0, 0.2, 0.4),  # beyond f / |g.d| = 0.04 by 5x / 10x: kept (L-BFGS-B's step)
         (0.1, -25.0, 0.2, 0.4),  # by 50x / 100x: kept
-        (0.01, -25.0, 0.0004, 0.0004),  # by 500x / 1000x: cut to f / |g.d|
+        (0.01, -25.0, 0.2, 0.4),  # by 500x / 1000x: kept (raw features of 1e2-1e5 overshoot so: L-BFGS-B's step)
+        (2.5e-5, -25.0, 0.2, 0.4),  # by 2e5x / 4e5x: kept
+        (1e-6, -25.0, 4e-8, 4e-8),  # by 5e6x / 1e7x: cut to f / |g.d|
         (1e-9, -25.0, 4e-11, 4e-11),  # features of 1e9: cut
         (0.0, -25.0, 0.2, 0.4),  # f = 0: no cap (it would be a zero step)
         (-1.0, -25.0, 0.2, 0.4),  # a negative objective (not a log-loss): no cap
@@ -516,7 +518,7 @@ def test_a_float64_preconditioner_runs_in_the_parameters_float32():
         (1.0, 0.5, 0.2, 0.4),
     ],
 )
-def test_first_step_is_scipys_unit_step_cut_where_it_overshoots_the_linear_models_zero_100x(f, gtd, lr1, lr2):
+def test_first_step_is_scipys_unit_step_cut_where_it_overshoots_the_linear_models_zero_1e6x(f, gtd, lr1, lr2):
     from torchlogit._solvers import LBFGS
 
     g = torch.tensor([3.0, -4.0], dtype=torch.float64)

@@ -593,6 +593,24 @@ def test_every_batch_counts_its_whitening_factors_and_the_float64_continuation_i
         assert n == 1 or n * per_problem <= batched.MAX_BATCH_VALUES
 
 
+def test_every_batch_counts_its_problems_lbfgs_state(monkeypatch):
+    """Each problem keeps its L-BFGS history and temporaries, about 34 parameter-length vectors: on wide data with
+    few rows the logits let every problem into one batch (100 x 200k sparse, 5 folds x 10 Cs: +2.2 GB, against
+    LogisticRegressionCV's +239 MB; +474 MB now)."""
+    import torchlogit._batched as batched
+
+    X = sp.random(20, 200_000, density=1e-3, random_state=0, format="csr")
+    y = np.arange(20) % 2
+    calls = _spy_batches(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TorchLogisticClassifierCV(Cs=5, cv=2, max_iter=3).fit(X, y)
+    assert sum(n for n, _, _ in calls) >= 10 and len(calls) > 1
+    for n, _, per_problem in calls:
+        held = per_problem + batched.STATE_VECTORS * (X.shape[1] + 1)
+        assert n == 1 or n * held <= batched.MAX_BATCH_VALUES
+
+
 def test_cs_with_infinity_save_and_load(tmp_path, breast_cancer):
     """Cs=[np.inf] is scikit-learn's advice in place of penalty=None: such a fit could not be saved."""
     X, y = breast_cancer

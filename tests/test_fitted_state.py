@@ -19,7 +19,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils.fixes import parse_version
 
-from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
 from torchlogit._predict import device_logits, host_logits
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
@@ -208,6 +208,23 @@ def test_sparsify_and_densify_behave_as_sklearn(iris):
         TorchLogisticClassifier().sparsify()
     with pytest.raises(Exception, match="must be fitted before densifying"):
         TorchLogisticClassifier().densify()
+
+
+def test_a_sparsified_model_predicts_float32_sparse_data(iris):
+    """float32 CSR (``TfidfVectorizer(dtype=np.float32)``'s) after ``sparsify()``: the sparse product refused the
+    mixed dtypes (a float32 X, the coefficients in float64) with scikit-learn's internal ValueError, in every
+    prediction method of both estimators; LogisticRegression predicts it. The probabilities are the dense ones."""
+    X, y = iris
+    X32 = sp.csr_matrix(X.astype(np.float32))
+    for model in (
+        TorchLogisticClassifier(C=0.1, l1_ratio=1.0).fit(X32, y),
+        TorchLogisticClassifierCV(Cs=[0.1], l1_ratios=[1.0]).fit(X32, y),
+    ):
+        dense = model.predict_proba(X32)
+        model.sparsify()
+        np.testing.assert_allclose(model.predict_proba(X32), dense, rtol=1e-6)
+        np.testing.assert_array_equal(model.predict(X32), dense.argmax(axis=1))
+        assert (model.predict(X32) == y).mean() > 0.8
 
 
 def test_sparsify_is_for_linear_models(hidden):

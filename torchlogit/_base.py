@@ -26,6 +26,7 @@ from ._compat import ARRAY_API_DISPATCH_AVAILABLE
 from ._dask import fit_dask, is_dask_array, is_dask_collection, worker_thread_share
 from ._data import (
     check_origin,
+    check_sparse_indices,
     checked_tensor,
     classes_to_host,
     follow_labels,
@@ -612,7 +613,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             # Strings (numeric ones too) are refused as LogisticRegression refuses them, in scikit-learn's words:
             # the float dtypes asked for below would convert "1.5" and predict from it.
             validate_data(self, X, reset=False, dtype="numeric")
-        X = validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+        X = check_sparse_indices(
+            validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+        )
         layers = self._fitted_layers()
         activation = getattr(self, "activation", "identity")
         device = self._prediction_device()

@@ -48,7 +48,7 @@ from sklearn.utils.validation import _check_method_params, check_is_fitted, vali
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
 from ._callbacks import ftol_for
 from ._compat import _check_sample_weight
-from ._data import follow_labels, host_array, host_inputs, origin_of
+from ._data import check_sparse_indices, follow_labels, host_array, host_inputs, origin_of
 from ._devices import DTYPES, refuse_mps_training, resolve_device
 from ._kernels import ACCEPT_SPARSE
 from ._logistic import TorchLogisticClassifier
@@ -474,7 +474,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         X, y, sample_weight = host_inputs(X, y, sample_weight)  # torch tensors: read on the host
         X, y = validate_data(self, X, y, accept_sparse=ACCEPT_SPARSE, dtype=np.float64)
         if sp.issparse(X):
-            X = X.tocsr()
+            X = check_sparse_indices(X).tocsr()
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         return X, y, sample_weight, encode_labels(y)
 
@@ -526,7 +526,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             for c in range(len(Cs)):
                 x0 = solve(problem, np.flatnonzero(grid[:, 2] == c), x0, ftol=ftol_for(dtype))
         else:
-            for part in chunks(len(grid), len(rows), targets.n_outputs, problem.factor_values()):
+            for part in chunks(len(grid), len(rows), targets.n_outputs, problem.factor_values(), problem.n_params):
                 solve(problem, part, ftol=ftol_for(dtype))
         if dtype != torch.float64 and stalled.any():
             # float32 stalls (its objective's rounding hides further decrease) with the gradient above tol: those
@@ -537,7 +537,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             del problem  # its float32 copy of X
             problem = batch(torch.float64)
             # In batches as the float32 runs were (one batch of every stalled problem held up to all of them).
-            for part in chunks(len(go_on), len(rows), targets.n_outputs, problem.factor_values()):
+            for part in chunks(len(go_on), len(rows), targets.n_outputs, problem.factor_values(), problem.n_params):
                 some = go_on[part]
                 solve(problem, some, x[some], ftol=ftol_for(torch.float64), max_iter=self.max_iter - n_iter[some])
         if not converged.all():
@@ -871,7 +871,9 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
 
     def _check_features(self, X):
         """``X`` validated against this estimator's fit (feature names and count), for the inner model."""
-        return validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+        return check_sparse_indices(
+            validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
+        )
 
     def decision_function(self, X):
         """Logits: shape (n_samples,) for binary targets, (n_samples, n_classes) otherwise.

@@ -287,6 +287,38 @@ def check_origin(estimator, X, method):
 
 
 # ------------------------------------------------------------------ training data
+def check_sparse_indices(X):
+    """``X`` itself; a ValueError in the user's terms if a sparse ``X``'s index arrays point outside its shape.
+
+    scipy checks them when a matrix is built, not when its arrays are edited afterwards
+    (``X.indices[0] = 7`` on 5 columns): such a matrix reached torch's kernels, and raised
+    torch's "index 7 is out of bounds" (L1) or "index out of range in self" (L2) there; indices
+    far outside crashed the process in scipy's product. ``LogisticRegression`` fits it silently.
+    Two passes over the indices (min, max), none over the values; the matrix is not changed
+    (scipy's own ``check_format(full_check=True)`` trims its arrays in place).
+    """
+    if not sp.issparse(X) or X.nnz == 0:
+        return X
+    problem = None
+    if X.format in ("csr", "csc"):
+        name, bound = ("column", X.shape[1]) if X.format == "csr" else ("row", X.shape[0])
+        indices = X.indices[: X.indptr[-1]]
+        if np.any(np.diff(X.indptr) < 0):
+            problem = "its index pointers (indptr) decrease"
+        elif indices.min() < 0 or indices.max() >= bound:
+            problem = f"{name} indices outside 0..{bound - 1} (from {indices.min()} to {indices.max()})"
+    elif X.format == "coo":
+        for name, indices, bound in (("row", X.row, X.shape[0]), ("column", X.col, X.shape[1])):
+            if problem is None and (indices.min() < 0 or indices.max() >= bound):
+                problem = f"{name} indices outside 0..{bound - 1} (from {indices.min()} to {indices.max()})"
+    if problem is not None:
+        raise ValueError(
+            f"X is not a valid {X.format.upper()} matrix of shape {X.shape}: {problem}. Its index arrays were "
+            "changed after it was built; X.check_format(full_check=True) tells the same."
+        )
+    return X
+
+
 def fit_inputs(estimator, X, y, sample_weight, *, reset):
     """The validated training inputs of ``fit`` / ``partial_fit``: (X as NumPy or CSR, y, float64 sample weights).
 
@@ -296,7 +328,7 @@ def fit_inputs(estimator, X, y, sample_weight, *, reset):
     X, y, sample_weight = host_inputs(X, y, sample_weight)
     X, y = estimator._validate_fit_data(X, y, reset=reset)
     if sp.issparse(X):
-        X = X.tocsr()  # row access for canonical rows and the device copy
+        X = check_sparse_indices(X).tocsr()  # row access for canonical rows and the device copy
     sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     return X, y, sample_weight
 

@@ -27,7 +27,7 @@ from sklearn.utils.validation import (
 )
 
 from ._compat import _check_sample_weight
-from ._data import host_array, host_classes, host_inputs
+from ._data import check_sparse_indices, host_array, host_classes, host_inputs
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
 from ._user_warnings import warn
 
@@ -733,7 +733,8 @@ class InferenceMixin:
         X, y, sample_weight = host_inputs(X, y, sample_weight)
         X = validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
         if sp.issparse(X):
-            X = X.tocsr()  # the likelihood terms slice rows: COO (and BSR/BSC tensors, read as COO) cannot
+            # The likelihood terms slice rows: COO (and BSR/BSC tensors, read as COO) cannot.
+            X = check_sparse_indices(X).tocsr()
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         Y, importance = self._summary_targets(X, y, sample_weight)
         if np.any(importance != 1):

@@ -74,7 +74,8 @@ def host_logits(X, layers, activation):
     """Logits (float64 NumPy) of ``layers`` ``[(W (n_in, n_out), b (n_out,)), ...]`` for a validated ``X``."""
     if len(layers) == 1:
         W, b = layers[0]
-        if sp.issparse(W):
+        if sp.issparse(W):  # sparsify(): a sparse X must share W's float64 (scikit-learn refuses mixed dtypes)
+            X = X.astype(np.float64, copy=False) if sp.issparse(X) else X
             out = safe_sparse_dot(X, W.astype(np.float64), dense_output=True)
         elif sp.issparse(X):
             out = X @ np.asarray(W, dtype=np.float64)
