@@ -141,17 +141,17 @@ def _overrides(callback, hook):
     return getattr(type(callback), hook, None) is not getattr(Callback, hook)
 
 
-def _training_default_device(device):
-    """The training device as torch's default device while training, where the user's default is another one.
+def _torchs_default_device():
+    """torch's own default device (the CPU) while training, where the user set another (``torch.set_default_device``).
 
-    What torch's optimizers make without naming a device follows ``torch.set_default_device``: torch 2.2's Adam kept
-    its step count on "meta" (or "cuda") during a CPU fit, and failed reading it back. Only then: the context is a
-    mode that sees every torch call, and a small fit took 50% longer inside it (2000 x 20: 8.5 -> 13 ms).
+    What torch's optimizers make without naming a device follows that setting: torch 2.2's Adam kept its step count
+    on "meta" (or "cuda") during a CPU fit, and failed reading it back (torch keeps it on the CPU, where reading it
+    makes no device wait, in a CUDA fit too). Only then: the context is a mode that sees every torch call, and a
+    small fit took 50% longer inside it (2000 x 20: 8.5 -> 13 ms). torchlogit's own tensors name their device.
     """
-    device = torch.device(device)
-    if torch.empty(0).device == device:
+    if torch.empty(0).device.type == "cpu":
         return contextlib.nullcontext()
-    return device
+    return torch.device("cpu")
 
 
 class LogitNet(NeuralNet):
@@ -184,7 +184,7 @@ class LogitNet(NeuralNet):
         self._callback_stop = False
         self._user_interrupt = False
         try:
-            with _watching_ctrl_c(self), _training_default_device(self.device):
+            with _watching_ctrl_c(self), _torchs_default_device():
                 return super().fit_loop(*args, **kwargs)
         except KeyboardInterrupt as interrupt:
             # A Ctrl-C that lands while a callback runs looks like the callback's stop: the signal says it was not.
