@@ -243,8 +243,10 @@ def test_a_tensor_off_the_host_is_predicted_where_it_lives(iris, off_host_tensor
 
 @pytest.fixture
 def standin_cuda(monkeypatch):
-    """This machine "has" one CUDA device: every copy the prediction path makes to it is recorded and made on the
-    CPU instead. Returns the list of (dtype, device) asked for."""
+    """Call it and this machine "has" one CUDA device: every copy the prediction path makes to it is recorded and
+    made on the CPU instead. Returns the list of (dtype, device) asked for. Switched on after the fits: a CUDA build
+    of torch without a driver asks the driver in an optimizer step (torch 2.15's Adam, through torch.accelerator,
+    whenever torch.cuda says CUDA is there)."""
     asked = []
 
     def as_tensor(X, dtype, device):
@@ -255,13 +257,14 @@ def standin_cuda(monkeypatch):
         asked.append((dtype, torch.device(device)))
         return _sparse_tensor(X, dtype, "cpu")
 
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
-    # A CUDA build without a driver would answer this one from the driver (Adam asks it before each step).
-    monkeypatch.setattr(torch.cuda, "is_current_stream_capturing", lambda: False)
-    monkeypatch.setattr(_predict, "as_tensor", as_tensor)
-    monkeypatch.setattr(_predict, "sparse_tensor", sparse_tensor)
-    return asked
+    def switch_on():
+        monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+        monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+        monkeypatch.setattr(_predict, "as_tensor", as_tensor)
+        monkeypatch.setattr(_predict, "sparse_tensor", sparse_tensor)
+        return asked
+
+    return switch_on
 
 
 @pytest.mark.parametrize("sparse", [False, True])
@@ -270,14 +273,16 @@ def test_a_model_on_cuda_predicts_host_data_on_cuda(iris, standin_cuda, sparse):
     chunks, each layer's weights and biases) goes to ``cuda:0`` in float64, and the values are the CPU path's."""
     X, y = iris
     data = sp.csr_matrix(X) if sparse else X
-    for model in _models(X, y):
+    models = _models(X, y)
+    asked = standin_cuda()
+    for model in models:
         expected = {m: getattr(model, m)(data) for m in ("decision_function", "predict_proba", "predict")}
         n_copies = 1 + 2 * len(model._fitted_layers())  # the data (one chunk), each W and b
         model.set_params(device="cuda")
         for method, reference in expected.items():
-            standin_cuda.clear()
+            asked.clear()
             np.testing.assert_allclose(getattr(model, method)(data), reference, rtol=1e-12, atol=1e-13)
-            assert standin_cuda == [(torch.float64, torch.device("cuda", 0))] * n_copies
+            assert asked == [(torch.float64, torch.device("cuda", 0))] * n_copies
 
 
 # ------------------------------------------------------------------------ score
