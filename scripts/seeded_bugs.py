@@ -1516,6 +1516,131 @@ BUGS = [
         "for one row of coefficients",
         tests=["tests/test_fitted_state.py"],
     ),
+    # ------------------------------------------------------------------ session 206f49c.. (MKL threads, mini-batch
+    # threads, centred intercepts, float64 L1 totals, sparse index checks, CV batch state, first step, device)
+    Bug(
+        "_threads",
+        '        if "mkl_get_max_threads()" in line:\n',
+        '        if "omp_get_max_threads()" in line:\n',
+        "MKL's thread count read from OpenMP's line of parallel_info (1 under threadpool_limits(1)): a small fit "
+        "inside the limit multiplies on every MKL thread again",
+        "threads",
+    ),
+    Bug(
+        "_threads",
+        "        if torch.get_num_threads() != 1 or mkl not in (None, 1):\n",
+        "        if torch.get_num_threads() != 1:\n",
+        "threads_for: MKL's count read but not acted on (OpenMP's 1 under threadpool_limits(1) skips the setting)",
+        "threads",
+    ),
+    Bug(
+        "_threads",
+        '    threadpoolctl.threadpool_limits(limits=1, user_api="openmp")\n',
+        '    threadpoolctl.threadpool_limits(limits=1, user_api="blas")\n',
+        "MKL's count given back with the BLAS limit set again, not OpenMP's: the user's threadpool_limits(1) is "
+        "lifted by a small fit inside it",
+        "threads",
+    ),
+    Bug(
+        "_threads",
+        "    return n_values * min(batch_size, n_rows) // max(n_rows, 1)\n",
+        "    return n_values * max(batch_size, n_rows) // max(n_rows, 1)\n",
+        "step_values: max for min (a step reads all the data's values): mini-batch epochs of large data in small "
+        "batches run on torch's pool again",
+        "threads",
+    ),
+    Bug(
+        "_threads",
+        "    if on_one_thread(n_values):\n        return contextlib.nullcontext()\n",
+        "    if not on_one_thread(n_values):\n        return contextlib.nullcontext()\n",
+        "mini_batch_threads: condition inverted (large data keep the pool whatever their batches)",
+        "threads",
+    ),
+    Bug(
+        "_callbacks",
+        "    def on_epoch_end(self, net, **kwargs):\n        bias = net.module_.linear.bias\n",
+        "    def on_train_end(self, net, **kwargs):\n        bias = net.module_.linear.bias\n",
+        "multinomial intercepts re-centred once at the end of fit / each partial_fit call, not every epoch "
+        "(fit's epochs no longer bitwise its partial_fit calls')",
+    ),
+    Bug(
+        "_callbacks",
+        "                applied = self.applied_.setdefault(key, torch.zeros_like(W, dtype=torch.float64))\n",
+        "                applied = self.applied_.setdefault(key, torch.zeros_like(W))\n",
+        "L1Proximal: the received penalty's sum starts in the weights' dtype (float32 training sums it in float32; "
+        "only a partial_fit continuation's start is float64)",
+    ),
+    Bug(
+        "_training",
+        '        if mini_batch and kind == "multinomial" and self._centred_multinomial and self.fit_intercept:\n',
+        '        if mini_batch and kind == "multinomial" and self._centred_multinomial:\n',
+        "intercept centring added for fit_intercept=False (the callback reaches a model without intercepts)",
+    ),
+    Bug(
+        "_training",
+        "            mini_batch_threads(data.n_values, train.n_samples, batch_size) if mini_batch else "
+        "contextlib.nullcontext()\n",
+        "            mini_batch_threads(data.n_values, batch_size, train.n_samples) if mini_batch else "
+        "contextlib.nullcontext()\n",
+        "fit's mini-batch thread context: rows and batch size swapped (one step judged as the whole data: the pool)",
+        "threads",
+        tests=["tests/test_threads.py"],
+    ),
+    Bug(
+        "_incremental",
+        "            with threads_for(step_values(data.n_values, train.n_samples, batch_size)):\n",
+        "            with threads_for(step_values(data.n_values, data.n_rows, batch_size)):\n",
+        "partial_fit judges a step by the rows given, not the distinct rows the batches are cut from: data of "
+        "repeated rows in batches of all their distinct rows train on one thread (fit: on the pool)",
+        "threads",
+        tests=["tests/test_threads.py"],
+    ),
+    Bug(
+        "_predict",
+        "            X = X.astype(np.float64, copy=False) if sp.issparse(X) else X\n",
+        "            X = X.astype(np.float64, copy=False) if not sp.issparse(X) else X\n",
+        "after sparsify(): the float64 cast applied to dense X, not sparse X (float32 CSR refused by the product)",
+        "dtype",
+    ),
+    Bug(
+        "_data",
+        "        elif indices.min() < 0 or indices.max() >= bound:\n",
+        "        elif indices.min() < 0 or indices.max() > bound:\n",
+        "check_sparse_indices (CSR/CSC): off by one, an index equal to the column (row) count is let through",
+    ),
+    Bug(
+        "_data",
+        "        if np.any(np.diff(X.indptr) < 0):\n",
+        "        if np.any(X.indptr < 0):\n",
+        "check_sparse_indices: index pointers checked for negative values, not for decreasing ones",
+    ),
+    Bug(
+        "_data",
+        '        for name, indices, bound in (("row", X.row, X.shape[0]), ("column", X.col, X.shape[1])):\n',
+        '        for name, indices, bound in (("row", X.row, X.shape[0]), ("column", X.col, X.shape[0])):\n',
+        "check_sparse_indices (COO): column indices bounded by the row count (a column past n_features of a tall "
+        "matrix let through)",
+    ),
+    Bug(
+        "_batched",
+        "STATE_VECTORS = 2 * HISTORY + 14\n",
+        "STATE_VECTORS = HISTORY + 14\n",
+        "CV batches count HISTORY curvature vectors per problem, not HISTORY (s, y) pairs: batches about 1.4x "
+        "too large on wide data",
+    ),
+    Bug(
+        "_solvers",
+        "_FIRST_STEP_OVERSHOOT = 1e6\n",
+        "_FIRST_STEP_OVERSHOOT = 1e4\n",
+        "first L-BFGS step cut back from 1e4 times its overshoot: raw features of 1e5 leave L-BFGS-B's path",
+    ),
+    Bug(
+        "_net",
+        '    if torch.empty(0).device.type == "cpu":\n',
+        '    if torch.empty(0).device.type != "cpu":\n',
+        "training default device: condition inverted (a user's other default device is kept while training; "
+        "the CPU default pays the device mode)",
+    ),
 ]
 
 

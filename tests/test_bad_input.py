@@ -344,3 +344,50 @@ def test_a_sparse_matrix_with_indices_outside_its_shape_is_refused_in_words(fmt)
                 getattr(model, method)(bad)
     with pytest.raises(ValueError, match=match):
         TorchLogisticClassifier().fit(X, y).summary(bad, y)
+
+
+def _edge_sparse(case):
+    """A valid 20 x 5 matrix edited afterwards at the edge of validity: an index equal to the dimension it indexes
+    (the first one outside: indices run from 0 to n - 1), or index pointers that decrease (each row's slice of
+    ``indices`` is ``indptr[i]:indptr[i + 1]``, so they must not)."""
+    import scipy.sparse as sp
+
+    fmt = case.split("-")[0]
+    X = sp.random(20, 5, density=0.4, random_state=0, format=fmt)
+    if case == "csr-indptr":
+        X.indptr = X.indptr.copy()
+        X.indptr[1] = X.indptr[2] + 1  # row 0 ends after row 1 starts
+    elif fmt == "coo":
+        X.col = X.col.copy()
+        X.col[0] = 5  # n_features: inside the 20 rows' range, outside the 5 columns'
+    else:
+        X.indices = X.indices.copy()
+        X.indices[0] = 5 if fmt == "csr" else 20  # CSR: a column of 5, CSC: a row of 20
+    return X
+
+
+@pytest.mark.parametrize(
+    "case, problem",
+    [
+        ("csr", "column indices outside 0..4 \\(from 0 to 5\\)"),
+        ("csc", "row indices outside 0..19 \\(from 0 to 20\\)"),
+        ("coo", "column indices outside 0..4 \\(from 0 to 5\\)"),
+        ("csr-indptr", "its index pointers \\(indptr\\) decrease"),
+    ],
+)
+def test_a_sparse_matrix_one_past_its_shape_or_with_decreasing_indptr_is_refused(case, problem):
+    """The first index outside a dimension is its length (scipy's check_format(full_check=True) refuses
+    ``indices.max() >= n``), whichever dimension the format indexes (CSR: columns, CSC: rows, COO: both, each by its
+    own length); decreasing index pointers make rows overlap. All are refused in words before any product, by fit
+    and by prediction alike."""
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(20, 5), np.arange(20) % 2
+    bad = _edge_sparse(case)
+    with pytest.raises(ValueError):
+        bad.copy().check_format(full_check=True)  # scipy's own verdict: this matrix is invalid
+    match = f"not a valid {case.split('-')[0].upper()} matrix of shape \\(20, 5\\): {problem}"
+    with pytest.raises(ValueError, match=match):
+        TorchLogisticClassifier().fit(bad, y)
+    model = TorchLogisticClassifier().fit(X, y)
+    with pytest.raises(ValueError, match=match):
+        model.predict_proba(bad)

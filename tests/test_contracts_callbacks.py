@@ -649,3 +649,25 @@ def test_l1_proximal_keeps_its_totals_in_float64_for_float32_weights():
     step = float(np.float32(0.1 * 0.4))  # each step's penalty, in the weights' dtype
     np.testing.assert_allclose(total - owed, 100 * step, rtol=1e-9)  # float32: 0.0625 a step (the sum's spacing)
     np.testing.assert_allclose((start - W.detach()).numpy(), 100 * step, rtol=1e-5)  # the pull the weights got
+
+
+def test_l1_proximal_starts_both_totals_in_float64_for_float32_weights():
+    """A fresh start (fit, or a first partial_fit) sums the owed and the received penalties in float64 too, not only
+    a continuation from a previous call's state: SGDClassifier's cumulative penalty is float64 whatever X's dtype.
+    The received sum is the weights' own movement: with no gradient and no weight reaching zero, exactly (float64
+    differences of float32 values) what they moved since the start."""
+    from torchlogit._callbacks import L1Proximal
+
+    net = _ProxNet("sgd", 0.4)
+    W = torch.nn.Parameter(torch.tensor([[10.0, -3.0, 7.5], [-0.5, 2.0, -9.0]], dtype=torch.float32))
+    net.module_.penalized_weights = lambda: [W]
+    net.optimizer_ = torch.optim.SGD([W], lr=0.1)
+    prox = L1Proximal()
+    prox.on_train_begin(net)
+    start = W.detach().numpy().astype(np.float64)
+    for _ in range(10):  # 10 steps of 0.04: no weight reaches zero
+        prox.on_batch_end(net, training=True)
+    total, applied = prox.state()[0]
+    assert total.dtype == applied.dtype == np.float64
+    np.testing.assert_array_equal(applied, W.detach().numpy().astype(np.float64) - start)
+    np.testing.assert_allclose(total, 10 * float(np.float32(0.1 * 0.4)), rtol=1e-12)

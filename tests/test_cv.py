@@ -611,6 +611,25 @@ def test_every_batch_counts_its_problems_lbfgs_state(monkeypatch):
         assert n == 1 or n * held <= batched.MAX_BATCH_VALUES
 
 
+def test_the_lbfgs_state_of_a_batch_counts_each_curvature_pair_as_two_vectors(monkeypatch):
+    """The count is independent of STATE_VECTORS: L-BFGS keeps HISTORY (SciPy's m = 10) pairs (s, y), two
+    parameter-length vectors each, and in an iteration at least the point, gradient, direction, trial point, trial
+    gradient and the new pair: 2 * HISTORY + 7 vectors per problem. Counting a pair as one vector let 4 problems of
+    330k parameters into a batch where 2 fit (the batch's memory past MAX_BATCH_VALUES)."""
+    import torchlogit._batched as batched
+
+    assert batched.HISTORY == 10  # scipy.optimize.minimize(method="L-BFGS-B")'s maxcor, scikit-learn's
+    X = sp.random(20, 330_000, density=1e-3, random_state=0, format="csr")
+    y = np.arange(20) % 2
+    calls = _spy_batches(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TorchLogisticClassifierCV(Cs=5, cv=2, max_iter=3).fit(X, y)
+    assert any(n > 1 for n, _, _ in calls)
+    for n, _, per_problem in calls:
+        assert n * (per_problem + (2 * batched.HISTORY + 7) * (X.shape[1] + 1)) <= batched.MAX_BATCH_VALUES
+
+
 def test_cs_with_infinity_save_and_load(tmp_path, breast_cancer):
     """Cs=[np.inf] is scikit-learn's advice in place of penalty=None: such a fit could not be saved."""
     X, y = breast_cancer
