@@ -945,7 +945,7 @@ BUGS = [
     ),
     Bug(
         "_base",
-        '            incremental = self._solver() in ("adam", "sgd")\n',
+        "            incremental = self._mini_batch()\n",
         "            incremental = False\n",
         "a mini-batch fit drops its optimizer state: partial_fit after fit restarts the moments and epoch count",
         tests=["tests/test_partial_fit.py", "tests/test_fitted_state.py"],
@@ -1188,8 +1188,8 @@ BUGS = [
     ),
     Bug(
         "_training",
-        '        if solver in ("adam", "sgd") and batch_size != "auto" and batch_size > n_rows:\n',
-        '        if solver in ("adam", "sgd") and batch_size != "auto" and batch_size > 2 * n_rows:\n',
+        '        if self._mini_batch() and batch_size != "auto" and batch_size > n_rows:\n',
+        '        if self._mini_batch() and batch_size != "auto" and batch_size > 2 * n_rows:\n',
         "a batch_size up to twice the training rows is clipped without MLPClassifier's warning",
         tests=["tests/test_contracts_logistic.py"],
     ),
@@ -1260,7 +1260,7 @@ BUGS = [
     ),
     Bug(
         "_training",
-        '        seed = self._seed() if self._solver() in ("adam", "sgd") or module is not LinearLogits else 0\n',
+        "        seed = self._seed() if self._mini_batch() or module is not LinearLogits else 0\n",
         "        seed = self._seed()\n",
         "full-batch linear fits draw a seed from NumPy's global generator (random_state=None), unlike "
         "LogisticRegression",
@@ -1578,10 +1578,8 @@ BUGS = [
     ),
     Bug(
         "_training",
-        "            mini_batch_threads(data.n_values, train.n_samples, batch_size) if mini_batch else "
-        "contextlib.nullcontext()\n",
-        "            mini_batch_threads(data.n_values, batch_size, train.n_samples) if mini_batch else "
-        "contextlib.nullcontext()\n",
+        "        epochs = mini_batch_threads(data.n_values, train.n_samples, batch_size)\n",
+        "        epochs = mini_batch_threads(data.n_values, batch_size, train.n_samples)\n",
         "fit's mini-batch thread context: rows and batch size swapped (one step judged as the whole data: the pool)",
         "threads",
         tests=["tests/test_threads.py"],

@@ -593,21 +593,27 @@ def test_every_batch_counts_its_whitening_factors_and_the_float64_continuation_i
         assert n == 1 or n * per_problem <= batched.MAX_BATCH_VALUES
 
 
+def _wide_cv_batches(monkeypatch, n_features):
+    """The batches (see _spy_batches) of a CV fit of 5 Cs x 2 folds on 20 sparse rows of ``n_features`` columns."""
+    X = sp.random(20, n_features, density=1e-3, random_state=0, format="csr")
+    calls = _spy_batches(monkeypatch)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TorchLogisticClassifierCV(Cs=5, cv=2, max_iter=3).fit(X, np.arange(20) % 2)
+    return calls
+
+
 def test_every_batch_counts_its_problems_lbfgs_state(monkeypatch):
     """Each problem keeps its L-BFGS history and temporaries, about 34 parameter-length vectors: on wide data with
     few rows the logits let every problem into one batch (100 x 200k sparse, 5 folds x 10 Cs: +2.2 GB, against
     LogisticRegressionCV's +239 MB; +474 MB now)."""
     import torchlogit._batched as batched
 
-    X = sp.random(20, 200_000, density=1e-3, random_state=0, format="csr")
-    y = np.arange(20) % 2
-    calls = _spy_batches(monkeypatch)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        TorchLogisticClassifierCV(Cs=5, cv=2, max_iter=3).fit(X, y)
+    n_features = 200_000
+    calls = _wide_cv_batches(monkeypatch, n_features)
     assert sum(n for n, _, _ in calls) >= 10 and len(calls) > 1
     for n, _, per_problem in calls:
-        held = per_problem + batched.STATE_VECTORS * (X.shape[1] + 1)
+        held = per_problem + batched.STATE_VECTORS * (n_features + 1)
         assert n == 1 or n * held <= batched.MAX_BATCH_VALUES
 
 
@@ -619,15 +625,11 @@ def test_the_lbfgs_state_of_a_batch_counts_each_curvature_pair_as_two_vectors(mo
     import torchlogit._batched as batched
 
     assert batched.HISTORY == 10  # scipy.optimize.minimize(method="L-BFGS-B")'s maxcor, scikit-learn's
-    X = sp.random(20, 330_000, density=1e-3, random_state=0, format="csr")
-    y = np.arange(20) % 2
-    calls = _spy_batches(monkeypatch)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        TorchLogisticClassifierCV(Cs=5, cv=2, max_iter=3).fit(X, y)
+    n_features = 330_000
+    calls = _wide_cv_batches(monkeypatch, n_features)
     assert any(n > 1 for n, _, _ in calls)
     for n, _, per_problem in calls:
-        assert n * (per_problem + (2 * batched.HISTORY + 7) * (X.shape[1] + 1)) <= batched.MAX_BATCH_VALUES
+        assert n * (per_problem + (2 * batched.HISTORY + 7) * (n_features + 1)) <= batched.MAX_BATCH_VALUES
 
 
 def test_cs_with_infinity_save_and_load(tmp_path, breast_cancer):

@@ -186,7 +186,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             with threads_for(data.n_values):
                 net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
             # A mini-batch fit keeps its optimizer state, so that partial_fit continues it (MLPClassifier's too).
-            incremental = self._solver() in ("adam", "sgd")
+            incremental = self._mini_batch()
             self._publish(net, data.targets, incremental=incremental, X_dtype=data.X_dtype, previous=previous)
             follow_origin(self, origin)
             follow_labels(self, y)

@@ -432,8 +432,7 @@ class L1Proximal(Callback):
                     )
                 total = self.total_[key] = self.total_.get(key, 0) + step.to(torch.float64)
                 applied = self.applied_.setdefault(key, torch.zeros_like(W, dtype=torch.float64))
-                before = W.to(torch.float64)  # a copy in float32 training, W itself in float64
-                before = before.clone() if before is W else before
+                before = W.to(torch.float64, copy=True)
                 W.copy_(
                     torch.where(
                         before > 0,

@@ -373,7 +373,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def _warm_start_appends(self):
         """MLPClassifier's warm-started "adam" / "sgd" fits append to ``loss_curve_`` (a loop of ``fit`` calls with
         ``max_iter=1`` traces the whole curve); its L-BFGS fits keep their own."""
-        return self._solver() in ("adam", "sgd")
+        return self._mini_batch()
 
     def _validate_fit_data(self, X, Y, reset=True):
         if sp.issparse(Y):
@@ -609,7 +609,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         which keeps the epoch of the best held-out loss instead (``MLPClassifier``'s convention)."""
         self._require_fitted("best_loss_")
         curve = getattr(self, "loss_curve_", None)
-        if self.early_stopping and self._solver() in ("adam", "sgd"):
+        if self.early_stopping and self._mini_batch():
             return None
         return float(min(curve)) if curve else float("nan")
 

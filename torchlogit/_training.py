@@ -7,7 +7,6 @@ the net for the estimator's parameters, trains it on the canonical rows and retu
 the estimator here.
 """
 
-import contextlib
 import copy
 import math
 
@@ -202,6 +201,10 @@ class TrainingMixin:
         self._warn_if_not_converged(stopping, net)
         return net
 
+    def _mini_batch(self):
+        """Whether the solver steps on mini-batches ("adam", "sgd"), not on the full batch (L-BFGS, Newton)."""
+        return self._solver() in ("adam", "sgd")
+
     # Whether a mini-batch fit of multinomial logits re-centres their intercepts every epoch (scikit-learn's
     # LogisticRegression reports them with mean zero; MLPClassifier's output biases are left as they are).
     _centred_multinomial = False
@@ -214,7 +217,7 @@ class TrainingMixin:
         The user's callbacks are copied, so that ``fit`` never changes the parameter.
         ``l1_start``: the L1 step's totals from a previous ``partial_fit`` call (see :class:`L1Proximal`).
         """
-        mini_batch = self._solver() in ("adam", "sgd")
+        mini_batch = self._mini_batch()
         centring = []
         if mini_batch and kind == "multinomial" and self._centred_multinomial and self.fit_intercept:
             centring = [("centred_intercepts", CentredIntercepts())]
@@ -292,10 +295,10 @@ class TrainingMixin:
         for early stopping, ``train_test_split``'s count). Identical rows are merged into one (with their
         weights summed), so batches hold at most the distinct rows; that clipping alone is not the user's
         doing and is not warned about (1000 rows of 8 distinct ones at batch_size=100 warned)."""
-        solver, batch_size = self._solver(), self.batch_size
+        batch_size = self.batch_size
         if fraction is not None:
             n_rows -= math.ceil(fraction * n_rows)
-        if solver in ("adam", "sgd") and batch_size != "auto" and batch_size > n_rows:
+        if self._mini_batch() and batch_size != "auto" and batch_size > n_rows:
             warn("Got `batch_size` less than 1 or larger than sample size. It is going to be clipped", UserWarning)
         return self._optimizer(n_samples)[2]
 
@@ -339,7 +342,7 @@ class TrainingMixin:
         # Drawn only where something is random (shuffled batches, a hidden layer's initialisation or dropout): a
         # full-batch linear fit leaves the caller's random_state (NumPy's global generator for None) untouched, as
         # LogisticRegression does.
-        seed = self._seed() if self._solver() in ("adam", "sgd") or module is not LinearLogits else 0
+        seed = self._seed() if self._mini_batch() or module is not LinearLogits else 0
         pos_weight = pos_weight_tensor(targets, dtype, device)
 
         # Fits whose products go to NumPy's BLAS (._threads.blas_threads) train on a column-major copy.
@@ -392,12 +395,10 @@ class TrainingMixin:
             else:  # for Newton's fall-back to L-BFGS, if it comes to that
                 net.optimizer_.fallback_preconditioner = scale
                 net.optimizer_.promote_on_failure = can_promote
-        # The iterations only: the copies above and below use torch's pool (._threads.blas_threads). Mini-batch
-        # epochs of large data on small batches run on one thread (._threads.mini_batch_threads).
-        mini_batch = self._solver() in ("adam", "sgd")
-        epochs = (
-            mini_batch_threads(data.n_values, train.n_samples, batch_size) if mini_batch else contextlib.nullcontext()
-        )
+        # The iterations only: the copies above and below use torch's pool (._threads.blas_threads). Epochs of
+        # large data on small mini-batches run on one thread (._threads.mini_batch_threads; a full batch is the
+        # data, whose rule the fit's own threads_for applied).
+        epochs = mini_batch_threads(data.n_values, train.n_samples, batch_size)
         with blas_threads(data.n_values, vector_products), epochs:
             # A preconditioned cold start (column scales far apart, where L-BFGS-B would stall) takes its first
             # step: on features of 1e-40 the gradient at zero is below any tol, and that step is the fit.
