@@ -295,6 +295,30 @@ def test_pickling_a_fitted_model_leaves_the_model_itself_unchanged(iris, how, tm
     assert models[1].predict(X).dtype == np.int16
 
 
+@pytest.mark.parametrize("how", [copy.copy, copy.deepcopy])
+def test_a_copy_in_memory_keeps_the_history(iris, how):
+    """copy.copy / copy.deepcopy of a fitted model is the model, history_ included (only a pickle leaves it out);
+    a deep copy shares nothing mutable with the original."""
+    X, y = iris
+    Y = np.eye(3, dtype=np.int16)[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        models = [TorchLogisticClassifier(max_iter=5).fit(X, y), TorchMultiLabelClassifier(max_iter=5).fit(X, Y)]
+    for model in models:
+        copied = how(model)
+        assert type(copied) is type(model)
+        assert copied.__dict__.keys() == model.__dict__.keys()
+        assert [row["objective"] for row in copied.history_] == [row["objective"] for row in model.history_]
+        np.testing.assert_array_equal(copied.predict_proba(X), model.predict_proba(X))
+        if how is copy.deepcopy:
+            assert copied.history_ is not model.history_ and copied.coef_ is not model.coef_
+            copied.history_.clear()
+            copied.coef_[...] = 0
+            assert len(model.history_) == 5 and np.abs(model.coef_).max() > 0
+        else:
+            assert copied.history_ is model.history_
+
+
 def test_partial_fit_keeps_only_plain_arrays_and_continues_exactly(iris):
     """Adam's moments are kept as arrays between calls; a pickled copy (no history_, a rebuilt net) continues
     bitwise as the original does (test_partial_fit checks that calls continue one another as fit's epochs)."""

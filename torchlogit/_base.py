@@ -9,6 +9,7 @@ is :mod:`torchlogit._training`'s; ``partial_fit`` (``_incremental``), ``summary`
 validate their own targets and turn the fitted module into their public attributes.
 """
 
+import copy
 from numbers import Integral, Real
 
 import numpy as np
@@ -404,6 +405,19 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         """A ``state_dict`` for ``module`` holding the fitted arrays (where a new training run starts, or a file's
         tensors: ``use`` words the refusal when they do not fit ``module``, see :func:`._modules.layers_state`)."""
         return layers_state(module, self._fitted_layers(dense=True), use)
+
+    # copy.copy and copy.deepcopy would go through __reduce_ex__, i.e. the pickle state below, and drop history_:
+    # a copy in memory is the model as it is, history included (as a copy of MLPClassifier keeps loss_curve_).
+    def __copy__(self):
+        copied = type(self).__new__(type(self))
+        copied.__dict__.update(self.__dict__)
+        return copied
+
+    def __deepcopy__(self, memo):
+        copied = type(self).__new__(type(self))
+        memo[id(self)] = copied
+        copied.__dict__.update(copy.deepcopy(self.__dict__, memo))
+        return copied
 
     def __getstate__(self):
         # A copy: on Python >= 3.11 BaseEstimator's state is the instance's own __dict__ (object.__getstate__
