@@ -291,6 +291,12 @@ def test_coefs_and_intercepts_of_the_linear_model_are_coef_and_intercept(data):
     assert isinstance(W, np.ndarray) and not sp.issparse(W)
     np.testing.assert_array_equal(W, new_W)
     assert "_coefs" not in vars(clf) and "_intercepts" not in vars(clf)
+    # A dense copy of the sparse coef_: an edit in place would be lost, so it is refused (assignment works).
+    with pytest.raises(ValueError, match="read-only"):
+        clf.coefs_[0][0, 0] += 5.0
+    np.testing.assert_array_equal(clf.coef_.toarray(), new_W.T)
+    clf.coefs_[0] = new_W * 2
+    np.testing.assert_allclose(clf.predict_proba(X), expit(X @ (new_W * 2) + [1.0, -1.0, 0.5]), rtol=1e-12)
 
 
 def test_coefs_of_hidden_layers_replace_a_linear_fit_and_back(data):

@@ -603,3 +603,56 @@ def test_a_state_whose_net_is_not_a_skorch_net_is_refused_in_words():
     for net in ("x", {"module_": "not a module"}, 3):
         with pytest.raises(TypeError, match="'net_' of type .* which is not a trained skorch net"):
             TorchLogisticClassifier().__setstate__({**state, "net_": net})
+
+
+def _crafted(state, **changes):
+    """``state`` with entries replaced (``None``: removed), as a crafted pickle or skops file would hold it."""
+    out = {**state, **changes}
+    return {key: value for key, value in out.items() if value is not None}
+
+
+def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
+    """A skops file of trusted (torchlogit) types only, or a pickle, can hold values no fit leaves: a target kind
+    that disagrees with ``classes_`` predicted rows that summed to 1.5, and ``partial_fit``'s state without its
+    seed or with moments of other shapes reached a KeyError or torch's size mismatch. Each is refused when loaded,
+    in words; every state a fit leaves loads."""
+    X, y = load_iris(return_X_y=True)
+    Y = np.eye(3, dtype=np.int16)[y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        adam = TorchLogisticClassifier(solver="adam", l1_ratio=0.5, C=0.5, random_state=0).partial_fit(X, y, [0, 1, 2])
+        binary = TorchLogisticClassifier(max_iter=5).fit(X, y == 1)
+        hidden = TorchMultiLabelClassifier((5,), solver="sgd", max_iter=3, random_state=0).fit(X, Y)
+    for model in (adam, binary, hidden):  # what fits leave
+        type(model)().__setstate__(model.__getstate__())
+    state = adam.__getstate__()
+    partial = state["_partial_state"]
+    moments = partial["optimizer"]
+    crafted = {
+        "kind 'multilabel' is not one of": _crafted(state, _kind="multilabel"),
+        "a multinomial model needs one output per class": _crafted(state, _n_outputs=2),
+        "a binary model needs 2 classes": _crafted(binary.__getstate__(), classes_=np.arange(3)),
+        "classes_ are not sorted": _crafted(state, classes_=np.array([2, 1, 0])),
+        "it has a target kind but no classes_": _crafted(state, classes_=None),
+        r"_partial_state has the keys \['l1', 'optimizer', 'solver'\]": _crafted(
+            state, _partial_state={k: v for k, v in partial.items() if k != "seed"}
+        ),
+        "the optimizer moments do not fit": _crafted(
+            state, _partial_state={**partial, "optimizer": [{**moments[0], "exp_avg": np.zeros((3, 2))}, moments[1]]}
+        ),
+        "the L1 totals do not fit": _crafted(state, _partial_state={**partial, "l1": [[np.zeros(4), np.zeros(4)]]}),
+        "solver is not 'adam' or 'sgd'": _crafted(state, _partial_state={**partial, "solver": "lbfgs"}),
+    }
+    for message, bad in crafted.items():
+        with pytest.raises(
+            ValueError, match="This TorchLogisticClassifier state is not one torchlogit writes: .*" + message
+        ):
+            TorchLogisticClassifier().__setstate__(bad)
+    with pytest.raises(ValueError, match="a multi-label model's classes_ are its label indices"):
+        TorchMultiLabelClassifier().__setstate__(_crafted(hidden.__getstate__(), classes_=np.array([0, 1, 5])))
+    # The hidden model's moments: each layer's weight (n_out, n_in) and bias, in torch's order.
+    bad = hidden.__getstate__()
+    layer_moments = bad["_partial_state"]["optimizer"]
+    bad["_partial_state"] = {**bad["_partial_state"], "optimizer": [layer_moments[1], *layer_moments[1:]]}
+    with pytest.raises(ValueError, match="optimizer moments do not fit"):
+        TorchMultiLabelClassifier().__setstate__(bad)

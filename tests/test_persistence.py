@@ -232,9 +232,11 @@ def test_files_of_the_format_before_the_lean_state_still_load(name):
         assert old.n_iter_[0] == 2 and not np.array_equal(before, old.coef_)
 
 
-def test_a_memory_mapped_model_continues_training_without_torch_warnings(tmp_path):
-    """``joblib.load(..., mmap_mode="r")`` gives read-only ``classes_``; ``partial_fit`` used to hand them to
-    torch, which warned of "non-writable" arrays. It continues silently and as the in-memory model does.
+@pytest.mark.parametrize("l1_ratio", [0.0, 1.0])
+def test_a_memory_mapped_model_continues_training_without_torch_warnings(tmp_path, l1_ratio):
+    """``joblib.load(..., mmap_mode="r")`` gives read-only ``classes_`` (and, with L1, read-only cumulative
+    penalties); ``partial_fit`` used to hand them to torch, which warned of "non-writable" arrays. It continues
+    silently and as the in-memory model does.
 
     In a fresh process: torch gives that warning once per process, so an earlier test could hide it.
     """
@@ -250,7 +252,8 @@ from sklearn.exceptions import ConvergenceWarning
 from torchlogit import TorchLogisticClassifier
 X, y = load_iris(return_X_y=True)
 warnings.simplefilter("ignore", ConvergenceWarning)
-model = TorchLogisticClassifier(solver="adam", random_state=0, max_iter=5).partial_fit(X, y, classes=[0, 1, 2])
+model = TorchLogisticClassifier(solver="adam", random_state=0, max_iter=5, l1_ratio={l1_ratio}, C=0.5)
+model.partial_fit(X, y, classes=[0, 1, 2])
 joblib.dump(model, {str(tmp_path / "m.joblib")!r})
 mapped = joblib.load({str(tmp_path / "m.joblib")!r}, mmap_mode="r")
 in_memory = joblib.load({str(tmp_path / "m.joblib")!r})

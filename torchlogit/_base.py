@@ -46,6 +46,7 @@ from ._kernels import ACCEPT_SPARSE
 from ._modules import LinearLogits, checked_layers, layer_coefficients, layers_state
 from ._newton import check_hessian_size
 from ._objective import l1_strength
+from ._persistence import check_unpickled
 from ._persistence import load as load_model
 from ._persistence import save as save_model
 from ._predict import class_labels, device_logits, host_logits, log_probabilities, probabilities, tensor_logits
@@ -447,6 +448,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             self._set_history(plain(list(net.history)))
             if incremental:
                 self._keep_partial_state(net)
+        check_unpickled(self)
 
     @available_if(lambda self: self._linear_only())
     def sparsify(self):

@@ -401,8 +401,10 @@ class L1Proximal(Callback):
         for i, W in enumerate(net.module_.penalized_weights()):
             if self.start is not None and i < len(self.start):
                 total, applied = self.start[i]
-                self.total_[i] = torch.as_tensor(total, dtype=torch.float64, device=W.device).clone()
-                self.applied_[i] = torch.as_tensor(applied, dtype=torch.float64, device=W.device).clone()
+                # torch.tensor copies (the arrays may be read-only: a model loaded with joblib's mmap_mode, whose
+                # arrays torch.as_tensor would warn about and share)
+                self.total_[i] = torch.tensor(total, dtype=torch.float64, device=W.device)
+                self.applied_[i] = torch.tensor(applied, dtype=torch.float64, device=W.device)
 
     def state(self):
         """``[[total, applied], ...]`` as NumPy arrays, for the next ``partial_fit`` call's ``start``."""

@@ -555,11 +555,17 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
         They are the model: predictions use them, so editing them (or assigning a new
         list) changes predictions. For the linear model, ``[coef_.T]``, a view of
-        ``coef_``.
+        ``coef_``; after :meth:`sparsify` (a sparse ``coef_``), a read-only dense copy:
+        assign ``coefs_`` (or ``coef_``) to change the model.
         """
         if "coef_" in vars(self):
             coef = self.coef_
-            return _WrittenBack([coef.T.toarray() if hasattr(coef, "toarray") else coef.T], self, "coefs_")
+            if hasattr(coef, "toarray"):
+                # A copy, not a view of the sparse matrix: an edit in place would be lost without a word.
+                dense = coef.T.toarray()
+                dense.flags.writeable = False
+                return _WrittenBack([dense], self, "coefs_")
+            return _WrittenBack([coef.T], self, "coefs_")
         if "_coefs" in vars(self):
             return self._coefs
         raise AttributeError("'TorchMultiLabelClassifier' object has no attribute 'coefs_' (it is not fitted).")

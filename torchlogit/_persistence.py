@@ -454,8 +454,7 @@ def _check_fitted(fitted, cls, payload_size):
     _require(n_features * 4 <= payload_size and n_outputs * 4 <= payload_size, "more weights than the file holds")
     # n_iter_ is an int32 array, as scikit-learn's: 2**31 is refused here, not by NumPy's OverflowError later.
     _require(_is_int(fitted["n_iter_"], 0, _MAX_INT32), "n_iter_ is not a count")
-    kinds = _target_kinds(cls)
-    _require(kind in kinds, f"kind {str(kind)[:20]!r} is not one of {sorted(kinds)}")
+    _require(kind in _target_kinds(cls), f"kind {str(kind)[:20]!r} is not one of {sorted(_target_kinds(cls))}")
     names = fitted["feature_names_in_"]
     _require(
         names is None
@@ -463,6 +462,25 @@ def _check_fitted(fitted, cls, payload_size):
         "feature_names_in_ is not one string per feature",
     )
     classes = _labels(fitted["classes_"], max_count=max(n_outputs, 2))
+    _check_kind(kind, n_outputs, classes, cls)
+    y_dtype = fitted["y_dtype"]
+    if kind == "multilabel":
+        dtype = _label_dtype(y_dtype, "y_dtype")
+        _require(dtype is not None and dtype.kind in "biuf", "y_dtype is not a numeric dtype")
+    else:
+        _require(y_dtype is None, "y_dtype is only for multi-label models")
+        dtype = None
+    return classes, dtype
+
+
+def _check_kind(kind, n_outputs, classes, cls):
+    """The target kind, the number of outputs and the classes agree, as a fit of ``cls`` leaves them."""
+    kinds = _target_kinds(cls)
+    _require(isinstance(kind, str) and kind in kinds, f"kind {str(kind)[:20]!r} is not one of {sorted(kinds)}")
+    _require(
+        isinstance(n_outputs, (int, np.integer)) and not isinstance(n_outputs, bool) and n_outputs >= 1,
+        "n_outputs is not a positive count",
+    )
     if kind == "binary":
         _require(n_outputs == 1 and len(classes) == 2, "a binary model needs 2 classes and 1 output")
     elif kind == "multinomial":
@@ -473,14 +491,56 @@ def _check_fitted(fitted, cls, payload_size):
     if kind != "multilabel":
         _require(len(np.unique(classes)) == len(classes), "classes_ are not distinct")
         _require(np.array_equal(np.sort(classes), classes), "classes_ are not sorted")
-    y_dtype = fitted["y_dtype"]
-    if kind == "multilabel":
-        dtype = _label_dtype(y_dtype, "y_dtype")
-        _require(dtype is not None and dtype.kind in "biuf", "y_dtype is not a numeric dtype")
-    else:
-        _require(y_dtype is None, "y_dtype is only for multi-label models")
-        dtype = None
-    return classes, dtype
+
+
+def check_unpickled(model):
+    """Refuse a pickled or skops state that no fit leaves (a crafted one), in words, at load time.
+
+    skops loads only the types it is told to trust, and a file holding torchlogit's types alone passes that
+    test whatever the values: a target kind that disagrees with ``classes_`` predicted probabilities that do
+    not sum to one, and optimizer moments of the wrong shapes reached torch's errors in ``partial_fit``.
+    Checked: the kind, outputs and classes (as :func:`load` checks a model file), the arrays' shapes, and
+    ``partial_fit``'s state. The state of an unfitted estimator (its parameters only) is not checked.
+    """
+    state = vars(model)
+    if "_kind" not in state:
+        return
+    try:
+        _require("classes_" in state, "it has a target kind but no classes_")
+        _check_kind(state["_kind"], state.get("_n_outputs"), host_classes(model), type(model))
+        layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs
+        partial = state.get("_partial_state")
+        if partial is not None:
+            _check_partial_state(partial, layers)
+    except ModelFileError as exc:
+        raise ValueError(f"This {type(model).__name__} state is not one torchlogit writes: {exc}.") from None
+
+
+def _check_partial_state(partial, layers):
+    """``partial_fit``'s state (see ``_base._keep_partial_state``) fits the model's ``layers``."""
+    _keys(partial, {"solver", "seed", "optimizer", "l1"}, "_partial_state")
+    _require(partial["solver"] in ("adam", "sgd"), "_partial_state's solver is not 'adam' or 'sgd'")
+    _require(isinstance(partial["seed"], (int, np.integer)), "_partial_state's seed is not an integer")
+    # torch's order of the parameters: each layer's weight (n_out, n_in), then its bias when it has one.
+    weights = [tuple(W.shape[::-1]) for W, _ in layers]
+    with_bias = [shape for W, _ in layers for shape in (tuple(W.shape[::-1]), (W.shape[1],))]
+    moments = partial["optimizer"]
+    _require(isinstance(moments, list) and all(isinstance(m, dict) for m in moments), "the moments are not a list")
+    for shapes in (weights, with_bias):
+        if len(moments) == len(shapes):  # (another count: a structure changed since, whose moments start afresh)
+            for entry, shape in zip(moments, shapes, strict=True):
+                arrays = [v for v in entry.values() if isinstance(v, np.ndarray) and v.ndim > 0]
+                _require(all(a.shape == shape for a in arrays), "the optimizer moments do not fit the coefficients")
+    totals = partial["l1"]
+    if totals is not None:
+        _require(isinstance(totals, list) and len(totals) <= len(weights), "the L1 totals are not a list")
+        for pair, shape in zip(totals, weights, strict=False):
+            _require(
+                isinstance(pair, (list, tuple))
+                and len(pair) == 2
+                and all(isinstance(a, np.ndarray) and a.shape == shape for a in pair),
+                "the L1 totals do not fit the coefficients",
+            )
 
 
 def load(cls, path, device="cpu"):
