@@ -60,6 +60,27 @@ def test_skl2onnx_matches_predict_proba_and_predict(name, dtype, atol):
     np.testing.assert_array_equal(label, model.predict(X))
 
 
+@pytest.mark.parametrize("name", sorted(CASES))
+def test_skl2onnx_raw_scores_are_the_decision_function_as_for_logistic_regression(name):
+    """skl2onnx's ``raw_scores`` option (refused by name before): the scores in place of the probabilities, laid
+    out as skl2onnx lays out LogisticRegression's (binary: the two columns -score, score)."""
+    from sklearn.linear_model import LogisticRegression
+
+    model, X = CASES[name]
+    options = {"zipmap": False, "raw_scores": True}
+    if hasattr(model, "steps"):  # in a pipeline, skl2onnx takes this option by the estimator's class (LR's too)
+        options = {type(model[-1]): options}
+    label, scores = _run(skl2onnx.to_onnx(model, X[:1], options=options), X)
+    decision = model.decision_function(X)
+    if decision.ndim == 1:
+        decision = np.column_stack([-decision, decision])
+        reference = LogisticRegression().fit(X, model.predict(X))
+        _, reference_scores = _run(skl2onnx.to_onnx(reference, X[:1], options={"zipmap": False, "raw_scores": True}), X)
+        np.testing.assert_allclose(reference_scores[:, 1], reference.decision_function(X), rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(scores, decision, rtol=1e-12, atol=1e-12)
+    np.testing.assert_array_equal(label, model.predict(X))
+
+
 @pytest.mark.parametrize("name", ["binary strings", "multinomial", "pipeline"])
 def test_skl2onnx_zipmap_gives_a_dict_per_row_as_for_logistic_regression(name):
     model, X = CASES[name]

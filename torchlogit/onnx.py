@@ -8,7 +8,10 @@
 float32 or float64 inputs). The graph computes the fitted arrays (``coef_`` /
 ``coefs_``) and has the outputs skl2onnx gives ``LogisticRegression``: ``label`` and
 ``probabilities``. For multi-label targets, ``label`` is the 0/1 matrix :meth:`predict`
-returns (int64) and ``probabilities`` one column per label.
+returns (int64) and ``probabilities`` one column per label. With skl2onnx's option
+``raw_scores=True``, ``probabilities`` holds the scores instead, as for
+``LogisticRegression``: :meth:`decision_function`'s values (for binary targets the two
+columns ``-score, score``).
 
 Needs ``skl2onnx`` and ``onnx`` (``pip install torchlogit[onnx]``); the estimators'
 own :meth:`~torchlogit.TorchLogisticClassifier.to_onnx` needs neither.
@@ -45,6 +48,7 @@ from skl2onnx.algebra.onnx_ops import (
     OnnxGreater,
     OnnxIdentity,
     OnnxMatMul,
+    OnnxNeg,
     OnnxRelu,
     OnnxReshape,
     OnnxSigmoid,
@@ -134,26 +138,31 @@ def convert(scope, operator, container):
         )
         if i < len(layers) - 1:
             H = _ACTIVATIONS[activation](H, op_version=opv)
+    # skl2onnx's option for linear classifiers: the scores (decision_function) in place of the probabilities.
+    raw_scores = container.get_options(raw, dict(raw_scores=False))["raw_scores"]
     if model._kind == "multilabel":
         # predict compares the logits with logit(threshold): the same decision, no rounding of probabilities.
         cut = np.broadcast_to(logit(model._thresholds()), (model._n_outputs,)).astype(dtype)
         label = OnnxCast(OnnxGreater(H, cut, op_version=opv), to=TensorProto.INT64, op_version=opv)
-        proba = OnnxSigmoid(H, op_version=opv)
+        proba = H if raw_scores else OnnxSigmoid(H, op_version=opv)
     else:
         classes, _ = _labels(model)
         if container.get_options(raw, dict(nocl=False))["nocl"]:  # skl2onnx's option: class indices as labels
             classes = np.arange(len(classes), dtype=np.int64)
         if model._kind == "binary":
-            positive = OnnxSigmoid(H, op_version=opv)
-            proba = OnnxConcat(
-                OnnxSub(np.array([1], dtype=dtype), positive, op_version=opv), positive, axis=1, op_version=opv
-            )
+            if raw_scores:  # (-score, score), as skl2onnx gives LogisticRegression's
+                proba = OnnxConcat(OnnxNeg(H, op_version=opv), H, axis=1, op_version=opv)
+            else:
+                positive = OnnxSigmoid(H, op_version=opv)
+                proba = OnnxConcat(
+                    OnnxSub(np.array([1], dtype=dtype), positive, op_version=opv), positive, axis=1, op_version=opv
+                )
             index = OnnxCast(
                 OnnxGreater(H, np.array([0], dtype=dtype), op_version=opv), to=TensorProto.INT64, op_version=opv
             )
             index = OnnxReshape(index, np.array([-1], dtype=np.int64), op_version=opv)
         else:
-            proba = OnnxSoftmax(H, axis=1, op_version=opv)
+            proba = H if raw_scores else OnnxSoftmax(H, axis=1, op_version=opv)
             index = OnnxArgMax(H, axis=1, keepdims=0, op_version=opv)
         label = OnnxGather(classes, index, axis=0, op_version=opv)
     OnnxIdentity(label, op_version=opv, output_names=[operator.outputs[0]]).add_to(scope, container)
@@ -166,5 +175,5 @@ for _cls in (TorchLogisticClassifier, TorchMultiLabelClassifier, TorchLogisticCl
         f"Torchlogit{_cls.__name__}",
         calculate_output_shapes,
         convert,
-        options={"zipmap": [True, False, "columns"], "nocl": [False, True]},
+        options={"zipmap": [True, False, "columns"], "nocl": [False, True], "raw_scores": [False, True]},
     )
