@@ -163,3 +163,17 @@ def test_a_sample_of_several_inputs_is_refused_at_conversion_as_for_logistic_reg
     frame = pd.DataFrame(X[:1], columns=list("abcd"))
     with pytest.raises(RuntimeError, match="at most 1 input"):
         skl2onnx.to_onnx(model, frame)
+
+
+def test_skl2onnx_nocl_labels_are_class_indices_from_zero():
+    """skl2onnx's ``nocl=True`` (as for LogisticRegression): the label output is the index of the predicted class in
+    ``classes_``, counted from 0 (seeded bug 225)."""
+    X, y = load_iris(return_X_y=True)
+    for labels in (y + 10, y == 1):  # multinomial, binary
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model = TorchLogisticClassifier(C=10.0).fit(X, labels)
+        onx = skl2onnx.to_onnx(model, X[:1], options={"zipmap": False, "nocl": True})
+        label, proba = _run(onx, X)
+        np.testing.assert_array_equal(label, np.searchsorted(model.classes_, model.predict(X)))
+        assert np.abs(proba - model.predict_proba(X)).max() <= 1e-12

@@ -162,6 +162,179 @@ def test_lbfgs_iterates_do_not_depend_on_the_scale_of_the_objective():
         torch.testing.assert_close(_lbfgs_iterates(scale), reference, rtol=1e-9, atol=1e-12)
 
 
+# ---------------------------------------------------------------- the Newton solver's size check (bug 222)
+def test_newton_hessian_size_counts_the_intercept_column():
+    """The Hessian has K (d + 1) rows with an intercept: 16383 features + intercept is 2**28 entries (accepted),
+    16384 + intercept is over MAX_HESSIAN_SIZE = 2**28 (refused); without the intercept 16384 is exactly 2**28."""
+    from torchlogit._newton import MAX_HESSIAN_SIZE, check_hessian_size
+
+    assert MAX_HESSIAN_SIZE == 2**28
+    check_hessian_size(16383, 1, True)
+    check_hessian_size(16384, 1, False)
+    with pytest.raises(ValueError, match="newton-cholesky"):
+        check_hessian_size(16384, 1, True)
+    with pytest.raises(ValueError, match="newton-cholesky"):
+        check_hessian_size(8192, 2, True)  # 2 x 8193 = 16386 rows
+
+
+# ---------------------------------------------------------------- ONNX export (bugs 223, 224; 225: test_onnx.py)
+def test_onnx_labels_refuse_the_integral_float_two_to_the_63():
+    """2.0**63 is not an int64 (``astype`` wraps it to -2**63): refused like any label outside int64;
+    the largest float below it is kept exactly."""
+    from torchlogit._export import integer_labels
+
+    with pytest.raises(ValueError, match="outside its range"):
+        integer_labels(np.array([0.0, 2.0**63]))
+    below = np.nextafter(2.0**63, 0.0)
+    assert integer_labels(np.array([0.0, below])).tolist() == [0, int(below)]
+
+
+def test_exported_binary_graph_breaks_a_zero_logit_tie_as_predict():
+    """A zero logit predicts the negative class (LogisticRegression: ``decision_function > 0``), in the graph too."""
+    from torchlogit._export import _Exported
+
+    X, y = _data(n=60, d=2, seed=3)
+    clf = TorchLogisticClassifier(dtype="float64").fit(X, y + 3)
+    clf.coef_ = np.zeros_like(clf.coef_)
+    clf.intercept_ = np.zeros_like(clf.intercept_)
+    module = _Exported(clf._fitted_layers(dense=True), "identity", "binary", clf.classes_.astype(np.int64), 0.0)
+    label, proba = module(torch.zeros(4, 2, dtype=torch.float32))
+    assert clf.predict(np.zeros((4, 2))).tolist() == [3] * 4
+    assert label.tolist() == [3] * 4
+    torch.testing.assert_close(proba, torch.full((4, 2), 0.5))
+
+
+# ---------------------------------------------------------------- mini-batches (bug 226)
+@pytest.mark.parametrize("n", [20, 21, 29])
+def test_minibatches_serve_every_row_once_per_epoch(n):
+    """Every row in exactly one batch, the last batch short (``n % batch_size`` rows, one included)."""
+    from torchlogit._net import TensorData, _ShuffledBatches
+
+    data = TensorData(torch.arange(float(n))[:, None], torch.zeros(n), torch.ones(n))
+    batches = list(_ShuffledBatches(data, 10, seed=0, epoch=lambda: 0))
+    assert sorted(torch.cat([X[:, 0] for X, _ in batches]).tolist()) == list(range(n))
+    assert [len(X) for X, _ in batches] == [10] * (n // 10) + ([n % 10] if n % 10 else [])
+
+
+# ---------------------------------------------------------------- the training set (bugs 229, 230)
+@pytest.mark.parametrize("seed", [0, 1, 2, 3])
+def test_early_stopping_hold_out_is_stratified_as_mlpclassifier(seed):
+    """MLPClassifier's validation split is ``train_test_split(..., stratify=y)``: 90 / 10 classes and
+    validation_fraction=0.1 hold out exactly 9 rows of one class and 1 of the other, whatever the seed."""
+    from types import SimpleNamespace
+
+    from sklearn.model_selection import train_test_split
+
+    from torchlogit._training_set import hold_out
+
+    labels = np.array([0] * 90 + [1] * 10)
+    held = hold_out(np.arange(100), np.ones(100, dtype=int), SimpleNamespace(stratify=labels), 0.1, seed)
+    reference = train_test_split(np.arange(100), test_size=0.1, random_state=seed, stratify=labels)[1]
+    assert np.flatnonzero(held).tolist() == sorted(reference.tolist())
+    assert np.bincount(labels[held == 1]).tolist() == [9, 1]
+
+
+@pytest.mark.parametrize("kind", ["sparse", "list", "frame"])
+def test_partial_fit_checks_features_on_the_host_path_as_sgdclassifier(kind):
+    """A later partial_fit validates X against the first call's features (``validate_data(reset=False)``) for input
+    the host path validates (sparse, lists, DataFrames) too: SGDClassifier's error, word for word, and the fitted
+    model unchanged."""
+    import pandas as pd
+    import scipy.sparse as sp
+    from sklearn.linear_model import SGDClassifier
+
+    X, y = _data(n=40, d=3, seed=6)
+    if kind == "frame":  # the same number of columns, other names
+        first, later = pd.DataFrame(X, columns=list("abc")), pd.DataFrame(X, columns=list("xyz"))
+    else:
+        wider = np.column_stack([X, X[:, 0]])
+        first, later = (sp.csr_matrix(X), sp.csr_matrix(wider)) if kind == "sparse" else (X.tolist(), wider.tolist())
+    messages = []
+    for model in (SGDClassifier(), TorchLogisticClassifier(solver="sgd")):
+        model.partial_fit(first, y, classes=[0, 1])
+        coef = model.coef_.copy()
+        with pytest.raises(ValueError) as refused:
+            model.partial_fit(later, y)
+        messages.append(str(refused.value).replace(type(model).__name__, "MODEL"))
+        assert model.n_features_in_ == 3
+        np.testing.assert_array_equal(model.coef_, coef)
+    assert messages[1] == messages[0]
+
+
+# ---------------------------------------------------------------- compare (bug 238)
+def _compare_rows(objectives, iterations=(10, 12), max_iter=100):
+    from torchlogit._compare import OURS, REF
+
+    return {
+        name: dict(
+            solver="lbfgs",
+            dtype="float64",
+            tol=1e-4,
+            max_iter=max_iter,
+            iterations=it,
+            objective=obj,
+            reached_max_iter=it >= max_iter,
+        )
+        for name, obj, it in zip((OURS, REF), objectives, iterations, strict=True)
+    }
+
+
+def test_compare_calls_a_gap_small_relative_to_the_objective_the_optimum():
+    """Two fits 1e-5 above an objective of 1e3 (relative 1e-8, far below 1e-6) both reach the optimum."""
+    from torchlogit._compare import explain
+
+    reference = dict(objective=1000.0, separable=False)
+    rows = _compare_rows((1000.0 + 1e-5, 1000.0 + 2e-5))
+    sentence = explain(rows, dict(max_abs_proba_diff=1e-7, max_abs_coef_diff=1e-6), reference, C=1.0)
+    assert sentence.startswith("Both reach the same optimum")
+
+
+# ---------------------------------------------------------------- fitted state (bugs 239, 240)
+def test_warm_start_state_of_another_structure_is_refused_with_a_value_error():
+    """load_warm_start: parameters of another shape are a ValueError naming warm_start (the user's way out), not
+    torch's RuntimeError from load_state_dict nor another exception type; the module keeps its parameters."""
+    from torchlogit._state import load_warm_start
+
+    module = torch.nn.Linear(3, 2)
+    before = {k: v.clone() for k, v in module.state_dict().items()}
+    for other in (torch.nn.Linear(4, 2), torch.nn.Linear(3, 1)):
+        with pytest.raises(ValueError, match="warm_start=False"):
+            load_warm_start(module, other.state_dict())
+    for key, value in module.state_dict().items():
+        torch.testing.assert_close(value, before[key], rtol=0, atol=0)
+    source = torch.nn.Linear(3, 2)
+    load_warm_start(module, source.state_dict())  # the same structure: loaded
+    torch.testing.assert_close(module.weight, source.weight, rtol=0, atol=0)
+
+
+def test_saved_optimizer_moments_are_copies():
+    """The moments kept on the fitted estimator for the next partial_fit must not change when the live optimizer
+    steps on (a failed partial_fit restores the estimator's attributes, not the arrays they point to)."""
+    from torchlogit._state import optimizer_moments
+
+    w = torch.nn.Parameter(torch.ones(3, dtype=torch.float64))
+    optimizer = torch.optim.Adam([w], lr=0.1)
+    w.grad = torch.ones(3, dtype=torch.float64)
+    optimizer.step()
+    saved = optimizer_moments(optimizer)
+    before = [{k: np.array(v, copy=True) for k, v in s.items()} for s in saved]
+    w.grad = torch.full((3,), 5.0, dtype=torch.float64)
+    optimizer.step()
+    for s, b in zip(saved, before, strict=True):
+        for key in b:
+            np.testing.assert_array_equal(s[key], b[key])
+
+
+# ---------------------------------------------------------------- summary printout (bug 242)
+def test_summary_llr_p_value_keeps_trailing_zeros_as_statsmodels():
+    """statsmodels prints the LLR p-value with ``%#8.4g``: four significant digits, trailing zeros kept."""
+    from torchlogit._summary_table import _llr_p_value
+
+    for p in (0.0015, 0.25, 0.1234567, 1.0):
+        assert _llr_p_value(p) == f"{p:#8.4g}".strip()
+    assert _llr_p_value(0.0015) == "0.001500"
+
+
 # ------------------------------------------------------------------------------------ the drill itself
 def test_every_seeded_bug_still_applies_to_the_sources():
     """Each bug's old text occurs exactly once in its file: a refactor that moves the code must move the bug with it,
