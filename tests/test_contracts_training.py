@@ -294,15 +294,18 @@ class _InterruptAfterBatches(Callback):
 def test_a_mini_batch_fit_interrupted_after_diverging_is_refused(solver, breast_cancer):
     """The end-of-epoch check of the stopping rule never runs when a fit is interrupted mid-epoch; the fit's own
     final check still refuses non-finite parameters (``MLPClassifier``'s words) instead of publishing them.
-    An L2 step of ``lr / (C n)`` = 1e7 times the weights multiplies them by ~1e7 a batch: inf within a few."""
+    Adam: an L2 step of ``lr / (C n)`` = 1e7 times the weights multiplies them by ~1e7 a batch: inf within a few.
+    SGD (whose overshooting L2 step is refused before training): unpenalised steps of 3e38 times the gradient."""
     X, y = breast_cancer
     model = TorchLogisticClassifier(
         solver=solver,
-        learning_rate_init=1e4 if solver == "sgd" else 1e30,
-        C=1e-6,
+        learning_rate_init=3e38 if solver == "sgd" else 1e30,
+        C=np.inf if solver == "sgd" else 1e-6,
         batch_size=20,
         momentum=0.0,
-        callbacks=[("interrupt", _InterruptAfterBatches(12))],
+        # (29 batches an epoch: SGD's bounded steps reach inf after a dozen or more)
+        callbacks=[("interrupt", _InterruptAfterBatches(12 if solver == "adam" else 28))],
+        random_state=0,
     )
     with pytest.raises(ValueError, match="diverged with learning_rate_init"):
         model.fit(X, y)

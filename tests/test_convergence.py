@@ -5,6 +5,7 @@ ConvergenceWarning with scikit-learn's exact wording. Reference objectives come 
 LogisticRegression (default, and newton-cholesky at tol=1e-12 for the optimum).
 """
 
+import re
 import sys
 import warnings
 from pathlib import Path
@@ -156,6 +157,8 @@ def test_a_diverging_learning_rate_is_a_value_error_that_keeps_the_previous_fit(
     before = clf.predict_proba(X)
     clf.set_params(learning_rate_init=1e30)
     message = r"Solver produced non-finite parameter weights.*learning_rate_init=1e\+30"
+    if solver == "sgd":  # refused before its first step: the penalty's part alone overshoots (see below)
+        message = r"solver='sgd' diverges with C=1, learning_rate_init=1e\+30.*Use learning_rate_init < "
     with pytest.raises(ValueError, match=message):
         clf.fit(X, y)
     np.testing.assert_array_equal(clf.predict_proba(X), before)
@@ -163,6 +166,51 @@ def test_a_diverging_learning_rate_is_a_value_error_that_keeps_the_previous_fit(
         for _ in range(20):
             clf.partial_fit(X, y)
     assert np.isfinite(clf.predict_proba(X)).all()
+
+
+@pytest.mark.parametrize("Estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+def test_sgd_whose_penalty_step_overshoots_is_refused_naming_C(Estimator):
+    """SGD's L2 step multiplies the coefficients by 1 - lr (1 - l1_ratio) / (C S); heavy-ball momentum m diverges
+    once that product exceeds 2 (1 + m), whatever the data. C=1e-6 on 60 rows: partial_fit returned coefficients
+    of 1e17 with no word, fit blamed the features. Refused before training in C's terms, with the boundary: just
+    above it the fit is finite, just below it is refused; the fitted model stays as it was."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] + rng.logistic(size=60) > 0).astype(int)
+    model = Estimator(solver="sgd", max_iter=3, random_state=0, l1_ratio=0.25)
+    lr, momentum = model.learning_rate_init, model.momentum  # (MLPClassifier's default rate for the multi-label one)
+    boundary = lr * 0.75 / (2 * (1 + momentum) * 60)  # C at which the step factor reaches 2 (1 + m)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.set_params(C=boundary * 1.01).fit(X, y)
+        assert np.isfinite(model.predict_proba(X)).all()
+        before = model.predict_proba(X)
+        model.set_params(C=boundary * 0.99)
+        for call in (model.fit, model.partial_fit):
+            with pytest.raises(ValueError, match=r"solver=.sgd. diverges with C=.*, C > " + f"{boundary:.3g}"):
+                call(X, y)
+        np.testing.assert_array_equal(model.predict_proba(X), before)
+        # Adam's steps are bounded by its rate: the same C fits (to zero coefficients, as LogisticRegression's).
+        adam = Estimator(solver="adam", max_iter=50, random_state=0, C=boundary * 0.99).fit(X, y)
+    assert np.abs(adam.coef_).max() < 0.05
+
+
+@pytest.mark.parametrize("solver, rate", [("adam", 3.5e37), ("sgd", 1e39)])
+def test_a_rate_the_dtype_cannot_hold_is_refused_before_torch_overflows(solver, rate):
+    """torch's Adam steps by lr / (1 - beta1), SGD by lr: beyond float32's range torch stopped with its
+    "value cannot be converted to type float without overflow"."""
+    X, y = load_iris(return_X_y=True)
+    message = re.escape(f"learning_rate_init={rate:g} is too large for solver='{solver}'")
+    for call in (lambda m: m.fit(X, y), lambda m: m.partial_fit(X, y, classes=[0, 1, 2])):
+        with pytest.raises(ValueError, match=message):
+            call(TorchLogisticClassifier(solver=solver, learning_rate_init=rate))
+
+
+def test_an_overflowing_adam_state_from_a_tiny_C_names_C():
+    """C=1e-40: the L2 gradient W / (C S) overflows Adam's squared moments; the message blamed the features."""
+    X, y = load_iris(return_X_y=True)
+    with pytest.raises(ValueError, match=r"C=1e-40 makes the L2 penalty's gradient .* use a larger C"):
+        TorchLogisticClassifier(solver="adam", C=1e-40).fit(X, y)
 
 
 def test_a_run_whose_last_allowed_iteration_converges_warns_as_scikit_learn_does():

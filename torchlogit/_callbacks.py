@@ -297,6 +297,10 @@ class NoImprovementStopping(_StoppingRule):
             net.module_.load_state_dict(self.best_state_)
 
 
+# An L2 strength (1 / (C S)) from which an overflowing optimizer state is blamed on C rather than on the features.
+_HUGE_L2_STRENGTH = 1e10
+
+
 def check_finite_parameters(net, loss=0.0):
     """``ValueError`` (``MLPClassifier``'s words, naming the learning rate) if training diverged.
 
@@ -316,9 +320,14 @@ def check_finite_parameters(net, loss=0.0):
         if not all(bool(torch.isfinite(v).all()) for v in state.values() if torch.is_tensor(v)):
             dtype = str(next(net.module_.parameters()).dtype).removeprefix("torch.")
             remedy = "scale the features, or use dtype='float64'" if dtype != "float64" else "scale the features"
+            cause = "The input data may contain large values"
+            strength = getattr(net.criterion_, "l2_strength", 0.0)
+            if strength > _HUGE_L2_STRENGTH:  # the penalty's own gradient, W / (C S), overflowed (C=1e-40: 1e38 W)
+                cause = f"C={net.criterion_.C:g} makes the L2 penalty's gradient {strength:.3g} times the coefficients"
+                remedy = f"use a larger C, or {remedy}"
             raise ValueError(
                 f"The mini-batch solver's gradients overflowed dtype={dtype!r} (its optimizer state is not finite), "
-                f"so its steps would stop moving the parameters. The input data may contain large values: {remedy}."
+                f"so its steps would stop moving the parameters. {cause}: {remedy}."
             )
 
 

@@ -62,7 +62,12 @@ SHARED = {
         ``tol`` for ``n_iter_no_change`` consecutive epochs (scikit-learn's
         ``MLPClassifier`` rule).""",
     "learning_rate_init": """learning_rate_init : float, default=${learning_rate_init}
-        Step size of the "adam" and "sgd" solvers; the other solvers do not use it.""",
+        Step size of the "adam" and "sgd" solvers; the other solvers do not use it.
+        "sgd" applies the L2 penalty as a gradient step, which multiplies the
+        coefficients by ``1 - learning_rate_init (1 - l1_ratio) / (C S)`` (``S`` the sum
+        of the sample weights): from ``2 (1 + momentum)`` on, every step overshoots and
+        the fit diverges whatever the data, so such a (C, rate) pair is refused with a
+        ``ValueError`` naming the largest rate and the smallest C that work.""",
     "batch_size": """batch_size : int or "auto", default="auto"
         Mini-batch size of "adam" and "sgd"; "auto" is ``min(200, n_samples)``. A larger
         integer is clipped to the number of training rows, with a ``UserWarning``, as in

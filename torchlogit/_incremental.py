@@ -9,7 +9,6 @@ import torch
 from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
 from ._data import classes_to_host, follow_labels, follow_origin, origin_of
-from ._objective import check_weight_scale
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
 from ._threads import step_values, threads_for
@@ -51,6 +50,9 @@ class IncrementalMixin:
             train, _ = data.split()
             if not train.any_weight():
                 raise ValueError("The sample weights of this batch are all zero.")
+            # The objective of this call is that of a fit on this batch: its weight sum sets
+            # the scale of the penalty (see the partial_fit docstring).
+            self._check_scales(train, dtype)
             batch_size = self._batch_size(train.n_samples, data.n_rows)
             batch = data.batch(train, dtype, batch_size)
             pos_weight = pos_weight_tensor(data.targets, dtype, device)
@@ -58,11 +60,6 @@ class IncrementalMixin:
                 self._check_target_form(data.targets.kind, "partial_fit")
                 self._check_intercepts_kept()
             net = self._incremental_net(data.n_features, data.targets, device, dtype, pos_weight)
-            # The objective of this call is that of a fit on this batch: its weight sum sets
-            # the scale of the penalty (see the partial_fit docstring).
-            check_weight_scale(
-                train.weight_sum, [self.C], largest=train.weight.max(), dtype=dtype, l1_ratio=self.l1_ratio
-            )
             net.criterion_.weight_sum = train.weight_sum
             net.criterion_.n_samples = train.n_samples
             net.criterion_.pos_weight = pos_weight
