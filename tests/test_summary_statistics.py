@@ -213,6 +213,28 @@ def test_an_add_constant_column_is_the_intercept_of_a_model_fitted_without_one(s
     assert_matches(table, sm.MNLogit(ya, Xa).fit(disp=0, method="newton", maxiter=100, tol=1e-12))
 
 
+def test_dummies_of_every_level_are_the_intercept_of_a_model_fitted_without_one(spector, anes96):
+    """One-hot dummies of every level of a factor sum to one in every row: a model fitted on them without an
+    intercept has one (statsmodels' implicit constant, k_constant = 1). It was counted as slopes (binary: df_model 5
+    against 4, llr_pvalue 1.8e-4 against 6.5e-5); dense and sparse X alike."""
+    import scipy.sparse as sp
+
+    X, y = spector
+    Xd = X[["GPA", "TUCE"]].assign(psi=X["PSI"], no_psi=1.0 - X["PSI"])
+    reference = sm.Logit(y, Xd).fit(disp=0, method="newton", tol=1e-12)
+    assert reference.model.k_constant == 1
+    model = TorchLogisticClassifier(fit_intercept=False, **TIGHT).fit(Xd, y)
+    assert_matches(model.summary(Xd, y), reference)
+    Xs = sp.csr_matrix(Xd.to_numpy())
+    assert model.fit(Xs, y).summary(Xs, y).attrs["df_model"] == reference.df_model == 3
+    Xa, ya = anes96
+    levels = pd.get_dummies(pd.qcut(Xa["age"], 3, labels=["young", "middle", "old"]), dtype=float)
+    Xl = pd.concat([Xa.drop(columns="age"), levels], axis=1)
+    reference = sm.MNLogit(ya, Xl).fit(disp=0, method="newton", maxiter=100, tol=1e-12)
+    table = TorchLogisticClassifier(fit_intercept=False, **TIGHT).fit(Xl, ya).summary(Xl, ya)
+    assert_matches(table, reference)
+
+
 def test_a_constant_column_beside_the_intercept_is_named_in_the_warning(spector):
     X, y = spector
     Xc = sm.add_constant(X)
@@ -315,3 +337,33 @@ def test_a_feature_called_intercept_keeps_the_rows_apart(spector):
     assert table.loc["intercept", "coef"] == pytest.approx(
         sm.Logit(y, sm.add_constant(X)).fit(disp=0).params["intercept"], rel=1e-5
     )
+
+
+def test_the_printed_table_formats_numbers_as_statsmodels_summary(spector):
+    """statsmodels' ``forg(v, prec=4)``: a coefficient of an unscaled feature (an income in units: 1.2e-5) printed
+    as 0.0000 beside a z of 7.9; four significant digits below 1e-4 and from 1e4 on, four decimals between."""
+    from statsmodels.iolib.summary import forg
+
+    from torchlogit._summary_table import _forg
+
+    for v in (1.174e-5, -3e-7, 0.0, 0.0438, -87.4301, 9999.99999, 12345.6, 1e-4, -1e4):
+        assert _forg(v) == forg(v, prec=4).strip(), v
+    X, y = spector
+    for scale, printed in ((1e6, "e-06"), (1e-6, "e+06")):  # GPA's coefficient (2.83) becomes 2.8e-6 or 2.8e6
+        Xs = X.assign(GPA=X["GPA"] * scale)
+        table = TorchLogisticClassifier(**TIGHT).fit(Xs, y).summary(Xs, y)
+        row = next(line for line in table.as_text().splitlines() if line.startswith("GPA")).split()
+        assert row[1] == forg(table.loc["GPA", "coef"], prec=4).strip() and row[1].endswith(printed)
+        assert row[2] == forg(table.loc["GPA", "std_err"], prec=4).strip()
+
+
+def test_a_singular_hessian_says_the_statistics_are_the_fits(spector):
+    """With no verified maximum (a singular Hessian), the coefficients and the likelihood statistics come from the
+    fit, not from a maximum: the warning said only that the standard errors are NaN."""
+    X, y = spector
+    Xd = X.assign(GPA2=X["GPA"])  # a duplicate column: the Hessian is singular
+    model = TorchLogisticClassifier(**TIGHT).fit(Xd, y)
+    with pytest.warns(UserWarning, match="singular or ill-conditioned.*statistics from it .* are the fit's") as record:
+        table = model.summary(Xd, y)
+    assert record[0].filename == __file__
+    assert table["std_err"].isna().all() and np.isfinite(table.attrs["llf"])

@@ -57,6 +57,12 @@ def format_p_value(p):
     return f"{p:.3f}"
 
 
+def _forg(v):
+    """statsmodels' ``forg(v, prec=4)`` (its ``summary()`` table): four decimals, or four significant digits below
+    1e-4 and from 1e4 on, so that a coefficient of 1.2e-5 (an income in units) does not print as 0.0000."""
+    return f"{v:.4g}" if abs(v) >= 1e4 or abs(v) < 1e-4 else f"{v:.4f}"
+
+
 class SummaryTable(pd.DataFrame):
     """A summary's coefficient table; ``print`` shows the model statistics of ``attrs`` above it."""
 
@@ -79,7 +85,7 @@ class SummaryTable(pd.DataFrame):
         body = pd.DataFrame(self).copy()
         formatted = {
             column: [
-                format_p_value(v) if column == "p_value" else (f"{v:.4f}" if np.isfinite(v) else "nan")
+                format_p_value(v) if column == "p_value" else (_forg(v) if np.isfinite(v) else "nan")
                 for v in body[column]
             ]
             for column in body.columns
