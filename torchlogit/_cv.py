@@ -245,7 +245,9 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         can need more iterations than there (standardised breast cancer, C=1e4, at the
         defaults: 34 to 72 per fold, against LogisticRegressionCV's 0 on the three folds
         whose warm start already meets ``tol`` and 30 and 87 on the other two), and on
-        harder data a larger ``max_iter``.
+        harder data a larger ``max_iter``. At least 1: ``LogisticRegressionCV(max_iter=0)``
+        is accepted there (its warm-started path still moves), but a path of unfitted
+        problems would choose C among the starting points.
     device : str or torch.device, default="cpu"
         Where to train: "cpu", "cuda", "cuda:N" or "auto" ("mps" is refused: see TorchLogisticClassifier).
     dtype : {"float32", "float64"}, default="float32"
