@@ -532,3 +532,41 @@ def test_early_stopping_on_repeated_rows_holds_out_the_same_rows_from_cpu_tensor
                 np.testing.assert_array_equal(a, b)
             out = device.predict_proba(torch.from_numpy(X))
             assert isinstance(out, torch.Tensor) and out.device.type == "cpu"
+
+
+@pytest.mark.parametrize("seed", [0, 3])
+def test_early_stopping_stratifies_binary_y_only_as_mlpclassifier(seed):
+    """MLPClassifier stratifies its early-stopping split when it has one output (binary y) and draws it at random
+    otherwise: a multiclass y with a class of one sample fits there, and failed here ("The least populated
+    classes in y have only 1 member"). The held-out rows are train_test_split's, stratified or not."""
+    from sklearn.model_selection import train_test_split
+    from sklearn.neural_network import MLPClassifier
+
+    from torchlogit._targets import encode_labels
+    from torchlogit._training_set import hold_out
+
+    rows, ones = np.arange(100), np.ones(100, dtype=int)
+    binary = np.r_[np.zeros(90, int), np.ones(10, int)]
+    multiclass = np.r_[np.zeros(60, int), np.ones(39, int), [2]]
+    for y, stratify in ((binary, binary), (multiclass, None)):
+        held = hold_out(rows, ones, encode_labels(y), 0.1, seed)
+        reference = train_test_split(rows, test_size=0.1, random_state=seed, stratify=stratify)[1]
+        assert np.flatnonzero(held).tolist() == sorted(reference.tolist())
+    X = np.random.RandomState(seed).standard_normal((100, 4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        MLPClassifier((4,), early_stopping=True, random_state=seed, max_iter=5).fit(X, multiclass)
+        model = TorchMultiLabelClassifier((4,), early_stopping=True, random_state=seed, max_iter=5).fit(X, multiclass)
+    assert model.classes_.tolist() == [0, 1, 2]
+
+
+@pytest.mark.parametrize("params", [{}, {"hidden_layer_sizes": (4,), "solver": "lbfgs"}])
+def test_an_lbfgs_fit_with_early_stopping_records_no_valid_loss_for_callbacks(params):
+    """L-BFGS ignores early_stopping (as MLPClassifier's does) and holds nothing out: a skorch EarlyStopping on
+    valid_loss got skorch's KeyError mid-fit; it gets the clear refusal it gets without early_stopping."""
+    from skorch.callbacks import EarlyStopping
+
+    X, Y = make_multilabel_classification(n_samples=80, n_features=5, n_classes=3, random_state=1)
+    model = TorchMultiLabelClassifier(early_stopping=True, callbacks=[EarlyStopping(monitor="valid_loss")], **params)
+    with pytest.raises(ValueError, match="EarlyStopping monitors 'valid_loss', which this fit does not record"):
+        model.fit(X, Y)

@@ -88,7 +88,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         the best parameters ("adam" / "sgd" only, as in ``MLPClassifier``).
     validation_fraction : float, default=0.1
         Share of the training rows (as given, identical ones counted each) held out for
-        early stopping, stratified for 1-D classes, as ``MLPClassifier`` draws it.
+        early stopping, as ``MLPClassifier`` draws it: stratified for binary 1-D ``y``, at
+        random otherwise (multiclass 1-D ``y`` too, where a class may have one sample).
     ${n_iter_no_change}
     ${warm_start}
     ${device}
@@ -351,7 +352,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         return sizes
 
     def _recorded_scores(self):
-        return super()._recorded_scores() | ({"valid_loss"} if self.early_stopping else set())
+        # Only a fit that holds rows out records them (L-BFGS ignores early_stopping, as MLPClassifier's does).
+        return super()._recorded_scores() | ({"valid_loss"} if self._validation_fraction() is not None else set())
 
     def _check_solver_options(self, here=True, partial=False, training=True):
         resolved = super()._check_solver_options(here, partial, training)

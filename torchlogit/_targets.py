@@ -36,7 +36,9 @@ def encode_labels(y):
         check_classification_targets(y)
         classes, encoded = np.unique(y, return_inverse=True)
     check_two_classes(classes)
-    return label_targets(classes, encoded, stratify=encoded)
+    # MLPClassifier stratifies its early-stopping split for binary targets only (its n_outputs_ == 1): a multiclass
+    # y is split at random, so that a class of one sample does not make the split (and the fit) fail.
+    return label_targets(classes, encoded, stratify=encoded if len(classes) == 2 else None)
 
 
 # Integer labels spanning at most this many values (or as many as there are labels) are encoded by counting.

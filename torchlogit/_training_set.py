@@ -156,7 +156,7 @@ class TrainingSet:
 
 def hold_out(rows, counts, targets, validation_fraction, seed):
     """How many of each canonical row's ``counts`` given rows are held out for validation, as ``MLPClassifier``
-    draws them: ``train_test_split`` of the rows as given (``stratify`` for 1-D classes), taken in canonical
+    draws them: ``train_test_split`` of the rows as given (``stratify`` for binary 1-D classes), taken in canonical
     order so that any order of the rows holds out the same ones. With no merged rows (every count 1) that is a
     split of the canonical rows. Drawn on the host, whether the rows were prepared in NumPy or in torch, so both
     paths hold out the same rows.
