@@ -519,7 +519,8 @@ def check_unpickled(model):
 def _check_partial_state(partial, layers):
     """``partial_fit``'s state (see ``_base._keep_partial_state``) fits the model's ``layers``."""
     _keys(partial, {"solver", "seed", "optimizer", "l1"}, "_partial_state")
-    _require(partial["solver"] in ("adam", "sgd"), "_partial_state's solver is not 'adam' or 'sgd'")
+    # (the solver the moments belong to: partial_fit takes them back only under the same one)
+    _require(isinstance(partial["solver"], str), "_partial_state's solver is not a solver's name")
     _require(isinstance(partial["seed"], (int, np.integer)), "_partial_state's seed is not an integer")
     # torch's order of the parameters: each layer's weight (n_out, n_in), then its bias when it has one.
     weights = [tuple(W.shape[::-1]) for W, _ in layers]
