@@ -43,17 +43,22 @@ def _models(X, y):
 # ------------------------------------------------------------------------ checks before any data work
 
 
-def test_dask_input_in_x_or_in_y_alone_takes_the_dask_route():
-    """A dask collection in ``X`` or in ``y`` makes ``fit`` the dask fit, whose refusals come first: a dask ``X``
-    with NumPy ``y`` and a mini-batch solver is refused as the dask fit refuses it (never gathered into memory);
-    NumPy ``X`` with dask ``y`` is told to make ``X`` a dask array too."""
+def test_dask_x_takes_the_dask_route_and_dask_y_beside_numpy_x_is_computed():
+    """A dask ``X`` makes ``fit`` the dask fit, whose refusals come first: with NumPy ``y`` and a mini-batch solver
+    it is refused as the dask fit refuses it (never gathered into memory), newton-cholesky in its own words. NumPy
+    ``X`` with dask ``y`` / ``sample_weight`` (a Pipeline whose scaler returned NumPy) fits in memory, as
+    ``LogisticRegression`` does: it was refused."""
     da = pytest.importorskip("dask.array")
     rng = np.random.RandomState(0)
     X, y = rng.randn(40, 3), np.arange(40) % 2
+    weight = rng.uniform(0.5, 2.0, 40)
     with pytest.raises(ValueError, match="full-batch L-BFGS"):
         TorchLogisticClassifier(solver="adam").fit(da.from_array(X, chunks=20), y)
-    with pytest.raises(TypeError, match=r"X is a numpy\.ndarray but y or sample_weight is a dask collection"):
-        TorchLogisticClassifier().fit(X, da.from_array(y, chunks=20))
+    with pytest.raises(ValueError, match="solver='newton-cholesky' is not offered there"):
+        TorchLogisticClassifier(solver="newton-cholesky").fit(da.from_array(X, chunks=20), y)
+    in_memory = TorchLogisticClassifier().fit(X, y, sample_weight=weight)
+    model = TorchLogisticClassifier().fit(X, da.from_array(y, chunks=20), sample_weight=da.from_array(weight, 20))
+    np.testing.assert_array_equal(model.coef_, in_memory.coef_)
 
 
 def test_any_l1_part_with_a_finite_c_counts_as_an_l1_penalty(iris):

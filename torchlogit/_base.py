@@ -165,8 +165,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
     # ----------------------------------------------------------------- fitting
     def _fit(self, X, y, sample_weight):
         """The shared ``fit``: validate, train, then publish the fitted attributes all at once."""
-        if is_dask_collection(X) or is_dask_collection(y):
+        if is_dask_collection(X):
             return self._fit_dask(X, y, sample_weight)
+        # X in memory, y or sample_weight a dask collection (a Pipeline whose scaler returned NumPy X): they are
+        # computed, and the fit is in memory, as LogisticRegression's (a 1-D y is small beside X).
+        y, sample_weight = (v.compute() if is_dask_collection(v) else v for v in (y, sample_weight))
         origin = origin_of(X)
         # Autograd trains hidden layers: a fit called inside the caller's torch.inference_mode() needs it on.
         with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):
@@ -196,18 +199,19 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
 
     def _fit_dask(self, X, y, sample_weight):
         """``fit`` on dask arrays: L-BFGS whose evaluations run on the dask workers (see ``_dask``)."""
-        if not is_dask_array(X):
-            if is_dask_collection(X):  # a dask DataFrame
-                raise TypeError(
-                    f"X is a {type(X).__module__}.{type(X).__name__}; fit takes dask arrays: convert a dask "
-                    "DataFrame with X.to_dask_array(lengths=True) (and y likewise)."
-                )
+        if not is_dask_array(X):  # a dask DataFrame
             raise TypeError(
-                f"X is a {type(X).__module__}.{type(X).__name__} but y or sample_weight is a dask collection: "
-                "give X as a dask array too (dask.array.from_array(X, chunks=...)), or compute y and sample_weight."
+                f"X is a {type(X).__module__}.{type(X).__name__}; fit takes dask arrays: convert a dask "
+                "DataFrame with X.to_dask_array(lengths=True) (and y likewise)."
             )
         with keep_state_on_failure(self):
             _, dtype = self._check_solver_options(here=False)
+            if self._solver() == "newton-cholesky":
+                raise ValueError(
+                    "fit on a dask array trains a linear model with full-batch L-BFGS: solver='newton-cholesky' is "
+                    "not offered there (its Hessian would gather on the client). Use solver='lbfgs', or X.compute() "
+                    "to fit in memory."
+                )
             if self._solver() != "lbfgs" or self._module(1, 1)[0] is not LinearLogits:
                 raise ValueError(
                     "fit on a dask array trains a linear model with full-batch L-BFGS (solver='lbfgs'); for "

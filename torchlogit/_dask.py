@@ -268,10 +268,27 @@ def _client():
         return default_client()
     except ValueError:
         raise ValueError(
-            "Fitting on a dask array needs a running dask.distributed Client (the blocks are kept on its "
-            "workers): create one with `from distributed import Client; client = Client(...)`, or call "
-            "X.compute() to fit in memory."
+            "Fitting on a dask array needs a running dask.distributed Client in this process (the blocks are kept "
+            "on its workers): create one with `from distributed import Client; client = Client(...)`, or call "
+            "X.compute() to fit in memory. A joblib worker process (n_jobs > 1 with joblib's default backend, in "
+            "cross_val_score or GridSearchCV) has no Client even where the parent has one: search with n_jobs=1, "
+            "or inside `joblib.parallel_backend('dask')`, whose folds run on the cluster."
         ) from None
+
+
+@contextmanager
+def _cluster_client():
+    """The client a dask fit drives the cluster with: this process's, or, inside a dask task (a fold of a search
+    under joblib's dask backend), the worker's own, with this task's thread seceded from the worker's pool while
+    the fit waits on its blocks' tasks (waiting in its own slot, it deadlocked a worker of one thread; a fresh
+    worker has no default client at all)."""
+    if _current_worker() is None:
+        yield _client()
+        return
+    from distributed import worker_client
+
+    with worker_client() as client:
+        yield client
 
 
 def _row_blocks(array, row_chunks, name):
@@ -342,7 +359,11 @@ def fit_dask(estimator, X, y, sample_weight, *, dtype):
     X = check_dask_X(X)
     if y is None:
         raise ValueError("requires y to be passed, but the target y is None")
-    client = _client()
+    with _cluster_client() as client:
+        return _fit_on_cluster(client, estimator, X, y, sample_weight, dtype)
+
+
+def _fit_on_cluster(client, estimator, X, y, sample_weight, dtype):
     y = _row_blocks(_column_or_1d(y), X.chunks[0], "y")
     sample_weight = _row_blocks(_one_d_weights(sample_weight, X.shape[0]), X.chunks[0], "sample_weight")
     targets = estimator._dask_targets(y, sample_weight)
