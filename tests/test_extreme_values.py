@@ -276,21 +276,24 @@ def test_sample_weights_whose_sum_leaves_float64_are_refused_in_their_terms(weig
 
 def test_weights_whose_penalty_scale_overflows_are_refused_in_their_terms():
     """Weights in float64's range whose 1 / (C S) overflows (S = 6e-299, C = 1e-12; a CV fold's S at C = 1e-10) are
-    refused before training, with the rescaling advice: the CV path otherwise scored every problem as the null model
-    and chose C = 1e-10, an all-zero model, silently."""
+    refused before training, in terms of C S (rescaling the weights with C for the same model keeps C S, so that
+    advice could not help): the CV path otherwise scored every problem as the null model and chose C = 1e-10, an
+    all-zero model, silently. Without sample weights too (C=1e-320 on 60 rows)."""
     from torchlogit import TorchLogisticClassifierCV
 
     rng = np.random.RandomState(0)
     X = rng.randn(60, 3)
     y = (X[:, 0] > 0).astype(int)
     w = np.full(len(y), 1e-300)
-    match = "so small that the penalty's scale 1 / \\(C S\\) overflows at C=1e-1[02]. The same model comes from"
+    match = r"At C=1e-1[02], with sample weights .* summing to S=.* the penalty's scale 1 / \(C S\) overflows float64"
     for model in (TorchLogisticClassifier(C=1e-12), TorchLogisticClassifierCV(Cs=[1e-10, 1.0], cv=3)):
         with pytest.raises(ValueError, match=match), warnings.catch_warnings():
             warnings.simplefilter("error", RuntimeWarning)  # the refusal alone: no NumPy overflow warning beside it
             model.fit(X, y, sample_weight=w)
     # Rescaled, the same weights choose a useful C.
     assert TorchLogisticClassifierCV(Cs=[1e-10, 1.0], cv=3).fit(X, y, sample_weight=w * 1e300).C_ == 1.0
+    with pytest.raises(ValueError, match=r"At C=1e-320, with sample weights .* S=60.* Use C > 9\.\d+e-311"):
+        TorchLogisticClassifier(C=1e-320).fit(X, y)
 
 
 def test_weights_beyond_float32_are_refused_for_a_float32_fit_and_the_advice_gives_the_same_model():

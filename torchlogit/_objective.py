@@ -144,7 +144,13 @@ def check_weight_scale(weight_sum, Cs, largest=None, dtype=None, l1_ratio=0.0, s
         problem = f"go down to {float(smallest):.3g}, below the normal range of the training dtype {name} ({tiny:.3g})"
         advice = ", or fit with dtype='float64'"
     elif small:
-        problem = f"sum to {S:.3g}, so small that the penalty's scale 1 / (C S) overflows at C={small[0]:g}"
+        # C S is what the model depends on (weights / k with C * k is the same model): rescaling cannot help here.
+        bound = (1 / np.finfo(np.float64).max) / S
+        raise ValueError(
+            f"At C={small[0]!r}, with sample weights (times the class weights) summing to S={S:.3g}, the penalty's "
+            f"scale 1 / (C S) overflows float64: so small a C S makes every coefficient zero (the penalty outweighs "
+            f"any data). Use C > {bound:.3g}, or larger sample weights for a stronger data term."
+        )
     elif top is not None and l1_ratio > 0 and any(math.isfinite(C) and l1_ratio / (C * S) > top for C in Cs):
         C = next(C for C in Cs if math.isfinite(C) and l1_ratio / (C * S) > top)
         name = str(dtype).removeprefix("torch.")
