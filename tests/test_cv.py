@@ -338,6 +338,12 @@ def test_boolean_mask_folds_and_empty_cv(wine):
     for empty in ([], iter([])):
         with pytest.raises(ValueError, match="cv gave no \\(train, test\\) splits"):
             TorchLogisticClassifierCV(Cs=3, cv=empty).fit(X, y)
+    # Masks of another length (built for other data): LogisticRegressionCV's indexing raises; these left the rows
+    # beyond a short mask out of every fold without a word.
+    for extra in (-8, 2):
+        short = np.arange(len(y) + extra) % 2 == 0
+        with pytest.raises(ValueError, match=f"boolean mask of {len(y) + extra} entries for X's {len(y)} rows"):
+            TorchLogisticClassifierCV(Cs=3, cv=[(short, ~short)]).fit(X, y)
 
 
 @needs_sklearn_1_7

@@ -119,13 +119,25 @@ class _PathModel(LogisticRegression):
         return self.classes_[index]
 
 
-def _folds(splits):
+def _folds(splits, n_samples):
     """The (train, test) row indices of every fold; boolean masks (which scikit-learn's indexing takes) become
-    indices. An empty split (an exhausted generator, ``cv=[]``) is refused in words."""
-    folds = [
-        tuple(np.flatnonzero(part) if np.asarray(part).dtype == bool else np.asarray(part) for part in fold)
-        for fold in splits
-    ]
+    indices. An empty split (an exhausted generator, ``cv=[]``) is refused in words, and so is a mask of another
+    length than ``X`` (one of 150 for 178 rows left 28 rows out of every fold without a word; scikit-learn's
+    indexing raises NumPy's IndexError)."""
+    folds = []
+    for k, fold in enumerate(splits):
+        parts = []
+        for part in fold:
+            part = np.asarray(part)
+            if part.dtype == bool:
+                if part.ndim == 1 and len(part) != n_samples:
+                    raise ValueError(
+                        f"cv split {k} holds a boolean mask of {len(part)} entries for X's {n_samples} rows: masks "
+                        "must have one entry per row."
+                    )
+                part = np.flatnonzero(part)
+            parts.append(part)
+        folds.append(tuple(parts))
     if not folds:
         raise ValueError(
             "cv gave no (train, test) splits: an empty iterable, or a generator already used by an earlier fit "
@@ -442,7 +454,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             if not np.any(row_weight > 0):
                 raise ValueError("The sample weights times the class weights are all zero.")
             split_params, score_params = self._routed(params, sample_weight if weights_given else None)
-            folds = _folds(check_cv(self.cv, y, classifier=True).split(X, y, **split_params))
+            folds = _folds(check_cv(self.cv, y, classifier=True).split(X, y, **split_params), len(y))
             # How often each row is in each fold's training rows: a row given twice (a bootstrap split)
             # counts twice, as it does in scikit-learn's X[train].
             train_counts = np.zeros((len(y), len(folds)))
