@@ -993,8 +993,8 @@ BUGS = [
     ),
     Bug(
         "_cv",
-        "np.flatnonzero(part) if np.asarray(part).dtype == bool else np.asarray(part) for part in fold",
-        "np.asarray(part) for part in fold",
+        "                part = np.flatnonzero(part)\n",
+        "",
         "CV: boolean-mask folds read as indices",
     ),
     Bug(
