@@ -1827,6 +1827,173 @@ BUGS = [
         "summary's LLR p-value drops trailing zeros (0.0015, statsmodels: 0.001500)",
         tests=["tests/test_summary_statistics.py", "tests/test_inference.py"],
     ),
+    # ------------------------------------------------------------------ today's changes (session 43, second set)
+    Bug(
+        "_training",
+        "    limit = 2 * (1 + momentum)\n",
+        "    limit = 2 * momentum\n",
+        "sgd step-size limit 2 m instead of 2 (1 + m): stable (C, rate) pairs refused (momentum=0: every one)",
+        "off-by-one",
+    ),
+    Bug(
+        "_training",
+        '    if solver == "sgd" and not shrink < limit:\n',
+        '    if solver == "sgd" and not shrink <= limit:\n',
+        "sgd step-size check lets shrink == 2 (1 + m) through (the boundary itself oscillates without decay)",
+        "off-by-one",
+    ),
+    Bug(
+        "_training",
+        "    shrink = learning_rate * l2_strength(C, l1_ratio, weight_sum)\n",
+        "    shrink = learning_rate / (C * weight_sum)\n",
+        "sgd step-size check drops (1 - l1_ratio): elastic-net fits with a stable L2 step refused",
+        "penalty",
+    ),
+    Bug(
+        "_training",
+        '    first_step = learning_rate / (1 - 0.9) if solver == "adam" else learning_rate  #',
+        '    first_step = learning_rate / (1 - 0.9) if solver == "sgd" else learning_rate  #',
+        "first-step overflow check: Adam's 10x factor applied to sgd instead (Adam's overflowing rate reaches torch)",
+        "other",
+    ),
+    Bug(
+        "_training",
+        '                getattr(self, "momentum", 0.0),\n',
+        '                getattr(self, "momentum_", 0.0),\n',
+        "_check_scales reads momentum_ (no such attribute): the sgd limit is 2, momentum ignored",
+        "other",
+    ),
+    Bug(
+        "_incremental",
+        "            self._check_scales(train, dtype)\n",
+        "",
+        "partial_fit checks neither the weight scale nor the step sizes (a diverging sgd partial_fit goes silent)",
+        "check",
+    ),
+    Bug(
+        "_callbacks",
+        "            if strength > _HUGE_L2_STRENGTH:",
+        "            if strength < _HUGE_L2_STRENGTH:",
+        "overflow message inverted: blames C for ordinary feature overflow, and the features for a tiny C",
+        "branch",
+    ),
+    Bug(
+        "_callbacks",
+        "                self.applied_[i] = torch.tensor(applied, dtype=torch.float64, device=W.device)\n",
+        "                self.applied_[i] = torch.tensor(total, dtype=torch.float64, device=W.device)\n",
+        "L1Proximal restart: applied totals copied from the cumulative totals (copy-paste)",
+        "other",
+    ),
+    Bug(
+        "_persistence",
+        "    weights = [tuple(W.shape[::-1]) for W, _ in layers]\n",
+        "    weights = [tuple(W.shape) for W, _ in layers]\n",
+        "partial state check: weight shapes not transposed to torch's (n_out, n_in) (valid pickles refused)",
+        "transpose",
+    ),
+    Bug(
+        "_persistence",
+        "                and all(isinstance(a, np.ndarray) and a.shape == shape for a in pair),\n",
+        "                and all(isinstance(a, np.ndarray) and a.shape == shape for a in pair[:1]),\n",
+        "L1 totals check looks at the cumulative total only, not the applied one",
+        "check",
+    ),
+    Bug(
+        "_persistence",
+        '                _require(all(a.shape == shape for a in arrays), "the optimizer moments do not fit the '
+        'coefficients")\n',
+        '                _require(all(a.shape == shape for a in arrays[:1]), "the optimizer moments do not fit the '
+        'coefficients")\n',
+        "optimizer moments check: only the first moment (exp_avg) is checked, not exp_avg_sq",
+        "check",
+    ),
+    Bug(
+        "_persistence",
+        "        layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs\n"
+        '        partial = state.get("_partial_state")\n'
+        "        if partial is not None:\n",
+        '        partial = state.get("_partial_state")\n'
+        "        if partial is not None:\n"
+        "            layers = model._fitted_layers(dense=True)\n",
+        "check_unpickled checks the arrays' shapes only for models with a partial_fit state",
+        "check",
+    ),
+    Bug(
+        "_base",
+        "        copied.__dict__.update(copy.deepcopy(self.__dict__, memo))\n",
+        "        copied.__dict__.update(self.__dict__)\n",
+        "copy.deepcopy of a model shares its coef_ / history_ with the original (a shallow copy)",
+        "other",
+    ),
+    Bug(
+        "_base",
+        "        if is_dask_collection(X):\n            return self._fit_dask(X, y, sample_weight)\n",
+        "        if is_dask_array(X):\n            return self._fit_dask(X, y, sample_weight)\n",
+        "a dask DataFrame X goes to the in-memory path (no TypeError naming to_dask_array)",
+        "check",
+    ),
+    Bug(
+        "_dask",
+        "    with worker_client() as client:\n        yield client\n",
+        "    from distributed import get_client\n\n    yield get_client()\n",
+        "a dask fit inside a dask task uses get_client() without seceding (a one-thread worker deadlocks)",
+        "other",
+    ),
+    Bug(
+        "_targets",
+        "    return label_targets(classes, encoded, stratify=encoded if len(classes) == 2 else None)\n",
+        "    return label_targets(classes, encoded, stratify=encoded if len(classes) >= 2 else None)\n",
+        "early stopping's split stratified for multiclass y too (a class of one sample fails the fit)",
+        "off-by-one",
+    ),
+    Bug(
+        "_summary_table",
+        '    return f"{v:.4g}" if abs(v) >= 1e4 or abs(v) < 1e-4 else f"{v:.4f}"\n',
+        '    return f"{v:.4g}" if abs(v) > 1e4 or abs(v) < 1e-4 else f"{v:.4f}"\n',
+        "summary table: 10000 printed 10000.0000 (statsmodels' forg: 1e+04)",
+        "off-by-one",
+        tests=["tests/test_summary_statistics.py", "tests/test_inference.py"],
+    ),
+    Bug(
+        "_summary_table",
+        '    return f"{v:.4g}" if abs(v) >= 1e4 or abs(v) < 1e-4 else f"{v:.4f}"\n',
+        '    return f"{v:.4g}" if abs(v) >= 1e4 or 0 < abs(v) < 1e-4 else f"{v:.4f}"\n',
+        "summary table: an exact zero printed 0.0000 (statsmodels' forg: 0)",
+        "other",
+        tests=["tests/test_summary_statistics.py", "tests/test_inference.py"],
+    ),
+    Bug(
+        "_inference",
+        "    augmented = np.block([[np.array([[float(n)]]), sums[None, :]], [sums[:, None], gram]])\n",
+        "    augmented = np.block([[np.array([[1.0]]), sums[None, :]], [sums[:, None], gram]])\n",
+        "implicit_constant: the constant's own Gram entry 1 instead of n (no implicit constant found)",
+        "other",
+    ),
+    Bug(
+        "onnx",
+        "                proba = OnnxConcat(OnnxNeg(H, op_version=opv), H, axis=1, op_version=opv)\n",
+        "                proba = OnnxConcat(H, OnnxNeg(H, op_version=opv), axis=1, op_version=opv)\n",
+        "skl2onnx raw_scores, binary: columns (score, -score) instead of (-score, score)",
+        "other",
+        tests=["tests/test_onnx.py"],
+    ),
+    Bug(
+        "onnx",
+        "        proba = H if raw_scores else OnnxSigmoid(H, op_version=opv)\n",
+        "        proba = OnnxSigmoid(H, op_version=opv)\n",
+        "skl2onnx raw_scores ignored for multi-label models (probabilities returned)",
+        "other",
+        tests=["tests/test_onnx.py"],
+    ),
+    Bug(
+        "_multilabel",
+        '        return super()._recorded_scores() | ({"valid_loss"} if self._validation_fraction() is not None '
+        "else set())\n",
+        '        return super()._recorded_scores() | ({"valid_loss"} if self.validation_fraction is not None '
+        "else set())\n",
+        "multi-label records valid_loss whenever validation_fraction is set (the parameter, not the fit's fraction)",
+        "other",
+    ),
 ]
 
 

@@ -335,6 +335,87 @@ def test_summary_llr_p_value_keeps_trailing_zeros_as_statsmodels():
     assert _llr_p_value(0.0015) == "0.001500"
 
 
+# ------------------------------------------- sgd's step-size limit, partial_fit's checks (bugs 244, 248)
+def _heavy_ball_radius(a, momentum):
+    """Spectral radius of heavy-ball momentum on a quadratic whose step is ``a = lr h``: the roots of
+    ``z^2 - (1 + m - a) z + m`` (``x+ = x - a x + m (x - x-)``); below 1 the iterates decay."""
+    return max(abs(np.roots([1.0, -(1 + momentum - a), momentum])))
+
+
+@pytest.mark.parametrize("momentum, rate", [(0.0, 0.5), (0.5, 0.75)])
+def test_sgd_refuses_an_l2_step_exactly_at_the_stability_limit(momentum, rate):
+    """4 rows of weight 1 and C = 1/16: the L2 step rate (1 - l1_ratio) / (C S) is exactly 4 rate = 2 (1 + m), where
+    the heavy-ball iteration stops decaying (a root at -1): refused by fit and by partial_fit (whose batch sets S)."""
+    X = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.5], [0.5, -1.0]])
+    y = np.array([0, 1, 0, 1])
+    step = rate * 1.0 / (0.0625 * 4)
+    assert step == 2 * (1 + momentum)
+    assert _heavy_ball_radius(step, momentum) == pytest.approx(1.0, abs=1e-12)
+    assert _heavy_ball_radius(0.99 * step, momentum) < 1
+    model = TorchLogisticClassifier(solver="sgd", C=0.0625, learning_rate_init=rate, momentum=momentum, max_iter=2)
+    for call in (model.fit, lambda X, y: model.partial_fit(X, y, classes=[0, 1])):
+        with pytest.raises(ValueError, match="solver='sgd' diverges with C=0.0625"):
+            call(X, y)
+    assert not hasattr(model, "coef_")
+
+
+# ------------------------------------------------- an overflowed optimizer state blamed on its cause (bug 249)
+@pytest.mark.parametrize("C, blamed", [(1.0, "The input data may contain large values"), (1e-40, "C=1e-40 makes")])
+def test_an_overflowed_optimizer_state_names_C_only_when_the_l2_strength_is_huge(C, blamed):
+    """The L2 gradient is (1 - l1_ratio) / (C S) times the coefficients: from C=1, S=100 (0.01) an overflow is the
+    features'; from C=1e-40 (1e38, float32's range) it is C's."""
+    from types import SimpleNamespace
+
+    from torchlogit._callbacks import check_finite_parameters
+    from torchlogit._objective import l2_strength
+
+    module = torch.nn.Linear(2, 1)
+    optimizer = torch.optim.Adam(module.parameters())
+    optimizer.state[module.weight] = {"exp_avg_sq": torch.full((1, 2), math.inf)}
+    net = SimpleNamespace(
+        module_=module,
+        optimizer_=optimizer,
+        lr=1e-3,
+        criterion_=SimpleNamespace(C=C, l2_strength=l2_strength(C, 0, 100)),
+    )
+    with pytest.raises(ValueError, match="overflowed dtype='float32'") as caught:
+        check_finite_parameters(net)
+    assert blamed in str(caught.value)
+    assert ("use a larger C" in str(caught.value)) == (C < 1)
+
+
+# ------------------------------------------------ crafted pickles refused when loaded (bugs 252, 253, 254)
+def test_a_crafted_state_is_refused_whichever_array_is_off():
+    """Each moment of Adam (exp_avg and exp_avg_sq), each of the L1 pair (total and applied), and coef_ of a model
+    without partial_fit state are checked against the coefficients' shapes, not only the first of each."""
+    import warnings
+
+    from sklearn.exceptions import ConvergenceWarning
+
+    X, y = _data(n=60, d=4, classes=3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        adam = TorchLogisticClassifier(solver="adam", l1_ratio=0.5, C=0.5, random_state=0).partial_fit(X, y, [0, 1, 2])
+        lbfgs = TorchLogisticClassifier(max_iter=5).fit(X, y)
+    state = adam.__getstate__()
+    partial = state["_partial_state"]
+    (weight_moments, bias_moments), [(total, applied)] = partial["optimizer"], partial["l1"]
+    assert weight_moments["exp_avg_sq"].shape == total.shape == applied.shape == (3, 4)  # torch's (n_out, n_in)
+    message = "This TorchLogisticClassifier state is not one torchlogit writes: "
+    bad_moments = {**weight_moments, "exp_avg_sq": np.zeros((4, 3))}
+    crafted = {
+        "the optimizer moments do not fit": {**partial, "optimizer": [bad_moments, bias_moments]},
+        "the L1 totals do not fit": {**partial, "l1": [[total, np.zeros((4, 3))]]},
+    }
+    for reason, bad in crafted.items():
+        with pytest.raises(ValueError, match=message + reason):
+            TorchLogisticClassifier().__setstate__({**state, "_partial_state": bad})
+    wrong = {**lbfgs.__getstate__(), "coef_": np.zeros((3, 5))}  # 5 features where n_features_in_ is 4
+    assert "_partial_state" not in wrong or wrong["_partial_state"] is None
+    with pytest.raises(ValueError, match="coef_"):
+        TorchLogisticClassifier().__setstate__(wrong)
+
+
 # ------------------------------------------------------------------------------------ the drill itself
 def test_every_seeded_bug_still_applies_to_the_sources():
     """Each bug's old text occurs exactly once in its file: a refactor that moves the code must move the bug with it,
