@@ -273,17 +273,23 @@ def test_the_pickle_holds_no_training_machinery(iris):
     assert pickle.loads(blob).loss_curve_ == clf.loss_curve_
 
 
+def _short_fits(iris):
+    """A multinomial model and a multi-label one (int16 labels), five iterations each."""
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        Y = np.eye(3, dtype=np.int16)[y]
+        return [TorchLogisticClassifier(max_iter=5).fit(X, y), TorchMultiLabelClassifier(max_iter=5).fit(X, Y)]
+
+
 @pytest.mark.parametrize("how", ["pickle", "deepcopy", "joblib"])
 def test_pickling_a_fitted_model_leaves_the_model_itself_unchanged(iris, how, tmp_path):
     """Pickling (and deep-copying, joblib.dump) reads the model: its history_ and attributes stay as they were.
 
     BaseEstimator's __getstate__ returns the instance's own __dict__ on Python >= 3.11; a state edited in place
     stripped the live model's history_ and turned _y_dtype into a string."""
-    X, y = iris
-    Y = np.eye(3, dtype=np.int16)[y]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        models = [TorchLogisticClassifier(max_iter=5).fit(X, y), TorchMultiLabelClassifier(max_iter=5).fit(X, Y)]
+    X, _ = iris
+    models = _short_fits(iris)
     for model in models:
         before = dict(model.__dict__)
         if how == "joblib":
@@ -299,11 +305,8 @@ def test_pickling_a_fitted_model_leaves_the_model_itself_unchanged(iris, how, tm
 def test_a_copy_in_memory_keeps_the_history(iris, how):
     """copy.copy / copy.deepcopy of a fitted model is the model, history_ included (only a pickle leaves it out);
     a deep copy shares nothing mutable with the original."""
-    X, y = iris
-    Y = np.eye(3, dtype=np.int16)[y]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        models = [TorchLogisticClassifier(max_iter=5).fit(X, y), TorchMultiLabelClassifier(max_iter=5).fit(X, Y)]
+    X, _ = iris
+    models = _short_fits(iris)
     for model in models:
         copied = how(model)
         assert type(copied) is type(model)
