@@ -603,7 +603,8 @@ REFUSED = {
     "newton-cholesky with an L1 part": (
         "multinomial",
         lambda h, p: h["params"].update(solver="newton-cholesky", l1_ratio=1.0),
-        "Solver newton-cholesky supports only 'l2' or None penalties, got l1 penalty",
+        "Solver newton-cholesky supports only 'l2' or None penalties, got l1 penalty (l1_ratio=1 with C=1): set "
+        "l1_ratio=0, or use solver='lbfgs' for L1",
     ),
     "NaN weight": (
         "binary",

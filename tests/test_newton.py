@@ -150,6 +150,9 @@ def test_l1_is_refused_like_sklearn(wine, l1_ratio, name):
     X, y = wine
     with pytest.raises(ValueError, match=f"Solver newton-cholesky supports only 'l2' or None penalties, got {name}"):
         TorchLogisticClassifier(solver="newton-cholesky", l1_ratio=l1_ratio).fit(X, y)
+    # then in torchlogit's terms (it has no `penalty` parameter)
+    with pytest.raises(ValueError, match=f"penalty \\(l1_ratio={l1_ratio:g} with C=1\\): set l1_ratio=0"):
+        TorchLogisticClassifier(solver="newton-cholesky", l1_ratio=l1_ratio).fit(X, y)
 
 
 def test_too_many_features_are_refused_before_any_work():

@@ -343,7 +343,11 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             device = check_device_name(self.device, owner=type(self).__name__)
         if self._solver() == "newton-cholesky" and l1_strength(self.C, self.l1_ratio, 1.0) > 0:
             penalty = "l1" if self.l1_ratio == 1 else "elasticnet"
-            raise ValueError(f"Solver newton-cholesky supports only 'l2' or None penalties, got {penalty} penalty.")
+            # scikit-learn's words, then ours: torchlogit has no `penalty` parameter, l1_ratio sets it.
+            raise ValueError(
+                f"Solver newton-cholesky supports only 'l2' or None penalties, got {penalty} penalty "
+                f"(l1_ratio={self.l1_ratio:g} with C={self.C:g}): set l1_ratio=0, or use solver='lbfgs' for L1."
+            )
         if training:
             refuse_mps_training(device)
             if np.isinf(self.C) and 0 < self.l1_ratio < 1:  # scikit-learn's warning, its words (its penalty=None)
