@@ -367,3 +367,22 @@ def test_a_singular_hessian_says_the_statistics_are_the_fits(spector):
         table = model.summary(Xd, y)
     assert record[0].filename == __file__
     assert table["std_err"].isna().all() and np.isfinite(table.attrs["llf"])
+
+
+def test_a_hessian_that_overflows_says_so_and_how_to_rescale(spector):
+    """Features of 1e200: the fit is right, but the Hessian's entries (sums of squared features) overflow float64.
+    The warning blamed separation or collinearity ("singular or ill-conditioned"); it names the overflow and the
+    remedy, which gives the same z (at 1e150 the table is that of the unscaled features)."""
+    X, y = spector
+    Xn = X.to_numpy()
+    reference = TorchLogisticClassifier(**TIGHT).fit(Xn, y).summary(Xn, y)
+    for scale in (1e150, 1e200):
+        Xs = Xn * scale
+        model = TorchLogisticClassifier(**TIGHT).fit(Xs, y)
+        if scale == 1e150:
+            np.testing.assert_allclose(model.summary(Xs, y)["z"], reference["z"], rtol=1e-6)
+            continue
+        with pytest.warns(UserWarning, match="overflowed float64.*Divide such features by a power of ten") as record:
+            table = model.summary(Xs, y)
+        assert not any("singular" in str(w.message) for w in record)
+        assert table["z"].isna().all()

@@ -214,7 +214,8 @@ class Factor:
         scale = torch.sqrt(torch.diagonal(H))
         self.U, self.scale, self.rcond = None, scale, 0.0
         # The sum is finite iff every entry is (or it overflows: refused too), without an n x n mask.
-        if not bool(torch.isfinite(H.sum())) or not bool(torch.all(scale > 0)):
+        self.overflowed = not bool(torch.isfinite(H.sum()))
+        if self.overflowed or not bool(torch.all(scale > 0)):
             return
         H.div_(scale[:, None]).div_(scale[None, :])
         exact = torch.linalg.eigvalsh(H) if n <= EXACT_RCOND_MAX_PARAMS else None  # a transient copy
@@ -581,6 +582,17 @@ def warn_singular(rcond, subject="", hint=""):
     )
 
 
+def warn_overflowed(subject=""):
+    """The Hessian's entries (weighted sums of products of features) overflowed float64: features beyond ~1e154."""
+    warn(
+        f"{subject}The Hessian of the log-likelihood overflowed float64 (its entries are weighted sums of products "
+        "of features, which exceed 1.8e308 for features beyond about 1e154): standard errors, z, p-values and "
+        "intervals are NaN. Divide such features by a power of ten: z and p-values do not change, and a "
+        "coefficient and its standard error scale by that factor.",
+        InferenceWarning,
+    )
+
+
 def constant_columns(X):
     """Positions of the columns holding one non-zero value in every row: a constant (statsmodels' ``k_constant``
     test, which ``sm.add_constant``'s column passes)."""
@@ -857,7 +869,9 @@ class InferenceMixin:
                 del meat
             if variances is not None:
                 return result.theta, variances, result.converged
-            if result.status == "singular":
+            if result.status == "singular" and result.factor.overflowed:
+                warn_overflowed(subject)
+            elif result.status == "singular":
                 warn_singular(result.factor.rcond, subject, hint)
             elif result.status == "max_iter":  # well-conditioned, yet Newton kept moving: no finite optimum
                 warn_no_optimum(subject)
