@@ -1994,6 +1994,19 @@ BUGS = [
         "multi-label records valid_loss whenever validation_fraction is set (the parameter, not the fit's fraction)",
         "other",
     ),
+    Bug(
+        "_inference",
+        '            if result.status == "singular" and result.factor.overflowed:\n'
+        "                warn_overflowed(subject)\n"
+        '            elif result.status == "singular":\n'
+        "                warn_singular(result.factor.rcond, subject, hint)\n",
+        '            if result.status == "singular":\n'
+        "                warn_singular(result.factor.rcond, subject, hint)\n"
+        '            elif result.status == "singular" and result.factor.overflowed:\n'
+        "                warn_overflowed(subject)\n",
+        "summary: the branches in the wrong order, an overflowed Hessian is warned about as singular again",
+        "other",
+    ),
 ]
 
 
