@@ -454,7 +454,6 @@ def _check_fitted(fitted, cls, payload_size):
     _require(n_features * 4 <= payload_size and n_outputs * 4 <= payload_size, "more weights than the file holds")
     # n_iter_ is an int32 array, as scikit-learn's: 2**31 is refused here, not by NumPy's OverflowError later.
     _require(_is_int(fitted["n_iter_"], 0, _MAX_INT32), "n_iter_ is not a count")
-    _require(kind in _target_kinds(cls), f"kind {str(kind)[:20]!r} is not one of {sorted(_target_kinds(cls))}")
     names = fitted["feature_names_in_"]
     _require(
         names is None
