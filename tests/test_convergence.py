@@ -12,6 +12,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import torch
 from scipy.special import expit
 from sklearn.base import clone
 from sklearn.datasets import load_breast_cancer, load_iris
@@ -187,8 +188,9 @@ def test_sgd_whose_penalty_step_overshoots_is_refused_naming_C(Estimator):
         before = model.predict_proba(X)
         model.set_params(C=boundary * 0.99)
         for call in (model.fit, model.partial_fit):
-            with pytest.raises(ValueError, match=r"solver=.sgd. diverges with C=.*, C > " + f"{boundary:.3g}"):
-                call(X, y)
+            for data in ((X, y), (torch.from_numpy(X), torch.from_numpy(y))):  # NumPy and CPU tensors alike
+                with pytest.raises(ValueError, match=r"solver=.sgd. diverges with C=.*, C > " + f"{boundary:.3g}"):
+                    call(*data)
         np.testing.assert_array_equal(model.predict_proba(X), before)
         # Adam's steps are bounded by its rate: the same C fits (to zero coefficients, as LogisticRegression's).
         adam = Estimator(solver="adam", max_iter=50, random_state=0, C=boundary * 0.99).fit(X, y)

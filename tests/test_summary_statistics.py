@@ -227,6 +227,10 @@ def test_dummies_of_every_level_are_the_intercept_of_a_model_fitted_without_one(
     assert_matches(model.summary(Xd, y), reference)
     Xs = sp.csr_matrix(Xd.to_numpy())
     assert model.fit(Xs, y).summary(Xs, y).attrs["df_model"] == reference.df_model == 3
+    import torch
+
+    Xt, yt = torch.tensor(Xd.to_numpy()), torch.tensor(y.to_numpy())  # CPU tensors: the same rule
+    assert model.fit(Xt, yt).summary(Xt, yt).attrs["df_model"] == 3
     Xa, ya = anes96
     levels = pd.get_dummies(pd.qcut(Xa["age"], 3, labels=["young", "middle", "old"]), dtype=float)
     Xl = pd.concat([Xa.drop(columns="age"), levels], axis=1)
