@@ -200,6 +200,12 @@ class _BlasSeen(Callback):
         net.history.record("threads", torch.get_num_threads())
 
 
+@pytest.fixture
+def numpy_blas_faster(monkeypatch):
+    """A machine where NumPy's BLAS multiplies by vectors faster than torch's (an AMD CPU under torch's MKL)."""
+    monkeypatch.setattr(torchlogit._threads, "numpy_blas_is_faster", lambda: True)
+
+
 def _binary_data(n=400, d=8, seed=0):
     rng = np.random.RandomState(seed)
     X = rng.standard_normal((n, d)) @ rng.standard_normal((d, d))  # correlated columns
@@ -207,7 +213,7 @@ def _binary_data(n=400, d=8, seed=0):
     return X, y
 
 
-def test_vector_products_in_numpy_blas_equal_torchs():
+def test_vector_products_in_numpy_blas_equal_torchs(numpy_blas_faster):
     """Inside blas_threads a dense CPU tensor's X @ w and r @ X come from NumPy, in the tensor's dtype and shape, equal
     to torch's products to rounding; outside it (a user's own torch.set_num_threads(1) included) they stay in torch."""
     from torchlogit._kernels import (
@@ -242,7 +248,9 @@ def test_vector_products_in_numpy_blas_equal_torchs():
         assert not torchlogit._threads.in_numpy_blas()
 
 
-def test_a_large_dense_binary_fit_multiplies_in_numpy_blas_on_one_torch_thread(two_threads, monkeypatch):
+def test_a_large_dense_binary_fit_multiplies_in_numpy_blas_on_one_torch_thread(
+    two_threads, numpy_blas_faster, monkeypatch
+):
     """From SMALL_VALUES values (lowered here), a dense binary L-BFGS fit on the CPU runs its iterations on one torch
     thread with its vector products in NumPy's BLAS, and reaches scikit-learn's optimum (float64: coefficients to
     1e-5); the count is the user's again afterwards, also after a failed fit. Multinomial, sparse, newton-cholesky and
@@ -297,6 +305,81 @@ def test_a_large_dense_binary_fit_multiplies_in_numpy_blas_on_one_torch_thread(t
         assert {row["threads"] for row in other.history_} == {2}, other
 
 
+def test_where_numpy_blas_is_not_faster_a_large_dense_binary_fit_stays_in_torch(two_threads, monkeypatch):
+    """On a CPU where torch's products are as fast as NumPy's (an Intel CPU under torch's MKL), a large dense binary
+    fit keeps torch's products, torch's thread count and a row-major copy (two pools spinning on the same cores cost
+    more than they save), and reaches scikit-learn's optimum (float64, coefficients to 1e-5) and the coefficients of
+    the fit routed to NumPy's BLAS (to 1e-9)."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = _binary_data(n=600)
+    monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", X.size)
+    seen = _copy_layouts(monkeypatch)
+    monkeypatch.setattr(torchlogit._threads, "numpy_blas_is_faster", lambda: False)
+    in_torch = TorchLogisticClassifier(dtype="float64", tol=1e-10, callbacks=[_BlasSeen()]).fit(X, y)
+    assert {row["numpy_blas"] for row in in_torch.history_} == {False}
+    assert {row["threads"] for row in in_torch.history_} == {2}
+    assert seen == [(torch.float64, "C")]
+    reference = LogisticRegression(tol=1e-10, max_iter=1000).fit(X, y)
+    np.testing.assert_allclose(in_torch.coef_, reference.coef_, rtol=1e-5, atol=1e-7)
+    monkeypatch.setattr(torchlogit._threads, "numpy_blas_is_faster", lambda: True)
+    routed = TorchLogisticClassifier(dtype="float64", tol=1e-10, callbacks=[_BlasSeen()]).fit(X, y)
+    assert {row["numpy_blas"] for row in routed.history_} == {True} and seen[-1] == (torch.float64, "F")
+    np.testing.assert_allclose(in_torch.coef_, routed.coef_, rtol=1e-9, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("mkl", "vendor", "faster"),
+    [(True, "AuthenticAMD", True), (True, "GenuineIntel", False), (True, "", True), (False, "AuthenticAMD", False)],
+)
+def test_numpy_blas_is_faster_only_under_torchs_mkl_on_a_cpu_not_known_to_be_intels(mkl, vendor, faster, monkeypatch):
+    """MKL chooses its kernels by vendor: NumPy's OpenBLAS was 2-3x faster on an AMD EPYC, even on an Intel Xeon.
+    A vendor not known keeps NumPy's BLAS (the rule before vendors were told apart); torch without MKL keeps torch."""
+    from torchlogit._threads import numpy_blas_is_faster
+
+    monkeypatch.setattr(torch.backends.mkl, "is_available", lambda: mkl)
+    monkeypatch.setattr(torchlogit._threads, "cpu_vendor", lambda: vendor)
+    numpy_blas_is_faster.cache_clear()
+    try:
+        assert numpy_blas_is_faster() is faster
+    finally:
+        numpy_blas_is_faster.cache_clear()
+
+
+def test_the_cpu_vendor_is_read_from_proc_cpuinfo_or_the_platform(monkeypatch, tmp_path):
+    """Linux's /proc/cpuinfo names the vendor; elsewhere platform.processor() (Windows names it there), else ""."""
+    import builtins
+
+    from torchlogit._threads import cpu_vendor
+
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nvendor_id\t: AuthenticAMD\ncpu family\t: 25\n")
+    real_open = builtins.open
+
+    def fake_open(path, *args, **kwargs):
+        if path == "/proc/cpuinfo":
+            if not cpuinfo.exists():
+                raise FileNotFoundError(path)
+            return real_open(cpuinfo, *args, **kwargs)
+        return real_open(path, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "open", fake_open)
+    cpu_vendor.cache_clear()
+    try:
+        assert cpu_vendor() == "AuthenticAMD"
+        cpuinfo.unlink()
+        cpu_vendor.cache_clear()
+        monkeypatch.setattr(
+            torchlogit._threads.platform, "processor", lambda: "Intel64 Family 6 Model 85, GenuineIntel"
+        )
+        assert "GenuineIntel" in cpu_vendor()
+        cpu_vendor.cache_clear()
+        monkeypatch.setattr(torchlogit._threads.platform, "processor", lambda: "")
+        assert cpu_vendor() == ""
+    finally:
+        cpu_vendor.cache_clear()
+
+
 def _copy_layouts(monkeypatch):
     """Records ``(dtype, layout)`` of every training copy made: "C", "F" (column-major) or "other"."""
     from torchlogit._training_set import TrainingSet
@@ -314,7 +397,7 @@ def _copy_layouts(monkeypatch):
     return seen
 
 
-def test_a_fit_routed_to_numpy_blas_trains_on_a_column_major_copy_with_every_guarantee(monkeypatch):
+def test_a_fit_routed_to_numpy_blas_trains_on_a_column_major_copy_with_every_guarantee(numpy_blas_faster, monkeypatch):
     """The fits whose products go to NumPy's BLAS (dense, one output, L-BFGS, from SMALL_VALUES values) train on
     a column-major copy, the float64 continuation's copy included; every other fit on a row-major one. The copy
     holds X's canonical rows exactly; the fit reaches scikit-learn's optimum (float64, coefficients to 1e-5); it is

@@ -4,8 +4,10 @@ The one copy of the training data is made with NumPy: on this project's referenc
 machine (AMD EPYC, 2 cores) torch's float64 -> float32 cast runs at a sixth of
 NumPy's speed (300k x 100: 106 ms against 16 ms), and NumPy gathers the canonical row
 order in the same pass. The dense training products stay in torch, with one exception:
-the matrix-vector products of a large dense one-output L-BFGS fit on the CPU go to
-NumPy's BLAS while torch runs on one thread (:func:`blas_vector_products`). Calling
+where NumPy's BLAS is the faster (torch's MKL on a CPU not known to be Intel's,
+:func:`._threads.numpy_blas_is_faster`), the matrix-vector products of a large dense
+one-output L-BFGS fit on the CPU go to NumPy's BLAS while torch runs on one thread
+(:func:`blas_vector_products`). Calling
 NumPy's BLAS while torch's pool also runs made the two pools contend and a fit took
 1.6-4x longer (300k x 100 binary: 3.2 against 2.0 s; multinomial 100k x 50 x 10: 2.7
 against 0.67 s), so matrix products (several outputs) stay in torch, where MKL's are fast.
@@ -358,7 +360,8 @@ def host_matrix(X):
 
 
 def column_major_copy(n_values, vector_products):
-    """Whether the training copy is laid out by columns: exactly the fits whose products go to NumPy's BLAS.
+    """Whether the training copy is laid out by columns: exactly the fits whose products go to NumPy's BLAS
+    (where it is the faster, :func:`._threads.numpy_blas_is_faster`; AMD EPYC figures below).
 
     OpenBLAS's matrix-vector kernels stream a column-major ``X`` for both products at the speed of
     ``X @ w`` on a row-major one, while ``r @ X`` on a row-major ``X`` runs at half that (300k x 100,
@@ -387,10 +390,11 @@ def blas_vector_products(X):
 
     On the CPU, inside :func:`._threads.blas_threads` (the iterations of an L-BFGS fit
     of a dense linear model with one output, on data of at least ``SMALL_VALUES``
-    values, where torch runs on one thread). torch's CPU builds multiply with MKL, whose
-    matrix-vector kernels ran at a third to half the speed of NumPy's OpenBLAS on this
-    project's reference machine (AMD EPYC, 2 cores, quiet, 2026-12-05, best of 7,
-    ``X @ w`` / ``r @ X``):
+    values, where torch runs on one thread), on a CPU where NumPy's BLAS is the faster
+    (:func:`._threads.numpy_blas_is_faster`). torch's CPU builds multiply with MKL, whose
+    matrix-vector kernels ran at a third to half the speed of NumPy's OpenBLAS on an
+    AMD EPYC (2 cores, quiet, 2026-12-05, best of 7, ``X @ w`` / ``r @ X``; on an Intel
+    Xeon the two are even):
 
     ================================  ===============  ===============
     X                                 torch (2 thr.)   NumPy (2 thr.)

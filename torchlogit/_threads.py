@@ -30,7 +30,9 @@ does a deliberate ``torch.set_num_threads(1)`` made while another thread's small
 """
 
 import contextlib
+import functools
 import os
+import platform
 import threading
 
 import scipy.sparse as sp
@@ -110,7 +112,8 @@ def blas_threads(n_values, vector_products):
     """One intra-op thread for iterations whose products NumPy's BLAS computes, else nothing.
 
     ``vector_products``: the fit multiplies its data by vectors only (a dense linear model
-    with one output on the CPU). On data of at least ``SMALL_VALUES`` values, inside this
+    with one output on the CPU). On data of at least ``SMALL_VALUES`` values, on a CPU where
+    NumPy's BLAS is the faster (:func:`numpy_blas_is_faster`), inside this
     context, those products go to NumPy's BLAS (:func:`._kernels.blas_vector_products`) and
     torch runs on one thread: NumPy's pool uses the cores, and torch's would only spin
     beside it. Smaller data already run on one thread (:func:`threads_for`), and stay in torch.
@@ -121,8 +124,46 @@ def blas_threads(n_values, vector_products):
 
 
 def routes_to_numpy_blas(n_values, vector_products):
-    """Whether :func:`blas_threads` sends the iterations' products to NumPy's BLAS (for the copy's layout too)."""
-    return bool(vector_products and n_values >= SMALL_VALUES)
+    """Whether :func:`blas_threads` sends the iterations' products to NumPy's BLAS (for the copy's layout too).
+
+    Only where NumPy's BLAS is the faster one (:func:`numpy_blas_is_faster`).
+    """
+    return bool(vector_products and n_values >= SMALL_VALUES and numpy_blas_is_faster())
+
+
+@functools.lru_cache(maxsize=1)
+def numpy_blas_is_faster():
+    """Whether NumPy's BLAS multiplies a large dense ``X`` by a vector faster than torch's: torch's MKL on a CPU not
+    known to be Intel's.
+
+    MKL picks its fast kernels by CPU vendor. On an AMD EPYC (this project's machine until
+    2026-12-05; 300k x 100, two threads, best of 7) torch's MKL took 8.1 / 9.6 ms for ``X @ w`` /
+    ``r @ X`` in float32 against 3.4 / 6.9 ms for NumPy's OpenBLAS, and 29 / 27 against 11 / 15 ms
+    in float64, which paid for one torch thread beside NumPy's pool (:func:`blas_threads`). On an
+    Intel Xeon (2 cores, 2026-12-06, median of 30) the kernels are even: float32 1.81 / 1.97 ms
+    (torch, row-major) against 1.90 / 1.99 ms (NumPy, column-major), float64 4.8 / 4.0 against
+    4.2 / 3.9 ms. There the two pools cost more than they save: OpenBLAS's threads spin for about
+    0.1 s after each call, on the cores torch's operations between the products and the next fit's
+    preparation need. Fits alternating on that Xeon (``benchmarks/data_prep.py``): binary 300k x 100
+    0.54 s in torch against 0.75 s through NumPy's BLAS, the preparation before the first iteration
+    0.09 against 0.22 s; its easy 1M x 100 float64 problem 0.78 against 0.92 s (scikit-learn 0.70 s).
+    Where the vendor is not known (another OS without ``/proc/cpuinfo``), NumPy's BLAS, as before.
+    """
+    return torch.backends.mkl.is_available() and "GenuineIntel" not in cpu_vendor()
+
+
+@functools.lru_cache(maxsize=1)
+def cpu_vendor():
+    """The CPU's vendor string ("GenuineIntel", "AuthenticAMD", ...): Linux's ``/proc/cpuinfo``, else what
+    ``platform.processor()`` says (Windows names the vendor there); "" when neither tells."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("vendor_id"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or ""
 
 
 @contextlib.contextmanager
