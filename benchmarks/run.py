@@ -41,6 +41,7 @@ from sklearn.neural_network import MLPClassifier
 from sklearn_reference import logistic_regression  # benchmarks/sklearn_reference.py: 1.9 spelling on any release
 
 import torchlogit
+import torchlogit._threads
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 
 HERE = Path(__file__).parent
@@ -412,6 +413,8 @@ def machine():
         "numpy": np.__version__,
         "torchlogit": torchlogit.__version__,
         "blas": blas,
+        # Whether large dense binary fits multiply in NumPy's BLAS here (a CPU-vendor rule): the ratios depend on it.
+        "numpy_blas_routing": torchlogit._threads.numpy_blas_is_faster(),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE"),
     }
 
