@@ -2007,6 +2007,20 @@ BUGS = [
         "summary: the branches in the wrong order, an overflowed Hessian is warned about as singular again",
         "other",
     ),
+    Bug(
+        "_threads",
+        '    return torch.backends.mkl.is_available() and "GenuineIntel" not in cpu_vendor()\n',
+        '    return torch.backends.mkl.is_available() and "AuthenticAMD" not in cpu_vendor()\n',
+        "the BLAS routing's vendor rule keyed on AMD: an unknown vendor stays in torch, an AMD CPU too",
+        "other",
+    ),
+    Bug(
+        "_threads",
+        "    return bool(vector_products and n_values >= SMALL_VALUES and numpy_blas_is_faster())\n",
+        "    return bool(vector_products and n_values >= SMALL_VALUES)\n",
+        "the BLAS routing ignores the vendor rule (NumPy's BLAS on every CPU, as before 2026-12-06)",
+        "other",
+    ),
 ]
 
 
