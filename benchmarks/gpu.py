@@ -281,7 +281,7 @@ def predict_contenders(spec, X, y, device):
 
 
 def adam_contenders(spec, X, y, device):
-    """One Adam epoch (lr 1e-3, sklearn's objective per batch): torchlogit against a hand-written loop."""
+    """One Adam epoch (lr ``LR``, 0.01, sklearn's objective per batch): torchlogit against a hand-written loop."""
     inputs = Inputs(X, y)
     n, d = X.shape
     batch = spec["batch"]

@@ -228,18 +228,22 @@ def workload_adam_epoch(n, rounds, epochs=3, batch_size=1024):
 
 
 # A child process that fits one contender and prints its resident memory before the
-# fit and at its peak. Both contenders run in identical processes (both libraries
-# imported and warmed up) so that the measure is the fit's memory, not the size of
-# torch's shared libraries. ``{data}`` is a snippet defining X and y.
+# fit and at its peak, each contender as its users run it: scikit-learn's process does not
+# import torch (about 200 MB of shared libraries that a LogisticRegression user never
+# loads; with torch in both, the peak ratio of 1M x 100 read 1.40 where the user sees ~1.7).
+# The increase during the fit is reported beside the peaks. ``{data}`` is a snippet defining X and y.
 PEAK_CHILD = """
 import sys, numpy as np, scipy.sparse as sp
 from sklearn.datasets import make_classification
 from sklearn.linear_model import LogisticRegression
-from torchlogit import TorchLogisticClassifier
-TorchLogisticClassifier(max_iter=2).fit(np.random.randn(100, 10), np.arange(100) % 2)
-LogisticRegression().fit(np.random.randn(100, 10), np.arange(100) % 2)
+if sys.argv[1] == "ours":
+    from torchlogit import TorchLogisticClassifier
+    TorchLogisticClassifier(max_iter=2).fit(np.random.randn(100, 10), np.arange(100) % 2)
+    make = TorchLogisticClassifier
+else:
+    make = lambda: LogisticRegression(max_iter=1000)
+make().fit(np.random.randn(100, 10), np.arange(100) % 2)
 {data}
-make = TorchLogisticClassifier if sys.argv[1] == "ours" else (lambda: LogisticRegression(max_iter=1000))
 def status(key):
     for line in open("/proc/self/status"):
         if line.startswith(key):
@@ -361,13 +365,16 @@ def workload_l1(rounds, C=0.1):
     )
 
 
+# The quality condition of the goals titled "held-out log-loss within 1e-3".
+LOG_LOSS_WITHIN = 1e-3
+
 GOALS = {
     "binary": ("binary, {n} x 100, held-out log-loss within 1e-3", 0.25),
     "multinomial": ("multinomial, 10 classes, {n} x 100, held-out log-loss within 1e-3", 0.30),
     "small": ("small: {n} x 20 binary, 10 fits in a row", 2.0),
     "predict": ("predict_proba on {n} x 100", 1.0),
     "adam": ('"adam", {n} x 100, batch 1024: time per epoch vs a hand-written torch loop', 1.15),
-    "memory": ("peak memory of a fit on {n} x 100 float64 input", 1.5),
+    "memory": ("peak memory of a fit on {n} x 100 float64 input (scikit-learn's process without torch)", 1.5),
     "multilabel": ("multi-label, {n} x 100, 20 labels, linear vs MultiOutputClassifier(LogisticRegression())", 0.2),
     "multilabel_mlp": ("multi-label, {n} x 100, 20 labels, hidden (64,) vs MLPClassifier((64,))", None),
     "sparse": ("sparse, {n} x 50k at 0.1% density, L2 vs LogisticRegression (lbfgs)", None),
@@ -422,10 +429,12 @@ def machine():
 def run_all(size, rounds, only):
     scale = 1 if size == "full" else 100
     n = {k: max(200, v // scale) for k, v in FULL.items()}
+    n["small"] = max(FULL["small"] // scale, 500)  # below 500 rows the fits are too short to time
+    n["l1"] = FULL["l1"]  # breast cancer, all of it, at every size
     jobs = {
         "binary": lambda: workload_fit(n["binary"], 2, rounds),
         "multinomial": lambda: workload_fit(n["multinomial"], 10, rounds),
-        "small": lambda: workload_small(max(2_000 // scale, 500), rounds),
+        "small": lambda: workload_small(n["small"], rounds),
         "predict": lambda: workload_predict(n["predict"], rounds),
         "adam": lambda: workload_adam_epoch(n["adam"], rounds),
         "memory": lambda: workload_memory(n["memory"], rounds),
@@ -489,7 +498,9 @@ def markdown(results, info):
                 f"peak memory added: CV {r['peak_cv_mb']:.0f} MiB, one TorchLogisticClassifier fit "
                 f"{r['peak_single_mb']:.0f} MiB, LogisticRegressionCV {r['peak_reference_mb']:.0f} MiB"
             )
-        met = "" if goal is None else ("yes" if r["ratio"] <= goal else "**no**")
+        # A goal whose title names a quality condition is met only with it (held-out log-loss within 1e-3).
+        good = r.get("log_loss_diff", 0.0) <= LOG_LOSS_WITHIN if "log-loss within" in title else True
+        met = "" if goal is None else ("yes" if r["ratio"] <= goal and good else "**no**")
         lines.append(
             f"| {title.format(n=r['n'])} | {ours:.4g} {unit} | {ref:.4g} {unit} | {r['ratio']:.3f} | "
             f"{'' if goal is None else f'<= {goal}'} | {met} | {'; '.join(quality)} |"

@@ -10,10 +10,10 @@ correlated Gaussians (Toeplitz covariance ``rho^|i-j|``), not ``make_classificat
 Contenders: torchlogit ("lbfgs" and "newton-cholesky"), scikit-learn's lbfgs,
 newton-cholesky, liblinear and saga where they apply, and glum (optional: ``pip install
 glum``; skipped when absent). Each workload runs with 1 thread and with 2 threads
-(``threadpoolctl`` and ``torch.set_num_threads``), contenders alternating, best of
-``--rounds``. Every fit reports its time, its iterations and its objective gap to a
-tight optimum (the best objective of tight-tolerance float64 fits), all computed in
-float64 by the same function.
+(``threadpoolctl`` and ``torch.set_num_threads``), contenders alternating (the order
+reversed every other round, a pause of ``QUIET_S`` before each fit), best of ``--rounds``.
+Every fit reports its time, its iterations and its objective gap to a tight optimum (the
+best objective of tight-tolerance float64 fits), all computed in float64 by the same function.
 
 Full matrix (a quiet machine; about half an hour)::
 
@@ -65,6 +65,8 @@ WORKLOADS = {
     "sparse uniform 1%, L1": dict(data="uniform", n=100_000, d=5_000, density=0.01, classes=2, l1=True),
 }
 QUICK_DIVISOR = 200
+# Seconds of pause before each timed fit (see run_workload).
+QUIET_S = 0.5
 QUICK_MAX_FEATURES = 100
 # Dense Hessians beyond this many coefficients are not what newton-cholesky (or glum's IRLS) is for.
 NEWTON_MAX_COEFFICIENTS = 2_500
@@ -209,8 +211,13 @@ def run_workload(name, spec, threads, rounds, glum_available, known_optimum=None
             models = {}
             for factory in fits.values():  # warm-up (imports, first-call costs)
                 fit_once(factory, X[:200], y[:200], None if weight is None else weight[:200], 1)
-            for _ in range(rounds):
-                for name_, factory in fits.items():
+            for round_ in range(rounds):
+                # Each round in the other order, with a pause before each fit: the previous contender's
+                # BLAS or OpenMP threads spin for about 0.1 s after its last call and would take a core
+                # from whichever contender always came next (benchmarks/run.py's QUIET_S).
+                order = list(fits.items()) if round_ % 2 == 0 else list(fits.items())[::-1]
+                for name_, factory in order:
+                    time.sleep(QUIET_S)
                     elapsed, cpu, models[name_] = fit_once(factory, X, y, weight, repeat)
                     times[name_].append(elapsed)
                     cpu_times[name_].append(cpu)

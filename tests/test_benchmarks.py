@@ -40,9 +40,41 @@ def test_benchmark_script_runs_every_workload_at_tiny_size(tmp_path):
     assert report["results"]["binary"]["log_loss_diff"] < 0.05
     cv = report["results"]["cv"]
     assert cv["max_scores_diff"] < 0.05 and cv["peak_cv_mb"] >= 0 and cv["peak_single_mb"] >= 0
-    assert {"torch", "sklearn", "cpu", "blas"} <= set(report["machine"])
+    assert {"torch", "sklearn", "cpu", "blas", "numpy_blas_routing"} <= set(report["machine"])
+    # Each row is titled with the rows its workload fitted (the small fits use 500 at tiny size, L1 all of breast cancer)
+    assert report["results"]["small"]["n"] == 500 and report["results"]["l1"]["n"] == 569
     table = (tmp_path / "results-tiny.md").read_text()
     assert table.startswith("| workload |") and "Machine:" in table
+    assert "500 x 20 binary" in table and "breast cancer (569 x 30)" in table
+
+
+def _run_module():
+    sys.path.insert(0, str(BENCHMARK.parent))
+    try:
+        return importlib.import_module("run")
+    finally:
+        sys.path.remove(str(BENCHMARK.parent))
+
+
+def test_a_goal_with_a_quality_condition_is_not_met_without_it():
+    """"held-out log-loss within 1e-3" is part of the goal: a fast fit that is worse by more is not "met"."""
+    run = _run_module()
+    row = dict(n=1000, ratio=0.2, ours_s=1.0, reference_s=5.0, log_loss_ours=0.3, log_loss_reference=0.3)
+    row.update(n_iter_ours=20, n_iter_reference=20)
+    for diff, met in ((0.0, "| yes |"), (0.0009, "| yes |"), (0.017, "| **no** |")):
+        table = run.markdown({"binary": dict(row, log_loss_diff=diff)}, {"cpu": "test"})
+        assert met in table, (diff, table)
+    slow = run.markdown({"binary": dict(row, ratio=0.3, log_loss_diff=0.0)}, {"cpu": "test"})
+    assert "| **no** |" in slow
+
+
+def test_the_memory_benchmark_runs_scikit_learn_without_torch():
+    """Each contender's process as its users run it: torch (about 200 MB of libraries) only in ours."""
+    run = _run_module()
+    data = "assert ('torch' in sys.modules) == (sys.argv[1] == 'ours'), sorted(sys.modules)[:0]\n" + run.DENSE_DATA
+    for who in ("ours", "reference"):
+        before, peak = run.peak_memory(who, data, 300)
+        assert 0 < before <= peak
 
 
 def test_dask_benchmark_runs_at_tiny_size(tmp_path):
