@@ -18,6 +18,7 @@ from sklearn.datasets import load_digits
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from torchlogit import TorchLogisticClassifier
 
@@ -30,12 +31,25 @@ models = {
     "torchlogit": TorchLogisticClassifier(C=0.1, dtype="float64", tol=1e-8, max_iter=1000),
     "sklearn": LogisticRegression(C=0.1, tol=1e-8, max_iter=1000),
 }
+
+
+def best_fit_time(model, repeats=3):
+    """The best of a few fits. torchlogit runs data this small on one thread; scikit-learn's BLAS
+    would use every core, which on a busy machine made this fit 10-20x slower (0.6 against 0.04 s),
+    so it is timed on one BLAS thread too."""
+    best = float("inf")
+    for _ in range(repeats):
+        with threadpool_limits(1, user_api="blas"):
+            start = perf_counter()
+            model.fit(X_train, y_train)
+            best = min(best, perf_counter() - start)
+    return best
+
+
 times = {}
 for name, model in models.items():
-    start = perf_counter()
-    model.fit(X_train, y_train)
-    times[name] = perf_counter() - start
-    print(f"{name:>10}: accuracy {model.score(X_test, y_test):.4f}, fit {times[name]:.3f} s")
+    times[name] = best_fit_time(model)
+    print(f"{name:>10}: accuracy {model.score(X_test, y_test):.4f}, fit {times[name]:.3f} s (best of 3)")
 
 ours, ref = models["torchlogit"], models["sklearn"]
 gap = np.abs(ours.predict_proba(X_test) - ref.predict_proba(X_test)).max()
@@ -59,7 +73,7 @@ axes[0].set(
 axes[0].ticklabel_format(axis="y", style="sci", scilimits=(-2, 2))
 bars = axes[1].bar(list(times), list(times.values()), color=["tab:blue", "tab:grey"])
 axes[1].bar_label(bars, fmt="%.2f s")
-axes[1].set(ylabel="fit time (s)", title="Fit time, one run")
+axes[1].set(ylabel="fit time (s)", title="Fit time, best of 3")
 plt.tight_layout()
 plt.show()
 

@@ -38,8 +38,8 @@ models = {
     "torchlogit linear": TorchMultiLabelClassifier(C=1.0),
     # Both hold out 10% of the training rows and stop when the held-out log-loss (ours) or accuracy
     # (MLPClassifier's) stops improving. The penalties differ: ours is ||W||^2 / (2 C n) whatever the solver,
-    # MLPClassifier's Adam adds alpha ||W||^2 / (2 b) per batch of b = 200 rows, which on these ~2300 rows
-    # is C = b / (n alpha) = 88; C=10 here penalises about 9 times more.
+    # MLPClassifier's Adam adds alpha ||W||^2 / (2 b) per batch of b = 200 rows, which on these 2520 rows
+    # (2800 for training, 10% held out) is C = b / (n alpha) = 79; C=10 here penalises about 8 times more.
     "torchlogit (64,)": TorchMultiLabelClassifier(
         hidden_layer_sizes=(64,), C=10.0, early_stopping=True, max_iter=300, random_state=0
     ),

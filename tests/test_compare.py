@@ -7,6 +7,7 @@ import sys
 import numpy as np
 import pandas as pd
 import pytest
+import torch
 from sklearn.datasets import load_breast_cancer, load_wine
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
@@ -147,6 +148,11 @@ def test_timing_is_explained_per_iteration_when_sklearn_is_faster():
     # An epoch of a mini-batch solver is not an L-BFGS iteration: no per-iteration comparison then.
     text = _compare.explain_timing(_rows(0.1, 0.002, (100, 18), ("adam", "lbfgs")), (426, 30))
     assert "(adam: 100 epochs; lbfgs: 18 iterations)" in text and "per iteration" not in text
+    # With no iteration on either side (--tol 10) the fit times are set-up alone: no cost per iteration.
+    for iterations in ((0, 0), (0, 3), (3, 0)):
+        text = _compare.explain_timing(_rows(0.0013, 0.0007, iterations), (426, 30))
+        assert text.startswith("Timing: scikit-learn fit faster here (0.7 against 1.3 ms)")
+        assert "per iteration" not in text and "setting up the fit" in text
 
 
 def test_fits_are_timed_best_of_several_runs(monkeypatch):
@@ -315,7 +321,7 @@ def bad_csvs(tmp_path):
         (["--csv", "{header_csv}", "--target", "target"], "has a header but no data rows"),
         (["--csv", "{only_target_csv}", "--target", "target"], "has no feature columns besides --target 'target'"),
         (["--dataset", "wine", "--random-state", "-1"], "--random-state must be between 0 and 4294967295"),
-        (["--dataset", "wine", "--device", "gpu"], "'device' parameter"),
+        (["--dataset", "wine", "--device", "gpu"], "--device 'gpu': The 'device' parameter"),
         (["--dataset", "wine", "--plot", "/nonexistent/dir/x.png"], "directory /nonexistent/dir does not exist"),
     ],
 )
@@ -327,6 +333,20 @@ def test_bad_arguments_exit_2_with_one_line(args, message, csv_path, bad_csvs, c
     err = capsys.readouterr().err
     assert message in err and "Traceback" not in err
     assert err.strip().splitlines()[-1].startswith("torchlogit compare: error:")
+
+
+@pytest.mark.skipif(torch.cuda.device_count() > 1, reason="cuda:1 exists here")
+def test_a_device_this_machine_lacks_fails_before_fitting_naming_the_option(capsys):
+    """It was found by the warm-up fit, after "fitting both models on ..." was printed, in the estimator's words."""
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "wine", "--device", "cuda:1"])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    assert "fitting both models" not in captured.err and captured.out == ""
+    assert (
+        captured.err.strip().splitlines() == [captured.err.strip().splitlines()[0]]
+        and "--device 'cuda:1': device='cuda:1' was requested but" in captured.err
+    )
 
 
 def test_unwritable_plot_path_fails_before_fitting(capsys):
@@ -445,7 +465,9 @@ def test_split_and_overflow_errors_name_the_options(tmp_path, capsys):
     pd.DataFrame({"a": rng.randn(40) * 1e307, "b": rng.randn(40), "y": np.arange(40) % 2}).to_csv(path, index=False)
     with pytest.raises(SystemExit):
         main(["--csv", str(path), "--target", "y"])
-    assert "standardising the features overflowed float64" in capsys.readouterr().err
+    err = capsys.readouterr().err
+    # One line: NumPy's overflow warnings from the scaler's fit no longer come before it.
+    assert "standardising the features overflowed float64" in err and "RuntimeWarning" not in err, err
 
 
 def test_the_table_names_the_device_and_leaves_per_iteration_empty_without_iterations(capsys):
