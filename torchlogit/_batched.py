@@ -158,7 +158,14 @@ import scipy.sparse as sp
 import torch
 import torch.nn.functional as F
 
-from ._kernels import _numpy_dtype, add_column_square_sums, sparse_rows, sparse_tensor, transposed_product
+from ._kernels import (
+    _numpy_dtype,
+    add_column_square_sums,
+    sparse_rows,
+    sparse_tensor,
+    take_rows,
+    transposed_product,
+)
 from ._threads import data_values, pooled_products
 
 # Curvature pairs per problem (SciPy's default, which scikit-learn uses).
@@ -230,7 +237,7 @@ def _host_design(X, rows, sign, factor, fit_intercept, dtype, device):
     step = max(1, CHUNK_VALUES // max(n_features, 1))
     for start in range(0, n, step):
         part = slice(start, start + step)
-        out[part, :n_features] = np.take(X, rows[part], axis=0)
+        out[part, :n_features] = take_rows(X, rows[part])
         if fit_intercept:
             out[part, n_features] = 1
         if sign is not None:
