@@ -5,7 +5,8 @@ Training curves from the training history
 Every fit keeps its training history in ``history_``, a list of plain dicts: one per L-BFGS
 iteration, or per epoch for the mini-batch solvers (``loss_curve_`` holds the objective
 alone, as ``MLPClassifier``'s does, and is what a pickle keeps). Here the objective of L-BFGS and the training loss
-of Adam, epoch by epoch, on the same problem, with the optimum (scikit-learn's newton-cholesky, tight tolerance) for reference.
+of Adam, epoch by epoch, on the same problem, with the optimum (scikit-learn's newton-cholesky, tight tolerance)
+for reference.
 """
 
 # %%

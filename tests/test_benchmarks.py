@@ -41,7 +41,7 @@ def test_benchmark_script_runs_every_workload_at_tiny_size(tmp_path):
     cv = report["results"]["cv"]
     assert cv["max_scores_diff"] < 0.05 and cv["peak_cv_mb"] >= 0 and cv["peak_single_mb"] >= 0
     assert {"torch", "sklearn", "cpu", "blas", "numpy_blas_routing"} <= set(report["machine"])
-    # Each row is titled with the rows its workload fitted (the small fits use 500 at tiny size, L1 all of breast cancer)
+    # Each row is titled with the rows its workload fitted (small fits: 500 at tiny size; L1: all of breast cancer)
     assert report["results"]["small"]["n"] == 500 and report["results"]["l1"]["n"] == 569
     table = (tmp_path / "results-tiny.md").read_text()
     assert table.startswith("| workload |") and "Machine:" in table
