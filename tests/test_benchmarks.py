@@ -57,7 +57,7 @@ def _run_module():
 
 
 def test_a_goal_with_a_quality_condition_is_not_met_without_it():
-    """"held-out log-loss within 1e-3" is part of the goal: a fast fit that is worse by more is not "met"."""
+    """ "held-out log-loss within 1e-3" is part of the goal: a fast fit that is worse by more is not "met"."""
     run = _run_module()
     row = dict(n=1000, ratio=0.2, ours_s=1.0, reference_s=5.0, log_loss_ours=0.3, log_loss_reference=0.3)
     row.update(n_iter_ours=20, n_iter_reference=20)
