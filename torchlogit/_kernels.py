@@ -1,9 +1,13 @@
 """Moving training data to the device, and the products that must also handle sparse X.
 
-The one copy of the training data is made with NumPy: on this project's reference
-machine (AMD EPYC, 2 cores) torch's float64 -> float32 cast runs at a sixth of
-NumPy's speed (300k x 100: 106 ms against 16 ms), and NumPy gathers the canonical row
-order in the same pass. The dense training products stay in torch, with one exception:
+The host path's copy of the training data (DataFrames, integer data, what
+:mod:`._tensor_data` does not take) is made with NumPy: on an AMD EPYC (2 cores) torch's
+float64 -> float32 cast ran at a sixth of NumPy's speed (300k x 100: 106 ms against 16 ms),
+and NumPy gathers the canonical row order in the same pass. On an Intel Xeon (2026-12-06)
+torch's gather-and-cast was the faster by 10-30% (300k x 100: 45-56 against 62-66 ms; the
+same dtype: even), under 1% of a fit, so the choice stays.
+
+The dense training products stay in torch, with one exception:
 where NumPy's BLAS is the faster (torch's MKL on a CPU not known to be Intel's,
 :func:`._threads.numpy_blas_is_faster`), the matrix-vector products of a large dense
 one-output L-BFGS fit on the CPU go to NumPy's BLAS while torch runs on one thread
