@@ -2021,6 +2021,30 @@ BUGS = [
         "the BLAS routing ignores the vendor rule (NumPy's BLAS on every CPU, as before 2026-12-06)",
         "other",
     ),
+    Bug(
+        "_kernels",
+        "    return np.take(X, rows, axis=0) if X.flags.c_contiguous else X[rows]\n",
+        "    return np.take(X, rows, axis=0)\n",
+        "np.take for every layout: a column-major X (a DataFrame's) copied whole at every chunk of the training copy",
+        "other",
+    ),
+    Bug(
+        "_kernels",
+        "    if values.dim() == 2 and not values.is_contiguous() and values.T.is_contiguous():\n"
+        "        values = values.T\n",
+        "    if values.dim() == 2 and not values.is_contiguous() and values.T.is_contiguous():\n"
+        "        values = values.contiguous()\n",
+        "value_range copies a column-major tensor instead of reading it through its transpose",
+        "other",
+        tests=["tests/test_tensors.py"],
+    ),
+    Bug(
+        "_compare",
+        "        resolve_device(args.device)\n    except ValueError as exc:\n",
+        "        str(args.device)\n    except ValueError as exc:\n",
+        "compare: --device no longer checked with the other arguments (found by the warm-up fit, after output)",
+        "other",
+    ),
 ]
 
 

@@ -571,6 +571,41 @@ def test_validation_in_torch_measures_the_largest_absolute_value_the_tie_bound_n
     np.testing.assert_array_equal(model.intercept_, reference.intercept_)
 
 
+@pytest.mark.parametrize("layout", ["fortran", "transposed tensor"])
+def test_a_column_major_x_is_validated_in_its_memory_order_with_the_same_outcome(layout, monkeypatch):
+    """A Fortran-ordered array (a DataFrame's values) or the .T of a row-major tensor: validation's one pass
+    (aminmax) reads it through its transpose (the view ran 7-9x slower: 130 against 15 ms for 300k x 100 float64),
+    and finds what it finds on the row-major array: the fit is bitwise the same, and a NaN still gets
+    scikit-learn's message."""
+    rng = np.random.RandomState(0)
+    X = rng.normal(size=(300, 5))
+    y = rng.randint(0, 2, size=300)
+
+    def column_major(A):
+        return np.asfortranarray(A) if layout == "fortran" else torch.from_numpy(np.ascontiguousarray(A.T)).T
+
+    read = []
+    aminmax = torch.aminmax
+
+    def spy(values, *args, **kwargs):
+        read.append((values.is_contiguous(), values.numel(), values.data_ptr()))
+        return aminmax(values, *args, **kwargs)
+
+    reference = TorchLogisticClassifier().fit(X, y)
+    given = column_major(X)
+    address = given.ctypes.data if isinstance(given, np.ndarray) else given.data_ptr()
+    monkeypatch.setattr(torch, "aminmax", spy)
+    model = TorchLogisticClassifier().fit(given, y)
+    assert read and all(contiguous for contiguous, _, _ in read), read
+    # The pass over X reads the caller's memory: no copy was made to read it in order.
+    assert [at for _, size, at in read if size == X.size] == [address], (read, address)
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    np.testing.assert_array_equal(model.intercept_, reference.intercept_)
+    X[7, 3] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        TorchLogisticClassifier().fit(column_major(X), y)
+
+
 @pytest.mark.parametrize(
     "labels",
     [

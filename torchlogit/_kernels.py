@@ -115,14 +115,24 @@ def _numpy_dtype(dtype):
     return torch.empty(0, dtype=dtype, device="cpu").numpy().dtype
 
 
+def value_range(values):
+    """``torch.aminmax`` of a dense tensor (two 0-d tensors), read in its memory order.
+
+    A column-major 2-D tensor (a column-major copy, a Fortran-ordered array or a DataFrame's
+    values read as a tensor, the ``.T`` of a row-major one) is read through its transpose:
+    aminmax of the view ran 7-9x slower (300k x 100 float64: 130 against 15 ms).
+    """
+    if values.dim() == 2 and not values.is_contiguous() and values.T.is_contiguous():
+        values = values.T
+    return torch.aminmax(values)
+
+
 def tensor_max_abs(features):
     """Largest absolute value of a dense or sparse (CSR) tensor (0 when empty), one pass without a copy."""
     values = features.values() if features.layout == torch.sparse_csr else features
-    if values.dim() == 2 and not values.is_contiguous() and values.T.is_contiguous():
-        values = values.T  # a column-major copy (column_major_copy): aminmax of the view runs ~7x slower
     if values.numel() == 0:
         return 0.0
-    low, high = torch.aminmax(values)
+    low, high = value_range(values)
     return max(-float(low), float(high))
 
 

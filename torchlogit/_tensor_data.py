@@ -43,6 +43,7 @@ from ._kernels import (
     host_to_device,
     on_threads,
     tensor_max_abs,
+    value_range,
 )
 from ._rows import _row_contents, key_order, projection, settle_ties, tie_bound
 from ._threads import SMALL_VALUES, data_values
@@ -120,7 +121,7 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
     # tie bound needs: aminmax propagates NaN, so both ends are finite exactly when every value is
     # (300k x 100 on one thread: 9 ms float32, 19 ms float64, against 12 / 26 ms for the sum that
     # scikit-learn's fast check takes, which the tie bound then followed with this pass anyway).
-    low, high = torch.aminmax(X)
+    low, high = value_range(X)  # a column-major X (Fortran order, a tensor's .T) read in its memory order
     # One synchronisation for every check; any failure goes to the host path for its message.
     valid = torch.isfinite(low) & torch.isfinite(high)
     if sample_weight is not None:  # the ones made for None need no check (three passes: 0.2 ms of a 20k-row fit)
