@@ -628,6 +628,38 @@ def test_torch_preparation_keeps_the_label_dtype(labels, breast_cancer, monkeypa
     np.testing.assert_array_equal(got.coef_, expected.coef_)
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_a_float_dataframe_is_prepared_in_torch_as_its_values_with_its_feature_names(dtype, breast_cancer, monkeypatch):
+    """A DataFrame of one float dtype is read as its values (a view) and prepared in torch: bitwise the array's fit,
+    with ``feature_names_in_`` from its columns (checked at predict as scikit-learn does), ``partial_fit`` checking
+    them, and a NaN refused in scikit-learn's words; the host path took 0.87 s of a 300k x 100 fit against 0.5 s."""
+    import pandas as pd
+
+    calls = _prepared_in_torch(monkeypatch)
+    X, y = breast_cancer
+    X = X.astype(dtype)
+    frame = pd.DataFrame(X, columns=[f"f{i}" for i in range(X.shape[1])])
+    reference = TorchLogisticClassifier().fit(X, y)
+    model = TorchLogisticClassifier().fit(frame, y)
+    assert len(calls) == 2
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    assert model.coef_.dtype == reference.coef_.dtype == dtype
+    np.testing.assert_array_equal(model.feature_names_in_, frame.columns)
+    assert not hasattr(reference, "feature_names_in_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no "X does not have valid feature names"
+        np.testing.assert_array_equal(model.predict(frame), reference.predict(X))
+    with pytest.raises(ValueError, match="The feature names should match those that were passed during fit"):
+        model.predict(frame.rename(columns={"f0": "other"}))
+    online = TorchLogisticClassifier(solver="sgd").partial_fit(frame, y, classes=[0, 1])
+    with pytest.raises(ValueError, match="The feature names should match"):
+        online.partial_fit(frame.rename(columns={"f3": "other"}), y)
+    broken = frame.copy()
+    broken.iloc[5, 2] = np.nan
+    with pytest.raises(ValueError, match="Input X contains NaN"):
+        TorchLogisticClassifier().fit(broken, y)
+
+
 def test_what_the_torch_preparation_does_not_take_goes_to_the_host_path(breast_cancer, monkeypatch):
     import pandas as pd
 
@@ -637,13 +669,17 @@ def test_what_the_torch_preparation_does_not_take_goes_to_the_host_path(breast_c
     assert len(calls) == 1
     for other in (pd.DataFrame(X), X[::-1][::-1], np.asarray(X, order="F")):
         np.testing.assert_array_equal(TorchLogisticClassifier().fit(other, y).coef_, reference.coef_)
-    assert len(calls) == 3  # the two dense arrays; the DataFrame took the host path
+    assert len(calls) == 4  # the two dense arrays and the float64 DataFrame (a view of its values)
+    mixed = pd.DataFrame(X).astype({0: np.float32})  # scikit-learn casts mixed dtypes to one: the host path
+    nullable = pd.DataFrame(X).astype("Float64")  # pandas' own dtype: the host path, which reads it as scikit-learn
+    for other in (mixed, nullable):
+        np.testing.assert_allclose(TorchLogisticClassifier().fit(other, y).coef_, reference.coef_, rtol=1e-6)
     sparse = TorchLogisticClassifier().fit(sp.csr_matrix(X), y)  # sparse kernels: the same optimum, not bitwise
     np.testing.assert_allclose(sparse.coef_, reference.coef_, rtol=0, atol=1e-4)
-    assert len(calls) == 3
+    assert len(calls) == 4
     labels = np.where(y == 1, "yes", "no")
     np.testing.assert_array_equal(TorchLogisticClassifier().fit(X, labels).coef_, reference.coef_)
-    assert len(calls) == 3  # string labels: the host path
+    assert len(calls) == 4  # string labels: the host path
 
 
 @pytest.mark.parametrize("class_weight", [None, {0: 2.0, 1: 0.5, 2: 1.0}])

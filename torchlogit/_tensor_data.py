@@ -88,6 +88,10 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
         return None
     if any(isinstance(a, np.matrix) for a in (X, y, sample_weight)):
         return None  # scikit-learn's validation refuses np.matrix in its words (predict did, fit took it)
+    named = X  # what the feature names are read from (a DataFrame's columns)
+    frame_values = _float_frame_values(X)
+    if frame_values is not None:
+        X = frame_values
     if isinstance(X, np.ndarray):
         taken = X.dtype in (np.float32, np.float64) and X.ndim == 2 and X.size and min(X.strides) >= 0
         if not taken or device.type not in _DEVICE_TYPES:
@@ -130,9 +134,30 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
         valid &= torch.isfinite(y).all()
     if not bool(valid):
         return None
-    _check_feature_names(estimator, X, reset=reset)
+    _check_feature_names(estimator, named, reset=reset)
     _check_n_features(estimator, X, reset=reset)
     return X, y, weight, float(torch.maximum(-low, high))
+
+
+def _float_frame_values(X):
+    """A pandas DataFrame's values when all its columns share one NumPy float dtype (float32 or float64), else None.
+
+    What scikit-learn's validation makes of such a frame (``np.asarray``: a view of its one
+    column-major block, no copy), read here so that the frame is prepared in torch like an
+    array of its values: on the host path, the validation's finite check, ``np.unique`` and the
+    canonical rows in NumPy took 0.87 s of a 300k x 100 fit against 0.5 s for the array. Mixed
+    dtypes (scikit-learn casts them to one), pandas' own dtypes (nullable ``Float64``, sparse,
+    categorical) and anything not a frame keep the host path, which words every error.
+    """
+    if not (hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "to_numpy")):
+        return None
+    dtypes = set(X.dtypes) if len(X.columns) else set()
+    if len(dtypes) != 1:
+        return None
+    (dtype,) = dtypes
+    if not isinstance(dtype, np.dtype) or dtype not in (np.float32, np.float64):
+        return None
+    return X.to_numpy()
 
 
 def _labels(y, device):
