@@ -19,8 +19,9 @@ projection, the same tie bound and the same tie-breaking code, so both give the 
 rows in the same order (tested bitwise against each other), and every guarantee holds:
 the same fit for any order of the rows, ``sample_weight=k`` equal to ``k`` copies, a
 failed fit leaving the fitted model intact. On the CPU this path is also the faster one
-(300k x 100: 0.25 s of preparation against 0.2-1.8 s for the NumPy path, whose float64
-promotion of float32 X and per-chunk temporaries page-fault; ``benchmarks/data_prep.py``).
+(300k x 100, AMD EPYC, 2026-12-05: 0.25 s of preparation against 0.2-1.8 s for the NumPy path,
+whose float64 promotion of float32 X and per-chunk temporaries page-fault; on an Intel Xeon,
+2026-12-06, 0.09-0.10 s; ``benchmarks/data_prep.py``).
 
 Anything this path does not take (sparse input, DataFrames, integer or float16 data,
 string labels, a one-column ``y``, MPS, whose lack of float64 rules out the keys) or finds

@@ -4,7 +4,7 @@ torch sends some operations to its intra-op pool whatever their size: small matr
 products (the data's ``X @ w`` on a few hundred rows, L-BFGS's Gram matrix of its
 curvature pairs) and ``binary_cross_entropy_with_logits``. On a quiet machine each such
 call pays a thread wake-up; on a busy one (other processes on the cores, a laptop doing
-something else) it waits for a second core to be scheduled. Measured on this project's
+something else) it waits for a second core to be scheduled. Measured on this project's AMD EPYC
 2-core machine while other jobs ran (2026-12-04, torch 2.13): a 20 x 31 float32 product
 84-114 us with two threads against 11-15 us with one; BCE-with-logits of 569 values
 187-338 us against 16-24 us; the README's breast-cancer fit (569 x 30, 20 iterations)
@@ -15,7 +15,8 @@ Where the pool starts to pay (``benchmarks/small_fits.py``, same machine, quiet,
 alternating with a pause after each): one thread was as fast as two up to the largest size
 measured, 40k x 60 (2.4M values: 0.105 s against 0.113 s; 20k x 20: 0.021 against 0.024 s),
 and 2.5x faster with one busy process per core (0.15 s against 0.38 s). Hence a threshold of
-4M values: larger fits (the 300k x 100 of the benchmarks) keep torch's setting.
+4M values: larger fits (the 300k x 100 of the benchmarks) keep torch's setting, except the iterations
+that :func:`blas_threads` sends to NumPy's BLAS (where it is the faster: :func:`numpy_blas_is_faster`).
 
 :func:`threads_for` runs a fit on one thread when its data hold fewer than
 ``SMALL_VALUES`` values, and leaves torch's setting alone otherwise. torch's count is
@@ -144,9 +145,10 @@ def numpy_blas_is_faster():
     (torch, row-major) against 1.90 / 1.99 ms (NumPy, column-major), float64 4.8 / 4.0 against
     4.2 / 3.9 ms. There the two pools cost more than they save: OpenBLAS's threads spin for about
     0.1 s after each call, on the cores torch's operations between the products and the next fit's
-    preparation need. Fits alternating on that Xeon (``benchmarks/data_prep.py``): binary 300k x 100
-    0.54 s in torch against 0.75 s through NumPy's BLAS, the preparation before the first iteration
-    0.09 against 0.22 s; its easy 1M x 100 float64 problem 0.78 against 0.92 s (scikit-learn 0.70 s).
+    preparation need. Fits alternating on that Xeon (``benchmarks/data_prep.py``, three runs): binary
+    300k x 100 0.51-0.54 s in torch against 0.73-0.75 s through NumPy's BLAS, the preparation before the
+    first iteration 0.09-0.10 against 0.18-0.22 s; its easy 1M x 100 float64 problem 0.76-0.80 against
+    0.92 s (scikit-learn 0.66-0.72 s).
     Where the vendor is not known (another OS without ``/proc/cpuinfo``), NumPy's BLAS, as before.
     """
     return torch.backends.mkl.is_available() and "GenuineIntel" not in cpu_vendor()
