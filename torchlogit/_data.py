@@ -14,10 +14,10 @@ by construction.
 * ``fit`` and ``partial_fit`` take their data through :class:`._training_set.TrainingSet`
   (validation, labels, canonical rows, the hold-out, the copy), built from this module's
   pieces and :mod:`._tensor_data`'s.
-* ``fit`` and ``partial_fit`` prepare a dense float32 / float64 tensor or NumPy array in
+* ``fit`` and ``partial_fit`` prepare a dense float32 / float64 tensor, NumPy array or DataFrame in
   torch where it lives (a NumPy array bound for CUDA after one copy there;
   :mod:`._tensor_data`); this module's host path is what everything else takes (sparse
-  input, DataFrames, string labels, MPS) and what words the errors. The two paths give
+  input, DataFrames of mixed or pandas dtypes, string labels, MPS) and what words the errors. The two paths give
   bitwise the same fit.
 * On the host path a CPU tensor becomes a NumPy view of its memory: no copy (a sparse
   tensor's index and value arrays are shared likewise).

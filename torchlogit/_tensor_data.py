@@ -23,7 +23,7 @@ failed fit leaving the fitted model intact. On the CPU this path is also the fas
 whose float64 promotion of float32 X and per-chunk temporaries page-fault; on an Intel Xeon,
 2026-12-06, 0.09-0.10 s; ``benchmarks/data_prep.py``).
 
-Anything this path does not take (sparse input, DataFrames, integer or float16 data,
+Anything this path does not take (sparse input, DataFrames of mixed or pandas dtypes, integer or float16 data,
 string labels, a one-column ``y``, MPS, whose lack of float64 rules out the keys) or finds
 wrong (NaN, a wrong length, a negative weight) goes to the host path
 (:func:`._data.fit_inputs`), which validates it and words any error as scikit-learn does.
@@ -148,9 +148,9 @@ def _float_frame_values(X):
     array of its values: a 300k x 100 float64 fit 0.64-0.72 s against 0.78-0.83 s on the host
     path (scikit-learn's validation, ``np.unique``, the canonical rows in NumPy) and 0.49 s for a
     row-major array (Intel Xeon, 2026-12-06, alternating; the rest is the gather of the training
-    copy across the frame's column-major layout). Mixed
-    dtypes (scikit-learn casts them to one), pandas' own dtypes (nullable ``Float64``, sparse,
-    categorical) and anything not a frame keep the host path, which words every error.
+    copy across the frame's column-major layout). Mixed dtypes (scikit-learn casts them to one),
+    pandas' own dtypes (nullable ``Float64``, sparse, categorical) and anything not a frame keep
+    the host path, which words every error.
     """
     if not (hasattr(X, "columns") and hasattr(X, "dtypes") and hasattr(X, "to_numpy")):
         return None

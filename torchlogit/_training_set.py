@@ -3,7 +3,7 @@
 One path for the data, whatever came in (NumPy, pandas, SciPy sparse, torch dense or
 sparse, on any device):
 
-1. **validation**: in torch where the data lives for dense float tensors and arrays
+1. **validation**: in torch where the data lives for dense float tensors, arrays and DataFrames
    (:func:`._tensor_data.tensor_fit_inputs`), otherwise on the host
    (:func:`._data.fit_inputs`, scikit-learn's ``validate_data``, which words every error);
 2. **labels**: the estimator's ``_targets`` (``_partial_targets`` for ``partial_fit``):
