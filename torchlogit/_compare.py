@@ -302,35 +302,34 @@ def explain_timing(rows, shape, small=True):
     ours, ref = rows[OURS], rows[REF]
     if ours["fit_time"] <= ref["fit_time"]:
         return None
+    # Every sentence opens with the two fit times: "(... ms)" closes there or goes on with more figures.
+    faster = (
+        f"Timing: scikit-learn fit faster here ({ref['fit_time'] * 1e3:.1f} against {ours['fit_time'] * 1e3:.1f} ms"
+    )
     if ours["solver"] != ref["solver"]:  # an epoch of a mini-batch solver is not an L-BFGS iteration
         return (
-            f"Timing: scikit-learn fit faster here ({ref['fit_time'] * 1e3:.1f} against "
-            f"{ours['fit_time'] * 1e3:.1f} ms) with another kind of solver ({ours['solver']}: "
-            f"{ours['iterations']} epochs; {ref['solver']}: {ref['iterations']} iterations). Use --solver lbfgs "
-            "to compare like with like."
+            f"{faster}) with another kind of solver ({ours['solver']}: {ours['iterations']} epochs; "
+            f"{ref['solver']}: {ref['iterations']} iterations). Use --solver lbfgs to compare like with like."
         )
     if not (ours["iterations"] and ref["iterations"]):  # a fit of no iteration is its set-up alone: no cost per one
         return (
-            f"Timing: scikit-learn fit faster here ({ref['fit_time'] * 1e3:.1f} against "
-            f"{ours['fit_time'] * 1e3:.1f} ms) with {ref['iterations']} and {ours['iterations']} iterations: "
-            "the time of setting up the fit, which is PyTorch's on our side."
+            f"{faster}) with {ref['iterations']} and {ours['iterations']} iterations: the time of setting up the "
+            "fit, which is PyTorch's on our side."
         )
     per_iteration = {name: 1e3 * row["fit_time"] / row["iterations"] for name, row in rows.items()}
     if not small:
         return (
-            f"Timing: scikit-learn fit faster here ({ref['fit_time'] * 1e3:.1f} against "
-            f"{ours['fit_time'] * 1e3:.1f} ms; {per_iteration[OURS]:.2f} against {per_iteration[REF]:.2f} ms per "
-            f"iteration, {ours['iterations']} and {ref['iterations']} iterations). A busy machine or threads "
-            "shared with other work change such figures: run it again, and see the documentation's Performance "
-            "page for every shape measured."
+            f"{faster}; {per_iteration[OURS]:.2f} against {per_iteration[REF]:.2f} ms per iteration, "
+            f"{ours['iterations']} and {ref['iterations']} iterations). A busy machine or threads shared with other "
+            "work change such figures: run it again, and see the documentation's Performance page for every shape "
+            "measured."
         )
     return (
-        f"Timing: scikit-learn fit faster here ({ref['fit_time'] * 1e3:.1f} against {ours['fit_time'] * 1e3:.1f} ms). "
-        f"On {shape[0]} training rows of {shape[1]} features an iteration's arithmetic takes microseconds, so "
-        f"fixed costs per call decide (ours are PyTorch's tensor operations): {per_iteration[OURS]:.2f} against "
-        f"{per_iteration[REF]:.2f} ms of fit time per iteration. On large data the arithmetic dominates: try "
-        "--dataset synthetic --n-samples 300000 --n-features 100 (the documentation's Performance page has "
-        "every shape measured)."
+        f"{faster}). On {shape[0]} training rows of {shape[1]} features an iteration's arithmetic takes "
+        "microseconds, so fixed costs per call decide (ours are PyTorch's tensor operations): "
+        f"{per_iteration[OURS]:.2f} against {per_iteration[REF]:.2f} ms of fit time per iteration. On large data "
+        "the arithmetic dominates: try --dataset synthetic --n-samples 300000 --n-features 100 (the "
+        "documentation's Performance page has every shape measured)."
     )
 
 
