@@ -342,3 +342,21 @@ def test_default_solver_does_not_pay_for_torch_compiler_import():
     if before == "True":  # seen on a CUDA image whose torch_geometric, loaded with torch, imports it
         pytest.skip(f"this environment imports torch._dynamo before any fit:\n{out.stderr[-3000:]}")
     assert after == "False", f"torch._dynamo was imported from:\n{out.stderr}"
+
+
+def test_import_leaves_torch_onnx_unloaded_until_export():
+    """``import torchlogit`` does not import ``torch.onnx`` (about 0.1 s of every process and joblib worker);
+    ``to_onnx`` does, when it exports. Where ``import torch`` loads it itself (older torch), nothing is asked."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "import torch\n"
+        "print('torch.onnx' in sys.modules)\n"
+        "import torchlogit\n"
+        "print('torch.onnx' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    with_torch, with_torchlogit = out.stdout.split()
+    assert with_torchlogit == with_torch

@@ -73,9 +73,15 @@ class _Exported(nn.Module):
         return self.classes[torch.argmax(H, dim=1)], torch.softmax(H, dim=1)
 
 
-# torch >= 2.5 has a ``dynamo`` switch (and later defaults it to True); before, the TorchScript-based
-# exporter is the only one and the keyword does not exist (torch 2.2 refuses it: TypeError).
-_TORCHSCRIPT_EXPORTER = {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
+def _torchscript_exporter():
+    """``torch.onnx.export``'s keywords that pick the TorchScript-based exporter.
+
+    torch >= 2.5 has a ``dynamo`` switch (and later defaults it to True); before, the TorchScript-based
+    exporter is the only one and the keyword does not exist (torch 2.2 refuses it: TypeError). Asked at
+    export, not at import: reading ``torch.onnx.export``'s signature imports ``torch.onnx`` (about 0.1 s
+    of every process that imports torchlogit, each joblib worker of a grid search included).
+    """
+    return {"dynamo": False} if "dynamo" in inspect.signature(torch.onnx.export).parameters else {}
 
 
 def export_onnx(estimator, path, opset_version=17):
@@ -105,7 +111,7 @@ def export_onnx(estimator, path, opset_version=17):
             module,
             (example,),
             str(path),
-            **_TORCHSCRIPT_EXPORTER,
+            **_torchscript_exporter(),
             input_names=["X"],
             output_names=["label", "probabilities"],
             dynamic_axes={"X": {0: "N"}, "label": {0: "N"}, "probabilities": {0: "N"}},
