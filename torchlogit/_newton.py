@@ -52,6 +52,14 @@ MAX_HESSIAN_SIZE = 1 << 28
 
 # scikit-learn's backtracking constants (_newton_solver.py: beta, sigma, 21 trials).
 _BETA, _SIGMA, _MAX_LINE_SEARCH = 0.5, 2.0**-11, 21
+# A float32 run whose Hessian, scaled to a unit diagonal, has a reciprocal condition below this continues in float64.
+# Along the Hessian's near-null directions (collinear columns, the classes' common shift at a large C) the step is
+# the float32 gradient's rounding divided by a curvature of about 1 / (C n): measured on 26 problems, the float32
+# coefficients ended about 0.1-0.2 eps32 / rcond relative from the float64 optimum (make_classification 20k x 20
+# with its two redundant columns: 3e-3 at C=1 (rcond 3.7e-6), 0.55 at C=100, 260x the coefficients at C=1e6; the
+# fit said it converged, the objective was at the optimum to 1e-9 and the predictions agreed). Column scales
+# alone (raw breast cancer: 1.5e-6 scaled, 4e-10 unscaled) do not count: the scaling takes them out.
+_FLOAT32_SENSITIVE_RCOND = 1e-6
 
 
 def check_hessian_size(n_features, n_outputs, fit_intercept):
@@ -224,6 +232,8 @@ class NewtonCholesky:
         # the fall-back L-BFGS runs with the column-scale preconditioner the "lbfgs" solver would use.
         self.promote_on_failure = False
         self.fallback_preconditioner = None
+        self._float32_sensitive = False  # the last Hessian's verdict (see _FLOAT32_SENSITIVE_RCOND)
+        self.stepless = False  # whether the last step stalled for float64 without moving (_stall_for_float64)
 
     # ------------------------------------------------------------ optimizer protocol
     def zero_grad(self, set_to_none=True):
@@ -366,6 +376,12 @@ class NewtonCholesky:
         H_free = H[:free, :free]
         L, info = torch.linalg.cholesky_ex(H_free)
         rcond = _reciprocal_condition(L, H_free) if int(info) == 0 else 0.0
+        self._float32_sensitive = (
+            self.promote_on_failure
+            and W.dtype != torch.float64
+            and int(info) == 0
+            and _scaled_reciprocal_condition(L, H_free) < _FLOAT32_SENSITIVE_RCOND
+        )
         if rcond < torch.finfo(torch.float64).eps and product_dtype is None and X.dtype != torch.float64:
             return self._newton_step(x, g, product_dtype=torch.float64)
         if int(info) != 0:
@@ -402,6 +418,7 @@ class NewtonCholesky:
         state.setdefault("n_iter", 0)
         state.setdefault("func_evals", 0)
         state.setdefault("fallback", False)
+        self.stepless = False
         if self._fallback is not None:
             return self._fallback_step(closure)
         x = self._flat()
@@ -423,6 +440,8 @@ class NewtonCholesky:
                 scipy.linalg.LinAlgWarning,
             )
             return self._fallback_step(closure, start=f)
+        if self._float32_sensitive:  # the float32 step would be rounding along the near-null directions
+            return self._stall_for_float64(x, f, g)
         d, gtd, decrement = result
         if gtd > 0:  # scikit-learn says so only with verbose (a print), and goes on with L-BFGS
             self._start_fallback()
@@ -448,10 +467,8 @@ class NewtonCholesky:
             self._set_params(x)
             if self.promote_on_failure and x.dtype != torch.float64:
                 # The float32 objective's rounding, most likely (a float64 Newton step succeeds where scikit-learn's
-                # does): no step, and the stopping rule continues in float64 (a stall: no decrease).
-                state.update(x=x, f=f, g=g, loss=f, newton_decrement=math.inf)
-                state["grad_max"] = float(g.abs().max())
-                return torch.tensor(f, dtype=torch.float64, device="cpu")
+                # does).
+                return self._stall_for_float64(x, f, g)
             self._start_fallback(
                 f"Line search of Newton solver {name} at iteration #{iteration} did not converge after 21 line "
                 "search refinement iterations. It will now resort to lbfgs instead."
@@ -461,6 +478,15 @@ class NewtonCholesky:
         self._set_params(x_t)
         state.update(x=x_t, f=f_t, g=g_t, n_iter=iteration, loss=f_t, newton_decrement=decrement)
         state["grad_max"] = float(g_t.abs().max())
+        return torch.tensor(f, dtype=torch.float64, device="cpu")
+
+    def _stall_for_float64(self, x, f, g):
+        """No step: the stopping rule sees a stall (no decrease) and the fit continues in float64 from ``x``
+        (``stepless`` tells it that this iteration moved nothing, and is not one of ``n_iter_``)."""
+        self.stepless = True
+        self._set_params(x)
+        self._state.update(x=x, f=f, g=g, loss=f, newton_decrement=math.inf)
+        self._state["grad_max"] = float(g.abs().max())
         return torch.tensor(f, dtype=torch.float64, device="cpu")
 
     def _fallback_step(self, closure, start=None):
@@ -541,6 +567,13 @@ class NewtonConvergence(_StoppingRule):
         bind = getattr(net.optimizer_, "bind", None)
         if bind is not None:
             bind(None, None)
+
+
+def _scaled_reciprocal_condition(L, H):
+    """:func:`_reciprocal_condition` of ``D H D`` with ``D = diag(H)^(-1/2)`` (unit diagonal), from ``L``:
+    the Cholesky factor of ``D H D`` is ``D L``. Independent of the columns' scales."""
+    d = H.diagonal().rsqrt()
+    return _reciprocal_condition(L * d.unsqueeze(1), H * d.unsqueeze(1) * d)
 
 
 def _reciprocal_condition(L, H):

@@ -491,8 +491,12 @@ class TrainingMixin:
         copied once more in float64 from the validated input (so the continuation works on
         the exact input values). The first float64 evaluation may already show
         ``max |grad| <= tol``; otherwise L-BFGS iterates on, the iterations of both phases
-        counting towards ``max_iter`` (and ``n_iter_``).
+        counting towards ``max_iter`` (and ``n_iter_``). A Newton iteration that stalled without a
+        step (its float32 step would have been rounding, see ``._newton._FLOAT32_SENSITIVE_RCOND``)
+        moved nothing and is not counted: its history row is dropped.
         """
+        if getattr(net.optimizer_, "stepless", False):
+            del net.history[-1]
         net.module_.to(torch.float64)
         net.criterion_.pos_weight = pos_weight_tensor(targets, torch.float64, device)
         optimizer = net.optimizer_
