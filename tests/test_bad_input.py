@@ -304,6 +304,28 @@ def test_tensors_on_the_meta_device_are_refused_in_words(where):
     np.testing.assert_array_equal(model.coef_, before)
 
 
+@pytest.mark.parametrize("layout", ["strided", "jagged"])
+def test_nested_tensors_are_refused_like_ragged_rows(layout):
+    """A nested (ragged) tensor: torch's "Internal error: NestedTensorImpl doesn't support sizes" (or
+    NotImplementedError: aten.dense_dim) from fit and predict; NumPy refuses ragged rows with a ValueError."""
+    import torch
+
+    rows = [torch.randn(3, 4, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # torch: "nested tensors are in prototype stage"
+        nested = torch.nested.nested_tensor(rows, layout=getattr(torch, layout))
+    model = TorchLogisticClassifier().fit(np.random.RandomState(0).randn(10, 4), np.arange(10) % 2)
+    before = model.coef_.copy()
+    for call in (
+        lambda: model.fit(nested, torch.tensor([0, 1])),
+        lambda: model.predict(nested),
+        lambda: TorchMultiLabelClassifier().fit(nested, torch.tensor([[0, 1], [1, 0]])),
+    ):
+        with pytest.raises(ValueError, match=r"Nested \(ragged\) tensors are not supported"):
+            call()
+    np.testing.assert_array_equal(model.coef_, before)
+
+
 def _broken_sparse(fmt):
     """A valid matrix of 20 x 5 whose index arrays were edited afterwards to point outside it (scipy checks them
     only when a matrix is built)."""

@@ -8,7 +8,7 @@ import pytest
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
@@ -176,6 +176,36 @@ def test_fits_inside_torch_inference_mode_equal_fits_outside():
                     expected.partial_fit(X, Y)
         for a, b in zip(got.coefs_, expected.coefs_, strict=True):
             np.testing.assert_array_equal(a, b)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TorchLogisticClassifier(),
+        lambda: TorchLogisticClassifier(solver="newton-cholesky"),
+        lambda: TorchLogisticClassifier(solver="adam", max_iter=5, random_state=0),
+        lambda: TorchLogisticClassifierCV(Cs=3, cv=3),
+        lambda: TorchMultiLabelClassifier(hidden_layer_sizes=(4,), max_iter=20, random_state=0),
+    ],
+)
+def test_fits_inside_the_callers_torch_autocast_equal_fits_outside(make):
+    """A mixed-precision script's ``torch.autocast("cpu", dtype=torch.bfloat16)`` does not reach the fit: linear
+    fits failed with torch's RuntimeError (a bfloat16 gradient for a float32 parameter), hidden layers trained in
+    bfloat16 (probabilities 0.2 apart)."""
+    import torch
+
+    X, Y = make_multilabel_classification(n_samples=120, n_features=6, n_classes=3, random_state=0)
+    target = Y if isinstance(make(), TorchMultiLabelClassifier) else Y[:, 0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        expected = make().fit(X, target)
+        with torch.autocast("cpu", dtype=torch.bfloat16):
+            got = make().fit(X, target)
+            if hasattr(got, "partial_fit") and getattr(got, "solver", None) == "adam":
+                got.partial_fit(X, target)
+        if hasattr(got, "partial_fit") and getattr(got, "solver", None) == "adam":
+            expected.partial_fit(X, target)
+    np.testing.assert_array_equal(got.predict_proba(X), expected.predict_proba(X))
 
 
 @pytest.mark.parametrize("Estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])

@@ -38,7 +38,7 @@ from ._data import (
     on_device,
     origin_of,
 )
-from ._devices import DTYPES, check_device_name, refuse_mps_training, resolve_device
+from ._devices import DTYPES, check_device_name, refuse_mps_training, resolve_device, without_autocast
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
@@ -172,7 +172,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         y, sample_weight = (v.compute() if is_dask_collection(v) else v for v in (y, sample_weight))
         origin = origin_of(X)
         # Autograd trains hidden layers: a fit called inside the caller's torch.inference_mode() needs it on.
-        with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):
+        with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False), without_autocast():
             classes_to_host(self)
             device, dtype = self._check_solver_options()
             if self.warm_start:  # a model assigned to an unfitted estimator starts the fit, as a fitted one does

@@ -49,7 +49,7 @@ from ._batched import BatchedLogistic, batched_lbfgs, chunks
 from ._callbacks import ftol_for
 from ._compat import _check_sample_weight
 from ._data import check_sparse_indices, follow_labels, host_array, host_inputs, origin_of
-from ._devices import DTYPES, refuse_mps_training, resolve_device
+from ._devices import DTYPES, refuse_mps_training, resolve_device, without_autocast
 from ._kernels import ACCEPT_SPARSE
 from ._logistic import TorchLogisticClassifier
 from ._objective import check_weight_scale
@@ -442,7 +442,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             The fitted estimator.
         """
         _raise_for_params(params, self, "fit")
-        with keep_state_on_failure(self):
+        with keep_state_on_failure(self), without_autocast():
             device = resolve_device(self.device, owner=type(self).__name__)
             refuse_mps_training(device)
             dtype = DTYPES[self.dtype]

@@ -57,7 +57,7 @@ from sklearn.utils import assert_all_finite, check_array
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from ._compat import ARRAY_API_DISPATCH_AVAILABLE, _check_sample_weight
-from ._devices import as_float64, refuse_meta
+from ._devices import as_float64, refuse_unreadable
 from ._kernels import as_tensor, sparse_rows, sparse_tensor, tensor_max_abs, to_device, torch_takes
 from ._net import TensorData
 from ._rows import canonical_rows
@@ -177,7 +177,7 @@ def host_array(X, vector=False):
     ``vector``: ``X`` is ``y`` or ``sample_weight``, for the words of a refusal.
     """
     if isinstance(X, torch.Tensor):
-        refuse_meta(X)
+        refuse_unreadable(X)
         return _sparse_tensor_to_scipy(X, vector) if X.layout != torch.strided else _host(X)
     if X is None or isinstance(X, np.ndarray) or sp.issparse(X) or not hasattr(X, "__array_namespace__"):
         return X
@@ -198,7 +198,7 @@ def checked_tensor(estimator, X):
 
     The same messages as scikit-learn's; only scalars (is it finite? any NaN?) reach the host.
     """
-    refuse_meta(X)
+    refuse_unreadable(X)
     if X.layout != torch.strided:
         if X.ndim != 2 or X.dense_dim() != 0:
             raise ValueError(f"A sparse tensor X must be 2-D with scalar values; got shape {tuple(X.shape)}.")

@@ -1,5 +1,6 @@
 """Turning the ``device`` and ``dtype`` parameters into torch objects, with clear errors."""
 
+import contextlib
 import re
 
 import torch
@@ -26,6 +27,23 @@ MPS_TRAINING = (
     "have. Fit with device='cpu' (device='auto' trains on the CPU where only MPS exists), then "
     "set_params(device='mps') to predict on the Apple GPU."
 )
+
+
+@contextlib.contextmanager
+def without_autocast():
+    """The block without the caller's ``torch.autocast`` (on the CPU, and on CUDA where it exists).
+
+    A fit called inside a mixed-precision script's ``with torch.autocast("cpu", dtype=torch.bfloat16):`` (a linear
+    probe on embeddings) ran its products in bfloat16: linear fits failed with torch's own RuntimeError (a
+    bfloat16 gradient assigned to a float32 parameter) and hidden layers trained silently in bfloat16 (n_iter_ 12
+    against 20, probabilities 0.2 apart). The estimators compute in their ``dtype``, as they do under the caller's
+    ``inference_mode``.
+    """
+    with contextlib.ExitStack() as stack:
+        stack.enter_context(torch.autocast("cpu", enabled=False))
+        if torch.cuda.is_available():
+            stack.enter_context(torch.autocast("cuda", enabled=False))
+        yield
 
 
 def refuse_mps_training(device):
@@ -84,9 +102,16 @@ def resolve_device(device, owner="estimator"):
     return torch.device(resolved.type) if resolved.type in ("cpu", "mps") else resolved
 
 
-def refuse_meta(X):
+def refuse_unreadable(X):
     """A TypeError for a tensor on torch's "meta" device (shapes without values), which no method can read: torch
-    said "Tensor.item() cannot be called on meta tensors" or "Cannot copy out of meta tensor" from inside."""
+    said "Tensor.item() cannot be called on meta tensors" or "Cannot copy out of meta tensor" from inside; a
+    ValueError for a nested (ragged) tensor, as NumPy refuses ragged rows: torch said "Internal error:
+    NestedTensorImpl doesn't support sizes" (or NotImplementedError: aten.dense_dim)."""
+    if X.is_nested:
+        raise ValueError(
+            "Nested (ragged) tensors are not supported: rows of different lengths have no 2-D shape. Pad them to "
+            "one length (torch.nested.to_padded_tensor) or pass a regular tensor or array."
+        )
     if X.device.type == "meta":
         raise TypeError(
             f"A tensor on the 'meta' device (shape {tuple(X.shape)}) holds no values to fit or predict from; pass a "

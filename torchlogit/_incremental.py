@@ -9,6 +9,7 @@ import torch
 from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
 from ._data import classes_to_host, follow_labels, follow_origin, origin_of
+from ._devices import without_autocast
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
 from ._threads import step_values, threads_for
@@ -38,7 +39,7 @@ class IncrementalMixin:
         self._validate_params()
         origin = origin_of(X)
         # Autograd trains hidden layers: a fit called inside the caller's torch.inference_mode() needs it on.
-        with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False):
+        with keep_state_on_failure(self), worker_thread_share(), torch.inference_mode(False), without_autocast():
             classes_to_host(self)
             device, dtype = self._check_solver_options(partial=True)
             first_call = not hasattr(self, "classes_")

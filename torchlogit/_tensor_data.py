@@ -35,7 +35,7 @@ import numpy as np
 import torch
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._devices import refuse_meta
+from ._devices import refuse_unreadable
 from ._kernels import (
     DEVICE_CHUNK_VALUES,
     TORCH_NUMPY_DTYPES,
@@ -166,7 +166,7 @@ def _float_frame_values(X):
 def _labels(y, device):
     """Numeric 1-D labels or a 2-D label matrix as a tensor on ``device``; None for anything else (strings, sparse)."""
     if isinstance(y, torch.Tensor):
-        refuse_meta(y)
+        refuse_unreadable(y)
         if y.layout != torch.strided:
             return None
         y = y.detach()
@@ -196,7 +196,7 @@ def _weights(sample_weight, n_samples, device):
     if isinstance(sample_weight, numbers.Real) and not isinstance(sample_weight, bool):
         return torch.full((n_samples,), float(sample_weight), dtype=torch.float64, device=device)
     if isinstance(sample_weight, torch.Tensor):
-        refuse_meta(sample_weight)
+        refuse_unreadable(sample_weight)
         if sample_weight.layout != torch.strided or sample_weight.is_complex():
             return None
         weight = sample_weight.detach()
