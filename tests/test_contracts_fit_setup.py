@@ -138,6 +138,20 @@ def test_a_fit_is_silent_unless_verbose(iris, capsys):
     assert "epoch" in capsys.readouterr().out
 
 
+@pytest.mark.parametrize(
+    "params",
+    [dict(), dict(solver="newton-cholesky"), dict(solver="adam", max_iter=500, random_state=0, tol=1e-3)],
+)
+def test_verbose_prints_a_row_for_every_iteration_the_last_included(iris, capsys, params):
+    """The iteration whose stopping rule ended the fit was never printed: skorch runs ``PrintLog`` after every other
+    callback, and the rule's stop skipped it (``n_iter_`` 15, 14 rows)."""
+    X, y = iris
+    model = quiet(TorchLogisticClassifier(verbose=1, **params).fit, X, y)
+    rows = [line.split() for line in capsys.readouterr().out.splitlines() if line.strip()[:1].isdigit()]
+    assert [int(row[0]) for row in rows] == list(range(1, len(model.history_) + 1))
+    assert len(model.history_) < model.max_iter  # stopped by its rule, not by max_iter
+
+
 # ------------------------------------------------------------------------ convergence warnings
 
 

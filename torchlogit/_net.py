@@ -178,7 +178,16 @@ class LogitNet(NeuralNet):
             super().notify(method_name, **cb_kwargs)
         except KeyboardInterrupt:
             self._callback_stop = True
+            if method_name == "on_epoch_end" and not getattr(self, "_user_interrupt", False):
+                self._print_stopping_epoch(cb_kwargs)
             raise
+
+    def _print_stopping_epoch(self, cb_kwargs):
+        """``verbose``'s row of the epoch a stopping rule ended: skorch runs ``PrintLog`` after every other
+        callback, so the rule's stop skipped it, and the iteration that met ``tol`` was never printed."""
+        for _, callback in self.callbacks_:
+            if isinstance(callback, PrintLog):
+                callback.on_epoch_end(self, **cb_kwargs)
 
     def fit_loop(self, *args, **kwargs):
         self._callback_stop = False
