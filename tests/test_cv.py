@@ -226,6 +226,7 @@ def test_pipeline_clone_pickle_and_save(wine, tmp_path):
         (dict(class_weight={1: np.nan}), "class weights must be finite and non-negative"),
         (dict(Cs=[[0.1, 1.0], [10.0, 100.0]]), "Cs must be"),
         (dict(l1_ratios=[[0.0, 1.0]]), "l1_ratios must be"),
+        (dict(Cs=np.array([0.1, "a"], dtype=object)), "Cs must be"),
     ],
 )
 def test_bad_parameters_raise_before_fitting(wine, params, message):
@@ -235,6 +236,18 @@ def test_bad_parameters_raise_before_fitting(wine, params, message):
     with pytest.raises(ValueError, match=message):
         est.set_params(**params).fit(X, y)
     np.testing.assert_array_equal(est.coef_, before)
+
+
+def test_grids_of_numbers_held_as_objects_are_numbers(wine):
+    """An object-dtype array (or pandas Series) of floats as ``Cs`` / ``l1_ratios``: refused as not numbers, where
+    LogisticRegressionCV takes it."""
+    X, y = _wine_5(wine)
+    plain = TorchLogisticClassifierCV(Cs=[0.1, 1.0, 10.0], l1_ratios=[0.0, 0.5], cv=3).fit(X, y)
+    held = TorchLogisticClassifierCV(
+        Cs=np.array([0.1, 1, 10.0], dtype=object), l1_ratios=np.array([0.0, 0.5], dtype=object), cv=3
+    ).fit(X, y)
+    np.testing.assert_array_equal(held.Cs_, plain.Cs_)
+    np.testing.assert_array_equal(held.coef_, plain.coef_)
 
 
 def _wine_5(wine):
@@ -415,11 +428,27 @@ def test_float32_problems_that_stall_above_tol_go_on_in_float64():
     assert ours.n_iter_.max() <= 400
 
 
-def test_not_converged_warns(breast_cancer):
+def test_not_converged_warns_in_logistic_regression_cvs_words(breast_cancer):
+    """Problems stopped at max_iter: LogisticRegressionCV's text for each (once, with their count), so that filters
+    written for it hold; it was "lbfgs failed to converge for 4 of the 10 ... (max_iter)."."""
+    import inspect
+
+    from sklearn.linear_model import LogisticRegressionCV
+
     X, y = breast_cancer
+    # scikit-learn >= 1.8 warns of its coming defaults unless they are given (older ones lack the parameter).
+    coming = "use_legacy_attributes" in inspect.signature(LogisticRegressionCV).parameters
+    quiet = dict(use_legacy_attributes=False, l1_ratios=(0.0,), scoring="neg_log_loss") if coming else {}
     with pytest.warns(ConvergenceWarning, match="max_iter=2") as record:
-        TorchLogisticClassifierCV(Cs=2, max_iter=2).fit(X, y)
+        TorchLogisticClassifierCV(Cs=2, max_iter=2, refit=False).fit(X, y)
     assert record[0].filename == __file__  # the user's call, not scikit-learn's fit wrapper
+    with warnings.catch_warnings(record=True) as reference:
+        warnings.simplefilter("always", ConvergenceWarning)
+        LogisticRegressionCV(Cs=2, max_iter=2, refit=False, **quiet).fit(X, y)
+    theirs = next(str(w.message) for w in reference if issubclass(w.category, ConvergenceWarning))
+    ours = str(record[0].message)
+    assert ours.startswith(theirs)
+    assert ours[len(theirs) :] == "\n(10 of the 10 (fold, l1_ratio, C) problems of the cross-validation path.)"
 
 
 def test_batched_objective_and_gradient_equal_single_problem_reference(wine):

@@ -159,8 +159,10 @@ import torch
 import torch.nn.functional as F
 
 from ._kernels import (
+    _index_dtype,
     _numpy_dtype,
     add_column_square_sums,
+    canonical_csr,
     sparse_rows,
     sparse_tensor,
     take_rows,
@@ -221,17 +223,35 @@ def _host_design(X, rows, sign, factor, fit_intercept, dtype, device):
     """:func:`design_matrix` of NumPy or SciPy ``X`` (``factor``: ``sign``, or ones)."""
     n, n_features = len(rows), X.shape[1]
     if sp.issparse(X):
-        M = sparse_rows(X, rows, dtype)
-        lengths = np.diff(M.indptr)
-        M.data *= np.repeat(factor, lengths).astype(M.data.dtype)
-        if fit_intercept:
-            # The intercept is the last column: appending one entry per row keeps the indices sorted.
-            at = M.indptr[1:].astype(np.int64)
-            indices = np.insert(M.indices, at, n_features).astype(M.indices.dtype)
-            data = np.insert(M.data, at, factor.astype(M.data.dtype))
-            indptr = (M.indptr + np.arange(n + 1)).astype(M.indptr.dtype)
-            M = sp.csr_matrix((data, indices, indptr), shape=(n, n_features + 1), copy=False)
-            M.has_canonical_format = True
+        X = canonical_csr(X)  # once: each block's gather reads it
+        # A block of rows at a time (about CHUNK_VALUES stored values): the rows' signs over their values, and the
+        # intercept's entry appended to each row, written into the design's own arrays. np.repeat over every
+        # stored value made float64 transients of 1.5x the design, and np.insert over all of them a second copy
+        # of the design while the first was alive (a CSR CV fit added 4.4x its matrix).
+        lengths = np.diff(X.indptr)[rows] + int(fit_intercept)
+        nnz = int(lengths.sum())
+        width = n_features + int(fit_intercept)
+        index_dtype = _index_dtype(nnz, (n, width))
+        indptr = np.zeros(n + 1, dtype=index_dtype)
+        np.cumsum(lengths, out=indptr[1:])
+        indices = np.empty(nnz, dtype=index_dtype)
+        data = np.empty(nnz, dtype=_numpy_dtype(dtype))
+        step = max(1, CHUNK_VALUES * max(n, 1) // max(nnz, 1))
+        for start in range(0, n, step):
+            block = sparse_rows(X, rows[start : start + step], dtype)
+            values = block.data
+            if sign is not None:
+                values *= np.repeat(factor[start : start + step].astype(values.dtype), np.diff(block.indptr))
+            block_indices = block.indices
+            if fit_intercept:  # the last column: appending one entry per row keeps the indices sorted
+                at = block.indptr[1:].astype(np.int64)
+                block_indices = np.insert(block_indices, at, n_features)
+                values = np.insert(values, at, factor[start : start + step].astype(values.dtype))
+            lo, hi = indptr[start], indptr[min(start + step, n)]
+            indices[lo:hi] = block_indices
+            data[lo:hi] = values
+        M = sp.csr_matrix((data, indices, indptr), shape=(n, width), copy=False)
+        M.has_canonical_format = True
         return sparse_tensor(M, dtype, device)
     out = np.empty((n, n_features + int(fit_intercept)), dtype=_numpy_dtype(dtype))
     step = max(1, CHUNK_VALUES // max(n_features, 1))
@@ -375,8 +395,16 @@ class BatchedLogistic:
         if not hasattr(self, "_moments"):
             weight = self.scaled_weight.mean(0, dtype=torch.float64)  # (n_rows,), sums to 1
             if D.layout == torch.sparse_csr:
+                # Blocks of rows holding about CHUNK_VALUES stored values each: the squares, row weights and
+                # int64 column indices of all values at once were ~40 bytes a value (a CSR CV fit added 4.4x its
+                # matrix). The blocks' bounds come to the host in one copy (one synchronisation on a device).
                 moments = torch.zeros(self.width, dtype=torch.float64, device=D.device)
-                add_column_square_sums(moments, D, weight, 0, D.shape[0])
+                n_rows = D.shape[0]
+                step = max(1, CHUNK_VALUES * max(n_rows, 1) // max(D.values().shape[0], 1))
+                starts = list(range(0, n_rows, step)) + [n_rows]
+                bounds = D.crow_indices()[torch.tensor(starts, device=D.device)].tolist()
+                for start, end, lo, hi in zip(starts[:-1], starts[1:], bounds[:-1], bounds[1:], strict=True):
+                    add_column_square_sums(moments, D, weight, start, end, lo, hi)
             else:
                 step = max(1, CHUNK_VALUES // self.width)
                 moments = sum(

@@ -46,7 +46,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
-from ._callbacks import ftol_for
+from ._callbacks import ftol_for, lbfgs_warning
 from ._compat import _check_sample_weight
 from ._data import check_sparse_indices, follow_labels, host_array, host_inputs, origin_of
 from ._devices import DTYPES, refuse_mps_training, resolve_device, without_autocast
@@ -555,12 +555,18 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
                 some = go_on[part]
                 solve(problem, some, x[some], ftol=ftol_for(torch.float64), max_iter=self.max_iter - n_iter[some])
         if not converged.all():
-            warn(
-                f"lbfgs failed to converge for {int((~converged).sum())} of the {len(grid)} (fold, l1_ratio, C) "
-                f"problems after max_iter={self.max_iter} iterations.\n\n"
-                "Increase the number of iterations to improve the convergence (max_iter).",
-                ConvergenceWarning,
-            )
+            failed = f"{int((~converged).sum())} of the {len(grid)} (fold, l1_ratio, C) problems"
+            if (n_iter[~converged] >= self.max_iter).all():
+                # scikit-learn's words for each such problem (once here, with their count): filters written for
+                # LogisticRegressionCV's warnings hold.
+                text = lbfgs_warning("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", 1, self.max_iter, self.max_iter)
+                warn(f"{text}\n({failed} of the cross-validation path.)", ConvergenceWarning)
+            else:
+                warn(
+                    f"lbfgs failed to converge for {failed} after max_iter={self.max_iter} iterations.\n\n"
+                    f"Increase the number of iterations to improve the convergence (max_iter={self.max_iter}).",
+                    ConvergenceWarning,
+                )
         # The parameters are already [W, b] per output, the intercept last, as coefs_paths_.
         K = targets.n_outputs
         coefs = x.reshape(len(grid), K, problem.width).to(torch.float64).cpu().numpy()
@@ -977,7 +983,12 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
 
 
 def _is_numeric(values):
+    """Whether ``values`` are numbers: an array of a numeric dtype, or of objects that are all real numbers (an
+    object-dtype array or pandas Series of floats, which scikit-learn's LogisticRegressionCV takes)."""
     try:
-        return np.asarray(values).dtype.kind in "biuf"
+        array = np.asarray(values)
     except (TypeError, ValueError):
         return False
+    if array.dtype.kind == "O":
+        return array.size > 0 and all(isinstance(v, Real) for v in array.ravel())
+    return array.dtype.kind in "biuf"

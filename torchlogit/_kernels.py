@@ -524,6 +524,12 @@ def column_max_abs(X):
         columns, values = X.indices()[1], X.values()
     else:
         return None
-    # In the values' dtype (a maximum is exact in any), converted once at the end.
+    # In the values' dtype (a maximum is exact in any), converted once at the end; a chunk of the stored values at a
+    # time: the int64 column indices and absolute values of all of them at once were 12 bytes per stored value (a
+    # CSR fit with an L1 part or C=inf added 1.9x its matrix instead of 1x).
     out = torch.zeros(n_features, dtype=values.dtype, device=X.device)
-    return out.scatter_reduce_(0, columns.long(), values.abs(), "amax").to(torch.float64)
+    step = CHUNK_VALUES if X.device.type == "cpu" else DEVICE_CHUNK_VALUES
+    for start in range(0, values.shape[0], step):
+        chunk = values[start : start + step]
+        out.scatter_reduce_(0, columns[start : start + step].long(), chunk.abs(), "amax")
+    return out.to(torch.float64)

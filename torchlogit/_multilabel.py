@@ -90,6 +90,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         Share of the training rows (as given, identical ones counted each) held out for
         early stopping, as ``MLPClassifier`` draws it: stratified for binary 1-D ``y``, at
         random otherwise (multiclass 1-D ``y`` too, where a class may have one sample).
+        Rows of ``sample_weight`` 0 are not training rows here (they are dropped before the
+        split; ``MLPClassifier`` counts them): 10 weighted rows among 100 hold out one.
     ${n_iter_no_change}
     ${warm_start}
     ${device}
@@ -272,8 +274,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             A batch of training data; the same features on every call.
         y : array-like or sparse matrix of shape (n_samples, n_labels), or (n_samples,)
             Its 0/1 indicator matrix (or 1-D class labels), of the form of the first call
-            (or of ``fit``): a model fitted on one form refuses the other, as
-            ``MLPClassifier`` does (``fit`` with ``warm_start=True`` too).
+            (or of ``fit``): a model fitted on one form refuses the other (``fit`` with
+            ``warm_start=True`` too, as ``MLPClassifier``'s does; its ``partial_fit`` accepts
+            the change silently).
         classes : array-like, default=None
             Required on the first call. For an indicator ``y``: ``np.arange(n_labels)``,
             the label indices (the ``classes_`` of a fitted model); for 1-D labels: every
