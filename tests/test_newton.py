@@ -542,3 +542,31 @@ def test_a_float64_line_search_failure_after_promotion_falls_back_to_lbfgs():
     assert any("resort to lbfgs" in m for m in messages), messages
     assert not any("did not converge after 50" in m for m in messages), messages
     assert ours.n_iter_[0] < 50
+
+
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_the_sparse_hessian_is_assembled_without_a_second_dense_copy(fit_intercept, monkeypatch):
+    """On sparse X the Gram matrix comes from scipy's sparse product; its dense form goes into the Hessian a block of
+    rows at a time: ``.toarray()`` whole, then copied into another matrix, held three dense matrices at once (a
+    binary 5000-column fit peaked at 1.1 GB against scikit-learn's 0.63). NumPy's allocations (tracemalloc):
+    the peak is the sparse product, the Hessian and one block, and the Hessian is the same."""
+    import tracemalloc
+
+    rng = np.random.RandomState(0)
+    X = sp.random(3000, 800, density=0.05, format="csr", random_state=0)
+    probabilities = torch.from_numpy(rng.uniform(0.1, 0.9, (3000, 1)))
+    weight = torch.from_numpy(rng.uniform(0.5, 2.0, 3000))
+    features = sparse_tensor(X, torch.float64, "cpu")
+    whole = data_hessian(features, probabilities, weight, "binary", fit_intercept=fit_intercept)
+    monkeypatch.setattr(newton, "CHUNK_VALUES", 100 * X.shape[1])  # blocks of 100 rows
+    tracemalloc.start()
+    try:
+        H = data_hessian(features, probabilities, weight, "binary", fit_intercept=fit_intercept)
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    np.testing.assert_array_equal(H.numpy(), whole.numpy())
+    c = (weight * probabilities[:, 0] * (1 - probabilities[:, 0])).numpy()
+    G = X.T @ sp.diags(c) @ X
+    sparse_bytes = G.data.nbytes + G.indices.nbytes + G.indptr.nbytes + 12 * X.nnz  # the product and X's scaling
+    assert peak < sparse_bytes + 1.25 * H.numpy().nbytes

@@ -133,12 +133,11 @@ def data_hessian(X, probabilities, weight, kind, fit_intercept, product_dtype=No
     d = X.shape[1]
     K = probabilities.shape[1]
     p = d + int(fit_intercept)
-    H = torch.zeros((K * p, K * p), dtype=torch.float64, device=probabilities.device)
     curvatures = _curvatures(probabilities, weight, kind)
     grams = _weighted_grams(X, curvatures, fit_intercept, product_dtype or X.dtype)
-    if kind == "binary":
-        _place(H, grams[0, 0], 0, 0, p)
-        return H
+    if kind == "binary":  # the one Gram matrix is the Hessian (a fresh tensor: no copy into another)
+        return grams[0, 0]
+    H = torch.zeros((K * p, K * p), dtype=torch.float64, device=probabilities.device)
     for (k, m), G in grams.items():
         _place(H, -G, k, m, p)
         H[k * p : (k + 1) * p, k * p : (k + 1) * p] += G
@@ -155,8 +154,20 @@ def _weighted_grams(X, curvatures, fit_intercept, dtype):
         grams = {}
         for key, c in curvatures.items():
             c = c.double().numpy()
+            G = host.T @ sp.diags(c) @ host  # d x d, sparse and symmetric
+            if G.format not in ("csr", "csc"):
+                G = G.tocsr()
             block = np.empty((p, p))
-            block[:d, :d] = (host.T @ sp.diags(c) @ host).toarray()
+            # Into the block a few rows (or columns: G is symmetric) at a time: G.toarray() whole was one more
+            # dense d x d matrix beside the block (a binary 5000-column fit peaked at 1.1 GB, 5.5 Hessians).
+            step = max(1, CHUNK_VALUES // max(d, 1))
+            for start in range(0, d, step):
+                stop = min(start + step, d)
+                if G.format == "csr":
+                    block[start:stop, :d] = G[start:stop].toarray()
+                else:
+                    block[:d, start:stop] = G[:, start:stop].toarray()
+            del G
             if fit_intercept:
                 block[:d, d] = block[d, :d] = host.T @ c
                 block[d, d] = c.sum(dtype=np.float64)
@@ -571,17 +582,26 @@ class NewtonConvergence(_StoppingRule):
 
 def _scaled_reciprocal_condition(L, H):
     """:func:`_reciprocal_condition` of ``D H D`` with ``D = diag(H)^(-1/2)`` (unit diagonal), from ``L``:
-    the Cholesky factor of ``D H D`` is ``D L``. Independent of the columns' scales."""
+    the Cholesky factor of ``D H D`` is ``D L``. Independent of the columns' scales. One temporary of ``H``'s
+    size (``D L``); the scaled matrix's norm is read a block of columns at a time."""
     d = H.diagonal().rsqrt()
-    return _reciprocal_condition(L * d.unsqueeze(1), H * d.unsqueeze(1) * d)
+    return _reciprocal_condition(L * d.unsqueeze(1), H, d)
 
 
-def _reciprocal_condition(L, H):
-    """LAPACK's estimate of ``1 / (||H||_1 ||H^-1||_1)`` from the Cholesky factor ``L`` of ``H``.
+def _reciprocal_condition(L, H, d=None):
+    """LAPACK's estimate of ``1 / (||H||_1 ||H^-1||_1)`` from the Cholesky factor ``L`` of ``H``
+    (of ``D H D`` with ``D = diag(d)`` when ``d`` is given; ``L`` is then that matrix's factor).
 
     What ``scipy.linalg.solve`` compares with eps before it warns (there of an LDL^T factor): one
-    O(p^2) pass on the host over the factor the step is solved with.
+    O(p^2) pass on the host over the factor the step is solved with. The norm is summed a block of
+    columns at a time: ``H.abs()`` whole was another matrix of the Hessian's size (up to 2 GiB).
     """
-    anorm = float(H.abs().sum(dim=0).max())
+    step = max(1, CHUNK_VALUES // max(H.shape[0], 1))
+    anorm = 0.0
+    for start in range(0, H.shape[1], step):
+        block = H[:, start : start + step].abs()
+        if d is not None:
+            block.mul_(d.unsqueeze(1)).mul_(d[start : start + step])
+        anorm = max(anorm, float(block.sum(dim=0).max()))
     rcond, info = scipy.linalg.lapack.dpocon(L.detach().to(torch.float64).cpu().numpy(), anorm, uplo="L")
     return float(rcond) if info == 0 else 0.0
