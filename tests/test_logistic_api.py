@@ -327,36 +327,30 @@ def test_default_solver_does_not_pay_for_torch_compiler_import():
     On a CUDA image (torch 2.11.0) torch_geometric imports it as soon as torch is imported: there
     nothing can be said about the fit, and the test is skipped with the stack of that import.
     """
-    import subprocess
-    import sys
-
-    code = _WATCH_DYNAMO_IMPORT + (
-        "import numpy as np\n"
-        "from torchlogit import TorchLogisticClassifier\n"
-        "print('torch._dynamo' in sys.modules)\n"
-        "TorchLogisticClassifier().fit(np.random.RandomState(0).randn(50, 3), np.arange(50) % 2)\n"
-        "print('torch._dynamo' in sys.modules)\n"
+    (before, after), stderr = _loaded_before_and_after(
+        _WATCH_DYNAMO_IMPORT + "import numpy as np\nfrom torchlogit import TorchLogisticClassifier\n",
+        "TorchLogisticClassifier().fit(np.random.RandomState(0).randn(50, 3), np.arange(50) % 2)\n",
+        "torch._dynamo",
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    before, after = out.stdout.split()
     if before == "True":  # seen on a CUDA image whose torch_geometric, loaded with torch, imports it
-        pytest.skip(f"this environment imports torch._dynamo before any fit:\n{out.stderr[-3000:]}")
-    assert after == "False", f"torch._dynamo was imported from:\n{out.stderr}"
+        pytest.skip(f"this environment imports torch._dynamo before any fit:\n{stderr[-3000:]}")
+    assert after == "False", f"torch._dynamo was imported from:\n{stderr}"
 
 
 def test_import_leaves_torch_onnx_unloaded_until_export():
     """``import torchlogit`` does not import ``torch.onnx`` (about 0.1 s of every process and joblib worker);
     ``to_onnx`` does, when it exports. Where ``import torch`` loads it itself (older torch), nothing is asked."""
+    (with_torch, with_torchlogit), _ = _loaded_before_and_after("import torch\n", "import torchlogit\n", "torch.onnx")
+    assert with_torchlogit == with_torch
+
+
+def _loaded_before_and_after(setup, step, module):
+    """Whether ``module`` is loaded after ``setup`` and after ``step`` in a fresh interpreter ("True" / "False"),
+    and its standard error."""
     import subprocess
     import sys
 
-    code = (
-        "import sys\n"
-        "import torch\n"
-        "print('torch.onnx' in sys.modules)\n"
-        "import torchlogit\n"
-        "print('torch.onnx' in sys.modules)\n"
-    )
+    check = f"print({module!r} in sys.modules)\n"
+    code = "import sys\n" + setup + check + step + check
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    with_torch, with_torchlogit = out.stdout.split()
-    assert with_torchlogit == with_torch
+    return out.stdout.split(), out.stderr
