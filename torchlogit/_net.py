@@ -184,7 +184,11 @@ class LogitNet(NeuralNet):
 
     def _print_stopping_epoch(self, cb_kwargs):
         """``verbose``'s row of the epoch a stopping rule ended: skorch runs ``PrintLog`` after every other
-        callback, so the rule's stop skipped it, and the iteration that met ``tol`` was never printed."""
+        callback, so the rule's stop skipped it, and the iteration that met ``tol`` was never printed. Not a
+        Newton iteration that stalled without a step for float64: its row leaves the history (see
+        ``._training.TrainingMixin._continue_in_float64``), and the float64 iterations are printed from 1."""
+        if getattr(self.optimizer_, "stepless", False):
+            return
         for _, callback in self.callbacks_:
             if isinstance(callback, PrintLog):
                 callback.on_epoch_end(self, **cb_kwargs)
