@@ -512,3 +512,41 @@ def test_hc1_with_too_few_observations_is_a_clear_error(spector):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InferenceWarning)
         assert np.isfinite(clf.summary(X, y, sample_weight=weight, cov_type="HC0")["std_err"]).all()
+
+
+@pytest.mark.parametrize(
+    "changed", [dict(C=0.001), dict(fit_intercept=False), dict(class_weight={0: 10, 1: 1}), dict(l1_ratio=0.5)]
+)
+def test_summary_describes_the_fitted_model_whatever_set_params_changed_since(changed):
+    """set_params after fit changes the next fit, not the fitted model: summary re-read C, fit_intercept and
+    class_weight as set now, and reported another model than the one predicting (fit_intercept=False dropped the
+    intercept's row; C=0.001 gave coefficients a fifth of the fitted ones), with a warning blaming tol."""
+    X, y = load_iris(return_X_y=True)
+    X, y = X[y > 0], (y[y > 0] == 2).astype(int)
+    model = TorchLogisticClassifier(dtype="float64", tol=1e-10).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        before = model.summary(X, y)
+        model.set_params(**changed)
+        after = model.summary(X, y)
+    pd.testing.assert_frame_equal(after, before)
+    assert model.get_params()[next(iter(changed))] == changed[next(iter(changed))]  # the setting stays as set
+
+
+def test_summary_reads_the_coefficients_predict_reads():
+    """Assigned coefficients: a binary model's 1-D coef_ (LogisticRegression predicts with it) and a list are the
+    model, as for predict; a wrong shape is refused in predict's words (they reached NumPy's, torch's and pandas'
+    own errors here)."""
+    X, y = load_iris(return_X_y=True)
+    X, y = X[y > 0], (y[y > 0] == 2).astype(int)
+    model = TorchLogisticClassifier(dtype="float64", tol=1e-10).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        expected = model.summary(X, y)
+        model.coef_ = model.coef_[0]
+        pd.testing.assert_frame_equal(model.summary(X, y), expected)
+        model.coef_ = model.coef_.tolist()
+        pd.testing.assert_frame_equal(model.summary(X, y), expected)
+        model.coef_ = np.zeros((1, 3))
+        with pytest.raises(ValueError, match=r"coef_ has shape \(1, 3\); this model needs \(1, 4\)"):
+            model.summary(X, y)

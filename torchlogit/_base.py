@@ -135,6 +135,10 @@ def _values_hint(X):
     return SMALL_VALUES
 
 
+# The parameters that define the objective a fit minimised (recorded at fit for summary()).
+_OBJECTIVE_SETTINGS = ("C", "l1_ratio", "fit_intercept", "class_weight", "pos_weight")
+
+
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, ClassifierMixin, BaseEstimator):
     """Shared parameters, fitting and prediction of the torchlogit classifiers."""
 
@@ -234,6 +238,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         :meth:`_warm_start_appends`); the new rows' epochs are numbered after them.
         """
         self.__dict__.pop("net_", None)  # a model of the format before the lean state
+        # The objective's settings of this fit, for summary(): set_params after fit changes the next fit, not the
+        # fitted model (summary re-read C, fit_intercept and class_weight as set now, and described another model).
+        params = self.get_params(deep=False)
+        self._fit_settings = {name: copy.copy(params[name]) for name in _OBJECTIVE_SETTINGS if name in params}
         self.classes_ = targets.classes
         self._kind = targets.kind
         self._n_outputs = targets.n_outputs

@@ -10,6 +10,7 @@ and ``pos_weight`` scale each row's loss (importance weights). So with integer s
 weights every figure equals the one statsmodels gives on the repeated rows.
 """
 
+import copy
 import os
 from numbers import Real
 from typing import NamedTuple
@@ -27,7 +28,7 @@ from sklearn.utils.validation import (
 )
 
 from ._compat import _check_sample_weight
-from ._data import check_sparse_indices, host_array, host_classes, host_inputs
+from ._data import check_sparse_indices, host_classes, host_inputs
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
 from ._user_warnings import warn
 
@@ -745,6 +746,14 @@ class InferenceMixin:
         ===================================================================
         """
         check_is_fitted(self)
+        settings = vars(self).get("_fit_settings")
+        if settings is not None:
+            # The model as fitted: C, l1_ratio, fit_intercept, class_weight (pos_weight) of its fit, whatever
+            # set_params changed since (it changes the next fit). A shallow copy: the arrays are only read.
+            fitted = copy.copy(self)
+            del fitted._fit_settings
+            vars(fitted).update(settings)
+            return fitted.summary(X, y, sample_weight=sample_weight, alpha=alpha, cov_type=cov_type)
         try:
             import pandas as pd
         except ImportError:
@@ -785,7 +794,10 @@ class InferenceMixin:
                 f" Column(s) {named} are constant, as the intercept is: drop them, or fit with fit_intercept=False "
                 "(statsmodels' add_constant column is the model's intercept)."
             )
-        n_outputs = self.coef_.shape[0]
+        # The model through the checks predict applies (a list, a binary model's 1-D coef_, a wrong shape: refused
+        # in words, as predict refuses it; they reached NumPy's and torch's own errors here).
+        ((W, b),) = self._fitted_layers(dense=True)
+        n_outputs = W.shape[1]
         n_params = n_outputs * d
         contrasts_kw = dict(n_classes=n_outputs, d=d) if softmax else {}
         n_reported = (n_outputs - 1) * d if softmax else n_params
@@ -809,9 +821,12 @@ class InferenceMixin:
             fit_intercept=self.fit_intercept,
             device=device,
         )
-        coef = host_array(self.coef_)  # a tensor in array-API mode
-        coef = coef.toarray() if sp.issparse(coef) else coef  # after sparsify()
-        fitted = np.column_stack([host_array(self.intercept_), coef]) if self.fit_intercept else np.asarray(coef)
+        coef = np.asarray(W, dtype=np.float64).T
+        fitted = (
+            np.column_stack([np.broadcast_to(np.asarray(b, dtype=np.float64), (n_outputs,)), coef])
+            if (self.fit_intercept)
+            else coef
+        )
         fitted = torch.as_tensor(fitted, dtype=torch.float64, device=device)
         # The penalty's curvature: 1/C on every weight, none on the intercepts.
         ridge_all = torch.zeros(fitted.shape, dtype=torch.float64, device=device)
