@@ -181,3 +181,26 @@ def test_partial_fit_keeps_the_l1_total_since_training_started(breast_cancer):
         for chunk in chunks:
             model.partial_fit(X[chunk], y[chunk], classes=[0, 1])
     assert np.count_nonzero(model.coef_) <= 25  # 21-23 over four seeds (27-29 with a fresh total per call)
+
+
+def test_select_from_model_keeps_every_nonzero_coefficient_of_an_l1_model_as_for_logistic_regression():
+    """SelectFromModel's default threshold is 1e-5 for an L1 LogisticRegression (every non-zero coefficient) and the
+    mean importance otherwise: it read no ``penalty`` here and dropped 2 of the 8 features the L1 fit kept."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.feature_selection import SelectFromModel
+    from sklearn.preprocessing import StandardScaler
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    model = TorchLogisticClassifier(C=0.1, l1_ratio=1.0, dtype="float64", tol=1e-8, max_iter=2000).fit(X, y)
+    kept = np.flatnonzero(model.coef_[0])
+    np.testing.assert_array_equal(np.flatnonzero(SelectFromModel(model, prefit=True).get_support()), kept)
+    cv = TorchLogisticClassifierCV(Cs=[0.1], l1_ratios=(1.0,), dtype="float64", tol=1e-8, max_iter=2000).fit(X, y)
+    np.testing.assert_array_equal(np.flatnonzero(SelectFromModel(cv, prefit=True).get_support()), kept)
+    settings = [(dict(), "l2"), (dict(l1_ratio=1.0), "l1"), (dict(l1_ratio=0.5), "elasticnet"), (dict(C=np.inf), None)]
+    for params, name in settings:
+        assert TorchLogisticClassifier(**params).penalty == name
+    assert TorchLogisticClassifierCV(l1_ratios=(0.0, 1.0)).penalty == "elasticnet"
+    assert TorchLogisticClassifier(C="x").penalty is None  # invalid settings are fit's to refuse

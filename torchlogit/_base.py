@@ -10,6 +10,7 @@ validate their own targets and turn the fitted module into their public attribut
 """
 
 import copy
+import math
 from numbers import Integral, Real
 
 import numpy as np
@@ -137,6 +138,16 @@ def _values_hint(X):
 
 # The parameters that define the objective a fit minimised (recorded at fit for summary()).
 _OBJECTIVE_SETTINGS = ("C", "l1_ratio", "fit_intercept", "class_weight", "pos_weight")
+
+
+def penalty_name(C, l1_ratio):
+    """scikit-learn's name of the penalty ``C`` and ``l1_ratio`` give (None: no penalty, or settings not numbers)."""
+    try:
+        if math.isinf(C):
+            return None
+        return "l2" if l1_ratio == 0 else "l1" if l1_ratio == 1 else "elasticnet"
+    except TypeError:  # invalid settings are fit's to refuse, in words; an attribute read must not raise
+        return None
 
 
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, ClassifierMixin, BaseEstimator):
@@ -295,6 +306,18 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
 
     def _solver(self):
         return self.solver
+
+    @property
+    def penalty(self):
+        """The objective's penalty in scikit-learn's words (read-only: set ``C`` and ``l1_ratio``).
+
+        ``"l1"`` for ``l1_ratio=1``, ``"elasticnet"`` between 0 and 1, ``"l2"`` for 0, and None
+        for ``C=np.inf``. scikit-learn's tools read it: :class:`~sklearn.feature_selection.SelectFromModel`'s
+        default threshold is then 1e-5 (every non-zero coefficient) for an L1 model, as for
+        ``LogisticRegression(l1_ratio=1)``, instead of the mean importance (which dropped features the
+        L1 fit kept).
+        """
+        return penalty_name(self.C, self.l1_ratio)
 
     def _warm_start_state(self, targets, n_features, fitted_features):
         """The fitted model as a ``state_dict`` to start from (``warm_start``), or None.

@@ -382,6 +382,20 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         self.random_state = random_state
         self.verbose = verbose
 
+    @property
+    def penalty(self):
+        """The penalty in scikit-learn's words (read-only), as for :class:`~torchlogit.TorchLogisticClassifier`:
+        ``"l1"`` where every ``l1_ratios`` value (once fitted: the chosen ``l1_ratio_``) is 1, so that
+        ``SelectFromModel`` keeps every non-zero coefficient by default, as for ``LogisticRegressionCV``."""
+        ratios = getattr(self, "l1_ratio_", None)
+        try:
+            ratios = np.asarray(self.l1_ratios if ratios is None else ratios, dtype=np.float64)
+        except (TypeError, ValueError):
+            return None
+        if ratios.size == 0:
+            return None
+        return "l1" if np.all(ratios == 1) else "l2" if np.all(ratios == 0) else "elasticnet"
+
     # ----------------------------------------------------------------- checks
     def _grid(self):
         """``(Cs, l1_ratios)`` as float arrays, with errors in the user's terms."""
