@@ -666,3 +666,48 @@ def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
     bad["_partial_state"] = {**bad["_partial_state"], "optimizer": [layer_moments[1], *layer_moments[1:]]}
     with pytest.raises(ValueError, match="optimizer moments do not fit"):
         TorchMultiLabelClassifier().__setstate__(bad)
+
+
+def test_a_failed_partial_fit_leaves_the_history_rows_as_they_were(iris):
+    """partial_fit continues the fitted history: its last row was the new net's current row until the first epoch,
+    and a callback recording there (skorch's history.record) before the call failed left its record in history_."""
+    from skorch.callbacks import Callback
+
+    class RecordThenFail(Callback):
+        def on_train_begin(self, net, **kwargs):
+            net.history.record("note", "written by the failed call")
+            raise RuntimeError("boom")
+
+    X, y = iris
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchLogisticClassifier(solver="adam", max_iter=3, random_state=0).fit(X, y)
+    before = copy.deepcopy(model.history_)
+    model.set_params(callbacks=[RecordThenFail()])
+    with pytest.raises(RuntimeError, match="boom"):
+        model.partial_fit(X, y)
+    assert model.history_ == before
+
+
+def test_a_warm_start_without_coefficients_starts_cold_as_logistic_regression():
+    """``del model.coef_`` on a fitted warm_start model, then fit: LogisticRegression fits from zero; it raised a raw
+    AttributeError here."""
+    X, y = load_iris(return_X_y=True)
+    model = TorchLogisticClassifier(warm_start=True, dtype="float64").fit(X, y)
+    del model.coef_
+    cold = TorchLogisticClassifier(dtype="float64").fit(X, y)
+    np.testing.assert_array_equal(model.fit(X, y).coef_, cold.coef_)
+
+
+def test_hidden_layers_assigned_as_nested_lists_are_arrays():
+    """``coefs_`` / ``intercepts_`` assigned as lists of lists: save and to_onnx took them, predict_proba and pickling
+    raised 'list' object has no attribute 'shape' (the linear model's setter makes arrays)."""
+    X, Y = make_multilabel_classification(n_samples=60, n_features=4, n_classes=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchMultiLabelClassifier(hidden_layer_sizes=(5,), max_iter=5, random_state=0).fit(X, Y)
+    expected = model.predict_proba(X)
+    model.coefs_ = [W.tolist() for W in model.coefs_]
+    model.intercepts_ = [b.tolist() for b in model.intercepts_]
+    np.testing.assert_allclose(model.predict_proba(X), expected, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict_proba(X), model.predict_proba(X))

@@ -324,8 +324,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
 
         ``fitted_features``: ``n_features_in_`` before this call's validation reset it.
         """
-        if not (self.warm_start and hasattr(self, "classes_")):
-            return None
+        if not (self.warm_start and hasattr(self, "classes_") and self._has_model()):
+            return None  # (a model whose coefficients were deleted starts cold, as LogisticRegression's does)
         self._check_target_form(targets.kind, "fit with warm_start=True")
         classes = targets.classes
         if not np.array_equal(classes, self.classes_):
@@ -338,6 +338,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
                 f"warm_start needs the same features as the previous fit: it had {fitted_features}, X has {n_features}."
             )
         return self._fitted_state(self._empty_module(n_features, self._n_outputs))
+
+    def _has_model(self):
+        """Whether the model's arrays are there to start from (``del model.coef_`` leaves a fitted-looking rest)."""
+        return "coef_" in vars(self)
 
     def _check_target_form(self, kind, call):
         """Refuse 1-D labels after a label-indicator matrix, or the reverse, where the model goes on from its fit.

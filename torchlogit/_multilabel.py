@@ -541,6 +541,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             self.__dict__.pop("coef_", None)
             self.__dict__.pop("intercept_", None)
 
+    def _has_model(self):
+        return "coef_" in vars(self) or "_coefs" in vars(self)
+
     def _fitted_layers(self, dense=False):
         if "coef_" in vars(self):
             return super()._fitted_layers(dense)
@@ -580,8 +583,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         if "coef_" in vars(self):
             (W,) = _one_layer(value, "coefs_")
             self.coef_ = np.ascontiguousarray(np.asarray(W).T)
-        else:
-            self._coefs = list(value)
+        else:  # arrays, as the linear model's setter makes them (a list of lists reached NumPy's .shape errors)
+            self._coefs = [np.asarray(W) for W in value]
 
     def _require_fitted(self, name):
         if "n_iter_" not in vars(self):
@@ -638,7 +641,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         if "coef_" in vars(self):
             (self.intercept_,) = _one_layer(value, "intercepts_")
         else:
-            self._intercepts = list(value)
+            self._intercepts = [np.asarray(b) for b in value]
 
     def _summary_targets(self, X, y, sample_weight):
         if self._kind != "multilabel":
