@@ -423,7 +423,7 @@ def test_partial_fit_keeps_the_previous_history_rows_rather_than_copying_them(mu
     model.partial_fit(X[300:400], Y[300:400])
     assert len(model.history_) == 4 and model.history_[0] is rows[0]
     assert model.history_[2] == rows[2] and model.history_[2] is not rows[2]
-    assert model.loss_curve_[:2] == [row["train_loss"] for row in rows]
+    assert model.loss_curve_[:3] == [row["train_loss"] for row in rows]
 
 
 def test_partial_fit_refuses_early_stopping_as_mlp_classifier_does(multilabel):
