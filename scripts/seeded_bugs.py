@@ -2120,8 +2120,8 @@ BUGS = [
     ),
     Bug(
         "_cv",
-        '"STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", 1, self.max_iter, self.max_iter)\n',
-        '"STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", 1, self.max_iter, None)\n',
+        "                text = lbfgs_warning(_iteration_limit_message(), 1, self.max_iter, self.max_iter)\n",
+        "                text = lbfgs_warning(_iteration_limit_message(), 1, self.max_iter, None)\n",
         "CV ConvergenceWarning loses scikit-learn's max_iter advice",
         "other",
         tests=["tests/test_cv.py"],

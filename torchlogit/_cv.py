@@ -46,7 +46,7 @@ from sklearn.utils.metadata_routing import (
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
-from ._callbacks import ftol_for, lbfgs_warning
+from ._callbacks import _iteration_limit_message, ftol_for, lbfgs_warning
 from ._compat import _check_sample_weight
 from ._data import check_sparse_indices, follow_labels, host_array, host_inputs, origin_of
 from ._devices import DTYPES, refuse_mps_training, resolve_device, without_autocast
@@ -573,7 +573,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             if (n_iter[~converged] >= self.max_iter).all():
                 # scikit-learn's words for each such problem (once here, with their count): filters written for
                 # LogisticRegressionCV's warnings hold.
-                text = lbfgs_warning("STOP: TOTAL NO. OF ITERATIONS REACHED LIMIT", 1, self.max_iter, self.max_iter)
+                text = lbfgs_warning(_iteration_limit_message(), 1, self.max_iter, self.max_iter)
                 warn(f"{text}\n({failed} of the cross-validation path.)", ConvergenceWarning)
             else:
                 warn(
