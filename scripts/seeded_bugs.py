@@ -2134,6 +2134,46 @@ BUGS = [
         "other",
         tests=["tests/test_cv.py"],
     ),
+    Bug(
+        "_inference",
+        '        settings = vars(self).get("_fit_settings")\n',
+        "        settings = None\n",
+        "summary() reads C, fit_intercept, class_weight as set now, not as fitted (describes another model)",
+        "other",
+        tests=["tests/test_inference.py"],
+    ),
+    Bug(
+        "_base",
+        "        return penalty_name(self.C, self.l1_ratio)\n",
+        '        return "l2"\n',
+        "penalty always 'l2': SelectFromModel takes the mean importance for L1 models (drops kept features)",
+        "other",
+        tests=["tests/test_l1.py"],
+    ),
+    Bug(
+        "_incremental",
+        "            net.history.extend(history[:-1] + [dict(history[-1])] if history else history)\n",
+        "            net.history.extend(history)\n",
+        "a failed partial_fit writes into the fitted history's last row (shared with the new net)",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_base",
+        '        if not (self.warm_start and hasattr(self, "classes_") and self._has_model()):\n',
+        '        if not (self.warm_start and hasattr(self, "classes_")):\n',
+        "warm_start after del coef_: raw AttributeError instead of a cold fit",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_multilabel",
+        "            self._coefs = [np.asarray(W) for W in value]\n",
+        "            self._coefs = list(value)\n",
+        "hidden-layer coefs_ assigned as lists kept as lists (predict and pickling fail)",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
 ]
 
 
