@@ -2174,6 +2174,14 @@ BUGS = [
         "other",
         tests=["tests/test_fitted_state.py"],
     ),
+    Bug(
+        "_base",
+        "        check_device_name(self.device, owner=type(self).__name__)\n        try:\n",
+        "        try:\n",
+        "a device name set after fit that names no device predicts on the CPU without a word",
+        "other",
+        tests=["tests/test_logistic_api.py"],
+    ),
 ]
 
 

@@ -294,6 +294,19 @@ def test_device_errors_name_what_is_available(wine):
     assert auto._prediction_device().type == expected
     cpu = TorchLogisticClassifier(device=torch.device("cpu")).fit(X, y)
     assert isinstance(cpu.coef_, np.ndarray)
+    # After fit: a device this machine lacks predicts on the CPU (a GPU-trained model predicts anywhere); a name
+    # that is no device is refused as fit refuses it (it predicted on the CPU without a word).
+    missing = f"cuda:{torch.cuda.device_count()}"
+    np.testing.assert_array_equal(clone_fitted(cpu, device=missing).predict(X), cpu.predict(X))
+    with pytest.raises(ValueError, match=r"'device' parameter .* Got 'gpu'"):
+        clone_fitted(cpu, device="gpu").predict(X)
+
+
+def clone_fitted(model, **params):
+    """A copy of a fitted model with ``params`` set (set_params after fit)."""
+    import copy
+
+    return copy.deepcopy(model).set_params(**params)
 
 
 @requires_cuda

@@ -638,7 +638,12 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
 
     # -------------------------------------------------------------- prediction
     def _prediction_device(self):
-        """The configured device where this machine has it, else the CPU (a GPU-trained model predicts anywhere)."""
+        """The configured device where this machine has it, else the CPU (a GPU-trained model predicts anywhere).
+
+        A ``device`` that names no device at all (``set_params(device="gpu")`` after fit) is refused in the
+        parameter's words, as fit refuses it: it used to predict on the CPU without a word.
+        """
+        check_device_name(self.device, owner=type(self).__name__)
         try:
             return resolve_device(self.device, owner=type(self).__name__)
         except ValueError:
