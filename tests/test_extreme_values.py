@@ -99,6 +99,20 @@ def test_values_all_below_float32s_normal_range_are_refused_and_train_in_float64
     Estimator().fit(np.zeros_like(X), y)  # all zero is no underflow: the intercept-only model
 
 
+@pytest.mark.parametrize("solver", ["lbfgs", "adam"])
+def test_all_zero_training_rows_beside_weightless_nonzero_ones_fit_the_intercept_only_model(solver):
+    """Training rows all zero, other rows (of weight 0) not: "Every value of X is at most 2 in absolute value, below
+    the normal range of dtype='float32'" (the check read every row of X); LogisticRegression fits coef 0."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y, weight = np.array([[0.0], [1.0], [2.0]]), np.array([0, 1, 1]), np.array([1.0, 0.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # adam's intercept, not the question here
+        ours = TorchLogisticClassifier(solver=solver, random_state=0).fit(X, y, sample_weight=weight)
+    ref = LogisticRegression().fit(X, y, sample_weight=weight)
+    np.testing.assert_array_equal(ours.coef_, ref.coef_)  # exactly zero: nothing to learn from the feature
+
+
 @pytest.mark.parametrize("Estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
 def test_adam_whose_squared_gradients_overflow_float32_is_refused_not_a_zero_model(Estimator):
     """Features near 1e30 in float32: Adam's second moment (g**2) became infinite, its steps exactly zero, and the

@@ -383,7 +383,7 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
     if not np.isfinite(max_abs):
         _raise_overflow(X, dtype)
     if max_abs < torch.finfo(dtype).tiny:
-        _check_underflow(X, dtype, max_abs)
+        _check_underflow(X, picked, dtype, max_abs)
     target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
     return TensorData(
         features,
@@ -420,14 +420,17 @@ def weight_total(weight):
     return float(np.sum(weight))
 
 
-def _check_underflow(X, dtype, max_abs):
-    """Refuse an ``X`` whose every value lies below ``dtype``'s normal range, though some are not zero.
+def _check_underflow(X, picked, dtype, max_abs):
+    """Refuse training rows (``picked`` of ``X``) whose every value lies below ``dtype``'s normal range, though some
+    are not zero.
 
     In float32, values below 1.2e-38 are subnormal (their squares, the preconditioner's scales, are
     zero: the fit failed with a message about large values) or, below 1.4e-45, zero: the model
-    then ignored every feature, silently. All-zero data is fine (the intercept-only model).
+    then ignored every feature, silently. All-zero training rows are fine (the intercept-only model),
+    whatever the other rows hold: rows of weight 0, or held out for early stopping, were read here too,
+    and a value of 2 among them was called underflow.
     """
-    values = host_array(X)
+    values = host_array(X)[np.asarray(picked.cpu() if isinstance(picked, torch.Tensor) else picked)]
     values = values.data if sp.issparse(values) else np.asarray(values)
     largest = float(np.max(np.abs(values), initial=0.0))
     if largest > 0:

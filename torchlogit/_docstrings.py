@@ -115,7 +115,11 @@ SHARED = {
         Passed to the skorch net as they are (copied, so ``fit`` never changes them).""",
     "fitted_net": """loss_curve_ : list of float
         The objective after each epoch (each L-BFGS iteration for "lbfgs"; for "adam" /
-        "sgd" the mean loss of the epoch's mini-batches), as ``MLPClassifier``'s.
+        "sgd" the mean loss of the epoch's mini-batches), as ``MLPClassifier``'s. A
+        ``warm_start`` fit of :class:`~torchlogit.TorchMultiLabelClassifier` with "adam" /
+        "sgd" appends to it, as ``MLPClassifier``'s does; every other fit's curve (every
+        :class:`~torchlogit.TorchLogisticClassifier` fit's, as ``LogisticRegression`` keeps
+        no curve) is its own, as ``n_iter_`` is.
     history_ : list of dict
         The training history, one dict per epoch, as plain Python values (what skorch
         recorded, ``callbacks``' records included). Kept in memory after fitting, not
