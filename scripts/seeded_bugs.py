@@ -2190,6 +2190,22 @@ BUGS = [
         "other",
         tests=["tests/test_extreme_values.py"],
     ),
+    Bug(
+        "_compare",
+        "    warm_up = np.union1d(first, np.arange(min(50, len(y_train))))\n",
+        "    warm_up = np.arange(min(50, len(y_train)))\n",
+        "compare's warm-up fit on the first 50 training rows (one class on imbalanced data: a false error)",
+        "other",
+        tests=["tests/test_compare.py"],
+    ),
+    Bug(
+        "_compare",
+        "                if on_one < fit_time:\n",
+        "                if False:\n",
+        "compare times our larger fits on torch's pool only (scikit-learn gets the faster of two thread settings)",
+        "other",
+        tests=["tests/test_compare.py"],
+    ),
 ]
 
 
