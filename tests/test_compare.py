@@ -251,15 +251,25 @@ def test_ours_is_timed_on_torchs_pool_and_on_one_thread_where_the_pool_runs(monk
     assert rows["TorchLogisticClassifier"]["threads"] == faster
 
 
-def test_an_imbalanced_split_is_compared_whatever_its_first_rows():
+def test_an_imbalanced_split_is_compared_whatever_its_first_rows(monkeypatch):
     """The untimed warm-up fit took the first 50 training rows: on 1000 rows with 10 positives (seed 0) they held no
-    positive, and its "only one class" error was reported as the data's. It takes rows of every class."""
+    positive, and its "only one class" error was reported as the data's. It takes rows of every class (and a
+    warm-up that fails is not the run's failure)."""
+    fitted_classes = []
+
+    class Recording(TorchLogisticClassifier):
+        def fit(self, X, y, sample_weight=None):
+            fitted_classes.append(len(np.unique(y)))
+            return super().fit(X, y, sample_weight=sample_weight)
+
+    monkeypatch.setattr(_compare, "TorchLogisticClassifier", Recording)
     rng = np.random.RandomState(0)
     X = rng.randn(1000, 3)
     y = np.zeros(1000, dtype=int)
     y[rng.choice(1000, 10, replace=False)] = 1
     rows, _, _, _ = _compare.compare(X, y, progress=False)
     assert set(rows) == {"TorchLogisticClassifier", "LogisticRegression"}
+    assert fitted_classes[0] == 2  # the warm-up saw both classes
 
 
 def test_one_class_separated_from_the_others_has_no_optimum(capsys):
