@@ -521,9 +521,7 @@ def test_summary_describes_the_fitted_model_whatever_set_params_changed_since(ch
     """set_params after fit changes the next fit, not the fitted model: summary re-read C, fit_intercept and
     class_weight as set now, and reported another model than the one predicting (fit_intercept=False dropped the
     intercept's row; C=0.001 gave coefficients a fifth of the fitted ones), with a warning blaming tol."""
-    X, y = load_iris(return_X_y=True)
-    X, y = X[y > 0], (y[y > 0] == 2).astype(int)
-    model = TorchLogisticClassifier(dtype="float64", tol=1e-10).fit(X, y)
+    X, y, model = _versicolor_virginica_model()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InferenceWarning)
         before = model.summary(X, y)
@@ -537,9 +535,7 @@ def test_summary_reads_the_coefficients_predict_reads():
     """Assigned coefficients: a binary model's 1-D coef_ (LogisticRegression predicts with it) and a list are the
     model, as for predict; a wrong shape is refused in predict's words (they reached NumPy's, torch's and pandas'
     own errors here)."""
-    X, y = load_iris(return_X_y=True)
-    X, y = X[y > 0], (y[y > 0] == 2).astype(int)
-    model = TorchLogisticClassifier(dtype="float64", tol=1e-10).fit(X, y)
+    X, y, model = _versicolor_virginica_model()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InferenceWarning)
         expected = model.summary(X, y)
@@ -550,3 +546,10 @@ def test_summary_reads_the_coefficients_predict_reads():
         model.coef_ = np.zeros((1, 3))
         with pytest.raises(ValueError, match=r"coef_ has shape \(1, 3\); this model needs \(1, 4\)"):
             model.summary(X, y)
+
+
+def _versicolor_virginica_model():
+    """Iris's two overlapping classes (a finite optimum) and a tight float64 fit of them."""
+    X, y = load_iris(return_X_y=True)
+    X, y = X[y > 0], (y[y > 0] == 2).astype(int)
+    return X, y, TorchLogisticClassifier(dtype="float64", tol=1e-10).fit(X, y)
