@@ -296,11 +296,27 @@ def write(results, args):
     (args.out_dir / f"cv_results{suffix}.md").write_text(
         "# TorchLogisticClassifierCV against LogisticRegressionCV\n\n"
         f"Defaults of both (10 Cs, 5 folds, neg_log_loss, tol 1e-4; ours float32){threads}. "
+        f"Machine: {_cpu_name()}, {os.cpu_count()} cores ({time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}). "
         "The machine is shared with other jobs: ratios are indicative. Above the chosen C the folds are nearly "
         "separable and each solver's scores depend on where its iterations meet tol, so they differ more there "
         "than up to it (docs/user_guide/cv.rst, 'Agreement and speed').\n\n" + text
     )
     (args.out_dir / f"cv_results{suffix}.json").write_text(json.dumps(results, indent=2))
+
+
+def _cpu_name():
+    """The CPU's model name (Linux's /proc/cpuinfo; the architecture elsewhere): figures from one machine do not
+    transfer to another (an AMD EPYC and an Intel Xeon of this project's differ in which BLAS is faster)."""
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
+            for line in cpuinfo:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    import platform
+
+    return platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":
