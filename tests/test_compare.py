@@ -93,8 +93,11 @@ def test_different_solver_is_explained(capsys):
 
 
 def test_max_iter_is_the_explanation_when_a_mini_batch_solver_reaches_it(capsys):
+    """... and raising it alone does not bring a mini-batch run onto the optimum: --solver lbfgs is named too (adam on
+    breast cancer stops by itself 3.7e-3 above it)."""
     report, _ = run_json(capsys, "--dataset", "wine", "--solver", "adam", "--max-iter", "5")
-    assert "reached max_iter=5" in report["agreement"]["explanation"]
+    explanation = report["agreement"]["explanation"]
+    assert "reached max_iter=5" in explanation and "--solver lbfgs" in explanation
 
 
 def test_json_stays_strict_json_with_an_infinite_C(capsys):
