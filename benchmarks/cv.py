@@ -305,18 +305,13 @@ def write(results, args):
 
 
 def _cpu_name():
-    """The CPU's model name (Linux's /proc/cpuinfo; the architecture elsewhere): figures from one machine do not
+    """The CPU's model name (the architecture where /proc/cpuinfo does not tell): figures from one machine do not
     transfer to another (an AMD EPYC and an Intel Xeon of this project's differ in which BLAS is faster)."""
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
-            for line in cpuinfo:
-                if line.startswith("model name"):
-                    return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
     import platform
 
-    return platform.processor() or platform.machine()
+    from torchlogit._threads import cpuinfo_field
+
+    return cpuinfo_field("model name") or platform.processor() or platform.machine()
 
 
 if __name__ == "__main__":

@@ -158,14 +158,19 @@ def numpy_blas_is_faster():
 def cpu_vendor():
     """The CPU's vendor string ("GenuineIntel", "AuthenticAMD", ...): Linux's ``/proc/cpuinfo``, else what
     ``platform.processor()`` says (Windows names the vendor there); "" when neither tells."""
+    return cpuinfo_field("vendor_id") or platform.processor() or ""
+
+
+def cpuinfo_field(name):
+    """The first ``name : value`` of Linux's ``/proc/cpuinfo`` ("vendor_id", "model name", ...); "" elsewhere."""
     try:
         with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as cpuinfo:
             for line in cpuinfo:
-                if line.startswith("vendor_id"):
+                if line.startswith(name):
                     return line.split(":", 1)[1].strip()
     except OSError:
         pass
-    return platform.processor() or ""
+    return ""
 
 
 @contextlib.contextmanager
