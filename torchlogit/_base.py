@@ -142,12 +142,11 @@ _OBJECTIVE_SETTINGS = ("C", "l1_ratio", "fit_intercept", "class_weight", "pos_we
 
 def penalty_name(C, l1_ratio):
     """scikit-learn's name of the penalty ``C`` and ``l1_ratio`` give (None: no penalty, or settings not numbers)."""
-    try:
-        if math.isinf(C):
-            return None
-        return "l2" if l1_ratio == 0 else "l1" if l1_ratio == 1 else "elasticnet"
-    except TypeError:  # invalid settings are fit's to refuse, in words; an attribute read must not raise
+    if not (isinstance(C, Real) and isinstance(l1_ratio, Real)):  # invalid settings: fit's to refuse, in words
         return None
+    if math.isinf(C):
+        return None
+    return "l2" if l1_ratio == 0 else "l1" if l1_ratio == 1 else "elasticnet"
 
 
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, ClassifierMixin, BaseEstimator):
