@@ -2055,8 +2055,8 @@ BUGS = [
     ),
     Bug(
         "_newton",
-        "        if self._float32_sensitive:  # the float32 step would be rounding along the near-null directions\n"
-        "            return self._stall_for_float64(x, f, g)\n",
+        "        if float32_sensitive:  # the float32 step would be rounding along the near-null directions\n"
+        "            return FLOAT64_STEPS\n",
         "",
         "float32 Newton steps taken on a Hessian too ill-conditioned for them (coefficients drift, called converged)",
         "other",

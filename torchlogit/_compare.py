@@ -34,7 +34,7 @@ from threadpoolctl import threadpool_limits
 from ._devices import resolve_device
 from ._logistic import TorchLogisticClassifier
 from ._objective import objective
-from ._threads import data_values, on_one_thread
+from ._threads import data_values, on_one_thread, threads_for
 
 DATASETS = {
     "breast_cancer": datasets.load_breast_cancer,
@@ -232,12 +232,8 @@ def compare(
             if threads != "1 (small data)" and torch.get_num_threads() > 1 and resolve_device(device).type == "cpu":
                 # Both ways, as scikit-learn below: on a busy machine torch's pool waits for its slowest thread
                 # (a 300k x 100 fit 2.6 s on two threads against 0.2 s on one, the helper's 2-core machine loaded).
-                pool = torch.get_num_threads()
-                torch.set_num_threads(1)
-                try:
+                with threads_for(0):  # the small-fit rule's one thread (MKL's count too), given back after
                     on_one, _ = _fit_recording_warnings(clone(model), X_train, y_train)
-                finally:
-                    torch.set_num_threads(pool)
                 if on_one < fit_time:
                     fit_time, threads = on_one, "1 torch thread"
         else:

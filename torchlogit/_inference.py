@@ -821,12 +821,9 @@ class InferenceMixin:
             fit_intercept=self.fit_intercept,
             device=device,
         )
-        coef = np.asarray(W, dtype=np.float64).T
-        fitted = (
-            np.column_stack([np.broadcast_to(np.asarray(b, dtype=np.float64), (n_outputs,)), coef])
-            if (self.fit_intercept)
-            else coef
-        )
+        fitted = np.asarray(W, dtype=np.float64).T  # (n_outputs, n_features), the intercepts first where fitted
+        if self.fit_intercept:
+            fitted = np.column_stack([np.broadcast_to(np.asarray(b, dtype=np.float64), (n_outputs,)), fitted])
         fitted = torch.as_tensor(fitted, dtype=torch.float64, device=device)
         # The penalty's curvature: 1/C on every weight, none on the intercepts.
         ridge_all = torch.zeros(fitted.shape, dtype=torch.float64, device=device)

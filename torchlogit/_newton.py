@@ -60,6 +60,8 @@ _BETA, _SIGMA, _MAX_LINE_SEARCH = 0.5, 2.0**-11, 21
 # fit said it converged, the objective was at the optimum to 1e-9 and the predictions agreed). Column scales
 # alone (raw breast cancer: 1.5e-6 scaled, 4e-10 unscaled) do not count: the scaling takes them out.
 _FLOAT32_SENSITIVE_RCOND = 1e-6
+# What NewtonCholesky._newton_step returns for such a Hessian: no step; the iteration stalls for float64.
+FLOAT64_STEPS = object()
 
 
 def check_hessian_size(n_features, n_outputs, fit_intercept):
@@ -243,7 +245,6 @@ class NewtonCholesky:
         # the fall-back L-BFGS runs with the column-scale preconditioner the "lbfgs" solver would use.
         self.promote_on_failure = False
         self.fallback_preconditioner = None
-        self._float32_sensitive = False  # the last Hessian's verdict (see _FLOAT32_SENSITIVE_RCOND)
         self.stepless = False  # whether the last step stalled for float64 without moving (_stall_for_float64)
 
     # ------------------------------------------------------------ optimizer protocol
@@ -344,8 +345,8 @@ class NewtonCholesky:
         return x
 
     def _newton_step(self, x, g, product_dtype=None):
-        """(step in flat parameters, directional derivative g.step, half squared Newton decrement), or the reason
-        (a str) the Hessian could not be factorised.
+        """(step in flat parameters, directional derivative g.step, half squared Newton decrement), the reason
+        (a str) the Hessian could not be factorised, or ``FLOAT64_STEPS`` where a float32 step would be rounding.
 
         A float32 fit whose Hessian does not factorise (rounding of float32 products on unscaled data, measured:
         4 of 23 random 3-class problems with columns of scales 1e-2 to 3e3) builds it again with float64 products
@@ -387,7 +388,7 @@ class NewtonCholesky:
         H_free = H[:free, :free]
         L, info = torch.linalg.cholesky_ex(H_free)
         rcond = _reciprocal_condition(L, H_free) if int(info) == 0 else 0.0
-        self._float32_sensitive = (
+        float32_sensitive = (
             self.promote_on_failure
             and W.dtype != torch.float64
             and int(info) == 0
@@ -404,6 +405,8 @@ class NewtonCholesky:
         step_free = torch.cholesky_solve(-G[:free].unsqueeze(1), L)[:, 0]
         if not bool(torch.isfinite(step_free).all()):
             return "The Newton step is not finite."
+        if float32_sensitive:  # the float32 step would be rounding along the near-null directions
+            return FLOAT64_STEPS
         step = torch.zeros_like(G)
         step[:free] = step_free
         gtd = float(G @ step)
@@ -441,6 +444,8 @@ class NewtonCholesky:
         iteration = state["n_iter"] + 1
         name = "NewtonCholeskySolver"  # scikit-learn's class, named in its warnings: filters written for them hold
         result = self._newton_step(x, g)
+        if result is FLOAT64_STEPS:
+            return self._stall_for_float64(x, f, g)
         if isinstance(result, str):  # scikit-learn's warning, its category and its words
             self._start_fallback(
                 f"The inner solver of {name} stumbled upon a singular or very ill-conditioned Hessian matrix at "
@@ -451,8 +456,6 @@ class NewtonCholesky:
                 scipy.linalg.LinAlgWarning,
             )
             return self._fallback_step(closure, start=f)
-        if self._float32_sensitive:  # the float32 step would be rounding along the near-null directions
-            return self._stall_for_float64(x, f, g)
         d, gtd, decrement = result
         if gtd > 0:  # scikit-learn says so only with verbose (a print), and goes on with L-BFGS
             self._start_fallback()
