@@ -17,6 +17,7 @@ from sklearn.datasets import load_breast_cancer, load_iris, make_multilabel_clas
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.preprocessing import StandardScaler
+from sklearn.utils import estimator_html_repr
 from sklearn.utils.fixes import parse_version
 
 from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
@@ -115,6 +116,29 @@ def test_a_model_assigned_to_an_unfitted_estimator_predicts_as_logistic_regressi
     np.testing.assert_allclose(online.coef_, source.coef_, atol=1e-4)
 
 
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_a_warm_start_from_coefficients_assigned_without_classes_goes_on_from_them(iris, n_classes):
+    """LogisticRegression(warm_start=True) starts from an assigned coef_ / intercept_ alone (y names the classes);
+    ours started from zero when classes_ was not assigned too: one iteration left the model 0.3 from the optimum."""
+    X, y = iris
+    y = y if n_classes == 3 else (y == 1).astype(int)
+    source = LogisticRegression().fit(X, y)
+    ours, ref = TorchLogisticClassifier(warm_start=True, max_iter=1), LogisticRegression(warm_start=True, max_iter=1)
+    for model in (ours, ref):
+        model.coef_, model.intercept_ = source.coef_.copy(), source.intercept_.copy()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+    np.testing.assert_allclose(ours.predict_proba(X), source.predict_proba(X), atol=2e-3)
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=2e-3)
+    mismatched = TorchLogisticClassifier(warm_start=True)
+    mismatched.coef_, mismatched.intercept_ = source.coef_.copy(), source.intercept_.copy()
+    other_y = (y == 1).astype(int) if n_classes == 3 else np.arange(len(y)) % 3
+    with pytest.raises(ValueError, match=r"warm_start cannot start from the assigned coef_ of shape"):
+        mismatched.fit(X, other_y)
+    assert "n_iter_" not in vars(mismatched)
+
+
 def test_binary_and_linear_multilabel_predict_from_coef(labels):
     X, Y = labels
     clf = TorchMultiLabelClassifier().fit(X, Y)
@@ -124,6 +148,10 @@ def test_binary_and_linear_multilabel_predict_from_coef(labels):
     assert clf.coefs_[0].base is clf.coef_ or np.shares_memory(clf.coefs_[0], clf.coef_)  # a view, not a copy
     clf.coefs_[0][0, 0] = 5.0
     assert clf.coef_[0, 0] == 5.0
+    # scikit-learn's HTML repr names each fitted attribute's type: "list", as MLPClassifier's (it read the
+    # private '_WrittenBack')
+    assert type(clf.coefs_).__name__ == type(clf.intercepts_).__name__ == "list"
+    assert "_WrittenBack" not in estimator_html_repr(clf)
     binary = TorchLogisticClassifier().fit(X, Y[:, 0])
     binary.coef_ = -binary.coef_
     binary.intercept_ = -binary.intercept_

@@ -323,14 +323,24 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
 
         ``fitted_features``: ``n_features_in_`` before this call's validation reset it.
         """
-        if not (self.warm_start and hasattr(self, "classes_") and self._has_model()):
+        if not (self.warm_start and self._has_model()):
             return None  # (a model whose coefficients were deleted starts cold, as LogisticRegression's does)
         self._check_target_form(targets.kind, "fit with warm_start=True")
-        classes = targets.classes
-        if not np.array_equal(classes, self.classes_):
+        if not hasattr(self, "classes_"):
+            if "_n_outputs" not in vars(self):
+                return None
+            # Coefficients assigned without classes_: LogisticRegression's warm start reads coef_ alone, and y's
+            # classes name its rows, where their number fits.
+            if self._n_outputs != targets.n_outputs:
+                raise ValueError(
+                    f"warm_start cannot start from the assigned coef_ of shape {np.shape(self.coef_)}: y has "
+                    f"{len(targets.classes)} classes, which need {targets.n_outputs} row(s) of coefficients. Assign "
+                    "classes_ too, or set warm_start=False."
+                )
+        elif not np.array_equal(targets.classes, self.classes_):
             raise ValueError(
                 "warm_start can only be used where `y` has the same classes as in the "
-                f"previous call to fit. Previously got {self.classes_}, `y` has {classes}."
+                f"previous call to fit. Previously got {self.classes_}, `y` has {targets.classes}."
             )
         if n_features != fitted_features:
             raise ValueError(

@@ -717,6 +717,11 @@ class _WrittenBack(list):
         setattr(self._owner, self._name, list(self))
 
 
+# Shown by its kind, as MLPClassifier's lists are: scikit-learn's HTML repr prints type(value).__name__ for every
+# fitted attribute, and the private name told the user nothing (pickle finds the class by __qualname__).
+_WrittenBack.__name__ = "list"
+
+
 def _one_layer(value, name):
     """The one layer a linear model's ``coefs_`` / ``intercepts_`` holds, or a ValueError in those terms."""
     value = list(value)
