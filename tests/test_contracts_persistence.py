@@ -103,7 +103,7 @@ from torchlogit import _persistence as persistence  # noqa: E402
 
 X_LABELS, Y_LABELS = make_multilabel_classification(n_samples=40, n_features=6, n_classes=3, random_state=0)
 TOP = ["estimator", "fitted", "format", "format_version", "params", "tensors"]
-FITTED = ["classes_", "feature_names_in_", "kind", "n_features_in_", "n_iter_", "n_outputs", "y_dtype"]
+FITTED = ["classes_", "feature_names_in_", "fit_settings", "kind", "n_features_in_", "n_iter_", "n_outputs", "y_dtype"]
 
 
 @functools.cache

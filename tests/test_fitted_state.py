@@ -680,6 +680,14 @@ def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
         ),
         "the L1 totals do not fit": _crafted(state, _partial_state={**partial, "l1": [[np.zeros(4), np.zeros(4)]]}),
         "solver is not a solver's name": _crafted(state, _partial_state={**partial, "solver": ["adam"]}),
+        # the fit's recorded settings, which summary() computes with (they reached raw TypeErrors there)
+        "The 'C' parameter of TorchLogisticClassifier must be": _crafted(
+            state, _fit_settings={**state["_fit_settings"], "C": "abc"}
+        ),
+        "The 'l1_ratio' parameter": _crafted(state, _fit_settings={**state["_fit_settings"], "l1_ratio": None}),
+        r"its fit settings \['C', 'classes_'\] are not among": _crafted(
+            state, _fit_settings={"C": 1.0, "classes_": np.array([5, 6])}
+        ),
     }
     for message, bad in crafted.items():
         with pytest.raises(
@@ -694,6 +702,26 @@ def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
     bad["_partial_state"] = {**bad["_partial_state"], "optimizer": [layer_moments[1], *layer_moments[1:]]}
     with pytest.raises(ValueError, match="optimizer moments do not fit"):
         TorchMultiLabelClassifier().__setstate__(bad)
+
+
+def test_a_model_whose_coefficients_were_deleted_unpickles_and_fits_cold(iris, labels):
+    """``del model.coef_`` (a warm-start model made to fit cold, as LogisticRegression's): the pickle was written,
+    and no process could read it (AttributeError 'coef_' from the load-time checks). It loads and fits cold."""
+    X, y = iris
+    model = TorchLogisticClassifier(warm_start=True, dtype="float64").fit(X, y)
+    hidden = TorchMultiLabelClassifier((3,), max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        hidden.fit(*labels)
+    del model.coef_
+    del hidden.coefs_  # (MLPClassifier's is a plain attribute; ours raised "property has no deleter")
+    for deleted in (model, hidden):
+        copied = pickle.loads(pickle.dumps(deleted))
+        assert not copied._has_model()
+    loaded = pickle.loads(pickle.dumps(model))
+    loaded.fit(X, y)
+    reference = TorchLogisticClassifier(dtype="float64").fit(X, y)
+    np.testing.assert_array_equal(loaded.coef_, reference.coef_)
 
 
 def test_a_failed_partial_fit_leaves_the_history_rows_as_they_were(iris):

@@ -5,6 +5,7 @@ the maximum-likelihood estimate to ~1e-8; every figure is then compared with sta
 at rtol=1e-5.
 """
 
+import pickle
 import sys
 import warnings
 
@@ -517,16 +518,24 @@ def test_hc1_with_too_few_observations_is_a_clear_error(spector):
 @pytest.mark.parametrize(
     "changed", [dict(C=0.001), dict(fit_intercept=False), dict(class_weight={0: 10, 1: 1}), dict(l1_ratio=0.5)]
 )
-def test_summary_describes_the_fitted_model_whatever_set_params_changed_since(changed):
+def test_summary_describes_the_fitted_model_whatever_set_params_changed_since(changed, tmp_path):
     """set_params after fit changes the next fit, not the fitted model: summary re-read C, fit_intercept and
     class_weight as set now, and reported another model than the one predicting (fit_intercept=False dropped the
-    intercept's row; C=0.001 gave coefficients a fifth of the fitted ones), with a warning blaming tol."""
+    intercept's row; C=0.001 gave coefficients a fifth of the fitted ones), with a warning blaming tol. A pickle
+    and a saved file keep the fit's settings (save / load dropped them: the loaded model's standard errors were
+    C=0.001's, and l1_ratio=0.5 refused a summary)."""
     X, y, model = _versicolor_virginica_model()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", InferenceWarning)
         before = model.summary(X, y)
         model.set_params(**changed)
         after = model.summary(X, y)
+        pd.testing.assert_frame_equal(pickle.loads(pickle.dumps(model)).summary(X, y), before)
+        if "fit_intercept" not in changed:  # (a file holds the model the parameters build: save refuses that one)
+            model.save(tmp_path / "changed.tl")
+            loaded = TorchLogisticClassifier.load(tmp_path / "changed.tl")
+            pd.testing.assert_frame_equal(loaded.summary(X, y), before)
+            assert loaded.get_params()[next(iter(changed))] == changed[next(iter(changed))]
     pd.testing.assert_frame_equal(after, before)
     assert model.get_params()[next(iter(changed))] == changed[next(iter(changed))]  # the setting stays as set
 

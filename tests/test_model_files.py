@@ -6,12 +6,14 @@ valid checksum, and the loader must refuse it on its content.
 
 import hashlib
 import json
+import re
 import resource
 import struct
 import warnings
 
 import numpy as np
 import pytest
+import sklearn
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sklearn.datasets import load_iris, make_multilabel_classification
@@ -145,6 +147,21 @@ CRAFTED = {
     "CV without its arrays": ("cv", lambda header: header.pop("arrays"), None),
     "CV with an unknown array": ("cv", _set_array("choice", "name", "exec"), None),
     "arrays table in a plain model's file": ("binary", _set("arrays", []), None),
+    # The fit's recorded settings (what summary() computes with), checked as the parameters are.
+    "fit settings with a string C": ("binary", _set("fitted", "fit_settings", {"dict": [["C", "abc"]]}), None),
+    "fit settings with l1_ratio=None": ("binary", _set("fitted", "fit_settings", {"dict": [["l1_ratio", None]]}), None),
+    "fit settings naming classes_": ("binary", _set("fitted", "fit_settings", {"dict": [["classes_", [0, 1]]]}), None),
+    "fit settings as a list": ("binary", _set("fitted", "fit_settings", [1]), None),
+    "fit settings with a class_weight of another class": (
+        "binary",
+        _set("fitted", "fit_settings", {"dict": [["class_weight", {"dict": [[7, 2.0]]}]]}),
+        None,
+    ),
+    "routing requests of an unknown method": ("binary", _set("requests", {"transform": {"sample_weight": True}}), None),
+    "routing requests of an unknown parameter": ("binary", _set("requests", {"fit": {"groups": True}}), None),
+    "routing requests as a list": ("binary", _set("requests", [1]), None),
+    "routing request of a number": ("binary", _set("requests", {"fit": {"sample_weight": 3}}), None),
+    "routing request of a bad alias": ("binary", _set("requests", {"fit": {"sample_weight": "not an alias"}}), None),
 }
 
 
@@ -158,6 +175,56 @@ def test_each_crafted_file_is_refused_with_model_file_error_in_bounded_memory(fi
     with pytest.raises(ModelFileError):
         cls.load(path)
     assert resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak < 1 << 20  # under 1 GiB more
+
+
+@pytest.mark.parametrize(("version", "shown"), [("1", "'1'"), (1.0, "1.0"), (True, "True")])
+def test_a_version_tag_of_another_type_is_shown_as_written(files, tmp_path, version, shown):
+    """A string "1" was printed as 1: 'uses format version 1; this torchlogit reads version 1'."""
+    cls, content, _, _ = files["binary"]
+    path = tmp_path / "version.tlm"
+    path.write_bytes(_forge(content, _set("format_version", version)))
+    with pytest.raises(ModelFileError, match=f"uses format version {re.escape(shown)}; this torchlogit reads"):
+        cls.load(path)
+
+
+@pytest.mark.parametrize("kind", ["binary", "cv", "multilabel"])
+def test_metadata_routing_requests_round_trip(kind, tmp_path):
+    """A pickle keeps set_fit_request / set_score_request; the file dropped them, and the loaded model refitted in
+    cross_validate(params={"sample_weight": w}) with routing on raised UnsetMetadataPassedError."""
+    model = {
+        "binary": TorchLogisticClassifier(),
+        "cv": TorchLogisticClassifierCV(Cs=2, cv=2),
+        "multilabel": TorchMultiLabelClassifier(),
+    }[kind]
+    X, y = (X_LABELS, make_multilabel_classification(n_samples=40, n_features=6, n_classes=3, random_state=0)[1])
+    if kind != "multilabel":
+        X, y = X_IRIS, load_iris(return_X_y=True)[1]
+    with sklearn.config_context(enable_metadata_routing=True):
+        model.set_fit_request(sample_weight=True)
+        if hasattr(model, "set_score_request"):
+            model.set_score_request(sample_weight="weights")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            model.fit(X, y)
+        model.save(tmp_path / "routed.tlm")
+        loaded = type(model).load(tmp_path / "routed.tlm")
+        assert loaded._get_metadata_request()._serialize() == model._get_metadata_request()._serialize()
+    plain = type(model)().fit(X, y) if kind != "cv" else None
+    if plain is not None:  # no requests set: none written, and none read back
+        plain.save(tmp_path / "plain.tlm")
+        assert "requests" not in json.loads(_split((tmp_path / "plain.tlm").read_bytes())[0])
+        assert "_metadata_request" not in vars(type(model).load(tmp_path / "plain.tlm"))
+
+
+def test_a_file_written_before_the_fit_settings_were_recorded_loads(files, tmp_path):
+    """Files of format version 1 written before the "fit_settings" entry: they load, and summary() reads the
+    parameters, as it did."""
+    cls, content, X, proba = files["binary"]
+    path = tmp_path / "older.tlm"
+    path.write_bytes(_forge(content, lambda header: header["fitted"].pop("fit_settings")))
+    loaded = cls.load(path)
+    assert "_fit_settings" not in vars(loaded)
+    np.testing.assert_array_equal(loaded.predict_proba(X[:5]), proba)
 
 
 def test_a_non_finite_weight_is_refused(files, tmp_path):

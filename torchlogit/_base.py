@@ -446,6 +446,19 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         """
         self._check_solver_options(here=False, training=False)
 
+    def _check_fit_settings(self, settings):
+        """Refuse a fit's recorded objective settings (``_fit_settings``, read from a file or an unpickled state)
+        that no fit of this model records: a dict of its parameters among :data:`_OBJECTIVE_SETTINGS`, each value
+        passing the checks ``fit`` and :func:`load` apply (summary() computes with them). A ValueError."""
+        names = set(_OBJECTIVE_SETTINGS) & set(vars(self))
+        if not isinstance(settings, dict) or not set(settings) <= names:
+            keys = sorted(map(str, settings))[:10] if isinstance(settings, dict) else type(settings).__name__
+            raise ValueError(f"its fit settings {keys} are not among {sorted(names)}")
+        probe = copy.copy(self)
+        vars(probe).update(settings)
+        probe._validate_params()
+        probe._check_loaded_params()
+
     def _empty_module(self, n_features, n_outputs):
         """The module these parameters build, with no parameter values drawn (for its structure)."""
         module, module_kwargs = self._module(n_features, n_outputs)
@@ -564,8 +577,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         -----
         The file holds the parameters, the fitted attributes and the model's arrays
         (``coef_`` and ``intercept_``, or ``coefs_`` and ``intercepts_``), with a format
-        version and a SHA-256 checksum. The training history and the optimizer state
-        are not saved. ``callbacks`` and a ``RandomState`` instance as ``random_state``
+        version and a SHA-256 checksum, the settings of the fit (what :meth:`summary`
+        computes with) and the metadata-routing requests set on the estimator. The
+        training history and the optimizer state are not saved. ``callbacks`` and a ``RandomState`` instance as ``random_state``
         cannot be saved (set them to None or an int first); a :class:`torch.device` given
         as ``device`` is saved as its name, and :meth:`load` sets the device it is given
         (the CPU by default). String labels come back in the narrowest ``<U`` width that

@@ -586,6 +586,16 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         else:  # arrays, as the linear model's setter makes them (a list of lists reached NumPy's .shape errors)
             self._coefs = [np.asarray(W) for W in value]
 
+    @coefs_.deleter
+    def coefs_(self):
+        # MLPClassifier's coefs_ is a plain attribute: deleting the model's arrays makes a warm-start fit start cold.
+        if "coef_" in vars(self):
+            del self.coef_
+        elif "_coefs" in vars(self):
+            del self._coefs
+        else:
+            raise AttributeError("coefs_")
+
     def _require_fitted(self, name):
         if "n_iter_" not in vars(self):
             raise AttributeError(f"'TorchMultiLabelClassifier' object has no attribute '{name}' (it is not fitted).")
@@ -642,6 +652,15 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             (self.intercept_,) = _one_layer(value, "intercepts_")
         else:
             self._intercepts = [np.asarray(b) for b in value]
+
+    @intercepts_.deleter
+    def intercepts_(self):
+        if "coef_" in vars(self):
+            del self.intercept_
+        elif "_intercepts" in vars(self):
+            del self._intercepts
+        else:
+            raise AttributeError("intercepts_")
 
     def _summary_targets(self, X, y, sample_weight):
         if self._kind != "multilabel":

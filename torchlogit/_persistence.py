@@ -5,7 +5,10 @@ header (format version, estimator class, parameters, fitted attributes, and for 
 tensor its name, dtype, shape and byte range), the tensors' raw little-endian bytes,
 and last the SHA-256 of header and tensors, so a truncated or altered file is refused.
 The tensors are the model's arrays (``coef_`` / ``intercept_``, or each layer's), named
-as the torch module's ``state_dict``.
+as the torch module's ``state_dict``. ``fitted`` also records the settings the model was
+fitted with (``fit_settings``: what ``summary()`` computes with; files written before it
+lack the entry), and the header the metadata-routing requests set on the estimator
+(``requests``, only when some are).
 
 Loading never unpickles or imports anything named by the file. In the spirit of
 safetensors' header rules, the whole header is checked against a schema before
@@ -50,6 +53,7 @@ import struct
 
 import numpy as np
 import torch
+from sklearn import config_context
 
 from ._data import host_classes
 from ._devices import check_device_name
@@ -169,9 +173,15 @@ def save(estimator, path):
             "kind": model._kind,
             "n_outputs": int(model._n_outputs),
             "y_dtype": None if y_dtype is None else np.dtype(y_dtype).newbyteorder("<").str,
+            # C, l1_ratio, fit_intercept, class_weight, pos_weight as fitted (set_params since changes the next
+            # fit, not this model): what summary() computes with. Files written before it lack the key.
+            "fit_settings": _encode(getattr(model, "_fit_settings", None), "fit_settings"),
         },
         "tensors": tensors,
     }
+    requests = _set_requests(estimator)
+    if requests:  # (a file without them is as before)
+        header["requests"] = requests
     if extra is not None:
         header["arrays"], extra_chunks, offset = _table(extra, offset)
         chunks += extra_chunks
@@ -189,6 +199,36 @@ def save(estimator, path):
         ) from None
     with open(path, "wb") as f:
         f.write(content)
+
+
+def _set_requests(estimator):
+    """The metadata-routing requests set on ``estimator`` (``set_fit_request(sample_weight=True)``...), as
+    ``{method: {parameter: True, False or an alias}}``: a pickle keeps them, and so does the file."""
+    if "_metadata_request" not in vars(estimator):
+        return {}
+    requests = {}
+    for method, params in estimator._get_metadata_request()._serialize().items():
+        chosen = {name: value for name, value in params.items() if value is not None}
+        if chosen:
+            requests[method] = chosen
+    return requests
+
+
+def _apply_requests(estimator, requests):
+    """Set a file's metadata-routing requests on ``estimator`` (``set_{method}_request``, which exists only while
+    routing is enabled); an unknown method or parameter is refused."""
+    _require(isinstance(requests, dict) and len(requests) <= 16, "the routing requests are not an object")
+    for method, params in requests.items():
+        _require(
+            isinstance(params, dict)
+            and len(params) <= 64
+            and all(isinstance(v, (bool, str)) and len(str(v)) <= 200 for v in params.values()),
+            "the routing requests are not True, False or an alias per parameter",
+        )
+        setter = getattr(estimator, f"set_{str(method)[:40]}_request", None)
+        _require(callable(setter), f"the routing requests name a method {str(method)[:40]!r} with no request")
+        with config_context(enable_metadata_routing=True):
+            setter(**params)
 
 
 def _check_intercepts_written(model):
@@ -396,7 +436,7 @@ def _parse(content, path):
         raise ModelFileError(f"{path} is not a torchlogit model file.")
     if header.get("format_version") != FORMAT_VERSION or type(header.get("format_version")) is not int:
         raise ModelFileError(
-            f"{path} uses format version {str(header.get('format_version'))[:40]}; this torchlogit reads version "
+            f"{path} uses format version {repr(header.get('format_version'))[:40]}; this torchlogit reads version "
             f"{FORMAT_VERSION}."
         )
     return header, body[start + length :]
@@ -447,7 +487,7 @@ def _target_kinds(cls):
 
 
 def _check_fitted(fitted, cls, payload_size):
-    _keys(fitted, _FITTED_KEYS, "fitted")
+    _keys(fitted, _FITTED_KEYS | ({"fit_settings"} & set(fitted) if isinstance(fitted, dict) else set()), "fitted")
     n_features, n_outputs, kind = fitted["n_features_in_"], fitted["n_outputs"], fitted["kind"]
     _require(_is_int(n_features, 1) and _is_int(n_outputs, 1), "n_features_in_ / n_outputs is not a positive count")
     # The first layer has n_features weights per unit, each at least 4 bytes of the file.
@@ -507,6 +547,13 @@ def check_unpickled(model):
     try:
         _require("classes_" in state, "it has a target kind but no classes_")
         _check_kind(state["_kind"], state.get("_n_outputs"), host_classes(model), type(model))
+        if "_fit_settings" in state:
+            try:
+                model._check_fit_settings(state["_fit_settings"])
+            except ValueError as exc:
+                raise ModelFileError(str(exc).rstrip(".")) from None
+        if not model._has_model():  # its coefficients deleted (``del model.coef_``: the next fit starts cold)
+            return
         layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs
         partial = state.get("_partial_state")
         if partial is not None:
@@ -561,7 +608,7 @@ def load(cls, path, device="cpu"):
 
 def _build(cls, header, payload, device):
     wrapper = hasattr(cls, "_file_parts")  # a wrapper's file has an "arrays" table (see the module docstring)
-    _keys(header, _TOP_KEYS | ({"arrays"} if wrapper else set()), "the header")
+    _keys(header, _TOP_KEYS | ({"arrays"} if wrapper else set()) | ({"requests"} & set(header)), "the header")
     if header["estimator"] != cls.__name__:
         raise ModelFileError(f"it holds a {str(header['estimator'])[:40]}, not a {cls.__name__}")
     params = header["params"]
@@ -580,6 +627,7 @@ def _build(cls, header, payload, device):
     estimator = cls(**params)
     estimator.set_params(device=device)
     estimator._validate_params()  # the same constraints as fit (InvalidParameterError is a ValueError)
+    _apply_requests(estimator, header.get("requests", {}))
     fitted = header["fitted"]
     estimator.classes_ = classes
     estimator.n_features_in_ = fitted["n_features_in_"]
@@ -611,6 +659,10 @@ def _build(cls, header, payload, device):
     _require(found == expected, f"its tensors {str(found)[:200]} are not those of the model {str(expected)[:200]}")
 
     model._check_loaded_params()  # what fit would refuse for these classes or labels (a ValueError)
+    settings = _decode(fitted.get("fit_settings"))
+    if settings is not None:
+        model._check_fit_settings(settings)
+        model._fit_settings = settings
 
     state = {}
     for spec in header["tensors"]:
