@@ -2160,8 +2160,8 @@ BUGS = [
     ),
     Bug(
         "_base",
-        '        if not (self.warm_start and hasattr(self, "classes_") and self._has_model()):\n',
-        '        if not (self.warm_start and hasattr(self, "classes_")):\n',
+        "        if not (self.warm_start and self._has_model()):\n",
+        "        if not self.warm_start:\n",
         "warm_start after del coef_: raw AttributeError instead of a cold fit",
         "other",
         tests=["tests/test_fitted_state.py"],

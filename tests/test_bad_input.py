@@ -305,12 +305,18 @@ def test_tensors_on_the_meta_device_are_refused_in_words(where):
 
 
 @pytest.mark.parametrize("layout", ["strided", "jagged"])
-def test_nested_tensors_are_refused_like_ragged_rows(layout):
+@pytest.mark.parametrize("rows", ["2-D parts", "1-D rows"])
+def test_nested_tensors_are_refused_like_ragged_rows(layout, rows):
     """A nested (ragged) tensor: torch's "Internal error: NestedTensorImpl doesn't support sizes" (or
-    NotImplementedError: aten.dense_dim) from fit and predict; NumPy refuses ragged rows with a ValueError."""
+    NotImplementedError: aten.dense_dim) from fit and predict; NumPy refuses ragged rows with a ValueError. A
+    nested tensor of 1-D rows (2-D overall) reached the error from the thread rule's size reading in fit."""
     import torch
 
-    rows = [torch.randn(3, 4, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)]
+    rows = (
+        [torch.randn(3, 4, dtype=torch.float64), torch.randn(2, 4, dtype=torch.float64)]
+        if rows == "2-D parts"
+        else [torch.randn(4, dtype=torch.float64), torch.randn(3, dtype=torch.float64)]
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # torch: "nested tensors are in prototype stage"
         nested = torch.nested.nested_tensor(rows, layout=getattr(torch, layout))

@@ -204,3 +204,35 @@ def test_select_from_model_keeps_every_nonzero_coefficient_of_an_l1_model_as_for
         assert TorchLogisticClassifier(**params).penalty == name
     assert TorchLogisticClassifierCV(l1_ratios=(0.0, 1.0)).penalty == "elasticnet"
     assert TorchLogisticClassifier(C="x").penalty is None  # invalid settings are fit's to refuse
+
+
+@pytest.mark.parametrize("fit_intercept", [False, True])
+def test_a_cold_l1_fit_optimal_at_zero_counts_its_check_as_an_iteration(fit_intercept):
+    """Strong L1 on iris: zero is the optimum. scikit-learn's L1 solver (saga) reports n_iter_ == [1] there, and its
+    estimator check requires n_iter_ >= 1; ours stopped before its first iteration, n_iter_ == [0], and
+    check_non_transformer_estimators_n_iter failed (the CV estimator's path too). A warm start at its optimum still
+    reports 0, as LogisticRegression(warm_start=True) refitted at its optimum does."""
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.utils.estimator_checks import check_non_transformer_estimators_n_iter
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    X, y = load_iris(return_X_y=True)
+    settings = dict(C=1e-4, fit_intercept=fit_intercept)
+    ours = TorchLogisticClassifier(l1_ratio=1.0, **settings).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        saga = LogisticRegression(l1_ratio=1.0, solver="saga", **settings).fit(X, y)
+    np.testing.assert_allclose(ours.coef_, saga.coef_, atol=1e-6)
+    assert ours.n_iter_[0] >= 1 and saga.n_iter_[0] >= 1
+    assert len(ours.loss_curve_) == ours.n_iter_[0]
+    if not fit_intercept:
+        assert ours.n_iter_[0] == saga.n_iter_[0] == 1
+    check_non_transformer_estimators_n_iter(
+        "TorchLogisticClassifier", TorchLogisticClassifier(l1_ratio=1.0, **settings)
+    )
+    cv = TorchLogisticClassifierCV(l1_ratios=(1.0,), fit_intercept=fit_intercept)
+    check_non_transformer_estimators_n_iter("TorchLogisticClassifierCV", cv)
+    ours.set_params(warm_start=True).fit(X, y)
+    assert ours.n_iter_[0] == 0

@@ -131,6 +131,8 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
 def _values_hint(X):
     """The values ``X`` holds when its type says so at no cost (arrays, tensors, sparse matrices); for anything
     else a count that keeps torch's thread setting (the rule is applied after validation then)."""
+    if isinstance(X, torch.Tensor) and X.is_nested:  # (it has no sizes: validation refuses it in words)
+        return SMALL_VALUES
     if (isinstance(X, (np.ndarray, torch.Tensor)) and X.ndim == 2) or sp.issparse(X):
         return data_values(X)
     return SMALL_VALUES

@@ -713,6 +713,8 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
     stalled_at = np.zeros(P, dtype=bool)
     active = np.flatnonzero(_pseudo_gradient(x, g, lam_all).abs().amax(dim=1).cpu().numpy() > tol)
     converged[np.setdiff1d(np.arange(P), active)] = True
+    if x0 is None:  # a cold L1 problem optimal at zero: its check counts as an iteration (as in a single fit)
+        n_iter[converged & has_l1 & (budget > 0)] = 1
     active = active[budget[active] > 0]  # no iteration to take: left where they start, not converged
     # The state of the active problems, compacted whenever one leaves (not gathered every iteration):
     # parameters, objectives, gradients, penalties, row weights, curvature history, metric factors.

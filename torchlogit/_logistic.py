@@ -67,7 +67,10 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     intercept_ : ndarray of shape (1,) or (n_classes,)
         Intercepts (zeros when ``fit_intercept=False``).
     n_iter_ : ndarray of shape (1,)
-        Number of L-BFGS or Newton iterations, or epochs for "adam" / "sgd".
+        Number of L-BFGS or Newton iterations, or epochs for "adam" / "sgd". 0 where the
+        start already meets ``tol`` (a warm start at its optimum; a cold L2 fit whose
+        gradient at zero is below ``tol``), as scikit-learn's L-BFGS-B reports; a cold fit
+        with an L1 part counts that check as one iteration, as ``saga`` does.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)

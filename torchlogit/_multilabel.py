@@ -75,8 +75,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         together (one line search, one stopping rule), so it needs more iterations than
         one ``LogisticRegression`` per label, more with more labels: on the raw counts of
         ``make_multilabel_classification(800, 20, n_classes=8, random_state=0)``, float64,
-        C=1, 70, 149 and 225 iterations for its first 2, 4 and 8 labels, where each label
-        alone takes 22 to 35. Standardise the features, or raise ``max_iter``, when it warns.
+        C=1, 70, 149 and 225 iterations for its first 2, 4 and 8 labels (the last past the
+        default ``max_iter=200``: it stops there and warns), where each label alone takes 22
+        to 35. Standardise the features, or raise ``max_iter``, when it warns.
     ${max_iter}
     ${tol}
     ${learning_rate_init}

@@ -387,6 +387,11 @@ class LBFGS:
         else:
             self._l1 = None
 
+    @property
+    def has_l1(self):
+        """Whether the objective has an L1 part (OWL-QN steps)."""
+        return self._l1 is not None
+
     def set_preconditioner(self, scale):
         """Run L-BFGS in the coordinates ``v = x / scale`` (``scale``: one positive entry per
         parameter entry, flattened in parameter order), or in ``x`` itself when None.

@@ -100,6 +100,7 @@ def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
         where = device  # prepared where it trains: a view on the CPU, one transfer to CUDA
     elif (
         isinstance(X, torch.Tensor)
+        and not X.is_nested  # (it reports the strided layout, and no sizes: refused in words on the host path)
         and X.layout == torch.strided
         and X.ndim == 2
         and X.dtype in _FEATURE_DTYPES

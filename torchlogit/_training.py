@@ -451,7 +451,12 @@ class TrainingMixin:
         with blas_threads(data.n_values, vector_products), epochs:
             # A preconditioned cold start (column scales far apart, where L-BFGS-B would stall) takes its first
             # step: on features of 1e-40 the gradient at zero is below any tol, and that step is the fit.
-            at_start = lbfgs and (init_state is not None or not net.optimizer_.preconditioned)
+            # A cold fit with an L1 part checks its start in its first iteration (n_iter_ 1, not 0, where zero is
+            # the optimum): scikit-learn's L1 solvers (saga, liblinear) report an iteration there, and its
+            # estimator checks require n_iter_ >= 1.
+            at_start = lbfgs and (
+                init_state is not None or not (net.optimizer_.preconditioned or net.optimizer_.has_l1)
+            )
             if not (at_start and self._converged_at_start(net, batch, stopping)):
                 net.partial_fit(batch)
         if getattr(stopping, "promote_", False):  # L-BFGS's or Newton's float32 stall
