@@ -525,8 +525,8 @@ BUGS = [
     ),
     Bug(
         "_predict",
-        "        return log_softmax(np.column_stack([np.zeros(len(logits)), logits[:, 0]]), axis=1)\n",
-        "        return log_softmax(np.column_stack([logits[:, 0], np.zeros(len(logits))]), axis=1)\n",
+        "        return np.column_stack([log_expit(-logits[:, 0]), log_expit(logits[:, 0])])\n",
+        "        return np.column_stack([log_expit(logits[:, 0]), log_expit(-logits[:, 0])])\n",
         "binary predict_log_proba columns in the wrong class order",
         "class order",
     ),

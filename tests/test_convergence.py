@@ -254,3 +254,21 @@ def test_the_float64_continuation_shares_max_iter_with_the_float32_run():
     precisions = [row["precision"] for row in model.history_]
     assert precisions[:stall] == ["float32"] * stall and precisions[stall:] == ["float64"] * 10
     assert int(model.n_iter_[0]) == len(model.history_) == limit
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_a_mini_batch_run_stopped_far_above_its_best_epoch_warns(solver):
+    """Columns from 1e-4 to 1e4 at the default rate: the loss jumped from 0.69 after the first epoch to 3-16000, ten
+    epochs without a new best stopped the run there (training accuracy 0.50 against the optimum's 0.74), and the fit
+    called that convergence in silence (as MLPClassifier does). It warns, naming the rate; a run on standardised
+    features does not."""
+    rng = np.random.RandomState(0)
+    Z = rng.randn(100, 30)
+    y = (rng.rand(100) < 1 / (1 + np.exp(-Z @ rng.randn(30) / 2.5))).astype(int)
+    X = Z * 10 ** rng.uniform(-4, 4, 30)
+    with pytest.warns(ConvergenceWarning, match=r"times the best .* overshoot. Lower learning_rate_init"):
+        model = TorchLogisticClassifier(solver=solver, random_state=0).fit(X, y)
+    assert model.loss_curve_[-1] > 2 * min(model.loss_curve_)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        TorchLogisticClassifier(solver=solver, random_state=0, max_iter=500).fit(Z, y)

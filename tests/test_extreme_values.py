@@ -398,3 +398,21 @@ def test_the_overflow_refusal_reads_duplicate_sparse_entries_as_their_sum():
     with pytest.raises(ValueError, match=r"X holds 4e\+38 in column 3"):
         TorchLogisticClassifier().fit(X, np.arange(6) % 2)
     assert X.data[0] == 2e38  # the user's matrix is not summed in place
+
+
+def test_binary_log_probabilities_where_the_logit_overflows_are_logistic_regressions():
+    """A finite row whose logit overflows float64 (+inf): predict_proba gives [0, 1] in both libraries and
+    LogisticRegression's predict_log_proba [-inf, 0]; ours gave [-inf, nan] (log_softmax of [0, inf] reads inf - inf),
+    from NumPy and from a tensor alike."""
+    import torch
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 3)
+    y = (X[:, 0] + 0.5 * rng.randn(100) > 0).astype(int)
+    rows = np.array([[1.7e308, 0.0, 0.0], [-1.7e308, 0.0, 0.0], [1.0, 2.0, 3.0]])
+    ours, reference = TorchLogisticClassifier(dtype="float64").fit(X, y), LogisticRegression().fit(X, y)
+    with np.errstate(over="ignore", invalid="ignore"):
+        expected = reference.predict_log_proba(rows)
+        np.testing.assert_array_equal(ours.predict_log_proba(rows)[:2], expected[:2])
+        np.testing.assert_array_equal(ours.predict_log_proba(torch.from_numpy(rows)).numpy()[:2], expected[:2])
+    np.testing.assert_allclose(ours.predict_log_proba(rows[2:]), np.log(ours.predict_proba(rows[2:])), rtol=1e-12)

@@ -86,7 +86,10 @@ SHARED = {
         here; its fits differ by the momentum's look-ahead.""",
     "n_iter_no_change": """n_iter_no_change : int or np.inf, default=10
         Epochs without improvement before "adam" / "sgd" stop; ``np.inf`` turns the
-        rule off (they run ``max_iter`` epochs), as in ``MLPClassifier``.""",
+        rule off (they run ``max_iter`` epochs), as in ``MLPClassifier``. A run the rule
+        stops with its last epoch's loss over twice its best (steps that overshoot:
+        unscaled features, or too large a ``learning_rate_init``) also emits a
+        ``ConvergenceWarning``, where ``MLPClassifier`` is silent.""",
     "warm_start": """warm_start : bool, default=False
         Start from the previous fit's parameters instead of the usual initialisation. As with
         scikit-learn's L-BFGS, a warm start where the gradient is already within ``tol`` takes no

@@ -184,13 +184,14 @@ def probabilities(logits, kind):
 def log_probabilities(logits, kind):
     """Logarithm of :func:`probabilities`, computed stably from the logits."""
     if isinstance(logits, torch.Tensor):
-        if kind == "binary":
-            return torch.log_softmax(torch.stack((torch.zeros_like(logits[:, 0]), logits[:, 0]), dim=1), dim=1)
+        if kind == "binary":  # log sigmoid of -z and z: log_softmax of [0, inf] read inf - inf, NaN
+            z = logits[:, 0]
+            return torch.stack((torch.nn.functional.logsigmoid(-z), torch.nn.functional.logsigmoid(z)), dim=1)
         if kind == "multinomial":
             return torch.log_softmax(logits, dim=1)
         return torch.nn.functional.logsigmoid(logits)
-    if kind == "binary":
-        return log_softmax(np.column_stack([np.zeros(len(logits)), logits[:, 0]]), axis=1)
+    if kind == "binary":  # [0, -inf] where the logit overflowed to +inf, as LogisticRegression gives
+        return np.column_stack([log_expit(-logits[:, 0]), log_expit(logits[:, 0])])
     if kind == "multinomial":
         return log_softmax(logits, axis=1)
     return log_expit(logits)

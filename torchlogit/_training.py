@@ -268,6 +268,9 @@ class TrainingMixin:
     def _warn_if_not_converged(self, stopping, net):
         """scikit-learn's ``ConvergenceWarning`` (its wording) unless the stopping rule held."""
         if stopping.converged_:
+            overshoot = stopping.overshoot_message(net) if isinstance(stopping, NoImprovementStopping) else None
+            if overshoot is not None:
+                warn(overshoot, ConvergenceWarning)
             return
         n_iter = len(net.history)
         if stopping.message_ is None and n_iter < self.max_iter and not stopping.at_limit_:
