@@ -99,6 +99,23 @@ def test_values_all_below_float32s_normal_range_are_refused_and_train_in_float64
     Estimator().fit(np.zeros_like(X), y)  # all zero is no underflow: the intercept-only model
 
 
+@pytest.mark.parametrize("scale", [1e-40, 1e-44])
+def test_one_column_below_float32s_normal_range_is_refused_naming_it(scale):
+    """The informative column at 1e-40 beside ordinary ones, C=inf: the float32 fit failed with "Solver produced
+    non-finite parameter weights. The input data may contain large values" (the column's scale factor overflowed);
+    the refusal names the column and the range, and dtype='float64' trains on it."""
+    rng = np.random.RandomState(0)
+    Z = rng.randn(200, 3)
+    y = (Z[:, 0] + 0.3 * rng.randn(200) > 0).astype(int)
+    X = Z.copy()
+    X[:, 0] *= scale
+    with pytest.raises(ValueError, match=r"Column 0 of X is at most .* below its normal range .*dtype='float64'"):
+        TorchLogisticClassifier(C=np.inf).fit(X, y)
+    assert TorchLogisticClassifier(C=np.inf, dtype="float64").fit(X, y).score(X, y) > 0.85
+    with pytest.raises(ValueError, match=r"Column 0 of X is at most .*dtype='float64'.*Rescale that feature"):
+        TorchLogisticClassifier(C=np.inf, dtype="float64").fit(X * 1e-270, y)
+
+
 @pytest.mark.parametrize("solver", ["lbfgs", "adam"])
 def test_all_zero_training_rows_beside_weightless_nonzero_ones_fit_the_intercept_only_model(solver):
     """Training rows all zero, other rows (of weight 0) not: "Every value of X is at most 2 in absolute value, below

@@ -151,6 +151,7 @@ def _preconditioner(X, module, criterion, max_abs=None):
     scale = column_max_abs(X)
     if scale is None or scale.numel() == 0:
         return None
+    _refuse_subnormal_columns(scale, X.dtype)
     # 1 / sqrt(curvature bound / intercept's 1/4); hypot, as above: a squared column of 1e200 made the factor
     # 0 and froze its coefficient at 0, silently.
     factor = 1 / torch.hypot(scale, torch.full_like(scale, 2 * math.sqrt(l2)))
@@ -158,6 +159,24 @@ def _preconditioner(X, module, criterion, max_abs=None):
     if within_band(float(factor.max()), float(factor.min())):
         return None
     return module.parameter_scale(factor)
+
+
+def _refuse_subnormal_columns(scale, dtype):
+    """A ValueError naming the first column whose every value is subnormal in ``dtype``, the training copy's
+    (``scale``: the columns' max |x|, float64), which a weak penalty leaves to the data: in float32 a column of
+    1e-40 beside ordinary ones failed with "Solver produced non-finite parameter weights. The input data may
+    contain large values" (its scale's reciprocal overflows); every value of X that small is refused earlier, in
+    these words (``._data._check_underflow``)."""
+    tiny = torch.finfo(dtype).tiny
+    subnormal = (scale > 0) & (scale < tiny)
+    if bool(subnormal.any()):
+        column = int(torch.nonzero(subnormal)[0, 0])
+        name = str(dtype).removeprefix("torch.")
+        raise ValueError(
+            f"Column {column} of X is at most {float(scale[column]):g} in absolute value after the cast to "
+            f"dtype={name!r}, below its normal range (smallest {tiny:.4g}): the feature would be lost to underflow. "
+            + ("Use dtype='float64' or rescale that feature." if dtype != torch.float64 else "Rescale that feature.")
+        )
 
 
 def check_step_sizes(solver, learning_rate, momentum, C, l1_ratio, weight_sum, dtype):
