@@ -10,6 +10,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 
+from torchlogit import _batched
 from torchlogit._batched import BatchedLogistic, DiagonalScaling, Whitening, batched_lbfgs
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
@@ -228,3 +229,30 @@ def test_a_failed_line_search_is_not_called_converged():
         result = batched_lbfgs(problem, groups, Cs, np.zeros(2), tol=1e-8, max_iter=50, ftol=64 * np.finfo(float).eps)
     assert not result.converged.any()
     assert result.stalled.all() and (result.n_iter == 1).all()
+
+
+def test_sparse_column_moments_are_summed_a_block_of_rows_at_a_time(monkeypatch):
+    """A CSR design's column moments are summed over blocks of rows holding about CHUNK_VALUES stored values each: a
+    block per row instead (the values' count divided once too often) made a 100k-row CV fit's set-up one Python call
+    per row. NumPy's weighted column sums of squares, in a few blocks that cover the rows once, in order."""
+    X, y = _zipf(300, 40, 3)
+    weight = np.ones((len(y), 2))
+    weight[:100, 1] = 0.0
+    weight[:, 0] *= np.random.RandomState(2).uniform(0.5, 2.0, len(y))
+    problem = BatchedLogistic.from_data(X, y, weight, kind="binary", n_outputs=1, fit_intercept=True)
+    assert problem.design.layout == torch.sparse_csr
+    n_values = problem.design.values().shape[0]
+    monkeypatch.setattr(_batched, "CHUNK_VALUES", 120)  # about 30 rows of 4 stored values a block
+    blocks = []
+    original = _batched.add_column_square_sums
+
+    def spy(out, D, weight, start, end, lo, hi):
+        blocks.append((start, end))
+        return original(out, D, weight, start, end, lo, hi)
+
+    monkeypatch.setattr(_batched, "add_column_square_sums", spy)
+    moments = problem.column_moments().numpy()
+    mean_weight = (weight / weight.sum(0)).mean(1)
+    np.testing.assert_allclose(moments, mean_weight @ np.c_[X.toarray(), np.ones(len(y))] ** 2, rtol=1e-12)
+    assert 2 <= len(blocks) <= n_values // 120 + 2
+    assert [start for start, _ in blocks] == [0] + [end for _, end in blocks[:-1]] and blocks[-1][1] == len(y)

@@ -101,6 +101,19 @@ def test_max_iter_is_the_explanation_when_a_mini_batch_solver_reaches_it(capsys)
     assert "reached max_iter=5" in explanation and "--solver lbfgs" in explanation
 
 
+def test_only_scikit_learn_reaching_max_iter_is_not_blamed_on_our_mini_batch_solver():
+    """Where only LogisticRegression ran out of iterations, our adam run stopped on its own: the advice is to raise
+    --max-iter, and adam's stopping near the optimum is not given as the reason (it named our mini-batch solver and
+    --solver lbfgs for scikit-learn's lbfgs running out)."""
+    rows = {
+        "TorchLogisticClassifier": dict(objective=0.1, reached_max_iter=False, solver="adam", max_iter=100, tol=1e-4),
+        "LogisticRegression": dict(objective=0.1, reached_max_iter=True, solver="lbfgs", max_iter=100, tol=1e-4),
+    }
+    text = _compare.explain(rows, {"max_abs_proba_diff": 1e-3}, {"objective": 0.09, "separable": False}, C=1.0)
+    assert text.startswith("LogisticRegression reached max_iter=100 before meeting tol=0.0001, so it stops short")
+    assert text.endswith("; raise --max-iter.") and "mini-batch" not in text
+
+
 def test_json_stays_strict_json_with_an_infinite_C(capsys):
     assert main(["compare", "--dataset", "iris", "--C", "inf", "--json"]) == 0
     out = capsys.readouterr().out

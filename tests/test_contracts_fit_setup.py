@@ -89,6 +89,16 @@ def test_device_errors_name_the_estimator_and_what_this_machine_has():
         TorchLogisticClassifier(device="gpu").fit(da.from_array(X, chunks=10), da.from_array(y, chunks=10))
 
 
+@pytest.mark.parametrize("device", ["cpu:1", "cpu:7"])
+def test_a_cpu_index_other_than_0_is_refused_in_the_parameters_words(device):
+    """torch has one CPU device: "cpu:0" is its spelling of it, and any other index names no device. "cpu:1" and
+    "cpu:7" were accepted and the model fitted and predicted on the CPU, as if the index meant something."""
+    X, y = np.random.RandomState(0).randn(20, 2), np.arange(20) % 2
+    with pytest.raises(ValueError, match=r"The 'device' parameter of TorchLogisticClassifier must be"):
+        TorchLogisticClassifier(device=device).fit(X, y)
+    assert TorchLogisticClassifier(device="cpu:0").fit(X, y).predict(X).shape == (20,)
+
+
 def test_only_newton_cholesky_refuses_a_hessian_above_the_limit(iris, monkeypatch):
     """newton-cholesky builds a dense Hessian of ``n_outputs * (n_features + intercept)`` squared values and is
     refused above ``MAX_HESSIAN_SIZE`` (lowered here) before training, saying its size; L-BFGS builds none and fits."""

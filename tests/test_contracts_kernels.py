@@ -575,6 +575,20 @@ def test_column_max_abs_equals_numpy(rng, dtype):
     assert column_max_abs(torch.from_numpy(dense).to_sparse_csc()) is None
 
 
+@pytest.mark.parametrize("chunk", [1, 7, 50])
+def test_column_max_abs_a_chunk_of_stored_values_at_a_time_equals_numpy(rng, chunk, monkeypatch):
+    """The stored values are read a chunk at a time: with chunks shrunk so that they are many, CSR and COO tensors
+    give ``np.abs(X).max(axis=0)`` exactly, as with one chunk (a chunk read from the start of the values, not from
+    its own, failed with torch's RuntimeError past the first chunk; one chunk alone hid it)."""
+    X = _messy_csr(rng)
+    expected = np.abs(X.toarray()).max(axis=0)
+    monkeypatch.setattr(_kernels, "CHUNK_VALUES", chunk)
+    csr = sparse_tensor(X, torch.float64, CPU)
+    assert csr.values().shape[0] > 2 * chunk
+    for tensor in (csr, csr.to_sparse_coo()):
+        np.testing.assert_array_equal(column_max_abs(tensor).numpy(), expected)
+
+
 @pytest.mark.skipif(
     tuple(int(p) for p in torch.__version__.split("+")[0].split(".")[:2]) < (2, 3),
     reason="torch 2.2 has no sparse CSR tensors on the meta device",

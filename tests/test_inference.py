@@ -562,3 +562,35 @@ def _versicolor_virginica_model():
     X, y = load_iris(return_X_y=True)
     X, y = X[y > 0], (y[y > 0] == 2).astype(int)
     return X, y, TorchLogisticClassifier(dtype="float64", tol=1e-10).fit(X, y)
+
+
+def test_summary_keeps_the_fits_class_weight_when_the_callers_dict_changes_afterwards():
+    """A class_weight dict the caller edits after fit (reused for another model) changes the next fit, not the fitted
+    model: summary read the edited dict and reported another model's coefficients and standard errors than the one
+    predicting."""
+    X, y, _ = _versicolor_virginica_model()
+    weights = {0: 1.0, 1: 5.0}
+    model = TorchLogisticClassifier(class_weight=weights, dtype="float64", tol=1e-10).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        before = model.summary(X, y)
+        weights[1] = 1.0
+        after = model.summary(X, y)
+    pd.testing.assert_frame_equal(after, before)
+
+
+def test_multilabel_summary_keeps_the_fits_pos_weight_whatever_set_params_changed_since():
+    """set_params(pos_weight=None) after fit changes the next fit, not the fitted model: summary re-read pos_weight as
+    set now and reported the unweighted objective's optimum (intercepts -0.81 against the fit's 0.25), standard errors
+    and log-likelihood (-387 against -666) for the model fitted with pos_weight=3."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(400, 3)
+    Y = (X[:, :2] + rng.randn(400, 2) > 0.5).astype(int)
+    model = TorchMultiLabelClassifier(pos_weight=[3.0, 3.0], dtype="float64", tol=1e-10).fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)
+        before = model.summary(X, Y)
+        model.set_params(pos_weight=None)
+        after = model.summary(X, Y)
+    pd.testing.assert_frame_equal(after, before)
+    assert after.attrs["llf"] == before.attrs["llf"]

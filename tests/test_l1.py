@@ -185,7 +185,10 @@ def test_partial_fit_keeps_the_l1_total_since_training_started(breast_cancer):
 
 def test_select_from_model_keeps_every_nonzero_coefficient_of_an_l1_model_as_for_logistic_regression():
     """SelectFromModel's default threshold is 1e-5 for an L1 LogisticRegression (every non-zero coefficient) and the
-    mean importance otherwise: it read no ``penalty`` here and dropped 2 of the 8 features the L1 fit kept."""
+    mean importance otherwise: it read no ``penalty`` here and dropped 2 of the 8 features the L1 fit kept. A fitted
+    CV model's penalty is its chosen ``l1_ratio_``'s, not the grid's ("elasticnet" for a grid of 0 and 1 whose choice
+    is 1 dropped L1-kept features again); an ``l1_ratio`` that is not a number (None, "0.5") names no penalty, as an
+    invalid C does (it was "elasticnet")."""
     from sklearn.datasets import load_breast_cancer
     from sklearn.feature_selection import SelectFromModel
     from sklearn.preprocessing import StandardScaler
@@ -203,7 +206,13 @@ def test_select_from_model_keeps_every_nonzero_coefficient_of_an_l1_model_as_for
     for params, name in settings:
         assert TorchLogisticClassifier(**params).penalty == name
     assert TorchLogisticClassifierCV(l1_ratios=(0.0, 1.0)).penalty == "elasticnet"
+    grid = TorchLogisticClassifierCV(l1_ratios=(0.0, 1.0))
+    for chosen, name in [(1.0, "l1"), (0.0, "l2")]:  # once fitted, the chosen l1_ratio_ (the grid's other value)
+        grid.l1_ratio_ = np.array([chosen])
+        assert grid.penalty == name
     assert TorchLogisticClassifier(C="x").penalty is None  # invalid settings are fit's to refuse
+    assert TorchLogisticClassifier(l1_ratio=None).penalty is None
+    assert TorchLogisticClassifier(l1_ratio="0.5").penalty is None
 
 
 @pytest.mark.parametrize("fit_intercept", [False, True])

@@ -573,3 +573,66 @@ def test_the_sparse_hessian_is_assembled_without_a_second_dense_copy(fit_interce
     G = X.T @ sp.diags(c) @ X
     sparse_bytes = G.data.nbytes + G.indices.nbytes + G.indptr.nbytes + 12 * X.nnz  # the product and X's scaling
     assert peak < sparse_bytes + 1.25 * H.numpy().nbytes
+
+
+def test_the_reciprocal_condition_reads_the_norm_of_every_block_of_columns(monkeypatch):
+    """The Hessian's 1-norm is read a block of columns at a time: it is the largest column sum over all the blocks,
+    not the last block's (a large column in an earlier block then went unseen, the reciprocal condition came out
+    orders of magnitude too large, and an ill-conditioned step was taken silently). LAPACK's estimate (dpocon) from
+    the whole matrix's norm, for the Hessian and for its unit-diagonal scaling."""
+    import scipy.linalg
+
+    rng = np.random.RandomState(0)
+    p = 12
+    A = rng.randn(200, p)
+    A[:, 1:4] += 3 * A[:, :1]  # the first block's columns correlated: the largest column sums after scaling too
+    A[:, :4] *= 1e3  # and the largest before
+    H = torch.from_numpy(A.T @ A / 200 + 0.1 * np.eye(p))
+    monkeypatch.setattr(newton, "CHUNK_VALUES", 4 * p)  # blocks of 4 columns: three of them
+    L = torch.linalg.cholesky(H)
+
+    def lapack(L, H):
+        rcond, info = scipy.linalg.lapack.dpocon(L, np.abs(H).sum(0).max(), uplo="L")
+        assert info == 0
+        return rcond
+
+    d = 1 / np.sqrt(np.diag(H.numpy()))
+    scaled = d[:, None] * H.numpy() * d
+    assert np.abs(H.numpy()).sum(0).argmax() < 4 and np.abs(scaled).sum(0).argmax() < 4
+    assert newton._reciprocal_condition(L, H) == pytest.approx(lapack(L.numpy(), H.numpy()), rel=1e-12)
+    expected = lapack(d[:, None] * L.numpy(), scaled)
+    assert newton._scaled_reciprocal_condition(L, H) == pytest.approx(expected, rel=1e-12)
+
+
+def test_a_large_column_in_the_first_block_of_the_hessian_falls_back_to_lbfgs_as_sklearns_does(monkeypatch):
+    """A column of scale 1e9 makes the Hessian ill-conditioned (rcond below eps): scikit-learn warns and resorts to
+    L-BFGS. With the Hessian's norm read in blocks of columns, that column in the first block was not in the norm,
+    and the fit took Newton steps of rounding without a word."""
+    import scipy.linalg
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 12)
+    y = (X[:, :5].sum(1) + rng.randn(300) > 0).astype(int)
+    X[:, 0] *= 1e9
+    monkeypatch.setattr(newton, "CHUNK_VALUES", 4 * 13)  # the Hessian's norm in blocks of 4 columns
+    with warnings.catch_warnings(record=True) as ours_warned:
+        warnings.simplefilter("always")
+        TorchLogisticClassifier(solver="newton-cholesky", dtype="float64", max_iter=50).fit(X, y)
+    with warnings.catch_warnings(record=True) as ref_warned:
+        warnings.simplefilter("always")
+        LogisticRegression(solver="newton-cholesky", max_iter=50).fit(X, y)
+    _same_fallback_warning(ours_warned, ref_warned)
+    assert any(w.category is scipy.linalg.LinAlgWarning for w in ours_warned)
+
+
+def test_a_float32_fit_with_rcond_between_1e_7_and_1e_6_takes_its_steps_in_float64():
+    """make_classification's 20k x 20 problem (redundant columns) at C=80: the scaled Hessian's reciprocal condition
+    is 3e-7, where float32 Newton steps drifted along the near-null directions: coefficients 11% off scikit-learn's,
+    reported as converged. Below 1e-6 the steps are taken in float64: scikit-learn's coefficients."""
+    X, y = make_classification(20_000, 20, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ours = TorchLogisticClassifier(solver="newton-cholesky", C=80.0).fit(X.astype(np.float32), y)
+    ref = LogisticRegression(solver="newton-cholesky", C=80.0).fit(X.astype(np.float32).astype(np.float64), y)
+    np.testing.assert_allclose(ours.coef_, ref.coef_, rtol=0, atol=1e-4 * np.abs(ref.coef_).max())
+    assert "float64" in [row["precision"] for row in ours.history_]

@@ -4,6 +4,7 @@ References: statsmodels' ``Logit`` and ``MNLogit`` results on the same data, to 
 null log-likelihood of a multi-label model is the sum of one intercept-only Logit per label.
 """
 
+import re
 import warnings
 
 import numpy as np
@@ -273,6 +274,18 @@ def test_the_printout_shows_counts_in_full_the_llr_p_value_in_four_digits_and_th
     unweighted = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y)
     assert "0.001502" in unweighted.as_text()  # statsmodels' %#8.4g; the coefficients' format printed 0.002
     assert "Conf. Int.:" in text and "90%" in text and "95%" in unweighted.as_text()
+
+
+def test_a_weighted_count_that_is_not_whole_is_printed_as_it_is(spector):
+    """Sample weights need not sum to a whole number: 31.5 weighted observations and 27.5 residual degrees of freedom
+    (the attrs' values) were printed rounded, as 32 and 28, in the table's header."""
+    X, y = spector
+    weight = np.ones(len(y))
+    weight[0] = 0.5
+    table = TorchLogisticClassifier(**TIGHT).fit(X, y, sample_weight=weight).summary(X, y, sample_weight=weight)
+    assert (table.attrs["nobs"], table.attrs["df_resid"]) == (31.5, 27.5)
+    text = table.as_text()
+    assert re.search(r"No\. Observations:\s+31\.5\s", text) and re.search(r"Df Residuals:\s+27\.5\s", text), text
 
 
 def test_a_class_whose_rows_all_weigh_zero_is_refused(anes96, spector):
