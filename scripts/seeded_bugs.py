@@ -2412,6 +2412,14 @@ BUGS = [
         "off-by-one",
         tests=["tests/test_contracts_kernels.py"],
     ),
+    Bug(
+        "_training",
+        "    if X.shape[1] >= _WIDE_RATIO * X.shape[0]:\n",
+        "    if False:\n",
+        "wide data of far-apart column scales preconditioned: max_iter and a warning where L-BFGS-B converges",
+        "convergence",
+        tests=["tests/test_preconditioner.py"],
+    ),
 ]
 
 

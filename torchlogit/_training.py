@@ -58,6 +58,8 @@ def _float32_gradient_trusted(max_abs, tol):
 # Column scales (max |x_j|, and 1 for the intercept) further apart than this make L-BFGS run
 # preconditioned (see _preconditioner). Below it the path is L-BFGS-B's, scikit-learn's.
 _SCALE_RATIO_PRECONDITIONED = 1e6
+# ... unless the data are this many times wider than tall (see _preconditioner).
+_WIDE_RATIO = 3
 # Sparse data (L2 only) runs preconditioned by its columns' second moments when their factors lie further
 # apart than this (see _sparse_preconditioner); the moments are read from this many stored values at most.
 _MOMENT_RATIO_PRECONDITIONED = 10.0
@@ -133,7 +135,17 @@ def _preconditioner(X, module, criterion, max_abs=None):
     ``max_abs`` (the largest ``|x|``, known from the data's preparation) often settles that
     without the column pass, which costs about a fifth of a sparse text fit (146 ms on CSR
     200k x 5000 at 1%).
+
+    Wide data (at least ``_WIDE_RATIO`` times as many columns as rows) keeps scikit-learn's path
+    too: there the gradient lies in the span of the few rows, which plain L-BFGS follows, and
+    the bound above, blind to that, sent the steps along the small columns' coordinates. On
+    columns from 1e-4 to 1e4 at C=1e3 and 1e7 (20 x 100 to 200 x 600, binary and 4 classes,
+    80 problems) the preconditioned runs reached max_iter and warned in 80 where plain L-BFGS,
+    scikit-learn's, converged in 26-96 iterations in all 80, never worse; at 2 columns a row
+    the two were mixed (each better on some), and at 1 the preconditioner won them all.
     """
+    if X.shape[1] >= _WIDE_RATIO * X.shape[0]:
+        return None
     l2 = criterion.l2_strength
     intercept = module.linear.bias is not None
 
