@@ -2307,8 +2307,8 @@ BUGS = [
     ),
     Bug(
         "_multilabel",
-        '        elif "_coefs" in vars(self):\n            del self._coefs\n',
-        '        elif "_coefs" in vars(self):\n            pass\n',
+        "                delattr(self, attribute)\n",
+        "                pass\n",
         "del coefs_ on a hidden-layer multi-label model leaves the layers (its warm start does not start cold)",
         "other",
         tests=["tests/test_fitted_state.py"],

@@ -590,12 +590,15 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     @coefs_.deleter
     def coefs_(self):
         # MLPClassifier's coefs_ is a plain attribute: deleting the model's arrays makes a warm-start fit start cold.
-        if "coef_" in vars(self):
-            del self.coef_
-        elif "_coefs" in vars(self):
-            del self._coefs
-        else:
-            raise AttributeError("coefs_")
+        self._delete_layers("coefs_", linear="coef_", stored="_coefs")
+
+    def _delete_layers(self, name, *, linear, stored):
+        """``del`` of ``coefs_`` / ``intercepts_``: the linear model's array or the stored layers."""
+        for attribute in (linear, stored):
+            if attribute in vars(self):
+                delattr(self, attribute)
+                return
+        raise AttributeError(name)
 
     def _require_fitted(self, name):
         if "n_iter_" not in vars(self):
@@ -656,12 +659,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     @intercepts_.deleter
     def intercepts_(self):
-        if "coef_" in vars(self):
-            del self.intercept_
-        elif "_intercepts" in vars(self):
-            del self._intercepts
-        else:
-            raise AttributeError("intercepts_")
+        self._delete_layers("intercepts_", linear="intercept_", stored="_intercepts")
 
     def _summary_targets(self, X, y, sample_weight):
         if self._kind != "multilabel":
