@@ -222,7 +222,6 @@ def test_a_cold_l1_fit_optimal_at_zero_counts_its_check_as_an_iteration(fit_inte
     check_non_transformer_estimators_n_iter failed (the CV estimator's path too). A warm start at its optimum still
     reports 0, as LogisticRegression(warm_start=True) refitted at its optimum does."""
     from sklearn.datasets import load_iris
-    from sklearn.linear_model import LogisticRegression
     from sklearn.utils.estimator_checks import check_non_transformer_estimators_n_iter
 
     from torchlogit import TorchLogisticClassifierCV
@@ -232,7 +231,7 @@ def test_a_cold_l1_fit_optimal_at_zero_counts_its_check_as_an_iteration(fit_inte
     ours = TorchLogisticClassifier(l1_ratio=1.0, **settings).fit(X, y)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
-        saga = LogisticRegression(l1_ratio=1.0, solver="saga", **settings).fit(X, y)
+        saga = logistic_regression(l1_ratio=1.0, solver="saga", **settings).fit(X, y)
     np.testing.assert_allclose(ours.coef_, saga.coef_, atol=1e-6)
     assert ours.n_iter_[0] >= 1 and saga.n_iter_[0] >= 1
     assert len(ours.loss_curve_) == ours.n_iter_[0]
