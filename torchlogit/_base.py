@@ -148,6 +148,11 @@ def penalty_name(C, l1_ratio):
         return None
     if math.isinf(C):
         return None
+    return ratio_penalty_name(l1_ratio)
+
+
+def ratio_penalty_name(l1_ratio):
+    """The penalty's name for a finite C: "l2" (``l1_ratio`` 0), "l1" (1) or "elasticnet" (between)."""
     return "l2" if l1_ratio == 0 else "l1" if l1_ratio == 1 else "elasticnet"
 
 

@@ -228,8 +228,9 @@ def compare(
         _progress(progress, f"fitting {name} ...")
         fit_time, caught = _fit_recording_warnings(model, X_train, y_train)
         if name == OURS:
-            threads = "1 (small data)" if on_one_thread(data_values(X_train)) else str(torch.get_num_threads())
-            if threads != "1 (small data)" and torch.get_num_threads() > 1 and resolve_device(device).type == "cpu":
+            small = on_one_thread(data_values(X_train))
+            threads = "1 (small data)" if small else str(torch.get_num_threads())
+            if not small and torch.get_num_threads() > 1 and resolve_device(device).type == "cpu":
                 # Both ways, as scikit-learn below: on a busy machine torch's pool waits for its slowest thread
                 # (a 300k x 100 fit 2.6 s on two threads against 0.2 s on one, the helper's 2-core machine loaded).
                 with threads_for(0):  # the small-fit rule's one thread (MKL's count too), given back after

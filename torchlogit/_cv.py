@@ -45,6 +45,7 @@ from sklearn.utils.metadata_routing import (
 )
 from sklearn.utils.validation import _check_method_params, check_is_fitted, validate_data
 
+from ._base import ratio_penalty_name
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
 from ._callbacks import _iteration_limit_message, ftol_for, lbfgs_warning
 from ._compat import _check_sample_weight
@@ -392,9 +393,10 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             ratios = np.asarray(self.l1_ratios if ratios is None else ratios, dtype=np.float64)
         except (TypeError, ValueError):
             return None
-        if ratios.size == 0:
+        names = {ratio_penalty_name(ratio) for ratio in ratios.ravel().tolist()}
+        if not names:
             return None
-        return "l1" if np.all(ratios == 1) else "l2" if np.all(ratios == 0) else "elasticnet"
+        return names.pop() if len(names) == 1 else "elasticnet"
 
     # ----------------------------------------------------------------- checks
     def _grid(self):
