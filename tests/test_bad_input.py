@@ -30,6 +30,10 @@ BAD_FITS = {
     "sample_weight length": (lambda: (X, y, {"sample_weight": np.ones(39)}), ValueError, "sample_weight"),
     "negative sample_weight": (lambda: (X, y, {"sample_weight": -np.ones(40)}), ValueError, "[Nn]egative"),
     "nan sample_weight": (lambda: (X, y, {"sample_weight": np.full(40, np.nan)}), ValueError, "NaN"),
+    # A scalar weight is spread over every row; scikit-learn checks only an array's values (NumPy's "zero-size
+    # array to reduction operation maximum" came from the empty training set of NaN-weighted rows).
+    "nan scalar sample_weight": (lambda: (X, y, {"sample_weight": np.nan}), ValueError, "sample_weight contains NaN"),
+    "inf scalar sample_weight": (lambda: (X, y, {"sample_weight": np.inf}), ValueError, "sample_weight contains inf"),
     "zero sample_weight": (lambda: (X, y, {"sample_weight": np.zeros(40)}), ValueError, "zero"),
     "3-D X": (lambda: (X[:, :, None], y, {}), ValueError, "dim"),
     "string X": (lambda: (np.array([["a", "b", "c"]] * 40), y, {}), ValueError, "convert|could not"),

@@ -31,6 +31,7 @@ from sklearn.utils.class_weight import compute_class_weight as _sklearn_compute_
 from sklearn.utils.fixes import parse_version
 from sklearn.utils.multiclass import check_classification_targets
 from sklearn.utils.validation import _check_sample_weight as _sklearn_check_sample_weight
+from sklearn.utils.validation import assert_all_finite
 
 _ALL_ZERO_MESSAGE = "Sample weights must contain at least one non-zero number."
 
@@ -75,9 +76,24 @@ else:  # scikit-learn < 1.7
     compute_class_weight = _compute_class_weight_before_1_7
 
 if _has_keyword(_sklearn_check_sample_weight, "allow_all_zero_weights"):
-    _check_sample_weight = _sklearn_check_sample_weight
+    _check_release_sample_weight = _sklearn_check_sample_weight
 else:  # scikit-learn < 1.7
-    _check_sample_weight = _check_sample_weight_before_1_7
+    _check_release_sample_weight = _check_sample_weight_before_1_7
+
+
+def _check_sample_weight(sample_weight, X, **kwargs):
+    """scikit-learn's ``_check_sample_weight``, with a scalar weight checked for NaN / infinity as an array's is.
+
+    scikit-learn checks the values of an array of weights, not of a scalar, which it spreads over every row
+    (``np.full``): ``sample_weight=np.nan`` reached the training as rows of NaN weight (dropped as not positive:
+    NumPy's "zero-size array to reduction operation maximum" from an empty training set) and ``np.inf`` a
+    "weights sum to inf" advice to rescale them; ``summary`` reported NaN statistics. Now
+    "Input sample_weight contains NaN." / "... infinity ...", the words for an array holding them.
+    """
+    weights = _check_release_sample_weight(sample_weight, X, **kwargs)
+    if sample_weight is not None and np.ndim(sample_weight) == 0:
+        assert_all_finite(weights, input_name="sample_weight")
+    return weights
 
 
 def sklearn_release():
