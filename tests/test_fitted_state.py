@@ -672,9 +672,10 @@ def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
         "a binary model needs 2 classes": _crafted(binary.__getstate__(), classes_=np.arange(3)),
         "classes_ are not sorted": _crafted(state, classes_=np.array([2, 1, 0])),
         "it has a target kind but no classes_": _crafted(state, classes_=None),
-        r"_partial_state has the keys \['l1', 'optimizer', 'solver'\]": _crafted(
+        r"_partial_state has the keys \['dropout', 'l1', 'optimizer', 'solver'\]": _crafted(
             state, _partial_state={k: v for k, v in partial.items() if k != "seed"}
         ),
+        "the dropout streams are not": _crafted(state, _partial_state={**partial, "dropout": [["cpu", np.zeros(3)]]}),
         "the optimizer moments do not fit": _crafted(
             state, _partial_state={**partial, "optimizer": [{**moments[0], "exp_avg": np.zeros((3, 2))}, moments[1]]}
         ),
@@ -694,6 +695,10 @@ def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
             ValueError, match="This TorchLogisticClassifier state is not one torchlogit writes: .*" + message
         ):
             TorchLogisticClassifier().__setstate__(bad)
+    # A state pickled before partial_fit kept the dropout streams loads, its layers starting from their seed.
+    TorchLogisticClassifier().__setstate__(
+        _crafted(state, _partial_state={k: v for k, v in partial.items() if k != "dropout"})
+    )
     with pytest.raises(ValueError, match="a multi-label model's classes_ are its label indices"):
         TorchMultiLabelClassifier().__setstate__(_crafted(hidden.__getstate__(), classes_=np.array([0, 1, 5])))
     # The hidden model's moments: each layer's weight (n_out, n_in) and bias, in torch's order.

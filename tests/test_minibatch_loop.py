@@ -164,3 +164,21 @@ def test_foreign_batch_hooks_are_detected():
     assert not net_with([L1Proximal()])._foreign_batch_hooks()  # declares it reads no batch history
     assert net_with([ForceSkorchLoop()])._foreign_batch_hooks()
     assert net_with([WatchesGradients()])._foreign_batch_hooks()
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_skorchs_freezer_holds_a_linear_models_weights(data, solver):
+    """The linear model's closed-form gradient was written into .grad whatever requires_grad said: skorch's
+    Freezer("linear.weight") was accepted and changed nothing (coef_ bitwise the unfrozen fit's). A frozen
+    parameter now gets no gradient, as autograd gives it, and stays where it started."""
+    from skorch.callbacks import Freezer
+
+    X, y = data[0], data[1]
+    params = dict(solver=solver, max_iter=3, random_state=0, n_iter_no_change=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        free = TorchLogisticClassifier(**params).fit(X, y)
+        frozen = TorchLogisticClassifier(**params, callbacks=[Freezer("linear.weight")]).fit(X, y)
+    assert np.abs(free.coef_).max() > 0
+    np.testing.assert_array_equal(frozen.coef_, 0.0)
+    assert np.abs(frozen.intercept_).max() > 0  # the intercept still learns

@@ -221,3 +221,55 @@ def test_labels_that_cannot_be_ordered_against_the_classes_are_unknown_labels(br
     model.partial_fit(X, y, classes=[0, 1])
     with pytest.raises(ValueError, match="not in classes"):
         model.partial_fit(X, strings)
+
+
+def test_dropout_stream_goes_on_from_call_to_call():
+    """Each call's net is rebuilt, and its dropout layers restarted from their seed: with one step per call every
+    call drew the first call's masks (a stream of blocks trained under one fixed mask), and 4 calls differed from
+    4 epochs of fit by 5e-3. The stream now goes on, through a pickle too, as the next epoch of fit does."""
+    X, Y = make_multilabel_classification(n_samples=200, n_features=10, n_classes=4, random_state=0)
+    X = X / X.max()
+    params = dict(hidden_layer_sizes=(12,), dropout=0.5, solver="adam", batch_size=200, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = TorchMultiLabelClassifier(**params, max_iter=4, n_iter_no_change=100).fit(X, Y)
+    incremental = TorchMultiLabelClassifier(**params)
+    for call in range(4):
+        incremental.partial_fit(X, Y, classes=np.arange(4))
+        if call == 1:
+            incremental = pickle.loads(pickle.dumps(incremental))
+    for a, b in zip(incremental.coefs_, fitted.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_early_stopping_is_refused_in_partial_fit(breast_cancer):
+    """skorch's EarlyStopping counted epochs without improvement inside each call's new net: its patience never
+    ran out, and it never stopped anything. Refused in words, as LRScheduler is; fit keeps it."""
+    from skorch.callbacks import EarlyStopping
+
+    X, y = breast_cancer
+    clf = TorchLogisticClassifier(solver="adam", callbacks=[EarlyStopping(monitor="train_loss", patience=1)])
+    with pytest.raises(ValueError, match="EarlyStopping cannot stop partial_fit"):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert not hasattr(clf, "coef_")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        assert clf.fit(X, y).n_iter_[0] >= 1
+
+
+def test_train_loss_best_follows_the_calls(breast_cancer):
+    """Each call's net started skorch's best train_loss at infinity: every call's epoch was flagged the best, a
+    worse one included, and Checkpoint(monitor="train_loss_best") kept the last model. Now the flag says whether the
+    call beat every call before it, as fit's epochs do."""
+    X, y = breast_cancer
+    X = (X - X.mean(0)) / X.std(0)
+    clf = TorchLogisticClassifier(solver="adam", random_state=0, learning_rate_init=0.01)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1])
+    clf.set_params(learning_rate_init=5.0)  # the loss now rises
+    for _ in range(3):
+        clf.partial_fit(X, y)
+    losses = [row["train_loss"] for row in clf.history_]
+    expected = [loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
+    assert expected[:3] == [True, True, True] and not all(expected[3:])  # the case the test is about
+    assert [row["train_loss_best"] for row in clf.history_] == expected

@@ -44,7 +44,7 @@ from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
 from ._kernels import ACCEPT_SPARSE
-from ._modules import LinearLogits, checked_layers, layer_coefficients, layers_state
+from ._modules import LinearLogits, checked_layers, dropout_streams, layer_coefficients, layers_state
 from ._newton import check_hessian_size
 from ._objective import l1_strength
 from ._persistence import check_unpickled
@@ -76,7 +76,8 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
     (``partial_fit``), ``LRScheduler`` at all: each call is one epoch of a net rebuilt from the fitted state, so
     the schedule would restart on every call and never change the rate of the epoch it is in, and torch's
     schedulers refuse to resume on a new optimizer (a raw ``KeyError: param 'initial_lr' is not specified`` on
-    the second call, measured).
+    the second call, measured); ``EarlyStopping`` likewise, whose count of epochs without improvement restarts in
+    every call's net (it never stopped anything).
     """
     from skorch.callbacks import BatchScoring, Checkpoint, EarlyStopping, EpochScoring, LRScheduler, PassthroughScoring
 
@@ -98,6 +99,13 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
                 "skorch's LRScheduler cannot schedule partial_fit: each call is one epoch of a net rebuilt from "
                 "the fitted state, so the schedule would restart on every call. Set the rate between calls "
                 "instead (set_params(learning_rate_init=...)), or use fit, where LRScheduler steps every epoch."
+            )
+        if issubclass(kind, EarlyStopping) and partial:
+            raise ValueError(
+                "skorch's EarlyStopping cannot stop partial_fit: each call is one epoch of a net rebuilt from the "
+                "fitted state, and the callback starts counting afresh in every net, so its patience never runs "
+                "out. Stop the stream yourself (loss_curve_ holds every call's loss), or use fit, where it counts "
+                "the epochs."
             )
         if issubclass(kind, LRScheduler) and solver not in ("adam", "sgd"):
             raise ValueError(
@@ -294,12 +302,14 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         return history
 
     def _keep_partial_state(self, net):
-        """What the next ``partial_fit`` continues from: solver, shuffling seed and optimizer moments (arrays)."""
+        """What the next ``partial_fit`` continues from: solver, shuffling seed, optimizer moments (arrays), L1 totals
+        and where the dropout layers' random streams stand."""
         self._partial_state = {
             "solver": self._solver(),
             "seed": int(net.shuffle_seed),
             "optimizer": optimizer_moments(net.optimizer_),
             "l1": _l1_totals(net),
+            "dropout": dropout_streams(net.module_),
         }
 
     def _set_history(self, history):

@@ -10,6 +10,7 @@ from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
 from ._data import classes_to_host, follow_labels, follow_origin, origin_of
 from ._devices import without_autocast
+from ._modules import resume_dropout_streams
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
 from ._threads import step_values, threads_for
@@ -119,6 +120,7 @@ class IncrementalMixin:
         if "n_iter_" in vars(self) or ("coef_" in vars(self) and "_kind" in vars(self)):
             load_warm_start(net.module_, self._fitted_state(net.module_))
         if partial is not None:
+            resume_dropout_streams(net.module_, partial.get("dropout"))  # (absent in states pickled before it)
             if partial["solver"] == self._solver():
                 load_optimizer_moments(net.optimizer_, partial["optimizer"])
             # The epoch count goes on (it numbers the epochs and seeds their shuffling).
@@ -130,4 +132,20 @@ class IncrementalMixin:
             # history_.
             net.history.extend(history[:-1] + [dict(history[-1])] if history else history)
             net.carried_rows_ = len(history)  # already plain: _publish converts only the rows after them
+            _carry_best_train_loss(net, history)
         return net
+
+
+def _carry_best_train_loss(net, history):
+    """Start the net's ``train_loss`` scoring from the best epoch of the previous calls.
+
+    skorch's ``PassthroughScoring`` starts its best score at infinity when the net is initialised, and each call's
+    net is new: every call's epoch was recorded as ``train_loss_best``, a worse one included, so a
+    ``Checkpoint(monitor="train_loss_best")`` saved every call and kept the last model, not the best.
+    """
+    losses = [row["train_loss"] for row in history if isinstance(row.get("train_loss"), (int, float))]
+    if not losses:
+        return
+    for name, callback in net.callbacks_:
+        if name == "train_loss" and hasattr(callback, "best_score_"):
+            callback.best_score_ = min(losses)

@@ -89,6 +89,39 @@ class GeneratorDropout(nn.Module):
         return state
 
 
+def dropout_streams(module):
+    """Where each dropout layer of ``module`` stands in its random stream: ``[device, uint8 state]``, or None for a
+    layer that has not drawn yet (plain data: ``partial_fit``'s state is pickled with the estimator)."""
+    return [
+        None if layer._generator is None else [str(layer._generator.device), layer._generator.get_state().numpy()]
+        for layer in module.modules()
+        if isinstance(layer, GeneratorDropout)
+    ]
+
+
+def resume_dropout_streams(module, streams):
+    """Put each dropout layer of ``module`` where :func:`dropout_streams` found it, so that a ``partial_fit`` call
+    draws the masks that follow the previous call's, as the next epoch of ``fit`` does.
+
+    A net is rebuilt for every call; its layers restarted from their seed, and every call drew the first call's
+    masks again (one step per call: one fixed mask for the whole stream). Streams of another structure, or of a
+    device this machine lacks, are left to start from the seed.
+    """
+    layers = [layer for layer in module.modules() if isinstance(layer, GeneratorDropout)]
+    if not streams or len(streams) != len(layers):
+        return
+    for layer, stream in zip(layers, streams, strict=True):
+        if stream is None:
+            continue
+        device, state = stream
+        try:
+            generator = torch.Generator(device=device)
+            generator.set_state(torch.from_numpy(np.array(state, dtype=np.uint8)))
+        except (RuntimeError, ValueError):  # another device kind, or a state torch does not read
+            continue
+        layer._generator = generator
+
+
 def _seeded_linear(n_in, n_out, bias, dtype, generator, factor=6.0):
     """``nn.Linear`` with ``MLPClassifier``'s initialisation, drawn from ``generator``.
 

@@ -188,9 +188,11 @@ class RegularizedLogLoss(nn.Module):
         value, logits, grad_W, grad_b = linear_objective_and_gradient(
             X, linear.weight, linear.bias, target, weight, **self._constants(X.shape[0])
         )
-        linear.weight.grad = grad_W
+        # A parameter with requires_grad=False (skorch's Freezer) gets no gradient, as autograd would give it: the
+        # optimizers skip it (torch's) or hold it still (L-BFGS reads a missing gradient as zero).
+        linear.weight.grad = grad_W if linear.weight.requires_grad else None
         if grad_b is not None:
-            linear.bias.grad = grad_b
+            linear.bias.grad = grad_b if linear.bias.requires_grad else None
         return value, logits
 
     def forward(self, logits, target, weight, weights):

@@ -564,7 +564,7 @@ def check_unpickled(model):
 
 def _check_partial_state(partial, layers):
     """``partial_fit``'s state (see ``_base._keep_partial_state``) fits the model's ``layers``."""
-    _keys(partial, {"solver", "seed", "optimizer", "l1"}, "_partial_state")
+    _keys(partial, {"solver", "seed", "optimizer", "l1"} | ({"dropout"} & set(partial)), "_partial_state")
     # (the solver the moments belong to: partial_fit takes them back only under the same one)
     _require(isinstance(partial["solver"], str), "_partial_state's solver is not a solver's name")
     _require(isinstance(partial["seed"], (int, np.integer)), "_partial_state's seed is not an integer")
@@ -578,6 +578,24 @@ def _check_partial_state(partial, layers):
             for entry, shape in zip(moments, shapes, strict=True):
                 arrays = [v for v in entry.values() if isinstance(v, np.ndarray) and v.ndim > 0]
                 _require(all(a.shape == shape for a in arrays), "the optimizer moments do not fit the coefficients")
+    streams = partial.get("dropout")
+    if streams is not None:
+        _require(
+            isinstance(streams, list)
+            and all(
+                s is None
+                or (
+                    isinstance(s, (list, tuple))
+                    and len(s) == 2
+                    and isinstance(s[0], str)
+                    and isinstance(s[1], np.ndarray)
+                    and s[1].dtype == np.uint8
+                    and s[1].ndim == 1
+                )
+                for s in streams
+            ),
+            "the dropout streams are not (device, uint8 state) pairs",
+        )
     totals = partial["l1"]
     if totals is not None:
         _require(isinstance(totals, list) and len(totals) <= len(weights), "the L1 totals are not a list")
