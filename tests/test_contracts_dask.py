@@ -79,8 +79,19 @@ class InProcessClient:
         self.calls.append((func.__name__, pure))
         return [func(item, **kwargs) for item in items]
 
+    def submit(self, func, *args, pure=True, **kwargs):
+        if func.__name__ == "_each":  # the blocks of one worker (RemoteBlocks._each_block): record what it runs
+            self.calls.append((args[0].__name__, pure))
+        return func(*args)
+
     def gather(self, futures):
         return list(futures)
+
+    def who_has(self, futures):
+        return {}  # no worker holds them: one group, run here
+
+    def nthreads(self):
+        return {}
 
 
 def _spec(kind, classes=None, class_weight=None, n_features=4, dtype="float64"):
@@ -583,3 +594,22 @@ def test_a_dask_array_in_one_block_fits_like_the_in_memory_fit(client, wine):
     while any(client.who_has().values()) and time.monotonic() < deadline:
         time.sleep(0.02)
     assert not any(client.who_has().values())
+
+
+_SOURCE_READS = []
+
+
+def _read_source(block):
+    _SOURCE_READS.append(1)
+    return block
+
+
+def test_x_y_and_weights_from_one_table_read_it_once_to_load_the_blocks(client, wine):
+    """X, y and sample_weight as columns of one dask array (a table read from a file): loading the blocks reads
+    each of its blocks once, not once per array (y's class labels take one more pass of their own)."""
+    X, y, s = wine
+    table = da.from_array(np.c_[X, y, s], chunks=(40, -1)).map_blocks(_read_source, dtype=np.float64)
+    n = X.shape[1]
+    _SOURCE_READS.clear()
+    TorchLogisticClassifier(dtype="float64").fit(table[:, :n], table[:, n].astype(int), sample_weight=table[:, n + 1])
+    assert len(_SOURCE_READS) == 2 * table.numblocks[0]  # the labels' pass, then the load

@@ -174,19 +174,35 @@ def test_one_column_y_and_weight_shapes_are_read_as_in_memory(client, breast_can
     np.testing.assert_allclose(scalar.coef_, estimator(**TIGHT).fit(X, y, sample_weight=3.0).coef_, atol=1e-6)
 
 
-def test_blocks_are_loaded_once_and_evaluated_on_the_workers(client, digits_data):
+def test_blocks_are_loaded_once_and_evaluated_on_the_workers(client, digits_data, monkeypatch):
+    from torchlogit._dask import RemoteBlocks
+
     X, y = digits_data
     Xd, yd = _chunked(X, y)  # 6 row blocks
+    evaluations = []
+    sums = RemoteBlocks.sums
+    monkeypatch.setattr(RemoteBlocks, "sums", lambda self, W, b: evaluations.append(1) or sums(self, W, b))
     with distributed.get_task_stream(client) as stream:
         clf = TorchLogisticClassifier(C=1.0).fit(Xd, yd)
-    names = [task["key"][0] if isinstance(task["key"], tuple) else task["key"] for task in stream.data]
-    loads = [k for k in names if str(k).startswith("_load_block")]
-    sums = [k for k in names if str(k).startswith("_block_sums")]
+
+    def tasks(name):
+        return [
+            task
+            for task in stream.data
+            if str(task["key"]).startswith(f"('{name}") or str(task["key"]).startswith(name)
+        ]
+
+    loads = tasks("_load_block")
     assert len(loads) == Xd.numblocks[0]
-    # One evaluation per L-BFGS function evaluation (at least one per iteration, plus the start), each over every block.
-    assert len(sums) % Xd.numblocks[0] == 0 and len(sums) // Xd.numblocks[0] > clf.n_iter_[0]
-    workers = {task["worker"] for task in stream.data if str(task["key"]).find("_block_sums") >= 0}
-    assert workers <= set(client.scheduler_info()["workers"])
+    assert len(tasks("_block_stats")) == Xd.numblocks[0]  # once a fit
+    # One evaluation per L-BFGS function evaluation (at least one per iteration, plus the start), each in one task
+    # per worker holding blocks (one thread each here), not one per block (a task per block cost 24 s for 400
+    # blocks of 20000 x 20).
+    holders = {task["worker"] for task in loads}
+    assert len(evaluations) > clf.n_iter_[0]
+    remote = tasks("_each")
+    assert len(remote) == len(evaluations) * len(holders)
+    assert {task["worker"] for task in remote} <= set(client.scheduler_info()["workers"])
 
 
 def test_dask_fit_errors(client, digits_data, monkeypatch):
@@ -217,6 +233,11 @@ def test_dask_fit_errors(client, digits_data, monkeypatch):
         TorchLogisticClassifier().fit(Xd, yd + 0.5)
     with pytest.raises(ValueError, match="compute_chunk_sizes"):
         TorchLogisticClassifier().fit(Xd[Xd[:, 0] > 0], yd[Xd[:, 0] > 0])
+    # Object labels that do not sort: scikit-learn's verdict (a non-string first label: "unknown"), not numpy's sort.
+    mixed = y.astype(object)
+    mixed[5] = None
+    with pytest.raises(ValueError, match="Unknown label type: unknown"):
+        TorchLogisticClassifier().fit(Xd, da.from_array(mixed, chunks=300))
     dd = pytest.importorskip("dask.dataframe")
     with pytest.raises(TypeError, match="to_dask_array"):
         TorchLogisticClassifier().fit(dd.from_array(X[:, :3]), yd)

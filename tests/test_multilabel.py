@@ -260,6 +260,13 @@ def test_partial_fit_keeps_learned_intercepts(multilabel):
     clf.partial_fit(X, Y)
     clf.set_params(fit_intercept=True).partial_fit(X, Y)
     assert np.any(clf.intercept_ != 0)
+    # fit_intercept=False with hidden layers drops only the output's bias: the hidden biases it keeps are no
+    # learned intercepts, and the second call (after partial_fit or fit) went on refusing them.
+    for first in ("partial_fit", "fit"):
+        clf = TorchMultiLabelClassifier((4,), fit_intercept=False, max_iter=2, random_state=0)
+        clf = clf.partial_fit(X, Y, classes=np.arange(5)) if first == "partial_fit" else clf.fit(X, Y)
+        assert np.any(clf.intercepts_[0] != 0) and not np.any(clf.intercepts_[-1] != 0)
+        clf.partial_fit(X, Y)
 
 
 def test_object_label_matrices_are_refused_as_scikit_learn_refuses_them(multilabel):

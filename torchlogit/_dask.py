@@ -181,6 +181,17 @@ def _block_sums(block, W, b, kind, pos_weight):
         return float(value), grad_W.double().cpu().numpy(), None if grad_b is None else grad_b.double().cpu().numpy()
 
 
+def _preferring(worker):
+    """``client.submit``'s arguments that run a task where ``worker`` (an address, or None: anywhere) holds its
+    blocks, or elsewhere if that worker is gone (its blocks then move, as dask moves any task's inputs)."""
+    return {} if worker is None else {"workers": [worker], "allow_other_workers": True}
+
+
+def _each(func, blocks, kwargs):
+    """On a worker: ``func(block, **kwargs)`` of each of ``blocks`` (see :meth:`RemoteBlocks._each_block`)."""
+    return [func(block, **kwargs) for block in blocks]
+
+
 def _block_stats(block):
     """On a worker: one block's weight statistics (see :class:`_Block`) and largest |X| (in the training dtype)."""
     return (*block.weight_stats, tensor_max_abs(block.X))
@@ -218,11 +229,50 @@ class RemoteBlocks(Dataset):
         block (loading the blocks, if not yet done), from the weights in float64: what the in-memory fit knows of
         its batch, for the float32 stopping rule's rounding bounds and the weights' range checks."""
         if not hasattr(self, "_stats"):
+            # A task per block, once a fit: it waits for the blocks' loads, after which where each lives is known.
             parts = self.client.gather(self.client.map(_block_stats, self.blocks, pure=False))
             total, squares = math.fsum(p[0] for p in parts), math.fsum(p[1] for p in parts)
             largest, smallest = max(p[2] for p in parts), min(p[3] for p in parts)
             self._stats = (total, kish_rows(total, squares), max(p[4] for p in parts), largest, smallest)
         return self._stats
+
+    def _each_block(self, func, **kwargs):
+        """``func(block, **kwargs)`` of every block, in the blocks' order, in one task per worker thread.
+
+        A task per block cost the scheduler's round trip per block at every evaluation: 20000 x 20 in 400 blocks
+        on two workers fitted in 24 s (7 iterations; in memory 0.07 s, one block 0.6 s). Each task now takes the
+        blocks its worker holds (a share of them per worker thread), and the client sums the per-block results
+        in the blocks' order as before: the fit is bitwise what it was, whichever worker holds which block.
+        """
+        results = [None] * len(self.blocks)
+        groups = self._groups()
+        futures = [
+            self.client.submit(
+                _each, func, [self.blocks[i] for i in indices], kwargs, pure=False, **_preferring(worker)
+            )
+            for worker, indices in groups
+        ]
+        for (_, indices), parts in zip(groups, self.client.gather(futures), strict=True):
+            for i, part in zip(indices, parts, strict=True):
+                results[i] = part
+        return results
+
+    def _groups(self):
+        """``[(worker address, block indices)]``: the blocks each worker holds, split into one group per thread."""
+        if not hasattr(self, "_block_groups"):
+            self.stats()  # the blocks loaded (a failed load raises there): where each lives is known
+            holders = self.client.who_has(self.blocks)
+            threads = self.client.nthreads()
+            by_worker = {}
+            for index, future in enumerate(self.blocks):
+                where = holders.get(getattr(future, "key", None)) or (None,)  # (a future; a test's double has none)
+                by_worker.setdefault(where[0], []).append(index)
+            self._block_groups = [
+                (worker, [int(i) for i in part])
+                for worker, indices in by_worker.items()
+                for part in np.array_split(indices, max(1, min(len(indices), threads.get(worker, 1))))
+            ]
+        return self._block_groups
 
     def weight_sum(self):
         """The sum of the training weights over every block."""
@@ -230,10 +280,7 @@ class RemoteBlocks(Dataset):
 
     def sums(self, W, b):
         """(loss sum, gradient sums) over every block, at ``W``, ``b`` (NumPy)."""
-        futures = self.client.map(
-            _block_sums, self.blocks, W=W, b=b, kind=self.kind, pos_weight=self.pos_weight, pure=False
-        )
-        results = self.client.gather(futures)
+        results = self._each_block(_block_sums, W=W, b=b, kind=self.kind, pos_weight=self.pos_weight)
         value = math.fsum(r[0] for r in results)
         grad_W = np.sum([r[1] for r in results], axis=0)
         grad_b = None if results[0][2] is None else np.sum([r[2] for r in results], axis=0)
@@ -375,7 +422,14 @@ def _fit_on_cluster(client, estimator, X, y, sample_weight, dtype):
         device=str(estimator.device),
         dtype=estimator.dtype,
     )
-    weights = [None] * X.numblocks[0] if sample_weight is None else sample_weight.to_delayed().ravel()
+
+    # The blocks as they are (to_delayed optimises each array's graph on its own, fusing its source's tasks in): X, y
+    # and sample_weight read from one source (the columns of one table) then share its tasks in the one compute
+    # below, which still culls the graph. Optimised one by one, the source was read once per array.
+    def blocks_of(array):
+        return array.to_delayed(optimize_graph=False).ravel()
+
+    weights = [None] * X.numblocks[0] if sample_weight is None else blocks_of(sample_weight)
     from dask import delayed
 
     # Row blocks of no rows (a filtered array after compute_chunk_sizes(), as the docs advise) hold nothing to
@@ -384,7 +438,7 @@ def _fit_on_cluster(client, estimator, X, y, sample_weight, dtype):
     loads = [
         delayed(_load_block, pure=False)(xb, yb, wb, spec, (index, start))
         for index, (xb, yb, wb, rows, start) in enumerate(
-            zip(X.to_delayed().ravel(), y.to_delayed().ravel(), weights, X.chunks[0], starts, strict=True)
+            zip(blocks_of(X), blocks_of(y), weights, X.chunks[0], starts, strict=True)
         )
         if rows > 0
     ]
@@ -415,7 +469,15 @@ def dask_label_targets(y, sample_weight, class_weight):
 
     if y.ndim != 1:
         raise ValueError(f"y should be a 1d array, got an array of shape {y.shape} instead.")
-    classes = np.unique(da.unique(y).compute())
+    try:
+        classes = np.unique(da.unique(y).compute())
+    except TypeError:  # object labels that do not sort (None or numbers beside strings)
+        # scikit-learn's verdict on such labels depends on the first one: an object label that is not a string makes
+        # them "unknown" (its ValueError); after a string, its own sort fails with this TypeError.
+        from sklearn.utils.multiclass import check_classification_targets
+
+        check_classification_targets(np.asarray(y[:1].compute(), dtype=object))
+        raise
     n_samples = y.shape[0]  # NaN when the chunks' lengths are unknown: no many-classes warning then
     check_label_values(classes, n_samples if n_samples == n_samples else 0)
     check_two_classes(classes)

@@ -82,7 +82,8 @@ class IncrementalMixin:
         in one call, measured); ``SGDClassifier`` keeps the intercept it has. ``fit`` with ``warm_start``
         drops it as ``LogisticRegression``'s does: that is a new fit, this one continues.
         """
-        if self.fit_intercept or not any(np.any(b != 0) for _, b in self._fitted_layers(dense=True)):
+        # Only the output layer's bias follows fit_intercept: hidden layers keep theirs (see _modules.MLPLogits).
+        if self.fit_intercept or not np.any(self._fitted_layers(dense=True)[-1][1] != 0):
             return
         raise ValueError(
             "fit_intercept=False was set after the model learned intercepts (in fit or partial_fit), which this "
