@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 import torch
-from sklearn.datasets import load_breast_cancer, load_wine
+from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
@@ -170,6 +170,46 @@ def test_timing_is_explained_per_iteration_when_sklearn_is_faster():
         text = _compare.explain_timing(_rows(0.0013, 0.0007, iterations), (426, 30))
         assert text.startswith("Timing: scikit-learn fit faster here (0.7 against 1.3 ms)")
         assert "per iteration" not in text and "setting up the fit" in text
+
+
+def test_predictions_are_timed_best_of_several_runs(monkeypatch):
+    """predict_proba was timed once: on a busy machine the table's predict row (and --plot's bars) read 5-17 ms
+    for a 0.4 ms call. Now the best of the runs the budget allows, as the fits."""
+    durations = iter([0.017, 0.0004, 0.003, 0.002, 0.005, 9.0])
+    clock = [0.0]
+    monkeypatch.setattr(_compare.time, "perf_counter", lambda: clock[0])
+
+    class Model:
+        def predict_proba(self, X):
+            clock[0] += next(durations)
+            return np.full((len(X), 2), 0.5)
+
+    proba, seconds = _compare._predict_timed(Model(), np.zeros((3, 1)))
+    assert seconds == pytest.approx(0.0004) and proba.shape == (3, 2)
+    assert next(durations) == 9.0  # TIMING_RUNS calls, not more
+
+
+def test_mps_is_refused_before_fitting(monkeypatch, capsys):
+    """compare trains, and training on MPS is refused: --device mps (listed in --help) failed only after "fitting
+    both models" was printed. Now refused with the other argument errors; --help no longer offers it."""
+    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "wine", "--device", "mps"])
+    assert exit_info.value.code == 2
+    captured = capsys.readouterr()
+    # one line, the argument error (the progress line "fitting both models on ..." never printed)
+    assert captured.err.startswith("torchlogit compare: error: --device 'mps': Training on device='mps'")
+    assert len(captured.err.strip().splitlines()) == 1
+
+
+def test_intercepts_are_compared_too(capsys):
+    """At C=1e-300 both models' coefficients are 0 and only their intercepts can differ: the table read
+    "max |coef difference| 0.00e+00" while probabilities differed by 0.127. The intercepts have their own line."""
+    rows, agreement, _, _ = _compare.compare(*load_iris(return_X_y=True), C=1e-300, progress=False)
+    assert agreement["max_abs_coef_diff"] == 0.0
+    assert "max_abs_intercept_diff" in agreement
+    text = _compare.format_table(rows, agreement)
+    assert f"max |intercept difference|:     {agreement['max_abs_intercept_diff']:.2e}" in text
 
 
 def test_fits_are_timed_best_of_several_runs(monkeypatch):
@@ -371,6 +411,8 @@ def bad_csvs(tmp_path):
     frame.to_csv(missing, index=False)
     header = tmp_path / "header.csv"
     header.write_text("a,b,target\n")
+    infinite = tmp_path / "infinite.csv"
+    pd.DataFrame({"a": np.arange(20.0), "target": [0.0, 1.0] * 9 + [np.inf, 1.0]}).to_csv(infinite, index=False)
     only_target = tmp_path / "only_target.csv"
     pd.DataFrame({"target": [0, 1] * 10}).to_csv(only_target, index=False)
     return {
@@ -379,6 +421,7 @@ def bad_csvs(tmp_path):
         "missing_csv": missing,
         "header_csv": header,
         "only_target_csv": only_target,
+        "infinite_csv": infinite,
     }
 
 
@@ -396,6 +439,7 @@ def bad_csvs(tmp_path):
         (["--dataset", "wine", "--tol", "0"], "--tol must be positive"),
         (["--dataset", "wine", "--tol", "inf"], "--tol must be positive and finite"),
         (["--csv", "{header_csv}", "--target", "target"], "has a header but no data rows"),
+        (["--csv", "{infinite_csv}", "--target", "target"], "target column 'target' of"),
         (["--csv", "{only_target_csv}", "--target", "target"], "has no feature columns besides --target 'target'"),
         (["--dataset", "wine", "--random-state", "-1"], "--random-state must be between 0 and 4294967295"),
         (["--dataset", "wine", "--device", "gpu"], "--device 'gpu': The 'device' parameter"),

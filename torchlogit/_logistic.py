@@ -70,7 +70,9 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         Number of L-BFGS or Newton iterations, or epochs for "adam" / "sgd". 0 where the
         start already meets ``tol`` (a warm start at its optimum; a cold L2 fit whose
         gradient at zero is below ``tol``), as scikit-learn's L-BFGS-B reports; a cold fit
-        with an L1 part counts that check as one iteration, as ``saga`` does.
+        with an L1 part counts that check as one iteration, as ``saga`` does. After
+        ``partial_fit``: the epochs of every call so far (one per call, continuing a
+        mini-batch ``fit`` before them), where ``SGDClassifier`` counts the last call's.
     n_features_in_ : int
         Number of features seen during ``fit``.
     feature_names_in_ : ndarray of shape (`n_features_in_`,)
