@@ -235,13 +235,22 @@ def test_load_block_encodes_labels_weights_and_class_weights(rng):
 
 
 def test_load_block_refuses_bad_weights_and_labels(rng):
-    """Negative or non-finite sample weights, and multi-label targets other than 0/1, are refused on the
-    worker as ``fit`` refuses them in memory; zero weights are fine."""
+    """Negative, non-finite or complex sample weights, and multi-label targets other than 0/1, are refused on the
+    worker in the words ``fit`` refuses them with in memory (scikit-learn's), naming the row block; zero weights
+    are fine (a block may hold none of the weight). Complex weights were cast with a ComplexWarning, their
+    imaginary part dropped."""
     X = rng.randn(3, 4)
     spec = _spec("binary", np.array([0, 1]))
-    for bad in ([1.0, -1.0, 1.0], [1.0, np.nan, 1.0], [np.inf, 1.0, 1.0]):
-        with pytest.raises(ValueError, match="finite and non-negative"):
+    for bad, message in (
+        ([1.0, -1.0, 1.0], "Negative values in data passed to `sample_weight`"),
+        ([1.0, np.nan, 1.0], "Input sample_weight contains NaN"),
+        ([np.inf, 1.0, 1.0], "Input sample_weight contains infinity"),
+        ([1.0 + 1j, 1.0, 1.0], "Complex data not supported"),
+    ):
+        with pytest.raises(ValueError, match=message):
             _load_block(X, np.array([0, 1, 1]), np.array(bad), spec)
+        with pytest.raises(ValueError, match=r"(?s)" + message + r".*in row block 2 of sample_weight: rows 6 to 8"):
+            _load_block(X, np.array([0, 1, 1]), np.array(bad), spec, rows=(2, 6))
     _load_block(X, np.array([0, 1, 1]), np.zeros(3), spec)
     with pytest.raises(ValueError, match="0/1 indicator"):
         _load_block(X, np.array([[0, 2], [1, 0], [0, 0]]), None, _spec("multilabel"))

@@ -116,25 +116,36 @@ class _Block:
         self.weight_stats = weight_stats
 
 
+@contextmanager
+def _in_block(rows, name, n_rows):
+    """A refusal inside the block names it: ``rows`` is ``(block index, first row)`` (None: no block to name)."""
+    try:
+        yield
+    except ValueError as exc:
+        if rows is None:
+            raise
+        index, first = rows
+        raise ValueError(f"{exc}\n(in row block {index} of {name}: rows {first} to {first + n_rows - 1})") from None
+
+
 def _load_block(X, y, sample_weight, spec, rows=None):
     """On a worker: validate one row block as ``fit`` validates in-memory data, and make it tensors.
 
     ``rows``: ``(block index, first row)``, named in a refusal (the user's array has many blocks).
     """
     from sklearn.utils import check_array
+    from sklearn.utils.validation import check_non_negative
 
     with worker_thread_share():
-        try:
+        with _in_block(rows, "X", X.shape[0]):
             X = check_array(X, accept_sparse="csr", dtype=[np.float64, np.float32], input_name="X")
-        except ValueError as exc:
-            if rows is None:
-                raise
-            index, first = rows
-            raise ValueError(f"{exc}\n(in row block {index} of X: rows {first} to {first + X.shape[0] - 1})") from None
+        if sample_weight is None:
+            weight = np.ones(X.shape[0])
+        else:  # scikit-learn's checks and words, as in memory (complex weights lost their imaginary part)
+            with _in_block(rows, "sample_weight", X.shape[0]):
+                weight = check_array(sample_weight, ensure_2d=False, dtype=np.float64, input_name="sample_weight")
+                check_non_negative(weight, "`sample_weight`")
         y = np.asarray(y)
-        weight = np.ones(X.shape[0]) if sample_weight is None else np.asarray(sample_weight, dtype=np.float64)
-        if not np.all(np.isfinite(weight)) or np.any(weight < 0):
-            raise ValueError("sample_weight must be finite and non-negative.")
         if spec.kind == "multilabel":
             if not np.all(np.isin(y, [0, 1])):
                 raise ValueError("Y must be a 0/1 indicator matrix of shape (n_samples, n_labels).")
