@@ -94,6 +94,35 @@ class InProcessClient:
         return {}
 
 
+class _Held:
+    """A block as a future a worker holds (``.key``)."""
+
+    def __init__(self, block, key):
+        self.block, self.key = block, key
+
+
+class PlacedClient(InProcessClient):
+    """An :class:`InProcessClient` whose blocks are held by named workers with some threads each."""
+
+    def __init__(self, placement, threads):
+        super().__init__()
+        self.placement, self.threads = placement, threads
+
+    def who_has(self, futures):
+        return {f.key: [self.placement[f.key]] for f in futures}
+
+    def nthreads(self):
+        return self.threads
+
+    def map(self, func, items, pure=True, **kwargs):
+        return super().map(func, [item.block for item in items], pure=pure, **kwargs)
+
+    def submit(self, func, *args, pure=True, **kwargs):
+        self.calls.append(("submit", kwargs.get("workers")))
+        each, held, options = args
+        return super().submit(func, each, [item.block for item in held], options, pure=pure)
+
+
 def _spec(kind, classes=None, class_weight=None, n_features=4, dtype="float64"):
     return BlockSpec(
         kind=kind, classes=classes, class_weight=class_weight, n_features=n_features, device="cpu", dtype=dtype
@@ -622,3 +651,39 @@ def test_x_y_and_weights_from_one_table_read_it_once_to_load_the_blocks(client, 
     _SOURCE_READS.clear()
     TorchLogisticClassifier(dtype="float64").fit(table[:, :n], table[:, n].astype(int), sample_weight=table[:, n + 1])
     assert len(_SOURCE_READS) == 2 * table.numblocks[0]  # the labels' pass, then the load
+
+
+def test_remote_sums_do_not_depend_on_which_worker_holds_which_block(rng):
+    """One task per worker thread over the blocks it holds, the per-block results added in the blocks' order: the
+    objective and gradient are bitwise those of one task per block, whatever the placement (all blocks on one
+    worker, spread over two, interleaved). Blocks of very different scales make the sum's rounding depend on the
+    order, so results put back out of order would show."""
+    n_blocks, d = 12, 5
+    spec = _spec("multinomial", np.arange(3), n_features=d)
+    blocks = []
+    for _ in range(n_blocks):
+        X = rng.randn(7, d) * 10.0 ** rng.randint(-6, 7)
+        blocks.append(_load_block(X, rng.randint(0, 3, 7), rng.uniform(0.5, 2.0, 7), spec))
+    W, b = rng.randn(3, d), rng.randn(3)
+    per_block = [_block_sums(block, W=W, b=b, kind="multinomial", pos_weight=None) for block in blocks]
+    expected = (
+        math.fsum(r[0] for r in per_block),
+        np.sum([r[1] for r in per_block], axis=0),
+        np.sum([r[2] for r in per_block], axis=0),
+    )
+    held = [_Held(block, f"block-{i}") for i, block in enumerate(blocks)]
+    placements = {
+        "one worker, one thread": ({f"block-{i}": "a" for i in range(n_blocks)}, {"a": 1}),
+        "two workers, halves": ({f"block-{i}": "ab"[i // 6] for i in range(n_blocks)}, {"a": 2, "b": 1}),
+        "two workers, interleaved": ({f"block-{i}": "ab"[i % 2] for i in range(n_blocks)}, {"a": 3, "b": 2}),
+    }
+    for name, (placement, threads) in placements.items():
+        client = PlacedClient(placement, threads)
+        data = RemoteBlocks(client, held, 7 * n_blocks, "multinomial", None)
+        value, grad_W, grad_b = data.sums(W, b)
+        assert value == expected[0], name
+        np.testing.assert_array_equal(grad_W, expected[1], err_msg=name)
+        np.testing.assert_array_equal(grad_b, expected[2], err_msg=name)
+        tasks = [workers for kind, workers in client.calls if kind == "submit"]
+        assert len(tasks) == sum(min(threads[w], list(placement.values()).count(w)) for w in threads), name
+        assert all(workers is not None and len(workers) == 1 for workers in tasks), name  # each where its blocks are
