@@ -27,6 +27,7 @@ import torchlogit._predict as _predict
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 from torchlogit._callbacks import ftol_for
 from torchlogit._compat import ARRAY_API_DISPATCH_AVAILABLE, LBFGS_WARNING_BEFORE_1_7
+from torchlogit._devices import resolve_device
 from torchlogit._kernels import as_tensor as _as_tensor
 from torchlogit._kernels import sparse_tensor as _sparse_tensor
 from torchlogit._modules import LinearLogits
@@ -295,6 +296,7 @@ def standin_cuda(monkeypatch):
     def switch_on():
         monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
         monkeypatch.setattr(torch.cuda, "device_count", lambda: 1)
+        monkeypatch.setattr(torch.cuda, "current_device", lambda: 0)
         monkeypatch.setattr(_predict, "as_tensor", as_tensor)
         monkeypatch.setattr(_predict, "sparse_tensor", sparse_tensor)
         return asked
@@ -318,6 +320,20 @@ def test_a_model_on_cuda_predicts_host_data_on_cuda(iris, standin_cuda, sparse):
             asked.clear()
             np.testing.assert_allclose(getattr(model, method)(data), reference, rtol=1e-12, atol=1e-13)
             assert asked == [(torch.float64, torch.device("cuda", 0))] * n_copies
+
+
+def test_cuda_without_an_index_is_torchs_current_device(monkeypatch):
+    """``device="cuda"`` meant cuda:0 whatever ``torch.cuda.set_device`` said, while ``"auto"`` took the current
+    device: after ``set_device(1)`` the two trained on different GPUs. Both are torch's current device now, as torch
+    reads "cuda"; an index names its device."""
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
+    assert resolve_device("cuda") == resolve_device("auto") == torch.device("cuda", 1)
+    assert resolve_device("cuda:0") == torch.device("cuda", 0)
+    assert resolve_device(torch.device("cuda")) == torch.device("cuda", 1)
+    with pytest.raises(ValueError, match="this machine has 2 CUDA device"):
+        resolve_device("cuda:2")
 
 
 # ------------------------------------------------------------------------ score

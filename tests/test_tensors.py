@@ -1073,3 +1073,18 @@ def test_fits_on_the_cpu_ignore_the_users_default_device(wine_small, multilabel)
             torch.set_default_device(None)
     for e, g in zip(expected, got, strict=True):
         np.testing.assert_array_equal(g, e)
+
+
+def test_a_tensor_from_any_device_gets_the_host_paths_column_major_copy():
+    """Where the products go to NumPy's BLAS the training copy is laid out by columns. A CPU tensor got it from the
+    host path, a GPU tensor fitted on the CPU a row-major copy, which NumPy's BLAS rounds otherwise (an AMD host:
+    not bitwise the NumPy array's fit). The copy the device path gathers into has the host path's layout."""
+    from torchlogit._tensor_data import empty_copy, gathered_rows
+
+    X = torch.from_numpy(np.random.RandomState(0).randn(50, 7))
+    rows = torch.tensor([3, 1, 4, 1, 5, 9, 2, 6])
+    host = gathered_rows(X, rows, torch.float32, "cpu", column_major=True)
+    device_path = empty_copy(len(rows), 7, torch.float32, "cpu", column_major=True)
+    assert host.stride() == device_path.stride() == (1, len(rows))
+    assert empty_copy(len(rows), 7, torch.float32, "cpu").stride() == (7, 1)
+    np.testing.assert_array_equal(host.numpy(), X[rows].float().numpy())

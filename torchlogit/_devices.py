@@ -76,7 +76,8 @@ def check_device_name(device, owner="estimator"):
 def resolve_device(device, owner="estimator"):
     """Return the ``torch.device`` that ``device`` names, or raise a ValueError saying what exists.
 
-    ``"auto"`` picks CUDA, then the CPU (not MPS, where training is not supported: ``MPS_TRAINING``).
+    ``"auto"`` picks CUDA, then the CPU (not MPS, where training is not supported: ``MPS_TRAINING``). ``"cuda"``
+    (and ``"auto"`` where CUDA exists) is torch's current CUDA device, ``cuda:N`` the N-th.
     """
     spec = check_device_name(device, owner)
     if spec == "auto":
@@ -86,7 +87,9 @@ def resolve_device(device, owner="estimator"):
     resolved = torch.device(spec)
     if resolved.type == "cuda":
         count = torch.cuda.device_count() if torch.cuda.is_available() else 0
-        index = 0 if resolved.index is None else resolved.index
+        # "cuda" without an index is torch's current device (torch.cuda.set_device), as torch reads it and as "auto"
+        # picks: it meant cuda:0 here, so after set_device(1) "auto" trained on cuda:1 and "cuda" on cuda:0.
+        index = resolved.index if resolved.index is not None else (torch.cuda.current_device() if count else 0)
         if index >= count:
             raise ValueError(
                 f"device={spec!r} was requested but "

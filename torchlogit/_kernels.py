@@ -476,7 +476,23 @@ def add_column_square_sums(out, X, weight, start, end, lo=None, hi=None):
         lo, hi = int(crow[start]), int(crow[end])
     row_weight = torch.repeat_interleave(weight[start:end], crow[start + 1 : end + 1] - crow[start:end])
     squares = X.values()[lo:hi].to(torch.float64) ** 2 * row_weight
-    return out.index_add_(0, X.col_indices()[lo:hi].to(torch.int64), squares)
+    columns = X.col_indices()[lo:hi].to(torch.int64)
+    if out.device.type == "cpu":
+        return out.index_add_(0, columns, squares)  # in the stored order, one value after another
+    return out.add_(column_sums_in_order(columns, squares, out.shape[0]))
+
+
+def column_sums_in_order(columns, values, n_columns):
+    """``sum`` of ``values`` per column index, each column's values added in one fixed order.
+
+    On a GPU ``index_add_`` adds with atomics, in an order that changes from run to run (torch lists it
+    as nondeterministic): the preconditioner's column scales, and so a sparse fit, could differ in their last
+    bits between two runs on the same data. Sorted by column (a stable sort) and reduced per column by
+    ``segment_reduce``, every run adds the same values in the same order.
+    """
+    order = torch.argsort(columns, stable=True)
+    lengths = torch.bincount(columns, minlength=n_columns)
+    return torch.segment_reduce(values[order], "sum", lengths=lengths)
 
 
 def transposed_product(X, R):

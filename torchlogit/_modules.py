@@ -104,8 +104,9 @@ def resume_dropout_streams(module, streams):
     draws the masks that follow the previous call's, as the next epoch of ``fit`` does.
 
     A net is rebuilt for every call; its layers restarted from their seed, and every call drew the first call's
-    masks again (one step per call: one fixed mask for the whole stream). Streams of another structure, or of a
-    device this machine lacks, are left to start from the seed.
+    masks again (one step per call: one fixed mask for the whole stream). Streams of another structure, of a
+    device this machine lacks, or of another device than the one the call trains on (a model moved from the CPU
+    to a GPU between calls, or from ``cuda:1`` to ``cuda:0``) start from the seed again.
     """
     layers = [layer for layer in module.modules() if isinstance(layer, GeneratorDropout)]
     if not streams or len(streams) != len(layers):
