@@ -314,7 +314,8 @@ def check_sparse_indices(X):
     if problem is not None:
         raise ValueError(
             f"X is not a valid {X.format.upper()} matrix of shape {X.shape}: {problem}. Its index arrays were "
-            "changed after it was built; X.check_format(full_check=True) tells the same."
+            "changed after it was built, or it was built unchecked: SciPy's X.check_format(full_check=True), or "
+            "torch's check_invariants=True when building a sparse tensor, tells the same."
         )
     return X
 
