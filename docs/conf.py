@@ -35,6 +35,8 @@ extensions = [
 ]
 plot_html_show_source_link = False
 plot_html_show_formats = False
+# Long titles and axis labels (the machine, the ratio's definition) are kept inside the image.
+plot_rcparams = {"savefig.bbox": "tight"}
 source_suffix = {".rst": "restructuredtext"}  # pages are rst; Markdown only where included
 exclude_patterns = [
     "_build",

@@ -60,8 +60,10 @@ def shapes():
     report = _load("shapes_results.json", "shapes_results-quick.json")
     threads = report["threads"]
     workloads = report["workloads"]
-    fig, axes = plt.subplots(1, len(threads), figsize=(8 * len(threads), 0.45 * len(workloads) + 1.5), squeeze=False)
-    for ax, n_threads in zip(axes[0], threads, strict=True):
+    # One panel under the other at the favourable figure's width: side by side, the page shrinks them
+    # to half size and the workload labels become unreadable.
+    fig, axes = plt.subplots(len(threads), 1, figsize=(8, len(threads) * (0.45 * len(workloads) + 1.5)), squeeze=False)
+    for ax, n_threads in zip(axes[:, 0], threads, strict=True):
         labels, ratios = [], []
         for w in workloads:
             ours, rival = verdict(w, n_threads)

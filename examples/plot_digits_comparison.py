@@ -82,6 +82,7 @@ plt.show()
 # -------------------------------------
 # Red pixels push towards the digit, blue ones away from it; white is zero. One colour
 # scale, centred on zero, for all ten.
+
 # sphinx_gallery_thumbnail_number = 2
 limit = np.abs(ours.coef_).max()
 fig, axes = plt.subplots(2, 5, figsize=(9, 4.4), layout="constrained")

@@ -48,4 +48,4 @@ plt.show()
 # ----------------------------
 # :meth:`~torchlogit.TorchLogisticClassifier.summary` gives standard errors and
 # intervals (pandas needed): with twenty students, the slope is clearly positive.
-print(clf.summary(X, passed).round(3))
+print(clf.summary(X, passed))

@@ -19,6 +19,7 @@ on a GPU and takes scikit-learn's penalties and sample weights.
 from time import perf_counter
 
 import matplotlib.pyplot as plt
+import numpy as np
 from sklearn.datasets import make_multilabel_classification
 from sklearn.metrics import f1_score
 from sklearn.model_selection import train_test_split
@@ -60,13 +61,14 @@ print(f"the hidden-layer fit took {ratio:.1f}x as long as MLPClassifier's")
 # %%
 # Per-label thresholds
 # --------------------
-# ``threshold`` can differ per label, e.g. to favour recall on a rare label.
+# ``threshold`` is one value for every label or one per label: here lower for the rare labels, so
+# that more of them are predicted (recall on them at the price of precision).
 clf = models["torchlogit (64,)"]
-print("label frequencies:", Y_train.mean(axis=0).round(2))
-clf.set_params(threshold=0.3)
-print(f"F1 (samples) with threshold 0.3: {f1_score(Y_test, clf.predict(X_test), average='samples'):.4f}")
+frequency = Y_train.mean(axis=0)
+print("label frequencies:", frequency.round(2))
+clf.set_params(threshold=np.where(frequency < 0.35, 0.35, 0.5))
+print(f"F1 (samples), 0.35 for labels under 35%: {f1_score(Y_test, clf.predict(X_test), average='samples'):.4f}")
 
-# %%
 # %%
 # F1 and fit time
 # ---------------
