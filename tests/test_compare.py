@@ -212,6 +212,46 @@ def test_intercepts_are_compared_too(capsys):
     assert f"max |intercept difference|:     {agreement['max_abs_intercept_diff']:.2e}" in text
 
 
+def test_the_intercept_difference_is_the_one_the_probabilities_show():
+    """The intercept line must measure the two models' intercepts: a difference taken of one model with itself, or
+    of the coefficients, reads 0 while the probabilities differ. With every coefficient 0 the probabilities are the
+    softmax of the intercepts, which moves by at most half the intercepts' largest change (its Jacobian's rows sum
+    to at most 1/2 in absolute value): the intercept difference is at least twice the probabilities' (10% slack
+    for rounding), and not 0."""
+    _, agreement, _, _ = _compare.compare(*load_iris(return_X_y=True), C=1e-300, progress=False)
+    assert agreement["max_abs_coef_diff"] == 0.0 and agreement["max_abs_proba_diff"] > 0
+    assert agreement["max_abs_intercept_diff"] >= 1.8 * agreement["max_abs_proba_diff"]
+
+
+def test_test_scores_are_of_the_test_rows():
+    """The table's accuracy and log-loss score each model's predictions of the held-out rows against their labels:
+    predictions of other rows (of as many training rows, say) scored near chance and no test noticed. Standardised
+    breast cancer: both models above 0.9 accuracy and below 0.2 log-loss on the test rows (0.958 and 0.086,
+    measured)."""
+    X, y = load_breast_cancer(return_X_y=True)
+    rows, _, _, _ = _compare.compare((X - X.mean(0)) / X.std(0), y, progress=False)
+    for row in rows.values():
+        assert row["accuracy"] > 0.9 and row["log_loss"] < 0.2
+
+
+def test_slow_predictions_are_timed_within_the_budget(monkeypatch):
+    """Predictions are repeated only while the runs so far take under TIMING_BUDGET_S, as the fits are: without
+    the budget a 2 s predict_proba on a large test set ran 5 times (10 s) for one row of the table."""
+    durations = iter([0.5, 0.01, 0.2, 0.3, 0.4, 9.0])
+    clock = [0.0]
+    monkeypatch.setattr(_compare.time, "perf_counter", lambda: clock[0])
+    calls = []
+
+    class Model:
+        def predict_proba(self, X):
+            calls.append(1)
+            clock[0] += next(durations)
+            return np.full((len(X), 2), 0.5)
+
+    _, seconds = _compare._predict_timed(Model(), np.zeros((3, 1)))
+    assert seconds == pytest.approx(0.01) and len(calls) == 4  # 0.5 + 0.01 + 0.2 + 0.3 s: the 1 s budget is spent
+
+
 def test_fits_are_timed_best_of_several_runs(monkeypatch):
     """One run of a millisecond fit measures the machine's other work: fits under the budget are repeated
     and the best time reported; the warnings are the first fit's."""
@@ -439,7 +479,7 @@ def bad_csvs(tmp_path):
         (["--dataset", "wine", "--tol", "0"], "--tol must be positive"),
         (["--dataset", "wine", "--tol", "inf"], "--tol must be positive and finite"),
         (["--csv", "{header_csv}", "--target", "target"], "has a header but no data rows"),
-        (["--csv", "{infinite_csv}", "--target", "target"], "target column 'target' of"),
+        (["--csv", "{infinite_csv}", "--target", "target"], "infinite.csv has 1 infinite values"),
         (["--csv", "{only_target_csv}", "--target", "target"], "has no feature columns besides --target 'target'"),
         (["--dataset", "wine", "--random-state", "-1"], "--random-state must be between 0 and 4294967295"),
         (["--dataset", "wine", "--device", "gpu"], "--device 'gpu': The 'device' parameter"),

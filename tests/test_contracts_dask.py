@@ -676,6 +676,8 @@ def test_remote_sums_do_not_depend_on_which_worker_holds_which_block(rng):
         "one worker, one thread": ({f"block-{i}": "a" for i in range(n_blocks)}, {"a": 1}),
         "two workers, halves": ({f"block-{i}": "ab"[i // 6] for i in range(n_blocks)}, {"a": 2, "b": 1}),
         "two workers, interleaved": ({f"block-{i}": "ab"[i % 2] for i in range(n_blocks)}, {"a": 3, "b": 2}),
+        # more threads than blocks: one task per block there, none empty
+        "more threads than blocks": ({f"block-{i}": "ab"[i // 6] for i in range(n_blocks)}, {"a": 8, "b": 1}),
     }
     for name, (placement, threads) in placements.items():
         client = PlacedClient(placement, threads)

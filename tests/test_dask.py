@@ -238,6 +238,16 @@ def test_dask_fit_errors(client, digits_data, monkeypatch):
     mixed[5] = None
     with pytest.raises(ValueError, match="Unknown label type: unknown"):
         TorchLogisticClassifier().fit(Xd, da.from_array(mixed, chunks=300))
+    # Strings with a None among them, as in memory (scikit-learn reads the first label only): a string first passes
+    # its check and its own sort fails with numpy's TypeError (not an error of torchlogit's own making); a None
+    # first makes them "unknown", whatever the last label is.
+    words = np.array(["a", "b"], dtype=object)[y % 2]
+    words[5] = None
+    with pytest.raises(TypeError, match="not supported between instances"):
+        TorchLogisticClassifier().fit(Xd, da.from_array(words, chunks=300))
+    words[[0, 5]] = None, "a"
+    with pytest.raises(ValueError, match="Unknown label type: unknown"):
+        TorchLogisticClassifier().fit(Xd, da.from_array(words, chunks=300))
     dd = pytest.importorskip("dask.dataframe")
     with pytest.raises(TypeError, match="to_dask_array"):
         TorchLogisticClassifier().fit(dd.from_array(X[:, :3]), yd)

@@ -695,6 +695,12 @@ def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
             ValueError, match="This TorchLogisticClassifier state is not one torchlogit writes: .*" + message
         ):
             TorchLogisticClassifier().__setstate__(bad)
+    # A stream of three entries, or a state of two dimensions, is no stream a fit leaves either: unchecked, the first
+    # reached partial_fit's raw "too many values to unpack (expected 2)" (a model with dropout) and the second was
+    # dropped in silence, its layer restarting from the seed.
+    for stream in (["cpu", np.zeros(3, np.uint8), 0], ["cpu", np.zeros((2, 3), np.uint8)]):
+        with pytest.raises(ValueError, match="the dropout streams are not"):
+            TorchLogisticClassifier().__setstate__(_crafted(state, _partial_state={**partial, "dropout": [stream]}))
     # A state pickled before partial_fit kept the dropout streams loads, its layers starting from their seed.
     TorchLogisticClassifier().__setstate__(
         _crafted(state, _partial_state={k: v for k, v in partial.items() if k != "dropout"})

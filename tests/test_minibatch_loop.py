@@ -182,3 +182,21 @@ def test_skorchs_freezer_holds_a_linear_models_weights(data, solver):
     assert np.abs(free.coef_).max() > 0
     np.testing.assert_array_equal(frozen.coef_, 0.0)
     assert np.abs(frozen.intercept_).max() > 0  # the intercept still learns
+
+
+@pytest.mark.parametrize("solver", ["adam", "sgd"])
+def test_skorchs_freezer_holds_a_linear_models_intercepts(data, solver):
+    """Freezer("linear.bias") must hold the intercepts as Freezer("linear.weight") holds the coefficients: a bias
+    gradient written whatever the bias's requires_grad said (or gated on the weight's) moved the frozen
+    intercepts. The intercepts stay at their start (0, exactly) while the coefficients learn."""
+    from skorch.callbacks import Freezer
+
+    X, y = data[0], data[1]
+    params = dict(solver=solver, max_iter=3, random_state=0, n_iter_no_change=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        free = TorchLogisticClassifier(**params).fit(X, y)
+        frozen = TorchLogisticClassifier(**params, callbacks=[Freezer("linear.bias")]).fit(X, y)
+    assert np.abs(free.intercept_).max() > 0
+    np.testing.assert_array_equal(frozen.intercept_, 0.0)
+    assert np.abs(frozen.coef_).max() > 0  # the coefficients still learn

@@ -260,3 +260,42 @@ def test_train_loss_best_follows_the_calls(breast_cancer):
     expected = [loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
     assert expected[:3] == [True, True, True] and not all(expected[3:])  # the case the test is about
     assert [row["train_loss_best"] for row in clf.history_] == expected
+
+
+def test_each_dropout_layer_goes_on_in_its_own_stream():
+    """With two hidden layers each dropout layer has a stream (and seed) of its own: a resume that handed the
+    streams back in another order, or gave every layer the first one's, drew other masks than fit's next epoch
+    (and two layers sharing a stream draw correlated masks). 3 calls are bitwise 3 epochs of fit, as with one layer."""
+    X, Y = make_multilabel_classification(n_samples=200, n_features=10, n_classes=4, random_state=0)
+    X = X / X.max()
+    params = dict(hidden_layer_sizes=(12, 8), dropout=0.5, solver="adam", batch_size=200, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        fitted = TorchMultiLabelClassifier(**params, max_iter=3, n_iter_no_change=100).fit(X, Y)
+    incremental = TorchMultiLabelClassifier(**params)
+    for _ in range(3):
+        incremental.partial_fit(X, Y, classes=np.arange(4))
+    for a, b in zip(incremental.coefs_, fitted.coefs_, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_train_loss_best_compares_with_every_call_not_the_last(breast_cancer):
+    """A stream with noisy blocks. A call that improves on the call before it but not on the best before that (the
+    call after a bad block), or one that loses to the call just before it only (which was the best), must be
+    flagged as fit flags its epochs: compared with the last call alone, the first call, the worst, or every call
+    but the last, the flag was wrong and Checkpoint(monitor="train_loss_best") replaced the best model with a
+    worse one. The flags are compared exactly (booleans)."""
+    X, y = breast_cancer
+    X = (X - X.mean(0)) / X.std(0)
+    clf = TorchLogisticClassifier(solver="adam", random_state=0, learning_rate_init=0.01)
+
+    def flipped(every):
+        return np.where(np.arange(len(y)) % every == 0, 1 - y, y)
+
+    for target in (y, y, y, flipped(12), 1 - y, flipped(4), y):
+        clf.partial_fit(X, target, classes=[0, 1])
+    losses = [row["train_loss"] for row in clf.history_]
+    assert losses[2] < losses[3] < losses[1]  # worse than the call before, better than the one before that
+    assert min(losses[:5]) < losses[5] < losses[4]  # better than the bad block's call, not the best
+    expected = [loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
+    assert [row["train_loss_best"] for row in clf.history_] == expected
