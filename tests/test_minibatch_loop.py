@@ -200,3 +200,22 @@ def test_skorchs_freezer_holds_a_linear_models_intercepts(data, solver):
     assert np.abs(free.intercept_).max() > 0
     np.testing.assert_array_equal(frozen.intercept_, 0.0)
     assert np.abs(frozen.coef_).max() > 0  # the coefficients still learn
+
+
+def test_freezers_need_a_mini_batch_solver_and_something_left_to_train(data):
+    """skorch's Freezer acts when an epoch begins; L-BFGS and Newton evaluate the gradient before the first epoch,
+    and their first step moved the frozen parameters (coefficients of 0.28 under Freezer("linear.weight")): refused
+    in words there. Freezing every parameter of a network reached autograd's "element 0 of tensors does not
+    require grad": refused in words, the estimator left unfitted."""
+    from skorch.callbacks import Freezer
+
+    X, y, _, labels, _ = data
+    for solver in ("lbfgs", "newton-cholesky"):
+        with pytest.raises(ValueError, match=f"Freezer acts on the parameters when an epoch begins; solver='{solver}'"):
+            TorchLogisticClassifier(solver=solver, callbacks=[Freezer("linear.weight")]).fit(X, y)
+    with pytest.raises(ValueError, match="solver='lbfgs'"):
+        TorchMultiLabelClassifier(callbacks=[Freezer("linear.weight")]).fit(X, labels)
+    frozen = TorchMultiLabelClassifier((3,), max_iter=2, callbacks=[Freezer("*")])
+    with pytest.raises(ValueError, match="Every parameter of the network is frozen"):
+        frozen.fit(X, labels)
+    assert not hasattr(frozen, "coefs_")

@@ -79,7 +79,15 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
     the second call, measured); ``EarlyStopping`` likewise, whose count of epochs without improvement restarts in
     every call's net (it never stopped anything).
     """
-    from skorch.callbacks import BatchScoring, Checkpoint, EarlyStopping, EpochScoring, LRScheduler, PassthroughScoring
+    from skorch.callbacks import (
+        BatchScoring,
+        Checkpoint,
+        EarlyStopping,
+        EpochScoring,
+        LRScheduler,
+        ParamMapper,
+        PassthroughScoring,
+    )
 
     for entry, callback, kind in _callback_classes(callbacks):
         if not (isinstance(callback, Callback) or (isinstance(callback, type) and issubclass(callback, Callback))):
@@ -99,6 +107,13 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
                 "skorch's LRScheduler cannot schedule partial_fit: each call is one epoch of a net rebuilt from "
                 "the fitted state, so the schedule would restart on every call. Set the rate between calls "
                 "instead (set_params(learning_rate_init=...)), or use fit, where LRScheduler steps every epoch."
+            )
+        if issubclass(kind, ParamMapper) and solver not in ("adam", "sgd"):
+            raise ValueError(
+                f"skorch's {name} acts on the parameters when an epoch begins; solver={solver!r} evaluates the "
+                "objective and its gradient before the first epoch, so its first step would move the parameters "
+                "it freezes (measured: Freezer('linear.weight') left coefficients of 0.28). Use solver='adam' or "
+                "'sgd', where it holds them."
             )
         if issubclass(kind, EarlyStopping) and partial:
             raise ValueError(

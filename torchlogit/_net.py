@@ -333,6 +333,12 @@ class LogitNet(NeuralNet):
 
     def train_step_single(self, batch, **fit_params):
         if not isinstance(self.module_, LinearLogits):
+            if not any(p.requires_grad for p in self.module_.parameters()):
+                # (autograd's "element 0 of tensors does not require grad" from inside skorch's step otherwise)
+                raise ValueError(
+                    "Every parameter of the network is frozen (skorch's Freezer, or requires_grad=False): there is "
+                    "nothing to train. Freeze some layers only."
+                )
             if isinstance(self.optimizer_, LBFGS):  # skorch's own train_step zeroes grads for the others
                 self._zero_grad_optimizer()
             return super().train_step_single(batch, **fit_params)
