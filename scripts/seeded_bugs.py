@@ -2422,8 +2422,8 @@ BUGS = [
     ),
     Bug(
         "_compat",
-        "    if sample_weight is not None and np.ndim(sample_weight) == 0:\n",
-        "    if sample_weight is not None and np.ndim(sample_weight) == 1:\n",
+        "    if isinstance(sample_weight, numbers.Number):",
+        "    if isinstance(sample_weight, np.ndarray):",
         "a scalar sample_weight of NaN reaches NumPy's zero-size reduction error (an array's values are checked twice)",
         "bad input",
         tests=["tests/test_bad_input.py"],

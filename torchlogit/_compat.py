@@ -23,6 +23,7 @@ for the warning's text, which only the version tells.
 
 import functools
 import inspect
+import numbers
 import warnings
 
 import numpy as np
@@ -91,7 +92,7 @@ def _check_sample_weight(sample_weight, X, **kwargs):
     "Input sample_weight contains NaN." / "... infinity ...", the words for an array holding them.
     """
     weights = _check_release_sample_weight(sample_weight, X, **kwargs)
-    if sample_weight is not None and np.ndim(sample_weight) == 0:
+    if isinstance(sample_weight, numbers.Number):  # scikit-learn's own test for a scalar (no array function)
         assert_all_finite(weights, input_name="sample_weight")
     return weights
 
