@@ -167,10 +167,13 @@ def test_foreign_batch_hooks_are_detected():
 
 
 @pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_skorchs_freezer_holds_a_linear_models_weights(data, solver):
+@pytest.mark.parametrize("frozen", ["weight", "bias"])
+def test_skorchs_freezer_holds_a_linear_models_parameters(data, solver, frozen):
     """The linear model's closed-form gradient was written into .grad whatever requires_grad said: skorch's
-    Freezer("linear.weight") was accepted and changed nothing (coef_ bitwise the unfrozen fit's). A frozen
-    parameter now gets no gradient, as autograd gives it, and stays where it started."""
+    Freezer("linear.weight") was accepted and changed nothing (coef_ bitwise the unfrozen fit's), and a bias
+    gradient written whatever the bias's requires_grad said (or gated on the weight's) moved frozen intercepts. A
+    frozen parameter now gets no gradient, as autograd gives it, and stays where it started (0, exactly) while the
+    other learns."""
     from skorch.callbacks import Freezer
 
     X, y = data[0], data[1]
@@ -178,28 +181,11 @@ def test_skorchs_freezer_holds_a_linear_models_weights(data, solver):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         free = TorchLogisticClassifier(**params).fit(X, y)
-        frozen = TorchLogisticClassifier(**params, callbacks=[Freezer("linear.weight")]).fit(X, y)
-    assert np.abs(free.coef_).max() > 0
-    np.testing.assert_array_equal(frozen.coef_, 0.0)
-    assert np.abs(frozen.intercept_).max() > 0  # the intercept still learns
-
-
-@pytest.mark.parametrize("solver", ["adam", "sgd"])
-def test_skorchs_freezer_holds_a_linear_models_intercepts(data, solver):
-    """Freezer("linear.bias") must hold the intercepts as Freezer("linear.weight") holds the coefficients: a bias
-    gradient written whatever the bias's requires_grad said (or gated on the weight's) moved the frozen
-    intercepts. The intercepts stay at their start (0, exactly) while the coefficients learn."""
-    from skorch.callbacks import Freezer
-
-    X, y = data[0], data[1]
-    params = dict(solver=solver, max_iter=3, random_state=0, n_iter_no_change=100)
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        free = TorchLogisticClassifier(**params).fit(X, y)
-        frozen = TorchLogisticClassifier(**params, callbacks=[Freezer("linear.bias")]).fit(X, y)
-    assert np.abs(free.intercept_).max() > 0
-    np.testing.assert_array_equal(frozen.intercept_, 0.0)
-    assert np.abs(frozen.coef_).max() > 0  # the coefficients still learn
+        held = TorchLogisticClassifier(**params, callbacks=[Freezer(f"linear.{frozen}")]).fit(X, y)
+    still, moving = (held.coef_, held.intercept_) if frozen == "weight" else (held.intercept_, held.coef_)
+    assert np.abs(free.coef_).max() > 0 and np.abs(free.intercept_).max() > 0
+    np.testing.assert_array_equal(still, 0.0)
+    assert np.abs(moving).max() > 0
 
 
 def test_freezers_need_a_mini_batch_solver_and_something_left_to_train(data):
