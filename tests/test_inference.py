@@ -412,8 +412,12 @@ def test_unsupported_models_and_data_are_refused(spector):
     clf = TorchLogisticClassifier(**TIGHT).fit(X, y)
     with pytest.raises(ValueError, match="not seen in fit"):
         clf.summary(X, y + 5)
-    with pytest.raises(ValueError, match="inconsistent numbers of samples"):
+    # the lengths the user passed, as scikit-learn lists them (the default weights' length was listed too)
+    n = len(y)
+    with pytest.raises(ValueError, match=rf"inconsistent numbers of samples: \[{n}, {n - 1}\]$"):
         clf.summary(X, y[:-1])
+    with pytest.raises(ValueError, match=rf"inconsistent numbers of samples: \[{n}, {n}, {n - 2}\]$"):
+        clf.summary(X, y, sample_weight=np.ones(n - 2))
     with pytest.raises(ValueError, match="feature"):
         clf.summary(X.iloc[:, :2], y)
 

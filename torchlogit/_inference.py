@@ -12,7 +12,7 @@ weights every figure equals the one statsmodels gives on the repeated rows.
 
 import copy
 import os
-from numbers import Real
+from numbers import Number, Real
 from typing import NamedTuple
 
 import numpy as np
@@ -778,6 +778,10 @@ class InferenceMixin:
         if sp.issparse(X):
             # The likelihood terms slice rows: COO (and BSR/BSC tensors, read as COO) cannot.
             X = check_sparse_indices(X).tocsr()
+        # The lengths the user passed, in scikit-learn's words: after the weights' default (ones) below, a short y
+        # was reported against a sample_weight the user never gave ("[32, 10, 32]").
+        given = () if sample_weight is None or isinstance(sample_weight, Number) else (sample_weight,)
+        check_consistent_length(X, y, *given)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         Y, importance = self._summary_targets(X, y, sample_weight)
         if np.any(importance != 1):
