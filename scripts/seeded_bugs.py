@@ -2524,6 +2524,14 @@ BUGS = [
         "device",
         tests=["tests/test_contracts_kernels.py"],
     ),
+    Bug(
+        "_inference",
+        "        check_consistent_length(X, y, *given)\n",
+        "",
+        "summary's length mismatch lists the default weights' length beside the ones the user passed",
+        "bad input",
+        tests=["tests/test_inference.py"],
+    ),
 ]
 
 
