@@ -233,6 +233,9 @@ def test_dask_fit_errors(client, digits_data, monkeypatch):
         TorchLogisticClassifier().fit(Xd, yd + 0.5)
     with pytest.raises(ValueError, match="compute_chunk_sizes"):
         TorchLogisticClassifier().fit(Xd[Xd[:, 0] > 0], yd[Xd[:, 0] > 0])
+    # all-zero sample weights in scikit-learn's words, as in memory (a message about class weights before)
+    with pytest.raises(ValueError, match="Sample weights must contain at least one non-zero number"):
+        TorchLogisticClassifier().fit(Xd, yd, sample_weight=da.zeros(len(y), chunks=300))
     # Object labels that do not sort: scikit-learn's verdict (a non-string first label: "unknown"), not numpy's sort.
     mixed = y.astype(object)
     mixed[5] = None

@@ -22,6 +22,7 @@ import scipy.sparse as sp
 import torch
 from torch.utils.data import Dataset
 
+from ._compat import _ALL_ZERO_MESSAGE
 from ._data import kish_rows
 from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor, tensor_max_abs
@@ -460,6 +461,8 @@ def _fit_on_cluster(client, estimator, X, y, sample_weight, dtype):
         data = RemoteBlocks(client, blocks, X.shape[0], targets.kind, targets.pos_weight)
         weight_sum, effective, max_abs, largest, smallest = data.stats()
         if not weight_sum > 0:
+            if targets.row_factor is None:  # the sample weights alone: scikit-learn's words, as a fit in memory says
+                raise ValueError(_ALL_ZERO_MESSAGE)
             raise ValueError("The sample weights times the class weights are all zero.")
         # Weights below the dtype's normal range are rounded to a multiple of tiny * eps in the cast (or to zero):
         # that changes the sum by more than the dtype's own rounding only when they carry most of it.
