@@ -2532,6 +2532,14 @@ BUGS = [
         "bad input",
         tests=["tests/test_inference.py"],
     ),
+    Bug(
+        "_dask",
+        "            if targets.row_factor is None:",
+        "            if False:",
+        "dask's all-zero sample weights blamed on class weights (in memory: scikit-learn's message)",
+        "bad input",
+        tests=["tests/test_dask.py"],
+    ),
 ]
 
 
