@@ -2462,7 +2462,7 @@ BUGS = [
     ),
     Bug(
         "_persistence",
-        "                    and s[1].dtype == np.uint8\n",
+        "        and stream[1].dtype == np.uint8\n",
         "",
         "a crafted pickle's dropout stream of float values loads (torch's set_state then fails or reads garbage)",
         "bad input",
@@ -2494,8 +2494,8 @@ BUGS = [
     ),
     Bug(
         "_compare",
-        "    return proba, min(times)\n",
-        "    return proba, times[0]\n",
+        "    return proba, _best_time(lambda: model.predict_proba(X), [seconds])\n",
+        "    return proba, seconds\n",
         "compare's predict row times one call: a busy machine's 17 ms for a 0.4 ms predict",
         "other",
         tests=["tests/test_compare.py"],

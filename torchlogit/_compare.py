@@ -147,30 +147,38 @@ def _fit_recording_warnings(model, X, y):
     """
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        start = time.perf_counter()
-        model.fit(X, y)
-        seconds = time.perf_counter() - start
-    times = [seconds]
-    while len(times) < TIMING_RUNS and sum(times) < TIMING_BUDGET_S:
-        again = clone(model).set_params(**({"callbacks": None} if "callbacks" in model.get_params() else {}))
+        _, seconds = _timed(lambda: model.fit(X, y))
+    without_callbacks = {"callbacks": None} if "callbacks" in model.get_params() else {}
+
+    def fit_again():
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            start = time.perf_counter()
-            again.fit(X, y)
-            times.append(time.perf_counter() - start)
-    return min(times), [f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught]
+            clone(model).set_params(**without_callbacks).fit(X, y)
+
+    seconds = _best_time(fit_again, [seconds])
+    return seconds, [f"{w.category.__name__}: {' '.join(str(w.message).split())}" for w in caught]
 
 
 def _predict_timed(model, X):
-    """``(model.predict_proba(X), best seconds)``: timed as the fits are, the best of up to ``TIMING_RUNS`` calls
-    within ``TIMING_BUDGET_S``. One call of a sub-millisecond predict measured whatever else the machine was doing
-    (0.35 ms, or 17 ms on a busy machine)."""
-    times = []
+    """``(model.predict_proba(X), best seconds)``: timed as the fits are (:func:`_best_time`). One call of a
+    sub-millisecond predict measured whatever else the machine was doing (0.35 ms, or 17 ms on a busy machine)."""
+    proba, seconds = _timed(lambda: model.predict_proba(X))
+    return proba, _best_time(lambda: model.predict_proba(X), [seconds])
+
+
+def _timed(call):
+    """``(call(), its seconds)``."""
+    start = time.perf_counter()
+    out = call()
+    return out, time.perf_counter() - start
+
+
+def _best_time(call, times):
+    """The best of ``times`` (the first runs' seconds) and of further runs of ``call``, made while fewer than
+    ``TIMING_RUNS`` runs in all have taken less than ``TIMING_BUDGET_S``."""
     while len(times) < TIMING_RUNS and sum(times) < TIMING_BUDGET_S:
-        start = time.perf_counter()
-        proba = model.predict_proba(X)
-        times.append(time.perf_counter() - start)
-    return proba, min(times)
+        times.append(_timed(call)[1])
+    return min(times)
 
 
 def compare(

@@ -94,9 +94,12 @@ def dropout_streams(module):
     layer that has not drawn yet (plain data: ``partial_fit``'s state is pickled with the estimator)."""
     return [
         None if layer._generator is None else [str(layer._generator.device), layer._generator.get_state().numpy()]
-        for layer in module.modules()
-        if isinstance(layer, GeneratorDropout)
+        for layer in _dropout_layers(module)
     ]
+
+
+def _dropout_layers(module):
+    return [layer for layer in module.modules() if isinstance(layer, GeneratorDropout)]
 
 
 def resume_dropout_streams(module, streams):
@@ -108,7 +111,7 @@ def resume_dropout_streams(module, streams):
     device this machine lacks, or of another device than the one the call trains on (a model moved from the CPU
     to a GPU between calls, or from ``cuda:1`` to ``cuda:0``) start from the seed again.
     """
-    layers = [layer for layer in module.modules() if isinstance(layer, GeneratorDropout)]
+    layers = _dropout_layers(module)
     if not streams or len(streams) != len(layers):
         return
     for layer, stream in zip(layers, streams, strict=True):

@@ -259,6 +259,8 @@ class LogitNet(NeuralNet):
         the same rows, with the same values, as skorch writes. Callbacks that act per
         batch on the history get skorch's loop (see :meth:`_foreign_batch_hooks`).
         """
+        if training:
+            self._check_something_to_train()
         if training and isinstance(iterator, _FullBatch) and self._quiet_batches():
             return self._full_batch_epoch(iterator, prefix, step_fn, **fit_params)
         if not (training and isinstance(iterator, _ShuffledBatches)) or self._foreign_batch_hooks():
@@ -281,6 +283,16 @@ class LogitNet(NeuralNet):
             self.history.record_batch(prefix + "_loss", value)
             self.history.record_batch(prefix + "_batch_size", size)
         self.history.record(prefix + "_batch_count", len(sizes))
+
+    def _check_something_to_train(self):
+        """A network whose every parameter is frozen (skorch's ``Freezer`` acts as an epoch begins) is refused in
+        words, once an epoch: it reached autograd's "element 0 of tensors does not require grad" inside skorch's
+        step. A linear model's gradient is computed in closed form, and frozen parameters simply keep their value."""
+        if not isinstance(self.module_, LinearLogits) and not any(p.requires_grad for p in self.module_.parameters()):
+            raise ValueError(
+                "Every parameter of the network is frozen (skorch's Freezer, or requires_grad=False): there is "
+                "nothing to train. Freeze some layers only."
+            )
 
     def _quiet_batches(self):
         """Whether no callback acts per batch (``on_batch_begin``, ``on_batch_end``, ``on_grad_computed``)."""
@@ -333,12 +345,6 @@ class LogitNet(NeuralNet):
 
     def train_step_single(self, batch, **fit_params):
         if not isinstance(self.module_, LinearLogits):
-            if not any(p.requires_grad for p in self.module_.parameters()):
-                # (autograd's "element 0 of tensors does not require grad" from inside skorch's step otherwise)
-                raise ValueError(
-                    "Every parameter of the network is frozen (skorch's Freezer, or requires_grad=False): there is "
-                    "nothing to train. Freeze some layers only."
-                )
             if isinstance(self.optimizer_, LBFGS):  # skorch's own train_step zeroes grads for the others
                 self._zero_grad_optimizer()
             return super().train_step_single(batch, **fit_params)

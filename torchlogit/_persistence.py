@@ -581,19 +581,7 @@ def _check_partial_state(partial, layers):
     streams = partial.get("dropout")
     if streams is not None:
         _require(
-            isinstance(streams, list)
-            and all(
-                s is None
-                or (
-                    isinstance(s, (list, tuple))
-                    and len(s) == 2
-                    and isinstance(s[0], str)
-                    and isinstance(s[1], np.ndarray)
-                    and s[1].dtype == np.uint8
-                    and s[1].ndim == 1
-                )
-                for s in streams
-            ),
+            isinstance(streams, list) and all(s is None or _is_dropout_stream(s) for s in streams),
             "the dropout streams are not (device, uint8 state) pairs",
         )
     totals = partial["l1"]
@@ -606,6 +594,18 @@ def _check_partial_state(partial, layers):
                 and all(isinstance(a, np.ndarray) and a.shape == shape for a in pair),
                 "the L1 totals do not fit the coefficients",
             )
+
+
+def _is_dropout_stream(stream):
+    """A ``[device name, 1-D uint8 generator state]`` pair, as ``_modules.dropout_streams`` writes it."""
+    return (
+        isinstance(stream, (list, tuple))
+        and len(stream) == 2
+        and isinstance(stream[0], str)
+        and isinstance(stream[1], np.ndarray)
+        and stream[1].dtype == np.uint8
+        and stream[1].ndim == 1
+    )
 
 
 def load(cls, path, device="cpu"):
