@@ -184,6 +184,29 @@ def test_bad_tensors_raise_the_numpy_messages_and_keep_the_fit(make_bad, error, 
     np.testing.assert_array_equal(model.coef_, coef)  # a failed fit leaves the fitted model as it was
 
 
+@pytest.mark.parametrize("cls", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+@pytest.mark.parametrize("weight", [np.nan, np.inf])
+def test_a_scalar_nan_or_infinite_weight_with_tensors_gets_the_numpy_message(cls, weight, wine_small):
+    X, y = wine_small
+    y = (y == 0).astype(np.int64)
+    with pytest.raises(ValueError) as from_numpy:
+        cls().fit(X, y, sample_weight=weight)
+    with pytest.raises(ValueError) as from_tensors:
+        cls().fit(_t(X), _t(y), sample_weight=weight)
+    assert str(from_tensors.value) == str(from_numpy.value)
+    assert str(from_numpy.value).startswith("Input sample_weight contains")
+
+
+def test_a_summary_of_tensors_of_different_lengths_lists_the_lengths_passed(breast_cancer):
+    X, y = breast_cancer[0][:, :4], breast_cancer[1]
+    model = TorchLogisticClassifier().fit(X, y)
+    n = len(y)
+    with pytest.raises(ValueError, match=rf"inconsistent numbers of samples: \[{n}, {n - 1}\]$"):
+        model.summary(_t(X), _t(y[:-1]))
+    with pytest.raises(ValueError, match=rf"inconsistent numbers of samples: \[{n}, {n}, {n - 2}\]$"):
+        model.summary(_t(X), _t(y), sample_weight=torch.ones(n - 2, dtype=torch.float64))
+
+
 def test_integer_and_requires_grad_tensors_read_like_numpy(breast_cancer):
     X, y = breast_cancer[0][:, :5], breast_cancer[1]
     rounded = np.round(X * 2).astype(np.int64)
