@@ -580,3 +580,25 @@ def test_an_lbfgs_fit_with_early_stopping_records_no_valid_loss_for_callbacks(pa
     model = TorchMultiLabelClassifier(early_stopping=True, callbacks=[EarlyStopping(monitor="valid_loss")], **params)
     with pytest.raises(ValueError, match="EarlyStopping monitors 'valid_loss', which this fit does not record"):
         model.fit(X, Y)
+
+
+def test_an_overflowing_pos_weight_is_named_not_the_features():
+    """A pos_weight the training dtype cannot hold is refused in its words before training; one whose scale
+    overflows the objective or Adam's state is named in the failure (both blamed the features, and a float64 fit
+    was told to use dtype='float64')."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 4)
+    Y = np.c_[X[:, 0] + 0.5 * rng.randn(200) > 0, X[:, 1] + 0.5 * rng.randn(200) > 0].astype(int)
+    with pytest.raises(ValueError, match=r"^pos_weight reaches 1e\+39, beyond the range of the training dtype float32"):
+        TorchMultiLabelClassifier(pos_weight=[1e39, 1]).fit(X, Y)
+    with pytest.raises(
+        ValueError, match=r"left the range of float64: pos_weight reaches 1e\+250\. Use a smaller pos_weight\.$"
+    ):
+        TorchMultiLabelClassifier(dtype="float64", pos_weight=[1e250, 1]).fit(X, Y)
+    with pytest.raises(
+        ValueError, match=r"pos_weight reaches 1e\+30: use a smaller pos_weight, or use dtype='float64'\.$"
+    ):
+        TorchMultiLabelClassifier(solver="adam", pos_weight=[1e30, 1]).fit(X * 10, Y)
+    # Within the range: fitted, as before (the negative terms of label 0 no longer count beside the positive ones).
+    model = TorchMultiLabelClassifier(dtype="float64", pos_weight=[1e100, 1]).fit(X, Y)
+    assert np.all(np.isfinite(model.coef_))

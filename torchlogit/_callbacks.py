@@ -166,11 +166,22 @@ class LBFGSConvergence(_StoppingRule):
             if len(net.history) == 1 and not math.isfinite(before):
                 raise ValueError(_NON_FINITE + " The L-BFGS objective is not finite at the starting point.")
             # Not the start (log 2 there for a cold fit): a step left the training dtype's range, as with a column
-            # of subnormal values in float32, whose coefficient lies beyond float32.
+            # of subnormal values in float32, whose coefficient lies beyond float32, or with a pos_weight near
+            # 1e154 (L-BFGS's curvature products square the gradient's scale).
+            name = str(self.dtype).removeprefix("torch.")
+            other_dtype = "" if exact else ", or fit with dtype='float64'"  # a float64 fit (or continuation) has it
+            large = _large_pos_weight(net)
+            if large is not None:
+                cause, remedy = (
+                    f"the objective left the range of {name}: pos_weight reaches {large:.3g}",
+                    "Use a smaller pos_weight",
+                )
+            else:
+                cause = f"the coefficients left the range of {name} (features of very small or very different scales)"
+                remedy = "Scale the features"
             raise ValueError(
-                f"{_NON_FINITE} The L-BFGS objective became non-finite in iteration {len(net.history)}: the "
-                f"coefficients left the range of {str(self.dtype).removeprefix('torch.')} (features of very small or "
-                "very different scales). Scale the features, or fit with dtype='float64'."
+                f"{_NON_FINITE} The L-BFGS objective became non-finite in iteration {len(net.history)}: {cause}. "
+                f"{remedy}{other_dtype}."
             )
         if self._at_limit(net):
             self._stop_at_limit()
@@ -321,6 +332,20 @@ class NoImprovementStopping(_StoppingRule):
 _HUGE_L2_STRENGTH = 1e10
 
 
+def _large_pos_weight(net):
+    """The largest ``pos_weight`` when it is large enough to blame for an overflow, else None.
+
+    "Large": beyond ``1 / eps`` of the training dtype (float32: 8.4e6, float64: 4.5e15), where the negative
+    terms no longer count beside the positive ones and the objective's scale is the weight's. A multi-label
+    fit with ``pos_weight=[1e250, 1]`` on ordinary features failed with a message blaming the features.
+    """
+    pos_weight = getattr(getattr(net, "criterion_", None), "pos_weight", None)
+    if pos_weight is None or pos_weight.numel() == 0:
+        return None
+    largest = float(pos_weight.max())
+    return largest if largest * torch.finfo(pos_weight.dtype).eps > 1 else None
+
+
 def check_finite_parameters(net, loss=0.0):
     """``ValueError`` (``MLPClassifier``'s words, naming the learning rate) if training diverged.
 
@@ -341,6 +366,10 @@ def check_finite_parameters(net, loss=0.0):
             dtype = str(next(net.module_.parameters()).dtype).removeprefix("torch.")
             remedy = "scale the features, or use dtype='float64'" if dtype != "float64" else "scale the features"
             cause = "The input data may contain large values"
+            large = _large_pos_weight(net)
+            if large is not None:  # the positive terms' gradients scale with it (Adam squares them)
+                cause = f"pos_weight reaches {large:.3g}"
+                remedy = "use a smaller pos_weight" + (", or use dtype='float64'" if dtype != "float64" else "")
             strength = getattr(net.criterion_, "l2_strength", 0.0)
             if strength > _HUGE_L2_STRENGTH:  # the penalty's own gradient, W / (C S), overflowed (C=1e-40: 1e38 W)
                 cause = f"C={net.criterion_.C:g} makes the L2 penalty's gradient {strength:.3g} times the coefficients"

@@ -272,7 +272,10 @@ def layers_state(module, layers, use="continued (warm_start=True or partial_fit)
         )
     state = {}
     for (name, m), (W, b) in zip(linear, layers, strict=True):
-        dtype = np.float32 if np.asarray(W).dtype == np.float32 else np.float64  # the arrays' own precision
+        # The arrays' own precision; float64 if either is wider (a float32 coef_ assigned beside a float64 intercept_
+        # was saved as float32 both, and the loaded model's probabilities moved by 4e-8).
+        narrow = np.asarray(W).dtype == np.float32 and (b is None or np.asarray(b).dtype == np.float32)
+        dtype = np.float32 if narrow else np.float64
         state[f"{name}.weight"] = torch.from_numpy(np.array(W, dtype=dtype).T.copy())
         if m.bias is not None:
             state[f"{name}.bias"] = torch.from_numpy(np.array(b, dtype=dtype).reshape(-1).copy())

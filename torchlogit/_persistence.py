@@ -626,9 +626,11 @@ def load(cls, path, device="cpu"):
 
 def _build(cls, header, payload, device):
     wrapper = hasattr(cls, "_file_parts")  # a wrapper's file has an "arrays" table (see the module docstring)
-    _keys(header, _TOP_KEYS | ({"arrays"} if wrapper else set()) | ({"requests"} & set(header)), "the header")
-    if header["estimator"] != cls.__name__:
+    # The class first: a TorchLogisticClassifier file read by TorchLogisticClassifierCV.load (or the reverse) differs
+    # in its keys too ("arrays"), and the user is told which estimator the file holds, not which keys it has.
+    if "estimator" in header and header["estimator"] != cls.__name__:
         raise ModelFileError(f"it holds a {str(header['estimator'])[:40]}, not a {cls.__name__}")
+    _keys(header, _TOP_KEYS | ({"arrays"} if wrapper else set()) | ({"requests"} & set(header)), "the header")
     params = header["params"]
     known = set(cls().get_params(deep=False))
     _require(isinstance(params, dict) and set(params) <= known, "the parameters are not this estimator's")

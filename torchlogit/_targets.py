@@ -213,6 +213,16 @@ def per_row(values, index):
 
 
 def pos_weight_tensor(targets, dtype, device):
+    """``pos_weight`` in the training dtype on ``device`` (None without one); a ValueError in the parameter's words
+    for a weight the dtype cannot hold (float32: 3.4e38), which became infinite and failed the fit with a message
+    about large feature values."""
     if targets.pos_weight is None:
         return None
+    largest, top = float(np.max(targets.pos_weight, initial=0.0)), torch.finfo(dtype).max
+    if largest > top:  # float64 holds every finite pos_weight (they are checked finite in float64)
+        name = str(dtype).removeprefix("torch.")
+        raise ValueError(
+            f"pos_weight reaches {largest:.3g}, beyond the range of the training dtype {name} ({top:.3g}). Use a "
+            "smaller pos_weight, or fit with dtype='float64'."
+        )
     return torch.as_tensor(targets.pos_weight, dtype=dtype, device=device)
