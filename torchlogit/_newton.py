@@ -53,12 +53,13 @@ MAX_HESSIAN_SIZE = 1 << 28
 # scikit-learn's backtracking constants (_newton_solver.py: beta, sigma, 21 trials).
 _BETA, _SIGMA, _MAX_LINE_SEARCH = 0.5, 2.0**-11, 21
 # A float32 run whose Hessian, scaled to a unit diagonal, has a reciprocal condition below this continues in float64.
-# Along the Hessian's near-null directions (collinear columns, the classes' common shift at a large C) the step is
+# Along the Hessian's near-null directions (collinear columns at a large C) the step is
 # the float32 gradient's rounding divided by a curvature of about 1 / (C n): measured on 26 problems, the float32
 # coefficients ended about 0.1-0.2 eps32 / rcond relative from the float64 optimum (make_classification 20k x 20
 # with its two redundant columns: 3e-3 at C=1 (rcond 3.7e-6), 0.55 at C=100, 260x the coefficients at C=1e6; the
 # fit said it converged, the objective was at the optimum to 1e-9 and the predictions agreed). Column scales
-# alone (raw breast cancer: 1.5e-6 scaled, 4e-10 unscaled) do not count: the scaling takes them out.
+# alone (raw breast cancer: 1.5e-6 scaled, 4e-10 unscaled) do not count: the scaling takes them out; nor does the
+# penalised multinomial classes' common shift, whose step is exact (see _without_shift).
 # The threshold keeps that drift near 1e-3 relative at most, below scikit-learn's own default-tol lbfgs error: at
 # 1e-6 the 20k x 20 problem stayed float32 at C=10 (rcond 2.6e-6) and C=20 (1.3e-6), 0.45% and 1.7% off scikit-learn's
 # newton-cholesky, silently; at C=1 (rcond 2.5e-5) it stays float32, 2.7e-4 off (scikit-learn's lbfgs: 4.7e-4).
@@ -397,7 +398,8 @@ class NewtonCholesky:
             self.promote_on_failure
             and W.dtype != torch.float64
             and int(info) == 0
-            and _scaled_reciprocal_condition(L, H_free) < _FLOAT32_SENSITIVE_RCOND
+            and _scaled_reciprocal_condition(*_without_shift(L, H_free, K, p, d, criterion.kind, l2))
+            < _FLOAT32_SENSITIVE_RCOND
         )
         if rcond < torch.finfo(torch.float64).eps and product_dtype is None and X.dtype != torch.float64:
             return self._newton_step(x, g, product_dtype=torch.float64)
@@ -414,6 +416,14 @@ class NewtonCholesky:
             return FLOAT64_STEPS
         step = torch.zeros_like(G)
         step[:free] = step_free
+        if criterion.kind == "multinomial" and l2 > 0:
+            # Along the classes' common shift of the coefficients the objective is the penalty alone (the logits'
+            # differences do not change), exactly quadratic with curvature l2: its Newton step is the centring of
+            # the current coefficients. The solved step's component there is the data gradient's rounding divided
+            # by l2 (float32: coefficients 1e-4 relative off at C=10, predictions unchanged), so it is replaced.
+            blocks = step.view(K, p)
+            blocks[:, :d] -= blocks[:, :d].mean(dim=0) + W.detach().double().mean(dim=0)
+            step_free = step[:free]
         gtd = float(G @ step)
         decrement = 0.5 * float(step_free @ (H_free @ step_free))
         return self._unblocks(step, W.dtype), gtd, decrement
@@ -613,3 +623,18 @@ def _reciprocal_condition(L, H, d=None):
         anorm = max(anorm, float(block.sum(dim=0).max()))
     rcond, info = scipy.linalg.lapack.dpocon(L.detach().to(torch.float64).cpu().numpy(), anorm, uplo="L")
     return float(rcond) if info == 0 else 0.0
+
+
+def _without_shift(L, H, K, p, d, kind, l2):
+    """``(L, H)`` with the penalised multinomial coefficients' common shift given the curvature of the data's mean
+    diagonal instead of ``l2``: the step along it is exact (the centring, see :meth:`NewtonCholesky._newton_step`),
+    so its small curvature at a large ``C S`` must not count as float32 sensitivity. ``H`` annihilates the shift
+    (its class blocks sum to zero by row), so the shift is an eigenvector and the other eigenvalues stay."""
+    if kind != "multinomial" or l2 <= 0 or K < 2:
+        return L, H
+    index = (torch.arange(K, device=H.device).unsqueeze(1) * p + torch.arange(d, device=H.device)).T  # (d, K)
+    alpha = float(H[index, index].mean()) if d else 0.0
+    H_shift = H.clone()
+    H_shift[index.unsqueeze(2), index.unsqueeze(1)] += alpha / K
+    L_shift, info = torch.linalg.cholesky_ex(H_shift)
+    return (L_shift, H_shift) if int(info) == 0 else (L, H)
