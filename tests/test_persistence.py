@@ -107,6 +107,11 @@ def test_files_that_are_not_ours_truncated_or_altered_are_refused(fitted, tmp_pa
     # The CV estimator's file has one more key ("arrays"): the class is named all the same, not the header's keys.
     with pytest.raises(ModelFileError, match="holds a TorchLogisticClassifier, not a TorchLogisticClassifierCV"):
         TorchLogisticClassifierCV.load(good)
+    X, y = fitted["l1 float64"][1], fitted["l1 float64"][0].classes_[np.arange(len(fitted["l1 float64"][1])) % 3]
+    cv_file = tmp_path / "cv.torchlogit"
+    TorchLogisticClassifierCV(Cs=2, cv=2).fit(X, y).save(cv_file)
+    with pytest.raises(ModelFileError, match=r"holds a TorchLogisticClassifierCV, not a TorchLogisticClassifier\.$"):
+        TorchLogisticClassifier.load(cv_file)
     assert issubclass(ModelFileError, ValueError)
 
 
