@@ -51,6 +51,7 @@ from ._persistence import check_unpickled
 from ._persistence import load as load_model
 from ._persistence import save as save_model
 from ._predict import class_labels, device_logits, host_logits, log_probabilities, probabilities, tensor_logits
+from ._solvers import MINI_BATCH_SOLVERS
 from ._state import keep_state_on_failure, optimizer_moments, plain
 from ._threads import SMALL_VALUES, data_values, threads_for
 from ._training import TrainingMixin
@@ -108,7 +109,7 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
                 "the fitted state, so the schedule would restart on every call. Set the rate between calls "
                 "instead (set_params(learning_rate_init=...)), or use fit, where LRScheduler steps every epoch."
             )
-        if issubclass(kind, ParamMapper) and solver not in ("adam", "sgd"):
+        if issubclass(kind, ParamMapper) and solver not in MINI_BATCH_SOLVERS:
             raise ValueError(
                 f"skorch's {name} acts on the parameters when an epoch begins; solver={solver!r} evaluates the "
                 "objective and its gradient before the first epoch, so its first step would move the parameters "
@@ -122,7 +123,7 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
                 "out. Stop the stream yourself (loss_curve_ holds every call's loss), or use fit, where it counts "
                 "the epochs."
             )
-        if issubclass(kind, LRScheduler) and solver not in ("adam", "sgd"):
+        if issubclass(kind, LRScheduler) and solver not in MINI_BATCH_SOLVERS:
             raise ValueError(
                 f"skorch's LRScheduler steps a torch optimizer's learning rate; solver={solver!r} has none "
                 "(its step lengths come from a line search). Use solver='adam' or 'sgd'."

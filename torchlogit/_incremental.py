@@ -11,6 +11,7 @@ from ._dask import worker_thread_share
 from ._data import classes_to_host, follow_labels, follow_origin, origin_of
 from ._devices import without_autocast
 from ._modules import resume_dropout_streams
+from ._solvers import MINI_BATCH_SOLVERS
 from ._state import keep_state_on_failure, load_optimizer_moments, load_warm_start
 from ._targets import pos_weight_tensor
 from ._threads import step_values, threads_for
@@ -26,7 +27,7 @@ class IncrementalMixin:
             solver = self._solver()
         except ValueError:  # an invalid parameter: partial_fit itself will say which
             return True
-        if solver not in ("adam", "sgd"):
+        if solver not in MINI_BATCH_SOLVERS:
             raise AttributeError(
                 f"partial_fit is only available for the mini-batch solvers 'adam' and 'sgd'; this "
                 f"{type(self).__name__} uses solver={solver!r}."

@@ -44,6 +44,9 @@ from operator import mul
 
 import torch
 
+# The solvers that step on mini-batches with a torch optimizer (the others take full-batch steps with a line search).
+MINI_BATCH_SOLVERS = ("adam", "sgd")
+
 
 def _cubic_minimum(x1, f1, g1, x2, f2, g2, lo, hi):
     """Minimiser of the cubic through (x1, f1, g1) and (x2, f2, g2), clipped to [lo, hi].

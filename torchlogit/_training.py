@@ -33,7 +33,7 @@ from ._modules import LinearLogits
 from ._net import LogitNet
 from ._newton import NewtonCholesky, NewtonConvergence
 from ._objective import RegularizedLogLoss, check_weight_scale, l1_strength, l2_strength
-from ._solvers import LBFGS
+from ._solvers import LBFGS, MINI_BATCH_SOLVERS
 from ._state import load_warm_start
 from ._targets import pos_weight_tensor
 from ._threads import blas_threads, mini_batch_threads
@@ -268,7 +268,7 @@ class TrainingMixin:
 
     def _mini_batch(self):
         """Whether the solver steps on mini-batches ("adam", "sgd"), not on the full batch (L-BFGS, Newton)."""
-        return self._solver() in ("adam", "sgd")
+        return self._solver() in MINI_BATCH_SOLVERS
 
     # Whether a mini-batch fit of multinomial logits re-centres their intercepts every epoch (scikit-learn's
     # LogisticRegression reports them with mean zero; MLPClassifier's output biases are left as they are).
