@@ -1,7 +1,9 @@
 """TorchLogisticClassifier as a scikit-learn estimator: composition, persistence, reproducibility."""
 
 import pickle
+import re
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -15,6 +17,7 @@ from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from skorch.callbacks import Callback
 
+import torchlogit
 from torchlogit import TorchLogisticClassifier
 from torchlogit._compat import LBFGS_WARNING_BEFORE_1_7
 
@@ -367,3 +370,19 @@ def _loaded_before_and_after(setup, step, module):
     code = "import sys\n" + setup + check + step + check
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     return out.stdout.split(), out.stderr
+
+
+@pytest.mark.parametrize("name", ["TorchLogisticClassifier", "TorchLogisticClassifierCV", "TorchMultiLabelClassifier"])
+def test_the_html_repr_links_each_estimator_to_its_api_page(name):
+    """scikit-learn's HTML repr links its estimators (and their parameters) to their API pages; ours link to the
+    page docs/api.rst generates for each, at pyproject.toml's Documentation address (they had no link)."""
+    root = Path(__file__).parents[1]
+    # pyproject.toml's [project.urls] (read without tomllib, which Python 3.10 lacks)
+    documentation = re.search(r'^Documentation = "([^"]+)"$', (root / "pyproject.toml").read_text(), re.M).group(1)
+    estimator = getattr(torchlogit, name)()
+    link = f"{documentation.rstrip('/')}/generated/torchlogit.{name}.html"
+    assert estimator._get_doc_link() == link
+    assert (
+        f"   {name}\n" in (root / "docs" / "api.rst").read_text()
+    )  # autosummary's toctree: generated/torchlogit.<name>
+    assert f'href="{link}"' in make_pipeline(StandardScaler(), estimator)._repr_html_()

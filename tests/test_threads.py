@@ -530,6 +530,57 @@ def test_a_process_forked_after_a_fit_runs_torch_on_one_thread():
     assert torch.get_num_threads() == before
 
 
+_PAUSE = {}  # the events of _Pause (fit deep-copies its callbacks, and an Event does not copy)
+
+
+class _Pause(Callback):
+    """Holds a fit at its first epoch's end until released (the fit is then inside its one-thread block)."""
+
+    def on_epoch_end(self, net, **kwargs):
+        _PAUSE["reached"].set()
+        _PAUSE["release"].wait(60)
+
+
+def _small_fit_then_parallel_work_in_child(queue):
+    X, y = load_iris(return_X_y=True)
+    TorchLogisticClassifier().fit(X, y)
+    _parallel_work_in_child(queue)
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "register_at_fork"), reason="no fork on this platform")
+def test_a_process_forked_while_another_thread_fits_stays_on_one_thread():
+    """Forked while another thread of the parent was inside a small fit, the child inherited that fit's running
+    count: its own first small fit took the parent's starting count for its own, gave it back in place of the
+    fork's 1, and its next parallel region hung."""
+    import multiprocessing
+
+    X, y = load_iris(return_X_y=True)
+    TorchLogisticClassifier().fit(X, y)
+    float((torch.ones(1 << 22) * 2).sum())  # the parent's pool at work
+    reached = _PAUSE["reached"] = threading.Event()
+    release = _PAUSE["release"] = threading.Event()
+    fitting = threading.Thread(target=lambda: TorchLogisticClassifier(callbacks=[_Pause()]).fit(X, y))
+    fitting.start()
+    try:
+        assert reached.wait(60)
+        context = multiprocessing.get_context("fork")
+        queue = context.Queue()
+        child = context.Process(target=_small_fit_then_parallel_work_in_child, args=(queue,))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)  # Python >= 3.12 on fork with threads running
+            child.start()
+    finally:
+        release.set()
+        fitting.join()
+    child.join(timeout=60)
+    if child.is_alive():
+        child.kill()
+        pytest.fail("the forked child hung in its first parallel region")
+    assert child.exitcode == 0
+    assert queue.get(timeout=5) == (1, float(2 << 22))
+    assert torchlogit._threads._running == 0
+
+
 def test_a_failed_small_fit_does_not_leave_its_count_behind(two_threads):
     """A small fit that raised is no longer running: afterwards the thread count the user sets (here 1) is what a
     small fit gives back, not the count another fit once found (the running count stayed raised)."""

@@ -40,6 +40,7 @@ from ._data import (
     origin_of,
 )
 from ._devices import DTYPES, check_device_name, refuse_mps_training, resolve_device, without_autocast
+from ._docstrings import DOC_LINK_TEMPLATE
 from ._export import export_onnx
 from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
@@ -182,6 +183,9 @@ def ratio_penalty_name(l1_ratio):
 
 class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, ClassifierMixin, BaseEstimator):
     """Shared parameters, fitting and prediction of the torchlogit classifiers."""
+
+    _doc_link_module = "torchlogit"  # scikit-learn's HTML repr links the class to its API page
+    _doc_link_template = DOC_LINK_TEMPLATE
 
     # The dimensions of y that fit prepares in torch where the data lives (._tensor_data), with
     # the subclass's _targets; none: the host path (._data.fit_inputs) alone.

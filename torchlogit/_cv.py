@@ -51,6 +51,7 @@ from ._callbacks import _iteration_limit_message, ftol_for, lbfgs_warning
 from ._compat import _check_sample_weight
 from ._data import check_sparse_indices, follow_labels, host_array, host_inputs, origin_of
 from ._devices import DTYPES, refuse_mps_training, resolve_device, without_autocast
+from ._docstrings import DOC_LINK_TEMPLATE
 from ._kernels import ACCEPT_SPARSE
 from ._logistic import TorchLogisticClassifier
 from ._objective import check_weight_scale
@@ -339,6 +340,9 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
     # As LogisticRegressionCV's: score's sample_weight goes to the scorer (routed as fit's are), the estimator
     # itself requests nothing, so GridSearchCV/cross_validate need no set_score_request on it.
     __metadata_request__score = {"sample_weight": UNUSED}
+
+    _doc_link_module = "torchlogit"  # scikit-learn's HTML repr links the class to its API page
+    _doc_link_template = DOC_LINK_TEMPLATE
 
     _parameter_constraints: dict = {
         "Cs": [Interval(Integral, 1, None, closed="left"), "array-like"],

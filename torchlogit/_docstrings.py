@@ -11,6 +11,10 @@ import re
 import types
 from string import Template
 
+# The estimators' API pages, where scikit-learn's HTML repr links them (``_doc_link_template``, as its own estimators
+# link theirs; the address is pyproject.toml's Documentation URL).
+DOC_LINK_TEMPLATE = "https://torchlogit.github.io/torchlogit/generated/{estimator_module}.{estimator_name}.html"
+
 SHARED = {
     "C": """C : float, default=1.0
         Inverse of regularisation strength, as in scikit-learn's

@@ -58,7 +58,16 @@ def _one_thread_after_fork():
     workers waiting in ``gomp_team_barrier_wait_end``). torch's DataLoader sets one thread
     in its forked workers for the same reason. Spawned workers (joblib's default loky,
     ``spawn``, ``forkserver``) start a pool of their own and are not affected.
+
+    The small fits that other threads of the parent were running do not run here: the child
+    forgets them (and a lock one of them may have held), or its first small fit would take their
+    starting count for its own and give it back in place of this 1, and the child's next parallel
+    region would hang all the same.
     """
+    global _lock, _running, _default
+    _lock = threading.Lock()
+    _running = 1 if getattr(_local, "outer", None) is not None else 0  # the forking thread's own fit, if any
+    _default = 1  # what this process runs on now
     torch.set_num_threads(1)
 
 
