@@ -2595,6 +2595,22 @@ BUGS = [
         "solver",
         tests=["tests/test_newton.py"],
     ),
+    Bug(
+        "_threads",
+        '    _running = 1 if getattr(_local, "outer", None) is not None else 0  # the forking thread\'s own fit, if any\n',
+        "",
+        "a child forked while another thread fits inherits its running count: its first small fit sets two threads",
+        "other",
+        tests=["tests/test_threads.py"],
+    ),
+    Bug(
+        "_base",
+        "    _doc_link_template = DOC_LINK_TEMPLATE\n",
+        "",
+        "the HTML repr links torchlogit's estimators to scikit-learn's documentation",
+        "docs",
+        tests=["tests/test_logistic_api.py"],
+    ),
 ]
 
 
