@@ -2597,7 +2597,7 @@ BUGS = [
     ),
     Bug(
         "_threads",
-        '    _running = 1 if getattr(_local, "outer", None) is not None else 0  # the forking thread\'s own fit, if any\n',
+        '    _running = 1 if getattr(_local, "outer", None) is not None else 0',
         "",
         "a child forked while another thread fits inherits its running count: its first small fit sets two threads",
         "other",
