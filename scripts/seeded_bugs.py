@@ -2611,6 +2611,46 @@ BUGS = [
         "docs",
         tests=["tests/test_logistic_api.py"],
     ),
+    Bug(
+        "_summary_table",
+        '("Df Model:", "df_model"',
+        '("Df Model:", "df_resid"',
+        "the printed summary shows the residual degrees of freedom under 'Df Model:'",
+        "other",
+        tests=["tests/test_summary_statistics.py"],
+    ),
+    Bug(
+        "_export",
+        "int(classes.max()) < 2**63",
+        "int(classes.max()) <= 2**63",
+        "the uint64 label 2**63 is exported and wraps to -2**63 in the ONNX graph",
+        "other",
+        tests=["tests/test_onnx.py"],
+    ),
+    Bug(
+        "onnx",
+        "        label_type = Int64TensorType\n",
+        "        pass\n",
+        "skl2onnx nocl=True with string labels declares the label output as strings while it holds int64 indices",
+        "other",
+        tests=["tests/test_onnx.py"],
+    ),
+    Bug(
+        "_persistence",
+        'return array.reshape(spec["shape"]).astype(dtype.newbyteorder("="))',
+        'return array.reshape(spec["shape"])',
+        "a loaded model's arrays are read-only views of the file's bytes (in-place edits refused, payload kept alive)",
+        "persistence",
+        tests=["tests/test_persistence.py"],
+    ),
+    Bug(
+        "_targets",
+        "position = np.searchsorted(classes, y).clip(0, len(classes) - 1)",
+        "position = np.searchsorted(classes, y)",
+        "partial_fit with a string label above every class: NumPy's IndexError, not scikit-learn's ValueError",
+        "bad input",
+        tests=["tests/test_partial_fit.py"],
+    ),
 ]
 
 

@@ -177,3 +177,67 @@ def test_skl2onnx_nocl_labels_are_class_indices_from_zero():
         label, proba = _run(onx, X)
         np.testing.assert_array_equal(label, np.searchsorted(model.classes_, model.predict(X)))
         assert np.abs(proba - model.predict_proba(X)).max() <= 1e-12
+
+
+def test_non_integral_float_labels_are_not_truncated_to_int64():
+    """[0.0, 0.5] is not a set of integer labels: astype(int64) would make both 0 (the graph would predict 0
+    where the model predicts 0.5)."""
+    from torchlogit._export import integer_labels
+
+    assert integer_labels(np.array([0.0, 0.5])) is None
+    assert integer_labels(np.array([0.5, 1.0, 2.0])) is None
+    np.testing.assert_array_equal(integer_labels(np.array([0.0, 2.0])), [0, 2])
+
+
+@pytest.mark.parametrize("export", ["skl2onnx", "to_onnx"])
+def test_the_uint64_label_two_to_the_63_is_refused_not_wrapped(export, tmp_path):
+    """2**63 is the first uint64 outside int64: the boundary of the range check (2**64 - 1 is far past it)."""
+    import skl2onnx
+
+    import torchlogit.onnx  # noqa: F401
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    ids = np.array([11, 2**63], dtype=np.uint64)
+    model = TorchLogisticClassifier().fit(X, ids[(X[:, 0] > 0).astype(int)])
+    with pytest.raises(ValueError, match="outside its range"):
+        if export == "skl2onnx":
+            skl2onnx.to_onnx(model, X[:1].astype(np.float32))
+        else:
+            model.to_onnx(tmp_path / "model.onnx")
+
+
+def test_to_onnx_writes_opset_17(tmp_path):
+    """The exporter's opset (17: onnxruntime >= 1.14 runs it): a silent change of the default changes which
+    runtimes can load every user's exported file."""
+    import onnx
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    TorchLogisticClassifier().fit(X, X[:, 0] > 0).to_onnx(tmp_path / "m.onnx")
+    opsets = {o.domain: o.version for o in onnx.load(tmp_path / "m.onnx").opset_import}
+    assert opsets[""] == 17
+
+
+def test_skl2onnx_nocl_with_string_labels_outputs_int64_indices_as_logistic_regression():
+    """nocl=True with string labels: the label output is int64 class indices (declared so, not as strings), as
+    skl2onnx gives LogisticRegression's."""
+    import onnxruntime as rt
+    import skl2onnx
+    from sklearn.datasets import load_iris
+    from sklearn.linear_model import LogisticRegression
+
+    import torchlogit.onnx  # noqa: F401
+
+    X, y = load_iris(return_X_y=True)
+    labels = np.array(["setosa", "versicolor", "virginica"])[y]
+    outputs = {}
+    for model in (TorchLogisticClassifier(), LogisticRegression(max_iter=1000)):
+        model.fit(X, labels)
+        onx = skl2onnx.to_onnx(model, X[:1].astype(np.float32), options={"zipmap": False, "nocl": True})
+        assert onx.graph.output[0].type.tensor_type.elem_type == 7  # INT64
+        session = rt.InferenceSession(onx.SerializeToString(), providers=["CPUExecutionProvider"])
+        label = session.run(None, {"X": X.astype(np.float32)})[0]
+        np.testing.assert_array_equal(label, np.searchsorted(model.classes_, model.predict(X)))
+        outputs[type(model).__name__] = label.dtype
+    assert outputs["TorchLogisticClassifier"] == outputs["LogisticRegression"] == np.int64

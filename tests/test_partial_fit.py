@@ -283,3 +283,18 @@ def test_train_loss_best_compares_with_every_call_not_the_last(breast_cancer):
     assert min(losses[:5]) < losses[5] < losses[4]  # better than the bad block's call, not the best
     expected = [loss < min(losses[:i], default=np.inf) for i, loss in enumerate(losses)]
     assert [row["train_loss_best"] for row in clf.history_] == expected
+
+
+@pytest.mark.parametrize("unknown", ["a", "c", "z"])
+def test_partial_fit_names_unknown_string_labels_below_between_and_above_the_classes(unknown):
+    """A string label beyond the largest class gets the same ValueError as one below or between them, as
+    SGDClassifier.partial_fit refuses it (not an IndexError from classes_[len(classes_)]). String labels take the
+    NumPy path (_host_positions); numeric ones the tensor path."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = np.array(["b", "d", "f"] * 10)
+    model = TorchLogisticClassifier(solver="adam").partial_fit(X, y, classes=["b", "d", "f"])
+    bad = y.copy()
+    bad[3] = unknown
+    with pytest.raises(ValueError, match=r"not in classes .*\['" + unknown + r"'\]"):
+        model.partial_fit(X, bad)

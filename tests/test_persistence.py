@@ -302,3 +302,23 @@ def test_a_subclass_saves_and_loads_as_its_class(tmp_path):
     np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
     with pytest.raises(ModelFileError, match="holds a Calibrated"):
         TorchLogisticClassifier.load(tmp_path / "m.tlm")
+
+
+def test_loaded_arrays_are_writeable_copies_as_after_pickle(tmp_path):
+    """A loaded model's arrays own their memory and are writeable, as after fit or pickle: a read-only view of the
+    file's bytes refused in-place edits (cv.scores_[...] = ..., clf.coef_ *= ...) and kept the whole payload alive."""
+    from torchlogit import TorchLogisticClassifierCV
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = (X[:, 0] + rng.normal(size=80) > 0).astype(int)
+    cv = TorchLogisticClassifierCV(Cs=3, cv=2).fit(X, y)
+    cv.save(tmp_path / "cv.tl")
+    loaded = TorchLogisticClassifierCV.load(tmp_path / "cv.tl")
+    for name in ("Cs_", "l1_ratios_", "coefs_paths_", "coef_", "intercept_"):
+        value = getattr(loaded, name)
+        value = next(iter(value.values())) if isinstance(value, dict) else value
+        assert value.flags.writeable, name
+    scores = loaded.scores_
+    scores = next(iter(scores.values())) if isinstance(scores, dict) else scores
+    scores[...] = 0  # as on the fitted estimator

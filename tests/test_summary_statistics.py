@@ -403,3 +403,18 @@ def test_a_hessian_that_overflows_says_so_and_how_to_rescale(spector):
             table = model.summary(Xs, y)
         assert not any("singular" in str(w.message) for w in record)
         assert table["z"].isna().all()
+
+
+def test_the_printed_header_shows_each_statistic_under_its_own_label(spector):
+    """Each header value is the attrs entry its label names (Df Model is df_model, not df_resid), as statsmodels
+    prints them."""
+    X, y = spector
+    table = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y)
+    text = table.as_text()
+    reference = sm.Logit(y, sm.add_constant(X)).fit(disp=0)
+    shown = {
+        label: re.search(re.escape(label) + r"\s+(\S+)", text).group(1)
+        for label in ("No. Observations:", "Df Residuals:", "Df Model:")
+    }
+    assert shown == {"No. Observations:": "32", "Df Residuals:": "28", "Df Model:": "3"}
+    assert float(shown["Df Model:"]) == reference.df_model and float(shown["Df Residuals:"]) == reference.df_resid
