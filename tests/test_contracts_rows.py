@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from torchlogit import TorchLogisticClassifier
+from torchlogit import TorchLogisticClassifier, _rows
 from torchlogit._rows import canonical_rows, settle_ties
 
 
@@ -49,7 +49,12 @@ def duplicated():
     return X, y, w, rng
 
 
-def test_sparse_with_explicit_zeros_merges_rows_like_dense(duplicated):
+@pytest.mark.parametrize("keys", ["padded", "per row"])
+def test_sparse_with_explicit_zeros_merges_rows_like_dense(duplicated, keys, monkeypatch):
+    """Both ways of keying tied sparse rows (fixed-width padded keys built at once, or one bytes key a row where
+    the padded keys would be too large) merge exactly the rows dense input merges."""
+    if keys == "per row":
+        monkeypatch.setattr(_rows, "_PADDED_KEY_VALUES", 0)
     X, y, w, rng = duplicated
     X_sparse = _with_explicit_zeros(X, rng)
     assert X_sparse.nnz > np.count_nonzero(X)  # explicit zeros are stored
@@ -251,3 +256,36 @@ def test_key_order_sorts_the_keys_as_argsort_does(keys):
     order = key_order(key)
     np.testing.assert_array_equal(np.sort(order), np.arange(n))  # a permutation
     np.testing.assert_array_equal(key[order], np.sort(key))
+
+
+@pytest.mark.parametrize("keys", ["padded", "per row"])
+def test_sparse_row_keys_are_equal_exactly_when_rows_and_targets_are(keys, monkeypatch):
+    """The keys that settle tied sparse rows: equal for equal rows (explicit zeros, unsorted and duplicate entries
+    included), different for rows that differ in one value, one position, one extra entry or their target."""
+    if keys == "per row":
+        monkeypatch.setattr(_rows, "_PADDED_KEY_VALUES", 0)
+    dense = np.array(
+        [
+            [1.0, 0.0, 2.0, 0.0],
+            [1.0, 0.0, 2.0, 0.0],  # row 0 again (stored below with an explicit zero and duplicate entries)
+            [1.0, 0.0, 3.0, 0.0],  # another value at the same positions
+            [1.0, 2.0, 0.0, 0.0],  # the same values at other positions
+            [1.0, 0.0, 2.0, 5.0],  # row 0 and one more entry
+            [1.0, 0.0, 2.0, 0.0],  # row 0 with another target
+            [0.0, 0.0, 0.0, 0.0],
+        ]
+    )
+    target = np.array([0.0, 0.0, 0.0, 0.0, 0.0, 1.0, 0.0])
+    coo = sp.coo_matrix(dense)
+    # row 1 as 0.5 + 0.5 at column 0 (duplicates), an explicit zero at column 3, entries out of order
+    rows = np.r_[coo.row[coo.row != 1], [1, 1, 1, 1]]
+    cols = np.r_[coo.col[coo.row != 1], [2, 0, 3, 0]]
+    data = np.r_[coo.data[coo.row != 1], [2.0, 0.5, 0.0, 0.5]]
+    X = sp.csr_matrix((data, (rows, cols)), shape=dense.shape)
+    X.has_sorted_indices = False
+    key = _rows._row_contents(X, target, np.arange(len(dense)))
+    same_key = key[:, None] == key[None, :]
+    same_row = np.array(
+        [[np.array_equal(np.r_[dense[i], target[i]], np.r_[dense[j], target[j]]) for j in range(7)] for i in range(7)]
+    )
+    np.testing.assert_array_equal(same_key, same_row)

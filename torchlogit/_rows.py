@@ -162,6 +162,10 @@ def _max_abs(a):
     return float(max(values.max(), -values.min()))
 
 
+# Values of the padded keys of tied sparse rows built at once (rows x (2 x longest row + 1)): 128 MB of float64.
+_PADDED_KEY_VALUES = 1 << 24
+
+
 def _row_contents(X, target, positions):
     """One sortable key per row in ``positions``, equal exactly when rows and targets are equal."""
     if sp.issparse(X):
@@ -169,6 +173,23 @@ def _row_contents(X, target, positions):
         rows.sum_duplicates()
         rows.eliminate_zeros()  # an explicit zero is the same value as an implicit one
         rows.sort_indices()
+        lengths = np.diff(rows.indptr)
+        width = int(lengths.max(initial=0))
+        if len(positions) * (2 * width + 1) <= _PADDED_KEY_VALUES:
+            # One fixed-width key a row, built without a Python loop: the target, then the stored indices padded
+            # with -1 and the values padded with 0 (a shorter row differs from a longer one at its first -1).
+            # Rows of one-hot encoded categories tie by the thousands: the loop below took 0.6 s of a 0.85 s fit
+            # of 200k x 30 (OneHotEncoder output) against scikit-learn's 0.15 s.
+            m = len(positions)
+            slot = np.arange(rows.nnz) - np.repeat(rows.indptr[:-1], lengths)
+            row = np.repeat(np.arange(m), lengths)
+            indices = np.full((m, width), -1, dtype=np.int64)
+            data = np.zeros((m, width), dtype=np.float64)
+            indices[row, slot] = rows.indices
+            data[row, slot] = rows.data
+            parts = (np.ascontiguousarray(target[positions], dtype=np.float64).reshape(m, -1), indices, data)
+            raw = np.hstack([np.ascontiguousarray(a).view(np.uint8).reshape(m, -1) for a in parts])
+            return raw.view(np.dtype((np.void, raw.shape[1]))).ravel()
         keys = np.empty(len(positions), dtype=object)
         for i, position in enumerate(positions):
             lo, hi = rows.indptr[i], rows.indptr[i + 1]
