@@ -2651,6 +2651,46 @@ BUGS = [
         "bad input",
         tests=["tests/test_partial_fit.py"],
     ),
+    Bug(
+        "_state",
+        "torch.from_numpy(np.array(v)) if",
+        "torch.from_numpy(v) if",
+        "partial_fit's optimizer shares the saved moments: a failed call changes every later one",
+        "state",
+        tests=["tests/test_contracts_incremental.py"],
+    ),
+    Bug(
+        "_tensor_data",
+        "if tuple(weight.shape) != (n_samples,):",
+        "if weight.shape[0] != n_samples:",
+        "a 2-D sample_weight reaches torch's broadcast RuntimeError instead of scikit-learn's ValueError",
+        "bad input",
+        tests=["tests/test_tensors.py"],
+    ),
+    Bug(
+        "_tensor_data",
+        "return max(1, values // X.shape[1])",
+        "return values // X.shape[1]",
+        "float32 X wider than one preparation chunk (2^18 columns) fails with range()'s zero step",
+        "other",
+        tests=["tests/test_tensors.py"],
+    ),
+    Bug(
+        "_incremental",
+        'l1_start=partial.get("l1") if partial is not None and partial["solver"] == self._solver() else None',
+        'l1_start=partial.get("l1") if partial is not None else None',
+        "partial_fit after a change of solver carries the other solver's L1 totals over",
+        "state",
+        tests=["tests/test_contracts_incremental.py"],
+    ),
+    Bug(
+        "_data",
+        'result.dtype.kind not in "biuf"',
+        'result.dtype.kind not in "iuf"',
+        "boolean labels predicted from a tensor come back as NumPy, not a bool tensor",
+        "other",
+        tests=["tests/test_tensors.py"],
+    ),
 ]
 
 

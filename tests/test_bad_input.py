@@ -423,3 +423,27 @@ def test_a_sparse_matrix_one_past_its_shape_or_with_decreasing_indptr_is_refused
     model = TorchLogisticClassifier().fit(X, y)
     with pytest.raises(ValueError, match=match):
         model.predict_proba(bad)
+
+
+def test_a_csr_matrix_with_spare_capacity_past_indptr_is_fitted_as_scikit_learn_fits_it():
+    """Kills D6 (_data.check_sparse_indices reads X.indices whole instead of
+    X.indices[:X.indptr[-1]]): entries past indptr[-1] are spare capacity, not part of the matrix (X.nnz ignores
+    them); LogisticRegression fits such a matrix and so must torchlogit, to the same coefficients."""
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    dense = rng.normal(size=(40, 5))
+    dense[dense < 0.3] = 0
+    y = (dense[:, 0] > 0.5).astype(int)
+    X = sp.csr_matrix(dense)
+    spare = X.copy()
+    spare.data = np.concatenate([X.data, [99.0, 99.0]])
+    spare.indices = np.concatenate([X.indices, [7, 9]]).astype(X.indices.dtype)  # beyond indptr[-1]: unused
+    assert spare.nnz == X.nnz
+    fitted = TorchLogisticClassifier().fit(spare, y)
+    np.testing.assert_array_equal(fitted.coef_, TorchLogisticClassifier().fit(X, y).coef_)
+    np.testing.assert_allclose(fitted.coef_, LogisticRegression().fit(spare, y).coef_, atol=1e-4)

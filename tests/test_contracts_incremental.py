@@ -360,3 +360,87 @@ def test_a_later_call_with_other_features_is_refused_as_scikit_learn_words_it(wi
         clf.partial_fit(X[:, :5], y)
     np.testing.assert_array_equal(clf.coef_, before)
     assert clf.n_features_in_ == 13
+
+
+def test_partial_fit_switching_solver_starts_the_l1_totals_afresh():
+    """Kills I7 (_incremental._incremental_net carries the L1 step's totals
+    across a change of solver): after sgd calls, an adam call goes on from the coefficients alone, like an adam
+    estimator assigned those coefficients (the totals, like the moments, belong to one solver)."""
+    import warnings
+
+    import numpy as np
+
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 6))
+    y = (X[:, 0] + 0.3 * X[:, 1] + rng.normal(size=200) > 0).astype(int)
+    kw = dict(l1_ratio=1.0, C=0.05, batch_size=200, random_state=0, learning_rate_init=0.05)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        switched = TorchLogisticClassifier(solver="sgd", **kw)
+        for _ in range(5):
+            switched.partial_fit(X, y, classes=[0, 1])
+        assigned = TorchLogisticClassifier(solver="adam", **kw)
+        assigned.coef_, assigned.intercept_ = switched.coef_.copy(), switched.intercept_.copy()
+        assigned.classes_ = switched.classes_.copy()
+        switched.set_params(solver="adam").partial_fit(X, y)
+        assigned.partial_fit(X, y)
+    np.testing.assert_allclose(switched.coef_, assigned.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(switched.intercept_, assigned.intercept_, rtol=1e-7, atol=1e-9)
+
+
+def test_a_failed_partial_fit_leaves_the_optimizer_moments_for_the_next_call_intact():
+    """Kills St9 (_state.load_optimizer_moments shares the saved NumPy
+    moments with the new optimizer, torch.from_numpy(v) in place of a copy): a partial_fit call that fails after
+    its steps (here a callback raising at the epoch's end) must leave the model as it was, moments included, so
+    the next call is bitwise the call of a model that never saw the failure."""
+    import copy
+
+    import numpy as np
+    import pytest
+    from skorch.callbacks import Callback
+
+    from torchlogit import TorchLogisticClassifier
+
+    class Boom(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            raise RuntimeError("boom")
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = (X[:, 0] > 0).astype(int)
+    for solver in ("adam", "sgd"):
+        failed = TorchLogisticClassifier(solver=solver, random_state=0, batch_size=20).partial_fit(X, y, classes=[0, 1])
+        untouched = copy.deepcopy(failed)
+        failed.set_params(callbacks=[("boom", Boom())])
+        with pytest.raises(RuntimeError, match="boom"):
+            failed.partial_fit(X, y)
+        failed.set_params(callbacks=None).partial_fit(X, y)
+        untouched.partial_fit(X, y)
+        np.testing.assert_array_equal(failed.coef_, untouched.coef_)
+        np.testing.assert_array_equal(failed.intercept_, untouched.intercept_)
+
+
+def test_partial_fit_after_fit_intercept_is_switched_on_starts_the_moments_afresh():
+    """Kills St8 (_state.load_optimizer_moments loads moments saved for fewer
+    parameters, `len(moments) > n` in place of `!=`): fit_intercept=True set between calls adds a parameter, a
+    model of another structure, whose moments start afresh: the call equals that of an adam estimator assigned the
+    coefficients and a zero intercept."""
+    import numpy as np
+
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 3))
+    y = (X[:, 0] + 0.5 > 0).astype(int)
+    kw = dict(solver="adam", random_state=0, batch_size=100)
+    switched = TorchLogisticClassifier(fit_intercept=False, **kw)
+    for _ in range(3):
+        switched.partial_fit(X, y, classes=[0, 1])
+    assigned = TorchLogisticClassifier(**kw)
+    assigned.coef_, assigned.intercept_, assigned.classes_ = switched.coef_.copy(), np.zeros(1), switched.classes_
+    switched.set_params(fit_intercept=True).partial_fit(X, y)
+    assigned.partial_fit(X, y)
+    np.testing.assert_allclose(switched.coef_, assigned.coef_, rtol=1e-7, atol=1e-9)
+    np.testing.assert_allclose(switched.intercept_, assigned.intercept_, rtol=1e-7, atol=1e-9)

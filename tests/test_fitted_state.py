@@ -778,3 +778,30 @@ def test_hidden_layers_assigned_as_nested_lists_are_arrays():
     model.intercepts_ = [b.tolist() for b in model.intercepts_]
     np.testing.assert_allclose(model.predict_proba(X), expected, rtol=0, atol=1e-12)
     np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict_proba(X), model.predict_proba(X))
+
+
+def test_history_holds_a_callbacks_records_as_plain_python_values():
+    """Kills St5 (_state.plain: a one-element tensor -> [x], not x), St6 (tuples
+    left as they are, with tensors inside) and St10 (NumPy scalars left as NumPy): history_ is documented as
+    "plain Python values (what skorch recorded, callbacks' records included)"."""
+    import numpy as np
+    import torch
+    from skorch.callbacks import Callback
+
+    from torchlogit import TorchLogisticClassifier
+
+    class Record(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            net.history.record("one", torch.tensor([2.5]))
+            net.history.record("pair", (torch.tensor(1.5), np.float32(0.25)))
+            net.history.record("scalar", np.float32(0.75))
+            net.history.record("count", np.int64(3))
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 2))
+    y = (X[:, 0] > 0).astype(int)
+    row = TorchLogisticClassifier(callbacks=[("record", Record())], max_iter=3).fit(X, y).history_[-1]
+    assert row["one"] == 2.5 and type(row["one"]) is float
+    assert row["pair"] == [1.5, 0.25] and [type(v) for v in row["pair"]] == [float, float]
+    assert type(row["scalar"]) is float and row["scalar"] == 0.75
+    assert type(row["count"]) is int and row["count"] == 3

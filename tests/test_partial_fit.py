@@ -298,3 +298,24 @@ def test_partial_fit_names_unknown_string_labels_below_between_and_above_the_cla
     bad[3] = unknown
     with pytest.raises(ValueError, match=r"not in classes .*\['" + unknown + r"'\]"):
         model.partial_fit(X, bad)
+
+
+def test_partial_fit_batch_size_above_distinct_rows_but_within_given_rows_does_not_warn():
+    """Kills I4 (_incremental._partial_fit: _batch_size(n_samples, n_rows) arguments
+    swapped): as in fit, the clipping warning compares batch_size with the rows given (MLPClassifier's rule),
+    not with the distinct rows left after merging duplicates."""
+    import warnings
+
+    import numpy as np
+
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    X = np.repeat(rng.normal(size=(8, 2)), 125, axis=0)  # 1000 rows, 8 distinct
+    y = (X[:, 0] > 0).astype(int)
+    model = TorchLogisticClassifier(solver="adam", batch_size=100, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        model.partial_fit(X, y, classes=[0, 1])
+    with __import__("pytest").warns(UserWarning, match="batch_size"):
+        TorchLogisticClassifier(solver="adam", batch_size=2000, random_state=0).partial_fit(X, y, classes=[0, 1])

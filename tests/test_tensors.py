@@ -1111,3 +1111,106 @@ def test_a_tensor_from_any_device_gets_the_host_paths_column_major_copy():
     assert host.stride() == device_path.stride() == (1, len(rows))
     assert empty_copy(len(rows), 7, torch.float32, "cpu").stride() == (7, 1)
     np.testing.assert_array_equal(host.numpy(), X[rows].float().numpy())
+
+
+def test_bool_labels_predicted_from_a_tensor_come_back_as_a_bool_tensor():
+    """Kills D1 (_data.Origin.wrap: kind "biuf" -> "iuf"): a tensor in gives a tensor out,
+    for boolean labels too (they are numbers, not strings)."""
+    import numpy as np
+    import torch
+
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = X[:, 0] > 0
+    model = TorchLogisticClassifier().fit(X, y)
+    predicted = model.predict(torch.from_numpy(X))
+    assert isinstance(predicted, torch.Tensor) and predicted.dtype == torch.bool
+    np.testing.assert_array_equal(predicted.numpy(), model.predict(X))
+
+
+def test_bfloat16_values_beyond_float16_range_are_read_exactly():
+    """Kills D4 (_data._host reads bfloat16 as float16): bfloat16's range is float32's,
+    so 1e5 (above float16's 65504) must reach the fit as itself, not as inf."""
+    import numpy as np
+    import torch
+
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    X[:, 1] *= 1e5
+    half = torch.from_numpy(X).to(torch.bfloat16)
+    fitted = TorchLogisticClassifier().fit(half, y)
+    np.testing.assert_array_equal(fitted.coef_, TorchLogisticClassifier().fit(half.float().numpy(), y).coef_)
+
+
+def test_nan_in_a_label_matrix_is_refused_in_scikit_learns_words():
+    """Kills T3 (_tensor_data.tensor_fit_inputs no longer checks float labels for NaN/inf):
+    a NaN in a multi-label Y is refused as MLPClassifier refuses it ("Input y contains NaN"), from NumPy and from
+    a tensor, and an infinite binary label raises scikit-learn's ValueError, not a RuntimeWarning from a cast."""
+    import warnings
+
+    import numpy as np
+    import pytest
+    import torch
+
+    from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(float)
+    Y = np.stack([y, 1 - y], axis=1)
+    Y[3] = [np.nan, 1.0]
+    for labels in (Y, torch.from_numpy(Y)):
+        with pytest.raises(ValueError, match="Input y contains NaN"):
+            TorchMultiLabelClassifier().fit(X, labels)
+    y[3] = np.inf
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="Input y contains infinity"):
+            TorchLogisticClassifier().fit(X, y)
+
+
+def test_a_two_dimensional_sample_weight_is_refused_as_scikit_learn_refuses_it():
+    """Kills T8 (_tensor_data._weights checks only the first dimension): a (n, 1)
+    sample_weight with float64 X (the torch preparation path) is refused with scikit-learn's message, as
+    LogisticRegression refuses it, from NumPy and from a tensor."""
+    import numpy as np
+    import pytest
+    import torch
+    from sklearn.linear_model import LogisticRegression
+
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(30, 2))
+    y = (X[:, 0] > 0).astype(int)
+    weight = np.ones((30, 1))
+    with pytest.raises(ValueError, match="Sample weights must be 1D array or scalar"):
+        LogisticRegression().fit(X, y, sample_weight=weight)
+    for w in (weight, torch.from_numpy(weight)):
+        with pytest.raises(ValueError, match="Sample weights must be 1D array or scalar"):
+            TorchLogisticClassifier().fit(X, y, sample_weight=w)
+
+
+def test_a_float32_array_wider_than_one_preparation_chunk_is_fitted():
+    """Kills T12 (_tensor_data._rows_per_chunk without max(1, ...)): a row of more than
+    2**18 values (wide data: a few samples of 300k features, as in genomics) gives 0 rows per chunk, and the
+    float64 key loop of canonical_tensor_rows ran range(0, n, 0) (ValueError: range() arg 3 must not be zero)."""
+    import warnings
+
+    import numpy as np
+
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(6, (1 << 18) + 7)).astype(np.float32)
+    y = np.array([0, 1, 0, 1, 0, 1])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter=2: ConvergenceWarning
+        model = TorchLogisticClassifier(max_iter=2).fit(X, y)
+    assert model.coef_.shape == (1, X.shape[1]) and np.isfinite(model.coef_).all()
+    np.testing.assert_array_equal(model.predict(X), model.predict(X.astype(np.float64)))
