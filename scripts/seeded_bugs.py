@@ -2691,6 +2691,38 @@ BUGS = [
         "other",
         tests=["tests/test_tensors.py"],
     ),
+    Bug(
+        "_objective",
+        "            scores += bias.detach().unsqueeze(1) if outputs_first else bias.detach()",
+        "            pass",
+        "the all-zero-coefficients shortcut of the objective drops the intercept (strong L1 on large data)",
+        "penalty",
+        tests=["tests/test_contracts_objective.py"],
+    ),
+    Bug(
+        "_objective",
+        "        shift = scores.amax(dim=axis, keepdim=True)",
+        "        shift = scores.amin(dim=axis, keepdim=True)",
+        "the multinomial softmax shifted by the smallest logit: exp overflows for logits ~710 apart",
+        "other",
+        tests=["tests/test_contracts_objective.py"],
+    ),
+    Bug(
+        "_callbacks",
+        "    return largest if largest * torch.finfo(pos_weight.dtype).eps > 1 else None",
+        "    return largest if largest > 1 else None",
+        "an ordinary pos_weight (3) is blamed for an overflow the features caused",
+        "bad input",
+        tests=["tests/test_multilabel.py"],
+    ),
+    Bug(
+        "_predict",
+        "            return torch.stack((1.0 - positive, positive), dim=1)",
+        "            return torch.stack((torch.sigmoid(-logits[:, 0]), positive), dim=1)",
+        "tensor binary probabilities of classes_[0] as sigmoid(-z), not scikit-learn's 1 - expit(z)",
+        "other",
+        tests=["tests/test_contracts_predict.py"],
+    ),
 ]
 
 

@@ -671,3 +671,32 @@ def test_l1_proximal_starts_both_totals_in_float64_for_float32_weights():
     assert total.dtype == applied.dtype == np.float64
     np.testing.assert_array_equal(applied, W.detach().numpy().astype(np.float64) - start)
     np.testing.assert_allclose(total, 10 * float(np.float32(0.1 * 0.4)), rtol=1e-12)
+
+
+def test_overshoot_warning_is_for_a_last_loss_over_twice_the_best():
+    """Kills C11 (NoImprovementStopping.overshoot_message warning from 1.5x the
+    best instead of the documented "over twice its best").
+
+    A stopped run that ends at 1.8x its best loss is not the overshooting run the warning is for (that one went from
+    0.69 to 3-16000); MLPClassifier calls it convergence in silence, and so must the rule below 2x.
+    """
+    from types import SimpleNamespace
+
+    from skorch.history import History
+
+    from torchlogit._callbacks import NoImprovementStopping
+
+    def message(last, best=1.0, tol=1e-4):
+        rule = NoImprovementStopping(tol=tol, n_iter_no_change=10)
+        rule.converged_, rule.best_ = True, best
+        history = History()
+        for loss in (best, last):
+            history.new_epoch()
+            history.record("train_loss", loss)
+        return rule.overshoot_message(SimpleNamespace(history=history, lr=0.001))
+
+    assert message(1.8) is None
+    assert message(1.99) is None
+    assert message(2.0 + 2e-4) is not None
+    text = message(5.0)
+    assert "5 times the best" in text and "Lower learning_rate_init (it is 0.001)" in text

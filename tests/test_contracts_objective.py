@@ -423,3 +423,85 @@ def test_multinomial_loss_and_gradient_are_stable_row_by_row():
     P /= P.sum(axis=1, keepdims=True)
     residual = (P - np.eye(3)[target]) * (s / 3.5)[:, None]
     np.testing.assert_allclose(grad_W.numpy(), residual.T @ Z, rtol=1e-10)
+
+
+def test_all_zero_l1_coefficients_on_large_data_leave_the_intercepts_at_the_class_log_odds():
+    """Kills O6 (the cold-start shortcut of linear_objective_and_gradient
+    dropping the bias: while W == 0 the logits are the bias, not zero).
+
+    With an L1 penalty strong enough to zero every coefficient, LogisticRegression's optimum is the intercept
+    alone: the class log odds (binary) or the centred log frequencies (multinomial). From 65,536 values of X on,
+    the objective skips X @ W while W == 0 (every evaluation of such a fit): the mutant left the intercept at 0.
+    """
+    import numpy as np
+    from scipy.special import logit
+    from sklearn.datasets import make_classification
+
+    from torchlogit import TorchLogisticClassifier
+
+    X, y = make_classification(n_samples=3000, n_features=30, weights=[0.8], random_state=0)  # 90,000 values
+    model = TorchLogisticClassifier(l1_ratio=1.0, C=1e-4).fit(X, y)
+    assert not model.coef_.any()
+    np.testing.assert_allclose(model.intercept_, [logit(y.mean())], rtol=1e-3)
+    y3 = np.digitize(X[:, 0], [-0.5, 0.5])
+    model = TorchLogisticClassifier(l1_ratio=1.0, C=1e-4).fit(X, y3)
+    assert not model.coef_.any()
+    log_freq = np.log(np.bincount(y3) / len(y3))
+    np.testing.assert_allclose(model.intercept_, log_freq - log_freq.mean(), atol=1e-3)
+
+
+def test_freezer_holds_the_coefficients_of_a_mini_batch_fit():
+    """Kills O9 (RegularizedLogLoss.linear_step
+    giving a frozen weight its closed-form gradient: torch's optimizers step every parameter that has a .grad).
+
+    skorch's Freezer is accepted for solver='adam' / 'sgd' (_base refuses it for L-BFGS and says it holds the
+    parameters there): the frozen coefficients must stay at their start (zero), only the intercepts train.
+    """
+    import warnings
+
+    from sklearn.datasets import load_iris
+    from skorch.callbacks import Freezer
+
+    from torchlogit import TorchLogisticClassifier
+
+    X, y = load_iris(return_X_y=True)
+    for solver in ("adam", "sgd"):
+        for target in (y, (y == 2).astype(int)):
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # 5 epochs: a ConvergenceWarning
+                model = TorchLogisticClassifier(solver=solver, max_iter=5, callbacks=[Freezer("linear.weight")])
+                model.fit(X, target)
+            assert not model.coef_.any(), (solver, model.coef_)
+            if target.max() == 1:
+                assert model.intercept_[0] != 0.0  # the intercept did train
+
+
+def test_multinomial_closed_form_objective_is_finite_for_logits_far_apart():
+    """Kills O7 (linear_objective_and_gradient shifting the softmax by the
+    smallest logit instead of the largest: exp(max - min) overflows once the logits of a row are ~710 apart in
+    float64, ~89 in float32, and the objective is inf / its gradient NaN).
+
+    Logits that far apart are reached by well-separated classes with a large C, or unscaled features.
+    """
+    import numpy as np
+    import torch
+    from scipy.special import log_softmax, softmax
+
+    from torchlogit._objective import linear_objective_and_gradient
+
+    for dtype, spread in ((torch.float64, 1000.0), (torch.float32, 100.0)):
+        X = torch.tensor([[1.0, 0.0], [0.0, 1.0], [1.0, 1.0]], dtype=dtype)
+        W = torch.tensor([[spread, 0.0], [0.0, spread], [0.0, 0.0]], dtype=dtype)
+        b = torch.zeros(3, dtype=dtype)
+        target = torch.tensor([0, 1, 2])
+        weight = torch.ones(3, dtype=dtype)
+        value, logits, grad_W, grad_b = linear_objective_and_gradient(
+            X, W, b, target, weight, kind="multinomial", C=float("inf"), l1_ratio=0.0, weight_sum=3.0
+        )
+        Z = logits.double().numpy()
+        expected = -log_softmax(Z, axis=1)[np.arange(3), [0, 1, 2]].mean()
+        assert np.isfinite(float(value))
+        np.testing.assert_allclose(float(value), expected, rtol=1e-6)
+        residual = softmax(Z, axis=1) - np.eye(3)
+        np.testing.assert_allclose(grad_b.double().numpy(), residual.mean(axis=0), rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(grad_W.double().numpy(), residual.T @ X.double().numpy() / 3, rtol=1e-5, atol=1e-6)

@@ -407,3 +407,46 @@ def test_labels_stay_on_the_logits_device():
     assert labels.device.type == "meta" and labels.dtype == torch.float64
     indicator = indicator_labels(logits, np.array([0.2, 0.5, 0.7]), np.int32)
     assert indicator.device.type == "meta" and indicator.dtype == torch.int32 and tuple(indicator.shape) == (4, 3)
+
+
+def test_tensor_binary_probabilities_are_the_numpy_ones_bit_for_bit():
+    """Kills P9 (tensor path: sigmoid(-z) for classes_[0] instead of 1 - p).
+
+    LogisticRegression gives classes_[0] the probability 1 - expit(z): exactly 0 from z = 37 on. A CUDA tensor's
+    predict_proba goes through the tensor path, which must give the same numbers (sigmoid(-z) gave 4.2e-18 at z=40).
+    """
+    import numpy as np
+    import torch
+    from scipy.special import expit
+
+    from torchlogit._predict import probabilities
+
+    z = np.array([[-800.0], [-40.0], [-2.0], [0.0], [1e-3], [2.0], [37.0], [40.0], [800.0]])
+    expected = np.column_stack([1 - expit(z[:, 0]), expit(z[:, 0])])
+    np.testing.assert_array_equal(probabilities(z, "binary"), expected)
+    np.testing.assert_array_equal(probabilities(torch.from_numpy(z), "binary").numpy(), expected)
+
+
+def test_sparsified_model_predicts_sparse_float64_input_as_logistic_regression_bit_for_bit():
+    """Kills P12 (host_logits casting a sparse X to float32 for a sparse coef_).
+
+    After ``sparsify()``, LogisticRegression's decision_function on float64 CSR input is
+    ``safe_sparse_dot(X, coef_.T) + intercept_`` in float64; torchlogit's must be the same numbers.
+    """
+    import numpy as np
+    import scipy.sparse as sp
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+
+    from torchlogit import TorchLogisticClassifier
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X / X.std(axis=0)
+    model = TorchLogisticClassifier(max_iter=1000).fit(X, y)
+    reference = LogisticRegression(max_iter=1000).fit(X, y)
+    reference.coef_, reference.intercept_ = model.coef_.copy(), model.intercept_.copy()
+    model.sparsify()
+    reference.sparsify()
+    Xs = sp.csr_matrix(X)
+    np.testing.assert_array_equal(model.decision_function(Xs), reference.decision_function(Xs))
+    np.testing.assert_array_equal(model.predict_proba(Xs), reference.predict_proba(Xs))

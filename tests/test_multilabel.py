@@ -602,3 +602,23 @@ def test_an_overflowing_pos_weight_is_named_not_the_features():
     # Within the range: fitted, as before (the negative terms of label 0 no longer count beside the positive ones).
     model = TorchMultiLabelClassifier(dtype="float64", pos_weight=[1e100, 1]).fit(X, Y)
     assert np.all(np.isfinite(model.coef_))
+
+
+def test_an_ordinary_pos_weight_is_not_blamed_for_overflowing_features():
+    """Kills C9
+    (_large_pos_weight: ``largest > 1`` instead of ``largest * eps > 1``).
+
+    pos_weight=3 is an ordinary class balance; the overflow of Adam's float32 state comes from features near
+    1e30, and the message must say so (the mutant said "pos_weight reaches 3: use a smaller pos_weight").
+    """
+    import numpy as np
+    import pytest
+
+    from torchlogit import TorchMultiLabelClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 4)
+    Y = np.c_[X[:, 0] + 0.5 * rng.randn(200) > 0, X[:, 1] + 0.5 * rng.randn(200) > 0].astype(int)
+    with pytest.raises(ValueError, match=r"The input data may contain large values: scale the features") as info:
+        TorchMultiLabelClassifier(solver="adam", pos_weight=[3.0, 1.0], max_iter=3).fit(X * 1e30, Y)
+    assert "pos_weight" not in str(info.value)
