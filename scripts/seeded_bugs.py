@@ -2597,9 +2597,12 @@ BUGS = [
     ),
     Bug(
         "_threads",
-        '    _running = 1 if getattr(_local, "outer", None) is not None else 0',
+        '    _running = 1 if getattr(_local, "outer", None) is not None else 0'
+        "  # the forking thread's own fit, if any\n"
+        "    _default = 1  # what this process runs on now\n",
         "",
-        "a child forked while another thread fits inherits its running count: its first small fit sets two threads",
+        "a child forked while another thread fits inherits its count and starting threads: its first small fit "
+        "sets two threads and its next parallel region hangs",
         "other",
         tests=["tests/test_threads.py"],
     ),
