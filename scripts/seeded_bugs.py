@@ -2726,6 +2726,46 @@ BUGS = [
         "other",
         tests=["tests/test_contracts_predict.py"],
     ),
+    Bug(
+        "_net",
+        "            if isinstance(self.optimizer_, LBFGS):  # skorch",
+        "            if False:  # skorch",
+        "L-BFGS on hidden layers never zeroes the gradients: each evaluation adds onto the last (the fit stalls)",
+        "solver",
+        tests=["tests/test_multilabel.py"],
+    ),
+    Bug(
+        "_net",
+        "manual_seed((self.seed * 1_000_003 + self.epoch()) % (1 << 63))",
+        "manual_seed(self.seed)",
+        "mini-batch epochs all shuffle the rows in the same order",
+        "other",
+        tests=["tests/test_minibatch_loop.py"],
+    ),
+    Bug(
+        "_cv",
+        "C, l1_ratio = float(np.mean(Cs[best_c])), float(np.mean(ratios[best_r]))",
+        "C, l1_ratio = float(np.mean(Cs[best_c])), float(ratios[best_r[0]])",
+        "refit=False: l1_ratio_ is the first fold's choice, not the mean over folds",
+        "other",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_net",
+        "if self._callback_stop and not self._user_interrupt:",
+        "if self._callback_stop:",
+        "a real Ctrl-C during a callback returns a half-trained model instead of raising KeyboardInterrupt",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_batched",
+        "    if head < n:\n",
+        "    if head < n - 1:\n",
+        "the CV path's column sums drop the last row when the row count is one past a block",
+        "other",
+        tests=["tests/test_batched_whitening.py"],
+    ),
 ]
 
 

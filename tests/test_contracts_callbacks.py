@@ -700,3 +700,25 @@ def test_overshoot_warning_is_for_a_last_loss_over_twice_the_best():
     assert message(2.0 + 2e-4) is not None
     text = message(5.0)
     assert "5 times the best" in text and "Lower learning_rate_init (it is 0.001)" in text
+
+
+# (mutation survey, N5: `not all(p.requires_grad ...)` in _net.LogitNet._check_something_to_train:
+# freezing some layers, as the error message itself advises, was refused)
+def test_freezing_some_layers_trains_the_others():
+    import warnings
+
+    import numpy as np
+    from skorch.callbacks import Freezer
+
+    from torchlogit import TorchMultiLabelClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    Y = (X[:, :2] + rng.normal(size=(60, 2)) > 0).astype(int)
+    kwargs = dict(hidden_layer_sizes=(5,), solver="adam", max_iter=5, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # 5 epochs: the iteration limit's ConvergenceWarning
+        frozen = TorchMultiLabelClassifier(**kwargs, callbacks=[Freezer("hidden.*")]).fit(X, Y)
+        free = TorchMultiLabelClassifier(**kwargs).fit(X, Y)
+    assert frozen.n_iter_ == 5
+    assert not np.array_equal(frozen.coefs_[0], free.coefs_[0])  # the frozen layer kept its start, the free one moved

@@ -167,3 +167,40 @@ def test_device_placement_follows_the_modules_parameters():
     X = torch.ones(30, 40, device="cuda")
     out = GeneratorDropout(0.5, seed=0)(X)
     assert out.device.type == "cuda" and 0 < int((out == 0).sum()) < X.numel()
+
+
+# (mutation survey, M8: the 2-D bias check dropped in _modules.checked_layers)
+def test_a_two_d_intercept_of_the_right_size_but_wrong_shape_is_refused():
+    import numpy as np
+    import pytest
+
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = np.arange(80) % 4
+    clf = TorchLogisticClassifier().fit(X, y)
+    clf.intercept_ = clf.intercept_.reshape(2, 2)  # 4 values, not 4 outputs: LogisticRegression fails to broadcast
+    with pytest.raises(ValueError, match=r"intercept_ has shape \(2, 2\)"):
+        clf.predict(X)
+    clf.intercept_ = clf.intercept_.reshape(1, 4)  # a row of the outputs is accepted
+    clf.predict(X)
+
+
+# (mutation survey, M10: GeneratorDropout.__getstate__ keeping the generator: a pickled or
+# deep-copied layer then continued its stream instead of restarting from its seed, as its docstring says)
+def test_a_pickled_dropout_layer_restarts_its_stream_from_the_seed():
+    import copy
+    import pickle
+
+    import torch
+
+    from torchlogit._modules import GeneratorDropout
+
+    layer = GeneratorDropout(0.5, seed=7).train()
+    X = torch.ones(4, 16)
+    first = layer(X)
+    layer(X)  # the stream moves on
+    for restored in (pickle.loads(pickle.dumps(layer)), copy.deepcopy(layer)):
+        assert restored._generator is None
+        torch.testing.assert_close(restored.train()(X), first)

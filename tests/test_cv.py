@@ -718,3 +718,90 @@ def test_assigned_coef_and_intercept_are_the_model(tmp_path):
     cv.sparsify()
     assert sp.issparse(cv.coef_) and cv.coef_.nnz == cv.coef_.shape[1]
     np.testing.assert_allclose(cv.decision_function(X), X.sum(1) + 5.0, rtol=1e-6)
+
+
+# (mutation survey, C1: `np.any(Cs < 0)` in _cv.TorchLogisticClassifierCV._grid)
+def test_a_zero_c_in_cs_is_refused_as_cs_in_words():
+    import numpy as np
+    import pytest
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = np.arange(40) % 2
+    for Cs in ([0.0, 1.0], [0], np.array([1.0, 0.0])):
+        with pytest.raises(ValueError, match="Cs must be an int or an array-like of positive numbers"):
+            TorchLogisticClassifierCV(Cs=Cs, cv=2).fit(X, y)
+
+
+# (mutation survey, C6: `float(ratios[best_r[0]])` in _cv.TorchLogisticClassifierCV._publish, refit=False)
+def test_refit_false_averages_each_folds_best_l1_ratio_and_c_as_sklearn():
+    import warnings
+
+    import numpy as np
+    from sklearn.datasets import make_classification
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    X, y = make_classification(n_samples=60, n_features=6, n_informative=3, random_state=0)
+    Cs, ratios = [0.01, 0.1, 1.0], [0.0, 0.5, 1.0]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = TorchLogisticClassifierCV(Cs=Cs, l1_ratios=ratios, refit=False, cv=3, max_iter=300).fit(X, y)
+    # scores_ is (n_folds, n_l1_ratios, n_cs); LogisticRegressionCV takes each fold's argmax over (n_cs, n_l1_ratios).
+    flat = clf.scores_.transpose(0, 2, 1).reshape(3, -1)
+    best_c, best_r = np.unravel_index(flat.argmax(axis=1), (len(Cs), len(ratios)))
+    assert len(set(best_r.tolist())) > 1  # the folds disagree: the mean is not any one fold's choice
+    # LogisticRegressionCV(refit=False): C_ and l1_ratio_ are the means of the folds' best values.
+    np.testing.assert_allclose(clf.l1_ratio_, np.mean(np.asarray(ratios)[best_r]))
+    np.testing.assert_allclose(clf.C_, np.mean(np.asarray(Cs)[best_c]))
+
+
+# (mutation survey, C9: `.any()` for `.all()` in _cv._solve_path's warning choice: problems that stopped
+# short of max_iter (a failed line search) were reported in scikit-learn's "reached the iteration limit" words)
+def test_cv_path_warning_names_the_iteration_limit_only_when_every_failure_reached_it(monkeypatch):
+    import warnings
+
+    import numpy as np
+    import torch
+    from sklearn.exceptions import ConvergenceWarning
+
+    import torchlogit._cv as cv_module
+    from torchlogit import TorchLogisticClassifierCV
+    from torchlogit._batched import BatchResult
+
+    def fake_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None, verbose=0):
+        P = len(groups)
+        n_iter = np.full(P, 2, dtype=np.int32)
+        n_iter[0] = max_iter  # one problem at the limit, one stopped short of it, the rest converged
+        converged = np.ones(P, dtype=bool)
+        converged[:2] = False
+        x = torch.zeros((P, problem.n_params), dtype=problem.design.dtype)
+        return BatchResult(x, n_iter, converged, 1, np.zeros(P, dtype=bool))
+
+    monkeypatch.setattr(cv_module, "batched_lbfgs", fake_lbfgs)
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = np.arange(40) % 2
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        TorchLogisticClassifierCV(Cs=2, cv=2, max_iter=10).fit(X, y)
+    messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert any("lbfgs failed to converge for 2 of the 4 (fold, l1_ratio, C) problems" in m for m in messages)
+
+
+# (mutation survey, C10: `np.min(ratios)` in TorchLogisticClassifierCV.fit's check_weight_scale call: with
+# l1_ratios=[0, 1] the float32 overflow of the L1 strength at a tiny C went unchecked)
+def test_cv_refuses_an_l1_strength_beyond_float32_whatever_the_other_l1_ratios():
+    import numpy as np
+    import pytest
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(40, 3))
+    y = np.arange(40) % 2
+    for ratios in ([1.0], [0.0, 1.0], [1.0, 0.0]):
+        with pytest.raises(ValueError, match="L1 penalty's strength"):
+            TorchLogisticClassifierCV(Cs=[1e-42, 1.0], l1_ratios=ratios, cv=2).fit(X, y)

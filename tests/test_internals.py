@@ -141,3 +141,18 @@ def test_shared_docstrings_fill_the_same_with_and_without_the_margin():
     assert kept == stripped
     lines = kept.split("\n")
     assert "history_ : list of dict" in lines and "C : float, default=1.0" in lines
+
+
+# (mutation survey, D3: `str(device) == "mps"` in _devices.refuse_mps_training)
+def test_refuse_mps_training_refuses_every_spelling_of_mps():
+    import pytest
+    import torch
+
+    from torchlogit._devices import MPS_TRAINING, refuse_mps_training
+
+    for device in ("mps", "mps:0", torch.device("mps"), torch.device("mps", 0)):
+        with pytest.raises(ValueError, match="not supported") as info:
+            refuse_mps_training(device)
+        assert str(info.value) == MPS_TRAINING
+    refuse_mps_training("cpu")
+    refuse_mps_training(torch.device("cpu"))

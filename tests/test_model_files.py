@@ -442,3 +442,28 @@ def test_save_refuses_what_load_would_refuse_and_writes_nothing(as_object, tmp_p
     with pytest.raises(TypeError, match="cannot be written in the safe format: .*(label|dtype)"):
         model.save(path)
     assert not path.exists()
+
+
+# (mutation survey, M9: `... == np.float32 or (b is None ...` in _modules.layers_state: a float64
+# coef_ beside a float32 intercept_ was written as float32, the loaded coef_ off by up to 9e-8)
+def test_a_file_keeps_float64_coefficients_beside_a_float32_intercept():
+    import os
+    import tempfile
+
+    import numpy as np
+
+    from torchlogit import TorchLogisticClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 3))
+    y = np.arange(80) % 2
+    clf = TorchLogisticClassifier().fit(X, y)
+    coef = np.array([[0.1, 1 / 3, np.pi]])
+    clf.coef_ = coef.copy()
+    clf.intercept_ = np.array([0.25], dtype=np.float32)
+    path = os.path.join(tempfile.mkdtemp(), "model.pt")
+    clf.save(path)
+    loaded = TorchLogisticClassifier.load(path)
+    assert loaded.coef_.dtype == np.float64
+    np.testing.assert_array_equal(loaded.coef_, coef)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))

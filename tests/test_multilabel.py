@@ -622,3 +622,73 @@ def test_an_ordinary_pos_weight_is_not_blamed_for_overflowing_features():
     with pytest.raises(ValueError, match=r"The input data may contain large values: scale the features") as info:
         TorchMultiLabelClassifier(solver="adam", pos_weight=[3.0, 1.0], max_iter=3).fit(X * 1e30, Y)
     assert "pos_weight" not in str(info.value)
+
+
+# (mutation survey, M3: the length check dropped in _modules.resume_dropout_streams)
+def test_partial_fit_after_switching_dropout_off_trains_on():
+    import numpy as np
+
+    from torchlogit import TorchMultiLabelClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    Y = (rng.normal(size=(60, 3)) > 0).astype(int)
+    clf = TorchMultiLabelClassifier(hidden_layer_sizes=(5,), solver="adam", dropout=0.2, random_state=0)
+    clf.partial_fit(X, Y, classes=np.arange(3))
+    clf.set_params(dropout=0.0)
+    clf.partial_fit(X, Y)  # the saved stream of the one dropout layer has no layer to go to: started afresh
+    assert clf.predict(X).shape == Y.shape
+
+
+# (mutation survey, N4: the gradient zeroing dropped in _net.LogitNet.train_step_single for hidden
+# layers trained by L-BFGS: each evaluation's gradient added to the previous ones, the line search failed after 5
+# iterations with a loss of 1.72 against the optimum's 1.256)
+def test_identity_hidden_layers_trained_by_lbfgs_reach_the_linear_models_optimum():
+    import warnings
+
+    import numpy as np
+    from sklearn.exceptions import ConvergenceWarning
+
+    from torchlogit import TorchMultiLabelClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(100, 4))
+    Y = (X[:, :3] + rng.normal(size=(100, 3)) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        deep = TorchMultiLabelClassifier(
+            hidden_layer_sizes=(6,), activation="identity", solver="lbfgs", C=1e4, max_iter=500, random_state=0
+        ).fit(X, Y)
+    linear = TorchMultiLabelClassifier(hidden_layer_sizes=(), C=1e4, max_iter=500).fit(X, Y)
+    # A product of linear maps of width >= the labels is the linear model; with a weak penalty, the same optimum.
+    assert abs(deep.loss_ - linear.loss_) < 1e-4 * linear.loss_
+
+
+# (mutation survey, L8: `if self.early_stopping:` in TorchMultiLabelClassifier.best_loss_: L-BFGS
+# ignores early_stopping, as MLPClassifier's does, so its best_loss_ is still the lowest training loss)
+def test_lbfgs_best_loss_ignores_early_stopping():
+    import numpy as np
+
+    from torchlogit import TorchMultiLabelClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    Y = (X[:, :2] + rng.normal(size=(60, 2)) > 0).astype(int)
+    model = TorchMultiLabelClassifier(hidden_layer_sizes=(), solver="lbfgs", early_stopping=True).fit(X, Y)
+    assert model.best_loss_ == min(model.loss_curve_)
+
+
+# (mutation survey, L9: `if self.pos_weight is not None:` in _check_one_d_targets: pos_weight, a
+# training parameter, set after a 1-D fit made predict fail)
+def test_pos_weight_set_after_a_one_d_fit_does_not_block_predict():
+    import numpy as np
+
+    from torchlogit import TorchMultiLabelClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(60, 4))
+    y = (X[:, 0] > 0).astype(int)
+    model = TorchMultiLabelClassifier(hidden_layer_sizes=()).fit(X, y)
+    expected = model.predict(X)
+    model.set_params(pos_weight=[2.0])
+    np.testing.assert_array_equal(model.predict(X), expected)
