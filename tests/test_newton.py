@@ -157,7 +157,11 @@ def test_l1_is_refused_like_sklearn(wine, l1_ratio, name):
         TorchLogisticClassifier(solver="newton-cholesky", l1_ratio=l1_ratio).fit(X, y)
 
 
-def test_too_many_features_are_refused_before_any_work():
+def test_too_many_features_are_refused_before_any_work(monkeypatch):
+    def no_hessian(*args, **kwargs):  # had the refusal been skipped: fail at once, not after 6.7 GB of Hessian
+        raise AssertionError("a Newton step was taken: the Hessian's size was not refused up front")
+
+    monkeypatch.setattr(newton.NewtonCholesky, "_newton_step", no_hessian)
     X = sp.random(10, 20_000, density=0.001, format="csr", random_state=0)
     with pytest.raises(ValueError, match="use solver='lbfgs'"):
         TorchLogisticClassifier(solver="newton-cholesky").fit(X, np.arange(10) % 2)
