@@ -509,25 +509,36 @@ def test_a_process_forked_after_a_fit_runs_torch_on_one_thread():
     """GNU OpenMP's pool does not survive fork: a grid search with joblib's "multiprocessing" backend after a
     fit in the parent hung for good (its workers waiting at an OpenMP barrier). Forked after a fit, a child
     runs torch on one thread, as torch's DataLoader workers do; the parent keeps its count."""
-    import multiprocessing
-
     X, y = load_iris(return_X_y=True)
     before = torch.get_num_threads()
     TorchLogisticClassifier().fit(X, y)
     float((torch.ones(1 << 22) * 2).sum())  # the parent's pool at work (a large fit's products would be)
+    child, queue = _fork(_parallel_work_in_child)
+    assert _result_of(child, queue) == (1, float(2 << 22))
+    assert torch.get_num_threads() == before
+
+
+def _fork(target):
+    """A forked child running ``target(queue)``, started, and its queue."""
+    import multiprocessing
+
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    child = context.Process(target=_parallel_work_in_child, args=(queue,))
+    child = context.Process(target=target, args=(queue,))
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # Python >= 3.12 on fork with threads running
         child.start()
+    return child, queue
+
+
+def _result_of(child, queue):
+    """What the child put on its queue; a test failure (not a hang) if its first parallel region hung."""
     child.join(timeout=60)
     if child.is_alive():
         child.kill()
         pytest.fail("the forked child hung in its first parallel region")
     assert child.exitcode == 0
-    assert queue.get(timeout=5) == (1, float(2 << 22))
-    assert torch.get_num_threads() == before
+    return queue.get(timeout=5)
 
 
 _PAUSE = {}  # the events of _Pause (fit deep-copies its callbacks, and an Event does not copy)
@@ -552,8 +563,6 @@ def test_a_process_forked_while_another_thread_fits_stays_on_one_thread():
     """Forked while another thread of the parent was inside a small fit, the child inherited that fit's running
     count: its own first small fit took the parent's starting count for its own, gave it back in place of the
     fork's 1, and its next parallel region hung."""
-    import multiprocessing
-
     X, y = load_iris(return_X_y=True)
     TorchLogisticClassifier().fit(X, y)
     float((torch.ones(1 << 22) * 2).sum())  # the parent's pool at work
@@ -563,21 +572,11 @@ def test_a_process_forked_while_another_thread_fits_stays_on_one_thread():
     fitting.start()
     try:
         assert reached.wait(60)
-        context = multiprocessing.get_context("fork")
-        queue = context.Queue()
-        child = context.Process(target=_small_fit_then_parallel_work_in_child, args=(queue,))
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", DeprecationWarning)  # Python >= 3.12 on fork with threads running
-            child.start()
+        child, queue = _fork(_small_fit_then_parallel_work_in_child)
     finally:
         release.set()
         fitting.join()
-    child.join(timeout=60)
-    if child.is_alive():
-        child.kill()
-        pytest.fail("the forked child hung in its first parallel region")
-    assert child.exitcode == 0
-    assert queue.get(timeout=5) == (1, float(2 << 22))
+    assert _result_of(child, queue) == (1, float(2 << 22))
     assert torchlogit._threads._running == 0
 
 
