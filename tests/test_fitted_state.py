@@ -805,29 +805,3 @@ def test_history_holds_a_callbacks_records_as_plain_python_values():
     assert row["pair"] == [1.5, 0.25] and [type(v) for v in row["pair"]] == [float, float]
     assert type(row["scalar"]) is float and row["scalar"] == 0.75
     assert type(row["count"]) is int and row["count"] == 3
-
-
-# (mutation survey, N3: `if self._callback_stop:` in _net.LogitNet.fit_loop: a real Ctrl-C that
-# lands while a callback runs was read as the callback's stop, and fit returned the half-trained model)
-def test_a_real_ctrl_c_inside_a_callback_leaves_fit():
-    import os
-    import signal
-
-    import numpy as np
-    import pytest
-    from skorch.callbacks import Callback
-
-    from torchlogit import TorchLogisticClassifier
-
-    class CtrlC(Callback):
-        def on_epoch_end(self, net, **kwargs):
-            if len(net.history) == 2:
-                os.kill(os.getpid(), signal.SIGINT)  # the user's Ctrl-C, delivered while this callback runs
-
-    rng = np.random.default_rng(0)
-    X = rng.normal(size=(100, 4))
-    y = (X[:, 0] + rng.normal(size=100) > 0).astype(int)
-    model = TorchLogisticClassifier(callbacks=[CtrlC()])
-    with pytest.raises(KeyboardInterrupt):
-        model.fit(X, y)
-    assert not hasattr(model, "coef_")

@@ -205,26 +205,3 @@ def test_freezers_need_a_mini_batch_solver_and_something_left_to_train(data):
     with pytest.raises(ValueError, match="Every parameter of the network is frozen"):
         frozen.fit(X, labels)
     assert not hasattr(frozen, "coefs_")
-
-
-# (mutation survey, N1: `manual_seed(self.seed)` in _net._ShuffledBatches.__iter__, the same
-# row order every epoch, where MLPClassifier / SGD shuffle afresh each epoch)
-def test_each_epoch_shuffles_the_rows_afresh_and_reproducibly():
-    import torch
-
-    from torchlogit._net import TensorData, _ShuffledBatches
-
-    n = 50
-    X = torch.arange(n, dtype=torch.float64).unsqueeze(1)
-    data = TensorData(X, torch.zeros(n), torch.ones(n))
-
-    def order(seed, epoch):
-        batches = _ShuffledBatches(data, batch_size=8, seed=seed, epoch=lambda: epoch)
-        rows = torch.cat([Xb[:, 0] for Xb, _ in batches]).long().tolist()
-        assert sorted(rows) == list(range(n))  # every row once per epoch
-        return rows
-
-    assert order(0, 0) == order(0, 0)  # reproducible
-    assert order(0, 0) != order(0, 1)  # a new permutation each epoch
-    assert order(0, 1) != order(0, 2)
-    assert order(0, 0) != order(1, 0)  # and each seed its own
