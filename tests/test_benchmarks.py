@@ -189,3 +189,16 @@ def test_small_fits_benchmark_runs_tiny_and_names_the_rule_for_each_size():
     ).stdout
     lines = [line for line in output.splitlines() if "values:" in line]
     assert len(lines) == 2 and all("one thread" in line and "ratio to sklearn" in line for line in lines)
+
+
+def test_the_one_hot_and_newton_multinomial_benchmarks_run_at_tiny_size():
+    """benchmarks/onehot.py and benchmarks/newton_multinomial.py keep working; their figures are sane."""
+    sys.path.insert(0, str(BENCHMARK.parent))
+    try:
+        onehot = importlib.import_module("onehot").main(["--size", "tiny", "--rounds", "1"])
+        newton = importlib.import_module("newton_multinomial").main(["--size", "tiny", "--rounds", "1"])
+    finally:
+        sys.path.remove(str(BENCHMARK.parent))
+    assert onehot["shape"] == [2000, 30] and onehot["distinct_rows"] <= 1000 and onehot["ratio"] > 0
+    for result in newton.values():
+        assert result["precisions"] == ["float32"] and result["coef_rel_diff"] < 1e-3
