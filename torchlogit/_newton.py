@@ -628,8 +628,9 @@ def _reciprocal_condition(L, H, d=None):
 def _without_shift(L, H, K, p, d, kind, l2):
     """``(L, H)`` with the penalised multinomial coefficients' common shift given the curvature of the data's mean
     diagonal instead of ``l2``: the step along it is exact (the centring, see :meth:`NewtonCholesky._newton_step`),
-    so its small curvature at a large ``C S`` must not count as float32 sensitivity. ``H`` annihilates the shift
-    (its class blocks sum to zero by row), so the shift is an eigenvector and the other eigenvalues stay."""
+    so its small curvature at a large ``C S`` must not count as float32 sensitivity. The data's part of ``H``
+    annihilates the shift (its class blocks sum to zero by row) and the penalty's is ``l2`` times the identity, so the
+    shift is an eigenvector of ``H`` (eigenvalue ``l2``): adding along it leaves the other eigenvalues as they are."""
     if kind != "multinomial" or l2 <= 0 or K < 2:
         return L, H
     index = (torch.arange(K, device=H.device).unsqueeze(1) * p + torch.arange(d, device=H.device)).T  # (d, K)
