@@ -2766,6 +2766,14 @@ BUGS = [
         "other",
         tests=["tests/test_batched_whitening.py"],
     ),
+    Bug(
+        "_dask",
+        "    check_pos_weight(targets.pos_weight, dtype)  # before any block is loaded (the workers convert it)\n",
+        "",
+        "a dask fit's pos_weight beyond float32 becomes infinite on the workers: the fit blames the features",
+        "bad input",
+        tests=["tests/test_dask.py"],
+    ),
 ]
 
 

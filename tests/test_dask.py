@@ -135,6 +135,20 @@ def test_multilabel_fit_on_dask_arrays(client):
     np.testing.assert_array_equal(remote.predict(X), local.predict(X))
 
 
+def test_a_pos_weight_beyond_the_training_dtype_is_refused_as_in_memory(client):
+    """The workers convert pos_weight themselves: the dask fit checked none and failed "not finite at the starting
+    point", blaming the features, where a fit in memory names the parameter."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 4)
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
+    with pytest.raises(ValueError) as in_memory:
+        TorchMultiLabelClassifier(pos_weight=[1e39, 1]).fit(X, Y)
+    with pytest.raises(ValueError) as on_dask:
+        TorchMultiLabelClassifier(pos_weight=[1e39, 1]).fit(*_chunked(X, Y, rows=100))
+    assert str(on_dask.value) == str(in_memory.value)
+    assert str(in_memory.value).startswith("pos_weight reaches 1e+39, beyond the range of the training dtype float32")
+
+
 def test_a_float32_dask_fit_judges_its_stall_by_the_data_as_in_memory(client):
     """The README's multi-label data at the defaults: the dask fit's float32 rule lacked the data's rounding bounds
     (largest |x|, effective rows) and stopped with "FLOAT32 PRECISION EXHAUSTED" after 27-35 iterations where the

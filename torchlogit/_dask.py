@@ -27,7 +27,7 @@ from ._data import kish_rows
 from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor, tensor_max_abs
 from ._objective import add_penalty, check_weight_scale, linear_objective_and_gradient
-from ._targets import check_label_values, check_two_classes, class_weights, label_targets
+from ._targets import check_label_values, check_pos_weight, check_two_classes, class_weights, label_targets
 from ._user_warnings import warn
 
 
@@ -428,6 +428,7 @@ def _fit_on_cluster(client, estimator, X, y, sample_weight, dtype):
     y = _row_blocks(_column_or_1d(y), X.chunks[0], "y")
     sample_weight = _row_blocks(_one_d_weights(sample_weight, X.shape[0]), X.chunks[0], "sample_weight")
     targets = estimator._dask_targets(y, sample_weight)
+    check_pos_weight(targets.pos_weight, dtype)  # before any block is loaded (the workers convert it)
     spec = BlockSpec(
         kind=targets.kind,
         classes=targets.classes if targets.kind != "multilabel" else None,

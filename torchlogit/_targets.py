@@ -213,16 +213,23 @@ def per_row(values, index):
 
 
 def pos_weight_tensor(targets, dtype, device):
-    """``pos_weight`` in the training dtype on ``device`` (None without one); a ValueError in the parameter's words
-    for a weight the dtype cannot hold (float32: 3.4e38), which became infinite and failed the fit with a message
-    about large feature values."""
+    """``pos_weight`` in the training dtype on ``device`` (None without one), checked by :func:`check_pos_weight`."""
     if targets.pos_weight is None:
         return None
-    largest, top = float(np.max(targets.pos_weight, initial=0.0)), torch.finfo(dtype).max
+    check_pos_weight(targets.pos_weight, dtype)
+    return torch.as_tensor(targets.pos_weight, dtype=dtype, device=device)
+
+
+def check_pos_weight(pos_weight, dtype):
+    """A ValueError in the parameter's words for a ``pos_weight`` the training ``dtype`` cannot hold (float32:
+    3.4e38): it became infinite and failed the fit with a message about large feature values. In memory through
+    :func:`pos_weight_tensor`; a dask fit, whose blocks convert it on the workers, calls this before loading them."""
+    if pos_weight is None:
+        return
+    largest, top = float(np.max(pos_weight, initial=0.0)), torch.finfo(dtype).max
     if largest > top:  # float64 holds every finite pos_weight (they are checked finite in float64)
         name = str(dtype).removeprefix("torch.")
         raise ValueError(
             f"pos_weight reaches {largest:.3g}, beyond the range of the training dtype {name} ({top:.3g}). Use a "
             "smaller pos_weight, or fit with dtype='float64'."
         )
-    return torch.as_tensor(targets.pos_weight, dtype=dtype, device=device)
