@@ -2774,6 +2774,14 @@ BUGS = [
         "bad input",
         tests=["tests/test_dask.py"],
     ),
+    Bug(
+        "_training",
+        '            pos_weight=pos_weight_tensor(targets, dtype, "cpu"),\n',
+        "",
+        "a dask fit's net holds no pos_weight: an overflow a huge pos_weight causes is blamed on the features",
+        "bad input",
+        tests=["tests/test_dask.py"],
+    ),
 ]
 
 

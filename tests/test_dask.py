@@ -137,7 +137,8 @@ def test_multilabel_fit_on_dask_arrays(client):
 
 def test_a_pos_weight_beyond_the_training_dtype_is_refused_as_in_memory(client):
     """The workers convert pos_weight themselves: the dask fit checked none and failed "not finite at the starting
-    point", blaming the features, where a fit in memory names the parameter."""
+    point", blaming the features, where a fit in memory names the parameter; and its net's criterion lacked
+    pos_weight, so an overflow it caused was blamed on the features too."""
     rng = np.random.RandomState(0)
     X = rng.randn(200, 4)
     Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
@@ -147,6 +148,9 @@ def test_a_pos_weight_beyond_the_training_dtype_is_refused_as_in_memory(client):
         TorchMultiLabelClassifier(pos_weight=[1e39, 1]).fit(*_chunked(X, Y, rows=100))
     assert str(on_dask.value) == str(in_memory.value)
     assert str(in_memory.value).startswith("pos_weight reaches 1e+39, beyond the range of the training dtype float32")
+    # One the dtype holds but whose scale overflows L-BFGS is named in the failure, as in memory (not the features).
+    with pytest.raises(ValueError, match=r"left the range of float64: pos_weight reaches 1e\+250\. Use a smaller"):
+        TorchMultiLabelClassifier(dtype="float64", pos_weight=[1e250, 1]).fit(*_chunked(X, Y, rows=100))
 
 
 def test_a_float32_dask_fit_judges_its_stall_by_the_data_as_in_memory(client):

@@ -255,6 +255,9 @@ class TrainingMixin:
             kind=targets.kind,
             weight_sum=weight_sum,
             n_samples=len(data),
+            # the blocks apply pos_weight on the workers; the criterion holds it too, as in memory, where a failure's
+            # message reads it (._callbacks._large_pos_weight)
+            pos_weight=pos_weight_tensor(targets, dtype, "cpu"),
             callbacks=self._net_callbacks(targets.kind, last=[("stopping", stopping)]),
         )
         net.initialize()
