@@ -1214,3 +1214,13 @@ def test_a_float32_array_wider_than_one_preparation_chunk_is_fitted():
         model = TorchLogisticClassifier(max_iter=2).fit(X, y)
     assert model.coef_.shape == (1, X.shape[1]) and np.isfinite(model.coef_).all()
     np.testing.assert_array_equal(model.predict(X), model.predict(X.astype(np.float64)))
+
+
+def test_a_pos_weight_beyond_the_training_dtype_is_refused_for_tensors_as_for_numpy(multilabel):
+    X, Y = multilabel
+    with pytest.raises(ValueError) as from_numpy:
+        TorchMultiLabelClassifier(pos_weight=[1e39, 1, 1]).fit(X, Y)
+    with pytest.raises(ValueError) as from_tensors:
+        TorchMultiLabelClassifier(pos_weight=[1e39, 1, 1]).fit(_t(X), _t(Y))
+    assert str(from_tensors.value) == str(from_numpy.value)
+    assert str(from_numpy.value).startswith("pos_weight reaches 1e+39, beyond the range of the training dtype float32")
