@@ -289,3 +289,43 @@ def test_sparse_row_keys_are_equal_exactly_when_rows_and_targets_are(keys, monke
         [[np.array_equal(np.r_[dense[i], target[i]], np.r_[dense[j], target[j]]) for j in range(7)] for i in range(7)]
     )
     np.testing.assert_array_equal(same_key, same_row)
+
+
+def test_one_hot_row_keys_are_equal_exactly_when_rows_and_targets_are():
+    """Rows that all store as many entries (one-hot output) are keyed without padding: keys still equal exactly
+    for equal rows and targets (entries stored out of order included), and differ by one index, value or target."""
+    rng = np.random.default_rng(3)
+    categories = rng.integers(0, 3, size=(40, 2))
+    dense = np.zeros((40, 6))
+    dense[np.arange(40), categories[:, 0]] = 1.0
+    dense[np.arange(40), 3 + categories[:, 1]] = rng.choice([1.0, 2.0], size=40)
+    target = rng.integers(0, 2, size=40).astype(np.float64)
+    coo = sp.coo_matrix(dense)
+    order = rng.permutation(coo.nnz)  # each row's two entries in a random order
+    X = sp.csr_matrix((coo.data[order], (coo.row[order], coo.col[order])), shape=dense.shape)
+    X.has_sorted_indices = False
+    key = _rows._row_contents(X, target, np.arange(40))
+    same_key = key[:, None] == key[None, :]
+    rows = np.c_[dense, target]
+    same_row = (rows[:, None, :] == rows[None, :, :]).all(axis=2)
+    assert same_row.sum() > 40  # some rows repeat
+    np.testing.assert_array_equal(same_key, same_row)
+
+
+@pytest.mark.parametrize("hash_multiplier", ["default", 0])
+def test_content_ranks_are_equal_exactly_for_equal_keys_in_an_order_set_by_the_values(hash_multiplier, monkeypatch):
+    """content_ranks (the tied rows' ranks) against np.unique's: the same classes, ranks 0..R-1, and the ranks of
+    a permutation of the keys are the permuted ranks (the order depends on the keys, not their positions). With a
+    multiplier of 0 every key hashes alike: the check that keys of one hash are equal must send it to np.unique."""
+    if hash_multiplier == 0:
+        monkeypatch.setattr(_rows, "_HASH_MULTIPLIER", np.uint64(0))
+    rng = np.random.default_rng(4)
+    base = rng.choice([0.0, -0.0, 1.0, 2.5, 1e300], size=(15, 4))
+    values = np.ascontiguousarray(base[rng.integers(0, 15, size=300)])
+    keys = values.view(np.dtype((np.void, 32))).ravel()
+    ranks = _rows.content_ranks(keys)
+    expected = np.unique(keys, return_inverse=True)[1].ravel()
+    np.testing.assert_array_equal(ranks[:, None] == ranks[None, :], expected[:, None] == expected[None, :])
+    np.testing.assert_array_equal(np.unique(ranks), np.arange(expected.max() + 1))
+    perm = rng.permutation(len(keys))
+    np.testing.assert_array_equal(_rows.content_ranks(keys[perm]), ranks[perm])
