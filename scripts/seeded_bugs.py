@@ -2782,6 +2782,14 @@ BUGS = [
         "bad input",
         tests=["tests/test_dask.py"],
     ),
+    Bug(
+        "_rows",
+        "        if (words == words[first[rank]]).all():\n",
+        "        if True:\n",
+        "tied rows of one hash are merged unchecked: two different rows whose keys' hashes collide become one",
+        "other",
+        tests=["tests/test_contracts_rows.py"],
+    ),
 ]
 
 
