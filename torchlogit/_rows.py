@@ -149,32 +149,45 @@ def settle_ties(idx, k, sample_weight, bound, contents):
     return idx[starts], np.add.reduceat(w.astype(np.float64), starts), anchor[group[starts]], merged
 
 
-# An odd 64-bit multiplier (the golden ratio's): content_ranks' hash of a row's words.
-_HASH_MULTIPLIER = np.uint64(0x9E3779B97F4A7C15)
-
-
 def content_ranks(keys):
     """Ranks of ``keys`` (0, 1, ...), equal exactly where the keys are, in an order that depends on their values only.
 
     The keys of tied rows (:func:`_row_contents`: fixed-width bytes, or Python bytes for very long sparse rows).
     ``np.unique`` sorts fixed-width bytes by comparing them: 45 ms for the 200k tied rows of one-hot data
-    (``benchmarks/onehot.py``, a third of that fit). Here each key's 64-bit words are hashed into one
-    integer and the integers sorted; keys of one hash are then checked to be equal to the first key of
-    that hash, word by word. Only if two different keys share a hash (never seen; possible) does the
-    byte-wise sort decide. The ranks order the keys by hash, not by bytes: either order depends on the
+    (``benchmarks/onehot.py``, a third of that fit), 0.41 s for 200k dense rows of 30 binary features. Here each
+    key's 64-bit words are hashed into one integer (:func:`_hash_words`) and the integers sorted; keys of one hash
+    are then checked equal to the first key of that hash, word by word. Only if two different keys share a hash
+    does the byte-wise sort decide. The ranks order the keys by hash, not by bytes: either order depends on the
     rows' values alone, which is all the canonical order needs.
     """
     if keys.dtype.kind == "V" and keys.dtype.itemsize % 8 == 0 and len(keys):
         words = np.ascontiguousarray(keys).view(np.uint64).reshape(len(keys), -1)
-        hashed = np.zeros(len(keys), dtype=np.uint64)
-        for column in words.T:  # FNV-style: xor a word in, multiply (uint64 arithmetic wraps)
-            hashed ^= column
-            hashed *= _HASH_MULTIPLIER
-        _, first, rank = np.unique(hashed, return_index=True, return_inverse=True)
+        _, first, rank = np.unique(_hash_words(words), return_index=True, return_inverse=True)
         rank = rank.ravel()
         if (words == words[first[rank]]).all():
             return rank
     return np.unique(keys, return_inverse=True)[1].ravel()
+
+
+def _hash_words(words):
+    """One 64-bit hash per row of ``words`` (uint64): each word's high half xored into its low half, then a
+    weighted sum with fixed odd weights, wrapping.
+
+    The xor first because float64 values differ in their high bits (1.0 and 2.0 in bits 52-62 only), and a
+    product modulo 2^64 carries a difference only upwards: multiplying and xoring the raw words (FNV-style)
+    gave 1310 hashes to 2000 distinct dense binary rows. Both steps are one pass (the sum is NumPy's integer
+    matrix-vector product): 75 ms for 200k x 31 words, against 113 ms for a loop over the columns.
+    """
+    mixed = words ^ (words >> np.uint64(32))  # a bijection: distinct rows stay distinct
+    return mixed @ _hash_weights(words.shape[1])
+
+
+@functools.lru_cache(maxsize=8)
+def _hash_weights(n_words):
+    """Fixed odd weights of :func:`_hash_words` (read-only, as :func:`projection`)."""
+    weights = np.random.RandomState(1).randint(0, 1 << 63, size=n_words, dtype=np.uint64) * np.uint64(2) + np.uint64(1)
+    weights.flags.writeable = False
+    return weights
 
 
 def _terms(X):
