@@ -211,6 +211,9 @@ def _max_abs(a):
     return float(max(values.max(), -values.min()))
 
 
+# Values of a block of dense tied rows gathered at once (a few hundred kB: the block stays in cache).
+_CONTENT_BLOCK_VALUES = 1 << 15
+
 # Values of the padded keys of tied sparse rows built at once (rows x (2 x longest row + 1)): 128 MB of float64.
 _PADDED_KEY_VALUES = 1 << 24
 
@@ -253,5 +256,13 @@ def _row_contents(X, target, positions):
                 target[position].tobytes() + rows.indices[lo:hi].astype(np.int64).tobytes() + rows.data[lo:hi].tobytes()
             )
         return keys
-    values = np.ascontiguousarray(np.column_stack([target[positions], X[positions].astype(np.float64)]))
+    # The target, then the row, as float64, written into one array a block of rows at a time: a gather, a cast
+    # and a column_stack of all the tied rows made three copies of them.
+    targets = np.asarray(target[positions], dtype=np.float64).reshape(len(positions), -1)
+    n_t = targets.shape[1]
+    values = np.empty((len(positions), n_t + X.shape[1]), dtype=np.float64)
+    values[:, :n_t] = targets
+    step = max(1, _CONTENT_BLOCK_VALUES // max(X.shape[1], 1))
+    for start in range(0, len(positions), step):
+        values[start : start + step, n_t:] = X[positions[start : start + step]]
     return values.view(np.dtype((np.void, values.dtype.itemsize * values.shape[1]))).ravel()

@@ -259,6 +259,8 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None, counts=False):
 
     def contents(positions):
         at = tied_rows[torch.as_tensor(positions, device=device)]
+        if device.type == "cpu":  # read where they are: no gathered copy of the tied rows before their keys
+            return _row_contents(X.numpy(), target.numpy(), at.numpy())
         return _row_contents(X[at].cpu().numpy(), target[at].cpu().numpy(), np.arange(len(positions)))
 
     local, merged, anchor, merged_counts = settle_ties(
