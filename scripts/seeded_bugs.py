@@ -254,8 +254,8 @@ BUGS = [
     ),
     Bug(
         "_rows",
-        "    values = np.ascontiguousarray(np.column_stack([target[positions], X[positions].astype(np.float64)]))\n",
-        "    values = np.ascontiguousarray(X[positions].astype(np.float64))\n",
+        "    values[:, :n_t] = targets\n",
+        "    values[:, :n_t] = 0.0\n",
         "dense row contents compare X only: equal rows with different labels are merged",
         "rows",
     ),
