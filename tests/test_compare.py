@@ -1,6 +1,7 @@
 """`torchlogit compare` / `python -m torchlogit`: the side-by-side report, its explanations and its errors."""
 
 import json
+import math
 import subprocess
 import sys
 
@@ -11,10 +12,11 @@ import torch
 from sklearn.datasets import load_breast_cancer, load_iris, load_wine
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
+from sklearn.preprocessing import StandardScaler
 
 import torchlogit._threads
 from torchlogit import TorchLogisticClassifier, _compare
-from torchlogit._compare import build_parser, float64_objective, main
+from torchlogit._compare import OURS, REF, build_parser, explain, float64_objective, main
 
 VERSION_KEYS = {"torchlogit", "torch", "sklearn", "numpy", "python"}
 MODEL_KEYS = {
@@ -640,3 +642,88 @@ def test_the_table_names_the_device_and_leaves_per_iteration_empty_without_itera
     assert next(line for line in lines if line.startswith("  per iteration (ms)")).split()[3:] == ["-", "-"]
     assert any(line.startswith("  above the reference") for line in lines)
     assert not any(line.startswith("  above the optimum") for line in lines)
+
+
+# Mutation survey h3 (stop 49): each test kills a one-line mutant the suite let through.
+def _compared_rows(objectives, dtype, iterations=(10, 12), max_iter=100):
+    return {
+        name: dict(
+            solver="lbfgs",
+            dtype=dtype,
+            tol=1e-4,
+            max_iter=max_iter,
+            iterations=it,
+            objective=obj,
+            reached_max_iter=it >= max_iter,
+        )
+        for name, obj, it in zip((OURS, REF), objectives, iterations, strict=True)
+    }
+
+
+@pytest.mark.parametrize("dtype, advised", [("float32", True), ("float64", False)])
+def test_the_closing_advice_suggests_float64_only_to_a_float32_fit(dtype, advised):
+    """Both near the optimum, apart: "a smaller --tol (with --dtype float64)" only when ours ran in float32
+    (mutant C10: the advice given to a float64 fit too)."""
+    reference = dict(objective=1.0, separable=False)
+    rows = _compared_rows((1.0 + 1e-5, 1.0 + 2e-5), dtype)
+    sentence = explain(rows, dict(max_abs_proba_diff=1e-3, max_abs_coef_diff=1e-3), reference, C=1.0)
+    assert sentence.startswith("Both stop at tol=")
+    assert ("(with --dtype float64)" in sentence) is advised
+
+
+def test_the_tight_reference_reports_no_growth_with_a_penalty():
+    """tight_reference's docstring: growth is 0 with a penalty (the JSON's tight_optimum.growth); mutant C13
+    refitted at tol=1e-14 for any C and reported a spurious growth."""
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    _, info = _compare.tight_reference(X, y, 1.0)
+    assert info["converged"] and info["growth"] == 0.0
+
+
+def _overlapping(n=200, n_features=3, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, n_features)
+    y = (X[:, 0] + 2.0 * rng.randn(n) > 0).astype(int)  # classes overlap: a finite unpenalised optimum
+    return X, y
+
+
+def test_a_reference_that_still_grows_past_the_threshold_is_separable(monkeypatch):
+    """Without a penalty, coefficients that grow by more than GROWTH_WITHOUT_OPTIMUM (1e-4) when the tolerance is
+    tightened mean no finite optimum (mutant C7 used another threshold, 1e-2)."""
+    real = _compare.tight_reference
+
+    def growing(X, y, C):
+        model, info = real(X, y, C)
+        assert info["converged"] and info["growth"] < 1e-4  # the data alone have an optimum
+        return model, dict(info, growth=1e-3)
+
+    monkeypatch.setattr(_compare, "tight_reference", growing)
+    X, y = _overlapping()
+    _, agreement, _, reference = _compare.compare(X, y, C=math.inf, progress=False)
+    assert reference["separable"] and agreement["explanation"].startswith("The training data are separable")
+
+
+def test_the_timing_rule_counts_values_not_rows(monkeypatch):
+    """SMALL_DATA_VALUES counts rows x features of the training data (mutant C8 counted rows only): 2700 rows of
+    100 features (270k values) are not small data."""
+    seen = []
+    monkeypatch.setattr(_compare, "explain_timing", lambda rows, shape, small=True: seen.append((shape, small)))
+    rng = np.random.RandomState(0)
+    X = rng.randn(3600, 100)
+    y = (X[:, 0] + rng.randn(3600) > 0).astype(int)
+    _compare.compare(X, y, C=1.0, progress=False)
+    assert seen == [((2700, 100), False)]
+
+
+def test_a_model_that_ties_the_reference_does_not_replace_it():
+    """scikit-learn's newton-cholesky at tol=1e-10 is the tight reference fit itself: equal objectives are no
+    sign that the reference stopped above the optimum (mutant C5 took a model within 1e-12 *above* the reference
+    for the optimum and said the reference fit "stopped above it")."""
+    X, y = load_iris(return_X_y=True)
+    rows, _, _, reference = _compare.compare(
+        X, y, C=1.0, solver="newton-cholesky", dtype="float64", tol=1e-10, progress=False
+    )
+    assert rows[REF]["objective"] == reference["objective"]
+    assert "lowest_of" not in reference
+    table = _compare.format_table(rows, dict(max_abs_proba_diff=0.0, max_abs_coef_diff=0.0), reference)
+    assert "not the optimum" not in table

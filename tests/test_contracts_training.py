@@ -310,3 +310,47 @@ def test_a_mini_batch_fit_interrupted_after_diverging_is_refused(solver, breast_
     with pytest.raises(ValueError, match="diverged with learning_rate_init"):
         model.fit(X, y)
     assert not hasattr(model, "coef_")
+
+
+# Mutation survey h2 (stop 49): each test kills a one-line mutant the suite let through.
+def test_float32_gradient_rule_keeps_the_intercepts_unit_scale_for_small_features():
+    """T01 (``max(max_abs, 1.0)`` -> ``max_abs`` in ``_float32_gradient_trusted``): the intercept's column is 1,
+    so features of 1e-3 do not make a float32 gradient of 1e-6 trustworthy (32 ulps of 1 = 3.8e-6)."""
+    from torchlogit._training import _float32_gradient_trusted
+
+    assert not _float32_gradient_trusted(1e-3, 1e-6)
+    assert _float32_gradient_trusted(1e-3, 1e-4)
+
+
+def test_data_exactly_three_times_wider_than_tall_keeps_sklearns_plain_lbfgs():
+    """T02 (``>=`` -> ``>`` in ``_preconditioner``'s wide-data rule): 30 x 90 with columns from 1e-4 to 1e4 at C=1e3
+    converges in ~31 iterations on plain L-BFGS as LogisticRegression (33); preconditioned it hit max_iter=100."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(30, 90) * np.logspace(-4, 4, 90)
+    y = (X[:, -1] + X[:, -2] > 0).astype(int) ^ (rng.rand(30) < 0.2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        clf = TorchLogisticClassifier(C=1e3).fit(X, y)
+    assert clf.n_iter_[0] < 60
+
+
+@pytest.mark.parametrize("batch_size, clipped", [(85, False), (86, True)])
+def test_the_batch_size_warning_counts_the_held_out_rows_as_mlpclassifier(batch_size, clipped):
+    """T06 (``math.ceil`` -> ``int`` in ``_batch_size``): 95 rows, validation_fraction=0.1: train_test_split holds out
+    ceil(9.5) = 10 rows, leaving 85, so batch_size=86 is clipped and warned about, as MLPClassifier does."""
+    from sklearn.neural_network import MLPClassifier
+
+    from torchlogit import TorchMultiLabelClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(95, 3)
+    Y = np.c_[X[:, 0] > 0, X[:, 1] > 0].astype(int)
+    for est in (
+        MLPClassifier(hidden_layer_sizes=(), solver="adam", batch_size=batch_size, early_stopping=True, max_iter=2),
+        TorchMultiLabelClassifier(solver="adam", batch_size=batch_size, early_stopping=True, max_iter=2),
+    ):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            est.fit(X, Y)
+        texts = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
+        assert any("larger than sample size" in t for t in texts) == clipped, (type(est).__name__, texts)

@@ -406,6 +406,12 @@ def test_weights_beyond_the_training_dtype_are_refused_as_in_memory(client, brea
     ]:
         with pytest.raises(ValueError, match=match):
             TorchLogisticClassifier().fit(Xd, yd, sample_weight=da.from_array(np.full(len(y), w), chunks=200))
+    # The smallest positive weight over the blocks, not the largest of their minima: 1e-40 in block 0 only, beside
+    # one weight of 2e-38 in block 1 (the rest zero: the sum stays small enough for the check to apply).
+    apart = np.zeros(len(y))
+    apart[:200], apart[200] = 1e-40, 2e-38
+    with pytest.raises(ValueError, match="go down to 1e-40, below the normal range of the training dtype float32"):
+        TorchLogisticClassifier().fit(Xd, yd, sample_weight=da.from_array(apart, chunks=200))
     mixed = np.ones(len(y))
     mixed[:3] = 1e-42
     a = TorchLogisticClassifier().fit(X, y, sample_weight=mixed)

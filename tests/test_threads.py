@@ -642,3 +642,51 @@ def test_mini_batch_epochs_of_large_data_run_on_one_thread_when_their_batches_ar
     whole = dict(small, batch_size=len(X))
     assert _counts(TorchLogisticClassifier(**whole).fit(X, y)) == {2}
     assert _counts(TorchLogisticClassifier(**whole).partial_fit(X, y, classes=[0, 1, 2])) == {2}
+
+
+def test_a_block_nested_in_this_threads_one_thread_block_keeps_it_on_one_thread(
+    two_threads, numpy_blas_faster, monkeypatch
+):
+    """A one-thread block inside another on the same thread (compare's one-thread timing around a fit whose products
+    go to NumPy's BLAS) kept the outer 1 only until it ended: it took the pool's count for its own and gave it back,
+    so the outer block's remaining work ran on the pool. The outer block's 1 holds to its end now, and the count is
+    the user's after it."""
+    with threads_for(0):
+        with threads_for(0):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+    X, y = _binary_data()
+    monkeypatch.setattr(torchlogit._threads, "SMALL_VALUES", X.size)  # a large fit: its own block keeps the pool
+    with threads_for(0):
+        model = TorchLogisticClassifier(dtype="float64", callbacks=[_BlasSeen()]).fit(X, y)
+        assert torch.get_num_threads() == 1
+    assert {row["numpy_blas"] for row in model.history_} == {True}
+    assert {row["threads"] for row in model.history_} == {1}
+    assert torch.get_num_threads() == 2
+
+
+def test_a_small_sparse_fit_is_judged_by_its_stored_values_and_runs_on_one_thread():
+    """H03 (``X.nnz`` -> ``X.shape[0] * X.shape[1]`` in ``_threads.data_values``): CSR 1000 x 5000 holding 10k values
+    (5M cells, above SMALL_VALUES = 4.2M) is a small fit: it trains on one intra-op thread and gives the count back."""
+    import scipy.sparse as sp
+    import torch
+    from skorch.callbacks import Callback
+
+    class Count(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            net.history.record("threads", torch.get_num_threads())
+
+    X = sp.random(1000, 5000, density=0.002, format="csr", random_state=0)
+    y = np.arange(1000) % 2
+    before = torch.get_num_threads()
+    torch.set_num_threads(2)
+    try:
+        clf = TorchLogisticClassifier(max_iter=3, callbacks=[("count", Count())])
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            clf.fit(X, y)
+        assert {row["threads"] for row in clf.history_} == {1}
+        assert torch.get_num_threads() == 2
+    finally:
+        torch.set_num_threads(before)

@@ -101,8 +101,8 @@ def mini_batch_threads(n_values, n_rows, batch_size):
     adam on 90k x 50 (4.5M values) in batches of 200 ran its 10k-value steps on torch's pool, about
     250 us a step on a quiet machine as on one thread, and 11-22 ms (45x) whenever the other core was
     busy (2026-12-06, two cores). Only where the data were above the rule (smaller data already train
-    on one thread inside the fit's own :func:`threads_for`, and a nested block would give the count back
-    early); the data's preparation and copy before the epochs keep the pool.
+    on one thread inside the fit's own :func:`threads_for`); the data's preparation and copy before the epochs
+    keep the pool.
     """
     if on_one_thread(n_values):
         return contextlib.nullcontext()
@@ -214,8 +214,11 @@ def threads_for(n_values):
         with _lock:
             if _running == 0:
                 _default = own
-            elif own == 1:
+            elif own == 1 and outer is None:
                 own = _default  # this thread's count was taken from another small fit's setting
+            # Inside this thread's own block (outer is set), the 1 is that block's: kept, and given back at the end
+            # (taking the default gave the pool back while the outer block ran: compare's one-thread timing of a
+            # fit whose products go to NumPy's BLAS ran its iterations after the first on the pool).
             _running += 1
             counted = True
         # OpenMP's count may read 1 under an OpenMP limit that leaves MKL on every core (see _mkl_threads).
