@@ -2790,6 +2790,22 @@ BUGS = [
         "other",
         tests=["tests/test_contracts_rows.py"],
     ),
+    Bug(
+        "_threads",
+        "            elif own == 1 and outer is None:\n",
+        "            elif own == 1:\n",
+        "a one-thread block nested in this thread's own gives the pool back when it ends, while the outer block runs",
+        "other",
+        tests=["tests/test_threads.py"],
+    ),
+    Bug(
+        "_dask",
+        "            largest, smallest = max(p[2] for p in parts), min(p[3] for p in parts)\n",
+        "            largest, smallest = max(p[2] for p in parts), max(p[3] for p in parts)\n",
+        "a dask fit takes the largest of its blocks' smallest weights: a weight below float32's range in one block trains",
+        "bad input",
+        tests=["tests/test_dask.py"],
+    ),
 ]
 
 
