@@ -2784,7 +2784,7 @@ BUGS = [
     ),
     Bug(
         "_rows",
-        "        if (words == words[first[rank]]).all():\n",
+        "        if all((words[i : i + step] == words[first[rank[i : i + step]]]).all() for i in blocks):\n",
         "        if True:\n",
         "tied rows of one hash are merged unchecked: two different rows whose keys' hashes collide become one",
         "other",

@@ -162,9 +162,16 @@ def content_ranks(keys):
     """
     if keys.dtype.kind == "V" and keys.dtype.itemsize % 8 == 0 and len(keys):
         words = np.ascontiguousarray(keys).view(np.uint64).reshape(len(keys), -1)
-        _, first, rank = np.unique(_hash_words(words), return_index=True, return_inverse=True)
+        # A block of rows at a time: the temporaries (the mixed words, the first keys, the comparison) stay the
+        # size of a block, not of the keys.
+        step = max(1, _CONTENT_BLOCK_VALUES // words.shape[1])
+        blocks = range(0, len(words), step)
+        hashed = np.empty(len(words), dtype=np.uint64)
+        for start in blocks:
+            hashed[start : start + step] = _hash_words(words[start : start + step])
+        _, first, rank = np.unique(hashed, return_index=True, return_inverse=True)
         rank = rank.ravel()
-        if (words == words[first[rank]]).all():
+        if all((words[i : i + step] == words[first[rank[i : i + step]]]).all() for i in blocks):
             return rank
     return np.unique(keys, return_inverse=True)[1].ravel()
 
