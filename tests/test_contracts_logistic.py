@@ -16,10 +16,11 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_classification
+from sklearn.datasets import load_iris, make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
+from sklearn.utils._param_validation import InvalidParameterError
 
 from torchlogit import TorchLogisticClassifier
 
@@ -229,3 +230,120 @@ def test_dask_fit_with_balanced_class_weight_and_sample_weight_equals_the_in_mem
             da.from_array(X, chunks=(60, X.shape[1])), da.from_array(y, chunks=60), da.from_array(w, chunks=60)
         )
     assert np.abs(remote.predict_proba(X) - local.predict_proba(X)).max() <= 1e-6
+
+
+# Mutation survey h4 (stop 49): each test kills a one-line mutant of _base / _logistic the suite let through.
+def _h4_binary(n=60, seed=0):
+    rng = np.random.RandomState(seed)
+    X = rng.randn(n, 3)
+    return X, (X[:, 0] + rng.randn(n) > 0).astype(int)
+
+
+def _h4_iris():
+    X, y = load_iris(return_X_y=True)
+    return (X - X.mean(0)) / X.std(0), y
+
+
+# B1: "C" Interval closed="right" -> "both"
+def test_c_zero_is_refused_as_logistic_regression_refuses_it():
+    X, y = _h4_binary()
+    with pytest.raises(InvalidParameterError):
+        LogisticRegression(C=0).fit(X, y)
+    with pytest.raises(InvalidParameterError, match="'C'"):
+        TorchLogisticClassifier(C=0).fit(X, y)
+
+
+# B6: C=inf warning also for l1_ratio=1 (scikit-learn warns only for 0 < l1_ratio < 1)
+@pytest.mark.parametrize("l1_ratio, warns", [(0.0, False), (0.5, True), (1.0, False)])
+def test_l1_ratio_ignored_warning_only_where_sklearn_gives_it(l1_ratio, warns):
+    X, y = _h4_binary()
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        TorchLogisticClassifier(C=np.inf, l1_ratio=l1_ratio, max_iter=20).fit(X, y)
+    got = any("l1_ratio parameter is only used" in str(w.message) for w in caught)
+    assert got == warns
+
+
+# B8: newton-cholesky records "objective" and "grad_max": EarlyStopping may monitor them
+@pytest.mark.parametrize("monitor", ["objective", "grad_max"])
+def test_early_stopping_on_a_newton_fits_recorded_scores_is_accepted(monitor):
+    from skorch.callbacks import EarlyStopping
+
+    X, y = _h4_binary()
+    clf = TorchLogisticClassifier(solver="newton-cholesky", callbacks=[EarlyStopping(monitor=monitor, patience=2)])
+    clf.fit(X, y)
+    assert monitor in clf.history_[-1]
+
+
+# B13: _fit_settings must copy the class_weight dict (an in-place edit after fit changed summary())
+def test_summary_describes_the_fitted_class_weight_after_an_in_place_edit():
+    X, y = _h4_binary()
+    weights = {0: 1.0, 1: 3.0}
+    clf = TorchLogisticClassifier(C=np.inf, class_weight=weights, dtype="float64").fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        before = np.asarray(clf.summary(X, y).coef, dtype=float)
+        weights[1] = 1.0  # the user's dict, edited in place after fit
+        after = np.asarray(clf.summary(X, y).coef, dtype=float)
+    np.testing.assert_array_equal(before, after)
+
+
+# B14: bytes arrays are refused at predict as LogisticRegression refuses them
+def test_predict_refuses_bytes_features_as_logistic_regression():
+    X, y = _h4_binary()
+    Xb = X.astype("S")
+    with pytest.raises(ValueError, match="numeric"):
+        LogisticRegression().fit(X, y).predict(Xb)
+    with pytest.raises(ValueError, match="numeric"):
+        TorchLogisticClassifier().fit(X, y).predict(Xb)
+
+
+# L2: an L2 warm start keeps the multinomial intercepts' sum where it started, as LogisticRegression's lbfgs
+def test_l2_warm_start_from_assigned_intercepts_keeps_their_sum_as_sklearn():
+    X, y = _h4_iris()
+    ests = [LogisticRegression(warm_start=True), TorchLogisticClassifier(warm_start=True, dtype="float64")]
+    for est in ests:
+        est.coef_, est.intercept_, est.classes_ = np.zeros((3, 4)), np.array([1.0, 2.0, 3.0]), np.arange(3)
+        est.fit(X, y)
+    np.testing.assert_allclose(ests[1].intercept_, ests[0].intercept_, atol=1e-4)
+    assert ests[1].intercept_.sum() == pytest.approx(6.0, abs=1e-6)
+
+
+def test_l1_warm_start_from_assigned_intercepts_keeps_their_sum_as_sklearns_saga():
+    """An L1 multinomial fit's intercepts are centred after fit (OWL-QN's steps move their sum): on the starting
+    mean, so intercepts assigned as [1, 2, 3] keep their sum 6 as scikit-learn's saga keeps it (they were centred
+    on 0: every intercept 2.0 off scikit-learn's, the same probabilities)."""
+    X, y = _h4_iris()
+    ests = [
+        LogisticRegression(warm_start=True, solver="saga", l1_ratio=1.0, C=1.0, max_iter=5000, tol=1e-8),
+        TorchLogisticClassifier(warm_start=True, dtype="float64", l1_ratio=1.0, C=1.0, max_iter=1000, tol=1e-8),
+    ]
+    for est in ests:
+        est.coef_, est.intercept_, est.classes_ = np.zeros((3, 4)), np.array([1.0, 2.0, 3.0]), np.arange(3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            est.fit(X, y)
+    np.testing.assert_allclose(ests[1].intercept_, ests[0].intercept_, atol=1e-3)
+    assert ests[1].intercept_.sum() == pytest.approx(6.0, abs=1e-9)
+    cold = TorchLogisticClassifier(dtype="float64", l1_ratio=1.0, C=1.0, max_iter=1000, tol=1e-8).fit(X, y)
+    assert cold.intercept_.sum() == pytest.approx(0.0, abs=1e-12)
+
+
+# L7: coef_ of shape (1, d) assigned without classes_ is a binary model: decision_function is (n,)
+def test_assigned_single_row_coef_without_classes_is_binary_as_logistic_regression():
+    X, _ = _h4_binary()
+    ests = [LogisticRegression(), TorchLogisticClassifier()]
+    for est in ests:
+        est.coef_, est.intercept_ = np.array([[0.5, -1.0, 2.0]]), np.array([0.3])
+    ref, ours = (est.decision_function(X) for est in ests)
+    assert ours.shape == ref.shape == (len(X),)
+    np.testing.assert_allclose(ours, ref, rtol=1e-12)
+
+
+# L14: centring the L1 multinomial intercepts keeps scikit-learn's float32 rule
+def test_l1_multinomial_float32_intercepts_stay_float32():
+    X, y = _h4_iris()
+    X = X.astype(np.float32)
+    clf = TorchLogisticClassifier(C=1.0, l1_ratio=1.0, max_iter=50).fit(X, y)
+    ref = LogisticRegression(C=1.0, l1_ratio=1.0, solver="saga", max_iter=50).fit(X, y)
+    assert clf.coef_.dtype == clf.intercept_.dtype == ref.intercept_.dtype == np.float32

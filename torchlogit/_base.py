@@ -241,7 +241,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
                 net = self._train(data, module=module, module_kwargs=module_kwargs, dtype=dtype, init_state=init_state)
             # A mini-batch fit keeps its optimizer state, so that partial_fit continues it (MLPClassifier's too).
             incremental = self._mini_batch()
-            self._publish(net, data.targets, incremental=incremental, X_dtype=data.X_dtype, previous=previous)
+            self._publish(
+                net, data.targets, incremental=incremental, X_dtype=data.X_dtype, previous=previous, start=init_state
+            )
             follow_origin(self, origin)
             follow_labels(self, y)
         return self
@@ -273,14 +275,15 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             self._publish(net, targets, incremental=False, X_dtype=X.dtype)
         return self
 
-    def _publish(self, net, targets, *, incremental, X_dtype=np.float64, previous=()):
+    def _publish(self, net, targets, *, incremental, X_dtype=np.float64, previous=(), start=None):
         """Set the fitted attributes from a trained net (the last step of every fit); the net is not kept.
 
         What the estimator keeps is the model (``coef_`` / ``coefs_``), scikit-learn's
         fitted attributes and the training history as plain data; ``partial_fit`` also
         keeps its optimizer's moments and shuffling seed, as arrays, to continue from.
         ``previous``: history rows this fit continues (a warm start that appends, see
-        :meth:`_warm_start_appends`); the new rows' epochs are numbered after them.
+        :meth:`_warm_start_appends`); the new rows' epochs are numbered after them. ``start``: the state the
+        training started from (a warm start), or None.
         """
         self.__dict__.pop("net_", None)  # a model of the format before the lean state
         # The objective's settings of this fit, for summary(): set_params after fit changes the next fit, not the

@@ -294,13 +294,15 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     def _module(self, n_features, n_outputs):
         return LinearLogits, dict(n_features=n_features, n_outputs=n_outputs, bias=self.fit_intercept)
 
-    def _publish(self, net, targets, *, incremental, X_dtype=np.float64, previous=()):
-        super()._publish(net, targets, incremental=incremental, X_dtype=X_dtype, previous=previous)
+    def _publish(self, net, targets, *, incremental, X_dtype=np.float64, previous=(), start=None):
+        super()._publish(net, targets, incremental=incremental, X_dtype=X_dtype, previous=previous, start=start)
         # The multinomial intercepts are unpenalised: adding one constant to all changes no probability,
-        # and only their differences are identified. L-BFGS keeps their sum at its starting zero (its
-        # steps are combinations of gradients, whose intercept parts sum to zero), as scikit-learn's
-        # solvers do; OWL-QN's orthant projection of the step (an L1 part) does not, and the sum drifted
-        # (4.5 on iris at C=1, l1_ratio=1). Centred after fit, the reported intercepts are scikit-learn's.
+        # and only their differences are identified. L-BFGS keeps their sum where it started (its steps are
+        # combinations of gradients, whose intercept parts sum to zero), as scikit-learn's solvers do;
+        # OWL-QN's orthant projection of the step (an L1 part) does not, and the sum drifted (4.5 on iris
+        # at C=1, l1_ratio=1). Centred after fit on the starting mean (zero, or a warm start's: intercepts
+        # assigned as [1, 2, 3] keep their sum 6, as scikit-learn's saga keeps it), the reported intercepts
+        # are scikit-learn's.
         if (
             not incremental
             and self._kind == "multinomial"
@@ -308,4 +310,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
             and self.l1_ratio > 0
             and np.isfinite(self.C)
         ):
-            self.intercept_ = self.intercept_ - self.intercept_.mean(dtype=np.float64).astype(self.intercept_.dtype)
+            shift = self.intercept_.mean(dtype=np.float64)
+            if start is not None and "linear.bias" in start:
+                shift -= float(start["linear.bias"].double().mean())
+            self.intercept_ = self.intercept_ - shift.astype(self.intercept_.dtype)
