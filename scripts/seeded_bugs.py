@@ -2806,6 +2806,14 @@ BUGS = [
         "bad input",
         tests=["tests/test_dask.py"],
     ),
+    Bug(
+        "_inference",
+        "                null_space = flat_directions(n_outputs, d, flat_columns=range(d), device=device)\n",
+        "                null_space = flat_directions(n_outputs, d, flat_columns=range(int(penalised) or d), device=device)\n",
+        "a penalised multinomial summary keeps the weights' common shift: under a large finite C every error is NaN",
+        "other",
+        tests=["tests/test_contracts_inference.py"],
+    ),
 ]
 
 

@@ -1199,3 +1199,63 @@ def test_the_memory_refusal_describes_the_models_size(three_classes, monkeypatch
     monkeypatch.setattr(inference, "available_memory", lambda device: 1000)
     with pytest.raises(ValueError, match=r"12 parameters \(3 features \+ intercept, 3 outputs \(classes or labels\)\)"):
         clf.summary(X, y)
+
+
+# Mutation survey h1 (stop 49): summary() cases the suite let through.
+_H1_TIGHT = dict(dtype="float64", tol=1e-10, max_iter=2000)
+
+
+def _three_classes(n=300, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 2))
+    y = rng.integers(0, 3, n)
+    y[X[:, 0] > 1] = 2
+    return X, y
+
+
+def test_penalised_multinomial_summary_ignores_a_common_shift_of_the_classes_weights():
+    """Adding one vector to every class's coef_ changes no probability, and the L2 optimum has the class mean
+    0: summary() (which polishes to the penalised optimum) reports the same table. Kills M08 (curvature added
+    along the weights' common shift under a penalty: Newton crawls along it and gives up, NaN)."""
+    X, y = _three_classes()
+    clf = TorchLogisticClassifier(C=1.0, **_H1_TIGHT).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)  # the finite-C warning
+        reference = clf.summary(X, y)
+        clf.coef_ = clf.coef_ + np.array([3.0, -2.0])  # the same shift for every class
+        np.testing.assert_allclose(
+            clf.predict_proba(X), TorchLogisticClassifier(C=1.0, **_H1_TIGHT).fit(X, y).predict_proba(X), rtol=1e-6
+        )
+        shifted = clf.summary(X, y)
+    assert shifted.attrs["converged"] is True
+    np.testing.assert_allclose(shifted.to_numpy(), reference.to_numpy(), rtol=1e-7, atol=1e-10)
+
+
+@pytest.mark.parametrize("C", [1e10, 1e13])
+def test_multinomial_under_a_negligible_penalty_has_the_unpenalised_standard_errors(C):
+    """BUG on 7bb322b: a multinomial model with a large finite C (sklearn users' stand-in for "no penalty") got NaN
+    standard errors and a "singular or ill-conditioned" warning: the weights' common shift, which no reported
+    contrast sees, has curvature 1/C only. (n=50,000 rows: already at C=1e8.)"""
+    X, y = _three_classes()
+    unpenalised = TorchLogisticClassifier(C=np.inf, **_H1_TIGHT).fit(X, y).summary(X, y)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        table = TorchLogisticClassifier(C=C, **_H1_TIGHT).fit(X, y).summary(X, y)
+    assert not [w for w in caught if "singular" in str(w.message)]
+    np.testing.assert_allclose(table["std_err"].to_numpy(), unpenalised["std_err"].to_numpy(), rtol=1e-5)
+
+
+def test_a_label_on_only_in_rows_of_zero_weight_is_named_as_never_on():
+    """Rows of sample_weight 0 count as absent (as in fit): a label on only in such rows has no MLE and is named
+    as such, before any Newton step. Kills M11 (rows of weight 0 counted for the label's values)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 2))
+    Y = np.column_stack([(X[:, 0] + rng.normal(size=200) > 0), np.zeros(200)]).astype(int)
+    Y[:5, 1] = 1
+    weight = np.ones(200)
+    weight[:5] = 0.0
+    clf = TorchMultiLabelClassifier(C=np.inf, **_H1_TIGHT).fit(X, Y, sample_weight=weight)
+    with pytest.warns(InferenceWarning, match=r"Label 1 \(1\) is never on in y") as caught:
+        table = clf.summary(X, Y, sample_weight=weight)
+    assert not [w for w in caught if "Newton" in str(w.message) or "Hessian" in str(w.message)]
+    assert np.isnan(table.loc[1, "std_err"]).all() and np.isfinite(table.loc[0, "std_err"]).all()

@@ -867,10 +867,15 @@ class InferenceMixin:
             start = fitted[outputs]
             null_space = None
             if softmax:
-                # Without a penalty, shifting every class alike changes nothing; with one, only
-                # the unpenalised intercepts can shift.
-                flat_columns = range(d) if not penalised else range(int(self.fit_intercept))
-                null_space = flat_directions(n_outputs, d, flat_columns=flat_columns, device=device)
+                # Shifting every class alike changes no probability, and the L2 penalty (1/C on every class alike)
+                # does not couple that shift with the class differences: its optimum is the weights' class mean 0,
+                # taken here, and the reported contrasts see neither it nor its curvature 1/C, which under a large
+                # finite C (1e8 with 50,000 rows) made the Hessian "singular" and every standard error NaN.
+                if penalised:
+                    weights = slice(int(self.fit_intercept), None)
+                    start = start.clone()
+                    start[:, weights] -= start[:, weights].mean(dim=0)
+                null_space = flat_directions(n_outputs, d, flat_columns=range(d), device=device)
             result = newton_refine(terms, start, null_space)
             variances = None
             if result.converged:
