@@ -83,11 +83,12 @@ SHARED = {
         ``MLPClassifier``'s ``ceil(n_samples / batch_size)`` (5000 rows of 8 distinct
         values: one step). Lower ``batch_size`` or raise ``max_iter`` there, or use
         "lbfgs", which merging does not change.""",
-    "momentum": """momentum : float, default=0.9
+    "momentum": """momentum : float in [0, 1), default=0.9
         Momentum of the "sgd" solver: heavy-ball momentum (``torch.optim.SGD``), which is
         ``MLPClassifier(nesterovs_momentum=False)``'s update (equal to 1e-15 from the same
         weights). ``MLPClassifier``'s default is Nesterov's momentum, which has no switch
-        here; its fits differ by the momentum's look-ahead.""",
+        here; its fits differ by the momentum's look-ahead. ``MLPClassifier`` also accepts 1,
+        where heavy-ball steps never decay: refused here.""",
     "n_iter_no_change": """n_iter_no_change : int or np.inf, default=10
         Epochs without improvement before "adam" / "sgd" stop; ``np.inf`` turns the
         rule off (they run ``max_iter`` epochs), as in ``MLPClassifier``. A run the rule
