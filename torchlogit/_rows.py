@@ -154,7 +154,8 @@ def content_ranks(keys):
 
     The keys of tied rows (:func:`_row_contents`: fixed-width bytes, or Python bytes for very long sparse rows).
     ``np.unique`` sorts fixed-width bytes by comparing them: 45 ms for the 200k tied rows of one-hot data
-    (``benchmarks/onehot.py``, a third of that fit), 0.41 s for 200k dense rows of 30 binary features. Here each
+    (``benchmarks/onehot.py``, a third of that fit), 0.17-0.41 s for 200k dense rows of 30 binary features (CPU
+    time on a loaded 2-core machine, 2026-12-06; 45 ms here, hashes and check included). Here each
     key's 64-bit words are hashed into one integer (:func:`_hash_words`) and the integers sorted; keys of one hash
     are then checked equal to the first key of that hash, word by word. Only if two different keys share a hash
     does the byte-wise sort decide. The ranks order the keys by hash, not by bytes: either order depends on the
@@ -183,7 +184,7 @@ def _hash_words(words):
     The xor first because float64 values differ in their high bits (1.0 and 2.0 in bits 52-62 only), and a
     product modulo 2^64 carries a difference only upwards: multiplying and xoring the raw words (FNV-style)
     gave 1310 hashes to 2000 distinct dense binary rows. Both steps are one pass (the sum is NumPy's integer
-    matrix-vector product): 75 ms for 200k x 31 words, against 113 ms for a loop over the columns.
+    matrix-vector product): 75 ms for 200k x 31 words, against 113 ms for a loop over the columns (loaded machine).
     """
     mixed = words ^ (words >> np.uint64(32))  # a bijection: distinct rows stay distinct
     return mixed @ _hash_weights(words.shape[1])
@@ -218,7 +219,8 @@ def _max_abs(a):
     return float(max(values.max(), -values.min()))
 
 
-# Values of a block of dense tied rows gathered at once (a few hundred kB: the block stays in cache).
+# Values (8-byte words) of tied rows handled at once: a block of dense rows gathered, or of keys hashed and
+# checked (256 kB: the block stays in cache, and the temporaries stay that size).
 _CONTENT_BLOCK_VALUES = 1 << 15
 
 # Values of the padded keys of tied sparse rows built at once (rows x (2 x longest row + 1)): 128 MB of float64.
