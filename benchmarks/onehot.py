@@ -10,7 +10,8 @@ float64), a binary target of the first column; ours (default float32) against
 Nearly every row ties with others, so the canonical rows (``torchlogit/_rows.py``) settle
 ties over almost all of them: 2026-12-06, Intel Xeon (2 cores, loaded), the tied sparse rows'
 keys built in a Python loop took 0.36 s a fit, fixed-width padded keys built at once 0.12 s,
-against scikit-learn's 0.05-0.10 s. ``--size tiny`` runs it on 2000 rows (the test suite).
+against scikit-learn's 0.05-0.10 s. ``--dense`` fits the same dummies as a dense array (what
+``pandas.get_dummies`` gives). ``--size tiny`` runs it on 2000 rows (the test suite).
 """
 
 import argparse
@@ -24,10 +25,10 @@ from sklearn.preprocessing import OneHotEncoder
 from torchlogit import TorchLogisticClassifier
 
 
-def onehot_problem(n, levels=10, columns=3, seed=0):
+def onehot_problem(n, levels=10, columns=3, seed=0, dense=False):
     rng = np.random.default_rng(seed)
     categories = rng.integers(0, levels, size=(n, columns))
-    X = OneHotEncoder().fit_transform(categories)  # CSR, float64
+    X = OneHotEncoder(sparse_output=not dense).fit_transform(categories)  # CSR (or dense with --dense), float64
     y = (rng.random(n) < 1 / (1 + np.exp(-(categories[:, 0] % 3 - 1.0)))).astype(int)
     return X, y
 
@@ -36,8 +37,9 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", choices=["full", "tiny"], default="full")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--dense", action="store_true", help="the same dummies as a dense array (pandas.get_dummies)")
     args = parser.parse_args(argv)
-    X, y = onehot_problem(200_000 if args.size == "full" else 2_000)
+    X, y = onehot_problem(200_000 if args.size == "full" else 2_000, dense=args.dense)
     contenders = {"torchlogit": TorchLogisticClassifier, "LogisticRegression": LogisticRegression}
     for make in contenders.values():  # warm-up: imports, first-call costs
         make().fit(X, y)
@@ -49,7 +51,7 @@ def main(argv=None):
             times[name].append(time.perf_counter() - start)
     result = {
         "shape": list(X.shape),
-        "distinct_rows": int(len(np.unique(X.toarray(), axis=0))),
+        "distinct_rows": int(len(np.unique(X if args.dense else X.toarray(), axis=0))),
         "best_s": {name: min(t) for name, t in times.items()},
         "n_iter": {name: int(make().fit(X, y).n_iter_[0]) for name, make in contenders.items()},
     }

@@ -200,5 +200,7 @@ def test_the_one_hot_and_newton_multinomial_benchmarks_run_at_tiny_size():
     finally:
         sys.path.remove(str(BENCHMARK.parent))
     assert onehot["shape"] == [2000, 30] and onehot["distinct_rows"] <= 1000 and onehot["ratio"] > 0
+    dense = importlib.import_module("onehot").main(["--size", "tiny", "--rounds", "1", "--dense"])
+    assert dense["shape"] == [2000, 30] and dense["distinct_rows"] == onehot["distinct_rows"] and dense["ratio"] > 0
     for result in newton.values():
         assert result["precisions"] == ["float32"] and result["coef_rel_diff"] < 1e-3
