@@ -2822,6 +2822,14 @@ BUGS = [
         "other",
         tests=["tests/test_contracts_logistic.py"],
     ),
+    Bug(
+        "_dask",
+        '    if X.dtype.kind not in "biufO":\n',
+        '    if X.dtype.kind not in "biuf":\n',
+        "a dask fit refuses an object X of numbers that a fit in memory converts and fits",
+        "bad input",
+        tests=["tests/test_dask.py"],
+    ),
 ]
 
 

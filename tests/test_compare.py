@@ -727,3 +727,102 @@ def test_a_model_that_ties_the_reference_does_not_replace_it():
     assert "lowest_of" not in reference
     table = _compare.format_table(rows, dict(max_abs_proba_diff=0.0, max_abs_coef_diff=0.0), reference)
     assert "not the optimum" not in table
+
+
+# Mutation survey h6 (stop 49).
+# ------------------------------------------------------------------ compare
+def test_random_state_2_to_the_32_is_refused_in_the_options_words(capsys):
+    """Kills C11 (`<= 2**32`): 4294967296 passed the check and reached train_test_split, whose refusal was reworded as
+    a failed stratified split ("cannot split the 178 rows ... --test-size 0.25 ...")."""
+    from torchlogit._compare import main
+
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "wine", "--random-state", str(2**32)])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "--random-state must be between 0 and 4294967295, got 4294967296" in err
+    assert "cannot split" not in err
+
+
+def test_finite_json_writes_numpy_float32_non_finite_values_as_strings():
+    """Kills C12 (`isinstance(value, float)` only): np.float32 is no float subclass, so its inf stayed inf and
+    json.dumps(..., allow_nan=False) refused the report. (Through the CLI no float32 reaches it today.)"""
+    import json
+
+    from torchlogit._compare import _finite_json
+
+    out = _finite_json({"a": np.float32("inf"), "b": [np.float32("nan"), np.float64("-inf")], "c": 1.5})
+    assert out == {"a": "inf", "b": ["nan", "-inf"], "c": 1.5}
+    json.dumps(out, allow_nan=False)
+
+
+def test_progress_lines_are_throttled_after_the_first(monkeypatch):
+    """Kills E1 (`or` -> `and` in EpochProgress.on_epoch_end): once a fit had run PROGRESS_AFTER_S, every epoch
+    printed a line (a fast long fit flooded stderr); the existing test sets both constants to 0, which hides it."""
+    import io
+    import types
+
+    from torchlogit import _compare
+
+    clock = iter([0.0, 2.5, 3.0, 3.5, 4.6, 5.0])
+    monkeypatch.setattr(_compare.time, "perf_counter", lambda: next(clock))
+    stream = io.StringIO()
+    progress = _compare.EpochProgress("X", stream=stream)
+    net = types.SimpleNamespace(history=[])
+    progress.on_train_begin(net)
+    for epoch in range(1, 6):
+        net.history.append({"epoch": epoch, "train_loss": 0.5})
+        progress.on_epoch_end(net)
+    lines = stream.getvalue().splitlines()
+    assert [line.split(",")[0] for line in lines] == ["  X: epoch 1", "  X: epoch 4"]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (
+            ["--dataset", "wine", "--max-iter", "0"],
+            "--max-iter must be at least 1, got 0",
+        ),  # E2: ran a 0-iteration report
+        (
+            ["--dataset", "wine", "--C", "0"],
+            "--C must be positive (or inf), got 0.0",
+        ),  # E3: estimator's words, after fitting began
+        (["--csv", "{one_class}", "--target", "target"], "has a single class; compare needs at least two"),  # E4
+    ],
+)
+def test_more_bad_arguments_exit_2_in_the_options_words(args, message, tmp_path, capsys):
+    """Kills E2 (--max-iter low bound 0), E3 (`args.C >= 0`) and E4 (`len(np.unique(y)) < 1`): each was refused later
+    (or not at all) in another component's words."""
+    from torchlogit._compare import main
+
+    one_class = tmp_path / "one_class.csv"
+    one_class.write_text("a,target\n" + "".join(f"{i},0\n" for i in range(8)))
+    with pytest.raises(SystemExit) as exit_info:
+        main([a.format(one_class=one_class) for a in args])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "fitting" not in err
+
+
+def test_the_flat_objective_sentence_is_for_c_inf_only():
+    """Kills E7 (dropped `math.isinf(C)`): with a finite C the explanation said "Without a penalty (--C inf) the
+    objective is nearly flat" whenever coefficients differed 100x more than probabilities."""
+    from torchlogit._compare import OURS, REF, explain
+
+    rows = {
+        name: dict(
+            solver="lbfgs",
+            dtype="float64",
+            tol=1e-4,
+            max_iter=100,
+            iterations=10,
+            objective=0.1,
+            reached_max_iter=False,
+        )
+        for name in (OURS, REF)
+    }
+    agreement = dict(max_abs_proba_diff=1e-7, max_abs_coef_diff=1e-3)
+    reference = dict(objective=0.1, separable=False)
+    assert "Without a penalty" not in explain(rows, agreement, reference, C=1.0)
+    assert "Without a penalty (--C inf)" in explain(rows, agreement, reference, C=math.inf)

@@ -689,3 +689,55 @@ def test_remote_sums_do_not_depend_on_which_worker_holds_which_block(rng):
         tasks = [workers for kind, workers in client.calls if kind == "submit"]
         assert len(tasks) == sum(min(threads[w], list(placement.values()).count(w)) for w in threads), name
         assert all(workers is not None and len(workers) == 1 for workers in tasks), name  # each where its blocks are
+
+
+# Mutation survey h6 (stop 49).
+def test_remote_stats_give_kish_effective_rows_of_the_weights():
+    """Kills D7 (`kish_rows(total, total)`): the effective rows (sum w)^2 / sum w^2 that the float32 stopping rule's
+    rounding bound uses came out as the weight sum itself (unit weights cannot tell the two apart)."""
+    pytest.importorskip("dask.array")
+    from torchlogit._dask import BlockSpec, RemoteBlocks, _load_block
+
+    rng = np.random.RandomState(0)
+    X, y, s = rng.randn(40, 3), rng.randint(0, 2, 40), rng.uniform(0.2, 4.0, 40)
+    spec = BlockSpec(
+        kind="binary", classes=np.array([0, 1]), class_weight=None, n_features=3, device="cpu", dtype="float64"
+    )
+    blocks = [_load_block(X[a:b], y[a:b], s[a:b], spec) for a, b in [(0, 13), (13, 14), (14, 40)]]
+    total, effective, max_abs, largest, smallest = RemoteBlocks(InProcessClient(), blocks, 40, "binary", None).stats()
+    assert total == pytest.approx(s.sum(), rel=1e-14)
+    assert effective == pytest.approx(s.sum() ** 2 / (s**2).sum(), rel=1e-12)
+    assert effective < 40  # unequal weights: fewer effective rows than rows
+    assert max_abs == pytest.approx(np.abs(X).max()) and largest == s.max() and smallest == s.min()
+
+
+def test_a_complex_dask_X_is_refused_on_the_client():
+    """Kills D10 (complex dtype let through `check_dask_X`): refused on the client, before any block is loaded, in
+    scikit-learn's words."""
+    da = pytest.importorskip("dask.array")
+    from torchlogit._dask import check_dask_X
+
+    with pytest.raises(
+        ValueError, match="X must hold numbers; the dask array has dtype complex128|Complex data not supported"
+    ):
+        check_dask_X(da.from_array(np.ones((4, 2), dtype=complex), chunks=2))
+
+
+def test_a_pos_weight_beyond_float32_is_refused_before_any_block_is_loaded():
+    """Kills F4 (the early `check_pos_weight` in `_fit_on_cluster` dropped): the fit still failed with the same words,
+    from `_train_remote`, but only after every row block had been read and loaded on the workers (the whole
+    dataset, for a pos_weight typo)."""
+    da = pytest.importorskip("dask.array")
+    import torch
+
+    from torchlogit import TorchMultiLabelClassifier, _dask
+
+    class NoLoads:
+        def compute(self, loads):
+            pytest.fail("the row blocks were loaded before pos_weight was checked")
+
+    rng = np.random.RandomState(0)
+    X, Y = rng.randn(20, 3), (rng.rand(20, 2) < 0.5).astype(int)
+    Xd, Yd = _dask.check_dask_X(da.from_array(X, chunks=(10, 3))), da.from_array(Y, chunks=(10, 2))
+    with pytest.raises(ValueError, match=r"pos_weight reaches 1e\+39, beyond the range of the training dtype float32"):
+        _dask._fit_on_cluster(NoLoads(), TorchMultiLabelClassifier(pos_weight=[1e39, 1.0]), Xd, Yd, None, torch.float32)

@@ -410,7 +410,10 @@ def check_dask_X(X):
         raise ValueError("X has unknown chunk sizes (after boolean indexing, say): call X.compute_chunk_sizes() first.")
     if X.shape[0] == 0:
         raise ValueError("Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 is required.")
-    if X.dtype.kind not in "biuf":
+    if X.dtype.kind == "c":  # scikit-learn's words, as a fit in memory refuses it
+        raise ValueError("Complex data not supported")
+    # Objects go to the workers' check_array, as in memory: numbers are converted, anything else refused there.
+    if X.dtype.kind not in "biufO":
         raise ValueError(f"X must hold numbers; the dask array has dtype {X.dtype}.")
     return X.rechunk({1: -1})
 
