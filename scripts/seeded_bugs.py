@@ -2824,7 +2824,7 @@ BUGS = [
     ),
     Bug(
         "_dask",
-        '    if X.dtype.kind not in "biufO":\n',
+        '    if X.dtype.kind not in "biufOUS":\n',
         '    if X.dtype.kind not in "biuf":\n',
         "a dask fit refuses an object X of numbers that a fit in memory converts and fits",
         "bad input",

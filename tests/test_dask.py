@@ -432,12 +432,15 @@ def test_an_object_X_of_numbers_fits_as_in_memory_and_complex_X_is_refused_in_sc
 ):
     """In memory an object array of numbers is converted (scikit-learn's check_array) and a complex one refused with
     "Complex data not supported"; a dask fit refused both as "X must hold numbers". Now an object dask X goes to the
-    workers' check_array as in memory (the same coefficients; a string in it refused in scikit-learn's words, its row
-    block named), and a complex one is refused before any block is loaded, in scikit-learn's words."""
+    workers' check_array as in memory (the same coefficients, from numeric strings too; a string in it refused in
+    scikit-learn's words, its row block named), and a complex one is refused before any block is loaded, in
+    scikit-learn's words."""
     X, y = breast_cancer
     expected = TorchLogisticClassifier(dtype="float64").fit(X, y)
     got = TorchLogisticClassifier(dtype="float64").fit(*_chunked(X.astype(object), y, rows=200))
     np.testing.assert_allclose(got.coef_, expected.coef_, rtol=1e-10, atol=1e-12)
+    numeric_strings = TorchLogisticClassifier(dtype="float64").fit(*_chunked(X.astype(str), y, rows=200))
+    np.testing.assert_allclose(numeric_strings.coef_, expected.coef_, rtol=1e-10, atol=1e-12)
     words = X.astype(object)
     words[250, 1] = "abc"
     with pytest.raises(ValueError, match=r"could not convert string to float: 'abc'\n\(in row block 1 of X"):

@@ -412,8 +412,9 @@ def check_dask_X(X):
         raise ValueError("Found array with 0 sample(s) (shape=(0, ...)) while a minimum of 1 is required.")
     if X.dtype.kind == "c":  # scikit-learn's words, as a fit in memory refuses it
         raise ValueError("Complex data not supported")
-    # Objects go to the workers' check_array, as in memory: numbers are converted, anything else refused there.
-    if X.dtype.kind not in "biufO":
+    # Objects and strings go to the workers' check_array, as in memory: numbers (numeric strings too, which
+    # scikit-learn converts) are converted, anything else refused there in its words.
+    if X.dtype.kind not in "biufOUS":
         raise ValueError(f"X must hold numbers; the dask array has dtype {X.dtype}.")
     return X.rechunk({1: -1})
 
