@@ -604,3 +604,84 @@ def test_a_missing_pos_weight_is_refused_as_a_non_finite_one(data):
     X, Y, _ = data
     with pytest.raises(ValueError, match="pos_weight must hold one finite, non-negative weight per label"):
         TorchMultiLabelClassifier(pos_weight=[1.0, None, 2.0]).fit(X, Y)
+
+
+# Mutation survey h7 (stop 49).
+def test_loss_is_the_last_epochs_loss_even_when_the_curve_rose():
+    """Mutant ML5 (loss_ returned min(loss_curve_)): MLPClassifier's loss_ is the last epoch's loss, not the best."""
+    X, Y = make_multilabel_classification(n_samples=100, n_features=5, n_classes=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = TorchMultiLabelClassifier((8,), learning_rate_init=1.0, max_iter=8, random_state=0).fit(X, Y)
+    curve = model.loss_curve_
+    assert curve[-1] > min(curve)  # the premise: the curve rose after its best epoch
+    assert model.loss_ == curve[-1]
+    assert model.best_loss_ == min(curve)
+
+
+@pytest.mark.parametrize("nullable", ["Int64", "boolean"])
+def test_a_one_column_nullable_frame_gives_mlp_classifiers_float_classes(nullable):
+    """Mutant ML7 (`Y.shape[1] >= 1` in _validate_fit_data): a one-column pandas "Int64" / "boolean" Y is 1-D class
+    labels; validation made them float64, and MLPClassifier's classes_ (and predictions) stay float64."""
+    pd = pytest.importorskip("pandas")
+    from sklearn.neural_network import MLPClassifier
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 3)
+    Y = pd.DataFrame({"a": (X[:, 0] > 0).astype(int)}).astype(nullable)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = TorchMultiLabelClassifier().fit(X, Y)
+        theirs = MLPClassifier(max_iter=5, random_state=0).fit(X, Y)
+    assert ours.classes_.dtype == theirs.classes_.dtype == np.float64
+    np.testing.assert_array_equal(ours.classes_, theirs.classes_)
+    assert ours.predict(X[:3]).dtype == theirs.predict(X[:3]).dtype
+
+
+@pytest.mark.parametrize(
+    "weight, message",
+    [
+        (np.float32(np.nan), "Input sample_weight contains NaN"),
+        (np.float16(np.inf), "Input sample_weight contains infinity"),
+    ],
+)
+def test_numpy_scalar_sample_weight_is_checked_for_nan_and_infinity(weight, message):
+    """Mutant CP1 (`isinstance(sample_weight, float)` in _compat._check_sample_weight): a NumPy float32 / float16
+    scalar is a numbers.Number that scikit-learn spreads over every row, but not a Python float; its NaN reached
+    training as NumPy's "zero-size array to reduction operation maximum"."""
+    from torchlogit import TorchLogisticClassifier
+
+    X = np.random.RandomState(0).randn(20, 2)
+    y = np.arange(20) % 2
+    with pytest.raises(ValueError, match=message):
+        TorchLogisticClassifier().fit(X, y, sample_weight=weight)
+    with pytest.raises(ValueError, match=message):
+        TorchMultiLabelClassifier().fit(X, np.column_stack([y, 1 - y]), sample_weight=weight)
+
+
+def test_label_lists_mixing_lists_and_bare_labels_get_the_multilabelbinarizer_advice():
+    """Mutant ML14 (dropped `or len(rows) < len(Y)` in _check_label_lists): a list of label lists where some samples
+    hold a bare label (``[[0, 1], 1, ...]``) got NumPy's "inhomogeneous shape" instead of the advice."""
+    X = np.random.RandomState(0).randn(4, 2)
+    with pytest.raises(ValueError, match="lists \\(or sets\\) of labels per sample.*MultiLabelBinarizer"):
+        TorchMultiLabelClassifier().fit(X, [[0, 1], 1, [1, 0], [0, 0]])
+
+
+def test_skorch_early_stopping_may_monitor_the_held_out_loss_of_an_early_stopping_fit():
+    """Mutant ML22 (`_recorded_scores` without "valid_loss"): a mini-batch fit with early_stopping=True records
+    valid_loss every epoch, so a skorch EarlyStopping(monitor="valid_loss") is accepted (only L-BFGS, which holds
+    no rows out, refuses it)."""
+    from skorch.callbacks import EarlyStopping
+
+    X, Y = make_multilabel_classification(n_samples=100, n_features=4, n_classes=3, random_state=0)
+    model = TorchMultiLabelClassifier(
+        (4,),
+        early_stopping=True,
+        max_iter=5,
+        random_state=0,
+        callbacks=[("es", EarlyStopping(monitor="valid_loss", patience=2))],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X / 10, Y)
+    assert all("valid_loss" in row for row in model.history_)
