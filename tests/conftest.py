@@ -84,3 +84,21 @@ def quiet(fit, *args, **kwargs):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         return fit(*args, **kwargs)
+
+
+def compared_rows(objectives, dtype="float64", iterations=(10, 12), max_iter=100):
+    """The two rows of a compare report (ours, scikit-learn's) that ``_compare.explain`` reads, L-BFGS at tol=1e-4."""
+    from torchlogit._compare import OURS, REF
+
+    return {
+        name: dict(
+            solver="lbfgs",
+            dtype=dtype,
+            tol=1e-4,
+            max_iter=max_iter,
+            iterations=it,
+            objective=obj,
+            reached_max_iter=it >= max_iter,
+        )
+        for name, obj, it in zip((OURS, REF), objectives, iterations, strict=True)
+    }

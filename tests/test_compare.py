@@ -16,7 +16,9 @@ from sklearn.preprocessing import StandardScaler
 
 import torchlogit._threads
 from torchlogit import TorchLogisticClassifier, _compare
-from torchlogit._compare import OURS, REF, build_parser, explain, float64_objective, main
+from torchlogit._compare import REF, build_parser, explain, float64_objective, main
+
+from .conftest import compared_rows
 
 VERSION_KEYS = {"torchlogit", "torch", "sklearn", "numpy", "python"}
 MODEL_KEYS = {
@@ -645,27 +647,12 @@ def test_the_table_names_the_device_and_leaves_per_iteration_empty_without_itera
 
 
 # Mutation survey h3 (stop 49): each test kills a one-line mutant the suite let through.
-def _compared_rows(objectives, dtype, iterations=(10, 12), max_iter=100):
-    return {
-        name: dict(
-            solver="lbfgs",
-            dtype=dtype,
-            tol=1e-4,
-            max_iter=max_iter,
-            iterations=it,
-            objective=obj,
-            reached_max_iter=it >= max_iter,
-        )
-        for name, obj, it in zip((OURS, REF), objectives, iterations, strict=True)
-    }
-
-
 @pytest.mark.parametrize("dtype, advised", [("float32", True), ("float64", False)])
 def test_the_closing_advice_suggests_float64_only_to_a_float32_fit(dtype, advised):
     """Both near the optimum, apart: "a smaller --tol (with --dtype float64)" only when ours ran in float32
     (mutant C10: the advice given to a float64 fit too)."""
     reference = dict(objective=1.0, separable=False)
-    rows = _compared_rows((1.0 + 1e-5, 1.0 + 2e-5), dtype)
+    rows = compared_rows((1.0 + 1e-5, 1.0 + 2e-5), dtype)
     sentence = explain(rows, dict(max_abs_proba_diff=1e-3, max_abs_coef_diff=1e-3), reference, C=1.0)
     assert sentence.startswith("Both stop at tol=")
     assert ("(with --dtype float64)" in sentence) is advised
@@ -808,20 +795,7 @@ def test_more_bad_arguments_exit_2_in_the_options_words(args, message, tmp_path,
 def test_the_flat_objective_sentence_is_for_c_inf_only():
     """Kills E7 (dropped `math.isinf(C)`): with a finite C the explanation said "Without a penalty (--C inf) the
     objective is nearly flat" whenever coefficients differed 100x more than probabilities."""
-    from torchlogit._compare import OURS, REF, explain
-
-    rows = {
-        name: dict(
-            solver="lbfgs",
-            dtype="float64",
-            tol=1e-4,
-            max_iter=100,
-            iterations=10,
-            objective=0.1,
-            reached_max_iter=False,
-        )
-        for name in (OURS, REF)
-    }
+    rows = compared_rows((0.1, 0.1), iterations=(10, 10))
     agreement = dict(max_abs_proba_diff=1e-7, max_abs_coef_diff=1e-3)
     reference = dict(objective=0.1, separable=False)
     assert "Without a penalty" not in explain(rows, agreement, reference, C=1.0)

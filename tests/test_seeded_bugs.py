@@ -15,6 +15,8 @@ import torch
 from torchlogit import TorchLogisticClassifier
 from torchlogit._compat import sklearn_release
 
+from .conftest import compared_rows
+
 
 def _data(n=120, d=4, seed=0, classes=2):
     rng = np.random.RandomState(seed)
@@ -262,29 +264,12 @@ def test_partial_fit_checks_features_on_the_host_path_as_sgdclassifier(kind):
 
 
 # ---------------------------------------------------------------- compare (bug 238)
-def _compare_rows(objectives, iterations=(10, 12), max_iter=100):
-    from torchlogit._compare import OURS, REF
-
-    return {
-        name: dict(
-            solver="lbfgs",
-            dtype="float64",
-            tol=1e-4,
-            max_iter=max_iter,
-            iterations=it,
-            objective=obj,
-            reached_max_iter=it >= max_iter,
-        )
-        for name, obj, it in zip((OURS, REF), objectives, iterations, strict=True)
-    }
-
-
 def test_compare_calls_a_gap_small_relative_to_the_objective_the_optimum():
     """Two fits 1e-5 above an objective of 1e3 (relative 1e-8, far below 1e-6) both reach the optimum."""
     from torchlogit._compare import explain
 
     reference = dict(objective=1000.0, separable=False)
-    rows = _compare_rows((1000.0 + 1e-5, 1000.0 + 2e-5))
+    rows = compared_rows((1000.0 + 1e-5, 1000.0 + 2e-5))
     sentence = explain(rows, dict(max_abs_proba_diff=1e-7, max_abs_coef_diff=1e-6), reference, C=1.0)
     assert sentence.startswith("Both reach the same optimum")
 
