@@ -12,7 +12,9 @@ the same calls with ``sample_weight * class_weight[y]`` and no class weight.
 import ast
 import inspect
 import re
+import sys
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -23,6 +25,9 @@ from sklearn.neural_network import MLPClassifier
 from sklearn.utils._param_validation import InvalidParameterError
 
 from torchlogit import TorchLogisticClassifier
+
+sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
+from sklearn_reference import logistic_regression  # noqa: E402
 
 TIGHT = dict(dtype="float64", tol=1e-10, max_iter=1000)
 
@@ -315,7 +320,7 @@ def test_l1_warm_start_from_assigned_intercepts_keeps_their_sum_as_sklearns_saga
     on 0: every intercept 2.0 off scikit-learn's, the same probabilities)."""
     X, y = _h4_iris()
     ests = [
-        LogisticRegression(warm_start=True, solver="saga", l1_ratio=1.0, C=1.0, max_iter=5000, tol=1e-8),
+        logistic_regression(warm_start=True, solver="saga", l1_ratio=1.0, C=1.0, max_iter=5000, tol=1e-8),
         TorchLogisticClassifier(warm_start=True, dtype="float64", l1_ratio=1.0, C=1.0, max_iter=1000, tol=1e-8),
     ]
     for est in ests:
