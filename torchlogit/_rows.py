@@ -229,6 +229,9 @@ _PADDED_KEY_VALUES = 1 << 24
 
 def _row_contents(X, target, positions):
     """One sortable key per row in ``positions``, equal exactly when rows and targets are equal."""
+    # Each key starts with the row's target as float64 (its 64-bit words, below).
+    targets = np.ascontiguousarray(target[positions], dtype=np.float64).reshape(len(positions), -1)
+    n_t = targets.shape[1]
     if sp.issparse(X):
         rows = sp.csr_matrix(X[positions], dtype=np.float64)
         rows.sum_duplicates()
@@ -243,8 +246,6 @@ def _row_contents(X, target, positions):
             # of 200k x 30 (OneHotEncoder output) against scikit-learn's 0.15 s.
             # Written into one array of 64-bit words, the float64 values as their bits.
             m = len(positions)
-            targets = np.ascontiguousarray(target[positions], dtype=np.float64).reshape(m, -1)
-            n_t = targets.shape[1]
             words = np.empty((m, n_t + 2 * width), dtype=np.int64)
             words[:, :n_t] = targets.view(np.int64)
             if rows.nnz == m * width:  # every row as long (one-hot rows): no padding, no scatter
@@ -267,8 +268,6 @@ def _row_contents(X, target, positions):
         return keys
     # The target, then the row, as float64, written into one array a block of rows at a time: a gather, a cast
     # and a column_stack of all the tied rows made three copies of them.
-    targets = np.asarray(target[positions], dtype=np.float64).reshape(len(positions), -1)
-    n_t = targets.shape[1]
     values = np.empty((len(positions), n_t + X.shape[1]), dtype=np.float64)
     values[:, :n_t] = targets
     step = max(1, _CONTENT_BLOCK_VALUES // max(X.shape[1], 1))
