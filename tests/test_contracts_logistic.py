@@ -18,7 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sklearn.datasets import load_iris, make_classification
+from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.neural_network import MLPClassifier
@@ -244,11 +244,6 @@ def _h4_binary(n=60, seed=0):
     return X, (X[:, 0] + rng.randn(n) > 0).astype(int)
 
 
-def _h4_iris():
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(0)) / X.std(0), y
-
-
 # B1: "C" Interval closed="right" -> "both"
 def test_c_zero_is_refused_as_logistic_regression_refuses_it():
     X, y = _h4_binary()
@@ -304,8 +299,8 @@ def test_predict_refuses_bytes_features_as_logistic_regression():
 
 
 # L2: an L2 warm start keeps the multinomial intercepts' sum where it started, as LogisticRegression's lbfgs
-def test_l2_warm_start_from_assigned_intercepts_keeps_their_sum_as_sklearn():
-    X, y = _h4_iris()
+def test_l2_warm_start_from_assigned_intercepts_keeps_their_sum_as_sklearn(iris):
+    X, y = iris
     ests = [LogisticRegression(warm_start=True), TorchLogisticClassifier(warm_start=True, dtype="float64")]
     for est in ests:
         est.coef_, est.intercept_, est.classes_ = np.zeros((3, 4)), np.array([1.0, 2.0, 3.0]), np.arange(3)
@@ -314,11 +309,11 @@ def test_l2_warm_start_from_assigned_intercepts_keeps_their_sum_as_sklearn():
     assert ests[1].intercept_.sum() == pytest.approx(6.0, abs=1e-6)
 
 
-def test_l1_warm_start_from_assigned_intercepts_keeps_their_sum_as_sklearns_saga():
+def test_l1_warm_start_from_assigned_intercepts_keeps_their_sum_as_sklearns_saga(iris):
     """An L1 multinomial fit's intercepts are centred after fit (OWL-QN's steps move their sum): on the starting
     mean, so intercepts assigned as [1, 2, 3] keep their sum 6 as scikit-learn's saga keeps it (they were centred
     on 0: every intercept 2.0 off scikit-learn's, the same probabilities)."""
-    X, y = _h4_iris()
+    X, y = iris
     ests = [
         logistic_regression(warm_start=True, solver="saga", l1_ratio=1.0, C=1.0, max_iter=5000, tol=1e-8),
         TorchLogisticClassifier(warm_start=True, dtype="float64", l1_ratio=1.0, C=1.0, max_iter=1000, tol=1e-8),
@@ -346,8 +341,8 @@ def test_assigned_single_row_coef_without_classes_is_binary_as_logistic_regressi
 
 
 # L14: centring the L1 multinomial intercepts keeps scikit-learn's float32 rule
-def test_l1_multinomial_float32_intercepts_stay_float32():
-    X, y = _h4_iris()
+def test_l1_multinomial_float32_intercepts_stay_float32(iris):
+    X, y = iris
     X = X.astype(np.float32)
     clf = TorchLogisticClassifier(C=1.0, l1_ratio=1.0, max_iter=50).fit(X, y)
     ref = LogisticRegression(C=1.0, l1_ratio=1.0, solver="saga", max_iter=50).fit(X, y)

@@ -15,6 +15,8 @@ import torchlogit._threads
 from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
 from torchlogit._threads import threads_for
 
+from .conftest import quiet
+
 
 def _data():
     X, y = load_iris(return_X_y=True)
@@ -666,27 +668,25 @@ def test_a_block_nested_in_this_threads_one_thread_block_keeps_it_on_one_thread(
     assert torch.get_num_threads() == 2
 
 
-def test_a_small_sparse_fit_is_judged_by_its_stored_values_and_runs_on_one_thread():
+def test_a_small_sparse_fit_is_judged_by_its_stored_values_and_runs_on_one_thread(two_threads):
     """H03 (``X.nnz`` -> ``X.shape[0] * X.shape[1]`` in ``_threads.data_values``): CSR 1000 x 5000 holding 10k values
     (5M cells, above SMALL_VALUES = 4.2M) is a small fit: it trains on one intra-op thread and gives the count back."""
     import scipy.sparse as sp
-    import torch
-    from skorch.callbacks import Callback
-
-    class Count(Callback):
-        def on_epoch_end(self, net, **kwargs):
-            net.history.record("threads", torch.get_num_threads())
 
     X = sp.random(1000, 5000, density=0.002, format="csr", random_state=0)
     y = np.arange(1000) % 2
-    before = torch.get_num_threads()
-    torch.set_num_threads(2)
-    try:
-        clf = TorchLogisticClassifier(max_iter=3, callbacks=[("count", Count())])
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            clf.fit(X, y)
-        assert {row["threads"] for row in clf.history_} == {1}
-        assert torch.get_num_threads() == 2
-    finally:
-        torch.set_num_threads(before)
+    clf = quiet(TorchLogisticClassifier(max_iter=3, callbacks=[("count", _ThreadCount())]).fit, X, y)
+    assert _counts(clf) == {1}
+    assert torch.get_num_threads() == 2
+
+
+def test_a_dense_fit_of_2m_values_runs_on_one_thread(two_threads):
+    """H12 (_threads.SMALL_VALUES = 1 << 20). docs/performance.rst: "a fit on fewer than 2^22 values (rows x
+    features ...) runs on one thread by itself and gives torch's setting back"; its table's 40k x 60 (2.4M) is one
+    of them. 30000 x 70 (2.1M values) trains on one thread."""
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((30000, 70)).astype(np.float32)
+    y = (X[:, 0] + rng.logistic(size=30000) > 0).astype(int)
+    clf = quiet(TorchLogisticClassifier(max_iter=2, callbacks=[("count", _ThreadCount())]).fit, X, y)
+    assert _counts(clf) == {1}
+    assert torch.get_num_threads() == 2

@@ -1,27 +1,20 @@
 """Edges of the training loop, the training set and the thread rule that no test held (a mutation survey, stop 49).
 
 The float64 continuation's share of ``max_iter``, a diverged epoch a callback ends, the user's callback objects,
-the hold-out's weights and stratification over merged rows, the one-thread rule's size, its MKL / OpenMP hand-back,
+the hold-out's weights and stratification over merged rows, the one-thread rule's MKL / OpenMP hand-back,
 nested NumPy-BLAS blocks, and the cross-validated fit's sparse batches.
 """
-
-import warnings
 
 import numpy as np
 import pytest
 import torch
 from scipy.special import expit
-from sklearn.exceptions import ConvergenceWarning
 from sklearn.model_selection import train_test_split
 
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 from torchlogit._rows import canonical_rows
 
-
-def _quiet(fn, *args, **kwargs):
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", ConvergenceWarning)
-        return fn(*args, **kwargs)
+from .conftest import quiet
 
 
 def _multilabel(n=120, seed=0):
@@ -37,7 +30,7 @@ def test_valid_loss_weighs_a_repeated_row_by_the_copies_held_out():
     (MLPClassifier holds out given rows, so a copy held out is one row)."""
     X, Y = _multilabel(90)
     X, Y = np.r_[X, X[:40], X[:40]], np.r_[Y, Y[:40], Y[:40]]  # 40 rows given 3 times, 50 once
-    clf = _quiet(
+    clf = quiet(
         TorchMultiLabelClassifier(
             solver="adam", early_stopping=True, validation_fraction=0.3, max_iter=1, random_state=0, dtype="float64"
         ).fit,
@@ -53,32 +46,6 @@ def test_valid_loss_weighs_a_repeated_row_by_the_copies_held_out():
     z, y = clf.decision_function(X[rows]).astype(np.float64), Y[rows]
     bce = -(y * np.log(expit(z)) + (1 - y) * np.log(expit(-z))).sum(axis=1)
     np.testing.assert_allclose(clf.history_[0]["valid_loss"], (held * bce).sum() / held.sum(), rtol=1e-10)
-
-
-class _Threads:
-    """A skorch callback recording torch's intra-op thread count at every epoch."""
-
-    def __new__(cls):
-        from skorch.callbacks import Callback
-
-        class Count(Callback):
-            def on_epoch_end(self, net, **kwargs):
-                net.history.record("threads", torch.get_num_threads())
-
-        return Count()
-
-
-def test_a_dense_fit_of_2m_values_runs_on_one_thread(torch_threads):
-    """H12 (_threads.SMALL_VALUES = 1 << 20). docs/performance.rst: "a fit on fewer than 2^22 values (rows x
-    features ...) runs on one thread by itself and gives torch's setting back"; its table's 40k x 60 (2.4M) is one
-    of them. 30000 x 70 (2.1M values) trains on one thread."""
-    torch_threads(2)
-    rng = np.random.RandomState(0)
-    X = rng.standard_normal((30000, 70)).astype(np.float32)
-    y = (X[:, 0] + rng.logistic(size=30000) > 0).astype(int)
-    clf = _quiet(TorchLogisticClassifier(max_iter=2, callbacks=[("count", _Threads())]).fit, X, y)
-    assert {row["threads"] for row in clf.history_} == {1}
-    assert torch.get_num_threads() == 2
 
 
 def test_nested_blas_threads_keep_the_outer_blocks_route(monkeypatch):
@@ -123,7 +90,7 @@ def test_early_stopping_stratifies_the_hold_out_on_the_labels_of_the_rows_it_hol
     rng = np.random.RandomState(0)
     X = rng.standard_normal((100, 3))
     y = np.r_[np.zeros(90, int), np.ones(10, int)]
-    clf = _quiet(
+    clf = quiet(
         TorchMultiLabelClassifier(
             (), solver="adam", early_stopping=True, validation_fraction=0.2, max_iter=1, random_state=3, dtype="float64"
         ).fit,
@@ -149,7 +116,7 @@ def test_a_float32_newton_run_continued_in_float64_stops_at_max_iter(max_iter):
 
     X, y = load_breast_cancer(return_X_y=True)
     X = (X - X.mean(0)) / X.std(0)
-    clf = _quiet(TorchLogisticClassifier(solver="newton-cholesky", dtype="float32", tol=0, max_iter=max_iter).fit, X, y)
+    clf = quiet(TorchLogisticClassifier(solver="newton-cholesky", dtype="float32", tol=0, max_iter=max_iter).fit, X, y)
     assert clf.n_iter_[0] <= max_iter and len(clf.history_) <= max_iter
 
 
@@ -171,7 +138,7 @@ def test_a_mini_batch_fit_a_callback_stops_after_it_diverged_is_refused():
         solver="adam", learning_rate_init=1e37, batch_size=10, max_iter=5, dtype="float32", callbacks=[("stop", Stop())]
     )
     with pytest.raises(ValueError, match="Solver produced non-finite parameter weights"):
-        _quiet(clf.fit, X, y)
+        quiet(clf.fit, X, y)
 
 
 def test_fit_leaves_the_users_callback_objects_as_they_were():
@@ -191,8 +158,8 @@ def test_fit_leaves_the_users_callback_objects_as_they_were():
     X, Y = _multilabel()
     count = Count()
     clf = TorchLogisticClassifier(solver="adam", max_iter=3, callbacks=[("count", count)])
-    first = [row["seen"] for row in _quiet(clf.fit, X, Y[:, 0]).history_]
-    second = [row["seen"] for row in _quiet(clf.fit, X, Y[:, 0]).history_]
+    first = [row["seen"] for row in quiet(clf.fit, X, Y[:, 0]).history_]
+    second = [row["seen"] for row in quiet(clf.fit, X, Y[:, 0]).history_]
     assert count.epochs == 0
     assert first == second == [1, 2, 3]
 
@@ -217,7 +184,7 @@ def test_a_small_sparse_cross_validated_fit_evaluates_on_one_thread(torch_thread
     torch_threads(2)
     X = sp.random(1000, 5000, density=0.002, format="csr", random_state=0)
     y = np.arange(1000) % 2
-    _quiet(TorchLogisticClassifierCV(Cs=2, cv=2, max_iter=5).fit, X, y)
+    quiet(TorchLogisticClassifierCV(Cs=2, cv=2, max_iter=5).fit, X, y)
     assert seen and set(seen) == {1} and torch.get_num_threads() == 2
 
 
