@@ -2830,6 +2830,14 @@ BUGS = [
         "bad input",
         tests=["tests/test_dask.py"],
     ),
+    Bug(
+        "_compare",
+        '    if unmet and ours["solver"] == "lbfgs":\n',
+        "    if False:\n",
+        "compare says both L-BFGS fits stopped at a tol that neither met (they stopped on ftol)",
+        "other",
+        tests=["tests/test_compare.py"],
+    ),
 ]
 
 

@@ -86,8 +86,9 @@ def quiet(fit, *args, **kwargs):
         return fit(*args, **kwargs)
 
 
-def compared_rows(objectives, dtype="float64", iterations=(10, 12), max_iter=100):
-    """The two rows of a compare report (ours, scikit-learn's) that ``_compare.explain`` reads, L-BFGS at tol=1e-4."""
+def compared_rows(objectives, dtype="float64", iterations=(10, 12), max_iter=100, gradients=(5e-5, 5e-5)):
+    """The two rows of a compare report (ours, scikit-learn's) that ``_compare.explain`` reads, L-BFGS at tol=1e-4
+    (by default both stopped on it: largest gradient entries below tol)."""
     from torchlogit._compare import OURS, REF
 
     return {
@@ -98,7 +99,8 @@ def compared_rows(objectives, dtype="float64", iterations=(10, 12), max_iter=100
             max_iter=max_iter,
             iterations=it,
             objective=obj,
+            gradient_max=grad,
             reached_max_iter=it >= max_iter,
         )
-        for name, obj, it in zip((OURS, REF), objectives, iterations, strict=True)
+        for name, obj, it, grad in zip((OURS, REF), objectives, iterations, gradients, strict=True)
     }

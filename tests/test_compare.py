@@ -407,7 +407,7 @@ def test_table_report_lists_settings_side_by_side(capsys):
     assert main(["--dataset", "wine", "--dtype", "float64", "--C", "0.5"]) == 0
     captured = capsys.readouterr()
     lines = captured.out.splitlines()
-    for label in ("solver", "dtype", "tol", "max_iter", "iterations used", "objective (float64)"):
+    for label in ("solver", "dtype", "tol", "max_iter", "iterations used", "objective (float64)", "largest gradient"):
         row = next(line for line in lines if line.startswith(label))
         assert len(row.split()) >= 3, row  # the label and one value per model
     assert "tight optimum" in captured.out and "max |predict_proba difference|" in captured.out
@@ -800,3 +800,58 @@ def test_the_flat_objective_sentence_is_for_c_inf_only():
     reference = dict(objective=0.1, separable=False)
     assert "Without a penalty" not in explain(rows, agreement, reference, C=1.0)
     assert "Without a penalty (--C inf)" in explain(rows, agreement, reference, C=math.inf)
+
+
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_the_largest_gradient_entry_is_the_objectives_by_finite_differences(n_classes):
+    """``float64_objective(..., gradient=True)``: the largest absolute entry of the gradient over coefficients and
+    intercepts, as central differences of the objective measure it (to 1e-6 relative)."""
+    X, y = load_wine(return_X_y=True)
+    keep = y < n_classes
+    X, y = (X[keep] - X[keep].mean(0)) / X[keep].std(0), y[keep]
+    rng = np.random.default_rng(0)
+    rows = 1 if n_classes == 2 else n_classes
+    coef, intercept = rng.normal(size=(rows, X.shape[1])), rng.normal(size=rows)
+    classes = np.arange(n_classes)
+    value, largest = float64_objective(X, y, coef, intercept, classes, 0.3, gradient=True)
+    assert value == float64_objective(X, y, coef, intercept, classes, 0.3)
+    params = np.concatenate([coef.ravel(), intercept])
+    h = 1e-6
+
+    def f(p):
+        return float64_objective(X, y, p[: coef.size].reshape(coef.shape), p[coef.size :], classes, 0.3)
+
+    numeric = [(f(params + h * e) - f(params - h * e)) / (2 * h) for e in np.eye(len(params))]
+    assert largest == pytest.approx(np.abs(numeric).max(), rel=1e-6)
+
+
+def test_lbfgs_fits_that_stop_on_the_objectives_decrease_are_not_said_to_meet_tol(capsys):
+    """At tol=1e-13 neither L-BFGS fit reaches a gradient that small: both stop when an iteration lowers the
+    objective by less than ftol (scikit-learn's rule, no warning). The report said "Both stop at tol=1e-13 (the
+    largest gradient entry) ... a smaller --tol brings them together"; it now shows each fit's largest gradient
+    entry and names the rule that stopped them."""
+    args = ("--C", "1e8", "--tol", "1e-13", "--max-iter", "20000", "--dtype", "float64")
+    report, _ = run_json(capsys, *args)
+    rows = report["models"]
+    assert all(row["gradient_max"] > 1e-12 and row["iterations"] < 20000 for row in rows.values())
+    explanation = report["agreement"]["explanation"]
+    assert explanation.startswith("Neither fit met tol=1e-13 on the largest gradient entry")
+    assert "64 float64 epsilons" in explanation and "A smaller --tol changes nothing" in explanation
+
+
+@pytest.mark.parametrize(
+    "gradients, start",
+    [
+        ((5e-5, 3e-3), "LogisticRegression did not meet tol=0.0001"),
+        ((3e-3, 5e-5), "TorchLogisticClassifier did not meet tol=0.0001"),
+        ((3e-3, 3e-3), "Neither fit met tol=0.0001"),
+        # Within twice tol: a float32 fit stopped on its float32 gradient, whose rounding the float64 one shows.
+        ((1.9e-4, 1.9e-4), "Both stop at tol=0.0001"),
+    ],
+)
+def test_which_fit_missed_tol_is_named(gradients, start):
+    rows = compared_rows((1.0 + 1e-5, 1.0 + 2e-5), "float32", gradients=gradients)
+    sentence = explain(
+        rows, dict(max_abs_proba_diff=1e-3, max_abs_coef_diff=1e-3), dict(objective=1.0, separable=False), C=1.0
+    )
+    assert sentence.startswith(start)
