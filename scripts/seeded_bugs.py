@@ -2838,6 +2838,32 @@ BUGS = [
         "other",
         tests=["tests/test_compare.py"],
     ),
+    Bug(
+        "_persistence",
+        '        return {"ndarray": [value.dtype.newbyteorder("<").str, _encode(value.tolist(), name)]}\n',
+        "        return _encode(value.tolist(), name)\n",
+        "a saved array parameter (Cs=np.logspace(...), a 0-d threshold) loads as a list or a float",
+        "other",
+        tests=["tests/test_model_files.py", "tests/test_contracts_persistence.py"],
+    ),
+    Bug(
+        "_persistence",
+        "                _require(all(type(v) in (bool, int, float) for v in leaves), "
+        '"an array parameter holds non-numbers")\n',
+        "                pass\n",
+        "a crafted file's array parameter holding None loads as NaN",
+        "bad input",
+        tests=["tests/test_model_files.py", "tests/test_contracts_persistence.py"],
+    ),
+    Bug(
+        "_data",
+        "    if X.dtype in _NARROW_FLOATS or (X.dtype.is_floating_point and X.dtype.itemsize == 1):"
+        "  # bfloat16, float8: exact\n",
+        "    if X.dtype in _NARROW_FLOATS:\n",
+        "a float8 tensor reaches the user as torch's 'Got unsupported ScalarType'",
+        "bad input",
+        tests=["tests/test_tensors.py"],
+    ),
 ]
 
 

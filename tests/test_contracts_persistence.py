@@ -809,11 +809,22 @@ def test_parameters_survive_json_with_their_types(value):
 
 
 def test_nan_and_numpy_parameters_are_saved_as_plain_values():
-    """NaN round-trips as NaN; NumPy scalars and arrays become Python numbers and lists."""
+    """NaN round-trips as NaN; NumPy scalars become Python numbers; numeric arrays stay arrays of their dtype
+    (non-finite values included), other arrays become lists."""
     assert math.isnan(persistence._decode(json.loads(json.dumps(persistence._encode(math.nan, "p"), allow_nan=False))))
-    for value, plain in [(np.int64(3), 3), (np.float32(0.5), 0.5), (np.bool_(True), True), (np.array([1, 2]), [1, 2])]:
+    for value, plain in [(np.int64(3), 3), (np.float32(0.5), 0.5), (np.bool_(True), True), (np.array(["a"]), ["a"])]:
         encoded = persistence._encode(value, "p")
         assert encoded == plain and type(encoded) is type(plain)
+    for array in [np.array([1, 2]), np.array([[np.inf, -0.5]], dtype=np.float32), np.array(True), np.array([], "<u2")]:
+        text = json.dumps(persistence._encode(array, "p"), allow_nan=False)
+        back = persistence._decode(json.loads(text))
+        assert back.dtype == array.dtype and back.shape == array.shape
+        np.testing.assert_array_equal(back, array)
+    # The decoder itself refuses what NumPy would quietly read (None as NaN, a wrapped integer), whatever parameter
+    # it is for: not every parameter's own check would see the NaN.
+    for values in ([0.5, None], [[1.0], [1.0, 2.0]], ["a"], [300]):
+        with pytest.raises(persistence.ModelFileError):
+            persistence._decode({"ndarray": ["<i1" if values == [300] else "<f8", values]})
     assert persistence._encode(np.float64(np.inf), "p") == {"float": "inf"}
     with pytest.raises(TypeError, match=r"The parameter p=<object .*> cannot be saved in the safe format"):
         persistence._encode(object(), "p")

@@ -129,6 +129,34 @@ CRAFTED = {
     "huge shape": ("binary", _set("tensors", 0, "shape", [1, 10**12]), None),
     "hidden layer of 10**9": ("hidden", _set("params", "hidden_layer_sizes", {"tuple": [10**9]}), None),
     "threshold of the wrong length": ("multilabel", _set("params", "threshold", [0.5]), None),
+    # A numeric array parameter (saved as {"ndarray": [dtype, values]}): numbers of an allowed dtype only.
+    "array threshold of the wrong length": (
+        "multilabel",
+        _set("params", "threshold", {"ndarray": ["<f8", [0.5]]}),
+        None,
+    ),
+    "array parameter of an object dtype": (
+        "multilabel",
+        _set("params", "threshold", {"ndarray": ["object", [0.5]]}),
+        None,
+    ),
+    "array parameter of strings": ("multilabel", _set("params", "threshold", {"ndarray": ["<U3", ["abc"]]}), None),
+    "array parameter holding None": (
+        "multilabel",
+        _set("params", "threshold", {"ndarray": ["<f8", [0.3, None, 0.7]]}),
+        None,
+    ),
+    "ragged array parameter": (
+        "multilabel",
+        _set("params", "threshold", {"ndarray": ["<f8", [[0.3], [0.5, 0.7]]]}),
+        None,
+    ),
+    "array parameter out of its dtype's range": (
+        "multilabel",
+        _set("params", "threshold", {"ndarray": ["<i1", [300, 1, 2]]}),
+        None,
+    ),
+    "array parameter of a dict": ("multilabel", _set("params", "threshold", {"ndarray": ["<f8", {"dict": []}]}), None),
     "callbacks in a file": ("binary", _set("params", "callbacks", ["x"]), None),
     "unknown parameter": ("binary", _set("params", "exec", "print(1)"), None),
     "NaN weight constant": ("binary", _set("params", "C", "NAN"), {"NAN": "NaN"}),
@@ -467,3 +495,35 @@ def test_a_file_keeps_float64_coefficients_beside_a_float32_intercept():
     assert loaded.coef_.dtype == np.float64
     np.testing.assert_array_equal(loaded.coef_, coef)
     np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+
+
+@pytest.mark.parametrize(
+    "cls, params",
+    [
+        (TorchMultiLabelClassifier, dict(threshold=np.array([0.3, 0.5, 0.7]))),
+        (TorchMultiLabelClassifier, dict(threshold=np.array([0.3, 0.5, 0.7], dtype=np.float32))),
+        # A 0-d array: save raised TypeError "iteration over a 0-d array".
+        (TorchMultiLabelClassifier, dict(threshold=np.array(0.4), pos_weight=np.array([1.0, 2.0, 0.5]))),
+        (TorchLogisticClassifierCV, dict(Cs=np.logspace(-2, 2, 3), l1_ratios=np.array([0.0]))),
+        (TorchLogisticClassifier, dict(class_weight={0: np.float32(2.0), 1: 1.0})),
+    ],
+)
+def test_array_parameters_come_back_as_the_arrays_they_were(cls, params, tmp_path):
+    """A NumPy array parameter loads as an array of its dtype and shape (it came back as a list), with the
+    same predictions."""
+    X, y = load_iris(return_X_y=True)
+    Y = make_multilabel_classification(n_samples=40, n_features=6, n_classes=3, random_state=0)[1]
+    data = (X_LABELS, Y) if cls is TorchMultiLabelClassifier else (X, y == 1)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = cls(max_iter=30, **params).fit(*data)
+    model.save(tmp_path / "m.tlm")
+    loaded = cls.load(tmp_path / "m.tlm")
+    for name, value in params.items():
+        got = loaded.get_params()[name]
+        if isinstance(value, np.ndarray):
+            assert isinstance(got, np.ndarray) and got.dtype == value.dtype and got.shape == value.shape
+            np.testing.assert_array_equal(got, value)
+        else:
+            assert got == value
+    np.testing.assert_array_equal(loaded.predict_proba(data[0]), model.predict_proba(data[0]))

@@ -86,6 +86,38 @@ def test_float32_tensor_fits_as_float32_numpy(breast_cancer):
     )
 
 
+_FLOAT8 = [getattr(torch, name) for name in ("float8_e4m3fn", "float8_e5m2") if hasattr(torch, name)]
+
+
+@pytest.mark.parametrize("dtype", _FLOAT8, ids=str)
+def test_tensors_of_dtypes_numpy_lacks_are_read_as_their_values(wine_small, dtype):
+    """float8 X (dense and CSR), y and weights are read exactly, as float32; a quantized X as its dequantized
+    values; complex32 is refused as complex data. torch raised "Got unsupported ScalarType Float8_e4m3fn" (or
+    ComplexHalf, QInt8) from inside the fit."""
+    X, y = wine_small
+    X8 = _t(X).to(dtype)
+    values = X8.float().numpy()  # what float8 holds: exact in float32
+    reference = TorchLogisticClassifier().fit(values, y)
+    csr = _t(values).to_sparse_csr()  # built from parts: torch 2.2 has no float8 to_sparse_csr
+    csr8 = torch.sparse_csr_tensor(csr.crow_indices(), csr.col_indices(), csr.values().to(dtype), csr.shape)
+    for X_in, host in ((X8, values), (csr8, sp.csr_matrix(values))):
+        expected = TorchLogisticClassifier().fit(host, y)
+        model = TorchLogisticClassifier().fit(X_in, _t(y))
+        np.testing.assert_array_equal(model.coef_, expected.coef_)
+        np.testing.assert_array_equal(model.predict_proba(X_in).numpy(), expected.predict_proba(host))
+    labels = TorchLogisticClassifier().fit(values, _t(y).to(dtype), sample_weight=torch.ones(len(y)).to(dtype))
+    np.testing.assert_array_equal(labels.coef_, reference.coef_)
+    quantized = torch.quantize_per_tensor(_t(X).float(), 0.05, 0, torch.qint8)
+    np.testing.assert_array_equal(
+        TorchLogisticClassifier().fit(quantized, y).coef_,
+        TorchLogisticClassifier().fit(quantized.dequantize().numpy(), y).coef_,
+    )
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        TorchLogisticClassifier().fit(_t(X).to(torch.complex32), y)
+    with pytest.raises(ValueError, match="Complex data not supported"):
+        reference.predict(_t(X).to(torch.complex32))
+
+
 def test_tensor_y_and_sample_weight(wine_small):
     X, y = wine_small
     weight = np.random.RandomState(1).uniform(0.5, 2.0, len(y))

@@ -165,8 +165,14 @@ def _sparse_tensor_to_scipy(X, vector=False):
 def _host(X):
     """A dense tensor as a NumPy array: a view of a CPU tensor's memory, one copy from another device."""
     X = X.detach()
-    if X.dtype in _NARROW_FLOATS:
+    if (
+        X.is_quantized
+    ):  # the real values it encodes (NumPy has no quantized type: torch raised "unsupported ScalarType")
+        X = X.dequantize()
+    if X.dtype in _NARROW_FLOATS or (X.dtype.is_floating_point and X.dtype.itemsize == 1):  # bfloat16, float8: exact
         X = X.to(torch.float32)
+    elif X.dtype == torch.complex32:  # NumPy lacks it: complex64, refused in scikit-learn's words as complex data
+        X = X.to(torch.complex64)
     X = X.resolve_conj().resolve_neg()
     return X.cpu().numpy()
 

@@ -50,6 +50,7 @@ import math
 import os
 import stat
 import struct
+import warnings
 
 import numpy as np
 import torch
@@ -100,8 +101,18 @@ def _encode(value, name):
         return _encode(value.item(), name)
     if isinstance(value, tuple):
         return {"tuple": [_encode(v, name) for v in value]}
-    if isinstance(value, (list, np.ndarray)):
-        return [_encode(v, name) for v in list(value)]
+    if (
+        isinstance(value, np.ndarray)
+        and value.dtype.kind in _LABEL_KINDS
+        and value.dtype.itemsize in _LABEL_KINDS[value.dtype.kind]
+    ):
+        # A numeric array (threshold=, pos_weight=, Cs=np.logspace(...)) comes back as the array it was, not as a
+        # list; a 0-d one too (list() of it raised "iteration over a 0-d array").
+        return {"ndarray": [value.dtype.newbyteorder("<").str, _encode(value.tolist(), name)]}
+    if isinstance(value, np.ndarray):  # any other array (strings, objects): its values, as lists
+        return _encode(value.tolist(), name)
+    if isinstance(value, list):
+        return [_encode(v, name) for v in value]
     if isinstance(value, dict):
         return {"dict": [[_encode(k, name), _encode(v, name)] for k, v in value.items()]}
     if isinstance(value, torch.device):  # device=torch.device(...): saved as the name it is parsed from
@@ -302,6 +313,20 @@ def _decode(value):
     if tag == "tuple" and isinstance(inner, list):
         _require(len(inner) <= _MAX_CONTAINERS, f"a parameter holds {len(inner)} values")
         return tuple(_decode(v) for v in inner)
+    if tag == "ndarray" and isinstance(inner, list) and len(inner) == 2:
+        dtype = _label_dtype(inner[0], "an array parameter")
+        _require(dtype is not None and dtype.kind in _LABEL_KINDS, "an array parameter names no numeric dtype")
+        values = _decode(inner[1])
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("error")  # an out-of-range value is a bad file, not a warning and a wrap
+                # Numbers only, in a rectangular nest of lists: NumPy would read None as NaN.
+                leaves = np.asarray(values, dtype=object).reshape(-1)
+                _require(all(type(v) in (bool, int, float) for v in leaves), "an array parameter holds non-numbers")
+                array = np.asarray(values, dtype=dtype)
+        except (TypeError, ValueError, OverflowError, RuntimeWarning, DeprecationWarning) as error:
+            raise ModelFileError(f"an array parameter does not fit its dtype {dtype}: {str(error)[:80]}") from None
+        return array
     if tag == "dict" and isinstance(inner, list):
         pairs = [(_decode(p[0]), _decode(p[1])) for p in inner if isinstance(p, list) and len(p) == 2]
         _require(len(pairs) == len(inner), "a dict parameter is not a list of pairs")
