@@ -2864,6 +2864,14 @@ BUGS = [
         "bad input",
         tests=["tests/test_tensors.py"],
     ),
+    Bug(
+        "_inference",
+        "                n_params=n_outputs * (augmented_rank if self.fit_intercept else rank),\n",
+        "                n_params=len(coef),\n",
+        "summary's df_model / df_resid count the design's columns, not its rank (collinear columns, p > n)",
+        "other",
+        tests=["tests/test_summary_statistics.py"],
+    ),
 ]
 
 

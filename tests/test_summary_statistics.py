@@ -252,17 +252,18 @@ def test_a_constant_column_beside_the_intercept_is_named_in_the_warning(spector)
 def test_a_column_of_zeros_is_not_taken_for_a_constant(spector):
     """statsmodels' k_constant counts a column holding one non-zero value in every row; a column of zeros is a
     (degenerate) slope, not an intercept (seeded bug 170: it was counted as the intercept of a model fitted without
-    one, and named as a constant column beside the intercept)."""
+    one, and named as a constant column beside the intercept). It adds nothing to the design's rank, so it is no
+    degree of freedom: df_model 3 with or without the intercept, statsmodels' 3 with its constant."""
     X, y = spector
     Xz = X.assign(zero=0.0)
-    assert sm.Logit(y, Xz).k_constant == 0
+    assert sm.Logit(y, Xz).k_constant == 0 and sm.Logit(y, sm.add_constant(Xz)).df_model == 3
     df_model = []
     for fit_intercept in (True, False):
         model = TorchLogisticClassifier(fit_intercept=fit_intercept, **TIGHT).fit(Xz, y)
         with pytest.warns(UserWarning, match="singular or ill-conditioned") as record:
             df_model.append(model.summary(Xz, y).attrs["df_model"])
         assert not any("are constant" in str(w.message) for w in record)
-    assert df_model == [4, 4]  # the four columns are slopes with or without the intercept
+    assert df_model == [3, 3]  # three slopes of rank, with or without the intercept
 
 
 def test_the_printout_shows_counts_in_full_the_llr_p_value_in_four_digits_and_the_level(spector):
@@ -418,3 +419,40 @@ def test_the_printed_header_shows_each_statistic_under_its_own_label(spector):
     }
     assert shown == {"No. Observations:": "32", "Df Residuals:": "28", "Df Model:": "3"}
     assert float(shown["Df Model:"]) == reference.df_model and float(shown["Df Residuals:"]) == reference.df_resid
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("n_classes", [2, 3])
+def test_degrees_of_freedom_count_the_designs_rank_as_statsmodels_does(n_classes, sparse):
+    """A column that is a combination of others (x5 = x1 + x2) adds no degree of freedom: statsmodels counts the
+    rank of its exog. Ours counted the columns (binary: df_model 5 against 4, llr_pvalue 0.0025 against 0.0011);
+    columns in other units than the rest (1e3, 1e-2) keep their rank."""
+    import scipy.sparse as sp
+    from scipy.stats import chi2
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 4)) * np.array([1.0, 1e3, 1.0, 1e-2])
+    X = np.c_[X, X[:, 0] + X[:, 1]]
+    y = (X[:, 0] + rng.logistic(size=200) > 0).astype(int) if n_classes == 2 else rng.integers(0, 3, 200)
+    model_class = sm.Logit if n_classes == 2 else sm.MNLogit
+    reference = model_class(y, sm.add_constant(X))
+    assert (reference.df_model, reference.df_resid) == ((4.0, 195.0) if n_classes == 2 else (8.0, 190.0))
+    X_in = sp.csr_matrix(X) if sparse else X
+    model = TorchLogisticClassifier(C=1e4, dtype="float64", tol=1e-10, max_iter=1000).fit(X_in, y)
+    attrs = model.summary(X_in, y).attrs
+    assert (attrs["df_model"], attrs["df_resid"]) == (reference.df_model, reference.df_resid)
+    assert attrs["llr_pvalue"] == pytest.approx(chi2.sf(attrs["llr"], reference.df_model), rel=1e-12)
+    independent = model.fit(X_in[:, :4], y).summary(X_in[:, :4], y).attrs
+    assert independent["df_model"] == model_class(y, sm.add_constant(X[:, :4])).df_model
+
+
+def test_more_features_than_rows_leave_no_residual_degrees_of_freedom(spector):
+    """p > n: statsmodels' df_resid is nobs - rank, 0 here; ours was nobs - p, negative (-21)."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(20, 40))
+    y = np.r_[np.zeros(10), np.ones(10)].astype(int)
+    reference = sm.Logit(y, sm.add_constant(X))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        attrs = TorchLogisticClassifier(dtype="float64").fit(X, y).summary(X, y).attrs
+    assert (attrs["df_model"], attrs["df_resid"]) == (reference.df_model, reference.df_resid) == (19.0, 0.0)

@@ -608,25 +608,45 @@ def constant_columns(X):
     return np.flatnonzero((X.min(axis=0) == X.max(axis=0)) & (X[0] != 0))
 
 
-def implicit_constant(X):
-    """Whether a constant is a combination of the columns of ``X`` (one-hot dummies of every level of a factor, whose
-    sum is 1 in every row): statsmodels' implicit constant, the rank of ``[1, X]`` equal to that of ``X``.
+def design_ranks(X):
+    """Ranks of ``X`` and of ``[1, X]``, as statsmodels counts its ``exog``'s rank (``df_model``, ``df_resid``, the
+    implicit constant).
 
-    Ranks from the Gram matrices, ``X^T X`` and that of ``[1, X]`` (``d + 1`` square: no copy of ``X``, sparse ``X``
-    too), with NumPy's tolerance for a Hermitian matrix.
+    From the Gram matrices, ``X^T X`` and that of ``[1, X]`` (``d + 1`` square: sparse ``X`` too), of the columns
+    divided by their largest absolute value (a chunk of rows at a time: no copy of ``X``; features of 1e200 would
+    overflow the Gram) and then scaled to unit norm, with NumPy's tolerance for a Hermitian matrix: a column in
+    other units than the rest (1e3 against 1e-2) keeps its rank, and an exact combination of columns lies at
+    rounding level, 1e-16 of the largest eigenvalue at 1M rows, against a tolerance of ``d * eps``.
     """
-    n = X.shape[0]
-    if n == 0:
-        return False
+    n, d = X.shape
     if sp.issparse(X):
         X = X.tocsc().astype(np.float64)
+        X.sum_duplicates()
+        scale = np.zeros(d) if X.nnz == 0 else abs(X).max(axis=0).toarray().ravel()
+        scale[scale == 0] = 1.0
+        X.data /= np.repeat(scale, np.diff(X.indptr))  # divided, not multiplied by 1/scale: subnormal scales
         gram = np.asarray((X.T @ X).todense())
+        sums = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
     else:
-        X = np.asarray(X, dtype=np.float64)
-        gram = X.T @ X
-    sums = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+        X = np.asarray(X)
+        scale = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
+        scale[scale == 0] = 1.0
+        gram, sums = np.zeros((d, d)), np.zeros(d)
+        step = max(1, CHUNK_VALUES // max(d, 1))
+        for start in range(0, n, step):
+            block = X[start : start + step] / scale  # float64
+            gram += block.T @ block
+            sums += block.sum(axis=0)
     augmented = np.block([[np.array([[float(n)]]), sums[None, :]], [sums[:, None], gram]])
-    return bool(np.linalg.matrix_rank(gram, hermitian=True) == np.linalg.matrix_rank(augmented, hermitian=True))
+
+    def rank(G):
+        if G.size == 0:
+            return 0
+        norms = np.sqrt(np.diag(G))
+        norms[norms == 0] = 1.0  # a column of zeros stays one: no rank
+        return int(np.linalg.matrix_rank(G / np.outer(norms, norms), hermitian=True))
+
+    return rank(gram), rank(augmented)
 
 
 class InferenceMixin:
@@ -669,9 +689,10 @@ class InferenceMixin:
             ``llnull`` (of the intercept-only model, one intercept per output, as
             statsmodels' ``llnull``), ``prsquared`` (McFadden's ``1 - llf / llnull``),
             ``llr`` and ``llr_pvalue`` (likelihood-ratio test against the null model,
-            chi-squared with ``df_model`` degrees of freedom), ``df_model`` (reported
-            parameters minus intercepts), ``df_resid`` (``nobs`` minus reported
-            parameters), ``converged`` (the Newton polish reached the optimum),
+            chi-squared with ``df_model`` degrees of freedom), ``df_model`` (parameters
+            of rank minus intercepts: the design's rank per output, as statsmodels
+            counts it), ``df_resid`` (``nobs`` minus parameters of rank),
+            ``converged`` (the Newton polish reached the optimum),
             ``model``, ``method``, ``cov_type`` and ``alpha``. Printing the table shows
             them above the coefficients, in statsmodels' layout, with p-values too
             small for a double shown as ``<5e-324`` rather than ``0``. A column or slice
@@ -951,6 +972,7 @@ class InferenceMixin:
         table.attrs["refined_by"] = shift
         neg_loglike = unpenalised_terms(theta, False).value
         n_outputs = len(theta) - int(softmax)  # multinomial: K - 1 contrasts are reported
+        rank, augmented_rank = design_ranks(X)
         table.attrs.update(
             model_statistics(
                 neg_loglike,
@@ -958,10 +980,12 @@ class InferenceMixin:
                 sample_weight,
                 importance,
                 softmax=softmax,
-                n_params=len(coef),
+                # statsmodels counts the design's rank, not its columns: a column that is a combination of others
+                # (x3 = x1 + x2, every level's dummy beside the intercept) adds no degree of freedom.
+                n_params=n_outputs * (augmented_rank if self.fit_intercept else rank),
                 # A constant column, or columns that sum to one (every level's dummy), is the intercept of a model
                 # fitted without one (statsmodels' k_constant, its implicit constant).
-                n_constants=n_outputs * int(self.fit_intercept or len(constants) > 0 or implicit_constant(X)),
+                n_constants=n_outputs * int(self.fit_intercept or len(constants) > 0 or rank == augmented_rank),
             ),
             converged=bool(converged),
             method="MLE" if not penalised else f"penalised MLE (L2, C={self.C:g})",
