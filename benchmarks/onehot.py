@@ -15,7 +15,10 @@ against scikit-learn's 0.05-0.10 s. Ranked by a hash of their keys rather than a
 separate processes, two runs each): 0.112-0.114 -> 0.075-0.077 s against scikit-learn's
 0.051-0.059 s (2.2x -> 1.3-1.5x); ``--dense`` 0.28-0.30 -> 0.17-0.19 s against
 0.11-0.12 s (2.3-2.8x -> 1.6-1.8x), 6 iterations each. ``--dense`` fits the same dummies as a dense array (what
-``pandas.get_dummies`` gives). ``--size tiny`` runs it on 2000 rows (the test suite).
+``pandas.get_dummies`` gives). Dense tied rows ranked in row order (``_rows.tied_ranks``, 2026-12-07,
+quiet): our ``--dense`` fit alone (best of 15, no scikit-learn fit between) 0.106-0.117 -> 0.091-0.093 s; in this
+script, alternating with scikit-learn, whose BLAS threads spin after its fits, 0.156-0.162 -> 0.123-0.167 s against
+0.11-0.14 s (too noisy to read more into). ``--size tiny`` runs it on 2000 rows (the test suite).
 """
 
 import argparse

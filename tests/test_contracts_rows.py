@@ -214,7 +214,7 @@ def test_settling_only_the_tied_rows_is_the_full_sort_by_run_contents_and_weight
         n = int(rng.integers(2, 60))
         k = np.sort(np.round(rng.random(n) * rng.integers(1, 8), int(rng.integers(0, 2))))
         idx, contents, w = rng.permutation(n), rng.integers(0, 3, n), rng.choice([0.5, 1.0, 2.0], n)
-        got = settle_ties(idx, k, w, 1e-12, contents.__getitem__)
+        got = settle_ties(idx, k, w, 1e-12, lambda at, contents=contents: _rows.content_ranks(contents[at]))
         near_next = np.diff(k) <= 1e-12
         if not near_next.any():
             continue
@@ -329,6 +329,65 @@ def test_content_ranks_are_equal_exactly_for_equal_keys_in_an_order_set_by_the_v
     np.testing.assert_array_equal(np.unique(ranks), np.arange(expected.max() + 1))
     perm = rng.permutation(len(keys))
     np.testing.assert_array_equal(_rows.content_ranks(keys[perm]), ranks[perm])
+
+
+@pytest.mark.parametrize("hash_weights", ["fixed", "zero"])
+@pytest.mark.parametrize("rows", ["repeated", "distinct"])
+@pytest.mark.parametrize("layout", ["float64", "float32", "fortran"])
+@pytest.mark.parametrize("positions", ["all", "most", "few"])
+def test_dense_tied_ranks_are_the_ranks_of_the_row_keys(hash_weights, rows, layout, positions, monkeypatch):
+    """tied_ranks reads a dense X's rows in row order and never builds their keys: its ranks must be exactly
+    content_ranks' of the keys (_row_contents) in the given order, for every row or some in random order, float32
+    or column-major X, rows mostly copies or mostly distinct (two ways to check them), signed zeros, copies with
+    another target. With hash weights of 0 every row hashes alike: the check must send them to the byte sort."""
+    if hash_weights == "zero":
+        monkeypatch.setattr(_rows, "_hash_weights", lambda n: np.zeros(n, dtype=np.uint64))
+    monkeypatch.setattr(_rows, "_CONTENT_BLOCK_VALUES", 70)  # blocks of 10 rows: runs of consecutive rows and not
+    rng = np.random.default_rng(5)
+    X, target = _tied_rows(rng, rows)
+    X = {"float64": X, "float32": X.astype(np.float32), "fortran": np.asfortranarray(X)}[layout]
+    at = {"all": rng.permutation(400), "most": rng.permutation(400)[:300], "few": rng.permutation(400)[:30]}[positions]
+    for x in (X, np.repeat(X[:1], 400, axis=0)):  # (every row alike: only the targets tell them apart)
+        expected = _rows.content_ranks(_rows._row_contents(x, target, at))
+        np.testing.assert_array_equal(_rows.tied_ranks(x, target, at), expected)
+
+
+@pytest.mark.parametrize("apart", ["a value", "the sign of a zero", "a target"])
+@pytest.mark.parametrize("rows", ["repeated", "distinct"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_dense_tied_ranks_tell_apart_rows_of_one_hash_by_every_bit(apart, rows, dtype, monkeypatch):
+    """Hash weights blind to the first target and the last column: two rows that differ only there (a value,
+    0.0 against -0.0, the target) share a hash, and the check (of the copies alone when rows are mostly distinct,
+    of every row against its hash's first otherwise) must find them apart, bit by bit."""
+    weights = _rows._hash_weights
+    monkeypatch.setattr(_rows, "_hash_weights", lambda n: np.where(np.arange(n) % (n - 1) == 0, 0, weights(n)))
+    rng = np.random.default_rng(6)
+    X, target = _tied_rows(rng, rows)
+    X[:, -1], target[:, 0] = 1.0, 0.0  # no other rows of one hash that differ
+    X[100:102, :-1], target[101] = 7.0, target[100]  # a row of its own, twice
+    if apart == "a value":
+        X[101, -1] = 2.0
+    elif apart == "the sign of a zero":
+        X[100, -1], X[101, -1] = 0.0, -0.0
+    else:
+        target[101, 0] = 1.0
+    X = X.astype(dtype)
+    at = rng.permutation(400)
+    ranks = _rows.tied_ranks(X, target, at)
+    np.testing.assert_array_equal(ranks, _rows.content_ranks(_rows._row_contents(X, target, at)))
+    assert ranks[np.flatnonzero(at == 100)] != ranks[np.flatnonzero(at == 101)]
+
+
+def _tied_rows(rng, rows):
+    """400 rows of 5 values and 2 targets: copies of 12 rows, or mostly distinct rows with some copies."""
+    if rows == "repeated":
+        X = rng.choice([0.0, -0.0, 1.0, 2.5], size=(12, 5))[rng.integers(0, 12, size=400)]
+    else:
+        X = rng.normal(size=(400, 5))
+        X[10:20] = X[:10]
+    target = rng.integers(0, 2, size=(400, 2)).astype(np.float64)
+    X[30:40], target[30:40] = X[:10], target[:10] + [1.0, 0.0]  # copies but for the target
+    return X, target
 
 
 def test_distinct_binary_rows_get_distinct_hashes():

@@ -46,7 +46,7 @@ from ._kernels import (
     tensor_max_abs,
     value_range,
 )
-from ._rows import _row_contents, key_order, projection, settle_ties, tie_bound
+from ._rows import key_order, projection, settle_ties, tie_bound, tied_ranks
 from ._threads import SMALL_VALUES, data_values
 
 _FEATURE_DTYPES = (torch.float32, torch.float64)
@@ -257,14 +257,14 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None, counts=False):
     tied[:-1] |= near_next
     kept, tied_rows = idx[~tied], idx[tied]
 
-    def contents(positions):
+    def ranks(positions):
         at = tied_rows[torch.as_tensor(positions, device=device)]
-        if device.type == "cpu":  # read where they are: no gathered copy of the tied rows before their keys
-            return _row_contents(X.numpy(), target.numpy(), at.numpy())
-        return _row_contents(X[at].cpu().numpy(), target[at].cpu().numpy(), np.arange(len(positions)))
+        if device.type == "cpu":  # read where they are: no gathered copy of the tied rows before their ranks
+            return tied_ranks(X.numpy(), target.numpy(), at.numpy())
+        return tied_ranks(X[at].cpu().numpy(), target[at].cpu().numpy(), np.arange(len(positions)))
 
     local, merged, anchor, merged_counts = settle_ties(
-        np.arange(len(tied_rows)), k[tied].cpu().numpy(), sample_weight[tied_rows].cpu().numpy(), bound, contents
+        np.arange(len(tied_rows)), k[tied].cpu().numpy(), sample_weight[tied_rows].cpu().numpy(), bound, ranks
     )
     # Back among the others by key. The kept keys and the anchors are each sorted (the rows of one run
     # share its anchor, in settle_ties' order), so each settled row's place is found by a search: the
