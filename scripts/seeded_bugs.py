@@ -2881,6 +2881,14 @@ BUGS = [
         "rows",
         tests=["tests/test_contracts_rows.py"],
     ),
+    Bug(
+        "_inference",
+        "        design = X if bool(np.all(np.asarray(sample_weight) > 0)) else X[np.asarray(sample_weight) > 0]\n",
+        "        design = X\n",
+        "summary counts rows of weight 0 in the design's rank and its constant columns",
+        "inference",
+        tests=["tests/test_summary_statistics.py"],
+    ),
 ]
 
 

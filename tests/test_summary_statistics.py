@@ -456,3 +456,23 @@ def test_more_features_than_rows_leave_no_residual_degrees_of_freedom(spector):
         warnings.simplefilter("ignore")
         attrs = TorchLogisticClassifier(dtype="float64").fit(X, y).summary(X, y).attrs
     assert (attrs["df_model"], attrs["df_resid"]) == (reference.df_model, reference.df_resid) == (19.0, 0.0)
+
+
+def test_rows_of_weight_zero_are_left_out_of_the_designs_rank_and_constants(spector):
+    """Weights are repeated rows: a row of weight 0 is a row left out. Three columns collinear among the counted
+    rows (x3 = x1 + x2 there) give the degrees of freedom of those rows alone, and a column constant among them
+    is the constant of a model fitted without an intercept, whatever the dropped rows hold."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(120, 3))
+    y = (X[:, 0] + rng.logistic(size=120) > 0).astype(int)
+    X[:100, 2] = X[:100, 0] + X[:100, 1]
+    weight = np.r_[np.ones(100), np.zeros(20)]
+    model = TorchLogisticClassifier(C=1e4, dtype="float64", tol=1e-10, max_iter=1000)
+    attrs = model.fit(X, y, sample_weight=weight).summary(X, y, sample_weight=weight).attrs
+    reference = sm.Logit(y[:100], sm.add_constant(X[:100]))
+    assert (attrs["df_model"], attrs["df_resid"]) == (reference.df_model, reference.df_resid) == (2.0, 97.0)
+    Xc = np.c_[X[:, :2], np.r_[np.ones(100), rng.normal(size=20)]]
+    no_intercept = TorchLogisticClassifier(fit_intercept=False, C=1e4, dtype="float64", tol=1e-10, max_iter=1000)
+    attrs = no_intercept.fit(Xc, y, sample_weight=weight).summary(Xc, y, sample_weight=weight).attrs
+    assert sm.Logit(y[:100], Xc[:100]).k_constant == 1
+    assert (attrs["df_model"], attrs["df_resid"]) == (2.0, 97.0)

@@ -810,7 +810,9 @@ class InferenceMixin:
 
         d = self.n_features_in_ + int(self.fit_intercept)
         softmax = self._kind == "multinomial"
-        constants = constant_columns(X)
+        # The design as statsmodels would see it: a row of weight 0 is a row left out (weights are repeated rows).
+        design = X if bool(np.all(np.asarray(sample_weight) > 0)) else X[np.asarray(sample_weight) > 0]
+        constants = constant_columns(design)
         hint = ""
         if self.fit_intercept and len(constants):  # sm.add_constant's habit: a second intercept, a singular Hessian
             names = getattr(self, "feature_names_in_", None)
@@ -972,7 +974,7 @@ class InferenceMixin:
         table.attrs["refined_by"] = shift
         neg_loglike = unpenalised_terms(theta, False).value
         n_outputs = len(theta) - int(softmax)  # multinomial: K - 1 contrasts are reported
-        rank, augmented_rank = design_ranks(X)
+        rank, augmented_rank = design_ranks(design)
         table.attrs.update(
             model_statistics(
                 neg_loglike,
