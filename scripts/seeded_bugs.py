@@ -2848,9 +2848,9 @@ BUGS = [
     ),
     Bug(
         "_persistence",
-        "                _require(all(type(v) in (bool, int, float) for v in leaves), "
-        '"an array parameter holds non-numbers")\n',
-        "                pass\n",
+        "        _require(all(type(v) in (bool, int, float) for v in leaves), "
+        '"an array parameter holds other than numbers")\n',
+        "        pass\n",
         "a crafted file's array parameter holding None loads as NaN",
         "bad input",
         tests=["tests/test_model_files.py", "tests/test_contracts_persistence.py"],

@@ -165,9 +165,8 @@ def _sparse_tensor_to_scipy(X, vector=False):
 def _host(X):
     """A dense tensor as a NumPy array: a view of a CPU tensor's memory, one copy from another device."""
     X = X.detach()
-    if (
-        X.is_quantized
-    ):  # the real values it encodes (NumPy has no quantized type: torch raised "unsupported ScalarType")
+    # NumPy has no quantized type (torch raised "Got unsupported ScalarType QInt8"): the real values it encodes.
+    if X.is_quantized:
         X = X.dequantize()
     if X.dtype in _NARROW_FLOATS or (X.dtype.is_floating_point and X.dtype.itemsize == 1):  # bfloat16, float8: exact
         X = X.to(torch.float32)

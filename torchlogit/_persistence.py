@@ -318,11 +318,14 @@ def _decode(value):
         _require(dtype is not None and dtype.kind in _LABEL_KINDS, "an array parameter names no numeric dtype")
         values = _decode(inner[1])
         try:
+            leaves = np.asarray(values, dtype=object).reshape(-1)
+        except ValueError:  # lists nested to different depths
+            leaves = [None]
+        # Numbers only, in a rectangular nest of lists: NumPy would read None as NaN.
+        _require(all(type(v) in (bool, int, float) for v in leaves), "an array parameter holds other than numbers")
+        try:
             with warnings.catch_warnings():
                 warnings.simplefilter("error")  # an out-of-range value is a bad file, not a warning and a wrap
-                # Numbers only, in a rectangular nest of lists: NumPy would read None as NaN.
-                leaves = np.asarray(values, dtype=object).reshape(-1)
-                _require(all(type(v) in (bool, int, float) for v in leaves), "an array parameter holds non-numbers")
                 array = np.asarray(values, dtype=dtype)
         except (TypeError, ValueError, OverflowError, RuntimeWarning, DeprecationWarning) as error:
             raise ModelFileError(f"an array parameter does not fit its dtype {dtype}: {str(error)[:80]}") from None
