@@ -619,6 +619,8 @@ def design_ranks(X):
     rounding level, 1e-16 of the largest eigenvalue at 1M rows, against a tolerance of ``d * eps``.
     """
     n, d = X.shape
+    if n == 0:  # no rows (every weight 0): no rank, and no reduction over them
+        return 0, 0
     if sp.issparse(X):
         X = X.tocsc().astype(np.float64)
         X.sum_duplicates()
