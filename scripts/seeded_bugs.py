@@ -2889,6 +2889,14 @@ BUGS = [
         "inference",
         tests=["tests/test_summary_statistics.py"],
     ),
+    Bug(
+        "_inference",
+        "        return int(np.count_nonzero(~small) + np.count_nonzero(singular > tolerance))\n",
+        "        return int(np.count_nonzero(~small))\n",
+        "summary's rank drops near-collinear columns statsmodels keeps (the Gram's small directions not measured)",
+        "inference",
+        tests=["tests/test_summary_statistics.py"],
+    ),
 ]
 
 

@@ -855,3 +855,93 @@ def test_which_fit_missed_tol_is_named(gradients, start):
         rows, dict(max_abs_proba_diff=1e-3, max_abs_coef_diff=1e-3), dict(objective=1.0, separable=False), C=1.0
     )
     assert sentence.startswith(start)
+
+
+# Mutation survey h3 (stop 50): each kills a one-line mutant of the compare changes the suite let through.
+def _newton(rows):
+    for row in rows.values():
+        row["solver"] = "newton-cholesky"
+    return rows
+
+
+def test_the_largest_gradient_entry_includes_the_intercepts():
+    """Mutant c2 (_compare.float64_objective: the largest entry over coef only, the intercept's gradient left out)."""
+    X, y = load_wine(return_X_y=True)
+    keep = y < 2
+    X, y = 0.1 * (X[keep] - X[keep].mean(0)) / X[keep].std(0), y[keep]
+    coef, intercept = np.zeros((1, X.shape[1])), np.array([10.0])
+    _, largest = float64_objective(X, y, coef, intercept, np.arange(2), 0.3, gradient=True)
+    p = 1 / (1 + np.exp(-10.0))
+    assert largest == pytest.approx(abs(p - y.mean()), rel=1e-9)  # the intercept's entry (0.45), not a coef's (< 0.05)
+
+
+def test_fits_that_agree_but_missed_tol_are_not_told_a_smaller_tol_helps():
+    """Mutant c4 (_compare.explain: `if close and not unmet` -> `if close`): two L-BFGS fits whose probabilities agree
+    (1e-6) but whose gradients (3e-3) are far above tol=1e-4 stopped on ftol; the "smaller --tol brings both to it"
+    sentence is untrue for them."""
+    rows = compared_rows((1.0 + 1e-5, 1.0 + 2e-5), gradients=(3e-3, 3e-3))
+    sentence = explain(
+        rows, dict(max_abs_proba_diff=1e-6, max_abs_coef_diff=1e-6), dict(objective=1.0, separable=False), C=1.0
+    )
+    assert sentence.startswith("Neither fit met tol=0.0001") and "A smaller --tol changes nothing" in sentence
+
+
+def test_the_ftol_sentence_gives_ftol_at_the_objectives_scale():
+    """Mutant c6 (_compare.explain: `FTOL * scale` -> `FTOL`): at an objective of 100 the objective decrease that
+    stops L-BFGS is 64 eps * 100 = 1.4e-12, not 1.4e-14."""
+    sentence = explain(
+        compared_rows((100.5, 100.6), gradients=(3e-3, 3e-3)),
+        dict(max_abs_proba_diff=1e-3, max_abs_coef_diff=1e-3),
+        dict(objective=100.0, separable=False),
+        C=1.0,
+    )
+    assert sentence.startswith("Neither fit met tol=0.0001")
+    assert f"({64 * np.finfo(np.float64).eps * 100:.1e} here" in sentence  # "(1.4e-12 here"
+
+
+def test_newton_fits_that_missed_tol_are_not_explained_by_lbfgs_ftol():
+    """Mutant c5 (_compare.explain: `unmet and solver == "lbfgs"` -> `unmet`): newton-cholesky has no ftol rule;
+    the L-BFGS sentence ("64 float64 epsilons ... --solver newton-cholesky reaches the optimum") is wrong for it."""
+    sentence = explain(
+        _newton(compared_rows((1.5, 1.6), gradients=(3e-3, 3e-3))),
+        dict(max_abs_proba_diff=1e-3, max_abs_coef_diff=1e-3),
+        dict(objective=1.0, separable=False),
+        C=1.0,
+    )
+    assert "L-BFGS" not in sentence and "64 float64 epsilons" not in sentence
+
+
+def test_compare_reports_objective_and_gradient_at_the_C_it_was_run_with(capsys):
+    """Mutant c9 (_compare.compare: float64_objective(..., C) -> (..., 1.0)): at --C 0.01 both fits converge, so
+    each one's largest gradient entry is below tol (1.6e-5) and neither objective lies under the tight optimum's
+    (the mutant reported 0.168 and objectives 0.194 below it)."""
+    assert main(["compare", "--dataset", "wine", "--dtype", "float64", "--C", "0.01", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    optimum = report["tight_optimum"]["objective"]
+    for row in report["models"].values():
+        assert row["gradient_max"] < 2 * row["tol"]
+        assert optimum - 1e-9 <= row["objective"] <= optimum + 1e-6
+
+
+def test_the_largest_gradient_row_shows_each_fits_gradient(capsys):
+    """Mutant c7 (_compare.format_table: the "largest gradient" row printed another field, the objective): the row
+    must print each model's gradient_max."""
+    from torchlogit._compare import format_table
+
+    assert main(["compare", "--dataset", "wine", "--dtype", "float64", "--C", "0.5", "--json"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = report["models"]
+    table = format_table(rows, report["agreement"], report["tight_optimum"])
+    line = next(line for line in table.splitlines() if line.startswith("largest gradient"))
+    assert line.split()[2:] == [f"{rows[name]['gradient_max']:.2e}" for name in rows]
+
+
+def test_the_ftol_sentence_puts_each_fits_gradient_under_its_name():
+    """Mutant c10 (_compare.explain: "(ours {rows[REF]...}" -- scikit-learn's gradient printed as ours)."""
+    sentence = explain(
+        compared_rows((1.5, 1.6), gradients=(3e-3, 5e-3)),
+        dict(max_abs_proba_diff=1e-3, max_abs_coef_diff=1e-3),
+        dict(objective=1.0, separable=False),
+        C=1.0,
+    )
+    assert "(ours 3.0e-03, scikit-learn's 5.0e-03)" in sentence

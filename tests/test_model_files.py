@@ -137,7 +137,7 @@ CRAFTED = {
     ),
     "array parameter of an object dtype": (
         "multilabel",
-        _set("params", "threshold", {"ndarray": ["object", [0.5]]}),
+        _set("params", "threshold", {"ndarray": ["object", [0.3, 0.5, 0.7]]}),
         None,
     ),
     "array parameter of strings": ("multilabel", _set("params", "threshold", {"ndarray": ["<U3", ["abc"]]}), None),
@@ -527,3 +527,47 @@ def test_array_parameters_come_back_as_the_arrays_they_were(cls, params, tmp_pat
         else:
             assert got == value
     np.testing.assert_array_equal(loaded.predict_proba(data[0]), model.predict_proba(data[0]))
+
+
+# Mutation survey h3 (stop 50).
+def test_a_big_endian_array_parameter_saves_and_loads(tmp_path):
+    """Mutant p1 (_persistence._encode: the dtype saved as value.dtype.str, not newbyteorder("<")): a big-endian
+    array (read from a file written on another machine, FITS, ...) saved as ">f8", which load refused as a bad file."""
+    X, Y = make_multilabel_classification(n_samples=40, n_features=6, n_classes=3, random_state=0)
+    threshold = np.array([0.3, 0.5, 0.7], dtype=">f8")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchMultiLabelClassifier(threshold=threshold, max_iter=30).fit(X, Y)
+    model.save(tmp_path / "m.tlm")
+    got = TorchMultiLabelClassifier.load(tmp_path / "m.tlm").get_params()["threshold"]
+    assert isinstance(got, np.ndarray) and got.dtype == np.float64
+    np.testing.assert_array_equal(got, threshold)
+
+
+@pytest.mark.parametrize("dtype", ["<f4", "<f2"])
+def test_an_array_value_beyond_its_float_dtype_is_a_bad_file(dtype):
+    """Mutant p4 (_persistence._decode: warnings "ignore" instead of "error"): 1e300 in a float32 / float16 array
+    parameter is NumPy's overflow RuntimeWarning and an inf; a file holding it is refused, not read as inf."""
+    from torchlogit._persistence import ModelFileError, _decode
+
+    with pytest.raises(ModelFileError, match="does not fit its dtype"):
+        _decode({"ndarray": [dtype, [0.5, 1e300]]})
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        {"ndarray": ["object", [0.3, 0.5, 0.7]]},  # (the suite's case has one value: the length check masks it)
+        {"ndarray": ["<U3", [1, 2, 3]]},  # numbers read as strings '1', '2', '3'
+        {"ndarray": ["<f8"]},  # no values: IndexError
+        {"ndarray": ["<f8", [0.5], "extra"]},
+    ],
+    ids=["object dtype", "string dtype", "no values", "three entries"],
+)
+def test_a_bad_array_parameter_is_a_model_file_error(value):
+    """Mutants p7 (_decode: the numeric-dtype _require dropped: "object" loads as floats, "<U3" as strings) and p8
+    (_decode: `len(inner) == 2` dropped: an IndexError, or a third entry ignored)."""
+    from torchlogit._persistence import ModelFileError, _decode
+
+    with pytest.raises(ModelFileError):
+        _decode(value)

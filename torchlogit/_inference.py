@@ -610,45 +610,63 @@ def constant_columns(X):
 
 def design_ranks(X):
     """Ranks of ``X`` and of ``[1, X]``, as statsmodels counts its ``exog``'s rank (``df_model``, ``df_resid``, the
-    implicit constant).
+    implicit constant): a column-pivoted QR's count of diagonal entries above ``|r_00| * k * eps``.
 
-    From the Gram matrices, ``X^T X`` and that of ``[1, X]`` (``d + 1`` square: sparse ``X`` too), of the columns
-    divided by their largest absolute value (a chunk of rows at a time: no copy of ``X``; features of 1e200 would
-    overflow the Gram) and then scaled to unit norm, with NumPy's tolerance for a Hermitian matrix: a column in
-    other units than the rest (1e3 against 1e-2) keeps its rank, and an exact combination of columns lies at
-    rounding level, 1e-16 of the largest eigenvalue at 1M rows, against a tolerance of ``d * eps``.
+    The columns are divided by their largest absolute value (a chunk of rows at a time: no copy of ``X``; features
+    of 1e200 would overflow a Gram matrix) and scaled to unit norm. The Gram matrix of those columns (``d + 1``
+    square, sparse ``X`` too) gives the directions along which the design is large: an eigenvalue above 1e-8 of
+    the largest is a singular value above 1e-4 of the largest, certainly counted. The Gram squares the condition
+    number, so it cannot tell the other directions apart: a column that equals the sum of two others up to
+    float32 rounding (relative singular value 1e-8) has full rank for statsmodels, and an exact sum has not. Those
+    few directions are measured on ``X`` itself, one more pass over it (``X v`` for each such ``v``), against
+    about statsmodels' tolerance (``k * eps``, the columns' largest norm being 1; see below).
     """
     n, d = X.shape
     if n == 0:  # no rows (every weight 0): no rank, and no reduction over them
         return 0, 0
     if sp.issparse(X):
-        X = X.tocsc().astype(np.float64)
+        X = X.tocsr().astype(np.float64)
         X.sum_duplicates()
         scale = np.zeros(d) if X.nnz == 0 else abs(X).max(axis=0).toarray().ravel()
         scale[scale == 0] = 1.0
-        X.data /= np.repeat(scale, np.diff(X.indptr))  # divided, not multiplied by 1/scale: subnormal scales
-        gram = np.asarray((X.T @ X).todense())
-        sums = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
+        X.data /= scale[X.indices]  # divided, not multiplied by 1/scale: subnormal scales
     else:
         X = np.asarray(X)
         scale = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
         scale[scale == 0] = 1.0
-        gram, sums = np.zeros((d, d)), np.zeros(d)
-        step = max(1, CHUNK_VALUES // max(d, 1))
+    step = max(1, CHUNK_VALUES // max(d, 1))
+
+    def blocks():
         for start in range(0, n, step):
-            block = X[start : start + step] / scale  # float64
-            gram += block.T @ block
-            sums += block.sum(axis=0)
+            yield X[start : start + step] if sp.issparse(X) else X[start : start + step] / scale  # float64
+
+    gram, sums = np.zeros((d, d)), np.zeros(d)
+    for block in blocks():
+        gram += np.asarray((block.T @ block).todense()) if sp.issparse(block) else block.T @ block
+        sums += np.asarray(block.sum(axis=0), dtype=np.float64).ravel()
     augmented = np.block([[np.array([[float(n)]]), sums[None, :]], [sums[:, None], gram]])
 
-    def rank(G):
+    def rank(G, with_ones):
         if G.size == 0:
             return 0
         norms = np.sqrt(np.diag(G))
-        norms[norms == 0] = 1.0  # a column of zeros stays one: no rank
-        return int(np.linalg.matrix_rank(G / np.outer(norms, norms), hermitian=True))
+        norms[norms == 0] = 1.0  # a column of zeros stays one: measured below, no rank
+        eigenvalues, vectors = np.linalg.eigh(G / np.outer(norms, norms))
+        small = eigenvalues <= 1e-8 * eigenvalues[-1]
+        if not small.any():
+            return len(G)
+        V = vectors[:, small] / norms[:, None]  # the directions, in the scaled columns' coordinates
+        squares = np.zeros((V.shape[1], V.shape[1]))  # (X v)^T (X v): its eigenvalues, those directions' squares
+        for block in blocks():
+            Y = block @ V[1:] + V[0] if with_ones else block @ V
+            squares += Y.T @ Y
+        singular = np.sqrt(np.clip(np.linalg.eigvalsh(squares), 0.0, None))
+        # statsmodels' k * eps, times 4 sqrt(k): X v's own rounding (k terms a row, columns of unit norm) reaches
+        # about k^1.5 * eps (an exact combination of spector's dummies and the constant, k = 5: 1.4e-15, 1.3 k eps).
+        tolerance = 4 * len(G) ** 1.5 * np.finfo(np.float64).eps
+        return int(np.count_nonzero(~small) + np.count_nonzero(singular > tolerance))
 
-    return rank(gram), rank(augmented)
+    return rank(gram, False), rank(augmented, True)
 
 
 class InferenceMixin:
