@@ -820,6 +820,12 @@ def test_nan_and_numpy_parameters_are_saved_as_plain_values():
         back = persistence._decode(json.loads(text))
         assert back.dtype == array.dtype and back.shape == array.shape
         np.testing.assert_array_equal(back, array)
+    # A long double (whose .item() is a long double again: a RecursionError) is saved as the float it equals, and
+    # refused in the parameter's words when no float64 holds it (where long double is wider than double).
+    assert persistence._encode(np.longdouble(0.5), "p") == 0.5
+    if np.finfo(np.longdouble).nmant > np.finfo(np.float64).nmant:
+        with pytest.raises(TypeError, match=r"The parameter p=.* cannot be saved in the safe format"):
+            persistence._encode(np.longdouble(1) / 3, "p")
     # The decoder itself refuses what NumPy would quietly read (None as NaN, a wrapped integer), whatever parameter
     # it is for: not every parameter's own check would see the NaN.
     for values in ([0.5, None], [[1.0], [1.0, 2.0]], ["a"], [300]):

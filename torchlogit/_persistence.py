@@ -97,6 +97,13 @@ def _encode(value, name):
     if isinstance(value, float):
         # repr(float(...)): a NumPy float is a float too, and its repr is "np.float64(inf)" (NumPy 2).
         return {"float": repr(float(value))} if not math.isfinite(value) else value
+    if isinstance(value, np.longdouble):  # .item() keeps a longdouble (a recursion): saved as the float it equals
+        if float(value) != value:
+            raise TypeError(
+                f"The parameter {name}={value!r} cannot be saved in the safe format: it is a long double that no "
+                "float64 holds; pass a float, or use pickle."
+            )
+        return _encode(float(value), name)
     if isinstance(value, (np.integer, np.floating, np.bool_)):
         return _encode(value.item(), name)
     if isinstance(value, tuple):
