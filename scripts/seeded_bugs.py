@@ -2832,8 +2832,8 @@ BUGS = [
     ),
     Bug(
         "_compare",
-        '    if unmet and ours["solver"] == "lbfgs":\n',
-        "    if False:\n",
+        '        if ours["solver"] == "lbfgs":\n',
+        "        if False:\n",
         "compare says both L-BFGS fits stopped at a tol that neither met (they stopped on ftol)",
         "other",
         tests=["tests/test_compare.py"],

@@ -86,14 +86,16 @@ def quiet(fit, *args, **kwargs):
         return fit(*args, **kwargs)
 
 
-def compared_rows(objectives, dtype="float64", iterations=(10, 12), max_iter=100, gradients=(5e-5, 5e-5)):
-    """The two rows of a compare report (ours, scikit-learn's) that ``_compare.explain`` reads, L-BFGS at tol=1e-4
-    (by default both stopped on it: largest gradient entries below tol)."""
+def compared_rows(
+    objectives, dtype="float64", iterations=(10, 12), max_iter=100, gradients=(5e-5, 5e-5), solver="lbfgs"
+):
+    """The two rows of a compare report (ours, scikit-learn's) that ``_compare.explain`` reads, at tol=1e-4 (by
+    default both stopped on it: largest gradient entries below tol)."""
     from torchlogit._compare import OURS, REF
 
     return {
         name: dict(
-            solver="lbfgs",
+            solver=solver,
             dtype=dtype,
             tol=1e-4,
             max_iter=max_iter,

@@ -858,12 +858,6 @@ def test_which_fit_missed_tol_is_named(gradients, start):
 
 
 # Mutation survey h3 (stop 50): each kills a one-line mutant of the compare changes the suite let through.
-def _newton(rows):
-    for row in rows.values():
-        row["solver"] = "newton-cholesky"
-    return rows
-
-
 def test_the_largest_gradient_entry_includes_the_intercepts():
     """Mutant c2 (_compare.float64_objective: the largest entry over coef only, the intercept's gradient left out)."""
     X, y = load_wine(return_X_y=True)
@@ -903,12 +897,14 @@ def test_newton_fits_that_missed_tol_are_not_explained_by_lbfgs_ftol():
     """Mutant c5 (_compare.explain: `unmet and solver == "lbfgs"` -> `unmet`): newton-cholesky has no ftol rule;
     the L-BFGS sentence ("64 float64 epsilons ... --solver newton-cholesky reaches the optimum") is wrong for it."""
     sentence = explain(
-        _newton(compared_rows((1.5, 1.6), gradients=(3e-3, 3e-3))),
+        compared_rows((1.5, 1.6), gradients=(3e-3, 3e-3), solver="newton-cholesky"),
         dict(max_abs_proba_diff=1e-3, max_abs_coef_diff=1e-3),
         dict(objective=1.0, separable=False),
         C=1.0,
     )
     assert "L-BFGS" not in sentence and "64 float64 epsilons" not in sentence
+    # Nor "Both stop at tol=", which they did not (h3).
+    assert sentence.startswith("Neither fit met tol=0.0001") and "the Newton steps stopped" in sentence
 
 
 def test_compare_reports_objective_and_gradient_at_the_C_it_was_run_with(capsys):

@@ -449,19 +449,28 @@ def explain(rows, agreement, reference, *, C):
             f"stopping rule (tol={ours['tol']:g}) far from the optimum on these data; the lower objective is the "
             "better fit of the same objective."
         )
-    if unmet and ours["solver"] == "lbfgs":
-        # Both L-BFGS fits also stop when an iteration lowers the objective by less than ftol = 64 float64 epsilons
-        # times max(|f|, 1) (scikit-learn's rule, reported as convergence without a warning; ours follows it): a tol
-        # below what that resolves is never met, and "a smaller --tol" would change nothing (breast cancer, C=1e8,
-        # tol=1e-13: both stop with gradients of 3e-11 and 1e-10).
+    if unmet:
         who = "Neither fit met" if len(unmet) == len(rows) else f"{unmet[0]} did not meet"
-        return (
+        missed = (
             f"{who} tol={ours['tol']:g} on the largest gradient entry (ours {rows[OURS]['gradient_max']:.1e}, "
-            f"scikit-learn's {rows[REF]['gradient_max']:.1e}): L-BFGS also stops when an iteration lowers the "
-            f"objective by less than 64 float64 epsilons times max(|objective|, 1) ({FTOL * scale:.1e} here; "
-            "scikit-learn reports that as convergence, without a warning), and that came first. Both stop near the "
-            f"optimum: objectives {gap[OURS]:.1e} (ours) and {gap[REF]:.1e} (scikit-learn) above it. A smaller "
-            f"--tol changes nothing; --solver newton-cholesky reaches the optimum itself (with few features).{flat}"
+            f"scikit-learn's {rows[REF]['gradient_max']:.1e}): "
+        )
+        if ours["solver"] == "lbfgs":
+            # Both L-BFGS fits also stop when an iteration lowers the objective by less than ftol = 64 float64
+            # epsilons times max(|f|, 1) (scikit-learn's rule, reported as convergence without a warning; ours follows
+            # it): a tol below what that resolves is never met, and "a smaller --tol" would change nothing (breast
+            # cancer, C=1e8, tol=1e-13: both stop with gradients of 3e-11 and 1e-10).
+            return missed + (
+                f"L-BFGS also stops when an iteration lowers the objective by less than 64 float64 epsilons times "
+                f"max(|objective|, 1) ({FTOL * scale:.1e} here; scikit-learn reports that as convergence, without a "
+                f"warning), and that came first. Both stop near the optimum: objectives {gap[OURS]:.1e} (ours) and "
+                f"{gap[REF]:.1e} (scikit-learn) above it. A smaller --tol changes nothing; --solver newton-cholesky "
+                f"reaches the optimum itself (with few features).{flat}"
+            )
+        # newton-cholesky has no ftol rule, but a step that no longer lowers the objective in float64 ends it too.
+        return missed + (
+            f"the Newton steps stopped lowering the objective in float64 first. Objectives {gap[OURS]:.1e} (ours) "
+            f"and {gap[REF]:.1e} (scikit-learn) above the optimum; a smaller --tol changes nothing.{flat}"
         )
     precision = " (with --dtype float64)" if ours["dtype"] == "float32" else ""
     return (
