@@ -254,8 +254,8 @@ BUGS = [
     ),
     Bug(
         "_rows",
-        "    values[:, :n_t] = targets\n",
-        "    values[:, :n_t] = 0.0\n",
+        "    out[:, :n_t] = np.asarray(target[at], dtype=np.float64).view(np.uint64)\n",
+        "    out[:, :n_t] = 0\n",
         "dense row contents compare X only: equal rows with different labels are merged",
         "rows",
     ),
@@ -2883,7 +2883,7 @@ BUGS = [
     ),
     Bug(
         "_inference",
-        "        design = X if bool(np.all(np.asarray(sample_weight) > 0)) else X[np.asarray(sample_weight) > 0]\n",
+        "        design = X if counted.all() else X[counted]\n",
         "        design = X\n",
         "summary counts rows of weight 0 in the design's rank and its constant columns",
         "inference",

@@ -831,7 +831,8 @@ class InferenceMixin:
         d = self.n_features_in_ + int(self.fit_intercept)
         softmax = self._kind == "multinomial"
         # The design as statsmodels would see it: a row of weight 0 is a row left out (weights are repeated rows).
-        design = X if bool(np.all(np.asarray(sample_weight) > 0)) else X[np.asarray(sample_weight) > 0]
+        counted = np.asarray(sample_weight) > 0
+        design = X if counted.all() else X[counted]
         constants = constant_columns(design)
         hint = ""
         if self.fit_intercept and len(constants):  # sm.add_constant's habit: a second intercept, a singular Hessian
@@ -948,7 +949,6 @@ class InferenceMixin:
             # label, so that a label without an optimum (separated by the features, or constant) leaves NaN in
             # its own rows only.
             parts = []
-            counted = np.asarray(sample_weight) > 0
             for j in range(n_outputs):  # a loop, not a comprehension: see _user_warnings
                 values = np.unique(Y[counted, j])
                 if len(values) < 2:  # the label's MLE does not exist: its intercept runs to -inf or +inf

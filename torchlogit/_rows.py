@@ -321,9 +321,9 @@ _PADDED_KEY_VALUES = 1 << 24
 
 def _row_contents(X, target, positions):
     """One sortable key per row in ``positions``, equal exactly when rows and targets are equal."""
-    # Each key starts with the row's target as float64 (its 64-bit words, below).
-    targets = np.ascontiguousarray(target[positions], dtype=np.float64).reshape(len(positions), -1)
-    n_t = targets.shape[1]
+    # Each key starts with the row's target (as float64 words where the key is words, below).
+    target = np.asarray(target).reshape(X.shape[0], -1)
+    n_t = target.shape[1]
     if sp.issparse(X):
         rows = sp.csr_matrix(X[positions], dtype=np.float64)
         rows.sum_duplicates()
@@ -339,7 +339,7 @@ def _row_contents(X, target, positions):
             # Written into one array of 64-bit words, the float64 values as their bits.
             m = len(positions)
             words = np.empty((m, n_t + 2 * width), dtype=np.int64)
-            words[:, :n_t] = targets.view(np.int64)
+            words[:, :n_t] = np.asarray(target[positions], dtype=np.float64).view(np.int64)
             if rows.nnz == m * width:  # every row as long (one-hot rows): no padding, no scatter
                 words[:, n_t : n_t + width] = rows.indices.reshape(m, width)
                 words[:, n_t + width :] = rows.data.view(np.int64).reshape(m, width)
@@ -358,11 +358,10 @@ def _row_contents(X, target, positions):
                 target[position].tobytes() + rows.indices[lo:hi].astype(np.int64).tobytes() + rows.data[lo:hi].tobytes()
             )
         return keys
-    # The target, then the row, as float64, written into one array a block of rows at a time: a gather, a cast
-    # and a column_stack of all the tied rows made three copies of them.
-    values = np.empty((len(positions), n_t + X.shape[1]), dtype=np.float64)
-    values[:, :n_t] = targets
+    # The target, then the row, as float64 words (_dense_words), written into one array a block of rows at a time:
+    # a gather, a cast and a column_stack of all the tied rows made three copies of them.
+    words = np.empty((len(positions), n_t + X.shape[1]), dtype=np.uint64)
     step = max(1, _CONTENT_BLOCK_VALUES // max(X.shape[1], 1))
     for start in range(0, len(positions), step):
-        values[start : start + step, n_t:] = X[positions[start : start + step]]
-    return values.view(np.dtype((np.void, values.dtype.itemsize * values.shape[1]))).ravel()
+        _dense_words(X, target, positions[start : start + step], words[start : start + step])
+    return words.view(np.dtype((np.void, words.dtype.itemsize * words.shape[1]))).ravel()
