@@ -276,6 +276,31 @@ def test_folds_that_cannot_be_scored_are_refused_before_fitting(wine, case):
     assert est.coef_ is before
 
 
+def test_a_fold_whose_training_rows_lack_a_class_is_warned_of(wine):
+    """Wine is sorted by class: KFold(3) leaves one class out of each fold's training rows, whose problems then
+    have no optimum (the intercept grows without bound) and whose scores make the chosen C arbitrary. Warned of,
+    naming the fold and the class (scikit-learn says nothing); a class present only with zero weight is absent;
+    not warned without an intercept (the penalty bounds the problem) nor with stratified folds."""
+    X, y = _wine_5(wine)
+    labels = np.array(["barolo", "grignolino", "barbera"])[y]
+    with pytest.warns(
+        UserWarning, match=r"fold 0 of cv hold no sample of class 'barolo' \(2 of the 3 folds lack a class: 0, 2\)"
+    ):
+        TorchLogisticClassifierCV(Cs=2, cv=KFold(3)).fit(X, labels)
+    # Fold 2 trains on classes 0 and 1 and on class 2's first 16 rows, which weigh nothing.
+    zero = np.flatnonzero(y == 2)[:16]
+    sample_weight = np.ones(len(y))
+    sample_weight[zero] = 0.0
+    train = np.union1d(np.flatnonzero(y != 2), zero)
+    folds = [*StratifiedKFold(3).split(X, y)][:2] + [(train, np.setdiff1d(np.arange(len(y)), train))]
+    with pytest.warns(UserWarning, match=r"fold 2 of cv hold no sample of class 2\. With an unpenalised"):
+        TorchLogisticClassifierCV(Cs=2, cv=folds).fit(X, y, sample_weight=sample_weight)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", UserWarning)
+        TorchLogisticClassifierCV(Cs=2, cv=KFold(3), fit_intercept=False).fit(X, y)
+        TorchLogisticClassifierCV(Cs=2, cv=StratifiedKFold(3)).fit(X, y, sample_weight=sample_weight)
+
+
 def test_training_rows_given_twice_count_twice_as_in_sklearn(wine):
     """Bootstrap folds (training indices drawn with replacement): a repeated row is a repeated sample, as in
     scikit-learn's X[train]. Counting each row once moved scores_ by up to 0.15 here."""

@@ -161,6 +161,37 @@ def _check_test_rows(k, test, sample_weight):
         )
 
 
+def _warn_missing_classes(folds, encoded, row_weight, classes):
+    """Warn of folds whose training rows of positive weight lack a class (called with an unpenalised intercept).
+
+    Such a fold's problems have no optimum: the intercept grows without bound toward the classes
+    present, each solver stops wherever its rule meets the flat objective, and the fold's held-out
+    scores, and so the chosen C, are arbitrary (``KFold`` on data sorted by label). scikit-learn's
+    LogisticRegressionCV does not warn.
+    """
+    lacking = {}
+    for k, (train, _) in enumerate(folds):
+        counted = train[row_weight[train] > 0]
+        present = np.bincount(encoded[counted], minlength=len(classes)) > 0
+        if not present.all():
+            lacking[k] = classes[~present]
+    if not lacking:
+        return
+    first, missing = next(iter(lacking.items()))
+    names = ", ".join(repr(label.item() if hasattr(label, "item") else label) for label in missing)
+    others = f" ({len(lacking)} of the {len(folds)} folds lack a class: {', '.join(map(str, lacking))})"
+    others = others if len(lacking) > 1 else ""
+    noun = "class" if len(missing) == 1 else "classes"
+    warn(
+        f"The training rows of fold {first} of cv hold no sample of {noun} {names}{others}. With an unpenalised "
+        "intercept such a fold's fits have no optimum: the intercept grows without bound, each fit stops where "
+        "the solver gives up, and the scores the fold gives each C (and so the C chosen) are arbitrary. A "
+        "stratified splitter (StratifiedKFold, what an integer cv gives a classifier) keeps every class in "
+        "every fold.",
+        UserWarning,
+    )
+
+
 def _proba(z):
     from scipy.special import expit, softmax
 
@@ -485,6 +516,8 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             for k, (train, test) in enumerate(folds):
                 np.add.at(train_counts[:, k], train, 1.0)
                 _check_test_rows(k, test, score_params.get("sample_weight"))
+            if self.fit_intercept:
+                _warn_missing_classes(folds, np.asarray(targets.target), row_weight, targets.classes)
             fold_sums = row_weight @ train_counts
             empty = np.flatnonzero(fold_sums <= 0)
             if len(empty):
