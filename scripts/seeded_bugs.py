@@ -2897,6 +2897,14 @@ BUGS = [
         "inference",
         tests=["tests/test_summary_statistics.py"],
     ),
+    Bug(
+        "_cv",
+        "        counted = train[row_weight[train] > 0]\n",
+        "        counted = train\n",
+        "the CV fold-lacks-a-class warning counts rows of weight 0 as samples of their class",
+        "other",
+        tests=["tests/test_cv.py"],
+    ),
 ]
 
 
