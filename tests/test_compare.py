@@ -556,7 +556,10 @@ def test_help_shows_defaults_and_every_option_has_help(capsys):
     assert "(default: None)" not in text
 
 
-def test_python_dash_m_runs_without_a_traceback():
+def test_python_dash_m_runs_without_a_traceback_or_a_warning_of_its_own():
+    """In a fresh process (torch warns of some things once a process, which a test in this one may not see first):
+    the largest-gradient computation's float() of a tensor requiring grad printed torch's "Converting a tensor
+    with requires_grad=True to a scalar" as a warning of the run, under every comparison."""
     out = subprocess.run(
         [sys.executable, "-m", "torchlogit", "compare", "--dataset", "wine", "--json"],
         capture_output=True,
@@ -564,6 +567,7 @@ def test_python_dash_m_runs_without_a_traceback():
         check=True,
     )
     assert json.loads(out.stdout)["dataset"] == "wine"
+    assert "warning" not in out.stderr.lower(), out.stderr
 
 
 def test_a_plot_path_that_is_a_directory_fails_before_fitting(tmp_path, capsys):

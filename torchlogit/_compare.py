@@ -111,7 +111,8 @@ def float64_objective(X, y, coef, intercept, classes, C, gradient=False):
     if not gradient:
         return float(value)
     value.backward()
-    return float(value), float(torch.cat([W.grad.reshape(-1), b.grad.reshape(-1)]).abs().max())
+    # detach(): float() of a tensor that requires grad makes torch warn, once a process, which compare printed.
+    return float(value.detach()), float(torch.cat([W.grad.reshape(-1), b.grad.reshape(-1)]).abs().max())
 
 
 def tight_reference(X, y, C):
