@@ -1601,14 +1601,14 @@ BUGS = [
     ),
     Bug(
         "_data",
-        "        elif indices.min() < 0 or indices.max() >= bound:\n",
-        "        elif indices.min() < 0 or indices.max() > bound:\n",
+        "        elif stored and (indices.min() < 0 or indices.max() >= bound):\n",
+        "        elif stored and (indices.min() < 0 or indices.max() > bound):\n",
         "check_sparse_indices (CSR/CSC): off by one, an index equal to the column (row) count is let through",
     ),
     Bug(
         "_data",
-        "        if np.any(np.diff(X.indptr) < 0):\n",
-        "        if np.any(X.indptr < 0):\n",
+        "        elif np.any(np.diff(X.indptr) < 0):\n",
+        "        elif np.any(X.indptr < 0):\n",
         "check_sparse_indices: index pointers checked for negative values, not for decreasing ones",
     ),
     Bug(

@@ -389,6 +389,16 @@ def _edge_sparse(case):
     if case == "csr-indptr":
         X.indptr = X.indptr.copy()
         X.indptr[1] = X.indptr[2] + 1  # row 0 ends after row 1 starts
+    elif case == "csr-indptr-start":
+        X.indptr = X.indptr.copy()
+        X.indptr[0] = 1  # row 0 loses its first entry
+    elif case == "csc-indptr-short":
+        X.indptr = X.indptr[:-1].copy()  # one column's end missing
+    elif case == "csr-data-short":
+        X.data = X.data[:-3].copy()  # values cut short: the last row's read past the end
+    elif case == "coo-negative":
+        X.row = X.row.copy()
+        X.row[0] = -1
     elif fmt == "coo":
         X.col = X.col.copy()
         X.col[0] = 5  # n_features: inside the 20 rows' range, outside the 5 columns'
@@ -405,12 +415,19 @@ def _edge_sparse(case):
         ("csc", "row indices outside 0..19 \\(from 0 to 20\\)"),
         ("coo", "column indices outside 0..4 \\(from 0 to 5\\)"),
         ("csr-indptr", "its index pointers \\(indptr\\) decrease"),
+        ("csr-indptr-start", "its index pointers \\(indptr\\) start at 1, not 0"),
+        ("csc-indptr-short", "its index pointers \\(indptr\\) have 5 entries, not 6"),
+        ("csr-data-short", "its index and value arrays hold 40 and 37 entries, not 40"),
+        ("coo-negative", "row indices outside 0..19 \\(from -1 to 19\\)"),
     ],
 )
 def test_a_sparse_matrix_one_past_its_shape_or_with_decreasing_indptr_is_refused(case, problem):
     """The first index outside a dimension is its length (scipy's check_format(full_check=True) refuses
     ``indices.max() >= n``), whichever dimension the format indexes (CSR: columns, CSC: rows, COO: both, each by its
-    own length); decreasing index pointers make rows overlap. All are refused in words before any product, by fit
+    own length); decreasing index pointers make rows overlap. The layout too (h2): index pointers that do not start
+    at 0 or have the wrong length, and value arrays shorter than the pointers say, fitted silently on shifted rows
+    or raised NumPy's IndexError (scikit-learn refuses them in scipy's words, by the transpose inside its loss); a
+    negative COO index reached the fit and corrupted the heap. All are refused in words before any product, by fit
     and by prediction alike."""
     rng = np.random.RandomState(0)
     X, y = rng.rand(20, 5), np.arange(20) % 2

@@ -481,6 +481,8 @@ def bad_csvs(tmp_path):
         (["--csv", "{missing_csv}", "--target", "target"], "feature column(s) ['b']"),
         (["--dataset", "iris", "--n-samples", "100"], "--n-samples and --n-features need --dataset synthetic"),
         (["--dataset", "wine", "--tol", "0"], "--tol must be positive"),
+        (["--dataset", "wine", "--test-size", "1"], "--test-size must be between 0 and 1, got 1.0"),
+        (["--dataset", "synthetic", "--n-samples", "19"], "--n-samples must be at least 20, got 19"),
         (["--dataset", "wine", "--tol", "inf"], "--tol must be positive and finite"),
         (["--csv", "{header_csv}", "--target", "target"], "has a header but no data rows"),
         (["--csv", "{infinite_csv}", "--target", "target"], "infinite.csv has 1 infinite values"),
@@ -945,3 +947,46 @@ def test_the_ftol_sentence_puts_each_fits_gradient_under_its_name():
         C=1.0,
     )
     assert "(ours 3.0e-03, scikit-learn's 5.0e-03)" in sentence
+
+
+def test_probabilities_1e_4_apart_are_not_said_to_reach_the_same_optimum():
+    """h2's mutant C1 (the "same optimum" bound 1e-5 -> 1e-3): two fits near the optimum whose probabilities differ
+    by 1e-4 are not said to agree; 1e-6 apart they are."""
+    reference = dict(objective=0.1, separable=False)
+    rows = compared_rows((0.1 + 1e-9, 0.1 + 2e-9))
+    sentence = explain(rows, dict(max_abs_proba_diff=1e-4, max_abs_coef_diff=1e-3), reference, C=1.0)
+    assert not sentence.startswith("Both reach the same optimum"), sentence
+    sentence = explain(rows, dict(max_abs_proba_diff=1e-6, max_abs_coef_diff=1e-5), reference, C=1.0)
+    assert sentence.startswith("Both reach the same optimum"), sentence
+
+
+def test_a_fit_a_little_above_the_optimum_is_not_said_to_stop_far_from_it():
+    """h2's mutant C12 (the "far from the optimum" sentence without its 1e-3 gap condition): a fit 1e-5 above the
+    optimum that met tol stopped near it; 1e-2 above, far from it."""
+    reference = dict(objective=0.1, separable=False)
+    agreement = dict(max_abs_proba_diff=1e-4, max_abs_coef_diff=1e-3)
+    near = explain(compared_rows((0.1 + 1e-9, 0.1 + 1e-5)), agreement, reference, C=1.0)
+    assert "far from the optimum" not in near, near
+    far = explain(compared_rows((0.1 + 1e-9, 0.1 + 1e-2)), agreement, reference, C=1.0)
+    assert "far from the optimum" in far, far
+
+
+def test_scikit_learns_dtype_is_reported_as_float64_and_a_reference_above_a_model_is_not_the_optimum(monkeypatch):
+    """h2's mutants C6 (scikit-learn's row given our --dtype) and C10 (the reference-above-a-model margin 1e-12 ->
+    1e-6): with --dtype float32 the report said scikit-learn computed in float32; a tight reference stopped 1e-8
+    (relative) above a model was still called the optimum, and the table showed a negative "above the optimum"."""
+    real = _compare.tight_reference
+
+    def slightly_off(X, y, C):
+        model, info = real(X, y, C)
+        model.intercept_ = model.intercept_ + np.array([1e-3, -1e-3, 0.0])  # ~1e-8 (relative) above the optimum
+        return model, info
+
+    monkeypatch.setattr(_compare, "TIMING_RUNS", 1)
+    X, y = load_iris(return_X_y=True)
+    rows, _, _, _ = _compare.compare(X, y, dtype="float32", progress=False)
+    assert (rows[_compare.OURS]["dtype"], rows[REF]["dtype"]) == ("float32", "float64")
+    monkeypatch.setattr(_compare, "tight_reference", slightly_off)
+    rows, _, _, reference = _compare.compare(X, y, dtype="float64", tol=1e-8, solver="newton-cholesky", progress=False)
+    assert "lowest_of" in reference
+    assert min(row["objective"] - reference["objective"] for row in rows.values()) >= 0

@@ -132,3 +132,15 @@ def test_zero_weight_rows_are_ignored_bitwise_whatever_their_values(dtype, conta
     dropped = TorchLogisticClassifier(dtype=dtype).fit(kept, y[keep], sample_weight=weight[keep])
     np.testing.assert_array_equal(with_zeros.coef_, dropped.coef_)
     np.testing.assert_array_equal(with_zeros.intercept_, dropped.intercept_)
+
+
+def test_the_weight_total_of_a_cpu_tensor_is_numpys_sum_bitwise():
+    """h2's mutant D14 (weight_total: torch's sum for CPU tensors too): a CPU tensor's total is NumPy's pairwise
+    sum, as the NumPy array's, so that a fit from a CPU tensor is the fit from the array bit for bit. For these
+    3000 weights torch's sum is 1 ulp off NumPy's."""
+    from torchlogit._data import weight_total
+
+    w = np.random.default_rng(5).random(3000) * 3
+    assert float(np.sum(w)) != float(torch.from_numpy(w).sum())  # the case this test is about
+    assert weight_total(torch.from_numpy(w)) == float(np.sum(w))
+    assert weight_total(w) == float(np.sum(w))

@@ -302,19 +302,31 @@ def check_sparse_indices(X):
     Two passes over the indices (min, max), none over the values; the matrix is not changed
     (scipy's own ``check_format(full_check=True)`` trims its arrays in place).
     """
-    if not sp.issparse(X) or X.nnz == 0:
+    if not sp.issparse(X):
         return X
     problem = None
     if X.format in ("csr", "csc"):
         name, bound = ("column", X.shape[1]) if X.format == "csr" else ("row", X.shape[0])
-        indices = X.indices[: X.indptr[-1]]
-        if np.any(np.diff(X.indptr) < 0):
+        major = X.shape[0] if X.format == "csr" else X.shape[1]
+        stored = X.indptr[-1] if len(X.indptr) else 0
+        indices = X.indices[:stored]
+        # The layout first: scikit-learn's fit meets these by chance (a transpose inside its loss raises scipy's
+        # words, or, for indptr past the arrays' end, reads out of bounds), ours did not (a short indptr raised
+        # NumPy's IndexError; indptr[0] = 1 or values cut short fitted silently, rows shifted).
+        if len(X.indptr) != major + 1:
+            problem = f"its index pointers (indptr) have {len(X.indptr)} entries, not {major + 1}"
+        elif X.indptr[0] != 0:
+            problem = f"its index pointers (indptr) start at {X.indptr[0]}, not 0"
+        elif len(X.data) < stored or len(X.indices) < stored:
+            problem = f"its index and value arrays hold {len(X.indices)} and {len(X.data)} entries, not {stored}"
+        elif np.any(np.diff(X.indptr) < 0):
             problem = "its index pointers (indptr) decrease"
-        elif indices.min() < 0 or indices.max() >= bound:
+        elif stored and (indices.min() < 0 or indices.max() >= bound):
             problem = f"{name} indices outside 0..{bound - 1} (from {indices.min()} to {indices.max()})"
     elif X.format == "coo":
+        # (Arrays of other lengths are refused by scipy's nnz, in scikit-learn's validation, before this.)
         for name, indices, bound in (("row", X.row, X.shape[0]), ("column", X.col, X.shape[1])):
-            if problem is None and (indices.min() < 0 or indices.max() >= bound):
+            if problem is None and len(indices) and (indices.min() < 0 or indices.max() >= bound):
                 problem = f"{name} indices outside 0..{bound - 1} (from {indices.min()} to {indices.max()})"
     if problem is not None:
         raise ValueError(
