@@ -2905,6 +2905,22 @@ BUGS = [
         "other",
         tests=["tests/test_cv.py"],
     ),
+    Bug(
+        "_data",
+        "        elif X.indptr[0] != 0:\n",
+        "        elif X.indptr[0] < 0:\n",
+        "check_sparse_indices: index pointers starting at 1 let through (row 0 fitted without its first entry)",
+        "bad input",
+        tests=["tests/test_bad_input.py"],
+    ),
+    Bug(
+        "_data",
+        "            if problem is None and len(indices) and (indices.min() < 0 or indices.max() >= bound):\n",
+        "            if problem is None and len(indices) and indices.max() >= bound:\n",
+        "check_sparse_indices (COO): a negative row or column index let through (heap corruption in the fit)",
+        "bad input",
+        tests=["tests/test_bad_input.py"],
+    ),
 ]
 
 
