@@ -23,7 +23,7 @@ from torchlogit._batched import BatchedLogistic, batched_lbfgs
 from torchlogit._compat import sklearn_release
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
-from sklearn_reference import logistic_regression_cv  # noqa: E402
+from sklearn_reference import logistic_regression, logistic_regression_cv  # noqa: E402
 
 TIGHT = dict(dtype="float64", tol=1e-10, max_iter=2000)
 
@@ -830,3 +830,17 @@ def test_cv_refuses_an_l1_strength_beyond_float32_whatever_the_other_l1_ratios()
     for ratios in ([1.0], [0.0, 1.0], [1.0, 0.0]):
         with pytest.raises(ValueError, match="L1 penalty's strength"):
             TorchLogisticClassifierCV(Cs=[1e-42, 1.0], l1_ratios=ratios, cv=2).fit(X, y)
+
+
+def test_an_l1_problem_at_its_optimum_from_the_start_counts_one_iteration_as_a_single_fit_and_saga(breast_cancer):
+    """h1's mutant B02 (batched_lbfgs counting 0 iterations for a converged L1 start): at C=1e-4 every fold's L1
+    problem is optimal at zero, where it starts; the check counts one iteration, as a single fit and saga count."""
+    X, y = breast_cancer[0][:200], breast_cancer[1][:200]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cv = TorchLogisticClassifierCV(Cs=[1e-4, 1.0], l1_ratios=[1.0], fit_intercept=False, cv=3).fit(X, y)
+    single = TorchLogisticClassifier(C=1e-4, l1_ratio=1.0, fit_intercept=False).fit(X, y)
+    saga = logistic_regression(C=1e-4, l1_ratio=1.0, solver="saga", fit_intercept=False).fit(X, y)
+    assert np.abs(single.coef_).max() == 0 and np.abs(saga.coef_).max() == 0
+    assert single.n_iter_.tolist() == saga.n_iter_.tolist() == [1]
+    assert cv.n_iter_[..., 0].ravel().tolist() == [1, 1, 1]  # (n_folds, n_l1_ratios, n_Cs)

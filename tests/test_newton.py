@@ -70,7 +70,7 @@ def test_float32_reaches_the_float64_optimum_closely(wine):
     """float32 training (float64 solve): probabilities within 1e-4 of scikit-learn's float64 fit."""
     X, y = wine
     ours = TorchLogisticClassifier(solver="newton-cholesky").fit(X, y)
-    ref = LogisticRegression(solver="newton-cholesky").fit(X, y)
+    ref = LogisticRegression(solver="newton-cholesky", tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-4)
 
 
@@ -230,7 +230,7 @@ def test_float32_multinomial_newton_on_unscaled_data_reaches_scikit_learns_optim
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no LinAlgWarning, no ConvergenceWarning
         ours = TorchLogisticClassifier(solver="newton-cholesky").fit(X, y)
-    ref = LogisticRegression(solver="newton-cholesky").fit(X, y)
+    ref = LogisticRegression(solver="newton-cholesky", tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-4)
     assert ours.n_iter_[0] <= ref.n_iter_[0] + 1
 
@@ -402,7 +402,7 @@ def test_a_float32_hessian_that_does_not_factorise_is_built_again_in_float64(mon
         warnings.simplefilter("error")  # no fall-back warning
         ours = TorchLogisticClassifier(solver="newton-cholesky").fit(X, y)
     assert dtypes[:2] == [None, torch.float64]
-    ref = LogisticRegression(solver="newton-cholesky").fit(X, y)
+    ref = LogisticRegression(solver="newton-cholesky", tol=1e-10).fit(X, y)
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-4)
 
 
@@ -424,7 +424,7 @@ def test_a_float32_line_search_failure_continues_newton_in_float64():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ours = TorchLogisticClassifier(solver="newton-cholesky").fit(X, y)
-        ref = LogisticRegression(solver="newton-cholesky").fit(X, y)
+        ref = LogisticRegression(solver="newton-cholesky", tol=1e-10).fit(X, y)
     # Its float32 Hessian is too ill-conditioned for float32 steps (see the next test): float64 from the start,
     # scikit-learn's iterations (it took 14 float32 and 2 float64 iterations against scikit-learn's 6).
     assert [row["precision"] for row in ours.history_] == ["float64"] * len(ours.history_)
@@ -695,3 +695,17 @@ def test_line_search_constants_are_scikit_learns():
     beta, sigma = re.search(r"beta, sigma = ([0-9.e-]+), ([0-9.e-]+)", source).groups()
     trials = int(re.search(r"for i in range\((\d+)\)", source).group(1))
     assert (newton._BETA, newton._SIGMA, newton._MAX_LINE_SEARCH) == (float(beta), float(sigma), trials)
+
+
+def test_a_warm_start_from_assigned_intercepts_ends_centred_as_sklearns(iris):
+    """h1's mutant L01 (_publish centring the intercepts for every l1_ratio >= 0): a multinomial newton-cholesky
+    warm start from assigned intercepts [1, 2, 3] ends with intercepts summing to 0, as scikit-learn's
+    newton-cholesky gives them (the mutant gave them back their sum, 6; probabilities unchanged). The reference is
+    scikit-learn's fit from zero: the optimum is the same, and scikit-learn 1.6's warm start stops elsewhere."""
+    X, y = iris
+    ours = TorchLogisticClassifier(solver="newton-cholesky", warm_start=True, dtype="float64", tol=1e-10)
+    ours.coef_, ours.intercept_, ours.classes_ = np.zeros((3, 4)), np.array([1.0, 2.0, 3.0]), np.array([0, 1, 2])
+    ours.fit(X, y)
+    ref = LogisticRegression(solver="newton-cholesky", tol=1e-10).fit(X, y)
+    assert abs(ref.intercept_.sum()) < 1e-10
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-4)
