@@ -464,3 +464,17 @@ def test_a_csr_matrix_with_spare_capacity_past_indptr_is_fitted_as_scikit_learn_
     fitted = TorchLogisticClassifier().fit(spare, y)
     np.testing.assert_array_equal(fitted.coef_, TorchLogisticClassifier().fit(X, y).coef_)
     np.testing.assert_allclose(fitted.coef_, LogisticRegression().fit(spare, y).coef_, atol=1e-4)
+
+
+@pytest.mark.parametrize("shape", [(0, 3), (6, 0)])
+def test_an_empty_float_array_gets_scikit_learns_error_on_the_torch_path(shape):
+    """A float64 array with no rows or no columns is left to the host path, which words scikit-learn's error; it
+    never reaches torch.aminmax (RuntimeError "cannot compute aminmax over an empty dimension")."""
+    from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+    X = np.empty(shape)
+    what = "0 sample" if shape[0] == 0 else "0 feature"
+    with pytest.raises(ValueError, match=what):
+        TorchLogisticClassifier().fit(X, np.array([0, 1] * (shape[0] // 2)))
+    with pytest.raises(ValueError, match=what):
+        TorchMultiLabelClassifier().fit(X, np.tile([[0, 1], [1, 0]], (shape[0] // 2, 1)))

@@ -642,3 +642,36 @@ def test_column_sums_in_order_are_the_per_column_sums():
     expected = np.bincount(columns, weights=values, minlength=41)
     np.testing.assert_allclose(sums.numpy(), expected, rtol=1e-12, atol=1e-12 * np.abs(values).max())
     assert sums[7] == 0 and sums[40] == 0
+
+
+@pytest.mark.parametrize("n_rows", [1, 4096, 4097, 8193])
+def test_column_major_host_copy_holds_every_row_at_chunk_boundaries(n_rows):
+    """h4's mutant (the last chunk left out): host_copy(column_major=True) gathers chunks of COLUMN_MAJOR_CHUNK_ROWS
+    rows; one row, exactly one chunk, and one row past a chunk boundary all come back as X[rows] (the last, partial
+    chunk included)."""
+    from torchlogit._kernels import COLUMN_MAJOR_CHUNK_ROWS, host_copy
+
+    assert COLUMN_MAJOR_CHUNK_ROWS == 4096
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((n_rows + 5, 3)) + 10.0  # no zeros: a row left unwritten shows
+    rows = rng.permutation(len(X))[:n_rows]
+    for dtype in (torch.float32, torch.float64):
+        copy = host_copy(X, rows, dtype, column_major=True)
+        assert copy.shape == (n_rows, 3) and copy.flags.f_contiguous
+        np.testing.assert_array_equal(copy, X[rows].astype(torch.empty(0, dtype=dtype).numpy().dtype))
+
+
+@pytest.mark.parametrize("n_features", [1, 4])
+@pytest.mark.parametrize("K", [1, 3])
+def test_linear_scores_is_x_times_w_transposed_for_any_width(K, n_features):
+    """h4's mutant (the matrix-vector branch chosen by W.shape[1] == 1): linear_scores(X, W) is X @ W.T of shape (n,
+    K), a matrix-vector product for one output only, whatever the number of features (several classes and one
+    feature included)."""
+    from torchlogit._kernels import linear_scores
+
+    g = torch.Generator().manual_seed(0)
+    X = torch.randn(7, n_features, dtype=torch.float64, generator=g)
+    W = torch.randn(K, n_features, dtype=torch.float64, generator=g)
+    scores = linear_scores(X, W)
+    assert scores.shape == (7, K)
+    torch.testing.assert_close(scores, X @ W.T, rtol=1e-12, atol=1e-12)

@@ -9,6 +9,7 @@ matrix, and ``np.unique`` over the rows for the groups.
 import numpy as np
 import pytest
 import scipy.sparse as sp
+import torch
 
 from torchlogit import TorchLogisticClassifier, _rows
 from torchlogit._rows import canonical_rows, settle_ties
@@ -399,3 +400,41 @@ def test_distinct_binary_rows_get_distinct_hashes():
     assert len(rows) > 2000
     hashes = _rows._hash_words(np.ascontiguousarray(rows).view(np.uint64))
     assert len(np.unique(hashes)) == len(rows)
+
+
+def test_torch_rows_order_keys_within_the_tie_bound_by_content_as_numpy_does():
+    """h4's mutant (the torch bound from X's width alone). The module promises the NumPy path's tie bound (X's width
+    plus the target's). Two distinct rows whose keys lie 15 ulps(3.0) apart are inside that bound (24 ulps here) but
+    outside a bound of X's width alone (6): both paths must then order them by content, so the canonical rows agree."""
+    from torchlogit._rows import canonical_rows, projection
+    from torchlogit._tensor_data import canonical_tensor_rows
+
+    u, v = projection(1, 1)
+    a = 3.0
+    b = (a * u[0] - v[0]) / u[0] + 15 * np.finfo(np.float64).eps * a / u[0]
+    X, t, w = np.array([[a], [b]]), np.array([0.0, 1.0]), np.ones(2)
+    rows_np, weight_np = canonical_rows(X, t, w)
+    rows_t, weight_t = canonical_tensor_rows(torch.from_numpy(X), torch.from_numpy(t), torch.from_numpy(w))
+    np.testing.assert_array_equal(rows_t.numpy(), rows_np)
+    np.testing.assert_array_equal(weight_t.numpy(), weight_np)
+
+
+def test_a_zero_weight_rows_large_values_do_not_widen_the_torch_tie_bound():
+    """h4's mutant (max_abs kept from every row). The tie bound comes from the rows that count
+    (._rows.canonical_rows): a zero-weight row holding 1e6 must not widen it. Two distinct rows whose keys lie 1000
+    ulps(3.0) apart are then no tie, ordered by key as NumPy does (with a bound from 1e6 they would be settled by
+    content, in the other order)."""
+    from torchlogit._rows import canonical_rows, projection
+    from torchlogit._tensor_data import canonical_tensor_rows
+
+    u, v = projection(1, 1)
+    a = 3.0
+    b = (a * u[0] - v[0]) / u[0] + 1000 * np.finfo(np.float64).eps * a / u[0]
+    X, t, w = np.array([[a], [b], [1e6]]), np.array([0.0, 1.0, 0.0]), np.array([1.0, 1.0, 0.0])
+    rows_np, weight_np = canonical_rows(X, t, w)
+    rows_t, weight_t = canonical_tensor_rows(
+        torch.from_numpy(X), torch.from_numpy(t), torch.from_numpy(w), max_abs=float(np.abs(X).max())
+    )
+    np.testing.assert_array_equal(rows_np, [0, 1])
+    np.testing.assert_array_equal(rows_t.numpy(), rows_np)
+    np.testing.assert_array_equal(weight_t.numpy(), weight_np)

@@ -464,16 +464,14 @@ def vector_product(r, X):
     return r @ X
 
 
-def add_column_square_sums(out, X, weight, start, end, lo=None, hi=None):
+def add_column_square_sums(out, X, weight, start, end, lo, hi):
     """Add ``sum_i weight_i x_ij^2`` per column over rows ``start:end`` of a sparse CSR tensor to ``out`` (float64).
 
     ``weight``: float64, one per row of ``X``. ``lo``, ``hi``: the rows' span of stored values
-    (``crow[start]``, ``crow[end]``) when the caller read them already (one synchronisation for many
-    blocks on a device). Any device: ``repeat_interleave`` and ``index_add_`` on the CSR's own arrays.
+    (``crow[start]``, ``crow[end]``), which the callers read for many blocks at once (one synchronisation on a
+    device). Any device: ``repeat_interleave`` and ``index_add_`` on the CSR's own arrays.
     """
     crow = X.crow_indices()
-    if lo is None:
-        lo, hi = int(crow[start]), int(crow[end])
     row_weight = torch.repeat_interleave(weight[start:end], crow[start + 1 : end + 1] - crow[start:end])
     squares = X.values()[lo:hi].to(torch.float64) ** 2 * row_weight
     columns = X.col_indices()[lo:hi].to(torch.int64)
