@@ -2921,6 +2921,31 @@ BUGS = [
         "bad input",
         tests=["tests/test_bad_input.py"],
     ),
+    Bug(
+        "_kernels",
+        "    if W.shape[0] == 1:\n",
+        "    if W.shape[1] == 1:\n",
+        "linear_scores picks the matrix-vector product by the feature count, not the output count (one feature, "
+        "several classes: newton's Hessian from wrong scores, 48 steps for 5)",
+        "other",
+        tests=["tests/test_contracts_kernels.py", "tests/test_newton.py"],
+    ),
+    Bug(
+        "_kernels",
+        "        on_threads(gather, range(0, len(rows), COLUMN_MAJOR_CHUNK_ROWS))\n",
+        "        on_threads(gather, range(0, len(rows) - 1, COLUMN_MAJOR_CHUNK_ROWS))\n",
+        "the column-major training copy leaves a last chunk of one row unwritten (zeros trained on)",
+        "rows",
+        tests=["tests/test_contracts_kernels.py"],
+    ),
+    Bug(
+        "_tensor_data",
+        "    bound = tie_bound(X.shape[1] + target.shape[1], max(max_abs, tensor_max_abs(counted)))\n",
+        "    bound = tie_bound(X.shape[1], max(max_abs, tensor_max_abs(counted)))\n",
+        "the torch path's tie bound leaves out the target's width (rows ordered otherwise than on the NumPy path)",
+        "rows",
+        tests=["tests/test_contracts_rows.py"],
+    ),
 ]
 
 
