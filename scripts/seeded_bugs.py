@@ -2946,6 +2946,22 @@ BUGS = [
         "rows",
         tests=["tests/test_contracts_rows.py"],
     ),
+    Bug(
+        "_batched",
+        "        n_iter[converged & has_l1 & (budget > 0)] = 1\n",
+        "        n_iter[converged & has_l1 & (budget > 0)] = 0\n",
+        "CV n_iter_ counts 0 for an L1 problem optimal at its start (a single fit and saga count 1)",
+        "other",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_logistic",
+        "            and self.l1_ratio > 0\n",
+        "            and self.l1_ratio >= 0\n",
+        "an L2 newton-cholesky warm start's intercepts shifted back to the assigned sum (scikit-learn centres them)",
+        "other",
+        tests=["tests/test_newton.py"],
+    ),
 ]
 
 
