@@ -2962,6 +2962,22 @@ BUGS = [
         "other",
         tests=["tests/test_newton.py"],
     ),
+    Bug(
+        "_solvers",
+        '        if "x" in state and torch.equal(state["x"], x):\n',
+        '        if "x" in state:\n',
+        "L-BFGS trusts its kept objective and gradient after a callback moved the parameters (a stale start)",
+        "other",
+        tests=["tests/test_contracts_solvers.py", "tests/test_contracts_training.py"],
+    ),
+    Bug(
+        "_callbacks",
+        "        if not last > 2 * self.best_ + self.tol:\n",
+        "        if not last > 2 * self.best_:\n",
+        "a false 'steps overshoot' ConvergenceWarning when the losses near zero end within tol of the best",
+        "warnings",
+        tests=["tests/test_contracts_callbacks.py"],
+    ),
 ]
 
 

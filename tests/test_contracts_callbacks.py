@@ -722,3 +722,18 @@ def test_freezing_some_layers_trains_the_others():
         free = TorchMultiLabelClassifier(**kwargs).fit(X, Y)
     assert frozen.n_iter_ == 5
     assert not np.array_equal(frozen.coefs_[0], free.coefs_[0])  # the frozen layer kept its start, the free one moved
+
+
+def test_no_overshoot_warning_for_a_run_ending_within_tol_of_a_near_zero_best():
+    """h5's mutant M20 (overshoot judged against 2 x best alone, without ``+ tol``): on separable data the losses go
+    to ~0, and a last loss of 5e-5 beside a best of 1e-6 is 50x the best but within tol=1e-4 of it: a healthy
+    end, which MLPClassifier calls convergence; no "steps overshoot" ConvergenceWarning."""
+    from types import SimpleNamespace
+
+    rule = NoImprovementStopping(tol=1e-4, n_iter_no_change=10)
+    rule.converged_, rule.best_ = True, 1e-6
+    history = History()
+    for loss in (1e-6, 5e-5):
+        history.new_epoch()
+        history.record("train_loss", loss)
+    assert rule.overshoot_message(SimpleNamespace(history=history, lr=0.001)) is None

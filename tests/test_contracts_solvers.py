@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 import torch
 
-from torchlogit._solvers import strong_wolfe
+from torchlogit._solvers import LBFGS, strong_wolfe
 
 from .test_line_search import quadratic_problem
 
@@ -1087,3 +1087,134 @@ def test_lbfgs_stack_of_pairs_kept_between_iterations_gives_the_directions_of_st
     fresh = TorchLogisticClassifier(C=100.0, max_iter=300).fit(X, y)
     assert np.array_equal(kept.coef_, fresh.coef_) and np.array_equal(kept.intercept_, fresh.intercept_)
     assert kept.n_iter_ == fresh.n_iter_
+
+
+def test_lbfgs_step_evaluates_afresh_parameters_changed_between_steps():
+    """h5's mutant S21 (``step`` trusting the kept f, g whenever a state exists). Parameters set from outside between
+    two steps (a user's callback, a loaded checkpoint) must be evaluated where they now are: the step returns
+    the objective at its starting point, and its line search starts from that point's gradient."""
+    p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    centre = torch.tensor([1.0, -2.0, 3.0], dtype=torch.float64)
+    optimizer = LBFGS([p])
+
+    def closure():
+        optimizer.zero_grad()
+        loss = 0.5 * ((p - centre) ** 2).sum()
+        loss.backward()
+        return loss
+
+    optimizer.step(closure)
+    optimizer.step(closure)
+    with torch.no_grad():
+        p.copy_(torch.tensor([10.0, 10.0, 10.0], dtype=torch.float64))
+    expected = 0.5 * float(((p.detach() - centre) ** 2).sum())
+    f = float(optimizer.step(closure))
+    assert f == pytest.approx(expected, rel=1e-12)
+    # and the step moved towards the optimum from the new point (the quadratic is solved exactly)
+    assert 0.5 * float(((p.detach() - centre) ** 2).sum()) < 1e-10 * expected
+
+
+def test_a_failed_quasi_newton_search_is_retried_along_steepest_descent():
+    """h5's mutant S22 (no steepest-descent retry after the quasi-Newton line search fails). Curvature pairs that
+    make the direction 1e10 times too long (a stale or loaded history) on an objective that overflows far out:
+    every trial of a 3-evaluation search is infinite; steepest descent from a unit step decreases the objective,
+    and the step is not reported as failed."""
+    c = torch.tensor([1.0, -2.0], dtype=torch.float64)
+    p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    optimizer = LBFGS([p], max_ls=3)
+    y = torch.tensor([1.0, 0.5], dtype=torch.float64)
+    optimizer.load_state_dict(
+        {
+            "state": {"pairs": [(1e10 * y, y.clone())], "gamma": 1e10, "n_iter": 1, "func_evals": 1},
+            "param_groups": [dict(optimizer.defaults)],
+        }
+    )
+
+    def closure():
+        optimizer.zero_grad()
+        loss = torch.cosh(p - c).sum()
+        loss.backward()
+        return loss
+
+    f0 = float(torch.cosh(-c).sum())
+    f = float(optimizer.step(closure))
+    assert f == pytest.approx(f0, rel=1e-15)
+    state = optimizer.state[p]
+    assert state["failed"] is None
+    assert state["loss"] < f0
+    # Kills S31 too (steepest descent keeping the pairs): the stale pair is forgotten, the new step's is the only one
+    assert len(state["pairs"]) == 1
+    assert float(state["pairs"][0][0].abs().max()) < 1e3
+
+
+def test_a_loaded_history_longer_than_history_size_is_used_with_many_parameters():
+    """h5's mutant S25 (the kept curvature memory sized by history_size alone): a state with more pairs than the
+    history size, on more parameters than _KEPT_MEMORY_PARAMETERS, steps like the stacked path does."""
+    from torchlogit._solvers import _KEPT_MEMORY_PARAMETERS
+
+    n = _KEPT_MEMORY_PARAMETERS + 4
+    gen = torch.Generator().manual_seed(0)
+    centre = torch.randn(n, generator=gen, dtype=torch.float64)
+    curvature = 1.0 + torch.rand(n, generator=gen, dtype=torch.float64)
+    pairs = []
+    for _ in range(3):
+        s = torch.randn(n, generator=gen, dtype=torch.float64)
+        pairs.append((s, curvature * s))
+    p = torch.zeros(n, dtype=torch.float64, requires_grad=True)
+    optimizer = LBFGS([p], history_size=2)
+
+    def closure():
+        optimizer.zero_grad()
+        loss = 0.5 * (curvature * (p - centre) ** 2).sum()
+        loss.backward()
+        return loss
+
+    state = {"pairs": [(s.clone(), y.clone()) for s, y in pairs], "gamma": 0.7, "n_iter": 3, "func_evals": 3}
+    optimizer.load_state_dict({"state": state, "param_groups": [dict(optimizer.defaults)]})
+    f0 = float(optimizer.step(closure))
+    assert optimizer.state[p]["failed"] is None
+    assert optimizer.state[p]["loss"] < f0
+    assert len(optimizer.state[p]["pairs"]) == 2  # trimmed to history_size after the step
+
+
+def test_an_l1_step_from_a_point_whose_gradient_is_not_finite_fails_as_such():
+    """h5's mutant S27 (the kept grad_max trusted with L1 too): OWL-QN's pseudo-gradient is 0 where x == 0 and g is
+    NaN, so a finite grad_max does not prove g finite; the step must refuse the non-finite start."""
+    p = torch.zeros(2, dtype=torch.float64, requires_grad=True)
+    optimizer = LBFGS([p])
+    optimizer.set_l1(0.1, [p])
+
+    def closure():
+        optimizer.zero_grad()
+        loss = (p * p).sum() + 1.0
+        loss.backward()
+        p.grad[0] = math.nan
+        return loss
+
+    grad_max = optimizer.evaluate(closure)
+    assert math.isfinite(grad_max)  # the premise: the pseudo-gradient hides the NaN at zero
+    optimizer.step(closure)
+    assert optimizer.state[p]["failed"] == "ABNORMAL: NON-FINITE OBJECTIVE"
+    assert torch.equal(p.detach(), torch.zeros(2, dtype=torch.float64))
+
+
+def test_func_evals_counts_every_objective_evaluation_the_start_check_included():
+    """h5's mutant S32 (``evaluate`` not counted): ``func_evals`` (in every L-BFGS history row) is the number of
+    closure calls, the starting point's evaluation by ``evaluate`` (the fit's start check) included."""
+    c = torch.tensor([1.0, -2.0, 0.5], dtype=torch.float64)
+    p = torch.zeros(3, dtype=torch.float64, requires_grad=True)
+    optimizer = LBFGS([p])
+    calls = []
+
+    def closure():
+        calls.append(1)
+        optimizer.zero_grad()
+        loss = torch.cosh(p - c).sum()
+        loss.backward()
+        return loss
+
+    optimizer.evaluate(closure)
+    assert optimizer.state[p]["func_evals"] == len(calls) == 1
+    for _ in range(3):
+        optimizer.step(closure)
+    assert optimizer.state[p]["func_evals"] == len(calls)

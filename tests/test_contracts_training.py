@@ -10,6 +10,7 @@ than ``_SCALE_RATIO_PRECONDITIONED``, the intercept counted as a column of ones)
 screen on ``max |x|`` that spares the column pass inside the band without ever changing the decision.
 """
 
+import math
 import warnings
 from unittest import mock
 
@@ -354,3 +355,47 @@ def test_the_batch_size_warning_counts_the_held_out_rows_as_mlpclassifier(batch_
             est.fit(X, Y)
         texts = [str(w.message) for w in caught if issubclass(w.category, UserWarning)]
         assert any("larger than sample size" in t for t in texts) == clipped, (type(est).__name__, texts)
+
+
+def test_a_callback_that_resets_the_coefficients_is_seen_by_the_next_lbfgs_iteration():
+    """h5's mutant S21 at the estimator level: a user callback that zeroes the coefficients after the second
+    iteration; the third iteration's starting objective (its first batch loss) is the one at zero, log 2."""
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.preprocessing import StandardScaler
+
+    class ZeroAtTwo(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                with torch.no_grad():
+                    for q in net.module_.parameters():
+                        q.zero_()
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    clf = TorchLogisticClassifier(max_iter=4, dtype="float64", callbacks=[("zero", ZeroAtTwo())])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        clf.fit(X, y)
+    start_of_third = clf.history_[2]["batches"][0]["train_loss"]
+    assert start_of_third == pytest.approx(math.log(2), rel=1e-9)
+
+
+def test_the_refused_sgd_rate_message_names_the_largest_rate_that_is_accepted():
+    """h5's mutant M15 (the suggested ``learning_rate_init <`` bound without its ``1 / (1 - l1_ratio)``): with
+    l1_ratio=0.5 the bound the message names is where the refusal starts, not half of it."""
+    import re
+
+    from torchlogit._training import check_step_sizes
+
+    rng = np.random.RandomState(0)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    clf = TorchLogisticClassifier(solver="sgd", C=1e-3, l1_ratio=0.5, learning_rate_init=10.0, max_iter=2)
+    with pytest.raises(ValueError, match="diverges") as info:
+        clf.fit(X, y)
+    largest = float(re.search(r"Use learning_rate_init < ([0-9.e+-]+),", str(info.value)).group(1))
+    args = ("sgd",)
+    rest = (clf.momentum, 1e-3, 0.5, 60.0, torch.float64)
+    check_step_sizes(*args, 0.99 * largest, *rest)  # accepted just below the bound named
+    with pytest.raises(ValueError, match="diverges"):
+        check_step_sizes(*args, 1.01 * largest, *rest)
