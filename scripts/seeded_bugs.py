@@ -2978,6 +2978,14 @@ BUGS = [
         "warnings",
         tests=["tests/test_contracts_callbacks.py"],
     ),
+    Bug(
+        "_cv",
+        '        kwargs = {} if sample_weight is None else {"sample_weight": sample_weight}\n',
+        "        kwargs = {}\n",
+        "TorchLogisticClassifierCV.score ignores sample_weight without metadata routing",
+        "weights",
+        tests=["tests/test_cv.py"],
+    ),
 ]
 
 

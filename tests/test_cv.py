@@ -844,3 +844,75 @@ def test_an_l1_problem_at_its_optimum_from_the_start_counts_one_iteration_as_a_s
     assert np.abs(single.coef_).max() == 0 and np.abs(saga.coef_).max() == 0
     assert single.n_iter_.tolist() == saga.n_iter_.tolist() == [1]
     assert cv.n_iter_[..., 0].ravel().tolist() == [1, 1, 1]  # (n_folds, n_l1_ratios, n_Cs)
+
+
+def test_refit_is_warm_started_from_the_mean_of_the_folds_coefficients(breast_cancer):
+    """h7: the refit starts from the mean over folds of the chosen point's coefficients (documented). With two
+    iterations it equals a single fit warm-started there (a start from fold 0's moved coef_ by up to 0.11); a
+    mutant starting from fold 0 was caught only by chance, by a score 4.6e-9 off in a routing test."""
+    X, y = breast_cancer
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        cv = TorchLogisticClassifierCV(Cs=[1.0], dtype="float64", max_iter=2, tol=1e-12).fit(X, y)
+        start = cv.coefs_paths_[:, 0, 0].mean(axis=0)
+        ref = TorchLogisticClassifier(C=1.0, dtype="float64", max_iter=1, tol=1e-12).fit(X, y)
+        ref.set_params(warm_start=True, max_iter=2)
+        ref.coef_, ref.intercept_ = start[:, :-1].copy(), start[:, -1].copy()
+        ref.fit(X, y)
+    np.testing.assert_allclose(cv.coef_, ref.coef_, rtol=0, atol=1e-10)
+    np.testing.assert_allclose(cv.intercept_, ref.intercept_, rtol=0, atol=1e-10)
+
+
+@needs_sklearn_1_7  # 1.6's neg_log_loss scorer refuses a held-out fold of one class
+def test_class_weights_do_not_make_a_held_out_fold_unscorable_as_in_sklearn(wine):
+    """h7's mutant (class weights counted in the held-out check): held-out rows are scored with the sample weights
+    only (scikit-learn's sw_test), so a fold that holds out only rows of a class weighted 0 is scored, as
+    LogisticRegressionCV scores it."""
+    X, y = _wine_5(wine)
+    test0 = np.flatnonzero(y == 0)[::2]
+    folds = [(np.setdiff1d(np.arange(len(y)), test0), test0), (np.arange(0, len(y), 2), np.arange(1, len(y), 2))]
+    params = dict(Cs=[0.1, 1.0], cv=folds, class_weight={0: 0.0, 1: 1.0, 2: 1.0}, fit_intercept=False)
+    ours = TorchLogisticClassifierCV(dtype="float64", tol=1e-10, max_iter=1000, **params).fit(X, y)
+    ref = _reference(tol=1e-10, max_iter=1000, **params).fit(X, y)
+    np.testing.assert_allclose(ours.scores_, ref.scores_, rtol=0, atol=1e-6)
+
+
+def test_the_scorers_model_carries_the_estimators_class_weight_and_scores_copies_alike(wine):
+    """h7's mutants: the scorer's model has the point's parameters, class_weight included (a scorer that refits a
+    clone fits the point's model; scikit-learn's scorer gets class_weight=None); and a scorer that predicts on a
+    copy or a slice of the held-out rows gets the logits the precomputed ones are (a wrong sign there survived)."""
+    X, y = _wine_5(wine)
+    seen, gaps = [], []
+
+    def scorer(est, X, y):
+        seen.append(est.get_params()["class_weight"])
+        gaps.append(np.abs(est.decision_function(X) - est.decision_function(X.copy())).max())
+        gaps.append(np.abs(est.predict_proba(X[:7]) - est.predict_proba(X)[:7]).max())
+        return float(np.mean(est.predict(X.copy()) == y))
+
+    TorchLogisticClassifierCV(Cs=[0.1, 10.0], cv=3, scoring=scorer, class_weight="balanced").fit(X, y)
+    assert seen == ["balanced"] * 6  # 3 folds x 2 Cs
+    assert max(gaps) < 1e-12
+
+
+def test_score_passes_sample_weight_to_the_scorer_without_routing(wine):
+    """h7's mutant (score dropping sample_weight): without metadata routing, score(X, y, sample_weight) is the
+    scorer's weighted score, as LogisticRegressionCV.score's is."""
+    X, y = _wine_5(wine)
+    w = np.random.RandomState(0).uniform(0.1, 3.0, len(y))
+    cv = TorchLogisticClassifierCV(Cs=[0.01], cv=3).fit(X, y)
+    scorer = get_scorer("neg_log_loss")
+    assert cv.score(X, y, sample_weight=w) == pytest.approx(scorer(cv, X, y, sample_weight=w), rel=1e-12)
+    assert abs(cv.score(X, y, sample_weight=w) - cv.score(X, y)) > 1e-3
+
+
+def test_a_fold_whose_training_rows_weigh_nothing_is_refused_in_those_words(wine):
+    """h7's mutant (fold_sums < 0): fold 1 trains on rows of weight 0 only; refused in the fold's words, not later
+    by the weight-scale check's "sum to 0, below float64's normal range"."""
+    X, y = _wine_5(wine)
+    n = len(y)
+    folds = [(np.arange(30, 100), np.arange(100, n)), (np.arange(30), np.arange(30, n))]
+    w = np.ones(n)
+    w[:30] = 0.0
+    with pytest.raises(ValueError, match="The training rows of fold 1 have zero total weight"):
+        TorchLogisticClassifierCV(Cs=2, cv=folds).fit(X, y, sample_weight=w)

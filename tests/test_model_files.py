@@ -266,16 +266,28 @@ def test_a_non_finite_weight_is_refused(files, tmp_path):
 
 
 @pytest.mark.parametrize(
-    "name, value, match",
-    [("Cs_", -1.0, "Cs_"), ("choice", np.nan, "Cs_"), ("l1_ratios_", 2.0, "l1_ratios_"), ("n_iter_", 0.5, "n_iter_")],
+    "name, index, value, match",
+    [
+        ("Cs_", 0, -1.0, "Cs_"),
+        ("choice", 0, np.nan, "Cs_"),
+        ("l1_ratios_", 0, 2.0, "l1_ratios_"),
+        ("n_iter_", 0, 0.5, "n_iter_"),
+        # h7's mutants: the chosen l1_ratio_ (choice's second entry) and coefs_paths_'s values went unchecked
+        ("choice", 1, 2.0, "l1_ratio"),
+        ("choice", 1, np.nan, "l1_ratio"),
+        ("coefs_paths_", 0, np.nan, "non-finite"),
+        ("coefs_paths_", 7, np.inf, "non-finite"),
+    ],
 )
-def test_a_cv_file_with_out_of_range_results_is_refused(files, tmp_path, name, value, match):
-    """The cross-validation arrays' values are checked too (positive Cs, ratios in [0, 1], integer counts)."""
+def test_a_cv_file_with_out_of_range_results_is_refused(files, tmp_path, name, index, value, match):
+    """The cross-validation arrays' values are checked too (positive Cs, ratios in [0, 1], integer counts, a chosen
+    l1_ratio in [0, 1], finite coefficient paths)."""
     cls, content, _, _ = files["cv"]
     header_bytes, payload = _split(content)
     (entry,) = [a for a in json.loads(header_bytes)["arrays"] if a["name"] == name]
     payload = bytearray(payload)
-    payload[entry["offset"] : entry["offset"] + 8] = np.float64(value).tobytes()
+    at = entry["offset"] + 8 * index
+    payload[at : at + 8] = np.float64(value).tobytes()
     (tmp_path / "bad.tlm").write_bytes(_sign(header_bytes, bytes(payload)))
     with pytest.raises(ModelFileError, match=match):
         cls.load(tmp_path / "bad.tlm")
