@@ -2986,6 +2986,22 @@ BUGS = [
         "weights",
         tests=["tests/test_cv.py"],
     ),
+    Bug(
+        "_modules",
+        "        generator = torch.Generator().manual_seed(int(seed))\n",
+        "        generator = torch.Generator().manual_seed(0)\n",
+        "hidden layers start from the same weights whatever random_state (restarts from several seeds do nothing)",
+        "determinism",
+        tests=["tests/test_multilabel.py"],
+    ),
+    Bug(
+        "_modules",
+        "            self._generator = torch.Generator(device=device).manual_seed(self.seed)\n",
+        "            self._generator = torch.Generator(device=device).manual_seed(0)\n",
+        "every dropout layer, under every random_state, draws the same masks",
+        "determinism",
+        tests=["tests/test_contracts_modules.py"],
+    ),
 ]
 
 

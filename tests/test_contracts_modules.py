@@ -204,3 +204,19 @@ def test_a_pickled_dropout_layer_restarts_its_stream_from_the_seed():
     for restored in (pickle.loads(pickle.dumps(layer)), copy.deepcopy(layer)):
         assert restored._generator is None
         torch.testing.assert_close(restored.train()(X), first)
+
+
+def test_dropout_masks_follow_each_layers_seed():
+    """h6's mutant (every generator seeded with a constant): each dropout layer draws from a generator seeded by its
+    own ``seed``; two seeds, two masks (the test above compares only the seeds); one seed, one mask; the two layers
+    of one module draw different masks."""
+    ones = torch.ones(4000)
+
+    def mask(seed):
+        return GeneratorDropout(0.5, seed=seed).train()(ones)
+
+    assert torch.equal(mask(3), mask(3))
+    assert not torch.equal(mask(3), mask(4))
+    module = MLPLogits(4, 1, hidden_layer_sizes=(4000, 4000), dropout=0.5, seed=0).train()
+    first, second = (m for m in module.modules() if isinstance(m, GeneratorDropout))
+    assert not torch.equal(first(ones), second(ones))

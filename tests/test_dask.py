@@ -135,6 +135,18 @@ def test_multilabel_fit_on_dask_arrays(client):
     np.testing.assert_array_equal(remote.predict(X), local.predict(X))
 
 
+@pytest.mark.parametrize("threshold", [[0.5, 0.5], [0.2, 0.0, 0.5]])
+def test_a_dask_fit_checks_the_thresholds_before_training_as_an_in_memory_fit(client, threshold):
+    """h6's mutant (the check left out of _dask_targets): thresholds that predict would refuse are refused by fit,
+    before training, on dask arrays as in memory (the dask fit trained, and the error came only from predict)."""
+    X, Y = make_multilabel_classification(n_samples=60, n_features=4, n_classes=3, random_state=0)
+    message = "one value per label" if len(threshold) == 2 else "strictly between 0 and 1"
+    with pytest.raises(ValueError, match=message):
+        TorchMultiLabelClassifier(threshold=threshold).fit(X, Y)
+    with pytest.raises(ValueError, match=message):
+        TorchMultiLabelClassifier(threshold=threshold).fit(*_chunked(X, Y, rows=30))
+
+
 def test_a_pos_weight_beyond_the_training_dtype_is_refused_as_in_memory(client):
     """The workers convert pos_weight themselves: the dask fit checked none and failed "not finite at the starting
     point", blaming the features, where a fit in memory names the parameter; and its net's criterion lacked

@@ -692,3 +692,38 @@ def test_pos_weight_set_after_a_one_d_fit_does_not_block_predict():
     expected = model.predict(X)
     model.set_params(pos_weight=[2.0])
     np.testing.assert_array_equal(model.predict(X), expected)
+
+
+def _scaled_labels(n=200, n_features=8, n_classes=3):
+    X, Y = make_multilabel_classification(n_samples=n, n_features=n_features, n_classes=n_classes, random_state=0)
+    return StandardScaler().fit_transform(X), Y
+
+
+def test_random_state_sets_the_hidden_layers_initialisation():
+    """h6's mutant (the initialisation seeded with a constant): two seeds, two starting points, as MLPClassifier's
+    random_state draws its initial weights; one seed, one (the tests had only checked the second)."""
+    X, Y = _scaled_labels()
+
+    def start(seed):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return TorchMultiLabelClassifier((20,), solver="adam", max_iter=0, random_state=seed).fit(X, Y).coefs_
+
+    a, again, b = start(0), start(0), start(1)
+    for W, W_again, W_other in zip(a, again, b, strict=True):
+        np.testing.assert_array_equal(W, W_again)
+        assert not np.allclose(W, W_other)
+
+
+def test_a_wrong_second_layer_shape_names_the_width_it_chains_from():
+    """h6's mutant (the message naming hidden layer i, not i - 1): coefs_[1] must be (width of hidden layer 0,
+    width of hidden layer 1), and the refusal names layer 0."""
+    import re
+
+    X, Y = _scaled_labels()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchMultiLabelClassifier((5, 4), max_iter=2, random_state=0).fit(X, Y)
+    model.coefs_ = [model.coefs_[0], np.zeros((6, 4)), model.coefs_[2]]
+    with pytest.raises(ValueError, match=re.escape("(5, 4) (the width of hidden layer 0, this hidden layer's width)")):
+        model.predict(X)
