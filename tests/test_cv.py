@@ -299,6 +299,8 @@ def test_a_fold_whose_training_rows_lack_a_class_is_warned_of(wine):
         warnings.simplefilter("error", UserWarning)
         TorchLogisticClassifierCV(Cs=2, cv=KFold(3), fit_intercept=False).fit(X, y)
         TorchLogisticClassifierCV(Cs=2, cv=StratifiedKFold(3)).fit(X, y, sample_weight=sample_weight)
+        # A class that class_weight leaves out of all the data is not the split's doing: no word of folds.
+        TorchLogisticClassifierCV(Cs=2, cv=StratifiedKFold(3), class_weight={0: 0.0, 1: 1.0, 2: 1.0}).fit(X, y)
 
 
 def test_training_rows_given_twice_count_twice_as_in_sklearn(wine):

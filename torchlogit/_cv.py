@@ -169,12 +169,15 @@ def _warn_missing_classes(folds, encoded, row_weight, classes):
     scores, and so the chosen C, are arbitrary (``KFold`` on data sorted by label). scikit-learn's
     LogisticRegressionCV does not warn.
     """
+    # Only classes the data hold (with positive weight): a class that a class_weight of 0 leaves out of every fold is
+    # not the split's doing, and a stratified splitter would not bring it back.
+    held = np.bincount(encoded[row_weight > 0], minlength=len(classes)) > 0
     lacking = {}
     for k, (train, _) in enumerate(folds):
         counted = train[row_weight[train] > 0]
         present = np.bincount(encoded[counted], minlength=len(classes)) > 0
-        if not present.all():
-            lacking[k] = classes[~present]
+        if not present[held].all():
+            lacking[k] = classes[held & ~present]
     if not lacking:
         return
     first, missing = next(iter(lacking.items()))
