@@ -694,15 +694,10 @@ def test_pos_weight_set_after_a_one_d_fit_does_not_block_predict():
     np.testing.assert_array_equal(model.predict(X), expected)
 
 
-def _scaled_labels(n=200, n_features=8, n_classes=3):
-    X, Y = make_multilabel_classification(n_samples=n, n_features=n_features, n_classes=n_classes, random_state=0)
-    return StandardScaler().fit_transform(X), Y
-
-
-def test_random_state_sets_the_hidden_layers_initialisation():
+def test_random_state_sets_the_hidden_layers_initialisation(multilabel):
     """h6's mutant (the initialisation seeded with a constant): two seeds, two starting points, as MLPClassifier's
     random_state draws its initial weights; one seed, one (the tests had only checked the second)."""
-    X, Y = _scaled_labels()
+    X, Y = multilabel
 
     def start(seed):
         with warnings.catch_warnings():
@@ -715,12 +710,12 @@ def test_random_state_sets_the_hidden_layers_initialisation():
         assert not np.allclose(W, W_other)
 
 
-def test_a_wrong_second_layer_shape_names_the_width_it_chains_from():
+def test_a_wrong_second_layer_shape_names_the_width_it_chains_from(multilabel):
     """h6's mutant (the message naming hidden layer i, not i - 1): coefs_[1] must be (width of hidden layer 0,
     width of hidden layer 1), and the refusal names layer 0."""
     import re
 
-    X, Y = _scaled_labels()
+    X, Y = multilabel
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = TorchMultiLabelClassifier((5, 4), max_iter=2, random_state=0).fit(X, Y)
