@@ -287,6 +287,8 @@ def test_a_fold_whose_training_rows_lack_a_class_is_warned_of(wine):
         UserWarning, match=r"fold 0 of cv hold no sample of class 'barolo' \(2 of the 3 folds lack a class: 0, 2\)"
     ):
         TorchLogisticClassifierCV(Cs=2, cv=KFold(3)).fit(X, labels)
+    with pytest.warns(UserWarning, match=r"fold 0 of cv hold no sample of class 0 \(2 of the 3 folds lack a class"):
+        TorchLogisticClassifierCV(Cs=2, cv=KFold(3)).fit(torch.from_numpy(X), torch.from_numpy(y))  # CPU tensors
     # Fold 2 trains on classes 0 and 1 and on class 2's first 16 rows, which weigh nothing.
     zero = np.flatnonzero(y == 2)[:16]
     sample_weight = np.ones(len(y))
