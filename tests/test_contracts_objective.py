@@ -249,7 +249,7 @@ def test_objective_without_bias_equals_the_written_out_objective():
 
 def test_float32_terms_are_summed_in_float64():
     """The module's promise: float32 parameters and losses, float64 sums (L-BFGS compares these values)."""
-    from torchlogit._objective import l1_norm, linear_objective_and_gradient, penalty, weighted_log_loss_sum
+    from torchlogit._objective import l1_norm, linear_objective_and_gradient, penalty, weighted_log_loss_mean
 
     g = torch.Generator().manual_seed(0)
     W = [torch.randn(1000, 100, generator=g) * 3, torch.randn(50, 7, generator=g)]  # float32
@@ -269,7 +269,10 @@ def test_float32_terms_are_summed_in_float64():
     per_sample = torch.nn.functional.binary_cross_entropy_with_logits(logits[:, 0], target, reduction="none")
     expected = math.fsum(per_sample.numpy().astype(np.float64) * weight.numpy().astype(np.float64))
     # (per-sample products in float32, 5e-11 off in total; a float32 sum would be ~1e-7 off)
-    assert float(weighted_log_loss_sum(logits, target, weight, "binary")) == pytest.approx(expected, rel=2e-9)
+    total = float(torch.sum(weight, dtype=torch.float64))
+    assert float(weighted_log_loss_mean(logits, target, weight, total, "binary")) == pytest.approx(
+        expected / total, rel=2e-9
+    )
     value = linear_objective_and_gradient(
         logits, torch.ones(1, 1), None, target, weight, kind="binary", C=math.inf, l1_ratio=0.0, weight_sum=1.0
     )[0]

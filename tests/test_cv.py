@@ -749,6 +749,25 @@ def test_assigned_coef_and_intercept_are_the_model(tmp_path):
     np.testing.assert_allclose(cv.decision_function(X), X.sum(1) + 5.0, rtol=1e-6)
 
 
+def test_assigned_classes_are_the_labels_predict_and_the_exports_give(tmp_path):
+    """``classes_`` replaced by other labels changes predict, as LogisticRegressionCV's and TorchLogisticClassifier's:
+    predict, a pickle and the ONNX exports kept the inner model's labels ([0, 0]) while the saved file wrote the
+    estimator's, so the loaded model predicted [5, 5] and the one in memory [0, 0]."""
+    X, y = make_classification(n_samples=150, n_features=4, n_informative=3, n_redundant=0, n_classes=3, random_state=0)
+    cv = TorchLogisticClassifierCV(Cs=[0.1, 1.0], cv=3).fit(X, y)
+    ref = _reference(Cs=[0.1, 1.0], cv=3).fit(X, y)
+    expected, ref_expected = (np.array([5, 6, 7])[model.predict(X)] for model in (cv, ref))
+    for model in (cv, ref):
+        model.classes_ = np.array([5, 6, 7])
+    np.testing.assert_array_equal(ref.predict(X), ref_expected)  # scikit-learn's: the labels assigned
+    np.testing.assert_array_equal(cv.predict(X), expected)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(cv)).predict(X), expected)
+    cv.save(tmp_path / "cv.tl")
+    np.testing.assert_array_equal(TorchLogisticClassifierCV.load(tmp_path / "cv.tl").predict(X), expected)
+    # the exported graph's labels: from the model it exports (skl2onnx's converter and to_onnx share it)
+    np.testing.assert_array_equal(cv._fitted().classes_, [5, 6, 7])
+
+
 # (mutation survey, C1: `np.any(Cs < 0)` in _cv.TorchLogisticClassifierCV._grid)
 def test_a_zero_c_in_cs_is_refused_as_cs_in_words():
     import numpy as np

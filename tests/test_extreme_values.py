@@ -10,6 +10,7 @@ Never a silent zero model, a raw torch/Python exception or non-finite coefficien
 import sys
 import warnings
 from pathlib import Path
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -356,6 +357,68 @@ def test_weights_beyond_float32_are_refused_for_a_float32_fit_and_the_advice_giv
     np.testing.assert_allclose(as_given.coef_, advised.coef_, rtol=1e-6)
     np.testing.assert_allclose(advised.coef_, reference.coef_, rtol=1e-5)
     assert np.abs(as_given.coef_).max() > 0.1  # C * k = 0.1: a model, not the zero the tiny C alone would give
+
+
+def test_weights_just_below_float32s_top_reach_the_optimum_and_the_cv_refuses_its_refit_before_the_folds():
+    """Weights of 2e38 are within float32's range, but a loss above 1.7 times one is not: the objective's value
+    overflowed at some trial points, and the fit stopped 4e-4 from the optimum, silently (a warm start from 5
+    failed: "The L-BFGS objective is not finite at the starting point"; so did the CV's refit, warm-started from
+    its path). The weights are divided by their sum before they weigh the losses. Identical rows merge into
+    4e38 for the refit: refused before the folds are fitted, not after (their path divides the weights by each
+    fold's sum in float64, so bootstrap folds that count a row of 2e38 five times are fine)."""
+    from torchlogit import TorchLogisticClassifierCV
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = (X[:, 0] + rng.randn(60) > 0).astype(int)
+    w = np.full(60, 2e38)
+    # Weights / k with C * k: the same objective. Unit weights and C=1 are the reference, in float32 too.
+    reference = TorchLogisticClassifier(dtype="float32").fit(X, y)
+    model = TorchLogisticClassifier(C=1 / 2e38, dtype="float32").fit(X, y, sample_weight=w)
+    np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-5)  # 4e-7 (was 3.9e-4 off)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)  # 20 epochs: the same path, not the optimum
+        adam = [
+            TorchLogisticClassifier(C=C, solver="adam", max_iter=20, random_state=0).fit(X, y, sample_weight=weight)
+            for C, weight in [(1.0, None), (1 / 2e38, w)]  # the second "diverged" (its losses overflowed)
+        ]
+    np.testing.assert_allclose(adam[1].coef_, adam[0].coef_, atol=1e-6)
+    # The multi-label objective (autograd) and its validation loss: hidden layers "diverged"; the linear model's
+    # validation loss was not finite, and early stopping kept its first epochs' model (probabilities 0.500, 0.4997).
+    # Its penalty is alpha / (2 S) ||W||^2 (MLPClassifier's): weights of 1e30, whose losses do not overflow, have
+    # the same (vanishing) penalty and are the reference.
+    Y = np.column_stack([y, X[:, 1] + rng.randn(60) > 0]).astype(int)
+    for params in (dict(hidden_layer_sizes=(5,)), dict(solver="adam", early_stopping=True)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            reference, heavy = (
+                TorchMultiLabelClassifier(max_iter=30, random_state=0, **params).fit(X, Y, sample_weight=weight)
+                for weight in (np.full(60, 1e30), w)
+            )
+        np.testing.assert_allclose(heavy.predict_proba(X), reference.predict_proba(X), atol=1e-4)  # float32: 1e-5
+    optimum = TorchLogisticClassifier(dtype="float64", tol=1e-10).fit(X, y)
+    warm = TorchLogisticClassifier(C=1 / 2e38, dtype="float32", warm_start=True).fit(X, y, sample_weight=w)
+    warm.coef_[:] = 5.0
+    np.testing.assert_allclose(warm.fit(X, y, sample_weight=w).coef_, optimum.coef_, atol=2e-3)  # tol=1e-4
+
+    folds = [(rng.randint(0, 60, 60), np.arange(60)) for _ in range(3)]  # bootstrap: rows counted up to 5 times
+    cv = TorchLogisticClassifierCV(Cs=[1 / 2e38], cv=folds, dtype="float32").fit(X, y, sample_weight=w)
+    unit = TorchLogisticClassifierCV(Cs=[1.0], cv=folds, dtype="float32").fit(X, y)
+    np.testing.assert_allclose(cv.coef_, unit.coef_, atol=1e-5)
+    assert TorchLogisticClassifierCV(Cs=[1 / 2e38], cv=folds, refit=False).fit(X, y, sample_weight=w).coef_.any()
+
+    X2, y2, w2 = np.vstack([X, X[:1]]), np.append(y, y[0]), np.full(61, 2e38)  # row 0 twice: 4e38 in the refit
+    match = r"reach 4e\+38, beyond the range of the training dtype float32"
+    with pytest.raises(ValueError, match=match):
+        TorchLogisticClassifier().fit(X2, y2, sample_weight=w2)
+    path = TorchLogisticClassifierCV._solve_path
+    with (
+        mock.patch.object(TorchLogisticClassifierCV, "_solve_path", autospec=True, side_effect=path) as solve,
+        pytest.raises(ValueError, match=match),
+    ):
+        TorchLogisticClassifierCV(Cs=2, cv=3).fit(X2, y2, sample_weight=w2)
+    solve.assert_not_called()
+    assert TorchLogisticClassifierCV(Cs=2, cv=3, refit=False).fit(X2, y2, sample_weight=w2).coef_.any()
 
 
 def test_an_l1_strength_beyond_float32_is_refused_in_the_users_terms():

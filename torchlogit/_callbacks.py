@@ -15,7 +15,7 @@ from skorch.callbacks import Callback
 
 from ._compat import LBFGS_WARNING_BEFORE_1_7
 from ._devices import as_float64
-from ._objective import weighted_log_loss_sum
+from ._objective import weighted_log_loss_mean
 
 # scikit-learn's wording (sklearn.utils.optimize._check_optimize_result and the extra
 # message of LogisticRegression), so that a user's warning filters match ours.
@@ -392,11 +392,12 @@ class ValidationLoss(Callback):
         module = net.module_
         module.eval()
         with torch.no_grad():
-            total = weighted_log_loss_sum(
-                module(self.data.X), self.data.target, self.data.weight, self.kind, self.pos_weight
+            weight_sum = float(torch.sum(self.data.weight, dtype=torch.float64))
+            mean = weighted_log_loss_mean(
+                module(self.data.X), self.data.target, self.data.weight, weight_sum, self.kind, self.pos_weight
             )
         module.train()
-        net.history.record("valid_loss", float(total) / float(self.data.weight.sum()))
+        net.history.record("valid_loss", float(mean))
 
 
 class CentredIntercepts(Callback):

@@ -161,6 +161,15 @@ def _check_test_rows(k, test, sample_weight):
         )
 
 
+def _largest_merged_weight(X, targets, row_weight, dtype):
+    """The largest weight of a row of the refit's training set, where identical rows (value and label) are one row
+    of their summed weight; the rows are merged only where the weights' total leaves ``dtype``'s range (below it no
+    sum of weights can)."""
+    if row_weight.sum() <= torch.finfo(dtype).max:
+        return row_weight.max()
+    return canonical_rows(X, targets.target, row_weight)[1].max()
+
+
 def _warn_missing_classes(folds, encoded, row_weight, classes):
     """Warn of folds whose training rows of positive weight lack a class (called with an unpenalised intercept).
 
@@ -525,9 +534,16 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
             empty = np.flatnonzero(fold_sums <= 0)
             if len(empty):
                 raise ValueError(f"The training rows of fold {int(empty[0])} have zero total weight.")
-            largest = row_weight.max() * train_counts.max()  # a row's weight in a fold's problem, at most
+            l1_ratio = float(np.max(ratios))
+            # No largest weight for the folds: the path holds each row's weight over its fold's sum (._batched),
+            # computed in float64, so rows beyond the dtype's range are fine there.
             for fold_sum in (fold_sums.min(), fold_sums.max()):
-                check_weight_scale(fold_sum, Cs, largest=largest, dtype=dtype, l1_ratio=float(np.max(ratios)))
+                check_weight_scale(fold_sum, Cs, dtype=dtype, l1_ratio=l1_ratio)
+            if self.refit:
+                # The refit's problem, before the path's work: it holds the summed weight of identical rows in dtype.
+                check_weight_scale(
+                    row_weight.sum(), Cs, largest=_largest_merged_weight(X, targets, row_weight, dtype), dtype=dtype
+                )
 
             # The rule of every fit (._threads): data under SMALL_VALUES values run on one intra-op thread.
             with threads_for(data_values(X)):
@@ -886,11 +902,13 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         """The refitted model predicting for this estimator, holding this estimator's ``coef_`` and ``intercept_``.
 
         They are the model, as ``LogisticRegressionCV``'s are: an array assigned to either (not only one edited
-        in place) changes the predictions, the saved file and the ONNX export.
+        in place) changes the predictions, the saved file and the ONNX export. So is ``classes_``: labels
+        assigned to it are those ``predict`` and the exports give, as the saved file (which writes this
+        estimator's ``classes_``) did while ``predict`` kept the inner model's.
         """
         check_is_fitted(self)
         model = self._estimator
-        model.coef_, model.intercept_ = self.coef_, self.intercept_
+        model.coef_, model.intercept_, model.classes_ = self.coef_, self.intercept_, self.classes_
         return model
 
     def to_onnx(self, path):

@@ -26,8 +26,11 @@ LOSS_KINDS = ("binary", "multinomial", "multilabel")
 _COLD_START_VALUES = 1 << 16
 
 
-def weighted_log_loss_sum(logits, target, weight, kind, pos_weight=None):
-    """``sum_i weight_i * l_i`` in float64, from logits, with the stable formulations.
+def weighted_log_loss_mean(logits, target, weight, weight_sum, kind, pos_weight=None):
+    """``sum_i (weight_i / weight_sum) * l_i`` in float64, from logits, with the stable formulations.
+
+    The weights are divided by :func:`weight_unit` before they weigh the losses (exactly: the mean is the one of
+    the weights as given): a float32 weight near the top of its range (2e38) times a loss above 1.7 overflowed.
 
     Parameters
     ----------
@@ -36,6 +39,7 @@ def weighted_log_loss_sum(logits, target, weight, kind, pos_weight=None):
         binary: (n,) floats in {0, 1}; multinomial: (n,) class indices (int64);
         multilabel: (n, n_labels) floats in {0, 1}.
     weight : Tensor of shape (n,)
+    weight_sum : float
     kind : {"binary", "multinomial", "multilabel"}
     pos_weight : Tensor of shape (n_labels,), optional
         Multilabel only: weight of the positive term of each label.
@@ -48,7 +52,20 @@ def weighted_log_loss_sum(logits, target, weight, kind, pos_weight=None):
         losses = F.binary_cross_entropy_with_logits(logits, target, pos_weight=pos_weight, reduction="none").sum(dim=1)
     else:  # pragma: no cover - guarded by the estimators
         raise ValueError(f"unknown loss kind {kind!r}; expected one of {LOSS_KINDS}")
-    return torch.sum(losses * weight, dtype=torch.float64)
+    unit = weight_unit(weight_sum)
+    return torch.sum(losses * (weight * (1.0 / unit)), dtype=torch.float64) / (weight_sum / unit)
+
+
+def weight_unit(weight_sum):
+    """A power of two within a factor 2 of ``weight_sum`` (clipped to float32's normal range) that the weights are
+    divided by before they weigh the losses.
+
+    A float32 weight near the top of its range (2e38) times a loss above 1.7 overflowed: the objective was
+    infinite at some trial points, L-BFGS stopped short of the optimum or refused a warm start, the mini-batch
+    solvers "diverged". Divided by this power of two, every weight is at most 4, and exactly so (no rounding: the
+    values and gradients are bitwise those computed from the weights as given, where those were finite).
+    """
+    return math.ldexp(1.0, min(max(math.frexp(weight_sum)[1], -126), 126))
 
 
 def penalty(weights, l1_ratio):
@@ -81,7 +98,7 @@ def objective(logits, target, weight, weights, *, kind, C, l1_ratio, weight_sum,
     differentiable at zero, and the solvers handle it themselves (OWL-QN for L-BFGS, a
     proximal step for the mini-batch solvers).
     """
-    data = weighted_log_loss_sum(logits, target, weight, kind, pos_weight) / (weight_sum * batch_fraction)
+    data = weighted_log_loss_mean(logits, target, weight, weight_sum * batch_fraction, kind, pos_weight)
     if math.isinf(C):
         return data
     smooth = penalty(weights, 0.0) * (1 - l1_ratio) if l1_ratio < 1 else 0.0
@@ -281,8 +298,10 @@ def linear_objective_and_gradient(
             residual = p - target
         else:  # d/dz of BCE with pos_weight: p * (1 + (pw - 1) y) - pw y
             residual = p * (1 + (pos_weight - 1) * target) - pos_weight * target
-    value = torch.sum(losses.mul_(weight), dtype=torch.float64) * scale
-    row_scale = (weight * scale).to(residual.dtype)
+    unit = weight_unit(weight_sum * batch_fraction)  # the weights over it cannot overflow their losses' products
+    row_scale = weight * (1.0 / unit)
+    value = torch.sum(losses.mul_(row_scale), dtype=torch.float64) * (scale * unit)
+    row_scale = row_scale.mul_(scale * unit).to(residual.dtype)  # weight * scale, bitwise
     if outputs_first:
         residual.mul_(row_scale)
         grad_W = residual @ X
