@@ -583,3 +583,29 @@ def test_a_bad_array_parameter_is_a_model_file_error(value):
 
     with pytest.raises(ModelFileError):
         _decode(value)
+
+
+# (mutation survey h2, P25: the `len(value) <= _MAX_CONTAINERS` check on lists dropped in _persistence._decode)
+def test_a_parameter_list_longer_than_the_format_allows_is_refused_by_its_length(tmp_path):
+    """The long list reached the estimator's parameter checks, whose message printed it (cut at 300 characters)
+    instead of naming its length. 65537 values, one past the bound: the header's values are bounded by the payload
+    (+ 65536) too, so the model has 20 features for the list to pass that count and reach the decoder."""
+    X = np.random.default_rng(0).normal(size=(40, 20))
+    path = tmp_path / "m.tlm"
+    TorchLogisticClassifier(max_iter=50).fit(X, X[:, 0] > 0).save(path)
+    path.write_bytes(_forge(path.read_bytes(), _set("params", "solver", [0] * 65537)))
+    with pytest.raises(ModelFileError, match="a parameter holds 65537 values"):
+        TorchLogisticClassifier.load(path)
+
+
+# (mutation survey h2, P28: the bool-or-str check on request values dropped in _persistence._apply_requests)
+@pytest.mark.parametrize("request_value", [5, None])
+def test_a_routing_request_that_is_not_true_false_or_an_alias_is_refused_in_the_formats_words(
+    files, request_value, tmp_path
+):
+    """A request of 5 reached scikit-learn's setter (its words), and None silently unset the request."""
+    cls, content, _, _ = files["binary"]
+    path = tmp_path / "m.tlm"
+    path.write_bytes(_forge(content, _set("requests", {"fit": {"sample_weight": request_value}})))
+    with pytest.raises(ModelFileError, match="the routing requests are not True, False or an alias per parameter"):
+        cls.load(path)

@@ -8,6 +8,7 @@ import warnings
 
 import numpy as np
 import pytest
+from sklearn.base import clone
 from sklearn.datasets import load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.pipeline import make_pipeline
@@ -241,3 +242,65 @@ def test_skl2onnx_nocl_with_string_labels_outputs_int64_indices_as_logistic_regr
         np.testing.assert_array_equal(label, np.searchsorted(model.classes_, model.predict(X)))
         outputs[type(model).__name__] = label.dtype
     assert outputs["TorchLogisticClassifier"] == outputs["LogisticRegression"] == np.int64
+
+
+def _to_onnx_run(model, X, path):
+    model.to_onnx(path)
+    session = rt.InferenceSession(str(path), providers=["CPUExecutionProvider"])
+    return session.run(["label", "probabilities"], {"X": X.astype(np.float32)})
+
+
+# (mutation survey h2, E12: _ACTIVATIONS["logistic"] = torch.tanh; relu and tanh were the only ones exported)
+@pytest.mark.parametrize("activation", ["logistic", "identity", "relu", "tanh"])
+def test_to_onnx_follows_every_hidden_activation(activation, tmp_path):
+    X, Y = make_multilabel_classification(n_samples=60, n_features=5, n_classes=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchMultiLabelClassifier((4,), activation=activation, max_iter=20, random_state=0).fit(X, Y)
+    label, proba = _to_onnx_run(model, X, tmp_path / "m.onnx")
+    assert np.abs(proba - model.predict_proba(X)).max() <= 1e-5
+    np.testing.assert_array_equal(label, model.predict(X))
+
+
+# (mutation survey h2, E02: `H >= self.cut` in _export._Exported.forward)
+def test_the_exported_multilabel_graph_breaks_a_threshold_tie_as_predict(tmp_path):
+    """A probability exactly at the threshold is a 0 for predict (``logits > logit(threshold)``, as MLPClassifier's
+    ``proba > 0.5``), and so in the graph."""
+    model, X = CASES["multilabel"]
+    model = TorchMultiLabelClassifier(**model.get_params()).fit(X, model.predict(X))
+    model.coef_, model.intercept_ = np.zeros_like(model.coef_), np.zeros_like(model.intercept_)
+    model.set_params(threshold=0.5)
+    assert not model.predict(X).any()
+    label, proba = _to_onnx_run(model, X, tmp_path / "m.onnx")
+    np.testing.assert_array_equal(proba, 0.5)
+    np.testing.assert_array_equal(label, model.predict(X))
+
+
+# (mutation survey h2, E04: `-(2**63) < min` in _export.integer_labels; the upper edge, 2**63, is tested above)
+def test_to_onnx_exports_the_int64_minimum_label(tmp_path):
+    X = np.random.default_rng(0).normal(size=(60, 3))
+    ids = np.array([-(2**63), 2**63 - 1], dtype=np.int64)
+    model = TorchLogisticClassifier().fit(X, ids[(X[:, 0] > 0).astype(int)])
+    label, proba = _to_onnx_run(model, X, tmp_path / "m.onnx")
+    np.testing.assert_array_equal(label, model.predict(X))
+    assert np.abs(proba - model.predict_proba(X)).max() <= 1e-5
+
+
+@pytest.mark.parametrize("export", ["to_onnx", "skl2onnx"])
+def test_an_export_refuses_a_threshold_a_1d_model_would_ignore_as_predict_does(export, tmp_path):
+    """A multi-label classifier fitted on 1-D y predicts the most probable class: ``threshold`` set after the fit is
+    refused by predict and save, but both exports wrote a graph that cut at 0.5, silently (mutation survey h2)."""
+    model, X = CASES["hidden 1-D y"]
+    model = clone(model).set_params(max_iter=100)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, load_iris(return_X_y=True)[1]).set_params(threshold=0.3)
+    match = "threshold applies to multi-label"
+    with pytest.raises(ValueError, match=match):
+        model.predict(X)
+    with pytest.raises(ValueError, match=match):
+        if export == "to_onnx":
+            model.to_onnx(tmp_path / "m.onnx")
+        else:
+            skl2onnx.to_onnx(model, X[:1].astype(np.float32))
+    assert not (tmp_path / "m.onnx").exists()

@@ -174,6 +174,37 @@ def test_unsaveable_parameters_get_a_clear_error(wine, tmp_path):
         TorchLogisticClassifier().save(tmp_path / "m.torchlogit")
 
 
+def test_the_cv_estimators_splitter_and_scorer_objects_are_refused_by_name_and_set_params_saves_it(wine, tmp_path):
+    """What deploying.rst says of them: a ``cv`` splitter or a ``scoring`` object cannot be saved (a TypeError
+    naming the parameter), and ``set_params`` to plain values saves the fitted model as it is."""
+    from sklearn.metrics import accuracy_score, make_scorer
+    from sklearn.model_selection import KFold
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    X, y = wine
+    X = X / X.max(axis=0)
+    for name, value in [("cv", KFold(3, shuffle=True, random_state=0)), ("scoring", make_scorer(accuracy_score))]:
+        model = TorchLogisticClassifierCV(Cs=2, cv=3).set_params(**{name: value}).fit(X, y)
+        with pytest.raises(TypeError, match=f"The parameter {name}=.* cannot be saved in the safe format"):
+            model.save(tmp_path / "m.torchlogit")
+        model.set_params(cv=3, scoring=None).save(tmp_path / "m.torchlogit")
+        loaded = TorchLogisticClassifierCV.load(tmp_path / "m.torchlogit")
+        np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+
+
+def test_an_edited_state_no_fit_leaves_is_refused_at_save_without_pointing_to_pickle(wine, tmp_path):
+    """The read-back's TypeError said "pickle, joblib and skops can store it" of any reason, though a pickle of
+    ``classes_`` of another length than the coefficients loads into a model that fails to predict."""
+    X, y = wine
+    clf = TorchLogisticClassifier().fit(X / X.max(axis=0), y)
+    clf.classes_ = clf.classes_[:2]
+    with pytest.raises(TypeError, match="cannot be written in the safe format") as info:
+        clf.save(tmp_path / "m.torchlogit")
+    assert "Where the labels are the reason" in str(info.value)
+    assert not (tmp_path / "m.torchlogit").exists()
+
+
 def test_loading_onto_a_malformed_device_name_is_refused_up_front(wine, tmp_path):
     """A typo in ``device`` is the caller's error, not the file's (a device this machine lacks is accepted:
     tests/test_contracts_fit_setup.py)."""

@@ -812,7 +812,12 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
 
     def _labels(self, logits):
         """Predicted labels from float64 logits (NumPy, or a tensor on the input's device)."""
+        self._check_label_settings()
         return class_labels(logits, self._kind, host_classes(self))
+
+    def _check_label_settings(self):
+        """Refuse parameters, set after the fit, that the labels would ignore: by :meth:`predict` and by the ONNX
+        exports, whose graphs compute the labels too (none here; see TorchMultiLabelClassifier's)."""
 
     def score(self, X, y, sample_weight=None):
         """Mean accuracy of :meth:`predict` on ``X`` against ``y`` (scikit-learn's ``ClassifierMixin.score``).

@@ -87,6 +87,7 @@ def _torchscript_exporter():
 def export_onnx(estimator, path, opset_version=17):
     """Write ``estimator`` (fitted) to ``path`` as an ONNX model with float32 input ``X``."""
     check_file_path(path, "to_onnx")
+    estimator._check_label_settings()  # the graph's labels are predict's: refused where predict's are
     labels = host_classes(estimator)
     classes = integer_labels(labels)
     if classes is None:

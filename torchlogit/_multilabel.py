@@ -711,9 +711,12 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     def _labels(self, logits):
         if self._kind != "multilabel":
-            self._check_one_d_targets(fitting=False)  # set_params(threshold=...) after fit would be ignored
             return super()._labels(logits)
         return indicator_labels(logits, self._thresholds(), self._y_dtype)
+
+    def _check_label_settings(self):
+        if self._kind != "multilabel":
+            self._check_one_d_targets(fitting=False)  # set_params(threshold=...) after fit would be ignored
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -213,7 +213,8 @@ def save(estimator, path):
     except ModelFileError as exc:
         raise TypeError(
             f"This {type(estimator).__name__} cannot be written in the safe format: {str(exc).rstrip('.')}. "
-            "pickle, joblib and skops can store it."
+            "Where the labels are the reason, pickle, joblib and skops can store it (not a state no fit leaves, such "
+            "as classes_ of another length than the coefficients: none of them gives a model that predicts)."
         ) from None
     with open(path, "wb") as f:
         f.write(content)

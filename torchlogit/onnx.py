@@ -8,7 +8,9 @@
 float32 or float64 inputs). The graph computes the fitted arrays (``coef_`` /
 ``coefs_``) and has the outputs skl2onnx gives ``LogisticRegression``: ``label`` and
 ``probabilities``. For multi-label targets, ``label`` is the 0/1 matrix :meth:`predict`
-returns (int64) and ``probabilities`` one column per label. With skl2onnx's option
+returns, as int64 whatever the dtype of the targets (as skl2onnx gives ``MLPClassifier``'s: a
+model fitted on boolean targets predicts bools in Python), and ``probabilities`` one column
+per label. With skl2onnx's option
 ``raw_scores=True``, ``probabilities`` holds the scores instead, as for
 ``LogisticRegression``: :meth:`decision_function`'s values (for binary targets the two
 columns ``-score, score``).
@@ -130,6 +132,7 @@ def convert(scope, operator, container):
         dtype = np.float32
         if not isinstance(H.type, FloatTensorType):
             H = OnnxCast(H, to=TensorProto.FLOAT, op_version=opv)
+    model._check_label_settings()  # the graph's labels are predict's: refused where predict's are
     layers = model._fitted_layers(dense=True)
     activation = getattr(model, "activation", "identity")
     for i, (W, b) in enumerate(layers):
