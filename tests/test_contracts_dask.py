@@ -742,3 +742,24 @@ def test_a_pos_weight_beyond_float32_is_refused_before_any_block_is_loaded():
     Xd, Yd = _dask.check_dask_X(da.from_array(X, chunks=(10, 3))), da.from_array(Y, chunks=(10, 2))
     with pytest.raises(ValueError, match=r"pos_weight reaches 1e\+39, beyond the range of the training dtype float32"):
         _dask._fit_on_cluster(NoLoads(), TorchMultiLabelClassifier(pos_weight=[1e39, 1.0]), Xd, Yd, None, torch.float32)
+
+
+# (mutation survey h5, D06: `parts[0][4]` for the largest |x| over the blocks in RemoteBlocks.stats)
+def test_remote_stats_take_the_largest_abs_x_over_every_block(rng):
+    """The float32 stopping rule's rounding bound reads the data's largest |x|: from block 0 only, a dask fit
+    whose largest value lies in a later block trusted a float32 gradient it should not have."""
+
+    class InProcess:  # what stats asks of a client: map, then gather
+        def map(self, func, items, pure=False):
+            return [func(item) for item in items]
+
+        def gather(self, results):
+            return results
+
+    X, y = rng.randn(30, 3), rng.randint(0, 2, 30)
+    X[25, 1] = -50.0
+    blocks = [
+        _load_block(X[a:b], y[a:b], None, _spec("binary", np.array([0, 1]), n_features=3))
+        for a, b in [(0, 10), (10, 20), (20, 30)]
+    ]
+    assert RemoteBlocks(InProcess(), blocks, 30, "binary", None).stats()[2] == 50.0

@@ -461,3 +461,14 @@ def test_an_object_X_of_numbers_fits_as_in_memory_and_complex_X_is_refused_in_sc
         TorchLogisticClassifier().fit(*_chunked(X.astype(complex), y, rows=200))
     with pytest.raises(ValueError, match="Complex data not supported"):
         TorchLogisticClassifier().fit(X.astype(complex), y)
+
+
+# (mutation survey h5, D14: a scalar sample_weight made float32 in _dask._one_d_weights)
+def test_a_scalar_sample_weight_weighs_every_row_in_float64_as_in_memory(client, breast_cancer):
+    """The scalar 3.0 above is exact in float32; 0.1 is not (1.5e-8 away), which moved a tight fit by 4.4e-8
+    (relative) from the in-memory one; in float64 they are 6.7e-10 apart."""
+    X, y = breast_cancer
+    params = dict(TIGHT, tol=1e-12, C=10.0)
+    local = TorchLogisticClassifier(**params).fit(X, y, sample_weight=0.1)
+    remote = TorchLogisticClassifier(**params).fit(*_chunked(X, y, rows=200), sample_weight=0.1)
+    np.testing.assert_allclose(remote.coef_, local.coef_, rtol=1e-8, atol=1e-10)

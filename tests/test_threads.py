@@ -690,3 +690,117 @@ def test_a_dense_fit_of_2m_values_runs_on_one_thread(two_threads):
     clf = quiet(TorchLogisticClassifier(max_iter=2, callbacks=[("count", _ThreadCount())]).fit, X, y)
     assert _counts(clf) == {1}
     assert torch.get_num_threads() == 2
+
+
+# (mutation survey h5, T04: `_local.outer = None` in threads_for's exit)
+def test_two_blocks_nested_one_after_the_other_keep_the_outer_one_thread(two_threads):
+    """An inner block forgot that it ran inside this thread's own one-thread block: the next nested block took the
+    pool's count for its own and gave it back, and the outer block ran the rest of its work on the pool. compare's
+    one-thread timing of a small fit is such a block (the fit's validation, then its training, inside it)."""
+    with threads_for(0):
+        with threads_for(10):
+            pass
+        with threads_for(10):
+            assert torch.get_num_threads() == 1
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+    X, y = load_iris(return_X_y=True)
+    with threads_for(0):
+        TorchLogisticClassifier(max_iter=500).fit(X, y)
+        assert torch.get_num_threads() == 1
+    assert torch.get_num_threads() == 2
+    assert getattr(torchlogit._threads._local, "outer", None) is None
+
+
+def _forked_inside(blocks, in_child=None):
+    """Fork inside ``blocks`` nested one-thread blocks of this thread; the child runs ``in_child()`` (still inside
+    them), leaves the blocks as the parent does, and reports what it saw, with the running count and its threads."""
+    import contextlib
+    import json
+    import os
+
+    read, write = os.pipe()
+    seen = {}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # Python >= 3.12: fork with threads running
+        with contextlib.ExitStack() as stack:
+            for n_values in [0] * (blocks - 1) + [10]:
+                stack.enter_context(threads_for(n_values))
+            pid = os.fork()
+            if pid == 0 and in_child is not None:
+                seen = in_child()
+        if pid == 0:  # the child, past the blocks
+            try:
+                seen.update(running=torchlogit._threads._running, threads=torch.get_num_threads())
+                os.write(write, json.dumps(seen).encode())
+            finally:
+                os._exit(0)
+    os.close(write)
+    _, status = os.waitpid(pid, 0)
+    data = os.read(read, 4096)
+    os.close(read)
+    assert status == 0
+    assert torchlogit._threads._running == 0 and torch.get_num_threads() == 2
+    return json.loads(data)
+
+
+def _a_new_threads_small_fit():
+    seen = {}
+
+    def other():
+        with threads_for(10):
+            pass
+        seen["new thread"] = torch.get_num_threads()
+
+    thread = threading.Thread(target=other)
+    thread.start()
+    thread.join(30)
+    return seen
+
+
+@pytest.mark.skipif(not hasattr(__import__("os"), "register_at_fork"), reason="no fork on this platform")
+@pytest.mark.parametrize("blocks", [1, 2])
+def test_a_child_forked_inside_small_fits_ends_them_on_one_thread_with_none_running(two_threads, blocks):
+    """A process forked inside this thread's small fit (a callback's fork, say) goes on with that fit. Leaving it, the
+    child gave back the parent's count (2): the pool GNU OpenMP's forked children hang on (measured: its next
+    parallel region hung > 20 s). Forked inside two nested blocks (compare's threads_for(0) around a small fit), the
+    child counted one running block, and read -1 running after both. A new thread's small fit in the child gives
+    back the child's 1, not the count the parent's first small fit found (mutation survey h5, T05 and T06)."""
+    seen = _forked_inside(blocks, _a_new_threads_small_fit)
+    assert seen == {"new thread": 1, "running": 0, "threads": 1}
+
+
+def _omp_and_mkl():
+    lines = [line for line in torch.__config__.parallel_info().splitlines() if "mkl_get_max_threads()" in line]
+    return torch.get_num_threads(), (int(lines[0].rsplit(":", 1)[1]) if lines else None)
+
+
+@pytest.mark.skipif(_omp_and_mkl()[1] is None, reason="torch built without MKL")
+def test_a_small_fit_in_an_openmp_limit_keeps_the_limit_while_another_threads_small_fit_runs(two_threads):
+    """Inside threadpoolctl's OpenMP limit of 1 (torch reads OpenMP 1, MKL 2: a state no new thread starts in, those
+    read (1, 1)), a small fit keeps the limit when no other fit runs; while another thread's small fit ran, it took
+    the 1 for one inherited from that fit, and gave the thread 2 OpenMP threads inside the user's limit (mutation
+    survey h5, T10)."""
+    threadpoolctl = pytest.importorskip("threadpoolctl")
+    X, y = load_iris(return_X_y=True)
+    TorchLogisticClassifier().fit(X, y)
+    inside, release = threading.Event(), threading.Event()
+
+    def other_fit():
+        with threads_for(10):
+            inside.set()
+            release.wait(30)
+
+    other = threading.Thread(target=other_fit)
+    other.start()
+    try:
+        assert inside.wait(30)
+        with threadpoolctl.threadpool_limits(1):
+            if _omp_and_mkl() != (1, 2):
+                pytest.skip(f"threadpoolctl's limit reads {_omp_and_mkl()} here")
+            TorchLogisticClassifier().fit(X, y)
+            assert _omp_and_mkl() == (1, 2)
+    finally:
+        release.set()
+        other.join(30)
+    assert torch.get_num_threads() == 2

@@ -66,7 +66,7 @@ def _one_thread_after_fork():
     """
     global _lock, _running, _default
     _lock = threading.Lock()
-    _running = 1 if getattr(_local, "outer", None) is not None else 0  # the forking thread's own fit, if any
+    _running = getattr(_local, "depth", 0)  # the forking thread's own blocks (nested ones each count), if any
     _default = 1  # what this process runs on now
     torch.set_num_threads(1)
 
@@ -208,6 +208,7 @@ def threads_for(n_values):
         return
     own = torch.get_num_threads()
     outer = getattr(_local, "outer", None)
+    pid = os.getpid()  # a process forked inside the block ends it too: on its own 1 (see _one_thread_after_fork)
     counted = False
     mkl = None
     try:  # from here: an interrupt anywhere below still lowers the count and gives the thread its count back
@@ -219,6 +220,7 @@ def threads_for(n_values):
             # Inside this thread's own block (outer is set), the 1 is that block's: kept, and given back at the end
             # (taking the default gave the pool back while the outer block ran: compare's one-thread timing of a
             # fit whose products go to NumPy's BLAS ran its iterations after the first on the pool).
+            _local.depth = getattr(_local, "depth", 0) + 1  # this thread's blocks (what a fork inside them inherits)
             _running += 1
             counted = True
         # OpenMP's count may read 1 under an OpenMP limit that leaves MKL on every core (see _mkl_threads).
@@ -232,7 +234,10 @@ def threads_for(n_values):
         if counted:
             with _lock:
                 _running -= 1
-        if own == 1 and mkl not in (None, 1):
+            _local.depth -= 1
+        if os.getpid() != pid:  # forked inside the block: the child's count is the fork hook's 1, not the parent's
+            own, mkl = 1, None
+        if mkl not in (None, 1):  # OpenMP's 1 under a limit (MKL above it): the limit kept, whatever own says
             _restore_mkl(mkl)
         elif torch.get_num_threads() != own:
             torch.set_num_threads(own)
