@@ -19,7 +19,7 @@ from sklearn.datasets import load_breast_cancer, load_iris
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
 from torchlogit._compat import LBFGS_WARNING_BEFORE_1_7
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
@@ -272,3 +272,16 @@ def test_a_mini_batch_run_stopped_far_above_its_best_epoch_warns(solver):
     with warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)
         TorchLogisticClassifier(solver=solver, random_state=0, max_iter=500).fit(Z, y)
+
+
+@pytest.mark.parametrize(
+    "make", [lambda tol: TorchLogisticClassifier(tol=tol), lambda tol: TorchLogisticClassifierCV(tol=tol, Cs=2, cv=2)]
+)
+def test_a_tol_beyond_float32s_range_fits_without_a_runtime_warning(make):
+    """``tol`` may be any non-negative float, as in scikit-learn (which fits ``tol=1e300`` silently): comparing
+    float32 values with it in NumPy cast it to float32 and warned "overflow encountered in cast"."""
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        model = make(1e300).fit(X, y)
+    assert np.all(model.n_iter_ == 0)

@@ -711,7 +711,9 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
     budget = np.broadcast_to(np.asarray(max_iter, dtype=np.int64), (P,))
     converged = np.zeros(P, dtype=bool)
     stalled_at = np.zeros(P, dtype=bool)
-    active = np.flatnonzero(_pseudo_gradient(x, g, lam_all).abs().amax(dim=1).cpu().numpy() > tol)
+    # Compared in torch: a NumPy float32 array compared with a tol beyond float32's range (1e39) warned
+    # "overflow encountered in cast".
+    active = np.flatnonzero((_pseudo_gradient(x, g, lam_all).abs().amax(dim=1) > tol).cpu().numpy())
     converged[np.setdiff1d(np.arange(P), active)] = True
     if x0 is None:  # a cold L1 problem optimal at zero: its check counts as an iteration (as in a single fit)
         n_iter[converged & has_l1 & (budget > 0)] = 1

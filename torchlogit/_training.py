@@ -52,7 +52,9 @@ _FLOAT32_GRADIENT_ULPS = 32
 
 def _float32_gradient_trusted(max_abs, tol):
     """Whether a float32 ``max |grad| <= tol`` proves convergence for features up to ``max_abs`` (see above)."""
-    return _FLOAT32_GRADIENT_ULPS * np.finfo(np.float32).eps * max(max_abs, 1.0) <= tol
+    # float() for the product: a NumPy float32 scalar compared with a tol beyond float32's range (1e39) casts tol
+    # to float32 and warned "overflow encountered in cast".
+    return _FLOAT32_GRADIENT_ULPS * float(np.finfo(np.float32).eps) * max(float(max_abs), 1.0) <= tol
 
 
 # Column scales (max |x_j|, and 1 for the intercept) further apart than this make L-BFGS run
