@@ -209,8 +209,8 @@ BUGS = [
     ),
     Bug(
         "_callbacks",
-        '        net.history.record("valid_loss", float(total) / float(self.data.weight.sum()))\n',
-        '        net.history.record("valid_loss", float(total) / len(self.data.weight))\n',
+        "            weight_sum = float(torch.sum(self.data.weight, dtype=torch.float64))\n",
+        "            weight_sum = float(len(self.data.weight))\n",
         "validation loss divided by the row count instead of the weight sum",
         "weight_sum",
     ),
@@ -710,8 +710,8 @@ BUGS = [
     ),
     Bug(
         "_objective",
-        "    row_scale = (weight * scale).to(residual.dtype)\n",
-        "    row_scale = weight.to(residual.dtype)\n",
+        "    row_scale = row_scale.mul_(scale * unit).to(residual.dtype)  # weight * scale, bitwise\n",
+        "    row_scale = row_scale.to(residual.dtype)  # weight * scale, bitwise\n",
         "closed-form gradient not divided by the weight sum (the value is)",
     ),
     Bug(
@@ -1341,10 +1341,8 @@ BUGS = [
     ),
     Bug(
         "_cv",
-        "                check_weight_scale(fold_sum, Cs, largest=largest, dtype=dtype, "
-        "l1_ratio=float(np.max(ratios)))\n",
-        "                check_weight_scale(fold_sum, Cs, largest=largest, dtype=dtype, "
-        "l1_ratio=float(np.min(ratios)))\n",
+        "            l1_ratio = float(np.max(ratios))\n",
+        "            l1_ratio = float(np.min(ratios))\n",
         "CV with l1_ratios=[0, 1] at C=1e-42: an L1 strength beyond float32 reaches training (a line-search "
         "failure, not a refusal)",
         tests=["tests/test_extreme_values.py"],
@@ -1463,8 +1461,8 @@ BUGS = [
     ),
     Bug(
         "_cv",
-        "        model.coef_, model.intercept_ = self.coef_, self.intercept_\n",
-        "        model.coef_ = self.coef_\n",
+        "        model.coef_, model.intercept_, model.classes_ = self.coef_, self.intercept_, self.classes_\n",
+        "        model.coef_, model.classes_ = self.coef_, self.classes_\n",
         "TorchLogisticClassifierCV: an assigned intercept_ is ignored by predict, save and ONNX export",
     ),
     Bug(
@@ -2597,8 +2595,8 @@ BUGS = [
     ),
     Bug(
         "_threads",
-        '    _running = 1 if getattr(_local, "outer", None) is not None else 0'
-        "  # the forking thread's own fit, if any\n"
+        '    _running = getattr(_local, "depth", 0)  # the forking thread\'s own blocks (nested ones each count), '
+        "if any\n"
         "    _default = 1  # what this process runs on now\n",
         "",
         "a child forked while another thread fits inherits its count and starting threads: its first small fit "
@@ -3001,6 +2999,56 @@ BUGS = [
         "every dropout layer, under every random_state, draws the same masks",
         "determinism",
         tests=["tests/test_contracts_modules.py"],
+    ),
+    Bug(
+        "_objective",
+        "    value = torch.sum(losses.mul_(row_scale), dtype=torch.float64) * (scale * unit)\n",
+        "    value = torch.sum(losses.mul_(weight), dtype=torch.float64) * scale\n",
+        "float32 weights of 2e38 times losses above 1.7 overflow the objective: L-BFGS stops short, warm starts fail",
+        "extreme",
+        tests=["tests/test_extreme_values.py"],
+    ),
+    Bug(
+        "_objective",
+        "    return torch.sum(losses * (weight * (1.0 / unit)), dtype=torch.float64) / (weight_sum / unit)\n",
+        "    return torch.sum(losses * weight, dtype=torch.float64) / weight_sum\n",
+        "the autograd objective weighs float32 losses by weights of 2e38 before dividing: hidden layers 'diverge'",
+        "extreme",
+        tests=["tests/test_extreme_values.py"],
+    ),
+    Bug(
+        "_cv",
+        "                    row_weight.sum(), Cs, largest=_largest_merged_weight(X, targets, row_weight, dtype), "
+        "dtype=dtype\n",
+        "                    row_weight.sum(), Cs, largest=row_weight.max(), dtype=dtype\n",
+        "CV: identical rows whose summed weight leaves float32 are refused only at the refit, after every fold",
+        "extreme",
+        tests=["tests/test_extreme_values.py"],
+    ),
+    Bug(
+        "_export",
+        "    estimator._check_label_settings()  # the graph's labels are predict's: refused where predict's are\n",
+        "",
+        "to_onnx exports a 1-D multi-label model whose threshold, set after fit, predict refuses (it cuts at 0.5)",
+        "other",
+        tests=["tests/test_onnx.py"],
+    ),
+    Bug(
+        "_threads",
+        "            own, mkl = 1, None\n",
+        "            pass\n",
+        "a child forked inside a small fit gives back the parent's thread count on leaving it (GNU OpenMP then hangs)",
+        "threads",
+        tests=["tests/test_threads.py"],
+    ),
+    Bug(
+        "_threads",
+        "        if mkl not in (None, 1):  # OpenMP's 1 under a limit (MKL above it): the limit kept, "
+        "whatever own says\n",
+        "        if own == 1 and mkl not in (None, 1):\n",
+        "a small fit under an OpenMP limit of 1 gives the thread 2 OpenMP threads while another thread's fit runs",
+        "threads",
+        tests=["tests/test_threads.py"],
     ),
 ]
 

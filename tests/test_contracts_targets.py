@@ -132,3 +132,63 @@ def test_labels_that_are_not_classes_get_scikit_learns_error_from_arrays_and_ten
             torch.from_numpy(X), torch.from_numpy(y), classes=[0.5, 1.0, 1.5]
         )
     assert str(ours.value) == str(theirs.value)
+
+
+# (mutation survey h4, T05: the whole array for `classes[0]` in check_two_classes' message)
+def test_one_class_is_refused_in_logistic_regressions_words():
+    X = np.random.default_rng(0).standard_normal((10, 2))
+    for y in (np.ones(10, int), np.array(["a"] * 10)):
+        with pytest.raises(ValueError) as expected:
+            LogisticRegression().fit(X, y)
+        with pytest.raises(ValueError) as got:
+            TorchLogisticClassifier().fit(X, y)
+        assert str(got.value) == str(expected.value)
+
+
+# (mutation survey h4, T04: `> 0.5 * n_samples` for scikit-learn's `> round(0.5 * n_samples)` in check_label_values)
+def test_the_many_classes_warning_for_tensor_labels_rounds_half_the_samples_as_scikit_learn():
+    """12 classes in 23 samples: round(11.5) is 12, no warning; 13 classes warn (where this scikit-learn warns at
+    all): tensor labels as NumPy ones, as check_classification_targets."""
+    import warnings
+
+    from sklearn.utils.multiclass import check_classification_targets
+
+    X = np.random.default_rng(0).standard_normal((23, 2))
+    for n_classes in (12, 13):
+        y = np.r_[np.arange(n_classes), np.arange(23 - n_classes)]
+        said = []
+        for check in (
+            lambda y: check_classification_targets(y),
+            lambda y: TorchLogisticClassifier(max_iter=2).fit(torch.tensor(X), torch.tensor(y)),
+        ):
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")
+                check(y)
+            said.append(any("50%" in str(w.message) for w in caught))
+        assert said[1] == said[0] == (n_classes == 13 and warns_of_many_classes())
+
+
+# (mutation survey h4, T12: the classes' dtype for the common one in _tensor_positions)
+def test_partial_fit_refuses_tensor_labels_outside_classes_whatever_their_dtype():
+    """257 (int64) is not the class 1 of uint8 classes, for tensor labels as for NumPy ones: a cast to the classes'
+    dtype wrapped it around to 1 and trained on it."""
+    X = torch.tensor(np.random.default_rng(0).standard_normal((4, 2)))
+    classes, y = np.array([0, 1], dtype=np.uint8), torch.tensor([0, 257, 1, 0])
+    for data, labels in ((X.numpy(), y.numpy()), (X, y)):
+        with pytest.raises(ValueError, match="y contains labels that are not in classes"):
+            TorchLogisticClassifier(solver="sgd").partial_fit(data, labels, classes=classes)
+
+
+# (mutation survey h4, T11: float32's top for the training dtype's in check_pos_weight)
+def test_pos_weight_beyond_float32_is_refused_only_for_float32_fits():
+    import warnings
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((40, 2))
+    Y = (X > 0).astype(int)
+    with pytest.raises(ValueError, match="beyond the range of the training dtype float32"):
+        TorchMultiLabelClassifier(pos_weight=[1e39, 1.0], dtype="float32", max_iter=3).fit(X, Y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model = TorchMultiLabelClassifier(pos_weight=[1e39, 1.0], dtype="float64", max_iter=3).fit(X, Y)
+    assert np.isfinite(model.predict_proba(X)).all()

@@ -191,6 +191,27 @@ def test_a_fit_stopped_at_max_iter_is_polished_and_warned_about():
     np.testing.assert_allclose(table["std_err"], ref.bse.to_numpy().T.ravel(), rtol=1e-8)
 
 
+def test_summary_polishes_from_far_from_the_optimum_to_statsmodels_estimate():
+    """From zeros (a fit stopped at max_iter=1, then zeroed), on data whose estimate has coefficients of ~20, the
+    polish's damped Newton needs 10 or more iterations; NEWTON_MAX_ITER (50) leaves room, and the table is
+    statsmodels'. (Mutation survey h1, M38: NEWTON_MAX_ITER = 10 made every figure NaN with "found no optimum in 10
+    iterations", though statsmodels finds it.)"""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(400, 2))
+    y = (20 * X[:, 0] - 10 * X[:, 1] + rng.logistic(size=400) > 0).astype(int)
+    ref = sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12, maxiter=200)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchLogisticClassifier(C=np.inf, dtype="float64", max_iter=1).fit(X, y)
+    model.coef_[:] = 0.0
+    model.intercept_[:] = 0.0
+    with pytest.warns(InferenceWarning, match="standard errors away from the optimum"):
+        table = model.summary(X, y)
+    assert table.attrs["converged"] is True
+    np.testing.assert_allclose(table["coef"].to_numpy(), ref.params, rtol=1e-6)
+    np.testing.assert_allclose(table["std_err"].to_numpy(), ref.bse, rtol=1e-6)
+
+
 def test_integer_sample_weight_is_repetition(spector):
     X, y = spector
     counts = np.random.RandomState(0).randint(1, 4, size=len(y))

@@ -205,3 +205,105 @@ def test_freezers_need_a_mini_batch_solver_and_something_left_to_train(data):
     with pytest.raises(ValueError, match="Every parameter of the network is frozen"):
         frozen.fit(X, labels)
     assert not hasattr(frozen, "coefs_")
+
+
+_EPOCHS = []  # module-level: the estimator copies its callbacks (and what they hold)
+
+
+class _RecordBatches(Callback):
+    """Records the rows of each training batch (their first feature), epoch by epoch."""
+
+    def on_epoch_begin(self, net, **kwargs):
+        _EPOCHS.append([])
+
+    def on_batch_end(self, net, batch=None, training=None, **kwargs):
+        if training:
+            _EPOCHS[-1].append(np.asarray(batch[0][:, 0]).copy())
+
+
+# (mutation survey h4, N02: `epoch=lambda: 0` in _net's shuffled batches; fit and partial_fit shared it, so every
+# comparison of the two passed)
+def test_minibatches_are_reshuffled_every_epoch():
+    """Each epoch visits every row once, in a fresh order: the same permutation every epoch biases SGD and Adam."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((120, 3))
+    X[:, 0] = np.arange(120)  # the row's identity
+    y = (X[:, 1] > 0).astype(int)
+    _EPOCHS.clear()
+    model = TorchLogisticClassifier(
+        solver="sgd", batch_size=20, max_iter=3, tol=0.0, random_state=0, callbacks=[("rec", _RecordBatches())]
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, y)
+    orders = [np.concatenate(batches) for batches in _EPOCHS]
+    assert len(orders) == 3
+    for order in orders:
+        np.testing.assert_array_equal(np.sort(order), np.arange(120))
+    assert not np.array_equal(orders[0], orders[1]) and not np.array_equal(orders[1], orders[2])
+
+
+_MODES = []
+
+
+class _EvalAtEpochEnd(Callback):
+    """A user's callback that evaluates the network at each epoch's end and leaves it in eval mode."""
+
+    def on_epoch_end(self, net, **kwargs):
+        net.module_.eval()
+
+    def on_batch_end(self, net, training=None, **kwargs):
+        if training:
+            _MODES.append(net.module_.training)
+
+
+# (mutation survey h4, N11: `any` for `all` in LogitNet._set_training)
+def test_every_training_batch_runs_in_train_mode_after_a_callback_left_eval_mode():
+    """A callback that leaves the network in eval mode (an evaluation at the epoch's end) must not switch dropout
+    off for the following epochs: the criterion's mode still matched, and the reset was skipped."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    Y = (X[:, :2] > 0).astype(int)
+    _MODES.clear()
+    model = TorchMultiLabelClassifier(
+        hidden_layer_sizes=(4,),
+        dropout=0.2,
+        solver="adam",
+        batch_size=20,
+        max_iter=3,
+        tol=0.0,
+        random_state=0,
+        callbacks=[("eval", _EvalAtEpochEnd())],
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        model.fit(X, Y)
+    assert _MODES == [True] * 9
+
+
+# (mutation survey h4, N13: `not _user_interrupt` dropped in LogitNet.notify)
+def test_verbose_prints_no_row_for_the_epoch_a_ctrl_c_interrupted(capsys):
+    """A Ctrl-C (the user's, not a stopping rule's) leaves fit without printing the interrupted epoch's row, which
+    read as if a stopping rule had ended the fit there."""
+    import signal
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 3))
+    y = (X[:, 0] > 0).astype(int)
+    epochs = []
+
+    class Pressed(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            epochs.append(1)
+            if len(epochs) == 3:
+                signal.raise_signal(signal.SIGINT)
+
+    outer = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        model = TorchLogisticClassifier(solver="adam", max_iter=10, verbose=1, random_state=0, callbacks=[Pressed()])
+        with pytest.raises(KeyboardInterrupt):
+            model.fit(X, y)
+    finally:
+        signal.signal(signal.SIGINT, outer)
+    rows = [line for line in capsys.readouterr().out.splitlines() if line.strip()[:1].isdigit()]
+    assert [row.split()[0] for row in rows] == ["1", "2"]
