@@ -3050,6 +3050,15 @@ BUGS = [
         "threads",
         tests=["tests/test_threads.py"],
     ),
+    Bug(
+        "_newton",
+        "            H = data_hessian(X, probabilities, weight * (1.0 / unit), criterion.kind, fit_intercept, "
+        "product_dtype)\n",
+        "            H = data_hessian(X, probabilities, weight, criterion.kind, fit_intercept, product_dtype)\n",
+        "newton-cholesky's float32 Hessians weigh by weights of 2e38 undivided: each overflows, rebuilt in float64",
+        "extreme",
+        tests=["tests/test_newton.py"],
+    ),
 ]
 
 

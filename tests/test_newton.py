@@ -722,3 +722,25 @@ def test_one_feature_multinomial_newton_cholesky_takes_sklearns_iterations():
     theirs = LogisticRegression(solver="newton-cholesky", tol=1e-8).fit(X, y)
     assert abs(int(ours.n_iter_[0]) - int(theirs.n_iter_[0])) <= 1, (ours.n_iter_, theirs.n_iter_)
     np.testing.assert_allclose(ours.coef_, theirs.coef_, atol=1e-6)
+
+
+def test_float32_weights_near_the_top_of_their_range_build_float32_hessians_the_same_model(monkeypatch):
+    """Weights of 2e38 (within float32) overflowed every float32 Hessian (sums of 60 rows of w p (1 - p) x^2), each
+    then built again with float64 products; divided by a power of two near their sum first, they build none, and
+    the model is the one of unit weights (weights / k with C * k: the same objective)."""
+    built = []
+
+    def spy(*args):
+        H = data_hessian(*args)
+        built.append((args[-1], bool(torch.isfinite(H).all())))
+        return H
+
+    monkeypatch.setattr(newton, "data_hessian", spy)
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = (X[:, 0] + rng.randn(60) > 0).astype(int)
+    unit = TorchLogisticClassifier(solver="newton-cholesky").fit(X, y)
+    heavy = TorchLogisticClassifier(C=1 / 2e38, solver="newton-cholesky").fit(X, y, sample_weight=np.full(60, 2e38))
+    assert built and all(finite and product_dtype is None for product_dtype, finite in built)
+    np.testing.assert_allclose(heavy.coef_, unit.coef_, atol=1e-6)
+    assert heavy.n_iter_ == unit.n_iter_

@@ -44,6 +44,7 @@ from sklearn.exceptions import ConvergenceWarning
 
 from ._callbacks import FLOAT32_EXHAUSTED, _StoppingRule, ftol_for
 from ._kernels import CHUNK_VALUES, host_matrix, linear_scores
+from ._objective import weight_unit
 from ._solvers import LBFGS
 from ._user_warnings import warn
 
@@ -375,8 +376,11 @@ class NewtonCholesky:
             probabilities = (
                 torch.sigmoid(logits) if criterion.kind == "binary" else torch.softmax(logits.double(), dim=1)
             )
-            H = data_hessian(X, probabilities, weight, criterion.kind, fit_intercept, product_dtype)
-        H /= criterion.weight_sum
+            # The weights over a power of two near their sum, exactly (as the objective's, ._objective.weight_unit):
+            # float32 weights of 2e38 overflowed every Hessian, each then built again with float64 products.
+            unit = weight_unit(criterion.weight_sum)
+            H = data_hessian(X, probabilities, weight * (1.0 / unit), criterion.kind, fit_intercept, product_dtype)
+        H /= criterion.weight_sum / unit
         l2 = criterion.l2_strength
         p = d + int(fit_intercept)
         if l2 > 0:
