@@ -616,8 +616,8 @@ BUGS = [
     # ------------------------------------------------------------------ _newton
     Bug(
         "_newton",
-        "        H /= criterion.weight_sum\n",
-        "        H /= X.shape[0]\n",
+        "        H /= criterion.weight_sum / unit\n",
+        "        H /= X.shape[0] / unit\n",
         "Newton-Cholesky Hessian divided by the row count instead of the weight sum",
         "weight_sum",
     ),
