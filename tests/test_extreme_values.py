@@ -302,8 +302,10 @@ def test_sample_weights_whose_sum_leaves_float64_are_refused_in_their_terms(weig
                 model.fit(X, y, sample_weight=w)
         with pytest.raises(ValueError, match=match):
             TorchLogisticClassifier(solver="sgd").partial_fit(X, y, classes=[0, 1], sample_weight=w)
-    # Weights in range (with C scaled the other way for the same model) fit.
-    TorchLogisticClassifier().fit(X, y, sample_weight=np.full(len(y), 1e-300))
+    # Weights in range fit in float64 (float32 cannot hold 1e-300: refused, test below), and give the model of
+    # unit weights with C scaled the same way.
+    tiny = TorchLogisticClassifier(C=1e300, dtype="float64").fit(X, y, sample_weight=np.full(len(y), 1e-300))
+    np.testing.assert_allclose(tiny.coef_, TorchLogisticClassifier(dtype="float64").fit(X, y).coef_, rtol=1e-6)
 
 
 def test_weights_whose_penalty_scale_overflows_are_refused_in_their_terms():
@@ -419,6 +421,41 @@ def test_weights_just_below_float32s_top_reach_the_optimum_and_the_cv_refuses_it
         TorchLogisticClassifierCV(Cs=2, cv=3).fit(X2, y2, sample_weight=w2)
     solve.assert_not_called()
     assert TorchLogisticClassifierCV(Cs=2, cv=3, refit=False).fit(X2, y2, sample_weight=w2).coef_.any()
+
+
+def test_weights_below_float32s_normal_range_are_refused_where_they_carry_the_sum():
+    """1e-44 is 9.8e-45 in float32 (a subnormal: three bits), so a float32 fit with that weight on every row trained
+    on other weights than the user's: 1% from the optimum, silently, once the objective no longer overflowed (the
+    weights divided by a power of two near their sum). Refused, as on dask, by fit, partial_fit and the CV (before its
+    folds), with the advice that gives the same model; a float64 fit takes them; a few tiny weights beside ordinary
+    ones change nothing and are accepted."""
+    from torchlogit import TorchLogisticClassifierCV
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = (X[:, 0] + rng.randn(60) > 0).astype(int)
+    match = r"go down to 1e-44, below the normal range of the training dtype float32 .*sample_weight / k with C \* k"
+    w = np.full(60, 1e-44)
+    for fit in (
+        lambda: TorchLogisticClassifier(C=1e44).fit(X, y, sample_weight=w),
+        lambda: TorchLogisticClassifier(solver="adam").partial_fit(X, y, classes=[0, 1], sample_weight=w),
+        lambda: TorchLogisticClassifierCV(Cs=[1e44], cv=3).fit(X, y, sample_weight=w),
+    ):
+        with pytest.raises(ValueError, match=match):
+            fit()
+    tight = dict(dtype="float64", tol=1e-10)
+    np.testing.assert_allclose(
+        TorchLogisticClassifier(C=1e44, **tight).fit(X, y, sample_weight=w).coef_,
+        TorchLogisticClassifier(**tight).fit(X, y).coef_,
+        rtol=1e-7,
+    )
+    mixed = np.ones(60)
+    mixed[:3] = 1e-44
+    np.testing.assert_allclose(
+        TorchLogisticClassifier().fit(X, y, sample_weight=mixed).coef_,
+        TorchLogisticClassifier().fit(X[3:], y[3:]).coef_,
+        atol=1e-5,
+    )
 
 
 def test_an_l1_strength_beyond_float32_is_refused_in_the_users_terms():

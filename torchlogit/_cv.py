@@ -541,8 +541,14 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
                 check_weight_scale(fold_sum, Cs, dtype=dtype, l1_ratio=l1_ratio)
             if self.refit:
                 # The refit's problem, before the path's work: it holds the summed weight of identical rows in dtype.
+                positive = row_weight[row_weight > 0]
                 check_weight_scale(
-                    row_weight.sum(), Cs, largest=_largest_merged_weight(X, targets, row_weight, dtype), dtype=dtype
+                    row_weight.sum(),
+                    Cs,
+                    largest=_largest_merged_weight(X, targets, row_weight, dtype),
+                    dtype=dtype,
+                    smallest=positive.min(),
+                    n_rows=len(positive),
                 )
 
             # The rule of every fit (._threads): data under SMALL_VALUES values run on one intra-op thread.

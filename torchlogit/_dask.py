@@ -469,12 +469,14 @@ def _fit_on_cluster(client, estimator, X, y, sample_weight, dtype):
             if targets.row_factor is None:  # the sample weights alone: scikit-learn's words, as a fit in memory says
                 raise ValueError(_ALL_ZERO_MESSAGE)
             raise ValueError("The sample weights times the class weights are all zero.")
-        # Weights below the dtype's normal range are rounded to a multiple of tiny * eps in the cast (or to zero):
-        # that changes the sum by more than the dtype's own rounding only when they carry most of it.
-        if weight_sum >= len(data) * torch.finfo(dtype).tiny / 2:
-            smallest = None
         check_weight_scale(
-            weight_sum, [estimator.C], largest=largest, dtype=dtype, l1_ratio=estimator.l1_ratio, smallest=smallest
+            weight_sum,
+            [estimator.C],
+            largest=largest,
+            dtype=dtype,
+            l1_ratio=estimator.l1_ratio,
+            smallest=smallest,
+            n_rows=len(data),
         )
         net = estimator._train_remote(
             data, targets, weight_sum, n_features=X.shape[1], dtype=dtype, rounding=(max_abs, effective)

@@ -125,17 +125,19 @@ _SAME_MODEL = (
 )
 
 
-def check_weight_scale(weight_sum, Cs, largest=None, dtype=None, l1_ratio=0.0, smallest=None):
+def check_weight_scale(weight_sum, Cs, largest=None, dtype=None, l1_ratio=0.0, smallest=None, n_rows=None):
     """A ValueError in the user's terms when the weights' sum ``S`` leaves float64's range, ``1 / (C S)``
     (the penalty's scale) overflows for any of ``Cs``, the ``largest`` (merged) row weight overflows the
     training ``dtype`` (float32: 3.4e38; a float32 fit then met an infinite weight and blamed the features),
     or, with an L1 part, its strength ``l1_ratio / (C S)``, which the solvers hold in the training dtype,
     overflows it (float32 at C=1e-42: torch's "value cannot be converted to type float without overflow").
 
-    ``smallest``: the smallest positive weight, given where the fit trains in ``dtype`` throughout (a dask fit
-    has no float64 continuation): below the dtype's normal range (float32: 1.2e-38) a weight loses its digits
-    or becomes zero in the cast, and the fit trained on other weights than the user's (1e-40 for every row: an
-    intercept of 0 and a line-search failure).
+    ``smallest``: the smallest positive weight, of ``n_rows`` rows: below the dtype's normal range (float32:
+    1.2e-38) a weight loses its digits or becomes zero in the cast, and the fit trained on other weights than
+    the user's (1e-40 for every row on dask: an intercept of 0 and a line-search failure; 1e-44 in memory: 1%
+    from the optimum, silently, as 1e-44 is 9.8e-45 in float32). Refused only where such weights carry most of
+    the sum (below ``n_rows * tiny / 2``): a few tiny weights beside ordinary ones change nothing the dtype's own
+    rounding does not.
 
     As in scikit-learn, weights scaled by ``k`` give the model of ``C`` scaled by ``k`` (the data term grows, the
     penalty does not): the advice is to divide the weights by ``k`` and multiply ``C`` by ``k``, which gives the
@@ -156,10 +158,6 @@ def check_weight_scale(weight_sum, Cs, largest=None, dtype=None, l1_ratio=0.0, s
         name = str(dtype).removeprefix("torch.")
         problem = f"reach {float(largest):.3g}, beyond the range of the training dtype {name} ({top:.3g})"
         advice = ", or fit with dtype='float64'"
-    elif dtype is not None and smallest is not None and float(smallest) < torch.finfo(dtype).tiny:
-        name, tiny = str(dtype).removeprefix("torch."), torch.finfo(dtype).tiny
-        problem = f"go down to {float(smallest):.3g}, below the normal range of the training dtype {name} ({tiny:.3g})"
-        advice = ", or fit with dtype='float64'"
     elif small:
         # C S is what the model depends on (weights / k with C * k is the same model): rescaling cannot help here.
         bound = (1 / np.finfo(np.float64).max) / S
@@ -177,6 +175,15 @@ def check_weight_scale(weight_sum, Cs, largest=None, dtype=None, l1_ratio=0.0, s
             f"strength l1_ratio / (C S) = {l1_ratio / (C * S):.3g} is beyond the range of the training dtype {name} "
             f"({top:.3g}). Fit with dtype='float64', or a larger C."
         )
+    elif (  # last: the problems of C S above, which rescaling cannot mend, are named first
+        dtype is not None
+        and smallest is not None
+        and float(smallest) < torch.finfo(dtype).tiny
+        and S < n_rows * torch.finfo(dtype).tiny / 2
+    ):
+        name, tiny = str(dtype).removeprefix("torch."), torch.finfo(dtype).tiny
+        problem = f"go down to {float(smallest):.3g}, below the normal range of the training dtype {name} ({tiny:.3g})"
+        advice = ", or fit with dtype='float64'"
     else:
         return
     raise ValueError(f"The sample weights (times the class weights) {problem}. {_SAME_MODEL}{advice}.")

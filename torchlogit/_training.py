@@ -399,7 +399,15 @@ class TrainingMixin:
     def _check_scales(self, train, dtype):
         """A ValueError in the user's terms, before training, where the weights and C leave the dtype's range
         (:func:`._objective.check_weight_scale`) or a mini-batch step cannot be taken (:func:`check_step_sizes`)."""
-        check_weight_scale(train.weight_sum, [self.C], largest=train.weight.max(), dtype=dtype, l1_ratio=self.l1_ratio)
+        check_weight_scale(
+            train.weight_sum,
+            [self.C],
+            largest=train.weight.max(),
+            dtype=dtype,
+            l1_ratio=self.l1_ratio,
+            smallest=train.weight.min() if train.n_samples else None,  # the rows' merged weights, all positive
+            n_rows=train.n_samples,
+        )
         if self._mini_batch():
             check_step_sizes(
                 self._solver(),
