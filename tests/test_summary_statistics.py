@@ -15,11 +15,11 @@ import statsmodels.api as sm
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
-from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import InferenceWarning, TorchLogisticClassifier, TorchMultiLabelClassifier
 from torchlogit._summary_table import format_p_value
 
 TIGHT = dict(C=np.inf, dtype="float64", tol=1e-10, max_iter=1000)
-STATS = ["nobs", "llf", "llnull", "prsquared", "llr_pvalue", "df_model", "df_resid"]
+STATS = ["nobs", "llf", "llnull", "prsquared", "llr_pvalue", "df_model", "df_resid", "aic", "bic"]
 
 
 @pytest.fixture(scope="module")
@@ -80,6 +80,24 @@ def test_multilabel_null_likelihood_sums_the_labels():
     np.testing.assert_allclose(table.attrs["llf"], sum(r.llf for r in per_label), rtol=1e-8)
     np.testing.assert_allclose(table.attrs["llnull"], sum(r.llnull for r in per_label), rtol=1e-8)
     assert table.attrs["df_model"] == 3 * 4 and table.attrs["df_resid"] == 300 - 3 * 5
+    for criterion in ("aic", "bic"):  # the labels' own, summed (their parameters and log-likelihoods add up)
+        np.testing.assert_allclose(table.attrs[criterion], sum(getattr(r, criterion) for r in per_label), rtol=1e-8)
+
+
+def test_sample_weights_summing_below_the_parameters_are_warned_about(spector):
+    """Weights normalised to sum to 1 (a scikit-learn habit) are frequencies here, as statsmodels' freq_weights: one
+    observation for four parameters, every standard error sqrt(32) times the unit weights' and Df Residuals -3,
+    silently. A warning says so; weights summing to at least the parameters (half of the rows) give none."""
+    X, y = spector
+    model = TorchLogisticClassifier(**TIGHT).fit(X, y)
+    unit = model.summary(X, y)
+    with pytest.warns(InferenceWarning, match="sample_weight sums to 1 over 32 rows, fewer observations than the 4"):
+        rescaled = model.summary(X, y, sample_weight=np.full(32, 1 / 32))
+    assert rescaled.attrs["df_resid"] == -3
+    np.testing.assert_allclose(rescaled["std_err"], unit["std_err"] * np.sqrt(32), rtol=1e-8)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", InferenceWarning)
+        assert model.summary(X, y, sample_weight=np.full(32, 0.5)).attrs["df_resid"] == 12
 
 
 def test_text_rendering_shows_statistics_and_no_zero_p_values(spector):

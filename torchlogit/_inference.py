@@ -506,6 +506,9 @@ def model_statistics(neg_loglike, Y, freq_weight, importance, *, softmax, n_para
         "llr_pvalue": float(chi2.sf(llr, df_model)) if df_model > 0 else np.nan,
         "df_model": float(df_model),
         "df_resid": nobs - n_params,
+        # statsmodels' information criteria, its parameters counted as df_model + the constants (n_params here)
+        "aic": -2 * llf + 2 * n_params,
+        "bic": -2 * llf + np.log(nobs) * n_params if nobs > 0 else np.nan,
     }
 
 
@@ -514,6 +517,17 @@ def warn_not_classical(C, cov_type):
         f"C={C} is finite, so the L2 penalty enters the Hessian: these {cov_type} standard errors "
         "describe the penalised estimate and are not classical (biased towards zero, intervals not "
         "calibrated). Fit with C=np.inf for classical maximum-likelihood inference.",
+        InferenceWarning,
+    )
+
+
+def warn_weights_below_parameters(nobs, n_params, n_rows):
+    """Sample weights summing to fewer observations than parameters: read as frequencies, they were rescaled."""
+    warn(
+        f"sample_weight sums to {nobs:.6g} over {n_rows} rows, fewer observations than the {n_params} parameters "
+        "(Df Residuals is negative): summary reads sample weights as frequencies (copies of rows, as statsmodels' "
+        "GLM freq_weights), so the standard errors grow as the weights shrink (weights summing to 1: sqrt(n_rows) "
+        "times those of unit weights). If the weights are not counts, rescale them to sum to the number of rows.",
         InferenceWarning,
     )
 
@@ -576,7 +590,8 @@ def warn_no_decrease(subject=""):
 def warn_singular(rcond, subject="", hint=""):
     warn(
         f"{subject}The Hessian of the log-likelihood is singular or ill-conditioned (reciprocal condition number "
-        f"{rcond:.1e} after scaling): the data may be separable, or features collinear or constant. "
+        f"{rcond:.1e} after scaling): the data may be separable, or features collinear or constant (or of an "
+        "offset far above their spread, such as 1e5 + 0.1 z: centre them). "
         "Standard errors, z, p-values and intervals are NaN; the coefficients, the log-likelihood and the "
         f"statistics from it (LLR, pseudo R-squared) are the fit's, not a verified maximum.{hint}",
         InferenceWarning,
@@ -995,6 +1010,9 @@ class InferenceMixin:
         neg_loglike = unpenalised_terms(theta, False).value
         n_outputs = len(theta) - int(softmax)  # multinomial: K - 1 contrasts are reported
         rank, augmented_rank = design_ranks(design)
+        # statsmodels counts the design's rank, not its columns: a column that is a combination of others
+        # (x3 = x1 + x2, every level's dummy beside the intercept) adds no degree of freedom.
+        n_params = n_outputs * (augmented_rank if self.fit_intercept else rank)
         table.attrs.update(
             model_statistics(
                 neg_loglike,
@@ -1002,9 +1020,7 @@ class InferenceMixin:
                 sample_weight,
                 importance,
                 softmax=softmax,
-                # statsmodels counts the design's rank, not its columns: a column that is a combination of others
-                # (x3 = x1 + x2, every level's dummy beside the intercept) adds no degree of freedom.
-                n_params=n_outputs * (augmented_rank if self.fit_intercept else rank),
+                n_params=n_params,
                 # A constant column, or columns that sum to one (every level's dummy), is the intercept of a model
                 # fitted without one (statsmodels' k_constant, its implicit constant).
                 n_constants=n_outputs * int(self.fit_intercept or len(constants) > 0 or rank == augmented_rank),
@@ -1012,6 +1028,8 @@ class InferenceMixin:
             converged=bool(converged),
             method="MLE" if not penalised else f"penalised MLE (L2, C={self.C:g})",
         )
+        if table.attrs["df_resid"] < 0 <= len(Y) - n_params:
+            warn_weights_below_parameters(table.attrs["nobs"], n_params, len(Y))
         return table
 
     def _summary_frame(self, pd, values, *, cov_type, alpha):
