@@ -722,3 +722,20 @@ def test_a_wrong_second_layer_shape_names_the_width_it_chains_from(multilabel):
     model.coefs_ = [model.coefs_[0], np.zeros((6, 4)), model.coefs_[2]]
     with pytest.raises(ValueError, match=re.escape("(5, 4) (the width of hidden layer 0, this hidden layer's width)")):
         model.predict(X)
+
+
+def test_early_stopping_with_the_default_solver_of_the_linear_model_is_warned_about():
+    """MLPClassifier's default solver is adam, where early_stopping=True works; here solver="auto" is L-BFGS for the
+    linear model, which ignored it silently (200 iterations, no valid_loss). A UserWarning says so once; an explicit
+    solver="lbfgs" (ignored as MLPClassifier's lbfgs ignores it) and hidden layers ("auto" is adam) say nothing."""
+    X, Y = make_multilabel_classification(n_samples=120, n_features=5, n_classes=3, random_state=0)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        TorchMultiLabelClassifier(early_stopping=True).fit(X, Y)
+    said = [w for w in caught if "early_stopping=True applies to the mini-batch solvers" in str(w.message)]
+    assert len(said) == 1 and said[0].category is UserWarning and said[0].filename == __file__
+    for params in (dict(solver="lbfgs"), dict(hidden_layer_sizes=(4,), max_iter=5)):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            TorchMultiLabelClassifier(early_stopping=True, **params).fit(X, Y)
+        assert not [w for w in caught if "early_stopping" in str(w.message)]

@@ -38,8 +38,9 @@ SHARED = {
         ones together).${max_iter_newton} "adam" / "sgd": maximum number of epochs.
         Reaching it without converging emits a ``ConvergenceWarning``. ``0`` returns the
         starting point (zeros, or the previous fit with ``warm_start``) with a
-        ``ConvergenceWarning``, as scikit-learn accepts ``max_iter=0`` (whose SciPy
-        L-BFGS-B still takes one step, and reports ``n_iter_ == [0]``).""",
+        ``ConvergenceWarning``, as ``LogisticRegression`` accepts ``max_iter=0`` (whose SciPy
+        L-BFGS-B still takes one step, and reports ``n_iter_ == [0]``; ``MLPClassifier`` and
+        ``SGDClassifier`` refuse it).""",
     "tol": """tol : float, default=1e-4
         "lbfgs" stops, as scikit-learn's L-BFGS-B does, on the first of:
 

@@ -19,6 +19,7 @@ from ._kernels import ACCEPT_SPARSE, numpy_dtype
 from ._modules import ACTIVATIONS, LinearLogits, MLPLogits, checked_layers
 from ._predict import indicator_labels
 from ._targets import Targets, encode_labels, encode_partial_labels
+from ._user_warnings import warn
 
 
 @fill_doc(methods="multilabel", max_iter=200, learning_rate_init=0.001)
@@ -125,7 +126,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         ``MLPClassifier``'s ``loss_``.
     best_loss_ : float or None
         The lowest training objective of the fit (``min(loss_curve_)``); None with early
-        stopping, as in ``MLPClassifier``.
+        stopping ("adam" / "sgd"), as in ``MLPClassifier``.
     n_layers_ : int
         Number of layers, input and output included (``MLPClassifier``'s count).
     n_outputs_ : int
@@ -373,6 +374,15 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             raise ValueError(
                 f"dropout={self.dropout} needs a stochastic solver ('adam' or 'sgd'): L-BFGS needs a "
                 "deterministic objective. Set solver='adam' or dropout=0."
+            )
+        if training and self.early_stopping and self.solver == "auto" and self._solver() == "lbfgs":
+            # MLPClassifier's default solver is adam, where its early_stopping=True works: here "auto" is L-BFGS for
+            # the linear model, which ignores it (as MLPClassifier's lbfgs does), and the fit said nothing.
+            warn(
+                "early_stopping=True applies to the mini-batch solvers ('adam', 'sgd'): solver='auto' is 'lbfgs' for "
+                "the linear model (hidden_layer_sizes=()), which trains on every row to the optimum and ignores it. "
+                "Pass solver='adam' to hold out validation_fraction and stop early, or early_stopping=False.",
+                UserWarning,
             )
         return resolved
 
