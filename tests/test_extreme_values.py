@@ -14,6 +14,7 @@ from unittest import mock
 
 import numpy as np
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
@@ -378,6 +379,9 @@ def test_weights_just_below_float32s_top_reach_the_optimum_and_the_cv_refuses_it
     reference = TorchLogisticClassifier(dtype="float32").fit(X, y)
     model = TorchLogisticClassifier(C=1 / 2e38, dtype="float32").fit(X, y, sample_weight=w)
     np.testing.assert_allclose(model.coef_, reference.coef_, atol=1e-5)  # 4e-7 (was 3.9e-4 off)
+    tensors = TorchLogisticClassifier(C=1 / 2e38, dtype="float32")
+    tensors.fit(torch.as_tensor(X), torch.as_tensor(y), sample_weight=torch.as_tensor(w))
+    np.testing.assert_array_equal(tensors.coef_, model.coef_)  # CPU tensors: bitwise the NumPy fit
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)  # 20 epochs: the same path, not the optimum
         adam = [
@@ -440,6 +444,10 @@ def test_weights_below_float32s_normal_range_are_refused_where_they_carry_the_su
         lambda: TorchLogisticClassifier(C=1e44).fit(X, y, sample_weight=w),
         lambda: TorchLogisticClassifier(solver="adam").partial_fit(X, y, classes=[0, 1], sample_weight=w),
         lambda: TorchLogisticClassifierCV(Cs=[1e44], cv=3).fit(X, y, sample_weight=w),
+        # CPU tensors: the same refusal, from the tensor path's weights
+        lambda: TorchLogisticClassifier(C=1e44).fit(
+            torch.as_tensor(X), torch.as_tensor(y), sample_weight=torch.as_tensor(w)
+        ),
     ):
         with pytest.raises(ValueError, match=match):
             fit()

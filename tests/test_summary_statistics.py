@@ -12,6 +12,7 @@ import pandas as pd
 import pytest
 import statsmodels
 import statsmodels.api as sm
+import torch
 from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
@@ -94,6 +95,11 @@ def test_sample_weights_summing_below_the_parameters_are_warned_about(spector):
     with pytest.warns(InferenceWarning, match="sample_weight sums to 1 over 32 rows, fewer observations than the 4"):
         rescaled = model.summary(X, y, sample_weight=np.full(32, 1 / 32))
     assert rescaled.attrs["df_resid"] == -3
+    with pytest.warns(InferenceWarning, match="sample_weight sums to 1 over 32 rows"):  # CPU tensors too
+        as_tensors = model.summary(
+            torch.as_tensor(X.to_numpy()), torch.as_tensor(y.to_numpy()), sample_weight=torch.full((32,), 1 / 32)
+        )
+    assert as_tensors.attrs["aic"] == rescaled.attrs["aic"] and as_tensors.attrs["bic"] == rescaled.attrs["bic"]
     np.testing.assert_allclose(rescaled["std_err"], unit["std_err"] * np.sqrt(32), rtol=1e-8)
     with warnings.catch_warnings():
         warnings.simplefilter("error", InferenceWarning)
