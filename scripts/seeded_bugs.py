@@ -3098,6 +3098,30 @@ BUGS = [
         "warnings",
         tests=["tests/test_multilabel.py"],
     ),
+    Bug(
+        "_inference",
+        "                if k != m:\n",
+        "                if False:\n",
+        "a sparse multinomial summary leaves the Hessian's blocks below the diagonal empty (only (k, m), not (m, k))",
+        "inference",
+        tests=["tests/test_inference.py"],
+    ),
+    Bug(
+        "_inference",
+        "            gram[:, start:stop] = block\n",
+        "            gram[:, : stop - start] = block\n",
+        "design_ranks of a sparse X writes every block of its Gram matrix's columns over the first columns",
+        "inference",
+        tests=["tests/test_summary_statistics.py"],
+    ),
+    Bug(
+        "_inference",
+        "    return info == 0 and rcond > _FULL_RANK_RCOND\n",
+        "    return info == 0 and rcond > 1e-14\n",
+        "design_ranks calls a design full rank from a condition estimate that the eigenvalue test would not accept",
+        "inference",
+        tests=["tests/test_inference.py"],
+    ),
 ]
 
 

@@ -365,6 +365,60 @@ def test_names_intercept_and_sparse(spector):
         pd.testing.assert_frame_equal(clf.summary(sparse, y), table, rtol=1e-12)
 
 
+@pytest.mark.parametrize("kind", ["binary", "multinomial", "multilabel"])
+@pytest.mark.parametrize("cov_type", ["nonrobust", "HC1"])
+@pytest.mark.parametrize("fit_intercept", [True, False])
+def test_sparse_summary_equals_the_dense_one_without_densifying_rows(kind, cov_type, fit_intercept, monkeypatch):
+    """A sparse X is summarised from sparse products (gradient, each Hessian and sandwich block a weighted Gram
+    matrix built a few columns at a time), never from densified chunks of rows, which cost d^2 a chunk (a binary
+    summary of 20k x 1000 tf-idf-like rows: 48 s, against 6 s). Same table as the dense X's, with sample weights
+    (zeros among them) and class weights; the Gram matrices here come in blocks of 2-3 columns."""
+    rng = np.random.default_rng(0)
+    n, d = 300, 6
+    X = rng.standard_normal((n, d)) * (rng.random((n, d)) < 0.4)
+    X[:, 0] = rng.random(n)  # one dense column beside the sparse ones
+    logits = X @ rng.standard_normal((d, 3))
+    weight = rng.integers(0, 4, n).astype(float)
+    if kind == "multilabel":
+        y = (logits + rng.logistic(size=(n, 3)) > 0).astype(int)
+        model = TorchMultiLabelClassifier(hidden_layer_sizes=(), C=np.inf, dtype="float64", tol=1e-10, max_iter=500)
+        model.set_params(fit_intercept=fit_intercept)
+    else:
+        classes = 3 if kind == "multinomial" else 2
+        y = np.argmax(logits[:, :classes] + rng.gumbel(size=(n, classes)), axis=1)
+        model = TorchLogisticClassifier(**TIGHT, fit_intercept=fit_intercept, class_weight={0: 2.0, 1: 1.0})
+    model.fit(X, y, sample_weight=weight)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", InferenceWarning)  # class weights read as importance weights
+        dense = model.summary(X, y, sample_weight=weight, cov_type=cov_type)
+        augmented = inference._augmented
+
+        def dense_rows_only(chunk, *args, **kwargs):
+            assert not sp.issparse(chunk), "a sparse X was densified a chunk of rows at a time"
+            return augmented(chunk, *args, **kwargs)
+
+        monkeypatch.setattr(inference, "_augmented", dense_rows_only)
+        monkeypatch.setattr(inference, "CHUNK_VALUES", 20)
+        sparse = model.summary(sp.csr_matrix(X), y, sample_weight=weight, cov_type=cov_type)
+    assert dense["std_err"].notna().all()
+    pd.testing.assert_frame_equal(sparse, dense, rtol=1e-10)
+    assert sparse.attrs.keys() == dense.attrs.keys()
+    for key, value in dense.attrs.items():
+        assert sparse.attrs[key] == (pytest.approx(value, rel=1e-10) if isinstance(value, float) else value), key
+
+
+def test_full_rank_is_told_from_a_cholesky_factor_only_where_the_eigenvalues_agree():
+    """design_ranks skips the eigendecomposition (about 27x the flops of a Cholesky factor) where LAPACK's condition
+    estimate leaves no doubt; it must never call a matrix with an eigenvalue at or below 1e-8 of the largest (the
+    eigenvalue test's threshold) full rank."""
+    rng = np.random.default_rng(0)
+    Q, _ = np.linalg.qr(rng.standard_normal((30, 30)))
+    for smallest, verdict in [(1.0, True), (1e-3, True), (1e-7, False), (1e-8, False), (1e-12, False), (0.0, False)]:
+        S = (Q * np.geomspace(1.0, smallest or 1e-300, 30)) @ Q.T if smallest else (Q[:, 1:] @ Q[:, 1:].T)
+        S = S / np.sqrt(np.outer(np.diag(S), np.diag(S)))
+        assert inference._clearly_full_rank(S) is verdict, smallest
+
+
 def test_importance_weights_are_flagged_and_the_sandwich_keeps_its_size():
     """class_weight read as copies of the rows (nonrobust) gives p-values far too small on a feature without
     effect; the sandwich (HC0) keeps the test's size. summary warns, naming HC0, in both cases."""

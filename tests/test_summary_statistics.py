@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 import pytest
+import scipy.sparse as sp
 import statsmodels
 import statsmodels.api as sm
 import torch
@@ -542,18 +543,23 @@ def test_design_ranks_scale_a_column_of_negatives_and_zeros():
 
 
 @pytest.mark.parametrize("n_rows", [50, 51])
-def test_design_ranks_add_up_every_chunk_of_rows(n_rows, monkeypatch):
+@pytest.mark.parametrize("sparse", [False, True])
+def test_design_ranks_add_up_every_chunk_of_rows(n_rows, sparse, monkeypatch):
     """Mutants i7 / i13 (_inference.design_ranks: `gram = block.T @ block`, `sums = block.sum(0)`: the last chunk of
-    rows only). Chunks of 2 rows: the last chunk alone has rank <= 2 and no row count to tell a constant apart."""
+    rows only). Chunks of 2 rows: the last chunk alone has rank <= 2 and no row count to tell a constant apart.
+    Sparse X: its Gram matrix comes in blocks of 2 columns, each of which must land in its place."""
     from torchlogit import _inference
 
     monkeypatch.setattr(_inference, "CHUNK_VALUES", 6)
     rng = np.random.default_rng(0)
+    form = sp.csr_matrix if sparse else np.asarray
     X = rng.normal(size=(n_rows, 3))
-    assert _inference.design_ranks(X) == (3, 4)
+    assert _inference.design_ranks(form(X)) == (3, 4)
     dummies = np.eye(3)[np.r_[0, 1, 2, rng.integers(0, 3, n_rows - 3)]]
-    assert _inference.design_ranks(dummies) == (3, 3)  # every level's dummy: [1, X] has X's rank
-    assert _inference.design_ranks(dummies[:, :2]) == (2, 3)
+    assert _inference.design_ranks(form(dummies)) == (3, 3)  # every level's dummy: [1, X] has X's rank
+    assert _inference.design_ranks(form(dummies[:, :2])) == (2, 3)
+    collinear = np.c_[X[:, :2], X[:, 0] - 2 * X[:, 1]]
+    assert _inference.design_ranks(form(collinear)) == (2, 3)
 
 
 def test_a_column_constant_among_the_rows_of_positive_weight_is_named_in_the_warning():
