@@ -278,6 +278,10 @@ def canonical_csr(X):
     if not X.has_canonical_format:  # scipy checks once and caches the flag
         X = X.copy()
         X.sum_duplicates()
+    if not np.all(X.data):  # stored zeros (a BSR tensor's blocks, a hand-built matrix): the same matrix without them,
+        # so that the products sum the same terms and the fit is bitwise the one without them
+        X = X.copy()
+        X.eliminate_zeros()
     return X
 
 
