@@ -272,14 +272,15 @@ def host_to_device(X, device):
 
 
 def canonical_csr(X):
-    """``X`` as CSR without duplicate entries: a copy only when it is not CSR or has duplicates."""
+    """``X`` as CSR without duplicate entries or stored zeros: a copy only when it is not CSR or has either."""
     if X.format != "csr":
         X = sp.csr_matrix(X)
     if not X.has_canonical_format:  # scipy checks once and caches the flag
         X = X.copy()
         X.sum_duplicates()
-    if not np.all(X.data):  # stored zeros (a BSR tensor's blocks, a hand-built matrix): the same matrix without them,
-        # so that the products sum the same terms and the fit is bitwise the one without them
+    if not np.all(X.data):
+        # Stored zeros (a BSR tensor's blocks, a hand-built matrix): the same matrix without them, so that the
+        # products sum the same terms and the fit is bitwise the one without them.
         X = X.copy()
         X.eliminate_zeros()
     return X
