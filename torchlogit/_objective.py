@@ -296,7 +296,9 @@ def linear_objective_and_gradient(
         residual.scatter_add_(axis, labels, torch.full_like(total, -1.0))
     else:
         if outputs_first:
-            target = target.T
+            # Contiguous in the scores' (outputs, rows) layout: the element-wise passes over a transposed view
+            # walked memory across rows (p - target 7x slower at 20k x 2000 labels).
+            target = target.T.contiguous()
             pos_weight = None if pos_weight is None else pos_weight.unsqueeze(1)
         losses = F.binary_cross_entropy_with_logits(scores, target, pos_weight=pos_weight, reduction="none")
         losses = losses.sum(axis)
