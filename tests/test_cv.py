@@ -808,7 +808,10 @@ def test_refit_false_averages_each_folds_best_l1_ratio_and_c_as_sklearn():
 
 # (mutation survey, C9: `.any()` for `.all()` in _cv._solve_path's warning choice: problems that stopped
 # short of max_iter (a failed line search) were reported in scikit-learn's "reached the iteration limit" words)
-def test_cv_path_warning_names_the_iteration_limit_only_when_every_failure_reached_it(monkeypatch):
+# Problems stopped short of max_iter are counted with their iterations, and max_iter is advised only where some
+# problem reached it (h2: one problem stopped after 11 of max_iter=3000 was reported "after max_iter=3000 iterations").
+@pytest.mark.parametrize("at_limit", [True, False])
+def test_cv_path_warning_names_the_iteration_limit_only_when_every_failure_reached_it(monkeypatch, at_limit):
     import warnings
 
     import numpy as np
@@ -822,7 +825,9 @@ def test_cv_path_warning_names_the_iteration_limit_only_when_every_failure_reach
     def fake_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None, verbose=0):
         P = len(groups)
         n_iter = np.full(P, 2, dtype=np.int32)
-        n_iter[0] = max_iter  # one problem at the limit, one stopped short of it, the rest converged
+        n_iter[0] = (
+            max_iter if at_limit else 3
+        )  # one problem at the limit (or not), one stopped short, the rest converged
         converged = np.ones(P, dtype=bool)
         converged[:2] = False
         x = torch.zeros((P, problem.n_params), dtype=problem.design.dtype)
@@ -836,7 +841,14 @@ def test_cv_path_warning_names_the_iteration_limit_only_when_every_failure_reach
         warnings.simplefilter("always")
         TorchLogisticClassifierCV(Cs=2, cv=2, max_iter=10).fit(X, y)
     messages = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
-    assert any("lbfgs failed to converge for 2 of the 4 (fold, l1_ratio, C) problems" in m for m in messages)
+    (message,) = messages
+    assert message.startswith("lbfgs failed to converge for 2 of the 4 (fold, l1_ratio, C) problems")
+    if at_limit:
+        assert "1 stopped after 2 iteration(s), short of max_iter=10" in message
+        assert "and 1 reached max_iter" in message and "Increase the number of iterations" in message
+    else:
+        assert "2 stopped after 2 to 3 iteration(s), short of max_iter=10" in message
+        assert "Increase the number of iterations" not in message and "scale the data" in message
 
 
 # (mutation survey, C10: `np.min(ratios)` in TorchLogisticClassifierCV.fit's check_weight_scale call: with
