@@ -3076,8 +3076,8 @@ BUGS = [
     ),
     Bug(
         "_inference",
-        '        "bic": -2 * llf + np.log(nobs) * n_params if nobs > 0 else np.nan,\n',
-        '        "bic": -2 * llf + np.log(nobs) * (n_params - n_constants) if nobs > 0 else np.nan,\n',
+        '        "bic": -2 * llf + math.log(nobs) * n_params if nobs > 0 else np.nan,\n',
+        '        "bic": -2 * llf + math.log(nobs) * (n_params - n_constants) if nobs > 0 else np.nan,\n',
         "summary's BIC counts the parameters without the intercepts (statsmodels counts df_model + k_constant)",
         "inference",
         tests=["tests/test_summary_statistics.py"],

@@ -180,6 +180,26 @@ def test_a_float32_dask_fit_judges_its_stall_by_the_data_as_in_memory(client):
         assert np.abs(remote.predict_proba(X) - local.predict_proba(X)).max() <= 1e-5
 
 
+def test_a_float32_dask_stall_on_standardised_data_advises_float64(client):
+    """Standardised digits (near-constant pixels reach 42 standard deviations): in float32 a gradient below tol
+    cannot be trusted there; the in-memory fit confirms it in float64, a dask fit cannot and warns. The warning
+    said only "scale the data" (the data were scaled): it names dtype='float64', with which the dask fit converges
+    silently, as in memory."""
+    from sklearn.datasets import load_digits
+    from sklearn.preprocessing import StandardScaler
+
+    X, y = load_digits(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        TorchLogisticClassifier().fit(X, y)
+        TorchLogisticClassifier(dtype="float64").fit(*_chunked(X, y, rows=900))
+    with pytest.warns(ConvergenceWarning, match="COULD NOT BE CONFIRMED") as caught:
+        TorchLogisticClassifier().fit(*_chunked(X, y, rows=900))
+    (message,) = [str(w.message) for w in caught if issubclass(w.category, ConvergenceWarning)]
+    assert "fit with dtype='float64'" in message
+
+
 @pytest.mark.parametrize("estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
 def test_one_column_y_and_weight_shapes_are_read_as_in_memory(client, breast_cancer, estimator):
     """A one-column y is its column, with scikit-learn's DataConversionWarning, as in memory (the multi-label

@@ -45,6 +45,7 @@ def assert_matches(table, reference):
             # (ours is closed form), so the p-values are compared on the log scale
             ours, theirs = np.log(ours), np.log(theirs)
         np.testing.assert_allclose(ours, theirs, rtol=1e-8, err_msg=key)
+        assert type(table.attrs[key]) is float, key  # plain floats, as documented (bic was an np.float64)
     assert table.attrs["converged"] is True
 
 

@@ -27,6 +27,9 @@ _LBFGS_WARNING_BEFORE_1_7 = (
     "    https://scikit-learn.org/stable/modules/preprocessing.html"
 )
 _MAX_ITER_ADVICE = "\nIncrease the number of iterations to improve the convergence (max_iter={max_iter})."
+_FLOAT64_ADVICE = (
+    "\nfloat32 cannot tell this point from the optimum: fit with dtype='float64' to converge to scikit-learn's tol."
+)
 _SCALING_ADVICE = (
     "\nYou might also want to scale the data as shown in:\n"
     "    https://scikit-learn.org/stable/modules/preprocessing.html"
@@ -225,6 +228,10 @@ def lbfgs_warning(message, status, n_iter, max_iter, logistic=True):
     text = _LBFGS_WARNING.format(n_iter=n_iter, status=status, message=message)
     if n_iter == max_iter:
         text += _MAX_ITER_ADVICE.format(max_iter=max_iter)
+    if "FLOAT32" in message:
+        # A float32 stall where no float64 continuation ran (a dask fit, MPS): scaling may not mend it (standardised
+        # digits, with near-constant pixels of up to 42 standard deviations, stalls so); float64 does.
+        text += _FLOAT64_ADVICE
     text += _SCALING_ADVICE
     if logistic:
         text += _LOGISTIC_ADVICE

@@ -376,7 +376,8 @@ def explain_timing(rows, shape, small=True):
             "measured."
         )
     return (
-        f"{faster}). On {shape[0]} training rows of {shape[1]} features an iteration's arithmetic takes "
+        f"{faster}). On {shape[0]} training rows of {shape[1]} feature{'s' * (shape[1] != 1)} an iteration's "
+        "arithmetic takes "
         "microseconds, so fixed costs per call decide (ours are PyTorch's tensor operations): "
         f"{per_iteration[OURS]:.2f} against {per_iteration[REF]:.2f} ms of fit time per iteration. On large data "
         "the arithmetic dominates: try --dataset synthetic --n-samples 300000 --n-features 100 (the "

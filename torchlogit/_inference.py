@@ -11,6 +11,7 @@ weights every figure equals the one statsmodels gives on the repeated rows.
 """
 
 import copy
+import math
 import os
 from numbers import Number, Real
 from typing import NamedTuple
@@ -609,7 +610,7 @@ def model_statistics(neg_loglike, Y, freq_weight, importance, *, softmax, n_para
         "df_resid": nobs - n_params,
         # statsmodels' information criteria, its parameters counted as df_model + the constants (n_params here)
         "aic": -2 * llf + 2 * n_params,
-        "bic": -2 * llf + np.log(nobs) * n_params if nobs > 0 else np.nan,
+        "bic": -2 * llf + math.log(nobs) * n_params if nobs > 0 else np.nan,
     }
 
 
