@@ -54,12 +54,21 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         ``b`` rows instead, a penalty ``n / b`` times stronger: there
         ``C = batch_size / (n_samples * alpha)`` matches it.
     ${l1_ratio}
-    ${fit_intercept}
+    fit_intercept : bool, default=True
+        Whether to learn an (unpenalised) intercept per label: the output layer's bias.
+        With hidden layers, ``False`` drops that bias only; the hidden layers keep theirs
+        (``intercepts_[:-1]``), as ``MLPClassifier``'s layers all have one.
     pos_weight : array-like of shape (n_labels,), "balanced" or None, default=None
         Weight of the positive term of each label's BCE (torch's ``pos_weight``), for
         labels that are rarely on. "balanced" uses ``n_negative / n_positive`` per
         label, counted with ``sample_weight`` (1 for a label that is never on or always on).
-        Multi-label targets only.
+        Multi-label targets only. Not ``MultiOutputClassifier(LogisticRegression(
+        class_weight="balanced"))``: that weighs each label's negatives by
+        ``n / (2 n_negative)`` as well, which changes each label's penalty strength; the same
+        model here is ``pos_weight`` set to the ratio and ``C`` rescaled per label, which one
+        shared ``C`` cannot do (at ``C=1`` on 6000 predictions, 2 flip; at ``C=0.01``, 42).
+        To port such a model exactly, fit one ``TorchLogisticClassifier(class_weight="balanced")``
+        per label.
     threshold : float or array-like of shape (n_labels,), default=0.5
         A label is predicted on when its probability exceeds its threshold.
         Multi-label targets only: with 1-D targets (a one-column ``Y`` included) a value
