@@ -3138,6 +3138,32 @@ BUGS = [
         "inference",
         tests=["tests/test_inference.py"],
     ),
+    Bug(
+        "_newton",
+        "        stalled = before - after <= self.ftol * max(abs(before), abs(after), 1.0)\n",
+        "        stalled = before - after <= self.ftol * max(abs(before), abs(after))\n",
+        "Newton's fall-back L-BFGS stops on a relative decrease without L-BFGS-B's floor of 1 on the objective",
+        "stopping",
+        tests=["tests/test_newton.py"],
+    ),
+    Bug(
+        "_cv",
+        '        if targets.kind == "multinomial" and self.fit_intercept:\n',
+        '        if targets.kind == "multinomial":\n',
+        "a multinomial L1 CV path without an intercept centres its last feature's coefficients (L1 zeros move)",
+        "other",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_cv",
+        "                solve(problem, some, x[some], ftol=ftol_for(torch.float64), "
+        "max_iter=self.max_iter - n_iter[some])\n",
+        "                solve(problem, some, None, ftol=ftol_for(torch.float64), "
+        "max_iter=self.max_iter - n_iter[some])\n",
+        "the CV's float64 continuation restarts stalled float32 problems from zero, spending more of max_iter",
+        "float32",
+        tests=["tests/test_cv.py"],
+    ),
 ]
 
 

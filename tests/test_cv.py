@@ -951,3 +951,46 @@ def test_a_fold_whose_training_rows_weigh_nothing_is_refused_in_those_words(wine
     w[:30] = 0.0
     with pytest.raises(ValueError, match="The training rows of fold 1 have zero total weight"):
         TorchLogisticClassifierCV(Cs=2, cv=folds).fit(X, y, sample_weight=w)
+
+
+def test_cv_multinomial_l1_path_without_intercept_is_not_centred():
+    """Mutation survey C08 (_cv._solve_path: the centring of the intercept column run without ``self.fit_intercept``,
+    which then shifts the last feature's coefficients). Each path point equals the single fit on its fold."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    folds = list(StratifiedKFold(3).split(X, y))
+    cv = TorchLogisticClassifierCV(
+        Cs=[1.0], l1_ratios=[1.0], fit_intercept=False, cv=folds, dtype="float64", tol=1e-8, max_iter=3000
+    ).fit(X, y)
+    train = folds[0][0]
+    single = TorchLogisticClassifier(
+        C=1.0, l1_ratio=1.0, fit_intercept=False, dtype="float64", tol=1e-8, max_iter=3000
+    ).fit(X[train], y[train])
+    np.testing.assert_allclose(cv.coefs_paths_[0, 0, 0], single.coef_, atol=1e-4)
+
+
+def test_cv_float64_continuation_starts_from_where_float32_stalled(monkeypatch):
+    """Mutation survey C07 (_cv._solve_path: the float64 continuation called with ``x0=None``, restarting the stalled
+    problems from zero, which costs iterations of their max_iter budget and is not what the docstring says)."""
+    import torch
+    from sklearn.datasets import load_wine
+
+    from torchlogit import _cv
+
+    calls = []
+    real = _cv.batched_lbfgs
+
+    def spy(problem, *args, x0=None, **kwargs):
+        result = real(problem, *args, x0=x0, **kwargs)
+        calls.append((problem.dtype if hasattr(problem, "dtype") else None, x0, kwargs.get("max_iter")))
+        return result
+
+    monkeypatch.setattr(_cv, "batched_lbfgs", spy)
+    X, y = load_wine(return_X_y=True)  # unscaled: float32 stalls above tol at large C
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        TorchLogisticClassifierCV(Cs=[1e2, 1e4], cv=StratifiedKFold(3), max_iter=400, refit=False).fit(X, y)
+    assert len(calls) >= 2, "no float64 continuation happened: the test data no longer stall in float32"
+    assert all(x0 is not None and x0.dtype == torch.float64 and bool(x0.abs().sum() > 0) for _, x0, _ in calls[1:])

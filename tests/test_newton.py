@@ -744,3 +744,19 @@ def test_float32_weights_near_the_top_of_their_range_build_float32_hessians_the_
     assert built and all(finite and product_dtype is None for product_dtype, finite in built)
     np.testing.assert_allclose(heavy.coef_, unit.coef_, atol=1e-6)
     assert heavy.n_iter_ == unit.n_iter_
+
+
+def test_newton_fallback_lbfgs_stall_rule_floors_the_objective_at_one_as_l_bfgs_b():
+    """Mutation survey N10 (NewtonConvergence.on_epoch_end: ``max(abs(before), abs(after), 1.0)`` without the 1.0).
+    Duplicated columns, no penalty: the Hessian is singular, both fits go on with L-BFGS; tol=1e-14 leaves the
+    relative-decrease rule to stop them, and L-BFGS-B's floors the objective (0.053 here) at 1: same n_iter_."""
+    rng = np.random.RandomState(0)
+    x = rng.randn(200, 1)
+    X = np.hstack([x, x, rng.randn(200, 1)])
+    y = (3 * x[:, 0] + 0.3 * rng.randn(200) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        ours = TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, dtype="float64", tol=1e-14).fit(X, y)
+        ref = LogisticRegression(solver="newton-cholesky", C=np.inf, tol=1e-14).fit(X, y)
+    assert ours.n_iter_[0] == ref.n_iter_[0]  # 21 and 21; the mutant: 22
+    np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-12)
