@@ -3164,6 +3164,22 @@ BUGS = [
         "float32",
         tests=["tests/test_cv.py"],
     ),
+    Bug(
+        "_batched",
+        "            torch.stack([grad_max <= tol, stalled, failed & ~flat, torch.isfinite(f_new)]).cpu().numpy()\n",
+        "            torch.stack([grad_max <= tol, stalled, failed, torch.isfinite(f_new)]).cpu().numpy()\n",
+        "a CV problem whose line search fails flat at float64's rounding floor is reported as failing to converge",
+        "stopping",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_batched",
+        "        G = torch.where(G > 0, G, 1e-10 * G.mean(1, keepdim=True).clamp_min(1e-300))\n",
+        "        G = torch.maximum(G, 1e-10 * G.mean(1, keepdim=True).clamp_min(1e-300))\n",
+        "the CV's diagonal scaling floors every column at 1e-10 of the mean curvature: a 1e20 column flattens the rest",
+        "extreme",
+        tests=["tests/test_cv.py"],
+    ),
 ]
 
 

@@ -994,3 +994,39 @@ def test_cv_float64_continuation_starts_from_where_float32_stalled(monkeypatch):
         TorchLogisticClassifierCV(Cs=[1e2, 1e4], cv=StratifiedKFold(3), max_iter=400, refit=False).fit(X, y)
     assert len(calls) >= 2, "no float64 continuation happened: the test data no longer stall in float32"
     assert all(x0 is not None and x0.dtype == torch.float64 and bool(x0.abs().sum() > 0) for _, x0, _ in calls[1:])
+
+
+def test_cv_search_failing_flat_at_the_rounding_floor_is_a_stall_not_a_failure():
+    """h2: standardised iris with class 1 cut to 3 rows, tol=1e-10 in float64: one problem's line search found no
+    decrease, every trial equal to the start within rounding (its gradient 1e-9, flat to float64's precision). The
+    single fit reads that as a reduction of zero (L-BFGS-B's REL_REDUCTION_OF_F rule) and LogisticRegressionCV is
+    silent; the CV path warned "lbfgs failed to converge for 1 of the 20 problems after max_iter=3000 iterations"."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    X = StandardScaler().fit_transform(X)
+    rows = np.r_[0:50, 50:53, 100:150]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", ConvergenceWarning)
+        model = TorchLogisticClassifierCV(Cs=4, tol=1e-10, max_iter=3000, dtype="float64").fit(X[rows], y[rows])
+    assert model.n_iter_.max() < 3000
+
+
+@pytest.mark.parametrize("sparse", [False, True])
+def test_cv_path_fits_past_a_column_twenty_orders_larger_than_the_others(sparse):
+    """h7: a column in large units (1e20 times the others) made the whitening's ridge floor (relative to the mean
+    curvature, 1e-10 of 1e40 / d) swamp the small columns' curvature: every C scored as the intercept-only model and
+    C_ came out as Cs[0], a useless model, silently. The floor is now each column's own (the mean only for empty
+    columns): the path finds the single fits' models (LogisticRegressionCV fails there too)."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 3)
+    y = (X[:, 0] + 0.5 * rng.randn(200) > 0).astype(int)
+    X[:, 1] *= 1e20
+    data = sp.csr_matrix(X) if sparse else X
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchLogisticClassifierCV(Cs=3, dtype="float64").fit(data, y)
+        single = TorchLogisticClassifier(C=model.C_, dtype="float64").fit(data, y)
+    assert model.C_ > 1e-4  # the intercept-only scores chose the smallest C
+    assert np.ptp(model.scores_[1].mean(axis=0)) > 0.1  # the Cs are told apart
+    np.testing.assert_allclose(model.predict_proba(data), single.predict_proba(data), atol=1e-4)

@@ -573,7 +573,11 @@ class Whitening:
         mask = torch.diag(coefficients[:width].to(torch.float64))
         G = gram.unsqueeze(0) / 4 + l2.view(P, 1, 1) * mask  # (P, w, w)
         # Unpenalised problems on rank-deficient data: a floor relative to the diagonal keeps G positive definite.
-        G = G + 1e-10 * torch.diagonal(G, dim1=1, dim2=2).mean(1).clamp_min(1e-300).view(P, 1, 1) * eye
+        # The floor is relative to each coefficient's own diagonal entry (the mean's where that is zero): one
+        # relative to the mean swamped the curvature of the small columns next to a column of 1e20 (h7).
+        diag = torch.diagonal(G, dim1=1, dim2=2)
+        diag = torch.where(diag > 0, diag, diag.mean(1, keepdim=True).clamp_min(1e-300))
+        G = G + torch.diag_embed(1e-10 * diag)
         L, info = torch.linalg.cholesky_ex(G)
         plain = torch.as_tensor(has_l1, device=gram.device) | (info != 0)
         L = torch.where(plain.view(P, 1, 1), eye, L)
@@ -625,7 +629,9 @@ class DiagonalScaling:
         mask = coefficients[:width].to(torch.float64)
         G = moments.unsqueeze(0) / 4 + l2.view(P, 1) * mask  # (P, width)
         # Columns with no values and no penalty (unpenalised problems): a floor relative to the mean curvature.
-        G = torch.maximum(G, 1e-10 * G.mean(1, keepdim=True).clamp_min(1e-300))
+        # Only those: a floor on every column swamped the small columns' curvature next to a column of 1e20 (h7).
+        G = torch.where(G > 0, G, 1e-10 * G.mean(1, keepdim=True).clamp_min(1e-300))
+        G = G.clamp_min(torch.finfo(dtype).tiny)  # each scale G^(-1/2) finite in the training dtype
         self.scale = G.rsqrt().repeat(1, n_outputs).to(dtype)  # (P, K * width): the same per output block
 
     def restrict(self, keep):
@@ -764,6 +770,10 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
         x_new, f_new, g_new = xA.clone(), fA.clone(), gA.clone()
         searching = None  # all of the active problems
         failed = torch.zeros(P_active, dtype=torch.bool, device=device)
+        # Whether every trial so far was finite and equal to the start within 64 eps relative: a search that fails so
+        # is flat to the objective's rounding (the optimum's precision floor), as LBFGS._flat_to_precision tells.
+        flat = torch.ones(P_active, dtype=torch.bool, device=device)
+        band = 64 * torch.finfo(dtype).eps
         for _ in range(MAX_LINE_SEARCH):
             part = slice(None) if searching is None else searching  # a view of all, or a copy of a few
             x_s, t_s, d_s, f_s0, pg_s = xA[part], t[part], d[part], fA[part], pg[part]
@@ -779,6 +789,7 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
                 searching = torch.zeros(0, dtype=torch.int64, device=device)
                 break
             positions = torch.arange(P_active, device=device) if searching is None else searching
+            flat[positions] &= torch.isfinite(f_t) & ((f_t - f_s0).abs() <= band * f_s0.abs().clamp_min(1.0))
             accepted = positions[ok]
             x_new[accepted], f_new[accepted], g_new[accepted] = x_t[ok], f_t[ok], g_t[ok]
             searching = positions[~ok]
@@ -812,9 +823,12 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
         grad_max = _pseudo_gradient(x_new, g_new, lamA).abs().amax(dim=1) if any_l1 else g_new.abs().amax(dim=1)
         stalled = (fA - f_new) <= ftol * torch.maximum(torch.maximum(fA.abs(), f_new.abs()), torch.ones_like(fA))
         xA, gA = x_new, g_new
-        # One transfer for the three per-problem verdicts (a synchronisation on a device).
+        # One transfer for the three per-problem verdicts (a synchronisation on a device). A search that failed flat
+        # is a reduction of zero, which the ftol rule above judges (SciPy's line search ends there with a warning and
+        # L-BFGS-B stops on REL_REDUCTION_OF_F, as the single fit does): not a failure. A CV at tol=1e-10 in float64
+        # warned "failed to converge" for a problem whose gradient was 1e-9, where LogisticRegressionCV is silent.
         at_tol, stalled, gave_up, finite = (
-            torch.stack([grad_max <= tol, stalled, failed, torch.isfinite(f_new)]).cpu().numpy()
+            torch.stack([grad_max <= tol, stalled, failed & ~flat, torch.isfinite(f_new)]).cpu().numpy()
         )
         # Out of iterations: not converged, even where this last iteration met a rule (SciPy's L-BFGS-B stops at
         # maxiter before it tests the new point, and LogisticRegressionCV warns there).
