@@ -31,7 +31,7 @@ from sklearn.utils.validation import (
 
 from ._compat import _check_sample_weight
 from ._data import check_sparse_indices, host_classes, host_inputs
-from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor
+from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor, canonical_csr
 from ._user_warnings import warn
 
 # Reciprocal condition number (of the Hessian scaled to unit diagonal, so feature scales
@@ -200,86 +200,121 @@ def _sparse_likelihood_terms(
 ):
     """:func:`likelihood_terms` for a SciPy sparse ``X``: the same sums, from sparse products on the host.
 
-    The per-row quantities (``n x K``) are computed in torch as for dense chunks; every sum over the rows
-    that involves ``X`` is a sparse product in float64, whose cost follows the stored values: the gradient
-    ``A^T (f r)``, and each block of the Hessian and of the scores' outer products a weighted Gram matrix
-    ``A^T diag(v) A`` of ``A = [1, X]`` (:func:`_sparse_gram_columns`). Densified chunks of rows cost ``d^2``
-    a chunk of ``CHUNK_VALUES / d`` rows instead: a binary summary of 20k Zipf-distributed rows (10 stored values a
-    row) took 48 s with 1000 columns and 531 s with 5552, now 6 s and 13 s (2026-12-07, a loaded 2-core machine).
+    One pass over chunks of rows (:func:`_sparse_row_chunks`), as the dense path's: each chunk's per-row quantities
+    in torch, then every sum over its rows that involves ``X`` as a sparse product in float64, whose cost follows
+    the stored values: the gradient ``X^T (f r)``, and each block of the Hessian and of the scores' outer products a
+    weighted Gram matrix of ``[1, X]`` (:func:`_add_sparse_gram`). No copy of ``X`` (a ``[1, X]``, ``|X|``, a CSC or
+    a weighted copy per Gram matrix took 8 times X's memory) and no dense ``d x d`` temporary. Densified chunks of
+    rows cost ``d^2`` a chunk of ``CHUNK_VALUES / d`` rows instead: a binary summary of 20k Zipf-distributed rows (10
+    stored values a row) took 48 s with 1000 columns and 531 s with 5552, now 6 s and 13 s (2026-12-07, a loaded
+    2-core machine).
     """
     K, d = theta.shape
-    A = sp.csr_matrix(X, dtype=np.float64)
-    if fit_intercept:
-        A = sp.hstack([sp.csr_matrix(np.ones((A.shape[0], 1))), A], format="csr")
-    A_abs = abs(A)
+    X = canonical_csr(X)  # duplicates summed (|a + b|, not |a| + |b|, in the rounding scale), stored zeros dropped
+    first = int(fit_intercept)  # the intercept's column in each block of d parameters
     th = theta.detach().cpu().numpy()
-    Z = torch.from_numpy(np.asarray(A @ th.T, dtype=np.float64).reshape(-1, K))
-    Z_abs = torch.from_numpy(np.asarray(A_abs @ np.abs(th).T, dtype=np.float64).reshape(-1, K))
-    f = torch.as_tensor(np.asarray(freq_weight, dtype=np.float64))
-    c = torch.as_tensor(np.asarray(importance, dtype=np.float64)).reshape(-1, K)
-    Yc = torch.as_tensor(np.asarray(Y, dtype=np.float64)).reshape(-1, K)
-    if kind == "softmax":
-        P = torch.softmax(Z, dim=1)
-        losses = torch.logsumexp(Z, dim=1) - (Z * Yc).sum(dim=1)
-        value = (f * c[:, 0] * losses).sum()
-        Z_abs_max = Z_abs.amax(dim=1)
-        value_scale = (f * c[:, 0] * (Yc - P).abs().sum(dim=1) * Z_abs_max).sum()
-        drift = P * (Z_abs + Z_abs_max[:, None])
-    else:
-        P = torch.sigmoid(Z)
-        value = (f[:, None] * c * torch.nn.functional.binary_cross_entropy_with_logits(Z, Yc, reduction="none")).sum()
-        value_scale = (f[:, None] * c * (Yc - P).abs() * Z_abs).sum()
-        drift = P * (1 - P) * Z_abs
-    R = c * (Yc - P)  # the scores are R[i, k] x_i
-
-    gradient = -torch.from_numpy(np.ascontiguousarray((A.T @ (f[:, None] * R).numpy()).T)).reshape(-1)
-    gradient_scale = torch.from_numpy(
-        np.ascontiguousarray((A_abs.T @ (f[:, None] * (R.abs() + c * drift)).numpy()).T)
-    ).reshape(-1)
-
-    def matrix(block_weights):
-        """``sum over (k, m)`` of the Gram matrices ``A^T diag(v_km) A`` in block ``(k, m)`` (and ``(m, k)``)."""
-        out = torch.zeros(K * d, K * d, dtype=torch.float64, device=device)
-        for (k, m), v in block_weights.items():
-            for start, stop, block in _sparse_gram_columns(A, v.numpy()):
-                block = torch.from_numpy(block).to(device)
-                out[k * d : (k + 1) * d, m * d + start : m * d + stop] += block
-                if k != m:
-                    out[m * d + start : m * d + stop, k * d : (k + 1) * d] += block.T
-        return out
-
-    hessian = None
-    if curvature:
-        # softmax: diag(p) - p p^T per row, block (k, k) p_k (1 - p_k) and (k, m) -p_k p_m, weighted by the row's
-        # loss weight (its class weight: the same in every column, the dense path's c[:, 0])
+    W, W_abs = th[:, first:].T, np.abs(th[:, first:]).T
+    gradient, gradient_scale = np.zeros((K, d)), np.zeros((K, d))
+    value = value_scale = 0.0
+    hessian = torch.zeros(K * d, K * d, dtype=torch.float64, device=device) if curvature else None
+    outer = torch.zeros(K * d, K * d, dtype=torch.float64, device=device) if meat else None
+    # Blocks on and above the diagonal: every one for the scores' outer products, and for the softmax Hessian (whose
+    # classes are coupled); the diagonal ones for independent sigmoids.
+    every = [(k, m) for k in range(K) for m in range(k, K)]
+    coupled = every if kind == "softmax" else [(k, k) for k in range(K)]
+    for start, stop, C in _sparse_row_chunks(X):
+        C_abs = abs(C)
+        Z, Z_abs = np.asarray(C @ W).reshape(-1, K), np.asarray(C_abs @ W_abs).reshape(-1, K)
+        if fit_intercept:
+            Z, Z_abs = Z + th[:, 0], Z_abs + np.abs(th[:, 0])
+        Z, Z_abs = torch.from_numpy(Z), torch.from_numpy(Z_abs)
+        f = torch.as_tensor(np.asarray(freq_weight[start:stop], dtype=np.float64))
+        c = torch.as_tensor(np.asarray(importance[start:stop], dtype=np.float64)).reshape(-1, K)
+        Yc = torch.as_tensor(np.asarray(Y[start:stop], dtype=np.float64)).reshape(-1, K)
         if kind == "softmax":
-            weights = {
-                (k, m): f * c[:, 0] * (P[:, k] * (1 - P[:, k]) if k == m else -P[:, k] * P[:, m])
-                for k in range(K)
-                for m in range(k, K)
+            P = torch.softmax(Z, dim=1)
+            losses = torch.logsumexp(Z, dim=1) - (Z * Yc).sum(dim=1)
+            value += float((f * c[:, 0] * losses).sum())
+            Z_abs_max = Z_abs.amax(dim=1)
+            value_scale += float((f * c[:, 0] * (Yc - P).abs().sum(dim=1) * Z_abs_max).sum())
+            drift = P * (Z_abs + Z_abs_max[:, None])
+            # diag(p) - p p^T per row: block (k, k) p_k (1 - p_k) and (k, m) -p_k p_m, weighted by the row's loss
+            # weight (its class weight: the same in every column, the dense path's c[:, 0])
+            curvatures = {
+                (k, m): f * c[:, 0] * (P[:, k] * (1 - P[:, k]) if k == m else -P[:, k] * P[:, m]) for k, m in coupled
             }
         else:
-            weights = {(k, k): f * c[:, k] * P[:, k] * (1 - P[:, k]) for k in range(K)}
-        hessian = matrix(weights)
-    outer = None
-    if meat:
-        outer = matrix({(k, m): f * R[:, k] * R[:, m] for k in range(K) for m in range(k, K)})
+            P = torch.sigmoid(Z)
+            bce = torch.nn.functional.binary_cross_entropy_with_logits(Z, Yc, reduction="none")
+            value += float((f[:, None] * c * bce).sum())
+            value_scale += float((f[:, None] * c * (Yc - P).abs() * Z_abs).sum())
+            drift = P * (1 - P) * Z_abs
+            curvatures = {(k, k): f * c[:, k] * P[:, k] * (1 - P[:, k]) for k in range(K)}
+        R = c * (Yc - P)  # the scores are R[i, k] [1, x_i]
+        weighted, bound = (f[:, None] * R).numpy(), (f[:, None] * (R.abs() + c * drift)).numpy()
+        gradient[:, first:] -= (C.T @ weighted).T
+        gradient_scale[:, first:] += (C_abs.T @ bound).T
+        if fit_intercept:
+            gradient[:, 0] -= weighted.sum(axis=0)
+            gradient_scale[:, 0] += bound.sum(axis=0)
+        for matrix, pairs in ((hessian, coupled), (outer, every)):
+            for k, m in pairs if matrix is not None else ():
+                v = curvatures[k, m] if matrix is hessian else f * R[:, k] * R[:, m]
+                _add_sparse_gram(matrix[k * d : (k + 1) * d, m * d : (m + 1) * d], C, v.numpy(), fit_intercept)
+    for matrix, pairs in ((hessian, coupled), (outer, every)):
+        for k, m in pairs if matrix is not None else ():
+            if k != m:  # the mirror of each block above the diagonal
+                matrix[m * d : (m + 1) * d, k * d : (k + 1) * d] = matrix[k * d : (k + 1) * d, m * d : (m + 1) * d].T
+    to_device = {"dtype": torch.float64, "device": device}
     return LikelihoodTerms(
-        float(value), gradient.to(device), hessian, outer, gradient_scale.to(device), float(value_scale)
+        value,
+        torch.as_tensor(gradient.reshape(-1), **to_device),
+        hessian,
+        outer,
+        torch.as_tensor(gradient_scale.reshape(-1), **to_device),
+        value_scale,
     )
 
 
-def _sparse_gram_columns(A, v=None):
-    """``A^T diag(v) A`` (``v`` None: ``A^T A``) of a sparse ``A``, as dense float64 column blocks ``(start, stop,
-    block)``: a sparse product per block of about ``CHUNK_VALUES`` values, so neither the sparse product whole
-    (up to ``d^2`` stored values, twice a dense matrix's memory) nor more than one dense block exists at once."""
-    p = A.shape[1]
-    right = (A if v is None else sp.diags(v) @ A).tocsc()
-    left = A.T.tocsr()
-    step = max(1, CHUNK_VALUES // max(p, 1))
-    for start in range(0, p, step):
-        stop = min(start + step, p)
-        yield start, stop, np.asarray((left @ right[:, start:stop]).toarray(), dtype=np.float64)
+def _sparse_row_chunks(X):
+    """``(start, stop, chunk)``: consecutive rows of a CSR ``X`` as float64 CSR copies of those rows only, each of
+    about ``CHUNK_VALUES`` stored values and with ``sum(row values ** 2)``, which bounds its Gram matrix's stored
+    values, at most ``4 * CHUNK_VALUES`` (one row per chunk where a row alone exceeds either)."""
+    counts = np.diff(X.indptr).astype(np.int64)
+    values, squares = np.cumsum(counts), np.cumsum(counts * counts)
+    start, n = 0, X.shape[0]
+    while start < n:
+        before = (values[start - 1], squares[start - 1]) if start else (0, 0)
+        stop = min(
+            np.searchsorted(values, before[0] + CHUNK_VALUES, side="right"),
+            np.searchsorted(squares, before[1] + 4 * CHUNK_VALUES, side="right"),
+        )
+        stop = min(max(int(stop), start + 1), n)
+        yield start, stop, X[start:stop].astype(np.float64, copy=False)
+        start = stop
+
+
+def _add_sparse_gram(out, C, v=None, with_ones=False):
+    """``out += A^T diag(v) A`` for ``A = C`` or ``[1, C]`` (``with_ones``; ``v`` None: ones), ``C`` a CSR matrix (a
+    chunk of rows, :func:`_sparse_row_chunks`).
+
+    ``out`` is a float64 tensor (a view into a larger matrix is fine: it is written in place). The product is sparse;
+    its stored values are added where they belong (``index_put_`` with accumulation), so the memory added is that
+    product's, not a dense ``d x d`` matrix.
+    """
+    first = int(with_ones)
+    v = np.ones(C.shape[0]) if v is None else np.asarray(v, dtype=np.float64)
+    if with_ones:
+        column = torch.as_tensor(np.asarray(C.T @ v, dtype=np.float64), device=out.device)
+        out[0, 0] += float(v.sum())
+        out[0, 1:] += column
+        out[1:, 0] += column
+    G = (C.T @ C.multiply(v[:, None]).tocsr()).tocoo()
+    at = (
+        torch.as_tensor(G.row.astype(np.int64) + first, device=out.device),
+        torch.as_tensor(G.col.astype(np.int64) + first, device=out.device),
+    )
+    out.index_put_(at, torch.as_tensor(G.data, dtype=torch.float64, device=out.device), accumulate=True)
 
 
 class LikelihoodTerms(NamedTuple):
@@ -776,9 +811,9 @@ def design_ranks(X):
             yield X[start : start + step] if sp.issparse(X) else X[start : start + step] / scale  # float64
 
     gram, sums = np.zeros((d, d)), np.zeros(d)
-    if sp.issparse(X):  # one sparse product (a block of columns at a time), not a dense d x d per chunk of rows
-        for start, stop, block in _sparse_gram_columns(X):
-            gram[:, start:stop] = block
+    if sp.issparse(X):  # sparse products a chunk of rows at a time, not a dense d x d per chunk of rows
+        for _, _, C in _sparse_row_chunks(X):
+            _add_sparse_gram(torch.from_numpy(gram), C)
         sums = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
     else:
         for block in blocks():
