@@ -4,6 +4,7 @@ import warnings
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.exceptions import ConvergenceWarning
 
 from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
@@ -478,3 +479,22 @@ def test_an_empty_float_array_gets_scikit_learns_error_on_the_torch_path(shape):
         TorchLogisticClassifier().fit(X, np.array([0, 1] * (shape[0] // 2)))
     with pytest.raises(ValueError, match=what):
         TorchMultiLabelClassifier().fit(X, np.tile([[0, 1], [1, 0]], (shape[0] // 2, 1)))
+
+
+def test_a_csr_matrix_whose_indptr_grew_is_refused_as_scikit_learn_refuses_it():
+    """Mutant D1 (check_sparse_indices: `len(X.indptr) < major + 1`, only a short indptr refused). An indptr one entry
+    too long (X.indptr replaced after the matrix was built): LogisticRegression raises scipy's "index pointer size 8
+    should be 7"; the mutant fitted it silently."""
+    rng = np.random.RandomState(0)
+    X = sp.csr_matrix(rng.rand(6, 3))
+    X.indptr = np.r_[X.indptr, X.indptr[-1]]
+    with pytest.raises(ValueError, match="indptr"):
+        TorchLogisticClassifier().fit(X, np.array([0, 1] * 3))
+
+
+def test_the_overflow_refusal_names_a_value_of_the_column_it_names_sparse():
+    """Mutant D12 (_data._raise_overflow: the sparse value read at the largest |value|, not at the first one beyond
+    float32). Two values beyond float32 in two columns: the message must name a column and a value in it."""
+    X = sp.csr_matrix(np.array([[0.0, 0.0, 5e38], [1e39, 0.0, 0.0], [1.0, 2.0, 0.0], [0.0, 1.0, 1.0]]))
+    with pytest.raises(ValueError, match=r"X holds 5e\+38 in column 2"):
+        TorchLogisticClassifier(dtype="float32").fit(X, np.array([0, 1, 0, 1]))

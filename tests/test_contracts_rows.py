@@ -12,7 +12,7 @@ import scipy.sparse as sp
 import torch
 
 from torchlogit import TorchLogisticClassifier, _rows
-from torchlogit._rows import canonical_rows, settle_ties
+from torchlogit._rows import canonical_rows, projection, settle_ties
 
 
 def _groups(X_dense, target, rows, weight):
@@ -438,3 +438,20 @@ def test_a_zero_weight_rows_large_values_do_not_widen_the_torch_tie_bound():
     np.testing.assert_array_equal(rows_np, [0, 1])
     np.testing.assert_array_equal(rows_t.numpy(), rows_np)
     np.testing.assert_array_equal(weight_t.numpy(), weight_np)
+
+
+def test_copies_whose_keys_differ_in_the_targets_rounding_are_merged():
+    """Mutant R3 (the NumPy tie bound from X's largest |value| alone, not the target's). A key is X @ u + target @ v:
+    with X tiny (1e-3) and target 1, the key's rounding is that of the target's term (1 ulp of ~1), which a bound
+    from X's 1e-3 does not cover. Two copies of one row, one stored as two duplicate entries (a1 + a2 == x) whose
+    products sum to a key 1 ulp away: they must still merge into one row of weight 2 (sample_weight=2 == 2 copies)."""
+    a1, a2 = 0.0009605348507116172, 0.0007056945151460369
+    x = a1 + a2
+    X = sp.csr_matrix((np.array([a1, a2, x]), np.array([0, 0, 0]), np.array([0, 2, 3])), shape=(2, 1))
+    target = np.array([1.0, 1.0])
+    u, v = projection(1, 1)
+    key = X @ u + target[:, None] @ v
+    assert key[0] != key[1], "the copies must get other keys for this test to mean much"
+    rows, weight = canonical_rows(X, target, np.ones(2))
+    assert len(rows) == 1
+    np.testing.assert_array_equal(weight, [2.0])

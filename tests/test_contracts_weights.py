@@ -144,3 +144,19 @@ def test_the_weight_total_of_a_cpu_tensor_is_numpys_sum_bitwise():
     assert float(np.sum(w)) != float(torch.from_numpy(w).sum())  # the case this test is about
     assert weight_total(torch.from_numpy(w)) == float(np.sum(w))
     assert weight_total(w) == float(np.sum(w))
+
+
+def test_sparse_float32_rows_repeated_with_weights_equal_their_summed_weight_bitwise():
+    """Mutant D9 (_data.fit_inputs: sample weights checked in X's dtype, float32 for float32 sparse X, not float64).
+    Three copies of each row with weight 0.1 must fit bitwise as one row with weight 0.1 + 0.1 + 0.1 (the merged
+    sum, in float64); with float32 weights the copies sum 0.1f three times, 0.30000000447, against 0.3f."""
+    rng = np.random.RandomState(0)
+    X = rng.choice([0.0, 0.0, 1.0, -2.5], size=(20, 4)).astype(np.float32)
+    y = (X[:, 0] + rng.randn(20) > 0).astype(int)
+    params = dict(dtype="float32")
+    copies = TorchLogisticClassifier(**params).fit(
+        sp.csr_matrix(np.repeat(X, 3, axis=0)), np.repeat(y, 3), sample_weight=np.full(60, 0.1)
+    )
+    once = TorchLogisticClassifier(**params).fit(sp.csr_matrix(X), y, sample_weight=np.full(20, 0.1 + 0.1 + 0.1))
+    np.testing.assert_array_equal(copies.coef_, once.coef_)
+    np.testing.assert_array_equal(copies.intercept_, once.intercept_)

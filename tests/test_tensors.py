@@ -1256,3 +1256,30 @@ def test_a_pos_weight_beyond_the_training_dtype_is_refused_for_tensors_as_for_nu
         TorchMultiLabelClassifier(pos_weight=[1e39, 1, 1]).fit(_t(X), _t(Y))
     assert str(from_tensors.value) == str(from_numpy.value)
     assert str(from_numpy.value).startswith("pos_weight reaches 1e+39, beyond the range of the training dtype float32")
+
+
+def test_reversed_labels_fit_as_their_copy():
+    """Mutant T7 (_tensor_data._labels without np.ascontiguousarray). ``y[::-1]`` is an ordinary NumPy view (negative
+    stride): LogisticRegression takes it; the mutant raised torch's "At least one stride in the given numpy array is
+    negative". Existing tests reverse X, not y."""
+    rng = np.random.RandomState(0)
+    X, y = rng.rand(20, 3), rng.randint(0, 2, 20)
+    fitted = TorchLogisticClassifier().fit(X, y[::-1])
+    np.testing.assert_array_equal(fitted.coef_, TorchLogisticClassifier().fit(X, y[::-1].copy()).coef_)
+
+
+def test_an_empty_tensor_gets_scikit_learns_message():
+    """Mutant T14 (tensor_fit_inputs without `X.shape[0] > 0`). A tensor of 0 rows must be refused as scikit-learn
+    refuses an array of 0 samples ("Found array with 0 sample(s)"), not reach torch.aminmax's RuntimeError."""
+    X, y = torch.empty((0, 3), dtype=torch.float64), torch.empty(0, dtype=torch.int64)
+    with pytest.raises(ValueError, match="0 sample"):
+        TorchLogisticClassifier().fit(X, y)
+
+
+def test_reversed_sample_weights_fit_as_their_copy():
+    """Mutant T16 (_tensor_data._weights without np.ascontiguousarray). ``sample_weight=w[::-1]`` (negative stride)
+    must fit as its copy; the mutant raised torch's "At least one stride in the given numpy array is negative"."""
+    rng = np.random.RandomState(0)
+    X, y, w = rng.rand(20, 3), rng.randint(0, 2, 20), rng.uniform(0.5, 2, 20)
+    fitted = TorchLogisticClassifier().fit(X, y, sample_weight=w[::-1])
+    np.testing.assert_array_equal(fitted.coef_, TorchLogisticClassifier().fit(X, y, sample_weight=w[::-1].copy()).coef_)
