@@ -3180,6 +3180,14 @@ BUGS = [
         "extreme",
         tests=["tests/test_cv.py"],
     ),
+    Bug(
+        "_inference",
+        "            if not penalised and result.converged and result.value <= PERFECT_PREDICTION * counted_weight:\n",
+        "            if False:\n",
+        "summary of completely separated multinomial classes reports finite standard errors, converged, silently",
+        "inference",
+        tests=["tests/test_inference.py"],
+    ),
 ]
 
 

@@ -691,3 +691,25 @@ def test_multilabel_summary_keeps_the_fits_pos_weight_whatever_set_params_change
         after = model.summary(X, Y)
     pd.testing.assert_frame_equal(after, before)
     assert after.attrs["llf"] == before.attrs["llf"]
+
+
+@pytest.mark.parametrize("form", [np.asarray, sp.csr_matrix])
+def test_completely_separated_classes_are_reported_as_without_an_estimate(form):
+    """h6: a multinomial model of completely separated classes (class 0 below -0.5 on x0, class 2 above 0.5): the
+    log-likelihood reaches 0 to rounding, its gradient and curvature vanish together, and Newton "converged" to
+    coefficients of 1800 with standard errors of 2e6, converged=True and no warning. statsmodels reports perfect
+    separation and NaN; so does summary now, naming it."""
+    rng = np.random.default_rng(5)
+    X = rng.normal(size=(300, 3))
+    y = np.where(X[:, 0] > 0.5, 2, np.where(X[:, 0] < -0.5, 0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchLogisticClassifier(C=np.inf, dtype="float64").fit(X, y)
+    with pytest.warns(InferenceWarning, match="predicted with probability 1 of its class"):
+        table = model.summary(form(X), y)
+    assert table["std_err"].isna().all() and table.attrs["converged"] is False
+    overlapping = np.where(X[:, 0] + rng.normal(size=300) > 0.5, 2, np.where(X[:, 0] < -0.5, 0, 1))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # an optimum that exists: no such warning
+        table = TorchLogisticClassifier(**TIGHT).fit(X, overlapping).summary(form(X), overlapping)
+    assert table["std_err"].notna().all()

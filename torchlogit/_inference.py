@@ -54,6 +54,9 @@ GRADIENT_RESOLUTION = 1024 * np.finfo(np.float64).eps
 # refused or accepted by the noise alone.
 VALUE_RESOLUTION = 256 * np.finfo(np.float64).eps
 ARMIJO = 1e-4
+# An unpenalised optimum whose log-likelihood is above -PERFECT_PREDICTION per unit of weight predicts every row with
+# probability 1 of its class (statsmodels' perfect-prediction test compares the fitted values to y within 1e-8).
+PERFECT_PREDICTION = 1e-8
 # Shortest backtracked step tried before Newton gives up on a direction.
 MIN_STEP_FRACTION = 2.0**-40
 # Up to this many parameters the condition number comes from exact eigenvalues (a copy of the
@@ -714,6 +717,16 @@ def warn_no_optimum(subject=""):
     )
 
 
+def warn_perfect_prediction(subject=""):
+    warn(
+        f"{subject}Every row is predicted with probability 1 of its class (the log-likelihood is 0 to within "
+        f"{PERFECT_PREDICTION:g} a row): the classes are separated by a combination of the features, so the "
+        "maximum-likelihood estimate does not exist (statsmodels warns of perfect separation). Standard errors, z, "
+        "p-values and intervals are NaN.",
+        InferenceWarning,
+    )
+
+
 def warn_no_decrease(subject=""):
     warn(
         f"{subject}Newton's method from the fitted parameters found no finite decrease of the objective along its "
@@ -1103,6 +1116,14 @@ class InferenceMixin:
                     start[:, weights] -= start[:, weights].mean(dim=0)
                 null_space = flat_directions(n_outputs, d, flat_columns=range(d), device=device)
             result = newton_refine(terms, start, null_space)
+            counted_weight = float(np.sum(sample_weight * importance[:, outputs][:, 0]))
+            if not penalised and result.converged and result.value <= PERFECT_PREDICTION * counted_weight:
+                # Every row predicted with probability 1 of its class: Newton "converges" where the gradient and the
+                # curvature have both vanished to rounding (a multinomial model of completely separated classes:
+                # coefficients of 1800, standard errors of 2e6, converged=True, no warning), where statsmodels
+                # reports perfect separation and NaN.
+                warn_perfect_prediction(subject)
+                return start, None, False
             variances = None
             if result.converged:
                 meat = None if cov_type == "nonrobust" else terms(result.theta, False, meat=True).meat
