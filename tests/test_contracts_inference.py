@@ -11,6 +11,8 @@ of reported parameters, ``(K - 1) x (p + 1)``. A class weight missing from one t
 Hessian, or ``k`` counted over all K classes, changes these figures.
 """
 
+import os
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -395,9 +397,9 @@ def test_available_memory_is_memavailable_on_the_host_and_free_memory_on_a_gpu(m
     monkeypatch.setattr("builtins.open", proc)
     assert inference.available_memory(torch.device("cpu")) == 1500 * 1024
     fake = None
-    pages = inference.os.sysconf("SC_AVPHYS_PAGES") * inference.os.sysconf("SC_PAGE_SIZE")
+    pages = os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
     assert abs(inference.available_memory(torch.device("cpu")) - pages) < 256 << 20
-    monkeypatch.setattr(inference.os, "sysconf", lambda name: (_ for _ in ()).throw(ValueError(name)))
+    monkeypatch.setattr(os, "sysconf", lambda name: (_ for _ in ()).throw(ValueError(name)))
     assert inference.available_memory(torch.device("cpu")) is None
 
 

@@ -739,3 +739,24 @@ def test_early_stopping_with_the_default_solver_of_the_linear_model_is_warned_ab
             warnings.simplefilter("always")
             TorchMultiLabelClassifier(early_stopping=True, **params).fit(X, Y)
         assert not [w for w in caught if "early_stopping" in str(w.message)]
+
+
+def test_a_network_beyond_the_available_memory_is_refused_before_it_is_built(monkeypatch):
+    """h7: hidden_layer_sizes=10**9 reached torch's allocator error (16 GB asked for), or the kernel killed the process
+    where memory is overcommitted; MLPClassifier raises a MemoryError. Refused in the user's terms, before any
+    allocation, and a fitted model is left as it was."""
+    from torchlogit import _modules
+
+    rng = np.random.default_rng(0)
+    X, Y = rng.random((30, 3)), (rng.random((30, 2)) > 0.5).astype(int)
+    model = TorchMultiLabelClassifier(hidden_layer_sizes=(4,), max_iter=20).fit(X, Y)
+    before = model.predict_proba(X)
+    with pytest.raises(ValueError, match=r"makes a network of 6,000,000,002 parameters, whose training state"):
+        model.set_params(hidden_layer_sizes=10**9).fit(X, Y)
+    np.testing.assert_array_equal(model.predict_proba(X), before)
+    # The limit is the memory available: 4 copies of 26 float32 parameters (416 bytes) fit in 416, not in 415.
+    monkeypatch.setattr(_modules, "available_memory", lambda device: 415)
+    with pytest.raises(ValueError, match="needs 416 bytes, more than the 415 bytes"):
+        TorchMultiLabelClassifier(hidden_layer_sizes=(4,), max_iter=20).fit(X, Y)
+    monkeypatch.setattr(_modules, "available_memory", lambda device: 416)
+    TorchMultiLabelClassifier(hidden_layer_sizes=(4,), max_iter=20).fit(X, Y)

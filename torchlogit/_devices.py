@@ -1,6 +1,7 @@
 """Turning the ``device`` and ``dtype`` parameters into torch objects, with clear errors."""
 
 import contextlib
+import os
 import re
 
 import torch
@@ -120,3 +121,29 @@ def refuse_unreadable(X):
             f"A tensor on the 'meta' device (shape {tuple(X.shape)}) holds no values to fit or predict from; pass a "
             "tensor with data (on the CPU or a GPU), or a NumPy array."
         )
+
+
+def available_memory(device):
+    """Bytes a fit or ``summary`` may count on: free memory on a CUDA device, available system memory otherwise
+    (None where unknown)."""
+    if device.type == "cuda":
+        return torch.cuda.mem_get_info(device)[0]
+    try:
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except OSError:
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (ValueError, OSError, AttributeError):
+        return None  # unknown (e.g. Windows without /proc): no refusal
+
+
+def format_bytes(n):
+    """``n`` bytes in decimal units, three significant digits (\"1.6 GB\")."""
+    for unit in ("bytes", "KB", "MB", "GB", "TB"):
+        if n < 1000 or unit == "TB":
+            return f"{n:.3g} {unit}" if unit != "bytes" else f"{int(n)} bytes"
+        n /= 1000

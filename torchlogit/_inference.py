@@ -12,7 +12,6 @@ weights every figure equals the one statsmodels gives on the repeated rows.
 
 import copy
 import math
-import os
 from numbers import Number, Real
 from typing import NamedTuple
 
@@ -31,6 +30,7 @@ from sklearn.utils.validation import (
 
 from ._compat import _check_sample_weight
 from ._data import check_sparse_indices, host_classes, host_inputs
+from ._devices import available_memory, format_bytes
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor, canonical_csr
 from ._user_warnings import warn
 
@@ -566,30 +566,6 @@ def summary_memory_bytes(n_params):
     return PEAK_MATRICES * n_params * n_params * 8
 
 
-def available_memory(device):
-    """Bytes ``summary`` may count on: free memory on a CUDA device, available system memory otherwise."""
-    if device.type == "cuda":
-        return torch.cuda.mem_get_info(device)[0]
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except OSError:
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (ValueError, OSError, AttributeError):
-        return None  # unknown (e.g. Windows without /proc): no refusal
-
-
-def _format_bytes(n):
-    for unit in ("bytes", "KB", "MB", "GB", "TB"):
-        if n < 1000 or unit == "TB":
-            return f"{n:.3g} {unit}" if unit != "bytes" else f"{int(n)} bytes"
-        n /= 1000
-
-
 def check_summary_memory(n_params, *, n_features, n_outputs, fit_intercept, device):
     """Refuse, before anything is allocated, a summary whose dense matrices would not fit in memory."""
     needed = summary_memory_bytes(n_params)
@@ -600,8 +576,8 @@ def check_summary_memory(n_params, *, n_features, n_outputs, fit_intercept, devi
     raise ValueError(
         f"summary() needs dense {n_params} x {n_params} float64 matrices for the model's {n_params} parameters "
         f"({n_features} features{' + intercept' if fit_intercept else ''}, {outputs}): "
-        f"{_format_bytes(needed)}, more than the {_format_bytes(MEMORY_FRACTION * available)} it may use "
-        f"({MEMORY_FRACTION:.0%} of the {_format_bytes(available)} available on {device}). "
+        f"{format_bytes(needed)}, more than the {format_bytes(MEMORY_FRACTION * available)} it may use "
+        f"({MEMORY_FRACTION:.0%} of the {format_bytes(available)} available on {device}). "
         "Select fewer features (e.g. with sklearn.feature_selection) or fit fewer classes, and call "
         "summary() on that model."
     )

@@ -11,6 +11,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ._devices import available_memory, format_bytes
+
 ACTIVATIONS = {
     "relu": nn.ReLU,
     "tanh": nn.Tanh,
@@ -144,6 +146,27 @@ def _seeded_linear(n_in, n_out, bias, dtype, generator, factor=6.0):
     return layer
 
 
+# Copies of the parameters a fit holds at once: the weights, their gradients and Adam's two moments.
+_TRAINING_COPIES = 4
+
+
+def _check_network_memory(n_features, hidden_layer_sizes, n_outputs, dtype):
+    """A ValueError in the user's terms where the network's training state cannot fit in the host's available memory
+    (built there first): ``hidden_layer_sizes=10**9`` reached torch's allocator error (16 GB asked for), or, where
+    memory is overcommitted, the kernel killed the process silently."""
+    widths = (n_features, *hidden_layer_sizes, n_outputs)
+    n_params = sum((n_in + 1) * n_out for n_in, n_out in zip(widths[:-1], widths[1:], strict=True))
+    needed = _TRAINING_COPIES * n_params * torch.empty(0, dtype=dtype).element_size()
+    available = available_memory(torch.device("cpu"))
+    if available is not None and needed > available:
+        raise ValueError(
+            f"hidden_layer_sizes={tuple(hidden_layer_sizes)} on {n_features} features and {n_outputs} outputs makes "
+            f"a network of {n_params:,} parameters, whose training state ({_TRAINING_COPIES} copies: weights, "
+            f"gradients, optimizer moments) needs {format_bytes(needed)}, more than the {format_bytes(available)} "
+            "of memory available. Use smaller layers."
+        )
+
+
 class MLPLogits(nn.Module):
     """Hidden layers (``MLPClassifier``'s initialisation), then one logit per output.
 
@@ -163,6 +186,7 @@ class MLPLogits(nn.Module):
         seed=0,
     ):
         super().__init__()
+        _check_network_memory(n_features, hidden_layer_sizes, n_outputs, dtype)
         generator = torch.Generator().manual_seed(int(seed))
         layers = []
         n_in = n_features
