@@ -370,7 +370,7 @@ def test_summary_memory_is_two_dense_float64_matrices_and_refuses_above_half_the
     ],
 )
 def test_byte_counts_are_printed_in_decimal_units(n, text):
-    assert inference._format_bytes(n) == text
+    assert inference.format_bytes(n) == text
 
 
 def test_available_memory_is_memavailable_on_the_host_and_free_memory_on_a_gpu(monkeypatch):
