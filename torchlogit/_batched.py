@@ -26,7 +26,9 @@ rows of ``[W, b]`` of one problem:
   line search the problems whose trial step was not accepted yet). The batch stops
   when no problem is active.
 * The line search is a backtracking (Armijo) search from the unit step (the first
-  iteration from ``min(1, 1 / ||g||)``, as SciPy's L-BFGS-B), with quadratic
+  iteration from ``min(1, 1 / ||g||)`` in the whitened coordinates: a move of at most unit
+  length, where SciPy's L-BFGS-B and the single fit move exactly 1 / ||g|| times g, a unit
+  length; below a unit gradient the path starts shorter than theirs), with quadratic
   interpolation (safeguarded to [0.1, 0.5] of the previous step); with L-BFGS's scaled
   directions the unit step is accepted in the vast majority of iterations, so an
   iteration costs one evaluation. OWL-QN problems use the projected backtracking of
