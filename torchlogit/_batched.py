@@ -765,7 +765,7 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
             gamma[restart] = 1.0
         t = torch.ones(P_active, dtype=torch.float64, device=device)
         if iteration == 0:
-            # SciPy's L-BFGS-B's first step (from zero or warm-started): at most a unit step along -pg / ||pg||.
+            # The first step (from zero or warm-started): at most a unit length along -pg (SciPy's is exactly one).
             t = torch.minimum(t, 1.0 / torch.linalg.vector_norm(pg_v.to(torch.float64), dim=1).clamp_min(1e-300))
         orthant = torch.where(xA != 0, torch.sign(xA), -torch.sign(pg)) if any_l1 else None
 
