@@ -3134,7 +3134,7 @@ BUGS = [
         "_inference",
         "        present = np.diag(G) > 0\n",
         "        present = np.diag(G) >= 0\n",
-        "design_ranks sends every design with a column of zeros to the eigendecomposition (minutes at 5000 columns)",
+        "design_ranks sends every design with a column of zeros to the eigendecomposition (9 d^3 flops, not d^3 / 3)",
         "inference",
         tests=["tests/test_inference.py"],
     ),

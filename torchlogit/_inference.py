@@ -209,8 +209,8 @@ def _sparse_likelihood_terms(
     weighted Gram matrix of ``[1, X]`` (:func:`_add_sparse_gram`). No copy of ``X`` (a ``[1, X]``, ``|X|``, a CSC or
     a weighted copy per Gram matrix took 8 times X's memory) and no dense ``d x d`` temporary. Densified chunks of
     rows cost ``d^2`` a chunk of ``CHUNK_VALUES / d`` rows instead: a binary summary of 20k Zipf-distributed rows (10
-    stored values a row) took 48 s with 1000 columns and 531 s with 5552, now 6 s and 13 s (2026-12-07, a loaded
-    2-core machine).
+    stored values a row) took 1.35 s with 1000 columns and 95 s with 5552, now 0.31 s and 11.7 s (2026-12-07, a
+    quiet 2-core machine).
     """
     K, d = theta.shape
     X = canonical_csr(X)  # duplicates summed (|a + b|, not |a| + |b|, in the rounding scale), stored zeros dropped
@@ -758,8 +758,8 @@ _FULL_RANK_RCOND = 1e-6
 def _clearly_full_rank(S):
     """Whether the unit-diagonal Gram matrix ``S`` has no eigenvalue at or below ``1e-8`` times its largest, told
     from a Cholesky factor and LAPACK's condition estimate (``d^3 / 3`` flops) instead of an eigendecomposition
-    with vectors (about ``9 d^3``): a design of 5000 columns waited half a minute for its eigenvectors though
-    every column counted. False is no verdict: the eigenvalues decide then."""
+    with vectors (about ``9 d^3``), which a design of thousands of columns waited for though every column
+    counted. False is no verdict: the eigenvalues decide then."""
     factor, info = scipy.linalg.lapack.dpotrf(S, lower=False, clean=True)
     if info != 0:
         return False
@@ -817,8 +817,8 @@ def design_ranks(X):
         norms[norms == 0] = 1.0  # a column of zeros stays one: measured below, no rank
         S = G / np.outer(norms, norms)
         # Columns of zeros (a vocabulary word absent from these rows) are rank 0 and block-diagonal in S: the others
-        # alone decide, and one such column no longer sends a design to the eigenvalues (5552 tf-idf columns, 15 of
-        # them empty: minutes of eigenvectors).
+        # alone decide, and one such column no longer sends a design to the eigenvectors (5552 Zipf-distributed
+        # columns, 15 of them empty).
         present = np.diag(G) > 0
         if _clearly_full_rank(S if present.all() else S[np.ix_(present, present)]):
             return int(np.count_nonzero(present))
