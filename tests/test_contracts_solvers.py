@@ -1218,3 +1218,17 @@ def test_func_evals_counts_every_objective_evaluation_the_start_check_included()
     for _ in range(3):
         optimizer.step(closure)
     assert optimizer.state[p]["func_evals"] == len(calls)
+
+
+def test_orthant_backtracking_measures_sufficient_decrease_on_the_projected_step():
+    """Survey S6 (Armijo term ``c1 * t * pg.d`` instead of ``c1 * pg.(x_t - x)``). Andrew & Gao's condition uses the
+    step actually taken, after projection on the orthant: x = 1, d = -4, t = 1 lands at -3, projected to 0, so the
+    step is -1 and a decrease of 2e-4 >= 1e-4 * |pg.(x_t - x)| = 1e-4 is enough. On the unprojected step
+    (|pg.d| t = 4) it would not be, and the search would halve on past the point that satisfies the rule."""
+    optimizer, closure, points = _valued_optimizer(lambda q: 1 - 2e-4 if float(q[0]) == 0.0 else 3.0)
+    x = torch.tensor([1.0], dtype=torch.float64)
+    pg = torch.tensor([1.0], dtype=torch.float64)
+    d = torch.tensor([-4.0], dtype=torch.float64)
+    with torch.no_grad():
+        x_new, f_new, _, n_evals = optimizer._orthant_backtracking(closure, x, 1.0, pg, d, 1.0, max_evals=6)
+    assert (float(x_new[0]), f_new, n_evals) == (0.0, 1 - 2e-4, 1)

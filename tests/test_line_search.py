@@ -371,36 +371,3 @@ def test_l1_strengths_have_the_parameters_dtype_and_zero_for_unpenalized_ones(dt
     assert torch.equal(optimizer._l1, expected)
     optimizer.set_l1(0.0, [weight])
     assert optimizer._l1 is None
-
-
-def _valued_l1_optimizer(value, n=1):
-    """LBFGS with an L1 term whose closure's value is ``value(p)`` and gradient 0 (as test_contracts_solvers)."""
-    from torchlogit._solvers import LBFGS
-
-    p = torch.zeros(n, dtype=torch.float64, requires_grad=True)
-    optimizer = LBFGS([p])
-    optimizer.set_l1(1.0, [p])
-    points = []
-
-    def closure():
-        optimizer.zero_grad()
-        points.append(p.detach().clone())
-        loss = (p * 0).sum() + value(p.detach())
-        loss.backward()
-        return loss
-
-    return optimizer, closure, points
-
-
-def test_orthant_backtracking_measures_sufficient_decrease_on_the_projected_step():
-    """Survey S6 (Armijo term ``c1 * t * pg.d`` instead of ``c1 * pg.(x_t - x)``). Andrew & Gao's condition uses the
-    step actually taken, after projection on the orthant: x = 1, d = -4, t = 1 lands at -3, projected to 0, so the
-    step is -1 and a decrease of 2e-4 >= 1e-4 * |pg.(x_t - x)| = 1e-4 is enough. On the unprojected step
-    (|pg.d| t = 4) it would not be, and the search would halve on past the point that satisfies the rule."""
-    optimizer, closure, points = _valued_l1_optimizer(lambda q: 1 - 2e-4 if float(q[0]) == 0.0 else 3.0)
-    x = torch.tensor([1.0], dtype=torch.float64)
-    pg = torch.tensor([1.0], dtype=torch.float64)
-    d = torch.tensor([-4.0], dtype=torch.float64)
-    with torch.no_grad():
-        x_new, f_new, _, n_evals = optimizer._orthant_backtracking(closure, x, 1.0, pg, d, 1.0, max_evals=6)
-    assert (float(x_new[0]), f_new, n_evals) == (0.0, 1 - 2e-4, 1)
