@@ -3170,7 +3170,7 @@ BUGS = [
         "            torch.stack([grad_max <= tol, stalled, failed, torch.isfinite(f_new)]).cpu().numpy()\n",
         "a CV problem whose line search fails flat at float64's rounding floor is reported as failing to converge",
         "stopping",
-        tests=["tests/test_cv.py"],
+        tests=["tests/test_batched_whitening.py", "tests/test_cv.py"],
     ),
     Bug(
         "_batched",

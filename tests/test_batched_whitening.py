@@ -231,6 +231,27 @@ def test_a_failed_line_search_is_not_called_converged():
     assert result.stalled.all() and (result.n_iter == 1).all()
 
 
+def test_a_line_search_failing_flat_at_the_rounding_floor_is_a_reduction_of_zero():
+    """A search whose every trial equals the start (finite, within 64 eps: the objective flat to its rounding, the
+    optimum's precision floor) is not a failure but a reduction of zero, which the ftol rule judges, as the single
+    fit's LBFGS._flat_to_precision and SciPy's L-BFGS-B do: converged (and marked stalled, for a float32 run's
+    continuation). It was reported "failed to converge" (h2: a CV at tol=1e-10 whose gradient was 1e-9)."""
+    X, y = correlated(400, n_features=6)
+    problem = BatchedLogistic.from_data(X, y, np.ones((len(y), 1)), kind="binary", n_outputs=1, fit_intercept=True)
+    real = problem.evaluate
+    start = []
+
+    def flat(x, weight, l2, l1, coefficients):
+        f, g = real(x, weight, l2, l1, coefficients)
+        start.append(f)
+        # Every trial a few ulps above the start (Armijo fails), within the 64 eps of rounding
+        return (f, g) if len(start) == 1 else (start[0] * (1 + 2.0**-50), g)
+
+    with mock.patch.object(problem, "evaluate", flat):
+        result = batched_lbfgs(problem, np.array([0]), np.array([1.0]), np.zeros(1), tol=1e-8, max_iter=50, ftol=1e-12)
+    assert result.converged.all() and result.stalled.all() and (result.n_iter == 1).all()
+
+
 def test_sparse_column_moments_are_summed_a_block_of_rows_at_a_time(monkeypatch):
     """A CSR design's column moments are summed over blocks of rows holding about CHUNK_VALUES stored values each: a
     block per row instead (the values' count divided once too often) made a 100k-row CV fit's set-up one Python call
