@@ -20,7 +20,7 @@ from hypothesis import strategies as st
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 
-from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 from extreme_scales import optimum_in_unit_scale  # noqa: E402
@@ -541,3 +541,34 @@ def test_binary_log_probabilities_where_the_logit_overflows_are_logistic_regress
         np.testing.assert_array_equal(ours.predict_log_proba(rows)[:2], expected[:2])
         np.testing.assert_array_equal(ours.predict_log_proba(torch.from_numpy(rows)).numpy()[:2], expected[:2])
     np.testing.assert_allclose(ours.predict_log_proba(rows[2:]), np.log(ours.predict_proba(rows[2:])), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "make",
+    [
+        lambda: TorchLogisticClassifier(),
+        lambda: TorchLogisticClassifier(class_weight="balanced"),
+        lambda: TorchLogisticClassifier(solver="newton-cholesky"),
+        lambda: TorchLogisticClassifierCV(cv=2),
+        lambda: TorchLogisticClassifierCV(cv=2, class_weight="balanced"),
+        lambda: TorchMultiLabelClassifier(pos_weight="balanced"),
+    ],
+)
+def test_weights_summing_beyond_float64_are_refused_in_words_without_numpys_warnings(make):
+    """h7: sample weights of 1e308 sum to inf. fit refused them, but after NumPy's "overflow encountered in reduce"
+    RuntimeWarning; class_weight="balanced" named a NaN class weight the user never gave, and summary printed the
+    warning and a table of NaN. Now one ValueError that says the weights' sum is beyond float64, and nothing else."""
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(50, 3))
+    y = (X[:, 0] > 0).astype(int)
+    model = make()
+    target = np.c_[y, 1 - y] if isinstance(model, TorchMultiLabelClassifier) else y
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match=r"sum to inf, beyond float64's range"):
+            model.fit(X, target, sample_weight=np.full(50, 1e308))
+        if not isinstance(model, TorchLogisticClassifierCV):
+            fitted = make().fit(X, target)
+            with pytest.raises(ValueError, match=r"sum to inf, beyond float64's range"):
+                fitted.summary(X, target, sample_weight=np.full(50, 1e308))

@@ -531,7 +531,8 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
                 _check_test_rows(k, test, score_params.get("sample_weight"))
             if self.fit_intercept:
                 _warn_missing_classes(folds, np.asarray(targets.target), row_weight, targets.classes)
-            fold_sums = row_weight @ train_counts
+            with np.errstate(over="ignore"):  # weights summing beyond float64: refused below, in words
+                fold_sums = row_weight @ train_counts
             empty = np.flatnonzero(fold_sums <= 0)
             if len(empty):
                 raise ValueError(f"The training rows of fold {int(empty[0])} have zero total weight.")

@@ -435,7 +435,8 @@ def weight_total(weight):
         if weight.device.type != "cpu":
             return float(weight.sum())
         weight = weight.numpy()
-    return float(np.sum(weight))
+    with np.errstate(over="ignore"):  # a sum beyond float64 is inf, which the callers refuse in words
+        return float(np.sum(weight))
 
 
 def _check_underflow(X, picked, dtype, max_abs):

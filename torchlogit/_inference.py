@@ -995,6 +995,13 @@ class InferenceMixin:
         given = () if sample_weight is None or isinstance(sample_weight, Number) else (sample_weight,)
         check_consistent_length(X, y, *given)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        with np.errstate(over="ignore"):
+            total = float(np.sum(sample_weight))
+        if not np.isfinite(total):  # NumPy's overflow warning, then a table of NaN (fit refuses such weights)
+            raise ValueError(
+                "The sample weights sum to inf, beyond float64's range: summary reads them as counts of repeated rows "
+                "(frequency weights), whose total must be finite. Pass weights of a representable total."
+            )
         Y, importance = self._summary_targets(X, y, sample_weight)
         if np.any(importance != 1):
             warn_importance_weights(cov_type, "class_weight" if self._kind != "multilabel" else "pos_weight")

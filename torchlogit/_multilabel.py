@@ -471,7 +471,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def _pos_weight(self, Y, sample_weight):
         def counts():  # "balanced": on the host (a tensor fit's labels and weights copied once), as the NumPy path
             weight = host_array(sample_weight, vector=True)
-            return weight @ host_array(Y), weight.sum()
+            with np.errstate(over="ignore"):  # weights summing beyond float64: refused with the fit's words
+                return weight @ host_array(Y), weight.sum()
 
         return self._pos_weight_from_counts(Y.shape[1], counts)
 
@@ -481,7 +482,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
             return None
         if isinstance(self.pos_weight, str):  # "balanced": negatives over positives, per label
             positive, total = counts()
-            negative = total - positive
+            with np.errstate(invalid="ignore"):  # inf - inf where the weights sum beyond float64: refused later
+                negative = total - positive
             # 1 for a label that is never on, and for one that is always on: n_negative / n_positive = 0 there
             # would remove the label's whole loss (its probability left at 0.5, predicted off).
             both = (positive > 0) & (negative > 0)
