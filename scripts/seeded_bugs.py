@@ -3188,6 +3188,15 @@ BUGS = [
         "inference",
         tests=["tests/test_inference.py"],
     ),
+    Bug(
+        "_targets",
+        "        if not np.all(np.isfinite(totals)):  # weights summing beyond float64: the fit's words, "
+        "not a NaN class weight\n",
+        "        if False:  # weights summing beyond float64: the fit's words, not a NaN class weight\n",
+        "class_weight='balanced' with weights summing beyond float64 names a NaN class weight the user never gave",
+        "weights",
+        tests=["tests/test_extreme_values.py"],
+    ),
 ]
 
 
