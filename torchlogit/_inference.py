@@ -160,27 +160,10 @@ def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importanc
         f = as_tensor(freq_weight[rows], torch.float64, device)
         c = as_tensor(importance[rows], torch.float64, device)
         Yc = as_tensor(Y[rows], torch.float64, device)
-        Z = Xc @ theta.T
-        if kind == "softmax":
-            P = torch.softmax(Z, dim=1)
-            losses = torch.logsumexp(Z, dim=1) - (Z * Yc).sum(dim=1)
-            value += (f * c[:, 0] * losses).sum()
-        else:
-            P = torch.sigmoid(Z)
-            value += (
-                f[:, None] * c * torch.nn.functional.binary_cross_entropy_with_logits(Z, Yc, reduction="none")
-            ).sum()
-        # The linear predictor's magnitude before cancellation, the scale of its rounding error, and the
-        # change of each score's residual under that error (softmax: |dP_k| <= P_k (|dz_k| + max_l |dz_l|)).
         X_abs = Xc.abs()
-        Z_abs = X_abs @ theta.abs().T
-        if kind == "softmax":
-            Z_abs_max = Z_abs.amax(dim=1)
-            value_scale += (f * c[:, 0] * (Yc - P).abs().sum(dim=1) * Z_abs_max).sum()
-            drift = P * (Z_abs + Z_abs_max[:, None])
-        else:
-            value_scale += (f[:, None] * c * (Yc - P).abs() * Z_abs).sum()
-            drift = P * (1 - P) * Z_abs
+        chunk_value, chunk_scale, P, drift = _row_terms(Xc @ theta.T, X_abs @ theta.abs().T, Yc, f, c, kind)
+        value += chunk_value
+        value_scale += chunk_scale
         G = _outer_rows(c * (Yc - P), Xc)  # the scores
         gradient -= G.T @ f
         gradient_scale += G.abs().T @ f + _outer_rows(c * drift, X_abs).T @ f
@@ -196,6 +179,26 @@ def likelihood_terms(X, Y, theta, *, kind, fit_intercept, freq_weight, importanc
             U = _outer_rows(P, Xc)
             hessian.addmm_(U.T, (f * c[:, 0])[:, None] * U, alpha=-1)
     return LikelihoodTerms(float(value), gradient, hessian, meat, gradient_scale, float(value_scale))
+
+
+def _row_terms(Z, Z_abs, Yc, f, c, kind):
+    """A chunk of rows' share of :func:`likelihood_terms`' value and value scale, and the per-row ``(P, drift)`` its
+    sums over ``X`` need, from the linear predictor ``Z`` and ``Z_abs = |X| |theta|^T``: the predictor's magnitude
+    before cancellation, the scale of its rounding error, and the change of each score's residual under that error
+    (softmax: ``|dP_k| <= P_k (|dz_k| + max_l |dz_l|)``). The dense and the sparse paths share it."""
+    if kind == "softmax":
+        P = torch.softmax(Z, dim=1)
+        losses = torch.logsumexp(Z, dim=1) - (Z * Yc).sum(dim=1)
+        value = (f * c[:, 0] * losses).sum()
+        Z_abs_max = Z_abs.amax(dim=1)
+        value_scale = (f * c[:, 0] * (Yc - P).abs().sum(dim=1) * Z_abs_max).sum()
+        drift = P * (Z_abs + Z_abs_max[:, None])
+    else:
+        P = torch.sigmoid(Z)
+        value = (f[:, None] * c * torch.nn.functional.binary_cross_entropy_with_logits(Z, Yc, reduction="none")).sum()
+        value_scale = (f[:, None] * c * (Yc - P).abs() * Z_abs).sum()
+        drift = P * (1 - P) * Z_abs
+    return value, value_scale, P, drift
 
 
 def _sparse_likelihood_terms(
@@ -230,28 +233,19 @@ def _sparse_likelihood_terms(
         Z, Z_abs = np.asarray(C @ W).reshape(-1, K), np.asarray(C_abs @ W_abs).reshape(-1, K)
         if fit_intercept:
             Z, Z_abs = Z + th[:, 0], Z_abs + np.abs(th[:, 0])
-        Z, Z_abs = torch.from_numpy(Z), torch.from_numpy(Z_abs)
         f = torch.as_tensor(np.asarray(freq_weight[start:stop], dtype=np.float64))
         c = torch.as_tensor(np.asarray(importance[start:stop], dtype=np.float64)).reshape(-1, K)
         Yc = torch.as_tensor(np.asarray(Y[start:stop], dtype=np.float64)).reshape(-1, K)
+        chunk_value, chunk_scale, P, drift = _row_terms(torch.from_numpy(Z), torch.from_numpy(Z_abs), Yc, f, c, kind)
+        value += float(chunk_value)
+        value_scale += float(chunk_scale)
         if kind == "softmax":
-            P = torch.softmax(Z, dim=1)
-            losses = torch.logsumexp(Z, dim=1) - (Z * Yc).sum(dim=1)
-            value += float((f * c[:, 0] * losses).sum())
-            Z_abs_max = Z_abs.amax(dim=1)
-            value_scale += float((f * c[:, 0] * (Yc - P).abs().sum(dim=1) * Z_abs_max).sum())
-            drift = P * (Z_abs + Z_abs_max[:, None])
             # diag(p) - p p^T per row: block (k, k) p_k (1 - p_k) and (k, m) -p_k p_m, weighted by the row's loss
             # weight (its class weight: the same in every column, the dense path's c[:, 0])
             curvatures = {
                 (k, m): f * c[:, 0] * (P[:, k] * (1 - P[:, k]) if k == m else -P[:, k] * P[:, m]) for k, m in coupled
             }
         else:
-            P = torch.sigmoid(Z)
-            bce = torch.nn.functional.binary_cross_entropy_with_logits(Z, Yc, reduction="none")
-            value += float((f[:, None] * c * bce).sum())
-            value_scale += float((f[:, None] * c * (Yc - P).abs() * Z_abs).sum())
-            drift = P * (1 - P) * Z_abs
             curvatures = {(k, k): f * c[:, k] * P[:, k] * (1 - P[:, k]) for k in range(K)}
         R = c * (Yc - P)  # the scores are R[i, k] [1, x_i]
         weighted, bound = (f[:, None] * R).numpy(), (f[:, None] * (R.abs() + c * drift)).numpy()
@@ -996,8 +990,8 @@ class InferenceMixin:
         check_consistent_length(X, y, *given)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         with np.errstate(over="ignore"):
-            total = float(np.sum(sample_weight))
-        if not np.isfinite(total):  # NumPy's overflow warning, then a table of NaN (fit refuses such weights)
+            n_obs = float(np.sum(sample_weight))
+        if not np.isfinite(n_obs):  # NumPy's overflow warning, then a table of NaN (fit refuses such weights)
             raise ValueError(
                 "The sample weights sum to inf, beyond float64's range: summary reads them as counts of repeated rows "
                 "(frequency weights), whose total must be finite. Pass weights of a representable total."
@@ -1027,7 +1021,6 @@ class InferenceMixin:
         n_params = n_outputs * d
         contrasts_kw = dict(n_classes=n_outputs, d=d) if softmax else {}
         n_reported = (n_outputs - 1) * d if softmax else n_params
-        n_obs = float(sample_weight.sum())
         # HC1's k: the parameters of one model; each label of a multi-label model is a Logit of its own (d of them).
         k = d if self._kind == "multilabel" else n_reported
         if cov_type == "HC1" and not n_obs > k:

@@ -10,6 +10,7 @@ from sklearn.utils.multiclass import _check_partial_fit_first_call, check_classi
 
 from ._compat import compute_class_weight, warns_of_many_classes
 from ._kernels import TORCH_NUMPY_DTYPES
+from ._objective import _SAME_MODEL
 from ._user_warnings import warn
 
 
@@ -189,8 +190,7 @@ def class_weights(class_weight, *, classes, y, sample_weight=None):
         if not np.all(np.isfinite(totals)):  # weights summing beyond float64: the fit's words, not a NaN class weight
             raise ValueError(
                 "The sample weights sum to inf, beyond float64's range, and class_weight='balanced' divides by each "
-                "class's total. The same model comes from sample_weight / k with C * k (or Cs * k): divide the "
-                "weights by k (their mean, say) and multiply C by k."
+                f"class's total. {_SAME_MODEL}."
             )
         if np.any(totals == 0):
             label = classes[np.flatnonzero(totals == 0)[:1]].tolist()[0]
