@@ -3190,7 +3190,7 @@ BUGS = [
     ),
     Bug(
         "_targets",
-        "        if not np.all(np.isfinite(totals)):  # weights summing beyond float64: the fit's words, "
+        "        if not np.isfinite(total):  # weights summing beyond float64: the fit's words, "
         "not a NaN class weight\n",
         "        if False:  # weights summing beyond float64: the fit's words, not a NaN class weight\n",
         "class_weight='balanced' with weights summing beyond float64 names a NaN class weight the user never gave",

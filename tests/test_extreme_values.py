@@ -572,3 +572,9 @@ def test_weights_summing_beyond_float64_are_refused_in_words_without_numpys_warn
             fitted = make().fit(X, target)
             with pytest.raises(ValueError, match=r"sum to inf, beyond float64's range"):
                 fitted.summary(X, target, sample_weight=np.full(50, 1e308))
+    if getattr(model, "class_weight", None) == "balanced":  # each class's total finite, their sum not
+        halves = np.where(y == 0, 1e308 / np.sum(y == 0), 1e308 / np.sum(y == 1))
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            with pytest.raises(ValueError, match=r"sum to inf, beyond float64's range"):
+                make().fit(X, target, sample_weight=halves)

@@ -187,7 +187,9 @@ def class_weights(class_weight, *, classes, y, sample_weight=None):
         totals = np.bincount(
             np.searchsorted(classes, y), weights=np.asarray(sample_weight, dtype=np.float64), minlength=len(classes)
         )
-        if not np.all(np.isfinite(totals)):  # weights summing beyond float64: the fit's words, not a NaN class weight
+        with np.errstate(over="ignore"):
+            total = totals.sum()
+        if not np.isfinite(total):  # weights summing beyond float64: the fit's words, not a NaN class weight
             raise ValueError(
                 "The sample weights sum to inf, beyond float64's range, and class_weight='balanced' divides by each "
                 f"class's total. {_SAME_MODEL}."
@@ -199,8 +201,7 @@ def class_weights(class_weight, *, classes, y, sample_weight=None):
                 f"and class {label!r} has a total sample_weight of 0 (every row of it weighs 0). Drop those rows, "
                 "give them positive weights, or pass class_weight as a dict."
             )
-    with np.errstate(over="ignore", invalid="ignore"):  # weights summing beyond float64 give NaN: refused below
-        weights = compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sample_weight)
+    weights = compute_class_weight(class_weight, classes=classes, y=y, sample_weight=sample_weight)
     bad = ~np.isfinite(weights) | (weights < 0)
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
