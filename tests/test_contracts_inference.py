@@ -234,6 +234,34 @@ def test_parameter_variances_are_the_diagonal_of_the_covariance_in_any_block_siz
     np.testing.assert_array_equal(identity([2, 4]).numpy(), np.eye(K * d)[:, [2, 4]])
 
 
+@pytest.mark.parametrize("cov_type", ["HC0", "HC1"])
+def test_sandwich_variances_that_are_rounding_noise_are_flagged(cov_type):
+    """A meat whose null space holds one reported direction (H = I, class 1 minus class 0 of column 0) gives that
+    contrast a variance of 0 in exact arithmetic, rounding noise in floating point: flagged, the others not; the
+    plain call returns the variances alone; nonrobust variances are never noise."""
+    K, d = 2, 2
+    rng = np.random.RandomState(3)
+    null = np.array([-1.0, 0.0, 1.0, 0.0]) / np.sqrt(2)  # e_2 - e_0: contrast 0 under H = I
+    G = rng.normal(size=(40, K * d)) * [1.0, 7.0, 0.3, 2.0]
+    G = G - np.outer(G @ null, null)  # rounding leaves |G null| ~ 1e-16, not 0
+    kwargs = dict(
+        n_obs=40.0, contrasts=inference.Contrasts(K * d, device="cpu", n_classes=K, d=d), meat=torch.tensor(G.T @ G)
+    )
+    variances, noise = inference.parameter_variances(
+        inference.Factor(torch.eye(K * d, dtype=torch.float64)), cov_type=cov_type, noise=True, **kwargs
+    )
+    assert noise.tolist() == [True, False]
+    assert abs(float(variances[0])) < 1e-12 * float(variances[1])  # rounding left of a true 0
+    plain = inference.parameter_variances(
+        inference.Factor(torch.eye(K * d, dtype=torch.float64)), cov_type=cov_type, **kwargs
+    )
+    torch.testing.assert_close(plain, variances, rtol=0, atol=0)
+    _, nonrobust_noise = inference.parameter_variances(
+        inference.Factor(torch.eye(K * d, dtype=torch.float64)), cov_type="nonrobust", noise=True, **kwargs
+    )
+    assert not nonrobust_noise.any()
+
+
 def test_the_default_block_handles_every_parameter_of_a_large_model():
     """With more than 64 x 16 parameters the default block is n / 16 columns: every variance is computed."""
     n = 1100
@@ -1166,9 +1194,10 @@ def test_a_variance_rounded_below_zero_is_a_zero_standard_error(three_classes, m
     real = inference.parameter_variances
 
     def rounded(*args, **kwargs):
-        variances = real(*args, **kwargs).clone()
+        variances, noise = real(*args, **kwargs)
+        variances = variances.clone()
         variances[1] = -1e-30
-        return variances
+        return variances, noise
 
     monkeypatch.setattr(inference, "parameter_variances", rounded)
     with warnings.catch_warnings(record=True) as record:

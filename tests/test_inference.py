@@ -306,6 +306,35 @@ def test_a_column_of_zeros_under_l2_has_a_zero_sandwich_error_and_changes_nothin
     np.testing.assert_allclose(table["std_err"].to_numpy()[:n], reference["std_err"].to_numpy() * factor, rtol=1e-7)
 
 
+@pytest.mark.parametrize("sparse", [False, True])
+@pytest.mark.parametrize("cov_type", ["HC0", "HC1"])
+def test_a_sandwich_error_that_is_rounding_noise_measures_no_distance_from_the_optimum(sparse, cov_type):
+    """A constant column beside the intercept under L2: its coefficient is 0 at the optimum and its sandwich
+    standard error is 0 in exact arithmetic (its scores are the intercept's times 3, orthogonal to it after the
+    penalty), computed 1e-6 from rounding. A tight fit is not called "29 standard errors away" from the optimum on
+    that noise (it was); moving another coefficient by 0.3 of its standard error still is."""
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(200, 5)) * (rng.random((200, 5)) < 0.5)
+    X[:, 4] = 3.0
+    y = rng.integers(0, 3, 200)
+    data = sp.csr_matrix(X) if sparse else X
+    clf = TorchLogisticClassifier(C=1.0, dtype="float64", tol=1e-10, max_iter=500).fit(X, y)
+
+    def far_warnings():
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            table = clf.summary(data, y, cov_type=cov_type)
+        return table, [str(w.message) for w in caught if "standard errors away" in str(w.message)]
+
+    table, far = far_warnings()
+    assert table.loc[(1, "x4"), "std_err"] < 1e-4 * table["std_err"].median()  # the noise is there
+    assert not far
+    clf.coef_ = clf.coef_.copy()
+    clf.coef_[1, 0] += 0.3 * table.loc[(1, "x0"), "std_err"]  # class 1's contrast with class 0 moves by 0.3 SE
+    _, far = far_warnings()
+    assert len(far) == 1 and far[0].startswith("coef_ and intercept_ are up to 0.3 standard errors away"), far
+
+
 def test_separation_and_collinearity_give_nan_and_a_warning(breast_cancer):
     X, y = breast_cancer
     with warnings.catch_warnings():

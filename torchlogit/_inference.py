@@ -70,6 +70,10 @@ MEMORY_FRACTION = 0.5
 # its Cholesky factor) and the next Hessian while a Newton step is tried, or the factor and the
 # scores' outer-product sum for a sandwich covariance.
 PEAK_MATRICES = 2
+# A sandwich variance below this fraction of its terms' Cauchy-Schwarz bound (see parameter_variances) is
+# rounding noise: the meat vanishes along that parameter's direction (a constant column beside the intercept
+# under HC0: a true standard error of 0, computed 3e-7), and it measures no distance (warn_far_from_optimum).
+SANDWICH_NOISE = float(np.sqrt(np.finfo(np.float64).eps))
 COLUMNS = ["coef", "std_err", "z", "p_value", "ci_low", "ci_high"]
 
 
@@ -481,7 +485,7 @@ def newton_refine(terms, theta, null_space=None, max_iter=NEWTON_MAX_ITER):
     return NewtonResult(theta, current.value, factor, "max_iter", max_iter)
 
 
-def parameter_variances(factor, *, cov_type, n_obs, contrasts, meat=None, block_columns=None):
+def parameter_variances(factor, *, cov_type, n_obs, contrasts, meat=None, block_columns=None, noise=False):
     """Variances of the reported parameters ``A theta``: the diagonal of ``A H^-1 A^T`` or of the sandwich.
 
     Parameters
@@ -499,27 +503,37 @@ def parameter_variances(factor, *, cov_type, n_obs, contrasts, meat=None, block_
     block_columns : int, optional
         Reported parameters handled at a time; by default about 1/16 of the parameters, so the
         blocks take a small fraction of the Hessian's memory.
+    noise : bool
+        Also return which variances are rounding noise.
 
     Returns
     -------
     variances : Tensor of shape (n_reported,)
+    is_noise : bool Tensor of shape (n_reported,), only with ``noise``
+        A sandwich variance ``v^T M v`` (``v = H^-1 a``, ``M`` positive semi-definite) is at most
+        ``(|v|^T sqrt(diag M))^2`` (Cauchy-Schwarz: ``|M_jk| <= sqrt(M_jj M_kk)``); one below
+        :data:`SANDWICH_NOISE` of that bound is what is left of cancelling terms. Never for ``nonrobust``
+        (``a^T H^-1 a`` of a positive definite ``H`` cancels nothing).
     """
     n_reported = contrasts.n_reported
     n_params = len(factor.U)
     block = block_columns or max(64, -(-n_params // 16))
-    parts = []
+    parts, noisy = [], []
+    spread = None if cov_type == "nonrobust" else meat.diagonal().clamp(min=0).sqrt()
     for start in range(0, n_reported, block):
         At = contrasts(range(start, min(start + block, n_reported)))
         V = factor.solve(At)  # H^-1 a_r, one column per reported parameter
         if cov_type == "nonrobust":
             parts.append((At * V).sum(dim=0))
+            noisy.append(torch.zeros(V.shape[1], dtype=torch.bool, device=V.device))
         else:
             parts.append(((meat @ V) * V).sum(dim=0))
+            noisy.append(parts[-1] <= SANDWICH_NOISE * (spread @ V.abs()) ** 2)
         del At, V
     variances = torch.cat(parts)
     if cov_type == "HC1":
         variances = variances * (n_obs / (n_obs - n_reported))
-    return variances
+    return (variances, torch.cat(noisy)) if noise else variances
 
 
 class Contrasts:
@@ -1109,6 +1123,7 @@ class InferenceMixin:
                     n_obs=n_obs,
                     contrasts=Contrasts(start.numel(), device=device, **contrasts_kw),
                     meat=meat,
+                    noise=True,
                 )
                 del meat
             if variances is not None:
@@ -1147,14 +1162,18 @@ class InferenceMixin:
         converged = all(part[2] for part in parts)
         variances = None
         if any(part[1] is not None for part in parts):
-            variances = torch.cat(
-                [
-                    part[1]
-                    if part[1] is not None
-                    else torch.full((part[0].numel(),), np.nan, dtype=torch.float64, device=device)
-                    for part in parts
-                ]
-            )
+            # (variances, which of them are noise) per part; NaN for a part without standard errors
+            pairs = [
+                part[1]
+                if part[1] is not None
+                else (
+                    torch.full((part[0].numel(),), np.nan, dtype=torch.float64, device=device),
+                    torch.zeros(part[0].numel(), dtype=torch.bool, device=device),
+                )
+                for part in parts
+            ]
+            variances = torch.cat([pair[0] for pair in pairs])
+            noise = torch.cat([pair[1] for pair in pairs])
         coef = (theta[1:] - theta[0]) if softmax else theta  # multinomial: contrasts with classes_[0]
         before = (fitted[1:] - fitted[0]) if softmax else fitted
         shift = float((coef - before).abs().max())
@@ -1162,9 +1181,10 @@ class InferenceMixin:
         std_err = np.full(len(coef), np.nan)
         if variances is not None:
             std_err = np.sqrt(np.clip(variances.cpu().numpy(), 0, None))
-            # A standard error of exactly 0 (a sandwich whose meat vanishes: a column of zeros under an L2
-            # penalty) measures nothing: such a parameter is left out of the distance, not divided by.
-            measured = std_err > 0
+            # A standard error of 0 (a sandwich whose meat vanishes: a column of zeros under an L2 penalty, a
+            # constant column beside the intercept), exactly or to its rounding, measures nothing: such a
+            # parameter is left out of the distance, not divided by.
+            measured = (std_err > 0) & ~noise.cpu().numpy()
             shift_in_se = np.abs(coef - before.reshape(-1).cpu().numpy())[measured] / std_err[measured]
             moved = float(shift_in_se.max(initial=0.0))
             if moved > 0.1:
