@@ -319,3 +319,36 @@ def test_partial_fit_batch_size_above_distinct_rows_but_within_given_rows_does_n
         model.partial_fit(X, y, classes=[0, 1])
     with __import__("pytest").warns(UserWarning, match="batch_size"):
         TorchLogisticClassifier(solver="adam", batch_size=2000, random_state=0).partial_fit(X, y, classes=[0, 1])
+
+
+def test_partial_fit_with_invalid_hidden_layer_sizes_says_which_parameter():
+    """solver="auto" cannot be resolved from hidden_layer_sizes=(0,): partial_fit exists and names the parameter
+    (MLPClassifier: InvalidParameterError), not an AttributeError from available_if."""
+    X, Y = make_multilabel_classification(n_samples=120, n_features=5, n_classes=3, random_state=0)
+    with pytest.raises(ValueError, match="hidden_layer_sizes"):
+        TorchMultiLabelClassifier(hidden_layer_sizes=(0,)).partial_fit(X / 10, Y, classes=np.arange(3))
+
+
+def test_fit_intercept_false_between_calls_is_refused_for_negative_intercepts():
+    """Learned intercepts that are all negative (rare positives) are learned all the same: dropping them is refused."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(200, 3))
+    y = (rng.random(200) < 0.1).astype(int)
+    clf = TorchLogisticClassifier(solver="adam", learning_rate_init=0.1, random_state=0)
+    for _ in range(3):
+        clf.partial_fit(X, y, classes=[0, 1])
+    assert clf.intercept_[0] < 0
+    clf.set_params(fit_intercept=False)
+    with pytest.raises(ValueError, match="fit_intercept=False"):
+        clf.partial_fit(X, y)
+
+
+def test_hidden_layers_without_an_output_intercept_continue():
+    """fit_intercept=False leaves the output layer without a bias; the hidden layers keep theirs, and a second
+    partial_fit call continues (the output layer's bias is the one checked)."""
+    X, Y = make_multilabel_classification(n_samples=120, n_features=5, n_classes=3, random_state=0)
+    clf = TorchMultiLabelClassifier(hidden_layer_sizes=(4,), fit_intercept=False, random_state=0)
+    clf.partial_fit(X / 10, Y, classes=np.arange(3))
+    assert np.any(clf.intercepts_[0] != 0) and not np.any(clf.intercepts_[-1] != 0)
+    clf.partial_fit(X / 10, Y)
+    assert clf.n_iter_[0] == 2
