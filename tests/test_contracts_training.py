@@ -19,6 +19,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from scipy.special import expit
+from sklearn.datasets import make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import train_test_split
@@ -399,3 +400,26 @@ def test_the_refused_sgd_rate_message_names_the_largest_rate_that_is_accepted():
     check_step_sizes(*args, 0.99 * largest, *rest)  # accepted just below the bound named
     with pytest.raises(ValueError, match="diverges"):
         check_step_sizes(*args, 1.01 * largest, *rest)
+
+
+def test_only_a_linear_models_float32_stall_is_judged_by_its_rounding(monkeypatch):
+    """A hidden-layer float32 L-BFGS fit is judged stalled by the ftol rule alone: the rounding bound
+    (eps32 max|x| ||theta||_1 / sqrt(n_eff)) is derived for X @ W, the linear model's only."""
+    from torchlogit import _training
+
+    seen = []
+
+    class Recording(_training.LBFGSConvergence):
+        def __init__(self, *args, rounding=None, **kwargs):
+            seen.append(rounding)
+            super().__init__(*args, rounding=rounding, **kwargs)
+
+    monkeypatch.setattr(_training, "LBFGSConvergence", Recording)
+    X, Y = make_multilabel_classification(n_samples=100, n_features=8, n_classes=3, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TorchMultiLabelClassifier((), solver="lbfgs", dtype="float32", max_iter=3).fit(X, Y)
+        TorchMultiLabelClassifier((4,), solver="lbfgs", dtype="float32", max_iter=3, random_state=0).fit(X, Y)
+    assert seen[0] is not None  # linear: the rounding bound applies
+    assert seen[1] is None  # hidden layers: the ftol rule alone

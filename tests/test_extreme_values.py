@@ -578,3 +578,11 @@ def test_weights_summing_beyond_float64_are_refused_in_words_without_numpys_warn
             warnings.simplefilter("error")
             with pytest.raises(ValueError, match=r"sum to inf, beyond float64's range"):
                 make().fit(X, target, sample_weight=halves)
+
+
+def test_a_c_times_weight_sum_that_underflows_to_zero_is_refused_in_words():
+    """C=1e-200 with weights of 1e-200: C * S underflows to 0, refused in words (not a ZeroDivisionError)."""
+    X = np.array([[0.0], [1.0], [2.0], [3.0]])
+    y = np.array([0, 0, 1, 1])
+    with pytest.raises(ValueError, match=r"penalty's scale 1 / \(C S\) overflows float64"):
+        TorchLogisticClassifier(C=1e-200, dtype="float64").fit(X, y, sample_weight=np.full(4, 1e-200))

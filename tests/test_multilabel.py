@@ -791,3 +791,20 @@ def test_early_stopping_restores_the_best_epoch_without_an_overshoot_warning():
         ).fit(X, Y)
     valid = [row["valid_loss"] for row in clf.history_]
     assert valid[-1] > 2 * min(valid)  # the last epoch overshot, but its parameters are not the ones kept
+
+
+def test_random_state_sets_the_hidden_layers_initialisation_under_lbfgs():
+    """MLPClassifier(solver="lbfgs") draws its initial weights from random_state: so do hidden layers under L-BFGS
+    (the same seed, the same start; another seed, another)."""
+    X, Y = make_multilabel_classification(n_samples=200, n_features=8, n_classes=3, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+
+    def start(seed):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ConvergenceWarning)
+            return TorchMultiLabelClassifier((6,), solver="lbfgs", max_iter=1, random_state=seed).fit(X, Y).coefs_
+
+    a, again, b = start(0), start(0), start(1)
+    for W, W_again, W_other in zip(a, again, b, strict=True):
+        np.testing.assert_array_equal(W, W_again)
+        assert not np.allclose(W, W_other)
