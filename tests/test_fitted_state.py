@@ -671,6 +671,10 @@ def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
         "a multinomial model needs one output per class": _crafted(state, _n_outputs=2),
         "a binary model needs 2 classes": _crafted(binary.__getstate__(), classes_=np.arange(3)),
         "classes_ are not sorted": _crafted(state, classes_=np.array([2, 1, 0])),
+        # predict returned (n, 1) labels; predict_proba NaN: a model file refuses both
+        "classes_ is not one-dimensional": _crafted(state, classes_=np.arange(3).reshape(3, 1)),
+        "its coefficients are not finite numbers": _crafted(state, coef_=np.full_like(state["coef_"], np.nan)),
+        r"its coefficients are not finite numbers\.": _crafted(state, coef_=state["coef_"].astype(object)),
         "it has a target kind but no classes_": _crafted(state, classes_=None),
         r"_partial_state has the keys \['dropout', 'l1', 'optimizer', 'solver'\]": _crafted(
             state, _partial_state={k: v for k, v in partial.items() if k != "seed"}
@@ -805,3 +809,17 @@ def test_history_holds_a_callbacks_records_as_plain_python_values():
     assert row["pair"] == [1.5, 0.25] and [type(v) for v in row["pair"]] == [float, float]
     assert type(row["scalar"]) is float and row["scalar"] == 0.75
     assert type(row["count"]) is int and row["count"] == 3
+
+
+def test_a_crafted_state_without_intercepts_has_its_optimizer_moments_checked():
+    """A fit_intercept=False partial_fit model keeps one optimizer entry per weight (no bias entry): a crafted
+    state's moments are compared with coef_ in that layout too."""
+    X, y = load_iris(return_X_y=True)
+    model = TorchLogisticClassifier(solver="adam", fit_intercept=False).partial_fit(X, y, classes=[0, 1, 2])
+    state = pickle.loads(pickle.dumps(model)).__getstate__()
+    moments = state["_partial_state"]["optimizer"]
+    assert len(moments) == 1 and moments[0]["exp_avg"].shape == (3, 4)  # one weight, no bias: the case checked
+    moments[0]["exp_avg"] = np.zeros((4, 3))
+    moments[0]["exp_avg_sq"] = np.zeros((4, 3))
+    with pytest.raises(ValueError, match="optimizer moments do not fit"):
+        TorchLogisticClassifier.__new__(TorchLogisticClassifier).__setstate__(state)

@@ -609,3 +609,17 @@ def test_a_routing_request_that_is_not_true_false_or_an_alias_is_refused_in_the_
     path.write_bytes(_forge(content, _set("requests", {"fit": {"sample_weight": request_value}})))
     with pytest.raises(ModelFileError, match="the routing requests are not True, False or an alias per parameter"):
         cls.load(path)
+
+
+def test_a_hidden_model_without_fit_intercept_saves_and_its_output_intercepts_are_the_ones_checked(tmp_path):
+    """The output layer's intercepts are the ones fit_intercept=False leaves at 0 and the file drops: a hidden
+    layer's bias is saved as it is, an output intercept assigned after fit is refused (not silently dropped)."""
+    X, Y = make_multilabel_classification(n_samples=60, n_features=5, n_classes=3, random_state=0)
+    model = TorchMultiLabelClassifier((4,), fit_intercept=False, max_iter=5, random_state=0).fit(X, Y)
+    assert np.any(model.intercepts_[0] != 0) and not np.any(model.intercepts_[-1] != 0)
+    model.save(tmp_path / "fitted.tl")  # the hidden layer's bias is not the output intercept: saved as it is
+    loaded = TorchMultiLabelClassifier.load(tmp_path / "fitted.tl")
+    np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
+    model.intercepts_[-1] = np.full_like(model.intercepts_[-1], 0.5)  # a prior shift assigned after fit
+    with pytest.raises(ValueError, match="fit_intercept=False"):
+        model.save(tmp_path / "shifted.tl")  # the file would drop it: refused, not silently changed

@@ -304,3 +304,40 @@ def test_an_export_refuses_a_threshold_a_1d_model_would_ignore_as_predict_does(e
         else:
             skl2onnx.to_onnx(model, X[:1].astype(np.float32))
     assert not (tmp_path / "m.onnx").exists()
+
+
+def test_onnx_labels_take_the_integral_float_minus_two_to_the_63():
+    """-2**63 is the lowest int64: a label the graph holds; below it, refused naming the label beyond."""
+    from torchlogit._export import integer_labels
+
+    labels = integer_labels(np.array([-(2.0**63), 0.0, 1.0]))
+    assert labels.dtype == np.int64 and labels.tolist() == [-(2**63), 0, 1]
+    with pytest.raises(ValueError, match=r"holds -1.8\d*e\+19, outside"):
+        integer_labels(np.array([-(2.0**64), 0.0]))  # below it: refused, not wrapped
+
+
+def test_skl2onnx_refuses_a_string_sample_as_for_logistic_regression():
+    """skl2onnx refuses a string sample for LogisticRegression (the graph would parse text as numbers): so for ours."""
+    from skl2onnx import to_onnx
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_iris(return_X_y=True)
+    sample = X[:1].astype(str)
+    with pytest.raises(RuntimeError) as reference:
+        to_onnx(LogisticRegression(max_iter=200).fit(X, y), sample)
+    with pytest.raises(RuntimeError) as ours:
+        to_onnx(TorchLogisticClassifier(max_iter=20).fit(X, y), sample)
+    assert "StringTensorType" in str(reference.value) and "StringTensorType" in str(ours.value)
+
+
+def test_skl2onnx_declares_the_multilabel_label_output_as_a_matrix():
+    """The multi-label graph's label output is declared (N, n_labels), as it is computed (a consumer reading the
+    signature sizes its buffers from it)."""
+    from skl2onnx import to_onnx
+
+    X, Y = make_multilabel_classification(n_samples=40, n_features=5, n_classes=3, random_state=0)
+    model = TorchMultiLabelClassifier(max_iter=20).fit(X, Y)
+    onx = to_onnx(model, X[:1].astype(np.float32), options={"zipmap": False})
+    dims = {o.name: o.type.tensor_type.shape.dim for o in onx.graph.output}
+    assert len(dims["label"]) == 2 and dims["label"][1].dim_value == 3
+    assert len(dims["probabilities"]) == 2 and dims["probabilities"][1].dim_value == 3

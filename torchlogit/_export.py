@@ -33,8 +33,10 @@ def integer_labels(classes):
     else:
         return None
     if outside:
+        low = classes.min()  # below int64 (floats only: an integer array's dtype holds no such value), or above
+        beyond = low if float(low) < -(2.0**63) else classes.max()
         raise ValueError(
-            f"ONNX class labels are int64; classes_ holds {classes.max()}, outside its range. Encode the labels "
+            f"ONNX class labels are int64; classes_ holds {beyond}, outside its range. Encode the labels "
             "(LabelEncoder, or strings) before fitting."
         )
     return classes.astype(np.int64)

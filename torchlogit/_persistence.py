@@ -551,6 +551,7 @@ def _check_fitted(fitted, cls, payload_size):
 def _check_kind(kind, n_outputs, classes, cls):
     """The target kind, the number of outputs and the classes agree, as a fit of ``cls`` leaves them."""
     kinds = _target_kinds(cls)
+    _require(np.ndim(classes) == 1, "classes_ is not one-dimensional")  # predict would return (n, 1) labels
     _require(isinstance(kind, str) and kind in kinds, f"kind {str(kind)[:20]!r} is not one of {sorted(kinds)}")
     _require(
         isinstance(n_outputs, (int, np.integer)) and not isinstance(n_outputs, bool) and n_outputs >= 1,
@@ -574,8 +575,8 @@ def check_unpickled(model):
     skops loads only the types it is told to trust, and a file holding torchlogit's types alone passes that
     test whatever the values: a target kind that disagrees with ``classes_`` predicted probabilities that do
     not sum to one, and optimizer moments of the wrong shapes reached torch's errors in ``partial_fit``.
-    Checked: the kind, outputs and classes (as :func:`load` checks a model file), the arrays' shapes, and
-    ``partial_fit``'s state. The state of an unfitted estimator (its parameters only) is not checked.
+    Checked: the kind, outputs and classes (as :func:`load` checks a model file), the coefficients' shapes and
+    finiteness, and ``partial_fit``'s state. The state of an unfitted estimator (its parameters only) is not checked.
     """
     state = vars(model)
     if "_kind" not in state:
@@ -591,6 +592,10 @@ def check_unpickled(model):
         if not model._has_model():  # its coefficients deleted (``del model.coef_``: the next fit starts cold)
             return
         layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs
+        _require(
+            all(a.dtype.kind in "fiu" and np.all(np.isfinite(a)) for layer in layers for a in layer),
+            "its coefficients are not finite numbers",  # as a model file's tensors (load)
+        )
         partial = state.get("_partial_state")
         if partial is not None:
             _check_partial_state(partial, layers)
