@@ -266,7 +266,7 @@ def test_sparsify_is_for_linear_models(hidden):
 
 @pytest.mark.parametrize("compute", ["float32", "float64"])
 def test_fitted_dtypes_follow_the_data_as_in_sklearn(iris, labels, compute):
-    """float64 X gives float64 arrays, float32 X float32 ones, whatever dtype the fit computed in.
+    """float64 X gives float64 arrays and predictions, float32 X float32 ones, whatever dtype the fit computed in.
 
     As scikit-learn 1.9's LogisticRegression; scikit-learn 1.6 (our floor) casts float32 X to float64
     for lbfgs, so there its float32 half has no counterpart (checked only from 1.9 on)."""
@@ -279,11 +279,17 @@ def test_fitted_dtypes_follow_the_data_as_in_sklearn(iris, labels, compute):
         assert clf.coef_.dtype == clf.intercept_.dtype == expected
         if expected == np.float64 or sklearn_keeps_float32:
             assert ref.coef_.dtype == expected
-        assert clf.predict_proba(data).dtype == np.float64
+        # Scores and probabilities in X's and the model's common type, as LogisticRegression computes them
+        for method in ("predict_proba", "decision_function", "predict_log_proba"):
+            assert getattr(clf, method)(data).dtype == expected
+            if expected == np.float64 or sklearn_keeps_float32:
+                assert getattr(ref, method)(data).dtype == expected
+        assert clf.predict_proba(X).dtype == np.float64  # float64 X, a float32 model: float64
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             mlp = TorchMultiLabelClassifier((4,), dtype=compute, max_iter=2).fit(Xm.astype(data.dtype), Y)
         assert {W.dtype for W in mlp.coefs_ + mlp.intercepts_} == {np.dtype(expected)}
+        assert mlp.predict_proba(Xm.astype(data.dtype)).dtype == expected  # MLPClassifier's too
 
 
 def test_the_pickle_holds_no_training_machinery(iris):

@@ -207,6 +207,44 @@ def test_freezers_need_a_mini_batch_solver_and_something_left_to_train(data):
     assert not hasattr(frozen, "coefs_")
 
 
+_GRADIENT_CALLS = []  # module-level: the estimator copies its callbacks
+
+
+class _WatchGradients(Callback):
+    def on_grad_computed(self, net, named_parameters, **kwargs):
+        _GRADIENT_CALLS.append(sum(float(p.grad.norm()) for _, p in named_parameters if p.grad is not None))
+
+
+def test_gradient_callbacks_need_a_mini_batch_solver(data):
+    """skorch calls on_grad_computed from the closure it hands an optimizer; the full-batch solvers' closures never
+    called it, so GradientNormClipping or a gradient monitor did nothing, in silence (L-BFGS, Newton, a hidden
+    network's L-BFGS): refused there in words, before training. With adam it is called after every batch's
+    gradient, and clipping every gradient to 1e-12 keeps the coefficients near their start."""
+    from skorch.callbacks import GradientNormClipping
+
+    X, y, _, labels, _ = data
+    for solver in ("lbfgs", "newton-cholesky"):
+        for callback in (GradientNormClipping(gradient_clip_value=1.0), _WatchGradients()):
+            name = type(callback).__name__
+            with pytest.raises(ValueError, match=f"{name} acts in on_grad_computed, which solver='{solver}'"):
+                TorchLogisticClassifier(solver=solver, callbacks=[callback]).fit(X, y)
+    unfitted = TorchMultiLabelClassifier((3,), solver="lbfgs", callbacks=[_WatchGradients()])
+    with pytest.raises(ValueError, match="solver='lbfgs' does not call"):
+        unfitted.fit(X, labels)
+    assert not hasattr(unfitted, "coefs_")
+    _GRADIENT_CALLS.clear()
+    params = dict(solver="adam", max_iter=2, random_state=0, n_iter_no_change=100, batch_size=len(y) // 2)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        TorchLogisticClassifier(**params, callbacks=[_WatchGradients()]).fit(X, y)
+        free = TorchLogisticClassifier(**params).fit(X, y)
+        clipped = TorchLogisticClassifier(**params, callbacks=[GradientNormClipping(gradient_clip_value=1e-12)]).fit(
+            X, y
+        )
+    assert len(_GRADIENT_CALLS) == 4 and min(_GRADIENT_CALLS) > 0  # 2 epochs of 2 batches
+    assert np.abs(clipped.coef_).max() < 1e-3 * np.abs(free.coef_).max()
+
+
 _EPOCHS = []  # module-level: the estimator copies its callbacks (and what they hold)
 
 

@@ -51,7 +51,16 @@ from ._objective import l1_strength
 from ._persistence import check_unpickled
 from ._persistence import load as load_model
 from ._persistence import save as save_model
-from ._predict import class_labels, device_logits, host_logits, log_probabilities, probabilities, tensor_logits
+from ._predict import (
+    as_dtype,
+    class_labels,
+    device_logits,
+    host_logits,
+    log_probabilities,
+    probabilities,
+    score_dtype,
+    tensor_logits,
+)
 from ._solvers import MINI_BATCH_SOLVERS
 from ._state import keep_state_on_failure, optimizer_moments, plain
 from ._threads import SMALL_VALUES, data_values, threads_for
@@ -79,7 +88,8 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
     the schedule would restart on every call and never change the rate of the epoch it is in, and torch's
     schedulers refuse to resume on a new optimizer (a raw ``KeyError: param 'initial_lr' is not specified`` on
     the second call, measured); ``EarlyStopping`` likewise, whose count of epochs without improvement restarts in
-    every call's net (it never stopped anything).
+    every call's net (it never stopped anything). A callback acting in ``on_grad_computed`` (skorch's
+    ``GradientNormClipping``, a gradient monitor) needs a mini-batch solver: the full-batch solvers never called it.
     """
     from skorch.callbacks import (
         BatchScoring,
@@ -116,6 +126,16 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
                 "objective and its gradient before the first epoch, so its first step would move the parameters "
                 "it freezes (measured: Freezer('linear.weight') left coefficients of 0.28). Use solver='adam' or "
                 "'sgd', where it holds them."
+            )
+        watches_gradients = getattr(kind, "on_grad_computed", None) is not Callback.on_grad_computed
+        if watches_gradients and solver not in MINI_BATCH_SOLVERS:
+            # skorch calls on_grad_computed from the closure it hands an optimizer; this solver's closure computes the
+            # objective's exact gradient for its line search or Newton step, and never called it (the callback, a
+            # GradientNormClipping or a gradient monitor, did nothing, in silence).
+            raise ValueError(
+                f"{name} acts in on_grad_computed, which solver={solver!r} does not call: its steps (a line search, "
+                "or Newton's) are computed from the exact gradient of the objective, which a callback must not change. "
+                "Use solver='adam' or 'sgd', where it is called after every batch's gradient."
             )
         if issubclass(kind, EarlyStopping) and partial:
             raise ValueError(
@@ -713,7 +733,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             return torch.device("cpu")
 
     def _logits(self, X, method):
-        """(logits as float64 NumPy, the :class:`~torchlogit._data.Origin` of ``X``), from the fitted arrays.
+        """(float64 logits, the :class:`~torchlogit._data.Origin` of ``X``, the scores' dtype), from the fitted arrays.
+
+        The logits are NumPy, or a tensor where a tensor ``X`` lives. The scores' dtype is
+        scikit-learn's (:func:`_score_dtype`); labels are read from the float64 logits.
 
         The fitted arrays (``coef_`` / ``coefs_``) are the model. On the CPU a linear
         model computes ``X @ coef_.T + intercept_`` as scikit-learn does; hidden layers are
@@ -725,15 +748,18 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         check_origin(self, X, method)
         if on_device(X):  # computed where the tensor lives, returned there
             activation = getattr(self, "activation", "identity")
-            return tensor_logits(checked_tensor(self, X), self._fitted_layers(), activation), origin_of(X)
-        return self._host_logits(host_array(X)), origin_of(X)
+            tensor, layers = checked_tensor(self, X), self._fitted_layers()
+            logits = tensor_logits(tensor, layers, activation)
+            return logits, origin_of(X), score_dtype(tensor.dtype, layers)
+        logits, dtype = self._host_logits(host_array(X))
+        return logits, origin_of(X), dtype
 
     def _complete_assigned_model(self):
         """What a fit records besides the public arrays, for a model assigned to an unfitted estimator (see
         :meth:`TorchLogisticClassifier._complete_assigned_model`); nothing here."""
 
     def _host_logits(self, X):
-        """Float64 NumPy logits for NumPy-like ``X`` (see :meth:`_logits`)."""
+        """(float64 NumPy logits, the scores' dtype) for NumPy-like ``X`` (see :meth:`_logits`)."""
         if isinstance(X, (list, tuple)):
             X = np.asarray(X)
         if getattr(getattr(X, "dtype", None), "kind", None) in ("U", "S"):
@@ -746,9 +772,10 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         layers = self._fitted_layers()
         activation = getattr(self, "activation", "identity")
         device = self._prediction_device()
-        if device.type != "cpu":
-            return device_logits(X, layers, activation, device)
-        return host_logits(X, layers, activation)
+        logits = (
+            device_logits(X, layers, activation, device) if device.type != "cpu" else host_logits(X, layers, activation)
+        )
+        return logits, score_dtype(X.dtype, layers)
 
     def decision_function(self, X):
         """Logits: shape (n_samples,) for binary targets, (n_samples, n_outputs) otherwise.
@@ -762,8 +789,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         scores : ndarray of shape (n_samples,) or (n_samples, n_outputs)
             For binary targets, positive means ``classes_[1]``.
         """
-        logits, origin = self._logits(X, "decision_function")
-        return origin.wrap(logits[:, 0] if self._kind == "binary" else logits)
+        logits, origin, dtype = self._logits(X, "decision_function")
+        return origin.wrap(as_dtype(logits[:, 0] if self._kind == "binary" else logits, dtype))
 
     def predict_proba(self, X):
         """Probabilities.
@@ -778,8 +805,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             Class probabilities (columns follow ``classes_``, rows sum to one), or for
             multi-label targets the independent probability of each label.
         """
-        logits, origin = self._logits(X, "predict_proba")
-        return origin.wrap(probabilities(logits, self._kind))
+        logits, origin, dtype = self._logits(X, "predict_proba")
+        return origin.wrap(as_dtype(probabilities(logits, self._kind), dtype))
 
     def predict_log_proba(self, X):
         """Logarithm of :meth:`predict_proba`, computed stably from the logits.
@@ -792,8 +819,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         -------
         log_proba : ndarray, same shape as :meth:`predict_proba`
         """
-        logits, origin = self._logits(X, "predict_log_proba")
-        return origin.wrap(log_probabilities(logits, self._kind))
+        logits, origin, dtype = self._logits(X, "predict_log_proba")
+        return origin.wrap(as_dtype(log_probabilities(logits, self._kind), dtype))
 
     def predict(self, X):
         """Most probable class of each sample.
@@ -807,7 +834,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         y_pred : ndarray of shape (n_samples,)
             Labels from ``classes_``.
         """
-        logits, origin = self._logits(X, "predict")
+        logits, origin, _ = self._logits(X, "predict")
         return origin.wrap(self._labels(logits))
 
     def _labels(self, logits):
@@ -839,7 +866,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         check_origin(self, X, "score")
         X, y, sample_weight = host_inputs(X, y, sample_weight)
         # NumPy from here on: accuracy_score then needs no array-API dispatch (nor a device).
-        logits = self._host_logits(X)
+        logits, _ = self._host_logits(X)
         with config_context(array_api_dispatch=False):
             return float(accuracy_score(y, self._labels(logits), sample_weight=sample_weight))
 

@@ -121,7 +121,10 @@ SHARED = {
     "verbose": """verbose : int, default=0
         Print one line per epoch (skorch's ``PrintLog``).""",
     "callbacks": """callbacks : list of skorch callbacks or (name, callback) tuples, default=None
-        Passed to the skorch net as they are (copied, so ``fit`` never changes them).""",
+        Passed to the skorch net as they are (copied, so ``fit`` never changes them).
+        Callbacks that act on the parameters or gradients within an epoch (skorch's
+        ``Freezer``, ``LRScheduler``, ``GradientNormClipping``, any ``on_grad_computed``)
+        need solver="adam" or "sgd": the full-batch solvers refuse them with a ``ValueError``.""",
     "fitted_net": """loss_curve_ : list of float
         The objective after each epoch (each L-BFGS iteration for "lbfgs"; for "adam" /
         "sgd" the mean loss of the epoch's mini-batches), as ``MLPClassifier``'s. A

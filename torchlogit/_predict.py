@@ -1,7 +1,8 @@
 """Logits of a fitted model from its public arrays (``coef_`` / ``coefs_``), on the host or on a device.
 
 The fitted arrays are the model, as in scikit-learn: nothing here reads a torch module.
-Predictions are computed in float64 whatever dtype the model was trained in.
+Predictions are computed in float64 whatever dtype the model was trained in, and returned in
+scikit-learn's dtype (:func:`score_dtype`).
 
 * Linear models on the CPU: ``X @ coef_.T + intercept_``, as ``LogisticRegression``
   computes it (BLAS, straight from the validated input, dense or sparse).
@@ -33,6 +34,7 @@ from ._kernels import (
     CHUNK_VALUES,
     DEVICE_CHUNK_VALUES,
     as_tensor,
+    numpy_dtype,
     sparse_tensor,
     torch_takes,
     unchecked_sparse_invariants,
@@ -162,6 +164,25 @@ def device_logits(X, layers, activation, device):
 # Each takes float64 logits as NumPy (computed on the host) or as a tensor (computed where
 # a device tensor lives) and answers in the same kind: the NumPy formulas are the ones
 # scikit-learn's LogisticRegression uses.
+
+
+def score_dtype(X_dtype, layers):
+    """The dtype of scores and probabilities for input of ``X_dtype``: scikit-learn's.
+
+    ``LogisticRegression`` computes ``X @ coef_.T + intercept_`` in the arrays' common type
+    (``MLPClassifier`` likewise through its layers): float32 for float32 ``X`` and a float32
+    model, else float64. Ours are computed in float64 and rounded to it once, at the end;
+    labels are read from the float64 logits.
+    """
+    dtypes = [numpy_dtype(X_dtype), *(np.asarray(a).dtype for layer in layers for a in layer)]
+    return np.dtype(np.float32) if all(dtype == np.float32 for dtype in dtypes) else np.dtype(np.float64)
+
+
+def as_dtype(result, dtype):
+    """``result`` (NumPy, or a tensor where the input lives) in the NumPy ``dtype`` (float32 or float64)."""
+    if isinstance(result, torch.Tensor):
+        return result.to(torch.float32) if dtype == np.float32 else result
+    return result.astype(dtype, copy=False)
 
 
 def probabilities(logits, kind):
