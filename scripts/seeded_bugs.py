@@ -82,7 +82,14 @@ EXTRA_MODULE_TESTS = {
     "_compare": ["tests/test_compare.py"],
     "_batched": ["tests/test_batched_whitening.py", "tests/test_cv.py"],
     "_newton": ["tests/test_newton.py"],
-    "_net": ["tests/test_minibatch_loop.py", "tests/test_partial_fit.py", "tests/test_determinism.py"],
+    "_net": [
+        "tests/test_minibatch_loop.py",
+        "tests/test_partial_fit.py",
+        "tests/test_determinism.py",
+        "tests/test_threads.py",
+        "tests/test_newton.py",
+        "tests/test_contracts_callbacks.py",
+    ],
     "_threads": ["tests/test_threads.py"],
 }
 

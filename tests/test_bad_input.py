@@ -503,3 +503,16 @@ def test_the_overflow_refusal_names_a_value_of_the_column_it_names_sparse():
         TorchLogisticClassifier(dtype="float32").fit(sp.csr_matrix(dense), np.array([0, 1, 0, 1]))
     value, column = re.match(r"X holds (\S+) in column (\d+)", str(refused.value)).groups()
     assert float(value) in dense[:, int(column)] and abs(float(value)) > np.finfo(np.float32).max
+
+
+# (a second mutation survey's T15: the overflow of the class totals' sum
+# reaches the user as NumPy's "overflow encountered in reduce" RuntimeWarning before the refusal in words)
+def test_balanced_weights_summing_beyond_float64_are_refused_without_a_numpy_warning():
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(20, 3)), np.repeat([0, 1], 10)
+    sample_weight = np.ones(20)
+    sample_weight[[0, 10]] = 1e308  # each class's total is finite; their sum is not
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="sum to inf"):
+            TorchLogisticClassifier(class_weight="balanced").fit(X, y, sample_weight=sample_weight)

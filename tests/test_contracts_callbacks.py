@@ -17,6 +17,7 @@ import torch
 from sklearn.neural_network import MLPClassifier
 from skorch.history import History
 
+from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
 from torchlogit._callbacks import NoImprovementStopping
 
 
@@ -737,3 +738,59 @@ def test_no_overshoot_warning_for_a_run_ending_within_tol_of_a_near_zero_best():
         history.new_epoch()
         history.record("train_loss", loss)
     assert rule.overshoot_message(SimpleNamespace(history=history, lr=0.001)) is None
+
+
+def _h3_binary(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    return X, y
+
+
+# (a second mutation survey's N10: a network with only some
+# parameters frozen refused as if every one were: "Every parameter of the network is frozen")
+@pytest.mark.parametrize("solver", ["adam", "sgd"])  # skorch's Freezer is refused with L-BFGS (documented)
+def test_freezing_one_layer_trains_the_others_with_mini_batch_solvers(solver):
+    from skorch.callbacks import Freezer
+
+    X, y = _h3_binary()
+    Y = np.c_[y, 1 - y]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        frozen = TorchMultiLabelClassifier(
+            hidden_layer_sizes=(3,),
+            solver=solver,
+            max_iter=3,
+            tol=0,
+            random_state=0,
+            callbacks=[("freeze", Freezer("hidden.0.weight"))],
+        ).fit(X, Y)
+        free = TorchMultiLabelClassifier(hidden_layer_sizes=(3,), solver=solver, max_iter=3, tol=0, random_state=0).fit(
+            X, Y
+        )
+    assert not np.array_equal(frozen.coefs_[0], free.coefs_[0])  # the frozen layer kept its initial weights
+    assert not np.array_equal(frozen.coefs_[1], free.coefs_[1]) or not np.array_equal(
+        frozen.intercepts_[0], free.intercepts_[0]
+    )
+
+
+# (a second mutation survey's N12: an L-BFGS iteration whose line search failed not recorded as
+# "line_search_failed" in history_, so the stopping rule never sees the failure; only the rule itself was tested,
+# on hand-written history rows)
+def test_a_failed_line_search_reaches_the_history_and_stops_the_fit(monkeypatch):
+    from torchlogit._solvers import LBFGS
+
+    original = LBFGS.step
+
+    def failing_step(self, closure):
+        out = original(self, closure)
+        self.state[self.param_groups[0]["params"][0]]["failed"] = "ABNORMAL: LINE SEARCH FAILED"
+        return out
+
+    monkeypatch.setattr(LBFGS, "step", failing_step)
+    X, y = _h3_binary()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = TorchLogisticClassifier(solver="lbfgs", max_iter=20, tol=0).fit(X, y)
+    assert clf.history_[0]["line_search_failed"] == "ABNORMAL: LINE SEARCH FAILED"
+    assert len(clf.history_) < 20  # the stopping rule read it

@@ -450,3 +450,34 @@ def test_sparsified_model_predicts_sparse_float64_input_as_logistic_regression_b
     Xs = sp.csr_matrix(X)
     np.testing.assert_array_equal(model.decision_function(Xs), reference.decision_function(Xs))
     np.testing.assert_array_equal(model.predict_proba(Xs), reference.predict_proba(Xs))
+
+
+# (a second mutation survey's P17: label dtypes torch has no dtype for, from a tensor's logits)
+def test_tensor_indicator_labels_of_a_dtype_torch_lacks_come_back_as_numpy():
+    logits = torch.tensor([[1.0, -1.0]], dtype=torch.float64)
+    got = indicator_labels(logits, np.array([0.5, 0.5]), np.longdouble)
+    assert isinstance(got, np.ndarray) and got.dtype == np.longdouble
+    np.testing.assert_array_equal(got, [[1, 0]])
+
+
+# (a second mutation survey's P14: labels torch has no dtype for (longdouble) sent to torch.as_tensor;
+# P15: boolean labels of a tensor's logits answered as NumPy, where the docstring promises a tensor)
+@pytest.mark.parametrize(
+    "classes, tensor",
+    [
+        (np.array([1.0, 2.0], dtype=np.longdouble), False),
+        (np.array([False, True]), True),
+        (np.array([3, 7], dtype=np.uint8), True),
+        (np.array(["a", "b"]), False),
+    ],
+)
+def test_class_labels_of_tensor_logits_for_every_label_dtype(classes, tensor):
+    from torchlogit._predict import class_labels
+
+    logits = torch.tensor([[2.0], [-1.0], [0.0]], dtype=torch.float64)
+    got = class_labels(logits, "binary", classes)
+    assert isinstance(got, torch.Tensor) is tensor
+    values = got.cpu().numpy() if tensor else got
+    np.testing.assert_array_equal(values, classes[[1, 0, 0]])
+    if not tensor:
+        assert values.dtype == classes.dtype

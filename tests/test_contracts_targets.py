@@ -192,3 +192,43 @@ def test_pos_weight_beyond_float32_is_refused_only_for_float32_fits():
         warnings.simplefilter("ignore")
         model = TorchMultiLabelClassifier(pos_weight=[1e39, 1.0], dtype="float64", max_iter=3).fit(X, Y)
     assert np.isfinite(model.predict_proba(X)).all()
+
+
+def _h3_binary(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    return X, y
+
+
+# (a second mutation survey's T10: a class weight of exactly 0 refused; LogisticRegression takes it)
+def test_a_zero_class_weight_is_accepted_as_logistic_regression_accepts_it():
+    X, y = _h3_binary()
+    y = np.where(np.arange(len(y)) % 3 == 0, 2, y)  # three classes: class 2 weighs nothing
+    clf = TorchLogisticClassifier(class_weight={0: 1.0, 1: 1.0, 2: 0.0}, max_iter=50).fit(X, y)
+    assert clf.coef_.shape == (3, 4)
+
+
+# (a second mutation survey's T13: labels of a dtype torch does not promote (uint16/32/64) sent to
+# torch.promote_types with int64 classes: torch's "Promotion for uint16, uint32, uint64 types is not supported").
+# Through the public API on the CPU such labels are converted before they get here; a device tensor's are not.
+@pytest.mark.parametrize("dtype", [torch.uint16, torch.uint32, torch.uint64])
+def test_tensor_positions_of_labels_torch_does_not_promote(dtype):
+    from torchlogit._targets import _tensor_positions
+
+    positions = _tensor_positions(np.array([0, 1, 5]), torch.tensor([5, 0, 1, 0], dtype=dtype))
+    np.testing.assert_array_equal(positions.cpu().numpy(), [2, 0, 1, 0])
+    with pytest.raises(ValueError, match=r"not in classes .*\[3\]"):
+        _tensor_positions(np.array([0, 1, 5]), torch.tensor([3, 0], dtype=dtype))
+
+
+# (a second mutation survey's T06: float classes with tensor labels sent down the NumPy path, which
+# hands back NumPy positions where the training code wants a tensor: AttributeError "'numpy.ndarray' object has
+# no attribute 'to'")
+def test_partial_fit_takes_float_tensor_labels_against_float_classes():
+    X, y = _h3_binary()
+    clf = TorchLogisticClassifier(solver="adam", max_iter=2)
+    clf.partial_fit(torch.as_tensor(X), torch.as_tensor(y, dtype=torch.float64), classes=np.array([0.0, 1.0]))
+    np.testing.assert_array_equal(clf.classes_, [0.0, 1.0])
+    with pytest.raises(ValueError, match=r"not in classes .*\[2\.0\]"):
+        clf.partial_fit(torch.as_tensor(X[:3]), torch.tensor([0.0, 2.0, 1.0], dtype=torch.float64))

@@ -345,3 +345,80 @@ def test_verbose_prints_no_row_for_the_epoch_a_ctrl_c_interrupted(capsys):
         signal.signal(signal.SIGINT, outer)
     rows = [line for line in capsys.readouterr().out.splitlines() if line.strip()[:1].isdigit()]
     assert [row.split()[0] for row in rows] == ["1", "2"]
+
+
+def _h3_binary(n=120, seed=0):
+    rng = np.random.default_rng(seed)
+    X = rng.normal(size=(n, 4))
+    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
+    return X, y
+
+
+# (a second mutation survey's N17: history_'s cumulative
+# "func_evals" off from the objective evaluations actually made; only the optimizer's state was tested)
+@pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky"])
+def test_history_func_evals_count_every_objective_evaluation(solver, monkeypatch):
+    from torchlogit._net import LogitNet
+
+    calls = []
+    original = LogitNet.train_step_single
+
+    def counting(self, batch, **fit_params):
+        calls.append(1)
+        return original(self, batch, **fit_params)
+
+    monkeypatch.setattr(LogitNet, "train_step_single", counting)
+    X, y = _h3_binary()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = TorchLogisticClassifier(solver=solver, max_iter=4, tol=0).fit(X, y)
+    evals = [row["func_evals"] for row in clf.history_]
+    assert evals == sorted(evals) and evals[-1] == len(calls)
+
+
+class _StopInSecondEpochsFirstBatch(Callback):
+    def on_batch_end(self, net, training=None, **kwargs):
+        if len(net.history) == 2:
+            raise KeyboardInterrupt
+
+
+# (a second mutation survey's N16: a stop raised from a per-batch hook made
+# verbose print the unfinished epoch's row; only the on_epoch_end stop's row belongs, see _print_stopping_epoch)
+def test_verbose_prints_no_row_for_an_epoch_a_per_batch_stop_cut_short(capsys):
+    X, y = _h3_binary()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf = TorchLogisticClassifier(
+            solver="adam",
+            batch_size=40,
+            max_iter=5,
+            tol=0,
+            verbose=1,
+            callbacks=[("stop", _StopInSecondEpochsFirstBatch())],
+        ).fit(X, y)
+    printed = [line for line in capsys.readouterr().out.splitlines() if line.strip()[:1].isdigit()]
+    assert len(printed) == 1  # epoch 1 only
+    assert len(clf.history_) == 2
+
+
+class _DeviceLoopStop(Callback):
+    live_batch_history = False  # served by LogitNet's device-side loop (as torchlogit's own callbacks are)
+
+    def on_batch_end(self, net, training=None, **kwargs):
+        if len(net.history) == 2:
+            raise KeyboardInterrupt
+
+
+# (a second mutation survey's N09: a callback's stop raised per batch in the device-side loop not flagged
+# as the callback's, so fit re-raised it as the user's Ctrl-C)
+def test_a_per_batch_stop_in_the_device_loop_ends_the_fit_as_skorch_does():
+    X, y = _h3_binary()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            clf = TorchLogisticClassifier(
+                solver="adam", batch_size=40, max_iter=5, tol=0, callbacks=[("stop", _DeviceLoopStop())]
+            ).fit(X, y)
+        except KeyboardInterrupt:
+            pytest.fail("a callback's stop reached the caller as a KeyboardInterrupt")
+    assert len(clf.history_) == 2
