@@ -1913,12 +1913,16 @@ BUGS = [
     Bug(
         "_persistence",
         "        layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs\n"
+        "        _require(\n"
+        '            all(a.dtype.kind in "fiu" and np.all(np.isfinite(a)) for layer in layers for a in layer),\n'
+        '            "its coefficients are not finite numbers",  # as a model file\'s tensors (load)\n'
+        "        )\n"
         '        partial = state.get("_partial_state")\n'
         "        if partial is not None:\n",
         '        partial = state.get("_partial_state")\n'
         "        if partial is not None:\n"
         "            layers = model._fitted_layers(dense=True)\n",
-        "check_unpickled checks the arrays' shapes only for models with a partial_fit state",
+        "check_unpickled checks the arrays' shapes (and values) only for models with a partial_fit state",
         "check",
     ),
     Bug(
@@ -3203,6 +3207,47 @@ BUGS = [
         "class_weight='balanced' with weights summing beyond float64 names a NaN class weight the user never gave",
         "weights",
         tests=["tests/test_extreme_values.py"],
+    ),
+    Bug(
+        "_inference",
+        "            measured = (std_err > 0) & ~noise.cpu().numpy()\n",
+        "            measured = std_err > 0\n",
+        "summary() measures the fit's distance from the optimum in sandwich standard errors that are rounding noise",
+        "inference",
+        tests=["tests/test_inference.py"],
+    ),
+    Bug(
+        "_persistence",
+        '            all(a.dtype.kind in "fiu" and np.all(np.isfinite(a)) for layer in layers for a in layer),\n',
+        '            all(a.dtype.kind in "fiu" for layer in layers for a in layer),\n',
+        "a crafted pickle or skops state with NaN coefficients loads and predicts NaN probabilities",
+        "files",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_persistence",
+        '    _require(np.ndim(classes) == 1, "classes_ is not one-dimensional")  '
+        "# predict would return (n, 1) labels\n",
+        "",
+        "a crafted pickle or skops state with a 2-D classes_ loads and predicts (n, 1) labels",
+        "files",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_base",
+        "        if watches_gradients and solver not in MINI_BATCH_SOLVERS:\n",
+        "        if False:\n",
+        "GradientNormClipping with L-BFGS or Newton is accepted and never called, in silence",
+        "other",
+        tests=["tests/test_minibatch_loop.py"],
+    ),
+    Bug(
+        "_predict",
+        "    return np.dtype(np.float32) if all(dtype == np.float32 for dtype in dtypes) else np.dtype(np.float64)\n",
+        "    return np.dtype(np.float64)\n",
+        "probabilities of float32 X from a float32 model come back float64 (LogisticRegression's are float32)",
+        "other",
+        tests=["tests/test_fitted_state.py"],
     ),
 ]
 
