@@ -286,6 +286,7 @@ def test_fitted_dtypes_follow_the_data_as_in_sklearn(iris, labels, compute):
             if expected == np.float64 or sklearn_keeps_float32:
                 assert getattr(ref, method)(data).dtype == expected
         assert clf.predict_proba(X).dtype == np.float64  # float64 X, a float32 model: float64
+        assert copy.deepcopy(clf).sparsify().predict_proba(data).dtype == expected  # a SciPy coef_ too
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ConvergenceWarning)
             mlp = TorchMultiLabelClassifier((4,), dtype=compute, max_iter=2).fit(Xm.astype(data.dtype), Y)

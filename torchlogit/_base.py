@@ -736,7 +736,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         """(float64 logits, the :class:`~torchlogit._data.Origin` of ``X``, the scores' dtype), from the fitted arrays.
 
         The logits are NumPy, or a tensor where a tensor ``X`` lives. The scores' dtype is
-        scikit-learn's (:func:`_score_dtype`); labels are read from the float64 logits.
+        scikit-learn's (:func:`~torchlogit._predict.score_dtype`); labels are read from the float64 logits.
 
         The fitted arrays (``coef_`` / ``coefs_``) are the model. On the CPU a linear
         model computes ``X @ coef_.T + intercept_`` as scikit-learn does; hidden layers are

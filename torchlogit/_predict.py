@@ -174,7 +174,11 @@ def score_dtype(X_dtype, layers):
     model, else float64. Ours are computed in float64 and rounded to it once, at the end;
     labels are read from the float64 logits.
     """
-    dtypes = [numpy_dtype(X_dtype), *(np.asarray(a).dtype for layer in layers for a in layer)]
+    # (a.dtype where it has one: a sparsified coef_ is a SciPy matrix, which np.asarray wraps as an object)
+    dtypes = [
+        numpy_dtype(X_dtype),
+        *(a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype for layer in layers for a in layer),
+    ]
     return np.dtype(np.float32) if all(dtype == np.float32 for dtype in dtypes) else np.dtype(np.float64)
 
 
