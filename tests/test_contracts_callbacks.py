@@ -610,9 +610,9 @@ def test_a_slow_float32_decrease_above_the_rounding_does_not_make_a_float64_copy
     X, y = make_classification(20000, 100, n_informative=20, n_redundant=0, random_state=0)
     original, copies = TrainingSet.batch, []
 
-    def spy(self, part, dtype, *args):
+    def spy(self, part, dtype, *args, **kwargs):
         copies.append(dtype)
-        return original(self, part, dtype, *args)
+        return original(self, part, dtype, *args, **kwargs)
 
     monkeypatch.setattr(TrainingSet, "batch", spy)
     with warnings.catch_warnings():

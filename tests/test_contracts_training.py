@@ -126,9 +126,9 @@ def _batch_dtypes(estimator, X, y):
     original = TrainingSet.batch
     dtypes = []
 
-    def spy(self, part, dtype, batch_size, column_major=False):
+    def spy(self, part, dtype, batch_size, *args, **kwargs):
         dtypes.append(dtype)
-        return original(self, part, dtype, batch_size, column_major)
+        return original(self, part, dtype, batch_size, *args, **kwargs)
 
     with mock.patch.object(TrainingSet, "batch", spy), warnings.catch_warnings():
         warnings.simplefilter("error", ConvergenceWarning)

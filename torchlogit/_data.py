@@ -367,7 +367,9 @@ def training_rows(X, targets, sample_weight, max_abs=None):
     return rows, weight, counts
 
 
-def training_batch(X, targets, picked, weight, dtype, device, batch_size, column_major=False, max_abs=None):
+def training_batch(
+    X, targets, picked, weight, dtype, device, batch_size, column_major=False, max_abs=None, linear=False
+):
     """Rows ``picked`` of the training data (with their merged weights) as tensors on the device.
 
     The one copy of the training data: gathered in canonical order and cast to the
@@ -376,7 +378,8 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
     copy laid out by columns (:func:`~._kernels.column_major_copy`). ``max_abs``: the largest
     absolute value of the picked rows of a dense tensor ``X`` when known; the copy's is then that
     value in ``dtype`` (rounding is monotone, so the largest value of the cast copy is the cast of
-    the largest), which saves a pass over the copy (1M x 100 float64: about 30 ms).
+    the largest), which saves a pass over the copy (1M x 100 float64: about 30 ms). ``linear``: a linear
+    model trains on the batch (see :func:`_target_rows`).
     """
     host = None
     if isinstance(X, torch.Tensor):
@@ -403,13 +406,32 @@ def training_batch(X, targets, picked, weight, dtype, device, batch_size, column
     if max_abs < torch.finfo(dtype).tiny:
         _check_underflow(X, picked, dtype, max_abs)
     target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
+    # A dense linear model's objective reads several labels by label (._objective.linear_objective_and_gradient):
+    # laid out so on a full batch, its every evaluation no longer copies the label matrix to that layout.
+    by_label = linear and features.layout == torch.strided and targets.n_outputs > 1 and batch_size >= len(picked)
     return TensorData(
         features,
-        as_tensor(targets.target[picked], target_dtype, device),
+        _target_rows(targets.target, picked, target_dtype, device, by_label and targets.kind == "multilabel"),
         as_tensor(weight, dtype, device),
         host=host,
         max_abs=max_abs,
     )
+
+
+def _target_rows(target, picked, dtype, device, by_label):
+    """The targets' rows ``picked`` as a tensor of ``dtype`` on ``device``.
+
+    A label matrix is gathered and cast chunk by chunk, as ``X`` is (its float64 rows were first copied whole: 320
+    MB for 20k rows of 2000 labels), laid out label by label (a transposed view of an ``(n_labels, n_rows)``
+    tensor) with ``by_label``. The values are the labels' 0 and 1, exact in any dtype: the same bits either way.
+    """
+    if np.ndim(target) != 2:
+        return as_tensor(target[picked], dtype, device)
+    if isinstance(target, torch.Tensor):
+        rows = torch.as_tensor(picked, device=target.device)  # (a device named: the user's default may be another)
+        return gathered_rows(target, rows, dtype, device, column_major=by_label)
+    rows = picked.cpu().numpy() if isinstance(picked, torch.Tensor) else picked
+    return to_device(target, rows, dtype, device, column_major=by_label)
 
 
 def effective_rows(weight):

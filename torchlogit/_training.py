@@ -444,7 +444,7 @@ class TrainingMixin:
         # Fits whose products go to NumPy's BLAS (._threads.blas_threads) train on a column-major copy.
         vector_products = self._vector_products(data, module)
         column_major = column_major_copy(data.n_values, vector_products)
-        batch = data.batch(train, dtype, batch_size, column_major)
+        batch = data.batch(train, dtype, batch_size, column_major, linear=module is LinearLogits)
         lbfgs = self._solver() == "lbfgs"
         single = dtype != torch.float64
         trust_gradient = not single or (module is LinearLogits and _float32_gradient_trusted(batch.max_abs, self.tol))
@@ -508,7 +508,7 @@ class TrainingMixin:
                 net.partial_fit(batch)
         if getattr(stopping, "promote_", False):  # L-BFGS's or Newton's float32 stall
             del batch  # the float32 copy is not needed any more: free it before the float64 one is made
-            batch = data.batch(train, torch.float64, batch_size, column_major)
+            batch = data.batch(train, torch.float64, batch_size, column_major, linear=module is LinearLogits)
             with blas_threads(data.n_values, vector_products):
                 self._continue_in_float64(net, batch, stopping, targets, device)
         if not lbfgs:

@@ -142,15 +142,16 @@ class TrainingSet:
 
         return part(kept), part(held)
 
-    def batch(self, part, dtype, batch_size, column_major=False):
+    def batch(self, part, dtype, batch_size, column_major=False, linear=False):
         """The tensors of ``part`` on the training device in ``dtype``: the one copy of its rows.
 
-        ``column_major``: a dense copy laid out by columns (:func:`._kernels.column_major_copy`).
+        ``column_major``: a dense copy laid out by columns (:func:`._kernels.column_major_copy`). ``linear``: for a
+        linear model (its label matrix laid out as its objective reads it, see :func:`._data.training_batch`).
         """
         # Every row of X (in canonical order): the copy's largest |value| is X's, known from validation.
         max_abs = self.max_abs if len(part.rows) == self.X.shape[0] else None
         return training_batch(
-            self.X, self.targets, part.rows, part.weight, dtype, self.device, batch_size, column_major, max_abs
+            self.X, self.targets, part.rows, part.weight, dtype, self.device, batch_size, column_major, max_abs, linear
         )
 
 
