@@ -444,3 +444,28 @@ def test_partial_fit_after_fit_intercept_is_switched_on_starts_the_moments_afres
     assigned.partial_fit(X, y)
     np.testing.assert_allclose(switched.coef_, assigned.coef_, rtol=1e-7, atol=1e-9)
     np.testing.assert_allclose(switched.intercept_, assigned.intercept_, rtol=1e-7, atol=1e-9)
+
+
+# (a second mutation survey, S23: moments of a larger model (one more parameter) loaded into the optimizer of a
+# smaller one; not reachable from the public API today (partial_fit refuses fit_intercept switched off), a guard of
+# the helper's own contract; only the opposite direction was tested)
+def test_optimizer_moments_of_another_structure_are_not_loaded_either_way():
+    from torchlogit._state import load_optimizer_moments, optimizer_moments
+
+    def trained(n_params):
+        params = [torch.nn.Parameter(torch.ones(2, 3))] + ([torch.nn.Parameter(torch.ones(2))] if n_params == 2 else [])
+        opt = torch.optim.Adam(params)
+        sum(p.sum() for p in params).backward()
+        opt.step()
+        return opt
+
+    two, one = optimizer_moments(trained(2)), optimizer_moments(trained(1))
+    for moments, n_params in [(two, 1), (one, 2)]:
+        fresh = torch.optim.Adam(
+            [torch.nn.Parameter(torch.ones(2, 3))] + ([torch.nn.Parameter(torch.ones(2))] if n_params == 2 else [])
+        )
+        load_optimizer_moments(fresh, moments)
+        assert len(fresh.state_dict()["state"]) == 0  # started afresh
+    same = torch.optim.Adam([torch.nn.Parameter(torch.ones(2, 3)), torch.nn.Parameter(torch.ones(2))])
+    load_optimizer_moments(same, two)
+    assert len(same.state_dict()["state"]) == 2

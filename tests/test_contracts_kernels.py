@@ -676,3 +676,50 @@ def test_linear_scores_is_x_times_w_transposed_for_any_width(K, n_features):
     scores = linear_scores(X, W)
     assert scores.shape == (7, K)
     torch.testing.assert_close(scores, X @ W.T, rtol=1e-12, atol=1e-12)
+
+
+# (a second mutation survey: kills K8: to_device ignoring column_major)
+def test_to_device_on_the_cpu_lays_the_copy_out_by_columns_when_asked():
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((50, 7))
+    rows = rng.permutation(50)
+    for column_major in (False, True):
+        tensor = to_device(X, rows, torch.float32, torch.device("cpu"), column_major=column_major)
+        np.testing.assert_array_equal(tensor.numpy(), X[rows].astype(np.float32))
+        assert tensor.dtype == torch.float32
+        if column_major:
+            assert tensor.T.is_contiguous() and not tensor.is_contiguous()
+        else:
+            assert tensor.is_contiguous()
+
+
+# (a second mutation survey: K17, the row weights dropped from the sparse column moments: killed today only by
+# test_preconditioner.py's 60 s zipf fit; this pins it in 0.1 s)
+def test_add_column_square_sums_weights_each_row():
+    from torchlogit._kernels import add_column_square_sums, sparse_tensor
+
+    rng = np.random.default_rng(1)
+    X = sp.random(40, 9, density=0.4, format="csr", random_state=1, dtype=np.float64)
+    tensor = sparse_tensor(X, torch.float64, torch.device("cpu"))
+    weight = torch.from_numpy(rng.uniform(0.1, 3.0, 40))
+    crow = tensor.crow_indices()
+    start, end = 5, 33
+    out = torch.zeros(9, dtype=torch.float64)
+    add_column_square_sums(out, tensor, weight, start, end, int(crow[start]), int(crow[end]))
+    dense = X.toarray()[start:end]
+    expected = (weight.numpy()[start:end, None] * dense**2).sum(axis=0)
+    np.testing.assert_allclose(out.numpy(), expected, rtol=1e-12)
+
+
+# (a second mutation survey: kills K15: the vector product picked by the row count of R, not its
+# column count: a one-row block with several outputs gets a (p, 1) gradient)
+def test_transposed_product_of_dense_x_for_one_row_and_one_column():
+    from torchlogit._kernels import transposed_product
+
+    g = torch.Generator().manual_seed(0)
+    for n, k in [(1, 3), (1, 1), (5, 1), (5, 3)]:
+        X = torch.randn(n, 4, generator=g, dtype=torch.float64)
+        R = torch.randn(n, k, generator=g, dtype=torch.float64)
+        out = transposed_product(X, R)
+        assert out.shape == (4, k)
+        torch.testing.assert_close(out, X.T @ R)

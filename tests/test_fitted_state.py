@@ -856,3 +856,39 @@ def test_a_fit_in_another_thread_installs_no_signal_handler_and_succeeds():
     thread.start()
     thread.join()
     assert errors == []
+
+
+# (a second mutation survey: kills S19: NumPy arrays in a history row left as arrays, so history_
+# is no longer plain data: json.dumps fails, == on rows is elementwise)
+def test_plain_turns_arrays_tensors_and_numpy_scalars_into_python_values():
+    import json
+
+    from torchlogit._state import plain
+
+    row = {
+        "a": np.arange(3),
+        "b": (torch.tensor([1.5, 2.5]), np.float32(0.5)),
+        "c": [np.int64(4), {"d": torch.tensor(2.0)}],
+    }
+    out = plain(row)
+    assert out == {"a": [0, 1, 2], "b": [[1.5, 2.5], 0.5], "c": [4, {"d": 2.0}]}
+    assert type(out["a"]) is list and type(out["b"][1]) is float and type(out["c"][0]) is int
+    json.dumps(out)
+
+
+# (a second mutation survey: kills M22: the last layer's output count never checked, so a 3-class
+# model whose coef_ lost a row predicts from 2 classes, proba of shape (n, 2), and a multi-label model gives 2 labels)
+def test_assigned_arrays_with_the_wrong_number_of_outputs_are_refused_in_their_names():
+    from torchlogit import TorchLogisticClassifier, TorchMultiLabelClassifier
+
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((60, 4))
+    clf = TorchLogisticClassifier().fit(X, np.arange(60) % 3)
+    clf.coef_, clf.intercept_ = clf.coef_[:2].copy(), clf.intercept_[:2].copy()
+    with pytest.raises(ValueError, match=r"coef_ has shape \(2, 4\); this model needs \(3, 4\)"):
+        clf.predict_proba(X)
+    Y = (rng.random((60, 3)) < 0.5).astype(int)
+    m = TorchMultiLabelClassifier(hidden_layer_sizes=(5,), max_iter=5).fit(X, Y)
+    m.coefs_[-1], m.intercepts_[-1] = m.coefs_[-1][:, :2].copy(), m.intercepts_[-1][:2].copy()
+    with pytest.raises(ValueError, match=r"coefs_\[1\] has shape \(5, 2\); this model needs \(5, 3\)"):
+        m.predict(X)
