@@ -347,3 +347,18 @@ def test_l1_multinomial_float32_intercepts_stay_float32(iris):
     clf = TorchLogisticClassifier(C=1.0, l1_ratio=1.0, max_iter=50).fit(X, y)
     ref = LogisticRegression(C=1.0, l1_ratio=1.0, solver="saga", max_iter=50).fit(X, y)
     assert clf.coef_.dtype == clf.intercept_.dtype == ref.intercept_.dtype == np.float32
+
+
+# (a second mutation survey, L10) _logistic.py:_complete_assigned_model reading a 1-D coef_ (no classes_) as one row
+# per feature
+def test_assigned_1d_coef_without_classes_is_binary_as_logistic_regression():
+    from sklearn.datasets import load_breast_cancer
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = (X - X.mean(0)) / X.std(0)
+    reference = LogisticRegression().fit(X, y)
+    clf = TorchLogisticClassifier()
+    clf.coef_ = reference.coef_.ravel()  # shape (n_features,): LogisticRegression's decision_function takes it
+    clf.intercept_ = reference.intercept_
+    np.testing.assert_allclose(clf.decision_function(X), reference.decision_function(X), rtol=0, atol=1e-12)

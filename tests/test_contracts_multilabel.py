@@ -723,3 +723,23 @@ def test_a_full_batch_label_matrix_is_laid_out_as_the_linear_objective_reads_it(
     for a, b in zip(by_label.coefs_ + by_label.intercepts_, by_row.coefs_ + by_row.intercepts_, strict=True):
         np.testing.assert_array_equal(a, b)
     assert by_label.n_iter_[0] == by_row.n_iter_[0]
+
+
+def _h7_iris():
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    return (X - X.mean(0)) / X.std(0), y
+
+
+# (a second mutation survey, B3) _base.py:_fit appending the previous loss_curve_ to a cold (warm_start=False)
+# mini-batch refit
+def test_a_cold_adam_refit_of_a_multilabel_model_has_its_own_loss_curve_as_mlpclassifier():
+    from torchlogit import TorchMultiLabelClassifier
+
+    X, y = _h7_iris()
+    Y = np.c_[y == 0, y == 1].astype(int)
+    clf = TorchMultiLabelClassifier(solver="adam", max_iter=3, random_state=0).fit(X, Y)
+    clf.fit(X, Y)
+    assert len(clf.loss_curve_) == len(clf.history_) == 3
+    assert clf.n_iter_[0] == 3
