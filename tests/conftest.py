@@ -46,6 +46,14 @@ def iris():
 
 
 @pytest.fixture(scope="session")
+def noisy_binary():
+    """120 rows of 4 standard normal features; the label is the first feature plus noise, thresholded at 0."""
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 4))
+    return X, (X[:, 0] + 0.5 * rng.normal(size=120) > 0).astype(int)
+
+
+@pytest.fixture(scope="session")
 def datasets(breast_cancer, wine, digits):
     return {"breast_cancer": breast_cancer, "wine": wine, "digits": digits}
 

@@ -518,20 +518,13 @@ def test_balanced_weights_summing_beyond_float64_are_refused_without_a_numpy_war
             TorchLogisticClassifier(class_weight="balanced").fit(X, y, sample_weight=sample_weight)
 
 
-def _h7_iris():
-    from sklearn.datasets import load_iris
-
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(0)) / X.std(0), y
-
-
 # (a second mutation survey, B2) _base.py _parameter_constraints "learning_rate_init" closed="left" (0 accepted: an
 # adam fit that never moves)
-def test_learning_rate_init_zero_is_refused_as_mlpclassifier_refuses_it():
+def test_learning_rate_init_zero_is_refused_as_mlpclassifier_refuses_it(iris):
     from sklearn.neural_network import MLPClassifier
     from sklearn.utils._param_validation import InvalidParameterError
 
-    X, y = _h7_iris()
+    X, y = iris
     with pytest.raises(InvalidParameterError, match="learning_rate_init"):
         MLPClassifier(learning_rate_init=0.0).fit(X, y)
     with pytest.raises(InvalidParameterError, match="learning_rate_init"):

@@ -551,15 +551,8 @@ def test_feature_names_are_kept_at_fit_and_checked_at_partial_fit(iris):
         partial.partial_fit(frame.rename(columns={"a": "z"}), y)
 
 
-def _h7_iris():
-    from sklearn.datasets import load_iris
-
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(0)) / X.std(0), y
-
-
 # (a second mutation survey, B13) _base.py:penalty_name without its C=inf branch ("l2" for an unpenalised model)
-def test_penalty_is_none_for_an_infinite_c():
-    X, y = _h7_iris()
+def test_penalty_is_none_for_an_infinite_c(iris):
+    X, y = iris
     assert TorchLogisticClassifier(C=np.inf).fit(X, y).penalty is None
     assert TorchLogisticClassifier(C=np.inf, l1_ratio=1.0).penalty is None

@@ -740,20 +740,13 @@ def test_no_overshoot_warning_for_a_run_ending_within_tol_of_a_near_zero_best():
     assert rule.overshoot_message(SimpleNamespace(history=history, lr=0.001)) is None
 
 
-def _h3_binary(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4))
-    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
-    return X, y
-
-
 # (a second mutation survey's N10: a network with only some
 # parameters frozen refused as if every one were: "Every parameter of the network is frozen")
 @pytest.mark.parametrize("solver", ["adam", "sgd"])  # skorch's Freezer is refused with L-BFGS (documented)
-def test_freezing_one_layer_trains_the_others_with_mini_batch_solvers(solver):
+def test_freezing_one_layer_trains_the_others_with_mini_batch_solvers(noisy_binary, solver):
     from skorch.callbacks import Freezer
 
-    X, y = _h3_binary()
+    X, y = noisy_binary
     Y = np.c_[y, 1 - y]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
@@ -777,7 +770,7 @@ def test_freezing_one_layer_trains_the_others_with_mini_batch_solvers(solver):
 # (a second mutation survey's N12: an L-BFGS iteration whose line search failed not recorded as
 # "line_search_failed" in history_, so the stopping rule never sees the failure; only the rule itself was tested,
 # on hand-written history rows)
-def test_a_failed_line_search_reaches_the_history_and_stops_the_fit(monkeypatch):
+def test_a_failed_line_search_reaches_the_history_and_stops_the_fit(noisy_binary, monkeypatch):
     from torchlogit._solvers import LBFGS
 
     original = LBFGS.step
@@ -788,7 +781,7 @@ def test_a_failed_line_search_reaches_the_history_and_stops_the_fit(monkeypatch)
         return out
 
     monkeypatch.setattr(LBFGS, "step", failing_step)
-    X, y = _h3_binary()
+    X, y = noisy_binary
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf = TorchLogisticClassifier(solver="lbfgs", max_iter=20, tol=0).fit(X, y)

@@ -725,19 +725,12 @@ def test_a_full_batch_label_matrix_is_laid_out_as_the_linear_objective_reads_it(
     assert by_label.n_iter_[0] == by_row.n_iter_[0]
 
 
-def _h7_iris():
-    from sklearn.datasets import load_iris
-
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(0)) / X.std(0), y
-
-
 # (a second mutation survey, B3) _base.py:_fit appending the previous loss_curve_ to a cold (warm_start=False)
 # mini-batch refit
-def test_a_cold_adam_refit_of_a_multilabel_model_has_its_own_loss_curve_as_mlpclassifier():
+def test_a_cold_adam_refit_of_a_multilabel_model_has_its_own_loss_curve_as_mlpclassifier(iris):
     from torchlogit import TorchMultiLabelClassifier
 
-    X, y = _h7_iris()
+    X, y = iris
     Y = np.c_[y == 0, y == 1].astype(int)
     clf = TorchMultiLabelClassifier(solver="adam", max_iter=3, random_state=0).fit(X, Y)
     clf.fit(X, Y)

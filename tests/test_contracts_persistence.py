@@ -1067,14 +1067,9 @@ def test_a_header_length_beyond_int64_is_read_unsigned_and_refused(models, tmp_p
         TorchLogisticClassifier.load(path)
 
 
-def _h7_iris():
-    X, y = load_iris(return_X_y=True)
-    return (X - X.mean(0)) / X.std(0), y
-
-
 # (a second mutation survey, L8) _logistic.py:_check_loaded_params without its class_weight-dict check
-def test_save_refuses_a_class_weight_dict_set_after_fit_that_names_no_fitted_class(tmp_path):
-    X, y = _h7_iris()
+def test_save_refuses_a_class_weight_dict_set_after_fit_that_names_no_fitted_class(iris, tmp_path):
+    X, y = iris
     clf = TorchLogisticClassifier().fit(X, y)
     clf.set_params(class_weight={5: 2.0})  # fit would refuse it: "The classes, [0, 1, 2], are not in class_weight"
     with pytest.raises(ValueError, match="not in class_weight"):

@@ -194,16 +194,9 @@ def test_pos_weight_beyond_float32_is_refused_only_for_float32_fits():
     assert np.isfinite(model.predict_proba(X)).all()
 
 
-def _h3_binary(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4))
-    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
-    return X, y
-
-
 # (a second mutation survey's T10: a class weight of exactly 0 refused; LogisticRegression takes it)
-def test_a_zero_class_weight_is_accepted_as_logistic_regression_accepts_it():
-    X, y = _h3_binary()
+def test_a_zero_class_weight_is_accepted_as_logistic_regression_accepts_it(noisy_binary):
+    X, y = noisy_binary
     y = np.where(np.arange(len(y)) % 3 == 0, 2, y)  # three classes: class 2 weighs nothing
     clf = TorchLogisticClassifier(class_weight={0: 1.0, 1: 1.0, 2: 0.0}, max_iter=50).fit(X, y)
     assert clf.coef_.shape == (3, 4)
@@ -228,8 +221,8 @@ def test_tensor_positions_of_labels_torch_does_not_promote(name):
 # (a second mutation survey's T06: float classes with tensor labels sent down the NumPy path, which
 # hands back NumPy positions where the training code wants a tensor: AttributeError "'numpy.ndarray' object has
 # no attribute 'to'")
-def test_partial_fit_takes_float_tensor_labels_against_float_classes():
-    X, y = _h3_binary()
+def test_partial_fit_takes_float_tensor_labels_against_float_classes(noisy_binary):
+    X, y = noisy_binary
     clf = TorchLogisticClassifier(solver="adam", max_iter=2)
     clf.partial_fit(torch.as_tensor(X), torch.as_tensor(y, dtype=torch.float64), classes=np.array([0.0, 1.0]))
     np.testing.assert_array_equal(clf.classes_, [0.0, 1.0])

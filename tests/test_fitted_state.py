@@ -833,17 +833,10 @@ def test_a_crafted_state_without_intercepts_has_its_optimizer_moments_checked():
         TorchLogisticClassifier.__new__(TorchLogisticClassifier).__setstate__(state)
 
 
-def _h3_binary(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4))
-    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
-    return X, y
-
-
 # (a second mutation survey's N05: signal.signal called off the main thread; tests/test_threads.py kills it
 # too, but neither mutation.toml nor seeded_bugs.py lists test_threads.py for _net)
-def test_a_fit_in_another_thread_installs_no_signal_handler_and_succeeds():
-    X, y = _h3_binary()
+def test_a_fit_in_another_thread_installs_no_signal_handler_and_succeeds(noisy_binary):
+    X, y = noisy_binary
     errors = []
 
     def fit():

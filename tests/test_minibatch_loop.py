@@ -347,17 +347,10 @@ def test_verbose_prints_no_row_for_the_epoch_a_ctrl_c_interrupted(capsys):
     assert [row.split()[0] for row in rows] == ["1", "2"]
 
 
-def _h3_binary(n=120, seed=0):
-    rng = np.random.default_rng(seed)
-    X = rng.normal(size=(n, 4))
-    y = (X[:, 0] + 0.5 * rng.normal(size=n) > 0).astype(int)
-    return X, y
-
-
 # (a second mutation survey's N17: history_'s cumulative
 # "func_evals" off from the objective evaluations actually made; only the optimizer's state was tested)
 @pytest.mark.parametrize("solver", ["lbfgs", "newton-cholesky"])
-def test_history_func_evals_count_every_objective_evaluation(solver, monkeypatch):
+def test_history_func_evals_count_every_objective_evaluation(noisy_binary, solver, monkeypatch):
     from torchlogit._net import LogitNet
 
     calls = []
@@ -368,7 +361,7 @@ def test_history_func_evals_count_every_objective_evaluation(solver, monkeypatch
         return original(self, batch, **fit_params)
 
     monkeypatch.setattr(LogitNet, "train_step_single", counting)
-    X, y = _h3_binary()
+    X, y = noisy_binary
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf = TorchLogisticClassifier(solver=solver, max_iter=4, tol=0).fit(X, y)
@@ -384,8 +377,8 @@ class _StopInSecondEpochsFirstBatch(Callback):
 
 # (a second mutation survey's N16: a stop raised from a per-batch hook made
 # verbose print the unfinished epoch's row; only the on_epoch_end stop's row belongs, see _print_stopping_epoch)
-def test_verbose_prints_no_row_for_an_epoch_a_per_batch_stop_cut_short(capsys):
-    X, y = _h3_binary()
+def test_verbose_prints_no_row_for_an_epoch_a_per_batch_stop_cut_short(noisy_binary, capsys):
+    X, y = noisy_binary
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         clf = TorchLogisticClassifier(
@@ -411,8 +404,8 @@ class _DeviceLoopStop(Callback):
 
 # (a second mutation survey's N09: a callback's stop raised per batch in the device-side loop not flagged
 # as the callback's, so fit re-raised it as the user's Ctrl-C)
-def test_a_per_batch_stop_in_the_device_loop_ends_the_fit_as_skorch_does():
-    X, y = _h3_binary()
+def test_a_per_batch_stop_in_the_device_loop_ends_the_fit_as_skorch_does(noisy_binary):
+    X, y = noisy_binary
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         try:
