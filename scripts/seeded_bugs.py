@@ -3235,7 +3235,7 @@ BUGS = [
     ),
     Bug(
         "_base",
-        "        if watches_gradients and solver not in MINI_BATCH_SOLVERS:\n",
+        '        if overrides(kind, "on_grad_computed") and solver not in MINI_BATCH_SOLVERS:\n',
         "        if False:\n",
         "GradientNormClipping with L-BFGS or Newton is accepted and never called, in silence",
         "other",

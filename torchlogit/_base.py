@@ -46,6 +46,7 @@ from ._incremental import IncrementalMixin
 from ._inference import InferenceMixin
 from ._kernels import ACCEPT_SPARSE
 from ._modules import LinearLogits, checked_layers, dropout_streams, layer_coefficients, layers_state
+from ._net import overrides
 from ._newton import check_hessian_size
 from ._objective import l1_strength
 from ._persistence import check_unpickled
@@ -127,8 +128,7 @@ def _check_callbacks(callbacks, solver, recorded, partial=False):
                 "it freezes (measured: Freezer('linear.weight') left coefficients of 0.28). Use solver='adam' or "
                 "'sgd', where it holds them."
             )
-        watches_gradients = getattr(kind, "on_grad_computed", None) is not Callback.on_grad_computed
-        if watches_gradients and solver not in MINI_BATCH_SOLVERS:
+        if overrides(kind, "on_grad_computed") and solver not in MINI_BATCH_SOLVERS:
             # skorch calls on_grad_computed from the closure it hands an optimizer; this solver's closure computes the
             # objective's exact gradient for its line search or Newton step, and never called it (the callback, a
             # GradientNormClipping or a gradient monitor, did nothing, in silence).

@@ -408,10 +408,16 @@ def training_batch(
     target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
     # A dense linear model's objective reads several labels by label (._objective.linear_objective_and_gradient):
     # laid out so on a full batch, its every evaluation no longer copies the label matrix to that layout.
-    by_label = linear and features.layout == torch.strided and targets.n_outputs > 1 and batch_size >= len(picked)
+    by_label = (
+        linear
+        and targets.kind == "multilabel"
+        and targets.n_outputs > 1
+        and features.layout == torch.strided
+        and batch_size >= len(picked)
+    )
     return TensorData(
         features,
-        _target_rows(targets.target, picked, target_dtype, device, by_label and targets.kind == "multilabel"),
+        _target_rows(targets.target, picked, target_dtype, device, by_label),
         as_tensor(weight, dtype, device),
         host=host,
         max_abs=max_abs,

@@ -136,9 +136,11 @@ def _watching_ctrl_c(net):
         signal.signal(signal.SIGINT, previous)
 
 
-def _overrides(callback, hook):
-    """Whether ``callback`` does something in ``hook`` (skorch's base class does nothing there)."""
-    return getattr(type(callback), hook, None) is not getattr(Callback, hook)
+def overrides(callback, hook):
+    """Whether ``callback`` (an instance, or a class as ``callbacks`` may name one) does something in ``hook``
+    (skorch's base class does nothing there)."""
+    kind = callback if isinstance(callback, type) else type(callback)
+    return getattr(kind, hook, None) is not getattr(Callback, hook)
 
 
 def _torchs_default_device():
@@ -242,10 +244,10 @@ class LogitNet(NeuralNet):
         called per batch by the device-side loop too.
         """
         for _, callback in self.callbacks_:
-            if _overrides(callback, "on_grad_computed"):
+            if overrides(callback, "on_grad_computed"):
                 return True
             if getattr(callback, "live_batch_history", True) and (
-                _overrides(callback, "on_batch_begin") or _overrides(callback, "on_batch_end")
+                overrides(callback, "on_batch_begin") or overrides(callback, "on_batch_end")
             ):
                 return True
         return False
@@ -265,7 +267,7 @@ class LogitNet(NeuralNet):
             return self._full_batch_epoch(iterator, prefix, step_fn, **fit_params)
         if not (training and isinstance(iterator, _ShuffledBatches)) or self._foreign_batch_hooks():
             return super().run_single_epoch(iterator, training, prefix, step_fn, **fit_params)
-        batch_end = [callback for _, callback in self.callbacks_ if _overrides(callback, "on_batch_end")]
+        batch_end = [callback for _, callback in self.callbacks_ if overrides(callback, "on_batch_end")]
         losses, sizes = [], []
         for batch in iterator:
             step = self._device_step(batch, **fit_params)
@@ -297,7 +299,7 @@ class LogitNet(NeuralNet):
     def _quiet_batches(self):
         """Whether no callback acts per batch (``on_batch_begin``, ``on_batch_end``, ``on_grad_computed``)."""
         hooks = ("on_batch_begin", "on_batch_end", "on_grad_computed")
-        return not any(_overrides(callback, hook) for _, callback in self.callbacks_ for hook in hooks)
+        return not any(overrides(callback, hook) for _, callback in self.callbacks_ for hook in hooks)
 
     def _full_batch_epoch(self, iterator, prefix, step_fn, **fit_params):
         """skorch's epoch of one full batch (an L-BFGS or Newton iteration) without notifying callbacks that
