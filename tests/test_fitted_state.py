@@ -283,6 +283,8 @@ def test_fitted_dtypes_follow_the_data_as_in_sklearn(iris, labels, compute):
         # Scores and probabilities in X's and the model's common type, as LogisticRegression computes them
         for method in ("predict_proba", "decision_function", "predict_log_proba"):
             assert getattr(clf, method)(data).dtype == expected
+            out = getattr(clf, method)(torch.from_numpy(data))  # a CPU tensor in, a tensor of that dtype out
+            assert isinstance(out, torch.Tensor) and out.dtype == torch.from_numpy(np.zeros(0, expected)).dtype
             if expected == np.float64 or sklearn_keeps_float32:
                 assert getattr(ref, method)(data).dtype == expected
         assert clf.predict_proba(X).dtype == np.float64  # float64 X, a float32 model: float64
