@@ -455,3 +455,39 @@ def test_copies_whose_keys_differ_in_the_targets_rounding_are_merged():
     rows, weight = canonical_rows(X, target, np.ones(2))
     assert len(rows) == 1
     np.testing.assert_array_equal(weight, [2.0])
+
+
+@pytest.mark.parametrize("path", ["numpy", "torch"])
+def test_a_uint8_label_matrix_gives_the_canonical_rows_of_its_float64_values(path, monkeypatch):
+    """A multi-label fit keeps its 0/1 labels as uint8 (._multilabel: as float64 they were 8x the size) and its keys'
+    label term is taken a block of rows at a time. Its canonical rows must merge exactly the rows the float64 labels
+    merge (copies, rows told apart by one label, zero weights), in an order set by the values alone: the same contents
+    in the same order for the rows shuffled. Blocks of 5 rows: the key is built from several."""
+    from torchlogit import _tensor_data
+
+    monkeypatch.setattr(_rows, "_KEY_BLOCK_VALUES", 40)
+    monkeypatch.setattr(_tensor_data, "_CHUNK_VALUES", 40)
+    rng = np.random.RandomState(3)
+    base_X = rng.choice([0.0, 1.0, -2.5], size=(10, 4))
+    base_Y = rng.randint(0, 2, size=(10, 8))
+    base_Y[1] = base_Y[0]
+    base_Y[1, 7] ^= 1  # row 1 as row 0 in X, one label apart
+    base_X[1] = base_X[0]
+    picks = rng.randint(0, 10, size=80)
+    X, Y = base_X[picks], base_Y[picks]
+    w = rng.randint(0, 3, size=len(X)).astype(np.float64)
+
+    def rows_of(X, Y, w):
+        if path == "numpy":
+            return canonical_rows(X, Y, w)
+        rows, weight = _tensor_data.canonical_tensor_rows(torch.from_numpy(X), torch.from_numpy(Y), torch.from_numpy(w))
+        return rows.numpy(), weight.numpy()
+
+    rows8, weight8 = rows_of(X, Y.astype(np.uint8), w)
+    rows64, weight64 = rows_of(X, Y.astype(np.float64), w)
+    assert _groups(X, Y, rows8, weight8) == _groups(X, Y, rows64, weight64)
+    assert len(rows8) == len(_groups(X, Y, rows8, weight8))  # each group once
+    order = rng.permutation(len(X))
+    rows_p, weight_p = rows_of(X[order], Y[order].astype(np.uint8), w[order])
+    np.testing.assert_array_equal(np.c_[X, Y][order][rows_p], np.c_[X, Y][rows8])
+    np.testing.assert_array_equal(weight_p, weight8)

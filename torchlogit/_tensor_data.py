@@ -74,6 +74,19 @@ def _rows_per_chunk(X):
     return max(1, values // X.shape[1])
 
 
+def _target_key(target, v):
+    """``target @ v`` in float64 (:func:`._rows.target_key`): a uint8 label matrix cast a block of rows at a time."""
+    if target.dtype == torch.float64 or target.shape[1] == 1:
+        return target.to(torch.float64) @ v
+    key = torch.empty(target.shape[0], dtype=torch.float64, device=target.device)
+    step = _rows_per_chunk(target)
+    buffer = torch.empty((min(step, target.shape[0]), target.shape[1]), dtype=torch.float64, device=target.device)
+    for start in range(0, target.shape[0], step):
+        block = target[start : start + step]
+        torch.mv(buffer[: len(block)].copy_(block), v, out=key[start : start + len(block)])
+    return key
+
+
 def tensor_fit_inputs(estimator, X, y, sample_weight, device, reset=True):
     """``(X, y, sample_weight, max_abs)``: tensors on ``X``'s device, validated there; None for the host path.
 
@@ -219,10 +232,10 @@ def canonical_tensor_rows(X, target, sample_weight, max_abs=None, counts=False):
     caller knows it (:func:`tensor_fit_inputs`), saves a pass over ``X``.
     """
     device = X.device
-    target = target.reshape(X.shape[0], -1).to(torch.float64)
+    target = target.reshape(X.shape[0], -1)
     # torch.tensor copies: the projection's arrays are read-only (cached, see ._rows.projection).
     u, v = (torch.tensor(a, device=device) for a in projection(X.shape[1], target.shape[1]))
-    key = target @ v
+    key = _target_key(target, v)
     if X.dtype == torch.float64 or _pooled_key(X):
         key += _key_product(X, u)
     else:  # X @ u in float64, as NumPy promotes it: a chunk at a time through one reused buffer
