@@ -176,12 +176,22 @@ CASES = [
 ]
 
 
-@pytest.mark.parametrize("kind, C, l1_ratio, pos_weight", CASES)
+@pytest.mark.parametrize(
+    "kind, C, l1_ratio, pos_weight, blocks",
+    [(*case, False) for case in CASES] + [(*case, True) for case in CASES if case[0] == "multilabel"],
+)
 @pytest.mark.parametrize("fraction", [1.0, 0.25])
-def test_objective_functions_equal_the_written_out_objective(kind, C, l1_ratio, pos_weight, fraction):
+def test_objective_functions_equal_the_written_out_objective(
+    kind, C, l1_ratio, pos_weight, blocks, fraction, monkeypatch
+):
     """objective, linear_objective_and_gradient and RegularizedLogLoss: value to 1e-12 of the NumPy objective,
-    gradient (the smooth part: the L1 term carries none) to 1e-7 of its central finite differences."""
+    gradient (the smooth part: the L1 term carries none) to 1e-7 of its central finite differences. ``blocks``:
+    chunks of 4 values, so the multi-label losses are summed a few rows at a time (._objective.label_losses)."""
+    from torchlogit import _kernels
     from torchlogit._objective import RegularizedLogLoss, linear_objective_and_gradient, objective
+
+    if blocks:
+        monkeypatch.setattr(_kernels, "CHUNK_VALUES", 4)
 
     X, target, s, W, b = _problem(kind)
     S = s.sum() * 1.7  # a weight sum apart from the batch's own: the scale must be the fit's

@@ -72,6 +72,13 @@ CHUNK_VALUES = 1 << 20
 # The same on a device (CUDA, MPS): few large chunks, since a kernel launch costs more than the cache saves there
 # (128 MB of float64; ~100 launches per 1M x 100 rows at CHUNK_VALUES took 5 ms of a GPU prediction, issue 14).
 DEVICE_CHUNK_VALUES = 1 << 24
+
+
+def chunk_values(device):
+    """Values a chunk holds on ``device``: :data:`CHUNK_VALUES` on the CPU, :data:`DEVICE_CHUNK_VALUES` elsewhere."""
+    return CHUNK_VALUES if device.type == "cpu" else DEVICE_CHUNK_VALUES
+
+
 # Rows per chunk of a column-major training copy: each chunk's transposition stays in cache.
 COLUMN_MAJOR_CHUNK_ROWS = 4096
 # Values per chunk of a host-to-device transfer (32 MB of float32): long enough to reach the bus's speed.
@@ -547,7 +554,7 @@ def column_max_abs(X):
     # time: the int64 column indices and absolute values of all of them at once were 12 bytes per stored value (a
     # CSR fit with an L1 part or C=inf added 1.9x its matrix instead of 1x).
     out = torch.zeros(n_features, dtype=values.dtype, device=X.device)
-    step = CHUNK_VALUES if X.device.type == "cpu" else DEVICE_CHUNK_VALUES
+    step = chunk_values(X.device)
     for start in range(0, values.shape[0], step):
         chunk = values[start : start + step]
         out.scatter_reduce_(0, columns[start : start + step].long(), chunk.abs(), "amax")

@@ -17,7 +17,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ._kernels import linear_scores, transposed_product
+from ._kernels import chunk_values, linear_scores, transposed_product
 from ._threads import data_values
 
 LOSS_KINDS = ("binary", "multinomial", "multilabel")
@@ -301,13 +301,13 @@ def linear_objective_and_gradient(
             # is laid out so already (._data.training_batch): no copy then.
             target = target.T.contiguous()
             pos_weight = None if pos_weight is None else pos_weight.unsqueeze(1)
-        losses = F.binary_cross_entropy_with_logits(scores, target, pos_weight=pos_weight, reduction="none")
-        losses = losses.sum(axis)
+        losses = label_losses(scores, target, pos_weight, axis)
+        residual = torch.sigmoid(scores)
         if pos_weight is None:
-            residual = torch.sigmoid(scores).sub_(target)  # in place: one n x L temporary fewer
-        else:  # d/dz of BCE with pos_weight: p * (1 + (pw - 1) y) - pw y
-            p = torch.sigmoid(scores)
-            residual = p * (1 + (pos_weight - 1) * target) - pos_weight * target
+            residual.sub_(target)  # in place: one n x L temporary fewer
+        else:  # d/dz of BCE with pos_weight: p * (1 + (pw - 1) y) - pw y, in place beside one temporary
+            factor = torch.mul(target, pos_weight - 1).add_(1)
+            residual.mul_(factor).sub_(torch.mul(target, pos_weight, out=factor))
     unit = weight_unit(weight_sum * batch_fraction)  # the weights over it cannot overflow their losses' products
     row_scale = weight * (1.0 / unit)
     value = torch.sum(losses.mul_(row_scale), dtype=torch.float64) * (scale * unit)
@@ -323,6 +323,27 @@ def linear_objective_and_gradient(
     value, grad_W = add_penalty(value, grad_W, weight_matrix, C=C, l1_ratio=l1_ratio, weight_sum=weight_sum)
     logits = scores.T if outputs_first else scores
     return value, logits, grad_W, grad_b
+
+
+def label_losses(scores, target, pos_weight, axis):
+    """Each row's BCE-with-logits summed over its labels (``axis`` of ``scores``: 0 for the outputs-first layout).
+
+    A block of rows at a time: torch's BCE-with-logits makes three temporaries the size of its input
+    (the log-sigmoid, its buffer, ``1 - target``), and on 20k rows x 2000 labels those 480 MB beside the
+    scores were the peak of the fit. Each row is summed over all its labels at once, as one call sums it.
+    """
+    n_rows, n_labels = scores.shape[1 - axis], scores.shape[axis]
+    step = max(1, chunk_values(scores.device) // max(n_labels, 1))
+    if step >= n_rows:
+        return F.binary_cross_entropy_with_logits(scores, target, pos_weight=pos_weight, reduction="none").sum(axis)
+    losses = torch.empty(n_rows, dtype=scores.dtype, device=scores.device)
+    for start in range(0, n_rows, step):
+        rows = slice(start, start + step)
+        block = (slice(None), rows) if axis == 0 else (rows, slice(None))
+        losses[rows] = F.binary_cross_entropy_with_logits(
+            scores[block], target[block], pos_weight=pos_weight, reduction="none"
+        ).sum(axis)
+    return losses
 
 
 def add_penalty(value, grad_W, weight_matrix, *, C, l1_ratio, weight_sum):
