@@ -371,3 +371,27 @@ def test_l1_strengths_have_the_parameters_dtype_and_zero_for_unpenalized_ones(dt
     assert torch.equal(optimizer._l1, expected)
     optimizer.set_l1(0.0, [weight])
     assert optimizer._l1 is None
+
+
+def test_lbfgs_clears_a_failure_at_the_next_step():
+    """h1's mutant S14. A failed step (a NaN objective) is reported for that step only: after the parameters move,
+    the next finite step clears it (a float32 phase's failure must not be read as its float64 continuation's)."""
+    p = torch.nn.Parameter(torch.tensor([1.0], dtype=torch.float64))
+    opt = LBFGS([p])
+
+    def closure(value):
+        def run():
+            opt.zero_grad()
+            loss = ((p - 3.0) ** 2).sum() * value
+            loss.backward()
+            return loss
+
+        return run
+
+    opt.step(closure(float("nan")))
+    assert opt.state[p]["failed"] is not None
+    with torch.no_grad():
+        p.fill_(2.0)  # moved from outside: the next step evaluates afresh
+    opt.step(closure(1.0))
+    assert opt.state[p]["failed"] is None
+    assert float(p.detach()) != 2.0

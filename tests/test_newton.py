@@ -14,6 +14,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.linear_model._linear_loss import LinearModelLoss
 from sklearn.preprocessing import StandardScaler
+from skorch.callbacks import Callback
 
 from torchlogit import TorchLogisticClassifier
 from torchlogit import _newton as newton
@@ -760,3 +761,77 @@ def test_newton_fallback_lbfgs_stall_rule_floors_the_objective_at_one_as_l_bfgs_
         ref = LogisticRegression(solver="newton-cholesky", C=np.inf, tol=1e-14).fit(X, y)
     assert ours.n_iter_[0] == ref.n_iter_[0]  # 21 and 21; the mutant: 22
     np.testing.assert_allclose(ours.predict_proba(X), ref.predict_proba(X), atol=1e-12)
+
+
+def test_a_newton_net_kept_by_a_callback_does_not_keep_the_training_rows():
+    """h1's mutant N11. A callback that keeps the net (outside itself: the estimator clones its callbacks) must not
+    keep the training rows with it: the optimizer lets go of its data at the end of training, as a pickle shows."""
+    kept = []  # the estimator clones its callbacks: keep the net outside them
+
+    class KeepNet(Callback):
+        def on_train_end(self, net, **kwargs):
+            kept.append(net)
+
+    X, y = make_classification(4000, 40, random_state=0)
+    TorchLogisticClassifier(solver="newton-cholesky", callbacks=[KeepNet()]).fit(X, y)
+    assert kept
+    size = len(pickle.dumps(kept[-1].optimizer_))
+    # The rows (4000 x 40 float64 = 1.28 MB, or 0.64 MB in float32) must not be pickled with the optimizer.
+    assert size < 100_000, size
+
+
+def test_row_chunks_of_a_sparse_csr_tensor_are_its_dense_rows():
+    """h1's mutant N16 (a chunk's row pointers not rebased to its first row). Only a device fit reaches this sparse
+    path (on the CPU the Hessian of sparse X goes through scipy), and its chunks skip torch's invariant checks: the
+    chunks must be the dense rows, in order, for steps shorter, equal and longer than the matrix."""
+
+    A = sp.random(23, 7, density=0.3, format="csr", random_state=0, dtype=np.float64)
+    X = sparse_tensor(A, torch.float64, "cpu")
+    for step in (1, 5, 23, 40):
+        chunks = list(newton._row_chunks(X, step))
+        assert [c.shape[0] for c in chunks] == [min(step, 23 - s) for s in range(0, 23, step)]
+        np.testing.assert_array_equal(torch.cat(chunks).numpy(), A.toarray())
+
+
+def test_newton_restarts_from_parameters_a_callback_moved():
+    """h1's mutant N12 (the kept objective and gradient reused without checking the parameters are still where they
+    were). A callback that shrinks the parameters after the second epoch: the next step starts from the new point,
+    with no warning, and the fit still lands on scikit-learn's optimum."""
+
+    class ShrinkOnce(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            if len(net.history) == 2:
+                with torch.no_grad():
+                    for p in net.module_.parameters():
+                        p.mul_(0.1)
+
+    X, y = make_classification(500, 8, random_state=0)
+    ref = LogisticRegression(solver="newton-cholesky", tol=1e-10, max_iter=100).fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        est = TorchLogisticClassifier(
+            solver="newton-cholesky", tol=1e-10, max_iter=100, dtype="float64", callbacks=[ShrinkOnce()]
+        ).fit(X, y)
+    np.testing.assert_allclose(est.coef_, ref.coef_, rtol=0, atol=1e-6)
+    np.testing.assert_allclose(est.intercept_, ref.intercept_, rtol=0, atol=1e-6)
+
+
+def test_newton_state_counts_the_fall_back_iterations():
+    """h1's mutant N17. The optimizer's documented ``state["n_iter"]`` keeps counting once a singular Hessian (a
+    duplicated column at C=inf) sends the iterations to L-BFGS: one a history row, every epoch."""
+    from scipy.linalg import LinAlgWarning
+
+    seen = []
+
+    class Record(Callback):
+        def on_epoch_end(self, net, **kwargs):
+            state = net.optimizer_.state[next(net.module_.parameters())]
+            seen.append((len(net.history), state["n_iter"], state["fallback"]))
+
+    X, y = make_classification(300, 5, random_state=0)
+    X = np.hstack([X, X[:, :1]])  # a duplicated column: singular Hessian at C=inf, scikit-learn falls back to lbfgs
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", LinAlgWarning)
+        TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, dtype="float64", callbacks=[Record()]).fit(X, y)
+    assert any(fallback for _, _, fallback in seen)
+    assert all(rows == n_iter for rows, n_iter, _ in seen), seen
