@@ -322,18 +322,19 @@ def test_a_model_on_cuda_predicts_host_data_on_cuda(iris, standin_cuda, sparse):
             assert asked == [(torch.float64, torch.device("cuda", 0))] * n_copies
 
 
-def test_cuda_without_an_index_is_torchs_current_device(monkeypatch):
+@pytest.mark.parametrize("count, current", [(2, 1), (1, 0)])
+def test_cuda_without_an_index_is_torchs_current_device(monkeypatch, count, current):
     """``device="cuda"`` meant cuda:0 whatever ``torch.cuda.set_device`` said, while ``"auto"`` took the current
     device: after ``set_device(1)`` the two trained on different GPUs. Both are torch's current device now, as torch
-    reads "cuda"; an index names its device."""
+    reads "cuda"; an index names its device. With one GPU too (h5's mutant: "auto" asking for two GPUs)."""
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    monkeypatch.setattr(torch.cuda, "device_count", lambda: 2)
-    monkeypatch.setattr(torch.cuda, "current_device", lambda: 1)
-    assert resolve_device("cuda") == resolve_device("auto") == torch.device("cuda", 1)
+    monkeypatch.setattr(torch.cuda, "device_count", lambda: count)
+    monkeypatch.setattr(torch.cuda, "current_device", lambda: current)
+    assert resolve_device("cuda") == resolve_device("auto") == torch.device("cuda", current)
     assert resolve_device("cuda:0") == torch.device("cuda", 0)
-    assert resolve_device(torch.device("cuda")) == torch.device("cuda", 1)
-    with pytest.raises(ValueError, match="this machine has 2 CUDA device"):
-        resolve_device("cuda:2")
+    assert resolve_device(torch.device("cuda")) == torch.device("cuda", current)
+    with pytest.raises(ValueError, match=f"this machine has {count} CUDA device"):
+        resolve_device(f"cuda:{count}")
 
 
 # ------------------------------------------------------------------------ score

@@ -798,3 +798,19 @@ def test_a_small_fit_in_an_openmp_limit_keeps_the_limit_while_another_threads_sm
         release.set()
         other.join(30)
     assert torch.get_num_threads() == 2
+
+
+def test_a_torch_sparse_tensor_is_judged_by_its_stored_values():
+    """h5's mutant (a torch sparse tensor counted as rows x columns). A 1000 x 5000 CSR tensor (5M cells, above
+    SMALL_VALUES) holding 10k values counts its 10k values, as the same data in a SciPy CSR matrix do, CSR or COO:
+    its validation (_base._values_hint) runs on one thread."""
+    import scipy.sparse as sp
+
+    from torchlogit._base import _values_hint
+    from torchlogit._kernels import sparse_tensor
+
+    csr = sp.random(1000, 5000, density=0.002, format="csr", random_state=0, dtype=np.float32)
+    X = sparse_tensor(csr, torch.float32, "cpu")
+    assert torchlogit._threads.data_values(X) == csr.nnz == torchlogit._threads.data_values(csr)
+    assert torchlogit._threads.data_values(X.to_sparse_coo()) == csr.nnz
+    assert torchlogit._threads.on_one_thread(_values_hint(X))
