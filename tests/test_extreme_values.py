@@ -586,3 +586,16 @@ def test_a_c_times_weight_sum_that_underflows_to_zero_is_refused_in_words():
     y = np.array([0, 0, 1, 1])
     with pytest.raises(ValueError, match=r"penalty's scale 1 / \(C S\) overflows float64"):
         TorchLogisticClassifier(C=1e-200, dtype="float64").fit(X, y, sample_weight=np.full(4, 1e-200))
+
+
+def test_a_fold_whose_l1_strength_leaves_float32_is_refused_without_refit():
+    """h2's mutant (only the largest fold's weight sum checked). refit=False, float32, l1_ratios=[1]: the fold whose
+    training rows weigh 1e-30 each has an L1 strength l1_ratio / (C S) beyond float32's range. Refused in words
+    before any solve (as the whole sample's sum is with refit=True), not fitted to all-zero coefficients."""
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(80, 3), np.tile([0, 1], 40)
+    w = np.where(np.arange(80) < 40, 1e-30, 1.0)
+    folds = [(np.arange(40), np.arange(40, 80)), (np.arange(40, 80), np.arange(40))]
+    model = TorchLogisticClassifierCV(Cs=[1e-12], l1_ratios=[1.0], cv=folds, refit=False)
+    with pytest.raises(ValueError, match="float32"):
+        model.fit(X, y, sample_weight=w)
