@@ -742,3 +742,63 @@ def test_completely_separated_classes_are_reported_as_without_an_estimate(form):
         warnings.simplefilter("error")  # an optimum that exists: no such warning
         table = TorchLogisticClassifier(**TIGHT).fit(X, overlapping).summary(form(X), overlapping)
     assert table["std_err"].notna().all()
+
+
+def _cancer3():
+    from sklearn.datasets import load_breast_cancer
+
+    X, y = load_breast_cancer(return_X_y=True)
+    X = X[:, :3]
+    return (X - X.mean(0)) / X.std(0), y
+
+
+def test_summary_leaves_coef_of_a_shifted_multinomial_model_untouched():
+    """h4's mutant (the start not cloned). Penalised multinomial, fit_intercept=False, float64: summary's working
+    parameters were a view of coef_, and the class-mean centring wrote into the user's coef_ (the same model:
+    softmax ignores a common shift)."""
+    X, y = load_iris(return_X_y=True)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # max_iter=20: a ConvergenceWarning; the model need not be optimal
+        clf = TorchLogisticClassifier(C=1.0, fit_intercept=False, dtype="float64", max_iter=20).fit(X, y)
+    clf.coef_ = clf.coef_ + 1.0  # float64, C-contiguous: np.asarray / torch.as_tensor share its memory
+    before = clf.coef_.copy()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        clf.summary(X, y)
+    np.testing.assert_array_equal(clf.coef_, before)
+
+
+def test_far_from_optimum_is_warned_for_a_feature_with_tiny_standard_errors():
+    """h4's mutant (the noise bound not squared). A feature in tiny units (x 1e10: coefficient and HC0 standard error
+    ~1e-11) moved 5 standard errors: the noise test must compare a variance with a squared bound, or every standard
+    error below ~1e-8 reads as noise."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((400, 2))
+    y = (X @ [1.0, -0.5] + rng.logistic(size=400) > 0).astype(int)
+    X[:, 0] *= 1e10
+    clf = TorchLogisticClassifier(C=np.inf, dtype="float64", tol=1e-10, max_iter=1000).fit(X, y)
+    se = clf.summary(X, y, cov_type="HC0")["std_err"].to_numpy()
+    assert se[1] < 1e-9
+    clf.coef_ = clf.coef_.copy()
+    clf.coef_[0, 0] += 5 * se[1]
+    with pytest.warns(InferenceWarning, match=r"up to 5 standard errors away from the optimum"):
+        clf.summary(X, y, cov_type="HC0")
+
+
+def test_summary_of_an_unpenalised_fit_ignores_l1_ratio_as_sklearn():
+    """h4's mutant (L1 refused without its penalised test). C=np.inf makes l1_ratio unused (scikit-learn and torchlogit
+    warn so at fit): summary must not refuse it."""
+    X, y = _cancer3()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        clf = TorchLogisticClassifier(C=np.inf, l1_ratio=0.5, dtype="float64").fit(X, y)
+    assert np.isfinite(clf.summary(X, y)["std_err"]).all()
+
+
+def test_intercept_row_name_avoids_every_feature_name():
+    """h4's mutant (one underscore prepended once, not until the name is free): features named "intercept" and
+    "_intercept" push the intercept's row to "__intercept", and every row name stays unique."""
+    X, y = _cancer3()
+    df = pd.DataFrame(X, columns=["intercept", "_intercept", "z"])
+    table = TorchLogisticClassifier(C=np.inf, dtype="float64").fit(df, y).summary(df, y)
+    assert table.index.is_unique and list(table.index)[1:] == ["intercept", "_intercept", "z"]

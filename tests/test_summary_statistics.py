@@ -127,6 +127,24 @@ def test_text_rendering_shows_statistics_and_no_zero_p_values(spector):
     assert isinstance(table[["coef"]], pd.DataFrame) and not hasattr(table[["coef"]], "as_text")
 
 
+@pytest.mark.parametrize("data", ["spector", "weak"])
+def test_header_statistics_print_as_statsmodels_prints_them(data, spector):
+    """Pseudo R-squ. (statsmodels' ``%#6.4g``), Log-Likelihood and LL-Null (``%#8.5g``) print the digits statsmodels
+    prints (h4): a weak model's pseudo R-squared printed 0.0005 (four decimals) for statsmodels' 0.0005356, and a
+    log-likelihood lost its trailing zeros."""
+    if data == "spector":
+        X, y = spector
+    else:
+        rng = np.random.default_rng(1)
+        X = pd.DataFrame({"x": rng.standard_normal(500)})
+        y = pd.Series((0.1 * X["x"] + rng.logistic(size=500) > 0).astype(int), name="y")
+    text = TorchLogisticClassifier(**TIGHT).fit(X, y).summary(X, y).as_text()
+    reference = str(sm.Logit(y, sm.add_constant(X)).fit(disp=0, method="newton", tol=1e-12).summary())
+    for label in ("Pseudo R-squ.:", "Log-Likelihood:", "LL-Null:"):
+        pattern = re.escape(label) + r"\s+(\S+)"
+        assert re.search(pattern, text).group(1) == re.search(pattern, reference).group(1), label
+
+
 @pytest.mark.parametrize(
     "p, text", [(0.0, "<5e-324"), (3.2e-300, "3.2e-300"), (4.5e-4, "0.00045"), (0.0412, "0.041"), (0.5, "0.500")]
 )
@@ -574,3 +592,46 @@ def test_a_column_constant_among_the_rows_of_positive_weight_is_named_in_the_war
     model = TorchLogisticClassifier(C=np.inf, dtype="float64", tol=1e-8, max_iter=300).fit(X, y, sample_weight=weight)
     with pytest.warns(UserWarning, match=r"Column\(s\) \['x1'\] are constant, as the intercept is"):
         model.summary(X, y, sample_weight=weight)
+
+
+def _table(**attrs):
+    from torchlogit._summary_table import SummaryTable
+
+    t = SummaryTable(
+        np.array([[1.0, 0.5, 2.0, 0.0455, 0.02, 1.98]]),
+        index=pd.Index(["x0"], name="feature"),
+        columns=["coef", "std_err", "z", "p_value", "ci_low", "ci_high"],
+    )
+    t.attrs.update(
+        dict(
+            model="Logit",
+            method="MLE",
+            cov_type="nonrobust",
+            converged=True,
+            alpha=0.05,
+            nobs=10.0,
+            df_resid=8.0,
+            df_model=1.0,
+            prsquared=0.1,
+            llf=-5.0,
+            llnull=-6.0,
+            llr_pvalue=0.01,
+        )
+        | attrs
+    )
+    return t
+
+
+def test_multinomial_header_names_the_reference_class():
+    """h4's mutant (the "Reference class:" line dropped from the header): a multinomial table names it."""
+    assert any(
+        line.startswith("Reference class:") and "setosa" in line
+        for line in _table(reference_class="setosa").as_text().splitlines()
+    )
+
+
+def test_header_shows_converged_false():
+    """h4's mutant (header lines of false values dropped): "converged: False" is printed, when it matters most."""
+    assert any(
+        line.startswith("converged:") and "False" in line for line in _table(converged=False).as_text().splitlines()
+    )

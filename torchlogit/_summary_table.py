@@ -39,9 +39,9 @@ RIGHT = [
     ("No. Observations:", "nobs", _count),
     ("Df Residuals:", "df_resid", _count),
     ("Df Model:", "df_model", "{:g}".format),
-    ("Pseudo R-squ.:", "prsquared", "{:.4f}".format),
-    ("Log-Likelihood:", "llf", "{:.5g}".format),
-    ("LL-Null:", "llnull", "{:.5g}".format),
+    ("Pseudo R-squ.:", "prsquared", "{:#.4g}".format),
+    ("Log-Likelihood:", "llf", "{:#.5g}".format),
+    ("LL-Null:", "llnull", "{:#.5g}".format),
     ("LLR p-value:", "llr_pvalue", _llr_p_value),
 ]
 
