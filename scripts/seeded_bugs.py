@@ -119,8 +119,8 @@ BUGS = [
     ),
     Bug(
         "_objective",
-        "            residual = p * (1 + (pos_weight - 1) * target) - pos_weight * target\n",
-        "            residual = p - pos_weight * target\n",
+        "            residual.mul_(factor).sub_(torch.mul(target, pos_weight, out=factor))\n",
+        "            residual.sub_(torch.mul(target, pos_weight, out=factor))\n",
         "multilabel pos_weight gradient: the positive term's weight left out of p",
         "pos_weight",
     ),
@@ -2111,8 +2111,7 @@ BUGS = [
     ),
     Bug(
         "_kernels",
-        '    step = CHUNK_VALUES if X.device.type == "cpu" else DEVICE_CHUNK_VALUES\n'
-        "    for start in range(0, values.shape[0], step):\n",
+        "    step = chunk_values(X.device)\n    for start in range(0, values.shape[0], step):\n",
         "    step = max(values.shape[0], 1)\n    for start in range(0, values.shape[0], step):\n",
         "column maxima of a sparse tensor over every stored value at once (L1 / C=inf CSR fits add 1.9x the matrix)",
         "other",
@@ -3248,6 +3247,28 @@ BUGS = [
         "probabilities of float32 X from a float32 model come back float64 (LogisticRegression's are float32)",
         "other",
         tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_summary_table",
+        '    ("Pseudo R-squ.:", "prsquared", "{:#.4g}".format),\n',
+        '    ("Pseudo R-squ.:", "prsquared", "{:.4f}".format),\n',
+        "summary's header prints a weak model's pseudo R-squared with four decimals (0.0005; statsmodels 0.0005356)",
+        "other",
+        tests=["tests/test_summary_statistics.py"],
+    ),
+    Bug(
+        "_objective",
+        "        block = (slice(None), rows) if axis == 0 else (rows, slice(None))\n",
+        "        block = (rows, slice(None)) if axis == 0 else (slice(None), rows)\n",
+        "a large multi-label fit sums its losses over blocks of labels where it meant blocks of rows",
+        "other",
+    ),
+    Bug(
+        "_rows",
+        "        block[...] = target[start : start + step]\n",
+        "        block[...] = target[start : start + step][::-1]\n",
+        "a multi-label fit's row keys take their labels' term from another row of the block",
+        "other",
     ),
 ]
 
