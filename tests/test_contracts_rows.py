@@ -491,3 +491,39 @@ def test_a_uint8_label_matrix_gives_the_canonical_rows_of_its_float64_values(pat
     rows_p, weight_p = rows_of(X[order], Y[order].astype(np.uint8), w[order])
     np.testing.assert_array_equal(np.c_[X, Y][order][rows_p], np.c_[X, Y][rows8])
     np.testing.assert_array_equal(weight_p, weight8)
+
+
+def test_copies_of_a_long_positive_row_summed_in_other_orders_are_merged():
+    """The tie bound must cover a dot product's worst rounding, which grows with the square of the terms: 2000 positive
+    entries (partial sums up to ~2000 x the largest value), the copy's entries in another storage order. h3's
+    mutant: tie_bound linear in the width (4 * eps * 1.5 * width * max_abs): keys 2.1x that bound apart."""
+    width = 2000
+    values = np.random.RandomState(0).uniform(0.5, 1.0, width)
+    columns = np.arange(width)
+    p = np.random.RandomState(355).permutation(width)
+    X = sp.csr_matrix((np.r_[values, values[p]], np.r_[columns, columns[p]], [0, width, 2 * width]), shape=(2, width))
+    u, _ = projection(width, 1)
+    keys = X @ u
+    assert keys[0] != keys[1], "the copies must get other keys for this test to mean much"
+    rows, weight = canonical_rows(X, np.zeros(2), np.ones(2))
+    assert len(rows) == 1
+    np.testing.assert_array_equal(weight, [2.0])
+
+
+@pytest.mark.parametrize("ulps", [10, -10])
+def test_torch_rows_take_the_targets_largest_value_into_the_tie_bound_as_numpy_does(ulps):
+    """X of 1e-3 beside targets of 1: the key's rounding is the target term's, and NumPy's bound takes max(|X|,
+    |target|). Two distinct rows whose keys lie 10 ulps(1) apart are inside that bound: both paths order them by
+    content, so the canonical rows agree. h3's mutant: the torch bound from max_abs of X alone
+    (canonical_tensor_rows, `max_abs` for `max(max_abs, tensor_max_abs(counted))`): those rows were ordered by key
+    there, [0, 1] against NumPy's [1, 0]."""
+    from torchlogit._tensor_data import canonical_tensor_rows
+
+    u, _ = projection(1, 1)
+    a = 1e-3
+    b = a + ulps * np.finfo(np.float64).eps / u[0]
+    X, t, w = np.array([[a], [b]]), np.array([1.0, 1.0]), np.ones(2)
+    rows_np, weight_np = canonical_rows(X, t, w)
+    rows_t, weight_t = canonical_tensor_rows(torch.from_numpy(X), torch.from_numpy(t), torch.from_numpy(w))
+    np.testing.assert_array_equal(rows_t.numpy(), rows_np)
+    np.testing.assert_array_equal(weight_t.numpy(), weight_np)

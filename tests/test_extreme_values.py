@@ -599,3 +599,15 @@ def test_a_fold_whose_l1_strength_leaves_float32_is_refused_without_refit():
     model = TorchLogisticClassifierCV(Cs=[1e-12], l1_ratios=[1.0], cv=folds, refit=False)
     with pytest.raises(ValueError, match="float32"):
         model.fit(X, y, sample_weight=w)
+
+
+def test_values_small_but_within_float32s_normal_range_are_fitted_not_refused_as_underflow():
+    """Every |value| about 1e-20: far below 1, but normal in float32 (smallest 1.2e-38), and LogisticRegression fits
+    it. The underflow refusal must start at finfo.tiny. h3's mutant: `max_abs < torch.finfo(dtype).eps` in
+    _data.training_batch (X refused: "Every value of X is at most 2.6e-20 ... below the normal range")."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3) * 1e-20
+    y = (X[:, 0] > 0).astype(int)
+    model = TorchLogisticClassifier().fit(X, y)  # float32 training, the default
+    assert np.isfinite(model.coef_).all()
+    assert model.coef_.dtype == np.float64

@@ -352,3 +352,19 @@ def test_hidden_layers_without_an_output_intercept_continue():
     assert np.any(clf.intercepts_[0] != 0) and not np.any(clf.intercepts_[-1] != 0)
     clf.partial_fit(X / 10, Y)
     assert clf.n_iter_[0] == 2
+
+
+def test_partial_fit_with_a_zero_class_weight_fits_as_sgdclassifier_does():
+    """class_weight={0: 0, 1: 1}: the batch still has weight (the class-1 rows); SGDClassifier.partial_fit fits it.
+    h3's mutant: Part.any_weight as `.all()` (partial_fit refused it: "The sample weights of this batch are all
+    zero")."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(50, 3)
+    y = (X[:, 0] > 0).astype(int)
+    model = TorchLogisticClassifier(class_weight={0: 0.0, 1: 1.0}, solver="adam", random_state=0)
+    model.partial_fit(X, y, classes=[0, 1])
+    assert np.isfinite(model.coef_).all()
+    with pytest.raises(ValueError):  # a batch of class 0 only has no weight left: refused
+        TorchLogisticClassifier(class_weight={0: 0.0, 1: 1.0}, solver="adam").partial_fit(
+            X[y == 0], y[y == 0], classes=[0, 1]
+        )

@@ -418,3 +418,40 @@ def test_every_seeded_bug_still_applies_to_the_sources():
     spec.loader.exec_module(drill)
     drill.check_bugs()
     assert len(drill.BUGS) >= 83
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_early_stopping_hold_out_is_stratified_by_the_rows_as_given_when_rows_repeat(seed):
+    """A canonical row merging 10 copies (class 1) and 90 distinct rows (class 0): MLPClassifier stratifies the 100
+    rows as given, so validation_fraction=0.1 holds out exactly one copy of the class-1 row and 9 class-0 rows, the
+    rows train_test_split(stratify=y) picks. h3's mutant: `_training_set.hold_out` stratifying by labels not
+    repeated per given row."""
+    from types import SimpleNamespace
+
+    from sklearn.model_selection import train_test_split
+
+    from torchlogit._training_set import hold_out
+
+    counts = np.r_[10, np.ones(90, dtype=int)]
+    labels = np.r_[1, np.zeros(90, dtype=int)]
+    held = hold_out(np.arange(91), counts, SimpleNamespace(stratify=labels), 0.1, seed)
+    given = np.repeat(np.arange(91), counts)
+    reference = train_test_split(np.arange(100), test_size=0.1, random_state=seed, stratify=labels[given])[1]
+    np.testing.assert_array_equal(held, np.bincount(given[reference], minlength=91))
+    assert held[0] == 1 and held.sum() == 10
+
+
+def test_early_stopping_parts_hold_only_the_rows_each_part_got():
+    """100 distinct rows, validation_fraction=0.1: the validation part holds 10 rows and the training part 90, every
+    weight positive (a part's row count sets the 'auto' batch size and its shuffled batches). h3's mutant: `Part`s
+    built from every canonical row (`np.arange(len(share))` in TrainingSet.split: rows of weight 0 in both parts)."""
+    from torchlogit._training_set import TrainingSet
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 3)
+    y = (X[:, 0] > 0).astype(int)
+    data = TrainingSet.from_user(TorchLogisticClassifier(), X, y, None, torch.device("cpu"))
+    train, valid = data.split(0.1, seed=0)
+    assert (train.n_samples, valid.n_samples) == (90, 10)
+    assert bool((torch.as_tensor(train.weight) > 0).all()) and bool((torch.as_tensor(valid.weight) > 0).all())
+    assert sorted(np.r_[np.asarray(train.rows), np.asarray(valid.rows)].tolist()) == list(range(100))

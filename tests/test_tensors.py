@@ -1283,3 +1283,23 @@ def test_reversed_sample_weights_fit_as_their_copy():
     X, y, w = rng.rand(20, 3), rng.randint(0, 2, 20), rng.uniform(0.5, 2, 20)
     fitted = TorchLogisticClassifier().fit(X, y, sample_weight=w[::-1])
     np.testing.assert_array_equal(fitted.coef_, TorchLogisticClassifier().fit(X, y, sample_weight=w[::-1].copy()).coef_)
+
+
+def test_a_tensor_view_with_the_negative_bit_set_is_predicted_and_fitted_on_the_host_path():
+    """``z.conj().imag`` of a complex tensor is a real view with torch's negative bit set, which ``.numpy()`` refuses
+    ("Can't call numpy() on Tensor that has negative bit set"). predict / predict_proba on the CPU and a fit that
+    takes the host path (sparse X: the weights are read there) must read its values. h3's mutant: `_data._host`
+    without `.resolve_neg()`."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(40, 3)
+    y = (X[:, 0] > 0).astype(int)
+    Xt = torch.as_tensor(X)
+    neg_view = torch.complex(torch.zeros_like(Xt), -Xt).conj().imag
+    assert neg_view.is_neg() and torch.equal(neg_view, Xt)
+    model = TorchLogisticClassifier().fit(X, y)
+    np.testing.assert_array_equal(model.predict_proba(neg_view).numpy(), model.predict_proba(X))
+    w = torch.ones(40, dtype=torch.float64)
+    w_neg = torch.complex(torch.zeros_like(w), -w).conj().imag
+    sparse = torch.as_tensor(X).to_sparse_csr()
+    refit = TorchLogisticClassifier().fit(sparse, y, sample_weight=w_neg)  # sparse X: the host path reads w_neg
+    np.testing.assert_array_equal(refit.coef_, model.coef_)
