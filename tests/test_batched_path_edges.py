@@ -208,3 +208,25 @@ def test_multinomial_objective_stays_finite_for_logits_beyond_exps_range():
     expected = np.mean(logsumexp(Z, axis=1) - Z[np.arange(50), y])
     assert torch.isfinite(g).all()
     np.testing.assert_allclose(float(f[0]), expected, rtol=1e-6)
+
+
+def test_a_problem_warm_started_at_its_l1_optimum_takes_no_iteration():
+    """An L1 / elastic-net problem started at its optimum (the path order's warm starts, the float32 stalls continued
+    in float64) is converged at the start with no iteration counted, as an L2 one is and as the refit's warm-started
+    TorchLogisticClassifier is: its optimality is judged on the pseudo-gradient (at a nonzero coefficient the smooth
+    gradient is -lambda sign(w), far above tol), not on the smooth gradient."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 5)
+    y = (X[:, 0] - X[:, 1] + rng.randn(200) > 0).astype(int)
+    problem = BatchedLogistic.from_data(
+        X, y, np.ones((len(y), 1)), kind="binary", n_outputs=1, fit_intercept=True, dtype=torch.float64
+    )
+    # L1, elastic-net (both with nonzero and zero coefficients at the optimum) and an L2 control
+    groups, Cs, ratios = np.zeros(3, dtype=int), np.full(3, 0.1), np.array([1.0, 0.5, 0.0])
+    solve = dict(tol=1e-4, max_iter=500, ftol=0.0)  # ftol=0: converged on tol only
+    cold = batched_lbfgs(problem, groups, Cs, ratios, **solve)
+    assert cold.converged.all() and (cold.n_iter > 1).all()
+    warm = batched_lbfgs(problem, groups, Cs, ratios, x0=cold.x, **solve)
+    assert warm.converged.all()
+    assert (warm.n_iter == 0).all(), warm.n_iter
+    torch.testing.assert_close(warm.x, cold.x, rtol=0, atol=0)

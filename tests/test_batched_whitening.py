@@ -10,11 +10,12 @@ import pytest
 import scipy.sparse as sp
 import torch
 
-from torchlogit import _batched
+from torchlogit import TorchLogisticClassifierCV, _batched
 from torchlogit._batched import BatchedLogistic, DiagonalScaling, Whitening, batched_lbfgs
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
 from cv import correlated  # noqa: E402  (AR(1)-correlated features, condition number of X^T X in the hundreds)
+from sklearn_reference import logistic_regression_cv  # noqa: E402
 
 
 def _problem(X, y, kind="binary", n_outputs=1, n_groups=2):
@@ -72,7 +73,7 @@ def test_wide_designs_are_not_whitened():
     """More than MAX_WHITENED_WIDTH columns: no Gram matrix (P width x width factors would not pay)."""
     X, y = correlated(50, n_features=6)
     problem = _problem(X, y)
-    with mock.patch("torchlogit._batched.MAX_WHITENED_WIDTH", 6):
+    with mock.patch.object(_batched, "MAX_WHITENED_WIDTH", 6):
         fresh = _problem(X, y)
         assert fresh.gram() is None
     assert problem.gram() is not None
@@ -131,7 +132,7 @@ def test_the_diagonal_scaling_is_the_inverse_square_root_of_each_columns_curvatu
     weight = np.ones((len(y), 2))
     weight[:100, 1] = 0.0
     weight[:, 0] *= np.random.RandomState(2).uniform(0.5, 2.0, len(y))
-    with mock.patch("torchlogit._batched.MAX_WHITENED_WIDTH", 6):
+    with mock.patch.object(_batched, "MAX_WHITENED_WIDTH", 6):
         problem = BatchedLogistic.from_data(X, y % 3, weight, kind="multinomial", n_outputs=3, fit_intercept=True)
         assert problem.gram() is None
     dense = np.c_[X.toarray() if sparse else X, np.ones(len(y))]
@@ -277,3 +278,61 @@ def test_sparse_column_moments_are_summed_a_block_of_rows_at_a_time(monkeypatch)
     np.testing.assert_allclose(moments, mean_weight @ np.c_[X.toarray(), np.ones(len(y))] ** 2, rtol=1e-12)
     assert 2 <= len(blocks) <= n_values // 120 + 2
     assert [start for start, _ in blocks] == [0] + [end for _, end in blocks[:-1]] and blocks[-1][1] == len(y)
+
+
+def test_a_design_exactly_max_whitened_width_wide_is_whitened():
+    """The rule's other edge (test_wide_designs_are_not_whitened checks one column more): designs of *up to*
+    MAX_WHITENED_WIDTH columns, intercept included, are whitened, as the module's docstring says; one column more
+    and they get the diagonal scaling. A user's 511 features + intercept keep the whitened solve."""
+    rng = np.random.RandomState(0)
+    X, y = rng.randn(300, 6), np.tile([0, 1], 150)  # width 7 with the intercept, 2100 >= 4 * 49 values
+    weight = np.ones((len(y), 1))
+    with mock.patch.object(_batched, "MAX_WHITENED_WIDTH", 7):
+        at_edge = BatchedLogistic.from_data(X, y, weight, kind="binary", n_outputs=1, fit_intercept=True)
+        assert at_edge.width == 7 and at_edge.whitened() and at_edge.gram() is not None
+    with mock.patch.object(_batched, "MAX_WHITENED_WIDTH", 6):
+        beyond = BatchedLogistic.from_data(X, y, weight, kind="binary", n_outputs=1, fit_intercept=True)
+        assert not beyond.whitened() and beyond.gram() is None
+
+
+def test_collinear_float32_features_at_large_c_keep_sklearns_coefficients():
+    """float32 (the default dtype) on collinear features at a large C: the Gram matrix, computed in float32, is
+    indefinite by its rounding (eigenvalues near -1e-7, beyond the 1e-10 floor), so its Cholesky factor fails and
+    those problems must fall back to the identity metric. A half-computed factor used as the metric moves the
+    coefficients along the data's null space: the same predictions, but coef_ and coefs_paths_ far (units) from
+    LogisticRegressionCV's minimum-norm ones, which the original matches to 1e-4."""
+    rng = np.random.RandomState(0)
+    a = rng.randn(200, 2)
+    X = np.column_stack([a, a @ rng.randn(2, 4)])  # six features of rank two: D^T D is singular
+    y = (a[:, 0] + 0.5 * rng.randn(200) > 0).astype(int)
+    C = 1e6
+    ref = logistic_regression_cv(Cs=[C], cv=2, l1_ratios=(0.0,), scoring="neg_log_loss", tol=1e-8, max_iter=1000)
+    ref.fit(X, y)
+    model = TorchLogisticClassifierCV(Cs=[C], cv=2).fit(X, y)
+    np.testing.assert_allclose(model.coef_, ref.coef_, atol=1e-3)
+    np.testing.assert_allclose(model.intercept_, ref.intercept_, atol=1e-3)
+
+
+def test_float32_diagonal_scaling_of_a_column_of_tiny_values_stays_finite():
+    """A sparse float32 design (diagonal scaling) with a column of a few values near float32's smallest normal
+    (2e-38, which the fit accepts) and no penalty (C=inf): the column's curvature bound m_j / 4 is ~1e-79, whose
+    inverse square root is beyond float32. Clamped, the scale stays finite and the unpenalised problem converges in
+    float32; unclamped, the scale is inf, the first line search fails on NaN and the problem is left to the float64
+    continuation after one iteration (a CV then reports other n_iter_ and runs slower)."""
+    rng = np.random.RandomState(0)
+    n = 200
+    X = sp.random(n, 30, density=0.1, random_state=rng, format="csr").toarray()
+    X[:, 0] = 0.0
+    X[::50, 0] = 2e-38
+    y = (X[:, 1] + X[:, 2] + 0.3 * rng.randn(n) > 0.1).astype(int)
+    problem = BatchedLogistic.from_data(
+        sp.csr_matrix(X), y, np.ones((n, 1)), kind="binary", n_outputs=1, fit_intercept=True, dtype=torch.float32
+    )
+    assert problem.gram() is None  # diagonal scaling
+    coefficients = problem.coefficient_mask(torch.float32, "cpu")
+    no_penalty = torch.zeros(1, dtype=torch.float64)
+    scaling = DiagonalScaling(problem.column_moments(), no_penalty, 1, problem.width, coefficients, torch.float32)
+    assert torch.isfinite(scaling.scale).all()
+    solve = dict(tol=1e-4, max_iter=100, ftol=8 * np.finfo(np.float32).eps)
+    result = batched_lbfgs(problem, np.array([0]), np.array([np.inf]), np.zeros(1), **solve)
+    assert result.converged.all() and not result.stalled.any() and (result.n_iter > 1).all()

@@ -1050,3 +1050,21 @@ def test_class_weight_dict_with_a_label_not_in_y_is_refused_as_sklearn():
     ):
         with pytest.raises(ValueError, match="class labels as keys"):
             model.fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_an_unpenalised_point_of_the_path_does_not_depend_on_l1_ratio(dtype):
+    """At C=inf the penalty is zero whatever l1_ratio is: the (fold, l1_ratio, inf) problems are the same problem,
+    solved alike (whitened L-BFGS, not OWL-QN with a zero L1 part and its orthant projections): the same coefficients
+    and n_iter_ for every l1_ratio, so that scores tie and the choice of l1_ratio_ does not hang on solver noise."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(100, 4)
+    y = (X[:, 0] + rng.randn(100) > 0).astype(int)
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="l1_ratio parameter is only used")
+        model = TorchLogisticClassifierCV(Cs=[np.inf], l1_ratios=[0.0, 0.5, 1.0], cv=2, dtype=dtype).fit(X, y)
+    paths, n_iter = model.coefs_paths_, model.n_iter_  # (n_folds, n_l1_ratios, n_Cs, ...)
+    for r in (1, 2):
+        np.testing.assert_array_equal(n_iter[:, r], n_iter[:, 0])
+        # alike up to the batched products' rounding (rows of one GEMM may round differently in float32)
+        np.testing.assert_allclose(paths[:, r], paths[:, 0], rtol=0, atol=1e-6 if dtype == "float32" else 1e-10)
