@@ -3265,8 +3265,8 @@ BUGS = [
     ),
     Bug(
         "_rows",
-        "        block[...] = target[start : start + step]\n",
-        "        block[...] = target[start : start + step][::-1]\n",
+        "        block[...] = target[start:stop]\n",
+        "        block[...] = target[start:stop][::-1]\n",
         "a multi-label fit's row keys take their labels' term from another row of the block",
         "other",
     ),

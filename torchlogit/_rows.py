@@ -68,13 +68,15 @@ def target_key(target, v):
     """
     if target.dtype == np.float64 or target.shape[1] == 1:
         return np.asarray(target, dtype=np.float64) @ v
-    key = np.empty(target.shape[0])
+    n = target.shape[0]
+    key = np.empty(n)
     step = max(1, _KEY_BLOCK_VALUES // target.shape[1])
-    buffer = np.empty((min(step, target.shape[0]), target.shape[1]))
-    for start in range(0, target.shape[0], step):
-        block = buffer[: len(target[start : start + step])]
-        block[...] = target[start : start + step]
-        np.dot(block, v, out=key[start : start + len(block)])
+    buffer = np.empty((min(step, n), target.shape[1]))
+    for start in range(0, n, step):
+        stop = min(start + step, n)
+        block = buffer[: stop - start]
+        block[...] = target[start:stop]
+        np.dot(block, v, out=key[start:stop])
     return key
 
 
