@@ -246,8 +246,9 @@ def test_tensor_and_device_logits_chunk_by_the_widest_of_input_and_layers(monkey
     X = _X(17, d)
     layers = _layers((d, hidden, 2 if hidden > 1 else 1))  # (1, 1, 1): every width is 1
     expected = _forward(X, layers, "tanh")
-    monkeypatch.setattr(_predict, "CHUNK_VALUES", values)
-    monkeypatch.setattr(_predict, "DEVICE_CHUNK_VALUES", 10**6)  # another device's chunk: not the CPU's
+    monkeypatch.setattr(_predict, "CHUNK_VALUES", values)  # device_logits' host chunks
+    monkeypatch.setattr(_kernels, "CHUNK_VALUES", values)  # tensor_logits' chunks on the CPU (_kernels.chunk_values)
+    monkeypatch.setattr(_kernels, "DEVICE_CHUNK_VALUES", 10**6)  # another device's chunk: not the CPU's
     counting = _Counting(monkeypatch)
     chunks = [min(rows, 17 - start) for start in range(0, 17, rows)]
     out = tensor_logits(torch.from_numpy(X), layers, "tanh")
@@ -388,8 +389,8 @@ def test_device_logits_put_every_tensor_on_the_device_in_its_precision(monkeypat
 def test_tensor_logits_stay_on_the_tensors_device_in_its_chunks(monkeypatch):
     """A tensor off the host (torch's "meta" device stands for one): weights, chunks and result live there,
     in float64, in chunks of the device's budget (DEVICE_CHUNK_VALUES values), not the host's."""
-    monkeypatch.setattr(_predict, "CHUNK_VALUES", 10**6)
-    monkeypatch.setattr(_predict, "DEVICE_CHUNK_VALUES", 20)  # widest 5: 4 rows a chunk
+    monkeypatch.setattr(_kernels, "CHUNK_VALUES", 10**6)
+    monkeypatch.setattr(_kernels, "DEVICE_CHUNK_VALUES", 20)  # widest 5: 4 rows a chunk
     counting = _Counting(monkeypatch)
     X = torch.empty((17, 5), dtype=torch.float32, device="meta")
     out = tensor_logits(X, _layers((5, 4, 3)), "tanh")

@@ -32,8 +32,8 @@ from sklearn.utils.extmath import safe_sparse_dot
 
 from ._kernels import (
     CHUNK_VALUES,
-    DEVICE_CHUNK_VALUES,
     as_tensor,
+    chunk_values,
     numpy_dtype,
     sparse_tensor,
     torch_takes,
@@ -135,8 +135,7 @@ def tensor_logits(X, layers, activation):
             with unchecked_sparse_invariants():
                 return _forward(X.to(dtype), weights, act)
         out = torch.empty((X.shape[0], layers[-1][0].shape[1]), dtype=dtype, device=X.device)
-        values = CHUNK_VALUES if X.device.type == "cpu" else DEVICE_CHUNK_VALUES
-        step = max(1, values // max(X.shape[1], *(W.shape[1] for W, _ in layers), 1))
+        step = max(1, chunk_values(X.device) // max(X.shape[1], *(W.shape[1] for W, _ in layers), 1))
         for start in range(0, X.shape[0], step):
             out[start : start + step] = _forward(X[start : start + step].to(dtype), weights, act)
     return out
