@@ -15,6 +15,9 @@ ratios, not times)::
    input, ours (float32 and float64) against ``LogisticRegression``.
 4. ``easy``: 1M x 100 float64, a well-conditioned binary target (scikit-learn
    converges in a few iterations), ours against ``LogisticRegression``, alternating.
+5. ``sparse``: RSS added by one fit on issue 15's sparse matrix (400k x 5000, 50 entries a
+   row, float64 values, int32 indices: 240 MB as CSR) given as CSR, CSC and COO, float32 and
+   float64 fits, and ``LogisticRegression`` on each, every case in a fresh process.
 
 ``--size tiny`` runs everything on small data (for CI: the script keeps working).
 """
@@ -24,11 +27,14 @@ import cProfile
 import json
 import pstats
 import statistics
+import subprocess
+import sys
 import threading
 import time
 import warnings
 
 import numpy as np
+import scipy.sparse as sp
 import torch
 from sklearn.datasets import make_classification
 from sklearn.exceptions import ConvergenceWarning
@@ -137,14 +143,59 @@ def rss_added(run):
     return max(peak[0], _rss()) - before
 
 
+def sparse_problem(n, d=5_000, per_row=50, seed=0):
+    """Issue 15's text-like matrix (CSR, float64 values, int32 indices) and a binary target that depends on it."""
+    rng = np.random.default_rng(seed)
+    indices = rng.integers(0, d, n * per_row).astype(np.int32)
+    X = sp.csr_matrix((rng.random(n * per_row), indices, np.arange(0, n * per_row + 1, per_row)), shape=(n, d))
+    X.sum_duplicates()
+    score = np.asarray(X[:, :50].sum(axis=1)).ravel()
+    return X, (score + 0.1 * rng.logistic(size=n) > np.median(score)).astype(np.int64)
+
+
+def sparse_case(size, fmt, contender):
+    """{input MB, RSS added MB, ratio} of one fit on the sparse problem as ``fmt`` (run in a process of its own)."""
+    X, y = sparse_problem(400_000 if size == "full" else 400)
+    X = X.asformat(fmt)
+    arrays = (X.data, X.row, X.col) if fmt == "coo" else (X.data, X.indices, X.indptr)
+    make = {
+        "ours float32": lambda: TorchLogisticClassifier(),
+        "ours float64": lambda: TorchLogisticClassifier(dtype="float64"),
+        "sklearn": lambda: LogisticRegression(),
+    }[contender]
+    make().fit(X[:100] if fmt != "coo" else X.tocsr()[:100], y[:100])  # imports and first-call set-up
+    added = rss_added(lambda: make().fit(X, y))
+    size_mb = sum(a.nbytes for a in arrays) / 1e6
+    return {"input_MB": round(size_mb, 1), "added_MB": round(added / 1e6, 1), "ratio": round(added / 1e6 / size_mb, 2)}
+
+
+def sparse_memory(size):
+    """:func:`sparse_case` for every format and contender, each in a fresh process (RSS peaks are per process)."""
+    out = {}
+    for fmt in ("csr", "csc", "coo"):
+        for contender in ("ours float32", "ours float64", "sklearn"):
+            result = subprocess.run(
+                [sys.executable, __file__, "--sparse-case", size, fmt, contender],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            out[f"{fmt}, {contender}"] = json.loads(result.stdout.strip().splitlines()[-1])
+    return out
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--size", choices=["full", "tiny"], default="full")
     parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--only", nargs="*", choices=["profile", "tensor", "memory", "easy"])
+    parser.add_argument("--only", nargs="*", choices=["profile", "tensor", "memory", "easy", "sparse"])
+    parser.add_argument("--sparse-case", nargs=3, metavar=("SIZE", "FORMAT", "CONTENDER"), help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.sparse_case:  # one case of `sparse`, in this (fresh) process
+        print(json.dumps(sparse_case(*args.sparse_case)))
+        return None
     scale = 1 if args.size == "full" else 1000
-    only = set(args.only or ["profile", "tensor", "memory", "easy"])
+    only = set(args.only or ["profile", "tensor", "memory", "easy", "sparse"])
     results = {"torch_threads": torch.get_num_threads()}
 
     X, y = binary_problem(300_000 // scale)
@@ -185,6 +236,8 @@ def main(argv=None):
             "ours float64": int(TorchLogisticClassifier(dtype="float64").fit(X, y).n_iter_[0]),
             "sklearn": int(LogisticRegression().fit(X, y).n_iter_[0]),
         }
+    if "sparse" in only:
+        results["sparse_rss_added"] = sparse_memory(args.size)
     print(json.dumps(results, indent=2))
     return results
 

@@ -407,6 +407,38 @@ def test_sparse_rows_equal_scipy_row_indexing(rng, monkeypatch, dtype, index, ch
         np.testing.assert_array_equal(out.toarray(), X.toarray()[rows].astype(X_dtype).astype(numpy_dtype(dtype)))
 
 
+@pytest.mark.parametrize("index", [np.int32, np.int64])
+def test_sparse_rows_of_a_canonical_csc_matrix_transpose_it_without_a_csr_copy(rng, monkeypatch, index):
+    """A canonical CSC matrix gives the arrays its CSR form gives, bit for bit (indptr, indices, data, their dtypes),
+    for every row order, for a subset of the rows (zero weights, merged or held-out rows: the result holds only
+    its own entries) and with empty rows, without a CSR copy of the matrix (``tocsr`` refused). Rows given twice,
+    which no fit asks for, are gathered from the CSR form."""
+    csr = canonical_csr(_messy_csr(rng))
+    csr = sp.vstack([csr, sp.csr_matrix((2, csr.shape[1]))]).tocsr()  # two empty rows at the end
+    csc = csr.tocsc()
+    csc.indices, csc.indptr = csc.indices.astype(index), csc.indptr.astype(index)
+    assert csc.has_canonical_format and np.all(csc.data)
+    subset = rng.permutation(csr.shape[0])[: csr.shape[0] // 2]
+    cases = {"all": rng.permutation(csr.shape[0]), "subset": subset, "empty rows": np.array([csr.shape[0] - 1, 0])}
+    for name, rows in cases.items():
+        for dtype in (torch.float32, torch.float64):
+            expected = sparse_rows(csr, rows, dtype)
+            with monkeypatch.context() as patched:
+                patched.setattr(sp.csc_matrix, "tocsr", lambda *a, **k: pytest.fail("a CSR copy of the CSC matrix"))
+                out = sparse_rows(csc, rows, dtype)
+            assert out.format == "csr" and out.has_canonical_format and out.shape == expected.shape, name
+            for got, want in (
+                (out.indptr, expected.indptr),
+                (out.indices, expected.indices),
+                (out.data, expected.data),
+            ):
+                assert got.dtype == want.dtype, name
+                np.testing.assert_array_equal(got, want, err_msg=name)
+            assert out.nnz == len(out.data) == len(out.indices), name  # no entries of other rows kept
+    repeated = np.array([3, 3, 7])
+    np.testing.assert_array_equal(sparse_rows(csc, repeated, torch.float64).toarray(), csr.toarray()[repeated])
+
+
 def test_sparse_rows_of_a_matrix_with_empty_rows(rng, monkeypatch):
     """Rows with nothing stored gather to empty rows; a matrix with nothing stored at all gives an empty result
     of the right shape (every branch of the gather)."""

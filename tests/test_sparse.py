@@ -58,6 +58,53 @@ def test_every_sparse_format_gives_the_dense_answer(sparse_digits, fmt):
     )
 
 
+def test_a_csc_matrix_fits_as_its_csr_form_bitwise_without_a_csr_copy(sparse_digits, monkeypatch):
+    """A canonical CSC matrix is the same fit as the same matrix in CSR, bit for bit, with its training copy
+    transposed straight from it (no CSR copy of the matrix beside it: ``tocsr`` refused during the fit), for the
+    cases that gather a subset of the rows or merge them: repeated rows, zero weights, a held-out part for early
+    stopping; binary and multinomial, float32 and float64, L-BFGS, newton-cholesky, L1, adam; and multi-label."""
+    X, y = sparse_digits
+    X = sp.vstack([X[:400], X[:40]]).tocsr()  # 40 rows twice: merged into weight-2 rows
+    y = np.r_[y[:400], y[:40]]
+    weight = np.ones(X.shape[0])
+    weight[::9] = 0.0
+    csc = X.tocsc()
+    assert csc.has_canonical_format
+
+    to_csr = sp.csc_matrix.tocsr
+
+    def tocsr(matrix, *args, **kwargs):  # tied rows' contents are compared as CSR rows: a few rows, not X
+        if matrix.shape[0] >= X.shape[0] // 2:
+            pytest.fail("a CSR copy of the CSC matrix")
+        return to_csr(matrix, *args, **kwargs)
+
+    def fits(settings, targets, sample_weight=None, estimator=TorchLogisticClassifier):
+        reference = estimator(**settings).fit(X, targets, sample_weight=sample_weight)
+        with monkeypatch.context() as patched:
+            patched.setattr(sp.csc_matrix, "tocsr", tocsr)
+            model = estimator(**settings).fit(csc, targets, sample_weight=sample_weight)
+        return reference, model
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        for settings in (
+            {},
+            dict(dtype="float64"),
+            dict(solver="newton-cholesky"),
+            dict(l1_ratio=1.0, C=0.5),
+            dict(solver="adam", max_iter=3, batch_size=64, random_state=0),
+        ):
+            for targets in (y >= 5, y % 3):
+                for sample_weight in (None, weight):
+                    reference, model = fits(settings, targets, sample_weight)
+                    np.testing.assert_array_equal(model.coef_, reference.coef_, err_msg=str(settings))
+                    np.testing.assert_array_equal(model.intercept_, reference.intercept_, err_msg=str(settings))
+        labels = np.c_[y >= 5, y % 2, y == 3].astype(int)
+        for settings in ({}, dict(hidden_layer_sizes=(4,), solver="adam", early_stopping=True, max_iter=3)):
+            reference, model = fits(dict(random_state=0, **settings), labels, estimator=TorchMultiLabelClassifier)
+            np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X), err_msg=str(settings))
+
+
 def test_sparse_data_is_never_densified(sparse_digits, monkeypatch):
     """Fit and predict work with scipy's and torch's densifying methods disabled."""
     X, y = sparse_digits

@@ -346,7 +346,11 @@ def fit_inputs(estimator, X, y, sample_weight, *, reset):
     X, y, sample_weight = host_inputs(X, y, sample_weight)
     X, y = estimator._validate_fit_data(X, y, reset=reset)
     if sp.issparse(X):
-        X = check_sparse_indices(X).tocsr()  # row access for canonical rows and the device copy
+        X = check_sparse_indices(X)
+        if X.format != "csc" or not X.has_canonical_format:
+            # Row access for canonical rows and the device copy. A canonical CSC matrix is kept: its training copy
+            # is transposed from it in one pass (._kernels.sparse_rows), with no CSR copy held through the fit.
+            X = X.tocsr()
     sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
     return X, y, sample_weight
 

@@ -309,7 +309,12 @@ def sparse_rows(X, rows, dtype):
     (float64, int32 indices), all rows permuted, best of 5 alternating on a nearly quiet
     2-core machine: 44 ms against 60 ms for a chunked ``X[rows]`` to float32, 44 ms
     against 74 ms to float64 (``benchmarks/sparse_kernels.py`` times the products).
+    A canonical CSC matrix is transposed into the result in one pass (:func:`_csc_rows`).
     """
+    if X.format == "csc" and X.has_canonical_format and np.all(X.data):
+        out = _csc_rows(X, rows, dtype)
+        if out is not None:
+            return out
     X = canonical_csr(X)
     source_index = np.promote_types(X.indptr.dtype, X.indices.dtype)
     rows = np.asarray(rows, dtype=source_index)
@@ -340,6 +345,49 @@ def sparse_rows(X, rows, dtype):
             data[lo:hi] = buffer_data[: hi - lo]
     out = sp.csr_matrix((data, indices, indptr), shape=(len(rows), X.shape[1]), copy=False)
     out.has_canonical_format = True  # the rows of a canonical matrix
+    return out
+
+
+def _csc_rows(X, rows, dtype):
+    """:func:`sparse_rows` of a canonical CSC matrix (sorted indices, no duplicates, no stored zeros), with no CSR
+    copy of it in between.
+
+    The CSC arrays of ``X`` are the CSR arrays of ``X.T``. Their row indices, relabelled by each row's place in
+    ``rows``, converted by SciPy's ``csr_tocsc`` (what ``tocsc`` runs) give ``X[rows]`` as CSR, each row's columns
+    in increasing order: the arrays :func:`sparse_rows` gathers from the same matrix as canonical CSR, bit for
+    bit. None where ``rows`` repeats a row (not a fit's: its canonical rows are distinct; the caller gathers then).
+    Entries of rows not in ``rows`` (zero weights, merged duplicates, rows held out) are dropped before the
+    conversion, so the result holds only its own. Converted to CSR first in ``X``'s dtype, then gathered, a
+    240 MB CSC matrix (400k x 5000 at 1%) added 427 MB to a float32 fit (1.8x) and 548 MB to a float64 one (2.3x),
+    the conversion held through the fit; here the peak is the relabelled indices and the cast values beside the
+    result, which is all that stays.
+    """
+    index_dtype = _index_dtype(X.nnz, X.shape)  # the result's entries are at most X's
+    rows = np.asarray(rows)
+    n = len(rows)
+    stored = int(X.indptr[-1])
+    place = np.full(X.shape[0], n, dtype=index_dtype)  # a row not in `rows`: past the last, dropped below
+    place[rows] = np.arange(n, dtype=index_dtype)
+    if np.count_nonzero(place < n) < n:  # a row given twice holds one place
+        return None
+    at = place[X.indices[:stored]]
+    values = X.data[:stored]
+    indptr = X.indptr.astype(index_dtype, copy=False)
+    if n < X.shape[0]:
+        keep = at < n
+        if not keep.all():
+            before = np.zeros(stored + 1, dtype=np.int64)
+            np.cumsum(keep, out=before[1:])
+            indptr = before[X.indptr].astype(index_dtype, copy=False)
+            at, values = at[keep], values[keep]
+            del keep, before
+    values = values.astype(_numpy_dtype(dtype), copy=False)
+    data, indices, out_indptr = (
+        np.empty(size, dtype=t) for size, t in ((len(at), values.dtype), (len(at), index_dtype), (n + 1, index_dtype))
+    )
+    _sparsetools.csr_tocsc(X.shape[1], n, indptr, at, values, out_indptr, indices, data)
+    out = sp.csr_matrix((data, indices, out_indptr), shape=(n, X.shape[1]), copy=False)
+    out.has_canonical_format = True
     return out
 
 
