@@ -234,15 +234,18 @@ def test_settling_only_the_tied_rows_is_the_full_sort_by_run_contents_and_weight
     assert checked > 100
 
 
+@pytest.mark.parametrize("simd", [False, True])
 @pytest.mark.parametrize(
     "keys",
     ["normal", "copies", "equal_in_float32", "beyond_float32", "signed_zeros", "short"],
 )
-def test_key_order_sorts_the_keys_as_argsort_does(keys):
+def test_key_order_sorts_the_keys_as_argsort_does(keys, simd, monkeypatch):
     """The radix passes over the keys' float32 roundings, with runs equal in float32 ordered by the float64
-    values, sort every kind of key as NumPy's argsort; mostly equal roundings and short keys take argsort."""
+    values, sort every kind of key as NumPy's argsort; mostly equal roundings and short keys take argsort, and so
+    do all keys where NumPy's argsort has AVX-512 kernels (both ways, whatever this machine's CPU)."""
     from torchlogit._rows import RADIX_KEYS, key_order
 
+    monkeypatch.setattr(_rows, "simd_argsort", lambda: simd)
     rng = np.random.RandomState(0)
     n = 5 * RADIX_KEYS if keys != "short" else RADIX_KEYS - 1
     key = rng.normal(size=n) * 3
@@ -257,6 +260,24 @@ def test_key_order_sorts_the_keys_as_argsort_does(keys):
     order = key_order(key)
     np.testing.assert_array_equal(np.sort(order), np.arange(n))  # a permutation
     np.testing.assert_array_equal(key[order], np.sort(key))
+
+
+def test_the_sort_of_the_keys_does_not_change_the_fit(monkeypatch):
+    """NumPy's argsort and the radix passes order exactly equal keys differently, and those rows are settled by
+    their contents: fits whose keys tie (many copies of a few rows, weights) are bitwise the same either way, on
+    the torch path (float X) and the NumPy one (integer X)."""
+    rng = np.random.RandomState(0)
+    distinct = rng.randint(-20, 20, size=(5000, 4))
+    X = np.r_[distinct, distinct[:300]][rng.permutation(5300)]  # 600 rows in runs of equal keys: radix passes
+    y = (X[:, 0] + 5 * rng.normal(size=len(X)) > 0).astype(int)
+    weight = rng.uniform(0.5, 2.0, size=len(X))
+    for given in (X.astype(np.float64), X):
+        fits = []
+        for simd in (False, True):
+            monkeypatch.setattr(_rows, "simd_argsort", lambda simd=simd: simd)
+            model = TorchLogisticClassifier(dtype="float64").fit(given, y, sample_weight=weight)
+            fits.append(np.r_[model.coef_.ravel(), model.intercept_])
+        np.testing.assert_array_equal(fits[0], fits[1], err_msg=str(given.dtype))
 
 
 @pytest.mark.parametrize("keys", ["padded", "per row"])
