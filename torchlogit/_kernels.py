@@ -18,9 +18,10 @@ against 0.67 s), so matrix products (several outputs) stay in torch, where MKL's
 
 Sparse X is one canonical CSR copy in the training dtype with 32-bit indices
 (:func:`sparse_rows`: gathered in canonical row order chunk by chunk, or transposed from
-a CSC matrix in one pass; no other full copy), which a torch CSR tensor shares on the CPU. Products, measured on CSR
-200k x 5000 at 1% (10M non-zeros), float32, one thread, best of 5, on a loaded
-2-core machine, so ratios matter more than times (``benchmarks/sparse_kernels.py``):
+a CSC matrix in one pass; no other full copy), which a torch CSR tensor shares on the
+CPU. Products, measured on CSR 200k x 5000 at 1% (10M non-zeros), float32, one thread,
+best of 5, on a loaded 2-core machine, so ratios matter more than times
+(``benchmarks/sparse_kernels.py``):
 
 ============================================  ========  ==========
 product                                       binary    10 classes
