@@ -313,6 +313,34 @@ def test_collinear_float32_features_at_large_c_keep_sklearns_coefficients():
     np.testing.assert_allclose(model.intercept_, ref.intercept_, atol=1e-3)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_gram_factor_reported_failed_is_never_the_metric(monkeypatch, dtype):
+    """The test above meets a failed Cholesky factor only where this BLAS's float32 Gram matrix is indefinite by
+    its rounding. Here every problem's factorisation is reported failed, on any BLAS and in both dtypes, with a
+    lower triangle that is not a factor (the Gram matrix's own, as LAPACK leaves the part it did not reach): the
+    problems must go on with the identity metric and keep LogisticRegressionCV's minimum-norm coefficients on the
+    same rank-two data; with that triangle as the metric they move along the null space."""
+    real = torch.linalg.cholesky_ex
+
+    def failing(G, *args, **kwargs):
+        L, info = real(G, *args, **kwargs)
+        if G.dim() == 3:  # the batch's whitening (Newton's and inference's factors are 2-D)
+            return torch.tril(G), torch.ones_like(info)
+        return L, info
+
+    monkeypatch.setattr(torch.linalg, "cholesky_ex", failing)
+    rng = np.random.RandomState(0)
+    a = rng.randn(200, 2)
+    X = np.column_stack([a, a @ rng.randn(2, 4)])  # six features of rank two
+    y = (a[:, 0] + 0.5 * rng.randn(200) > 0).astype(int)
+    C = 1e6
+    ref = logistic_regression_cv(Cs=[C], cv=2, l1_ratios=(0.0,), scoring="neg_log_loss", tol=1e-8, max_iter=1000)
+    ref.fit(X, y)
+    model = TorchLogisticClassifierCV(Cs=[C], cv=2, dtype=dtype).fit(X, y)
+    np.testing.assert_allclose(model.coef_, ref.coef_, atol=1e-3)
+    np.testing.assert_allclose(model.intercept_, ref.intercept_, atol=1e-3)
+
+
 def test_float32_diagonal_scaling_of_a_column_of_tiny_values_stays_finite():
     """A sparse float32 design (diagonal scaling) with a column of a few values near float32's smallest normal
     (2e-38, which the fit accepts) and no penalty (C=inf): the column's curvature bound m_j / 4 is ~1e-79, whose
