@@ -105,6 +105,31 @@ def test_a_csc_matrix_fits_as_its_csr_form_bitwise_without_a_csr_copy(sparse_dig
             np.testing.assert_array_equal(model.predict_proba(X), reference.predict_proba(X), err_msg=str(settings))
 
 
+def test_a_csc_matrix_with_stored_zeros_is_converted_to_csr_once(sparse_digits, monkeypatch):
+    """A CSC matrix the training copy cannot be transposed from (stored zeros) is converted to CSR once, in
+    validation, not again by each training copy (the training and the held-out part of an early-stopping fit), and
+    fits as the same matrix given as CSR."""
+    X, y = sparse_digits
+    csc = X[:600].tocsc()
+    csc.data[::7] = 0.0  # stored zeros
+    labels = np.c_[y[:600] >= 5, y[:600] % 2].astype(int)
+    settings = dict(solver="adam", early_stopping=True, max_iter=3, random_state=0)
+    to_csr, whole = sp.csc_matrix.tocsr, []
+
+    def tocsr(matrix, *args, **kwargs):
+        whole.append(matrix.shape == csc.shape)
+        return to_csr(matrix, *args, **kwargs)
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with monkeypatch.context() as patched:
+            patched.setattr(sp.csc_matrix, "tocsr", tocsr)
+            model = TorchMultiLabelClassifier(**settings).fit(csc, labels)
+        reference = TorchMultiLabelClassifier(**settings).fit(csc.tocsr(), labels)
+    assert sum(whole) == 1
+    np.testing.assert_array_equal(model.predict_proba(X[:600]), reference.predict_proba(X[:600]))
+
+
 def test_sparse_data_is_never_densified(sparse_digits, monkeypatch):
     """Fit and predict work with scipy's and torch's densifying methods disabled."""
     X, y = sparse_digits

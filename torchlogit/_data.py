@@ -58,7 +58,7 @@ from sklearn.utils.validation import _check_feature_names, _check_n_features
 
 from ._compat import ARRAY_API_DISPATCH_AVAILABLE, _check_sample_weight
 from ._devices import as_float64, refuse_unreadable
-from ._kernels import as_tensor, sparse_rows, sparse_tensor, tensor_max_abs, to_device, torch_takes
+from ._kernels import as_tensor, sparse_rows, sparse_tensor, tensor_max_abs, to_device, torch_takes, transposable_csc
 from ._net import TensorData
 from ._rows import canonical_rows
 from ._tensor_data import canonical_tensor_rows, gathered_rows
@@ -347,7 +347,7 @@ def fit_inputs(estimator, X, y, sample_weight, *, reset):
     X, y = estimator._validate_fit_data(X, y, reset=reset)
     if sp.issparse(X):
         X = check_sparse_indices(X)
-        if X.format != "csc" or not X.has_canonical_format:
+        if not transposable_csc(X):
             # Row access for canonical rows and the device copy. A canonical CSC matrix is kept: its training copy
             # is transposed from it in one pass (._kernels.sparse_rows), with no CSR copy held through the fit.
             X = X.tocsr()

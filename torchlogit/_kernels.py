@@ -312,7 +312,7 @@ def sparse_rows(X, rows, dtype):
     against 74 ms to float64 (``benchmarks/sparse_kernels.py`` times the products).
     A canonical CSC matrix is transposed into the result in one pass (:func:`_csc_rows`).
     """
-    if X.format == "csc" and X.has_canonical_format and np.all(X.data):
+    if transposable_csc(X):
         out = _csc_rows(X, rows, dtype)
         if out is not None:
             return out
@@ -347,6 +347,13 @@ def sparse_rows(X, rows, dtype):
     out = sp.csr_matrix((data, indices, indptr), shape=(len(rows), X.shape[1]), copy=False)
     out.has_canonical_format = True  # the rows of a canonical matrix
     return out
+
+
+def transposable_csc(X):
+    """Whether :func:`sparse_rows` transposes ``X`` straight into its result (:func:`_csc_rows`): a CSC matrix with
+    sorted indices, no duplicates and no stored zeros. Validation keeps such a matrix as it is and converts any
+    other to CSR once (``._data.fit_inputs``), rather than each training copy converting it again."""
+    return X.format == "csc" and X.has_canonical_format and bool(np.all(X.data))
 
 
 def _csc_rows(X, rows, dtype):
