@@ -331,12 +331,12 @@ def test_sparse_fits_add_about_one_matrix_whatever_the_penalty_and_cv_a_few():
     """Peak memory added by fits on a CSR matrix (VmHWM), in matrices: the column maxima of L1 and unpenalised fits
     took every stored value's int64 column and absolute value at once (1.9x against the L2 fit's 1.0x); the CV
     design's row signs and intercept entries made float64 transients and a second copy of the design, and its
-    column moments ~40 bytes a stored value (4.9x). Measured after: 1.05 (L2), 1.23 (L1), 1.09 (C=inf), 2.4 (CV).
-    The L1 fit's peak is bimodal from run to run (1.23 or 1.43-1.46, eight runs on 2026-12-06, whatever
-    MALLOC_ARENA_MAX: which transients of torch's threads overlap), hence a margin of 0.5 over the L2 fit, still
-    under the 1.9x it guards against."""
+    column moments ~40 bytes a stored value (4.9x). Measured after: 1.03-1.09 (L2), 1.06-1.12 (L1), 1.07-1.13
+    (C=inf), 2.4 (CV). The column maxima's chunks allocated afresh made the L1 fit's peak jump between 1.07, 1.23
+    and 1.47-1.53 from run to run (a CI run failed at 1.53 on 2026-12-07); in reused buffers it stays within 0.1 of
+    the L2 fit's, hence a margin of 0.3."""
     plain = _sparse_fit_memory("fit", "dict(max_iter=5)")
     assert plain < 1.5
     for params in ("dict(l1_ratio=1.0, C=0.1, max_iter=5)", "dict(C=float('inf'), max_iter=5)"):
-        assert _sparse_fit_memory("fit", params) < plain + 0.5, params
+        assert _sparse_fit_memory("fit", params) < plain + 0.3, params
     assert _sparse_fit_memory("cv", "dict(Cs=3, cv=3, max_iter=5)") < 3.5
