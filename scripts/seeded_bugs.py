@@ -247,7 +247,7 @@ BUGS = [
     # ------------------------------------------------------------------ _rows
     Bug(
         "_rows",
-        "        rows.eliminate_zeros()  # an explicit zero is the same value as an implicit one\n",
+        "    rows.eliminate_zeros()  # an explicit zero is the same value as an implicit one\n",
         "",
         "sparse canonical rows: explicit zeros kept, so a row with one is not merged with its copy without",
         "rows",
@@ -2118,8 +2118,8 @@ BUGS = [
     ),
     Bug(
         "_kernels",
-        "    step = chunk_values(X.device)\n    for start in range(0, values.shape[0], step):\n",
-        "    step = max(values.shape[0], 1)\n    for start in range(0, values.shape[0], step):\n",
+        "    step = max(1, min(chunk_values(X.device), values.shape[0]))\n",
+        "    step = max(1, values.shape[0])\n",
         "column maxima of a sparse tensor over every stored value at once (L1 / C=inf CSR fits add 1.9x the matrix)",
         "other",
     ),
@@ -2419,9 +2419,9 @@ BUGS = [
     ),
     Bug(
         "_kernels",
-        "        chunk = values[start : start + step]\n",
-        "        chunk = values[start:step]\n",
-        "column_max_abs reads every chunk of stored values from the start (RuntimeError past the first chunk)",
+        "        source = torch.abs(values[start:stop], out=value_buffer[: stop - start])\n",
+        "        source = torch.abs(values[: stop - start], out=value_buffer[: stop - start])\n",
+        "column_max_abs reads every chunk of stored values from the start (the first chunk's maxima for all)",
         "off-by-one",
         tests=["tests/test_contracts_kernels.py"],
     ),
@@ -3289,6 +3289,20 @@ BUGS = [
         "        plain = torch.as_tensor(has_l1, device=gram.device) | (info != 0)\n",
         "        plain = torch.as_tensor(has_l1, device=gram.device) | (info < 0)\n",
         "a CV problem whose Gram matrix failed to factorise is whitened by the half-computed factor",
+        "other",
+    ),
+    Bug(
+        "_rows",
+        "        if not ((indices[at_a] == indices[at_b]).all() and (data[at_a] == data[at_b]).all()):\n",
+        "        if not (indices[at_a] == indices[at_b]).all():\n",
+        "tied sparse rows that share a hash and differ only in their values are ranked as one row",
+        "other",
+    ),
+    Bug(
+        "_rows",
+        "    step = max(1, _CONTENT_BLOCK_VALUES // (tied_target.shape[1] + 2 * width))\n",
+        "    step = m\n",
+        "the tied sparse rows' padded keys built all at once (4.4x the rows' matrix at the peak)",
         "other",
     ),
 ]
