@@ -3305,6 +3305,13 @@ BUGS = [
         "the tied sparse rows' padded keys built all at once (4.4x the rows' matrix at the peak)",
         "other",
     ),
+    Bug(
+        "_rows",
+        "    return np.unique(rank * (int(within.max()) + 1) + within, return_inverse=True)[1].ravel()\n",
+        "    return rank\n",
+        "different tied sparse rows that share a hash are merged as one row",
+        "other",
+    ),
 ]
 
 

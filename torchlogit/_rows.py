@@ -408,21 +408,24 @@ def _padded_words(indptr, indices, data, target, width, out):
 
 
 def _sparse_tied_ranks(X, target, positions):
-    """:func:`tied_ranks` of sparse X: :func:`content_ranks` of the padded keys (:func:`_row_contents`), bit for
-    bit, with the keys built and hashed a block of rows at a time, never all at once, and rows of one hash checked
-    equal on their stored entries (equal lengths, targets, indices and values' bits: equal padded keys).
+    """:func:`tied_ranks` of sparse X: ranks by a hash of each row's padded key (:func:`_padded_words`), the keys
+    built and hashed a block of rows at a time, never all at once, and rows of one hash checked equal on their
+    stored entries (equal lengths, targets, indices and values' bits: equal padded keys).
 
-    The keys of all the tied rows at once, with their int64 temporaries (each stored value's slot and row), were
-    the peak of a fit on a sparse matrix whose rows repeat: one-hot data (200k rows of 30 categorical columns,
-    2000 distinct rows, 73 MB as CSR) added 187 MB to a fit (2.6x), 97-99 MB now (1.4x).
+    The ranks depend on the distinct rows alone, never on how many rows tie: the keys of all the tied rows at once
+    gave way to one bytes key a row, sorted by their bytes, past 2^24 padded values, and those order rows of
+    equal float64 keys otherwise, so that integer weights and as many copies of the rows could fit different
+    coefficients (by 4e-15: 12k against 24k tied rows of 400 values). Built at once, the keys and their int64
+    temporaries (each stored value's slot and row) were also the peak of a fit whose sparse rows repeat: one-hot
+    data (200k rows of 30 categorical columns, 2000 distinct rows, 73 MB as CSR) added 187 MB to a fit (2.6x),
+    97-99 MB now (1.4x).
     """
     m = len(positions)
+    if m == 0:
+        return np.zeros(0, dtype=np.intp)
     rows = _canonical_rows(X, positions)
     indptr, indices, data = rows.indptr, rows.indices, rows.data.view(np.int64)
-    lengths = np.diff(indptr)
-    width = int(lengths.max(initial=0))
-    if m == 0 or m * (2 * width + 1) > _PADDED_KEY_VALUES:  # the byte keys of rows too long to pad
-        return content_ranks(_row_contents(X, target, positions))
+    width = int(np.diff(indptr).max(initial=0))
     tied_target = np.asarray(np.asarray(target).reshape(X.shape[0], -1)[positions], dtype=np.float64)
     step = max(1, _CONTENT_BLOCK_VALUES // (tied_target.shape[1] + 2 * width))
     words = np.empty((min(step, m), tied_target.shape[1] + 2 * width), dtype=np.int64)  # one block's keys, reused
@@ -440,7 +443,50 @@ def _sparse_tied_ranks(X, target, positions):
     copies = np.flatnonzero(copies)  # the rows that are not the first of their hash
     if _equal_rows(indptr, indices, data, tied_target, first[rank], copies, step):
         return rank
-    return np.unique(_row_contents(X, target, positions), return_inverse=True)[1].ravel()  # as content_ranks'
+    # Different rows share a hash (crafted data: never met by chance). The rows of those hashes, and only they,
+    # are told apart by their padded keys' bytes: still an order that the distinct rows alone set.
+    shared = np.zeros(len(first), dtype=bool)
+    shared[rank[~_each_equal(rows, tied_target, first[rank], width)]] = True
+    apart = np.flatnonzero(shared[rank])
+    within = np.zeros(m, dtype=np.intp)
+    picked = rows[apart]
+    keys = _padded_words(
+        picked.indptr,
+        picked.indices,
+        picked.data.view(np.int64),
+        tied_target[apart],
+        width,
+        np.empty_like(words, shape=(len(apart), words.shape[1])),
+    )
+    within[apart] = np.unique(keys.view(np.dtype((np.void, keys.shape[1] * 8))).ravel(), return_inverse=True)[1].ravel()
+    return np.unique(rank * (int(within.max()) + 1) + within, return_inverse=True)[1].ravel()
+
+
+def _each_equal(rows, target, firsts, width):
+    """For each canonical CSR row, whether its padded key equals that of the row ``firsts`` names (a block of rows
+    at a time)."""
+    m = rows.shape[0]
+    W = target.shape[1] + 2 * width
+    step = max(1, _CONTENT_BLOCK_VALUES // W)
+    out = np.empty(m, dtype=bool)
+    mine, theirs = (np.empty((min(step, m), W), dtype=np.int64) for _ in range(2))
+    data = rows.data.view(np.int64)
+    for start in range(0, m, step):
+        stop = min(start + step, m)
+        a = _padded_words(
+            rows.indptr[start : stop + 1], rows.indices, data, target[start:stop], width, mine[: stop - start]
+        )
+        other = rows[firsts[start:stop]]
+        b = _padded_words(
+            other.indptr,
+            other.indices,
+            other.data.view(np.int64),
+            target[firsts[start:stop]],
+            width,
+            theirs[: stop - start],
+        )
+        out[start:stop] = (a == b).all(axis=1)
+    return out
 
 
 def _equal_rows(indptr, indices, data, target, firsts, copies, step):
