@@ -280,12 +280,9 @@ def test_the_sort_of_the_keys_does_not_change_the_fit(monkeypatch):
         np.testing.assert_array_equal(fits[0], fits[1], err_msg=str(given.dtype))
 
 
-@pytest.mark.parametrize("keys", ["padded", "per row"])
-def test_sparse_row_keys_are_equal_exactly_when_rows_and_targets_are(keys, monkeypatch):
+def test_sparse_row_keys_are_equal_exactly_when_rows_and_targets_are():
     """The keys that settle tied sparse rows: equal for equal rows (explicit zeros, unsorted and duplicate entries
     included), different for rows that differ in one value, one position, one extra entry or their target."""
-    if keys == "per row":
-        monkeypatch.setattr(_rows, "_PADDED_KEY_VALUES", 0)
     dense = np.array(
         [
             [1.0, 0.0, 2.0, 0.0],
@@ -455,12 +452,12 @@ def test_sparse_tied_ranks_are_the_ranks_of_the_row_keys(hash_weights, rows, fmt
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
-def test_integer_weights_fit_sparse_rows_as_their_copies_however_many_rows_tie(dtype, monkeypatch):
+def test_integer_weights_fit_sparse_rows_as_their_copies_however_many_rows_tie(dtype):
     """Pairs of sparse rows one ulp apart tie on their float64 keys, and their ranks order them. Weights of 2 and
-    every row twice must fit the same coefficients, bit for bit: past a number of tied values (2^24; 20k here) the
-    rows were keyed by their bytes and ordered otherwise, and 12k weighted rows of 400 values fitted other
-    coefficients than their 24k copies (by 4e-15, float64; found by a user trial)."""
-    monkeypatch.setattr(_rows, "_PADDED_KEY_VALUES", 20_000)  # 180 tied rows of 81 words under it, 360 over
+    every row twice must fit the same coefficients, bit for bit: past 2^24 tied padded values the rows were keyed
+    by their bytes and ordered otherwise, and 12k weighted rows of 400 values fitted other coefficients than their
+    24k copies (by 4e-15, float64; found by a user trial; this test, with that limit lowered to 20k so that the 180
+    weighted rows fell under it and their 360 copies over, failed in float64)."""
     rng = np.random.RandomState(0)
     k, d, width = 30, 300, 40
     cols = np.vstack([np.sort(rng.choice(d, width, replace=False)) for _ in range(k)])

@@ -285,7 +285,7 @@ def _dense_words(X, target, at, out):
 def content_ranks(keys):
     """Ranks of ``keys`` (0, 1, ...), equal exactly where the keys are, in an order that depends on their values only.
 
-    The keys of tied rows (:func:`_row_contents`: fixed-width bytes, or Python bytes for very long sparse rows).
+    The keys of tied rows (:func:`_row_contents`: fixed-width bytes).
     ``np.unique`` sorts fixed-width bytes by comparing them: 45 ms for the 200k tied rows of one-hot data
     (``benchmarks/onehot.py``, a third of that fit), 0.17-0.41 s for 200k dense rows of 30 binary features (CPU
     time on a loaded 2-core machine, 2026-12-06; 45 ms here, hashes and check included). Here each
@@ -370,9 +370,6 @@ def _max_abs(a):
 # Values (8-byte words) of tied rows handled at once: a block of dense rows gathered, or of keys hashed and
 # checked (256 kB: the block stays in cache, and the temporaries stay that size).
 _CONTENT_BLOCK_VALUES = 1 << 15
-
-# Values of the padded keys of tied sparse rows built at once (rows x (2 x longest row + 1)): 128 MB of float64.
-_PADDED_KEY_VALUES = 1 << 24
 
 
 def _canonical_rows(X, positions):
@@ -525,24 +522,15 @@ def _row_contents(X, target, positions):
     target = np.asarray(target).reshape(X.shape[0], -1)
     n_t = target.shape[1]
     if sp.issparse(X):
+        # One fixed-width key a row (_padded_words), built without a Python loop. Rows of one-hot encoded
+        # categories tie by the thousands: keys built row by row took 0.6 s of a 0.85 s fit of 200k x 30
+        # (OneHotEncoder output) against scikit-learn's 0.15 s. (Fits rank tied sparse rows a block at a time,
+        # _sparse_tied_ranks: these keys, all at once, are what its ranks are defined by.)
         rows = _canonical_rows(X, positions)
         width = int(np.diff(rows.indptr).max(initial=0))
-        if len(positions) * (2 * width + 1) <= _PADDED_KEY_VALUES:
-            # One fixed-width key a row, built without a Python loop (_padded_words). Rows of one-hot encoded
-            # categories tie by the thousands: the loop below took 0.6 s of a 0.85 s fit of 200k x 30
-            # (OneHotEncoder output) against scikit-learn's 0.15 s.
-            words = np.empty((len(positions), n_t + 2 * width), dtype=np.int64)
-            _padded_words(rows.indptr, rows.indices, rows.data.view(np.int64), target[positions], width, words)
-            return words.view(np.dtype((np.void, words.shape[1] * 8))).ravel()
-        keys = np.empty(len(positions), dtype=object)
-        for i, position in enumerate(positions):
-            lo, hi = rows.indptr[i], rows.indptr[i + 1]
-            keys[i] = (
-                np.asarray(target[position], dtype=np.float64).tobytes()
-                + rows.indices[lo:hi].astype(np.int64).tobytes()
-                + rows.data[lo:hi].tobytes()
-            )
-        return keys
+        words = np.empty((len(positions), n_t + 2 * width), dtype=np.int64)
+        _padded_words(rows.indptr, rows.indices, rows.data.view(np.int64), target[positions], width, words)
+        return words.view(np.dtype((np.void, words.shape[1] * 8))).ravel()
     # The target, then the row, as float64 words (_dense_words), written into one array a block of rows at a time:
     # a gather, a cast and a column_stack of all the tied rows made three copies of them.
     words = np.empty((len(positions), n_t + X.shape[1]), dtype=np.uint64)
