@@ -406,8 +406,11 @@ def _padded_words(indptr, indices, data, target, width, out):
 
 def _sparse_tied_ranks(X, target, positions):
     """:func:`tied_ranks` of sparse X: ranks by a hash of each row's padded key (:func:`_padded_words`), the keys
-    built and hashed a block of rows at a time, never all at once, and rows of one hash checked equal on their
-    stored entries (equal lengths, targets, indices and values' bits: equal padded keys).
+    built and hashed a block of rows at a time, never all at once, and rows of one hash checked equal: against the
+    keys of each hash's first row where the distinct rows are few, else on their stored entries (equal lengths,
+    targets, indices and values' bits: equal padded keys). ``benchmarks/onehot.py``'s 200k rows (3 ten-level
+    columns, 1000 distinct), in key order, quiet: 25.6 ms against 27.7-29.1 ms checking entries, and 21.8-22.4 ms
+    with every key built at once (the cost of holding one block, not all of them).
 
     The ranks depend on the distinct rows alone, never on how many rows tie: the keys of all the tied rows at once
     gave way to one bytes key a row, sorted by their bytes, past 2^24 padded values, and those order rows of
@@ -435,11 +438,35 @@ def _sparse_tied_ranks(X, target, positions):
         hashed[start:stop] = _hash_words(block.view(np.uint64))
     _, first, rank = np.unique(hashed, return_index=True, return_inverse=True)
     rank = rank.ravel()
-    copies = np.ones(m, dtype=bool)
-    copies[first] = False
-    copies = np.flatnonzero(copies)  # the rows that are not the first of their hash
-    if _equal_rows(indptr, indices, data, tied_target, first[rank], copies, step):
-        return rank
+    if 8 * len(first) <= m:
+        # Few distinct rows (one-hot data, repeated rows): the keys of the first row of each hash, once, and each
+        # block's keys built again against them (one gather of compact keys from a small table).
+        picked = rows[first]
+        first_words = _padded_words(
+            picked.indptr,
+            picked.indices,
+            picked.data.view(np.int64),
+            tied_target[first],
+            width,
+            np.empty((len(first), words.shape[1]), dtype=np.int64),
+        )
+        same = True
+        for start in range(0, m, step):
+            stop = min(start + step, m)
+            block = _padded_words(
+                indptr[start : stop + 1], indices, data, tied_target[start:stop], width, words[: stop - start]
+            )
+            if not (block == first_words[rank[start:stop]]).all():
+                same = False
+                break
+        if same:
+            return rank
+    else:
+        copies = np.ones(m, dtype=bool)
+        copies[first] = False
+        copies = np.flatnonzero(copies)  # the rows that are not the first of their hash
+        if _equal_rows(indptr, indices, data, tied_target, first[rank], copies, step):
+            return rank
     # Different rows share a hash (crafted data: never met by chance). The rows of those hashes, and only they,
     # are told apart by their padded keys' bytes: still an order that the distinct rows alone set.
     shared = np.zeros(len(first), dtype=bool)
