@@ -19,9 +19,10 @@ separate processes, two runs each): 0.112-0.114 -> 0.075-0.077 s against scikit-
 quiet): our ``--dense`` fit alone (best of 15, no scikit-learn fit between) 0.106-0.117 -> 0.091-0.093 s; in this
 script, alternating with scikit-learn, whose BLAS threads spin after its fits, 0.156-0.162 -> 0.123-0.167 s against
 0.11-0.14 s (too noisy to read more into). Tied sparse rows keyed, hashed and checked a block of rows at a time
-(``_rows._sparse_tied_ranks``, 2026-12-07, quiet, best of 7, the two versions in turn): 0.061-0.062 -> 0.064 s
-against scikit-learn's 0.050-0.052 s (1.17-1.19x -> 1.20-1.29x), for a peak of the fit half as high (200k rows
-of 30 five-level columns: 187 -> 99 MB added). ``--size tiny`` runs it on 2000 rows (the test suite).
+(``_rows._sparse_tied_ranks``, 2026-12-07, quiet, best of 7, the versions in turn): 0.059 -> 0.062 s, and 0.061-0.062 s
+once the few distinct rows' keys are built once for the check, against scikit-learn's 0.048-0.051 s (1.18-1.25x),
+for a peak of the fit half as high (200k rows of 30 five-level columns: 187 -> 97-99 MB added). ``--size tiny``
+runs it on 2000 rows (the test suite).
 """
 
 import argparse
