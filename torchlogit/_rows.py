@@ -441,15 +441,7 @@ def _sparse_tied_ranks(X, target, positions):
     if 8 * len(first) <= m:
         # Few distinct rows (one-hot data, repeated rows): the keys of the first row of each hash, once, and each
         # block's keys built again against them (one gather of compact keys from a small table).
-        picked = rows[first]
-        first_words = _padded_words(
-            picked.indptr,
-            picked.indices,
-            picked.data.view(np.int64),
-            tied_target[first],
-            width,
-            np.empty((len(first), words.shape[1]), dtype=np.int64),
-        )
+        first_words = _gathered_words(rows, tied_target, first, width)
         same = True
         for start in range(0, m, step):
             stop = min(start + step, m)
@@ -473,17 +465,18 @@ def _sparse_tied_ranks(X, target, positions):
     shared[rank[~_each_equal(rows, tied_target, first[rank], width)]] = True
     apart = np.flatnonzero(shared[rank])
     within = np.zeros(m, dtype=np.intp)
-    picked = rows[apart]
-    keys = _padded_words(
-        picked.indptr,
-        picked.indices,
-        picked.data.view(np.int64),
-        tied_target[apart],
-        width,
-        np.empty_like(words, shape=(len(apart), words.shape[1])),
-    )
+    keys = _gathered_words(rows, tied_target, apart, width)
     within[apart] = np.unique(keys.view(np.dtype((np.void, keys.shape[1] * 8))).ravel(), return_inverse=True)[1].ravel()
     return np.unique(rank * (int(within.max()) + 1) + within, return_inverse=True)[1].ravel()
+
+
+def _gathered_words(rows, target, at, width, out=None):
+    """The padded keys (:func:`_padded_words`) of the canonical CSR ``rows`` at ``at`` (indices) and of their
+    ``target`` rows, into ``out`` or a new array."""
+    picked = rows[at]
+    if out is None:
+        out = np.empty((len(at), target.shape[1] + 2 * width), dtype=np.int64)
+    return _padded_words(picked.indptr, picked.indices, picked.data.view(np.int64), target[at], width, out)
 
 
 def _each_equal(rows, target, firsts, width):
@@ -500,15 +493,7 @@ def _each_equal(rows, target, firsts, width):
         a = _padded_words(
             rows.indptr[start : stop + 1], rows.indices, data, target[start:stop], width, mine[: stop - start]
         )
-        other = rows[firsts[start:stop]]
-        b = _padded_words(
-            other.indptr,
-            other.indices,
-            other.data.view(np.int64),
-            target[firsts[start:stop]],
-            width,
-            theirs[: stop - start],
-        )
+        b = _gathered_words(rows, target, firsts[start:stop], width, theirs[: stop - start])
         out[start:stop] = (a == b).all(axis=1)
     return out
 
