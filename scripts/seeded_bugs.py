@@ -3314,8 +3314,8 @@ BUGS = [
     ),
     Bug(
         "_rows",
-        "            if not (block == first_words[rank[start:stop]]).all():\n",
-        "            if not (block[:, :-1] == first_words[rank[start:stop]][:, :-1]).all():\n",
+        "        if all((block == first_words[rank[start:stop]]).all() for start, stop, block in blocks):\n",
+        "        if all((b[:, :-1] == first_words[rank[start:stop]][:, :-1]).all() for start, stop, b in blocks):\n",
         "repeated tied sparse rows checked against their hash's first row without their last word",
         "other",
     ),

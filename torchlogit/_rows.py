@@ -430,11 +430,7 @@ def _sparse_tied_ranks(X, target, positions):
     step = max(1, _CONTENT_BLOCK_VALUES // (tied_target.shape[1] + 2 * width))
     words = np.empty((min(step, m), tied_target.shape[1] + 2 * width), dtype=np.int64)  # one block's keys, reused
     hashed = np.empty(m, dtype=np.uint64)
-    for start in range(0, m, step):
-        stop = min(start + step, m)
-        block = _padded_words(
-            indptr[start : stop + 1], indices, data, tied_target[start:stop], width, words[: stop - start]
-        )
+    for start, stop, block in _block_words(indptr, indices, data, tied_target, width, step, words):
         hashed[start:stop] = _hash_words(block.view(np.uint64))
     _, first, rank = np.unique(hashed, return_index=True, return_inverse=True)
     rank = rank.ravel()
@@ -442,16 +438,8 @@ def _sparse_tied_ranks(X, target, positions):
         # Few distinct rows (one-hot data, repeated rows): the keys of the first row of each hash, once, and each
         # block's keys built again against them (one gather of compact keys from a small table).
         first_words = _gathered_words(rows, tied_target, first, width)
-        same = True
-        for start in range(0, m, step):
-            stop = min(start + step, m)
-            block = _padded_words(
-                indptr[start : stop + 1], indices, data, tied_target[start:stop], width, words[: stop - start]
-            )
-            if not (block == first_words[rank[start:stop]]).all():
-                same = False
-                break
-        if same:
+        blocks = _block_words(indptr, indices, data, tied_target, width, step, words)
+        if all((block == first_words[rank[start:stop]]).all() for start, stop, block in blocks):
             return rank
     else:
         copies = np.ones(m, dtype=bool)
@@ -468,6 +456,20 @@ def _sparse_tied_ranks(X, target, positions):
     keys = _gathered_words(rows, tied_target, apart, width)
     within[apart] = np.unique(keys.view(np.dtype((np.void, keys.shape[1] * 8))).ravel(), return_inverse=True)[1].ravel()
     return np.unique(rank * (int(within.max()) + 1) + within, return_inverse=True)[1].ravel()
+
+
+def _block_words(indptr, indices, data, target, width, step, words):
+    """The padded keys (:func:`_padded_words`) of the canonical CSR rows (``indptr``, ``indices``, ``data`` as
+    int64 bits) and their ``target`` rows, ``step`` rows at a time: ``(start, stop, keys)`` for each block, the keys
+    in ``words`` (reused from one block to the next)."""
+    m = len(indptr) - 1
+    for start in range(0, m, step):
+        stop = min(start + step, m)
+        yield (
+            start,
+            stop,
+            _padded_words(indptr[start : stop + 1], indices, data, target[start:stop], width, words[: stop - start]),
+        )
 
 
 def _gathered_words(rows, target, at, width, out=None):
@@ -487,12 +489,8 @@ def _each_equal(rows, target, firsts, width):
     step = max(1, _CONTENT_BLOCK_VALUES // W)
     out = np.empty(m, dtype=bool)
     mine, theirs = (np.empty((min(step, m), W), dtype=np.int64) for _ in range(2))
-    data = rows.data.view(np.int64)
-    for start in range(0, m, step):
-        stop = min(start + step, m)
-        a = _padded_words(
-            rows.indptr[start : stop + 1], rows.indices, data, target[start:stop], width, mine[: stop - start]
-        )
+    blocks = _block_words(rows.indptr, rows.indices, rows.data.view(np.int64), target, width, step, mine)
+    for start, stop, a in blocks:
         b = _gathered_words(rows, target, firsts[start:stop], width, theirs[: stop - start])
         out[start:stop] = (a == b).all(axis=1)
     return out
