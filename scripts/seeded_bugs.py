@@ -3249,7 +3249,7 @@ BUGS = [
     ),
     Bug(
         "_predict",
-        "    return np.dtype(np.float32) if all(dtype == np.float32 for dtype in dtypes) else np.dtype(np.float64)\n",
+        "    return np.dtype(np.float32) if common == np.float32 else np.dtype(np.float64)\n",
         "    return np.dtype(np.float64)\n",
         "probabilities of float32 X from a float32 model come back float64 (LogisticRegression's are float32)",
         "other",
@@ -3318,6 +3318,43 @@ BUGS = [
         "        if all((b[:, :-1] == first_words[rank[start:stop]][:, :-1]).all() for start, stop, b in blocks):\n",
         "repeated tied sparse rows checked against their hash's first row without their last word",
         "other",
+    ),
+    Bug(
+        "_data",
+        '        attribute = next((name for name in ("n_iter_", "intercept_") if name in vars(estimator)), "coef_")\n',
+        '        attribute = "n_iter_"\n',
+        "in array-API mode a model assigned by hand is checked on n_iter_, which it lacks (AttributeError)",
+        "other",
+    ),
+    Bug(
+        "_data",
+        '    assert_all_finite(X.data, input_name="X")\n    return X\n',
+        "    return X\n",
+        "sparse duplicate entries that sum past the dtype's range are not refused (COO predicted [0, 1])",
+        "other",
+    ),
+    Bug(
+        "_predict",
+        "    if len(layers) == 1 and given is not None:\n",
+        "    if False:\n",
+        "float16, small-integer and boolean input on a float32 linear model score in float64, not float32",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_data",
+        '            f"Sparse data was passed for {name}, but dense data is required. "\n',
+        '            "Sparse data was passed for y, but dense data is required. "\n',
+        "a sparse sample_weight or classes tensor is refused as a sparse y",
+        "other",
+    ),
+    Bug(
+        "_logistic",
+        "            if not np.isfinite(self.C):\n                self.coef_ = self.coef_ - self.coef_.mean(",
+        "            if False:\n                self.coef_ = self.coef_ - self.coef_.mean(",
+        "an unpenalised multinomial newton-cholesky fit keeps a warm start's coefficient offsets after its fall-back",
+        "other",
+        tests=["tests/test_newton.py"],
     ),
 ]
 

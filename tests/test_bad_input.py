@@ -529,3 +529,61 @@ def test_learning_rate_init_zero_is_refused_as_mlpclassifier_refuses_it(iris):
         MLPClassifier(learning_rate_init=0.0).fit(X, y)
     with pytest.raises(InvalidParameterError, match="learning_rate_init"):
         TorchLogisticClassifier(solver="adam", learning_rate_init=0.0).fit(X, y)
+
+
+def _duplicates_summing_past(dtype, fmt):
+    """X (40 x 3) as a sparse ``fmt`` matrix of ``dtype`` whose entry (3, 1) is stored three times: X[3, 1] plus
+    two values that sum past the dtype's range."""
+    big = float(np.finfo(dtype).max) * 0.75
+    coo = sp.coo_matrix(X.astype(dtype))
+    coo = sp.coo_matrix(
+        (np.r_[coo.data, big, big].astype(dtype), (np.r_[coo.row, 3, 3], np.r_[coo.col, 1, 1])), shape=X.shape
+    )
+    if fmt == "coo":
+        return coo
+    # CSR / CSC arrays built by hand keep the duplicates (a conversion from COO would sum them).
+    order = np.lexsort((coo.col, coo.row)) if fmt == "csr" else np.lexsort((coo.row, coo.col))
+    major, minor = (coo.row, coo.col) if fmt == "csr" else (coo.col, coo.row)
+    indptr = np.r_[0, np.cumsum(np.bincount(major, minlength=coo.shape[fmt == "csc"]))]
+    build = sp.csr_matrix if fmt == "csr" else sp.csc_matrix
+    return build((coo.data[order], minor[order], indptr), shape=X.shape)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("fmt", ["coo", "csr", "csc"])
+def test_sparse_duplicates_that_sum_past_the_range_are_refused_as_scikit_learn_refuses_them(fmt, dtype):
+    """Duplicate entries add up in every product. Checked as stored, a COO matrix holding 0.75 * max twice
+    predicted [0, 1] silently and its fit failed on the training copy's overflow, advising dtype='float64' to a
+    float64 model; LogisticRegression (which sums a COO matrix's duplicates in validation) says "Input X contains
+    infinity". It checks a CSR or CSC matrix as stored, and predicts from infinite logits: refused here in the same
+    words."""
+    from sklearn.linear_model import LogisticRegression
+
+    bad = _duplicates_summing_past(dtype, fmt)
+    assert bad.nnz == X.size + 2 and np.isfinite(bad.data).all()
+    expected = f"Input X contains infinity or a value too large for dtype\\('{np.dtype(dtype).name}'\\)"
+    lr = LogisticRegression().fit(X.astype(dtype), y)
+    ours = TorchLogisticClassifier(dtype="float64").fit(X.astype(dtype), y)
+    before = ours.coef_.copy()
+    for model in (lr, ours) if fmt == "coo" else (ours,):
+        with pytest.raises(ValueError, match=expected):
+            model.predict_proba(bad)
+    if fmt == "coo":
+        with pytest.raises(ValueError, match=expected):
+            LogisticRegression().fit(bad, y)
+    with pytest.raises(ValueError, match=expected):
+        ours.fit(bad, y)
+    np.testing.assert_array_equal(ours.coef_, before)
+    assert np.isfinite(bad.data).all() and bad.nnz == X.size + 2  # the user's matrix is not summed in place
+
+
+@pytest.mark.parametrize("fmt", ["coo", "csr"])
+def test_sparse_duplicates_fit_and_predict_as_their_sums(fmt):
+    """Duplicates that sum within the range are read as their sums: the fit and predictions equal the summed
+    matrix's, bitwise."""
+    dup = _duplicates_summing_past(np.float64, fmt)
+    dup.data[dup.data > 1e300] = 0.5  # the two extra entries of (3, 1): 0.5 + 0.5 beside X[3, 1]
+    summed = sp.csr_matrix(dup.toarray())
+    model, reference = (TorchLogisticClassifier(dtype="float64").fit(m, y) for m in (dup, summed))
+    np.testing.assert_array_equal(model.coef_, reference.coef_)
+    np.testing.assert_array_equal(model.predict_proba(dup), reference.predict_proba(summed))

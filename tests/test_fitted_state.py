@@ -9,6 +9,7 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import pandas as pd
 import pytest
 import scipy.sparse as sp
 import sklearn
@@ -22,6 +23,7 @@ from sklearn.utils import estimator_html_repr
 from sklearn.utils.fixes import parse_version
 
 from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
+from torchlogit._kernels import torch_takes
 from torchlogit._predict import device_logits, host_logits
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "benchmarks"))
@@ -294,6 +296,37 @@ def test_fitted_dtypes_follow_the_data_as_in_sklearn(iris, labels, compute):
             mlp = TorchMultiLabelClassifier((4,), dtype=compute, max_iter=2).fit(Xm.astype(data.dtype), Y)
         assert {W.dtype for W in mlp.coefs_ + mlp.intercepts_} == {np.dtype(expected)}
         assert mlp.predict_proba(Xm.astype(data.dtype)).dtype == expected  # MLPClassifier's too
+
+
+@pytest.mark.skipif(
+    parse_version(sklearn.__version__).release < (1, 9), reason="scikit-learn 1.9 keeps float32 models (see above)"
+)
+@pytest.mark.parametrize("model_dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("given", [np.float16, np.int8, np.uint8, np.int16, np.uint16, np.int32, np.int64, bool])
+def test_scores_of_other_input_dtypes_take_logistic_regression_s_dtype(iris, model_dtype, given):
+    """LogisticRegression keeps float16, integer and boolean X as given (``dtype="numeric"``) and computes in NumPy's
+    common type with its coefficients: float32 for float16, int8, int16, uint8, uint16 or bool X on a float32 model.
+    Ours were float64 there (the input's dtype read after our validation cast it). Arrays, DataFrames, sparse
+    matrices and CPU tensors alike; hidden layers keep MLPClassifier's rule (its validation casts such X to
+    float64)."""
+    X, y = iris
+    data = (X * 3).astype(given)
+    forms = {"array": data, "DataFrame": pd.DataFrame(data)}
+    if torch_takes(data.dtype):  # uint16 from torch 2.3 on
+        forms["tensor"] = torch.from_numpy(data)
+    if given != np.float16:  # scipy.sparse has no float16
+        forms.update(csr=sp.csr_matrix(data), coo=sp.coo_matrix(data))
+    ref = LogisticRegression().fit(X.astype(model_dtype), y)
+    clf = TorchLogisticClassifier().fit(X.astype(model_dtype), y)
+    for form, Xi in forms.items():
+        for method in ("predict_proba", "decision_function", "predict_log_proba"):
+            with np.errstate(divide="ignore"):  # scikit-learn's float32 log of a probability 0
+                expected = getattr(ref, method)(data if form == "tensor" else Xi).dtype
+            got = getattr(clf, method)(Xi).dtype
+            assert got == (torch.from_numpy(np.zeros(0, expected)).dtype if form == "tensor" else expected), (
+                form,
+                method,
+            )
 
 
 def test_the_pickle_holds_no_training_machinery(iris):

@@ -185,6 +185,31 @@ def test_singular_hessian_falls_back_to_lbfgs_like_sklearn():
     _same_fallback_warning(ours_warned, ref_warned)
 
 
+@pytest.mark.parametrize("redundant", [0, 2], ids=["newton to the end", "lbfgs fall-back"])
+def test_a_warm_started_multinomial_fit_reports_the_symmetric_solution_as_sklearn(redundant):
+    """Unpenalised, from intercepts [1, 2, 3] and random coefficients: scikit-learn's finalize reports intercepts and
+    coefficient columns summing to zero over the classes, however the iterations ended. After the L-BFGS fall-back
+    (redundant columns: a singular Hessian) ours kept the warm start's offsets (intercepts summing to 6, coef_ 0.14
+    from scikit-learn's, probabilities equal)."""
+    X, y = make_classification(3000, 10, n_informative=6, n_redundant=redundant, n_classes=3, random_state=0)
+    start = np.random.RandomState(1).randn(3, 10) * 0.1, np.array([1.0, 2.0, 3.0])
+    models = []
+    for model in (
+        LogisticRegression(solver="newton-cholesky", C=np.inf, tol=1e-10, max_iter=1000, warm_start=True),
+        TorchLogisticClassifier(
+            solver="newton-cholesky", C=np.inf, tol=1e-10, max_iter=1000, warm_start=True, dtype="float64"
+        ),
+    ):
+        model.coef_, model.intercept_, model.classes_ = start[0].copy(), start[1].copy(), np.arange(3)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the fall-back's LinAlgWarning (compared in the test above)
+            models.append(model.fit(X, y))
+    ref, ours = models
+    assert abs(ours.intercept_.sum()) < 1e-12 and np.abs(ours.coef_.sum(axis=0)).max() < 1e-12
+    np.testing.assert_allclose(ours.coef_, ref.coef_, atol=1e-6)
+    np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
+
+
 def _same_fallback_warning(ours, ref):
     """scikit-learn's category (scipy's LinAlgWarning, which a filter on ConvergenceWarning does not catch) and its
     words up to the linear-algebra message, the remedies included."""

@@ -358,6 +358,68 @@ def test_array_api_densify_gives_coef_back_in_the_fitted_namespace(wine_small):
     assert isinstance(TorchLogisticClassifier().fit(X, y).sparsify().densify().coef_, np.ndarray)
 
 
+@pytest.mark.skipif(not ARRAY_API_DISPATCH_AVAILABLE, reason="scikit-learn's array-API mode is unavailable here")
+@pytest.mark.parametrize("arrays", ["numpy", "tensors"])
+def test_array_api_a_model_assigned_by_hand_predicts_as_logistic_regression(arrays, wine_small):
+    """coef_ / intercept_ / classes_ set on an unfitted estimator (averaged or another tool's coefficients) predict in
+    array-API mode, as LogisticRegression's do: the namespace check read n_iter_, which only a fit sets, and raised
+    AttributeError. X in another namespace than the arrays is refused in scikit-learn's words."""
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = wine_small
+    fitted = LogisticRegression(max_iter=5000).fit(X, y)
+    wrap = _t if arrays == "tensors" else np.asarray
+    X_in = wrap(X)
+    with config_context(array_api_dispatch=True):
+        models = []
+        for cls in (LogisticRegression, TorchLogisticClassifier):
+            model = cls()
+            model.coef_, model.intercept_, model.classes_ = (
+                wrap(a) for a in (fitted.coef_, fitted.intercept_, fitted.classes_)
+            )
+            models.append(model)
+        expected, got = (m.predict_proba(X_in) for m in models)
+        assert type(got) is type(expected)
+        np.testing.assert_allclose(np.asarray(got), np.asarray(expected), rtol=1e-12, atol=1e-15)
+        other = X if arrays == "tensors" else _t(X)
+        with pytest.raises(ValueError, match="must use the same namespace"):
+            models[1].predict(other)
+
+
+def test_scikit_learn_tools_outside_array_api_mode_give_the_numpy_numbers_on_tensors(wine_small):
+    """The devices page's claim: outside array-API mode, scikit-learn's meta-estimators that only index, stack or
+    average the estimator's outputs work on tensors (torchlogit's outputs are tensors there too) and give the
+    numbers they give on NumPy; TunedThresholdClassifierCV and FixedThresholdClassifier, which call NumPy methods
+    on the probabilities, are named there as needing NumPy input."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import BaggingClassifier
+    from sklearn.inspection import permutation_importance
+    from sklearn.multiclass import OneVsOneClassifier, OneVsRestClassifier
+
+    X, y = wine_small
+    X = StandardScaler().fit_transform(X)
+    tools = {
+        "bagging": lambda: BaggingClassifier(TorchLogisticClassifier(), n_estimators=3, random_state=0),
+        "ovr": lambda: OneVsRestClassifier(TorchLogisticClassifier()),
+        "ovo": lambda: OneVsOneClassifier(TorchLogisticClassifier()),
+        "calibrated": lambda: CalibratedClassifierCV(TorchLogisticClassifier(), cv=3),
+    }
+    for name, make in tools.items():
+        on_numpy, on_tensors = make().fit(X, y), make().fit(_t(X), _t(y))
+        for method in ("predict", "decision_function", "predict_proba"):
+            if hasattr(on_numpy, method):
+                expected = np.asarray(getattr(on_numpy, method)(X))
+                got = getattr(on_tensors, method)(_t(X))
+                got = got.numpy() if isinstance(got, torch.Tensor) else np.asarray(got)
+                np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-12, err_msg=f"{name} {method}")
+    model = TorchLogisticClassifier().fit(X, y)
+    importances = [
+        permutation_importance(model, data, labels, n_repeats=3, random_state=0).importances_mean
+        for data, labels in ((X, y), (_t(X), _t(y)))
+    ]
+    np.testing.assert_array_equal(np.asarray(importances[1]), importances[0])
+
+
 @pytest.fixture
 def predicted_where_they_live(monkeypatch):
     """CPU tensors take the path of device tensors (checked and predicted in torch, no host copy)."""
@@ -1057,7 +1119,7 @@ def test_sparse_labels_or_weights_are_refused_as_scikit_learn_refuses_them(wine,
     args = dict(y=torch.tensor(y).to_sparse(), sample_weight=None)
     if what == "sample_weight":
         args = dict(y=y, sample_weight=torch.ones(len(y), dtype=torch.float64).to_sparse())
-    with pytest.raises(TypeError, match="Sparse data was passed for a 1-D array .* dense data is required"):
+    with pytest.raises(TypeError, match=f"Sparse data was passed for {what}, but dense data is required"):
         TorchLogisticClassifier().fit(torch.tensor(X), args["y"], sample_weight=args["sample_weight"])
 
 
@@ -1096,8 +1158,16 @@ def test_a_one_dimensional_sparse_x_gets_scikit_learns_message(wine_small):
         TorchLogisticClassifier().fit(column, y)
     with pytest.raises(ValueError, match=r"Expected 2D input, got input with shape \(178,\)"):
         TorchLogisticClassifier().fit(X, y).predict(column)
-    with pytest.raises(TypeError, match=r"1-D array \(y or sample_weight\)"):
+    # scikit-learn's words for a sparse y or sample_weight, which name the argument (they said "a 1-D array (y or
+    # sample_weight)" for both)
+    with pytest.raises(TypeError, match=r"Sparse data was passed for y, but dense data is required"):
         TorchLogisticClassifier().fit(X, _t(y).to_sparse())
+    weight = torch.ones(len(y), dtype=torch.float64).to_sparse()
+    for cls, target in ((TorchLogisticClassifier, y), (TorchMultiLabelClassifier, np.c_[y == 0, y == 1])):
+        with pytest.raises(TypeError, match=r"Sparse data was passed for sample_weight, but dense data is required"):
+            cls().fit(_t(X), _t(target), sample_weight=weight)
+    with pytest.raises(TypeError, match=r"Sparse data was passed for classes, but dense data is required"):
+        TorchLogisticClassifier(solver="sgd").partial_fit(X, y, classes=_t(np.unique(y)).to_sparse())
 
 
 def test_fits_on_the_cpu_ignore_the_users_default_device(wine_small, multilabel):

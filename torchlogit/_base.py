@@ -56,6 +56,7 @@ from ._predict import (
     as_dtype,
     class_labels,
     device_logits,
+    given_dtype,
     host_logits,
     log_probabilities,
     probabilities,
@@ -750,7 +751,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             activation = getattr(self, "activation", "identity")
             tensor, layers = checked_tensor(self, X), self._fitted_layers()
             logits = tensor_logits(tensor, layers, activation)
-            return logits, origin_of(X), score_dtype(tensor.dtype, layers)
+            return logits, origin_of(X), score_dtype(tensor.dtype, layers, given_dtype(X))
         logits, dtype = self._host_logits(host_array(X))
         return logits, origin_of(X), dtype
 
@@ -766,6 +767,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             # Strings (numeric ones too) are refused as LogisticRegression refuses them, in scikit-learn's words:
             # the float dtypes asked for below would convert "1.5" and predict from it.
             validate_data(self, X, reset=False, dtype="numeric")
+        given = given_dtype(X)  # before validation casts float16, small integers and booleans to float64
         X = check_sparse_indices(
             validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
         )
@@ -775,7 +777,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         logits = (
             device_logits(X, layers, activation, device) if device.type != "cpu" else host_logits(X, layers, activation)
         )
-        return logits, score_dtype(X.dtype, layers)
+        return logits, score_dtype(X.dtype, layers, given)
 
     def decision_function(self, X):
         """Logits: shape (n_samples,) for binary targets, (n_samples, n_outputs) otherwise.

@@ -126,14 +126,15 @@ def origin_of(X):
     return NUMPY
 
 
-def _sparse_tensor_to_scipy(X, vector=False):
+def _sparse_tensor_to_scipy(X, name=None):
     """A 2-D sparse torch tensor as a SciPy sparse matrix of the same layout (CPU: sharing its arrays).
 
-    ``vector``: ``X`` is ``y`` or ``sample_weight`` (a 1-D sparse one is refused in those terms).
+    ``name``: the argument ``X`` is when it is not ``X`` ("y", "sample_weight", "classes"): a 1-D sparse one is
+    refused in scikit-learn's words, which name it.
     """
-    if X.ndim == 1 and vector:  # labels or weights: scikit-learn's words for sparse ones
+    if X.ndim == 1 and name is not None:  # labels or weights: scikit-learn's words for sparse ones
         raise TypeError(
-            "Sparse data was passed for a 1-D array (y or sample_weight), but dense data is required. "
+            f"Sparse data was passed for {name}, but dense data is required. "
             "Use '.to_dense()' to convert it to a dense tensor."
         )
     if X.ndim == 1:  # scikit-learn's words for a 1-D sparse X
@@ -176,14 +177,15 @@ def _host(X):
     return X.cpu().numpy()
 
 
-def host_array(X, vector=False):
+def host_array(X, name=None):
     """``X`` as NumPy / SciPy when it is a torch tensor or (in array-API mode) another array-API array; else ``X``.
 
-    ``vector``: ``X`` is ``y`` or ``sample_weight``, for the words of a refusal.
+    ``name``: the argument ``X`` is when it is not ``X`` ("y", "sample_weight", "classes"), for the words of a
+    refusal.
     """
     if isinstance(X, torch.Tensor):
         refuse_unreadable(X)
-        return _sparse_tensor_to_scipy(X, vector) if X.layout != torch.strided else _host(X)
+        return _sparse_tensor_to_scipy(X, name) if X.layout != torch.strided else _host(X)
     if X is None or isinstance(X, np.ndarray) or sp.issparse(X) or not hasattr(X, "__array_namespace__"):
         return X
     if _array_api_mode():
@@ -237,10 +239,9 @@ def checked_tensor(estimator, X):
     return X.detach()
 
 
-def host_inputs(*arrays):
-    """:func:`host_array` of ``X`` and then of each target or weight argument (None passes through)."""
-    X, *vectors = arrays
-    return (host_array(X), *(host_array(a, vector=True) for a in vectors))
+def host_inputs(X, y, sample_weight):
+    """:func:`host_array` of ``X``, ``y`` and ``sample_weight`` (None passes through)."""
+    return host_array(X), host_array(y, name="y"), host_array(sample_weight, name="sample_weight")
 
 
 def follow_origin(estimator, origin, names=("coef_", "intercept_", "n_iter_")):
@@ -284,16 +285,23 @@ def classes_to_host(estimator):
 
 
 def check_origin(estimator, X, method):
-    """scikit-learn's array-API rule: in array-API mode, ``X`` must come as the arrays ``fit`` was given."""
+    """scikit-learn's array-API rule: in array-API mode, ``X`` must come as the arrays ``fit`` was given.
+
+    Read on ``n_iter_``, which every fit sets and :meth:`sparsify` leaves as it was (its ``coef_`` is SciPy's
+    whatever the fit's arrays); a model assigned to an unfitted estimator has no ``n_iter_``, and is read on
+    the arrays assigned (``intercept_``, else ``coef_``), as ``LogisticRegression`` reads ``coef_``.
+    """
     if _array_api_mode():
         from sklearn.utils._array_api import check_same_namespace
 
-        check_same_namespace(X, estimator, attribute="n_iter_", method=method)
+        attribute = next((name for name in ("n_iter_", "intercept_") if name in vars(estimator)), "coef_")
+        check_same_namespace(X, estimator, attribute=attribute, method=method)
 
 
 # ------------------------------------------------------------------ training data
 def check_sparse_indices(X):
-    """``X`` itself; a ValueError in the user's terms if a sparse ``X``'s index arrays point outside its shape.
+    """``X`` (see :func:`_summed_entries`); a ValueError in the user's terms if a sparse ``X``'s index arrays point
+    outside its shape.
 
     scipy checks them when a matrix is built, not when its arrays are edited afterwards
     (``X.indices[0] = 7`` on 5 columns): such a matrix reached torch's kernels, and raised
@@ -334,6 +342,28 @@ def check_sparse_indices(X):
             "changed after it was built, or it was built unchecked: SciPy's X.check_format(full_check=True), or "
             "torch's check_invariants=True when building a sparse tensor, tells the same."
         )
+    return _summed_entries(X)
+
+
+def _summed_entries(X):
+    """A sparse ``X`` with its duplicate entries summed, in its dtype: a COO matrix as CSR (row access), a CSR or CSC
+    matrix that holds duplicates as a canonical copy; a canonical one, or dense ``X``, as it is.
+
+    A ValueError in scikit-learn's words where a sum is not finite. Every product adds duplicate entries, and
+    scikit-learn's validation sums them (COO to CSR) before it checks the values; checked as stored, a COO matrix
+    holding 1e308 twice predicted ``[0, 1]`` silently and its fit failed on an overflow of the training copy. A
+    torch COO tensor is coalesced before its check (:mod:`._tensor_data`): the two now read the same sums.
+    """
+    if not sp.issparse(X) or X.format not in ("coo", "csr", "csc"):
+        return X
+    if X.format == "coo":
+        X = X.tocsr()  # sums the duplicates
+    elif not X.has_canonical_format:
+        X = X.copy()  # the user's matrix is not changed
+        X.sum_duplicates()
+    else:
+        return X
+    assert_all_finite(X.data, input_name="X")
     return X
 
 

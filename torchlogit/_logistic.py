@@ -258,7 +258,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
             )
         targets = encode_partial_labels(self, y, classes)
         if self.class_weight is not None:
-            class_weight = class_weights(self.class_weight, classes=targets.classes, y=host_array(y, vector=True))
+            class_weight = class_weights(self.class_weight, classes=targets.classes, y=host_array(y, name="y"))
             targets.row_factor = per_row(class_weight, targets.target)
         return targets
 
@@ -272,8 +272,8 @@ class TorchLogisticClassifier(BaseTorchClassifier):
             class_weight = class_weights(
                 self.class_weight,
                 classes=targets.classes,
-                y=host_array(y, vector=True),
-                sample_weight=host_array(sample_weight, vector=True),
+                y=host_array(y, name="y"),
+                sample_weight=host_array(sample_weight, name="sample_weight"),
             )
             targets.row_factor = per_row(class_weight, targets.target)
             if not bool(((sample_weight > 0) & (targets.row_factor > 0)).any()):
@@ -314,3 +314,12 @@ class TorchLogisticClassifier(BaseTorchClassifier):
             if start is not None and "linear.bias" in start:
                 shift -= float(start["linear.bias"].double().mean())
             self.intercept_ = self.intercept_ - shift.astype(self.intercept_.dtype)
+        if not incremental and self._kind == "multinomial" and self._solver() == "newton-cholesky":
+            # scikit-learn's NewtonCholeskySolver.finalize: the symmetric parametrisation (intercepts, and without a
+            # penalty the coefficients, summing to zero over the classes), however the iterations ended. Newton's
+            # steps keep it; its L-BFGS fall-back (a singular Hessian) kept a warm start's offsets: intercepts
+            # assigned as [1, 2, 3] ended summing to 6, a coefficient column to 0.41 (probabilities the same).
+            if not np.isfinite(self.C):
+                self.coef_ = self.coef_ - self.coef_.mean(axis=0, dtype=np.float64).astype(self.coef_.dtype)
+            if self.fit_intercept:
+                self.intercept_ = self.intercept_ - self.intercept_.mean(dtype=np.float64).astype(self.intercept_.dtype)

@@ -472,7 +472,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
 
     def _pos_weight(self, Y, sample_weight):
         def counts():  # "balanced": on the host (a tensor fit's labels and weights copied once), as the NumPy path
-            weight = host_array(sample_weight, vector=True)
+            weight = host_array(sample_weight, name="sample_weight")
             with np.errstate(over="ignore"):  # weights summing beyond float64: refused with the fit's words
                 return weight @ host_array(Y), weight.sum()
 

@@ -165,20 +165,44 @@ def device_logits(X, layers, activation, device):
 # scikit-learn's LogisticRegression uses.
 
 
-def score_dtype(X_dtype, layers):
+def score_dtype(X_dtype, layers, given=None):
     """The dtype of scores and probabilities for input of ``X_dtype``: scikit-learn's.
 
-    ``LogisticRegression`` computes ``X @ coef_.T + intercept_`` in the arrays' common type
-    (``MLPClassifier`` likewise through its layers): float32 for float32 ``X`` and a float32
-    model, else float64. Ours are computed in float64 and rounded to it once, at the end;
-    labels are read from the float64 logits.
+    ``LogisticRegression`` computes ``X @ coef_.T + intercept_`` in NumPy's common type of the
+    input as given (its validation keeps float16, small integers and booleans) and the model:
+    float32 where that is float32 (a float32 model and float32, float16, int8, int16, uint8 or
+    bool ``X``), else float64. ``given``: the input's dtype before our validation cast it
+    (:func:`given_dtype`; None: ``X_dtype``). ``MLPClassifier`` casts its input to float64 or
+    float32 first: with hidden layers, float32 for float32 ``X`` and a float32 model only. Ours
+    are computed in float64 and rounded to that dtype once, at the end; labels are read from the
+    float64 logits.
     """
     # (a.dtype where it has one: a sparsified coef_ is a SciPy matrix, which np.asarray wraps as an object)
-    dtypes = [
-        numpy_dtype(X_dtype),
-        *(a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype for layer in layers for a in layer),
-    ]
-    return np.dtype(np.float32) if all(dtype == np.float32 for dtype in dtypes) else np.dtype(np.float64)
+    model = [a.dtype if hasattr(a, "dtype") else np.asarray(a).dtype for layer in layers for a in layer]
+    X_dtype = numpy_dtype(X_dtype)
+    if len(layers) == 1 and given is not None:
+        common = np.result_type(given, *model)
+    else:
+        common = np.result_type(X_dtype, *model) if X_dtype == np.float32 else np.dtype(np.float64)
+    return np.dtype(np.float32) if common == np.float32 else np.dtype(np.float64)
+
+
+def given_dtype(X):
+    """The dtype scikit-learn's validation (``dtype="numeric"``) keeps for ``X``: an array's, a sparse matrix's or a
+    tensor's own, a DataFrame's columns' common one; None where there is none to read (lists, extension dtypes,
+    NumPy's missing bfloat16), which :func:`score_dtype` reads as the validated dtype."""
+    dtype = getattr(X, "dtype", None)
+    if isinstance(dtype, torch.dtype):
+        try:
+            dtype = numpy_dtype(dtype)
+        except (TypeError, RuntimeError):  # bfloat16, float8: read as float32 (._data.host_array)
+            dtype = None
+    elif dtype is None and hasattr(X, "dtypes"):  # a DataFrame: its columns' common type, as check_array takes it
+        try:
+            dtype = np.result_type(*X.dtypes)
+        except TypeError:
+            dtype = None
+    return dtype if isinstance(dtype, np.dtype) and dtype.kind in "biuf" else None
 
 
 def as_dtype(result, dtype):

@@ -84,7 +84,7 @@ class TrainingSet:
         else:
             X, y, sample_weight, max_abs = prepared
         if partial:
-            targets = estimator._partial_targets(y, host_array(classes, vector=True), sample_weight)
+            targets = estimator._partial_targets(y, host_array(classes, name="classes"), sample_weight)
         else:
             targets = estimator._targets(y, sample_weight)
         return cls(X, targets, sample_weight, device, max_abs)
