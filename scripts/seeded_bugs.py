@@ -3363,6 +3363,13 @@ BUGS = [
         "dense copies that differ only in the sign of a zero are checked apart (fit 2.2e-16 from weight 2)",
         "other",
     ),
+    Bug(
+        "_newton",
+        "    return float((weight * zero).sum()) > 0.25 * float(weight.sum())\n",
+        "    return False\n",
+        "separable data at C=inf: Newton goes on without scikit-learn's pointwise-hessian warning and fall-back",
+        "other",
+    ),
 ]
 
 

@@ -210,6 +210,33 @@ def test_a_warm_started_multinomial_fit_reports_the_symmetric_solution_as_sklear
     np.testing.assert_allclose(ours.intercept_, ref.intercept_, atol=1e-6)
 
 
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_separable_data_without_a_penalty_warns_and_falls_back_as_sklearn(dtype):
+    """On separable data at C=inf the logits grow without bound: scikit-learn's Newton solver finds more than a
+    quarter of its pointwise Hessians zero (exp(-|z|) underflows), warns and goes on with L-BFGS. Ours went on
+    with Newton steps, silently. Same warning, same words (the iteration's number included), same predictions."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 3)
+    y = (X[:, 0] > 0).astype(int)
+    caught = {}
+    for name, model in (
+        ("ref", LogisticRegression(solver="newton-cholesky", C=np.inf, tol=1e-10, max_iter=200)),
+        ("ours", TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, tol=1e-10, max_iter=200, dtype=dtype)),
+    ):
+        with warnings.catch_warnings(record=True) as caught[name]:
+            warnings.simplefilter("always")
+            model.fit(X, y)
+        caught[name] = [(w.category, str(w.message)) for w in caught[name] if "pointwise hessian" in str(w.message)]
+        caught[name + " proba"] = model.predict_proba(X)
+    assert caught["ours"] == caught["ref"] and len(caught["ref"]) == 1
+    assert caught["ref"][0][0] is ConvergenceWarning
+    np.testing.assert_allclose(caught["ours proba"], caught["ref proba"], atol=1e-6)
+    # The default tol stops before the logits get that far: no warning, for either
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, dtype=dtype).fit(X, y)
+
+
 def _same_fallback_warning(ours, ref):
     """scikit-learn's category (scipy's LinAlgWarning, which a filter on ConvergenceWarning does not catch) and its
     words up to the linear-algebra message, the remedies included."""

@@ -69,6 +69,8 @@ _BETA, _SIGMA, _MAX_LINE_SEARCH = 0.5, 2.0**-11, 21
 _FLOAT32_SENSITIVE_RCOND = 2e-5
 # What NewtonCholesky._newton_step returns for such a Hessian: no step; the iteration stalls for float64.
 FLOAT64_STEPS = object()
+# _newton_step's answer where scikit-learn's gradient_hessian sets hessian_warning (see _vanishing_curvatures).
+FLAT_CURVATURES = object()
 
 
 def check_hessian_size(n_features, n_outputs, fit_intercept):
@@ -203,6 +205,19 @@ def _weighted_grams(X, curvatures, fit_intercept, dtype):
                 G[d, :d] += column
                 G[d, d] += c_chunk.sum(dtype=torch.float64)
     return grams
+
+
+def _vanishing_curvatures(logits, weight):
+    """Whether more than a quarter of the rows (by weight) have a binary pointwise Hessian of zero, as scikit-learn
+    computes it: ``e / (1 + e)**2`` with ``e = exp(-|z|)`` in float64, zero where ``e`` underflows (``|z|`` above
+    about 745). scikit-learn's ``gradient_hessian`` then sets ``hessian_warning`` and its Newton solver goes on with
+    L-BFGS, warning: on separable data without a penalty the logits grow without bound, and this is the warning
+    that says so (ours went on with Newton steps, silently). The maximum first: one pass over the logits where
+    none is that far out (every fit that is not diverging)."""
+    if not len(logits) or float(logits.abs().amax()) < 745.0:
+        return False
+    zero = torch.exp(-logits[:, 0].double().abs()) == 0
+    return float((weight * zero).sum()) > 0.25 * float(weight.sum())
 
 
 def _place(H, block, k, m, p):
@@ -373,6 +388,8 @@ class NewtonCholesky:
                     logits = logits + bias
             # The softmax in float64: data_hessian's diagonal blocks (sums over class pairs) equal the curvature
             # p_k (1 - p_k) only where the probabilities sum to one, which float32 ones do to 6e-8 only.
+            if criterion.kind == "binary" and _vanishing_curvatures(logits, weight):
+                return FLAT_CURVATURES
             probabilities = (
                 torch.sigmoid(logits) if criterion.kind == "binary" else torch.softmax(logits.double(), dim=1)
             )
@@ -465,6 +482,12 @@ class NewtonCholesky:
         result = self._newton_step(x, g)
         if result is FLOAT64_STEPS:
             return self._stall_for_float64(x, f, g)
+        if result is FLAT_CURVATURES:  # scikit-learn's words
+            self._start_fallback(
+                f"The inner solver of {name} detected a pointwise hessian with many negative values at iteration "
+                f"#{iteration}. It will now resort to lbfgs instead."
+            )
+            return self._fallback_step(closure, start=f)
         if isinstance(result, str):  # scikit-learn's warning, its category and its words
             self._start_fallback(
                 f"The inner solver of {name} stumbled upon a singular or very ill-conditioned Hessian matrix at "
