@@ -3370,6 +3370,13 @@ BUGS = [
         "separable data at C=inf: Newton goes on without scikit-learn's pointwise-hessian warning and fall-back",
         "other",
     ),
+    Bug(
+        "_data",
+        '        assert_all_finite(coo.data, input_name="X")\n',
+        "",
+        "a fit on CSR duplicates that sum past float64 advises dtype='float64' to a float64 model",
+        "other",
+    ),
 ]
 
 

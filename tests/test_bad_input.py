@@ -555,25 +555,30 @@ def test_sparse_duplicates_that_sum_past_the_range_are_refused_as_scikit_learn_r
     """Duplicate entries add up in every product. Checked as stored, a COO matrix holding 0.75 * max twice
     predicted [0, 1] silently and its fit failed on the training copy's overflow, advising dtype='float64' to a
     float64 model; LogisticRegression (which sums a COO matrix's duplicates in validation) says "Input X contains
-    infinity". It checks a CSR or CSC matrix as stored, and predicts from infinite logits: refused here in the same
-    words."""
+    infinity". It reads a CSR or CSC matrix as stored, and predicts from it as ours does; a fit (whose training copy
+    sums them) refuses in the same words."""
     from sklearn.linear_model import LogisticRegression
 
     bad = _duplicates_summing_past(dtype, fmt)
     assert bad.nnz == X.size + 2 and np.isfinite(bad.data).all()
     expected = f"Input X contains infinity or a value too large for dtype\\('{np.dtype(dtype).name}'\\)"
     lr = LogisticRegression().fit(X.astype(dtype), y)
-    ours = TorchLogisticClassifier(dtype="float64").fit(X.astype(dtype), y)
-    before = ours.coef_.copy()
-    with pytest.raises(ValueError, match=expected):
-        ours.predict_proba(bad)
+    for compute in ("float32", "float64"):
+        ours = TorchLogisticClassifier(dtype=compute).fit(X.astype(dtype), y)
+        before = ours.coef_.copy()
+        if fmt == "coo":
+            with pytest.raises(ValueError, match=expected):
+                ours.predict_proba(bad)
+        else:
+            with np.errstate(over="ignore"):
+                np.testing.assert_array_equal(ours.predict_proba(bad)[3], lr.predict_proba(bad)[3])
+        with pytest.raises(ValueError, match=expected):
+            ours.fit(bad, y)
+        np.testing.assert_array_equal(ours.coef_, before)
     if fmt == "coo":  # (scikit-learn before 1.9 casts float32 to float64 first, and names float64)
         for call in (lambda: lr.predict_proba(bad), lambda: LogisticRegression().fit(bad, y)):
             with pytest.raises(ValueError, match="Input X contains infinity or a value too large for dtype"):
                 call()
-    with pytest.raises(ValueError, match=expected):
-        ours.fit(bad, y)
-    np.testing.assert_array_equal(ours.coef_, before)
     assert np.isfinite(bad.data).all() and bad.nnz == X.size + 2  # the user's matrix is not summed in place
 
 
