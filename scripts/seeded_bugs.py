@@ -283,7 +283,7 @@ BUGS = [
     # ------------------------------------------------------------------ _targets
     Bug(
         "_targets",
-        "    check_two_classes(classes)\n    # MLPClassifier stratifies",
+        "    check_two_classes(classes, cv)\n    # MLPClassifier stratifies",
         "    # MLPClassifier stratifies",
         "one-class y no longer refused with sklearn's message",
     ),
@@ -3376,6 +3376,22 @@ BUGS = [
         "",
         "a fit on CSR duplicates that sum past float64 advises dtype='float64' to a float64 model",
         "other",
+    ),
+    Bug(
+        "_targets",
+        '        shown = f"{classes[0]}." if cv else repr(classes[0])\n',
+        "        shown = repr(classes[0])\n",
+        "the CV estimator refuses a single class in LogisticRegression's words, not LogisticRegressionCV's",
+        "other",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_training",
+        "            if rows is not None and rows[0] < rows[1]:\n",
+        "            if False:\n",
+        "a mini-batch fit on merged repeated rows stops at max_iter without saying its epochs were shorter",
+        "other",
+        tests=["tests/test_contracts_base.py"],
     ),
 ]
 

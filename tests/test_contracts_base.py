@@ -252,6 +252,24 @@ def test_convergence_warnings_have_sklearns_texts(iris):
         TorchLogisticClassifier(max_iter=200).fit(X, y)  # converged: no warning
 
 
+@pytest.mark.parametrize("cls", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+def test_a_mini_batch_fit_on_repeated_rows_says_its_epochs_are_over_the_merged_rows(cls):
+    """Identical rows are merged before training, so an epoch of "adam" / "sgd" takes fewer steps than
+    MLPClassifier's over every row (5000 rows of 64 distinct values: 1 against 25) and the same max_iter stops
+    much earlier. The iteration-limit warning keeps MLPClassifier's words and then says so, with the counts; on
+    rows all distinct it is MLPClassifier's text alone."""
+    rng = np.random.RandomState(0)
+    distinct = rng.randn(60, 4)
+    y = (distinct[:, 0] > 0).astype(int)
+    target = y if cls is TorchLogisticClassifier else np.c_[y, 1 - y]
+    repeated = (np.tile(distinct, (5, 1)), np.tile(target, 5) if target.ndim == 1 else np.tile(target, (5, 1)))
+    words = r"^Stochastic Optimizer: Maximum iterations \(2\) reached and the optimization hasn't converged yet\."
+    with pytest.warns(ConvergenceWarning, match=words + r" Its epochs run over the 60 rows it trains on, of the 300"):
+        cls(solver="adam", max_iter=2, random_state=0).fit(*repeated)
+    with pytest.warns(ConvergenceWarning, match=words + "$"):
+        cls(solver="adam", max_iter=2, random_state=0).fit(distinct, target)
+
+
 # ------------------------------------------------------------------------ fitted state
 
 

@@ -1066,3 +1066,25 @@ def test_an_unpenalised_point_of_the_path_does_not_depend_on_l1_ratio(dtype):
         np.testing.assert_array_equal(n_iter[:, r], n_iter[:, 0])
         # alike up to the batched products' rounding (rows of one GEMM may round differently in float32)
         np.testing.assert_allclose(paths[:, r], paths[:, 0], rtol=0, atol=1e-6 if dtype == "float32" else 1e-10)
+
+
+@pytest.mark.skipif(sklearn_release() < (1, 9), reason="scikit-learn 1.6's LogisticRegressionCV shows the repr")
+@pytest.mark.parametrize("label", [0.0, 3, "a"], ids=["float", "int", "str"])
+def test_a_single_class_is_refused_in_logistic_regression_cv_s_words(label):
+    """LogisticRegressionCV (1.9) shows the one class as text with a full stop ("only one class: 3."); ours showed
+    it as LogisticRegression does (its repr: "np.int64(3)"), which a test matching scikit-learn's text does not
+    match. The single estimator keeps LogisticRegression's words."""
+    X = np.random.RandomState(0).randn(20, 3)
+    y = np.array([label] * 20)
+    messages = []
+    for model in (
+        logistic_regression_cv(Cs=2, cv=2, l1_ratios=(0.0,), scoring="accuracy"),
+        TorchLogisticClassifierCV(Cs=2, cv=2),
+        LogisticRegression(),
+        TorchLogisticClassifier(),
+    ):
+        with pytest.raises(ValueError, match="at least 2 classes") as caught:
+            model.fit(X, y)
+        messages.append(str(caught.value))
+    assert messages[1] == messages[0] and messages[0].endswith(".")
+    assert messages[3] == messages[2]

@@ -574,7 +574,7 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         if sp.issparse(X):
             X = check_sparse_indices(X).tocsr()
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
-        return X, y, sample_weight, encode_labels(y)
+        return X, y, sample_weight, encode_labels(y, cv=True)
 
     def _solve_path(self, X, targets, row_weight, train_counts, folds, Cs, ratios, device, dtype):
         """Coefficients (n_folds, n_l1, n_cs, K, n_dof) and iterations of every problem.

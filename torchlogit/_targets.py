@@ -27,8 +27,9 @@ class Targets:
     stratify: np.ndarray | None = None  # labels to stratify a validation split on
 
 
-def encode_labels(y):
-    """1-D class labels -> Targets for a binary (one logit) or multinomial model."""
+def encode_labels(y, cv=False):
+    """1-D class labels -> Targets for a binary (one logit) or multinomial model (``cv``: for the CV estimator, whose
+    one-class refusal is ``LogisticRegressionCV``'s words, see :func:`check_two_classes`)."""
     if isinstance(y, torch.Tensor):  # encoded where it lives; the classes come to the host
         classes, encoded = unique_labels(y)
         classes = classes.cpu().numpy()
@@ -36,7 +37,7 @@ def encode_labels(y):
     else:
         check_classification_targets(y)
         classes, encoded = np.unique(y, return_inverse=True)
-    check_two_classes(classes)
+    check_two_classes(classes, cv)
     # MLPClassifier stratifies its early-stopping split for binary targets only (its n_outputs_ == 1): a multiclass
     # y is split at random, so that a class of one sample does not make the split (and the fit) fail.
     return label_targets(classes, encoded, stratify=encoded if len(classes) == 2 else None)
@@ -89,11 +90,14 @@ def check_label_values(classes, n_samples):
         warn(_MANY_CLASSES, UserWarning)
 
 
-def check_two_classes(classes):
+def check_two_classes(classes, cv=False):
+    """scikit-learn's refusal of a single class: ``LogisticRegression`` shows it by its repr (``np.int64(3)``),
+    ``LogisticRegressionCV`` (``cv``) as text with a full stop (``3.``)."""
     if len(classes) < 2:
+        shown = f"{classes[0]}." if cv else repr(classes[0])
         raise ValueError(
-            "This solver needs samples of at least 2 classes in the data, but the "
-            f"data contains only one class: {classes[0]!r}"
+            "This solver needs samples of at least 2 classes in the data, but the data contains only one class: "
+            + shown
         )
 
 
