@@ -3393,6 +3393,14 @@ BUGS = [
         "other",
         tests=["tests/test_contracts_base.py"],
     ),
+    Bug(
+        "_base",
+        "        check_picklable(self)\n        state = dict(super().__getstate__())\n",
+        "        state = dict(super().__getstate__())\n",
+        "a model with hand-set inf coefficients pickles into a file that cannot be loaded",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
 ]
 
 

@@ -692,6 +692,22 @@ def _crafted(state, **changes):
     return {key: value for key, value in out.items() if value is not None}
 
 
+@pytest.mark.parametrize("value", [np.inf, np.nan])
+def test_a_model_with_coefficients_that_are_not_finite_is_refused_when_pickled_not_when_loaded(value):
+    """coef_ / intercept_ edited to inf or NaN: a state no fit leaves, which loading refuses (see below). The pickle
+    was written and could not be read back (a user trial); it is refused when written, in words, and the model
+    pickles again once its values are finite."""
+    X, y = load_iris(return_X_y=True)
+    model = TorchLogisticClassifier().fit(X, y)
+    model.intercept_[0] = value
+    with pytest.raises(ValueError, match="holds coefficients that are not finite numbers"):
+        pickle.dumps(model)
+    copied = copy.deepcopy(model)  # a copy in the process is no file: kept as it is
+    np.testing.assert_array_equal(copied.intercept_, model.intercept_)
+    model.intercept_ = np.nan_to_num(model.intercept_)
+    np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict_proba(X), model.predict_proba(X))
+
+
 def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
     """A skops file of trusted (torchlogit) types only, or a pickle, can hold values no fit leaves: a target kind
     that disagrees with ``classes_`` predicted rows that summed to 1.5, and ``partial_fit``'s state without its

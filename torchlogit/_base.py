@@ -49,7 +49,7 @@ from ._modules import LinearLogits, checked_layers, dropout_streams, layer_coeff
 from ._net import overrides
 from ._newton import check_hessian_size
 from ._objective import l1_strength
-from ._persistence import check_unpickled
+from ._persistence import check_picklable, check_unpickled
 from ._persistence import load as load_model
 from ._persistence import save as save_model
 from ._predict import (
@@ -549,6 +549,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
     def __getstate__(self):
         # A copy: on Python >= 3.11 BaseEstimator's state is the instance's own __dict__ (object.__getstate__
         # returns it), and the edits below would strip a live model's history_ whenever it is pickled.
+        check_picklable(self)
         state = dict(super().__getstate__())
         # The history is for inspection after fit; loss_curve_ (pickled) keeps its gist.
         state.pop("history_", None)

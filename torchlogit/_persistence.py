@@ -569,6 +569,27 @@ def _check_kind(kind, n_outputs, classes, cls):
         _require(np.array_equal(np.sort(classes), classes), "classes_ are not sorted")
 
 
+def check_picklable(model):
+    """Refuse to pickle (or skops-dump) a model whose coefficients are not finite numbers, in words.
+
+    No fit leaves them (a user's edit of ``coef_`` / ``intercept_`` to inf or NaN does), and
+    :func:`check_unpickled` refuses such a state when it is loaded: the pickle was written and then could not be
+    read back (``LogisticRegression``'s round-trips). Refused when it is written, the model is still at hand.
+    """
+    if "_kind" not in vars(model) or not model._has_model():
+        return
+    try:
+        layers = model._fitted_layers(dense=True)
+    except (TypeError, ValueError):  # arrays of other shapes: the loader's words (check_unpickled)
+        return
+    if not all(a.dtype.kind in "fiu" and np.all(np.isfinite(a)) for layer in layers for a in layer):
+        raise ValueError(
+            f"This {type(model).__name__} holds coefficients that are not finite numbers (coef_ or intercept_ set to "
+            "inf or NaN): no fit leaves them, and torchlogit refuses such a state when a pickle or a skops file of it "
+            "is loaded. Set finite values (np.nan_to_num) or fit again, then pickle it."
+        )
+
+
 def check_unpickled(model):
     """Refuse a pickled or skops state that no fit leaves (a crafted one), in words, at load time.
 
