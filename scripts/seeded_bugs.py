@@ -2054,8 +2054,8 @@ BUGS = [
     ),
     Bug(
         "_compare",
-        "        refuse_mps_training(resolve_device(args.device))  # compare trains",
-        "        str(args.device)  # compare trains",
+        '        refuse_mps_training(resolve_device(args.device, "TorchLogisticClassifier"))\n',
+        "        str(args.device)\n",
         "compare: --device no longer checked with the other arguments (found by the warm-up fit, after output)",
         "other",
     ),
@@ -2515,8 +2515,8 @@ BUGS = [
     ),
     Bug(
         "_compare",
-        "refuse_mps_training(resolve_device(args.device))",
-        "resolve_device(args.device)",
+        'refuse_mps_training(resolve_device(args.device, "TorchLogisticClassifier"))',
+        'resolve_device(args.device, "TorchLogisticClassifier")',
         "compare --device mps fails only after 'fitting both models' is printed",
         "bad input",
         tests=["tests/test_compare.py"],
@@ -3400,6 +3400,21 @@ BUGS = [
         "a model with hand-set inf coefficients pickles into a file that cannot be loaded",
         "other",
         tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_persistence",
+        "    if kind is not None and stat.S_ISFIFO(kind):",
+        "    if False:",
+        "load opens a named pipe and waits for a writer forever",
+        "files",
+        tests=["tests/test_persistence.py"],
+    ),
+    Bug(
+        "_compare",
+        "    except MemoryError:",
+        "    except ZeroDivisionError:",
+        "compare on data past the machine's memory ends in NumPy's MemoryError traceback",
+        "other",
     ),
 ]
 

@@ -488,7 +488,7 @@ def bad_csvs(tmp_path):
         (["--csv", "{infinite_csv}", "--target", "target"], "infinite.csv has 1 infinite values"),
         (["--csv", "{only_target_csv}", "--target", "target"], "has no feature columns besides --target 'target'"),
         (["--dataset", "wine", "--random-state", "-1"], "--random-state must be between 0 and 4294967295"),
-        (["--dataset", "wine", "--device", "gpu"], "--device 'gpu': The 'device' parameter"),
+        (["--dataset", "wine", "--device", "gpu"], "--device 'gpu': The 'device' parameter of TorchLogisticClassifier"),
         (["--dataset", "wine", "--plot", "/nonexistent/dir/x.png"], "directory /nonexistent/dir does not exist"),
     ],
 )
@@ -990,3 +990,30 @@ def test_scikit_learns_dtype_is_reported_as_float64_and_a_reference_above_a_mode
     rows, _, _, reference = _compare.compare(X, y, dtype="float64", tol=1e-8, solver="newton-cholesky", progress=False)
     assert "lowest_of" in reference
     assert min(row["objective"] - reference["objective"] for row in rows.values()) >= 0
+
+
+def test_version_prints_the_package_version(capsys):
+    """``--version``, as a command-line tool's users expect (it was an unrecognised argument, exit 2)."""
+    import torchlogit
+
+    for argv in (["--version"], ["compare", "--version"]):
+        with pytest.raises(SystemExit) as exit_info:
+            main(argv)
+        assert exit_info.value.code == 0
+        assert capsys.readouterr().out.strip() == f"torchlogit {torchlogit.__version__}"
+
+
+def test_data_too_large_for_memory_fails_in_one_line(monkeypatch, capsys):
+    """``--n-samples 100000000`` ended in NumPy's MemoryError traceback (74.5 GiB asked for), exit 1."""
+
+    def too_large(*args, **kwargs):
+        raise MemoryError("Unable to allocate 74.5 GiB")
+
+    monkeypatch.setattr(_compare, "synthetic", too_large)
+    with pytest.raises(SystemExit) as exit_info:
+        main(["--dataset", "synthetic", "--n-samples", "100000000", "--n-features", "100"])
+    assert exit_info.value.code == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == (
+        "torchlogit compare: error: not enough memory for this data; lower --n-samples or --n-features"
+    )

@@ -4,6 +4,7 @@ import hashlib
 import io
 import pickle
 import struct
+import threading
 import warnings
 from pathlib import Path
 
@@ -144,6 +145,26 @@ def test_a_large_file_of_another_kind_is_refused_from_its_first_bytes(tmp_path):
                 TorchLogisticClassifier.load(fifo)
         finally:
             os.close(writer)
+        # With no writer, opening the pipe waits for one: load hung (a user trial). Refused before it is opened,
+        # in a thread here, so that the old code fails the test instead of hanging it.
+        lonely = tmp_path / "lonely"
+        os.mkfifo(lonely)
+        outcome = []
+        reader = threading.Thread(target=lambda: outcome.append(_load_outcome(lonely)), daemon=True)
+        reader.start()
+        reader.join(timeout=10)
+        if reader.is_alive():
+            os.close(os.open(lonely, os.O_WRONLY | os.O_NONBLOCK))  # let the blocked open go (then it ends)
+            reader.join(timeout=10)
+        assert outcome == ["ModelFileError: is not a regular file"]
+
+
+def _load_outcome(path):
+    try:
+        TorchLogisticClassifier.load(path)
+    except ModelFileError as exc:
+        return "ModelFileError: is not a regular file" if "is not a regular file" in str(exc) else repr(exc)
+    return "loaded"
 
 
 def test_a_forged_file_with_a_valid_checksum_still_cannot_run_code(fitted, tmp_path):

@@ -730,6 +730,9 @@ def build_parser():
         ),
         formatter_class=_HelpFormatter,
     )
+    from . import __version__  # (here: the package imports this module)
+
+    parser.add_argument("--version", action="version", version=f"torchlogit {__version__}")
     source = parser.add_mutually_exclusive_group()
     source.add_argument(
         "--dataset",
@@ -795,7 +798,8 @@ def _check_arguments(args):
     if not 0 <= args.random_state < 2**32:  # train_test_split's range, in the option's name
         raise ValueError(f"--random-state must be between 0 and 4294967295, got {args.random_state}")
     try:  # before the data are loaded and "fitting both models" is printed (the warm-up fit found it before)
-        refuse_mps_training(resolve_device(args.device))  # compare trains: MPS was refused only by the first fit
+        # compare trains: MPS was refused only by the first fit; the error names the estimator that trains
+        refuse_mps_training(resolve_device(args.device, "TorchLogisticClassifier"))
     except ValueError as exc:
         raise ValueError(f"--device {args.device!r}: {exc}") from None
     if args.plot:
@@ -853,6 +857,10 @@ def _run(parser, args):
         )
     except ValueError as exc:
         parser.exit(2, f"torchlogit compare: error: {exc}\n")
+    except MemoryError:  # --n-samples x --n-features past this machine's memory: one line, not NumPy's traceback
+        parser.exit(
+            2, "torchlogit compare: error: not enough memory for this data; lower --n-samples or --n-features\n"
+        )
     for model, row in rows.items():
         for text in row["warnings"]:
             print(f"torchlogit compare: warning ({model}): {text}", file=sys.stderr)

@@ -425,6 +425,12 @@ def _structure(text, payload_size):
 
 
 def _read(path):
+    try:
+        kind = os.stat(path).st_mode
+    except OSError:
+        kind = None  # (open says why, below)
+    if kind is not None and stat.S_ISFIFO(kind):  # opening a named pipe waits for a writer: load hung
+        raise ModelFileError(f"{path} is not a regular file.")
     with open(path, "rb") as f:
         # The magic and the header length first: a large file of another kind (or /dev/zero) is refused
         # after reading 19 bytes, not after reading all of it.
