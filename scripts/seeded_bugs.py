@@ -2888,9 +2888,9 @@ BUGS = [
     ),
     Bug(
         "_rows",
-        "            (_value_bits(X[at]) == first_x[r]).all() and (_bits(target[at]) == first_t[r]).all() for at, r in"
-        " blocks\n",
-        "            (_value_bits(X[at]) == first_x[r]).all() for at, r in blocks\n",
+        "        same = all((_bits(X[at]) == first_x[r]).all() and (_bits(target[at]) == first_t[r]).all()"
+        " for at, r in blocks)\n",
+        "        same = all((_bits(X[at]) == first_x[r]).all() for at, r in blocks)\n",
         "dense tied rows of one hash that differ only in their target are merged (the check skips the targets)",
         "rows",
         tests=["tests/test_contracts_rows.py"],
@@ -3355,13 +3355,6 @@ BUGS = [
         "an unpenalised multinomial newton-cholesky fit keeps a warm start's coefficient offsets after its fall-back",
         "other",
         tests=["tests/test_newton.py"],
-    ),
-    Bug(
-        "_rows",
-        "    return _bits(a + a.dtype.type(0))\n",
-        "    return _bits(a)\n",
-        "dense copies that differ only in the sign of a zero are checked apart (fit 2.2e-16 from weight 2)",
-        "other",
     ),
     Bug(
         "_newton",

@@ -375,10 +375,9 @@ def test_dense_tied_ranks_are_the_ranks_of_the_row_keys(hash_weights, rows, layo
 @pytest.mark.parametrize("rows", ["repeated", "distinct"])
 @pytest.mark.parametrize("dtype", [np.float64, np.float32])
 def test_dense_tied_ranks_tell_apart_rows_of_one_hash_by_every_bit(apart, rows, dtype, monkeypatch):
-    """Hash weights blind to the first target and the last column: two rows that differ only there (a value, the
-    target) share a hash, and the check (of the copies alone when rows are mostly distinct, of every row against
-    its hash's first otherwise) must find them apart, bit by bit. Rows that differ only in the sign of a zero hold
-    equal values: one row (as ``==`` reads them; their weights then sum as copies' do)."""
+    """Hash weights blind to the first target and the last column: two rows that differ only there (a value,
+    0.0 against -0.0, the target) share a hash, and the check (of the copies alone when rows are mostly distinct,
+    of every row against its hash's first otherwise) must find them apart, bit by bit."""
     weights = _rows._hash_weights
     monkeypatch.setattr(_rows, "_hash_weights", lambda n: np.where(np.arange(n) % (n - 1) == 0, 0, weights(n)))
     rng = np.random.default_rng(6)
@@ -395,30 +394,7 @@ def test_dense_tied_ranks_tell_apart_rows_of_one_hash_by_every_bit(apart, rows, 
     at = rng.permutation(400)
     ranks = _rows.tied_ranks(X, target, at)
     np.testing.assert_array_equal(ranks, _rows.content_ranks(_rows._row_contents(X, target, at)))
-    same = ranks[np.flatnonzero(at == 100)] == ranks[np.flatnonzero(at == 101)]
-    assert same if apart == "the sign of a zero" else not same
-
-
-@pytest.mark.parametrize("tied", ["every row", "a few rows"])
-@pytest.mark.parametrize("dtype", ["float32", "float64"])
-@pytest.mark.parametrize("container", ["numpy", "tensor"])
-def test_copies_that_differ_only_in_the_sign_of_a_zero_fit_as_integer_weights(tied, dtype, container):
-    """A copy holding -0.0 where the row holds 0.0 is that row (equal values): the fit equals the one with weight 2,
-    bitwise. The tie check compared the values' bits, kept the two apart, and fitted 2.2e-16 away (a user trial)."""
-    rng = np.random.default_rng(3)
-    X = rng.normal(size=(200, 4))
-    X[:, 2] = 0.0
-    y = (X[:, 0] + rng.normal(size=200) > 0).astype(np.int64)
-    copied = 200 if tied == "every row" else 20  # a few: the tied rows gathered; every row: read in row order
-    negative = X[:copied].copy()
-    negative[::3, 2] = -0.0
-    wrap = torch.from_numpy if container == "tensor" else np.asarray
-    weight = np.r_[np.full(copied, 2.0), np.ones(200 - copied)]
-    with_copies = TorchLogisticClassifier(dtype=dtype).fit(wrap(np.vstack([X, negative])), wrap(np.r_[y, y[:copied]]))
-    weighted = TorchLogisticClassifier(dtype=dtype).fit(wrap(X), wrap(y), sample_weight=wrap(weight))
-    np.testing.assert_array_equal(with_copies.coef_, weighted.coef_)
-    np.testing.assert_array_equal(with_copies.intercept_, weighted.intercept_)
-    assert with_copies.n_iter_ == weighted.n_iter_
+    assert ranks[np.flatnonzero(at == 100)] != ranks[np.flatnonzero(at == 101)]
 
 
 @pytest.mark.parametrize("hash_weights", ["fixed", "zero", "blind to the last word"])

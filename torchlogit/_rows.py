@@ -256,29 +256,19 @@ def tied_ranks(X, target, positions):
             (positions[copies[i : i + step]], firsts[rank[copies[i : i + step]]]) for i in range(0, len(copies), step)
         )
         same = all(
-            (_value_bits(X[a]) == _value_bits(X[b])).all() and (_bits(target[a]) == _bits(target[b])).all()
-            for a, b in checked
+            (_bits(X[a]) == _bits(X[b])).all() and (_bits(target[a]) == _bits(target[b])).all() for a, b in checked
         )
     else:
-        first_x, first_t = _value_bits(X[firsts]), _bits(target[firsts])
+        first_x, first_t = _bits(X[firsts]), _bits(target[firsts])
         in_rows = rank[order]
         blocks = ((block_rows(i), in_rows[i : i + step]) for i in range(0, m, step))
-        same = all(
-            (_value_bits(X[at]) == first_x[r]).all() and (_bits(target[at]) == first_t[r]).all() for at, r in blocks
-        )
+        same = all((_bits(X[at]) == first_x[r]).all() and (_bits(target[at]) == first_t[r]).all() for at, r in blocks)
     return rank if same else np.unique(_row_contents(X, target, positions), return_inverse=True)[1].ravel()
 
 
 def _bits(a):
     """A view of the float array ``a`` as unsigned integers of its width: equal exactly where the bits are."""
     return a.view(np.dtype(f"u{a.dtype.itemsize}"))
-
-
-def _value_bits(a):
-    """:func:`_bits` of the float array ``a`` plus zero: equal exactly where the values are (``-0.0 + 0.0`` is
-    ``+0.0``: a row holding -0.0 where its copy holds 0.0 is that copy, as ``==`` and scikit-learn read it; kept
-    apart, such copies fitted 2.2e-16 from ``sample_weight=2``)."""
-    return _bits(a + a.dtype.type(0))
 
 
 def _dense_words(X, target, at, out):
@@ -288,7 +278,7 @@ def _dense_words(X, target, at, out):
     """
     n_t = target.shape[1]
     out[:, :n_t] = np.asarray(target[at], dtype=np.float64).view(np.uint64)
-    np.add(X[at], 0.0, out=out[:, n_t:].view(np.float64))  # -0.0 as +0.0 (see _value_bits)
+    out[:, n_t:].view(np.float64)[...] = X[at]
     return out
 
 
