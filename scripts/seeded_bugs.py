@@ -1920,10 +1920,8 @@ BUGS = [
     Bug(
         "_persistence",
         "        layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs\n"
-        "        _require(\n"
-        '            all(a.dtype.kind in "fiu" and np.all(np.isfinite(a)) for layer in layers for a in layer),\n'
-        '            "its coefficients are not finite numbers",  # as a model file\'s tensors (load)\n'
-        "        )\n"
+        '        _require(_finite_numbers(layers), "its coefficients are not finite numbers")  # as a model file\'s'
+        " tensors\n"
         '        partial = state.get("_partial_state")\n'
         "        if partial is not None:\n",
         '        partial = state.get("_partial_state")\n'
@@ -3224,8 +3222,8 @@ BUGS = [
     ),
     Bug(
         "_persistence",
-        '            all(a.dtype.kind in "fiu" and np.all(np.isfinite(a)) for layer in layers for a in layer),\n',
-        '            all(a.dtype.kind in "fiu" for layer in layers for a in layer),\n',
+        '    return all(a.dtype.kind in "fiu" and np.all(np.isfinite(a)) for layer in layers for a in layer)\n',
+        '    return all(a.dtype.kind in "fiu" for layer in layers for a in layer)\n',
         "a crafted pickle or skops state with NaN coefficients loads and predicts NaN probabilities",
         "files",
         tests=["tests/test_fitted_state.py"],

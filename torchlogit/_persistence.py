@@ -575,6 +575,11 @@ def _check_kind(kind, n_outputs, classes, cls):
         _require(np.array_equal(np.sort(classes), classes), "classes_ are not sorted")
 
 
+def _finite_numbers(layers):
+    """Whether every array of ``layers`` (``[(W, b), ...]``) holds finite numbers (what a fit leaves)."""
+    return all(a.dtype.kind in "fiu" and np.all(np.isfinite(a)) for layer in layers for a in layer)
+
+
 def check_picklable(model):
     """Refuse to pickle (or skops-dump) a model whose coefficients are not finite numbers, in words.
 
@@ -588,7 +593,7 @@ def check_picklable(model):
         layers = model._fitted_layers(dense=True)
     except (TypeError, ValueError):  # arrays of other shapes: the loader's words (check_unpickled)
         return
-    if not all(a.dtype.kind in "fiu" and np.all(np.isfinite(a)) for layer in layers for a in layer):
+    if not _finite_numbers(layers):
         raise ValueError(
             f"This {type(model).__name__} holds coefficients that are not finite numbers (coef_ or intercept_ set to "
             "inf or NaN): no fit leaves them, and torchlogit refuses such a state when a pickle or a skops file of it "
@@ -619,10 +624,7 @@ def check_unpickled(model):
         if not model._has_model():  # its coefficients deleted (``del model.coef_``: the next fit starts cold)
             return
         layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs
-        _require(
-            all(a.dtype.kind in "fiu" and np.all(np.isfinite(a)) for layer in layers for a in layer),
-            "its coefficients are not finite numbers",  # as a model file's tensors (load)
-        )
+        _require(_finite_numbers(layers), "its coefficients are not finite numbers")  # as a model file's tensors
         partial = state.get("_partial_state")
         if partial is not None:
             _check_partial_state(partial, layers)
