@@ -231,13 +231,38 @@ def test_separable_data_without_a_penalty_warns_and_falls_back_as_sklearn(dtype)
             model.fit(X, y)
         caught[name] = [(w.category, str(w.message)) for w in caught[name] if "pointwise hessian" in str(w.message)]
         caught[name + " proba"] = model.predict_proba(X)
+        caught[name + " n_iter_"] = model.n_iter_.tolist()
     assert caught["ours"] == caught["ref"] and len(caught["ref"]) == 1
+    # scikit-learn's fall-back L-BFGS-B finds the gradient within tol and stops before its first iteration: 25
+    # iterations, the Newton ones before the failed 26th (ours took an L-BFGS step and said 26)
+    assert caught["ours n_iter_"] == caught["ref n_iter_"]
     assert caught["ref"][0][0] is ConvergenceWarning
     np.testing.assert_allclose(caught["ours proba"], caught["ref proba"], atol=1e-6)
     # The default tol stops before the logits get that far: no warning, for either
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, dtype=dtype).fit(X, y)
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64"])
+def test_a_fall_back_at_a_point_within_tol_takes_no_step_as_sklearns(dtype):
+    """Warm-started at its own optimum on duplicated columns (a singular Hessian at the first iteration): scikit-learn's
+    fall-back L-BFGS-B finds the gradient within tol and stops before any iteration, n_iter_ 0, the coefficients as
+    they were. Ours took an L-BFGS step: n_iter_ 1 and coef_ moved by 2e-6."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(300, 3)
+    X = np.hstack([X, X[:, :1]])
+    y = (X[:, 0] + rng.randn(300) > 0).astype(int)
+    for model in (
+        LogisticRegression(solver="newton-cholesky", C=np.inf, tol=1e-6, warm_start=True),
+        TorchLogisticClassifier(solver="newton-cholesky", C=np.inf, tol=1e-6, warm_start=True, dtype=dtype),
+    ):
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the fall-back's LinAlgWarning (compared above)
+            first = model.fit(X, y).coef_.copy()
+            model.fit(X, y)
+        assert model.n_iter_.tolist() == [0]
+        np.testing.assert_allclose(model.coef_, first, rtol=0, atol=1e-7)
 
 
 def _same_fallback_warning(ours, ref):

@@ -267,7 +267,8 @@ class NewtonCholesky:
         # the fall-back L-BFGS runs with the column-scale preconditioner the "lbfgs" solver would use.
         self.promote_on_failure = False
         self.fallback_preconditioner = None
-        self.stepless = False  # whether the last step stalled for float64 without moving (_stall_for_float64)
+        self.fallback_gtol = 0.0  # the fall-back's gradient tolerance (the fit's tol): see _fallback_step
+        self.stepless = False  # whether the last step moved nothing (_stall_for_float64, _fallback_step)
 
     # ------------------------------------------------------------ optimizer protocol
     def zero_grad(self, set_to_none=True):
@@ -487,7 +488,7 @@ class NewtonCholesky:
                 f"The inner solver of {name} detected a pointwise hessian with many negative values at iteration "
                 f"#{iteration}. It will now resort to lbfgs instead."
             )
-            return self._fallback_step(closure, start=f)
+            return self._fallback_step(closure, start=(f, g))
         if isinstance(result, str):  # scikit-learn's warning, its category and its words
             self._start_fallback(
                 f"The inner solver of {name} stumbled upon a singular or very ill-conditioned Hessian matrix at "
@@ -497,11 +498,11 @@ class NewtonCholesky:
                 "The original Linear Algebra message was:\n" + result,
                 scipy.linalg.LinAlgWarning,
             )
-            return self._fallback_step(closure, start=f)
+            return self._fallback_step(closure, start=(f, g))
         d, gtd, decrement = result
         if gtd > 0:  # scikit-learn says so only with verbose (a print), and goes on with L-BFGS
             self._start_fallback()
-            return self._fallback_step(closure, start=f)
+            return self._fallback_step(closure, start=(f, g))
 
         criterion = self._problem[1]
         eps = 16 * torch.finfo(x.dtype).eps
@@ -529,7 +530,7 @@ class NewtonCholesky:
                 f"Line search of Newton solver {name} at iteration #{iteration} did not converge after 21 line "
                 "search refinement iterations. It will now resort to lbfgs instead."
             )
-            return self._fallback_step(closure, start=f)
+            return self._fallback_step(closure, start=(f, g))
         x_t = self._center(x_t, criterion.kind, penalized=not math.isinf(criterion.C))
         self._set_params(x_t)
         state.update(x=x_t, f=f_t, g=g_t, n_iter=iteration, loss=f_t, newton_decrement=decrement)
@@ -546,7 +547,18 @@ class NewtonCholesky:
         return torch.tensor(f, dtype=torch.float64, device="cpu")
 
     def _fallback_step(self, closure, start=None):
+        """One L-BFGS iteration; ``start``: the objective and gradient where the Newton step failed (the fall-back's
+        first call). Where that gradient already meets ``fallback_gtol``, scikit-learn's L-BFGS-B stops before its
+        first iteration (``nit`` 0: converged, ``n_iter_`` the Newton iterations before the failed one), so no step
+        is taken (``stepless``; the stopping rule drops the row)."""
         state = self._state
+        if start is not None:
+            start, g = start
+            if float(g.abs().max()) <= self.fallback_gtol:
+                self.stepless = True
+                state.update(loss=start, grad_max=float(g.abs().max()))
+                state.pop("x", None)
+                return torch.tensor(start, dtype=torch.float64, device="cpu")
         before = self._fallback.step(closure)
         inner = self._fallback.state[self._params[0]]
         state.update(
@@ -601,6 +613,9 @@ class NewtonConvergence(_StoppingRule):
         stalled = before - after <= self.ftol * max(abs(before), abs(after), 1.0)
         if state.get("fallback"):
             self.fell_back_ = True
+            if getattr(net.optimizer_, "stepless", False):  # L-BFGS-B stops before iterating
+                del net.history[-1]
+                self._stop("CONVERGENCE: NORM OF PROJECTED GRADIENT <= PGTOL")
             if self.fallback_at_ is None:
                 self.fallback_at_ = len(net.history)
             # scikit-learn's fall-back is L-BFGS-B, which stops at its limit first, and its limit is max_iter less

@@ -503,6 +503,7 @@ class TrainingMixin:
                 net.optimizer_.set_preconditioner(scale)
             else:  # for Newton's fall-back to L-BFGS, if it comes to that
                 net.optimizer_.fallback_preconditioner = scale
+                net.optimizer_.fallback_gtol = self.tol
                 net.optimizer_.promote_on_failure = can_promote
         # The iterations only: the copies above and below use torch's pool (._threads.blas_threads). Epochs of
         # large data on small mini-batches run on one thread (._threads.mini_batch_threads; a full batch is the
