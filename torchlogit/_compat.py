@@ -105,6 +105,16 @@ def sklearn_release():
 LBFGS_WARNING_BEFORE_1_7 = sklearn_release() < (1, 7)
 
 
+def ill_conditioned_words(rcond):
+    """What the installed SciPy's ``linalg.solve`` warns of a matrix with reciprocal condition ``rcond`` below eps,
+    the words scikit-learn's newton-cholesky quotes: SciPy 1.17 reports it per slice of its batched solve."""
+    import scipy
+
+    if parse_version(scipy.__version__).release >= (1, 17):
+        return f"An ill-conditioned matrix detected: slice 0 has rcond = {rcond}."
+    return f"Ill-conditioned matrix (rcond={rcond:.6g}): result may not be accurate."
+
+
 @functools.cache
 def warns_of_many_classes():
     """Whether this scikit-learn's ``check_classification_targets`` warns of more classes than half the samples

@@ -43,6 +43,7 @@ import torch
 from sklearn.exceptions import ConvergenceWarning
 
 from ._callbacks import FLOAT32_EXHAUSTED, _StoppingRule, ftol_for
+from ._compat import ill_conditioned_words
 from ._kernels import CHUNK_VALUES, host_matrix, linear_scores
 from ._objective import weight_unit
 from ._solvers import LBFGS
@@ -426,11 +427,13 @@ class NewtonCholesky:
         if rcond < torch.finfo(torch.float64).eps and product_dtype is None and X.dtype != torch.float64:
             return self._newton_step(x, g, product_dtype=torch.float64)
         if int(info) != 0:
-            return f"Matrix is not positive definite (its leading minor of order {int(info)} is not)."
+            return _scipy_solve_words(H_free, G[:free]) or (
+                f"Matrix is not positive definite (its leading minor of order {int(info)} is not)."
+            )
         if rcond < torch.finfo(torch.float64).eps:
             # scikit-learn's scipy.linalg.solve(assume_a="sym") warns below eps and it falls back to lbfgs: the
             # Newton step would be mostly rounding (unscaled breast cancer at C=inf took 22 such steps here).
-            return f"Ill-conditioned matrix (rcond={rcond:.5g}): result may not be accurate."
+            return ill_conditioned_words(rcond)
         step_free = torch.cholesky_solve(-G[:free].unsqueeze(1), L)[:, 0]
         if not bool(torch.isfinite(step_free).all()):
             return "The Newton step is not finite."
@@ -638,6 +641,19 @@ class NewtonConvergence(_StoppingRule):
         bind = getattr(net.optimizer_, "bind", None)
         if bind is not None:
             bind(None, None)
+
+
+def _scipy_solve_words(H, G):
+    """What SciPy's ``linalg.solve(H, -G, assume_a="sym")`` (scikit-learn's Newton step) raises or warns of a Hessian
+    whose Cholesky factorisation failed, in the installed SciPy's words (an LDL^T factorisation on the host, on this
+    failure path only); None where SciPy solves it without complaint."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", scipy.linalg.LinAlgWarning)
+        try:
+            scipy.linalg.solve(H.double().cpu().numpy(), -G.double().cpu().numpy(), check_finite=False, assume_a="sym")
+        except (np.linalg.LinAlgError, scipy.linalg.LinAlgWarning) as error:
+            return str(error)
+    return None
 
 
 def _scaled_reciprocal_condition(L, H):
