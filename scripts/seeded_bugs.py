@@ -3407,6 +3407,38 @@ BUGS = [
         "compare on data past the machine's memory ends in NumPy's MemoryError traceback",
         "other",
     ),
+    Bug(
+        "_training",
+        "                net.optimizer_.fallback_gtol = self.tol\n",
+        "",
+        "newton's fall-back takes an L-BFGS step where scikit-learn's stops before iterating (n_iter_ one more)",
+        "other",
+        tests=["tests/test_newton.py"],
+    ),
+    Bug(
+        "_newton",
+        "                del net.history[-1]\n",
+        "",
+        "a fall-back that takes no step still counts an iteration",
+        "other",
+        tests=["tests/test_newton.py"],
+    ),
+    Bug(
+        "_newton",
+        "            return _scipy_solve_words(H_free, G[:free]) or (",
+        "            return None or (",
+        "a Hessian whose Cholesky fails is reported in our words, not SciPy's as scikit-learn's",
+        "other",
+        tests=["tests/test_newton.py"],
+    ),
+    Bug(
+        "_compat",
+        "    if parse_version(scipy.__version__).release >= (1, 17):",
+        "    if False:",
+        "an ill-conditioned Hessian is reported in SciPy 1.16's words under SciPy 1.17",
+        "other",
+        tests=["tests/test_newton.py"],
+    ),
 ]
 
 
