@@ -592,3 +592,41 @@ def test_sparse_duplicates_fit_and_predict_as_their_sums(fmt):
     model, reference = (TorchLogisticClassifier(dtype="float64").fit(m, y) for m in (dup, summed))
     np.testing.assert_array_equal(model.coef_, reference.coef_)
     np.testing.assert_array_equal(model.predict_proba(dup), reference.predict_proba(summed))
+
+
+@pytest.mark.parametrize("where", ["X nan", "X inf", "sparse X nan", "sample_weight nan"])
+@pytest.mark.parametrize("estimator", ["logistic", "cv", "multilabel"])
+def test_assume_finite_does_not_turn_non_finite_values_into_other_errors_or_dropped_rows(estimator, where):
+    """Under config_context(assume_finite=True) the validation lets NaN and infinity through. A NaN or inf in X then
+    reached the overflow check, whose words advised dtype='float64' even to a float64 fit; a NaN weight was dropped
+    as not positive and the fit went on without its row, silently. Both are refused, in the words scikit-learn uses
+    without assume_finite (LogisticRegression itself fits NaN weights to zero coefficients there, with a
+    ConvergenceWarning)."""
+    import sklearn
+    from sklearn.linear_model import LogisticRegression
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    rng = np.random.RandomState(0)
+    X = rng.randn(60, 3)
+    y = (X[:, 0] > 0).astype(int)
+    weights = None
+    if where == "sample_weight nan":
+        weights = np.r_[np.nan, np.ones(59)]
+    else:
+        X[3, 1] = np.nan if "nan" in where else np.inf
+        X = sp.csr_matrix(X) if "sparse" in where else X
+    with pytest.raises(ValueError) as reference:  # scikit-learn's words, checked as it checks by default
+        LogisticRegression().fit(X, y, sample_weight=weights)
+    model = {
+        "logistic": TorchLogisticClassifier(dtype="float64"),
+        "cv": TorchLogisticClassifierCV(cv=3, Cs=2),
+        "multilabel": TorchMultiLabelClassifier(),
+    }[estimator]
+    target = np.c_[y, 1 - y] if estimator == "multilabel" else y
+    with pytest.raises(ValueError) as expected:  # ours by default: scikit-learn's, naming our estimator
+        model.fit(X, target, sample_weight=weights)
+    assert str(expected.value).replace(type(model).__name__, "LogisticRegression") == str(reference.value)
+    with sklearn.config_context(assume_finite=True), pytest.raises(ValueError) as ours:
+        model.fit(X, target, sample_weight=weights)
+    assert str(ours.value) == str(expected.value)

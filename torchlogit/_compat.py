@@ -82,6 +82,14 @@ else:  # scikit-learn < 1.7
     _check_release_sample_weight = _check_sample_weight_before_1_7
 
 
+def refuse_non_finite(values, input_name, estimator_name=None):
+    """scikit-learn's ``assert_all_finite`` (its words), also under ``config_context(assume_finite=True)``, which
+    makes it a no-op: for values a fit would otherwise read wrongly (a NaN weight dropped as not positive, a NaN in
+    X reported as an overflow of the training dtype)."""
+    with sklearn.config_context(assume_finite=False):
+        assert_all_finite(values, input_name=input_name, estimator_name=estimator_name)
+
+
 def _check_sample_weight(sample_weight, X, **kwargs):
     """scikit-learn's ``_check_sample_weight``, with a scalar weight checked for NaN / infinity as an array's is.
 
@@ -94,6 +102,10 @@ def _check_sample_weight(sample_weight, X, **kwargs):
     weights = _check_release_sample_weight(sample_weight, X, **kwargs)
     if isinstance(sample_weight, numbers.Number):  # scikit-learn's own test for a scalar (no array function)
         assert_all_finite(weights, input_name="sample_weight")
+    elif sklearn.get_config()["assume_finite"]:
+        # There scikit-learn fits NaN weights to zero coefficients with a ConvergenceWarning (status 2); ours were
+        # dropped as not positive, and the fit went on without their rows, silently. One pass over n weights.
+        refuse_non_finite(weights, "sample_weight")
     return weights
 
 

@@ -29,6 +29,7 @@ from numbers import Integral, Real
 import numpy as np
 import scipy.sparse as sp
 import torch
+from sklearn import get_config
 from sklearn.base import BaseEstimator, ClassifierMixin, _fit_context
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
@@ -48,7 +49,7 @@ from sklearn.utils.validation import _check_method_params, check_is_fitted, vali
 from ._base import ratio_penalty_name
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
 from ._callbacks import _iteration_limit_message, ftol_for, lbfgs_warning
-from ._compat import _check_sample_weight
+from ._compat import _check_sample_weight, refuse_non_finite
 from ._data import check_sparse_indices, follow_labels, host_array, host_inputs, origin_of
 from ._devices import DTYPES, refuse_mps_training, resolve_device, without_autocast
 from ._docstrings import DOC_LINK_TEMPLATE
@@ -573,6 +574,10 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         X, y = validate_data(self, X, y, accept_sparse=ACCEPT_SPARSE, dtype=np.float64)
         if sp.issparse(X):
             X = check_sparse_indices(X).tocsr()
+        if get_config()["assume_finite"]:
+            # The path would score NaN fits and the refit refuse the values naming TorchLogisticClassifier: one pass
+            # over X, small beside the path's fits.
+            refuse_non_finite(X.data if sp.issparse(X) else X, "X", type(self).__name__)
         sample_weight = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
         return X, y, sample_weight, encode_labels(y, cv=True)
 

@@ -56,7 +56,7 @@ from sklearn import get_config
 from sklearn.utils import assert_all_finite, check_array
 from sklearn.utils.validation import _check_feature_names, _check_n_features
 
-from ._compat import ARRAY_API_DISPATCH_AVAILABLE, _check_sample_weight
+from ._compat import ARRAY_API_DISPATCH_AVAILABLE, _check_sample_weight, refuse_non_finite
 from ._devices import as_float64, refuse_unreadable
 from ._kernels import as_tensor, sparse_rows, sparse_tensor, tensor_max_abs, to_device, torch_takes, transposable_csc
 from ._net import TensorData
@@ -398,7 +398,7 @@ def training_rows(X, targets, sample_weight, max_abs=None):
 
 
 def training_batch(
-    X, targets, picked, weight, dtype, device, batch_size, column_major=False, max_abs=None, linear=False
+    X, targets, picked, weight, dtype, device, batch_size, column_major=False, max_abs=None, linear=False, owner=None
 ):
     """Rows ``picked`` of the training data (with their merged weights) as tensors on the device.
 
@@ -409,7 +409,8 @@ def training_batch(
     absolute value of the picked rows of a dense tensor ``X`` when known; the copy's is then that
     value in ``dtype`` (rounding is monotone, so the largest value of the cast copy is the cast of
     the largest), which saves a pass over the copy (1M x 100 float64: about 30 ms). ``linear``: a linear
-    model trains on the batch (see :func:`_target_rows`).
+    model trains on the batch (see :func:`_target_rows`). ``owner``: the estimator's class name, which scikit-learn's
+    words for a NaN in X name (see :func:`_raise_overflow`).
     """
     host = None
     if isinstance(X, torch.Tensor):
@@ -432,7 +433,7 @@ def training_batch(
     else:
         max_abs = tensor_max_abs(features)
     if not np.isfinite(max_abs):
-        _raise_overflow(X, dtype)
+        _raise_overflow(X, dtype, owner)
     if max_abs < torch.finfo(dtype).tiny:
         _check_underflow(X, picked, dtype, max_abs)
     target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
@@ -519,18 +520,22 @@ def _check_underflow(X, picked, dtype, max_abs):
         )
 
 
-def _raise_overflow(X, dtype):
-    """The input was finite (validated), so an infinite training value is an overflow of ``dtype``: name the column."""
+def _raise_overflow(X, dtype, owner=None):
+    """The input was finite (validated), so an infinite training value is an overflow of ``dtype``: name the column.
+
+    Under ``config_context(assume_finite=True)`` the validation let NaN and infinity through: those are refused in
+    scikit-learn's words ("Input X contains NaN."), which the advice to train in float64 did not fit."""
     limit = float(torch.finfo(dtype).max)
     if isinstance(X, torch.Tensor):
         X = X.cpu().numpy()  # an error path: the message reads the offending value on the host
+    refuse_non_finite(X.data if sp.issparse(X) else X, "X", owner)
     if sp.issparse(X):
         coo = X.tocoo(copy=True)  # a copy: the user's matrix is not summed in place
         with np.errstate(over="ignore"):  # refused below, in words
             coo.sum_duplicates()  # duplicate entries add up in training (two of 2e38 make 4e38): read the sums
         # Duplicates that sum past X's own range (a CSR matrix holding 1e308 twice): scikit-learn's words for an
         # infinite value, not advice to train in float64.
-        assert_all_finite(coo.data, input_name="X")
+        refuse_non_finite(coo.data, "X", owner)
         column = int(coo.col[np.argmax(np.abs(coo.data) > limit)])
         value = float(coo.data[np.argmax(np.abs(coo.data) > limit)])
     else:

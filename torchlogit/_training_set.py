@@ -61,8 +61,9 @@ class TrainingSet:
     validation part (early stopping) and :meth:`batch` the tensors of a part.
     """
 
-    def __init__(self, X, targets, sample_weight, device, max_abs=None):
+    def __init__(self, X, targets, sample_weight, device, max_abs=None, owner=None):
         self.X = X
+        self.owner = owner  # the estimator's class name, for scikit-learn's words on values refused late
         self.targets = targets
         self.sample_weight = sample_weight
         self.device = device
@@ -87,7 +88,7 @@ class TrainingSet:
             targets = estimator._partial_targets(y, host_array(classes, name="classes"), sample_weight)
         else:
             targets = estimator._targets(y, sample_weight)
-        return cls(X, targets, sample_weight, device, max_abs)
+        return cls(X, targets, sample_weight, device, max_abs, owner=type(estimator).__name__)
 
     @property
     def n_features(self):
@@ -151,7 +152,17 @@ class TrainingSet:
         # Every row of X (in canonical order): the copy's largest |value| is X's, known from validation.
         max_abs = self.max_abs if len(part.rows) == self.X.shape[0] else None
         return training_batch(
-            self.X, self.targets, part.rows, part.weight, dtype, self.device, batch_size, column_major, max_abs, linear
+            self.X,
+            self.targets,
+            part.rows,
+            part.weight,
+            dtype,
+            self.device,
+            batch_size,
+            column_major,
+            max_abs,
+            linear,
+            owner=self.owner,
         )
 
 
