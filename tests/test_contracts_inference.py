@@ -364,22 +364,67 @@ def test_likelihood_terms_equal_autograd_and_the_written_out_scores(kind, chunk_
 
 
 def test_summary_memory_is_two_dense_float64_matrices_and_refuses_above_half_the_memory(monkeypatch):
-    """Peak = 2 n^2 x 8 bytes; allowed up to MEMORY_FRACTION (1/2) of the available memory, inclusive."""
+    """Peak = the larger of the Newton iterations' 2 n^2 and design_ranks' 4 (d + 1)^2 float64 values (n the
+    parameters refined together, d the features); allowed up to MEMORY_FRACTION (1/2) of the available memory,
+    inclusive."""
     assert inference.summary_memory_bytes(10) == 1600
+    assert inference.summary_memory_bytes(10, 9) == 3200  # the design's (9 + 1)^2 Gram matrices: four of them
+    assert inference.summary_memory_bytes(30, 9) == 14400
     kw = dict(n_features=9, n_outputs=1, fit_intercept=True, device=torch.device("cpu"))
-    monkeypatch.setattr(inference, "available_memory", lambda device: 3200)
+    monkeypatch.setattr(inference, "available_memory", lambda device: 6400)
     inference.check_summary_memory(10, **kw)  # exactly half: allowed
-    monkeypatch.setattr(inference, "available_memory", lambda device: 3199)
+    monkeypatch.setattr(inference, "available_memory", lambda device: 6399)
     with pytest.raises(ValueError) as error:
         inference.check_summary_memory(10, **kw)
     assert str(error.value).startswith(
         "summary() needs dense 10 x 10 float64 matrices for the model's 10 parameters (9 features + intercept, "
-        "1 output): 1.6 KB, more than the 1.6 KB it may use (50% of the 3.2 KB available on cpu)."
+        "1 output): 3.2 KB, more than the 3.2 KB it may use (50% of the 6.4 KB available on cpu)."
     )
-    with pytest.raises(ValueError, match=r"\(5 features, 2 outputs \(classes or labels\)\)"):
-        inference.check_summary_memory(10, n_features=5, n_outputs=2, fit_intercept=False, device=torch.device("cpu"))
+    assert "fewer classes" not in str(error.value)
+    with pytest.raises(ValueError, match=r"\(5 features, 2 outputs \(classes or labels\)\).*or fit fewer classes"):
+        inference.check_summary_memory(20, n_features=5, n_outputs=2, fit_intercept=False, device=torch.device("cpu"))
+    with pytest.raises(ValueError, match=r"for each label's 10 parameters") as error:
+        inference.check_summary_memory(10, **dict(kw, n_outputs=3), per_label=True)
+    assert "fewer classes" not in str(error.value)
     monkeypatch.setattr(inference, "available_memory", lambda device: None)
     inference.check_summary_memory(10**9, **kw)  # unknown memory: no refusal
+
+
+def test_a_multilabel_summary_is_budgeted_one_label_at_a_time(monkeypatch):
+    """Each label is refined alone (a d-square Hessian): 60 labels of 601 parameters were refused as needing
+    (60 * 601)^2 * 16 bytes, 20.8 GB, where each label's summary needs 11.6 MB."""
+    rng = np.random.RandomState(0)
+    X = rng.randn(200, 5)
+    Y = (X @ rng.randn(5, 8) + rng.logistic(size=(200, 8)) > 0).astype(int)
+    model = TorchMultiLabelClassifier(C=np.inf).fit(X, Y)
+    # room for one label's matrices (4 x 6^2 x 8 bytes = 1,152) but not the 8 labels' together (2 x 48^2 x 8 = 36,864)
+    monkeypatch.setattr(inference, "available_memory", lambda device: 2 * 1200)
+    table = model.summary(X, Y)
+    assert len(table) == 8 * 6 and np.isfinite(table["std_err"]).all()
+    monkeypatch.setattr(inference, "available_memory", lambda device: 2 * 1100)
+    with pytest.raises(ValueError, match="each label's 6 parameters"):
+        model.summary(X, Y)
+
+
+def test_design_ranks_holds_four_gram_sized_matrices_at_most():
+    """What the guard counts for it (DESIGN_MATRICES): the Gram matrix of [1, X], the scaled one (factored in place,
+    or holding its eigenvectors) and LAPACK's workspace of two where the eigenvalues decide. It held seven, +929 MB
+    on 20,000 x 4,000 sparse against 256 MB counted; a sparse X was copied whole as well (float64, and abs(X) for
+    the column scales)."""
+    import tracemalloc
+
+    rng = np.random.default_rng(0)
+    dense = rng.standard_normal((600, 400))
+    for X in (dense, np.c_[dense, dense[:, 0] + dense[:, 1]], sparse.random(3000, 400, density=0.05, random_state=0)):
+        X = sparse.csr_matrix(X) if sparse.issparse(X) else X
+        matrix = 8 * (X.shape[1] + 1) ** 2
+        tracemalloc.start()
+        try:
+            inference.design_ranks(X)
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+        assert peak <= inference.DESIGN_MATRICES * matrix * 1.1 + 8 * inference.CHUNK_VALUES, peak / matrix
 
 
 @pytest.mark.parametrize(

@@ -70,6 +70,10 @@ MEMORY_FRACTION = 0.5
 # its Cholesky factor) and the next Hessian while a Newton step is tried, or the factor and the
 # scores' outer-product sum for a sandwich covariance.
 PEAK_MATRICES = 2
+# Dense (d + 1)-square float64 matrices at design_ranks' peak (d features), after the Newton iterations' are freed:
+# the Gram matrix of [1, X], the scaled one (factored in place, or holding its eigenvectors) and, where the
+# eigenvalues decide, LAPACK's workspace of two more.
+DESIGN_MATRICES = 4
 # A sandwich variance below this fraction of its terms' Cauchy-Schwarz bound (see parameter_variances) is
 # rounding noise: the meat vanishes along that parameter's direction (a constant column beside the intercept
 # under HC0: a true standard error of 0, computed 3e-7), and it measures no distance (warn_far_from_optimum).
@@ -569,25 +573,34 @@ def flat_directions(n_classes, d, *, flat_columns, device):
     return shifts[:, list(flat_columns)]
 
 
-def summary_memory_bytes(n_params):
-    """Bytes of the dense float64 matrices :meth:`InferenceMixin.summary` holds at its peak."""
-    return PEAK_MATRICES * n_params * n_params * 8
+def summary_memory_bytes(n_params, n_features=0):
+    """Bytes of the dense float64 matrices :meth:`InferenceMixin.summary` holds at its peak: the Newton iterations'
+    (:data:`PEAK_MATRICES` of ``n_params`` square: the parameters refined together, one label's for a multi-label
+    model) or, after them, :func:`design_ranks`' (:data:`DESIGN_MATRICES` of ``n_features + 1`` square)."""
+    return 8 * max(PEAK_MATRICES * n_params * n_params, DESIGN_MATRICES * (n_features + 1) ** 2)
 
 
-def check_summary_memory(n_params, *, n_features, n_outputs, fit_intercept, device):
-    """Refuse, before anything is allocated, a summary whose dense matrices would not fit in memory."""
-    needed = summary_memory_bytes(n_params)
+def check_summary_memory(n_params, *, n_features, n_outputs, fit_intercept, device, per_label=False):
+    """Refuse, before anything is allocated, a summary whose dense matrices would not fit in memory.
+
+    ``n_params``: the parameters refined together (``per_label``: one label's, each label of a multi-label model
+    being refined on its own). It counted only the Newton iterations' two matrices, and a multi-label model's labels
+    as one: 20,000 x 4,000 sparse peaked at +929 MB against 256 MB counted (design_ranks' seven matrices, since
+    four at most), and 60 labels of 601 parameters were refused as needing 20.8 GB."""
+    needed = summary_memory_bytes(n_params, n_features)
     available = available_memory(device)
     if available is None or needed <= MEMORY_FRACTION * available:
         return
     outputs = f"{n_outputs} outputs (classes or labels)" if n_outputs > 1 else "1 output"
+    size = max(n_params, n_features + 1)
+    whose = f"each label's {n_params} parameters" if per_label else f"the model's {n_params} parameters"
+    fewer = "" if per_label or n_outputs < 2 else " or fit fewer classes"
     raise ValueError(
-        f"summary() needs dense {n_params} x {n_params} float64 matrices for the model's {n_params} parameters "
+        f"summary() needs dense {size} x {size} float64 matrices for {whose} "
         f"({n_features} features{' + intercept' if fit_intercept else ''}, {outputs}): "
         f"{format_bytes(needed)}, more than the {format_bytes(MEMORY_FRACTION * available)} it may use "
         f"({MEMORY_FRACTION:.0%} of the {format_bytes(available)} available on {device}). "
-        "Select fewer features (e.g. with sklearn.feature_selection) or fit fewer classes, and call "
-        "summary() on that model."
+        f"Select fewer features (e.g. with sklearn.feature_selection){fewer}, and call summary() on that model."
     )
 
 
@@ -767,12 +780,32 @@ def _clearly_full_rank(S):
     """Whether the unit-diagonal Gram matrix ``S`` has no eigenvalue at or below ``1e-8`` times its largest, told
     from a Cholesky factor and LAPACK's condition estimate (``d^3 / 3`` flops) instead of an eigendecomposition
     with vectors (about ``9 d^3``), which a design of thousands of columns waited for though every column
-    counted. False is no verdict: the eigenvalues decide then."""
-    factor, info = scipy.linalg.lapack.dpotrf(S, lower=False, clean=True)
+    counted. False is no verdict: the eigenvalues decide then. ``S`` is overwritten by its factor (no second
+    matrix of its size: the caller builds it again where the eigenvalues must decide)."""
+    if len(S) == 0:
+        return True
+    norm = _one_norm(S)
+    # S.T: the same symmetric matrix in Fortran order, which LAPACK factors in place
+    factor, info = scipy.linalg.lapack.dpotrf(S.T, lower=False, clean=True, overwrite_a=True)
     if info != 0:
         return False
-    rcond, info = scipy.linalg.lapack.dpocon(factor, float(np.abs(S).sum(axis=0).max()))
+    rcond, info = scipy.linalg.lapack.dpocon(factor, norm)
     return info == 0 and rcond > _FULL_RANK_RCOND
+
+
+def _one_norm(S):
+    """The 1-norm (largest absolute column sum) of ``S``, a block of columns at a time (``np.abs(S)`` whole: a
+    temporary of ``S``'s size)."""
+    step = max(1, CHUNK_VALUES // max(len(S), 1))
+    return max(float(np.abs(S[:, start : start + step]).sum(axis=0).max()) for start in range(0, S.shape[1], step))
+
+
+def _unit_diagonal(G, present, norms):
+    """``G[present][:, present]`` with columns scaled to unit norm: one new matrix (no ``np.outer`` temporary)."""
+    S = G.copy() if present.all() else G[np.ix_(present, present)]
+    S /= norms[present][:, None]
+    S /= norms[present][None, :]
+    return S
 
 
 def design_ranks(X):
@@ -787,54 +820,76 @@ def design_ranks(X):
     float32 rounding (relative singular value 1e-8) has full rank for statsmodels, and an exact sum has not. Those
     few directions are measured on ``X`` itself, one more pass over it (``X v`` for each such ``v``), against
     about statsmodels' tolerance (``k * eps``, the columns' largest norm being 1; see below).
+
+    Memory: :data:`DESIGN_MATRICES` dense ``(d + 1)``-square float64 matrices at the peak (the Gram matrix of
+    ``[1, X]``, whose lower block is ``X``'s, and the scaled one factored in place; LAPACK's workspace where the
+    eigenvalues must decide). It held seven (a second Gram matrix, ``np.outer``, ``np.abs``, a separate factor,
+    the eigenvectors beside the matrix): 20,000 x 4,000 sparse, +929 MB against the guard's 256 MB.
     """
     n, d = X.shape
     if n == 0:  # no rows (every weight 0): no rank, and no reduction over them
         return 0, 0
-    if sp.issparse(X):
-        X = X.tocsr().astype(np.float64)
-        X.sum_duplicates()
-        scale = np.zeros(d) if X.nnz == 0 else abs(X).max(axis=0).toarray().ravel()
-        scale[scale == 0] = 1.0
-        X.data /= scale[X.indices]  # divided, not multiplied by 1/scale: subnormal scales
+    sparse = sp.issparse(X)
+    if sparse:
+        X = X.tocsr()  # (a CSR X as it is: the chunks below are float64 copies of their rows only)
+        if not X.has_canonical_format:
+            X = X.copy()
+            X.sum_duplicates()
+        scale = np.zeros(d)
+        for _, _, C in _sparse_row_chunks(X):
+            if C.nnz:
+                np.maximum(scale, abs(C).max(axis=0).toarray().ravel(), out=scale)
     else:
         X = np.asarray(X)
         scale = np.maximum(X.max(axis=0), -X.min(axis=0)).astype(np.float64)
-        scale[scale == 0] = 1.0
+    scale[scale == 0] = 1.0
     step = max(1, CHUNK_VALUES // max(d, 1))
 
     def blocks():
-        for start in range(0, n, step):
-            yield X[start : start + step] if sp.issparse(X) else X[start : start + step] / scale  # float64
+        if sparse:
+            for _, _, C in _sparse_row_chunks(X):
+                if np.may_share_memory(C.data, X.data):  # (SciPy's row slices copy; divided in place below)
+                    C = C.copy()
+                C.data /= scale[C.indices]  # divided, not multiplied by 1/scale: subnormal scales
+                yield C
+        else:
+            for start in range(0, n, step):
+                yield X[start : start + step] / scale  # float64
 
-    gram, sums = np.zeros((d, d)), np.zeros(d)
-    if sp.issparse(X):  # sparse products a chunk of rows at a time, not a dense d x d per chunk of rows
-        for _, _, C in _sparse_row_chunks(X):
-            _add_sparse_gram(torch.from_numpy(gram), C)
-        sums = np.asarray(X.sum(axis=0), dtype=np.float64).ravel()
-    else:
-        for block in blocks():
+    augmented = np.zeros((d + 1, d + 1))  # the Gram matrix of [1, X]; X's is its lower block (a view)
+    gram, sums = augmented[1:, 1:], np.zeros(d)
+    for block in blocks():
+        if sparse:  # sparse products, not a dense d x d per chunk of rows
+            _add_sparse_gram(torch.from_numpy(gram), block)
+        else:
             gram += block.T @ block
-            sums += block.sum(axis=0)
-    augmented = np.block([[np.array([[float(n)]]), sums[None, :]], [sums[:, None], gram]])
+        sums += np.asarray(block.sum(axis=0), dtype=np.float64).ravel()
+    augmented[0, 0] = float(n)
+    augmented[0, 1:] = augmented[1:, 0] = sums
 
     def rank(G, with_ones):
         if G.size == 0:
             return 0
-        norms = np.sqrt(np.diag(G))
+        diagonal = np.diag(G).copy()
+        norms = np.sqrt(diagonal)
         norms[norms == 0] = 1.0  # a column of zeros stays one: measured below, no rank
-        S = G / np.outer(norms, norms)
         # Columns of zeros (a vocabulary word absent from these rows) are rank 0 and block-diagonal in S: the others
         # alone decide, and one such column no longer sends a design to the eigenvectors (5552 Zipf-distributed
         # columns, 15 of them empty).
-        present = np.diag(G) > 0
-        if _clearly_full_rank(S if present.all() else S[np.ix_(present, present)]):
+        present = diagonal > 0
+        if _clearly_full_rank(_unit_diagonal(G, present, norms)):
             return int(np.count_nonzero(present))
-        eigenvalues, vectors = np.linalg.eigh(S)
+        everything = np.ones(len(G), dtype=bool)
+        # S.T: Fortran order, its eigenvectors written in place ("evd" takes a workspace of two matrices of its size;
+        # "evr" takes none, but took 17 s, against 1 s, on the clustered eigenvalues of 3,000 Zipf-distributed words)
+        eigenvalues, vectors = scipy.linalg.eigh(
+            _unit_diagonal(G, everything, norms).T, overwrite_a=True, check_finite=False, driver="evd"
+        )
         small = eigenvalues <= 1e-8 * eigenvalues[-1]
         if not small.any():
             return len(G)
         V = vectors[:, small] / norms[:, None]  # the directions, in the scaled columns' coordinates
+        del vectors
         squares = np.zeros((V.shape[1], V.shape[1]))  # (X v)^T (X v): its eigenvalues, those directions' squares
         for block in blocks():
             Y = block @ V[1:] + V[0] if with_ones else block @ V
@@ -1047,12 +1102,14 @@ class InferenceMixin:
         device = self._prediction_device()
         if device.type == "mps":  # no float64 there
             device = torch.device("cpu")
+        multilabel = self._kind == "multilabel"
         check_summary_memory(
-            n_params,
+            d if multilabel else n_params,  # a multi-label model's labels are refined one at a time (below)
             n_features=self.n_features_in_,
             n_outputs=n_outputs,
             fit_intercept=self.fit_intercept,
             device=device,
+            per_label=multilabel,
         )
         fitted = np.asarray(W, dtype=np.float64).T  # (n_outputs, n_features), the intercepts first where fitted
         if self.fit_intercept:
