@@ -176,6 +176,13 @@ def test_a_converged_fit_far_from_the_optimum_is_told_to_lower_tol_not_raise_max
         stopped = TorchLogisticClassifier(C=np.inf, max_iter=2).fit(X, y)
     with pytest.warns(InferenceWarning, match="stopped at max_iter .* larger max_iter"):
         stopped.summary(X, y)
+    # partial_fit tests no tol: five calls, five epochs, far from the optimum; told only to lower tol, it was
+    X, y = spector
+    streamed = TorchLogisticClassifier(C=np.inf, solver="sgd")
+    for _ in range(5):
+        streamed.partial_fit(X, y, classes=[0, 1])
+    with pytest.warns(InferenceWarning, match="if partial_fit trained it .* call partial_fit on more data"):
+        streamed.summary(X, y)
 
 
 def test_a_fit_stopped_at_max_iter_is_polished_and_warned_about():
@@ -735,9 +742,11 @@ def test_completely_separated_classes_are_reported_as_without_an_estimate(form):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ConvergenceWarning)
         model = TorchLogisticClassifier(C=np.inf, dtype="float64").fit(X, y)
-    with pytest.warns(InferenceWarning, match="predicted with probability 1 of its class"):
+    with pytest.warns(InferenceWarning, match="predicts every row with probability 1 of its class") as warned:
         table = model.summary(form(X), y)
     assert table["std_err"].isna().all() and table.attrs["converged"] is False
+    # the table reports the fit's point (its llf below 0): the warning says so, not that the llf is 0
+    assert table.attrs["llf"] < -1e-8 * len(y) and "the log-likelihood are the fit's" in str(warned[0].message)
     overlapping = np.where(X[:, 0] + rng.normal(size=300) > 0.5, 2, np.where(X[:, 0] < -0.5, 0, 1))
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # an optimum that exists: no such warning
@@ -803,3 +812,17 @@ def test_intercept_row_name_avoids_every_feature_name():
     df = pd.DataFrame(X, columns=["intercept", "_intercept", "z"])
     table = TorchLogisticClassifier(C=np.inf, dtype="float64").fit(df, y).summary(df, y)
     assert table.index.is_unique and list(table.index)[1:] == ["intercept", "_intercept", "z"]
+
+
+def test_a_column_vector_y_is_warned_about_as_fit_warns(spector):
+    """fit warns (scikit-learn's DataConversionWarning) of y of shape (n, 1); summary took it silently."""
+    from sklearn.exceptions import DataConversionWarning
+
+    X, y = spector
+    column = np.asarray(y)[:, None]
+    with pytest.warns(DataConversionWarning) as fitted:
+        clf = TorchLogisticClassifier(**TIGHT).fit(X, column)
+    with pytest.warns(DataConversionWarning) as summarised:
+        table = clf.summary(X, column)
+    assert [str(w.message) for w in summarised] == [str(w.message) for w in fitted]
+    pd.testing.assert_frame_equal(table, clf.summary(X, y))

@@ -688,13 +688,17 @@ def warn_importance_weights(cov_type, source):
 
 def warn_far_from_optimum(moved, at_limit=True):
     """``at_limit``: the fit took ``max_iter`` iterations; else it stopped on ``tol`` (a converged fit on poorly
-    conditioned data, rare categories say, can still be this far: more iterations would not move it)."""
+    conditioned data, rare categories say, can still be this far: more iterations would not move it), or
+    ``partial_fit`` ran the epochs it was called for (the warning told such a model to lower ``tol``)."""
     if at_limit:
         reason = "the fit stopped at max_iter (see its ConvergenceWarning): refit with a larger max_iter"
     else:
+        # (partial_fit tests no tol and leaves n_iter_ below max_iter: the model does not say which trained it)
         reason = (
-            "the fit converged by its tol, which on poorly conditioned data (rare categories, features on different "
-            "scales) still leaves it this far: refit with a smaller tol (and dtype='float64'), or scale the features"
+            "if the fit converged by its tol, which on poorly conditioned data (rare categories, features on "
+            "different scales) still leaves it this far, refit with a smaller tol (and dtype='float64'), or scale the "
+            "features; if partial_fit trained it (it tests no tol), it ran only the epochs it was given: call "
+            "partial_fit on more data"
         )
     warn(
         f"coef_ and intercept_ are up to {moved:.2g} standard errors away from the optimum of the objective on "
@@ -716,10 +720,11 @@ def warn_no_optimum(subject=""):
 
 def warn_perfect_prediction(subject=""):
     warn(
-        f"{subject}Every row is predicted with probability 1 of its class (the log-likelihood is 0 to within "
-        f"{PERFECT_PREDICTION:g} a row): the classes are separated by a combination of the features, so the "
-        "maximum-likelihood estimate does not exist (statsmodels warns of perfect separation). Standard errors, z, "
-        "p-values and intervals are NaN.",
+        f"{subject}Newton's method from the fitted parameters predicts every row with probability 1 of its class "
+        f"(the log-likelihood 0 to within {PERFECT_PREDICTION:g} a row): the classes are separated by a combination "
+        "of the features, so the maximum-likelihood estimate does not exist (statsmodels warns of perfect "
+        "separation). Standard errors, z, p-values and intervals are NaN; the coefficients and the log-likelihood "
+        "are the fit's.",
         InferenceWarning,
     )
 
@@ -1299,7 +1304,7 @@ class InferenceMixin:
 
     def _summary_targets(self, X, y, sample_weight):
         """(outcome matrix (n, K), loss weight of each row and output (n, K)) for :meth:`summary`."""
-        y = column_or_1d(y)
+        y = column_or_1d(y, warn=True)  # as fit warns of a column vector (DataConversionWarning)
         check_consistent_length(X, y, sample_weight)
         classes = host_classes(self)
         try:
