@@ -936,3 +936,49 @@ def test_assigned_arrays_with_the_wrong_number_of_outputs_are_refused_in_their_n
     m.coefs_[-1], m.intercepts_[-1] = m.coefs_[-1][:, :2].copy(), m.intercepts_[-1][:2].copy()
     with pytest.raises(ValueError, match=r"coefs_\[1\] has shape \(5, 2\); this model needs \(5, 3\)"):
         m.predict(X)
+
+
+@pytest.mark.parametrize(
+    "estimator, target, change",
+    [
+        ("logistic", "classes", dict(max_iter=-1)),
+        ("l1 logistic", "classes", dict(solver="newton-cholesky")),  # each valid alone, not with the L1 fit's l1_ratio
+        ("logistic", "classes", dict(dtype="float16")),
+        ("logistic", "classes", dict(device="gpu")),
+        ("multilabel", "labels", dict(batch_size=0)),
+        ("multilabel", "binary", dict(threshold=0.7)),
+        ("cv", "classes", dict(max_iter=-1)),
+    ],
+)
+def test_parameters_set_after_fit_leave_the_pickle_loadable_and_fit_refuses_them(iris, estimator, target, change):
+    """A fitted model whose parameters were set after fit to values the next fit refuses (a typo; a solver that takes
+    no L1 part) pickled, and the file could not be unpickled: the load-time checks read every current parameter
+    ("This TorchLogisticClassifier state is not one torchlogit writes"). scikit-learn's estimators load such a file,
+    and leave the parameters to the next fit. So do ours: the recorded fit settings are still checked (the test
+    above); predict refuses in words only what it uses (a threshold, a device), and fit refuses the rest."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    from torchlogit import TorchLogisticClassifierCV
+
+    X, y = iris
+    targets = {"classes": y, "binary": (y > 0).astype(int), "labels": np.c_[y == 0, y == 1].astype(int)}
+    model = {
+        "logistic": lambda: TorchLogisticClassifier(),
+        "l1 logistic": lambda: TorchLogisticClassifier(l1_ratio=0.5),
+        "multilabel": lambda: TorchMultiLabelClassifier(),
+        "cv": lambda: TorchLogisticClassifierCV(cv=3, Cs=2),
+    }[estimator]()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model.fit(X, targets[target])
+    expected = model.predict_proba(X)
+    model.set_params(**change)
+    loaded = pickle.loads(pickle.dumps(model))
+    assert loaded.get_params() == model.get_params()
+    if "threshold" in change or "device" in change:
+        with pytest.raises(ValueError, match="threshold|device"):
+            loaded.predict(X)
+    else:
+        np.testing.assert_array_equal(loaded.predict_proba(X), expected)
+    with pytest.raises((ValueError, InvalidParameterError)):
+        loaded.fit(X, targets[target])

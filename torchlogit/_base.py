@@ -507,15 +507,21 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         """
         self._check_solver_options(here=False, training=False)
 
-    def _check_fit_settings(self, settings):
+    def _check_fit_settings(self, settings, alone=False):
         """Refuse a fit's recorded objective settings (``_fit_settings``, read from a file or an unpickled state)
         that no fit of this model records: a dict of its parameters among :data:`_OBJECTIVE_SETTINGS`, each value
-        passing the checks ``fit`` and :func:`load` apply (summary() computes with them). A ValueError."""
+        passing the checks ``fit`` and :func:`load` apply (summary() computes with them). A ValueError.
+
+        ``alone``: judged with the other parameters at their defaults, not as set now (an unpickled state: the
+        current parameters are the next fit's to check, as scikit-learn's are; a model whose ``max_iter`` was set to
+        -1, or its solver to newton-cholesky after an L1 fit, pickled and then could not be unpickled)."""
         names = set(_OBJECTIVE_SETTINGS) & set(vars(self))
         if not isinstance(settings, dict) or not set(settings) <= names:
             keys = sorted(map(str, settings))[:10] if isinstance(settings, dict) else type(settings).__name__
             raise ValueError(f"its fit settings {keys} are not among {sorted(names)}")
         probe = copy.copy(self)
+        if alone:
+            vars(probe).update(type(self)().get_params(deep=False))
         vars(probe).update(settings)
         probe._validate_params()
         probe._check_loaded_params()

@@ -618,7 +618,7 @@ def check_unpickled(model):
         _check_kind(state["_kind"], state.get("_n_outputs"), host_classes(model), type(model))
         if "_fit_settings" in state:
             try:
-                model._check_fit_settings(state["_fit_settings"])
+                model._check_fit_settings(state["_fit_settings"], alone=True)
             except ValueError as exc:
                 raise ModelFileError(str(exc).rstrip(".")) from None
         if not model._has_model():  # its coefficients deleted (``del model.coef_``: the next fit starts cold)
