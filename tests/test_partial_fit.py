@@ -5,7 +5,7 @@ import warnings
 
 import numpy as np
 import pytest
-from sklearn.datasets import make_multilabel_classification
+from sklearn.datasets import load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning
 
 from torchlogit import TorchLogisticClassifier, TorchLogisticClassifierCV, TorchMultiLabelClassifier
@@ -368,3 +368,26 @@ def test_partial_fit_with_a_zero_class_weight_fits_as_sgdclassifier_does():
         TorchLogisticClassifier(class_weight={0: 0.0, 1: 1.0}, solver="adam").partial_fit(
             X[y == 0], y[y == 0], classes=[0, 1]
         )
+
+
+def test_a_batch_class_weight_leaves_without_weight_leaves_the_model_as_it_was():
+    """A stream chunk holding only a class weighted 0 (data sorted by label): partial_fit refused it with "The
+    sample weights of this batch are all zero." though no sample_weight was passed, which stopped the stream;
+    SGDClassifier takes it. The model is left as it was; a first call, with nothing to start from, is refused in
+    words naming class_weight; all-zero sample weights are still refused as scikit-learn refuses them."""
+    X, y = load_iris(return_X_y=True)
+    weights = {0: 0.0, 1: 1.0, 2: 1.0}
+    only_zero = y == 0
+    model = TorchLogisticClassifier(solver="sgd", class_weight=weights, random_state=0)
+    model.partial_fit(X[~only_zero], y[~only_zero], classes=[0, 1, 2])
+    before = model.coef_.copy(), model.intercept_.copy(), model.n_iter_.copy()
+    assert model.partial_fit(X[only_zero], y[only_zero]) is model
+    np.testing.assert_array_equal(model.coef_, before[0])
+    np.testing.assert_array_equal(model.intercept_, before[1])
+    np.testing.assert_array_equal(model.n_iter_, before[2])
+    with pytest.raises(ValueError, match="class_weight gives every row of this first batch a weight of zero"):
+        TorchLogisticClassifier(solver="sgd", class_weight=weights).partial_fit(
+            X[only_zero], y[only_zero], classes=[0, 1, 2]
+        )
+    with pytest.raises(ValueError, match="weights"):
+        model.partial_fit(X[~only_zero], y[~only_zero], sample_weight=np.zeros((~only_zero).sum()))

@@ -647,7 +647,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         (``coef_`` and ``intercept_``, or ``coefs_`` and ``intercepts_``), with a format
         version and a SHA-256 checksum, the settings of the fit (what :meth:`summary`
         computes with) and the metadata-routing requests set on the estimator. The
-        training history (``history_``, ``loss_curve_``) and the optimizer state are not saved. ``callbacks`` and a
+        training history (``history_``, ``loss_curve_``) and the optimizer state are not saved: a loaded model's
+        ``partial_fit`` starts anew from its coefficients (``n_iter_`` and the epochs counted from 1; a pickle
+        continues exactly). ``callbacks`` and a
         ``RandomState`` instance as ``random_state`` cannot be saved (set them to None or
         an int first); a :class:`torch.device` given as ``device`` is saved as its name,
         and :meth:`load` sets the device it is given (the CPU by default). String labels

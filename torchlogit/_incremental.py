@@ -8,7 +8,7 @@ import torch
 
 from ._callbacks import check_finite_parameters
 from ._dask import worker_thread_share
-from ._data import classes_to_host, follow_labels, follow_origin, origin_of
+from ._data import classes_to_host, follow_labels, follow_origin, host_array, origin_of
 from ._devices import without_autocast
 from ._modules import resume_dropout_streams
 from ._solvers import MINI_BATCH_SOLVERS
@@ -52,7 +52,18 @@ class IncrementalMixin:
             )
             train, _ = data.split()
             if not train.any_weight():
-                raise ValueError("The sample weights of this batch are all zero.")
+                given = np.asarray(host_array(data.sample_weight, name="sample_weight"))
+                if first_call or not (given > 0).any():
+                    raise ValueError(
+                        "The sample weights of this batch are all zero."
+                        if not (given > 0).any()
+                        else "class_weight gives every row of this first batch a weight of zero: partial_fit has "
+                        "nothing to start from. Pass a batch holding a class of positive weight first."
+                    )
+                # class_weight of 0 for every class of the batch (a stream sorted by label): SGDClassifier takes it,
+                # its epoch moving nothing but the penalty's decay; here the batch's objective has no weight to
+                # scale its penalty by (see partial_fit), and the model is left as it was.
+                return self
             # The objective of this call is that of a fit on this batch: its weight sum sets
             # the scale of the penalty (see the partial_fit docstring).
             self._check_scales(train, dtype)

@@ -212,7 +212,9 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         them together; pass ``C`` times ``k`` for the same regularisation. Neither
         ``max_iter`` nor ``tol`` applies: you decide when to stop. Setting
         ``fit_intercept=False`` between calls on a model whose intercept is not zero is
-        refused (the call would drop what was learned; ``SGDClassifier`` keeps it).
+        refused (the call would drop what was learned; ``SGDClassifier`` keeps it). A batch
+        to which ``class_weight`` gives no weight (its rows all of classes weighted 0)
+        leaves a fitted model as it was; as a first call it is refused.
 
         Examples
         --------
