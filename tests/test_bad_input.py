@@ -493,7 +493,7 @@ def test_a_csr_matrix_whose_indptr_grew_is_refused_as_scikit_learn_refuses_it():
 
 
 def test_the_overflow_refusal_names_a_value_of_the_column_it_names_sparse():
-    """Mutant D12 (_data._raise_overflow: the sparse value read at the largest |value|, not at the first one beyond
+    """Mutant D12 (_data.raise_overflow: the sparse value read at the largest |value|, not at the first one beyond
     float32). Two values beyond float32 in two columns: the message must name a column and a value in it (which of
     the two comes first depends on SciPy's order of the summed entries: column 2 with SciPy 1.17, 0 with 1.10)."""
     import re

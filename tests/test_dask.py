@@ -5,6 +5,7 @@ worker processes bound to 127.0.0.1, without a dashboard, started and closed her
 """
 
 import os
+import re
 import sys
 import threading
 import warnings
@@ -492,3 +493,50 @@ def test_a_scalar_sample_weight_weighs_every_row_in_float64_as_in_memory(client,
     local = TorchLogisticClassifier(**params).fit(X, y, sample_weight=0.1)
     remote = TorchLogisticClassifier(**params).fit(*_chunked(X, y, rows=200), sample_weight=0.1)
     np.testing.assert_allclose(remote.coef_, local.coef_, rtol=1e-8, atol=1e-10)
+
+
+@pytest.mark.parametrize("estimator", [TorchLogisticClassifier, TorchMultiLabelClassifier])
+def test_in_memory_y_as_a_list_is_read_as_in_memory(client, breast_cancer, estimator):
+    """The docs say y may be in memory, split like X: a list or tuple reached `y.ndim` (a raw AttributeError)."""
+    X, y = breast_cancer
+    Xd, _ = _chunked(X, y, rows=200)
+    target = y.tolist() if estimator is TorchLogisticClassifier else np.c_[y, 1 - y].tolist()
+    local = estimator(**TIGHT).fit(X, target)
+    for given in (target, tuple(target)):
+        remote = estimator(**TIGHT).fit(Xd, given)
+        np.testing.assert_allclose(remote.predict_proba(X), local.predict_proba(X), rtol=0, atol=1e-6)
+
+
+@pytest.mark.parametrize("scale", [1e-40, 1e-150, 1e150])
+def test_a_float32_dask_fit_refuses_values_beyond_the_dtype_as_in_memory(client, breast_cancer, scale):
+    """The range checks of a fit in memory: values all below float32's normal range (the dask fit ended at
+    coefficients of 0, accuracy 0.5, silently) or beyond its largest (a generic "non-finite parameter weights")."""
+    X, y = breast_cancer
+    X = StandardScaler().fit_transform(X) * scale
+    with pytest.raises(ValueError) as local:
+        TorchLogisticClassifier().fit(X, y)
+    with pytest.raises(ValueError) as remote:
+        TorchLogisticClassifier().fit(*_chunked(X, y, rows=200))
+    if scale < 1:  # one message for the whole X
+        assert str(remote.value) == str(local.value)
+    else:  # the first block refused names its own first value beyond the range, and the block
+        pattern = r"X holds \S+ in column \d+, outside the range of dtype='float32' .*\n\(in row block \d+ of X"
+        assert re.match(pattern, str(remote.value)), str(remote.value)
+
+
+def test_dask_inputs_are_refused_in_scikit_learns_words_as_in_memory(client, breast_cancer):
+    """A sample_weight of the wrong length (it said "inconsistent numbers of samples"), NaN in y (a stray
+    RuntimeWarning of a cast came first), in the words of a fit in memory."""
+    X, y = breast_cancer
+    Xd, yd = _chunked(X, y, rows=200)
+    for weight in (np.ones(len(y) - 1), da.ones(len(y) - 1, chunks=200)):
+        with pytest.raises(ValueError) as local:
+            TorchLogisticClassifier().fit(X, y, sample_weight=np.ones(len(y) - 1))
+        with pytest.raises(ValueError) as remote:
+            TorchLogisticClassifier().fit(Xd, yd, sample_weight=weight)
+        assert str(remote.value) == str(local.value)
+    with_nan = np.r_[y[:-1], np.nan]
+    with warnings.catch_warnings():
+        warnings.simplefilter("error", RuntimeWarning)
+        with pytest.raises(ValueError, match="^Input y contains NaN.$"):
+            TorchLogisticClassifier().fit(Xd, da.from_array(with_nan, chunks=200))

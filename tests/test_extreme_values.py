@@ -99,6 +99,9 @@ def test_values_all_below_float32s_normal_range_are_refused_and_train_in_float64
     unit, _ = fit_recording(Estimator(C=np.inf, dtype="float64"), X, y)
     assert fitted.score(X * scale, y) >= unit.score(X, y) - 0.01 > 0.8  # a row may fall either side at 1e46
     Estimator().fit(np.zeros_like(X), y)  # all zero is no underflow: the intercept-only model
+    # below float64's normal range too: refused, and told to rescale, not to use the float64 it already uses
+    with pytest.raises(ValueError, match=r"below the normal range of dtype='float64'.*underflow\. Rescale X\.$"):
+        Estimator(C=np.inf, dtype="float64").fit(X * 1e-310, y)
 
 
 @pytest.mark.parametrize("scale", [1e-40, 1e-44])

@@ -23,7 +23,7 @@ import torch
 from torch.utils.data import Dataset
 
 from ._compat import _ALL_ZERO_MESSAGE
-from ._data import kish_rows
+from ._data import kish_rows, raise_overflow, underflow_error
 from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor, tensor_max_abs
 from ._objective import add_penalty, check_weight_scale, linear_objective_and_gradient
@@ -110,11 +110,12 @@ class BlockSpec:
 class _Block:
     """One row block as tensors, kept in a worker's memory between evaluations."""
 
-    def __init__(self, X, target, weight, weight_stats):
+    def __init__(self, X, target, weight, weight_stats, max_abs=(0.0, 0.0)):
         self.X, self.target, self.weight = X, target, weight
         # (sum, sum of squares, largest, smallest positive) of the weights in float64, before their cast to the
         # training dtype, which would flush weights below float32's range to zero.
         self.weight_stats = weight_stats
+        self.max_abs = max_abs  # the largest |X| as given (float64) and in the training dtype
 
 
 @contextmanager
@@ -157,18 +158,28 @@ def _load_block(X, y, sample_weight, spec, rows=None):
             if spec.class_weight is not None:
                 weight = weight * spec.class_weight[target]
         device, dtype = resolve_device(spec.device), DTYPES[spec.dtype]
-        features = sparse_tensor(X, dtype, device) if sp.issparse(X) else as_tensor(X, dtype, device)
+        with np.errstate(over="ignore"):  # a value beyond float32 becomes inf: refused just below, naming it
+            features = sparse_tensor(X, dtype, device) if sp.issparse(X) else as_tensor(X, dtype, device)
+        # The range checks of a fit in memory (._data.training_batch): an overflow of the training dtype is refused
+        # here, naming the column; values all below its normal range, by the client over every block. Unchecked, a
+        # float32 fit of X * 1e-40 ended at coefficients of 0 (accuracy 0.5), silently.
+        values = X.data if sp.issparse(X) else X
+        given = float(max(values.max(initial=0.0), -values.min(initial=0.0)))
+        cast = tensor_max_abs(features)
+        if not math.isfinite(cast):
+            with _in_block(rows, "X", X.shape[0]):
+                raise_overflow(X, dtype)
         target_dtype = torch.int64 if spec.kind == "multinomial" else dtype
         positive = weight[weight > 0]
         weight_stats = (  # float64 sums (NumPy's pairwise; math.fsum took 86 ms a 1M-row block)
             float(np.sum(weight)),
-            float(np.dot(weight, weight)),
+            float(np.dot(weight, weight)) if weight.max(initial=0.0) < 1e150 else math.inf,  # (no overflow warning)
             float(weight.max(initial=0.0)),
             float(positive.min(initial=math.inf)),
         )
         with np.errstate(over="ignore"):  # a weight beyond float32 is refused from weight_stats, naming it
             weight = as_tensor(weight, dtype, device)
-        return _Block(features, as_tensor(target, target_dtype, device), weight, weight_stats)
+        return _Block(features, as_tensor(target, target_dtype, device), weight, weight_stats, (given, cast))
 
 
 def _block_sums(block, W, b, kind, pos_weight):
@@ -205,8 +216,9 @@ def _each(func, blocks, kwargs):
 
 
 def _block_stats(block):
-    """On a worker: one block's weight statistics (see :class:`_Block`) and largest |X| (in the training dtype)."""
-    return (*block.weight_stats, tensor_max_abs(block.X))
+    """On a worker: one block's weight statistics and largest |X|, as given and in the training dtype (see
+    :class:`_Block`)."""
+    return (*block.weight_stats, *block.max_abs)
 
 
 class RemoteBlocks(Dataset):
@@ -245,7 +257,8 @@ class RemoteBlocks(Dataset):
             parts = self.client.gather(self.client.map(_block_stats, self.blocks, pure=False))
             total, squares = math.fsum(p[0] for p in parts), math.fsum(p[1] for p in parts)
             largest, smallest = max(p[2] for p in parts), min(p[3] for p in parts)
-            self._stats = (total, kish_rows(total, squares), max(p[4] for p in parts), largest, smallest)
+            self._stats = (total, kish_rows(total, squares), max(p[5] for p in parts), largest, smallest)
+            self.given_max_abs = max(p[4] for p in parts)
         return self._stats
 
     def _each_block(self, func, **kwargs):
@@ -365,6 +378,8 @@ def _row_blocks(array, row_chunks, name):
             f"{name} has unknown chunk sizes (after boolean indexing, say): call {name}.compute_chunk_sizes() first."
         )
     n_rows = sum(row_chunks)
+    if name == "sample_weight" and array.ndim == 1 and array.shape[0] != n_rows:  # scikit-learn's words, as in memory
+        raise ValueError(f"sample_weight.shape == {tuple(array.shape)}, expected {(n_rows,)}!")
     if array.shape[0] != n_rows:
         raise ValueError(
             f"Found input variables with inconsistent numbers of samples: [{n_rows}, {array.shape[0]}] (X and {name})."
@@ -375,7 +390,10 @@ def _row_blocks(array, row_chunks, name):
 
 def _column_or_1d(y):
     """A one-column ``y`` as its column, with scikit-learn's ``DataConversionWarning``, as the in-memory fit
-    reads it (``column_or_1d(warn=True)``): the same data give the same model, dask or not."""
+    reads it (``column_or_1d(warn=True)``): the same data give the same model, dask or not. A list or tuple is
+    read as NumPy reads it (it reached ``y.ndim``: an AttributeError)."""
+    if not is_dask_array(y) and not hasattr(y, "ndim"):
+        y = np.asarray(y)
     if y.ndim == 2 and y.shape[1] == 1:
         from sklearn.exceptions import DataConversionWarning
 
@@ -465,6 +483,8 @@ def _fit_on_cluster(client, estimator, X, y, sample_weight, dtype):
     try:
         data = RemoteBlocks(client, blocks, X.shape[0], targets.kind, targets.pos_weight)
         weight_sum, effective, max_abs, largest, smallest = data.stats()
+        if 0 < data.given_max_abs and max_abs < torch.finfo(DTYPES[estimator.dtype]).tiny:
+            raise underflow_error(data.given_max_abs, DTYPES[estimator.dtype], max_abs)
         if not weight_sum > 0:
             if targets.row_factor is None:  # the sample weights alone: scikit-learn's words, as a fit in memory says
                 raise ValueError(_ALL_ZERO_MESSAGE)
@@ -501,6 +521,10 @@ def dask_label_targets(y, sample_weight, class_weight):
 
         check_classification_targets(np.asarray(y[:1].compute(), dtype=object))
         raise
+    if classes.dtype.kind == "f":  # as validation in memory checks y first (NaN reached a cast's RuntimeWarning)
+        from sklearn.utils import assert_all_finite
+
+        assert_all_finite(classes, input_name="y")
     n_samples = y.shape[0]  # NaN when the chunks' lengths are unknown: no many-classes warning then
     check_label_values(classes, n_samples if n_samples == n_samples else 0)
     check_two_classes(classes)

@@ -353,7 +353,7 @@ def _summed_entries(X):
     predicted ``[0, 1]`` silently and its fit failed on an overflow of the training copy. A torch COO tensor is
     coalesced before its check (:mod:`._tensor_data`): the two read the same sums. CSR and CSC matrices are read as
     stored, as scikit-learn reads them (a duplicate is found only by sorting each row: 0.4 s for 10M entries); a
-    fit, whose training copy sums them, refuses such sums (:func:`_raise_overflow`).
+    fit, whose training copy sums them, refuses such sums (:func:`raise_overflow`).
     """
     if not sp.issparse(X) or X.format != "coo":
         return X
@@ -410,7 +410,7 @@ def training_batch(
     value in ``dtype`` (rounding is monotone, so the largest value of the cast copy is the cast of
     the largest), which saves a pass over the copy (1M x 100 float64: about 30 ms). ``linear``: a linear
     model trains on the batch (see :func:`_target_rows`). ``owner``: the estimator's class name, which scikit-learn's
-    words for a NaN in X name (see :func:`_raise_overflow`).
+    words for a NaN in X name (see :func:`raise_overflow`).
     """
     host = None
     if isinstance(X, torch.Tensor):
@@ -433,7 +433,7 @@ def training_batch(
     else:
         max_abs = tensor_max_abs(features)
     if not np.isfinite(max_abs):
-        _raise_overflow(X, dtype, owner)
+        raise_overflow(X, dtype, owner)
     if max_abs < torch.finfo(dtype).tiny:
         _check_underflow(X, picked, dtype, max_abs)
     target_dtype = torch.int64 if targets.kind == "multinomial" else dtype
@@ -512,15 +512,23 @@ def _check_underflow(X, picked, dtype, max_abs):
     values = values.data if sp.issparse(values) else np.asarray(values)
     largest = float(np.max(np.abs(values), initial=0.0))
     if largest > 0:
-        name = str(dtype).removeprefix("torch.")
-        raise ValueError(
-            f"Every value of X is at most {largest:g} in absolute value, below the normal range of dtype={name!r} "
-            f"(smallest {float(torch.finfo(dtype).tiny):.4g}; {max_abs:g} after the cast): the features would be "
-            "lost to underflow. Use dtype='float64' or rescale X."
-        )
+        raise underflow_error(largest, dtype, max_abs)
 
 
-def _raise_overflow(X, dtype, owner=None):
+def underflow_error(largest, dtype, max_abs):
+    """The refusal of training data whose largest absolute value ``largest`` (``max_abs`` in ``dtype``) lies below
+    ``dtype``'s normal range (see :func:`_check_underflow`; a dask fit's blocks together, :mod:`._dask`). Advice
+    to train in float64 only where the dtype is not float64 already (subnormal float64 data were told so)."""
+    name = str(dtype).removeprefix("torch.")
+    advice = "Rescale X." if dtype == torch.float64 else "Use dtype='float64' or rescale X."
+    return ValueError(
+        f"Every value of X is at most {largest:g} in absolute value, below the normal range of dtype={name!r} "
+        f"(smallest {float(torch.finfo(dtype).tiny):.4g}; {abs(max_abs):g} after the cast): the features would be "
+        f"lost to underflow. {advice}"
+    )
+
+
+def raise_overflow(X, dtype, owner=None):
     """The input was finite (validated), so an infinite training value is an overflow of ``dtype``: name the column.
 
     Under ``config_context(assume_finite=True)`` the validation let NaN and infinity through: those are refused in
