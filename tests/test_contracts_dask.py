@@ -291,7 +291,7 @@ def test_block_sums_are_the_weighted_loss_sums(rng, kind, bias):
     """``_block_sums`` is ``(sum_i s_i l_i, its gradient in W, in b)``, not divided by anything and with no
     penalty (the client adds the penalty once), in float64 NumPy, for each loss; multi-label with torch's
     ``pos_weight``; no bias gradient without a bias. ``_block_stats`` is ``(sum_i s_i, sum_i s_i^2, max s_i,
-    min positive s_i, max |x|)``."""
+    min positive s_i, max |x| as given, max |x| in the training dtype)``."""
     n, d = 30, 4
     X = rng.randn(n, d)
     s = rng.uniform(0, 3, n)
@@ -317,9 +317,9 @@ def test_block_sums_are_the_weighted_loss_sums(rng, kind, bias):
         np.testing.assert_allclose(grad_b, ref_b, rtol=1e-12, atol=1e-12)
     else:
         assert grad_b is None
-    total, squares, largest, smallest, max_abs = _block_stats(block)
+    total, squares, largest, smallest, given, max_abs = _block_stats(block)
     assert total == pytest.approx(math.fsum(s), rel=1e-15)
-    assert squares == pytest.approx(math.fsum(s * s), rel=1e-15) and max_abs == np.abs(X).max()
+    assert squares == pytest.approx(math.fsum(s * s), rel=1e-15) and max_abs == given == np.abs(X).max()
     assert largest == s.max() and smallest == s[s > 0].min()  # the weights as given, before any cast
 
 
@@ -447,7 +447,9 @@ def test_row_blocks_and_checks(rng):
     Y = np.arange(18).reshape(9, 2)
     assert _row_blocks(da.from_array(Y, chunks=(5, 1)), chunks, "y").chunks == (chunks, (2,))
     assert _row_blocks(None, chunks, "y") is None
-    with pytest.raises(ValueError, match=r"\[9, 8\]"):
+    with pytest.raises(ValueError, match=r"\[9, 8\] \(X and y\)"):
+        _row_blocks(np.arange(8), chunks, "y")
+    with pytest.raises(ValueError, match=r"^sample_weight.shape == \(8,\), expected \(9,\)!$"):  # scikit-learn's words
         _row_blocks(np.arange(8), chunks, "sample_weight")
     X = check_dask_X(da.from_array(rng.randn(9, 6), chunks=(3, 2)))
     assert X.chunks == ((3, 3, 3), (6,))
