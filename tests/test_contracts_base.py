@@ -266,8 +266,14 @@ def test_a_mini_batch_fit_on_repeated_rows_says_its_epochs_are_over_the_merged_r
     words = r"^Stochastic Optimizer: Maximum iterations \(2\) reached and the optimization hasn't converged yet\."
     with pytest.warns(ConvergenceWarning, match=words + r" Its epochs run over the 60 rows it trains on, of the 300"):
         cls(solver="adam", max_iter=2, random_state=0).fit(*repeated)
+    with pytest.warns(ConvergenceWarning, match=r"1 steps an epoch against 2 over every row"):
+        cls(solver="adam", max_iter=2, random_state=0).fit(*repeated)
     with pytest.warns(ConvergenceWarning, match=words + "$"):
         cls(solver="adam", max_iter=2, random_state=0).fit(distinct, target)
+    # merged rows, but as many steps an epoch (one batch of at most 200 either way): MLPClassifier's words alone (it
+    # said "fewer steps an epoch" on iris's 150 rows, 149 distinct)
+    with pytest.warns(ConvergenceWarning, match=words + "$"):
+        cls(solver="adam", max_iter=2, random_state=0).fit(*(a[:120] for a in repeated))
 
 
 # ------------------------------------------------------------------------ fitted state

@@ -169,6 +169,23 @@ def test_verbose_prints_a_row_for_every_iteration_the_last_included(iris, capsys
     assert len(model.history_) < model.max_iter  # stopped by its rule, not by max_iter
 
 
+def test_verbose_output_to_a_file_has_no_colour_codes_and_says_why_it_stopped(iris, capsys):
+    """skorch's log marks each column's best in colour (ANSI codes), which a log file or pipe showed as escape codes
+    among the numbers; and nothing said why training stopped, where MLPClassifier prints "Training loss did not
+    improve more than tol=... for 10 consecutive epochs. Stopping." (capsys's stdout is no terminal)."""
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = iris
+    quiet(TorchLogisticClassifier(solver="adam", verbose=1, tol=10.0, random_state=0).fit, X, y)
+    ours = capsys.readouterr().out
+    quiet(MLPClassifier(verbose=True, tol=10.0, random_state=0).fit, X, y)
+    theirs = capsys.readouterr().out
+    assert "\x1b[" not in ours and ours.splitlines()[0].split()[0] == "epoch"
+    assert ours.splitlines()[-1] == theirs.splitlines()[-1]
+    quiet(TorchMultiLabelClassifier(solver="adam", early_stopping=True, verbose=1, tol=10.0, random_state=0).fit, X, y)
+    assert capsys.readouterr().out.splitlines()[-1].startswith("Validation loss did not improve more than tol=")
+
+
 # ------------------------------------------------------------------------ convergence warnings
 
 

@@ -8,7 +8,7 @@ import pytest
 import scipy.sparse as sp
 import torch
 from sklearn.base import clone
-from sklearn.datasets import make_multilabel_classification
+from sklearn.datasets import load_iris, make_multilabel_classification
 from sklearn.exceptions import ConvergenceWarning, DataConversionWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import f1_score
@@ -795,3 +795,21 @@ def test_early_stopping_restores_the_best_epoch_without_an_overshoot_warning():
         ).fit(X, Y)
     valid = [row["valid_loss"] for row in clf.history_]
     assert valid[-1] > 2 * min(valid)  # the last epoch overshot, but its parameters are not the ones kept
+
+
+def test_validation_fraction_zero_is_refused_only_where_early_stopping_uses_it():
+    """MLPClassifier takes validation_fraction in [0, 1) and refuses 0 at fit only with early stopping (scikit-learn's
+    train_test_split words); ours refused 0 as a parameter, unused as it is without early stopping."""
+    from sklearn.neural_network import MLPClassifier
+
+    X, y = load_iris(return_X_y=True)
+    Y = np.c_[y == 0, y == 1].astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        TorchMultiLabelClassifier(solver="adam", validation_fraction=0.0, max_iter=3).fit(X, Y)
+        MLPClassifier(validation_fraction=0.0, max_iter=3).fit(X, Y)
+    with pytest.raises(ValueError) as reference:
+        MLPClassifier(early_stopping=True, validation_fraction=0.0).fit(X, Y)
+    with pytest.raises(ValueError, match="early_stopping could not hold out validation_fraction=0.0") as ours:
+        TorchMultiLabelClassifier(solver="adam", early_stopping=True, validation_fraction=0.0).fit(X, Y)
+    assert str(reference.value) in str(ours.value)

@@ -103,6 +103,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         random otherwise (multiclass 1-D ``y`` too, where a class may have one sample).
         Rows of ``sample_weight`` 0 are not training rows here (they are dropped before the
         split; ``MLPClassifier`` counts them): 10 weighted rows among 100 hold out one.
+        In ``[0, 1)``; 0 is refused at ``fit`` only with ``early_stopping`` (as there).
     ${n_iter_no_change}
     ${warm_start}
     ${device}
@@ -192,7 +193,7 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         "threshold": [Interval(Real, 0, 1, closed="neither"), "array-like"],
         "solver": [StrOptions({"auto", "lbfgs", "adam", "sgd"})],
         "early_stopping": ["boolean"],
-        "validation_fraction": [Interval(Real, 0, 1, closed="neither")],
+        "validation_fraction": [Interval(Real, 0, 1, closed="left")],  # MLPClassifier's: 0 without early stopping
     }
 
     def __init__(

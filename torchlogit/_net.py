@@ -17,7 +17,9 @@ Four things differ from a stock ``skorch.NeuralNet``:
 """
 
 import contextlib
+import re
 import signal
+import sys
 import threading
 
 import torch
@@ -156,6 +158,27 @@ def _torchs_default_device():
     return torch.device("cpu")
 
 
+class _PrintLog(PrintLog):
+    """skorch's ``PrintLog``, whose colours (ANSI codes marking each column's best) are kept for a terminal: in a
+    log file, a pipe or CI they were escape codes among the numbers (``^[[36m0.7538^[[0m``)."""
+
+    def format_row(self, row, key, color):
+        text = super().format_row(row, key, color)
+        if isinstance(text, str) and not _is_terminal(sys.stdout):
+            return _ANSI.sub("", text)
+        return text
+
+
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def _is_terminal(stream):
+    try:
+        return bool(stream.isatty())
+    except (AttributeError, ValueError):  # a replaced stdout without isatty, or a closed one
+        return False
+
+
 class LogitNet(NeuralNet):
     """skorch net for logit models: tensor batches, weighted penalised loss, L-BFGS bookkeeping.
 
@@ -223,7 +246,7 @@ class LogitNet(NeuralNet):
             else [("train_loss", PassthroughScoring(name="train_loss", on_train=True))]
         )
         if self.verbose:
-            callbacks = [("epoch_timer", EpochTimer()), *callbacks, ("print_log", PrintLog())]
+            callbacks = [("epoch_timer", EpochTimer()), *callbacks, ("print_log", _PrintLog())]
         return callbacks
 
     def get_iterator(self, dataset, training=False):
