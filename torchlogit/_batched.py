@@ -139,9 +139,15 @@ Since 2026-12-05 (A/B against the previous commit, separate processes, best of 2
 * the whitened step is ``t d_v`` and ``y`` the change of the whitened gradient, kept from one iteration
   to the next: two of the four batched ``width x width`` products of an iteration (L2 problems only;
   OWL-QN's projected steps transform ``x_new - x``).
-* an evaluation whose products reach ``SMALL_VALUES`` values runs on the thread count the fit's
+* an evaluation whose products reach ``SMALL_VALUES`` values runs them on the thread count the fit's
   one-thread rule found (:func:`torchlogit._threads.pooled_products`): digits 154-170 -> 118-121 ms
-  with torch's default two threads (evaluations only; GEMMs alone on two threads: 128-137 ms).
+  with torch's default two threads (the whole evaluation pooled; the products alone: 128-137 ms).
+  Since 2026-12-07 only the two products are (:meth:`BatchedLogistic._logits`, ``_gradient``): with
+  one CPU-bound process per core beside the fit, the pooled element-wise passes (dozens of small
+  parallel regions an evaluation, each waiting for a descheduled thread) took digits' ``fit`` to
+  2.8-3.0 s against 0.30-0.31 s (one thread: 0.21-0.22 s); quiet, within noise (digits 134-145
+  against 138-153 ms, an elastic-net grid of 2000 x 20 x 3 classes 355-361 against 327-334 ms; best
+  of 5, processes alternating, a user trial's workloads).
 * the multinomial softmax's shift is ``amax`` over the leading class axis, and the target logits and the
   one-hot part of the residual are read and written through flat positions (``index_select``,
   ``index_add_``) instead of ``gather`` / ``scatter_add_`` with an expanded index: digits, torch's
@@ -326,6 +332,7 @@ class BatchedLogistic:
         self.n_params = n_outputs * self.width
         # The values one problem's product reads (the measure of torchlogit._threads' rule).
         self.design_values = data_values(design)
+        self.pooled_values = 0  # the values of the products now evaluated (see _logits, _gradient, batched_lbfgs)
         self.weight_sum = torch.sum(row_weight, dim=0, dtype=torch.float64)
         # Each row's weight divided by its group's weight sum: the data term is then a plain weighted sum.
         # Group-major (n_groups, n_rows): a problem's weights are a contiguous row, gathered by index_select.
@@ -443,15 +450,17 @@ class BatchedLogistic:
         ``D @ x^T`` took 3.66 ms at P = 10 on 40k x 61 (one thread, float32; equal at P = 50), and a
         problem's row weights are then a contiguous row (2026-12-05).
         """
-        if self.design.layout == torch.sparse_csr:
-            return (self.design @ x_rows.T.contiguous()).T.contiguous()
-        return x_rows @ self.design.T  # MKL reads the transposed view as fast as a copy here
+        with pooled_products(self.pooled_values):
+            if self.design.layout == torch.sparse_csr:
+                return (self.design @ x_rows.T.contiguous()).T.contiguous()
+            return x_rows @ self.design.T  # MKL reads the transposed view as fast as a copy here
 
     def _gradient(self, R):
         """``R @ D`` for residuals ``R`` of shape (rows, n_rows): each row's gradient of the data term."""
-        if self.design.layout == torch.sparse_csr:
-            return transposed_product(self.design, R.T.contiguous()).T
-        return R @ self.design
+        with pooled_products(self.pooled_values):
+            if self.design.layout == torch.sparse_csr:
+                return transposed_product(self.design, R.T.contiguous()).T
+            return R @ self.design
 
     def _softmax_terms(self, x, weight):
         """The multinomial data terms of problems ``x``: objectives (P,) and weighted residuals (K * P, n_rows).
@@ -710,8 +719,8 @@ def batched_lbfgs(problem, groups, C, l1_ratio, *, tol, max_iter, ftol, x0=None,
     def evaluate(x_part, weight, l2, l1):
         nonlocal n_evaluations
         n_evaluations += 1
-        with pooled_products(x_part.shape[0] * problem.n_outputs * problem.design_values):
-            return problem.evaluate(x_part, weight, l2, l1, coefficients)
+        problem.pooled_values = x_part.shape[0] * problem.n_outputs * problem.design_values
+        return problem.evaluate(x_part, weight, l2, l1, coefficients)
 
     x = torch.zeros((P, D), dtype=dtype, device=device) if x0 is None else x0.to(device=device, dtype=dtype).clone()
     f, g = evaluate(x, problem.weights(groups_t), l2_all, l1_all)
