@@ -3591,6 +3591,22 @@ BUGS = [
         "input",
         tests=["tests/test_multilabel.py"],
     ),
+    Bug(
+        "_compat",
+        "    if kind is inspect.Parameter.KEYWORD_ONLY:",
+        "    if False:",
+        "the CV estimator's score takes sample_weight by position silently where scikit-learn warns",
+        "other",
+        tests=["tests/test_cv.py"],
+    ),
+    Bug(
+        "_batched",
+        "        problem.pooled_values = x_part.shape[0] * problem.n_outputs * problem.design_values\n",
+        "",
+        "the CV batch's products stay on one thread whatever their size",
+        "other",
+        tests=["tests/test_threads.py"],
+    ),
 ]
 
 

@@ -1088,3 +1088,25 @@ def test_a_single_class_is_refused_in_logistic_regression_cv_s_words(label):
         messages.append(str(caught.value))
     assert messages[1] == messages[0] and messages[0].endswith(".")
     assert messages[3] == messages[2]
+
+
+def test_score_takes_sample_weight_by_position_as_logistic_regression_cv_does():
+    """scikit-learn 1.9 deprecates LogisticRegressionCV.score's sample_weight by position (a FutureWarning: an error
+    from 1.11); ours took it silently. The same warning where scikit-learn gives it, the same score either way."""
+    from sklearn.datasets import load_iris
+
+    X, y = load_iris(return_X_y=True)
+    weight = np.linspace(0.5, 2.0, len(y))
+    model = TorchLogisticClassifierCV(Cs=3, cv=3).fit(X, y)
+
+    def warned(estimator):
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            value = estimator.score(X, y, weight)
+        return value, [(w.category, str(w.message).split("[")[0]) for w in caught]
+
+    ours, our_warnings = warned(model)
+    reference = logistic_regression_cv(Cs=3, cv=3, scoring="neg_log_loss", max_iter=1000, l1_ratios=(0.0,)).fit(X, y)
+    _, their_warnings = warned(reference)
+    assert our_warnings == their_warnings
+    assert ours == model.score(X, y, sample_weight=weight)

@@ -117,6 +117,24 @@ def sklearn_release():
 LBFGS_WARNING_BEFORE_1_7 = sklearn_release() < (1, 7)
 
 
+def cv_score_convention(score):
+    """``LogisticRegressionCV.score``'s way of taking ``sample_weight``, for ``score`` (defined keyword-only): by
+    position with a ``FutureWarning`` where the installed scikit-learn deprecates that (1.9: an error from 1.11), as
+    before where it does not (1.6)."""
+    from sklearn.linear_model import LogisticRegressionCV
+    from sklearn.utils.validation import _deprecate_positional_args
+
+    kind = inspect.signature(LogisticRegressionCV.score).parameters["sample_weight"].kind
+    if kind is inspect.Parameter.KEYWORD_ONLY:
+        return _deprecate_positional_args(score, version="1.11")
+
+    @functools.wraps(score)
+    def positional(self, X, y, sample_weight=None, **score_params):
+        return score(self, X, y, sample_weight=sample_weight, **score_params)
+
+    return positional
+
+
 def ill_conditioned_words(rcond):
     """What the installed SciPy's ``linalg.solve`` warns of a matrix with reciprocal condition ``rcond`` below eps,
     the words scikit-learn's newton-cholesky quotes: SciPy 1.17 reports it per slice of its batched solve."""

@@ -49,7 +49,7 @@ from sklearn.utils.validation import _check_method_params, check_is_fitted, vali
 from ._base import ratio_penalty_name
 from ._batched import BatchedLogistic, batched_lbfgs, chunks
 from ._callbacks import _iteration_limit_message, ftol_for, lbfgs_warning
-from ._compat import _check_sample_weight, refuse_non_finite
+from ._compat import _check_sample_weight, cv_score_convention, refuse_non_finite
 from ._data import check_sparse_indices, follow_labels, host_array, host_inputs, origin_of
 from ._devices import DTYPES, refuse_mps_training, resolve_device, without_autocast
 from ._docstrings import DOC_LINK_TEMPLATE
@@ -1055,8 +1055,10 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         model = self._fitted()
         return origin_of(X).wrap(model.predict(self._check_features(host_array(X))))
 
-    def score(self, X, y, sample_weight=None, **score_params):
-        """Score with the ``scoring`` option on ``(X, y)``, as LogisticRegressionCV's ``score``.
+    @cv_score_convention
+    def score(self, X, y, *, sample_weight=None, **score_params):
+        """Score with the ``scoring`` option on ``(X, y)``, as LogisticRegressionCV's ``score`` (``sample_weight`` by
+        position is deprecated where scikit-learn deprecates it there: a ``FutureWarning``).
 
         Parameters
         ----------
