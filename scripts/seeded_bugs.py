@@ -3378,7 +3378,7 @@ BUGS = [
     ),
     Bug(
         "_training",
-        "            if rows is not None and _steps(rows[0], self.batch_size) < _steps(rows[1], self.batch_size):",
+        "            if steps is not None and steps[0] < steps[1]:",
         "            if False:",
         "a mini-batch fit on merged repeated rows stops at max_iter without saying its epochs were shorter",
         "other",
@@ -3505,7 +3505,7 @@ BUGS = [
     ),
     Bug(
         "_incremental",
-        "                if first_call or not (given > 0).any():",
+        "                if first_call or not weighted:",
         "                if True:",
         "partial_fit refuses a batch class_weight gives no weight, as all-zero sample weights",
         "other",
@@ -3561,7 +3561,7 @@ BUGS = [
     ),
     Bug(
         "_training",
-        "            if rows is not None and _steps(rows[0], self.batch_size) < _steps(rows[1], self.batch_size):",
+        "            if steps is not None and steps[0] < steps[1]:",
         "            if rows is not None and rows[0] < rows[1]:",
         "the merged-rows sentence claims fewer steps an epoch where the counts are equal",
         "other",

@@ -27,6 +27,7 @@ from ._data import kish_rows, raise_overflow, underflow_error
 from ._devices import DTYPES, resolve_device
 from ._kernels import as_tensor, sparse_tensor, tensor_max_abs
 from ._objective import add_penalty, check_weight_scale, linear_objective_and_gradient
+from ._rows import host_max_abs
 from ._targets import check_label_values, check_pos_weight, check_two_classes, class_weights, label_targets
 from ._user_warnings import warn
 
@@ -110,7 +111,7 @@ class BlockSpec:
 class _Block:
     """One row block as tensors, kept in a worker's memory between evaluations."""
 
-    def __init__(self, X, target, weight, weight_stats, max_abs=(0.0, 0.0)):
+    def __init__(self, X, target, weight, weight_stats, max_abs):
         self.X, self.target, self.weight = X, target, weight
         # (sum, sum of squares, largest, smallest positive) of the weights in float64, before their cast to the
         # training dtype, which would flush weights below float32's range to zero.
@@ -163,8 +164,7 @@ def _load_block(X, y, sample_weight, spec, rows=None):
         # The range checks of a fit in memory (._data.training_batch): an overflow of the training dtype is refused
         # here, naming the column; values all below its normal range, by the client over every block. Unchecked, a
         # float32 fit of X * 1e-40 ended at coefficients of 0 (accuracy 0.5), silently.
-        values = X.data if sp.issparse(X) else X
-        given = float(max(values.max(initial=0.0), -values.min(initial=0.0)))
+        given = host_max_abs(X)
         cast = tensor_max_abs(features)
         if not math.isfinite(cast):
             with _in_block(rows, "X", X.shape[0]):

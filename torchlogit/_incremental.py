@@ -52,11 +52,11 @@ class IncrementalMixin:
             )
             train, _ = data.split()
             if not train.any_weight():
-                given = np.asarray(host_array(data.sample_weight, name="sample_weight"))
-                if first_call or not (given > 0).any():
+                weighted = bool((np.asarray(host_array(data.sample_weight, name="sample_weight")) > 0).any())
+                if first_call or not weighted:
                     raise ValueError(
                         "The sample weights of this batch are all zero."
-                        if not (given > 0).any()
+                        if not weighted
                         else "class_weight gives every row of this first batch a weight of zero: partial_fit has "
                         "nothing to start from. Pass a batch holding a class of positive weight first."
                     )

@@ -557,9 +557,10 @@ class NewtonCholesky:
         state = self._state
         if start is not None:
             start, g = start
-            if float(g.abs().max()) <= self.fallback_gtol:
+            grad_max = float(g.abs().max())
+            if grad_max <= self.fallback_gtol:
                 self.stepless = True
-                state.update(loss=start, grad_max=float(g.abs().max()))
+                state.update(loss=start, grad_max=grad_max)
                 state.pop("x", None)
                 return torch.tensor(start, dtype=torch.float64, device="cpu")
         before = self._fallback.step(closure)

@@ -41,7 +41,7 @@ def canonical_rows(X, target, sample_weight, counts=False):
     # The bound from the rows that count: a zero-weight row's large values would widen it, and so change which
     # rows are settled as ties (the order of the sums), though the row itself is dropped. No copy when all count.
     counted = (X, target) if len(positive) == X.shape[0] else (X[positive], target[positive])
-    bound = tie_bound(_terms(counted[0]) + target.shape[1], max(_max_abs(counted[0]), _max_abs(counted[1])))
+    bound = tie_bound(_terms(counted[0]) + target.shape[1], max(host_max_abs(counted[0]), host_max_abs(counted[1])))
     rows, weight, _, merged = settle_ties(idx, key[idx], sample_weight, bound, lambda at: tied_ranks(X, target, at))
     return (rows, weight, merged) if counts else (rows, weight)
 
@@ -359,7 +359,7 @@ def _row_counts(row_indices, n_rows, block=1 << 20):
     return counts
 
 
-def _max_abs(a):
+def host_max_abs(a):
     """Largest absolute value in a dense array or a sparse matrix (0 when empty), without a copy."""
     values = a.data if sp.issparse(a) else a
     if values.size == 0:

@@ -346,7 +346,8 @@ class TrainingMixin:
             message = _NEWTON_WARNING.format(n_iter=n_iter)
         else:
             message = _STOCHASTIC_WARNING.format(max_iter=self.max_iter)
-            if rows is not None and _steps(rows[0], self.batch_size) < _steps(rows[1], self.batch_size):
+            steps = None if rows is None else [_steps(n, self.batch_size) for n in rows]  # trained on, given
+            if steps is not None and steps[0] < steps[1]:
                 # An epoch here is a pass over the merged rows: on data of many repeated rows it takes far fewer
                 # steps than MLPClassifier's (5000 rows, 423 distinct: 3 against 25 at batch 200), and the same
                 # max_iter stops far earlier (subset accuracy 0.59 against 0.76; a user trial). The cause, in the
@@ -354,7 +355,7 @@ class TrainingMixin:
                 message += (
                     f" Its epochs run over the {rows[0]} rows it trains on, of the {rows[1]} given (identical rows "
                     "merged, their weights summed; rows of weight zero dropped): "
-                    f"{_steps(rows[0], self.batch_size)} steps an epoch against {_steps(rows[1], self.batch_size)} "
+                    f"{steps[0]} steps an epoch against {steps[1]} "
                     "over every row. Raise max_iter, or lower batch_size."
                 )
         warn(message, ConvergenceWarning)  # at the user's line, through fit, partial_fit or a CV fit
