@@ -911,6 +911,14 @@ def test_cv_estimator_takes_tensors_and_returns_them():
         assert isinstance(out, torch.Tensor), method
         np.testing.assert_array_equal(out.numpy(), getattr(on_numpy, method)(X))
     assert on_tensors.score(torch.from_numpy(X), torch.from_numpy(y)) == on_numpy.score(X, y)
+    # a tensor sample_weight, by keyword and (deprecated where scikit-learn deprecates it) by position
+    weight = np.linspace(0.5, 2.0, len(y))
+    expected = on_numpy.score(X, y, sample_weight=weight)
+    given = torch.from_numpy(X), torch.from_numpy(y), torch.from_numpy(weight)
+    assert on_tensors.score(*given[:2], sample_weight=given[2]) == expected
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        assert on_tensors.score(*given) == expected
 
 
 def test_array_api_support_is_declared_exactly_where_scikit_learn_can_dispatch():
