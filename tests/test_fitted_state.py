@@ -689,7 +689,7 @@ def test_a_state_whose_net_is_not_a_skorch_net_is_refused_in_words():
 def _crafted(state, **changes):
     """``state`` with entries replaced (``None``: removed), as a crafted pickle or skops file would hold it."""
     out = {**state, **changes}
-    return {key: value for key, value in out.items() if value is not None}
+    return {key: value for key, value in out.items() if not (key in changes and value is None)}
 
 
 @pytest.mark.parametrize("value", [np.inf, np.nan])
@@ -743,6 +743,14 @@ def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
             state, _partial_state={**partial, "optimizer": [{**moments[0], "exp_avg": np.zeros((3, 2))}, moments[1]]}
         ),
         "the L1 totals do not fit": _crafted(state, _partial_state={**partial, "l1": [[np.zeros(4), np.zeros(4)]]}),
+        # moments that are no arrays, or not finite, reached torch's AttributeError ('str' has no 'mul_') or blamed
+        # the data ("solver produced non-finite parameter weights") in partial_fit
+        **{
+            f"the optimizer moments are not finite arrays(?#{i})": _crafted(
+                state, _partial_state={**partial, "optimizer": [{**moments[0], "exp_avg": value}, moments[1]]}
+            )
+            for i, value in enumerate(["abc", [[0.0] * 4] * 3, np.full((3, 4), np.nan), np.full((3, 4), "x")])
+        },
         "solver is not a solver's name": _crafted(state, _partial_state={**partial, "solver": ["adam"]}),
         # the fit's recorded settings, which summary() computes with (they reached raw TypeErrors there)
         "The 'C' parameter of TorchLogisticClassifier must be": _crafted(
@@ -776,6 +784,86 @@ def test_a_crafted_state_that_no_fit_leaves_is_refused_when_loaded():
     bad["_partial_state"] = {**bad["_partial_state"], "optimizer": [layer_moments[1], *layer_moments[1:]]}
     with pytest.raises(ValueError, match="optimizer moments do not fit"):
         TorchMultiLabelClassifier().__setstate__(bad)
+
+
+def test_an_activation_set_after_fit_that_names_none_is_refused_where_the_model_is_used(iris, tmp_path):
+    """``set_params(activation="reLU")`` (a typo) on a fitted model predicted with no activation at all, silently
+    (probabilities 0.957 -> 0.742), and ``save`` / ``to_onnx`` failed with a raw KeyError; ``MLPClassifier`` raises
+    at predict. Refused in fit's words by every method that uses the hidden layers; a valid name set after fit is
+    used, as MLPClassifier uses it."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = iris
+    Y = np.c_[y == 0, y == 1, y == 2].astype(int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchMultiLabelClassifier((4,), max_iter=5, random_state=0).fit(X, Y)
+    tanh = model.set_params(activation="tanh").predict_proba(X)
+    model.set_params(activation="reLU")
+    message = r"The 'activation' parameter of TorchMultiLabelClassifier must be a str among .* Got 'reLU' instead"
+    uses = {
+        "predict": lambda: model.predict(X),
+        "predict_proba": lambda: model.predict_proba(X),
+        "decision_function on a tensor": lambda: model.decision_function(torch.as_tensor(X)),
+        "score": lambda: model.score(X, Y),
+        "save": lambda: model.save(tmp_path / "m.torchlogit"),
+    }
+    for use, call in uses.items():
+        with pytest.raises(InvalidParameterError, match=message):
+            call()
+    assert not (tmp_path / "m.torchlogit").exists()
+    model.set_params(activation="tanh")
+    np.testing.assert_array_equal(model.predict_proba(X), tanh)
+    assert not np.allclose(tanh, model.set_params(activation="relu").predict_proba(X))
+
+
+def test_another_estimators_state_under_a_torchlogit_name_is_refused_when_loaded(iris, labels):
+    """A pickle, or a skops file that lists only torchlogit's class as untrusted, naming a torchlogit class over
+    another estimator's state (LogisticRegression's, or another torchlogit class's) loaded, and failed at predict
+    with raw AttributeErrors on private names ('_n_outputs', 'threshold', '_estimator'); so did a fitted state
+    without torchlogit's record of the fit, or without n_features_in_ (an AttributeError at load). Each is refused
+    when loaded, naming what is missing; arrays assigned to an unfitted estimator (no n_iter_) still load."""
+    X, y = iris
+    reference = LogisticRegression().fit(X, y)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        ours = TorchLogisticClassifier().fit(X, y)
+        cv = TorchLogisticClassifierCV(Cs=2, cv=2).fit(X, y)
+    refused = {
+        TorchLogisticClassifier: [
+            (reference.__getstate__(), r"it lacks the parameters \['batch_size', 'callbacks', 'device'"),
+            (_crafted(ours.__getstate__(), _kind=None), r"it holds a fitted n_iter_ without the record .* \(_kind\)"),
+            (_crafted(ours.__getstate__(), n_features_in_=None), "it has a target kind but no n_features_in_"),
+        ],
+        TorchMultiLabelClassifier: [(ours.__getstate__(), r"it lacks the parameters \['activation'")],
+        TorchLogisticClassifierCV: [
+            (ours.__getstate__(), r"it lacks the parameters \['Cs', 'cv'"),
+            (_crafted(cv.__getstate__(), _estimator=None), r"it holds a fitted n_iter_ without the record .* \(_estimator\)"),
+            (
+                {**cv.__getstate__(), "_estimator": reference},
+                "its model is a LogisticRegression, not a TorchLogisticClassifier",
+            ),
+        ],
+    }
+    for cls, cases in refused.items():
+        for state, message in cases:
+            with pytest.raises(ValueError, match=f"This {cls.__name__} state is not one torchlogit writes: {message}"):
+                pickle.loads(pickle.dumps(_Pickled(cls, state)))
+    for model in (ours, cv):  # what fits leave
+        np.testing.assert_array_equal(pickle.loads(pickle.dumps(model)).predict_proba(X), model.predict_proba(X))
+    assigned = TorchLogisticClassifier()
+    assigned.coef_, assigned.intercept_, assigned.classes_ = ours.coef_, ours.intercept_, ours.classes_
+    np.testing.assert_allclose(pickle.loads(pickle.dumps(assigned)).predict_proba(X), ours.predict_proba(X), rtol=1e-6)
+
+
+class _Pickled:
+    """Pickles as an instance of ``cls`` holding ``state``, as an edited or foreign file would."""
+
+    def __init__(self, cls, state):
+        self.cls, self.state = cls, state
+
+    def __reduce__(self):
+        return (self.cls.__new__, (self.cls,), self.state)
 
 
 def test_a_model_whose_coefficients_were_deleted_unpickles_and_fits_cold(iris, labels):
@@ -947,6 +1035,7 @@ def test_assigned_arrays_with_the_wrong_number_of_outputs_are_refused_in_their_n
         ("logistic", "classes", dict(device="gpu")),
         ("multilabel", "labels", dict(batch_size=0)),
         ("multilabel", "binary", dict(threshold=0.7)),
+        ("hidden", "labels", dict(activation="reLU")),
         ("cv", "classes", dict(max_iter=-1)),
     ],
 )
@@ -966,6 +1055,7 @@ def test_parameters_set_after_fit_leave_the_pickle_loadable_and_fit_refuses_them
         "logistic": lambda: TorchLogisticClassifier(),
         "l1 logistic": lambda: TorchLogisticClassifier(l1_ratio=0.5),
         "multilabel": lambda: TorchMultiLabelClassifier(),
+        "hidden": lambda: TorchMultiLabelClassifier((4,), max_iter=5, random_state=0),
         "cv": lambda: TorchLogisticClassifierCV(cv=3, Cs=2),
     }[estimator]()
     with warnings.catch_warnings():
@@ -975,8 +1065,8 @@ def test_parameters_set_after_fit_leave_the_pickle_loadable_and_fit_refuses_them
     model.set_params(**change)
     loaded = pickle.loads(pickle.dumps(model))
     assert loaded.get_params() == model.get_params()
-    if "threshold" in change or "device" in change:
-        with pytest.raises(ValueError, match="threshold|device"):
+    if {"threshold", "device", "activation"} & set(change):
+        with pytest.raises(ValueError, match="threshold|device|activation"):
             loaded.predict(X)
     else:
         np.testing.assert_array_equal(loaded.predict_proba(X), expected)

@@ -262,6 +262,22 @@ def test_to_onnx_follows_every_hidden_activation(activation, tmp_path):
     np.testing.assert_array_equal(label, model.predict(X))
 
 
+def test_both_exports_refuse_an_activation_set_after_fit_that_names_none(tmp_path):
+    """``set_params(activation="reLU")`` after fit: both exports failed with a raw ``KeyError: 'reLU'``; refused in
+    fit's words, as predict refuses it (tests/test_fitted_state.py)."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, Y = make_multilabel_classification(n_samples=60, n_features=5, n_classes=3, random_state=0)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        model = TorchMultiLabelClassifier((4,), max_iter=20, random_state=0).fit(X, Y)
+    model.set_params(activation="reLU")
+    with pytest.raises(InvalidParameterError, match="The 'activation' parameter .* Got 'reLU' instead"):
+        model.to_onnx(tmp_path / "m.onnx")
+    with pytest.raises(InvalidParameterError, match="The 'activation' parameter .* Got 'reLU' instead"):
+        skl2onnx.to_onnx(model, X[:1].astype(np.float32))
+
+
 # (mutation survey h2, E02: `H >= self.cut` in _export._Exported.forward)
 def test_the_exported_multilabel_graph_breaks_a_threshold_tie_as_predict(tmp_path):
     """A probability exactly at the threshold is a 0 for predict (``logits > logit(threshold)``, as MLPClassifier's

@@ -214,16 +214,38 @@ def test_the_cv_estimators_splitter_and_scorer_objects_are_refused_by_name_and_s
         np.testing.assert_array_equal(loaded.predict_proba(X), model.predict_proba(X))
 
 
-def test_an_edited_state_no_fit_leaves_is_refused_at_save_without_pointing_to_pickle(wine, tmp_path):
-    """The read-back's TypeError said "pickle, joblib and skops can store it" of any reason, though a pickle of
-    ``classes_`` of another length than the coefficients loads into a model that fails to predict."""
+def test_an_edited_state_no_fit_leaves_is_refused_at_save_as_a_value_error(wine, tmp_path):
+    """A state no fit leaves (``classes_`` of another length than the coefficients, NaN coefficients) is a
+    ValueError at ``save``, as pickling refuses it: the read-back's TypeError named an internal tensor
+    ('linear.weight') and said pickle, joblib and skops could store it, which they refuse (or load into a model
+    that fails to predict). The format's own limits stay a TypeError that says pickle stores them."""
     X, y = wine
     clf = TorchLogisticClassifier().fit(X / X.max(axis=0), y)
     clf.classes_ = clf.classes_[:2]
-    with pytest.raises(TypeError, match="cannot be written in the safe format") as info:
+    with pytest.raises(ValueError, match="cannot be saved: .*No fit leaves such a state") as info:
         clf.save(tmp_path / "m.torchlogit")
-    assert "Where the labels are the reason" in str(info.value)
+    assert not isinstance(info.value, TypeError) and "pickle" not in str(info.value)
+    clf = TorchLogisticClassifier().fit(X / X.max(axis=0), y)
+    clf.coef_[0, 0] = np.nan
+    with pytest.raises(ValueError, match="its coefficients are not finite numbers") as info:
+        clf.save(tmp_path / "m.torchlogit")
+    assert "linear.weight" not in str(info.value)
     assert not (tmp_path / "m.torchlogit").exists()
+    clf = TorchLogisticClassifier().fit(X / X.max(axis=0), y)
+    clf.classes_ = np.array(["a" * 5000, "b", "c"])
+    with pytest.raises(TypeError, match="safe format: .*Pickle, joblib and skops store such a model"):
+        clf.save(tmp_path / "m.torchlogit")
+    assert not (tmp_path / "m.torchlogit").exists()
+
+
+def test_an_empty_callbacks_list_is_saved_as_none_would_be(wine, tmp_path):
+    """``callbacks=[]`` holds no callback: it was refused as "a file cannot hold callbacks"."""
+    X, y = wine
+    clf = TorchLogisticClassifier(callbacks=[]).fit(X / X.max(axis=0), y)
+    clf.save(tmp_path / "m.torchlogit")
+    loaded = TorchLogisticClassifier.load(tmp_path / "m.torchlogit")
+    assert loaded.callbacks == []
+    np.testing.assert_array_equal(loaded.predict_proba(X / X.max(axis=0)), clf.predict_proba(X / X.max(axis=0)))
 
 
 def test_loading_onto_a_malformed_device_name_is_refused_up_front(wine, tmp_path):

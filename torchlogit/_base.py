@@ -19,7 +19,7 @@ import torch
 from sklearn import config_context
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.metrics import accuracy_score
-from sklearn.utils._param_validation import Interval, Options, StrOptions
+from sklearn.utils._param_validation import Interval, Options, StrOptions, validate_parameter_constraints
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_is_fitted, validate_data
 from skorch.callbacks import Callback
@@ -649,7 +649,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         computes with) and the metadata-routing requests set on the estimator. The
         training history (``history_``, ``loss_curve_``) and the optimizer state are not saved: a loaded model's
         ``partial_fit`` starts anew from its coefficients (``n_iter_`` and the epochs counted from 1; a pickle
-        continues exactly). ``callbacks`` and a
+        continues exactly). ``callbacks`` (other than an empty list) and a
         ``RandomState`` instance as ``random_state`` cannot be saved (set them to None or
         an int first); a :class:`torch.device` given as ``device`` is saved as its name,
         and :meth:`load` sets the device it is given (the CPU by default). String labels
@@ -657,6 +657,9 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
 
         Raises
         ------
+        ValueError
+            When the model holds a state that no fit leaves (``coef_`` or ``intercept_`` set to
+            inf or NaN, ``classes_`` that disagree with the coefficients), as pickling refuses it.
         TypeError
             When the model holds what the format does not store (callbacks, a
             ``RandomState``, labels that are not numbers or strings, a label longer than
@@ -665,6 +668,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             skops store such models.
         """
         check_is_fitted(self)
+        self._fitted_activation()  # the file's model is the one predict uses: refused where predict refuses it
         save_model(self, path)
 
     @classmethod
@@ -742,6 +746,19 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         except ValueError:
             return torch.device("cpu")
 
+    def _fitted_activation(self):
+        """The activation between the hidden layers that predictions and exports use ("identity" without the
+        parameter), refused in fit's words when ``set_params`` after the fit named none: a typo ("reLU") predicted
+        with no activation at all, silently (``MLPClassifier`` raises at predict)."""
+        if "activation" not in self._parameter_constraints:
+            return "identity"
+        validate_parameter_constraints(
+            {"activation": self._parameter_constraints["activation"]},
+            {"activation": self.activation},
+            caller_name=type(self).__name__,
+        )
+        return self.activation
+
     def _logits(self, X, method):
         """(float64 logits, the :class:`~torchlogit._data.Origin` of ``X``, the scores' dtype), from the fitted arrays.
 
@@ -757,7 +774,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         self._complete_assigned_model()
         check_origin(self, X, method)
         if on_device(X):  # computed where the tensor lives, returned there
-            activation = getattr(self, "activation", "identity")
+            activation = self._fitted_activation()
             tensor, layers = checked_tensor(self, X), self._fitted_layers()
             logits = tensor_logits(tensor, layers, activation)
             return logits, origin_of(X), score_dtype(tensor.dtype, layers, given_dtype(X))
@@ -781,7 +798,7 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             validate_data(self, X, reset=False, accept_sparse=ACCEPT_SPARSE, dtype=[np.float64, np.float32])
         )
         layers = self._fitted_layers()
-        activation = getattr(self, "activation", "identity")
+        activation = self._fitted_activation()
         device = self._prediction_device()
         logits = (
             device_logits(X, layers, activation, device) if device.type != "cpu" else host_logits(X, layers, activation)

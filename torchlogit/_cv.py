@@ -56,6 +56,7 @@ from ._docstrings import DOC_LINK_TEMPLATE
 from ._kernels import ACCEPT_SPARSE
 from ._logistic import TorchLogisticClassifier
 from ._objective import check_weight_scale
+from ._persistence import check_unpickled
 from ._persistence import load as load_model
 from ._persistence import save as save_model
 from ._rows import canonical_rows
@@ -450,6 +451,18 @@ class TorchLogisticClassifierCV(ClassifierMixin, BaseEstimator):
         if not names:
             return None
         return names.pop() if len(names) == 1 else "elasticnet"
+
+    def __setstate__(self, state):
+        super().__setstate__(state)
+        # Its refitted model was checked as it was unpickled (its own __setstate__); here, that this is a state of
+        # this class, holding that model: another estimator's state under this name predicted with raw AttributeErrors.
+        check_unpickled(self)
+        model = state.get("_estimator")
+        if model is not None and not isinstance(model, TorchLogisticClassifier):
+            raise ValueError(
+                f"This {type(self).__name__} state is not one torchlogit writes: its model is a "
+                f"{type(model).__name__}, not a TorchLogisticClassifier."
+            )
 
     # ----------------------------------------------------------------- checks
     def _grid(self):

@@ -102,7 +102,7 @@ def export_onnx(estimator, path, opset_version=17):
         cut = np.broadcast_to(logit(estimator._thresholds()), (estimator._n_outputs,)).astype(np.float32)
     module = _Exported(
         estimator._fitted_layers(dense=True),
-        getattr(estimator, "activation", "identity"),
+        estimator._fitted_activation(),
         estimator._kind,
         classes,
         cut,

@@ -172,6 +172,13 @@ def save(estimator, path):
     params = {k: _encode(v, k) for k, v in estimator.get_params(deep=False).items()}
     model, extra = estimator._file_parts() if hasattr(estimator, "_file_parts") else (estimator, None)
     model._complete_assigned_model()
+    try:  # a state no fit leaves is a ValueError, as pickling refuses it (check_picklable); the format's limits below
+        _check_state(model)
+    except ModelFileError as exc:
+        raise ValueError(
+            f"This {type(estimator).__name__} cannot be saved: {str(exc).rstrip('.')}. No fit leaves such a state "
+            "(coef_, intercept_ or classes_ edited by hand): set values a fit would leave, or fit again."
+        ) from None
     _check_intercepts_written(model)
     module = model._empty_module(model.n_features_in_, model._n_outputs)
     state = {name: tensor.numpy() for name, tensor in model._fitted_state(module, "saved").items()}
@@ -213,8 +220,7 @@ def save(estimator, path):
     except ModelFileError as exc:
         raise TypeError(
             f"This {type(estimator).__name__} cannot be written in the safe format: {str(exc).rstrip('.')}. "
-            "Where the labels are the reason, pickle, joblib and skops can store it (not a state no fit leaves, such "
-            "as classes_ of another length than the coefficients: none of them gives a model that predicts)."
+            "Pickle, joblib and skops store such a model."
         ) from None
     with open(path, "wb") as f:
         f.write(content)
@@ -607,29 +613,60 @@ def check_unpickled(model):
     skops loads only the types it is told to trust, and a file holding torchlogit's types alone passes that
     test whatever the values: a target kind that disagrees with ``classes_`` predicted probabilities that do
     not sum to one, and optimizer moments of the wrong shapes reached torch's errors in ``partial_fit``.
-    Checked: the kind, outputs and classes (as :func:`load` checks a model file), the coefficients' shapes and
-    finiteness, and ``partial_fit``'s state. The state of an unfitted estimator (its parameters only) is not checked.
+    Checked: the class's parameters all there (:func:`_check_own_state`), the kind, outputs and classes (as
+    :func:`load` checks a model file), the coefficients' shapes and finiteness, and ``partial_fit``'s state (finite
+    moments of the coefficients' shapes).
     """
-    state = vars(model)
-    if "_kind" not in state:
-        return
     try:
-        _require("classes_" in state, "it has a target kind but no classes_")
-        _check_kind(state["_kind"], state.get("_n_outputs"), host_classes(model), type(model))
-        if "_fit_settings" in state:
-            try:
-                model._check_fit_settings(state["_fit_settings"], alone=True)
-            except ValueError as exc:
-                raise ModelFileError(str(exc).rstrip(".")) from None
-        if not model._has_model():  # its coefficients deleted (``del model.coef_``: the next fit starts cold)
-            return
-        layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs
-        _require(_finite_numbers(layers), "its coefficients are not finite numbers")  # as a model file's tensors
-        partial = state.get("_partial_state")
-        if partial is not None:
-            _check_partial_state(partial, layers)
+        _check_state(model)
     except ModelFileError as exc:
         raise ValueError(f"This {type(model).__name__} state is not one torchlogit writes: {exc}.") from None
+
+
+def _check_state(model):
+    """:func:`check_unpickled`'s checks, failing with a :class:`ModelFileError` that says what disagrees."""
+    state = vars(model)
+    _check_own_state(model, state)
+    if "_kind" not in state:
+        return
+    _require("classes_" in state, "it has a target kind but no classes_")
+    _require("n_features_in_" in state, "it has a target kind but no n_features_in_")
+    _check_kind(state["_kind"], state.get("_n_outputs"), host_classes(model), type(model))
+    if "_fit_settings" in state:
+        try:
+            model._check_fit_settings(state["_fit_settings"], alone=True)
+        except ValueError as exc:
+            raise ModelFileError(str(exc).rstrip(".")) from None
+    if not model._has_model():  # its coefficients deleted (``del model.coef_``: the next fit starts cold)
+        return
+    layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs
+    _require(_finite_numbers(layers), "its coefficients are not finite numbers")  # as a model file's tensors
+    partial = state.get("_partial_state")
+    if partial is not None:
+        _check_partial_state(partial, layers)
+
+
+def _check_own_state(model, state):
+    """A state of ``model``'s class at all: every parameter of the class, and a fitted ``n_iter_`` only beside the record
+    torchlogit's fits keep (``_kind``; ``_estimator`` for the CV estimator). Another estimator's state under this class's
+    name (``LogisticRegression``'s, or another torchlogit class's: a crafted pickle, or a skops file listing only
+    torchlogit's types) loaded, and failed later on a private name (raw ``AttributeError``)."""
+    missing = sorted(set(model._get_param_names()) - set(state))
+    _require(not missing, f"it lacks the parameters {missing[:6]}, as a state of another estimator does")
+    # n_iter_: a fit's or a load's (arrays assigned to an unfitted estimator have none, and are completed at use).
+    record = "_estimator" if hasattr(model, "_file_parts") else "_kind"
+    _require(
+        "n_iter_" not in state or record in state,
+        f"it holds a fitted n_iter_ without the record of the fit torchlogit keeps ({record})",
+    )
+
+
+def _finite_moment(value):
+    """An optimizer moment's entry as :func:`._state.optimizer_moments` writes it: a finite real array, a number
+    (Adam's step count) or None."""
+    if value is None or (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)):
+        return value is None or math.isfinite(value)
+    return isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and bool(np.isfinite(value).all())
 
 
 def _check_partial_state(partial, layers):
@@ -643,6 +680,10 @@ def _check_partial_state(partial, layers):
     with_bias = [shape for W, _ in layers for shape in (tuple(W.shape[::-1]), (W.shape[1],))]
     moments = partial["optimizer"]
     _require(isinstance(moments, list) and all(isinstance(m, dict) for m in moments), "the moments are not a list")
+    _require(
+        all(_finite_moment(v) for m in moments for v in m.values()),
+        "the optimizer moments are not finite arrays (a string, a list, NaN or inf)",
+    )
     for shapes in (weights, with_bias):
         if len(moments) == len(shapes):  # (another count: a structure changed since, whose moments start afresh)
             for entry, shape in zip(moments, shapes, strict=True):
@@ -705,7 +746,7 @@ def _build(cls, header, payload, device):
     known = set(cls().get_params(deep=False))
     _require(isinstance(params, dict) and set(params) <= known, "the parameters are not this estimator's")
     params = {k: _decode(v) for k, v in params.items()}
-    _require(params.get("callbacks") is None, "a file cannot hold callbacks")
+    _require(params.get("callbacks") in (None, []), "a file cannot hold callbacks")  # ([]: none, as None)
     classes, y_dtype = _check_fitted(header["fitted"], cls, len(payload))
     ranges = _check_tensors(header["tensors"], len(payload))
     if wrapper:

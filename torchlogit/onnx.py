@@ -134,7 +134,7 @@ def convert(scope, operator, container):
             H = OnnxCast(H, to=TensorProto.FLOAT, op_version=opv)
     model._check_label_settings()  # the graph's labels are predict's: refused where predict's are
     layers = model._fitted_layers(dense=True)
-    activation = getattr(model, "activation", "identity")
+    activation = model._fitted_activation()
     for i, (W, b) in enumerate(layers):
         H = OnnxAdd(
             OnnxMatMul(H, np.asarray(W, dtype=dtype), op_version=opv), np.asarray(b, dtype=dtype), op_version=opv
