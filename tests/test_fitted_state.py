@@ -801,14 +801,14 @@ def test_an_activation_set_after_fit_that_names_none_is_refused_where_the_model_
     tanh = model.set_params(activation="tanh").predict_proba(X)
     model.set_params(activation="reLU")
     message = r"The 'activation' parameter of TorchMultiLabelClassifier must be a str among .* Got 'reLU' instead"
-    uses = {
+    uses = {  # (a dict: the failing case's name shows in the traceback)
         "predict": lambda: model.predict(X),
         "predict_proba": lambda: model.predict_proba(X),
         "decision_function on a tensor": lambda: model.decision_function(torch.as_tensor(X)),
         "score": lambda: model.score(X, Y),
         "save": lambda: model.save(tmp_path / "m.torchlogit"),
     }
-    for use, call in uses.items():
+    for call in uses.values():
         with pytest.raises(InvalidParameterError, match=message):
             call()
     assert not (tmp_path / "m.torchlogit").exists()
@@ -838,7 +838,10 @@ def test_another_estimators_state_under_a_torchlogit_name_is_refused_when_loaded
         TorchMultiLabelClassifier: [(ours.__getstate__(), r"it lacks the parameters \['activation'")],
         TorchLogisticClassifierCV: [
             (ours.__getstate__(), r"it lacks the parameters \['Cs', 'cv'"),
-            (_crafted(cv.__getstate__(), _estimator=None), r"it holds a fitted n_iter_ without the record .* \(_estimator\)"),
+            (
+                _crafted(cv.__getstate__(), _estimator=None),
+                r"it holds a fitted n_iter_ without the record .* \(_estimator\)",
+            ),
             (
                 {**cv.__getstate__(), "_estimator": reference},
                 "its model is a LogisticRegression, not a TorchLogisticClassifier",
