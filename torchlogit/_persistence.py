@@ -649,8 +649,8 @@ def _check_state(model):
 def _check_own_state(model, state):
     """A state of ``model``'s class at all: every parameter of the class, and a fitted ``n_iter_`` only beside the
     record torchlogit's fits keep (``_kind``; ``_estimator`` for the CV estimator). Another estimator's state under
-    this class's name (``LogisticRegression``'s, or another torchlogit class's: a crafted pickle, or a skops file listing only
-    torchlogit's types) loaded, and failed later on a private name (raw ``AttributeError``)."""
+    this class's name (``LogisticRegression``'s, or another torchlogit class's: a crafted pickle, or a skops file
+    listing only torchlogit's types) loaded, and failed later on a private name (raw ``AttributeError``)."""
     missing = sorted(set(model._get_param_names()) - set(state))
     _require(not missing, f"it lacks the parameters {missing[:6]}, as a state of another estimator does")
     # n_iter_: a fit's or a load's (arrays assigned to an unfitted estimator have none, and are completed at use).
