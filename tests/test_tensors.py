@@ -319,6 +319,23 @@ def test_array_api_out_of_fold_predictions_on_tensors_equal_numpy(kind, wine_sma
 
 
 @pytest.mark.skipif(not ARRAY_API_DISPATCH_AVAILABLE, reason="scikit-learn's array-API mode is unavailable here")
+def test_summary_of_an_array_api_fit_stopped_at_max_iter_warns_as_from_numpy(wine_small):
+    """An array-API fit's ``n_iter_`` is a tensor: summary's far-from-optimum warning, which reads it, raised
+    torch's "max(): argument 'dim' must be int, not NoneType" exactly where the warning was needed."""
+    X, y = wine_small
+    X = StandardScaler().fit_transform(X)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        with config_context(array_api_dispatch=True):
+            model = TorchLogisticClassifier(max_iter=2).fit(_t(X), _t(y))
+        reference = TorchLogisticClassifier(max_iter=2).fit(X, y)
+    assert isinstance(model.n_iter_, torch.Tensor)
+    for fitted in (model, reference):
+        with pytest.warns(InferenceWarning, match="stopped at max_iter"):
+            fitted.summary(X, y)
+
+
+@pytest.mark.skipif(not ARRAY_API_DISPATCH_AVAILABLE, reason="scikit-learn's array-API mode is unavailable here")
 def test_array_api_tensor_classes_are_read_on_the_host(wine_small, tmp_path):
     """Every reader of a tensor ``classes_``: warm start, partial_fit's class checks, class weights, summary,
     save and ONNX export; string labels stay NumPy."""

@@ -29,7 +29,7 @@ from sklearn.utils.validation import (
 )
 
 from ._compat import _check_sample_weight
-from ._data import check_sparse_indices, host_classes, host_inputs
+from ._data import check_sparse_indices, host_array, host_classes, host_inputs
 from ._devices import available_memory, format_bytes
 from ._kernels import ACCEPT_SPARSE, CHUNK_VALUES, as_tensor, canonical_csr
 from ._user_warnings import warn
@@ -1250,7 +1250,9 @@ class InferenceMixin:
             shift_in_se = np.abs(coef - before.reshape(-1).cpu().numpy())[measured] / std_err[measured]
             moved = float(shift_in_se.max(initial=0.0))
             if moved > 0.1:
-                warn_far_from_optimum(moved, at_limit=int(np.max(getattr(self, "n_iter_", [0]))) >= self.max_iter)
+                # n_iter_ is a tensor after a fit in array-API mode: np.max raised torch's TypeError there.
+                at_limit = int(np.max(host_array(getattr(self, "n_iter_", np.zeros(1))))) >= self.max_iter
+                warn_far_from_optimum(moved, at_limit=at_limit)
         table = self._summary_frame(pd, statistics_table(coef, std_err, alpha), cov_type=cov_type, alpha=alpha)
         table.attrs["refined_by"] = shift
         neg_loglike = unpenalised_terms(theta, False).value
