@@ -400,8 +400,18 @@ def test_summary_targets_refuse_another_label_matrix(data):
         clf._summary_targets(X, bad, w)
     with pytest.raises(ValueError, match="inconsistent numbers of samples"):
         clf._summary_targets(X, Y[:-1], w)
-    with pytest.raises(ValueError):
-        clf._summary_targets(X, Y[:, 0], w)  # 1-D: not the label matrix of a multi-label fit
+    # The forms fit refuses, in fit's words: NumPy's "inhomogeneous shape" and "could not convert string to float",
+    # and check_array's advice to reshape a 1-D y into one column (which only led to the next error).
+    with pytest.raises(ValueError, match=r"0/1 indicator matrix of the 3 labels seen in fit; got a 1-D y of shape"):
+        clf._summary_targets(X, Y[:, 0], w)
+    with pytest.raises(ValueError, match=r"labels seen in fit; it contains the values \['no', 'yes'\]"):
+        clf._summary_targets(X, np.where(Y == 1, "yes", "no"), w)
+    with pytest.raises(ValueError, match=r"labels seen in fit; it contains the values \['no', 'yes'\]"):
+        clf._summary_targets(X, np.where(Y == 1, "yes", "no").astype(object), w)
+    with pytest.raises(ValueError, match="Y looks like lists \\(or sets\\) of labels per sample"):
+        clf._summary_targets(X, [list(np.flatnonzero(row)) for row in Y], w)
+    with pytest.raises(ValueError, match="Input y contains NaN"):
+        clf._summary_targets(X, np.where(Y == 1, np.nan, 0.0), w)
 
 
 def test_summary_targets_of_one_d_labels_are_the_classes_one_hot(data):

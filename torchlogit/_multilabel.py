@@ -690,13 +690,22 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
     def _summary_targets(self, X, y, sample_weight):
         if self._kind != "multilabel":
             return super()._summary_targets(X, y, sample_weight)
-        Y = check_array(y.toarray() if sp.issparse(y) else y, ensure_2d=True, dtype=np.float64, input_name="y")
+        # fit's words for the forms fit refuses (lists of label sets, strings, a 1-D y), not NumPy's ("inhomogeneous
+        # shape", "could not convert string to float") or check_array's advice to reshape a 1-D y into one column.
+        _check_label_lists(y)
+        expected = f"y must be the 0/1 indicator matrix of the {self._n_outputs} labels seen in fit"
+        values = y if sp.issparse(y) else np.asarray(y)
+        if values.ndim != 2:
+            raise ValueError(f"{expected}; got a {values.ndim}-D y of shape {values.shape}.")
+        try:
+            Y = check_array(y.toarray() if sp.issparse(y) else y, ensure_2d=True, dtype=np.float64, input_name="y")
+        except ValueError as exc:
+            if not str(exc).startswith("could not convert"):  # NaN, inf, no rows: scikit-learn's words
+                raise
+            raise ValueError(f"{expected}; it contains the values {np.unique(values.astype(str))[:10].tolist()}.") from None
         check_consistent_length(X, Y)
         if Y.shape[1] != self._n_outputs or not np.all(np.isin(Y, [0, 1])):
-            raise ValueError(
-                f"y must be the 0/1 indicator matrix of the {self._n_outputs} labels seen in fit; got shape "
-                f"{Y.shape} with values {np.unique(Y)[:10].tolist()}."
-            )
+            raise ValueError(f"{expected}; got shape {Y.shape} with values {np.unique(Y)[:10].tolist()}.")
         pos_weight = self._pos_weight(Y, sample_weight)
         importance = np.ones_like(Y) if pos_weight is None else np.where(Y == 1, pos_weight, 1.0)
         return Y, importance
