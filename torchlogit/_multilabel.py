@@ -702,7 +702,8 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         except ValueError as exc:
             if not str(exc).startswith("could not convert"):  # NaN, inf, no rows: scikit-learn's words
                 raise
-            raise ValueError(f"{expected}; it contains the values {np.unique(values.astype(str))[:10].tolist()}.") from None
+            found = np.unique(values.astype(str))[:10].tolist()
+            raise ValueError(f"{expected}; it contains the values {found}.") from None
         check_consistent_length(X, Y)
         if Y.shape[1] != self._n_outputs or not np.all(np.isin(Y, [0, 1])):
             raise ValueError(f"{expected}; got shape {Y.shape} with values {np.unique(Y)[:10].tolist()}.")
