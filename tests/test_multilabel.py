@@ -419,6 +419,30 @@ def test_lists_of_label_sets_point_to_multilabel_binarizer(labels):
         TorchMultiLabelClassifier().fit(X, labels)
 
 
+def test_a_model_goes_on_only_with_targets_of_the_form_it_was_fitted_on(multilabel):
+    """1-D class labels, then a label-indicator matrix (or the reverse): the outputs would be reread as the other
+    model's. partial_fit checked the classes first and said they must be np.arange(n_labels) even when they were
+    (for Y of another width), and advised warm_start=False, which partial_fit ignores."""
+    X, Y = multilabel
+    y = np.arange(len(X)) % 3
+    wide = np.c_[Y, Y[:, :1]][:, :4]
+    form = "was fitted on 1-D class labels y, and partial_fit got a label-indicator matrix Y"
+    for classes in (np.arange(4), None):
+        model = TorchMultiLabelClassifier(solver="sgd", random_state=0).partial_fit(X, y, classes=[0, 1, 2])
+        with pytest.raises(ValueError, match=form + r".* \(or call fit, which starts afresh\)"):
+            model.partial_fit(X, wide, classes=classes)
+    model = TorchMultiLabelClassifier(solver="sgd", random_state=0).partial_fit(X, Y, classes=np.arange(Y.shape[1]))
+    with pytest.raises(ValueError, match="was fitted on a label-indicator matrix Y .*, and partial_fit got 1-D class"):
+        model.partial_fit(X, y, classes=[0, 1, 2])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        warm = TorchMultiLabelClassifier(warm_start=True, max_iter=5).fit(X, y)
+    with pytest.raises(
+        ValueError, match=r"fit with warm_start=True got a label-indicator .* \(or set warm_start=False\)"
+    ):
+        warm.fit(X, wide)
+
+
 def test_partial_fit_keeps_the_previous_history_rows_rather_than_copying_them(multilabel):
     """Each call deep-copied every previous row into its net (and converted them again): calls slowed as they
     accumulated (6 ms, then 80 ms after 3000 calls). The rows are kept as they are, but for the last one, copied

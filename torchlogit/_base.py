@@ -424,10 +424,12 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
         if previous is None or (previous == "multilabel") == (kind == "multilabel"):
             return
         forms = {True: "a label-indicator matrix Y (multi-label)", False: "1-D class labels y"}
+        # (warm_start=False makes fit start afresh; partial_fit always goes on, whatever warm_start says)
+        remedy = "call fit, which starts afresh" if call == "partial_fit" else "set warm_start=False"
         raise ValueError(
             f"This {type(self).__name__} was fitted on {forms[previous == 'multilabel']}, and {call} got "
             f"{forms[kind == 'multilabel']}: a model goes on only with targets of the form it was fitted on. "
-            "Fit a new model (or set warm_start=False) for the other form."
+            f"Fit a new model (or {remedy}) for the other form."
         )
 
     def _recorded_scores(self):

@@ -325,6 +325,9 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         return self._partial_fit(X, y, classes, sample_weight)
 
     def _partial_targets(self, Y, classes, sample_weight):
+        # The form first: a model of the other form was told its classes were wrong (for Y of another width), even
+        # when they were np.arange(n_labels) as the message asked.
+        self._check_target_form("multilabel" if Y.ndim == 2 else "classes", "partial_fit")
         if Y.ndim == 1:
             self._check_one_d_targets()  # pos_weight and threshold, as fit refuses them (predict did, after)
             self._y_dtype = None
