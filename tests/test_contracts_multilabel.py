@@ -345,7 +345,9 @@ def test_predict_is_probability_above_each_labels_threshold(data):
     [
         ([0.5, 0.5], "one value per label"),
         ([0.5, 0.5, 0.5, 0.5], "one value per label"),
-        ([[0.5, 0.5, 0.5]], "strictly between 0 and 1"),
+        # (a 2-D threshold of valid values was told its values must lie between 0 and 1)
+        ([[0.5, 0.5, 0.5]], r"one value per label \(3\); got shape \(1, 3\)"),
+        ([[0.5], [0.5], [0.5]], r"one value per label \(3\); got shape \(3, 1\)"),
         ([0.5, 1.0, 0.5], "strictly between 0 and 1"),
         ([0.0, 0.5, 0.5], "strictly between 0 and 1"),
         (1.0, "strictly between 0 and 1"),

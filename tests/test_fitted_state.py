@@ -590,6 +590,16 @@ def test_assigned_arrays_of_the_wrong_shape_are_refused_in_their_names(iris, hid
     net.coefs_ = [net.coefs_[0][:3]] + net.coefs_[1:]
     with pytest.raises(ValueError, match=r"coefs_\[0\] has shape \(3, 16\); this model needs \(12, 16\)"):
         net.save(tmp_path / "n.tl")
+    # A linear multi-label model's coefs_[0] is coef_ transposed: the refusal named only coef_'s shape, which the
+    # user who assigned coefs_ never wrote.
+    Xl, Yl = labels
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        linear = TorchMultiLabelClassifier(max_iter=3).fit(Xl, Yl)
+    d, k = linear.coefs_[0].shape
+    linear.coefs_ = [linear.coefs_[0][:-1]]
+    with pytest.raises(ValueError, match=rf"coefs_\[0\] is coef_ transposed: shape \({d - 1}, {k}\) for \({d}, {k}\)"):
+        linear.predict(Xl)
 
 
 def test_save_after_changing_the_structure_says_it_cannot_save(hidden, tmp_path):

@@ -478,7 +478,8 @@ class BaseTorchClassifier(InferenceMixin, IncrementalMixin, TrainingMixin, Class
             if coef.ndim == 1 and self._n_outputs == 1:  # a binary model's (d,) coefficients, as scikit-learn takes
                 coef = coef.reshape(1, -1)
         layers = [(coef.T, host_array(self.intercept_))]
-        return checked_layers(layers, self.n_features_in_, self._n_outputs, ("coef_", "intercept_"))
+        alias = "coefs_[0]" if hasattr(type(self), "coefs_") else None  # (the multi-label model's MLPClassifier view)
+        return checked_layers(layers, self.n_features_in_, self._n_outputs, ("coef_", "intercept_"), alias)
 
     def _set_model_attributes(self, module, dtype):
         """Set the model's arrays from a trained torch module, as NumPy arrays of ``dtype``."""

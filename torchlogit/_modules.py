@@ -223,7 +223,7 @@ def layer_coefficients(module, dtype=None):
     return coefs, intercepts
 
 
-def checked_layers(layers, n_features, n_outputs, names):
+def checked_layers(layers, n_features, n_outputs, names, alias=None):
     """``layers`` (``[(W (n_in, n_out), b), ...]``, the fitted arrays) when their shapes chain from
     ``n_features`` to ``n_outputs``, each bias as ``(n_out,)``; else a ValueError naming ``names``.
 
@@ -231,7 +231,9 @@ def checked_layers(layers, n_features, n_outputs, names):
     predict from whatever ``coef_`` holds). A shape that does not fit is refused here in
     those terms, not by torch's matrix product inside ``save``, ``to_onnx`` or a warm start.
     A scalar bias broadcasts to the layer's outputs, as in ``X @ coef_.T + intercept_``.
-    ``names``: the public attributes, ``("coef_", "intercept_")`` or ``("coefs_", "intercepts_")``.
+    ``names``: the public attributes, ``("coef_", "intercept_")`` or ``("coefs_", "intercepts_")``. ``alias``: the
+    other name of a linear model's coefficients (a linear multi-label model's ``coefs_[0]``, ``coef_`` transposed),
+    said beside the shapes: a user who assigned it was told of a ``coef_`` shape they never wrote.
     """
     weights, biases = names
     checked = []
@@ -244,8 +246,9 @@ def checked_layers(layers, n_features, n_outputs, names):
             n_out = n_outputs if last or len(shape) != 2 else shape[1]
             raise ValueError(
                 f"{where} has shape {_public_shape(shape, weights)}; this model needs "
-                f"{_public_shape((n_in, n_out), weights)} ({_shape_terms(weights, i, last)}). Assign arrays of the "
-                "fitted shapes, or fit again."
+                f"{_public_shape((n_in, n_out), weights)} ({_shape_terms(weights, i, last)})"
+                + ("" if alias is None else f"; {alias} is {weights} transposed: shape {shape} for {(n_in, n_out)}")
+                + ". Assign arrays of the fitted shapes, or fit again."
             )
         bias = np.asarray(b)
         if bias.size == 1 and shape[1] != 1:  # a scalar broadcasts, as in X @ coef_.T + intercept_

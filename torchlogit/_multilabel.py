@@ -724,11 +724,11 @@ class TorchMultiLabelClassifier(BaseTorchClassifier):
         if threshold.dtype.kind not in "biuf":
             raise ValueError(f"threshold must hold numbers; got {self.threshold!r}.")
         threshold = threshold.astype(np.float64)
-        if threshold.ndim == 1 and threshold.shape != (n_labels,):
+        if threshold.ndim > 1 or (threshold.ndim == 1 and threshold.shape != (n_labels,)):
             raise ValueError(
                 f"threshold must be a float or hold one value per label ({n_labels}); got shape {threshold.shape}."
             )
-        if threshold.ndim > 1 or not np.all((threshold > 0) & (threshold < 1)):  # NaN included
+        if not np.all((threshold > 0) & (threshold < 1)):  # NaN included
             raise ValueError(f"threshold values must lie strictly between 0 and 1; got {self.threshold!r}.")
         return threshold
 
