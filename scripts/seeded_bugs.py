@@ -894,8 +894,8 @@ BUGS = [
     ),
     Bug(
         "_multilabel",
-        "        if threshold.ndim > 1 or not np.all((threshold > 0) & (threshold < 1)):  # NaN included\n",
-        "        if threshold.ndim > 1 or np.any((threshold <= 0) | (threshold >= 1)):\n",
+        "        if not np.all((threshold > 0) & (threshold < 1)):  # NaN included\n",
+        "        if np.any((threshold <= 0) | (threshold >= 1)):\n",
         "a NaN per-label threshold accepted (that label never predicted)",
     ),
     Bug(
@@ -1919,14 +1919,14 @@ BUGS = [
     ),
     Bug(
         "_persistence",
-        "        layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs\n"
-        '        _require(_finite_numbers(layers), "its coefficients are not finite numbers")  # as a model file\'s'
+        "    layers = model._fitted_layers(dense=True)  # the shapes against n_features_in_ and the outputs\n"
+        '    _require(_finite_numbers(layers), "its coefficients are not finite numbers")  # as a model file\'s'
         " tensors\n"
-        '        partial = state.get("_partial_state")\n'
-        "        if partial is not None:\n",
-        '        partial = state.get("_partial_state")\n'
-        "        if partial is not None:\n"
-        "            layers = model._fitted_layers(dense=True)\n",
+        '    partial = state.get("_partial_state")\n'
+        "    if partial is not None:\n",
+        '    partial = state.get("_partial_state")\n'
+        "    if partial is not None:\n"
+        "        layers = model._fitted_layers(dense=True)\n",
         "check_unpickled checks the arrays' shapes (and values) only for models with a partial_fit state",
         "check",
     ),
@@ -2246,16 +2246,16 @@ BUGS = [
     ),
     Bug(
         "_persistence",
-        '        if "_fit_settings" in state:\n            try:\n',
-        "        if False:\n            try:\n",
+        '    if "_fit_settings" in state:\n        try:\n',
+        "    if False:\n        try:\n",
         "an unpickled state's fit settings are not checked (a crafted C='abc' reaches NumPy's TypeError in summary)",
         "other",
         tests=["tests/test_fitted_state.py"],
     ),
     Bug(
         "_persistence",
-        "        if not model._has_model():  # its coefficients deleted",
-        "        if False:  # its coefficients deleted",
+        "    if not model._has_model():  # its coefficients deleted",
+        "    if False:  # its coefficients deleted",
         "a pickled model whose coef_ was deleted cannot be unpickled (AttributeError)",
         "other",
         tests=["tests/test_fitted_state.py"],
@@ -3497,8 +3497,8 @@ BUGS = [
     ),
     Bug(
         "_persistence",
-        '                model._check_fit_settings(state["_fit_settings"], alone=True)',
-        '                model._check_fit_settings(state["_fit_settings"])',
+        '            model._check_fit_settings(state["_fit_settings"], alone=True)',
+        '            model._check_fit_settings(state["_fit_settings"])',
         "a model whose parameters were set after fit pickles into a file that cannot be unpickled",
         "files",
         tests=["tests/test_fitted_state.py"],
@@ -3606,6 +3606,94 @@ BUGS = [
         "the CV batch's products stay on one thread whatever their size",
         "other",
         tests=["tests/test_threads.py"],
+    ),
+    Bug(
+        "_base",
+        "            activation = self._fitted_activation()\n            tensor",
+        "            activation = getattr(self, \"activation\", \"identity\")\n            tensor",
+        "a tensor predicted with an activation set after fit that names none (no activation, silently)",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_base",
+        "        self._fitted_activation()  # the file's model is the one predict uses: refused where predict refuses it\n",
+        "",
+        "save writes a model whose activation names none (a raw KeyError)",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_persistence",
+        "    try:  # a state no fit leaves is a ValueError, as pickling refuses it (check_picklable); the format's limits below\n        _check_state(model)",
+        "    try:  # a state no fit leaves is a ValueError, as pickling refuses it (check_picklable); the format's limits below\n        pass",
+        "save refuses NaN coefficients with a TypeError that says pickle stores them",
+        "other",
+        tests=["tests/test_persistence.py"],
+    ),
+    Bug(
+        "_persistence",
+        'params.get("callbacks") in (None, [])',
+        'params.get("callbacks") is None',
+        "save refuses callbacks=[] (no callbacks) as if it held callbacks",
+        "other",
+        tests=["tests/test_persistence.py"],
+    ),
+    Bug(
+        "_persistence",
+        '    _require(not missing, f"it lacks the parameters {missing[:6]}, as a state of another estimator does")\n',
+        "",
+        "another estimator's pickled state loads under a torchlogit class's name",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_persistence",
+        '        "n_iter_" not in state or record in state,',
+        '        True,',
+        "a fitted state without torchlogit's record of the fit loads, and fails at predict",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_persistence",
+        "        all(_finite_moment(v) for m in moments for v in m.values()),",
+        "        True,",
+        "optimizer moments that are strings or NaN load, and fail in partial_fit",
+        "other",
+        tests=["tests/test_fitted_state.py"],
+    ),
+    Bug(
+        "_inference",
+        'at_limit = int(np.max(host_array(getattr(self, "n_iter_", np.zeros(1))))) >= self.max_iter',
+        'at_limit = int(np.max(getattr(self, "n_iter_", np.zeros(1)))) >= self.max_iter',
+        "summary of an array-API fit stopped at max_iter raises torch's TypeError",
+        "other",
+        tests=["tests/test_tensors.py"],
+    ),
+    Bug(
+        "_multilabel",
+        "        _check_label_lists(y)\n        expected = ",
+        "        expected = ",
+        "a multi-label summary meets lists of label sets with NumPy's inhomogeneous-shape error",
+        "input",
+        tests=["tests/test_contracts_multilabel.py"],
+    ),
+    Bug(
+        "_multilabel",
+        '        self._check_target_form("multilabel" if Y.ndim == 2 else "classes", "partial_fit")\n',
+        "",
+        "partial_fit with targets of the other form blames the classes",
+        "input",
+        tests=["tests/test_multilabel.py"],
+    ),
+    Bug(
+        "_multilabel",
+        "        if threshold.ndim > 1 or (threshold.ndim == 1 and threshold.shape != (n_labels,)):",
+        "        if threshold.ndim == 1 and threshold.shape != (n_labels,):",
+        "a 2-D threshold of valid values is told its values are out of range",
+        "input",
+        tests=["tests/test_contracts_multilabel.py"],
     ),
 ]
 
