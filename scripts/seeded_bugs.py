@@ -3610,14 +3610,15 @@ BUGS = [
     Bug(
         "_base",
         "            activation = self._fitted_activation()\n            tensor",
-        "            activation = getattr(self, \"activation\", \"identity\")\n            tensor",
+        '            activation = getattr(self, "activation", "identity")\n            tensor',
         "a tensor predicted with an activation set after fit that names none (no activation, silently)",
         "other",
         tests=["tests/test_fitted_state.py"],
     ),
     Bug(
         "_base",
-        "        self._fitted_activation()  # the file's model is the one predict uses: refused where predict refuses it\n",
+        "        self._fitted_activation()  # the file's model is the one predict uses: refused where predict refuses"
+        " it\n",
         "",
         "save writes a model whose activation names none (a raw KeyError)",
         "other",
@@ -3625,8 +3626,8 @@ BUGS = [
     ),
     Bug(
         "_persistence",
-        "    try:  # a state no fit leaves is a ValueError, as pickling refuses it (check_picklable); the format's limits below\n        _check_state(model)",
-        "    try:  # a state no fit leaves is a ValueError, as pickling refuses it (check_picklable); the format's limits below\n        pass",
+        "the format's limits below\n        _check_state(model)",
+        "the format's limits below\n        pass",
         "save refuses NaN coefficients with a TypeError that says pickle stores them",
         "other",
         tests=["tests/test_persistence.py"],
@@ -3650,7 +3651,7 @@ BUGS = [
     Bug(
         "_persistence",
         '        "n_iter_" not in state or record in state,',
-        '        True,',
+        "        True,",
         "a fitted state without torchlogit's record of the fit loads, and fails at predict",
         "other",
         tests=["tests/test_fitted_state.py"],
@@ -3694,6 +3695,14 @@ BUGS = [
         "a 2-D threshold of valid values is told its values are out of range",
         "input",
         tests=["tests/test_contracts_multilabel.py"],
+    ),
+    Bug(
+        "_base",
+        '        alias = "coefs_[0]" if hasattr(type(self), "coefs_") else None',
+        "        alias = None",
+        "a linear multi-label model's wrong coefs_[0] is described only by a coef_ shape the user never wrote",
+        "input",
+        tests=["tests/test_fitted_state.py"],
     ),
 ]
 
