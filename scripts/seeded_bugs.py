@@ -3613,7 +3613,7 @@ BUGS = [
         '            activation = getattr(self, "activation", "identity")\n            tensor',
         "a tensor predicted with an activation set after fit that names none (no activation, silently)",
         "other",
-        tests=["tests/test_fitted_state.py"],
+        tests=["tests/test_contracts_fit_setup.py"],
     ),
     Bug(
         "_base",

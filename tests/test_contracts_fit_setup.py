@@ -294,6 +294,18 @@ def test_a_tensor_off_the_host_is_predicted_where_it_lives(iris, off_host_tensor
         model.predict(torch.from_numpy(X[:, :3]))
 
 
+def test_a_tensor_off_the_host_is_refused_an_activation_set_after_fit_that_names_none(iris, off_host_tensors):
+    """The device path read ``activation`` as set, and a typo ("reLU") predicted with no activation at all; it is
+    refused in fit's words there too, as on the host (tests/test_fitted_state.py)."""
+    from sklearn.utils._param_validation import InvalidParameterError
+
+    X, y = iris
+    hidden = [model for model in _models(X, y) if getattr(model, "hidden_layer_sizes", ())][0]
+    hidden.set_params(activation="reLU")
+    with pytest.raises(InvalidParameterError, match="The 'activation' parameter .* Got 'reLU' instead"):
+        hidden.predict_proba(torch.from_numpy(X))
+
+
 @pytest.fixture
 def standin_cuda(monkeypatch):
     """Call it and this machine "has" one CUDA device: every copy the prediction path makes to it is recorded and
