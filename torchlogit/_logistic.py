@@ -255,7 +255,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
     def _partial_targets(self, y, classes, sample_weight):
         if isinstance(self.class_weight, str):
             raise ValueError(
-                "class_weight='balanced' is not supported for partial_fit: it needs the class counts of all "
+                "class_weight 'balanced' is not supported for partial_fit: it needs the class counts of all "
                 "the data. Compute them with sklearn.utils.class_weight.compute_class_weight and pass a dict."
             )
         targets = encode_partial_labels(self, y, classes)
