@@ -109,15 +109,16 @@ def test_a_valid_but_absent_device_names_what_is_available(Estimator):
 
 
 @pytest.mark.parametrize("fit", ["fit", "partial_fit"])
-@pytest.mark.parametrize("weight", [-1.0, np.nan, np.inf])
+@pytest.mark.parametrize("weight", [-1.0, np.nan, np.inf, None])
 def test_class_weights_must_be_finite_and_non_negative(fit, weight):
     """scikit-learn fits with a negative class weight (an objective unbounded below: one class predicted
-    everywhere) and fails inside the solver on a NaN one; here both are refused before training."""
+    everywhere) and fails inside the solver on a NaN one; here both are refused before training. The message
+    shows the value as written (None was shown as the nan compute_class_weight made of it)."""
     estimator = TorchLogisticClassifier(solver="adam", max_iter=5).fit(X, y)
     before = estimator.coef_
     estimator.set_params(class_weight={0: weight})
     kwargs = {"classes": [0, 1]} if fit == "partial_fit" else {}
-    with pytest.raises(ValueError, match=r"class_weight gives class 0 the weight .*finite and non-negative"):
+    with pytest.raises(ValueError, match=rf"class_weight gives class 0 the weight {weight!r}; .*finite and non-neg"):
         getattr(estimator, fit)(X, y, **kwargs)
     assert estimator.coef_ is before
 

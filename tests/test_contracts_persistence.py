@@ -598,7 +598,7 @@ REFUSED = {
     "NaN class weight": (
         "binary",
         _set("params", "class_weight", {"dict": [[False, {"float": "nan"}], [True, 1.0]]}),
-        "class_weight gives class False the weight nan; class weights must be finite and non-negative",
+        "class_weight gives class False the weight nan; class weights must be finite and non-negative numbers",
     ),
     "newton-cholesky with an L1 part": (
         "multinomial",

@@ -467,7 +467,7 @@ def explain(rows, agreement, reference, *, C):
                 f"max(|objective|, 1) ({FTOL * scale:.1e} here; scikit-learn reports that as convergence, without a "
                 f"warning), and that came first. Both stop near the optimum: objectives {gap[OURS]:.1e} (ours) and "
                 f"{gap[REF]:.1e} (scikit-learn) above it. A smaller --tol changes nothing; --solver newton-cholesky "
-                f"reaches the optimum itself (with few features).{flat}"
+                f"reaches the optimum itself (with few features, on data that are not nearly separable).{flat}"
             )
         # newton-cholesky has no ftol rule, but a step that no longer lowers the objective in float64 ends it too.
         return missed + (

@@ -70,7 +70,7 @@ class TorchLogisticClassifier(BaseTorchClassifier):
         Number of L-BFGS or Newton iterations, or epochs for "adam" / "sgd". 0 where the
         start already meets ``tol`` (a warm start at its optimum; a cold L2 fit whose
         gradient at zero is below ``tol``), as scikit-learn's L-BFGS-B reports; a cold fit
-        with an L1 part counts that check as one iteration, as ``saga`` does. After
+        with an L1 part takes its first step there and counts it (1), as ``saga`` does. After
         ``partial_fit``: the epochs of every call so far (one per call, continuing a
         mini-batch ``fit`` before them), where ``SGDClassifier`` counts the last call's.
     n_features_in_ : int

@@ -210,9 +210,15 @@ def class_weights(class_weight, *, classes, y, sample_weight=None):
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         label = classes[i].item() if isinstance(classes[i], np.generic) else classes[i]
+        # The value as the user wrote it (None, a string): compute_class_weight's float array showed it as nan.
+        shown = float(weights[i])
+        if isinstance(class_weight, dict):
+            shown = next((v for k, v in class_weight.items() if k == label), shown)
+        if isinstance(shown, np.number):
+            shown = shown.item()
         raise ValueError(
-            f"class_weight gives class {label!r} the weight {float(weights[i])!r}; "
-            "class weights must be finite and non-negative."
+            f"class_weight gives class {label!r} the weight {shown!r}; class weights must be finite and non-negative "
+            "numbers."
         )
     return weights
 
