@@ -3704,6 +3704,14 @@ BUGS = [
         "input",
         tests=["tests/test_fitted_state.py"],
     ),
+    Bug(
+        "_targets",
+        "            shown = next((v for k, v in class_weight.items() if k == label), shown)",
+        "            pass",
+        "a class weight of None is shown as nan in the refusal",
+        "input",
+        tests=["tests/test_bad_input.py"],
+    ),
 ]
 
 
