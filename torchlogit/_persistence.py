@@ -664,8 +664,10 @@ def _check_own_state(model, state):
 def _finite_moment(value):
     """An optimizer moment's entry as :func:`._state.optimizer_moments` writes it: a finite real array, a number
     (Adam's step count) or None."""
-    if value is None or (isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool)):
-        return value is None or math.isfinite(value)
+    if value is None:
+        return True
+    if isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(value, bool):
+        return math.isfinite(value)
     return isinstance(value, np.ndarray) and value.dtype.kind in "fiu" and bool(np.isfinite(value).all())
 
 
